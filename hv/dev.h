@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Memory-mapped devices as the bus sees them.
+ *
+ * A device claims [base, base + size) of guest physical space and answers
+ * reads and writes of 1, 2, 4 or 8 bytes at an offset inside it. Every
+ * argument comes from the guest: a device must accept any offset and size
+ * and give the architectural answer to nonsense (read-as-zero, ignore the
+ * write), never crash or assert. The bus turns an access that hits no
+ * device into an access-fault trap.
+ *
+ * Devices run on the machine's one thread, only when a hart touches them
+ * or at deterministic points chosen by the scheduler, so they need no
+ * locks and see no host time (ARCHITECTURE.md section 1).
+ */
+#ifndef HV_DEV_H
+#define HV_DEV_H
+
+#include "hv/types.h"
+
+struct machine;
+
+struct hv_dev_ops {
+	/* Returns the value zero-extended; offsets/sizes it does not
+	 * implement read as zero. */
+	uint64_t (*read)(void *opaque, uint64_t off, unsigned size);
+	void (*write)(void *opaque, uint64_t off, unsigned size, uint64_t val);
+};
+
+struct hv_dev {
+	const char *name;
+	gpa_t base;
+	uint64_t size;
+	const struct hv_dev_ops *ops;
+	void *opaque;
+};
+
+/* An interrupt line into the PLIC (source numbers 1..PLIC_NSRC-1). */
+struct plic;
+struct hv_irq {
+	struct plic *plic;
+	unsigned num;
+};
+
+void hv_irq_set(const struct hv_irq *irq, bool level);
+
+#endif

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The machine: harts, guest RAM, the device bus, the platform (QEMU virt
+ * memory map) and the scheduler that interleaves harts deterministically.
+ *
+ * Memory map (same as QEMU's `virt`, so one image runs on both):
+ *
+ *   0x0010_0000  syscon test device (poweroff/reboot)   0x1000
+ *   0x0010_1000  goldfish RTC                            0x1000
+ *   0x0200_0000  CLINT                                   0x10000
+ *   0x0c00_0000  PLIC                                    0x600000
+ *   0x1000_0000  NS16550A UART (PLIC source 10)          0x100
+ *   0x1000_1000  virtio-mmio slot i at +i*0x1000 (PLIC source 1+i), 8 slots
+ *   0x8000_0000  RAM
+ *
+ * Time (determinism contract): guest time is derived from retired
+ * instructions only. One mtime tick (10 MHz timebase) is HV_INSNS_PER_TICK
+ * instructions, so the guest sees a 100 MHz-instruction machine whatever
+ * the host speed. Idle time (all harts in WFI) is skipped: the clock jumps
+ * to the next timer deadline.
+ */
+#ifndef HV_MACHINE_H
+#define HV_MACHINE_H
+
+#include "hv/dev.h"
+#include "hv/hart.h"
+#include "hv/types.h"
+
+#define HV_TIMEBASE_HZ 10000000ull
+#define HV_INSNS_PER_TICK 10ull
+
+#define HV_RAM_BASE 0x80000000ull
+#define HV_SYSCON_BASE 0x00100000ull
+#define HV_RTC_BASE 0x00101000ull
+#define HV_CLINT_BASE 0x02000000ull
+#define HV_CLINT_SIZE 0x10000ull
+#define HV_PLIC_BASE 0x0c000000ull
+#define HV_PLIC_SIZE 0x600000ull
+#define HV_UART_BASE 0x10000000ull
+#define HV_UART_IRQ 10
+#define HV_VIRTIO_BASE 0x10001000ull
+#define HV_VIRTIO_STRIDE 0x1000ull
+#define HV_VIRTIO_SLOTS 8
+#define HV_VIRTIO_IRQ0 1
+#define HV_RTC_IRQ 11
+
+#define HV_MAX_HARTS 32
+#define HV_MAX_DEVS 32
+
+/* Page flags (struct ram.flags). A page with any flag set is never entered
+ * in a store TLB entry, so stores reach ram_note_store first. */
+#define RAM_PF_CODE 0x01u /* decoded blocks exist for this page */
+
+struct ram {
+	gpa_t base;
+	uint64_t size;
+	uint64_t npages;
+	uint8_t **frame;  /* host page for each guest page */
+	uint8_t *flags;   /* RAM_PF_* per page */
+	uint8_t *backing; /* the allocation the frames point into */
+};
+
+enum hv_boot { BOOT_PV, BOOT_BIOS, BOOT_BARE };
+
+/* Why a run ended. */
+enum hv_stop {
+	STOP_NONE = 0,
+	STOP_SHUTDOWN,      /* guest powered off (exit_status) */
+	STOP_REBOOT,        /* guest asked for a reset */
+	STOP_MAX_INSNS,     /* --max-instructions reached */
+	STOP_DEADLOCK,      /* every hart waits for an interrupt that cannot come */
+};
+
+struct machine_config {
+	uint64_t ram_size;
+	unsigned nharts;
+	enum hv_boot boot;
+	icount_t max_insns;     /* 0: no limit */
+	icount_t quantum;       /* instructions per hart per round */
+	const char *bootargs;
+};
+
+struct uart;
+struct plic;
+
+struct machine {
+	struct machine_config cfg;
+	struct hart *hart[HV_MAX_HARTS];
+	unsigned nharts;
+	struct ram ram;
+
+	struct hv_dev *dev[HV_MAX_DEVS];
+	unsigned ndev;
+	struct uart *uart;
+	struct plic *plic;
+
+	/* Device tree blob, placed in RAM at dtb_addr by the loader. */
+	void *fdt;
+	size_t fdt_size;
+	gpa_t dtb_addr;
+
+	/* Time: the largest mtime any hart has observed (keeps time monotonic
+	 * across harts whose local clocks differ by up to one quantum). */
+	uint64_t time_seen;
+
+	/* Run state. */
+	enum hv_stop stop;
+	int exit_status;
+	icount_t total_insns;
+	struct hart *cur; /* hart being executed */
+
+	/* Block cache (block.c). */
+	struct block_cache *blocks;
+
+	/* Console output sink (stdout by default). */
+	void (*console_out)(void *opaque, const uint8_t *buf, size_t len);
+	void *console_opaque;
+};
+
+/* Create a machine with RAM, harts and the virt platform's devices. */
+struct machine *machine_create(const struct machine_config *cfg, struct hv_err *err);
+void machine_destroy(struct machine *m);
+
+/* Run until the guest stops the machine, max_insns or deadlock. */
+enum hv_stop machine_run(struct machine *m);
+
+/* Ask the run loop to stop (guest shutdown, reboot). */
+void machine_stop(struct machine *m, enum hv_stop why, int status);
+
+/* Register a device on the bus. The machine does not own dev. */
+int machine_add_dev(struct machine *m, struct hv_dev *dev, struct hv_err *err);
+
+/* Physical memory access for loaders, devices (DMA), debuggers. Returns
+ * false if [pa, pa+len) is not entirely RAM. Writes invalidate decoded
+ * code in the pages they touch. */
+bool machine_read_phys(struct machine *m, gpa_t pa, void *buf, size_t len);
+bool machine_write_phys(struct machine *m, gpa_t pa, const void *buf, size_t len);
+
+/* Host pointer to guest RAM at pa for len bytes within one page, or NULL. */
+uint8_t *ram_ptr(struct ram *ram, gpa_t pa);
+
+/* Bus access for MMIO (size 1/2/4/8). Return false if nothing is mapped
+ * there (the caller raises an access fault). */
+bool bus_read(struct machine *m, gpa_t pa, unsigned size, uint64_t *val);
+bool bus_write(struct machine *m, gpa_t pa, unsigned size, uint64_t val);
+
+/* A store is about to modify RAM page pa >> 12 (slow path): drops decoded
+ * code there. */
+void ram_note_store(struct machine *m, gpa_t pa);
+
+/* Write console output. */
+void machine_console_write(struct machine *m, const uint8_t *buf, size_t len);
+
+/* 64-bit digest of all guest-visible state (harts and RAM). */
+uint64_t machine_digest(struct machine *m);
+
+#endif
