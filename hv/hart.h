@@ -77,8 +77,9 @@ enum hv_access { ACC_LOAD = 0, ACC_STORE = 1, ACC_FETCH = 2 };
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_INVALID (~0ull)
 struct tlb_entry {
-	uint64_t tag;
-	uintptr_t addend;
+	uint64_t tag;      /* page-aligned guest virtual address */
+	uintptr_t addend;  /* host address - guest virtual address */
+	gpa_t pa;          /* guest physical address of the page */
 };
 
 #define JCACHE_BITS 10
@@ -110,13 +111,23 @@ struct hart {
 	uint64_t mtvec, mscratch, mepc, mcause, mtval;
 	uint64_t mcounteren, mcountinhibit, menvcfg;
 	uint64_t mcycle_offset, minstret_offset; /* guest writes to counters */
+	/* PMP registers: kept for firmware that probes them, not enforced. */
+	uint64_t pmpcfg[8], pmpaddr[64];
 	/* Supervisor-level CSRs (sstatus/sie/sip are views of the above). */
 	uint64_t stvec, sscratch, sepc, scause, stval, satp, scounteren, senvcfg;
 
-	/* LR/SC reservation (physical address), cleared on xRET and when
-	 * another hart runs. */
-	gpa_t resv_addr;
+	/* LR/SC reservation: the host address of the reserved word (unique
+	 * per guest RAM location), cleared on xRET and when another hart
+	 * runs. */
+	uintptr_t resv_addr;
 	bool resv_valid;
+
+	/* Hardware-driven part of mip.SEIP (the PLIC's line); the readable
+	 * SEIP is this OR the software-writable bit in mip. */
+	uint64_t mip_ext;
+
+	/* Exception raised by a memory slow path, taken by the executor. */
+	uint64_t exc_cause, exc_tval;
 
 	/* Timers. mtimecmp is the CLINT's; stimecmp is what the SBI TIME
 	 * extension programmed in paravirtual mode. Both in mtime ticks. */
@@ -133,7 +144,10 @@ struct hart {
 	bool exit_req;       /* leave the block loop at the next boundary */
 
 	struct tlb_entry tlb[3][TLB_SIZE];
-	struct block *jcache[JCACHE_SIZE];
+	struct jcache_entry {
+		uint64_t vpc;
+		struct block *block;
+	} jcache[JCACHE_SIZE];
 };
 
 /* Raise or clear mip bits from outside the hart (devices, SBI, timers);
@@ -147,6 +161,10 @@ void hart_trap(struct hart *h, uint64_t cause, uint64_t tval);
 /* Pending-and-enabled interrupt to take at this boundary, or -1. */
 int hart_pending_irq(const struct hart *h);
 void hart_take_irq(struct hart *h, int irq);
+
+/* MRET / SRET (privileged spec 3.3.2). Return -1 if illegal here. */
+int hart_mret(struct hart *h);
+int hart_sret(struct hart *h);
 
 /* CSR access with full permission checks. Return 0, or -1 if the access
  * must raise illegal-instruction. */

@@ -78,10 +78,16 @@ struct machine_config {
 	icount_t max_insns;     /* 0: no limit */
 	icount_t quantum;       /* instructions per hart per round */
 	const char *bootargs;
+	/* Wall clock at power-on, in ns since 1970: an input (section 1),
+	 * seen by the guest only through the RTC. */
+	uint64_t rtc_boot_ns;
 };
 
 struct uart;
 struct plic;
+struct clint;
+struct syscon;
+struct rtc;
 
 struct machine {
 	struct machine_config cfg;
@@ -92,7 +98,12 @@ struct machine {
 	struct hv_dev *dev[HV_MAX_DEVS];
 	unsigned ndev;
 	struct uart *uart;
+	struct hv_dev *uart_dev;
+	bool uart_used; /* the guest has touched the UART */
 	struct plic *plic;
+	struct clint *clint;
+	struct syscon *syscon;
+	struct rtc *rtc;
 
 	/* Device tree blob, placed in RAM at dtb_addr by the loader. */
 	void *fdt;
@@ -102,12 +113,24 @@ struct machine {
 	/* Time: the largest mtime any hart has observed (keeps time monotonic
 	 * across harts whose local clocks differ by up to one quantum). */
 	uint64_t time_seen;
+	/* Machine time in instruction units at the current round's start. */
+	uint64_t itime;
 
 	/* Run state. */
 	enum hv_stop stop;
 	int exit_status;
 	icount_t total_insns;
 	struct hart *cur; /* hart being executed */
+	struct hart *last_run;
+
+	/* Console input waiting for the guest (a ring). */
+	uint8_t conin[4096];
+	unsigned conin_head, conin_len;
+	/* Host input source, called at round boundaries: reads what the host
+	 * has (waits for it if block) and hands it to machine_console_input.
+	 * Returns -1 once no input can ever come. */
+	int (*host_poll)(struct machine *m, bool block);
+	void *host_opaque;
 
 	/* Block cache (block.c). */
 	struct block_cache *blocks;
@@ -151,7 +174,15 @@ void ram_note_store(struct machine *m, gpa_t pa);
 /* Write console output. */
 void machine_console_write(struct machine *m, const uint8_t *buf, size_t len);
 
-/* 64-bit digest of all guest-visible state (harts and RAM). */
+/* Console input from the host: queued, then handed to the UART or the SBI
+ * console at the next round boundary. */
+void machine_console_input(struct machine *m, const uint8_t *buf, size_t len);
+/* Next queued console input byte, or -1. */
+int machine_console_getc(struct machine *m);
+
+/* 64-bit digest of all guest-visible state (harts and RAM), and of one
+ * hart's architectural state. */
 uint64_t machine_digest(struct machine *m);
+uint64_t machine_hart_digest(const struct hart *h);
 
 #endif

@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Command-line parser for `retrovisor` (interface and grammar in cli.h,
+ * user documentation in docs/cli.md).
+ *
+ * Options are GNU-style long options, "--name VALUE" or "--name=VALUE";
+ * each may be given once. There are no positional arguments after the
+ * command. The parser is a pure function of argv: no getopt global state,
+ * no printing, so tests can run it any number of times.
+ *
+ * Numbers are parsed by hand rather than with strtoull, which accepts
+ * leading blanks and signs ("-1" becomes 2^64-1) and hides overflow in
+ * errno; here only digits and a known suffix are accepted, and every
+ * multiplication is checked.
+ */
+#include "hv/cli.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "hv/machine.h"
+
+#define CLI_RUN_HINT "run 'retrovisor run --help' for the options"
+#define CLI_TOP_HINT "run 'retrovisor --help' for usage"
+
+/* Parse a run of decimal digits at s; *end points after it. Returns -1
+ * when there is no digit, -2 on overflow. */
+static int cli_digits(const char *s, uint64_t *v, const char **end)
+{
+	uint64_t n = 0;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (__builtin_mul_overflow(n, 10, &n) || __builtin_add_overflow(n, *p - '0', &n))
+			return -2;
+	}
+	*v = n;
+	*end = p;
+	return 0;
+}
+
+struct cli_suffix {
+	const char *name;
+	uint64_t mult;
+};
+
+static const struct cli_suffix cli_size_suffixes[] = {
+	{ "", 1ull << 20 }, /* QEMU -m: a bare number is MiB */
+	{ "B", 1 },
+	{ "K", 1ull << 10 }, { "KB", 1ull << 10 }, { "KiB", 1ull << 10 },
+	{ "M", 1ull << 20 }, { "MB", 1ull << 20 }, { "MiB", 1ull << 20 },
+	{ "G", 1ull << 30 }, { "GB", 1ull << 30 }, { "GiB", 1ull << 30 },
+	{ "T", 1ull << 40 }, { "TB", 1ull << 40 }, { "TiB", 1ull << 40 },
+};
+
+static const struct cli_suffix cli_count_suffixes[] = {
+	{ "", 1 },
+	{ "K", 1000ull },
+	{ "M", 1000000ull },
+	{ "G", 1000000000ull },
+	{ "T", 1000000000000ull },
+};
+
+static bool cli_suffix_find(const struct cli_suffix *tab, size_t n, const char *s,
+			    uint64_t *mult)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcasecmp(tab[i].name, s) == 0) {
+			*mult = tab[i].mult;
+			return true;
+		}
+	}
+	return false;
+}
+
+int cli_parse_size(const char *s, uint64_t *bytes, struct hv_err *err)
+{
+	uint64_t n, mult, v;
+	const char *end;
+	int r = cli_digits(s, &n, &end);
+
+	if (r == -1) {
+		hv_err_set(err, "--memory '%s': expected a size such as 512M or 2G (a bare number "
+			   "is MiB)", s);
+		return -1;
+	}
+	if (r == -2) {
+		hv_err_set(err, "--memory '%s': the number is too large; at most %llu GiB", s,
+			   CLI_MAX_MEMORY >> 30);
+		return -1;
+	}
+	if (!cli_suffix_find(cli_size_suffixes, HV_ARRAY_LEN(cli_size_suffixes), end, &mult)) {
+		hv_err_set(err, "--memory '%s': unknown size suffix '%s'; use B, K, M, G or T "
+			   "(a bare number is MiB)", s, end);
+		return -1;
+	}
+	if (__builtin_mul_overflow(n, mult, &v) || v > CLI_MAX_MEMORY) {
+		hv_err_set(err, "--memory '%s': too large; at most %llu GiB", s,
+			   CLI_MAX_MEMORY >> 30);
+		return -1;
+	}
+	if (v < CLI_MIN_MEMORY) {
+		hv_err_set(err, "--memory '%s': too small; at least %llu MiB", s,
+			   CLI_MIN_MEMORY >> 20);
+		return -1;
+	}
+	if (v & HV_PAGE_MASK) {
+		hv_err_set(err, "--memory '%s': not a multiple of 4 KiB (the page size)", s);
+		return -1;
+	}
+	*bytes = v;
+	return 0;
+}
+
+int cli_parse_count(const char *s, uint64_t *count, struct hv_err *err)
+{
+	uint64_t n, mult, v;
+	const char *end;
+	int r = cli_digits(s, &n, &end);
+
+	if (r == -1) {
+		hv_err_set(err, "--max-instructions '%s': expected a count such as 1000000 or 50M",
+			   s);
+		return -1;
+	}
+	if (r == 0 && !cli_suffix_find(cli_count_suffixes, HV_ARRAY_LEN(cli_count_suffixes),
+				       end, &mult)) {
+		hv_err_set(err, "--max-instructions '%s': unknown suffix '%s'; use K, M, G or T "
+			   "(powers of 1000)", s, end);
+		return -1;
+	}
+	if (r == -2 || __builtin_mul_overflow(n, mult, &v)) {
+		hv_err_set(err, "--max-instructions '%s': too large; at most %llu", s,
+			   (unsigned long long)UINT64_MAX);
+		return -1;
+	}
+	if (v == 0) {
+		hv_err_set(err, "--max-instructions '%s': must be at least 1 (leave the option "
+			   "out for no limit)", s);
+		return -1;
+	}
+	*count = v;
+	return 0;
+}
+
+int cli_parse_harts(const char *s, unsigned *n, struct hv_err *err)
+{
+	uint64_t v;
+	const char *end;
+	int r = cli_digits(s, &v, &end);
+
+	if (r == 0 && *end == '\0' && v >= 1 && v <= HV_MAX_HARTS) {
+		*n = (unsigned)v;
+		return 0;
+	}
+	hv_err_set(err, "--harts '%s': expected a number of harts from 1 to %d", s,
+		   HV_MAX_HARTS);
+	return -1;
+}
+
+enum cli_opt_id {
+	OPT_KERNEL,
+	OPT_INITRD,
+	OPT_APPEND,
+	OPT_BIOS,
+	OPT_MEMORY,
+	OPT_HARTS,
+	OPT_MAX_INSNS,
+	OPT_PRINT_DIGEST,
+	OPT_HELP,
+	OPT_COUNT
+};
+
+static const struct {
+	const char *name;
+	bool has_arg;
+	const char *arg_desc;
+} cli_options[OPT_COUNT] = {
+	[OPT_KERNEL] = { "kernel", true, "a file name" },
+	[OPT_INITRD] = { "initrd", true, "a file name" },
+	[OPT_APPEND] = { "append", true, "a kernel command line" },
+	[OPT_BIOS] = { "bios", true, "'none' or a firmware file name" },
+	[OPT_MEMORY] = { "memory", true, "a size such as 512M" },
+	[OPT_HARTS] = { "harts", true, "a number of harts" },
+	[OPT_MAX_INSNS] = { "max-instructions", true, "an instruction count" },
+	[OPT_PRINT_DIGEST] = { "print-digest", false, NULL },
+	[OPT_HELP] = { "help", false, NULL },
+};
+
+static int cli_lookup(const char *name, size_t len)
+{
+	for (int i = 0; i < OPT_COUNT; i++) {
+		if (strlen(cli_options[i].name) == len && memcmp(cli_options[i].name, name, len) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* Apply one option. val is NULL for flags. */
+static int cli_apply(struct cli_opts *o, int id, const char *val, struct hv_err *err)
+{
+	switch (id) {
+	case OPT_KERNEL:
+	case OPT_INITRD:
+	case OPT_BIOS:
+		if (val[0] == '\0') {
+			hv_err_set(err, "--%s needs %s, not an empty string", cli_options[id].name,
+				   cli_options[id].arg_desc);
+			return -1;
+		}
+		if (id == OPT_KERNEL)
+			o->kernel = val;
+		else if (id == OPT_INITRD)
+			o->initrd = val;
+		else
+			o->bios = val;
+		return 0;
+	case OPT_APPEND:
+		o->append = val;
+		return 0;
+	case OPT_MEMORY:
+		return cli_parse_size(val, &o->memory, err);
+	case OPT_HARTS:
+		return cli_parse_harts(val, &o->harts, err);
+	case OPT_MAX_INSNS:
+		return cli_parse_count(val, &o->max_insns, err);
+	case OPT_PRINT_DIGEST:
+		o->print_digest = true;
+		return 0;
+	default:
+		o->cmd = CLI_CMD_RUN_HELP;
+		return 0;
+	}
+}
+
+static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, struct hv_err *err)
+{
+	bool seen[OPT_COUNT] = { false };
+
+	for (int i = 2; i < argc; i++) {
+		const char *arg = argv[i];
+		const char *name, *eq, *val = NULL;
+		size_t len;
+		int id;
+
+		if (strcmp(arg, "-h") == 0) {
+			o->cmd = CLI_CMD_RUN_HELP;
+			return 0;
+		}
+		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+			hv_err_set(err, "unexpected argument '%s'; %s", arg, CLI_RUN_HINT);
+			return -1;
+		}
+		name = arg + 2;
+		eq = strchr(name, '=');
+		len = eq ? (size_t)(eq - name) : strlen(name);
+		id = cli_lookup(name, len);
+		if (id < 0) {
+			hv_err_set(err, "unknown option '--%.*s'; %s", (int)len, name, CLI_RUN_HINT);
+			return -1;
+		}
+		if (id == OPT_HELP) {
+			o->cmd = CLI_CMD_RUN_HELP;
+			return 0;
+		}
+		if (seen[id]) {
+			hv_err_set(err, "--%s given twice; give it once", cli_options[id].name);
+			return -1;
+		}
+		seen[id] = true;
+		if (cli_options[id].has_arg) {
+			if (eq) {
+				val = eq + 1;
+			} else if (i + 1 < argc) {
+				val = argv[++i];
+			} else {
+				hv_err_set(err, "--%s needs a value (%s); %s", cli_options[id].name,
+					   cli_options[id].arg_desc, CLI_RUN_HINT);
+				return -1;
+			}
+		} else if (eq) {
+			hv_err_set(err, "--%s takes no value; %s", cli_options[id].name,
+				   CLI_RUN_HINT);
+			return -1;
+		}
+		if (cli_apply(o, id, val, err) != 0)
+			return -1;
+	}
+	if (!o->kernel) {
+		hv_err_set(err, "missing --kernel FILE; %s", CLI_RUN_HINT);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_parse(int argc, char *const argv[], struct cli_opts *o, struct hv_err *err)
+{
+	const char *cmd;
+
+	memset(o, 0, sizeof(*o));
+	o->memory = CLI_DEFAULT_MEMORY;
+	o->harts = 1;
+	if (argc < 2) {
+		hv_err_set(err, "no command given; %s", CLI_TOP_HINT);
+		return -1;
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "run") == 0) {
+		o->cmd = CLI_CMD_RUN;
+		return cli_parse_run(argc, argv, o, err);
+	}
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0)
+		o->cmd = CLI_CMD_HELP;
+	else if (strcmp(cmd, "--version") == 0)
+		o->cmd = CLI_CMD_VERSION;
+	else if (cmd[0] == '-')
+		hv_err_set(err, "unknown option '%s' (options follow the command, as in "
+			   "'retrovisor run --kernel FILE'); %s", cmd, CLI_TOP_HINT);
+	else
+		hv_err_set(err, "unknown command '%s'; %s", cmd, CLI_TOP_HINT);
+	if (!o->cmd)
+		return -1;
+	if (argc > 2) {
+		hv_err_set(err, "unexpected argument '%s' after %s; %s", argv[2], cmd,
+			   CLI_TOP_HINT);
+		return -1;
+	}
+	return 0;
+}
+
+void cli_print_help(FILE *out)
+{
+	fputs("Usage: retrovisor run --kernel FILE [OPTIONS]\n"
+	      "       retrovisor run --help\n"
+	      "       retrovisor --help | --version\n"
+	      "\n"
+	      "Retrovisor runs a RISC-V (RV64GC) guest deterministically on the QEMU\n"
+	      "'virt' memory map: the same images, configuration and console input\n"
+	      "give the same execution, instruction for instruction.\n"
+	      "\n"
+	      "Commands:\n"
+	      "  run        boot a kernel (see 'retrovisor run --help')\n"
+	      "\n"
+	      "Options:\n"
+	      "  --help     show this text\n"
+	      "  --version  show the version\n",
+	      out);
+}
+
+void cli_print_run_help(FILE *out)
+{
+	fputs("Usage: retrovisor run --kernel FILE [OPTIONS]\n"
+	      "\n"
+	      "Boot FILE (an RV64 ELF, a Linux RISC-V Image or a raw binary) and run\n"
+	      "until the guest powers off. The console is stdin/stdout; on a terminal\n"
+	      "type Ctrl-A x to quit.\n"
+	      "\n"
+	      "Options:\n"
+	      "  --kernel FILE        kernel to boot (required)\n"
+	      "  --initrd FILE        initial RAM disk, passed in the device tree\n"
+	      "  --append STR         kernel command line (/chosen/bootargs)\n"
+	      "  --bios none|FILE     default: paravirtual boot, the kernel starts in\n"
+	      "                       S-mode and Retrovisor is its SBI; FILE: run this\n"
+	      "                       M-mode firmware (e.g. OpenSBI fw_dynamic) first;\n"
+	      "                       none: start the kernel itself in M-mode\n"
+	      "  --memory SIZE        guest RAM, 16M..64G, default 128M; a bare number\n"
+	      "                       is MiB, suffixes B K M G T are powers of 1024\n"
+	      "  --harts N            number of harts, 1..32, default 1\n"
+	      "  --max-instructions N stop after N instructions in all; suffixes\n"
+	      "                       K M G T are powers of 1000\n"
+	      "  --print-digest       at the end print 'digest <hex>' and 'icount <N>'\n"
+	      "                       on stderr (a hash of all guest-visible state)\n"
+	      "  --help               show this text\n"
+	      "\n"
+	      "Exit status:\n"
+	      "  the guest's shutdown status (0-255) when it powers off; a guest\n"
+	      "  reboot request ends the run with 0. Otherwise:\n"
+	      "  1  the machine stopped for no known reason (a bug)\n"
+	      "  2  bad command line or unusable image file\n"
+	      "  3  --max-instructions reached\n"
+	      "  4  every hart waits for an interrupt that can never arrive\n"
+	      "A guest may also exit with 1-4 itself; the message on stderr tells\n"
+	      "the cases apart.\n",
+	      out);
+}

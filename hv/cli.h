@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Command-line parsing for the `retrovisor` binary, kept apart from main.c
+ * so that tests can call it. Nothing here touches the machine, the
+ * terminal or the process: the parser fills a struct cli_opts or leaves
+ * one sentence in a struct hv_err, and main prints it and exits.
+ *
+ * Command line (docs/cli.md is the user's reference):
+ *
+ *   retrovisor run --kernel FILE [--initrd FILE] [--append STR]
+ *                  [--bios none|FILE] [--memory SIZE] [--harts N]
+ *                  [--max-instructions N] [--print-digest]
+ *   retrovisor --help | run --help | --version
+ *
+ * argv is untrusted: every value is checked completely (no trailing
+ * garbage, no overflow, no silent wrap-around) before it is accepted.
+ */
+#ifndef HV_CLI_H
+#define HV_CLI_H
+
+#include <stdio.h>
+
+#include "hv/types.h"
+
+#define CLI_VERSION "0.1.0"
+
+/* Defaults and limits. RAM as QEMU's virt machine: 128 MiB by default,
+ * a bare --memory number is MiB (QEMU -m). */
+#define CLI_DEFAULT_MEMORY (128ull << 20)
+#define CLI_MIN_MEMORY (16ull << 20)
+#define CLI_MAX_MEMORY (64ull << 30)
+
+/* Process exit statuses. A run that ends with a guest shutdown exits with
+ * the guest's status (0-255), which may itself be any of these numbers. */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_INTERNAL 1  /* the machine stopped for no known reason */
+#define CLI_EXIT_ERROR 2     /* bad command line, unusable file, host error */
+#define CLI_EXIT_MAX_INSNS 3 /* --max-instructions reached */
+#define CLI_EXIT_DEADLOCK 4  /* every hart waits for an interrupt forever */
+
+enum cli_command {
+	CLI_CMD_RUN = 1,
+	CLI_CMD_HELP,     /* retrovisor --help */
+	CLI_CMD_RUN_HELP, /* retrovisor run --help */
+	CLI_CMD_VERSION,
+};
+
+struct cli_opts {
+	enum cli_command cmd;
+	const char *kernel; /* pointers into argv */
+	const char *initrd;
+	const char *append;
+	const char *bios; /* NULL: paravirtual boot */
+	uint64_t memory;  /* bytes */
+	unsigned harts;
+	icount_t max_insns; /* 0: no limit */
+	bool print_digest;
+};
+
+/* Parse argv. Returns 0, or -1 with one sentence in err (without the
+ * "retrovisor: " prefix); usage mistakes end with a hint to run --help. */
+int cli_parse(int argc, char *const argv[], struct cli_opts *o, struct hv_err *err);
+
+/* --memory SIZE: digits with an optional suffix, case-insensitive:
+ * none = MiB (QEMU -m), B = bytes, K/KB/KiB, M/MB/MiB, G/GB/GiB, T/TB/TiB,
+ * all powers of 1024. The result must be a multiple of 4 KiB within
+ * [CLI_MIN_MEMORY, CLI_MAX_MEMORY]. Returns 0 or -1 with err. */
+int cli_parse_size(const char *s, uint64_t *bytes, struct hv_err *err);
+
+/* --max-instructions N: digits with an optional decimal suffix K (10^3),
+ * M (10^6), G (10^9) or T (10^12), case-insensitive; at least 1.
+ * Returns 0 or -1 with err. */
+int cli_parse_count(const char *s, uint64_t *n, struct hv_err *err);
+
+/* --harts N: 1..HV_MAX_HARTS. Returns 0 or -1 with err. */
+int cli_parse_harts(const char *s, unsigned *n, struct hv_err *err);
+
+void cli_print_help(FILE *out);
+void cli_print_run_help(FILE *out);
+
+#endif

@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The machine: guest RAM as page frames, the device bus, the virt platform
+ * and the deterministic scheduler.
+ *
+ * Scheduler (ARCHITECTURE.md section 1): all harts run on this one thread
+ * in rounds. In each round every hart runs until its local clock reaches
+ * the round's end (cfg.quantum instructions of time), in hart order; a hart
+ * that stalls (WFI, HSM stopped) has the rest of the round added to its
+ * clock as idle time. When no hart made progress in a round, time jumps to
+ * the earliest timer deadline. Device events from the host (console input)
+ * are delivered only at round boundaries. So the interleaving, the clock
+ * and every interrupt depend on the guest and the inputs alone.
+ *
+ * Guest RAM is an array of page frames (section 4): frame[i] is the host
+ * page holding guest page i. The bus maps everything else; an address that
+ * is neither RAM nor a device is an access fault for the guest.
+ */
+#include "hv/machine.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "hv/block.h"
+#include "hv/clint.h"
+#include "hv/exec.h"
+#include "hv/plic.h"
+#include "hv/rtc.h"
+#include "hv/syscon.h"
+#include "hv/uart.h"
+
+#define MACHINE_DEFAULT_QUANTUM 10000u
+#define MACHINE_INPUT_POLL_ROUNDS 64u
+
+/* Exceptions delegated to S-mode in paravirtual boot: everything the
+ * delegation register can hold except ecall from S, which is the SBI. */
+#define PV_MEDELEG (0xb3ffull & ~(1ull << CAUSE_ECALL_S))
+#define PV_MIDELEG (MIP_SSIP | MIP_STIP | MIP_SEIP)
+
+static int machine_ram_init(struct ram *ram, uint64_t size, struct hv_err *err)
+{
+	ram->base = HV_RAM_BASE;
+	ram->size = size;
+	ram->npages = size >> HV_PAGE_SHIFT;
+	ram->backing = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (ram->backing == MAP_FAILED) {
+		ram->backing = NULL;
+		hv_err_set(err, "cannot reserve %llu MiB of host memory for guest RAM: %s",
+			   (unsigned long long)(size >> 20), strerror(errno));
+		return -1;
+	}
+	ram->frame = calloc(ram->npages, sizeof(*ram->frame));
+	ram->flags = calloc(ram->npages, 1);
+	if (!ram->frame || !ram->flags) {
+		hv_err_set(err, "out of host memory for the guest page frame table");
+		return -1;
+	}
+	for (uint64_t i = 0; i < ram->npages; i++)
+		ram->frame[i] = ram->backing + (i << HV_PAGE_SHIFT);
+	return 0;
+}
+
+uint8_t *ram_ptr(struct ram *ram, gpa_t pa)
+{
+	if (pa < ram->base || pa - ram->base >= ram->size)
+		return NULL;
+	uint64_t off = pa - ram->base;
+	return ram->frame[off >> HV_PAGE_SHIFT] + (off & HV_PAGE_MASK);
+}
+
+int machine_add_dev(struct machine *m, struct hv_dev *dev, struct hv_err *err)
+{
+	if (m->ndev >= HV_MAX_DEVS) {
+		hv_err_set(err, "too many devices (at most %d)", HV_MAX_DEVS);
+		return -1;
+	}
+	m->dev[m->ndev++] = dev;
+	return 0;
+}
+
+static struct hv_dev *bus_find(struct machine *m, gpa_t pa)
+{
+	for (unsigned i = 0; i < m->ndev; i++) {
+		struct hv_dev *d = m->dev[i];
+		if (pa >= d->base && pa - d->base < d->size)
+			return d;
+	}
+	return NULL;
+}
+
+bool bus_read(struct machine *m, gpa_t pa, unsigned size, uint64_t *val)
+{
+	struct hv_dev *d = bus_find(m, pa);
+
+	if (!d)
+		return false;
+	if (d == m->uart_dev)
+		m->uart_used = true;
+	*val = d->ops->read(d->opaque, pa - d->base, size);
+	return true;
+}
+
+bool bus_write(struct machine *m, gpa_t pa, unsigned size, uint64_t val)
+{
+	struct hv_dev *d = bus_find(m, pa);
+
+	if (!d)
+		return false;
+	if (d == m->uart_dev)
+		m->uart_used = true;
+	d->ops->write(d->opaque, pa - d->base, size, val);
+	return true;
+}
+
+void ram_note_store(struct machine *m, gpa_t pa)
+{
+	uint64_t idx = (pa - m->ram.base) >> HV_PAGE_SHIFT;
+
+	if (m->ram.flags[idx] & RAM_PF_CODE)
+		block_invalidate_page(m, pa);
+}
+
+bool machine_read_phys(struct machine *m, gpa_t pa, void *buf, size_t len)
+{
+	uint8_t *out = buf;
+
+	if (pa < m->ram.base || pa - m->ram.base > m->ram.size ||
+	    len > m->ram.size - (pa - m->ram.base))
+		return false;
+	while (len) {
+		size_t chunk = HV_PAGE_SIZE - (pa & HV_PAGE_MASK);
+		if (chunk > len)
+			chunk = len;
+		memcpy(out, ram_ptr(&m->ram, pa), chunk);
+		out += chunk;
+		pa += chunk;
+		len -= chunk;
+	}
+	return true;
+}
+
+bool machine_write_phys(struct machine *m, gpa_t pa, const void *buf, size_t len)
+{
+	const uint8_t *in = buf;
+
+	if (pa < m->ram.base || pa - m->ram.base > m->ram.size ||
+	    len > m->ram.size - (pa - m->ram.base))
+		return false;
+	while (len) {
+		size_t chunk = HV_PAGE_SIZE - (pa & HV_PAGE_MASK);
+		if (chunk > len)
+			chunk = len;
+		if (m->ram.flags[(pa - m->ram.base) >> HV_PAGE_SHIFT])
+			ram_note_store(m, pa);
+		memcpy(ram_ptr(&m->ram, pa), in, chunk);
+		in += chunk;
+		pa += chunk;
+		len -= chunk;
+	}
+	return true;
+}
+
+void machine_console_write(struct machine *m, const uint8_t *buf, size_t len)
+{
+	if (m->console_out) {
+		m->console_out(m->console_opaque, buf, len);
+		return;
+	}
+	while (len) {
+		ssize_t n = write(STDOUT_FILENO, buf, len);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			return; /* console gone: the guest keeps running */
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+void machine_console_input(struct machine *m, const uint8_t *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (m->conin_len == sizeof(m->conin))
+			break; /* the guest is not reading; drop the excess */
+		m->conin[(m->conin_head + m->conin_len) % sizeof(m->conin)] = buf[i];
+		m->conin_len++;
+	}
+}
+
+int machine_console_getc(struct machine *m)
+{
+	if (!m->conin_len)
+		return -1;
+	int c = m->conin[m->conin_head];
+	m->conin_head = (m->conin_head + 1) % sizeof(m->conin);
+	m->conin_len--;
+	return c;
+}
+
+/* Console input goes to the UART once the guest uses the UART (always in
+ * full-machine boot, where firmware drives it); until then a paravirtual
+ * guest reads it through the SBI console. */
+static void machine_deliver_input(struct machine *m)
+{
+	if (!m->uart || (m->cfg.boot == BOOT_PV && !m->uart_used))
+		return;
+	while (m->conin_len && uart_rx_room(m->uart))
+		uart_push_rx(m->uart, (uint8_t)machine_console_getc(m));
+}
+
+void machine_stop(struct machine *m, enum hv_stop why, int status)
+{
+	if (m->stop != STOP_NONE)
+		return;
+	m->stop = why;
+	m->exit_status = status;
+	if (m->cur)
+		m->cur->exit_req = true;
+}
+
+struct machine *machine_create(const struct machine_config *cfg, struct hv_err *err)
+{
+	struct machine *m = calloc(1, sizeof(*m));
+	struct hv_irq irq;
+
+	if (!m) {
+		hv_err_set(err, "out of host memory");
+		return NULL;
+	}
+	m->cfg = *cfg;
+	if (!m->cfg.quantum)
+		m->cfg.quantum = MACHINE_DEFAULT_QUANTUM;
+	if (cfg->nharts < 1 || cfg->nharts > HV_MAX_HARTS) {
+		hv_err_set(err, "%u harts requested; the machine supports 1 to %d", cfg->nharts,
+			   HV_MAX_HARTS);
+		goto fail;
+	}
+	if (cfg->ram_size < HV_PAGE_SIZE || (cfg->ram_size & HV_PAGE_MASK) ||
+	    cfg->ram_size > (1ull << 40)) {
+		hv_err_set(err, "memory size %llu is not a multiple of 4 KiB between 4 KiB and 1 TiB",
+			   (unsigned long long)cfg->ram_size);
+		goto fail;
+	}
+	if (machine_ram_init(&m->ram, cfg->ram_size, err))
+		goto fail;
+	m->blocks = block_cache_create();
+	if (!m->blocks) {
+		hv_err_set(err, "out of host memory");
+		goto fail;
+	}
+	m->nharts = cfg->nharts;
+	for (unsigned i = 0; i < m->nharts; i++) {
+		m->hart[i] = aligned_alloc(64, (sizeof(struct hart) + 63) & ~(size_t)63);
+		if (!m->hart[i]) {
+			hv_err_set(err, "out of host memory");
+			goto fail;
+		}
+		hart_reset(m->hart[i], m, i);
+		if (cfg->boot == BOOT_PV) {
+			struct hart *h = m->hart[i];
+			h->medeleg = PV_MEDELEG;
+			h->mideleg = PV_MIDELEG;
+			h->mcounteren = 0xffffffffull;
+			h->priv = PRIV_S;
+		}
+	}
+
+	m->plic = plic_create(m, m->nharts, err);
+	if (!m->plic || machine_add_dev(m, plic_dev(m->plic), err))
+		goto fail;
+	irq.plic = m->plic;
+	irq.num = HV_UART_IRQ;
+	m->uart = uart_create(m, &irq, err);
+	if (!m->uart || machine_add_dev(m, uart_dev(m->uart), err))
+		goto fail;
+	m->uart_dev = uart_dev(m->uart);
+	m->clint = clint_create(m, err);
+	if (!m->clint || machine_add_dev(m, clint_dev(m->clint), err))
+		goto fail;
+	m->syscon = syscon_create(m, err);
+	if (!m->syscon || machine_add_dev(m, syscon_dev(m->syscon), err))
+		goto fail;
+	irq.num = HV_RTC_IRQ;
+	m->rtc = rtc_create(m, &irq, cfg->rtc_boot_ns, err);
+	if (!m->rtc || machine_add_dev(m, rtc_dev(m->rtc), err))
+		goto fail;
+	return m;
+fail:
+	machine_destroy(m);
+	return NULL;
+}
+
+void machine_destroy(struct machine *m)
+{
+	if (!m)
+		return;
+	if (m->rtc)
+		rtc_destroy(m->rtc);
+	if (m->syscon)
+		syscon_destroy(m->syscon);
+	if (m->clint)
+		clint_destroy(m->clint);
+	if (m->uart)
+		uart_destroy(m->uart);
+	if (m->plic)
+		plic_destroy(m->plic);
+	for (unsigned i = 0; i < HV_MAX_HARTS; i++)
+		free(m->hart[i]);
+	block_cache_destroy(m->blocks);
+	if (m->ram.backing)
+		munmap(m->ram.backing, m->ram.size);
+	free(m->ram.frame);
+	free(m->ram.flags);
+	free(m->fdt);
+	free(m);
+}
+
+static uint64_t hart_itime(const struct hart *h)
+{
+	return h->icount + h->itime_offset;
+}
+
+/* Everyone waits: advance the clock to the earliest event, or report that
+ * none can come. Returns false if the machine must stop. */
+static bool machine_idle(struct machine *m)
+{
+	uint64_t next = ~0ull;
+
+	for (unsigned i = 0; i < m->nharts; i++) {
+		struct hart *h = m->hart[i];
+		if (h->hsm == HSM_STOPPED)
+			continue;
+		if (h->timer_deadline != ~0ull && h->timer_deadline + h->itime_offset < next)
+			next = h->timer_deadline + h->itime_offset;
+	}
+	uint64_t rtc_mtime;
+	if (m->rtc && rtc_next_deadline(m->rtc, &rtc_mtime) &&
+	    rtc_mtime < ~0ull / HV_INSNS_PER_TICK && rtc_mtime * HV_INSNS_PER_TICK < next)
+		next = rtc_mtime * HV_INSNS_PER_TICK;
+	if (next == ~0ull) {
+		/* Only the outside world can wake the guest now. */
+		if (m->host_poll && m->host_poll(m, true) == 0) {
+			machine_deliver_input(m);
+			return true;
+		}
+		return false;
+	}
+	if (next > m->itime) {
+		uint64_t delta = next - m->itime;
+		for (unsigned i = 0; i < m->nharts; i++)
+			m->hart[i]->itime_offset += delta;
+		m->itime = next;
+	}
+	for (unsigned i = 0; i < m->nharts; i++)
+		hart_timer_update(m->hart[i]);
+	if (m->rtc) {
+		m->cur = m->hart[0];
+		rtc_tick(m->rtc);
+		m->cur = NULL;
+	}
+	return true;
+}
+
+enum hv_stop machine_run(struct machine *m)
+{
+	uint64_t rounds = 0;
+
+	while (m->stop == STOP_NONE) {
+		uint64_t round_end = m->itime + m->cfg.quantum;
+		bool progressed = false;
+
+		for (unsigned i = 0; i < m->nharts && m->stop == STOP_NONE; i++) {
+			struct hart *h = m->hart[i];
+			uint64_t local = hart_itime(h);
+
+			if (local >= round_end)
+				continue;
+			icount_t limit = h->icount + (round_end - local);
+			if (m->cfg.max_insns) {
+				if (m->total_insns >= m->cfg.max_insns) {
+					machine_stop(m, STOP_MAX_INSNS, 0);
+					break;
+				}
+				icount_t left = m->cfg.max_insns - m->total_insns;
+				if (limit - h->icount > left)
+					limit = h->icount + left;
+			}
+			/* Another hart ran since this one's LR: its reservation
+			 * cannot be trusted (an SC may fail, spec 8.2). */
+			if (m->last_run != h && m->nharts > 1)
+				h->resv_valid = false;
+			m->last_run = h;
+			m->cur = h;
+			icount_t before = h->icount;
+			exec_run(h, limit);
+			m->cur = NULL;
+			m->total_insns += h->icount - before;
+			if (h->icount != before)
+				progressed = true;
+			if (m->stop != STOP_NONE)
+				break;
+			if (m->cfg.max_insns && m->total_insns >= m->cfg.max_insns) {
+				machine_stop(m, STOP_MAX_INSNS, 0);
+				break;
+			}
+			local = hart_itime(h);
+			if (local < round_end && h->icount < limit) {
+				/* Stalled: idle until the end of the round. */
+				h->itime_offset += round_end - local;
+				hart_timer_update(h);
+			}
+		}
+		if (m->stop != STOP_NONE)
+			break;
+		m->itime = round_end;
+		if (m->rtc) {
+			m->cur = m->hart[0];
+			rtc_tick(m->rtc);
+			m->cur = NULL;
+		}
+		if (++rounds % MACHINE_INPUT_POLL_ROUNDS == 0 && m->host_poll)
+			m->host_poll(m, false);
+		machine_deliver_input(m);
+		if (!progressed && !machine_idle(m))
+			machine_stop(m, STOP_DEADLOCK, 0);
+	}
+	block_reap(m->blocks);
+	return m->stop;
+}
+
+/* A 64-bit mixing hash over words (not cryptographic; for comparing
+ * states). */
+static uint64_t digest_mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 33);
+}
+
+uint64_t machine_hart_digest(const struct hart *h)
+{
+	uint64_t d = 0x726574726f766973ull; /* "retrovis" */
+
+	for (unsigned i = 0; i < 32; i++)
+		d = digest_mix(d, h->x[i]);
+	for (unsigned i = 0; i < 32; i++)
+		d = digest_mix(d, h->f[i]);
+	const uint64_t v[] = {
+		h->pc, h->icount, h->priv, h->fflags, h->frm, h->mstatus, h->misa, h->medeleg,
+		h->mideleg, h->mie, h->mip | h->mip_ext, h->mtvec, h->mscratch, h->mepc, h->mcause,
+		h->mtval, h->mcounteren, h->menvcfg, h->stvec, h->sscratch, h->sepc, h->scause,
+		h->stval, h->satp, h->scounteren, h->senvcfg, h->mtimecmp, h->stimecmp,
+		h->itime_offset, h->wfi, h->hsm, h->resv_valid,
+	};
+	for (unsigned i = 0; i < HV_ARRAY_LEN(v); i++)
+		d = digest_mix(d, v[i]);
+	return d;
+}
+
+uint64_t machine_digest(struct machine *m)
+{
+	uint64_t d = digest_mix(0, m->nharts);
+
+	for (unsigned i = 0; i < m->nharts; i++)
+		d = digest_mix(d, machine_hart_digest(m->hart[i]));
+	for (uint64_t p = 0; p < m->ram.npages; p++) {
+		const uint64_t *w = (const uint64_t *)m->ram.frame[p];
+		uint64_t pd = p;
+		for (unsigned i = 0; i < HV_PAGE_SIZE / 8; i++)
+			pd = digest_mix(pd, w[i]);
+		d = digest_mix(d, pd);
+	}
+	return d;
+}

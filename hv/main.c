@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The `retrovisor` program: parse the command line (cli.c), create the
+ * machine, load the images (loader.c), run, and turn the reason the run
+ * ended into one line on stderr and an exit status (table in cli.h and
+ * docs/cli.md). This is the only place that prints errors and exits
+ * (STYLE.md, "Errors, three kinds").
+ *
+ * The console is stdout (and stdin for input, read by the machine). When
+ * stdin is a terminal it is switched to raw mode for the run, so that
+ * every key, Ctrl-C included, goes to the guest; Ctrl-A x quits. The
+ * terminal is restored on every way out: normal exit, exit(), and the
+ * signals that would otherwise kill the process with the terminal left
+ * raw. Output post-processing (OPOST) stays on, as QEMU leaves it, so a
+ * guest that prints bare "\n" still gets a carriage return.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hv/cli.h"
+#include "hv/loader.h"
+#include "hv/machine.h"
+
+static struct termios main_saved_tio;
+static volatile sig_atomic_t main_tio_active;
+
+/* Async-signal-safe: only tcsetattr and a flag. */
+static void main_term_restore(void)
+{
+	if (main_tio_active) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &main_saved_tio);
+		main_tio_active = 0;
+	}
+}
+
+static void main_term_on_signal(int sig)
+{
+	main_term_restore();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Put the terminal on stdin in raw mode if there is one. */
+static void main_term_raw(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+				    SIGABRT, SIGSEGV, SIGBUS, SIGFPE };
+	struct termios tio;
+	struct sigaction sa;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &main_saved_tio) != 0)
+		return;
+	tio = main_saved_tio;
+	tio.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL |
+				  IXON);
+	tio.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+	tio.c_cflag &= ~(tcflag_t)(CSIZE | PARENB);
+	tio.c_cflag |= CS8;
+	tio.c_cc[VMIN] = 1;
+	tio.c_cc[VTIME] = 0;
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &tio) != 0)
+		return;
+	main_tio_active = 1;
+	atexit(main_term_restore);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = main_term_on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < HV_ARRAY_LEN(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/* The wall clock at power-on: an input of the determinism contract
+ * (ARCHITECTURE.md section 1), which the guest sees only through the RTC. */
+static uint64_t main_wall_clock_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int main_fail(const struct hv_err *err)
+{
+	fprintf(stderr, "retrovisor: %s\n", err->msg);
+	return CLI_EXIT_ERROR;
+}
+
+static const struct hart *main_stopped_hart(const struct machine *m)
+{
+	return m->cur ? m->cur : m->hart[0];
+}
+
+/* One line on stderr for the way the run ended; returns the exit status. */
+static int main_report(struct machine *m, enum hv_stop why)
+{
+	const struct hart *h = main_stopped_hart(m);
+
+	switch (why) {
+	case STOP_SHUTDOWN:
+		return m->exit_status & 0xff;
+	case STOP_REBOOT:
+		fprintf(stderr, "retrovisor: guest requested reboot; reboot is not supported, "
+			"so the run ends here\n");
+		return CLI_EXIT_OK;
+	case STOP_MAX_INSNS:
+		fprintf(stderr, "retrovisor: stopped after %llu instructions (--max-instructions) "
+			"at pc 0x%llx on hart %u\n", (unsigned long long)m->total_insns,
+			(unsigned long long)h->pc, h->id);
+		return CLI_EXIT_MAX_INSNS;
+	case STOP_DEADLOCK:
+		fprintf(stderr, "retrovisor: all harts wait for an interrupt that can never "
+			"arrive (");
+		for (unsigned i = 0; i < m->nharts; i++)
+			fprintf(stderr, "%shart %u at pc 0x%llx", i ? ", " : "", i,
+				(unsigned long long)m->hart[i]->pc);
+		fprintf(stderr, ")\n");
+		return CLI_EXIT_DEADLOCK;
+	default:
+		fprintf(stderr, "retrovisor: the machine stopped without a reason (stop code %d) "
+			"at pc 0x%llx on hart %u\n", (int)why, (unsigned long long)h->pc, h->id);
+		return CLI_EXIT_INTERNAL;
+	}
+}
+
+static int main_run(const struct cli_opts *o)
+{
+	struct machine_config cfg = {
+		.ram_size = o->memory,
+		.nharts = o->harts,
+		.boot = loader_boot_mode(o->bios),
+		.max_insns = o->max_insns,
+		.quantum = 0, /* the machine's default */
+		.bootargs = o->append,
+		.rtc_boot_ns = main_wall_clock_ns(),
+	};
+	struct loader_opts lo = { .kernel = o->kernel, .initrd = o->initrd, .bios = o->bios };
+	struct hv_err err = { { 0 } };
+	struct machine *m;
+	enum hv_stop why;
+	int status;
+
+	m = machine_create(&cfg, &err);
+	if (!m)
+		return main_fail(&err);
+	if (loader_load(m, &lo, &err) != 0) {
+		machine_destroy(m);
+		return main_fail(&err);
+	}
+
+	main_term_raw();
+	why = machine_run(m);
+	main_term_restore();
+	fflush(stdout);
+
+	status = main_report(m, why);
+	if (o->print_digest)
+		fprintf(stderr, "digest %016llx\nicount %llu\n",
+			(unsigned long long)machine_digest(m),
+			(unsigned long long)m->total_insns);
+	machine_destroy(m);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_opts o;
+	struct hv_err err = { { 0 } };
+
+	if (cli_parse(argc, argv, &o, &err) != 0)
+		return main_fail(&err);
+	switch (o.cmd) {
+	case CLI_CMD_HELP:
+		cli_print_help(stdout);
+		return CLI_EXIT_OK;
+	case CLI_CMD_RUN_HELP:
+		cli_print_run_help(stdout);
+		return CLI_EXIT_OK;
+	case CLI_CMD_VERSION:
+		printf("retrovisor %s\n", CLI_VERSION);
+		return CLI_EXIT_OK;
+	default:
+		return main_run(&o);
+	}
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hypervisor's own SBI implementation for paravirtual boot (SBI spec
+ * v2.0, riscv-sbi-doc): BASE, TIME, IPI, RFENCE, HSM, SRST, DBCN and the
+ * legacy extensions 0x00-0x08.
+ *
+ * In paravirtual mode there is no M-mode software: an ECALL from S-mode
+ * traps to the hypervisor, which calls sbi_ecall() with the hart's pc still
+ * on the ECALL. Calling convention between the trap code and this module:
+ *
+ *   - sbi_ecall reads a7 (EID), a6 (FID), a0..a5 and writes the results:
+ *     a0 (error) and a1 (value) for v0.2+ extensions, a0 only for the
+ *     legacy ones (which must preserve a1, spec chapter "Legacy").
+ *   - The caller then advances pc by 4 and retires the ECALL. sbi_ecall
+ *     never advances pc itself. The one call that moves the *calling* hart
+ *     elsewhere, a non-retentive HSM suspend, sets pc = resume_addr - 4 so
+ *     that the caller's uniform "+ 4" lands on resume_addr.
+ *   - A call after which the calling hart must not go on executing (HSM
+ *     hart_stop, HSM suspend, SRST, legacy shutdown) sets h->exit_req so the
+ *     block loop returns to the scheduler at the next boundary, and sets
+ *     h->hsm (STOPPED / SUSPENDED) or stops the machine (machine_stop).
+ *   - hart_start of another hart writes that hart's registers (pc, a0, a1,
+ *     priv, satp, sstatus.SIE) and sets it HSM_STARTED at once: the start is
+ *     synchronous, so get_status never needs a scheduler step to see
+ *     STARTED.
+ *   - A suspended hart (h->hsm == HSM_SUSPENDED, h->wfi set) resumes when an
+ *     interrupt is pending and enabled in sie, whatever sstatus.SIE says
+ *     (like WFI). The scheduler calls sbi_hsm_wake() for such a hart, or does
+ *     the same thing itself; the resume register state was already set up
+ *     when the hart suspended.
+ *
+ * Everything here comes from the guest and is untrusted: hart masks, ids,
+ * addresses and lengths are checked, every loop is bounded by XLEN, the
+ * hart count or SBI_DBCN_MAX_XFER.
+ */
+#ifndef HV_SBI_H
+#define HV_SBI_H
+
+#include "hv/types.h"
+
+struct hart;
+
+/* Extension IDs (SBI spec, one chapter each). */
+#define SBI_EXT_LEGACY_SET_TIMER 0x00
+#define SBI_EXT_LEGACY_PUTCHAR 0x01
+#define SBI_EXT_LEGACY_GETCHAR 0x02
+#define SBI_EXT_LEGACY_CLEAR_IPI 0x03
+#define SBI_EXT_LEGACY_SEND_IPI 0x04
+#define SBI_EXT_LEGACY_FENCE_I 0x05
+#define SBI_EXT_LEGACY_SFENCE_VMA 0x06
+#define SBI_EXT_LEGACY_SFENCE_VMA_ASID 0x07
+#define SBI_EXT_LEGACY_SHUTDOWN 0x08
+#define SBI_EXT_LEGACY_LAST 0x0f /* 0x09-0x0f are reserved */
+#define SBI_EXT_BASE 0x10
+#define SBI_EXT_TIME 0x54494d45   /* "TIME" */
+#define SBI_EXT_IPI 0x735049      /* "sPI" */
+#define SBI_EXT_RFENCE 0x52464e43 /* "RFNC" */
+#define SBI_EXT_HSM 0x48534d      /* "HSM" */
+#define SBI_EXT_SRST 0x53525354   /* "SRST" */
+#define SBI_EXT_DBCN 0x4442434e   /* "DBCN" */
+
+/* Function IDs. */
+enum {
+	SBI_BASE_GET_SPEC_VERSION = 0,
+	SBI_BASE_GET_IMPL_ID = 1,
+	SBI_BASE_GET_IMPL_VERSION = 2,
+	SBI_BASE_PROBE_EXTENSION = 3,
+	SBI_BASE_GET_MVENDORID = 4,
+	SBI_BASE_GET_MARCHID = 5,
+	SBI_BASE_GET_MIMPID = 6,
+};
+enum { SBI_TIME_SET_TIMER = 0 };
+enum { SBI_IPI_SEND_IPI = 0 };
+enum {
+	SBI_RFENCE_FENCE_I = 0,
+	SBI_RFENCE_SFENCE_VMA = 1,
+	SBI_RFENCE_SFENCE_VMA_ASID = 2,
+	SBI_RFENCE_HFENCE_GVMA_VMID = 3,
+	SBI_RFENCE_HFENCE_GVMA = 4,
+	SBI_RFENCE_HFENCE_VVMA_ASID = 5,
+	SBI_RFENCE_HFENCE_VVMA = 6,
+};
+enum {
+	SBI_HSM_HART_START = 0,
+	SBI_HSM_HART_STOP = 1,
+	SBI_HSM_HART_GET_STATUS = 2,
+	SBI_HSM_HART_SUSPEND = 3,
+};
+enum { SBI_SRST_SYSTEM_RESET = 0 };
+enum {
+	SBI_DBCN_CONSOLE_WRITE = 0,
+	SBI_DBCN_CONSOLE_READ = 1,
+	SBI_DBCN_CONSOLE_WRITE_BYTE = 2,
+};
+
+/* Standard SBI error codes (spec table "Standard SBI Errors"). */
+#define SBI_SUCCESS 0
+#define SBI_ERR_FAILED (-1)
+#define SBI_ERR_NOT_SUPPORTED (-2)
+#define SBI_ERR_INVALID_PARAM (-3)
+#define SBI_ERR_DENIED (-4)
+#define SBI_ERR_INVALID_ADDRESS (-5)
+#define SBI_ERR_ALREADY_AVAILABLE (-6)
+#define SBI_ERR_ALREADY_STARTED (-7)
+#define SBI_ERR_ALREADY_STOPPED (-8)
+
+/* The SBI spec version we implement: major in bits 30:24, minor in 23:0. */
+#define SBI_SPEC_VERSION ((2u << 24) | 0u)
+/* Implementation ID. The registered IDs are small integers (0 BBL,
+ * 1 OpenSBI, ... 11 bhyve); Retrovisor is not registered and answers the
+ * ASCII tag "RETR", far outside that list so it cannot be mistaken for a
+ * registered implementation. */
+#define SBI_IMPL_ID_RETROVISOR 0x52455452u
+/* Implementation version, OpenSBI-style major << 16 | minor. */
+#define SBI_IMPL_VERSION ((1u << 16) | 0u)
+
+/* HSM suspend types (spec table "HSM Hart Suspend Types"). */
+#define SBI_HSM_SUSPEND_RET_DEFAULT 0x00000000u
+#define SBI_HSM_SUSPEND_NON_RET_DEFAULT 0x80000000u
+
+/* SRST types and reasons. */
+#define SBI_SRST_TYPE_SHUTDOWN 0u
+#define SBI_SRST_TYPE_COLD_REBOOT 1u
+#define SBI_SRST_TYPE_WARM_REBOOT 2u
+#define SBI_SRST_REASON_NONE 0u
+#define SBI_SRST_REASON_SYSTEM_FAILURE 1u
+
+/* At most this many bytes move per DBCN read/write call; the spec allows
+ * partial transfers and the guest retries with the rest. */
+#define SBI_DBCN_MAX_XFER 4096u
+
+/* Handle an ECALL from S-mode on h (see the convention above). */
+void sbi_ecall(struct hart *h);
+
+/* Resume h from an HSM suspend if an interrupt is pending and enabled in
+ * sie (mip & mie != 0). Returns true if h is now HSM_STARTED. Does nothing
+ * to a hart that is not suspended. */
+bool sbi_hsm_wake(struct hart *h);
+
+#endif
