@@ -17,7 +17,7 @@
  *    fcvt.d.wu print it only when it is not 0 (objdump rejects those
  *    encodings, see the test);
  *  - AMO aq/rl as ".aq", ".rl", ".aqrl" mnemonic suffixes;
- *  - CSRs by name when objdump knows one (priv/priv-csrs.adoc and the
+ *  - CSRs by name when objdump knows one (priv/csrs.adoc and the
  *    extensions binutils 2.40 lists), else in hex;
  *  - encodings that decode as illegal print as ".2byte 0x..." or
  *    ".4byte 0x...", except 0x0000, which objdump calls "c.unimp".

@@ -33,9 +33,11 @@
  *      text file (a "#!" script or a first 4 KiB of printable text with a
  *      newline)                               -> rejected, named
  *   5. anything else                          -> raw binary
- * A raw RISC-V binary cannot start with any of the magics of step 4: they
- * decode as reserved >32-bit instruction encodings or as illegal ones,
- * and RISC-V code is never all printable ASCII for 4 KiB.
+ * Step 4 can misjudge a raw binary only if its first bytes spell one of
+ * the signatures as instructions (a floating-point store, a reserved
+ * 48-bit encoding, c.fsd ...) or its first 4 KiB are all printable with
+ * no zero byte; real code practically never is. Such a program can be
+ * given as an ELF file instead.
  *
  * An initrd is data, not code: any non-empty file is accepted as is
  * (compressed initramfs archives are normal).

@@ -11,7 +11,7 @@
  * every key, Ctrl-C included, goes to the guest; Ctrl-A x quits. The
  * terminal is restored on every way out: normal exit, exit(), and the
  * signals that would otherwise kill the process with the terminal left
- * raw. Output post-processing (OPOST) stays on, as QEMU leaves it, so a
+ * raw (SIGPIPE included: `retrovisor ... | head`). Output post-processing (OPOST) stays on, as QEMU leaves it, so a
  * guest that prints bare "\n" still gets a carriage return.
  */
 #include <signal.h>
@@ -48,12 +48,15 @@ static void main_term_on_signal(int sig)
 /* Put the terminal on stdin in raw mode if there is one. */
 static void main_term_raw(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE,
 				    SIGABRT, SIGSEGV, SIGBUS, SIGFPE };
 	struct termios tio;
 	struct sigaction sa;
 
-	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &main_saved_tio) != 0)
+	/* A background job leaves the terminal alone (changing it would stop
+	 * the process with SIGTTOU). */
+	if (!isatty(STDIN_FILENO) || tcgetpgrp(STDIN_FILENO) != getpgrp() ||
+	    tcgetattr(STDIN_FILENO, &main_saved_tio) != 0)
 		return;
 	tio = main_saved_tio;
 	tio.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL |

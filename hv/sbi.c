@@ -26,27 +26,12 @@
 
 #include "hv/hart.h"
 #include "hv/machine.h"
-
-/*
- * Provided by the machine (hv/machine.c and hv/mmu.c) but not yet declared
- * in the shared headers; declared here until they are:
- *
- * machine_console_getc: the next console input byte (through the input
- * funnel, so it is recorded and replayed), or -1 if none is waiting.
- *
- * mmu_read_virt: read len bytes of guest virtual memory at va through h's
- * current S-mode translation (satp, SUM, MXR). 0, or -1 on any fault.
- */
-int machine_console_getc(struct machine *m);
-int mmu_read_virt(struct hart *h, gva_t va, void *buf, size_t len);
+#include "hv/mmu.h"
 
 _Static_assert(HV_MAX_HARTS <= 64, "a hart set is one uint64_t bit-vector");
 
 /* Argument and result registers (psABI names). */
 enum { REG_A0 = 10, REG_A1, REG_A2, REG_A3, REG_A4, REG_A5, REG_A6, REG_A7 };
-
-/* S-level interrupts: the ones that can wake a suspended hart. */
-#define SBI_S_IRQS (MIP_SSIP | MIP_STIP | MIP_SEIP)
 
 /* DBCN copies through a stack buffer of this size. */
 #define SBI_DBCN_CHUNK 256u
@@ -278,9 +263,8 @@ static void sbi_hsm_suspend(struct hart *h, struct sbiret *r)
 			return;
 		}
 		/* Nothing of the old register state survives, so the resume
-		 * state can be set up now; -4 undoes the caller's pc += 4. */
+		 * state can be set up now. */
 		sbi_hart_enter_s(h, resume_addr, sbi_arg(h, 2));
-		h->pc = resume_addr - 4;
 	} else {
 		/* Reserved, or platform specific: we implement none. */
 		r->error = SBI_ERR_INVALID_PARAM;
@@ -557,7 +541,7 @@ bool sbi_hsm_wake(struct hart *h)
 		return h->hsm == HSM_STARTED;
 	/* Pending and enabled in sie, whatever sstatus.SIE says (spec HSM:
 	 * "resume ... when it receives an interrupt"; like WFI). */
-	if (!(h->mip & h->mie & SBI_S_IRQS))
+	if (!((h->mip | h->mip_ext) & h->mie))
 		return false;
 	h->hsm = HSM_STARTED;
 	h->wfi = false;

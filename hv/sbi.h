@@ -5,16 +5,15 @@
  * legacy extensions 0x00-0x08.
  *
  * In paravirtual mode there is no M-mode software: an ECALL from S-mode
- * traps to the hypervisor, which calls sbi_ecall() with the hart's pc still
- * on the ECALL. Calling convention between the trap code and this module:
+ * traps to the hypervisor (exec.c), which retires the ECALL, sets pc past
+ * it and then calls sbi_ecall(). Calling convention with that code:
  *
  *   - sbi_ecall reads a7 (EID), a6 (FID), a0..a5 and writes the results:
  *     a0 (error) and a1 (value) for v0.2+ extensions, a0 only for the
  *     legacy ones (which must preserve a1, spec chapter "Legacy").
- *   - The caller then advances pc by 4 and retires the ECALL. sbi_ecall
- *     never advances pc itself. The one call that moves the *calling* hart
- *     elsewhere, a non-retentive HSM suspend, sets pc = resume_addr - 4 so
- *     that the caller's uniform "+ 4" lands on resume_addr.
+ *   - h->pc already points past the ECALL. The one call that moves the
+ *     *calling* hart elsewhere, a non-retentive HSM suspend, overwrites it
+ *     with resume_addr (and a0/a1 with the resume state).
  *   - A call after which the calling hart must not go on executing (HSM
  *     hart_stop, HSM suspend, SRST, legacy shutdown) sets h->exit_req so the
  *     block loop returns to the scheduler at the next boundary, and sets
@@ -24,10 +23,9 @@
  *     synchronous, so get_status never needs a scheduler step to see
  *     STARTED.
  *   - A suspended hart (h->hsm == HSM_SUSPENDED, h->wfi set) resumes when an
- *     interrupt is pending and enabled in sie, whatever sstatus.SIE says
- *     (like WFI). The scheduler calls sbi_hsm_wake() for such a hart, or does
- *     the same thing itself; the resume register state was already set up
- *     when the hart suspended.
+ *     interrupt is pending and enabled in mie, whatever sstatus.SIE says
+ *     (like WFI). The scheduler calls sbi_hsm_wake() for such a hart; the
+ *     resume register state was already set up when the hart suspended.
  *
  * Everything here comes from the guest and is untrusted: hart masks, ids,
  * addresses and lengths are checked, every loop is bounded by XLEN, the
@@ -132,9 +130,9 @@ enum {
 /* Handle an ECALL from S-mode on h (see the convention above). */
 void sbi_ecall(struct hart *h);
 
-/* Resume h from an HSM suspend if an interrupt is pending and enabled in
- * sie (mip & mie != 0). Returns true if h is now HSM_STARTED. Does nothing
- * to a hart that is not suspended. */
+/* Resume h from an HSM suspend if an interrupt is pending and enabled
+ * ((mip | mip_ext) & mie != 0, the WFI wake-up condition). Returns true
+ * if h is now HSM_STARTED. Does nothing to a hart that is not suspended. */
 bool sbi_hsm_wake(struct hart *h);
 
 #endif

@@ -2,8 +2,10 @@
 /*
  * SiFive test finisher ("sifive,test0"), the power controller of QEMU's
  * virt machine that Linux's syscon-poweroff/syscon-reboot drivers and
- * OpenSBI's sifive_test driver write to. One write-only 32-bit register
- * at offset 0; the low 16 bits select the action:
+ * OpenSBI's sifive_test driver write to. One write-only register at
+ * offset 0, written with 32-bit stores (Linux) or 16-bit ones (OpenSBI's
+ * writew, which cannot carry a failure code); the low 16 bits select the
+ * action:
  *
  *   0x5555               power off, exit status 0
  *   0x3333 | code << 16  power off reporting failure: exit status code
@@ -37,9 +39,9 @@ static void syscon_write(void *opaque, uint64_t off, unsigned size,
 			 uint64_t val)
 {
 	struct syscon *s = opaque;
-	unsigned code = (unsigned)(val >> 16) & 0xffff;
+	unsigned code = size == 4 ? (unsigned)(val >> 16) & 0xffff : 0;
 
-	if (off != 0 || size != 4)
+	if (off != 0 || (size != 2 && size != 4))
 		return;
 	switch (val & 0xffff) {
 	case SYSCON_PASS:

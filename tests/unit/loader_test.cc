@@ -77,6 +77,50 @@ Bytes BuildElf64(uint16_t machine, uint64_t entry, const std::vector<Seg> &segs,
 	return out;
 }
 
+// What GNU ld makes of -Ttext=0x80000000: one PT_LOAD from file offset 0
+// (ELF header, program header, padding) whose code starts at RAM base, so
+// the segment begins 0x1000 below RAM. A .text section header covers
+// [sec_off, sec_off + sec_size) of the file.
+Bytes BuildHeadersBelowRamElf(uint64_t sec_off, uint64_t sec_size)
+{
+	const uint64_t code_off = 0x1000;
+	Bytes b(code_off + 4 + 2 * sizeof(Elf64_Shdr), 0);
+	Elf64_Ehdr eh{};
+	std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	eh.e_type = ET_EXEC;
+	eh.e_machine = EM_RISCV;
+	eh.e_version = EV_CURRENT;
+	eh.e_entry = 0x80000000;
+	eh.e_phoff = sizeof(Elf64_Ehdr);
+	eh.e_shoff = code_off + 4;
+	eh.e_ehsize = sizeof(Elf64_Ehdr);
+	eh.e_phentsize = sizeof(Elf64_Phdr);
+	eh.e_phnum = 1;
+	eh.e_shentsize = sizeof(Elf64_Shdr);
+	eh.e_shnum = 2;
+	Elf64_Phdr ph{};
+	ph.p_type = PT_LOAD;
+	ph.p_flags = PF_R | PF_X;
+	ph.p_vaddr = ph.p_paddr = 0x80000000 - code_off;
+	ph.p_filesz = ph.p_memsz = code_off + 4;
+	ph.p_align = 0x1000;
+	Elf64_Shdr sh[2] = {};
+	sh[1].sh_type = SHT_PROGBITS;
+	sh[1].sh_flags = SHF_ALLOC | SHF_EXECINSTR;
+	sh[1].sh_addr = 0x80000000 - code_off + sec_off;
+	sh[1].sh_offset = sec_off;
+	sh[1].sh_size = sec_size;
+	sh[1].sh_addralign = 4;
+	std::memcpy(b.data(), &eh, sizeof(eh));
+	std::memcpy(b.data() + sizeof(eh), &ph, sizeof(ph));
+	b[code_off] = 0x6f; // j .
+	std::memcpy(b.data() + code_off + 4, sh, sizeof(sh));
+	return b;
+}
+
 Bytes RiscvElf(uint64_t addr, const Bytes &data, uint64_t memsz)
 {
 	return BuildElf64(EM_RISCV, addr, { { addr, addr, data, memsz } });
@@ -257,6 +301,21 @@ TEST_F(Loader, VmlinuxVirtualEntryIsTranslatedThroughItsSegment)
 	std::string k = Write("vmlinux", BuildElf64(EM_RISCV, 0xffffffff80000020ull, segs));
 	ASSERT_EQ(Load(k), 0) << err_.msg;
 	EXPECT_EQ(m_->hart[0]->pc, 0x80200020u);
+}
+
+TEST_F(Loader, HeadersLinkedBelowRamAreDroppedWhenNoSectionIsThere)
+{
+	std::string k = Write("ttext.elf", BuildHeadersBelowRamElf(0x1000, 4));
+	ASSERT_EQ(Load(k, nullptr, "none"), 0) << err_.msg;
+	EXPECT_EQ(info_.kernel_start, 0x80000000u);
+	EXPECT_EQ(m_->hart[0]->pc, 0x80000000u);
+	EXPECT_EQ(Read64(m_, 0x80000000) & 0xffffffffu, 0x6fu);
+}
+
+TEST_F(Loader, RejectsSegmentBelowRamWhenASectionLivesThere)
+{
+	std::string k = Write("low.elf", BuildHeadersBelowRamElf(0x800, 0x804));
+	ExpectRejected(Load(k, nullptr, "none"), k, "is outside RAM");
 }
 
 TEST_F(Loader, RawBinaryGoesTo0x80200000InParavirtualMode)

@@ -58,11 +58,13 @@ template <> struct Traits<float> {
 	using U = uint32_t;
 	static constexpr int kFrac = 23, kExpBits = 8;
 	static constexpr U kCanon = SF_F32_CANON_NAN;
+	static constexpr U kSign = 1u << 31;
 };
 template <> struct Traits<double> {
 	using U = uint64_t;
 	static constexpr int kFrac = 52, kExpBits = 11;
 	static constexpr U kCanon = SF_F64_CANON_NAN;
+	static constexpr U kSign = 1ull << 63;
 };
 
 template <typename H> typename Traits<H>::U to_bits(H v)
@@ -157,14 +159,30 @@ double host_sqrtd(double a)
 	return r;
 }
 
+/*
+ * GCC treats fma/fmaf as pure builtins: it could fold them on constant
+ * arguments or move the call across fesetround. The empty asm statements
+ * make the operands opaque and pin the call between two volatile,
+ * memory-clobbering points.
+ */
 float host_fmas(float a, float b, float c)
 {
-	return fmaf(a, b, c);
+	float r;
+
+	asm volatile("" : "+x"(a), "+x"(b), "+x"(c) : : "memory");
+	r = fmaf(a, b, c);
+	asm volatile("" : "+x"(r) : : "memory");
+	return r;
 }
 
 double host_fmad(double a, double b, double c)
 {
-	return fma(a, b, c);
+	double r;
+
+	asm volatile("" : "+x"(a), "+x"(b), "+x"(c) : : "memory");
+	r = fma(a, b, c);
+	asm volatile("" : "+x"(r) : : "memory");
+	return r;
 }
 
 double host_s_to_d(float a)
@@ -548,7 +566,7 @@ void diff_sqrt(const char *name,
 	for (int i = 0; i < kCases; i++) {
 		auto a = g.value();
 		if (g.pct(70)) /* mostly the interesting (positive) half */
-			a &= ~((typename Traits<H>::U)1 << (Traits<H>::kFrac + Traits<H>::kExpBits));
+			a &= ~Traits<H>::kSign;
 		for (int rm = 0; rm < 4; rm++) {
 			H r;
 			uint32_t hf = host_exec(rm, [&] { r = host(from_bits<H>(a)); });
@@ -578,7 +596,7 @@ typename Traits<H>::U fma_addend(Gen<H> &g, typename Traits<H>::U a,
 							      uint32_t *))
 {
 	using U = typename Traits<H>::U;
-	constexpr U kSign = (U)1 << (Traits<H>::kFrac + Traits<H>::kExpBits);
+	constexpr U kSign = Traits<H>::kSign;
 	uint32_t ignored = 0;
 	int fa = (int)((a >> Traits<H>::kFrac) & Gen<H>::kMaxField);
 	int fb = (int)((b >> Traits<H>::kFrac) & Gen<H>::kMaxField);
@@ -800,15 +818,17 @@ uint64_t model_to_int(long double x, bool nan, int rm, int width, bool is_signed
 
 	if (nan) {
 		*flags |= SF_NV;
-		res = (uint64_t)(is_signed ? (int64_t)hi : (int64_t)(uint64_t)hi);
-		if (!is_signed)
-			res = width == 64 ? ~0ull : 0xffffffffull;
+		res = (uint64_t)hi;
 	} else {
 		if (rm == SF_RMM) {
 			r = std::roundl(x);
 		} else {
+			/* rintl is a const builtin to GCC; the asm keeps it
+			 * between the two fesetround calls. */
 			fesetround(kFeRound[rm]);
+			asm volatile("" : "+m"(x) : : "memory");
 			r = std::rintl(x);
+			asm volatile("" : "+m"(r) : : "memory");
 			fesetround(FE_TONEAREST);
 		}
 		if (r < lo || r > hi) {
@@ -897,8 +917,10 @@ TEST(SoftfloatHost, F64ToIntMatchesModelAndSse)
 /* fmin/fmax against a direct transcription of the F chapter's rules. */
 template <typename H>
 void check_minmax(const char *name,
-		  typename Traits<H>::U (*mn)(typename Traits<H>::U, typename Traits<H>::U, uint32_t *),
-		  typename Traits<H>::U (*mx)(typename Traits<H>::U, typename Traits<H>::U, uint32_t *),
+		  typename Traits<H>::U (*mn)(typename Traits<H>::U,
+					      typename Traits<H>::U, uint32_t *),
+		  typename Traits<H>::U (*mx)(typename Traits<H>::U,
+					      typename Traits<H>::U, uint32_t *),
 		  uint64_t seed)
 {
 	using U = typename Traits<H>::U;
@@ -906,7 +928,7 @@ void check_minmax(const char *name,
 	Mismatches mm(name);
 
 	for (int i = 0; i < kCases; i++) {
-		U a = g.value(), b = g.pct(10) ? a ^ ((U)1 << (Traits<H>::kFrac + Traits<H>::kExpBits)) : g.value();
+		U a = g.value(), b = g.pct(10) ? a ^ Traits<H>::kSign : g.value();
 		uint32_t wf = (is_snan<H>(a) || is_snan<H>(b)) ? SF_NV : 0;
 		U want_min, want_max;
 
@@ -1274,6 +1296,22 @@ TEST(SoftfloatHost, HostAlsoDetectsTininessAfterRounding)
 		r = host_muld(1.0 - 0x1p-27, (1.0 + 0x1p-27) * 0x1p-1022);
 	});
 	EXPECT_EQ(r, 0x1p-1022);
+	EXPECT_EQ(hf, SF_NX);
+}
+
+TEST(SoftfloatHost, HostFmaIsFusedAndCorrectlyRounded)
+{
+	/* Precondition of the fma differential tests: libm's fma/fmaf round
+	 * once, honour the dynamic rounding mode and raise exact flags. */
+	double r;
+	float rf;
+	uint32_t hf = host_exec(SF_RNE, [&] {
+		r = host_fmad(1.0 + 0x1p-30, 1.0 + 0x1p-30, -1.0);
+	});
+	EXPECT_EQ(r, 0x1p-29 + 0x1p-60);
+	EXPECT_EQ(hf, 0u);
+	hf = host_exec(SF_RUP, [&] { rf = host_fmas(1.0f + 0x1p-23f, 1.0f + 0x1p-23f, 0x1p-30f); });
+	EXPECT_EQ(rf, 1.0f + 0x1p-22f + 0x1p-23f);
 	EXPECT_EQ(hf, SF_NX);
 }
 

@@ -79,6 +79,20 @@ TEST_F(SysconTest, FailWithCodeZeroStillFails)
 	EXPECT_EQ(m->exit_status, 1);
 }
 
+TEST_F(SysconTest, HalfwordPassPowersOff)
+{
+	/* OpenSBI's sifive_test driver uses 16-bit stores. */
+	wr(0, 2, 0x5555);
+	EXPECT_EQ(m->stop, STOP_SHUTDOWN);
+	EXPECT_EQ(m->exit_status, 0);
+}
+
+TEST_F(SysconTest, HalfwordResetRequestsReboot)
+{
+	wr(0, 2, 0x7777);
+	EXPECT_EQ(m->stop, STOP_REBOOT);
+}
+
 TEST_F(SysconTest, ResetRequestsReboot)
 {
 	wr(0, 4, 0x7777);
@@ -92,8 +106,8 @@ TEST_F(SysconTest, OtherValuesSizesAndOffsetsAreIgnored)
 	wr(4, 4, 0x5555);
 	wr(0xffc, 4, 0x5555);
 	wr(0, 1, 0x55);
-	wr(0, 2, 0x5555);
 	wr(0, 8, 0x5555);
+	wr(2, 2, 0x5555);
 	wr(~0ull, 4, 0x5555);
 	EXPECT_EQ(m->stop, STOP_NONE);
 	EXPECT_EQ(m->exit_status, -99);
