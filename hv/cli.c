@@ -355,7 +355,7 @@ void cli_print_run_help(FILE *out)
 	      "\n"
 	      "Boot FILE (an RV64 ELF, a Linux RISC-V Image or a raw binary) and run\n"
 	      "until the guest powers off. The console is stdin/stdout; on a terminal\n"
-	      "type Ctrl-A x to quit.\n"
+	      "type Ctrl-A x to quit (Ctrl-A Ctrl-A sends a Ctrl-A to the guest).\n"
 	      "\n"
 	      "Options:\n"
 	      "  --kernel FILE        kernel to boot (required)\n"

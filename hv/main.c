@@ -6,14 +6,22 @@
  * docs/cli.md). This is the only place that prints errors and exits
  * (STYLE.md, "Errors, three kinds").
  *
- * The console is stdout (and stdin for input, read by the machine). When
- * stdin is a terminal it is switched to raw mode for the run, so that
- * every key, Ctrl-C included, goes to the guest; Ctrl-A x quits. The
+ * The console is stdout and stdin. The machine asks for input through
+ * m->host_poll at round boundaries and when every hart waits; main_host_poll
+ * hands it whatever stdin has (machine_console_input stamps it, the
+ * determinism contract's input funnel). When stdin is a terminal it is
+ * switched to raw mode for the run, so that every key, Ctrl-C included,
+ * goes to the guest; Ctrl-A is the escape key as in QEMU: Ctrl-A x quits,
+ * Ctrl-A Ctrl-A sends one Ctrl-A, other Ctrl-A pairs are ignored. Input
+ * from a pipe or a file is passed on untouched. The
  * terminal is restored on every way out: normal exit, exit(), and the
  * signals that would otherwise kill the process with the terminal left
- * raw (SIGPIPE included: `retrovisor ... | head`). Output post-processing (OPOST) stays on, as QEMU leaves it, so a
- * guest that prints bare "\n" still gets a carriage return.
+ * raw (SIGPIPE included: `retrovisor ... | head`). Output post-processing
+ * (OPOST) stays on, as QEMU leaves it, so a guest that prints a bare "\n"
+ * still gets a carriage return.
  */
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +33,15 @@
 #include "hv/cli.h"
 #include "hv/loader.h"
 #include "hv/machine.h"
+
+#define MAIN_ESCAPE 0x01 /* Ctrl-A */
+
+struct main_console {
+	bool raw;    /* stdin is the terminal we put in raw mode */
+	bool escape; /* the previous key was Ctrl-A */
+	bool eof;    /* no input can come any more */
+	bool quit;   /* the user typed Ctrl-A x */
+};
 
 static struct termios main_saved_tio;
 static volatile sig_atomic_t main_tio_active;
@@ -45,8 +62,9 @@ static void main_term_on_signal(int sig)
 	raise(sig);
 }
 
-/* Put the terminal on stdin in raw mode if there is one. */
-static void main_term_raw(void)
+/* Put the terminal on stdin in raw mode if there is one; returns whether
+ * it did. */
+static bool main_term_raw(void)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE,
 				    SIGABRT, SIGSEGV, SIGBUS, SIGFPE };
@@ -57,7 +75,7 @@ static void main_term_raw(void)
 	 * the process with SIGTTOU). */
 	if (!isatty(STDIN_FILENO) || tcgetpgrp(STDIN_FILENO) != getpgrp() ||
 	    tcgetattr(STDIN_FILENO, &main_saved_tio) != 0)
-		return;
+		return false;
 	tio = main_saved_tio;
 	tio.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL |
 				  IXON);
@@ -67,7 +85,7 @@ static void main_term_raw(void)
 	tio.c_cc[VMIN] = 1;
 	tio.c_cc[VTIME] = 0;
 	if (tcsetattr(STDIN_FILENO, TCSANOW, &tio) != 0)
-		return;
+		return false;
 	main_tio_active = 1;
 	atexit(main_term_restore);
 
@@ -76,6 +94,57 @@ static void main_term_raw(void)
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < HV_ARRAY_LEN(sigs); i++)
 		sigaction(sigs[i], &sa, NULL);
+	return true;
+}
+
+/* m->host_poll: pass what stdin has to the guest; wait for it if block.
+ * Returns -1 once stdin is at its end (or unusable), else 0. */
+static int main_host_poll(struct machine *m, bool block)
+{
+	struct main_console *c = m->host_opaque;
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	uint8_t in[256], out[256];
+	size_t nout = 0;
+	ssize_t n;
+	int r;
+
+	if (c->eof)
+		return -1;
+	do
+		r = poll(&pfd, 1, block ? -1 : 0);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return 0;
+	n = r < 0 ? -1 : read(STDIN_FILENO, in, sizeof(in));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n <= 0) {
+		c->eof = true;
+		return -1;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		uint8_t b = in[i];
+
+		if (!c->raw) {
+			out[nout++] = b;
+		} else if (c->escape) {
+			c->escape = false;
+			if (b == MAIN_ESCAPE) {
+				out[nout++] = b;
+			} else if (b == 'x' || b == 'X') {
+				c->quit = true;
+				machine_stop(m, STOP_SHUTDOWN, 0);
+				break;
+			}
+		} else if (b == MAIN_ESCAPE) {
+			c->escape = true;
+		} else {
+			out[nout++] = b;
+		}
+	}
+	if (nout)
+		machine_console_input(m, out, nout);
+	return 0;
 }
 
 /* The wall clock at power-on: an input of the determinism contract
@@ -101,10 +170,14 @@ static const struct hart *main_stopped_hart(const struct machine *m)
 }
 
 /* One line on stderr for the way the run ended; returns the exit status. */
-static int main_report(struct machine *m, enum hv_stop why)
+static int main_report(struct machine *m, const struct main_console *con, enum hv_stop why)
 {
 	const struct hart *h = main_stopped_hart(m);
 
+	if (con->quit) {
+		fprintf(stderr, "retrovisor: quit (Ctrl-A x)\n");
+		return CLI_EXIT_OK;
+	}
 	switch (why) {
 	case STOP_SHUTDOWN:
 		return m->exit_status & 0xff;
@@ -145,6 +218,7 @@ static int main_run(const struct cli_opts *o)
 	};
 	struct loader_opts lo = { .kernel = o->kernel, .initrd = o->initrd, .bios = o->bios };
 	struct hv_err err = { { 0 } };
+	struct main_console con = { 0 };
 	struct machine *m;
 	enum hv_stop why;
 	int status;
@@ -157,12 +231,14 @@ static int main_run(const struct cli_opts *o)
 		return main_fail(&err);
 	}
 
-	main_term_raw();
+	con.raw = main_term_raw();
+	m->host_poll = main_host_poll;
+	m->host_opaque = &con;
 	why = machine_run(m);
 	main_term_restore();
 	fflush(stdout);
 
-	status = main_report(m, why);
+	status = main_report(m, &con, why);
 	if (o->print_digest)
 		fprintf(stderr, "digest %016llx\nicount %llu\n",
 			(unsigned long long)machine_digest(m),

@@ -190,7 +190,7 @@ static uint64_t sf_overflow(const struct sf_fmt *f, bool sign, int rm,
  * sticky bit) to the format and pack it.
  */
 SF_INLINE uint64_t sf_round_pack(const struct sf_fmt *f, bool sign, int exp,
-			      uint64_t sig, int rm, uint32_t *flags)
+				 uint64_t sig, int rm, uint32_t *flags)
 {
 	const int prec = f->frac_bits + 1;
 	const int emin = 1 - sf_bias(f);
@@ -256,7 +256,7 @@ SF_INLINE uint64_t sf_round_pack(const struct sf_fmt *f, bool sign, int exp,
  * sig (bit 0 may be sticky).
  */
 SF_INLINE uint64_t sf_round_pack128(const struct sf_fmt *f, bool sign, int exp,
-				 u128 sig, int rm, uint32_t *flags)
+				    u128 sig, int rm, uint32_t *flags)
 {
 	int lz = sf_clz128(sig);
 	uint64_t sig64;
@@ -280,8 +280,8 @@ SF_INLINE uint64_t sf_round_pack128(const struct sf_fmt *f, bool sign, int exp,
  * because the low bits of both significands are zero.
  */
 SF_INLINE uint64_t sf_add_finite(const struct sf_fmt *f, bool sa, int ea,
-			      u128 ma, bool sb, int eb, u128 mb, int rm,
-			      uint32_t *flags)
+				 u128 ma, bool sb, int eb, u128 mb, int rm,
+				 uint32_t *flags)
 {
 	u128 m;
 
@@ -318,8 +318,8 @@ static uint64_t sf_nan_result(const struct sf_fmt *f, struct sf_num a,
 	return f->canon_nan;
 }
 
-SF_INLINE uint64_t sf_add(const struct sf_fmt *f, uint64_t a, uint64_t b, int rm,
-		       uint32_t *flags)
+SF_INLINE uint64_t sf_add(const struct sf_fmt *f, uint64_t a, uint64_t b,
+			  int rm, uint32_t *flags)
 {
 	struct sf_num x = sf_unpack(f, a), y = sf_unpack(f, b);
 
@@ -345,8 +345,8 @@ SF_INLINE uint64_t sf_add(const struct sf_fmt *f, uint64_t a, uint64_t b, int rm
 			     y.exp, (u128)y.sig << 64, rm, flags);
 }
 
-SF_INLINE uint64_t sf_mul(const struct sf_fmt *f, uint64_t a, uint64_t b, int rm,
-		       uint32_t *flags)
+SF_INLINE uint64_t sf_mul(const struct sf_fmt *f, uint64_t a, uint64_t b,
+			  int rm, uint32_t *flags)
 {
 	struct sf_num x = sf_unpack(f, a), y = sf_unpack(f, b);
 	bool sign = x.sign != y.sign;
@@ -367,8 +367,8 @@ SF_INLINE uint64_t sf_mul(const struct sf_fmt *f, uint64_t a, uint64_t b, int rm
 				(u128)x.sig * y.sig, rm, flags);
 }
 
-SF_INLINE uint64_t sf_div(const struct sf_fmt *f, uint64_t a, uint64_t b, int rm,
-		       uint32_t *flags)
+SF_INLINE uint64_t sf_div(const struct sf_fmt *f, uint64_t a, uint64_t b,
+			  int rm, uint32_t *flags)
 {
 	struct sf_num x = sf_unpack(f, a), y = sf_unpack(f, b);
 	bool sign = x.sign != y.sign;
@@ -426,7 +426,7 @@ static uint64_t sf_isqrt128(u128 v)
 }
 
 SF_INLINE uint64_t sf_sqrt(const struct sf_fmt *f, uint64_t a, int rm,
-			uint32_t *flags)
+			   uint32_t *flags)
 {
 	struct sf_num x = sf_unpack(f, a);
 	int e;
@@ -457,7 +457,7 @@ SF_INLINE uint64_t sf_sqrt(const struct sf_fmt *f, uint64_t a, int rm,
 }
 
 SF_INLINE uint64_t sf_fma(const struct sf_fmt *f, uint64_t a, uint64_t b,
-		       uint64_t c, int rm, uint32_t *flags)
+			  uint64_t c, int rm, uint32_t *flags)
 {
 	struct sf_num x = sf_unpack(f, a), y = sf_unpack(f, b),
 		      z = sf_unpack(f, c);
@@ -519,7 +519,7 @@ static int64_t sf_order_key(const struct sf_fmt *f, uint64_t bits)
  * signalling input, canonical NaN only when both inputs are NaN.
  */
 SF_INLINE uint64_t sf_minmax(const struct sf_fmt *f, uint64_t a, uint64_t b,
-			  bool want_max, uint32_t *flags)
+			     bool want_max, uint32_t *flags)
 {
 	struct sf_num x = sf_unpack(f, a), y = sf_unpack(f, b);
 	int64_t ka, kb;
@@ -540,8 +540,8 @@ SF_INLINE uint64_t sf_minmax(const struct sf_fmt *f, uint64_t a, uint64_t b,
 
 /* Quiet equality when !signalling; lt/le raise NV on any NaN. */
 SF_INLINE int sf_compare(const struct sf_fmt *f, uint64_t a, uint64_t b,
-		      bool signalling, int want_lt, int want_eq,
-		      uint32_t *flags)
+			 bool signalling, int want_lt, int want_eq,
+			 uint32_t *flags)
 {
 	struct sf_num x = sf_unpack(f, a), y = sf_unpack(f, b);
 	int64_t ka, kb;
@@ -587,7 +587,7 @@ static uint32_t sf_class(const struct sf_fmt *f, uint64_t a)
  * Returns the result as a 64-bit pattern; 32-bit results sign-extended.
  */
 SF_INLINE uint64_t sf_to_int(const struct sf_fmt *f, uint64_t a, int rm,
-			  int width, bool is_signed, uint32_t *flags)
+			     int width, bool is_signed, uint32_t *flags)
 {
 	struct sf_num x = sf_unpack(f, a);
 	uint64_t max_pos, max_neg_mag, mag = 0, res;
@@ -649,7 +649,7 @@ SF_INLINE uint64_t sf_to_int(const struct sf_fmt *f, uint64_t a, int rm,
 }
 
 SF_INLINE uint64_t sf_from_int(const struct sf_fmt *f, bool sign, uint64_t mag,
-			    int rm, uint32_t *flags)
+			       int rm, uint32_t *flags)
 {
 	int top;
 
@@ -663,8 +663,9 @@ SF_INLINE uint64_t sf_from_int(const struct sf_fmt *f, bool sign, uint64_t mag,
 }
 
 /* Format conversion: exact when widening, one rounding when narrowing. */
-SF_INLINE uint64_t sf_convert(const struct sf_fmt *from, const struct sf_fmt *to,
-			   uint64_t a, int rm, uint32_t *flags)
+SF_INLINE uint64_t sf_convert(const struct sf_fmt *from,
+			      const struct sf_fmt *to, uint64_t a, int rm,
+			      uint32_t *flags)
 {
 	struct sf_num x = sf_unpack(from, a);
 
