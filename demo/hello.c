@@ -31,6 +31,8 @@ static struct sbiret sbi_call(long eid, long fid, long a0, long a1, long a2)
 #define SBI_EXT_BASE 0x10
 #define SBI_EXT_DBCN 0x4442434e
 #define SBI_EXT_SRST 0x53525354
+#define SBI_LEGACY_PUTCHAR 0x01
+#define SBI_BASE_PROBE 3
 
 static unsigned long len(const char *s)
 {
@@ -41,10 +43,17 @@ static unsigned long len(const char *s)
 	return n;
 }
 
+static int have_dbcn;
+
 static void puts_(const char *s)
 {
-	/* DBCN console_write takes a physical address; paging is off. */
-	sbi_call(SBI_EXT_DBCN, 0, (long)len(s), (long)(uintptr_t)s, 0);
+	/* DBCN console_write takes a physical address; paging is off.
+	 * Firmware older than SBI 2.0 only has the legacy putchar. */
+	if (have_dbcn)
+		sbi_call(SBI_EXT_DBCN, 0, (long)len(s), (long)(uintptr_t)s, 0);
+	else
+		while (*s)
+			sbi_call(SBI_LEGACY_PUTCHAR, 0, *s++, 0, 0);
 }
 
 static void put_dec(unsigned long v)
@@ -60,10 +69,22 @@ static void put_dec(unsigned long v)
 	puts_(&buf[i]);
 }
 
+static void put_hex(unsigned long v)
+{
+	char buf[17];
+
+	for (int i = 0; i < 16; i++)
+		buf[i] = "0123456789abcdef"[(v >> (60 - 4 * i)) & 15];
+	buf[16] = 0;
+	puts_(buf);
+}
+
 void demo_main(unsigned long hartid, unsigned long dtb)
 {
 	struct sbiret ver = sbi_call(SBI_EXT_BASE, 0, 0, 0, 0);
 	unsigned long t0, t1, primes = 0;
+
+	have_dbcn = sbi_call(SBI_EXT_BASE, SBI_BASE_PROBE, SBI_EXT_DBCN, 0, 0).value != 0;
 
 	puts_("Hello from a paravirtual RISC-V guest on hart ");
 	put_dec(hartid);
@@ -71,8 +92,8 @@ void demo_main(unsigned long hartid, unsigned long dtb)
 	put_dec((unsigned long)ver.value >> 24);
 	puts_(".");
 	put_dec((unsigned long)ver.value & 0xffffff);
-	puts_(", device tree at ");
-	put_dec(dtb);
+	puts_(", device tree at 0x");
+	put_hex(dtb);
 	puts_(".\n");
 
 	asm volatile("rdtime %0" : "=r"(t0));

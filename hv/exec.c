@@ -120,8 +120,7 @@ static void exec_blocks(struct hart *h, struct block *b, icount_t stop)
 		[ISA_ILLEGAL] = &&L_illegal,
 		[ISA_COUNT + 1] = &&L_block_end,
 	};
-	uint64_t *const x = h->x;
-	uint64_t *const f = h->f;
+	uint64_t *x, *f;
 	const struct insn *in;
 	uint64_t base_pc;
 
@@ -136,6 +135,8 @@ static void exec_blocks(struct hart *h, struct block *b, icount_t stop)
 #pragma GCC diagnostic pop
 		return;
 	}
+	x = h->x;
+	f = h->f;
 
 enter:
 	base_pc = h->pc;

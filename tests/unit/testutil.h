@@ -79,6 +79,8 @@ constexpr uint32_t sh(uint32_t rs2, uint32_t rs1, int32_t imm) { return s_type(0
 constexpr uint32_t sw(uint32_t rs2, uint32_t rs1, int32_t imm) { return s_type(0x23, 2, rs1, rs2, imm); }
 constexpr uint32_t sd(uint32_t rs2, uint32_t rs1, int32_t imm) { return s_type(0x23, 3, rs1, rs2, imm); }
 constexpr uint32_t addi(uint32_t rd, uint32_t rs1, int32_t imm) { return i_type(0x13, rd, 0, rs1, imm); }
+constexpr uint32_t andi(uint32_t rd, uint32_t rs1, int32_t imm) { return i_type(0x13, rd, 7, rs1, imm); }
+constexpr uint32_t ori(uint32_t rd, uint32_t rs1, int32_t imm) { return i_type(0x13, rd, 6, rs1, imm); }
 constexpr uint32_t xori(uint32_t rd, uint32_t rs1, int32_t imm) { return i_type(0x13, rd, 4, rs1, imm); }
 constexpr uint32_t slli(uint32_t rd, uint32_t rs1, uint32_t sh) { return i_type(0x13, rd, 1, rs1, (int32_t)sh); }
 constexpr uint32_t srli(uint32_t rd, uint32_t rs1, uint32_t sh) { return i_type(0x13, rd, 5, rs1, (int32_t)sh); }
