@@ -6,9 +6,11 @@
  *    modes it has (RNE/RTZ/RDN/RUP): add/sub/mul/div/sqrt/fma (libm fma and
  *    fmaf, which glibc dispatches to the FMA3 instructions on this kind of
  *    host and which are correctly rounded either way), comparisons, and the
- *    conversions. Host operations are inline asm with a memory clobber, so
- *    the compiler can neither constant-fold them nor move them across the
- *    fesetround/fetestexcept calls, which makes -frounding-math unnecessary.
+ *    conversions. Host operations are inline asm with a memory clobber
+ *    (libm calls are fenced by empty asm statements the same way), so the
+ *    compiler can neither constant-fold them nor move them across the
+ *    fesetround/fetestexcept calls, which makes -frounding-math unnecessary
+ *    (the Bazel build does not pass it).
  *    Result bits and all five flags must match, with these documented
  *    exceptions where x86 differs from RISC-V on purpose:
  *      - a NaN result from the host (x86 returns the negative "default NaN"

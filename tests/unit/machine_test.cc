@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Tests of the machine (hv/machine.c): configuration checks, RAM bounds
+ * for physical access (ranges that cross the end of RAM or overflow are
+ * refused), bus dispatch to the virt platform's devices, console input
+ * through the queue and the UART, the exact max-instructions stop, the
+ * determinism of multi-hart runs (same digest twice) and the deadlock
+ * stop when every hart waits for an interrupt that cannot come.
+ */
+#include <gtest/gtest.h>
+
+#include "tests/unit/testutil.h"
+
+using namespace tu;
+
+namespace {
+
+constexpr uint64_t kData = kRam + 0x10000;
+
+TEST(Machine, CreateRejectsBadConfigurations)
+{
+	struct Case {
+		uint64_t ram;
+		unsigned nharts;
+	};
+	for (Case c : { Case{ 16 * kMiB, 0 }, Case{ 16 * kMiB, HV_MAX_HARTS + 1 },
+			Case{ 16 * kMiB + 1, 1 }, Case{ 0, 1 }, Case{ 2048, 1 } }) {
+		struct machine_config cfg = {};
+		struct hv_err err = {};
+		cfg.ram_size = c.ram;
+		cfg.nharts = c.nharts;
+		cfg.boot = BOOT_BARE;
+		struct machine *m = machine_create(&cfg, &err);
+		EXPECT_EQ(m, nullptr) << c.ram << " " << c.nharts;
+		EXPECT_NE(err.msg[0], '\0');
+		machine_destroy(m);
+	}
+}
+
+TEST(Machine, PhysicalAccessStaysInsideRam)
+{
+	TestVm vm(1, BOOT_BARE, 0, 0, 1 * kMiB);
+	struct machine *m = vm.m;
+	const uint64_t end = kRam + 1 * kMiB;
+	uint8_t buf[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+
+	EXPECT_TRUE(machine_write_phys(m, end - 8, buf, 8));
+	EXPECT_TRUE(machine_read_phys(m, end - 8, buf, 8));
+	EXPECT_FALSE(machine_write_phys(m, end - 8, buf, 9));
+	EXPECT_FALSE(machine_read_phys(m, end - 8, buf, 9));
+	EXPECT_FALSE(machine_read_phys(m, end, buf, 1));
+	EXPECT_FALSE(machine_write_phys(m, kRam - 1, buf, 2));
+	EXPECT_FALSE(machine_read_phys(m, 0, buf, 1));
+	EXPECT_FALSE(machine_read_phys(m, ~0ull - 3, buf, 8));
+	EXPECT_FALSE(machine_write_phys(m, ~0ull - 3, buf, 8));
+	EXPECT_FALSE(machine_read_phys(m, kRam + 8, buf, SIZE_MAX));
+	EXPECT_FALSE(machine_write_phys(m, kRam + 8, buf, SIZE_MAX - 4));
+	/* A range across a page boundary inside RAM is fine. */
+	EXPECT_TRUE(machine_write_phys(m, kRam + 0xffc, buf, 8));
+	uint8_t back[8] = {};
+	EXPECT_TRUE(machine_read_phys(m, kRam + 0xffc, back, 8));
+	EXPECT_EQ(memcmp(buf, back, 8), 0);
+	EXPECT_EQ(ram_ptr(&m->ram, end), nullptr);
+	EXPECT_EQ(ram_ptr(&m->ram, kRam - 1), nullptr);
+	EXPECT_NE(ram_ptr(&m->ram, end - 1), nullptr);
+}
+
+TEST(Machine, BusDispatchesToTheVirtDevices)
+{
+	TestVm vm;
+	struct machine *m = vm.m;
+	uint64_t v = 0;
+
+	m->cur = vm.h();
+	ASSERT_TRUE(bus_write(m, HV_UART_BASE, 1, 'Z'));
+	EXPECT_EQ(vm.console, "Z");
+	ASSERT_TRUE(bus_read(m, HV_UART_BASE + 5, 1, &v));
+	EXPECT_NE(v & 0x20, 0u) << "LSR.THRE";
+	ASSERT_TRUE(bus_read(m, HV_CLINT_BASE + 0x4000, 8, &v));
+	EXPECT_EQ(v, ~0ull) << "mtimecmp of hart 0 at reset";
+	ASSERT_TRUE(bus_write(m, HV_PLIC_BASE + 4 * 10, 4, 5));
+	ASSERT_TRUE(bus_read(m, HV_PLIC_BASE + 4 * 10, 4, &v));
+	EXPECT_EQ(v, 5u) << "PLIC priority of source 10";
+	EXPECT_TRUE(bus_read(m, HV_RTC_BASE, 4, &v));
+	EXPECT_FALSE(bus_read(m, 0x30000000, 4, &v));
+	EXPECT_FALSE(bus_write(m, 0x0, 4, 0));
+	EXPECT_FALSE(bus_read(m, HV_CLINT_BASE + HV_CLINT_SIZE, 4, &v));
+	EXPECT_FALSE(bus_read(m, kRam, 8, &v)) << "RAM is not a bus device";
+	EXPECT_EQ(m->stop, STOP_NONE);
+	ASSERT_TRUE(bus_write(m, HV_SYSCON_BASE, 4, 0x5555));
+	EXPECT_EQ(m->stop, STOP_SHUTDOWN);
+	EXPECT_EQ(m->exit_status, 0);
+	m->cur = nullptr;
+}
+
+TEST(Machine, ConsoleInputIsQueuedInOrder)
+{
+	TestVm vm;
+	struct machine *m = vm.m;
+
+	EXPECT_EQ(machine_console_getc(m), -1);
+	machine_console_input(m, reinterpret_cast<const uint8_t *>("hi\xff"), 3);
+	EXPECT_EQ(machine_console_getc(m), 'h');
+	EXPECT_EQ(machine_console_getc(m), 'i');
+	EXPECT_EQ(machine_console_getc(m), 0xff);
+	EXPECT_EQ(machine_console_getc(m), -1);
+
+	/* A full queue drops the excess, keeps what it had. */
+	std::vector<uint8_t> lots(sizeof(m->conin) + 100);
+	for (size_t i = 0; i < lots.size(); i++)
+		lots[i] = (uint8_t)i;
+	machine_console_input(m, lots.data(), lots.size());
+	for (size_t i = 0; i < sizeof(m->conin); i++)
+		ASSERT_EQ(machine_console_getc(m), (int)(uint8_t)i) << i;
+	EXPECT_EQ(machine_console_getc(m), -1);
+}
+
+TEST(Machine, ConsoleInputReachesTheGuestThroughTheUart)
+{
+	TestVm vm(1, BOOT_BARE, 1000000, 500);
+	struct hart *h = vm.h();
+	vm.put(kRam, {
+		lbu(5, 7, 5),        /* loop: LSR */
+		andi(5, 5, 1),
+		beq(5, 0, -8),
+		lbu(6, 7, 0),        /* RBR */
+		sb(6, 7, 0),         /* echo */
+		addi(8, 0, 'q'),
+		bne(6, 8, -24),
+		sw(9, 10, 0),        /* power off */
+		spin(),
+	});
+	h->x[7] = HV_UART_BASE;
+	h->x[9] = 0x5555;
+	h->x[10] = HV_SYSCON_BASE;
+	machine_console_input(vm.m, reinterpret_cast<const uint8_t *>("echo me q"), 9);
+	EXPECT_EQ(machine_run(vm.m), STOP_SHUTDOWN);
+	EXPECT_EQ(vm.console, "echo me q");
+}
+
+TEST(Machine, MaxInstructionsStopsExactly)
+{
+	for (unsigned nharts : { 1u, 3u }) {
+		TestVm vm(nharts, BOOT_BARE, 12345, 1000);
+		vm.put(kRam, { addi(1, 1, 1), jal(0, -4) });
+		EXPECT_EQ(machine_run(vm.m), STOP_MAX_INSNS);
+		EXPECT_EQ(vm.m->total_insns, 12345u) << nharts << " harts";
+		icount_t sum = 0;
+		for (unsigned i = 0; i < nharts; i++)
+			sum += vm.h(i)->icount;
+		EXPECT_EQ(sum, 12345u);
+	}
+}
+
+/* Every hart bumps shared counters with AMOs and LR/SC, stores into its own
+ * slot, reads time and prints its hart number now and then. */
+void load_smp_program(TestVm &vm)
+{
+	vm.put(kRam, {
+		csrrs(10, CSR_MHARTID, 0),
+		slli(11, 10, 3),
+		add(11, 11, 2),
+		amoadd_d(12, 3, 4),      /* loop: */
+		add(5, 5, 12),
+		sd(5, 11, 0),
+		lr_d(13, 6),
+		addi(13, 13, 1),
+		sc_d(14, 6, 13),
+		add(5, 5, 14),
+		csrrs(15, CSR_TIME, 0),
+		xor_(5, 5, 15),
+		andi(16, 12, 63),
+		bne(16, 0, 12),
+		addi(17, 10, '0'),
+		sb(17, 7, 0),
+		jal(0, -13 * 4),
+	});
+	for (unsigned i = 0; i < vm.m->nharts; i++) {
+		struct hart *h = vm.h(i);
+		h->x[2] = kData;
+		h->x[3] = kData + 0x800;
+		h->x[4] = 1;
+		h->x[6] = kData + 0x808;
+		h->x[7] = HV_UART_BASE;
+	}
+}
+
+TEST(Machine, MultiHartRunsAreDeterministic)
+{
+	for (unsigned nharts : { 2u, 4u }) {
+		uint64_t digest[2];
+		std::string out[2];
+		for (int run = 0; run < 2; run++) {
+			TestVm vm(nharts, BOOT_BARE, 200000, 777);
+			load_smp_program(vm);
+			EXPECT_EQ(machine_run(vm.m), STOP_MAX_INSNS);
+			digest[run] = machine_digest(vm.m);
+			out[run] = vm.console;
+			for (unsigned i = 0; i < nharts; i++)
+				EXPECT_GT(vm.h(i)->icount, 10000u) << "every hart ran";
+			EXPECT_GT(vm.get64(kData + 0x800), 10000u);
+		}
+		EXPECT_EQ(digest[0], digest[1]) << nharts << " harts";
+		EXPECT_EQ(out[0], out[1]) << nharts << " harts";
+		EXPECT_FALSE(out[0].empty());
+	}
+}
+
+TEST(Machine, DigestSeesRegistersAndMemory)
+{
+	TestVm vm;
+	uint64_t d0 = machine_digest(vm.m);
+	vm.h()->x[7] = 1;
+	uint64_t d1 = machine_digest(vm.m);
+	EXPECT_NE(d0, d1);
+	vm.put64(kRam + 8 * kMiB, 1);
+	EXPECT_NE(machine_digest(vm.m), d1);
+	EXPECT_NE(machine_hart_digest(vm.h()), 0u);
+}
+
+TEST(Machine, AllHartsWaitingWithNothingToWakeThemIsADeadlock)
+{
+	for (unsigned nharts : { 1u, 2u }) {
+		TestVm vm(nharts);
+		vm.put(kRam, { wfi(), jal(0, -4) });
+		EXPECT_EQ(machine_run(vm.m), STOP_DEADLOCK) << nharts << " harts";
+		for (unsigned i = 0; i < nharts; i++)
+			EXPECT_TRUE(vm.h(i)->wfi);
+	}
+}
+
+TEST(Machine, AHartWokenByAnotherHartsIpiIsNotADeadlock)
+{
+	TestVm vm(2, BOOT_BARE, 0, 1000);
+	/* Hart 0 waits for a software interrupt; hart 1 sends it after a
+	 * while. Hart 0's handler powers the machine off. */
+	vm.put(kRam, {
+		csrrs(10, CSR_MHARTID, 0),
+		bne(10, 0, 16),
+		wfi(),                   /* hart 0 */
+		jal(0, -4),
+		spin(),
+		addi(11, 11, 1),         /* hart 1 at +20: count to 5000 */
+		blt(11, 12, -4),
+		sw(4, 3, 0),             /* msip of hart 0 */
+		spin(),
+	});
+	vm.put(kRam + 0x8000, { sw(9, 8, 0), spin() });
+	for (unsigned i = 0; i < 2; i++) {
+		struct hart *h = vm.h(i);
+		h->mtvec = kRam + 0x8000;
+		h->mie = MIP_MSIP;
+		h->mstatus |= MSTATUS_MIE;
+		h->x[3] = HV_CLINT_BASE;
+		h->x[4] = 1;
+		h->x[8] = HV_SYSCON_BASE;
+		h->x[9] = 0x5555;
+		h->x[12] = 5000;
+	}
+	EXPECT_EQ(machine_run(vm.m), STOP_SHUTDOWN);
+	EXPECT_EQ(vm.h()->mcause, CAUSE_INTERRUPT | IRQ_MSI);
+	EXPECT_EQ(vm.h(1)->x[11], 5000u);
+}
+
+} // namespace
