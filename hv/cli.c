@@ -169,6 +169,7 @@ enum cli_opt_id {
 	OPT_HARTS,
 	OPT_MAX_INSNS,
 	OPT_PRINT_DIGEST,
+	OPT_WATCHDOG,
 	OPT_HELP,
 	OPT_COUNT
 };
@@ -186,6 +187,7 @@ static const struct {
 	[OPT_HARTS] = { "harts", true, "a number of harts" },
 	[OPT_MAX_INSNS] = { "max-instructions", true, "an instruction count" },
 	[OPT_PRINT_DIGEST] = { "print-digest", false, NULL },
+	[OPT_WATCHDOG] = { "watchdog", true, "a number of guest seconds" },
 	[OPT_HELP] = { "help", false, NULL },
 };
 
@@ -229,6 +231,16 @@ static int cli_apply(struct cli_opts *o, int id, const char *val, struct hv_err 
 	case OPT_PRINT_DIGEST:
 		o->print_digest = true;
 		return 0;
+	case OPT_WATCHDOG: {
+		const char *end;
+		if (cli_digits(val, &o->watchdog_s, &end) != 0 || *end != '\0' ||
+		    o->watchdog_s < 1 || o->watchdog_s > 1000000) {
+			hv_err_set(err, "--watchdog '%s': expected a number of guest seconds from 1 "
+				   "to 1000000", val);
+			return -1;
+		}
+		return 0;
+	}
 	default:
 		o->cmd = CLI_CMD_RUN_HELP;
 		return 0;
@@ -370,6 +382,8 @@ void cli_print_run_help(FILE *out)
 	      "  --harts N            number of harts, 1..32, default 1\n"
 	      "  --max-instructions N stop after N instructions in all; suffixes\n"
 	      "                       K M G T are powers of 1000\n"
+	      "  --watchdog SECONDS   stop (status 6) when the guest prints nothing for\n"
+	      "                       this many seconds of guest time\n"
 	      "  --print-digest       at the end print 'digest <hex>' and 'icount <N>'\n"
 	      "                       on stderr (a hash of all guest-visible state)\n"
 	      "  --help               show this text\n"
@@ -381,7 +395,9 @@ void cli_print_run_help(FILE *out)
 	      "  2  bad command line or unusable image file\n"
 	      "  3  --max-instructions reached\n"
 	      "  4  every hart waits for an interrupt that can never arrive\n"
-	      "A guest may also exit with 1-4 itself; the message on stderr tells\n"
+	      "  5  the guest kernel panicked (its panic line is repeated on stderr)\n"
+	      "  6  --watchdog: the guest printed nothing for that long\n"
+	      "A guest may also exit with 1-6 itself; the message on stderr tells\n"
 	      "the cases apart.\n",
 	      out);
 }

@@ -9,7 +9,7 @@
  *
  *   retrovisor run --kernel FILE [--initrd FILE] [--append STR]
  *                  [--bios none|FILE] [--memory SIZE] [--harts N]
- *                  [--max-instructions N] [--print-digest]
+ *                  [--max-instructions N] [--watchdog SECONDS] [--print-digest]
  *   retrovisor --help | run --help | --version
  *
  * argv is untrusted: every value is checked completely (no trailing
@@ -37,6 +37,8 @@
 #define CLI_EXIT_ERROR 2     /* bad command line, unusable file, host error */
 #define CLI_EXIT_MAX_INSNS 3 /* --max-instructions reached */
 #define CLI_EXIT_DEADLOCK 4  /* every hart waits for an interrupt forever */
+#define CLI_EXIT_PANIC 5     /* the guest kernel panicked */
+#define CLI_EXIT_WATCHDOG 6  /* --watchdog: the guest stopped printing */
 
 enum cli_command {
 	CLI_CMD_RUN = 1,
@@ -55,6 +57,7 @@ struct cli_opts {
 	unsigned harts;
 	icount_t max_insns; /* 0: no limit */
 	bool print_digest;
+	uint64_t watchdog_s; /* guest seconds without console output; 0: off */
 };
 
 /* Parse argv. Returns 0, or -1 with one sentence in err (without the

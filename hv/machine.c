@@ -165,8 +165,38 @@ bool machine_write_phys(struct machine *m, gpa_t pa, const void *buf, size_t len
 	return true;
 }
 
+/* Linux prints "Kernel panic - not syncing: REASON" and, after the stack
+ * dump, "---[ end Kernel panic - not syncing: REASON ]---" (kernel/panic.c).
+ * The console is deterministic output, so stopping on it is too. */
+static void machine_console_scan(struct machine *m, const uint8_t *buf, size_t len)
+{
+	static const char begin[] = "Kernel panic - not syncing";
+	static const char end[] = "---[ end Kernel panic";
+
+	for (size_t i = 0; i < len; i++) {
+		char c = (char)buf[i];
+		if (c != '\n' && c != '\r') {
+			if (m->con_line_len < sizeof(m->con_line) - 1)
+				m->con_line[m->con_line_len++] = c;
+			continue;
+		}
+		m->con_line[m->con_line_len] = '\0';
+		m->con_line_len = 0;
+		if (!m->panic_msg[0]) {
+			const char *p = strstr(m->con_line, begin);
+			if (p)
+				snprintf(m->panic_msg, sizeof(m->panic_msg), "%s", p);
+		} else if (strstr(m->con_line, end)) {
+			machine_stop(m, STOP_PANIC, 0);
+		}
+	}
+}
+
 void machine_console_write(struct machine *m, const uint8_t *buf, size_t len)
 {
+	m->con_last_itime = m->cur ? m->cur->icount + m->cur->itime_offset : m->itime;
+	if (m->cfg.stop_on_panic)
+		machine_console_scan(m, buf, len);
 	if (m->console_out) {
 		m->console_out(m->console_opaque, buf, len);
 		return;
@@ -429,6 +459,9 @@ enum hv_stop machine_run(struct machine *m)
 		machine_deliver_input(m);
 		if (!progressed && !machine_idle(m))
 			machine_stop(m, STOP_DEADLOCK, 0);
+		if (m->cfg.watchdog_ticks &&
+		    m->itime > m->con_last_itime + m->cfg.watchdog_ticks * HV_INSNS_PER_TICK)
+			machine_stop(m, STOP_WATCHDOG, 0);
 	}
 	block_reap(m->blocks);
 	return m->stop;

@@ -69,6 +69,8 @@ enum hv_stop {
 	STOP_REBOOT,        /* guest asked for a reset */
 	STOP_MAX_INSNS,     /* --max-instructions reached */
 	STOP_DEADLOCK,      /* every hart waits for an interrupt that cannot come */
+	STOP_PANIC,         /* the guest kernel reported a panic on its console */
+	STOP_WATCHDOG,      /* no console output for cfg.watchdog_ticks of guest time */
 };
 
 struct machine_config {
@@ -78,6 +80,12 @@ struct machine_config {
 	icount_t max_insns;     /* 0: no limit */
 	icount_t quantum;       /* instructions per hart per round */
 	const char *bootargs;
+	/* Stop when the console shows a Linux panic ("Kernel panic - not
+	 * syncing"), once its end marker or the next line is printed. */
+	bool stop_on_panic;
+	/* Stop when the guest prints nothing for this long (mtime ticks of
+	 * guest time); 0: never. */
+	uint64_t watchdog_ticks;
 	/* Wall clock at power-on, in ns since 1970: an input (section 1),
 	 * seen by the guest only through the RTC. */
 	uint64_t rtc_boot_ns;
@@ -134,6 +142,13 @@ struct machine {
 
 	/* Block cache (block.c). */
 	struct block_cache *blocks;
+
+	/* Console line being printed (for panic detection), the first panic
+	 * line seen, and the machine time of the last console output. */
+	char con_line[256];
+	unsigned con_line_len;
+	char panic_msg[256];
+	uint64_t con_last_itime;
 
 	/* Console output sink (stdout by default). */
 	void (*console_out)(void *opaque, const uint8_t *buf, size_t len);

@@ -190,6 +190,16 @@ static int main_report(struct machine *m, const struct main_console *con, enum h
 			"at pc 0x%llx on hart %u\n", (unsigned long long)m->total_insns,
 			(unsigned long long)h->pc, h->id);
 		return CLI_EXIT_MAX_INSNS;
+	case STOP_PANIC:
+		fprintf(stderr, "retrovisor: guest kernel panic at pc 0x%llx on hart %u: %s\n",
+			(unsigned long long)h->pc, h->id, m->panic_msg);
+		return CLI_EXIT_PANIC;
+	case STOP_WATCHDOG:
+		fprintf(stderr, "retrovisor: the guest printed nothing for %llu seconds of guest "
+			"time (--watchdog); stopped at pc 0x%llx on hart %u\n",
+			(unsigned long long)(m->cfg.watchdog_ticks / HV_TIMEBASE_HZ),
+			(unsigned long long)h->pc, h->id);
+		return CLI_EXIT_WATCHDOG;
 	case STOP_DEADLOCK:
 		fprintf(stderr, "retrovisor: all harts wait for an interrupt that can never "
 			"arrive (");
@@ -215,6 +225,8 @@ static int main_run(const struct cli_opts *o)
 		.quantum = 0, /* the machine's default */
 		.bootargs = o->append,
 		.rtc_boot_ns = main_wall_clock_ns(),
+		.stop_on_panic = true,
+		.watchdog_ticks = o->watchdog_s * HV_TIMEBASE_HZ,
 	};
 	struct loader_opts lo = { .kernel = o->kernel, .initrd = o->initrd, .bios = o->bios };
 	struct hv_err err = { { 0 } };
