@@ -160,6 +160,96 @@ int cli_parse_harts(const char *s, unsigned *n, struct hv_err *err)
 	return -1;
 }
 
+int cli_parse_drive(const char *s, struct cli_drive *d, struct hv_err *err)
+{
+	bool have_file = false, have_snapshot = false;
+	const char *p = s;
+
+	memset(d, 0, sizeof(*d));
+	d->snapshot = true;
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
+		size_t klen = eq ? (size_t)(eq - p) : len;
+		const char *val = eq ? eq + 1 : NULL;
+		size_t vlen = eq ? len - klen - 1 : 0;
+
+		if (klen == 4 && memcmp(p, "file", 4) == 0 && val) {
+			if (have_file) {
+				hv_err_set(err, "--drive '%s': file= given twice", s);
+				return -1;
+			}
+			if (vlen == 0 || vlen >= sizeof(d->file)) {
+				hv_err_set(err, "--drive '%s': file= needs a path of 1 to %zu bytes",
+					   s, sizeof(d->file) - 1);
+				return -1;
+			}
+			memcpy(d->file, val, vlen);
+			d->file[vlen] = '\0';
+			have_file = true;
+		} else if (klen == 8 && memcmp(p, "snapshot", 8) == 0 && val) {
+			if (have_snapshot) {
+				hv_err_set(err, "--drive '%s': snapshot= given twice", s);
+				return -1;
+			}
+			if (vlen == 2 && memcmp(val, "on", 2) == 0) {
+				d->snapshot = true;
+			} else if (vlen == 3 && memcmp(val, "off", 3) == 0) {
+				d->snapshot = false;
+			} else {
+				hv_err_set(err, "--drive '%s': snapshot= must be on or off", s);
+				return -1;
+			}
+			have_snapshot = true;
+		} else {
+			hv_err_set(err, "--drive '%s': unknown setting '%.*s'; expected "
+				   "file=PATH[,snapshot=on|off]", s, (int)len, p);
+			return -1;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	if (!have_file) {
+		hv_err_set(err, "--drive '%s': missing file=PATH", s);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_parse_seed(const char *s, uint64_t *seed, struct hv_err *err)
+{
+	uint64_t v = 0;
+	const char *p = s;
+	bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+
+	if (hex)
+		p += 2;
+	if (!*p)
+		goto bad;
+	for (; *p; p++) {
+		unsigned dgt;
+
+		if (*p >= '0' && *p <= '9')
+			dgt = (unsigned)(*p - '0');
+		else if (hex && *p >= 'a' && *p <= 'f')
+			dgt = (unsigned)(*p - 'a' + 10);
+		else if (hex && *p >= 'A' && *p <= 'F')
+			dgt = (unsigned)(*p - 'A' + 10);
+		else
+			goto bad;
+		if (__builtin_mul_overflow(v, hex ? 16u : 10u, &v) ||
+		    __builtin_add_overflow(v, dgt, &v))
+			goto bad;
+	}
+	*seed = v;
+	return 0;
+bad:
+	hv_err_set(err, "--rng-seed '%s': expected a 64-bit number (decimal or 0x hex)", s);
+	return -1;
+}
+
 enum cli_opt_id {
 	OPT_KERNEL,
 	OPT_INITRD,
@@ -169,6 +259,8 @@ enum cli_opt_id {
 	OPT_HARTS,
 	OPT_MAX_INSNS,
 	OPT_PRINT_DIGEST,
+	OPT_DRIVE,
+	OPT_RNG_SEED,
 	OPT_WATCHDOG,
 	OPT_HELP,
 	OPT_COUNT
@@ -187,6 +279,8 @@ static const struct {
 	[OPT_HARTS] = { "harts", true, "a number of harts" },
 	[OPT_MAX_INSNS] = { "max-instructions", true, "an instruction count" },
 	[OPT_PRINT_DIGEST] = { "print-digest", false, NULL },
+	[OPT_DRIVE] = { "drive", true, "file=PATH[,snapshot=on|off]" },
+	[OPT_RNG_SEED] = { "rng-seed", true, "a 64-bit number" },
 	[OPT_WATCHDOG] = { "watchdog", true, "a number of guest seconds" },
 	[OPT_HELP] = { "help", false, NULL },
 };
@@ -231,6 +325,14 @@ static int cli_apply(struct cli_opts *o, int id, const char *val, struct hv_err 
 	case OPT_PRINT_DIGEST:
 		o->print_digest = true;
 		return 0;
+	case OPT_DRIVE:
+		if (o->ndrives == CLI_MAX_DRIVES) {
+			hv_err_set(err, "more than %d --drive options", CLI_MAX_DRIVES);
+			return -1;
+		}
+		return cli_parse_drive(val, &o->drive[o->ndrives++], err);
+	case OPT_RNG_SEED:
+		return cli_parse_seed(val, &o->rng_seed, err);
 	case OPT_WATCHDOG: {
 		const char *end;
 		if (cli_digits(val, &o->watchdog_s, &end) != 0 || *end != '\0' ||
@@ -277,7 +379,7 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, struc
 			o->cmd = CLI_CMD_RUN_HELP;
 			return 0;
 		}
-		if (seen[id]) {
+		if (seen[id] && id != OPT_DRIVE) {
 			hv_err_set(err, "--%s given twice; give it once", cli_options[id].name);
 			return -1;
 		}
@@ -386,6 +488,11 @@ void cli_print_run_help(FILE *out)
 	      "                       this many seconds of guest time\n"
 	      "  --print-digest       at the end print 'digest <hex>' and 'icount <N>'\n"
 	      "                       on stderr (a hash of all guest-visible state)\n"
+	      "  --drive file=PATH[,snapshot=on|off]\n"
+	      "                       raw disk image as a virtio-blk device (repeatable,\n"
+	      "                       up to 7); snapshot=on (default) keeps the guest's\n"
+	      "                       writes in memory, off writes them to PATH\n"
+	      "  --rng-seed N         seed of the virtio entropy device, default 0\n"
 	      "  --help               show this text\n"
 	      "\n"
 	      "Exit status:\n"

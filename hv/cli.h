@@ -10,6 +10,7 @@
  *   retrovisor run --kernel FILE [--initrd FILE] [--append STR]
  *                  [--bios none|FILE] [--memory SIZE] [--harts N]
  *                  [--max-instructions N] [--watchdog SECONDS] [--print-digest]
+ *                  [--drive file=PATH[,snapshot=on|off]]... [--rng-seed N]
  *   retrovisor --help | run --help | --version
  *
  * argv is untrusted: every value is checked completely (no trailing
@@ -40,6 +41,18 @@
 #define CLI_EXIT_PANIC 5     /* the guest kernel panicked */
 #define CLI_EXIT_WATCHDOG 6  /* --watchdog: the guest stopped printing */
 
+/* At most this many --drive options (the 8th virtio slot is the entropy
+ * device's). */
+#define CLI_MAX_DRIVES 7
+#define CLI_DRIVE_PATH_MAX 4096
+
+/* --drive file=PATH[,snapshot=on|off]: snapshot (the default) keeps the
+ * guest's writes in memory; off writes them to the file. */
+struct cli_drive {
+	char file[CLI_DRIVE_PATH_MAX];
+	bool snapshot;
+};
+
 enum cli_command {
 	CLI_CMD_RUN = 1,
 	CLI_CMD_HELP,     /* retrovisor --help */
@@ -57,6 +70,9 @@ struct cli_opts {
 	unsigned harts;
 	icount_t max_insns; /* 0: no limit */
 	bool print_digest;
+	struct cli_drive drive[CLI_MAX_DRIVES];
+	unsigned ndrives;
+	uint64_t rng_seed; /* --rng-seed, default 0: an input (ARCHITECTURE.md 1) */
 	uint64_t watchdog_s; /* guest seconds without console output; 0: off */
 };
 
@@ -77,6 +93,15 @@ int cli_parse_count(const char *s, uint64_t *n, struct hv_err *err);
 
 /* --harts N: 1..HV_MAX_HARTS. Returns 0 or -1 with err. */
 int cli_parse_harts(const char *s, unsigned *n, struct hv_err *err);
+
+/* --drive file=PATH[,snapshot=on|off]: comma-separated KEY=VALUE pairs in
+ * any order, file required and non-empty (a path may not contain a comma),
+ * each key once. Returns 0 or -1 with err. */
+int cli_parse_drive(const char *s, struct cli_drive *d, struct hv_err *err);
+
+/* --rng-seed N: a decimal or 0x-prefixed hexadecimal 64-bit number.
+ * Returns 0 or -1 with err. */
+int cli_parse_seed(const char *s, uint64_t *seed, struct hv_err *err);
 
 void cli_print_help(FILE *out);
 void cli_print_run_help(FILE *out);

@@ -999,6 +999,8 @@ bool exec_runnable(const struct hart *h)
 {
 	if (h->hsm != HSM_STARTED && h->hsm != HSM_SUSPENDED)
 		return false;
+	if (h->trap_loop)
+		return hart_pending_irq(h) >= 0;
 	if (h->wfi || h->hsm == HSM_SUSPENDED)
 		return ((h->mip | h->mip_ext) & h->mie) != 0;
 	return true;
@@ -1085,8 +1087,11 @@ void exec_run(struct hart *h, icount_t limit)
 		if (h->hsm != HSM_STARTED && h->hsm != HSM_SUSPENDED)
 			return;
 		int irq = hart_pending_irq(h);
+		if (irq < 0 && h->trap_loop)
+			return;
 		if (irq >= 0) {
 			h->wfi = false;
+			h->trap_loop = false;
 			if (h->hsm == HSM_SUSPENDED)
 				sbi_hsm_wake(h);
 			hart_take_irq(h, irq);
@@ -1102,8 +1107,18 @@ void exec_run(struct hart *h, icount_t limit)
 		icount_t stop = limit < h->timer_deadline ? limit : h->timer_deadline;
 		if (stop <= h->icount)
 			stop = h->icount + 1;
+		icount_t start_icount = h->icount;
+		uint64_t start_pc = h->pc;
 		struct block *b = exec_find_block(h, stop - h->icount, &tmp.b);
 		if (b)
 			exec_blocks(h, b, stop);
+		/* Nothing retired and we are back where we started: the trap
+		 * vector traps to itself. Stall like WFI instead of spinning on
+		 * the host (the scheduler advances time; an interrupt the hart
+		 * takes, e.g. to M-mode, frees it). */
+		if (h->icount == start_icount && h->pc == start_pc && irq < 0) {
+			h->trap_loop = true;
+			return;
+		}
 	}
 }

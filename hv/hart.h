@@ -139,6 +139,9 @@ struct hart {
 
 	/* Scheduling. */
 	bool wfi;            /* stalled in WFI until an interrupt is pending */
+	/* Stalled because the trap vector itself traps: the hart can make no
+	 * progress until an interrupt that it will take arrives. */
+	bool trap_loop;
 	enum hv_hsm hsm;
 	uint64_t hsm_start_addr, hsm_opaque;
 	bool exit_req;       /* leave the block loop at the next boundary */

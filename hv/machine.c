@@ -27,11 +27,15 @@
 
 #include "hv/block.h"
 #include "hv/clint.h"
+#include "hv/disk.h"
 #include "hv/exec.h"
 #include "hv/plic.h"
 #include "hv/rtc.h"
 #include "hv/syscon.h"
 #include "hv/uart.h"
+#include "hv/virtio.h"
+#include "hv/virtio_blk.h"
+#include "hv/virtio_rng.h"
 
 #define MACHINE_DEFAULT_QUANTUM 10000u
 #define MACHINE_INPUT_POLL_ROUNDS 64u
@@ -254,6 +258,47 @@ void machine_stop(struct machine *m, enum hv_stop why, int status)
 		m->cur->exit_req = true;
 }
 
+/* virtio-mmio slots are used from the highest down, as QEMU's virt fills
+ * them: Linux probes the device tree's highest slot first (fdt.c), so the
+ * first drive is vda on both. Unused slots read as DeviceID 0. */
+static int machine_virtio_init(struct machine *m, const struct machine_config *cfg,
+			       struct hv_err *err)
+{
+	unsigned slot = HV_VIRTIO_SLOTS;
+
+	if (cfg->ndrives + (cfg->rng ? 1u : 0u) > HV_VIRTIO_SLOTS) {
+		hv_err_set(err, "%u drives%s need more than the machine's %d virtio slots",
+			   cfg->ndrives, cfg->rng ? " and the entropy device" : "",
+			   HV_VIRTIO_SLOTS);
+		return -1;
+	}
+	for (unsigned i = 0; i < cfg->ndrives; i++) {
+		struct disk *d = disk_open(cfg->drives[i].file, cfg->drives[i].snapshot, err);
+
+		if (!d)
+			return -1;
+		slot--;
+		m->virtio[slot] = virtio_blk_attach(m, slot, d, NULL, err);
+		if (!m->virtio[slot]) {
+			disk_close(d);
+			return -1;
+		}
+	}
+	if (cfg->rng) {
+		slot--;
+		m->virtio[slot] = virtio_rng_attach(m, slot, cfg->rng_seed, err);
+		if (!m->virtio[slot])
+			return -1;
+	}
+	while (slot) {
+		slot--;
+		m->virtio[slot] = virtio_empty_attach(m, slot, err);
+		if (!m->virtio[slot])
+			return -1;
+	}
+	return 0;
+}
+
 struct machine *machine_create(const struct machine_config *cfg, struct hv_err *err)
 {
 	struct machine *m = calloc(1, sizeof(*m));
@@ -320,6 +365,8 @@ struct machine *machine_create(const struct machine_config *cfg, struct hv_err *
 	m->rtc = rtc_create(m, &irq, cfg->rtc_boot_ns, err);
 	if (!m->rtc || machine_add_dev(m, rtc_dev(m->rtc), err))
 		goto fail;
+	if (machine_virtio_init(m, cfg, err))
+		goto fail;
 	return m;
 fail:
 	machine_destroy(m);
@@ -330,6 +377,8 @@ void machine_destroy(struct machine *m)
 {
 	if (!m)
 		return;
+	for (unsigned i = 0; i < HV_VIRTIO_SLOTS; i++)
+		virtio_dev_destroy(m->virtio[i]);
 	if (m->rtc)
 		rtc_destroy(m->rtc);
 	if (m->syscon)
@@ -427,6 +476,9 @@ enum hv_stop machine_run(struct machine *m)
 				h->resv_valid = false;
 			m->last_run = h;
 			m->cur = h;
+			/* Retry a hart stuck in a trap loop once per round: another
+			 * hart or a device may have repaired its vector meanwhile. */
+			h->trap_loop = false;
 			icount_t before = h->icount;
 			exec_run(h, limit);
 			m->cur = NULL;
@@ -489,7 +541,7 @@ uint64_t machine_hart_digest(const struct hart *h)
 		h->mideleg, h->mie, h->mip | h->mip_ext, h->mtvec, h->mscratch, h->mepc, h->mcause,
 		h->mtval, h->mcounteren, h->menvcfg, h->stvec, h->sscratch, h->sepc, h->scause,
 		h->stval, h->satp, h->scounteren, h->senvcfg, h->mtimecmp, h->stimecmp,
-		h->itime_offset, h->wfi, h->hsm, h->resv_valid,
+		h->itime_offset, h->wfi, h->hsm, h->resv_valid, h->trap_loop,
 	};
 	for (unsigned i = 0; i < HV_ARRAY_LEN(v); i++)
 		d = digest_mix(d, v[i]);

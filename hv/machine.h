@@ -62,6 +62,13 @@ struct ram {
 
 enum hv_boot { BOOT_PV, BOOT_BIOS, BOOT_BARE };
 
+/* A virtio-blk drive: a raw image, written through (snapshot false) or
+ * behind a copy-on-write overlay (true, the default of --drive). */
+struct machine_drive {
+	const char *file;
+	bool snapshot;
+};
+
 /* Why a run ended. */
 enum hv_stop {
 	STOP_NONE = 0,
@@ -89,6 +96,13 @@ struct machine_config {
 	/* Wall clock at power-on, in ns since 1970: an input (section 1),
 	 * seen by the guest only through the RTC. */
 	uint64_t rtc_boot_ns;
+	/* virtio devices: drives fill the virtio-mmio slots from the highest
+	 * down, then the entropy device if rng is set; the seed is an input
+	 * (section 1). */
+	const struct machine_drive *drives;
+	unsigned ndrives;
+	bool rng;
+	uint64_t rng_seed;
 };
 
 struct uart;
@@ -96,6 +110,7 @@ struct plic;
 struct clint;
 struct syscon;
 struct rtc;
+struct virtio_dev;
 
 struct machine {
 	struct machine_config cfg;
@@ -112,6 +127,7 @@ struct machine {
 	struct clint *clint;
 	struct syscon *syscon;
 	struct rtc *rtc;
+	struct virtio_dev *virtio[HV_VIRTIO_SLOTS];
 
 	/* Device tree blob, placed in RAM at dtb_addr by the loader. */
 	void *fdt;

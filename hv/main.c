@@ -203,9 +203,14 @@ static int main_report(struct machine *m, const struct main_console *con, enum h
 	case STOP_DEADLOCK:
 		fprintf(stderr, "retrovisor: all harts wait for an interrupt that can never "
 			"arrive (");
-		for (unsigned i = 0; i < m->nharts; i++)
+		for (unsigned i = 0; i < m->nharts; i++) {
+			const struct hart *t = m->hart[i];
 			fprintf(stderr, "%shart %u at pc 0x%llx", i ? ", " : "", i,
-				(unsigned long long)m->hart[i]->pc);
+				(unsigned long long)t->pc);
+			if (t->trap_loop)
+				fprintf(stderr, " in a trap loop (cause 0x%llx)",
+					(unsigned long long)(t->priv == PRIV_M ? t->mcause : t->scause));
+		}
 		fprintf(stderr, ")\n");
 		return CLI_EXIT_DEADLOCK;
 	default:
@@ -217,6 +222,12 @@ static int main_report(struct machine *m, const struct main_console *con, enum h
 
 static int main_run(const struct cli_opts *o)
 {
+	struct machine_drive drives[CLI_MAX_DRIVES];
+
+	for (unsigned i = 0; i < o->ndrives; i++) {
+		drives[i].file = o->drive[i].file;
+		drives[i].snapshot = o->drive[i].snapshot;
+	}
 	struct machine_config cfg = {
 		.ram_size = o->memory,
 		.nharts = o->harts,
@@ -225,6 +236,10 @@ static int main_run(const struct cli_opts *o)
 		.quantum = 0, /* the machine's default */
 		.bootargs = o->append,
 		.rtc_boot_ns = main_wall_clock_ns(),
+		.drives = drives,
+		.ndrives = o->ndrives,
+		.rng = true,
+		.rng_seed = o->rng_seed,
 		.stop_on_panic = true,
 		.watchdog_ticks = o->watchdog_s * HV_TIMEBASE_HZ,
 	};

@@ -15,6 +15,8 @@
 
 #include <algorithm>
 
+#include <unistd.h>
+
 #include "tests/unit/testutil.h"
 
 using namespace tu;
@@ -596,6 +598,41 @@ TEST(Exec, DoubleArithmeticSetsResultsFlagsAndDirtiesFs)
 	EXPECT_TRUE(h->x[10] == 0 || h->x[10] == 1);
 	EXPECT_EQ(h->fflags & 0x1f, 0x01u); /* NX only */
 	EXPECT_EQ(h->mstatus & MSTATUS_FS, MSTATUS_FS); /* Dirty */
+}
+
+/*
+ * A trap vector whose first instruction faults makes the hart trap at the
+ * same place forever without retiring anything. The architecture allows
+ * that livelock, but the host must get control back: exec_run(h, limit)
+ * has to return (the child is killed by the alarm if it does not).
+ */
+TEST(ExecDeathTest, FaultingTrapVectorDoesNotHangExecRun)
+{
+	EXPECT_EXIT(
+		{
+			TestVm vm;
+			vm.h()->mtvec = kHole;
+			vm.h()->pc = kHole;
+			alarm(2);
+			vm.run(100);
+			_exit(0);
+		},
+		::testing::ExitedWithCode(0), "");
+}
+
+TEST(ExecDeathTest, TrapVectorHoldingAnIllegalInstructionDoesNotHangExecRun)
+{
+	EXPECT_EXIT(
+		{
+			TestVm vm;
+			vm.put(kHandler, { 0xffffffffu });
+			vm.h()->mtvec = kHandler;
+			vm.put(kRam, { ebreak() });
+			alarm(2);
+			vm.run(100);
+			_exit(0);
+		},
+		::testing::ExitedWithCode(0), "");
 }
 
 } // namespace

@@ -330,6 +330,23 @@ TEST_F(HartTest, TimerIsNotPendingBeforeItsTick)
 	EXPECT_EQ(h->icount, 505u) << "a disabled interrupt does not stop the hart";
 }
 
+/* A store that raises this hart's own software interrupt: the interrupt
+ * is taken at the very next instruction boundary, in the middle of what
+ * would otherwise be one block. */
+TEST_F(HartTest, SelfIpiIsTakenRightAfterTheStore)
+{
+	h->mie = MIP_MSIP;
+	h->mstatus |= MSTATUS_MIE;
+	h->x[3] = HV_CLINT_BASE; /* msip of hart 0 */
+	h->x[4] = 1;
+	vm.put(kRam, { addi(1, 1, 1), sw(4, 3, 0), addi(1, 1, 1), addi(1, 1, 1) });
+	vm.run(3);
+	EXPECT_EQ(h->mcause, CAUSE_INTERRUPT | IRQ_MSI);
+	EXPECT_EQ(h->mepc, kRam + 8);
+	EXPECT_EQ(h->x[1], 1u);
+	EXPECT_EQ(h->pc, kMtvec);
+}
+
 TEST(HartIdle, WfiLetsTimeJumpToTheTimerDeadline)
 {
 	TestVm vm(1, BOOT_BARE, 0, 1000);

@@ -9,6 +9,8 @@
  */
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include "tests/unit/testutil.h"
 
 using namespace tu;
@@ -260,6 +262,42 @@ TEST(Machine, AHartWokenByAnotherHartsIpiIsNotADeadlock)
 	EXPECT_EQ(machine_run(vm.m), STOP_SHUTDOWN);
 	EXPECT_EQ(vm.h()->mcause, CAUSE_INTERRUPT | IRQ_MSI);
 	EXPECT_EQ(vm.h(1)->x[11], 5000u);
+}
+
+/*
+ * A guest whose trap vector faults again (here an illegal instruction at
+ * mtvec) livelocks without retiring instructions; machine_run must still
+ * come back to its caller, at the latest when nothing can change any
+ * more, instead of spinning inside the hart forever.
+ */
+TEST(MachineDeathTest, GuestTrapLoopDoesNotHangTheScheduler)
+{
+	EXPECT_EXIT(
+		{
+			TestVm vm(2, BOOT_BARE, 100000, 1000);
+			vm.put(kRam, { ebreak() });
+			vm.put(kRam + 0x8000, { 0xffffffffu });
+			vm.h(0)->mtvec = kRam + 0x8000;
+			vm.h(1)->mtvec = kRam + 0x8000;
+			alarm(2);
+			machine_run(vm.m);
+			_exit(0);
+		},
+		::testing::ExitedWithCode(0), "");
+}
+
+TEST(MachineDeathTest, SupervisorTrapLoopUnderParavirtualBootDoesNotHang)
+{
+	EXPECT_EXIT(
+		{
+			TestVm vm(1, BOOT_PV, 100000, 1000);
+			vm.put(kRam, { ebreak() });
+			vm.h()->stvec = 0x30000000; /* fetch access fault, delegated */
+			alarm(2);
+			machine_run(vm.m);
+			_exit(0);
+		},
+		::testing::ExitedWithCode(0), "");
 }
 
 } // namespace

@@ -478,4 +478,23 @@ TEST_F(SfenceTest, IsIllegalInUserModeAndUnderTvm)
 	EXPECT_EQ(h->x[9], 1u);
 }
 
+TEST_F(MmuTest, StraddlingInstructionFaultsOnItsSecondHalf)
+{
+	use_paging(3);
+	const uint64_t code_va = 0x10000;
+	map(code_va, kFrames, PTE_R | PTE_X | PTE_A);
+	/* addi x1, x1, 1 with its upper half on the unmapped next page. */
+	uint32_t w = addi(1, 1, 1);
+	vm.put16(kFrames + 0xffe, (uint16_t)w);
+	vm.put(kRam + 0x8000, { spin() });
+	h->mtvec = kRam + 0x8000;
+	h->pc = code_va + 0xffe;
+	vm.run(1);
+	EXPECT_EQ(h->mcause, (uint64_t)CAUSE_FETCH_PAGE_FAULT);
+	EXPECT_EQ(h->mepc, code_va + 0xffe) << "epc is the instruction's start";
+	EXPECT_EQ(h->mtval, code_va + 0x1000) << "tval is the part that faulted";
+	EXPECT_EQ(h->x[1], 0u);
+	EXPECT_EQ(h->icount, 1u) << "only the handler's instruction retired";
+}
+
 } // namespace

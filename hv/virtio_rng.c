@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio entropy device (interface in virtio_rng.h; virtio 1.2 section
+ * 5.4).
+ *
+ * The stream: splitmix64 expands the 64-bit seed into the 256-bit
+ * xoshiro256** state (the seeding its authors recommend; an all-zero state
+ * cannot arise because splitmix64 outputs are a bijection of distinct
+ * counters), and each xoshiro256** output supplies 8 bytes, low byte first.
+ * Unused bytes of the last word are kept for the next request, so the
+ * guest sees one byte stream. A device reset does not rewind it: entropy
+ * handed out once is not handed out again within a run.
+ *
+ * Untrusted: the chain. Its device-writable bytes are filled up to
+ * VIRTIO_RNG_MAX_REQ, so a huge buffer costs a bounded amount of work.
+ */
+#include "hv/virtio_rng.h"
+
+#include <stdlib.h>
+
+#include "hv/virtio.h"
+
+#define VIRTIO_RNG_CHUNK 4096u
+
+struct virtio_rng {
+	uint64_t s[4];
+	uint8_t word[8];
+	unsigned word_left; /* unused bytes at the end of word[] */
+	uint8_t buf[VIRTIO_RNG_CHUNK];
+};
+
+static uint64_t virtio_rng_splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static uint64_t virtio_rng_rotl(uint64_t x, unsigned k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t virtio_rng_next(struct virtio_rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t out = virtio_rng_rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = virtio_rng_rotl(s[3], 45);
+	return out;
+}
+
+static void virtio_rng_fill(struct virtio_rng *r, uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!r->word_left) {
+			uint64_t w = virtio_rng_next(r);
+
+			for (unsigned k = 0; k < 8; k++)
+				r->word[k] = (uint8_t)(w >> (8 * k));
+			r->word_left = 8;
+		}
+		p[i] = r->word[8 - r->word_left--];
+	}
+}
+
+static void virtio_rng_notify(struct virtio_dev *vd, unsigned q)
+{
+	struct virtio_rng *r = virtio_dev_priv(vd);
+	struct virtq_chain *c;
+
+	while ((c = virtq_pop(vd, q))) {
+		uint64_t want = c->write_len < VIRTIO_RNG_MAX_REQ ? c->write_len
+								  : VIRTIO_RNG_MAX_REQ;
+
+		/* 5.4.6.1: the driver MUST NOT place device-readable buffers. */
+		if (c->nread) {
+			virtio_dev_fail(vd, "request %u has device-readable buffers", c->head);
+			return;
+		}
+		for (uint64_t done = 0; done < want;) {
+			size_t n = want - done < VIRTIO_RNG_CHUNK ? (size_t)(want - done)
+								 : VIRTIO_RNG_CHUNK;
+
+			virtio_rng_fill(r, r->buf, n);
+			virtq_chain_write(vd, c, done, r->buf, n);
+			done += n;
+		}
+		virtq_push(vd, q, c, (uint32_t)want);
+	}
+}
+
+static const struct virtio_ops virtio_rng_ops = {
+	.name = "virtio-rng",
+	.device_id = VIRTIO_ID_ENTROPY,
+	.nqueues = 1,
+	.queue_max = VIRTIO_RNG_QUEUE_SIZE,
+	.features = 0,
+	.notify = virtio_rng_notify,
+	.destroy = free,
+};
+
+struct virtio_dev *virtio_rng_attach(struct machine *m, unsigned slot, uint64_t seed,
+				     struct hv_err *err)
+{
+	struct virtio_rng *r = calloc(1, sizeof(*r));
+	struct virtio_dev *vd;
+
+	if (!r) {
+		hv_err_set(err, "out of host memory for virtio-rng");
+		return NULL;
+	}
+	for (unsigned i = 0; i < 4; i++)
+		r->s[i] = virtio_rng_splitmix64(&seed);
+	vd = virtio_dev_attach(m, slot, &virtio_rng_ops, r, NULL, 0, err);
+	if (!vd)
+		free(r);
+	return vd;
+}
