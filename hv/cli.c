@@ -261,6 +261,8 @@ enum cli_opt_id {
 	OPT_PRINT_DIGEST,
 	OPT_DRIVE,
 	OPT_RNG_SEED,
+	OPT_RTC,
+	OPT_NET,
 	OPT_WATCHDOG,
 	OPT_HELP,
 	OPT_COUNT
@@ -281,6 +283,8 @@ static const struct {
 	[OPT_PRINT_DIGEST] = { "print-digest", false, NULL },
 	[OPT_DRIVE] = { "drive", true, "file=PATH[,snapshot=on|off]" },
 	[OPT_RNG_SEED] = { "rng-seed", true, "a 64-bit number" },
+	[OPT_NET] = { "net", true, "none or user[,hostfwd=tcp:127.0.0.1:HOSTPORT-:GUESTPORT]" },
+	[OPT_RTC] = { "rtc", true, "a time in seconds since 1970" },
 	[OPT_WATCHDOG] = { "watchdog", true, "a number of guest seconds" },
 	[OPT_HELP] = { "help", false, NULL },
 };
@@ -333,6 +337,20 @@ static int cli_apply(struct cli_opts *o, int id, const char *val, struct hv_err 
 		return cli_parse_drive(val, &o->drive[o->ndrives++], err);
 	case OPT_RNG_SEED:
 		return cli_parse_seed(val, &o->rng_seed, err);
+	case OPT_NET:
+		net_opts_init(&o->net);
+		return net_parse_opts(val, &o->net, err);
+	case OPT_RTC: {
+		const char *end;
+		if (cli_digits(val, &o->rtc_s, &end) != 0 || *end != '\0' ||
+		    o->rtc_s > 100000000000ull) {
+			hv_err_set(err, "--rtc '%s': expected seconds since 1970 such as 1767225600",
+				   val);
+			return -1;
+		}
+		o->rtc_set = true;
+		return 0;
+	}
 	case OPT_WATCHDOG: {
 		const char *end;
 		if (cli_digits(val, &o->watchdog_s, &end) != 0 || *end != '\0' ||
@@ -414,6 +432,7 @@ int cli_parse(int argc, char *const argv[], struct cli_opts *o, struct hv_err *e
 	const char *cmd;
 
 	memset(o, 0, sizeof(*o));
+	net_opts_init(&o->net);
 	o->memory = CLI_DEFAULT_MEMORY;
 	o->harts = 1;
 	if (argc < 2) {
@@ -493,6 +512,13 @@ void cli_print_run_help(FILE *out)
 	      "                       up to 7); snapshot=on (default) keeps the guest's\n"
 	      "                       writes in memory, off writes them to PATH\n"
 	      "  --rng-seed N         seed of the virtio entropy device, default 0\n"
+	      "  --net none|user[,hostfwd=tcp:[HADDR]:HPORT-[GADDR]:GPORT]...\n"
+	      "                       virtio-net with user-mode networking (libslirp):\n"
+	      "                       the guest gets 10.0.2.15 by DHCP and reaches the\n"
+	      "                       host's 127.0.0.1 as 10.0.2.2; hostfwd forwards a\n"
+	      "                       host port (on 127.0.0.1 unless HADDR is given)\n"
+	      "  --rtc SECONDS        wall clock at power-on (seconds since 1970) seen\n"
+	      "                       through the RTC; default: the host's clock\n"
 	      "  --help               show this text\n"
 	      "\n"
 	      "Exit status:\n"

@@ -11,6 +11,8 @@
  *                  [--bios none|FILE] [--memory SIZE] [--harts N]
  *                  [--max-instructions N] [--watchdog SECONDS] [--print-digest]
  *                  [--drive file=PATH[,snapshot=on|off]]... [--rng-seed N]
+ *                  [--rtc SECONDS]
+ *                  [--net none|user[,hostfwd=tcp:[HADDR]:HPORT-[GADDR]:GPORT]...]
  *   retrovisor --help | run --help | --version
  *
  * argv is untrusted: every value is checked completely (no trailing
@@ -21,6 +23,7 @@
 
 #include <stdio.h>
 
+#include "hv/net_slirp.h"
 #include "hv/types.h"
 
 #define CLI_VERSION "0.1.0"
@@ -73,6 +76,9 @@ struct cli_opts {
 	struct cli_drive drive[CLI_MAX_DRIVES];
 	unsigned ndrives;
 	uint64_t rng_seed; /* --rng-seed, default 0: an input (ARCHITECTURE.md 1) */
+	struct net_opts net; /* --net, default none */
+	uint64_t rtc_s;    /* --rtc: the wall clock at power-on, also an input */
+	bool rtc_set;
 	uint64_t watchdog_s; /* guest seconds without console output; 0: off */
 };
 

@@ -29,6 +29,8 @@
 #include "hv/clint.h"
 #include "hv/disk.h"
 #include "hv/exec.h"
+#include "hv/net_slirp.h"
+#include "hv/virtio_net.h"
 #include "hv/plic.h"
 #include "hv/rtc.h"
 #include "hv/syscon.h"
@@ -265,11 +267,12 @@ static int machine_virtio_init(struct machine *m, const struct machine_config *c
 			       struct hv_err *err)
 {
 	unsigned slot = HV_VIRTIO_SLOTS;
+	bool net = cfg->net && cfg->net->mode == NET_USER;
 
-	if (cfg->ndrives + (cfg->rng ? 1u : 0u) > HV_VIRTIO_SLOTS) {
-		hv_err_set(err, "%u drives%s need more than the machine's %d virtio slots",
-			   cfg->ndrives, cfg->rng ? " and the entropy device" : "",
-			   HV_VIRTIO_SLOTS);
+	if (cfg->ndrives + (cfg->rng ? 1u : 0u) + (net ? 1u : 0u) > HV_VIRTIO_SLOTS) {
+		hv_err_set(err, "%u drives%s%s need more than the machine's %d virtio slots",
+			   cfg->ndrives, net ? ", the network" : "",
+			   cfg->rng ? " and the entropy device" : "", HV_VIRTIO_SLOTS);
 		return -1;
 	}
 	for (unsigned i = 0; i < cfg->ndrives; i++) {
@@ -283,6 +286,13 @@ static int machine_virtio_init(struct machine *m, const struct machine_config *c
 			disk_close(d);
 			return -1;
 		}
+	}
+	if (net) {
+		slot--;
+		m->net = virtio_net_attach(m, slot, cfg->net, err);
+		if (!m->net)
+			return -1;
+		m->virtio[slot] = virtio_net_dev(m->net);
 	}
 	if (cfg->rng) {
 		slot--;
@@ -342,6 +352,11 @@ struct machine *machine_create(const struct machine_config *cfg, struct hv_err *
 			h->medeleg = PV_MEDELEG;
 			h->mideleg = PV_MIDELEG;
 			h->mcounteren = 0xffffffffull;
+			/* scounteren has no defined reset value. Linux only
+			 * writes it from its SBI PMU driver, and this SBI has no
+			 * PMU extension, so user programs (the vDSO's
+			 * clock_gettime reads `time`) would trap without this. */
+			h->scounteren = 0x7;
 			h->priv = PRIV_S;
 		}
 	}
@@ -426,9 +441,21 @@ static bool machine_idle(struct machine *m)
 		/* Only the outside world can wake the guest now. */
 		if (m->host_poll && m->host_poll(m, true) == 0) {
 			machine_deliver_input(m);
+			if (m->net)
+				virtio_net_poll(m->net);
 			return true;
 		}
 		return false;
+	}
+	if (m->net && next > m->itime) {
+		/* With a network, idle guest time passes at most as fast as
+		 * host time (in steps of at most 10 ms), so that the host
+		 * side of TCP connections keeps up; frames that arrive end
+		 * the idle period early. Frames are inputs (section 1). */
+		uint64_t ns = (next - m->itime) * (1000000000ull / (HV_TIMEBASE_HZ * HV_INSNS_PER_TICK));
+		int r = virtio_net_wait(m->net, -1, ns >= 10000000 ? 10 : (int)(ns / 1000000));
+		if (r > 0 && (r & VIRTIO_NET_WAIT_FRAMES) && virtio_net_poll(m->net) > 0)
+			return true;
 	}
 	if (next > m->itime) {
 		uint64_t delta = next - m->itime;
@@ -509,6 +536,8 @@ enum hv_stop machine_run(struct machine *m)
 		if (++rounds % MACHINE_INPUT_POLL_ROUNDS == 0 && m->host_poll)
 			m->host_poll(m, false);
 		machine_deliver_input(m);
+		if (m->net)
+			virtio_net_poll(m->net);
 		if (!progressed && !machine_idle(m))
 			machine_stop(m, STOP_DEADLOCK, 0);
 		if (m->cfg.watchdog_ticks &&

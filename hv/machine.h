@@ -99,6 +99,8 @@ struct machine_config {
 	/* virtio devices: drives fill the virtio-mmio slots from the highest
 	 * down, then the entropy device if rng is set; the seed is an input
 	 * (section 1). */
+	/* Network (NULL or mode NET_NONE: none), see net_slirp.h. */
+	const struct net_opts *net;
 	const struct machine_drive *drives;
 	unsigned ndrives;
 	bool rng;
@@ -109,6 +111,8 @@ struct uart;
 struct plic;
 struct clint;
 struct syscon;
+struct net_opts;
+struct virtio_net;
 struct rtc;
 struct virtio_dev;
 
@@ -127,6 +131,7 @@ struct machine {
 	struct clint *clint;
 	struct syscon *syscon;
 	struct rtc *rtc;
+	struct virtio_net *net; /* also in virtio[], which owns it */
 	struct virtio_dev *virtio[HV_VIRTIO_SLOTS];
 
 	/* Device tree blob, placed in RAM at dtb_addr by the loader. */

@@ -33,6 +33,7 @@
 #include "hv/cli.h"
 #include "hv/loader.h"
 #include "hv/machine.h"
+#include "hv/virtio_net.h"
 
 #define MAIN_ESCAPE 0x01 /* Ctrl-A */
 
@@ -108,6 +109,19 @@ static int main_host_poll(struct machine *m, bool block)
 	ssize_t n;
 	int r;
 
+	if (block && m->net) {
+		/* Everyone waits: wake for console input or network frames. */
+		for (;;) {
+			int w = virtio_net_wait(m->net, c->eof ? -1 : STDIN_FILENO, -1);
+			if (w < 0 || (c->eof && (w & VIRTIO_NET_WAIT_QUIET)))
+				return -1;
+			if (w & VIRTIO_NET_WAIT_FRAMES)
+				return 0; /* the next round delivers them */
+			if (w & VIRTIO_NET_WAIT_FD)
+				break;
+		}
+		block = false;
+	}
 	if (c->eof)
 		return -1;
 	do
@@ -235,11 +249,12 @@ static int main_run(const struct cli_opts *o)
 		.max_insns = o->max_insns,
 		.quantum = 0, /* the machine's default */
 		.bootargs = o->append,
-		.rtc_boot_ns = main_wall_clock_ns(),
+		.rtc_boot_ns = o->rtc_set ? o->rtc_s * 1000000000ull : main_wall_clock_ns(),
 		.drives = drives,
 		.ndrives = o->ndrives,
 		.rng = true,
 		.rng_seed = o->rng_seed,
+		.net = &o->net,
 		.stop_on_panic = true,
 		.watchdog_ticks = o->watchdog_s * HV_TIMEBASE_HZ,
 	};

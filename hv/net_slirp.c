@@ -657,21 +657,26 @@ int net_slirp_wait(struct net_slirp *s, int extra_fd, int timeout_ms, struct hv_
 {
 	uint32_t timeout = timeout_ms < 0 ? UINT32_MAX : (uint32_t)timeout_ms;
 	uint32_t twait;
+	unsigned own = extra_fd >= 0 ? 1 : 0;
 	int r, ptimeout, ret = 0, saved = 0;
+	bool quiet;
 	sigset_t old;
 
 	s->nfds = 0;
-	if (extra_fd >= 0 && net_slirp_add_poll(extra_fd, SLIRP_POLL_IN, s) < 0) {
+	if (own && net_slirp_add_poll(extra_fd, SLIRP_POLL_IN, s) < 0) {
 		hv_err_set(err, "out of host memory for the network poll set");
 		return -1;
 	}
 	slirp_pollfds_fill(s->slirp, &timeout, net_slirp_add_poll, s);
 	twait = net_slirp_timer_wait(s, net_slirp_now_ns() / 1000000);
+	quiet = s->nfds == own && twait == UINT32_MAX;
 	if (twait < timeout)
 		timeout = twait;
 	ptimeout = timeout == UINT32_MAX ? -1 : timeout > INT_MAX ? INT_MAX : (int)timeout;
-	if (s->nfds == 0 && ptimeout < 0)
-		ptimeout = 0; /* nothing could ever wake us */
+	/* Without sockets the stack's periodic service has nothing to act
+	 * on; only extra_fd can end the wait. */
+	if (quiet && timeout_ms < 0)
+		ptimeout = own ? -1 : 0;
 	if (s->nfds == 0 && ptimeout == 0) {
 		r = 0;
 	} else {
@@ -686,9 +691,12 @@ int net_slirp_wait(struct net_slirp *s, int extra_fd, int timeout_ms, struct hv_
 	slirp_pollfds_poll(s->slirp, r < 0, net_slirp_get_revents, s);
 	net_sigpipe_restore(&old);
 	net_slirp_run_timers(s);
-	if (ret == 0 && r > 0 && extra_fd >= 0 &&
-	    (s->fds[0].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
-		ret = 1;
+	if (ret < 0)
+		return ret;
+	if (r > 0 && own && (s->fds[0].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
+		ret |= NET_SLIRP_WAIT_FD;
+	if (quiet)
+		ret |= NET_SLIRP_WAIT_QUIET;
 	return ret;
 }
 

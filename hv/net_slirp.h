@@ -104,10 +104,13 @@ void net_slirp_poll(struct net_slirp *s);
  * ready, a stack timer is due, or timeout_ms passes (-1: no limit; 0:
  * just poll), then do the host I/O as net_slirp_poll. The stack shortens
  * long waits to service its own timers (libslirp asks for at most 1 s),
- * and a wait with nothing that could ever end it (no socket, no timer,
- * no extra_fd, no limit) returns at once; callers loop. Returns 1 if
- * extra_fd is readable (or at end of file / in error), 0 if not, -1 if
- * poll itself failed (err filled). Interrupted waits return 0. */
+ * so callers loop. Returns NET_SLIRP_WAIT_* bits, or -1 if poll itself
+ * failed (err filled); an interrupted wait returns 0. */
+#define NET_SLIRP_WAIT_FD 1 /* extra_fd is readable (or at end of file, in error) */
+/* The stack has no host socket and no timer: nothing but a guest frame
+ * can make it send anything. Such a wait blocks only on extra_fd (or not
+ * at all without one), whatever timeout_ms says. */
+#define NET_SLIRP_WAIT_QUIET 2
 int net_slirp_wait(struct net_slirp *s, int extra_fd, int timeout_ms, struct hv_err *err);
 
 #endif

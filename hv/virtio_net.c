@@ -236,19 +236,26 @@ unsigned virtio_net_poll(struct virtio_net *n)
 int virtio_net_wait(struct virtio_net *n, int extra_fd, int timeout_ms)
 {
 	uint64_t before = n->fifo_in;
-	int r;
+	int r, ret = 0;
 
 	if (n->have_be && n->be.wait) {
 		r = n->be.wait(n->be.opaque, extra_fd, timeout_ms);
 	} else {
+		/* Nothing behind the link that could ever send. */
 		struct pollfd p = { .fd = extra_fd, .events = POLLIN };
 
-		r = poll(&p, extra_fd >= 0, extra_fd >= 0 || timeout_ms >= 0 ? timeout_ms : 0);
-		r = r > 0 ? 1 : r == 0 ? 0 : -1;
+		r = poll(&p, extra_fd >= 0, extra_fd >= 0 ? timeout_ms : 0);
+		r = r < 0 ? -1 : (r > 0 ? NET_BACKEND_WAIT_FD : 0) | NET_BACKEND_WAIT_QUIET;
 	}
 	if (r < 0)
 		return -1;
-	return (r ? VIRTIO_NET_WAIT_FD : 0) | (n->fifo_in != before ? VIRTIO_NET_WAIT_FRAMES : 0);
+	if (r & NET_BACKEND_WAIT_FD)
+		ret |= VIRTIO_NET_WAIT_FD;
+	if (r & NET_BACKEND_WAIT_QUIET)
+		ret |= VIRTIO_NET_WAIT_QUIET;
+	if (n->fifo_in != before)
+		ret |= VIRTIO_NET_WAIT_FRAMES;
+	return ret;
 }
 
 /* ---- life cycle ---- */
@@ -338,7 +345,12 @@ static void virtio_net_slirp_poll(void *opaque)
 
 static int virtio_net_slirp_wait(void *opaque, int extra_fd, int timeout_ms)
 {
-	return net_slirp_wait(opaque, extra_fd, timeout_ms, NULL);
+	int r = net_slirp_wait(opaque, extra_fd, timeout_ms, NULL);
+
+	if (r < 0)
+		return -1;
+	return (r & NET_SLIRP_WAIT_FD ? NET_BACKEND_WAIT_FD : 0) |
+	       (r & NET_SLIRP_WAIT_QUIET ? NET_BACKEND_WAIT_QUIET : 0);
 }
 
 static void virtio_net_slirp_destroy(void *opaque)

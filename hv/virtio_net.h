@@ -90,11 +90,14 @@ struct net_backend {
 	void (*poll)(void *opaque);
 	/* Optional: as poll, but first wait up to timeout_ms (-1: no limit)
 	 * for host activity or for extra_fd (-1: none) to be readable.
-	 * Returns 1 if extra_fd is readable, 0 if not, -1 on failure. */
+	 * Returns NET_BACKEND_WAIT_* bits, or -1 on failure. */
 	int (*wait)(void *opaque, int extra_fd, int timeout_ms);
 	/* Optional: free opaque. */
 	void (*destroy)(void *opaque);
 };
+
+#define NET_BACKEND_WAIT_FD 1    /* extra_fd is readable */
+#define NET_BACKEND_WAIT_QUIET 2 /* nothing can come from the host */
 
 struct virtio_net_stats {
 	uint64_t tx_frames;       /* handed to the backend */
@@ -139,12 +142,16 @@ unsigned virtio_net_poll(struct virtio_net *n);
  * network activity or for extra_fd (-1: none) to be readable, doing the
  * backend's host I/O; frames stay queued until the next virtio_net_poll.
  * May return early with nothing to report (see net_slirp_wait). Returns
- * VIRTIO_NET_WAIT_* bits, or -1 if waiting failed. WAIT_FRAMES means new
- * frames were queued during this call, not merely that some wait for
- * receive buffers, so an idle loop cannot spin on frames the guest has no
- * room for. */
-#define VIRTIO_NET_WAIT_FRAMES 1 /* frames are waiting for the guest */
-#define VIRTIO_NET_WAIT_FD 2     /* extra_fd is readable */
+ * VIRTIO_NET_WAIT_* bits, or -1 if waiting failed. */
+/* New frames were queued during this call (not merely frames still
+ * waiting for receive buffers, so an idle loop cannot spin on frames the
+ * guest has no room for). */
+#define VIRTIO_NET_WAIT_FRAMES 1
+#define VIRTIO_NET_WAIT_FD 2 /* extra_fd is readable */
+/* The backend has nothing open on the host (no socket, no timer, or no
+ * backend at all): only the guest can start network traffic, so waiting
+ * for the network alone would be waiting forever. */
+#define VIRTIO_NET_WAIT_QUIET 4
 int virtio_net_wait(struct virtio_net *n, int extra_fd, int timeout_ms);
 
 /* Frames in the FIFO. */

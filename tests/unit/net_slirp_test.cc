@@ -564,12 +564,40 @@ TEST_F(NetSlirpTest, WaitReportsExtraFdAndTimesOut)
 	ASSERT_EQ(pipe(pfd), 0);
 	struct hv_err err;
 	auto t0 = std::chrono::steady_clock::now();
-	EXPECT_EQ(net_slirp_wait(s, pfd[0], 30, &err), 0);
+	EXPECT_EQ(net_slirp_wait(s, pfd[0], 30, &err) & NET_SLIRP_WAIT_FD, 0);
 	EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(25));
 	ASSERT_EQ(write(pfd[1], "x", 1), 1);
-	EXPECT_EQ(net_slirp_wait(s, pfd[0], 1000, &err), 1);
+	EXPECT_EQ(net_slirp_wait(s, pfd[0], 1000, &err) & NET_SLIRP_WAIT_FD, NET_SLIRP_WAIT_FD);
 	close(pfd[0]);
 	close(pfd[1]);
+}
+
+TEST_F(NetSlirpTest, StackWithoutSocketsIsQuietAndDoesNotBlock)
+{
+	start("user");
+	struct hv_err err;
+	auto t0 = std::chrono::steady_clock::now();
+	EXPECT_EQ(net_slirp_wait(s, -1, -1, &err), NET_SLIRP_WAIT_QUIET);
+	EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(500));
+}
+
+TEST_F(NetSlirpTest, ForwardedPortKeepsTheStackAwake)
+{
+	/* A listening socket means a host connection may come at any time. */
+	int probe = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_GE(probe, 0);
+	struct sockaddr_in a;
+	std::memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT_EQ(bind(probe, reinterpret_cast<sockaddr *>(&a), sizeof(a)), 0);
+	socklen_t alen = sizeof(a);
+	ASSERT_EQ(getsockname(probe, reinterpret_cast<sockaddr *>(&a), &alen), 0);
+	close(probe);
+	std::string opts = "user,hostfwd=tcp::" + std::to_string(ntohs(a.sin_port)) + "-:22";
+	start(opts.c_str());
+	struct hv_err err;
+	EXPECT_EQ(net_slirp_wait(s, -1, 10, &err), 0);
 }
 
 } // namespace

@@ -543,6 +543,17 @@ TEST_F(VirtioNetTest, DestroyFreesTheBackend)
 	EXPECT_TRUE(fake.destroyed);
 }
 
+TEST_F(VirtioNetTest, WaitWithoutBackendIsQuiet)
+{
+	struct hv_err err;
+	n = virtio_net_create(vm.m, vt::kSlot, nullptr, &err);
+	ASSERT_NE(n, nullptr) << err.msg;
+	EXPECT_EQ(virtio_net_wait(n, -1, -1), VIRTIO_NET_WAIT_QUIET);
+	init();
+	transmit(make_frame(60, 1));
+	EXPECT_EQ(stats().tx_dropped, 1u);
+}
+
 TEST_F(VirtioNetTest, WaitReportsNewFramesOnly)
 {
 	create();
