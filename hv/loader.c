@@ -39,14 +39,16 @@
  * no zero byte; real code practically never is. Such a program can be
  * given as an ELF file instead.
  *
- * An initrd is data, not code: any non-empty file is accepted as is
- * (compressed initramfs archives are normal).
+ * An initrd must be an initramfs Linux can unpack: cpio archives, the
+ * later ones possibly compressed (initrd.c checks it once it is in RAM).
  *
  * Untrusted input: every byte of every file. All offsets, sizes and
  * address sums are checked for overflow before use; nothing is written to
  * guest RAM outside [RAM base, RAM end).
  */
 #include "hv/loader.h"
+
+#include "hv/initrd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -735,6 +737,18 @@ static int loader_load_file(struct loader *l, const char *path, const char *role
 	return ret;
 }
 
+struct initrd_ram {
+	struct machine *m;
+	gpa_t base;
+};
+
+static bool initrd_ram_read(void *opaque, uint64_t off, void *buf, size_t len)
+{
+	const struct initrd_ram *r = opaque;
+
+	return machine_read_phys(r->m, r->base + off, buf, len);
+}
+
 static int loader_load_initrd(struct loader *l, const char *path, gpa_t kernel_start,
 			      struct placed *p)
 {
@@ -756,6 +770,9 @@ static int loader_load_initrd(struct loader *l, const char *path, gpa_t kernel_s
 	}
 	if (region_claim(l, path, "initrd", at, f.size) != 0 ||
 	    ram_copy_file(l, &f, 0, at, f.size) != 0)
+		goto out;
+	struct initrd_ram src = { l->m, at };
+	if (initrd_check(path, f.size, initrd_ram_read, &src, l->err) != 0)
 		goto out;
 	p->start = at;
 	p->end = at + f.size;

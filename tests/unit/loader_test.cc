@@ -386,10 +386,71 @@ TEST_F(Loader, ImageIsLoadedAtTextOffsetAndReservesImageSize)
 	EXPECT_EQ(m_->hart[0]->pc, 0x80200000u);
 }
 
+// An initrd the kernel would unpack: a gzip signature, then filler (the
+// loader checks the format, not the compressed stream).
+Bytes GzipLike(size_t n, uint8_t fill)
+{
+	Bytes b(n, fill);
+	b[0] = 0x1f;
+	b[1] = 0x8b;
+	return b;
+}
+
+// One newc cpio entry (name, data) with its padding.
+void CpioEntry(Bytes &out, const std::string &name, const std::string &data)
+{
+	char hdr[111];
+	snprintf(hdr, sizeof(hdr), "070701%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x",
+		 1u, 0100644u, 0u, 0u, 1u, 0u, (unsigned)data.size(), 0u, 0u, 0u, 0u,
+		 (unsigned)name.size() + 1, 0u);
+	out.insert(out.end(), hdr, hdr + 110);
+	out.insert(out.end(), name.begin(), name.end());
+	out.push_back(0);
+	while (out.size() % 4)
+		out.push_back(0);
+	out.insert(out.end(), data.begin(), data.end());
+	while (out.size() % 4)
+		out.push_back(0);
+}
+
+TEST_F(Loader, AcceptsCpioInitramfsFollowedByCompressedArchive)
+{
+	std::string k = Write("k.bin", Bytes{ 0x13, 0, 0, 0 });
+	Bytes rd;
+	CpioEntry(rd, "init", "#!/bin/sh\n");
+	CpioEntry(rd, "TRAILER!!!", "");
+	rd.resize(rd.size() + 512, 0);
+	Bytes gz = GzipLike(64, 0);
+	rd.insert(rd.end(), gz.begin(), gz.end());
+	ASSERT_EQ(Load(k, Write("rd.cpio", rd).c_str()), 0) << err_.msg;
+}
+
+TEST_F(Loader, RejectsInitrdThatIsNotAnInitramfs)
+{
+	std::string k = Write("k.bin", Bytes{ 0x13, 0, 0, 0 });
+	std::string rd = Write("rd.bin", Bytes(0x3000, 0x77));
+	ExpectRejected(Load(k, rd.c_str()), rd, "neither a cpio (newc) header nor a compressed");
+}
+
+TEST_F(Loader, RejectsTruncatedCpioInitramfs)
+{
+	std::string k = Write("k.bin", Bytes{ 0x13, 0, 0, 0 });
+	Bytes rd;
+	CpioEntry(rd, "init", std::string(1000, 'x'));
+	CpioEntry(rd, "TRAILER!!!", "");
+	rd.resize(600);
+	std::string path = Write("rd.cpio", rd);
+	ExpectRejected(Load(k, path.c_str()), path, "runs past the end of the file");
+	rd.clear();
+	CpioEntry(rd, "init", "x");
+	path = Write("rd2.cpio", rd);
+	ExpectRejected(Load(k, path.c_str()), path, "no TRAILER!!! entry");
+}
+
 TEST_F(Loader, InitrdGoesHalfwayIntoSmallRamAnd128MiBIntoLargeRam)
 {
 	std::string k = Write("k.bin", Bytes{ 0x13, 0, 0, 0 });
-	std::string rd = Write("rd.cpio", Bytes(0x3000, 0x77));
+	std::string rd = Write("rd.cpio", GzipLike(0x3000, 0x77));
 	ASSERT_EQ(Load(k, rd.c_str(), nullptr, 128 * kMiB), 0) << err_.msg;
 	EXPECT_EQ(info_.initrd_start, 0x80200000u + 64 * kMiB);
 	EXPECT_EQ(info_.initrd_end, info_.initrd_start + 0x3000);
@@ -419,7 +480,7 @@ uint64_t FdtProp(const void *fdt, const char *name)
 TEST_F(Loader, InitrdLocationIsPassedInTheDeviceTree)
 {
 	std::string k = Write("k.bin", Bytes{ 0x13, 0, 0, 0 });
-	std::string rd = Write("rd.cpio", Bytes(0x3000, 0x77));
+	std::string rd = Write("rd.cpio", GzipLike(0x3000, 0x77));
 	ASSERT_EQ(Load(k, rd.c_str()), 0) << err_.msg;
 	Bytes dtb(m_->fdt_size);
 	ASSERT_TRUE(machine_read_phys(m_, m_->dtb_addr, dtb.data(), dtb.size()));
@@ -585,7 +646,7 @@ TEST_F(Loader, RejectsRawKernelLargerThanRam)
 TEST_F(Loader, RejectsInitrdThatWouldCoverTheDeviceTree)
 {
 	std::string k = Write("k.bin", Bytes{ 0x13, 0, 0, 0 });
-	std::string rd = Write("rd.cpio", Bytes(6 * kMiB, 0x55));
+	std::string rd = Write("rd.cpio", GzipLike(6 * kMiB, 0x55));
 	// 16 MiB: initrd at 0x80a00000, DTB at 0x80e00000.
 	ExpectRejected(Load(k, rd.c_str(), nullptr, 16 * kMiB), rd, "overlaps the initrd");
 }
