@@ -17,8 +17,10 @@
  *   /soc              simple-bus: clint, plic, serial, test, rtc, virtio
  *
  * Phandles are fixed numbers (DT_PH_*), so the blob is a pure function of
- * the machine configuration, as the determinism contract requires; for
- * the same reason there is no /chosen/rng-seed.
+ * the machine configuration, as the determinism contract requires. That
+ * includes /chosen/rng-seed (QEMU's virt machine passes one too, so Linux
+ * can initialise its random pool at once): 64 bytes derived from the
+ * configured entropy seed, which is an input of the run.
  *
  * Nothing here comes from the guest. The host inputs (hart count, RAM,
  * initrd range, bootargs) are checked, and libfdt reports when the buffer
@@ -174,6 +176,19 @@ static void dt_write_chosen(struct dt_writer *w, const struct machine *m,
 		dt_prop_u64(w, "linux,initrd-start", initrd_start);
 		dt_prop_u64(w, "linux,initrd-end", initrd_end);
 	}
+	/* splitmix64 over the seed, in a stream of its own (virtio-rng
+	 * uses the seed differently), so the two never repeat each other. */
+	uint8_t seed[64];
+	uint64_t x = m->cfg.rng_seed ^ 0x6474622d726e6721ull; /* "dtb-rng!" */
+	for (unsigned i = 0; i < sizeof(seed); i += 8) {
+		uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		z ^= z >> 31;
+		for (unsigned j = 0; j < 8; j++)
+			seed[i + j] = (uint8_t)(z >> (8 * j));
+	}
+	dt_prop(w, "rng-seed", seed, sizeof(seed));
 	dt_end(w);
 }
 

@@ -426,6 +426,12 @@ static bool machine_idle(struct machine *m)
 {
 	uint64_t next = ~0ull;
 
+	/* The idle time added at the end of the round may itself have made
+	 * a timer fire: then someone can run now. */
+	for (unsigned i = 0; i < m->nharts; i++)
+		if (exec_runnable(m->hart[i]))
+			return true;
+
 	for (unsigned i = 0; i < m->nharts; i++) {
 		struct hart *h = m->hart[i];
 		if (h->hsm == HSM_STOPPED)

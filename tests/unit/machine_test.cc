@@ -231,6 +231,30 @@ TEST(Machine, AllHartsWaitingWithNothingToWakeThemIsADeadlock)
 	}
 }
 
+/*
+ * A hart waits (WFI) for a timer that is due in a later round.
+ * The idle time added at the end of the round makes the timer pending;
+ * that must wake the hart, not be taken for a deadlock because no timer
+ * is left in the future. (Found by a Linux poweroff that hung.)
+ */
+TEST(Machine, TimerThatFiresDuringIdleTimeWakesTheHart)
+{
+	TestVm vm(1, BOOT_BARE, 0, 100000);
+	vm.put(kRam, {
+		wfi(),
+		sw(9, 8, 0), /* syscon: power off */
+		spin(),
+	});
+	struct hart *h = vm.h();
+	h->mie = MIP_MTIP;          /* enabled in mie, but MIE stays 0 */
+	h->mtimecmp = 15000;        /* due in the middle of the second round */
+	hart_timer_update(h);
+	h->x[8] = HV_SYSCON_BASE;
+	h->x[9] = 0x5555;
+	EXPECT_EQ(machine_run(vm.m), STOP_SHUTDOWN);
+	EXPECT_GE(hart_time(h), 15000u);
+}
+
 TEST(Machine, AHartWokenByAnotherHartsIpiIsNotADeadlock)
 {
 	TestVm vm(2, BOOT_BARE, 0, 1000);
