@@ -72,6 +72,22 @@ head -c 40 /bin/true >"$tmp/truncated.elf"
 # 20 MiB of zeros: a raw binary too big for 16 MiB of RAM.
 truncate -s 20M "$tmp/big.bin"
 printf '\023\000\000\000' >"$tmp/ok.bin"
+# A Linux Image header (magic "RISCV\0\0\0" at 48, "RSC\x05" at 56) whose
+# image_size (at 16) claims 1 GiB: it cannot fit in 128 MiB of RAM.
+{
+	printf '\157\000\000\000\000\000\000\000'       # code0, code1
+	printf '\000\000\040\000\000\000\000\000'       # text_offset 0x200000
+	printf '\000\000\000\100\000\000\000\000'       # image_size 0x40000000
+	printf '\000\000\000\000\000\000\000\000'       # flags
+	printf '\002\000\000\000\000\000\000\000'       # version, res1
+	printf '\000\000\000\000\000\000\000\000'       # res2
+	printf 'RISCV\000\000\000RSC\005\000\000\000\000'  # magic, magic2, res3
+} >"$tmp/huge.Image"
+# Initramfs images: random bytes, and a cpio archive cut short.
+head -c 4096 /dev/urandom | tr '\000\037\050\060\102\135\211\375' 'abcdefgh' >"$tmp/random.cpio"
+printf '070701%0104d' 0 | head -c 110 >"$tmp/cut.cpio"
+# Disk images: not a whole number of 512-byte sectors, and missing.
+head -c 1000 /dev/zero >"$tmp/odd.img"
 
 expect_error "missing kernel file" "$tmp/no-such-kernel" run --kernel "$tmp/no-such-kernel"
 expect_error "kernel is a directory" "$tmp/a-directory" run --kernel "$tmp/a-directory"
@@ -86,6 +102,12 @@ expect_error "kernel larger than RAM" "$tmp/big.bin" run --kernel "$tmp/big.bin"
 expect_error "missing initrd" "$tmp/no-such-initrd" \
 	run --kernel "$tmp/ok.bin" --initrd "$tmp/no-such-initrd"
 expect_error "empty initrd" "$tmp/empty.bin" run --kernel "$tmp/ok.bin" --initrd "$tmp/empty.bin"
+expect_error "Image larger than RAM" "$tmp/huge.Image" run --kernel "$tmp/huge.Image"
+expect_error "random initramfs" "$tmp/random.cpio" run --kernel "$tmp/ok.bin" --initrd "$tmp/random.cpio"
+expect_error "truncated initramfs" "$tmp/cut.cpio" run --kernel "$tmp/ok.bin" --initrd "$tmp/cut.cpio"
+expect_error "disk image of 1000 bytes" "$tmp/odd.img" run --kernel "$tmp/ok.bin" --drive "file=$tmp/odd.img"
+expect_error "missing disk image" "$tmp/no-such.img" run --kernel "$tmp/ok.bin" --drive "file=$tmp/no-such.img"
+expect_error "bad --net option" "--net" run --kernel "$tmp/ok.bin" --net user,hostfwd=tcp::99999-:80
 expect_error "missing firmware" "$tmp/no-such-fw" run --kernel "$tmp/ok.bin" --bios "$tmp/no-such-fw"
 expect_error "bad size suffix" "--memory" run --kernel "$tmp/ok.bin" --memory 12X
 expect_error "memory too small" "--memory" run --kernel "$tmp/ok.bin" --memory 1M
