@@ -62,7 +62,8 @@ static int machine_ram_init(struct ram *ram, uint64_t size, struct hv_err *err)
 	}
 	ram->frame = calloc(ram->npages, sizeof(*ram->frame));
 	ram->flags = calloc(ram->npages, 1);
-	if (!ram->frame || !ram->flags) {
+	ram->dirty = calloc(ram->npages, 1);
+	if (!ram->frame || !ram->flags || !ram->dirty) {
 		hv_err_set(err, "out of host memory for the guest page frame table");
 		return -1;
 	}
@@ -123,6 +124,16 @@ bool bus_write(struct machine *m, gpa_t pa, unsigned size, uint64_t val)
 	return true;
 }
 
+void ram_mark_dirty(struct ram *ram, gpa_t pa, size_t len)
+{
+	if (!len || pa < ram->base || pa - ram->base >= ram->size)
+		return;
+	uint64_t first = (pa - ram->base) >> HV_PAGE_SHIFT;
+	uint64_t last = (pa - ram->base + len - 1) >> HV_PAGE_SHIFT;
+	for (uint64_t i = first; i <= last && i < ram->npages; i++)
+		ram->dirty[i] = 1;
+}
+
 void ram_note_store(struct machine *m, gpa_t pa)
 {
 	uint64_t idx = (pa - m->ram.base) >> HV_PAGE_SHIFT;
@@ -163,6 +174,7 @@ bool machine_write_phys(struct machine *m, gpa_t pa, const void *buf, size_t len
 			chunk = len;
 		if (m->ram.flags[(pa - m->ram.base) >> HV_PAGE_SHIFT])
 			ram_note_store(m, pa);
+		m->ram.dirty[(pa - m->ram.base) >> HV_PAGE_SHIFT] = 1;
 		memcpy(ram_ptr(&m->ram, pa), in, chunk);
 		in += chunk;
 		pa += chunk;
@@ -219,8 +231,21 @@ void machine_console_write(struct machine *m, const uint8_t *buf, size_t len)
 	}
 }
 
+void machine_input_note(struct machine *m, enum hv_input type, const void *data, size_t len)
+{
+	if (m->funnel.input)
+		m->funnel.input(m->funnel.opaque, m, type, data, len);
+}
+
+void machine_host_stop(struct machine *m)
+{
+	machine_input_note(m, HV_IN_STOP, NULL, 0);
+	machine_stop(m, STOP_SHUTDOWN, 0);
+}
+
 void machine_console_input(struct machine *m, const uint8_t *buf, size_t len)
 {
+	machine_input_note(m, HV_IN_CONSOLE, buf, len);
 	for (size_t i = 0; i < len; i++) {
 		if (m->conin_len == sizeof(m->conin))
 			break; /* the guest is not reading; drop the excess */
@@ -289,7 +314,9 @@ static int machine_virtio_init(struct machine *m, const struct machine_config *c
 	}
 	if (net) {
 		slot--;
-		m->net = virtio_net_attach(m, slot, cfg->net, err);
+		/* Replaying: the frames come from the log, not from slirp. */
+		m->net = cfg->replaying ? virtio_net_create(m, slot, cfg->net->mac, err)
+					: virtio_net_attach(m, slot, cfg->net, err);
 		if (!m->net)
 			return -1;
 		m->virtio[slot] = virtio_net_dev(m->net);
@@ -411,6 +438,7 @@ void machine_destroy(struct machine *m)
 		munmap(m->ram.backing, m->ram.size);
 	free(m->ram.frame);
 	free(m->ram.flags);
+	free(m->ram.dirty);
 	free(m->fdt);
 	free(m);
 }
@@ -443,25 +471,34 @@ static bool machine_idle(struct machine *m)
 	if (m->rtc && rtc_next_deadline(m->rtc, &rtc_mtime) &&
 	    rtc_mtime < ~0ull / HV_INSNS_PER_TICK && rtc_mtime * HV_INSNS_PER_TICK < next)
 		next = rtc_mtime * HV_INSNS_PER_TICK;
-	if (next == ~0ull) {
+	if (m->funnel.replaying) {
+		/* The log says whether host input ended this idle period. */
+		if (m->funnel.idle_ends_early && m->funnel.idle_ends_early(m->funnel.opaque, m))
+			return true;
+		if (next == ~0ull)
+			return false;
+	} else if (next == ~0ull) {
 		/* Only the outside world can wake the guest now. */
 		if (m->host_poll && m->host_poll(m, true) == 0) {
 			machine_deliver_input(m);
 			if (m->net)
 				virtio_net_poll(m->net);
+			machine_input_note(m, HV_IN_IDLE, NULL, 0);
 			return true;
 		}
 		return false;
 	}
-	if (m->net && next > m->itime) {
+	if (m->net && !m->funnel.replaying && next > m->itime) {
 		/* With a network, idle guest time passes at most as fast as
 		 * host time (in steps of at most 10 ms), so that the host
 		 * side of TCP connections keeps up; frames that arrive end
 		 * the idle period early. Frames are inputs (section 1). */
 		uint64_t ns = (next - m->itime) * (1000000000ull / (HV_TIMEBASE_HZ * HV_INSNS_PER_TICK));
 		int r = virtio_net_wait(m->net, -1, ns >= 10000000 ? 10 : (int)(ns / 1000000));
-		if (r > 0 && (r & VIRTIO_NET_WAIT_FRAMES) && virtio_net_poll(m->net) > 0)
+		if (r > 0 && (r & VIRTIO_NET_WAIT_FRAMES) && virtio_net_poll(m->net) > 0) {
+			machine_input_note(m, HV_IN_IDLE, NULL, 0);
 			return true;
+		}
 	}
 	if (next > m->itime) {
 		uint64_t delta = next - m->itime;
@@ -534,12 +571,15 @@ enum hv_stop machine_run(struct machine *m)
 		if (m->stop != STOP_NONE)
 			break;
 		m->itime = round_end;
+		if (m->funnel.boundary)
+			m->funnel.boundary(m->funnel.opaque, m);
 		if (m->rtc) {
 			m->cur = m->hart[0];
 			rtc_tick(m->rtc);
 			m->cur = NULL;
 		}
-		if (++rounds % MACHINE_INPUT_POLL_ROUNDS == 0 && m->host_poll)
+		if (++rounds % MACHINE_INPUT_POLL_ROUNDS == 0 && m->host_poll &&
+		    !m->funnel.replaying)
 			m->host_poll(m, false);
 		machine_deliver_input(m);
 		if (m->net)
@@ -549,6 +589,7 @@ enum hv_stop machine_run(struct machine *m)
 		if (m->cfg.watchdog_ticks &&
 		    m->itime > m->con_last_itime + m->cfg.watchdog_ticks * HV_INSNS_PER_TICK)
 			machine_stop(m, STOP_WATCHDOG, 0);
+		m->rounds++;
 	}
 	block_reap(m->blocks);
 	return m->stop;
@@ -580,6 +621,30 @@ uint64_t machine_hart_digest(const struct hart *h)
 	};
 	for (unsigned i = 0; i < HV_ARRAY_LEN(v); i++)
 		d = digest_mix(d, v[i]);
+	return d;
+}
+
+uint64_t machine_dirty_digest(struct machine *m, uint64_t *npages)
+{
+	uint64_t d = 0x6469727479ull, n = 0;
+
+	for (uint64_t p = 0; p < m->ram.npages; p++) {
+		if (!m->ram.dirty[p])
+			continue;
+		const uint64_t *w = (const uint64_t *)m->ram.frame[p];
+		uint64_t pd = p;
+		for (unsigned i = 0; i < HV_PAGE_SIZE / 8; i++)
+			pd = digest_mix(pd, w[i]);
+		d = digest_mix(d, pd);
+		m->ram.dirty[p] = 0;
+		n++;
+	}
+	for (unsigned i = 0; i < m->nharts; i++) {
+		struct tlb_entry *t = m->hart[i]->tlb[ACC_STORE];
+		for (unsigned j = 0; j < TLB_SIZE; j++)
+			t[j].tag = TLB_INVALID;
+	}
+	*npages = n;
 	return d;
 }
 

@@ -57,6 +57,9 @@ struct ram {
 	uint64_t npages;
 	uint8_t **frame;  /* host page for each guest page */
 	uint8_t *flags;   /* RAM_PF_* per page */
+	/* Pages written since machine_dirty_digest last ran: set when a store
+	 * TLB entry is filled or a slow-path store, AMO or DMA writes. */
+	uint8_t *dirty;
 	uint8_t *backing; /* the allocation the frames point into */
 };
 
@@ -93,6 +96,9 @@ struct machine_config {
 	/* Stop when the guest prints nothing for this long (mtime ticks of
 	 * guest time); 0: never. */
 	uint64_t watchdog_ticks;
+	/* The run replays a log: devices that would talk to the host (the
+	 * network) are created without their host side. */
+	bool replaying;
 	/* Wall clock at power-on, in ns since 1970: an input (section 1),
 	 * seen by the guest only through the RTC. */
 	uint64_t rtc_boot_ns;
@@ -105,6 +111,33 @@ struct machine_config {
 	unsigned ndrives;
 	bool rng;
 	uint64_t rng_seed;
+};
+
+/* Inputs (ARCHITECTURE.md section 1). Every input enters the machine
+ * between scheduler rounds, through these calls; the numbers are the
+ * record log's event types (replay/log.h). */
+enum hv_input {
+	HV_IN_CONSOLE = 2, /* console bytes (machine_console_input) */
+	HV_IN_NET = 3,     /* a frame from the host network (virtio_net_input) */
+	HV_IN_IDLE = 4,    /* an idle period ended early by host input */
+	HV_IN_STOP = 5,    /* the host stopped the run (machine_host_stop) */
+};
+
+/* Where record and replay attach: the input funnel. */
+struct hv_funnel {
+	void *opaque;
+	/* Every input, as it enters (recording). */
+	void (*input)(void *opaque, struct machine *m, enum hv_input type, const uint8_t *data,
+		      size_t len);
+	/* At every round boundary, before anything else happens there:
+	 * replay injects the inputs logged for this round; both record and
+	 * replay take periodic digests. */
+	void (*boundary)(void *opaque, struct machine *m);
+	/* Replay only: every guest waits; did the recorded run's idle period
+	 * end early by host input at this round (else time advances)? */
+	bool (*idle_ends_early)(void *opaque, struct machine *m);
+	/* Replay: host input sources (stdin, the network) are not used. */
+	bool replaying;
 };
 
 struct uart;
@@ -144,6 +177,9 @@ struct machine {
 	uint64_t time_seen;
 	/* Machine time in instruction units at the current round's start. */
 	uint64_t itime;
+	/* Round boundaries passed since power-on: inputs are stamped with it. */
+	uint64_t rounds;
+	struct hv_funnel funnel;
 
 	/* Run state. */
 	enum hv_stop stop;
@@ -215,6 +251,18 @@ void machine_console_write(struct machine *m, const uint8_t *buf, size_t len);
 void machine_console_input(struct machine *m, const uint8_t *buf, size_t len);
 /* Next queued console input byte, or -1. */
 int machine_console_getc(struct machine *m);
+
+/* Record an input that entered from the host (the funnel's input hook). */
+void machine_input_note(struct machine *m, enum hv_input type, const void *data, size_t len);
+/* The host ends the run (Ctrl-A x): recorded, then the machine stops. */
+void machine_host_stop(struct machine *m);
+
+/* Hash of the pages written since the last call (in page order, with their
+ * numbers), how many there were, and forget them. Store TLB entries are
+ * dropped so that the next write to any page marks it again. */
+uint64_t machine_dirty_digest(struct machine *m, uint64_t *npages);
+/* Mark [pa, pa+len) written. */
+void ram_mark_dirty(struct ram *ram, gpa_t pa, size_t len);
 
 /* 64-bit digest of all guest-visible state (harts and RAM), and of one
  * hart's architectural state. */

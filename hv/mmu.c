@@ -181,6 +181,7 @@ int mmu_store(struct hart *h, gva_t va, unsigned size, uint64_t val)
 		uint64_t idx = (pa - ram->base) >> HV_PAGE_SHIFT;
 		if (ram->flags[idx])
 			ram_note_store(h->m, pa);
+		ram->dirty[idx] = 1; /* also covers later stores through the TLB */
 		memcpy(page + (pa & HV_PAGE_MASK), &val, size);
 		if (!ram->flags[idx])
 			mmu_tlb_fill(h, ACC_STORE, va, pa, page);
@@ -207,6 +208,7 @@ int mmu_rmw_ptr(struct hart *h, gva_t va, unsigned size, bool is_lr, void **host
 		struct ram *ram = &h->m->ram;
 		if (ram->flags[(pa - ram->base) >> HV_PAGE_SHIFT])
 			ram_note_store(h->m, pa);
+		ram->dirty[(pa - ram->base) >> HV_PAGE_SHIFT] = 1;
 	}
 	*host = page + (pa & HV_PAGE_MASK);
 	return 0;

@@ -26,6 +26,8 @@
  */
 #include "hv/virtio_net.h"
 
+#include "hv/machine.h"
+
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +151,11 @@ static bool virtio_net_running(const struct virtio_net *n)
 void virtio_net_input(struct virtio_net *n, const void *frame, size_t len)
 {
 	unsigned tail;
+
+	/* A frame from the host is an input (ARCHITECTURE.md section 1); a
+	 * replay offers the same frames at the same points, so the drops
+	 * below happen alike. */
+	machine_input_note(virtio_dev_machine(n->vd), HV_IN_NET, frame, len);
 
 	if (len < VIRTIO_NET_ETH_HLEN || len > VIRTIO_NET_MAX_FRAME) {
 		n->stats.rx_dropped_size++;
