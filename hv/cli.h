@@ -43,6 +43,7 @@
 #define CLI_EXIT_DEADLOCK 4  /* every hart waits for an interrupt forever */
 #define CLI_EXIT_PANIC 5     /* the guest kernel panicked */
 #define CLI_EXIT_WATCHDOG 6  /* --watchdog: the guest stopped printing */
+#define CLI_EXIT_DIVERGED 7  /* a replay did not match its recording */
 
 /* At most this many --drive options (the 8th virtio slot is the entropy
  * device's). */

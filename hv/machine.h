@@ -81,6 +81,8 @@ enum hv_stop {
 	STOP_DEADLOCK,      /* every hart waits for an interrupt that cannot come */
 	STOP_PANIC,         /* the guest kernel reported a panic on its console */
 	STOP_WATCHDOG,      /* no console output for cfg.watchdog_ticks of guest time */
+	STOP_DIVERGED,      /* a replay no longer matches its log */
+	STOP_LOG_END,       /* a replay reached the end of an interrupted log */
 };
 
 struct machine_config {

@@ -33,7 +33,9 @@
 #include "hv/cli.h"
 #include "hv/loader.h"
 #include "hv/machine.h"
+#include "hv/main.h"
 #include "hv/virtio_net.h"
+#include "replay/session.h"
 
 #define MAIN_ESCAPE 0x01 /* Ctrl-A */
 
@@ -172,7 +174,25 @@ static uint64_t main_wall_clock_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int main_fail(const struct hv_err *err)
+static void main_discard(void *opaque, const uint8_t *buf, size_t len)
+{
+	(void)opaque;
+	(void)buf;
+	(void)len;
+}
+
+/* The configuration text with the wall clock the run really used. */
+static char *main_config_with_clock(const char *config, uint64_t rtc_ns)
+{
+	size_t len = strlen(config) + 64;
+	char *out = malloc(len);
+
+	if (out)
+		snprintf(out, len, "%srtc_ns %llu\n", config, (unsigned long long)rtc_ns);
+	return out;
+}
+
+int main_fail(const struct hv_err *err)
 {
 	fprintf(stderr, "retrovisor: %s\n", err->msg);
 	return CLI_EXIT_ERROR;
@@ -214,6 +234,9 @@ static int main_report(struct machine *m, const struct main_console *con, enum h
 			(unsigned long long)(m->cfg.watchdog_ticks / HV_TIMEBASE_HZ),
 			(unsigned long long)h->pc, h->id);
 		return CLI_EXIT_WATCHDOG;
+	case STOP_DIVERGED:
+	case STOP_LOG_END:
+		return CLI_EXIT_OK; /* the replay's own report follows */
 	case STOP_DEADLOCK:
 		fprintf(stderr, "retrovisor: all harts wait for an interrupt that can never "
 			"arrive (");
@@ -234,7 +257,7 @@ static int main_report(struct machine *m, const struct main_console *con, enum h
 	}
 }
 
-static int main_run(const struct cli_opts *o)
+int main_run(const struct cli_opts *o, struct main_session *sess)
 {
 	struct machine_drive drives[CLI_MAX_DRIVES];
 
@@ -249,7 +272,9 @@ static int main_run(const struct cli_opts *o)
 		.max_insns = o->max_insns,
 		.quantum = 0, /* the machine's default */
 		.bootargs = o->append,
-		.rtc_boot_ns = o->rtc_set ? o->rtc_s * 1000000000ull : main_wall_clock_ns(),
+		.rtc_boot_ns = sess && sess->rtc_ns_set ? sess->rtc_ns :
+			       o->rtc_set ? o->rtc_s * 1000000000ull : main_wall_clock_ns(),
+		.replaying = sess && sess->replay,
 		.drives = drives,
 		.ndrives = o->ndrives,
 		.rng = true,
@@ -273,7 +298,26 @@ static int main_run(const struct cli_opts *o)
 		return main_fail(&err);
 	}
 
-	con.raw = main_term_raw();
+	struct recorder *rec = NULL;
+	if (sess && sess->record_log) {
+		char *config = main_config_with_clock(sess->config, cfg.rtc_boot_ns);
+		if (config)
+			rec = recorder_start(m, sess->record_log, config, sess->digest_interval,
+					     &err);
+		else
+			hv_err_set(&err, "out of host memory");
+		free(config);
+		if (!rec) {
+			machine_destroy(m);
+			return main_fail(&err);
+		}
+	}
+	if (sess && sess->replay)
+		replayer_attach(sess->replay, m, sess->go_live);
+
+	if (sess && sess->quiet)
+		m->console_out = main_discard;
+	con.raw = !(sess && sess->quiet) && main_term_raw();
 	m->host_poll = main_host_poll;
 	m->host_opaque = &con;
 	why = machine_run(m);
@@ -281,6 +325,35 @@ static int main_run(const struct cli_opts *o)
 	fflush(stdout);
 
 	status = main_report(m, &con, why);
+	if (rec && recorder_finish(rec, m, status, &err) != 0) {
+		fprintf(stderr, "retrovisor: %s\n", err.msg);
+		status = CLI_EXIT_ERROR;
+	} else if (rec) {
+		fprintf(stderr, "retrovisor: recorded %llu instructions to %s\n",
+			(unsigned long long)m->total_insns, sess->record_log);
+	}
+	if (sess && sess->replay) {
+		int r = replayer_finish(sess->replay, m, status, stderr, &err);
+		if (r < 0) {
+			fprintf(stderr, "retrovisor: %s\n", err.msg);
+			status = CLI_EXIT_ERROR;
+		} else if (r > 0) {
+			status = CLI_EXIT_DIVERGED;
+		} else if (replayer_went_live(sess->replay)) {
+			fprintf(stderr, "retrovisor: replay went live at instruction %llu\n",
+				(unsigned long long)sess->go_live);
+		} else if (why == STOP_LOG_END) {
+			fprintf(stderr, "retrovisor: replayed the interrupted log to its last whole "
+				"chunk: %llu instructions, %llu digests matched\n",
+				(unsigned long long)m->total_insns,
+				(unsigned long long)replayer_digests_checked(sess->replay));
+			status = CLI_EXIT_OK;
+		} else {
+			fprintf(stderr, "retrovisor: replay matched the recording: %llu instructions, "
+				"%llu digests\n", (unsigned long long)m->total_insns,
+				(unsigned long long)replayer_digests_checked(sess->replay));
+		}
+	}
 	if (o->print_digest)
 		fprintf(stderr, "digest %016llx\nicount %llu\n",
 			(unsigned long long)machine_digest(m),
@@ -294,6 +367,14 @@ int main(int argc, char **argv)
 	struct cli_opts o;
 	struct hv_err err = { { 0 } };
 
+	if (argc >= 2 && strcmp(argv[1], "record") == 0)
+		return main_record(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "replay") == 0)
+		return main_replay(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "log") == 0)
+		return main_log(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "bundle") == 0)
+		return main_bundle(argc, argv);
 	if (cli_parse(argc, argv, &o, &err) != 0)
 		return main_fail(&err);
 	switch (o.cmd) {
@@ -307,6 +388,6 @@ int main(int argc, char **argv)
 		printf("retrovisor %s\n", CLI_VERSION);
 		return CLI_EXIT_OK;
 	default:
-		return main_run(&o);
+		return main_run(&o, NULL);
 	}
 }

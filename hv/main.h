@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Between the command-line front end's two files: main.c (run, the
+ * console, reporting how a run ended) and session_cli.c (record, replay,
+ * log, bundle), which reuses main_run.
+ */
+#ifndef HV_MAIN_H
+#define HV_MAIN_H
+
+#include "hv/cli.h"
+
+struct replayer;
+
+/* What a run records or replays. */
+struct main_session {
+	const char *record_log;  /* record: the log to write */
+	uint64_t digest_interval;
+	const char *config;      /* record: the configuration text */
+	struct replayer *replay; /* replay: the open log */
+	uint64_t go_live;
+	bool rtc_ns_set;         /* replay: the recorded wall clock */
+	uint64_t rtc_ns;
+	bool quiet;              /* verify: discard the guest's console */
+};
+
+/* Run a machine for o (sess may be NULL); returns the exit status. */
+int main_run(const struct cli_opts *o, struct main_session *sess);
+/* Print "retrovisor: MSG" and return CLI_EXIT_ERROR. */
+int main_fail(const struct hv_err *err);
+
+int main_record(int argc, char **argv);
+int main_replay(int argc, char **argv);
+int main_log(int argc, char **argv);
+int main_bundle(int argc, char **argv);
+
+#endif

@@ -1,0 +1,822 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Reproducible-bug bundles: packing a record log and its images into one
+ * file and extracting them again (format and interface in bundle.h).
+ *
+ * Packing streams each input once through a fixed 1 MiB buffer into both
+ * SHA-256 and a zstd compressor, writing the frame behind a reserved
+ * header and table; the table is written last, over the reserved space,
+ * once every size, offset and hash is known. Hashing the bytes that are
+ * packed, rather than hashing the file first and packing it afterwards,
+ * leaves no window in which an image could change between the check and
+ * the copy. The output appears under its final name only by rename, so a
+ * bundle that exists is complete.
+ *
+ * Extraction trusts nothing in the bundle. It validates the header and
+ * the whole entry table (seal, roles, sizes, contiguous offsets that end
+ * at the end of the file) before creating any file, then decompresses
+ * each entry with a bounded output: it stops at the first byte beyond the
+ * declared size, requires the frame to end exactly where the table says,
+ * and compares the SHA-256 of the written bytes with the table. Files are
+ * created with openat in a directory opened once, under a dot-prefixed
+ * temporary name (roles cannot start with a dot, so it cannot collide),
+ * with O_EXCL and O_NOFOLLOW, and renamed to the role when verified: no
+ * byte is written outside DIR, and no unverified file carries a role's
+ * name.
+ */
+#include "replay/bundle.h"
+
+#include "replay/crc32.h"
+#include "replay/sha256.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#define BUNDLE_HEADER_SIZE 24u
+#define BUNDLE_ENTRY_SIZE 96u
+#define BUNDLE_SEAL_SIZE 32u
+#define BUNDLE_MAX_ENTRIES (1u + BUNDLE_MAX_IMAGES)
+#define BUNDLE_TABLE_MAX \
+	(BUNDLE_HEADER_SIZE + BUNDLE_MAX_ENTRIES * BUNDLE_ENTRY_SIZE + BUNDLE_SEAL_SIZE)
+#define BUNDLE_IO_SIZE (1u << 20)
+#define BUNDLE_ZSTD_LEVEL 3
+/* zstd's own default decoder limit (128 MiB window), stated so the memory
+ * a hostile frame can ask for is a documented bound. */
+#define BUNDLE_ZSTD_WINDOW_LOG_MAX 27
+/* A role shown in a message: every byte escaped as \xHH at worst. */
+#define BUNDLE_ROLE_SHOW_SIZE (4 * BUNDLE_ROLE_SIZE + 1)
+
+static const char bundle_magic[8] = { 'R', 'V', 'S', 'R', 'B', 'N', 'D', 'L' };
+
+struct bundle_entry {
+	char role[BUNDLE_ROLE_SIZE];
+	uint64_t size;   /* uncompressed bytes */
+	uint64_t offset; /* of the zstd frame in the bundle */
+	uint64_t csize;  /* compressed bytes */
+	uint32_t crc;    /* CRC-32 of the compressed bytes */
+	uint8_t sha256[SHA256_DIGEST_SIZE];
+};
+
+static void bundle_put_le32(uint8_t *p, uint32_t v)
+{
+	for (unsigned i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void bundle_put_le64(uint8_t *p, uint64_t v)
+{
+	for (unsigned i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t bundle_get_le32(const uint8_t *p)
+{
+	uint32_t v = 0;
+
+	for (unsigned i = 0; i < 4; i++)
+		v |= (uint32_t)p[i] << (8 * i);
+	return v;
+}
+
+static uint64_t bundle_get_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < 8; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static uint64_t bundle_table_end(unsigned count)
+{
+	return BUNDLE_HEADER_SIZE + (uint64_t)count * BUNDLE_ENTRY_SIZE + BUNDLE_SEAL_SIZE;
+}
+
+/*
+ * A role becomes a file name, so it must not be able to name anything but
+ * a plain file inside the extraction directory: 1-31 bytes of [a-z0-9_]
+ * (no '/', no '.', so no "..", no hidden or temporary names), terminated
+ * and padded with NULs inside its 32-byte field.
+ */
+static bool bundle_role_is_safe(const char *role, size_t field)
+{
+	size_t len = 0;
+
+	while (len < field && role[len])
+		len++;
+	if (len == 0 || len >= field)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = role[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+			return false;
+	}
+	for (size_t i = len; i < field; i++)
+		if (role[i])
+			return false;
+	return true;
+}
+
+/* Untrusted role bytes, printable for a message. */
+static void bundle_role_show(const char *role, char out[BUNDLE_ROLE_SHOW_SIZE])
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < BUNDLE_ROLE_SIZE && role[i]; i++) {
+		unsigned char c = (unsigned char)role[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'')
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, 5, "\\x%02x", c);
+	}
+	out[o] = '\0';
+}
+
+static int bundle_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool bundle_parse_sha256(const char *hex, uint8_t out[SHA256_DIGEST_SIZE])
+{
+	for (unsigned i = 0; i < SHA256_DIGEST_SIZE; i++) {
+		int hi = bundle_hex_value(hex[2 * i]);
+		int lo = hi < 0 ? -1 : bundle_hex_value(hex[2 * i + 1]);
+
+		if (lo < 0)
+			return false;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return hex[2 * SHA256_DIGEST_SIZE] == '\0';
+}
+
+/* Reads up to N bytes at OFF; fewer only at the end of the file. */
+static ssize_t bundle_pread_full(int fd, void *buf, size_t n, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t got = pread(fd, (uint8_t *)buf + done, n - done, (off_t)(off + done));
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -1;
+		if (got == 0)
+			break;
+		done += (size_t)got;
+	}
+	return (ssize_t)done;
+}
+
+static int bundle_pwrite_full(int fd, const void *buf, size_t n, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t put = pwrite(fd, (const uint8_t *)buf + done, n - done,
+				     (off_t)(off + done));
+
+		if (put < 0 && errno == EINTR)
+			continue;
+		if (put < 0)
+			return -1;
+		done += (size_t)put;
+	}
+	return 0;
+}
+
+/* Header, entry table and seal, as bundle.h lays them out. */
+static size_t bundle_encode_table(uint8_t *buf, const struct bundle_entry *e, unsigned count)
+{
+	size_t pos = BUNDLE_HEADER_SIZE;
+
+	memset(buf, 0, (size_t)bundle_table_end(count));
+	memcpy(buf, bundle_magic, sizeof(bundle_magic));
+	bundle_put_le32(buf + 8, BUNDLE_VERSION);
+	bundle_put_le32(buf + 12, count);
+	for (unsigned i = 0; i < count; i++, pos += BUNDLE_ENTRY_SIZE) {
+		memcpy(buf + pos, e[i].role, BUNDLE_ROLE_SIZE);
+		bundle_put_le64(buf + pos + 32, e[i].size);
+		bundle_put_le64(buf + pos + 40, e[i].offset);
+		bundle_put_le64(buf + pos + 48, e[i].csize);
+		bundle_put_le32(buf + pos + 56, e[i].crc);
+		memcpy(buf + pos + 64, e[i].sha256, SHA256_DIGEST_SIZE);
+	}
+	sha256_digest(buf, pos, buf + pos);
+	return pos + BUNDLE_SEAL_SIZE;
+}
+
+struct bundle_packer {
+	const char *out; /* the temporary file, for messages */
+	int fd;
+	uint64_t off; /* where the next frame goes */
+	ZSTD_CCtx *cctx;
+	uint8_t *in;
+	uint8_t *zout;
+	size_t zout_size;
+};
+
+/* Compress SRC into the bundle as one frame, filling E (but its role). */
+static int bundle_pack_entry(struct bundle_packer *p, const char *src, const char *what,
+			     struct bundle_entry *e, struct hv_err *err)
+{
+	struct sha256_ctx sha;
+	int fd;
+
+	fd = open(src, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		hv_err_set(err, "cannot open the %s '%s' to bundle it: %s", what, src,
+			   strerror(errno));
+		return -1;
+	}
+	sha256_init(&sha);
+	e->offset = p->off;
+	e->size = 0;
+	e->csize = 0;
+	e->crc = 0;
+	for (;;) {
+		ssize_t got = read(fd, p->in, BUNDLE_IO_SIZE);
+		ZSTD_EndDirective mode;
+		ZSTD_inBuffer zin;
+		size_t left;
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			hv_err_set(err, "cannot read the %s '%s' at offset %llu: %s", what, src,
+				   (unsigned long long)e->size, strerror(errno));
+			goto fail;
+		}
+		e->size += (uint64_t)got;
+		if (e->size > BUNDLE_MAX_SIZE) {
+			hv_err_set(err, "the %s '%s' is larger than the %llu GiB a bundle entry "
+				   "may hold", what, src, BUNDLE_MAX_SIZE >> 30);
+			goto fail;
+		}
+		sha256_update(&sha, p->in, (size_t)got);
+		mode = got == 0 ? ZSTD_e_end : ZSTD_e_continue;
+		zin = (ZSTD_inBuffer){ p->in, (size_t)got, 0 };
+		do {
+			ZSTD_outBuffer zout = { p->zout, p->zout_size, 0 };
+
+			left = ZSTD_compressStream2(p->cctx, &zout, &zin, mode);
+			if (ZSTD_isError(left)) {
+				hv_err_set(err, "cannot compress the %s '%s': zstd says %s", what,
+					   src, ZSTD_getErrorName(left));
+				goto fail;
+			}
+			if (bundle_pwrite_full(p->fd, p->zout, zout.pos, p->off) < 0) {
+				hv_err_set(err, "cannot write '%s' at offset %llu: %s", p->out,
+					   (unsigned long long)p->off, strerror(errno));
+				goto fail;
+			}
+			e->crc = crc32_update(e->crc, p->zout, zout.pos);
+			p->off += zout.pos;
+			e->csize += zout.pos;
+		} while (mode == ZSTD_e_end ? left != 0 : zin.pos < zin.size);
+		if (got == 0)
+			break;
+	}
+	sha256_final(&sha, e->sha256);
+	close(fd);
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+static int bundle_check_images(const struct bundle_image *imgs, unsigned n,
+			       uint8_t want[][SHA256_DIGEST_SIZE], struct hv_err *err)
+{
+	if (n > BUNDLE_MAX_IMAGES) {
+		hv_err_set(err, "cannot bundle %u images; a bundle holds at most %u", n,
+			   BUNDLE_MAX_IMAGES);
+		return -1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		char show[BUNDLE_ROLE_SHOW_SIZE];
+
+		bundle_role_show(imgs[i].role, show);
+		/* The caller's field need not be NUL-padded, only terminated. */
+		if (!memchr(imgs[i].role, '\0', BUNDLE_ROLE_SIZE) ||
+		    !bundle_role_is_safe(imgs[i].role, strlen(imgs[i].role) + 1) ||
+		    !strcmp(imgs[i].role, BUNDLE_LOG_ROLE)) {
+			hv_err_set(err, "image role '%s' is not 1-31 characters of [a-z0-9_] "
+				   "other than \"log\"", show);
+			return -1;
+		}
+		for (unsigned j = 0; j < i; j++) {
+			if (!strcmp(imgs[i].role, imgs[j].role)) {
+				hv_err_set(err, "two images have the role '%s'", show);
+				return -1;
+			}
+		}
+		if (!memchr(imgs[i].path, '\0', BUNDLE_PATH_SIZE)) {
+			hv_err_set(err, "the path of the %s image is longer than %u bytes", show,
+				   BUNDLE_PATH_SIZE - 1);
+			return -1;
+		}
+		if (!memchr(imgs[i].sha256, '\0', sizeof(imgs[i].sha256)) ||
+		    !bundle_parse_sha256(imgs[i].sha256, want[i])) {
+			hv_err_set(err, "the recorded SHA-256 of the %s image '%s' is not 64 hex "
+				   "digits", show, imgs[i].path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int bundle_write(const char *out_path, const char *log_path, const struct bundle_image *imgs,
+		 unsigned n, struct hv_err *err)
+{
+	uint8_t want[BUNDLE_MAX_IMAGES][SHA256_DIGEST_SIZE];
+	struct bundle_entry e[BUNDLE_MAX_ENTRIES];
+	uint8_t table[BUNDLE_TABLE_MAX];
+	struct bundle_packer p = { 0 };
+	char tmp[BUNDLE_PATH_SIZE + 8];
+	unsigned count = n + 1;
+	size_t table_len;
+	int ret = -1;
+
+	if (bundle_check_images(imgs, n, want, err) < 0)
+		return -1;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", out_path) >= sizeof(tmp)) {
+		hv_err_set(err, "bundle path '%s' is too long", out_path);
+		return -1;
+	}
+	memset(e, 0, sizeof(e));
+	p.out = tmp;
+	p.off = bundle_table_end(count);
+	p.zout_size = ZSTD_CStreamOutSize();
+	p.in = malloc(BUNDLE_IO_SIZE);
+	p.zout = malloc(p.zout_size);
+	p.cctx = ZSTD_createCCtx();
+	if (!p.in || !p.zout || !p.cctx) {
+		hv_err_set(err, "out of host memory writing bundle '%s'", out_path);
+		goto out_free;
+	}
+	/* The content checksum lets zstd itself reject a damaged frame as
+	 * early as possible; the SHA-256 stays the authority. */
+	if (ZSTD_isError(ZSTD_CCtx_setParameter(p.cctx, ZSTD_c_compressionLevel,
+						BUNDLE_ZSTD_LEVEL)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(p.cctx, ZSTD_c_checksumFlag, 1))) {
+		hv_err_set(err, "cannot set up zstd to write bundle '%s'", out_path);
+		goto out_free;
+	}
+	p.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (p.fd < 0) {
+		hv_err_set(err, "cannot create '%s': %s", tmp, strerror(errno));
+		goto out_free;
+	}
+
+	strcpy(e[0].role, BUNDLE_LOG_ROLE);
+	if (bundle_pack_entry(&p, log_path, "record log", &e[0], err) < 0)
+		goto out_unlink;
+	for (unsigned i = 0; i < n; i++) {
+		char what[BUNDLE_ROLE_SIZE + 8];
+		char got[SHA256_HEX_SIZE], exp[SHA256_HEX_SIZE];
+
+		snprintf(what, sizeof(what), "%s image", imgs[i].role);
+		memcpy(e[i + 1].role, imgs[i].role, strlen(imgs[i].role));
+		if (bundle_pack_entry(&p, imgs[i].path, what, &e[i + 1], err) < 0)
+			goto out_unlink;
+		if (memcmp(e[i + 1].sha256, want[i], SHA256_DIGEST_SIZE)) {
+			sha256_hex(e[i + 1].sha256, got);
+			sha256_hex(want[i], exp);
+			hv_err_set(err, "the %s '%s' has SHA-256 %s but the recording was made "
+				   "with %s; it changed since the recording, so it cannot be "
+				   "bundled", what, imgs[i].path, got, exp);
+			goto out_unlink;
+		}
+	}
+
+	table_len = bundle_encode_table(table, e, count);
+	if (bundle_pwrite_full(p.fd, table, table_len, 0) < 0 || fsync(p.fd) < 0) {
+		hv_err_set(err, "cannot write '%s': %s", tmp, strerror(errno));
+		goto out_unlink;
+	}
+	if (close(p.fd) < 0) {
+		p.fd = -1;
+		hv_err_set(err, "cannot write '%s': %s", tmp, strerror(errno));
+		goto out_unlink;
+	}
+	p.fd = -1;
+	if (rename(tmp, out_path) < 0) {
+		hv_err_set(err, "cannot rename '%s' to '%s': %s", tmp, out_path,
+			   strerror(errno));
+		goto out_unlink;
+	}
+	ret = 0;
+	goto out_free;
+
+out_unlink:
+	if (p.fd >= 0)
+		close(p.fd);
+	unlink(tmp);
+out_free:
+	ZSTD_freeCCtx(p.cctx);
+	free(p.zout);
+	free(p.in);
+	return ret;
+}
+
+bool bundle_is_bundle(const char *path)
+{
+	uint8_t magic[sizeof(bundle_magic)];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool yes;
+
+	if (fd < 0)
+		return false;
+	yes = bundle_pread_full(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
+	      !memcmp(magic, bundle_magic, sizeof(magic));
+	close(fd);
+	return yes;
+}
+
+/* Fills E[0..*count) from the bundle's table, checking everything that can
+ * be checked without reading the frames. */
+static int bundle_read_table(int fd, const char *path, uint64_t fsize, struct bundle_entry *e,
+			     unsigned *count_out, struct hv_err *err)
+{
+	uint8_t buf[BUNDLE_TABLE_MAX];
+	uint8_t seal[SHA256_DIGEST_SIZE];
+	unsigned count, version;
+	uint64_t end, expect;
+	ssize_t got;
+
+	if (fsize < BUNDLE_HEADER_SIZE) {
+		hv_err_set(err, "bundle '%s' is %llu bytes, too short for its %u-byte header",
+			   path, (unsigned long long)fsize, BUNDLE_HEADER_SIZE);
+		return -1;
+	}
+	got = bundle_pread_full(fd, buf, BUNDLE_HEADER_SIZE, 0);
+	if (got != (ssize_t)BUNDLE_HEADER_SIZE) {
+		hv_err_set(err, "cannot read the header of bundle '%s' at offset 0: %s", path,
+			   got < 0 ? strerror(errno) : "the file shrank");
+		return -1;
+	}
+	if (memcmp(buf, bundle_magic, sizeof(bundle_magic))) {
+		hv_err_set(err, "'%s' is not a reproducible-bug bundle (no \"RVSRBNDL\" magic at "
+			   "offset 0)", path);
+		return -1;
+	}
+	version = bundle_get_le32(buf + 8);
+	if (version != BUNDLE_VERSION) {
+		hv_err_set(err, "bundle '%s' is format version %u (offset 8), but this build "
+			   "reads version %u", path, version, BUNDLE_VERSION);
+		return -1;
+	}
+	count = bundle_get_le32(buf + 12);
+	if (count < 1 || count > BUNDLE_MAX_ENTRIES) {
+		hv_err_set(err, "bundle '%s' declares %u entries at offset 12, but a bundle "
+			   "holds a log and at most %u images", path, count, BUNDLE_MAX_IMAGES);
+		return -1;
+	}
+	if (bundle_get_le64(buf + 16)) {
+		hv_err_set(err, "bundle '%s' has a nonzero reserved field at offset 16", path);
+		return -1;
+	}
+	end = bundle_table_end(count);
+	if (fsize < end) {
+		hv_err_set(err, "bundle '%s' is truncated: its entry table ends at offset %llu "
+			   "but the file is %llu bytes", path, (unsigned long long)end,
+			   (unsigned long long)fsize);
+		return -1;
+	}
+	got = bundle_pread_full(fd, buf, (size_t)end, 0);
+	if (got != (ssize_t)end) {
+		hv_err_set(err, "cannot read the entry table of bundle '%s' at offset %u: %s",
+			   path, BUNDLE_HEADER_SIZE, got < 0 ? strerror(errno) : "the file shrank");
+		return -1;
+	}
+	sha256_digest(buf, (size_t)end - BUNDLE_SEAL_SIZE, seal);
+	if (memcmp(seal, buf + end - BUNDLE_SEAL_SIZE, SHA256_DIGEST_SIZE)) {
+		hv_err_set(err, "bundle '%s' is corrupt: the checksum at offset %llu does not "
+			   "match its header and entry table", path,
+			   (unsigned long long)(end - BUNDLE_SEAL_SIZE));
+		return -1;
+	}
+
+	expect = end;
+	for (unsigned i = 0; i < count; i++) {
+		uint64_t at = BUNDLE_HEADER_SIZE + (uint64_t)i * BUNDLE_ENTRY_SIZE;
+		const uint8_t *p = buf + at;
+		char show[BUNDLE_ROLE_SHOW_SIZE];
+
+		memcpy(e[i].role, p, BUNDLE_ROLE_SIZE);
+		e[i].size = bundle_get_le64(p + 32);
+		e[i].offset = bundle_get_le64(p + 40);
+		e[i].csize = bundle_get_le64(p + 48);
+		e[i].crc = bundle_get_le32(p + 56);
+		memcpy(e[i].sha256, p + 64, SHA256_DIGEST_SIZE);
+		bundle_role_show(e[i].role, show);
+
+		if (!bundle_role_is_safe(e[i].role, BUNDLE_ROLE_SIZE)) {
+			hv_err_set(err, "bundle '%s': entry %u at offset %llu has the role '%s', "
+				   "which is not 1-31 characters of [a-z0-9_]", path, i,
+				   (unsigned long long)at, show);
+			return -1;
+		}
+		if ((i == 0) != !strcmp(e[i].role, BUNDLE_LOG_ROLE)) {
+			hv_err_set(err, "bundle '%s': entry %u at offset %llu has the role '%s', "
+				   "but the first entry and only the first is the \"log\"", path,
+				   i, (unsigned long long)at, show);
+			return -1;
+		}
+		for (unsigned j = 0; j < i; j++) {
+			if (!strcmp(e[i].role, e[j].role)) {
+				hv_err_set(err, "bundle '%s': entry %u at offset %llu repeats the "
+					   "role '%s' of entry %u", path, i,
+					   (unsigned long long)at, show, j);
+				return -1;
+			}
+		}
+		if (e[i].size > BUNDLE_MAX_SIZE) {
+			hv_err_set(err, "bundle '%s': entry %u ('%s') at offset %llu declares %llu "
+				   "bytes, more than the %llu GiB limit", path, i, show,
+				   (unsigned long long)at, (unsigned long long)e[i].size,
+				   BUNDLE_MAX_SIZE >> 30);
+			return -1;
+		}
+		if (bundle_get_le32(p + 60)) {
+			hv_err_set(err, "bundle '%s': entry %u at offset %llu has a nonzero "
+				   "reserved field", path, i, (unsigned long long)(at + 60));
+			return -1;
+		}
+		if (e[i].offset != expect) {
+			hv_err_set(err, "bundle '%s': entry %u ('%s') at offset %llu places its "
+				   "data at offset %llu, but it must start at %llu", path, i, show,
+				   (unsigned long long)at, (unsigned long long)e[i].offset,
+				   (unsigned long long)expect);
+			return -1;
+		}
+		if (e[i].csize == 0 || e[i].csize > fsize - expect) {
+			hv_err_set(err, "bundle '%s' is truncated or corrupt: entry %u ('%s') "
+				   "declares %llu compressed bytes at offset %llu, but the file "
+				   "is %llu bytes", path, i, show, (unsigned long long)e[i].csize,
+				   (unsigned long long)expect, (unsigned long long)fsize);
+			return -1;
+		}
+		expect += e[i].csize;
+	}
+	if (expect != fsize) {
+		hv_err_set(err, "bundle '%s' has %llu unexpected bytes after its last entry, "
+			   "at offset %llu", path, (unsigned long long)(fsize - expect),
+			   (unsigned long long)expect);
+		return -1;
+	}
+	*count_out = count;
+	return 0;
+}
+
+struct bundle_unpacker {
+	const char *path; /* the bundle, for messages */
+	int fd;
+	int dirfd;
+	ZSTD_DCtx *dctx;
+	uint8_t *in;
+	uint8_t *zout;
+	size_t zout_size;
+};
+
+static int bundle_unpack_frame(struct bundle_unpacker *u, const struct bundle_entry *e,
+			       unsigned idx, int outfd, const char *tmpname,
+			       struct hv_err *err)
+{
+	char show[BUNDLE_ROLE_SHOW_SIZE];
+	uint8_t sha[SHA256_DIGEST_SIZE];
+	struct sha256_ctx c;
+	ZSTD_inBuffer zin = { u->in, 0, 0 };
+	uint64_t read_off = e->offset, end = e->offset + e->csize, out = 0;
+	uint32_t crc = 0;
+
+	bundle_role_show(e->role, show);
+	sha256_init(&c);
+	if (ZSTD_isError(ZSTD_DCtx_reset(u->dctx, ZSTD_reset_session_only))) {
+		hv_err_set(err, "cannot reset zstd to extract bundle '%s'", u->path);
+		return -1;
+	}
+	for (;;) {
+		ZSTD_outBuffer zout = { u->zout, u->zout_size, 0 };
+		size_t ret;
+
+		if (zin.pos == zin.size && read_off < end) {
+			uint64_t want = end - read_off;
+			ssize_t got;
+
+			if (want > BUNDLE_IO_SIZE)
+				want = BUNDLE_IO_SIZE;
+			got = bundle_pread_full(u->fd, u->in, (size_t)want, read_off);
+			if (got != (ssize_t)want) {
+				hv_err_set(err, "cannot read bundle '%s' at offset %llu (entry %u, "
+					   "'%s'): %s", u->path, (unsigned long long)read_off,
+					   idx, show, got < 0 ? strerror(errno) : "the file shrank");
+				return -1;
+			}
+			crc = crc32_update(crc, u->in, (size_t)want);
+			zin.size = (size_t)want;
+			zin.pos = 0;
+			read_off += want;
+		}
+		ret = ZSTD_decompressStream(u->dctx, &zout, &zin);
+		if (ZSTD_isError(ret)) {
+			hv_err_set(err, "bundle '%s' is corrupt: entry %u ('%s') fails to "
+				   "decompress near offset %llu: zstd says %s", u->path, idx, show,
+				   (unsigned long long)(read_off - (zin.size - zin.pos)),
+				   ZSTD_getErrorName(ret));
+			return -1;
+		}
+		if (zout.pos > e->size - out) {
+			hv_err_set(err, "bundle '%s' is corrupt: entry %u ('%s') at offset %llu "
+				   "decompresses to more than its declared %llu bytes", u->path,
+				   idx, show, (unsigned long long)e->offset,
+				   (unsigned long long)e->size);
+			return -1;
+		}
+		if (zout.pos) {
+			if (bundle_pwrite_full(outfd, u->zout, zout.pos, out) < 0) {
+				hv_err_set(err, "cannot write '%s' extracting bundle '%s': %s",
+					   tmpname, u->path, strerror(errno));
+				return -1;
+			}
+			sha256_update(&c, u->zout, zout.pos);
+			out += zout.pos;
+		}
+		if (ret == 0) {
+			/* The frame is complete: it must fill its slot exactly. */
+			if (zin.pos != zin.size || read_off != end) {
+				hv_err_set(err, "bundle '%s' is corrupt: entry %u ('%s') has bytes "
+					   "after its compressed frame, at offset %llu", u->path,
+					   idx, show,
+					   (unsigned long long)(read_off - (zin.size - zin.pos)));
+				return -1;
+			}
+			break;
+		}
+		if (zin.pos == zin.size && read_off == end && zout.pos < zout.size) {
+			hv_err_set(err, "bundle '%s' is corrupt: entry %u ('%s') ends at offset "
+				   "%llu in the middle of its compressed frame", u->path, idx,
+				   show, (unsigned long long)end);
+			return -1;
+		}
+	}
+	/* Every compressed byte has been read once the frame ended at its
+	 * slot's end, so the CRC covers the whole stored frame. */
+	if (crc != e->crc) {
+		hv_err_set(err, "bundle '%s' is corrupt: the compressed bytes of entry %u ('%s') "
+			   "at offset %llu do not match their CRC-32", u->path, idx, show,
+			   (unsigned long long)e->offset);
+		return -1;
+	}
+	if (out != e->size) {
+		hv_err_set(err, "bundle '%s' is corrupt: entry %u ('%s') at offset %llu "
+			   "decompresses to %llu bytes, not its declared %llu", u->path, idx,
+			   show, (unsigned long long)e->offset, (unsigned long long)out,
+			   (unsigned long long)e->size);
+		return -1;
+	}
+	sha256_final(&c, sha);
+	if (memcmp(sha, e->sha256, SHA256_DIGEST_SIZE)) {
+		hv_err_set(err, "bundle '%s' is corrupt: entry %u ('%s') at offset %llu does not "
+			   "match its SHA-256", u->path, idx, show,
+			   (unsigned long long)e->offset);
+		return -1;
+	}
+	return 0;
+}
+
+/* Extract one entry to DIR/.<role>.tmp, verify it, rename it to DIR/<role>. */
+static int bundle_unpack_entry(struct bundle_unpacker *u, const struct bundle_entry *e,
+			       unsigned idx, const char *dir, struct hv_err *err)
+{
+	char tmpname[BUNDLE_ROLE_SIZE + 8];
+	int outfd;
+
+	snprintf(tmpname, sizeof(tmpname), ".%.31s.tmp", e->role);
+	/* O_EXCL after the unlink: whatever was there, even a symbolic link
+	 * planted to redirect the write, is not followed. */
+	if (unlinkat(u->dirfd, tmpname, 0) < 0 && errno != ENOENT) {
+		hv_err_set(err, "cannot remove '%s/%s': %s", dir, tmpname, strerror(errno));
+		return -1;
+	}
+	outfd = openat(u->dirfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		       0644);
+	if (outfd < 0) {
+		hv_err_set(err, "cannot create '%s/%s': %s", dir, tmpname, strerror(errno));
+		return -1;
+	}
+	if (bundle_unpack_frame(u, e, idx, outfd, tmpname, err) < 0)
+		goto fail;
+	if (close(outfd) < 0) {
+		outfd = -1;
+		hv_err_set(err, "cannot write '%s/%s': %s", dir, tmpname, strerror(errno));
+		goto fail;
+	}
+	outfd = -1;
+	if (renameat(u->dirfd, tmpname, u->dirfd, e->role) < 0) {
+		hv_err_set(err, "cannot rename '%s/%s' to '%s/%s': %s", dir, tmpname, dir,
+			   e->role, strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	if (outfd >= 0)
+		close(outfd);
+	unlinkat(u->dirfd, tmpname, 0);
+	return -1;
+}
+
+int bundle_extract(const char *bundle_path, const char *dir, char *log_path_out,
+		   struct bundle_image *imgs_out, unsigned *n_out, struct hv_err *err)
+{
+	struct bundle_entry e[BUNDLE_MAX_ENTRIES];
+	struct bundle_unpacker u = { .path = bundle_path, .fd = -1, .dirfd = -1 };
+	unsigned count = 0, done = 0;
+	bool created = false;
+	struct stat st;
+	int ret = -1;
+
+	if (strlen(dir) + 1 + BUNDLE_ROLE_SIZE > BUNDLE_PATH_SIZE) {
+		hv_err_set(err, "extraction directory '%s' is too long", dir);
+		return -1;
+	}
+	u.fd = open(bundle_path, O_RDONLY | O_CLOEXEC);
+	if (u.fd < 0) {
+		hv_err_set(err, "cannot open bundle '%s': %s", bundle_path, strerror(errno));
+		return -1;
+	}
+	if (fstat(u.fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		hv_err_set(err, "bundle '%s' is not a regular file", bundle_path);
+		goto out;
+	}
+	if (bundle_read_table(u.fd, bundle_path, (uint64_t)st.st_size, e, &count, err) < 0)
+		goto out;
+
+	u.zout_size = ZSTD_DStreamOutSize();
+	u.in = malloc(BUNDLE_IO_SIZE);
+	u.zout = malloc(u.zout_size);
+	u.dctx = ZSTD_createDCtx();
+	if (!u.in || !u.zout || !u.dctx ||
+	    ZSTD_isError(ZSTD_DCtx_setParameter(u.dctx, ZSTD_d_windowLogMax,
+						BUNDLE_ZSTD_WINDOW_LOG_MAX))) {
+		hv_err_set(err, "out of host memory extracting bundle '%s'", bundle_path);
+		goto out;
+	}
+
+	if (mkdir(dir, 0755) == 0)
+		created = true;
+	else if (errno != EEXIST) {
+		hv_err_set(err, "cannot create directory '%s': %s", dir, strerror(errno));
+		goto out;
+	}
+	u.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (u.dirfd < 0) {
+		hv_err_set(err, "cannot open directory '%s': %s", dir, strerror(errno));
+		goto out;
+	}
+	for (done = 0; done < count; done++)
+		if (bundle_unpack_entry(&u, &e[done], done, dir, err) < 0)
+			goto out;
+
+	snprintf(log_path_out, BUNDLE_PATH_SIZE, "%s/%s", dir, e[0].role);
+	for (unsigned i = 1; i < count; i++) {
+		struct bundle_image *img = &imgs_out[i - 1];
+
+		memset(img, 0, sizeof(*img));
+		memcpy(img->role, e[i].role, BUNDLE_ROLE_SIZE);
+		snprintf(img->path, sizeof(img->path), "%s/%s", dir, e[i].role);
+		sha256_hex(e[i].sha256, img->sha256);
+	}
+	*n_out = count - 1;
+	ret = 0;
+out:
+	if (ret < 0 && u.dirfd >= 0) {
+		for (unsigned i = 0; i < done; i++)
+			unlinkat(u.dirfd, e[i].role, 0);
+	}
+	if (u.dirfd >= 0)
+		close(u.dirfd);
+	if (ret < 0 && created)
+		rmdir(dir);
+	ZSTD_freeDCtx(u.dctx);
+	free(u.zout);
+	free(u.in);
+	close(u.fd);
+	return ret;
+}

@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Recorder and replayer: the two users of the machine's input funnel
+ * (session.h). The log's events are untrusted on replay: a console or
+ * network event is handed to the machine exactly as any host input would
+ * be (bounded lengths were checked by the reader), a digest payload must
+ * have the size its hart count implies, and an event stamped with a round
+ * the replay has already passed is a divergence, not a crash.
+ */
+#include "replay/session.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv/virtio_net.h"
+#include "replay/log.h"
+
+/* Per hart in a digest record: id, pc, priv, icount, x[32], f[32], mstatus,
+ * satp, sepc, scause, mepc, mcause. */
+#define HART_WORDS (4 + 32 + 32 + 6)
+#define DIGEST_HEAD_WORDS 6 /* struct rlog_digest (5) + hart count */
+
+static const char *const hart_word_names[6] = { "mstatus", "satp", "sepc", "scause", "mepc",
+						"mcause" };
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void hart_words(const struct hart *h, uint64_t *w)
+{
+	unsigned k = 0;
+
+	w[k++] = h->id;
+	w[k++] = h->pc;
+	w[k++] = h->priv;
+	w[k++] = h->icount;
+	for (unsigned i = 0; i < 32; i++)
+		w[k++] = h->x[i];
+	for (unsigned i = 0; i < 32; i++)
+		w[k++] = h->f[i];
+	w[k++] = h->mstatus;
+	w[k++] = h->satp;
+	w[k++] = h->sepc;
+	w[k++] = h->scause;
+	w[k++] = h->mepc;
+	w[k++] = h->mcause;
+}
+
+static const char *hart_word_name(unsigned k, char *buf, size_t len)
+{
+	static const char *const head[4] = { "id", "pc", "priv", "icount" };
+
+	if (k < 4)
+		return head[k];
+	if (k < 36)
+		snprintf(buf, len, "x%u", k - 4);
+	else if (k < 68)
+		snprintf(buf, len, "f%u", k - 36);
+	else
+		return hart_word_names[k - 68];
+	return buf;
+}
+
+/* Build a digest record of m's state now into buf (freshly allocated). */
+static uint8_t *digest_build(struct machine *m, uint64_t exit_status, size_t *len)
+{
+	size_t words = DIGEST_HEAD_WORDS + (size_t)m->nharts * HART_WORDS;
+	uint8_t *buf = malloc(words * 8);
+	uint64_t harts = 0x68617274ull, npages = 0;
+
+	if (!buf)
+		return NULL;
+	for (unsigned i = 0; i < m->nharts; i++)
+		harts = harts * 0x100000001b3ull ^ machine_hart_digest(m->hart[i]);
+	uint64_t pages = machine_dirty_digest(m, &npages);
+	put64(buf + 0, harts ^ (pages * 0x9e3779b97f4a7c15ull));
+	put64(buf + 8, harts);
+	put64(buf + 16, pages);
+	put64(buf + 24, npages);
+	put64(buf + 32, exit_status);
+	put64(buf + 40, m->nharts);
+	for (unsigned i = 0; i < m->nharts; i++) {
+		uint64_t w[HART_WORDS];
+		hart_words(m->hart[i], w);
+		for (unsigned k = 0; k < HART_WORDS; k++)
+			put64(buf + 8 * (DIGEST_HEAD_WORDS + i * HART_WORDS + k), w[k]);
+	}
+	*len = words * 8;
+	return buf;
+}
+
+static struct rlog_event event_at(const struct machine *m, uint32_t type, const void *data,
+				  size_t len)
+{
+	struct rlog_event ev = {
+		.type = type,
+		.hart = m->cur ? m->cur->id : RLOG_NO_HART,
+		.round = m->rounds,
+		.icount = m->total_insns,
+		.len = (uint32_t)len,
+		.data = data,
+	};
+	return ev;
+}
+
+/* ---- recording ---- */
+
+struct recorder {
+	struct rlog_writer *w;
+	uint64_t interval, next_digest;
+	bool failed;
+	struct hv_err err;
+};
+
+static void rec_append(struct recorder *r, struct machine *m, const struct rlog_event *ev)
+{
+	if (r->failed)
+		return;
+	if (rlog_append(r->w, ev, &r->err) != 0) {
+		/* A recording that cannot be written is worthless: stop. */
+		r->failed = true;
+		machine_stop(m, STOP_SHUTDOWN, 1);
+	}
+}
+
+static void rec_input(void *opaque, struct machine *m, enum hv_input type, const uint8_t *data,
+		      size_t len)
+{
+	struct recorder *r = opaque;
+	struct rlog_event ev = event_at(m, (uint32_t)type, data, len);
+
+	rec_append(r, m, &ev);
+}
+
+static void rec_digest(struct recorder *r, struct machine *m, uint32_t type, uint64_t exit)
+{
+	size_t len;
+	uint8_t *buf = digest_build(m, exit, &len);
+
+	if (!buf) {
+		hv_err_set(&r->err, "out of host memory while recording");
+		r->failed = true;
+		machine_stop(m, STOP_SHUTDOWN, 1);
+		return;
+	}
+	struct rlog_event ev = event_at(m, type, buf, len);
+	ev.hart = RLOG_NO_HART;
+	rec_append(r, m, &ev);
+	free(buf);
+}
+
+static void rec_boundary(void *opaque, struct machine *m)
+{
+	struct recorder *r = opaque;
+
+	if (m->total_insns >= r->next_digest) {
+		rec_digest(r, m, RLOG_DIGEST, 0);
+		r->next_digest = m->total_insns + r->interval;
+	}
+}
+
+struct recorder *recorder_start(struct machine *m, const char *log_path, const char *config,
+				uint64_t digest_interval, struct hv_err *err)
+{
+	struct recorder *r = calloc(1, sizeof(*r));
+
+	if (!r) {
+		hv_err_set(err, "out of host memory");
+		return NULL;
+	}
+	r->interval = digest_interval ? digest_interval : SESSION_DEFAULT_DIGEST_INTERVAL;
+	r->next_digest = r->interval;
+	r->w = rlog_create(log_path, err);
+	if (!r->w) {
+		free(r);
+		return NULL;
+	}
+	struct rlog_event ev = event_at(m, RLOG_CONFIG, config, strlen(config));
+	ev.hart = RLOG_NO_HART;
+	if (rlog_append(r->w, &ev, err) != 0) {
+		rlog_abandon(r->w);
+		free(r);
+		return NULL;
+	}
+	m->funnel.opaque = r;
+	m->funnel.input = rec_input;
+	m->funnel.boundary = rec_boundary;
+	m->funnel.idle_ends_early = NULL;
+	m->funnel.replaying = false;
+	return r;
+}
+
+static void funnel_detach(struct machine *m)
+{
+	memset(&m->funnel, 0, sizeof(m->funnel));
+}
+
+int recorder_finish(struct recorder *r, struct machine *m, int exit_status, struct hv_err *err)
+{
+	int ret = 0;
+
+	funnel_detach(m);
+	if (!r->failed)
+		rec_digest(r, m, RLOG_END, (uint64_t)exit_status);
+	if (r->failed) {
+		*err = r->err;
+		rlog_abandon(r->w);
+		ret = -1;
+	} else if (rlog_finish(r->w, err) != 0) {
+		ret = -1;
+	}
+	free(r);
+	return ret;
+}
+
+void recorder_abandon(struct recorder *r, struct machine *m)
+{
+	funnel_detach(m);
+	rlog_abandon(r->w);
+	free(r);
+}
+
+/* ---- replay ---- */
+
+struct replayer {
+	struct rlog_reader *r;
+	char *config;
+	struct rlog_event ev; /* the next event not yet consumed */
+	bool have_ev;
+	bool eof;       /* no more readable events */
+	bool ended;     /* consumed RLOG_END */
+	uint8_t *end_data;
+	size_t end_len;
+	uint64_t end_round, end_icount;
+	uint64_t go_live;
+	bool live;
+	bool idle_here; /* this round's idle period ended by input */
+	bool diverged;
+	bool log_error;
+	struct hv_err err;
+	uint64_t last_good_icount;
+	uint64_t checked;
+	char report[8192];
+	size_t report_len;
+};
+
+static void rp_report(struct replayer *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void rp_report(struct replayer *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->report_len >= sizeof(p->report) - 1)
+		return;
+	va_start(ap, fmt);
+	int n = vsnprintf(p->report + p->report_len, sizeof(p->report) - p->report_len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		p->report_len += (size_t)n;
+	if (p->report_len > sizeof(p->report) - 1)
+		p->report_len = sizeof(p->report) - 1;
+}
+
+/* Read the next event into p->ev (copying END's payload, which outlives
+ * the reader's buffer). */
+static void rp_advance(struct replayer *p)
+{
+	p->have_ev = false;
+	if (p->eof || p->log_error)
+		return;
+	int r = rlog_next(p->r, &p->ev, &p->err);
+	if (r < 0) {
+		p->log_error = true;
+		return;
+	}
+	if (r == 0) {
+		p->eof = true;
+		return;
+	}
+	p->have_ev = true;
+}
+
+struct replayer *replayer_open(const char *log_path, struct hv_err *err)
+{
+	struct replayer *p = calloc(1, sizeof(*p));
+
+	if (!p) {
+		hv_err_set(err, "out of host memory");
+		return NULL;
+	}
+	p->r = rlog_open(log_path, err);
+	if (!p->r) {
+		free(p);
+		return NULL;
+	}
+	rp_advance(p);
+	if (p->log_error || !p->have_ev || p->ev.type != RLOG_CONFIG) {
+		if (p->log_error)
+			*err = p->err;
+		else
+			hv_err_set(err, "%s: the log has no configuration record", log_path);
+		replayer_close(p);
+		return NULL;
+	}
+	p->config = malloc(p->ev.len + 1);
+	if (!p->config) {
+		hv_err_set(err, "out of host memory");
+		replayer_close(p);
+		return NULL;
+	}
+	memcpy(p->config, p->ev.data, p->ev.len);
+	p->config[p->ev.len] = '\0';
+	if (strlen(p->config) != p->ev.len) {
+		hv_err_set(err, "%s: the configuration record contains a NUL byte", log_path);
+		replayer_close(p);
+		return NULL;
+	}
+	rp_advance(p);
+	return p;
+}
+
+const char *replayer_config(const struct replayer *p)
+{
+	return p->config;
+}
+
+bool replayer_truncated(const struct replayer *p)
+{
+	return rlog_truncated(p->r);
+}
+
+static void rp_diverge(struct replayer *p, struct machine *m)
+{
+	p->diverged = true;
+	machine_stop(m, STOP_DIVERGED, 0);
+}
+
+/* Compare a logged digest with the machine now; report the difference. */
+static bool rp_check_digest(struct replayer *p, struct machine *m, const struct rlog_event *ev)
+{
+	size_t len;
+	uint8_t *now = digest_build(m, 0, &len);
+	bool same;
+
+	if (!now) {
+		hv_err_set(&p->err, "out of host memory while replaying");
+		p->log_error = true;
+		return false;
+	}
+	if (ev->len < DIGEST_HEAD_WORDS * 8 || get64(ev->data + 40) != m->nharts ||
+	    ev->len != (DIGEST_HEAD_WORDS + m->nharts * HART_WORDS) * 8) {
+		rp_report(p, "the log's digest at icount %llu describes %llu harts in %u bytes; "
+			  "this machine has %u\n", (unsigned long long)ev->icount,
+			  (unsigned long long)(ev->len >= 48 ? get64(ev->data + 40) : 0), ev->len,
+			  m->nharts);
+		free(now);
+		return false;
+	}
+	same = get64(ev->data + 8) == get64(now + 8) && get64(ev->data + 16) == get64(now + 16) &&
+	       get64(ev->data + 24) == get64(now + 24);
+	if (!same) {
+		rp_report(p, "replay diverged from the recording between instruction %llu (last "
+			  "matching digest) and %llu (round %llu)\n",
+			  (unsigned long long)p->last_good_icount, (unsigned long long)ev->icount,
+			  (unsigned long long)ev->round);
+		for (unsigned i = 0; i < m->nharts; i++) {
+			for (unsigned k = 0; k < HART_WORDS; k++) {
+				size_t off = 8 * (DIGEST_HEAD_WORDS + i * HART_WORDS + k);
+				uint64_t want = get64(ev->data + off), got = get64(now + off);
+				char name[8];
+				if (want != got)
+					rp_report(p, "  hart %u %-8s recorded 0x%016llx  replayed 0x%016llx\n",
+						  i, hart_word_name(k, name, sizeof(name)),
+						  (unsigned long long)want, (unsigned long long)got);
+			}
+		}
+		if (get64(ev->data + 16) != get64(now + 16) || get64(ev->data + 24) != get64(now + 24))
+			rp_report(p, "  memory: %llu pages written in the bracket when recorded, %llu "
+				  "when replayed; their contents differ\n",
+				  (unsigned long long)get64(ev->data + 24),
+				  (unsigned long long)get64(now + 24));
+	}
+	free(now);
+	return same;
+}
+
+static void rp_go_live(struct replayer *p, struct machine *m)
+{
+	p->live = true;
+	m->funnel.replaying = false;
+	m->funnel.boundary = NULL;
+	m->funnel.idle_ends_early = NULL;
+}
+
+static void rp_boundary(void *opaque, struct machine *m)
+{
+	struct replayer *p = opaque;
+
+	p->idle_here = false;
+	if (p->live)
+		return;
+	if (p->go_live && m->total_insns >= p->go_live) {
+		rp_go_live(p, m);
+		return;
+	}
+	while (p->have_ev && !p->ended) {
+		struct rlog_event *ev = &p->ev;
+		if (ev->round > m->rounds)
+			return;
+		/* Network frames enter the device's queue when the host
+		 * sends them, possibly mid-round, but reach the guest only at
+		 * the boundary: only their round must match. */
+		if (ev->round < m->rounds ||
+		    (ev->type != RLOG_NET && ev->icount != m->total_insns)) {
+			rp_report(p, "replay diverged from the recording: the log has a %s event at "
+				  "round %llu, instruction %llu, but the replay is at round %llu, "
+				  "instruction %llu\n", rlog_type_name(ev->type),
+				  (unsigned long long)ev->round, (unsigned long long)ev->icount,
+				  (unsigned long long)m->rounds, (unsigned long long)m->total_insns);
+			rp_diverge(p, m);
+			return;
+		}
+		switch (ev->type) {
+		case RLOG_CONSOLE:
+			machine_console_input(m, ev->data, ev->len);
+			break;
+		case RLOG_NET:
+			if (!m->net) {
+				rp_report(p, "the log has network frames but the machine has no "
+					  "network device\n");
+				rp_diverge(p, m);
+				return;
+			}
+			virtio_net_input(m->net, ev->data, ev->len);
+			break;
+		case RLOG_IDLE:
+			/* The recorded run waited here until host input came;
+			 * that input was just delivered, so this round's idle
+			 * period ends without the clock jumping. */
+			p->idle_here = true;
+			break;
+		case RLOG_STOP:
+			machine_stop(m, STOP_SHUTDOWN, 0);
+			break;
+		case RLOG_DIGEST:
+			if (!rp_check_digest(p, m, ev)) {
+				rp_diverge(p, m);
+				return;
+			}
+			p->checked++;
+			p->last_good_icount = ev->icount;
+			break;
+		case RLOG_END:
+			/* The recording ended in this round; the replay must end
+			 * the same way before the round is over. */
+			p->ended = true;
+			p->end_round = ev->round;
+			p->end_icount = ev->icount;
+			p->end_data = malloc(ev->len ? ev->len : 1);
+			if (p->end_data) {
+				memcpy(p->end_data, ev->data, ev->len);
+				p->end_len = ev->len;
+			}
+			rp_report(p, "replay diverged: the recording ended at instruction %llu "
+				  "(round %llu), but the replay kept running\n",
+				  (unsigned long long)ev->icount, (unsigned long long)ev->round);
+			rp_diverge(p, m);
+			rp_advance(p);
+			return;
+		default:
+			rp_report(p, "the log has a %s event in the middle of the run\n",
+				  rlog_type_name(ev->type));
+			rp_diverge(p, m);
+			return;
+		}
+		rp_advance(p);
+	}
+	if (!p->have_ev && !p->ended) {
+		/* An interrupted recording: replay what it has, then stop. */
+		machine_stop(m, p->log_error ? STOP_DIVERGED : STOP_LOG_END, 0);
+	}
+}
+
+static bool rp_idle_ends_early(void *opaque, struct machine *m)
+{
+	struct replayer *p = opaque;
+
+	(void)m;
+	if (p->idle_here) {
+		p->idle_here = false;
+		return true;
+	}
+	return false;
+}
+
+void replayer_attach(struct replayer *p, struct machine *m, uint64_t go_live)
+{
+	p->go_live = go_live;
+	m->funnel.opaque = p;
+	m->funnel.input = NULL;
+	m->funnel.boundary = rp_boundary;
+	m->funnel.idle_ends_early = rp_idle_ends_early;
+	m->funnel.replaying = true;
+}
+
+int replayer_finish(struct replayer *p, struct machine *m, int exit_status, FILE *out,
+		    struct hv_err *err)
+{
+	memset(&m->funnel, 0, sizeof(m->funnel));
+	if (p->log_error) {
+		*err = p->err;
+		return -1;
+	}
+	if (p->live)
+		return 0;
+	if (!p->diverged && m->stop != STOP_LOG_END) {
+		/* The machine stopped by itself: the log must end right here. */
+		if (!p->have_ev || p->ev.type != RLOG_END) {
+			rp_report(p, "replay diverged: the run ended at instruction %llu but the log "
+				  "goes on (%s event at instruction %llu)\n",
+				  (unsigned long long)m->total_insns,
+				  p->have_ev ? rlog_type_name(p->ev.type) : "no",
+				  p->have_ev ? (unsigned long long)p->ev.icount : 0ull);
+			p->diverged = true;
+		} else {
+			struct rlog_event end = p->ev;
+			if (end.icount != m->total_insns) {
+				rp_report(p, "replay diverged: the recording ended after %llu "
+					  "instructions, the replay after %llu\n",
+					  (unsigned long long)end.icount,
+					  (unsigned long long)m->total_insns);
+				p->diverged = true;
+			} else if (!rp_check_digest(p, m, &end)) {
+				p->diverged = true;
+			} else if (end.len >= 40 && get64(end.data + 32) != (uint64_t)exit_status) {
+				rp_report(p, "replay diverged: the recording exited with status %llu, "
+					  "the replay with %d\n", (unsigned long long)get64(end.data + 32),
+					  exit_status);
+				p->diverged = true;
+			} else {
+				p->checked++;
+			}
+		}
+	}
+	if (p->diverged) {
+		fputs(p->report, out);
+		return 1;
+	}
+	return 0;
+}
+
+uint64_t replayer_digests_checked(const struct replayer *p)
+{
+	return p->checked;
+}
+
+bool replayer_went_live(const struct replayer *p)
+{
+	return p->live;
+}
+
+void replayer_close(struct replayer *p)
+{
+	if (!p)
+		return;
+	rlog_close(p->r);
+	free(p->config);
+	free(p->end_data);
+	free(p);
+}
