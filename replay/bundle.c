@@ -378,7 +378,7 @@ int bundle_write(const char *out_path, const char *log_path, const struct bundle
 		hv_err_set(err, "cannot set up zstd to write bundle '%s'", out_path);
 		goto out_free;
 	}
-	p.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	p.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (p.fd < 0) {
 		hv_err_set(err, "cannot create '%s': %s", tmp, strerror(errno));
 		goto out_free;

@@ -301,8 +301,9 @@ int rlog_append(struct rlog_writer *w, const struct rlog_event *ev, struct hv_er
 	if (!why && ev->len && !ev->data)
 		why = "payload pointer is NULL";
 	if (why) {
-		hv_err_set(err, "cannot append a %s event (type %u, %u bytes) to record log "
-			   "'%s': %s", rlog_type_name(ev->type), ev->type, ev->len, w->tmp, why);
+		hv_err_set(err, "cannot append an event of type %u (%s, %u bytes) to record "
+			   "log '%s': %s", ev->type, rlog_type_name(ev->type), ev->len, w->tmp,
+			   why);
 		return -1;
 	}
 

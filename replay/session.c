@@ -161,6 +161,10 @@ static void rec_digest(struct recorder *r, struct machine *m, uint32_t type, uin
 	ev.hart = RLOG_NO_HART;
 	rec_append(r, m, &ev);
 	free(buf);
+	if (!r->failed && rlog_flush(r->w, &r->err) != 0) {
+		r->failed = true;
+		machine_stop(m, STOP_SHUTDOWN, 1);
+	}
 }
 
 static void rec_boundary(void *opaque, struct machine *m)
@@ -191,7 +195,9 @@ struct recorder *recorder_start(struct machine *m, const char *log_path, const c
 	}
 	struct rlog_event ev = event_at(m, RLOG_CONFIG, config, strlen(config));
 	ev.hart = RLOG_NO_HART;
-	if (rlog_append(r->w, &ev, err) != 0) {
+	/* The configuration goes to the file at once, and every digest closes
+	 * a chunk: an interrupted recording keeps all but its last interval. */
+	if (rlog_append(r->w, &ev, err) != 0 || rlog_flush(r->w, err) != 0) {
 		rlog_abandon(r->w);
 		free(r);
 		return NULL;
@@ -294,12 +300,32 @@ static void rp_advance(struct replayer *p)
 	p->have_ev = true;
 }
 
+/* Read the whole log once: a corrupt one is refused before anything
+ * runs (logs are small next to the runs they describe). */
+static int rp_validate(const char *log_path, struct hv_err *err)
+{
+	struct rlog_reader *r = rlog_open(log_path, err);
+	struct rlog_event ev;
+	int got;
+
+	if (!r)
+		return -1;
+	while ((got = rlog_next(r, &ev, err)) > 0)
+		;
+	rlog_close(r);
+	return got < 0 ? -1 : 0;
+}
+
 struct replayer *replayer_open(const char *log_path, struct hv_err *err)
 {
 	struct replayer *p = calloc(1, sizeof(*p));
 
 	if (!p) {
 		hv_err_set(err, "out of host memory");
+		return NULL;
+	}
+	if (rp_validate(log_path, err) != 0) {
+		free(p);
 		return NULL;
 	}
 	p->r = rlog_open(log_path, err);

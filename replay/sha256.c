@@ -130,6 +130,10 @@ void sha256_update(struct sha256_ctx *c, const void *data, size_t n)
 {
 	const uint8_t *p = data;
 
+	/* An empty update may come with a NULL pointer (an empty buffer),
+	 * which memcpy must not see. */
+	if (n == 0)
+		return;
 	c->nbytes += n;
 	if (c->nblock) {
 		size_t take = SHA256_BLOCK_SIZE - c->nblock;

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Record and replay, end to end (issue "Deterministic record and replay"):
+one case per Bazel target: replay_test.py RETROVISOR SMP_GUEST CASE.
+
+SMP_GUEST is tests/determinism's bare-metal guest (harts racing for a lock:
+its output depends on the interleaving). The Linux case boots the Debian
+guest that tools/test names in RV_GUEST_KERNEL / RV_GUEST_INITRAMFS.
+"""
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+
+RV, SMP, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
+TMP = os.environ.get("TEST_TMPDIR") or tempfile.mkdtemp()
+FAILURES = []
+
+
+def check(cond, what, detail=""):
+    print(("ok: " if cond else "FAIL: ") + what)
+    if not cond:
+        if detail:
+            print("--- detail:\n" + detail[-4000:])
+        FAILURES.append(what)
+
+
+def rv(*args, stdin=None, timeout=900):
+    p = subprocess.run([RV, *args], input=stdin, capture_output=True, timeout=timeout)
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+def digest_lines(err):
+    return [l for l in err.splitlines() if l.startswith(("digest ", "icount "))]
+
+
+def record_smp(log, harts=2, extra=()):
+    kernel = os.path.join(TMP, "smp.elf")
+    shutil.copy(SMP, kernel)
+    status, out, err = rv("record", "--log", log, "--digest-interval", "20000", "--bios",
+                          "none", "--kernel", kernel, "--harts", str(harts),
+                          "--print-digest", *extra)
+    check(status == 0, f"recording exits 0 (got {status})", err)
+    check(os.path.exists(log) and not os.path.exists(log + ".tmp"),
+          "the finished log is renamed into place")
+    return kernel, out, err
+
+
+def case_smp():
+    log = os.path.join(TMP, "smp.rlog")
+    _, out, err = record_smp(log, harts=4)
+    for i in range(3):
+        status, rout, rerr = rv("replay", log, "--print-digest")
+        check(status == 0 and "replay matched the recording" in rerr,
+              f"replay {i + 1} matches (status {status})", rerr)
+        check(rout == out and digest_lines(rerr) == digest_lines(err),
+              f"replay {i + 1} is bit-identical: same output, digest and count",
+              f"{digest_lines(err)} vs {digest_lines(rerr)}")
+    status, sout, _ = rv("log", "stats", log)
+    check(status == 0 and "digest" in sout and "instructions" in sout, "log stats", sout)
+    status, dout, _ = rv("log", "dump", log)
+    check(status == 0 and dout.splitlines()[0].split()[6] == "config"
+          and "end" in dout.splitlines()[-1], "log dump lists config first and end last", dout)
+    status, _, verr = rv("log", "verify", log)
+    check(status == 0 and "verifies" in verr, "log verify replays it", verr)
+
+
+def case_corrupt():
+    log = os.path.join(TMP, "c.rlog")
+    kernel, _, _ = record_smp(log)
+    data = open(log, "rb").read()
+
+    def variant(name, blob):
+        path = os.path.join(TMP, name)
+        with open(path, "wb") as f:
+            f.write(blob)
+        return path
+
+    # One flipped byte anywhere past the file header: a clear error, no crash.
+    for off in (40, len(data) // 2, len(data) - 5):
+        b = bytearray(data)
+        b[off] ^= 0x10
+        path = variant(f"flip{off}.rlog", bytes(b))
+        status, _, err = rv("replay", path)
+        lines = [l for l in err.splitlines() if l.strip()]
+        check(status == 2 and len(lines) >= 1 and path in lines[-1] and
+              ("corrupt" in lines[-1] or "offset" in lines[-1]),
+              f"byte flipped at {off}: rejected naming the file and offset: {lines[-1:]}", err)
+    # Another version of the format.
+    b = bytearray(data)
+    b[8] = 99
+    path = variant("v99.rlog", bytes(b))
+    status, _, err = rv("replay", path)
+    check(status == 2 and "version 99" in err, f"another log version is refused: {err.strip()}")
+    # Truncated: an interrupted recording replays up to its last whole chunk.
+    path = variant("cut.rlog.tmp", data[: len(data) - 200])
+    status, _, err = rv("replay", path)
+    check(status in (0, 7) and ("interrupted" in err), f"a truncated log is reported as "
+          f"interrupted and replayed as far as it goes (status {status})", err)
+    # Not a log at all.
+    path = variant("junk.rlog", b"hello, not a log\n" * 10)
+    status, _, err = rv("replay", path)
+    check(status == 2 and path in err, f"a file that is not a log is refused: {err.strip()}")
+    # An image that differs from the recorded one.
+    with open(kernel, "r+b") as f:
+        f.seek(0x200)
+        byte = f.read(1)
+        f.seek(0x200)
+        f.write(bytes([byte[0] ^ 1]))
+    status, _, err = rv("replay", log)
+    check(status == 2 and "differs from the one recorded" in err and kernel in err,
+          f"a changed image is refused, naming it: {err.strip()}")
+
+
+def case_bundle():
+    log = os.path.join(TMP, "b.rlog")
+    kernel, out, err = record_smp(log)
+    bundle = os.path.join(TMP, "bug.rvb")
+    status, _, berr = rv("bundle", "--log", log, "-o", bundle)
+    check(status == 0 and os.path.exists(bundle), "bundle written", berr)
+    os.remove(kernel)  # another machine: the images are only in the bundle
+    status, rout, rerr = rv("replay", bundle, "--print-digest")
+    check(status == 0 and rout == out and digest_lines(rerr) == digest_lines(err),
+          "the bundle replays bit-identically without the original images", rerr)
+
+
+def case_go_live():
+    log = os.path.join(TMP, "g.rlog")
+    record_smp(log)
+    status, _, err = rv("replay", log, "--go-live", "100000")
+    check(status == 0 and "went live at instruction 100000" in err,
+          f"--go-live continues as a normal run (status {status})", err)
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def case_linux10():
+    kernel = os.environ.get("RV_GUEST_KERNEL", "")
+    initramfs = os.environ.get("RV_GUEST_INITRAMFS", "")
+    if not (os.path.exists(kernel) and os.path.exists(initramfs)):
+        check(False, "RV_GUEST_KERNEL/RV_GUEST_INITRAMFS name the Debian guest "
+              "(run tools/setup, then the tests through tools/test)")
+        return
+    www = os.path.join(TMP, "www")
+    os.makedirs(www, exist_ok=True)
+    with open(os.path.join(www, "f.txt"), "w") as f:
+        f.write("downloaded-through-slirp-5521\n")
+    srv = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), lambda *a, **k: Quiet(*a, directory=www, **k))
+    port = srv.server_address[1]
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    session = (f"echo typed-$((6*7))\nwget -q -O - http://10.0.2.2:{port}/f.txt\n"
+               "grep -c ^processor /proc/cpuinfo\npoweroff\n").encode()
+    log = os.path.join(TMP, "linux.rlog")
+    # The typed session goes to the shell's console; the guest has 4 harts
+    # and user networking; --rtc is left to the host clock (recorded).
+    status, out, err = rv("record", "--log", log, "--kernel", kernel, "--initrd", initramfs,
+                          "--append", "console=ttyS0 quiet", "--memory", "512M",
+                          "--harts", "4", "--net", "user", "--watchdog", "300",
+                          "--print-digest", stdin=session)
+    srv.shutdown()
+    out = out.replace("\r", "")
+    check(status == 0, f"the recorded session exits 0 (got {status})", err)
+    check("downloaded-through-slirp-5521" in out, "the recorded guest downloaded a file", out)
+    want = digest_lines(err)
+    for i in range(10):
+        status, rout, rerr = rv("replay", log, "--print-digest")
+        check(status == 0 and "replay matched the recording" in rerr and
+              rout.replace("\r", "") == out and digest_lines(rerr) == want,
+              f"replay {i + 1}/10 is bit-identical at every digest and at the end", rerr)
+
+
+CASES = {"smp": case_smp, "corrupt": case_corrupt, "bundle": case_bundle,
+         "go_live": case_go_live, "linux10": case_linux10}
+
+if __name__ == "__main__":
+    CASES[CASE]()
+    sys.exit(1 if FAILURES else 0)
