@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BC_HASH_BITS 16
+#define BC_HASH_BITS 18
 #define BC_PAGE_BITS 12
 #define BC_MAX_BLOCKS (1u << 18) /* flush everything beyond this */
 

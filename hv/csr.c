@@ -198,7 +198,7 @@ static void csr_mstatus_write(struct hart *h, uint64_t val)
 		nv = (nv & ~MSTATUS_MPP) | (old & MSTATUS_MPP);
 	h->mstatus = nv;
 	if ((old ^ nv) & (MSTATUS_MPRV | MSTATUS_MPP | MSTATUS_SUM | MSTATUS_MXR))
-		hart_flush_tlb(h);
+		hart_flush_access_tlb(h);
 }
 
 static uint64_t csr_tvec_legal(uint64_t old, uint64_t val)

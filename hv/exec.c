@@ -981,7 +981,8 @@ chain:
 		return;
 	{
 		const struct jcache_entry *je = &h->jcache[(h->pc >> 1) & (JCACHE_SIZE - 1)];
-		if (je->vpc != h->pc || !je->block || je->block->n > stop - h->icount)
+		if (je->vpc != h->pc || je->priv != h->priv || !je->block ||
+		    je->block->n > stop - h->icount)
 			return;
 		b = je->block;
 	}
@@ -1016,7 +1017,7 @@ static struct block *exec_find_block(struct hart *h, icount_t budget, struct blo
 	struct block *b;
 	gpa_t pa;
 
-	if (je->vpc == h->pc && je->block)
+	if (je->vpc == h->pc && je->priv == h->priv && je->block)
 		b = je->block;
 	else {
 		if (mmu_fetch_pa(h, h->pc, &pa)) {
@@ -1028,6 +1029,7 @@ static struct block *exec_find_block(struct hart *h, icount_t budget, struct blo
 			b = block_build(m, pa, exec_handlers, exec_end_handler);
 		if (b) {
 			je->vpc = h->pc;
+			je->priv = h->priv;
 			je->block = b;
 		}
 	}

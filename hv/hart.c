@@ -25,11 +25,16 @@
 
 #include "hv/machine.h"
 
-void hart_flush_tlb(struct hart *h)
+void hart_flush_access_tlb(struct hart *h)
 {
 	for (unsigned k = 0; k < 3; k++)
 		for (unsigned i = 0; i < TLB_SIZE; i++)
 			h->tlb[k][i].tag = TLB_INVALID;
+}
+
+void hart_flush_tlb(struct hart *h)
+{
+	hart_flush_access_tlb(h);
 	memset(h->jcache, 0, sizeof(h->jcache));
 }
 
@@ -66,7 +71,7 @@ static void hart_set_priv(struct hart *h, unsigned priv)
 {
 	if (h->priv != priv) {
 		h->priv = priv;
-		hart_flush_tlb(h);
+		hart_flush_access_tlb(h);
 	}
 }
 
@@ -155,7 +160,7 @@ int hart_mret(struct hart *h)
 	h->pc = h->mepc;
 	h->resv_valid = false;
 	hart_set_priv(h, mpp);
-	hart_flush_tlb(h); /* MPRV may have changed */
+	hart_flush_access_tlb(h); /* MPRV may have changed */
 	return 0;
 }
 
@@ -173,7 +178,7 @@ int hart_sret(struct hart *h)
 	h->pc = h->sepc;
 	h->resv_valid = false;
 	hart_set_priv(h, spp);
-	hart_flush_tlb(h);
+	hart_flush_access_tlb(h);
 	return 0;
 }
 

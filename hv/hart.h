@@ -147,9 +147,12 @@ struct hart {
 	bool exit_req;       /* leave the block loop at the next boundary */
 
 	struct tlb_entry tlb[3][TLB_SIZE];
+	/* Virtual pc -> block, for the privilege mode it was fetched in (S
+	 * and U share translations but not permissions). */
 	struct jcache_entry {
 		uint64_t vpc;
 		struct block *block;
+		unsigned priv;
 	} jcache[JCACHE_SIZE];
 };
 
@@ -177,9 +180,13 @@ int csr_write(struct hart *h, unsigned csr, uint64_t val);
 /* Reset a hart to the state the platform gives it at power-on. */
 void hart_reset(struct hart *h, struct machine *m, unsigned id);
 
-/* Flush this hart's TLB and jump cache (satp/privilege/mstatus changes,
- * SFENCE.VMA). */
+/* Flush this hart's TLB and jump cache: translations changed (satp write,
+ * SFENCE.VMA, remote fences, reset). */
 void hart_flush_tlb(struct hart *h);
+/* Flush only the TLB: the privilege mode or the mstatus bits that decide
+ * permissions changed, but not the translations (the jump cache is tagged
+ * with the privilege mode). */
+void hart_flush_access_tlb(struct hart *h);
 
 /* The mtime value this hart observes now (10 MHz ticks). */
 uint64_t hart_time(struct hart *h);
