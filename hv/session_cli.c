@@ -3,7 +3,7 @@
  * The record, replay, log and bundle commands (docs/replay.md).
  *
  *   retrovisor record --log FILE [--digest-interval N] RUN-OPTIONS...
- *   retrovisor replay FILE|BUNDLE [--go-live N] [--print-digest]
+ *   retrovisor replay FILE|BUNDLE [--go-live N [--log NEW]] [--print-digest]
  *   retrovisor log dump|stats|verify FILE
  *   retrovisor bundle --log FILE -o OUT
  *
@@ -256,6 +256,7 @@ static int session_subst(char **arg, const char *from, const char *to)
 struct replay_args {
 	const char *file;
 	uint64_t go_live;
+	const char *live_log;
 	bool print_digest;
 	bool quiet;
 };
@@ -334,6 +335,8 @@ static int session_replay(const struct replay_args *ra)
 	}
 	if (ra->print_digest)
 		o.print_digest = true;
+	if (ra->live_log)
+		replayer_record_live(rp, ra->live_log, 0);
 	struct main_session sess = {
 		.replay = rp,
 		.go_live = ra->go_live,
@@ -368,14 +371,18 @@ int main_replay(int argc, char **argv)
 				return main_fail(&err);
 		} else if (strcmp(argv[i], "--print-digest") == 0) {
 			ra.print_digest = true;
+		} else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
+			ra.live_log = argv[++i];
 		} else if (argv[i][0] == '-' || ra.file) {
-			return session_usage("replay takes FILE [--go-live N] [--print-digest]");
+			return session_usage("replay takes FILE [--go-live N [--log NEW]] [--print-digest]");
 		} else {
 			ra.file = argv[i];
 		}
 	}
 	if (!ra.file)
 		return session_usage("replay needs the log or bundle to replay");
+	if (ra.live_log && !ra.go_live)
+		return session_usage("replay --log NEW records what follows --go-live N; give both");
 	return session_replay(&ra);
 }
 

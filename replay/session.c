@@ -254,6 +254,11 @@ struct replayer {
 	uint64_t end_round, end_icount;
 	uint64_t go_live;
 	bool live;
+	char *path;            /* the log being replayed */
+	uint64_t consumed;     /* events fed so far, after the configuration */
+	const char *live_log;  /* going live: continue recording here */
+	uint64_t live_interval;
+	struct recorder *live_rec;
 	bool idle_here; /* this round's idle period ended by input */
 	bool diverged;
 	bool log_error;
@@ -331,6 +336,12 @@ struct replayer *replayer_open(const char *log_path, struct hv_err *err)
 	p->r = rlog_open(log_path, err);
 	if (!p->r) {
 		free(p);
+		return NULL;
+	}
+	p->path = strdup(log_path);
+	if (!p->path) {
+		hv_err_set(err, "out of host memory");
+		replayer_close(p);
 		return NULL;
 	}
 	rp_advance(p);
@@ -424,12 +435,57 @@ static bool rp_check_digest(struct replayer *p, struct machine *m, const struct 
 	return same;
 }
 
+/* Going live while recording: the new log starts with the same
+ * configuration and the inputs replayed so far, then records on. */
+static void rp_record_on(struct replayer *p, struct machine *m)
+{
+	struct hv_err err = { { 0 } };
+	struct rlog_reader *src;
+	struct rlog_event ev;
+	uint64_t copied = 0;
+
+	p->live_rec = recorder_start(m, p->live_log, p->config, p->live_interval, &err);
+	if (!p->live_rec)
+		goto fail;
+	src = rlog_open(p->path, &err);
+	if (!src)
+		goto fail;
+	if (rlog_next(src, &ev, &err) <= 0) { /* the configuration */
+		rlog_close(src);
+		goto fail;
+	}
+	while (copied < p->consumed && rlog_next(src, &ev, &err) > 0) {
+		if (rlog_append(p->live_rec->w, &ev, &err) != 0) {
+			rlog_close(src);
+			goto fail;
+		}
+		copied++;
+	}
+	rlog_close(src);
+	if (copied != p->consumed || rlog_flush(p->live_rec->w, &err) != 0)
+		goto fail;
+	p->live_rec->next_digest = m->total_insns + p->live_rec->interval;
+	return;
+fail:
+	p->err = err;
+	p->log_error = true;
+	machine_stop(m, STOP_DIVERGED, 0);
+}
+
 static void rp_go_live(struct replayer *p, struct machine *m)
 {
 	p->live = true;
 	m->funnel.replaying = false;
 	m->funnel.boundary = NULL;
 	m->funnel.idle_ends_early = NULL;
+	if (p->live_log)
+		rp_record_on(p, m);
+}
+
+void replayer_record_live(struct replayer *p, const char *log_path, uint64_t digest_interval)
+{
+	p->live_log = log_path;
+	p->live_interval = digest_interval;
 }
 
 static void rp_boundary(void *opaque, struct machine *m)
@@ -513,6 +569,7 @@ static void rp_boundary(void *opaque, struct machine *m)
 			rp_diverge(p, m);
 			return;
 		}
+		p->consumed++;
 		rp_advance(p);
 	}
 	if (!p->have_ev && !p->ended) {
@@ -546,6 +603,13 @@ void replayer_attach(struct replayer *p, struct machine *m, uint64_t go_live)
 int replayer_finish(struct replayer *p, struct machine *m, int exit_status, FILE *out,
 		    struct hv_err *err)
 {
+	if (p->live_rec) {
+		/* The run went live and was recorded: finish that log. */
+		struct recorder *r = p->live_rec;
+		p->live_rec = NULL;
+		if (recorder_finish(r, m, exit_status, err) != 0)
+			return -1;
+	}
 	memset(&m->funnel, 0, sizeof(m->funnel));
 	if (p->log_error) {
 		*err = p->err;
@@ -604,6 +668,7 @@ void replayer_close(struct replayer *p)
 	if (!p)
 		return;
 	rlog_close(p->r);
+	free(p->path);
 	free(p->config);
 	free(p->end_data);
 	free(p);

@@ -48,6 +48,10 @@ bool replayer_truncated(const struct replayer *p);
  * instructions (0: never), stop consuming the log: the run goes on with
  * the host's inputs. */
 void replayer_attach(struct replayer *p, struct machine *m, uint64_t go_live);
+/* With --go-live: record the run from the go-live point on into LOG,
+ * which then holds the replayed inputs followed by the live ones (a log
+ * that replays the whole run). Call before replayer_attach. */
+void replayer_record_live(struct replayer *p, const char *log_path, uint64_t digest_interval);
 /* After machine_run: 0 if the replay matched the log to its end (or to the
  * go-live point), 1 if it diverged (report printed to out), -1 on a log
  * error (err). */

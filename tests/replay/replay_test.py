@@ -129,10 +129,19 @@ def case_bundle():
 
 def case_go_live():
     log = os.path.join(TMP, "g.rlog")
-    record_smp(log)
+    _, _, rec_err = record_smp(log)
     status, _, err = rv("replay", log, "--go-live", "100000")
     check(status == 0 and "went live at instruction 100000" in err,
           f"--go-live continues as a normal run (status {status})", err)
+    # Going live while recording: the new log holds the replayed prefix and
+    # what followed, and replays the whole run.
+    new = os.path.join(TMP, "g2.rlog")
+    status, _, err = rv("replay", log, "--go-live", "100000", "--log", new, "--print-digest")
+    check(status == 0 and os.path.exists(new), f"--go-live with --log records on ({status})", err)
+    status, _, err2 = rv("replay", new, "--print-digest")
+    check(status == 0 and "replay matched" in err2 and
+          digest_lines(err2) == digest_lines(rec_err),
+          "the log recorded from the go-live point replays the whole run", err2)
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
