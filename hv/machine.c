@@ -443,6 +443,16 @@ void machine_destroy(struct machine *m)
 	free(m);
 }
 
+/* The injected nondeterminism of test builds (cfg.perturb_at). */
+static void machine_test_perturb(struct machine *m)
+{
+	uint64_t last = m->ram.npages - 1;
+
+	m->ram.frame[last][HV_PAGE_SIZE - 1] ^= 1;
+	m->ram.dirty[last] = 1;
+	m->cfg.perturb_at = 0;
+}
+
 static uint64_t hart_itime(const struct hart *h)
 {
 	return h->icount + h->itime_offset;
@@ -531,6 +541,9 @@ enum hv_stop machine_run(struct machine *m)
 			if (local >= round_end)
 				continue;
 			icount_t limit = h->icount + (round_end - local);
+			if (m->cfg.perturb_at > m->total_insns &&
+			    limit - h->icount > m->cfg.perturb_at - m->total_insns)
+				limit = h->icount + (m->cfg.perturb_at - m->total_insns);
 			if (m->cfg.max_insns) {
 				if (m->total_insns >= m->cfg.max_insns) {
 					machine_stop(m, STOP_MAX_INSNS, 0);
@@ -557,6 +570,14 @@ enum hv_stop machine_run(struct machine *m)
 				progressed = true;
 			if (m->stop != STOP_NONE)
 				break;
+			if (m->cfg.perturb_at && m->total_insns == m->cfg.perturb_at &&
+			    h->icount == limit) {
+				machine_test_perturb(m);
+				if (!m->cfg.max_insns || m->total_insns < m->cfg.max_insns) {
+					i--; /* the same hart goes on with its slice */
+					continue;
+				}
+			}
 			if (m->cfg.max_insns && m->total_insns >= m->cfg.max_insns) {
 				machine_stop(m, STOP_MAX_INSNS, 0);
 				break;

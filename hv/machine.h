@@ -101,6 +101,11 @@ struct machine_config {
 	/* The run replays a log: devices that would talk to the host (the
 	 * network) are created without their host side. */
 	bool replaying;
+	/* Test builds only (RETROVISOR_TEST_HOOKS): when the machine's count
+	 * of retired instructions reaches this, flip a bit in the last page of
+	 * RAM, a deliberately injected nondeterminism (a stray host write)
+	 * for testing divergence detection. 0: never. */
+	icount_t perturb_at;
 	/* Wall clock at power-on, in ns since 1970: an input (section 1),
 	 * seen by the guest only through the RTC. */
 	uint64_t rtc_boot_ns;

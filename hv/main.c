@@ -283,6 +283,16 @@ int main_run(const struct cli_opts *o, struct main_session *sess)
 		.stop_on_panic = true,
 		.watchdog_ticks = o->watchdog_s * HV_TIMEBASE_HZ,
 	};
+	if (sess && sess->stop_at)
+		cfg.max_insns = sess->stop_at;
+#ifdef RETROVISOR_TEST_HOOKS
+	/* Test builds: RETROVISOR_TEST_NONDET=N injects a nondeterminism into
+	 * every odd-numbered machine this process runs (see machine.h). */
+	static unsigned machines_run;
+	const char *nondet = getenv("RETROVISOR_TEST_NONDET");
+	if (nondet && (++machines_run & 1))
+		cfg.perturb_at = strtoull(nondet, NULL, 10);
+#endif
 	struct loader_opts lo = { .kernel = o->kernel, .initrd = o->initrd, .bios = o->bios };
 	struct hv_err err = { { 0 } };
 	struct main_console con = { 0 };
@@ -324,6 +334,16 @@ int main_run(const struct cli_opts *o, struct main_session *sess)
 	main_term_restore();
 	fflush(stdout);
 
+	if (sess && sess->stop_at) {
+		/* A probe: the state is all the caller wants. */
+		const struct hart *last = m->last_run ? m->last_run : m->hart[0];
+		sess->digest_out = machine_digest(m);
+		sess->hart_out = last->id;
+		sess->pc_out = last->pc;
+		memset(&m->funnel, 0, sizeof(m->funnel));
+		machine_destroy(m);
+		return why == STOP_MAX_INSNS ? CLI_EXIT_OK : CLI_EXIT_INTERNAL;
+	}
 	status = main_report(m, &con, why);
 	if (rec && recorder_finish(rec, m, status, &err) != 0) {
 		fprintf(stderr, "retrovisor: %s\n", err.msg);

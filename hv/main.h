@@ -21,6 +21,13 @@ struct main_session {
 	bool rtc_ns_set;         /* replay: the recorded wall clock */
 	uint64_t rtc_ns;
 	bool quiet;              /* verify: discard the guest's console */
+	/* A probe (divergence narrowing): stop after exactly stop_at
+	 * instructions, report nothing, and hand back the machine's digest,
+	 * the hart that ran last and its pc. */
+	icount_t stop_at;
+	uint64_t digest_out;
+	unsigned hart_out;
+	uint64_t pc_out;
 };
 
 /* Run a machine for o (sess may be NULL); returns the exit status. */

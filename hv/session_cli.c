@@ -253,6 +253,91 @@ static int session_subst(char **arg, const char *from, const char *to)
 	return 0;
 }
 
+/* One probe: replay log afresh to exactly k instructions; returns its
+ * state's digest (and the hart that ran last and its pc). */
+static bool session_probe(const char *log, const struct cli_opts *o,
+			  const struct session_config *c, uint64_t k, struct main_session *out)
+{
+	struct hv_err err = { { 0 } };
+	struct replayer *rp = replayer_open(log, &err);
+
+	if (!rp)
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->replay = rp;
+	out->rtc_ns_set = c->have_rtc;
+	out->rtc_ns = c->rtc_ns;
+	out->quiet = true;
+	out->stop_at = k;
+	int status = main_run(o, out);
+	replayer_close(rp);
+	return status == CLI_EXIT_OK;
+}
+
+/* Two fresh executions of the log, compared after k instructions:
+ * 1 if they differ, 0 if not, -1 if a probe failed. */
+static int session_probe_pair(const char *log, const struct cli_opts *o,
+			      const struct session_config *c, uint64_t k,
+			      struct main_session *second)
+{
+	struct main_session first;
+
+	if (!session_probe(log, o, c, k, &first) || !session_probe(log, o, c, k, second))
+		return -1;
+	return first.digest_out != second->digest_out;
+}
+
+/*
+ * Narrowing by re-running (docs/replay.md): execute the log twice more
+ * and bisect over the instruction count for the first point at which the
+ * two executions' states differ. That finds nondeterminism in the
+ * executions themselves, to the instruction. If the two agree through
+ * the bracket, the recording saw something its log does not hold, which
+ * no re-run can place more precisely than the bracket.
+ */
+static void session_narrow(const char *log, const struct cli_opts *o,
+			   const struct session_config *c, uint64_t from, uint64_t to)
+{
+	struct main_session probe;
+	uint64_t lo = from, hi = to;
+
+	if (to == 0)
+		return;
+	fprintf(stderr, "retrovisor: narrowing by re-running the log (two executions per step, "
+		"about %u steps)\n", 2 + (unsigned)(64 - __builtin_clzll(to - from + 1)));
+	int d = session_probe_pair(log, o, c, hi, &probe);
+	if (d < 0) {
+		fprintf(stderr, "retrovisor: could not re-run the log to narrow the divergence\n");
+		return;
+	}
+	if (d == 0) {
+		fprintf(stderr, "retrovisor: two more executions of the log agree up to instruction "
+			"%llu: the recorded run saw something the log does not hold between "
+			"instructions %llu and %llu\n", (unsigned long long)to,
+			(unsigned long long)from, (unsigned long long)to);
+		return;
+	}
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		d = session_probe_pair(log, o, c, mid, &probe);
+		if (d < 0) {
+			fprintf(stderr, "retrovisor: could not re-run the log to narrow the "
+				"divergence\n");
+			return;
+		}
+		if (d)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	if (lo == 0 || session_probe(log, o, c, lo, &probe))
+		fprintf(stderr, "retrovisor: executions of this log are nondeterministic: they agree "
+			"after %llu instructions and differ after %llu; instruction %llu ran on "
+			"hart %u after pc 0x%llx\n", (unsigned long long)lo,
+			(unsigned long long)hi, (unsigned long long)hi, probe.hart_out,
+			(unsigned long long)probe.pc_out);
+}
+
 struct replay_args {
 	const char *file;
 	uint64_t go_live;
@@ -345,6 +430,9 @@ static int session_replay(const struct replay_args *ra)
 		.quiet = ra->quiet,
 	};
 	status = main_run(&o, &sess);
+	uint64_t from, to;
+	if (status == CLI_EXIT_DIVERGED && replayer_bracket(rp, &from, &to))
+		session_narrow(log, &o, &c, from, to);
 	goto out;
 out_err:
 	status = main_fail(&err);

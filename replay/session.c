@@ -264,6 +264,7 @@ struct replayer {
 	bool log_error;
 	struct hv_err err;
 	uint64_t last_good_icount;
+	uint64_t diverged_icount; /* where the divergence was seen */
 	uint64_t checked;
 	char report[8192];
 	size_t report_len;
@@ -383,6 +384,7 @@ bool replayer_truncated(const struct replayer *p)
 static void rp_diverge(struct replayer *p, struct machine *m)
 {
 	p->diverged = true;
+	p->diverged_icount = m->total_insns;
 	machine_stop(m, STOP_DIVERGED, 0);
 }
 
@@ -647,10 +649,21 @@ int replayer_finish(struct replayer *p, struct machine *m, int exit_status, FILE
 		}
 	}
 	if (p->diverged) {
+		if (!p->diverged_icount)
+			p->diverged_icount = m->total_insns;
 		fputs(p->report, out);
 		return 1;
 	}
 	return 0;
+}
+
+bool replayer_bracket(const struct replayer *p, uint64_t *from, uint64_t *to)
+{
+	if (!p->diverged)
+		return false;
+	*from = p->last_good_icount;
+	*to = p->diverged_icount;
+	return true;
 }
 
 uint64_t replayer_digests_checked(const struct replayer *p)

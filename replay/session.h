@@ -57,6 +57,9 @@ void replayer_record_live(struct replayer *p, const char *log_path, uint64_t dig
  * error (err). */
 int replayer_finish(struct replayer *p, struct machine *m, int exit_status, FILE *out,
 		    struct hv_err *err);
+/* After a divergence: the instruction counts between which the runs
+ * parted (the last matching digest, and where the mismatch was seen). */
+bool replayer_bracket(const struct replayer *p, uint64_t *from, uint64_t *to);
 /* Digests checked so far, and whether the replay went live. */
 uint64_t replayer_digests_checked(const struct replayer *p);
 bool replayer_went_live(const struct replayer *p);

@@ -185,7 +185,36 @@ def case_linux10():
               f"replay {i + 1}/10 is bit-identical at every digest and at the end", rerr)
 
 
-CASES = {"smp": case_smp, "corrupt": case_corrupt, "bundle": case_bundle,
+def case_nondet():
+    """A test build injects a nondeterminism (a stray write into guest RAM)
+    at instruction 150000 into every other execution: the replay is caught
+    at the next digest, and re-running narrows it to that instruction."""
+    hooks = os.path.join(os.path.dirname(RV), "tests", "replay", "retrovisor_testhooks")
+    if not os.path.exists(hooks):
+        hooks = os.path.join(os.path.dirname(os.path.abspath(__file__)), "retrovisor_testhooks")
+    log = os.path.join(TMP, "n.rlog")
+    kernel = os.path.join(TMP, "smp.elf")
+    shutil.copy(SMP, kernel)
+    p = subprocess.run([hooks, "record", "--log", log, "--digest-interval", "100000",
+                        "--bios", "none", "--kernel", kernel, "--harts", "2"],
+                       capture_output=True, timeout=300)
+    check(p.returncode == 0, f"recording with the test build exits 0 ({p.returncode})",
+          p.stderr.decode(errors="replace"))
+    env = dict(os.environ, RETROVISOR_TEST_NONDET="150000")
+    p = subprocess.run([hooks, "replay", log], capture_output=True, timeout=600, env=env)
+    err = p.stderr.decode(errors="replace")
+    check(p.returncode == 7, f"the perturbed replay is a divergence, status 7 (got {p.returncode})", err)
+    check("diverged from the recording between instruction 100000" in err,
+          "caught at the first digest after the injection", err)
+    check("agree after 149999 instructions and differ after 150000" in err,
+          "re-running locates it to the exact instruction", err)
+    # Without the injection the test build replays its own log cleanly.
+    p = subprocess.run([hooks, "replay", log], capture_output=True, timeout=300)
+    check(p.returncode == 0, "without the injection the replay matches",
+          p.stderr.decode(errors="replace"))
+
+
+CASES = {"nondet": case_nondet, "smp": case_smp, "corrupt": case_corrupt, "bundle": case_bundle,
          "go_live": case_go_live, "linux10": case_linux10}
 
 if __name__ == "__main__":
