@@ -25,7 +25,18 @@ struct hv_dev_ops {
 	 * implement read as zero. */
 	uint64_t (*read)(void *opaque, uint64_t off, unsigned size);
 	void (*write)(void *opaque, uint64_t off, unsigned size, uint64_t val);
+	/* Optional: a hash of the device's guest-visible state, for the
+	 * record/replay digests (only values, never host pointers). */
+	uint64_t (*digest)(void *opaque);
 };
+
+/* Mixing step for device digests: d = hv_mix(d, value). */
+static inline uint64_t hv_mix(uint64_t d, uint64_t v)
+{
+	d ^= v + 0x9e3779b97f4a7c15ull + (d << 6) + (d >> 2);
+	d *= 0xff51afd7ed558ccdull;
+	return d ^ (d >> 33);
+}
 
 struct hv_dev {
 	const char *name;

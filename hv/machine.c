@@ -645,6 +645,30 @@ uint64_t machine_hart_digest(const struct hart *h)
 	return d;
 }
 
+void machine_page_hashes(const struct machine *m, uint64_t *out)
+{
+	for (uint64_t p = 0; p < m->ram.npages; p++) {
+		const uint64_t *w = (const uint64_t *)m->ram.frame[p];
+		uint64_t pd = p;
+		for (unsigned i = 0; i < HV_PAGE_SIZE / 8; i++)
+			pd = digest_mix(pd, w[i]);
+		out[p] = pd;
+	}
+}
+
+uint64_t machine_devices_digest(const struct machine *m)
+{
+	uint64_t d = 0x64657673;
+
+	for (unsigned i = 0; i < m->ndev; i++) {
+		const struct hv_dev *dev = m->dev[i];
+		d = digest_mix(d, dev->base);
+		if (dev->ops->digest)
+			d = digest_mix(d, dev->ops->digest(dev->opaque));
+	}
+	return digest_mix(d, (uint64_t)m->conin_len << 32 | m->uart_used);
+}
+
 uint64_t machine_dirty_digest(struct machine *m, uint64_t *npages)
 {
 	uint64_t d = 0x6469727479ull, n = 0;
@@ -675,6 +699,7 @@ uint64_t machine_digest(struct machine *m)
 
 	for (unsigned i = 0; i < m->nharts; i++)
 		d = digest_mix(d, machine_hart_digest(m->hart[i]));
+	d = digest_mix(d, machine_devices_digest(m));
 	for (uint64_t p = 0; p < m->ram.npages; p++) {
 		const uint64_t *w = (const uint64_t *)m->ram.frame[p];
 		uint64_t pd = p;

@@ -271,8 +271,14 @@ uint64_t machine_dirty_digest(struct machine *m, uint64_t *npages);
 /* Mark [pa, pa+len) written. */
 void ram_mark_dirty(struct ram *ram, gpa_t pa, size_t len);
 
-/* 64-bit digest of all guest-visible state (harts and RAM), and of one
- * hart's architectural state. */
+/* A hash of each page of RAM (ram.npages entries, in page order). */
+void machine_page_hashes(const struct machine *m, uint64_t *out);
+
+/* Hash of every device's guest-visible state and the console input queue. */
+uint64_t machine_devices_digest(const struct machine *m);
+
+/* 64-bit digest of all guest-visible state (harts, devices and RAM), and
+ * of one hart's architectural state. */
 uint64_t machine_digest(struct machine *m);
 uint64_t machine_hart_digest(const struct hart *h);
 

@@ -340,6 +340,13 @@ int main_run(const struct cli_opts *o, struct main_session *sess)
 		sess->digest_out = machine_digest(m);
 		sess->hart_out = last->id;
 		sess->pc_out = last->pc;
+		if (sess->want_pages) {
+			sess->pages_out = malloc(m->ram.npages * sizeof(uint64_t));
+			if (sess->pages_out) {
+				machine_page_hashes(m, sess->pages_out);
+				sess->npages_out = m->ram.npages;
+			}
+		}
 		memset(&m->funnel, 0, sizeof(m->funnel));
 		machine_destroy(m);
 		return why == STOP_MAX_INSNS ? CLI_EXIT_OK : CLI_EXIT_INTERNAL;

@@ -28,6 +28,11 @@ struct main_session {
 	uint64_t digest_out;
 	unsigned hart_out;
 	uint64_t pc_out;
+	/* If pages_out is set: a hash of every page (malloc'd, npages_out
+	 * entries; the caller frees it), to list the pages that differ. */
+	bool want_pages;
+	uint64_t *pages_out;
+	uint64_t npages_out;
 };
 
 /* Run a machine for o (sess may be NULL); returns the exit status. */

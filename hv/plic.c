@@ -253,9 +253,28 @@ static void plic_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 	plic_update(p);
 }
 
+static uint64_t plic_digest(void *opaque)
+{
+	const struct plic *p = opaque;
+	uint64_t d = 0x706c6963;
+
+	for (unsigned i = 0; i < PLIC_NSRC; i++)
+		d = hv_mix(d, p->priority[i]);
+	for (unsigned w = 0; w < PLIC_WORDS; w++)
+		d = hv_mix(hv_mix(d, (uint64_t)p->level[w] | (uint64_t)p->pending[w] << 32),
+			   p->claimed[w]);
+	for (unsigned c = 0; c < p->nctx; c++) {
+		for (unsigned w = 0; w < PLIC_WORDS; w++)
+			d = hv_mix(d, p->enable[c][w]);
+		d = hv_mix(d, (uint64_t)p->threshold[c] << 1 | p->output[c]);
+	}
+	return d;
+}
+
 static const struct hv_dev_ops plic_ops = {
 	.read = plic_read,
 	.write = plic_write,
+	.digest = plic_digest,
 };
 
 struct plic *plic_create(struct machine *m, unsigned nharts, struct hv_err *err)

@@ -184,9 +184,23 @@ static void rtc_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 	rtc_update_irq(r);
 }
 
+static uint64_t rtc_digest(void *opaque)
+{
+	const struct rtc *r = opaque;
+	uint64_t d = hv_mix(0x727463, r->boot_ns);
+
+	d = hv_mix(d, r->adjust_ns);
+	d = hv_mix(d, r->time_high);
+	d = hv_mix(d, r->alarm_ns);
+	d = hv_mix(d, r->armed_ns);
+	return hv_mix(d, (uint64_t)r->alarm_armed | (uint64_t)r->irq_enabled << 1 |
+				 (uint64_t)r->irq_pending << 2 | (uint64_t)r->irq_level << 3);
+}
+
 static const struct hv_dev_ops rtc_ops = {
 	.read = rtc_read,
 	.write = rtc_write,
+	.digest = rtc_digest,
 };
 
 struct rtc *rtc_create(struct machine *m, const struct hv_irq *irq,

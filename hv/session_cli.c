@@ -256,7 +256,8 @@ static int session_subst(char **arg, const char *from, const char *to)
 /* One probe: replay log afresh to exactly k instructions; returns its
  * state's digest (and the hart that ran last and its pc). */
 static bool session_probe(const char *log, const struct cli_opts *o,
-			  const struct session_config *c, uint64_t k, struct main_session *out)
+			  const struct session_config *c, uint64_t k, struct main_session *out,
+			  bool want_pages)
 {
 	struct hv_err err = { { 0 } };
 	struct replayer *rp = replayer_open(log, &err);
@@ -269,9 +270,10 @@ static bool session_probe(const char *log, const struct cli_opts *o,
 	out->rtc_ns = c->rtc_ns;
 	out->quiet = true;
 	out->stop_at = k;
+	out->want_pages = want_pages;
 	int status = main_run(o, out);
 	replayer_close(rp);
-	return status == CLI_EXIT_OK;
+	return status == CLI_EXIT_OK && (!want_pages || out->pages_out);
 }
 
 /* Two fresh executions of the log, compared after k instructions:
@@ -282,9 +284,37 @@ static int session_probe_pair(const char *log, const struct cli_opts *o,
 {
 	struct main_session first;
 
-	if (!session_probe(log, o, c, k, &first) || !session_probe(log, o, c, k, second))
+	if (!session_probe(log, o, c, k, &first, false) || !session_probe(log, o, c, k, second, false))
 		return -1;
 	return first.digest_out != second->digest_out;
+}
+
+/* The guest pages in which the two executions differ after k instructions. */
+static void session_diff_pages(const char *log, const struct cli_opts *o,
+			       const struct session_config *c, uint64_t k)
+{
+	struct main_session a, b;
+	unsigned shown = 0;
+	uint64_t differ = 0;
+
+	if (!session_probe(log, o, c, k, &a, true))
+		return;
+	if (!session_probe(log, o, c, k, &b, true)) {
+		free(a.pages_out);
+		return;
+	}
+	for (uint64_t p = 0; p < a.npages_out && p < b.npages_out; p++) {
+		if (a.pages_out[p] == b.pages_out[p])
+			continue;
+		differ++;
+		if (shown++ < 16)
+			fprintf(stderr, "  page 0x%llx differs\n",
+				(unsigned long long)(HV_RAM_BASE + (p << HV_PAGE_SHIFT)));
+	}
+	if (differ > shown)
+		fprintf(stderr, "  ... %llu pages differ in all\n", (unsigned long long)differ);
+	free(a.pages_out);
+	free(b.pages_out);
 }
 
 /*
@@ -330,12 +360,13 @@ static void session_narrow(const char *log, const struct cli_opts *o,
 		else
 			lo = mid;
 	}
-	if (lo == 0 || session_probe(log, o, c, lo, &probe))
+	if (lo == 0 || session_probe(log, o, c, lo, &probe, false))
 		fprintf(stderr, "retrovisor: executions of this log are nondeterministic: they agree "
 			"after %llu instructions and differ after %llu; instruction %llu ran on "
 			"hart %u after pc 0x%llx\n", (unsigned long long)lo,
 			(unsigned long long)hi, (unsigned long long)hi, probe.hart_out,
 			(unsigned long long)probe.pc_out);
+	session_diff_pages(log, o, c, hi);
 }
 
 struct replay_args {

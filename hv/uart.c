@@ -290,9 +290,24 @@ static void uart_write(void *opaque, uint64_t off, unsigned size,
 	uart_update_irq(u);
 }
 
+static uint64_t uart_digest(void *opaque)
+{
+	const struct uart *u = opaque;
+	uint64_t d = hv_mix(0x75617274, u->rx_count);
+
+	for (unsigned i = 0; i < u->rx_count; i++)
+		d = hv_mix(d, u->rx[(u->rx_head + i) % UART_FIFO_SIZE]);
+	d = hv_mix(d, (uint64_t)u->ier | (uint64_t)u->lcr << 8 | (uint64_t)u->mcr << 16 |
+			      (uint64_t)u->fcr << 24 | (uint64_t)u->scr << 32 |
+			      (uint64_t)u->dll << 40 | (uint64_t)u->dlm << 48 |
+			      (uint64_t)u->lsr_errors << 56);
+	return hv_mix(d, (uint64_t)u->thr_ipending << 1 | u->irq_level);
+}
+
 static const struct hv_dev_ops uart_ops = {
 	.read = uart_read,
 	.write = uart_write,
+	.digest = uart_digest,
 };
 
 struct uart *uart_create(struct machine *m, const struct hv_irq *irq,

@@ -490,9 +490,33 @@ static void virtio_mmio_write(void *opaque, uint64_t off, unsigned size, uint64_
 	}
 }
 
+/* The transport's state; a device's own state (a disk overlay, the
+ * network FIFO, the entropy stream) shows through the memory it writes. */
+static uint64_t virtio_mmio_digest(void *opaque)
+{
+	const struct virtio_dev *vd = opaque;
+	uint64_t d = hv_mix(0x7669727469, vd->dev_features);
+
+	d = hv_mix(d, vd->drv_features);
+	d = hv_mix(d, (uint64_t)vd->dev_features_sel | (uint64_t)vd->drv_features_sel << 32);
+	d = hv_mix(d, (uint64_t)vd->queue_sel | (uint64_t)vd->status << 32 |
+			      (uint64_t)vd->broken << 40 | (uint64_t)vd->irq_level << 41);
+	d = hv_mix(d, (uint64_t)vd->isr | (uint64_t)vd->config_gen << 32);
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
+		const struct virtq *vq = &vd->q[q];
+		d = hv_mix(d, (uint64_t)vq->num | (uint64_t)vq->ready << 32 |
+				      (uint64_t)vq->last_avail << 40 | (uint64_t)vq->used_idx << 16);
+		d = hv_mix(d, vq->desc ^ (vq->avail << 1) ^ (vq->used << 2));
+	}
+	for (size_t k = 0; k < vd->config_len; k++)
+		d = hv_mix(d, vd->config[k]);
+	return d;
+}
+
 static const struct hv_dev_ops virtio_mmio_ops = {
 	.read = virtio_mmio_read,
 	.write = virtio_mmio_write,
+	.digest = virtio_mmio_digest,
 };
 
 /* ---- life cycle ---- */

@@ -87,7 +87,8 @@ static uint8_t *digest_build(struct machine *m, uint64_t exit_status, size_t *le
 	for (unsigned i = 0; i < m->nharts; i++)
 		harts = harts * 0x100000001b3ull ^ machine_hart_digest(m->hart[i]);
 	uint64_t pages = machine_dirty_digest(m, &npages);
-	put64(buf + 0, harts ^ (pages * 0x9e3779b97f4a7c15ull));
+	uint64_t devices = machine_devices_digest(m);
+	put64(buf + 0, harts ^ (pages * 0x9e3779b97f4a7c15ull) ^ (devices * 0xc2b2ae3d27d4eb4full));
 	put64(buf + 8, harts);
 	put64(buf + 16, pages);
 	put64(buf + 24, npages);
@@ -409,8 +410,8 @@ static bool rp_check_digest(struct replayer *p, struct machine *m, const struct 
 		free(now);
 		return false;
 	}
-	same = get64(ev->data + 8) == get64(now + 8) && get64(ev->data + 16) == get64(now + 16) &&
-	       get64(ev->data + 24) == get64(now + 24);
+	same = get64(ev->data) == get64(now) && get64(ev->data + 8) == get64(now + 8) &&
+	       get64(ev->data + 16) == get64(now + 16) && get64(ev->data + 24) == get64(now + 24);
 	if (!same) {
 		rp_report(p, "replay diverged from the recording between instruction %llu (last "
 			  "matching digest) and %llu (round %llu)\n",
@@ -427,6 +428,9 @@ static bool rp_check_digest(struct replayer *p, struct machine *m, const struct 
 						  (unsigned long long)want, (unsigned long long)got);
 			}
 		}
+		if (get64(ev->data + 8) == get64(now + 8) && get64(ev->data + 16) == get64(now + 16) &&
+		    get64(ev->data + 24) == get64(now + 24))
+			rp_report(p, "  device state differs (UART, PLIC, RTC or virtio registers)\n");
 		if (get64(ev->data + 16) != get64(now + 16) || get64(ev->data + 24) != get64(now + 24))
 			rp_report(p, "  memory: %llu pages written in the bracket when recorded, %llu "
 				  "when replayed; their contents differ\n",

@@ -3,7 +3,8 @@
 # Two runs of the same guest must be bit-identical (ARCHITECTURE.md
 # section 1): same console output, same digest of all registers and RAM,
 # same instruction count, with 1, 2 and 4 harts, and also when stopped at
-# arbitrary instruction counts by --max-instructions.
+# arbitrary instruction counts by --max-instructions. The wall clock at
+# power-on is an input (the RTC reads it), so it is fixed with --rtc.
 set -u
 RV=$1
 GUEST=$2
@@ -13,7 +14,7 @@ fail=0
 run() { # name args...
 	name=$1
 	shift
-	"$RV" run --bios none --kernel "$GUEST" --print-digest "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+	"$RV" run --bios none --kernel "$GUEST" --print-digest --rtc 1767225600 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
 	echo $? >"$tmp/$name.status"
 }
 

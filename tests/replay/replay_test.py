@@ -208,6 +208,8 @@ def case_nondet():
           "caught at the first digest after the injection", err)
     check("agree after 149999 instructions and differ after 150000" in err,
           "re-running locates it to the exact instruction", err)
+    last_page = "page 0x%x differs" % (0x80000000 + (128 << 20) - 4096)
+    check(last_page in err, "and names the page that differs", err)
     # Without the injection the test build replays its own log cleanly.
     p = subprocess.run([hooks, "replay", log], capture_output=True, timeout=300)
     check(p.returncode == 0, "without the injection the replay matches",
