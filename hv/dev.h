@@ -19,6 +19,8 @@
 #include "hv/types.h"
 
 struct machine;
+struct devstate_w;
+struct devstate_r;
 
 struct hv_dev_ops {
 	/* Returns the value zero-extended; offsets/sizes it does not
@@ -28,6 +30,15 @@ struct hv_dev_ops {
 	/* Optional: a hash of the device's guest-visible state, for the
 	 * record/replay digests (only values, never host pointers). */
 	uint64_t (*digest)(void *opaque);
+	/* Optional, for snapshots (devstate.h): save appends the device's
+	 * guest-visible state as one record starting with a u32 version;
+	 * restore reads exactly such a record, untrusted, and returns 0, or
+	 * -1 on malformed input with the device unchanged. After restoring,
+	 * a device drives its interrupt line to the restored level; the
+	 * PLIC pushes its outputs to the harts. A device with no state of
+	 * its own (CLINT, syscon) leaves both NULL. */
+	void (*save)(void *opaque, struct devstate_w *w);
+	int (*restore)(void *opaque, struct devstate_r *r);
 };
 
 /* Mixing step for device digests: d = hv_mix(d, value). */

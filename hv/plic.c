@@ -28,6 +28,7 @@
  */
 #include "hv/plic.h"
 
+#include "hv/devstate.h"
 #include "hv/hart.h"
 #include "hv/machine.h"
 
@@ -271,10 +272,145 @@ static uint64_t plic_digest(void *opaque)
 	return d;
 }
 
+/*
+ * Snapshot record, version 1: u32 version; u32 contexts; u32 sources
+ * (PLIC_NSRC); u8 priority of sources 1..PLIC_NSRC-1; u32 words of the
+ * line levels, the pending bits and the in-service bits; then per
+ * context its enable words and u8 threshold. The hart outputs are not
+ * stored: restore recomputes them and pushes every one to its hart, so
+ * the harts' external-interrupt bits agree with the PLIC whatever order
+ * the machine restores harts and devices in.
+ */
+static void plic_save(void *opaque, struct devstate_w *w)
+{
+	const struct plic *p = opaque;
+
+	devstate_put_u32(w, DEVSTATE_VERSION);
+	devstate_put_u32(w, p->nctx);
+	devstate_put_u32(w, PLIC_NSRC);
+	for (unsigned s = 1; s < PLIC_NSRC; s++)
+		devstate_put_u8(w, (uint8_t)p->priority[s]);
+	for (unsigned i = 0; i < PLIC_WORDS; i++)
+		devstate_put_u32(w, p->level[i]);
+	for (unsigned i = 0; i < PLIC_WORDS; i++)
+		devstate_put_u32(w, p->pending[i]);
+	for (unsigned i = 0; i < PLIC_WORDS; i++)
+		devstate_put_u32(w, p->claimed[i]);
+	for (unsigned c = 0; c < p->nctx; c++) {
+		for (unsigned i = 0; i < PLIC_WORDS; i++)
+			devstate_put_u32(w, p->enable[c][i]);
+		devstate_put_u8(w, (uint8_t)p->threshold[c]);
+	}
+}
+
+/* Bits of word i that name real sources (not 0, not >= PLIC_NSRC). */
+static uint32_t plic_valid_bits(unsigned i)
+{
+	uint32_t m = ~0u;
+
+	if (i == 0)
+		m &= ~1u;
+	if (PLIC_NSRC - 32 * i < 32)
+		m &= (1u << (PLIC_NSRC - 32 * i)) - 1;
+	return m;
+}
+
+static int plic_restore(void *opaque, struct devstate_r *r)
+{
+	struct plic *p = opaque;
+	struct plic *n;
+	uint32_t version = devstate_get_u32(r);
+	uint32_t nctx = devstate_get_u32(r);
+	uint32_t nsrc = devstate_get_u32(r);
+	int ret = -1;
+
+	if (r->error)
+		return -1;
+	if (version != DEVSTATE_VERSION)
+		return devstate_r_fail(r, "PLIC state version %u is not %u", version,
+				       DEVSTATE_VERSION);
+	if (nctx != p->nctx || nsrc != PLIC_NSRC)
+		return devstate_r_fail(r, "PLIC state has %u contexts and %u sources; this "
+				       "machine's PLIC has %u and %u", nctx, nsrc, p->nctx,
+				       PLIC_NSRC);
+	/* Too big for the stack with 64 contexts; staged so that a bad
+	 * record leaves p untouched. */
+	n = malloc(sizeof(*n));
+	if (!n)
+		return devstate_r_fail(r, "out of host memory restoring the PLIC");
+	*n = *p;
+	n->priority[0] = 0;
+	for (unsigned s = 1; s < PLIC_NSRC; s++) {
+		n->priority[s] = devstate_get_u8(r);
+		if (n->priority[s] > PLIC_PRIO_MAX) {
+			devstate_r_fail(r, "PLIC source %u has priority %u, above %u", s,
+					n->priority[s], PLIC_PRIO_MAX);
+			goto out;
+		}
+	}
+	for (unsigned i = 0; i < PLIC_WORDS; i++)
+		n->level[i] = devstate_get_u32(r);
+	for (unsigned i = 0; i < PLIC_WORDS; i++)
+		n->pending[i] = devstate_get_u32(r);
+	for (unsigned i = 0; i < PLIC_WORDS; i++)
+		n->claimed[i] = devstate_get_u32(r);
+	if (r->error)
+		goto out;
+	for (unsigned i = 0; i < PLIC_WORDS; i++) {
+		uint32_t bad = ~plic_valid_bits(i);
+
+		if ((n->level[i] | n->pending[i] | n->claimed[i]) & bad) {
+			devstate_r_fail(r, "PLIC state word %u names sources that do not exist",
+					i);
+			goto out;
+		}
+		/* Level-triggered gateways (file comment): a source pends
+		 * exactly while its line is up and it is not in service. */
+		if (n->pending[i] != (n->level[i] & ~n->claimed[i])) {
+			devstate_r_fail(r, "PLIC pending bits 0x%x of word %u disagree with "
+					"levels 0x%x and in-service bits 0x%x", n->pending[i], i,
+					n->level[i], n->claimed[i]);
+			goto out;
+		}
+	}
+	for (unsigned c = 0; c < n->nctx; c++) {
+		for (unsigned i = 0; i < PLIC_WORDS; i++) {
+			n->enable[c][i] = devstate_get_u32(r);
+			if (n->enable[c][i] & ~plic_valid_bits(i)) {
+				devstate_r_fail(r, "PLIC context %u enables sources that do not "
+						"exist (word %u: 0x%x)", c, i, n->enable[c][i]);
+				goto out;
+			}
+		}
+		n->threshold[c] = devstate_get_u8(r);
+		if (n->threshold[c] > PLIC_PRIO_MAX) {
+			devstate_r_fail(r, "PLIC context %u has threshold %u, above %u", c,
+					n->threshold[c], PLIC_PRIO_MAX);
+			goto out;
+		}
+	}
+	if (devstate_r_finish(r))
+		goto out;
+	*p = *n;
+	for (unsigned c = 0; c < p->nctx; c++) {
+		struct hart *h = c / 2 < p->m->nharts ? p->m->hart[c / 2] : NULL;
+
+		p->output[c] = plic_best_source(p, c) != 0;
+		if (h)
+			hart_set_ip(h, (c & 1) ? MIP_SEIP : MIP_MEIP, p->output[c]);
+	}
+	ret = 0;
+out:
+	free(n);
+	return ret;
+}
+
 static const struct hv_dev_ops plic_ops = {
 	.read = plic_read,
 	.write = plic_write,
 	.digest = plic_digest,
+	.save = plic_save,
+	.restore = plic_restore,
 };
 
 struct plic *plic_create(struct machine *m, unsigned nharts, struct hv_err *err)

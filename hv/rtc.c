@@ -33,6 +33,7 @@
  */
 #include "hv/rtc.h"
 
+#include "hv/devstate.h"
 #include "hv/hart.h"
 #include "hv/machine.h"
 
@@ -197,10 +198,60 @@ static uint64_t rtc_digest(void *opaque)
 				 (uint64_t)r->irq_pending << 2 | (uint64_t)r->irq_level << 3);
 }
 
+/*
+ * Snapshot record, version 1: u32 version; u64 boot_ns, adjust_ns,
+ * alarm_ns, armed_ns; u32 latched TIME_HIGH; u8 flags alarm armed, IRQ
+ * enabled, interrupt pending (0/1 each). The interrupt level follows from
+ * the flags. Guest time itself lives in the harts: restore does not look
+ * at it (the harts may be restored after the devices), so a due alarm
+ * fires at the next check as it would have in the saved machine.
+ */
+static void rtc_save(void *opaque, struct devstate_w *w)
+{
+	const struct rtc *r = opaque;
+
+	devstate_put_u32(w, DEVSTATE_VERSION);
+	devstate_put_u64(w, r->boot_ns);
+	devstate_put_u64(w, r->adjust_ns);
+	devstate_put_u64(w, r->alarm_ns);
+	devstate_put_u64(w, r->armed_ns);
+	devstate_put_u32(w, r->time_high);
+	devstate_put_u8(w, r->alarm_armed);
+	devstate_put_u8(w, r->irq_enabled);
+	devstate_put_u8(w, r->irq_pending);
+}
+
+static int rtc_restore(void *opaque, struct devstate_r *rd)
+{
+	struct rtc *r = opaque;
+	struct rtc n = *r;
+	uint32_t version = devstate_get_u32(rd);
+
+	if (!rd->error && version != DEVSTATE_VERSION)
+		return devstate_r_fail(rd, "RTC state version %u is not %u", version,
+				       DEVSTATE_VERSION);
+	n.boot_ns = devstate_get_u64(rd);
+	n.adjust_ns = devstate_get_u64(rd);
+	n.alarm_ns = devstate_get_u64(rd);
+	n.armed_ns = devstate_get_u64(rd);
+	n.time_high = devstate_get_u32(rd);
+	n.alarm_armed = devstate_get_bool(rd);
+	n.irq_enabled = devstate_get_bool(rd);
+	n.irq_pending = devstate_get_bool(rd);
+	if (devstate_r_finish(rd))
+		return -1;
+	n.irq_level = n.irq_pending && n.irq_enabled;
+	*r = n;
+	hv_irq_set(&r->irq, r->irq_level);
+	return 0;
+}
+
 static const struct hv_dev_ops rtc_ops = {
 	.read = rtc_read,
 	.write = rtc_write,
 	.digest = rtc_digest,
+	.save = rtc_save,
+	.restore = rtc_restore,
 };
 
 struct rtc *rtc_create(struct machine *m, const struct hv_irq *irq,

@@ -31,6 +31,7 @@
  */
 #include "hv/uart.h"
 
+#include "hv/devstate.h"
 #include "hv/machine.h"
 
 #include <stdlib.h>
@@ -304,10 +305,79 @@ static uint64_t uart_digest(void *opaque)
 	return hv_mix(d, (uint64_t)u->thr_ipending << 1 | u->irq_level);
 }
 
+/*
+ * Snapshot record, version 1: u32 version; u8 IER, LCR, MCR, FCR, SCR,
+ * DLL, DLM, sticky LSR errors; u8 THR-empty condition (0/1); u8 receive
+ * count, then that many bytes, oldest first. The interrupt level is not
+ * stored: it follows from the rest (uart_iir_id).
+ */
+static void uart_save(void *opaque, struct devstate_w *w)
+{
+	const struct uart *u = opaque;
+
+	devstate_put_u32(w, DEVSTATE_VERSION);
+	devstate_put_u8(w, u->ier);
+	devstate_put_u8(w, u->lcr);
+	devstate_put_u8(w, u->mcr);
+	devstate_put_u8(w, u->fcr);
+	devstate_put_u8(w, u->scr);
+	devstate_put_u8(w, u->dll);
+	devstate_put_u8(w, u->dlm);
+	devstate_put_u8(w, u->lsr_errors);
+	devstate_put_u8(w, u->thr_ipending);
+	devstate_put_u8(w, (uint8_t)u->rx_count);
+	for (unsigned i = 0; i < u->rx_count; i++)
+		devstate_put_u8(w, u->rx[(u->rx_head + i) % UART_FIFO_SIZE]);
+}
+
+static int uart_restore(void *opaque, struct devstate_r *r)
+{
+	struct uart *u = opaque;
+	struct uart n = *u;
+	uint32_t version = devstate_get_u32(r);
+
+	if (!r->error && version != DEVSTATE_VERSION)
+		return devstate_r_fail(r, "UART state version %u is not %u", version,
+				       DEVSTATE_VERSION);
+	n.ier = devstate_get_u8(r);
+	n.lcr = devstate_get_u8(r);
+	n.mcr = devstate_get_u8(r);
+	n.fcr = devstate_get_u8(r);
+	n.scr = devstate_get_u8(r);
+	n.dll = devstate_get_u8(r);
+	n.dlm = devstate_get_u8(r);
+	n.lsr_errors = devstate_get_u8(r);
+	n.thr_ipending = devstate_get_bool(r);
+	n.rx_head = 0;
+	n.rx_count = devstate_get_u8(r);
+	if (r->error)
+		return -1;
+	/* Only values a guest could have produced (uart_write masks them). */
+	if ((n.ier & ~UART_IER_MASK) || (n.mcr & ~UART_MCR_MASK) ||
+	    (n.fcr & ~UART_FCR_STORED) || (n.lsr_errors & ~UART_LSR_OE))
+		return devstate_r_fail(r, "UART registers IER 0x%x MCR 0x%x FCR 0x%x LSR "
+				       "0x%x have bits the device never sets", n.ier, n.mcr,
+				       n.fcr, n.lsr_errors);
+	if (n.rx_count > uart_rx_capacity(&n))
+		return devstate_r_fail(r, "UART receiver holds %u bytes, more than its %u",
+				       n.rx_count, uart_rx_capacity(&n));
+	devstate_get_bytes(r, n.rx, n.rx_count);
+	if (devstate_r_finish(r))
+		return -1;
+	n.irq_level = uart_iir_id(&n) != UART_IIR_NO_INT;
+	*u = n;
+	/* Drive the line even if unchanged: the PLIC may hold another
+	 * machine's level for it. */
+	hv_irq_set(&u->irq, u->irq_level);
+	return 0;
+}
+
 static const struct hv_dev_ops uart_ops = {
 	.read = uart_read,
 	.write = uart_write,
 	.digest = uart_digest,
+	.save = uart_save,
+	.restore = uart_restore,
 };
 
 struct uart *uart_create(struct machine *m, const struct hv_irq *irq,

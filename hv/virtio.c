@@ -49,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/devstate.h"
 #include "hv/machine.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
@@ -90,6 +91,7 @@ struct virtio_dev {
 
 	struct virtq q[VIRTIO_MAX_QUEUES];
 	struct virtq_chain *chain; /* scratch for virtq_pop */
+	const struct virtio_state_ops *state_ops; /* device type's snapshot hooks */
 	uint8_t visited[VIRTQ_INDIRECT_MAX > VIRTQ_SIZE_LIMIT ? VIRTQ_INDIRECT_MAX / 8
 							       : VIRTQ_SIZE_LIMIT / 8];
 };
@@ -508,15 +510,191 @@ static uint64_t virtio_mmio_digest(void *opaque)
 				      (uint64_t)vq->last_avail << 40 | (uint64_t)vq->used_idx << 16);
 		d = hv_mix(d, vq->desc ^ (vq->avail << 1) ^ (vq->used << 2));
 	}
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		d = hv_mix(d, vd->q[q].budget);
 	for (size_t k = 0; k < vd->config_len; k++)
 		d = hv_mix(d, vd->config[k]);
+	if (vd->state_ops) {
+		/* The device type's own state (the entropy stream, frames
+		 * waiting for the guest): hash its saved form. */
+		struct devstate_w w;
+		devstate_w_init(&w);
+		vd->state_ops->save(vd->priv, &w);
+		for (size_t k = 0; k < w.len; k++)
+			d = hv_mix(d, w.buf[k]);
+		devstate_w_free(&w);
+	}
 	return d;
+}
+
+/*
+ * Snapshot record, version 1. Identity, checked on restore so a snapshot
+ * cannot land on another kind of device: u32 version, u32 device id, u32
+ * queue count, u64 offered features, u32 config length and the config
+ * bytes. Then the driver-written state: u64 accepted features; u32
+ * DeviceFeaturesSel, DriverFeaturesSel, QueueSel; u8 status; u32
+ * InterruptStatus; u32 ConfigGeneration; per queue u32 size, u8 ready,
+ * u64 descriptor, driver and device ring addresses, u16 next available
+ * entry and used index, u32 pop budget (it outlives a notification:
+ * virtio-net spends it in virtio_net_poll). Last the device type's own
+ * record (u32 length, bytes), empty for a type without one. Not stored:
+ * the log counter (host-side), the pushed flag and the chain scratch
+ * (only live inside a notification or poll, and a snapshot is taken
+ * between instructions), the interrupt level and the broken flag (both
+ * follow from the registers).
+ */
+static void virtio_mmio_save(void *opaque, struct devstate_w *w)
+{
+	const struct virtio_dev *vd = opaque;
+	struct devstate_w sub;
+
+	devstate_put_u32(w, DEVSTATE_VERSION);
+	devstate_put_u32(w, vd->ops->device_id);
+	devstate_put_u32(w, vd->ops->nqueues);
+	devstate_put_u64(w, vd->dev_features);
+	devstate_put_u32(w, (uint32_t)vd->config_len);
+	devstate_put_bytes(w, vd->config, vd->config_len);
+	devstate_put_u64(w, vd->drv_features);
+	devstate_put_u32(w, vd->dev_features_sel);
+	devstate_put_u32(w, vd->drv_features_sel);
+	devstate_put_u32(w, vd->queue_sel);
+	devstate_put_u8(w, vd->status);
+	devstate_put_u32(w, vd->isr);
+	devstate_put_u32(w, vd->config_gen);
+	for (unsigned i = 0; i < vd->ops->nqueues; i++) {
+		const struct virtq *q = &vd->q[i];
+
+		devstate_put_u32(w, q->num);
+		devstate_put_u8(w, q->ready);
+		devstate_put_u64(w, q->desc);
+		devstate_put_u64(w, q->avail);
+		devstate_put_u64(w, q->used);
+		devstate_put_u16(w, q->last_avail);
+		devstate_put_u16(w, q->used_idx);
+		devstate_put_u32(w, q->budget);
+	}
+	devstate_w_init(&sub);
+	if (vd->state_ops)
+		vd->state_ops->save(vd->priv, &sub);
+	if (sub.error || sub.len > UINT32_MAX)
+		w->error = true;
+	devstate_put_u32(w, (uint32_t)sub.len);
+	devstate_put_bytes(w, sub.buf, sub.len);
+	devstate_w_free(&sub);
+}
+
+/* Whether a ready queue's layout passes the checks of
+ * virtio_queue_enable (restore must not accept what the guest could not
+ * have made ready). */
+static bool virtio_queue_layout_ok(const struct virtio_dev *vd, const struct virtq *q)
+{
+	uint64_t n = q->num;
+
+	return n != 0 && n <= vd->ops->queue_max && !(n & (n - 1)) && !(q->desc & 15) &&
+	       virtio_ram_ok(vd->m, q->desc, VIRTQ_DESC_SIZE * n) && !(q->avail & 1) &&
+	       virtio_ram_ok(vd->m, q->avail, 6 + 2 * n) && !(q->used & 3) &&
+	       virtio_ram_ok(vd->m, q->used, 6 + 8 * n);
+}
+
+static int virtio_mmio_restore(void *opaque, struct devstate_r *r)
+{
+	struct virtio_dev *vd = opaque;
+	struct virtio_dev n = *vd;
+	struct devstate_r sub;
+	uint32_t version, id, nq, clen;
+	uint64_t offer;
+
+	version = devstate_get_u32(r);
+	id = devstate_get_u32(r);
+	nq = devstate_get_u32(r);
+	offer = devstate_get_u64(r);
+	clen = devstate_get_u32(r);
+	if (r->error)
+		return -1;
+	if (version != DEVSTATE_VERSION)
+		return devstate_r_fail(r, "%s: state version %u is not %u", vd->name, version,
+				       DEVSTATE_VERSION);
+	if (id != vd->ops->device_id || nq != vd->ops->nqueues || offer != vd->dev_features ||
+	    clen != vd->config_len)
+		return devstate_r_fail(r, "%s: state of another device (id %u, %u queues, "
+				       "features 0x%llx, %u config bytes)", vd->name, id, nq,
+				       (unsigned long long)offer, clen);
+	for (size_t k = 0; k < vd->config_len; k++) {
+		if (devstate_get_u8(r) != vd->config[k] && !r->error)
+			return devstate_r_fail(r, "%s: config byte %zu differs from this "
+					       "device's", vd->name, k);
+	}
+	n.drv_features = devstate_get_u64(r);
+	n.dev_features_sel = devstate_get_u32(r);
+	n.drv_features_sel = devstate_get_u32(r);
+	n.queue_sel = devstate_get_u32(r);
+	n.status = devstate_get_u8(r);
+	n.isr = devstate_get_u32(r);
+	n.config_gen = devstate_get_u32(r);
+	for (unsigned i = 0; i < nq; i++) {
+		struct virtq *q = &n.q[i];
+
+		q->num = devstate_get_u32(r);
+		q->ready = devstate_get_bool(r);
+		q->desc = devstate_get_u64(r);
+		q->avail = devstate_get_u64(r);
+		q->used = devstate_get_u64(r);
+		q->last_avail = devstate_get_u16(r);
+		q->used_idx = devstate_get_u16(r);
+		q->budget = devstate_get_u32(r);
+		q->pushed = false;
+		/* The budget is set from a ready queue's size, so it never
+		 * exceeds the largest size. */
+		if (!r->error && q->budget > vd->ops->queue_max)
+			return devstate_r_fail(r, "%s: queue %u may pop %u chains, more than %u",
+					       vd->name, i, q->budget, vd->ops->queue_max);
+		if (!r->error && q->ready && !virtio_queue_layout_ok(&n, q))
+			return devstate_r_fail(r, "%s: ready queue %u has size %u or rings at "
+					       "0x%llx/0x%llx/0x%llx that the device would not "
+					       "accept", vd->name, i, q->num,
+					       (unsigned long long)q->desc,
+					       (unsigned long long)q->avail,
+					       (unsigned long long)q->used);
+	}
+	if (r->error)
+		return -1;
+	if (n.isr & ~(VIRTIO_INT_USED | VIRTIO_INT_CONFIG))
+		return devstate_r_fail(r, "%s: InterruptStatus 0x%x has undefined bits", vd->name,
+				       n.isr);
+	/* FEATURES_OK sticks only for an acceptable subset (3.1.1), and
+	 * DRIVER_OK without it always fails the device. */
+	if ((n.status & VIRTIO_STATUS_FEATURES_OK) &&
+	    ((n.drv_features & ~n.dev_features) ||
+	     !virtio_dev_has_feature(&n, VIRTIO_F_VERSION_1)))
+		return devstate_r_fail(r, "%s: FEATURES_OK with features 0x%llx the device "
+				       "would have refused", vd->name,
+				       (unsigned long long)n.drv_features);
+	if ((n.status & VIRTIO_STATUS_DRIVER_OK) && !(n.status & VIRTIO_STATUS_FEATURES_OK) &&
+	    !(n.status & VIRTIO_STATUS_NEEDS_RESET))
+		return devstate_r_fail(r, "%s: DRIVER_OK without FEATURES_OK on a working "
+				       "device", vd->name);
+	n.broken = n.status & VIRTIO_STATUS_NEEDS_RESET;
+	if (!devstate_r_sub(r, devstate_get_u32(r), &sub) || devstate_r_finish(r))
+		return -1;
+	if (vd->state_ops) {
+		if (vd->state_ops->restore(vd->priv, &sub))
+			return devstate_r_fail_from(r, &sub);
+	} else if (sub.len) {
+		return devstate_r_fail(r, "%s: %zu bytes of device state for a device that has "
+				       "none", vd->name, sub.len);
+	}
+	n.irq_level = n.isr != 0;
+	*vd = n;
+	hv_irq_set(&vd->irq, vd->irq_level);
+	return 0;
 }
 
 static const struct hv_dev_ops virtio_mmio_ops = {
 	.read = virtio_mmio_read,
 	.write = virtio_mmio_write,
 	.digest = virtio_mmio_digest,
+	.save = virtio_mmio_save,
+	.restore = virtio_mmio_restore,
 };
 
 /* ---- life cycle ---- */
@@ -606,6 +784,11 @@ void virtio_dev_destroy(struct virtio_dev *vd)
 		vd->ops->destroy(vd->priv);
 	free(vd->chain);
 	free(vd);
+}
+
+void virtio_dev_set_state_ops(struct virtio_dev *vd, const struct virtio_state_ops *ops)
+{
+	vd->state_ops = ops;
 }
 
 void *virtio_dev_priv(struct virtio_dev *vd)

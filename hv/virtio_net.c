@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/devstate.h"
 #include "hv/net_slirp.h"
 #include "hv/virtio.h"
 
@@ -265,6 +266,107 @@ int virtio_net_wait(struct virtio_net *n, int extra_fd, int timeout_ms)
 	return ret;
 }
 
+/* ---- snapshots ---- */
+
+/*
+ * The device-type part of the transport's snapshot record, version 1:
+ * u32 version; u64 statistics in struct virtio_net_stats order and the
+ * count of frames ever queued; u32 frames in the receive FIFO, then each
+ * frame, oldest first, as u16 length and its bytes. The backend is host
+ * state and stays as it is; the MAC is in the config space, which the
+ * transport checks.
+ */
+static void virtio_net_save(void *priv, struct devstate_w *w)
+{
+	const struct virtio_net *n = priv;
+	const struct virtio_net_stats *st = &n->stats;
+
+	devstate_put_u32(w, DEVSTATE_VERSION);
+	devstate_put_u64(w, st->tx_frames);
+	devstate_put_u64(w, st->tx_dropped);
+	devstate_put_u64(w, st->rx_frames);
+	devstate_put_u64(w, st->rx_dropped_full);
+	devstate_put_u64(w, st->rx_dropped_size);
+	devstate_put_u64(w, st->rx_dropped_down);
+	devstate_put_u64(w, n->fifo_in);
+	devstate_put_u32(w, n->fifo_len);
+	for (unsigned i = 0; i < n->fifo_len; i++) {
+		unsigned at = (n->fifo_head + i) % VIRTIO_NET_FIFO_FRAMES;
+
+		devstate_put_u16(w, n->fifo_size[at]);
+		devstate_put_bytes(w, n->fifo[at], n->fifo_size[at]);
+	}
+}
+
+/* Read the record into n, or with n NULL only check it. */
+static int virtio_net_load(struct virtio_net *n, struct devstate_r *r)
+{
+	struct virtio_net_stats st;
+	uint64_t fifo_in;
+	uint32_t version = devstate_get_u32(r);
+	uint32_t count;
+
+	if (!r->error && version != DEVSTATE_VERSION)
+		return devstate_r_fail(r, "virtio-net state version %u is not %u", version,
+				       DEVSTATE_VERSION);
+	st.tx_frames = devstate_get_u64(r);
+	st.tx_dropped = devstate_get_u64(r);
+	st.rx_frames = devstate_get_u64(r);
+	st.rx_dropped_full = devstate_get_u64(r);
+	st.rx_dropped_size = devstate_get_u64(r);
+	st.rx_dropped_down = devstate_get_u64(r);
+	fifo_in = devstate_get_u64(r);
+	count = devstate_get_u32(r);
+	if (r->error)
+		return -1;
+	if (count > VIRTIO_NET_FIFO_FRAMES)
+		return devstate_r_fail(r, "virtio-net receive FIFO holds %u frames, more than "
+				       "its %u", count, VIRTIO_NET_FIFO_FRAMES);
+	if (n) {
+		n->stats = st;
+		n->fifo_in = fifo_in;
+		n->fifo_head = 0;
+		n->fifo_len = count;
+	}
+	for (unsigned i = 0; i < count; i++) {
+		uint16_t len = devstate_get_u16(r);
+
+		if (r->error)
+			return -1;
+		if (len < VIRTIO_NET_ETH_HLEN || len > VIRTIO_NET_MAX_FRAME)
+			return devstate_r_fail(r, "virtio-net queued frame %u is %u bytes, outside "
+					       "%u..%u", i, len, VIRTIO_NET_ETH_HLEN,
+					       VIRTIO_NET_MAX_FRAME);
+		if (n) {
+			n->fifo_size[i] = len;
+			devstate_get_bytes(r, n->fifo[i], len);
+		} else {
+			struct devstate_r frame;
+
+			devstate_r_sub(r, len, &frame);
+		}
+	}
+	return devstate_r_finish(r);
+}
+
+static int virtio_net_restore(void *priv, struct devstate_r *r)
+{
+	struct devstate_r check = *r;
+
+	/* Two passes over the input: the FIFO is too big to stage, and a
+	 * bad record must leave the device as it was. */
+	if (virtio_net_load(NULL, &check)) {
+		*r = check;
+		return -1;
+	}
+	return virtio_net_load(priv, r);
+}
+
+static const struct virtio_state_ops virtio_net_state_ops = {
+	.save = virtio_net_save,
+	.restore = virtio_net_restore,
+};
+
 /* ---- life cycle ---- */
 
 static void virtio_net_free(void *priv)
@@ -316,6 +418,7 @@ static struct virtio_net *virtio_net_plug(struct virtio_net *n, struct machine *
 		virtio_net_free(n);
 		return NULL;
 	}
+	virtio_dev_set_state_ops(n->vd, &virtio_net_state_ops);
 	return n;
 }
 

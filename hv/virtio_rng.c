@@ -17,7 +17,9 @@
 #include "hv/virtio_rng.h"
 
 #include <stdlib.h>
+#include <string.h>
 
+#include "hv/devstate.h"
 #include "hv/virtio.h"
 
 #define VIRTIO_RNG_CHUNK 4096u
@@ -98,6 +100,57 @@ static void virtio_rng_notify(struct virtio_dev *vd, unsigned q)
 	}
 }
 
+/*
+ * Snapshot record (the device-type part of the transport's record),
+ * version 1: u32 version; the four u64 words of the xoshiro256** state;
+ * u8 count of unused bytes of the current word (0..8) and the 8 bytes of
+ * that word. An all-zero state is rejected: xoshiro would emit zeros
+ * forever, and seeding never produces it (file comment).
+ */
+static void virtio_rng_save(void *priv, struct devstate_w *w)
+{
+	const struct virtio_rng *r = priv;
+
+	devstate_put_u32(w, DEVSTATE_VERSION);
+	for (unsigned i = 0; i < 4; i++)
+		devstate_put_u64(w, r->s[i]);
+	devstate_put_u8(w, (uint8_t)r->word_left);
+	devstate_put_bytes(w, r->word, sizeof(r->word));
+}
+
+static int virtio_rng_restore(void *priv, struct devstate_r *rd)
+{
+	struct virtio_rng *r = priv;
+	uint64_t s[4];
+	uint8_t word[8];
+	unsigned left;
+	uint32_t version = devstate_get_u32(rd);
+
+	if (!rd->error && version != DEVSTATE_VERSION)
+		return devstate_r_fail(rd, "virtio-rng state version %u is not %u", version,
+				       DEVSTATE_VERSION);
+	for (unsigned i = 0; i < 4; i++)
+		s[i] = devstate_get_u64(rd);
+	left = devstate_get_u8(rd);
+	devstate_get_bytes(rd, word, sizeof(word));
+	if (devstate_r_finish(rd))
+		return -1;
+	if (left > sizeof(word))
+		return devstate_r_fail(rd, "virtio-rng has %u bytes left of an 8-byte word",
+				       left);
+	if (!(s[0] | s[1] | s[2] | s[3]))
+		return devstate_r_fail(rd, "virtio-rng generator state is all zero");
+	memcpy(r->s, s, sizeof(s));
+	memcpy(r->word, word, sizeof(word));
+	r->word_left = left;
+	return 0;
+}
+
+static const struct virtio_state_ops virtio_rng_state_ops = {
+	.save = virtio_rng_save,
+	.restore = virtio_rng_restore,
+};
+
 static const struct virtio_ops virtio_rng_ops = {
 	.name = "virtio-rng",
 	.device_id = VIRTIO_ID_ENTROPY,
@@ -121,7 +174,10 @@ struct virtio_dev *virtio_rng_attach(struct machine *m, unsigned slot, uint64_t 
 	for (unsigned i = 0; i < 4; i++)
 		r->s[i] = virtio_rng_splitmix64(&seed);
 	vd = virtio_dev_attach(m, slot, &virtio_rng_ops, r, NULL, 0, err);
-	if (!vd)
+	if (!vd) {
 		free(r);
+		return NULL;
+	}
+	virtio_dev_set_state_ops(vd, &virtio_rng_state_ops);
 	return vd;
 }

@@ -528,7 +528,7 @@ void spy_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 	g_spy.ops->write(g_spy.opaque, off, size, val);
 }
 
-const struct hv_dev_ops kSpyOps = { spy_read, spy_write, nullptr };
+const struct hv_dev_ops kSpyOps = { spy_read, spy_write, nullptr, nullptr, nullptr };
 
 void install_spy(struct machine *m)
 {
