@@ -69,6 +69,10 @@ static int machine_ram_init(struct ram *ram, uint64_t size, struct hv_err *err)
 	}
 	for (uint64_t i = 0; i < ram->npages; i++)
 		ram->frame[i] = ram->backing + (i << HV_PAGE_SHIFT);
+	if (ram_cow_init(ram) != 0) {
+		hv_err_set(err, "out of host memory for the guest page frame table");
+		return -1;
+	}
 	return 0;
 }
 
@@ -140,6 +144,11 @@ void ram_note_store(struct machine *m, gpa_t pa)
 
 	if (m->ram.flags[idx] & RAM_PF_CODE)
 		block_invalidate_page(m, pa);
+	if ((m->ram.flags[idx] & RAM_PF_SHARED) && !ram_cow_page(m, idx)) {
+		/* No host memory for the copy: the run cannot go on safely. */
+		fprintf(stderr, "retrovisor: out of host memory copying a shared guest page\n");
+		machine_stop(m, STOP_SHUTDOWN, 1);
+	}
 }
 
 bool machine_read_phys(struct machine *m, gpa_t pa, void *buf, size_t len)
@@ -449,6 +458,7 @@ void machine_destroy(struct machine *m)
 	for (unsigned i = 0; i < HV_MAX_HARTS; i++)
 		free(m->hart[i]);
 	block_cache_destroy(m->blocks);
+	ram_cow_destroy(&m->ram);
 	if (m->ram.backing)
 		munmap(m->ram.backing, m->ram.size);
 	free(m->ram.frame);

@@ -49,7 +49,8 @@
 
 /* Page flags (struct ram.flags). A page with any flag set is never entered
  * in a store TLB entry, so stores reach ram_note_store first. */
-#define RAM_PF_CODE 0x01u /* decoded blocks exist for this page */
+#define RAM_PF_CODE 0x01u   /* decoded blocks exist for this page */
+#define RAM_PF_SHARED 0x02u /* the frame is shared with a snapshot (ram.c) */
 
 struct ram {
 	gpa_t base;
@@ -61,7 +62,24 @@ struct ram {
 	 * TLB entry is filled or a slow-path store, AMO or DMA writes. */
 	uint8_t *dirty;
 	uint8_t *backing; /* the allocation the frames point into */
+	/* Copy-on-write (ram.c): the frame id of each page in the pool. */
+	uint32_t *fid;
+	struct frame_pool *pool;
 };
+
+/* Copy-on-write RAM (ram.c). ram_freeze returns the frame ids of every
+ * page, shared from now on (no page is copied); ram_thaw makes the pages
+ * those frames again, touching only pages that differ, and returns how
+ * many did; ram_release drops a frozen array. ram_cow_page gives page idx
+ * a private frame before it is written. */
+int ram_cow_init(struct ram *ram);
+void ram_cow_destroy(struct ram *ram);
+struct machine;
+bool ram_cow_page(struct machine *m, uint64_t idx);
+uint32_t *ram_freeze(struct machine *m);
+uint64_t ram_thaw(struct machine *m, const uint32_t *fids);
+void ram_release(struct machine *m, uint32_t *fids);
+uint64_t ram_frames_in_use(const struct ram *ram);
 
 enum hv_boot { BOOT_PV, BOOT_BIOS, BOOT_BARE };
 

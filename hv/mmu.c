@@ -179,8 +179,10 @@ int mmu_store(struct hart *h, gva_t va, unsigned size, uint64_t val)
 	if (page) {
 		struct ram *ram = &h->m->ram;
 		uint64_t idx = (pa - ram->base) >> HV_PAGE_SHIFT;
-		if (ram->flags[idx])
+		if (ram->flags[idx]) {
 			ram_note_store(h->m, pa);
+			page = mmu_ram_page(h->m, pa); /* a shared page was copied */
+		}
 		ram->dirty[idx] = 1; /* also covers later stores through the TLB */
 		memcpy(page + (pa & HV_PAGE_MASK), &val, size);
 		if (!ram->flags[idx])
@@ -206,8 +208,10 @@ int mmu_rmw_ptr(struct hart *h, gva_t va, unsigned size, bool is_lr, void **host
 		return mmu_fault(h, access_fault_cause[acc], va);
 	if (!is_lr) {
 		struct ram *ram = &h->m->ram;
-		if (ram->flags[(pa - ram->base) >> HV_PAGE_SHIFT])
+		if (ram->flags[(pa - ram->base) >> HV_PAGE_SHIFT]) {
 			ram_note_store(h->m, pa);
+			page = mmu_ram_page(h->m, pa); /* a shared page was copied */
+		}
 		ram->dirty[(pa - ram->base) >> HV_PAGE_SHIFT] = 1;
 	}
 	*host = page + (pa & HV_PAGE_MASK);
