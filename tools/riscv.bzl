@@ -14,13 +14,15 @@ RISCV_GUEST_CFLAGS = " ".join([
     "-Wl,--no-warn-rwx-segments",
 ])
 
-def riscv_guest(name, srcs, linker_script, defines = [], visibility = None):
-    """One guest ELF, NAME.elf, from SRCS linked with LINKER_SCRIPT."""
+def riscv_guest(name, srcs, linker_script, defines = [], copts = [], visibility = None):
+    """One guest ELF, NAME.elf, from SRCS linked with LINKER_SCRIPT;
+    COPTS are added to the common flags."""
     native.genrule(
         name = name,
         srcs = srcs + [linker_script],
         outs = [name + ".elf"],
         cmd = ("riscv64-unknown-elf-gcc " + RISCV_GUEST_CFLAGS + " " +
+               " ".join(copts) + " " +
                " ".join(["-D" + d for d in defines]) +
                " -T $(location " + linker_script + ") " +
                " ".join(["$(location " + s + ")" for s in srcs]) + " -o $@"),
