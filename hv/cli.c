@@ -250,6 +250,43 @@ bad:
 	return -1;
 }
 
+/* --snapshot-at ICOUNT=FILE: kept in ascending order of ICOUNT, each
+ * ICOUNT once. */
+static int cli_parse_snap_at(struct cli_opts *o, const char *val, struct hv_err *err)
+{
+	const char *eq = strchr(val, '=');
+	char count[32];
+	icount_t n;
+
+	if (!eq || eq == val || !eq[1] || (size_t)(eq - val) >= sizeof(count)) {
+		hv_err_set(err, "--snapshot-at '%s': expected ICOUNT=FILE, such as "
+			   "--snapshot-at 2G=boot.snap", val);
+		return -1;
+	}
+	memcpy(count, val, (size_t)(eq - val));
+	count[eq - val] = '\0';
+	if (cli_parse_count(count, &n, err) != 0)
+		return -1;
+	if (o->nsnap_at == CLI_MAX_SNAP_AT) {
+		hv_err_set(err, "more than %d --snapshot-at options", CLI_MAX_SNAP_AT);
+		return -1;
+	}
+	unsigned i = o->nsnap_at;
+	while (i > 0 && o->snap_at[i - 1].icount > n) {
+		o->snap_at[i] = o->snap_at[i - 1];
+		i--;
+	}
+	if (i > 0 && o->snap_at[i - 1].icount == n) {
+		hv_err_set(err, "--snapshot-at: two snapshots at instruction %llu",
+			   (unsigned long long)n);
+		return -1;
+	}
+	o->snap_at[i].icount = n;
+	o->snap_at[i].file = eq + 1;
+	o->nsnap_at++;
+	return 0;
+}
+
 enum cli_opt_id {
 	OPT_KERNEL,
 	OPT_INITRD,
@@ -264,6 +301,9 @@ enum cli_opt_id {
 	OPT_RTC,
 	OPT_NET,
 	OPT_WATCHDOG,
+	OPT_RESTORE,
+	OPT_SNAPSHOT_AT,
+	OPT_SNAPSHOT_INCR,
 	OPT_HELP,
 	OPT_COUNT
 };
@@ -286,6 +326,9 @@ static const struct {
 	[OPT_NET] = { "net", true, "none or user[,hostfwd=tcp:127.0.0.1:HOSTPORT-:GUESTPORT]" },
 	[OPT_RTC] = { "rtc", true, "a time in seconds since 1970" },
 	[OPT_WATCHDOG] = { "watchdog", true, "a number of guest seconds" },
+	[OPT_RESTORE] = { "restore", true, "a snapshot file" },
+	[OPT_SNAPSHOT_AT] = { "snapshot-at", true, "ICOUNT=FILE" },
+	[OPT_SNAPSHOT_INCR] = { "snapshot-incremental", false, NULL },
 	[OPT_HELP] = { "help", false, NULL },
 };
 
@@ -321,9 +364,23 @@ static int cli_apply(struct cli_opts *o, int id, const char *val, struct hv_err 
 		o->append = val;
 		return 0;
 	case OPT_MEMORY:
+		o->memory_set = true;
 		return cli_parse_size(val, &o->memory, err);
 	case OPT_HARTS:
+		o->harts_set = true;
 		return cli_parse_harts(val, &o->harts, err);
+	case OPT_RESTORE:
+		if (val[0] == '\0') {
+			hv_err_set(err, "--restore needs a snapshot file, not an empty string");
+			return -1;
+		}
+		o->restore = val;
+		return 0;
+	case OPT_SNAPSHOT_AT:
+		return cli_parse_snap_at(o, val, err);
+	case OPT_SNAPSHOT_INCR:
+		o->snap_incremental = true;
+		return 0;
 	case OPT_MAX_INSNS:
 		return cli_parse_count(val, &o->max_insns, err);
 	case OPT_PRINT_DIGEST:
@@ -397,7 +454,7 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, struc
 			o->cmd = CLI_CMD_RUN_HELP;
 			return 0;
 		}
-		if (seen[id] && id != OPT_DRIVE) {
+		if (seen[id] && id != OPT_DRIVE && id != OPT_SNAPSHOT_AT) {
 			hv_err_set(err, "--%s given twice; give it once", cli_options[id].name);
 			return -1;
 		}
@@ -420,10 +477,12 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, struc
 		if (cli_apply(o, id, val, err) != 0)
 			return -1;
 	}
-	if (!o->kernel) {
-		hv_err_set(err, "missing --kernel FILE; %s", CLI_RUN_HINT);
+	if (!o->kernel && !o->restore) {
+		hv_err_set(err, "missing --kernel FILE (or --restore SNAPSHOT); %s", CLI_RUN_HINT);
 		return -1;
 	}
+	o->args = argv + 2;
+	o->nargs = argc - 2;
 	return 0;
 }
 
@@ -481,6 +540,9 @@ void cli_print_help(FILE *out)
 	      "             [--go-live N [--log NEW]] [--print-digest]; exit 7 if it diverges\n"
 	      "  log        dump|stats|verify FILE: read, measure or check a log\n"
 	      "  bundle     --log FILE -o OUT: pack a log and its images into one file\n"
+	      "  snapshot   save|load|info: snapshot files (docs/snapshots.md)\n"
+	      "  loop       run from a snapshot again and again, one input each time\n"
+	      "             (the fast reset loop of fuzzers and fault campaigns)\n"
 	      "  (docs/replay.md describes record and replay)\n"
 	      "\n"
 	      "Options:\n"
@@ -526,6 +588,14 @@ void cli_print_run_help(FILE *out)
 	      "                       host port (on 127.0.0.1 unless HADDR is given)\n"
 	      "  --rtc SECONDS        wall clock at power-on (seconds since 1970) seen\n"
 	      "                       through the RTC; default: the host's clock\n"
+	      "  --restore FILE       start from a snapshot file instead of booting;\n"
+	      "                       the machine's shape comes from FILE\n"
+	      "  --snapshot-at ICOUNT=FILE\n"
+	      "                       save a snapshot file when ICOUNT instructions\n"
+	      "                       have run, and go on (repeatable)\n"
+	      "  --snapshot-incremental\n"
+	      "                       each --snapshot-at file after the first stores\n"
+	      "                       only what changed since the one before\n"
 	      "  --help               show this text\n"
 	      "\n"
 	      "Exit status:\n"

@@ -13,6 +13,8 @@
  *                  [--drive file=PATH[,snapshot=on|off]]... [--rng-seed N]
  *                  [--rtc SECONDS]
  *                  [--net none|user[,hostfwd=tcp:[HADDR]:HPORT-[GADDR]:GPORT]...]
+ *                  [--restore FILE] [--snapshot-at ICOUNT=FILE]...
+ *                  [--snapshot-incremental]
  *   retrovisor --help | run --help | --version
  *
  * argv is untrusted: every value is checked completely (no trailing
@@ -49,6 +51,7 @@
  * device's). */
 #define CLI_MAX_DRIVES 7
 #define CLI_DRIVE_PATH_MAX 4096
+#define CLI_MAX_SNAP_AT 64
 
 /* --drive file=PATH[,snapshot=on|off]: snapshot (the default) keeps the
  * guest's writes in memory; off writes them to the file. */
@@ -81,6 +84,24 @@ struct cli_opts {
 	uint64_t rtc_s;    /* --rtc: the wall clock at power-on, also an input */
 	bool rtc_set;
 	uint64_t watchdog_s; /* guest seconds without console output; 0: off */
+	/* Snapshots (docs/snapshots.md): --restore FILE starts from a snapshot
+	 * file instead of booting; --snapshot-at ICOUNT=FILE (repeatable)
+	 * saves one when the machine has retired ICOUNT instructions, and
+	 * --snapshot-incremental makes each after the first incremental. */
+	const char *restore;
+	struct cli_snap_at {
+		icount_t icount;
+		const char *file;
+	} snap_at[CLI_MAX_SNAP_AT];
+	unsigned nsnap_at;
+	bool snap_incremental;
+	/* Which options the command line gave (bit OPT id, cli.c): with
+	 * --restore, machine-shape options must agree with the file. */
+	bool memory_set, harts_set;
+	/* The run options as given (argv after "run"), for the files that
+	 * must say how to make the machine again (snapshot files). */
+	char *const *args;
+	int nargs;
 };
 
 /* Parse argv. Returns 0, or -1 with one sentence in err (without the

@@ -529,7 +529,7 @@ L_lr_w: {
 	int32_t v;
 	memcpy(&v, p, 4);
 	RD = (uint64_t)(int64_t)v;
-	h->resv_addr = (uintptr_t)p;
+	h->resv_addr = h->rmw_pa;
 	h->resv_valid = true;
 	NEXT;
 }
@@ -539,7 +539,7 @@ L_lr_d: {
 	uint64_t v;
 	memcpy(&v, p, 8);
 	RD = v;
-	h->resv_addr = (uintptr_t)p;
+	h->resv_addr = h->rmw_pa;
 	h->resv_valid = true;
 	NEXT;
 }
@@ -547,7 +547,7 @@ L_sc_w: {
 	void *p;
 	uint32_t v = (uint32_t)RS2;
 	AMO_PTR(4, false, p);
-	bool ok = h->resv_valid && h->resv_addr == (uintptr_t)p;
+	bool ok = h->resv_valid && h->resv_addr == h->rmw_pa;
 	if (ok)
 		memcpy(p, &v, 4);
 	h->resv_valid = false;
@@ -560,7 +560,7 @@ L_sc_d: {
 	void *p;
 	uint64_t v = RS2;
 	AMO_PTR(8, false, p);
-	bool ok = h->resv_valid && h->resv_addr == (uintptr_t)p;
+	bool ok = h->resv_valid && h->resv_addr == h->rmw_pa;
 	if (ok)
 		memcpy(p, &v, 8);
 	h->resv_valid = false;

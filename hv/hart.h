@@ -116,11 +116,14 @@ struct hart {
 	/* Supervisor-level CSRs (sstatus/sie/sip are views of the above). */
 	uint64_t stvec, sscratch, sepc, scause, stval, satp, scounteren, senvcfg;
 
-	/* LR/SC reservation: the host address of the reserved word (unique
-	 * per guest RAM location), cleared on xRET and when another hart
-	 * runs. */
-	uintptr_t resv_addr;
+	/* LR/SC reservation: the guest physical address of the reserved
+	 * word, cleared on xRET and when another hart runs. (A physical, not
+	 * a host, address: a snapshot taken between LR and SC moves the page
+	 * to a new frame at the SC's copy-on-write, which must not make the SC
+	 * fail.) rmw_pa is the physical address of the last LR/SC/AMO. */
+	gpa_t resv_addr;
 	bool resv_valid;
+	gpa_t rmw_pa;
 
 	/* Hardware-driven part of mip.SEIP (the PLIC's line); the readable
 	 * SEIP is this OR the software-writable bit in mip. */

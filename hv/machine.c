@@ -333,6 +333,7 @@ static int machine_virtio_init(struct machine *m, const struct machine_config *c
 			disk_close(d);
 			return -1;
 		}
+		m->disk[i] = d; /* owned by the block device */
 	}
 	if (net) {
 		slot--;
@@ -459,7 +460,7 @@ void machine_destroy(struct machine *m)
 		free(m->hart[i]);
 	block_cache_destroy(m->blocks);
 	ram_cow_destroy(&m->ram);
-	if (m->ram.backing)
+	if (m->ram.backing) /* the pool was never made */
 		munmap(m->ram.backing, m->ram.size);
 	free(m->ram.frame);
 	free(m->ram.flags);

@@ -65,20 +65,34 @@ struct ram {
 	/* Copy-on-write (ram.c): the frame id of each page in the pool. */
 	uint32_t *fid;
 	struct frame_pool *pool;
+	/* Pages whose frame changed since the frozen array with serial
+	 * sync_serial was frozen or thawed (each listed once). */
+	uint32_t *touched;
+	uint64_t ntouched;
+	uint64_t sync_serial;
 };
 
 /* Copy-on-write RAM (ram.c). ram_freeze returns the frame ids of every
  * page, shared from now on (no page is copied); ram_thaw makes the pages
  * those frames again, touching only pages that differ, and returns how
- * many did; ram_release drops a frozen array. ram_cow_page gives page idx
- * a private frame before it is written. */
+ * many did (-1: another RAM size). A frozen array may come from another
+ * machine (a fork): the machine then shares that machine's frame pool.
+ * ram_release drops a frozen array; it may outlive its machine.
+ * ram_cow_page gives page idx a private frame before it is written. */
+struct ram_frozen;
 int ram_cow_init(struct ram *ram);
 void ram_cow_destroy(struct ram *ram);
 struct machine;
 bool ram_cow_page(struct machine *m, uint64_t idx);
-uint32_t *ram_freeze(struct machine *m);
-uint64_t ram_thaw(struct machine *m, const uint32_t *fids);
-void ram_release(struct machine *m, uint32_t *fids);
+struct ram_frozen *ram_freeze(struct machine *m);
+int64_t ram_thaw(struct machine *m, const struct ram_frozen *f);
+void ram_release(struct ram_frozen *f);
+uint64_t ram_frozen_pages(const struct ram_frozen *f);
+/* Frame id (identity: equal ids mean equal contents) and contents of a
+ * page of a frozen array. */
+uint32_t ram_frozen_fid(const struct ram_frozen *f, uint64_t page);
+const uint8_t *ram_frozen_page(const struct ram_frozen *f, uint64_t page);
+/* Frames the machine's pool holds (shared by all its forks). */
 uint64_t ram_frames_in_use(const struct ram *ram);
 
 enum hv_boot { BOOT_PV, BOOT_BIOS, BOOT_BARE };
@@ -101,6 +115,7 @@ enum hv_stop {
 	STOP_WATCHDOG,      /* no console output for cfg.watchdog_ticks of guest time */
 	STOP_DIVERGED,      /* a replay no longer matches its log */
 	STOP_LOG_END,       /* a replay reached the end of an interrupted log */
+	STOP_GUEST_REQUEST, /* a paravirtual request for the host (hv/pv.h, pv_req) */
 };
 
 struct machine_config {
@@ -173,6 +188,7 @@ struct net_opts;
 struct virtio_net;
 struct rtc;
 struct virtio_dev;
+struct disk;
 
 struct machine {
 	struct machine_config cfg;
@@ -191,6 +207,7 @@ struct machine {
 	struct rtc *rtc;
 	struct virtio_net *net; /* also in virtio[], which owns it */
 	struct virtio_dev *virtio[HV_VIRTIO_SLOTS];
+	struct disk *disk[HV_VIRTIO_SLOTS]; /* drive i's image (cfg.drives order) */
 
 	/* Device tree blob, placed in RAM at dtb_addr by the loader. */
 	void *fdt;
@@ -231,6 +248,15 @@ struct machine {
 	unsigned con_line_len;
 	char panic_msg[256];
 	uint64_t con_last_itime;
+
+	/* Paravirtual requests (hv/pv.h): served only if the host says so;
+	 * the last one made, for the host to act on. */
+	bool pv_host;
+	struct {
+		uint32_t op;
+		uint64_t arg0, arg1;
+		unsigned hart;
+	} pv_req;
 
 	/* Console output sink (stdout by default). */
 	void (*console_out)(void *opaque, const uint8_t *buf, size_t len);

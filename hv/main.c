@@ -34,6 +34,7 @@
 #include "hv/loader.h"
 #include "hv/machine.h"
 #include "hv/main.h"
+#include "hv/snapshot_cli.h"
 #include "hv/virtio_net.h"
 #include "replay/session.h"
 
@@ -257,9 +258,20 @@ static int main_report(struct machine *m, const struct main_console *con, enum h
 	}
 }
 
-int main_run(const struct cli_opts *o, struct main_session *sess)
+int main_run(const struct cli_opts *cmd, struct main_session *sess)
 {
 	struct machine_drive drives[CLI_MAX_DRIVES];
+	struct hv_err err = { { 0 } };
+	struct snapcli sc;
+	struct cli_opts eff;
+	const struct cli_opts *o = &eff;
+
+	if (snapcli_options(cmd, &sc, &eff, &err) != 0) {
+		snapcli_free(&sc);
+		return main_fail(&err);
+	}
+	/* A replay writes the snapshots its own command line asks for, not
+	 * the recorded run's (main_replay passes them in cmd). */
 
 	for (unsigned i = 0; i < o->ndrives; i++) {
 		drives[i].file = o->drive[i].file;
@@ -294,16 +306,18 @@ int main_run(const struct cli_opts *o, struct main_session *sess)
 		cfg.perturb_at = strtoull(nondet, NULL, 10);
 #endif
 	struct loader_opts lo = { .kernel = o->kernel, .initrd = o->initrd, .bios = o->bios };
-	struct hv_err err = { { 0 } };
 	struct main_console con = { 0 };
 	struct machine *m;
 	enum hv_stop why;
 	int status;
 
 	m = machine_create(&cfg, &err);
-	if (!m)
+	if (!m) {
+		snapcli_free(&sc);
 		return main_fail(&err);
-	if (loader_load(m, &lo, &err) != 0) {
+	}
+	if (snapcli_attach(&sc, m, &lo, &err) != 0) {
+		snapcli_free(&sc);
 		machine_destroy(m);
 		return main_fail(&err);
 	}
@@ -318,6 +332,7 @@ int main_run(const struct cli_opts *o, struct main_session *sess)
 			hv_err_set(&err, "out of host memory");
 		free(config);
 		if (!rec) {
+			snapcli_free(&sc);
 			machine_destroy(m);
 			return main_fail(&err);
 		}
@@ -330,7 +345,19 @@ int main_run(const struct cli_opts *o, struct main_session *sess)
 	con.raw = !(sess && sess->quiet) && main_term_raw();
 	m->host_poll = main_host_poll;
 	m->host_opaque = &con;
-	why = machine_run(m);
+	bool snap_failed = false;
+	for (;;) {
+		why = machine_run(m);
+		int r = snapcli_stop(&sc, why, &err);
+		if (r > 0)
+			continue;
+		if (r < 0) {
+			main_term_restore();
+			fprintf(stderr, "retrovisor: %s\n", err.msg);
+			snap_failed = true;
+		}
+		break;
+	}
 	main_term_restore();
 	fflush(stdout);
 
@@ -349,9 +376,10 @@ int main_run(const struct cli_opts *o, struct main_session *sess)
 		}
 		memset(&m->funnel, 0, sizeof(m->funnel));
 		machine_destroy(m);
+		snapcli_free(&sc);
 		return why == STOP_MAX_INSNS ? CLI_EXIT_OK : CLI_EXIT_INTERNAL;
 	}
-	status = main_report(m, &con, why);
+	status = snap_failed ? CLI_EXIT_ERROR : main_report(m, &con, why);
 	if (rec && recorder_finish(rec, m, status, &err) != 0) {
 		fprintf(stderr, "retrovisor: %s\n", err.msg);
 		status = CLI_EXIT_ERROR;
@@ -386,6 +414,7 @@ int main_run(const struct cli_opts *o, struct main_session *sess)
 			(unsigned long long)machine_digest(m),
 			(unsigned long long)m->total_insns);
 	machine_destroy(m);
+	snapcli_free(&sc);
 	return status;
 }
 
@@ -402,6 +431,10 @@ int main(int argc, char **argv)
 		return main_log(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "bundle") == 0)
 		return main_bundle(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "snapshot") == 0)
+		return main_snapshot(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "loop") == 0)
+		return main_loop(argc, argv);
 	if (cli_parse(argc, argv, &o, &err) != 0)
 		return main_fail(&err);
 	switch (o.cmd) {

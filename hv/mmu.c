@@ -215,6 +215,7 @@ int mmu_rmw_ptr(struct hart *h, gva_t va, unsigned size, bool is_lr, void **host
 		ram->dirty[(pa - ram->base) >> HV_PAGE_SHIFT] = 1;
 	}
 	*host = page + (pa & HV_PAGE_MASK);
+	h->rmw_pa = pa;
 	return 0;
 }
 

@@ -12,6 +12,17 @@
  * drops every hart's TLB entries for the old frame). Thawing a frozen
  * array puts back only the frames that differ from it.
  *
+ * The pool is shared: every machine forked from a snapshot (ram_adopt)
+ * and every frozen array holds a reference to it, so a snapshot may outlive
+ * the machine it was taken from and many machines share its frames. All
+ * of them run on one host thread (no locking). The pool owns the initial
+ * mapping of the machine that created it.
+ *
+ * Restoring is proportional to what changed: a page's frame id changes
+ * only in ram_cow_page (and in thaw/adopt), which lists the page; the list
+ * is relative to the frozen array last frozen or thawed (its serial). Thawing
+ * that same array again visits only the listed pages, not all of RAM.
+ *
  * Nothing here is guest-controlled except which pages get written; frame
  * ids come only from this file.
  */
@@ -19,6 +30,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "hv/block.h"
 
@@ -28,6 +40,17 @@ struct frame_pool {
 	uint32_t count, cap;
 	uint32_t *free;  /* ids whose frame is unreferenced, for reuse */
 	uint32_t nfree;
+	uint32_t users;  /* machines and frozen arrays referencing the pool */
+	uint64_t serial; /* last serial handed to a frozen array */
+	uint8_t *backing; /* frames [0, nbacking) live here (one mapping) */
+	uint64_t nbacking;
+};
+
+struct ram_frozen {
+	struct frame_pool *pool;
+	uint64_t serial;
+	uint64_t npages;
+	uint32_t fid[];
 };
 
 int ram_cow_init(struct ram *ram)
@@ -49,8 +72,19 @@ int ram_cow_init(struct ram *ram)
 		ram->fid[i] = i;
 	}
 	p->count = p->cap;
+	p->users = 1;
+	p->backing = ram->backing;
+	p->nbacking = ram->npages;
+	ram->backing = NULL; /* the pool's now */
+	ram->touched = malloc(ram->npages * sizeof(*ram->touched));
+	if (!ram->touched)
+		goto fail_pool;
+	ram->ntouched = 0;
+	ram->sync_serial = 0;
 	ram->pool = p;
 	return 0;
+fail_pool:
+	ram->backing = p->backing;
 fail:
 	if (p) {
 		free(p->page);
@@ -63,22 +97,37 @@ fail:
 	return -1;
 }
 
+static void pool_unref(struct frame_pool *p)
+{
+	if (--p->users)
+		return;
+	/* Frames outside the initial mapping were allocated one by one. */
+	for (uint32_t i = (uint32_t)p->nbacking; i < p->count; i++)
+		free(p->page[i]);
+	if (p->backing)
+		munmap(p->backing, p->nbacking << HV_PAGE_SHIFT);
+	free(p->page);
+	free(p->refs);
+	free(p->free);
+	free(p);
+}
+
+static void frame_put(struct frame_pool *p, uint32_t id);
+
 void ram_cow_destroy(struct ram *ram)
 {
 	struct frame_pool *p = ram->pool;
 
 	if (!p)
 		return;
-	/* Frames outside the initial mapping were allocated one by one. */
-	for (uint32_t i = (uint32_t)ram->npages; i < p->count; i++)
-		free(p->page[i]);
-	free(p->page);
-	free(p->refs);
-	free(p->free);
-	free(p);
+	for (uint64_t i = 0; i < ram->npages; i++)
+		frame_put(p, ram->fid[i]);
+	pool_unref(p);
 	free(ram->fid);
+	free(ram->touched);
 	ram->pool = NULL;
 	ram->fid = NULL;
+	ram->touched = NULL;
 }
 
 static void frame_put(struct frame_pool *p, uint32_t id)
@@ -141,60 +190,127 @@ bool ram_cow_page(struct machine *m, uint64_t idx)
 		frame_put(p, old);
 		ram->fid[idx] = id;
 		ram->frame[idx] = p->page[id];
+		ram->touched[ram->ntouched++] = (uint32_t)idx;
 		ram_drop_tlb_page(m, idx);
 	}
 	ram->flags[idx] &= (uint8_t)~RAM_PF_SHARED;
 	return true;
 }
 
-uint32_t *ram_freeze(struct machine *m)
+struct ram_frozen *ram_freeze(struct machine *m)
 {
 	struct ram *ram = &m->ram;
-	uint32_t *fids = malloc(ram->npages * sizeof(*fids));
+	struct ram_frozen *f = malloc(sizeof(*f) + ram->npages * sizeof(f->fid[0]));
 
-	if (!fids)
+	if (!f)
 		return NULL;
-	memcpy(fids, ram->fid, ram->npages * sizeof(*fids));
+	f->pool = ram->pool;
+	f->pool->users++;
+	f->serial = ++ram->pool->serial;
+	f->npages = ram->npages;
+	memcpy(f->fid, ram->fid, ram->npages * sizeof(f->fid[0]));
 	for (uint64_t i = 0; i < ram->npages; i++) {
-		ram->pool->refs[fids[i]]++;
+		ram->pool->refs[f->fid[i]]++;
 		ram->flags[i] |= RAM_PF_SHARED;
 	}
+	ram->sync_serial = f->serial;
+	ram->ntouched = 0;
 	for (unsigned h = 0; h < m->nharts; h++)
 		for (unsigned i = 0; i < TLB_SIZE; i++)
 			m->hart[h]->tlb[ACC_STORE][i].tag = TLB_INVALID;
-	return fids;
+	return f;
 }
 
-uint64_t ram_thaw(struct machine *m, const uint32_t *fids)
+/* Make page i frame id (a reference the caller already counted). */
+static void ram_put_back(struct machine *m, uint64_t i, uint32_t id)
+{
+	struct ram *ram = &m->ram;
+
+	if (ram->flags[i] & RAM_PF_CODE)
+		block_invalidate_page(m, ram->base + (i << HV_PAGE_SHIFT));
+	frame_put(ram->pool, ram->fid[i]);
+	ram->fid[i] = id;
+	ram->frame[i] = ram->pool->page[id];
+	ram->flags[i] |= RAM_PF_SHARED;
+	ram->dirty[i] = 1;
+}
+
+int64_t ram_thaw(struct machine *m, const struct ram_frozen *f)
 {
 	struct ram *ram = &m->ram;
 	uint64_t changed = 0;
 
-	for (uint64_t i = 0; i < ram->npages; i++) {
-		if (ram->fid[i] == fids[i])
-			continue;
-		if (ram->flags[i] & RAM_PF_CODE)
-			block_invalidate_page(m, ram->base + (i << HV_PAGE_SHIFT));
-		frame_put(ram->pool, ram->fid[i]);
-		ram->fid[i] = fids[i];
-		ram->pool->refs[fids[i]]++;
-		ram->frame[i] = ram->pool->page[fids[i]];
-		ram->flags[i] |= RAM_PF_SHARED;
-		ram->dirty[i] = 1;
-		changed++;
+	if (f->npages != ram->npages)
+		return -1;
+	if (f->pool != ram->pool) {
+		/* Another machine's frames (a fork): share them all. */
+		for (uint64_t i = 0; i < ram->npages; i++)
+			f->pool->refs[f->fid[i]]++;
+		for (uint64_t i = 0; i < ram->npages; i++) {
+			if (ram->flags[i] & RAM_PF_CODE)
+				block_invalidate_page(m, ram->base + (i << HV_PAGE_SHIFT));
+			frame_put(ram->pool, ram->fid[i]);
+		}
+		pool_unref(ram->pool);
+		ram->pool = f->pool;
+		ram->pool->users++;
+		for (uint64_t i = 0; i < ram->npages; i++) {
+			ram->fid[i] = f->fid[i];
+			ram->frame[i] = ram->pool->page[f->fid[i]];
+			ram->flags[i] |= RAM_PF_SHARED;
+			ram->dirty[i] = 1;
+		}
+		changed = ram->npages;
+	} else if (f->serial == ram->sync_serial) {
+		/* Only pages listed since that array was frozen or thawed
+		 * can differ from it. */
+		for (uint64_t k = 0; k < ram->ntouched; k++) {
+			uint64_t i = ram->touched[k];
+			if (ram->fid[i] == f->fid[i])
+				continue;
+			ram->pool->refs[f->fid[i]]++;
+			ram_put_back(m, i, f->fid[i]);
+			changed++;
+		}
+	} else {
+		for (uint64_t i = 0; i < ram->npages; i++) {
+			if (ram->fid[i] == f->fid[i])
+				continue;
+			ram->pool->refs[f->fid[i]]++;
+			ram_put_back(m, i, f->fid[i]);
+			changed++;
+		}
 	}
+	ram->sync_serial = f->serial;
+	ram->ntouched = 0;
 	for (unsigned h = 0; h < m->nharts; h++)
 		hart_flush_tlb(m->hart[h]);
-	return changed;
+	return (int64_t)changed;
 }
 
-void ram_release(struct machine *m, uint32_t *fids)
+void ram_release(struct ram_frozen *f)
 {
-	if (!fids)
+	if (!f)
 		return;
-	for (uint64_t i = 0; i < m->ram.npages; i++)
-		frame_put(m->ram.pool, fids[i]);
-	free(fids);
+	for (uint64_t i = 0; i < f->npages; i++)
+		frame_put(f->pool, f->fid[i]);
+	pool_unref(f->pool);
+	free(f);
+}
+
+uint32_t ram_frozen_fid(const struct ram_frozen *f, uint64_t page)
+{
+	return f->fid[page];
+}
+
+const uint8_t *ram_frozen_page(const struct ram_frozen *f, uint64_t page)
+{
+	return f->pool->page[f->fid[page]];
+}
+
+uint64_t ram_frozen_pages(const struct ram_frozen *f)
+{
+	return f->npages;
 }
 
 uint64_t ram_frames_in_use(const struct ram *ram)

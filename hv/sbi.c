@@ -23,6 +23,7 @@
  * translation, and DBCN moves at most SBI_DBCN_MAX_XFER bytes per call.
  */
 #include "hv/sbi.h"
+#include "hv/pv.h"
 
 #include "hv/hart.h"
 #include "hv/machine.h"
@@ -162,10 +163,37 @@ static bool sbi_ext_available(uint64_t eid)
 	case SBI_EXT_HSM:
 	case SBI_EXT_SRST:
 	case SBI_EXT_DBCN:
+	case RV_PV_EXT:
 		return true;
 	default:
 		return false;
 	}
+}
+
+/* The paravirtual extension (hv/pv.h). GET_VERSION is answered here; the
+ * rest are requests the host serves between rounds (m->pv_host): the call
+ * returns, then the machine stops with STOP_GUEST_REQUEST and the host
+ * (the retrovisor command) acts and may adjust a0/a1 before going on. */
+static void sbi_pv(struct hart *h, uint64_t fid, struct sbiret *r)
+{
+	struct machine *m = h->m;
+
+	if (fid == RV_PV_GET_VERSION) {
+		r->error = SBI_SUCCESS;
+		r->value = RV_PV_VERSION;
+		return;
+	}
+	if (fid > RV_PV_GET_INPUT || !m->pv_host) {
+		r->error = SBI_ERR_NOT_SUPPORTED;
+		return;
+	}
+	m->pv_req.op = (uint32_t)fid;
+	m->pv_req.arg0 = sbi_arg(h, 0);
+	m->pv_req.arg1 = sbi_arg(h, 1);
+	m->pv_req.hart = h->id;
+	r->error = SBI_SUCCESS;
+	r->value = 0;
+	machine_stop(m, STOP_GUEST_REQUEST, 0);
 }
 
 static void sbi_base(struct hart *h, uint64_t fid, struct sbiret *r)
@@ -525,6 +553,9 @@ void sbi_ecall(struct hart *h)
 		break;
 	case SBI_EXT_DBCN:
 		sbi_dbcn(h, fid, &r);
+		break;
+	case RV_PV_EXT:
+		sbi_pv(h, fid, &r);
 		break;
 	default:
 		break;

@@ -131,7 +131,9 @@ int main_record(int argc, char **argv)
 			return session_usage("out of host memory");
 		}
 	}
-	int bad = session_add_image(&cfg, &len, &cap, "kernel", o.kernel, &err);
+	int bad = o.kernel ? session_add_image(&cfg, &len, &cap, "kernel", o.kernel, &err) : 0;
+	if (!bad && o.restore)
+		bad = session_add_image(&cfg, &len, &cap, "snapshot", o.restore, &err);
 	if (!bad && o.initrd)
 		bad = session_add_image(&cfg, &len, &cap, "initrd", o.initrd, &err);
 	if (!bad && o.bios && strcmp(o.bios, "none") != 0)
@@ -271,7 +273,9 @@ static bool session_probe(const char *log, const struct cli_opts *o,
 	out->quiet = true;
 	out->stop_at = k;
 	out->want_pages = want_pages;
-	int status = main_run(o, out);
+	struct cli_opts po = *o;
+	po.nsnap_at = 0; /* a probe saves nothing */
+	int status = main_run(&po, out);
 	replayer_close(rp);
 	return status == CLI_EXIT_OK && (!want_pages || out->pages_out);
 }
@@ -375,6 +379,8 @@ struct replay_args {
 	const char *live_log;
 	bool print_digest;
 	bool quiet;
+	struct cli_snap_at snap_at[CLI_MAX_SNAP_AT];
+	unsigned nsnap_at;
 };
 
 static int session_replay(const struct replay_args *ra)
@@ -451,6 +457,11 @@ static int session_replay(const struct replay_args *ra)
 	}
 	if (ra->print_digest)
 		o.print_digest = true;
+	/* The snapshots this replay saves are its own command line's, never
+	 * the recorded run's (that would overwrite its files). */
+	memcpy(o.snap_at, ra->snap_at, sizeof(o.snap_at));
+	o.nsnap_at = ra->nsnap_at;
+	o.snap_incremental = false;
 	if (ra->live_log)
 		replayer_record_live(rp, ra->live_log, 0);
 	struct main_session sess = {
@@ -492,8 +503,23 @@ int main_replay(int argc, char **argv)
 			ra.print_digest = true;
 		} else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
 			ra.live_log = argv[++i];
+		} else if (strcmp(argv[i], "--snapshot-at") == 0 && i + 1 < argc) {
+			/* Parsed as run's option is, into a scratch set. */
+			char *a[] = { argv[0], "run", "--kernel", "x", "--snapshot-at", argv[++i], NULL };
+			struct cli_opts so;
+			if (ra.nsnap_at == CLI_MAX_SNAP_AT)
+				return session_usage("too many --snapshot-at options");
+			if (cli_parse(6, a, &so, &err) != 0)
+				return main_fail(&err);
+			unsigned k = ra.nsnap_at++;
+			while (k > 0 && ra.snap_at[k - 1].icount > so.snap_at[0].icount) {
+				ra.snap_at[k] = ra.snap_at[k - 1];
+				k--;
+			}
+			ra.snap_at[k] = so.snap_at[0];
 		} else if (argv[i][0] == '-' || ra.file) {
-			return session_usage("replay takes FILE [--go-live N [--log NEW]] [--print-digest]");
+			return session_usage("replay takes FILE [--go-live N [--log NEW]] [--print-digest] "
+					     "[--snapshot-at ICOUNT=FILE]...");
 		} else {
 			ra.file = argv[i];
 		}

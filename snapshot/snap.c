@@ -3,9 +3,16 @@
  * In-memory snapshots (snap.h). Harts are copied whole and their TLBs and
  * jump caches emptied on restore (they point at frames and blocks of the
  * moment they were filled). Devices serialise through their save ops into
- * one buffer per device, in bus order, and restore from it; the machine's
- * scalar state (time, rounds, instruction count, console input queue and
- * line scanner) is copied.
+ * one buffer per device, in bus order, and restore from it; disks freeze
+ * their copy-on-write overlays (hv/disk.c) as RAM freezes its frames
+ * (hv/ram.c); the machine's scalar state (time, rounds, instruction count,
+ * console input queue and line scanner) is copied.
+ *
+ * A snapshot holds references to the frames and overlay blocks it
+ * captured, not to the machine, so it may outlive the machine, and may be
+ * restored into any machine of the same shape (same RAM size, harts and
+ * devices at the same addresses, drives over images of the same sizes):
+ * that machine then shares the snapshot's frames (a fork).
  */
 #include "snapshot/snap.h"
 
@@ -13,25 +20,52 @@
 #include <string.h>
 
 #include "hv/block.h"
-#include "hv/devstate.h"
+#include "hv/disk.h"
+#include "snapshot/snap_impl.h"
 
-struct snap {
-	uint32_t *fids;
-	unsigned nharts;
-	struct hart *harts;
-	struct devstate_w dev[HV_MAX_DEVS];
-	unsigned ndev;
-	uint64_t itime, rounds, time_seen;
-	icount_t total_insns;
-	uint8_t conin[sizeof(((struct machine *)0)->conin)];
-	unsigned conin_head, conin_len;
-	bool uart_used;
-	char con_line[sizeof(((struct machine *)0)->con_line)];
-	unsigned con_line_len;
-	char panic_msg[sizeof(((struct machine *)0)->panic_msg)];
-	uint64_t con_last_itime;
-	int last_run; /* hart index, or -1 */
-};
+void snap_machine_save(const struct machine *m, struct snap_machine *sm)
+{
+	sm->itime = m->itime;
+	sm->rounds = m->rounds;
+	sm->time_seen = m->time_seen;
+	sm->total_insns = m->total_insns;
+	memcpy(sm->conin, m->conin, sizeof(sm->conin));
+	sm->conin_head = m->conin_head;
+	sm->conin_len = m->conin_len;
+	sm->uart_used = m->uart_used;
+	memcpy(sm->con_line, m->con_line, sizeof(sm->con_line));
+	sm->con_line_len = m->con_line_len;
+	memcpy(sm->panic_msg, m->panic_msg, sizeof(sm->panic_msg));
+	sm->con_last_itime = m->con_last_itime;
+	sm->last_run = m->last_run ? (int32_t)m->last_run->id : -1;
+}
+
+void snap_machine_load(struct machine *m, const struct snap_machine *sm)
+{
+	m->itime = sm->itime;
+	m->rounds = sm->rounds;
+	m->time_seen = sm->time_seen;
+	m->total_insns = sm->total_insns;
+	memcpy(m->conin, sm->conin, sizeof(m->conin));
+	m->conin_head = sm->conin_head;
+	m->conin_len = sm->conin_len;
+	m->uart_used = sm->uart_used;
+	memcpy(m->con_line, sm->con_line, sizeof(m->con_line));
+	m->con_line_len = sm->con_line_len;
+	memcpy(m->panic_msg, sm->panic_msg, sizeof(m->panic_msg));
+	m->con_last_itime = sm->con_last_itime;
+	m->last_run = sm->last_run >= 0 && (unsigned)sm->last_run < m->nharts ?
+		      m->hart[sm->last_run] : NULL;
+}
+
+static unsigned snap_count_disks(const struct machine *m)
+{
+	unsigned n = 0;
+
+	while (n < HV_VIRTIO_SLOTS && m->disk[n])
+		n++;
+	return n;
+}
 
 struct snap *snap_take(struct machine *m, struct hv_err *err)
 {
@@ -39,6 +73,14 @@ struct snap *snap_take(struct machine *m, struct hv_err *err)
 
 	if (!s)
 		goto oom;
+	s->ndisks = snap_count_disks(m);
+	for (unsigned i = 0; i < s->ndisks; i++) {
+		s->disk[i] = disk_snap_take(m->disk[i], err);
+		if (!s->disk[i]) {
+			snap_free(s);
+			return NULL;
+		}
+	}
 	s->harts = malloc(m->nharts * sizeof(struct hart));
 	if (!s->harts)
 		goto oom;
@@ -48,47 +90,83 @@ struct snap *snap_take(struct machine *m, struct hv_err *err)
 	s->ndev = m->ndev;
 	for (unsigned i = 0; i < m->ndev; i++) {
 		devstate_w_init(&s->dev[i]);
+		s->dev_name[i] = m->dev[i]->name;
+		s->dev_base[i] = m->dev[i]->base;
 		if (m->dev[i]->ops->save)
 			m->dev[i]->ops->save(m->dev[i]->opaque, &s->dev[i]);
 		if (s->dev[i].error)
 			goto oom;
 	}
-	s->fids = ram_freeze(m);
-	if (!s->fids)
+	s->ram = ram_freeze(m);
+	if (!s->ram)
 		goto oom;
-	s->itime = m->itime;
-	s->rounds = m->rounds;
-	s->time_seen = m->time_seen;
-	s->total_insns = m->total_insns;
-	memcpy(s->conin, m->conin, sizeof(s->conin));
-	s->conin_head = m->conin_head;
-	s->conin_len = m->conin_len;
-	s->uart_used = m->uart_used;
-	memcpy(s->con_line, m->con_line, sizeof(s->con_line));
-	s->con_line_len = m->con_line_len;
-	memcpy(s->panic_msg, m->panic_msg, sizeof(s->panic_msg));
-	s->con_last_itime = m->con_last_itime;
-	s->last_run = m->last_run ? (int)m->last_run->id : -1;
+	s->ram_size = m->ram.size;
+	snap_machine_save(m, &s->mach);
 	return s;
 oom:
 	hv_err_set(err, "out of host memory taking a snapshot");
-	snap_free(m, s);
+	snap_free(s);
 	return NULL;
+}
+
+int snap_check_shape(const struct machine *m, const struct snap *s, struct hv_err *err)
+{
+	if (s->ram_size != m->ram.size || s->nharts != m->nharts) {
+		hv_err_set(err, "the snapshot is of a machine with %llu MiB and %u harts, this "
+			   "one has %llu MiB and %u", (unsigned long long)(s->ram_size >> 20),
+			   s->nharts, (unsigned long long)(m->ram.size >> 20), m->nharts);
+		return -1;
+	}
+	if (s->ndev != m->ndev) {
+		hv_err_set(err, "the snapshot is of a machine with %u devices, this one has %u",
+			   s->ndev, m->ndev);
+		return -1;
+	}
+	for (unsigned i = 0; i < m->ndev; i++) {
+		if (strcmp(s->dev_name[i], m->dev[i]->name) || s->dev_base[i] != m->dev[i]->base) {
+			hv_err_set(err, "the snapshot has device %s at %#llx where this machine "
+				   "has %s at %#llx", s->dev_name[i],
+				   (unsigned long long)s->dev_base[i], m->dev[i]->name,
+				   (unsigned long long)m->dev[i]->base);
+			return -1;
+		}
+	}
+	if (s->ndisks != snap_count_disks(m)) {
+		hv_err_set(err, "the snapshot is of a machine with %u drives, this one has %u",
+			   s->ndisks, snap_count_disks(m));
+		return -1;
+	}
+	for (unsigned i = 0; i < s->ndisks; i++) {
+		if (disk_snap_size(s->disk[i]) != disk_size(m->disk[i])) {
+			hv_err_set(err, "drive %u of the snapshot is %llu bytes, '%s' is %llu", i,
+				   (unsigned long long)disk_snap_size(s->disk[i]),
+				   disk_path(m->disk[i]), (unsigned long long)disk_size(m->disk[i]));
+			return -1;
+		}
+		if (!disk_snapshot_mode(m->disk[i])) {
+			hv_err_set(err, "drive '%s' writes through to its file (snapshot=off); "
+				   "restoring a snapshot needs snapshot=on", disk_path(m->disk[i]));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int64_t snap_restore(struct machine *m, const struct snap *s, struct hv_err *err)
 {
-	if (s->nharts != m->nharts || s->ndev != m->ndev) {
-		hv_err_set(err, "the snapshot was taken from another machine");
+	if (snap_check_shape(m, s, err))
 		return -1;
-	}
-	uint64_t changed = ram_thaw(m, s->fids);
+	for (unsigned i = 0; i < s->ndisks; i++)
+		if (disk_snap_restore(m->disk[i], s->disk[i], err) < 0)
+			return -1;
+	int64_t changed = ram_thaw(m, s->ram);
 	for (unsigned i = 0; i < m->nharts; i++) {
 		memcpy(m->hart[i], &s->harts[i], sizeof(struct hart));
 		m->hart[i]->m = m;
 		hart_flush_tlb(m->hart[i]);
 		m->hart[i]->exit_req = true;
 	}
+	/* After the harts: the PLIC drives their interrupt lines again. */
 	for (unsigned i = 0; i < m->ndev; i++) {
 		const struct hv_dev *d = m->dev[i];
 		if (!d->ops->restore)
@@ -96,36 +174,37 @@ int64_t snap_restore(struct machine *m, const struct snap *s, struct hv_err *err
 		struct devstate_r r;
 		devstate_r_init(&r, s->dev[i].buf, s->dev[i].len);
 		if (d->ops->restore(d->opaque, &r) != 0) {
-			hv_err_set(err, "device %s refused its snapshot state", d->name);
+			hv_err_set(err, "device %s refused its snapshot state: %s", d->name,
+				   r.msg[0] ? r.msg : "malformed");
 			return -1;
 		}
 	}
-	m->itime = s->itime;
-	m->rounds = s->rounds;
-	m->time_seen = s->time_seen;
-	m->total_insns = s->total_insns;
-	memcpy(m->conin, s->conin, sizeof(m->conin));
-	m->conin_head = s->conin_head;
-	m->conin_len = s->conin_len;
-	m->uart_used = s->uart_used;
-	memcpy(m->con_line, s->con_line, sizeof(m->con_line));
-	m->con_line_len = s->con_line_len;
-	memcpy(m->panic_msg, s->panic_msg, sizeof(m->panic_msg));
-	m->con_last_itime = s->con_last_itime;
-	m->last_run = s->last_run >= 0 ? m->hart[s->last_run] : NULL;
+	snap_machine_load(m, &s->mach);
 	m->stop = STOP_NONE;
 	m->exit_status = 0;
 	block_reap(m->blocks);
-	return (int64_t)changed;
+	return changed;
 }
 
-void snap_free(struct machine *m, struct snap *s)
+void snap_free(struct snap *s)
 {
 	if (!s)
 		return;
-	ram_release(m, s->fids);
+	ram_release(s->ram);
+	for (unsigned i = 0; i < s->ndisks; i++)
+		disk_snap_free(s->disk[i]);
 	for (unsigned i = 0; i < s->ndev; i++)
 		devstate_w_free(&s->dev[i]);
 	free(s->harts);
 	free(s);
+}
+
+icount_t snap_icount(const struct snap *s)
+{
+	return s->mach.total_insns;
+}
+
+uint64_t snap_rounds(const struct snap *s)
+{
+	return s->mach.rounds;
 }

@@ -2,13 +2,19 @@
 /*
  * In-memory snapshots of a whole machine (ARCHITECTURE.md sections 4, 6):
  * every hart's state, every device's state (their save/restore ops), the
- * machine's clock and console state, and guest RAM as a frozen array of
- * copy-on-write frames (hv/ram.c): taking one copies no page; restoring
- * puts back only the pages that differ.
+ * drives' copy-on-write overlays, the machine's clock and console state,
+ * and guest RAM as a frozen array of copy-on-write frames (hv/ram.c):
+ * taking one copies no page; restoring puts back only the pages that
+ * differ.
  *
- * A snapshot belongs to the machine it was taken from and must be freed
- * before that machine is destroyed. Not yet captured: disk overlays and the
- * host side of the network (libslirp's connections).
+ * A snapshot owns references to what it captured and may outlive its
+ * machine. Restoring it into another machine of the same shape forks that
+ * machine from it: the two share every frame and overlay block until one
+ * of them writes. Everything runs on one host thread.
+ *
+ * Not captured: the host side of the network (libslirp's connections to
+ * host sockets). A restored guest keeps its own TCP state; connections it
+ * had open through slirp are reset by the host side when used.
  */
 #ifndef SNAPSHOT_SNAP_H
 #define SNAPSHOT_SNAP_H
@@ -17,13 +23,23 @@
 
 struct snap;
 
-/* Take a snapshot of m between rounds (not while a hart runs). NULL with
- * err if host memory runs out. */
+/* Take a snapshot of m between rounds or at an exact stop (not while a
+ * hart runs). NULL with err if a drive writes through to its file or host
+ * memory runs out. */
 struct snap *snap_take(struct machine *m, struct hv_err *err);
-/* Make m exactly as it was when s was taken. Returns the number of RAM
- * pages that had to be put back, or -1 with err (a device refused its
- * state: m is then unusable). */
+/* Make m exactly as it was when s was taken (m may be another machine of
+ * the same shape: it then shares s's frames). Returns the number of RAM
+ * pages that had to be put back, or -1 with err (another shape, or a
+ * device refused its state: m is then unchanged only in the first case). */
 int64_t snap_restore(struct machine *m, const struct snap *s, struct hv_err *err);
-void snap_free(struct machine *m, struct snap *s);
+/* 0 if s can be restored into m, else -1 with a sentence saying how they
+ * differ. */
+int snap_check_shape(const struct machine *m, const struct snap *s, struct hv_err *err);
+void snap_free(struct snap *s);
+
+/* Instructions the machine had retired, and rounds passed, when s was
+ * taken. */
+icount_t snap_icount(const struct snap *s);
+uint64_t snap_rounds(const struct snap *s);
 
 #endif

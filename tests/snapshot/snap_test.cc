@@ -63,7 +63,7 @@ TEST(Snapshot, RestoreGivesBackTheExactStateAThousandTimes)
 	}
 	// Frames copied for writes are given back on every restore.
 	EXPECT_LE(ram_frames_in_use(&vm.m->ram), frames + 4);
-	snap_free(vm.m, s);
+	snap_free(s);
 }
 
 TEST(Snapshot, RunningOnAfterARestoreIsTheSameAsNeverRestoring)
@@ -83,7 +83,7 @@ TEST(Snapshot, RunningOnAfterARestoreIsTheSameAsNeverRestoring)
 	EXPECT_EQ(RunTo(vm, 40000), want);
 	ASSERT_GE(snap_restore(vm.m, s, &err), 0);
 	EXPECT_EQ(RunTo(vm, 40000), want);
-	snap_free(vm.m, s);
+	snap_free(s);
 }
 
 TEST(Snapshot, TakingOneCopiesNoPageAndWritesCopyOnlyWhatTheyTouch)
@@ -98,7 +98,7 @@ TEST(Snapshot, TakingOneCopiesNoPageAndWritesCopyOnlyWhatTheyTouch)
 	EXPECT_EQ(ram_frames_in_use(&vm.m->ram), frames);
 	RunTo(vm, 20000);
 	EXPECT_EQ(ram_frames_in_use(&vm.m->ram), frames + 4);
-	snap_free(vm.m, s);
+	snap_free(s);
 	// Without the snapshot the copies were the only references left to
 	// their pages' old frames: those were freed.
 	EXPECT_EQ(ram_frames_in_use(&vm.m->ram), frames);
@@ -122,8 +122,8 @@ TEST(Snapshot, TwoSnapshotsRestoreIndependently)
 	EXPECT_EQ(machine_digest(vm.m), db);
 	ASSERT_GE(snap_restore(vm.m, a, &err), 0);
 	EXPECT_EQ(machine_digest(vm.m), da);
-	snap_free(vm.m, b);
-	snap_free(vm.m, a);
+	snap_free(b);
+	snap_free(a);
 }
 
 TEST(Snapshot, SelfModifyingCodeIsUndoneToo)
@@ -147,7 +147,7 @@ TEST(Snapshot, SelfModifyingCodeIsUndoneToo)
 	RunTo(vm, 30);
 	EXPECT_EQ(vm.h()->x[5], first);
 	EXPECT_EQ(first, 1u + 100u * 9u);
-	snap_free(vm.m, s);
+	snap_free(s);
 }
 
 } // namespace

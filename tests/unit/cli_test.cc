@@ -148,7 +148,7 @@ TEST(Cli, RejectsMissingCommandAndUnknownCommand)
 
 TEST(Cli, RejectsMissingKernelWithHint)
 {
-	ExpectError(Parse({ "run" }), "missing --kernel FILE; run 'retrovisor run --help'");
+	ExpectError(Parse({ "run" }), "missing --kernel FILE (or --restore SNAPSHOT); run 'retrovisor run --help'");
 	ExpectError(Parse({ "run", "--memory", "256" }), "missing --kernel");
 }
 

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The command line's snapshot features (docs/snapshots.md): `run
+ * --restore FILE`, `--snapshot-at ICOUNT=FILE`, the paravirtual requests
+ * of hv/pv.h, `retrovisor snapshot save|load|info` and `retrovisor loop`
+ * (the fast reset loop).
+ *
+ * A snapshot file's CONFIG section holds the run options that made the
+ * machine ("arg OPTION" lines, as a record log's configuration does), so
+ * a restore makes the same machine without booting anything: the shape
+ * (RAM, harts, drives, network, firmware mode) comes from the file; the
+ * command line of the restoring run may repeat shape options only with the
+ * same values, and adds run-control options (--max-instructions,
+ * --watchdog, --print-digest, --snapshot-at, --net hostfwd).
+ *
+ * --snapshot-at stops the machine at exactly that instruction count (the
+ * same exact stop as --max-instructions), saves, and runs on: a stop and a
+ * continue are invisible to the guest, so the run is the same with or
+ * without snapshots, and a restored file continues exactly.
+ *
+ * Paravirtual requests arrive as STOP_GUEST_REQUEST after the SBI call has
+ * returned (pc past the ecall, a0/a1 written); the tree of guest-named
+ * snapshots lives here.
+ */
+#include "hv/snapshot_cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hv/loader.h"
+#include "hv/main.h"
+#include "hv/pv.h"
+#include "hv/sbi.h"
+#include "snapshot/file.h"
+#include "snapshot/snap.h"
+#include "snapshot/tree.h"
+
+#define SNAPCLI_MAX_ARGS 256
+#define SNAPCLI_GUEST_TAGS 64
+
+static void snapcli_args_free(struct snapcli *sc)
+{
+	for (int i = 0; i < sc->nargs; i++)
+		free(sc->args[i]);
+	free(sc->args);
+	sc->args = NULL;
+	sc->nargs = 0;
+}
+
+/* The "arg" lines of a configuration text, as argv (after "run"). */
+static int snapcli_config_args(struct snapcli *sc, const char *path, const char *text,
+			       struct hv_err *err)
+{
+	const char *p = text;
+
+	sc->args = calloc(SNAPCLI_MAX_ARGS + 3, sizeof(char *));
+	if (!sc->args) {
+		hv_err_set(err, "out of host memory");
+		return -1;
+	}
+	sc->args[sc->nargs++] = strdup("retrovisor");
+	sc->args[sc->nargs++] = strdup("run");
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		if (n > 4 && strncmp(p, "arg ", 4) == 0) {
+			if (sc->nargs >= SNAPCLI_MAX_ARGS) {
+				hv_err_set(err, "snapshot file '%s' holds too many options", path);
+				return -1;
+			}
+			sc->args[sc->nargs++] = strndup(p + 4, n - 4);
+		} else if (n && strncmp(p, "retrovisor ", 11) != 0) {
+			hv_err_set(err, "snapshot file '%s': its configuration has a line that is "
+				   "not an option", path);
+			return -1;
+		}
+		p += n + (nl ? 1 : 0);
+	}
+	for (int i = 0; i < sc->nargs; i++)
+		if (!sc->args[i]) {
+			hv_err_set(err, "out of host memory");
+			return -1;
+		}
+	return 0;
+}
+
+static char *snapcli_make_config(const struct cli_opts *o)
+{
+	size_t len = 64;
+	for (int i = 0; i < o->nargs; i++)
+		len += strlen(o->args[i]) + 6;
+	char *cfg = malloc(len), *p = cfg;
+	if (!cfg)
+		return NULL;
+	p += sprintf(p, "retrovisor " CLI_VERSION "\n");
+	for (int i = 0; i < o->nargs; i++) {
+		/* Options that say what a run does, not what the machine is,
+		 * are not part of the machine's description. */
+		const char *a = o->args[i];
+		if (strncmp(a, "--snapshot-at", 13) == 0 || strncmp(a, "--restore", 9) == 0 ||
+		    strncmp(a, "--max-instructions", 18) == 0) {
+			if (!strchr(a, '=') && i + 1 < o->nargs)
+				i++;
+			continue;
+		}
+		if (strcmp(a, "--snapshot-incremental") == 0 || strcmp(a, "--print-digest") == 0)
+			continue;
+		if (strchr(a, '\n'))
+			continue;
+		p += sprintf(p, "arg %s\n", a);
+	}
+	return cfg;
+}
+
+int snapcli_options(const struct cli_opts *cmd, struct snapcli *sc, struct cli_opts *eff,
+		    struct hv_err *err)
+{
+	memset(sc, 0, sizeof(*sc));
+	*eff = *cmd;
+	if (!cmd->restore)
+		goto done;
+	sc->file = snapfile_open(cmd->restore, err);
+	if (!sc->file)
+		return -1;
+	if (snapcli_config_args(sc, cmd->restore, snapfile_config(sc->file), err))
+		return -1;
+	struct cli_opts fo;
+	if (cli_parse(sc->nargs, sc->args, &fo, err) != 0 || fo.cmd != CLI_CMD_RUN) {
+		hv_err_set(err, "snapshot file '%s': its configuration is not a run's options",
+			   cmd->restore);
+		return -1;
+	}
+	if ((cmd->memory_set && cmd->memory != fo.memory) ||
+	    (cmd->harts_set && cmd->harts != fo.harts) ||
+	    (cmd->ndrives && cmd->ndrives != fo.ndrives) ||
+	    (cmd->bios && (!fo.bios || strcmp(cmd->bios, fo.bios)))) {
+		hv_err_set(err, "snapshot file '%s' is of another machine (%llu MiB, %u harts, "
+			   "%u drives%s) than this command line asks for", cmd->restore,
+			   (unsigned long long)(fo.memory >> 20), fo.harts, fo.ndrives,
+			   fo.bios ? ", firmware boot" : "");
+		return -1;
+	}
+	*eff = fo;
+	eff->restore = cmd->restore;
+	eff->max_insns = cmd->max_insns;
+	eff->print_digest = cmd->print_digest;
+	eff->watchdog_s = cmd->watchdog_s;
+	memcpy(eff->snap_at, cmd->snap_at, sizeof(eff->snap_at));
+	eff->nsnap_at = cmd->nsnap_at;
+	eff->snap_incremental = cmd->snap_incremental;
+	if (cmd->net.mode != NET_NONE)
+		eff->net = cmd->net;
+	/* Drives may have moved: the file checks they hold the same images. */
+	for (unsigned i = 0; i < cmd->ndrives; i++)
+		eff->drive[i] = cmd->drive[i];
+done:
+	sc->o = eff;
+	return 0;
+}
+
+int snapcli_attach(struct snapcli *sc, struct machine *m, const struct loader_opts *lo,
+		   struct hv_err *err)
+{
+	sc->m = m;
+	sc->user_max = m->cfg.max_insns;
+	m->pv_host = true;
+	if (sc->file) {
+		if (snapfile_apply(sc->file, m, &sc->base, err))
+			return -1;
+		snapfile_close(sc->file);
+		sc->file = NULL;
+	} else if (loader_load(m, lo, err) != 0) {
+		return -1;
+	}
+	while (sc->next_at < sc->o->nsnap_at && sc->o->snap_at[sc->next_at].icount < m->total_insns)
+		sc->next_at++;
+	snapcli_arm(sc);
+	return 0;
+}
+
+void snapcli_arm(struct snapcli *sc)
+{
+	struct machine *m = sc->m;
+	icount_t lim = sc->user_max;
+
+	if (sc->next_at < sc->o->nsnap_at) {
+		icount_t at = sc->o->snap_at[sc->next_at].icount;
+		if (!lim || at < lim)
+			lim = at;
+	}
+	m->cfg.max_insns = lim;
+}
+
+static int snapcli_save_next(struct snapcli *sc, struct hv_err *err)
+{
+	const struct cli_snap_at *at = &sc->o->snap_at[sc->next_at];
+	struct snapfile_stats st;
+
+	if (!sc->config) {
+		sc->config = snapcli_make_config(sc->o);
+		if (!sc->config) {
+			hv_err_set(err, "out of host memory");
+			return -1;
+		}
+	}
+	bool incr = sc->o->snap_incremental && sc->base.snap;
+	if (snapfile_save(sc->m, at->file, sc->config, &sc->base, incr, &st, err))
+		return -1;
+	fprintf(stderr, "retrovisor: saved a %s snapshot at instruction %llu to %s (%llu pages, "
+		"%llu KiB)\n", incr ? "incremental" : "full", (unsigned long long)at->icount,
+		at->file, (unsigned long long)st.pages,
+		(unsigned long long)(st.file_bytes >> 10));
+	sc->next_at++;
+	return 0;
+}
+
+/* The guest's snapshot names: "guest-TAG". */
+static void snapcli_guest_name(char *buf, size_t n, uint64_t tag)
+{
+	snprintf(buf, n, "guest-%llu", (unsigned long long)tag);
+}
+
+static int snapcli_guest_request(struct snapcli *sc, struct hv_err *err)
+{
+	struct machine *m = sc->m;
+	struct hart *h = m->hart[m->pv_req.hart];
+	char name[64];
+
+	if (!sc->tree && !(sc->tree = snaptree_create())) {
+		hv_err_set(err, "out of host memory");
+		return -1;
+	}
+	snapcli_guest_name(name, sizeof(name), m->pv_req.arg0);
+	switch (m->pv_req.op) {
+	case RV_PV_SNAPSHOT: {
+		struct hv_err e2;
+		if (m->pv_req.arg0 >= SNAPCLI_GUEST_TAGS) {
+			h->x[10] = (uint64_t)(int64_t)SBI_ERR_INVALID_PARAM;
+			return 0;
+		}
+		sc->restores[m->pv_req.arg0] = 0;
+		if (snaptree_take(sc->tree, m, name, &e2) != 0) {
+			fprintf(stderr, "retrovisor: guest snapshot %s: %s\n", name, e2.msg);
+			h->x[10] = (uint64_t)(int64_t)SBI_ERR_FAILED;
+		}
+		return 0;
+	}
+	case RV_PV_RESTORE: {
+		struct hv_err e2;
+		uint64_t tag = m->pv_req.arg0;
+		if (tag >= SNAPCLI_GUEST_TAGS || !snaptree_find(sc->tree, name)) {
+			h->x[10] = (uint64_t)(int64_t)SBI_ERR_INVALID_PARAM;
+			return 0;
+		}
+		unsigned id = m->pv_req.hart;
+		if (snaptree_restore(sc->tree, m, name, &e2) < 0) {
+			hv_err_set(err, "restoring guest snapshot %s: %s", name, e2.msg);
+			return -1;
+		}
+		/* The SNAPSHOT call returns again, saying how often. */
+		m->hart[id]->x[11] = ++sc->restores[tag];
+		return 0;
+	}
+	default:
+		/* END_ITERATION and GET_INPUT outside a loop. */
+		h->x[10] = (uint64_t)(int64_t)SBI_ERR_NOT_SUPPORTED;
+		return 0;
+	}
+}
+
+int snapcli_stop(struct snapcli *sc, enum hv_stop why, struct hv_err *err)
+{
+	struct machine *m = sc->m;
+
+	if (why == STOP_MAX_INSNS && sc->next_at < sc->o->nsnap_at &&
+	    m->total_insns == sc->o->snap_at[sc->next_at].icount) {
+		if (snapcli_save_next(sc, err))
+			return -1;
+		if (sc->user_max && m->total_insns >= sc->user_max)
+			return 0;
+		m->stop = STOP_NONE;
+		snapcli_arm(sc);
+		return 1;
+	}
+	if (why == STOP_GUEST_REQUEST) {
+		m->stop = STOP_NONE;
+		if (snapcli_guest_request(sc, err))
+			return -1;
+		return 1;
+	}
+	return 0;
+}
+
+void snapcli_free(struct snapcli *sc)
+{
+	snapfile_close(sc->file);
+	snapfile_base_clear(&sc->base);
+	snaptree_destroy(sc->tree);
+	snapcli_args_free(sc);
+	free(sc->config);
+	memset(sc, 0, sizeof(*sc));
+}
+
+/* ---- retrovisor snapshot save|load|info ---- */
+
+static int snapcli_usage(const char *msg)
+{
+	fprintf(stderr, "retrovisor: %s; usage: retrovisor snapshot save --at ICOUNT -o FILE "
+		"RUN-OPTIONS | snapshot load FILE [RUN-OPTIONS] | snapshot info FILE\n", msg);
+	return CLI_EXIT_ERROR;
+}
+
+int main_snapshot(int argc, char **argv)
+{
+	struct hv_err err = { { 0 } };
+
+	if (argc < 3)
+		return snapcli_usage("snapshot needs save, load or info");
+	if (strcmp(argv[2], "info") == 0) {
+		if (argc != 4)
+			return snapcli_usage("snapshot info takes one file");
+		if (snapfile_info(argv[3], stdout, &err))
+			return main_fail(&err);
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(argv[2], "load") == 0) {
+		/* = run --restore FILE [RUN-OPTIONS] */
+		if (argc < 4 || argv[3][0] == '-')
+			return snapcli_usage("snapshot load needs the file to load");
+		char **a = calloc((size_t)argc + 2, sizeof(char *));
+		if (!a)
+			return snapcli_usage("out of host memory");
+		int n = 0;
+		a[n++] = argv[0];
+		a[n++] = "run";
+		a[n++] = "--restore";
+		a[n++] = argv[3];
+		for (int i = 4; i < argc; i++)
+			a[n++] = argv[i];
+		struct cli_opts o;
+		int rc = cli_parse(n, a, &o, &err) != 0 ? main_fail(&err) :
+			 o.cmd != CLI_CMD_RUN ? (cli_print_run_help(stdout), CLI_EXIT_OK) :
+			 main_run(&o, NULL);
+		free(a);
+		return rc;
+	}
+	if (strcmp(argv[2], "save") == 0) {
+		/* = run RUN-OPTIONS --snapshot-at ICOUNT=FILE --max-instructions ICOUNT */
+		const char *at = NULL, *out = NULL;
+		char **a = calloc((size_t)argc + 6, sizeof(char *));
+		char spec[4200], maxi[64];
+		int n = 0;
+		if (!a)
+			return snapcli_usage("out of host memory");
+		a[n++] = argv[0];
+		a[n++] = "run";
+		for (int i = 3; i < argc; i++) {
+			if (strcmp(argv[i], "--at") == 0 && i + 1 < argc)
+				at = argv[++i];
+			else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc)
+				out = argv[++i];
+			else
+				a[n++] = argv[i];
+		}
+		if (!at || !out || strlen(out) > 4096 || strlen(at) > 40) {
+			free(a);
+			return snapcli_usage("snapshot save needs --at ICOUNT and -o FILE");
+		}
+		snprintf(spec, sizeof(spec), "%s=%s", at, out);
+		snprintf(maxi, sizeof(maxi), "%s", at);
+		a[n++] = "--snapshot-at";
+		a[n++] = spec;
+		a[n++] = "--max-instructions";
+		a[n++] = maxi;
+		struct cli_opts o;
+		int rc;
+		if (cli_parse(n, a, &o, &err) != 0) {
+			rc = main_fail(&err);
+		} else {
+			rc = main_run(&o, NULL);
+			/* Reaching ICOUNT is the goal here, not a limit hit. */
+			if (rc == CLI_EXIT_MAX_INSNS)
+				rc = CLI_EXIT_OK;
+		}
+		free(a);
+		return rc;
+	}
+	return snapcli_usage("unknown snapshot command");
+}

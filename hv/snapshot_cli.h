@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The command line's snapshot features (snapshot_cli.c): restoring a run
+ * from a snapshot file, --snapshot-at, paravirtual guest requests, and the
+ * `snapshot` and `loop` commands (loop_cli.c).
+ */
+#ifndef HV_SNAPSHOT_CLI_H
+#define HV_SNAPSHOT_CLI_H
+
+#include "hv/cli.h"
+#include "hv/machine.h"
+#include "snapshot/file.h"
+
+struct loader_opts;
+struct snap_tree;
+
+struct snapcli {
+	const struct cli_opts *o;  /* the effective options */
+	struct snapfile *file;     /* --restore: the file, until applied */
+	char **args;               /* its configuration's options (owned) */
+	int nargs;
+	struct machine *m;
+	icount_t user_max;         /* --max-instructions (0: none) */
+	unsigned next_at;          /* next --snapshot-at to save */
+	struct snapfile_base base; /* what was last saved or loaded */
+	char *config;              /* the CONFIG text of saved files */
+	struct snap_tree *tree;    /* snapshots the guest named */
+	uint64_t restores[64];     /* restores of each guest tag */
+};
+
+/* The options a run really uses: cmd's, or with --restore the file's
+ * machine with cmd's run-control options. eff points into sc (keep sc
+ * until the run ends). 0 or -1 with err. */
+int snapcli_options(const struct cli_opts *cmd, struct snapcli *sc, struct cli_opts *eff,
+		    struct hv_err *err);
+/* Give m its first state: the file's, or the images lo loads; and arm
+ * the --snapshot-at stops. 0 or -1 with err. */
+int snapcli_attach(struct snapcli *sc, struct machine *m, const struct loader_opts *lo,
+		   struct hv_err *err);
+/* Set m's instruction limit to the next snapshot or the user's limit. */
+void snapcli_arm(struct snapcli *sc);
+/* machine_run stopped with why: 1 if it was for us and the run goes on, 0
+ * if the run ends, -1 with err on failure. */
+int snapcli_stop(struct snapcli *sc, enum hv_stop why, struct hv_err *err);
+void snapcli_free(struct snapcli *sc);
+
+int main_snapshot(int argc, char **argv);
+int main_loop(int argc, char **argv);
+
+#endif
