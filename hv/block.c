@@ -1,14 +1,27 @@
 // SPDX-License-Identifier: MIT
 /*
- * Basic-block cache, keyed by guest physical address.
+ * Basic-block cache, keyed by the page frame the code was decoded from
+ * (hv/ram.c) and the offset in it.
  *
- * Blocks live in a hash table on their start address and, per guest page,
- * on a list reached through a second hash table (code pages), so that a
- * store into a page drops exactly that page's blocks. A page holding blocks
- * carries RAM_PF_CODE; such a page is never entered in a store TLB entry,
- * so the first store to it reaches ram_note_store. Dropped blocks wait on a
- * free list until block_reap, because the executor may still be inside one
- * (self-modifying code).
+ * A frame's contents change only while one machine owns it alone, so the
+ * decoded blocks of a frame are valid for every machine that maps it: the
+ * cache belongs to the frame pool and is shared by all machines forked
+ * from one snapshot (each decodes what the others have not), and a restore
+ * that puts a frame back finds its blocks still there.
+ *
+ * Blocks live in a hash table on their key and, per frame, on a list
+ * reached through a second hash table (code frames), so that a store into
+ * a frame drops exactly that frame's blocks. A page whose (private) frame
+ * holds blocks this machine decoded carries RAM_PF_CODE; a page whose frame
+ * is shared carries RAM_PF_SHARED; either way it is never entered in a
+ * store TLB entry, so the first store reaches ram_note_store, which copies
+ * a shared frame (the blocks stay with the old frame) or drops a private
+ * frame's blocks. A frame whose last reference goes has its blocks dropped
+ * before it can be reused. Dropped blocks wait on a free list until
+ * block_reap, because the executor may still be inside one (self-modifying
+ * code). Jump caches point only at blocks of frames their machine maps:
+ * whenever a page of a machine changes frame, its harts' jump caches are
+ * emptied.
  *
  * Decoding reads RAM only; instructions are trusted to be anything at all:
  * an undecodable one becomes ISA_ILLEGAL and traps when it is reached.
@@ -23,7 +36,7 @@
 #define BC_MAX_BLOCKS (1u << 18) /* flush everything beyond this */
 
 struct code_page {
-	uint64_t ppn;
+	uint64_t ppn; /* the frame id */
 	struct block *blocks;
 	struct code_page *next;
 };
@@ -77,12 +90,33 @@ void block_cache_destroy(struct block_cache *bc)
 	free(bc);
 }
 
-struct block *block_lookup(struct block_cache *bc, gpa_t pa)
+/* The key of the code at pa, which must be RAM: frame id and offset. */
+static uint64_t bc_key(const struct machine *m, gpa_t pa)
 {
-	for (struct block *b = bc->hash[bc_hash(pa)]; b; b = b->hash_next)
-		if (b->pa == pa)
+	return (uint64_t)m->ram.fid[(pa - m->ram.base) >> HV_PAGE_SHIFT] << HV_PAGE_SHIFT |
+	       (pa & HV_PAGE_MASK);
+}
+
+struct block *block_lookup(struct machine *m, gpa_t pa)
+{
+	struct block_cache *bc = m->blocks;
+	uint64_t key;
+
+	if (pa < m->ram.base || pa - m->ram.base >= m->ram.size)
+		return NULL;
+	key = bc_key(m, pa);
+	for (struct block *b = bc->hash[bc_hash(key)]; b; b = b->hash_next)
+		if (b->key == key)
 			return b;
 	return NULL;
+}
+
+bool block_frame_has_code(struct block_cache *bc, uint32_t fid)
+{
+	for (struct code_page *cp = bc->pages[bc_page_hash(fid)]; cp; cp = cp->next)
+		if (cp->ppn == fid)
+			return true;
+	return false;
 }
 
 /* Which executed operations name a floating-point destination register;
@@ -201,18 +235,20 @@ struct block *block_build(struct machine *m, gpa_t pa, const void *const *handle
 		return NULL;
 	if (bc->count >= BC_MAX_BLOCKS)
 		block_flush_all(m);
-	struct code_page *cp = bc_page_get(bc, pa >> HV_PAGE_SHIFT, true);
+	uint64_t key = bc_key(m, pa);
+	struct code_page *cp = bc_page_get(bc, key >> HV_PAGE_SHIFT, true);
 	struct block *b = malloc(sizeof(*b) + (size_t)(n + 1) * sizeof(struct insn));
 	if (!b || !cp) {
 		free(b);
 		return NULL;
 	}
 	b->pa = pa;
+	b->key = key;
 	b->n = (uint32_t)n;
 	b->bytes = tmp[n].pcoff;
 	b->valid = true;
 	memcpy(b->insn, tmp, (size_t)(n + 1) * sizeof(struct insn));
-	unsigned hi = bc_hash(pa);
+	unsigned hi = bc_hash(key);
 	b->hash_next = bc->hash[hi];
 	bc->hash[hi] = b;
 	b->page_next = cp->blocks;
@@ -228,9 +264,16 @@ static void bc_clear_jcaches(struct machine *m)
 		memset(m->hart[i]->jcache, 0, sizeof(m->hart[i]->jcache));
 }
 
+void block_clear_jcaches(struct machine *m)
+{
+	bc_clear_jcaches(m);
+	if (m->cur)
+		m->cur->exit_req = true; /* the running block may be a dropped one */
+}
+
 static void bc_unlink(struct block_cache *bc, struct block *b)
 {
-	struct block **pp = &bc->hash[bc_hash(b->pa)];
+	struct block **pp = &bc->hash[bc_hash(b->key)];
 
 	while (*pp && *pp != b)
 		pp = &(*pp)->hash_next;
@@ -242,13 +285,12 @@ static void bc_unlink(struct block_cache *bc, struct block *b)
 	bc->count--;
 }
 
-void block_invalidate_page(struct machine *m, gpa_t pa)
+/* Drop the blocks of frame fid (and its code-frame entry). */
+static void bc_drop_frame(struct block_cache *bc, uint32_t fid)
 {
-	struct block_cache *bc = m->blocks;
-	uint64_t ppn = pa >> HV_PAGE_SHIFT;
-	struct code_page **pp = &bc->pages[bc_page_hash(ppn)];
+	struct code_page **pp = &bc->pages[bc_page_hash(fid)];
 
-	while (*pp && (*pp)->ppn != ppn)
+	while (*pp && (*pp)->ppn != fid)
 		pp = &(*pp)->next;
 	if (*pp) {
 		struct code_page *cp = *pp;
@@ -261,11 +303,21 @@ void block_invalidate_page(struct machine *m, gpa_t pa)
 		*pp = cp->next;
 		free(cp);
 	}
-	if (pa >= m->ram.base && pa - m->ram.base < m->ram.size)
-		m->ram.flags[(pa - m->ram.base) >> HV_PAGE_SHIFT] &= (uint8_t)~RAM_PF_CODE;
-	bc_clear_jcaches(m);
-	if (m->cur)
-		m->cur->exit_req = true; /* the running block may be one of them */
+}
+
+void block_drop_frame(struct block_cache *bc, uint32_t fid)
+{
+	bc_drop_frame(bc, fid);
+}
+
+void block_invalidate_page(struct machine *m, gpa_t pa)
+{
+	if (pa >= m->ram.base && pa - m->ram.base < m->ram.size) {
+		uint64_t idx = (pa - m->ram.base) >> HV_PAGE_SHIFT;
+		bc_drop_frame(m->blocks, m->ram.fid[idx]);
+		m->ram.flags[idx] &= (uint8_t)~RAM_PF_CODE;
+	}
+	block_clear_jcaches(m);
 }
 
 void block_flush_all(struct machine *m)
@@ -282,16 +334,13 @@ void block_flush_all(struct machine *m)
 				bc_unlink(bc, b);
 				b = bn;
 			}
-			m->ram.flags[((cp->ppn << HV_PAGE_SHIFT) - m->ram.base) >> HV_PAGE_SHIFT] &=
-				(uint8_t)~RAM_PF_CODE;
 			free(cp);
 			cp = next;
 		}
 		bc->pages[i] = NULL;
 	}
-	bc_clear_jcaches(m);
-	if (m->cur)
-		m->cur->exit_req = true;
+	/* Every machine sharing the cache forgets its blocks. */
+	ram_pool_forget_code(m);
 }
 
 void block_reap(struct block_cache *bc)

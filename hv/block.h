@@ -26,6 +26,7 @@
 
 struct block {
 	gpa_t pa;                 /* physical address of the first instruction */
+	uint64_t key;             /* frame id << 12 | offset (block.c) */
 	uint32_t n;               /* instructions, not counting the sentinel */
 	uint32_t bytes;
 	struct block *hash_next;  /* chain in the cache's hash table */
@@ -39,8 +40,16 @@ struct block_cache;
 struct block_cache *block_cache_create(void);
 void block_cache_destroy(struct block_cache *bc);
 
-/* Look up the block starting at physical address pa, or NULL. */
-struct block *block_lookup(struct block_cache *bc, gpa_t pa);
+/* Look up the block starting at physical address pa of m (the code its
+ * frame holds there), or NULL. */
+struct block *block_lookup(struct machine *m, gpa_t pa);
+/* Whether frame fid holds decoded blocks. */
+bool block_frame_has_code(struct block_cache *bc, uint32_t fid);
+/* Drop the blocks of frame fid (its last reference went, ram.c). */
+void block_drop_frame(struct block_cache *bc, uint32_t fid);
+/* Empty m's jump caches (a page changed frame) and leave the running
+ * block at the next boundary. */
+void block_clear_jcaches(struct machine *m);
 
 /* Decode up to max instructions of the block at pa into out (which has room
  * for max + 1: the sentinel) without caching it. Returns the number
@@ -59,10 +68,12 @@ void block_fill_insn(struct insn *in, uint32_t raw, const void *const *handlers)
 struct block *block_build(struct machine *m, gpa_t pa, const void *const *handlers,
 			  const void *end_handler);
 
-/* Drop every block in the page that holds pa. */
+/* Drop every block of the (private) frame m maps at the page that holds
+ * pa. */
 void block_invalidate_page(struct machine *m, gpa_t pa);
 
-/* Drop every block (e.g. too many cached). */
+/* Drop every block (e.g. too many cached), for every machine sharing the
+ * cache. */
 void block_flush_all(struct machine *m);
 
 /* Free blocks dropped since the last call; call only when no block is

@@ -1024,7 +1024,7 @@ static struct block *exec_find_block(struct hart *h, icount_t budget, struct blo
 			hart_trap(h, h->exc_cause, h->exc_tval);
 			return NULL;
 		}
-		b = block_lookup(m->blocks, pa);
+		b = block_lookup(m, pa);
 		if (!b)
 			b = block_build(m, pa, exec_handlers, exec_end_handler);
 		if (b) {

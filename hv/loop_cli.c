@@ -23,7 +23,9 @@
  * guest's console goes to stderr with --console, else nowhere. Inputs are
  * files (--input FILE, repeatable, or every file of --input-dir DIR in
  * name order), used in turn; without inputs every iteration gets an empty
- * one. Everything here is deterministic: the same start, input and budget
+ * one. --save-start FILE also saves the start state to a snapshot file
+ * (with --iterations 0, that is all the loop does), for later loops and
+ * campaigns to --restore. Everything here is deterministic: the same start, input and budget
  * give the same iteration, so any iteration can be reproduced alone.
  */
 #include <dirent.h>
@@ -215,7 +217,8 @@ static int loop_usage(const char *msg)
 {
 	fprintf(stderr, "retrovisor: %s; usage: retrovisor loop [--iterations N] [--budget N] "
 		"[--input FILE]... [--input-dir DIR] [--type STR] [--until-output STR] "
-		"[--start-at N | --start-on-output STR] [--check-digest] [--console] "
+		"[--start-at N | --start-on-output STR] [--save-start FILE] [--check-digest] "
+		"[--console] "
 		"(--restore FILE | RUN-OPTIONS)\n", msg);
 	return CLI_EXIT_ERROR;
 }
@@ -254,7 +257,8 @@ static int loop_request(struct loop *l, struct snapcli *sc, uint64_t *status, st
 	case RV_PV_GET_INPUT: {
 		size_t len = l->cur ? l->cur->len : 0;
 		size_t n = len < m->pv_req.arg1 ? len : (size_t)m->pv_req.arg1;
-		if (n && !machine_write_phys(m, m->pv_req.arg0, l->cur->data, n))
+		if (!snapcli_ram_range(m, m->pv_req.arg0, m->pv_req.arg1) ||
+		    (n && !machine_write_phys(m, m->pv_req.arg0, l->cur->data, n)))
 			h->x[10] = (uint64_t)(int64_t)SBI_ERR_INVALID_ADDRESS;
 		else
 			h->x[11] = len;
@@ -272,7 +276,8 @@ int main_loop(int argc, char **argv)
 	struct hv_err err = { { 0 } };
 	struct loop l = { 0 };
 	uint64_t iterations = 0, budget = 0, start_at = 0;
-	const char *start_out = NULL, *until_out = NULL, *type = NULL;
+	const char *start_out = NULL, *until_out = NULL, *type = NULL, *save_start = NULL;
+	bool iterations_set = false;
 	bool check_digest = false;
 	char **a = calloc((size_t)argc + 2, sizeof(char *));
 	int n = 0, rc = CLI_EXIT_ERROR;
@@ -289,8 +294,12 @@ int main_loop(int argc, char **argv)
 	for (int i = 2; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(argv[i], "--iterations") == 0 && v) {
-			if (cli_parse_count(v, &iterations, &err))
+			iterations_set = true;
+			if (strcmp(v, "0") != 0 && cli_parse_count(v, &iterations, &err))
 				goto fail;
+			i++;
+		} else if (strcmp(argv[i], "--save-start") == 0 && v && *v) {
+			save_start = v;
 			i++;
 		} else if (strcmp(argv[i], "--budget") == 0 && v) {
 			if (cli_parse_count(v, &budget, &err))
@@ -325,7 +334,7 @@ int main_loop(int argc, char **argv)
 			a[n++] = argv[i];
 		}
 	}
-	if (!iterations)
+	if (!iterations && !iterations_set)
 		iterations = l.nin ? l.nin : 1;
 	type_s = type ? loop_unescape(type) : NULL;
 	until_s = until_out ? loop_unescape(until_out) : NULL;
@@ -403,6 +412,19 @@ int main_loop(int argc, char **argv)
 	if (!start)
 		goto fail;
 	icount_t start_icount = m->total_insns;
+	if (save_start) {
+		char *config = snapcli_config_text(&sc);
+		struct snapfile_stats st;
+		int r = config ? snapfile_save(m, save_start, config, NULL, false, &st, &err) : -1;
+		free(config);
+		if (r) {
+			if (!config)
+				hv_err_set(&err, "out of host memory");
+			goto fail;
+		}
+		fprintf(stderr, "retrovisor: saved the loop's start to %s (%llu KiB)\n", save_start,
+			(unsigned long long)(st.file_bytes >> 10));
+	}
 	uint64_t start_digest = check_digest ? machine_digest(m) : 0;
 	fprintf(stderr, "retrovisor: loop starts at instruction %llu\n",
 		(unsigned long long)start_icount);

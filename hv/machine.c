@@ -142,13 +142,16 @@ void ram_note_store(struct machine *m, gpa_t pa)
 {
 	uint64_t idx = (pa - m->ram.base) >> HV_PAGE_SHIFT;
 
-	if (m->ram.flags[idx] & RAM_PF_CODE)
-		block_invalidate_page(m, pa);
+	/* A shared frame is copied first (its code stays with it); then the
+	 * page's own frame, if it holds code, loses it. */
 	if ((m->ram.flags[idx] & RAM_PF_SHARED) && !ram_cow_page(m, idx)) {
 		/* No host memory for the copy: the run cannot go on safely. */
 		fprintf(stderr, "retrovisor: out of host memory copying a shared guest page\n");
 		machine_stop(m, STOP_SHUTDOWN, 1);
+		return;
 	}
+	if (m->ram.flags[idx] & RAM_PF_CODE)
+		block_invalidate_page(m, pa);
 }
 
 bool machine_read_phys(struct machine *m, gpa_t pa, void *buf, size_t len)
@@ -386,8 +389,7 @@ struct machine *machine_create(const struct machine_config *cfg, struct hv_err *
 	}
 	if (machine_ram_init(&m->ram, cfg->ram_size, err))
 		goto fail;
-	m->blocks = block_cache_create();
-	if (!m->blocks) {
+	if (ram_pool_attach(m) != 0) {
 		hv_err_set(err, "out of host memory");
 		goto fail;
 	}
@@ -458,8 +460,7 @@ void machine_destroy(struct machine *m)
 		plic_destroy(m->plic);
 	for (unsigned i = 0; i < HV_MAX_HARTS; i++)
 		free(m->hart[i]);
-	block_cache_destroy(m->blocks);
-	ram_cow_destroy(&m->ram);
+	ram_cow_destroy(m);
 	if (m->ram.backing) /* the pool was never made */
 		munmap(m->ram.backing, m->ram.size);
 	free(m->ram.frame);

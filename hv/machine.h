@@ -80,14 +80,20 @@ struct ram {
  * ram_release drops a frozen array; it may outlive its machine.
  * ram_cow_page gives page idx a private frame before it is written. */
 struct ram_frozen;
-int ram_cow_init(struct ram *ram);
-void ram_cow_destroy(struct ram *ram);
 struct machine;
+int ram_cow_init(struct ram *ram);
+/* Register m with its RAM's pool (which also gives m its block cache). */
+int ram_pool_attach(struct machine *m);
+void ram_cow_destroy(struct machine *m);
+/* Every machine sharing m's pool forgets its decoded code (block.c). */
+void ram_pool_forget_code(struct machine *m);
 bool ram_cow_page(struct machine *m, uint64_t idx);
 struct ram_frozen *ram_freeze(struct machine *m);
 int64_t ram_thaw(struct machine *m, const struct ram_frozen *f);
 void ram_release(struct ram_frozen *f);
 uint64_t ram_frozen_pages(const struct ram_frozen *f);
+/* Frame ids of a and b can be compared (same pool); else compare bytes. */
+bool ram_frozen_same_pool(const struct ram_frozen *a, const struct ram_frozen *b);
 /* Frame id (identity: equal ids mean equal contents) and contents of a
  * page of a frozen array. */
 uint32_t ram_frozen_fid(const struct ram_frozen *f, uint64_t page);
@@ -239,7 +245,7 @@ struct machine {
 	int (*host_poll)(struct machine *m, bool block);
 	void *host_opaque;
 
-	/* Block cache (block.c). */
+	/* Block cache (block.c): its frame pool's, shared with its forks. */
 	struct block_cache *blocks;
 
 	/* Console line being printed (for panic detection), the first panic

@@ -44,6 +44,11 @@ struct frame_pool {
 	uint64_t serial; /* last serial handed to a frozen array */
 	uint8_t *backing; /* frames [0, nbacking) live here (one mapping) */
 	uint64_t nbacking;
+	/* Decoded code of these frames (block.c), shared like them, and the
+	 * machines using the pool (to empty their jump caches). */
+	struct block_cache *blocks;
+	struct machine **mach;
+	unsigned nmach, capmach;
 };
 
 struct ram_frozen {
@@ -73,6 +78,9 @@ int ram_cow_init(struct ram *ram)
 	}
 	p->count = p->cap;
 	p->users = 1;
+	p->blocks = block_cache_create();
+	if (!p->blocks)
+		goto fail;
 	p->backing = ram->backing;
 	p->nbacking = ram->npages;
 	ram->backing = NULL; /* the pool's now */
@@ -87,6 +95,7 @@ fail_pool:
 	ram->backing = p->backing;
 fail:
 	if (p) {
+		block_cache_destroy(p->blocks);
 		free(p->page);
 		free(p->refs);
 		free(p->free);
@@ -106,6 +115,8 @@ static void pool_unref(struct frame_pool *p)
 		free(p->page[i]);
 	if (p->backing)
 		munmap(p->backing, p->nbacking << HV_PAGE_SHIFT);
+	block_cache_destroy(p->blocks);
+	free(p->mach);
 	free(p->page);
 	free(p->refs);
 	free(p->free);
@@ -114,12 +125,55 @@ static void pool_unref(struct frame_pool *p)
 
 static void frame_put(struct frame_pool *p, uint32_t id);
 
-void ram_cow_destroy(struct ram *ram)
+static int pool_attach(struct frame_pool *p, struct machine *m)
 {
+	if (p->nmach == p->capmach) {
+		unsigned ncap = p->capmach ? 2 * p->capmach : 4;
+		struct machine **n = realloc(p->mach, ncap * sizeof(*n));
+		if (!n)
+			return -1;
+		p->mach = n;
+		p->capmach = ncap;
+	}
+	p->mach[p->nmach++] = m;
+	m->blocks = p->blocks;
+	return 0;
+}
+
+static void pool_detach(struct frame_pool *p, struct machine *m)
+{
+	for (unsigned i = 0; i < p->nmach; i++)
+		if (p->mach[i] == m) {
+			p->mach[i] = p->mach[--p->nmach];
+			break;
+		}
+}
+
+int ram_pool_attach(struct machine *m)
+{
+	return pool_attach(m->ram.pool, m);
+}
+
+void ram_pool_forget_code(struct machine *m)
+{
+	struct frame_pool *p = m->ram.pool;
+
+	for (unsigned k = 0; k < p->nmach; k++) {
+		struct machine *o = p->mach[k];
+		for (uint64_t i = 0; i < o->ram.npages; i++)
+			o->ram.flags[i] &= (uint8_t)~RAM_PF_CODE;
+		block_clear_jcaches(o);
+	}
+}
+
+void ram_cow_destroy(struct machine *m)
+{
+	struct ram *ram = &m->ram;
 	struct frame_pool *p = ram->pool;
 
 	if (!p)
 		return;
+	pool_detach(p, m);
 	for (uint64_t i = 0; i < ram->npages; i++)
 		frame_put(p, ram->fid[i]);
 	pool_unref(p);
@@ -132,8 +186,11 @@ void ram_cow_destroy(struct ram *ram)
 
 static void frame_put(struct frame_pool *p, uint32_t id)
 {
-	if (--p->refs[id] == 0)
+	if (--p->refs[id] == 0) {
+		/* Its code goes with it: the frame will hold other bytes. */
+		block_drop_frame(p->blocks, id);
 		p->free[p->nfree++] = id;
+	}
 }
 
 /* A new frame (reference count 1), or UINT32_MAX if out of memory. */
@@ -187,13 +244,24 @@ bool ram_cow_page(struct machine *m, uint64_t idx)
 		if (id == UINT32_MAX)
 			return false;
 		memcpy(p->page[id], p->page[old], HV_PAGE_SIZE);
+		/* The old frame keeps its decoded code for its other users;
+		 * this machine must not run it any more. */
+		bool code = block_frame_has_code(p->blocks, old);
 		frame_put(p, old);
 		ram->fid[idx] = id;
 		ram->frame[idx] = p->page[id];
 		ram->touched[ram->ntouched++] = (uint32_t)idx;
 		ram_drop_tlb_page(m, idx);
+		ram->flags[idx] &= (uint8_t)~(RAM_PF_SHARED | RAM_PF_CODE);
+		if (code)
+			block_clear_jcaches(m);
+		return true;
 	}
+	/* The frame is this machine's alone now: if it holds code (decoded
+	 * by anyone), the store must drop it (ram_note_store). */
 	ram->flags[idx] &= (uint8_t)~RAM_PF_SHARED;
+	if (block_frame_has_code(p->blocks, old))
+		ram->flags[idx] |= RAM_PF_CODE;
 	return true;
 }
 
@@ -226,12 +294,12 @@ static void ram_put_back(struct machine *m, uint64_t i, uint32_t id)
 {
 	struct ram *ram = &m->ram;
 
-	if (ram->flags[i] & RAM_PF_CODE)
-		block_invalidate_page(m, ram->base + (i << HV_PAGE_SHIFT));
+	/* The old frame's code stays with it (or goes with its last
+	 * reference); the harts' jump caches are emptied by the caller. */
 	frame_put(ram->pool, ram->fid[i]);
 	ram->fid[i] = id;
 	ram->frame[i] = ram->pool->page[id];
-	ram->flags[i] |= RAM_PF_SHARED;
+	ram->flags[i] = (uint8_t)((ram->flags[i] | RAM_PF_SHARED) & ~RAM_PF_CODE);
 	ram->dirty[i] = 1;
 }
 
@@ -246,18 +314,21 @@ int64_t ram_thaw(struct machine *m, const struct ram_frozen *f)
 		/* Another machine's frames (a fork): share them all. */
 		for (uint64_t i = 0; i < ram->npages; i++)
 			f->pool->refs[f->fid[i]]++;
-		for (uint64_t i = 0; i < ram->npages; i++) {
-			if (ram->flags[i] & RAM_PF_CODE)
-				block_invalidate_page(m, ram->base + (i << HV_PAGE_SHIFT));
-			frame_put(ram->pool, ram->fid[i]);
+		if (pool_attach(f->pool, m) != 0) {
+			for (uint64_t i = 0; i < ram->npages; i++)
+				frame_put(f->pool, f->fid[i]);
+			return -1;
 		}
+		for (uint64_t i = 0; i < ram->npages; i++)
+			frame_put(ram->pool, ram->fid[i]);
+		pool_detach(ram->pool, m);
 		pool_unref(ram->pool);
 		ram->pool = f->pool;
 		ram->pool->users++;
 		for (uint64_t i = 0; i < ram->npages; i++) {
 			ram->fid[i] = f->fid[i];
 			ram->frame[i] = ram->pool->page[f->fid[i]];
-			ram->flags[i] |= RAM_PF_SHARED;
+			ram->flags[i] = (uint8_t)((ram->flags[i] | RAM_PF_SHARED) & ~RAM_PF_CODE);
 			ram->dirty[i] = 1;
 		}
 		changed = ram->npages;
@@ -306,6 +377,11 @@ uint32_t ram_frozen_fid(const struct ram_frozen *f, uint64_t page)
 const uint8_t *ram_frozen_page(const struct ram_frozen *f, uint64_t page)
 {
 	return f->pool->page[f->fid[page]];
+}
+
+bool ram_frozen_same_pool(const struct ram_frozen *a, const struct ram_frozen *b)
+{
+	return a->pool == b->pool;
 }
 
 uint64_t ram_frozen_pages(const struct ram_frozen *f)

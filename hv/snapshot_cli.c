@@ -194,6 +194,11 @@ void snapcli_arm(struct snapcli *sc)
 	m->cfg.max_insns = lim;
 }
 
+char *snapcli_config_text(const struct snapcli *sc)
+{
+	return snapcli_make_config(sc->o);
+}
+
 static int snapcli_save_next(struct snapcli *sc, struct hv_err *err)
 {
 	const struct cli_snap_at *at = &sc->o->snap_at[sc->next_at];
@@ -215,6 +220,12 @@ static int snapcli_save_next(struct snapcli *sc, struct hv_err *err)
 		(unsigned long long)(st.file_bytes >> 10));
 	sc->next_at++;
 	return 0;
+}
+
+bool snapcli_ram_range(const struct machine *m, uint64_t pa, uint64_t size)
+{
+	return pa >= m->ram.base && pa - m->ram.base <= m->ram.size &&
+	       size <= m->ram.size - (pa - m->ram.base);
 }
 
 /* The guest's snapshot names: "guest-TAG". */
@@ -242,6 +253,7 @@ static int snapcli_guest_request(struct snapcli *sc, struct hv_err *err)
 			return 0;
 		}
 		sc->restores[m->pv_req.arg0] = 0;
+		sc->taker[m->pv_req.arg0] = m->pv_req.hart;
 		if (snaptree_take(sc->tree, m, name, &e2) != 0) {
 			fprintf(stderr, "retrovisor: guest snapshot %s: %s\n", name, e2.msg);
 			h->x[10] = (uint64_t)(int64_t)SBI_ERR_FAILED;
@@ -255,15 +267,22 @@ static int snapcli_guest_request(struct snapcli *sc, struct hv_err *err)
 			h->x[10] = (uint64_t)(int64_t)SBI_ERR_INVALID_PARAM;
 			return 0;
 		}
-		unsigned id = m->pv_req.hart;
 		if (snaptree_restore(sc->tree, m, name, &e2) < 0) {
 			hv_err_set(err, "restoring guest snapshot %s: %s", name, e2.msg);
 			return -1;
 		}
-		/* The SNAPSHOT call returns again, saying how often. */
-		m->hart[id]->x[11] = ++sc->restores[tag];
+		/* The SNAPSHOT call returns again, on the hart that made it,
+		 * saying how often. */
+		m->hart[sc->taker[tag]]->x[11] = ++sc->restores[tag];
 		return 0;
 	}
+	case RV_PV_GET_INPUT:
+		/* Outside a loop the input is empty; the range is still checked. */
+		if (!snapcli_ram_range(m, m->pv_req.arg0, m->pv_req.arg1))
+			h->x[10] = (uint64_t)(int64_t)SBI_ERR_INVALID_ADDRESS;
+		else
+			h->x[11] = 0;
+		return 0;
 	default:
 		/* END_ITERATION and GET_INPUT outside a loop. */
 		h->x[10] = (uint64_t)(int64_t)SBI_ERR_NOT_SUPPORTED;

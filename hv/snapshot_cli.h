@@ -26,6 +26,7 @@ struct snapcli {
 	char *config;              /* the CONFIG text of saved files */
 	struct snap_tree *tree;    /* snapshots the guest named */
 	uint64_t restores[64];     /* restores of each guest tag */
+	unsigned taker[64];        /* the hart that took each guest tag */
 };
 
 /* The options a run really uses: cmd's, or with --restore the file's
@@ -43,6 +44,10 @@ void snapcli_arm(struct snapcli *sc);
  * if the run ends, -1 with err on failure. */
 int snapcli_stop(struct snapcli *sc, enum hv_stop why, struct hv_err *err);
 void snapcli_free(struct snapcli *sc);
+/* Whether [pa, pa + size) is guest RAM. */
+bool snapcli_ram_range(const struct machine *m, uint64_t pa, uint64_t size);
+/* The CONFIG text of a snapshot file of this run (malloc'd, or NULL). */
+char *snapcli_config_text(const struct snapcli *sc);
 
 int main_snapshot(int argc, char **argv);
 int main_loop(int argc, char **argv);

@@ -256,6 +256,9 @@ static int snapfile_put_ram(struct snapfile_writer *w, const struct snap *s,
 			    const struct snap *base)
 {
 	uint64_t npages = ram_frozen_pages(s->ram);
+	/* After a fork the base's frames are another pool's: ids say
+	 * nothing, bytes do. */
+	bool by_id = base && ram_frozen_same_pool(s->ram, base->ram);
 	struct devstate_w r;
 
 	devstate_w_init(&r);
@@ -267,8 +270,14 @@ static int snapfile_put_ram(struct snapfile_writer *w, const struct snap *s,
 
 		for (uint32_t i = 0; i < count; i++) {
 			uint64_t p = first + i;
-			bool want = base ? ram_frozen_fid(s->ram, p) != ram_frozen_fid(base->ram, p) :
-				    !page_is_zero(ram_frozen_page(s->ram, p));
+			bool want;
+			if (!base)
+				want = !page_is_zero(ram_frozen_page(s->ram, p));
+			else if (by_id)
+				want = ram_frozen_fid(s->ram, p) != ram_frozen_fid(base->ram, p);
+			else
+				want = memcmp(ram_frozen_page(s->ram, p), ram_frozen_page(base->ram, p),
+					      HV_PAGE_SIZE) != 0;
 			if (want) {
 				bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
 				present++;
@@ -981,9 +990,9 @@ static int snapfile_apply_drive(const struct snapfile_one *o, const struct snapf
 		return -1;
 	}
 	if (memcmp(sha, have, sizeof(sha))) {
-		hv_err_set(err, "drive %u '%s' is not the image snapshot file '%s' was taken "
-			   "over ('%s'; its SHA-256 differs)", i, disk_path(m->disk[i]), o->path,
-			   path);
+		hv_err_set(err, "drive %u does not hold the image the snapshot was taken over "
+			   "(SHA-256 differs): '%s' (snapshot file '%s', taken over '%s')", i,
+			   disk_path(m->disk[i]), o->path, path);
 		free(path);
 		return -1;
 	}

@@ -137,17 +137,17 @@ TEST_F(BlockTest, InvalidationDropsExactlyThePagesBlocks)
 	vm.put(b, { addi(1, 1, 3), jal(0, 0) });
 	struct block *a0 = build(a), *a1 = build(a + 8), *b0 = build(b);
 	ASSERT_TRUE(a0 && a1 && b0);
-	EXPECT_EQ(block_lookup(vm.m->blocks, a), a0);
-	EXPECT_EQ(block_lookup(vm.m->blocks, a + 8), a1);
-	EXPECT_EQ(block_lookup(vm.m->blocks, b), b0);
+	EXPECT_EQ(block_lookup(vm.m, a), a0);
+	EXPECT_EQ(block_lookup(vm.m, a + 8), a1);
+	EXPECT_EQ(block_lookup(vm.m, b), b0);
 	EXPECT_TRUE(page_flags(a) & RAM_PF_CODE);
 	EXPECT_TRUE(page_flags(b) & RAM_PF_CODE);
 	EXPECT_EQ(page_flags(kRam + 0x5000), 0u);
 
 	block_invalidate_page(vm.m, a + 0x123);
-	EXPECT_EQ(block_lookup(vm.m->blocks, a), nullptr);
-	EXPECT_EQ(block_lookup(vm.m->blocks, a + 8), nullptr);
-	EXPECT_EQ(block_lookup(vm.m->blocks, b), b0);
+	EXPECT_EQ(block_lookup(vm.m, a), nullptr);
+	EXPECT_EQ(block_lookup(vm.m, a + 8), nullptr);
+	EXPECT_EQ(block_lookup(vm.m, b), b0);
 	EXPECT_FALSE(page_flags(a) & RAM_PF_CODE);
 	EXPECT_TRUE(page_flags(b) & RAM_PF_CODE);
 	EXPECT_FALSE(a0->valid) << "dropped blocks wait for block_reap";
@@ -158,10 +158,10 @@ TEST_F(BlockTest, InvalidationDropsExactlyThePagesBlocks)
 	struct block *a2 = build(a);
 	uint32_t zero = 0;
 	ASSERT_TRUE(machine_write_phys(vm.m, kRam + 0x5000, &zero, 4));
-	EXPECT_EQ(block_lookup(vm.m->blocks, b), b0);
+	EXPECT_EQ(block_lookup(vm.m, b), b0);
 	ASSERT_TRUE(machine_write_phys(vm.m, b + 0xffc, &zero, 4));
-	EXPECT_EQ(block_lookup(vm.m->blocks, b), nullptr);
-	EXPECT_EQ(block_lookup(vm.m->blocks, a), a2);
+	EXPECT_EQ(block_lookup(vm.m, b), nullptr);
+	EXPECT_EQ(block_lookup(vm.m, a), a2);
 	block_reap(vm.m->blocks);
 }
 
@@ -179,7 +179,7 @@ TEST_F(BlockTest, GuestStoreToACodePageDropsItsBlocksEvenAfterATlbFill)
 	EXPECT_EQ(e->tag, TLB_INVALID);
 	/* ... so that the next store reaches the slow path and drops it. */
 	ASSERT_EQ(mmu_store(h, p + 0x800, 8, 2), 0);
-	EXPECT_EQ(block_lookup(vm.m->blocks, p), nullptr);
+	EXPECT_EQ(block_lookup(vm.m, p), nullptr);
 	block_reap(vm.m->blocks);
 }
 
@@ -190,8 +190,8 @@ TEST_F(BlockTest, FlushAllDropsEverything)
 	ASSERT_NE(build(kRam + 0x7000), nullptr);
 	ASSERT_NE(build(kRam + 0x9000), nullptr);
 	block_flush_all(vm.m);
-	EXPECT_EQ(block_lookup(vm.m->blocks, kRam + 0x7000), nullptr);
-	EXPECT_EQ(block_lookup(vm.m->blocks, kRam + 0x9000), nullptr);
+	EXPECT_EQ(block_lookup(vm.m, kRam + 0x7000), nullptr);
+	EXPECT_EQ(block_lookup(vm.m, kRam + 0x9000), nullptr);
 	EXPECT_EQ(page_flags(kRam + 0x7000), 0u);
 	EXPECT_EQ(page_flags(kRam + 0x9000), 0u);
 	block_reap(vm.m->blocks);
