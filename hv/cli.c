@@ -304,6 +304,9 @@ enum cli_opt_id {
 	OPT_RESTORE,
 	OPT_SNAPSHOT_AT,
 	OPT_SNAPSHOT_INCR,
+	OPT_GDB,
+	OPT_PAUSED,
+	OPT_GDB_ALLOW_REMOTE,
 	OPT_HELP,
 	OPT_COUNT
 };
@@ -329,6 +332,9 @@ static const struct {
 	[OPT_RESTORE] = { "restore", true, "a snapshot file" },
 	[OPT_SNAPSHOT_AT] = { "snapshot-at", true, "ICOUNT=FILE" },
 	[OPT_SNAPSHOT_INCR] = { "snapshot-incremental", false, NULL },
+	[OPT_GDB] = { "gdb", true, "tcp:127.0.0.1:PORT or unix:PATH" },
+	[OPT_PAUSED] = { "paused", false, NULL },
+	[OPT_GDB_ALLOW_REMOTE] = { "gdb-allow-remote", false, NULL },
 	[OPT_HELP] = { "help", false, NULL },
 };
 
@@ -380,6 +386,20 @@ static int cli_apply(struct cli_opts *o, int id, const char *val, struct hv_err 
 		return cli_parse_snap_at(o, val, err);
 	case OPT_SNAPSHOT_INCR:
 		o->snap_incremental = true;
+		return 0;
+	case OPT_GDB:
+		if (strncmp(val, "tcp:", 4) != 0 && strncmp(val, "unix:", 5) != 0) {
+			hv_err_set(err, "--gdb '%s': expected tcp:[HOST]:PORT or unix:PATH, such as "
+				   "--gdb tcp:127.0.0.1:1234", val);
+			return -1;
+		}
+		o->gdb = val;
+		return 0;
+	case OPT_PAUSED:
+		o->paused = true;
+		return 0;
+	case OPT_GDB_ALLOW_REMOTE:
+		o->gdb_allow_remote = true;
 		return 0;
 	case OPT_MAX_INSNS:
 		return cli_parse_count(val, &o->max_insns, err);
@@ -479,6 +499,11 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, struc
 	}
 	if (!o->kernel && !o->restore) {
 		hv_err_set(err, "missing --kernel FILE (or --restore SNAPSHOT); %s", CLI_RUN_HINT);
+		return -1;
+	}
+	if ((o->paused || o->gdb_allow_remote) && !o->gdb) {
+		hv_err_set(err, "--%s needs --gdb; %s", o->paused ? "paused" : "gdb-allow-remote",
+			   CLI_RUN_HINT);
 		return -1;
 	}
 	o->args = argv + 2;
@@ -596,6 +621,12 @@ void cli_print_run_help(FILE *out)
 	      "  --snapshot-incremental\n"
 	      "                       each --snapshot-at file after the first stores\n"
 	      "                       only what changed since the one before\n"
+	      "  --gdb tcp:[HOST]:PORT|unix:PATH\n"
+	      "                       a GDB stub (target remote); unauthenticated, so\n"
+	      "                       TCP listens on loopback only\n"
+	      "  --paused             with --gdb: wait for gdb before the first\n"
+	      "                       instruction\n"
+	      "  --gdb-allow-remote   with --gdb: allow a non-loopback HOST\n"
 	      "  --help               show this text\n"
 	      "\n"
 	      "Exit status:\n"

@@ -15,6 +15,7 @@
  *                  [--net none|user[,hostfwd=tcp:[HADDR]:HPORT-[GADDR]:GPORT]...]
  *                  [--restore FILE] [--snapshot-at ICOUNT=FILE]...
  *                  [--snapshot-incremental]
+ *                  [--gdb tcp:[HOST]:PORT|unix:PATH [--paused] [--gdb-allow-remote]]
  *   retrovisor --help | run --help | --version
  *
  * argv is untrusted: every value is checked completely (no trailing
@@ -95,6 +96,10 @@ struct cli_opts {
 	} snap_at[CLI_MAX_SNAP_AT];
 	unsigned nsnap_at;
 	bool snap_incremental;
+	/* --gdb tcp:HOST:PORT|unix:PATH, --paused, --gdb-allow-remote. */
+	const char *gdb;
+	bool paused;
+	bool gdb_allow_remote;
 	/* Which options the command line gave (bit OPT id, cli.c): with
 	 * --restore, machine-shape options must agree with the file. */
 	bool memory_set, harts_set;

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "hv/block.h"
+#include "hv/debug.h"
 #include "hv/insn.h"
 #include "hv/machine.h"
 #include "hv/mmu.h"
@@ -531,6 +532,8 @@ L_lr_w: {
 	RD = (uint64_t)(int64_t)v;
 	h->resv_addr = h->rmw_pa;
 	h->resv_valid = true;
+	if (h->exit_req)
+		goto stop_after;
 	NEXT;
 }
 L_lr_d: {
@@ -541,6 +544,8 @@ L_lr_d: {
 	RD = v;
 	h->resv_addr = h->rmw_pa;
 	h->resv_valid = true;
+	if (h->exit_req)
+		goto stop_after;
 	NEXT;
 }
 L_sc_w: {
@@ -1027,6 +1032,19 @@ static struct block *exec_find_block(struct hart *h, icount_t budget, struct blo
 		b = block_lookup(m, pa);
 		if (!b)
 			b = block_build(m, pa, exec_handlers, exec_end_handler);
+		if (b && HV_UNLIKELY(m->dbg && m->dbg->nbp)) {
+			/* A breakpoint inside the block: run up to it only,
+			 * and never chain into this block. */
+			uint64_t bp = debug_first_break(m, h->pc + 1, h->pc + b->bytes);
+			if (bp != ~0ull) {
+				uint32_t k = 0;
+				while (k < b->n && h->pc + b->insn[k].pcoff < bp)
+					k++;
+				if (k < budget)
+					budget = k ? k : 1;
+				goto uncached;
+			}
+		}
 		if (b) {
 			je->vpc = h->pc;
 			je->priv = h->priv;
@@ -1038,6 +1056,7 @@ static struct block *exec_find_block(struct hart *h, icount_t budget, struct blo
 
 	/* Uncached: a block cut to the budget, or one instruction that
 	 * straddles a page boundary (fetched in two translated halves). */
+uncached:
 	if (mmu_fetch_pa(h, h->pc, &pa)) {
 		hart_trap(h, h->exc_cause, h->exc_tval);
 		return NULL;
@@ -1109,11 +1128,19 @@ void exec_run(struct hart *h, icount_t limit)
 		icount_t stop = limit < h->timer_deadline ? limit : h->timer_deadline;
 		if (stop <= h->icount)
 			stop = h->icount + 1;
+		if (HV_UNLIKELY(m->dbg && m->dbg->active)) {
+			/* Breakpoints at this pc, stop targets (hv/debug.h). */
+			if (debug_check_before(h))
+				return;
+			stop = h->icount + debug_budget(h, stop - h->icount);
+		}
 		icount_t start_icount = h->icount;
 		uint64_t start_pc = h->pc;
 		struct block *b = exec_find_block(h, stop - h->icount, &tmp.b);
 		if (b)
 			exec_blocks(h, b, stop);
+		if (HV_UNLIKELY(m->dbg && m->dbg->active) && debug_check_after(h))
+			return;
 		/* Nothing retired and we are back where we started: the trap
 		 * vector traps to itself. Stall like WFI instead of spinning on
 		 * the host (the scheduler advances time; an interrupt the hart

@@ -78,6 +78,8 @@ static void hart_set_priv(struct hart *h, unsigned priv)
 void hart_trap(struct hart *h, uint64_t cause, uint64_t tval)
 {
 	bool irq = (cause & CAUSE_INTERRUPT) != 0;
+
+	h->traps++;
 	unsigned code = (unsigned)(cause & 63);
 	uint64_t deleg = irq ? h->mideleg : h->medeleg;
 	uint64_t s = h->mstatus;

@@ -129,6 +129,10 @@ struct hart {
 	 * SEIP is this OR the software-writable bit in mip. */
 	uint64_t mip_ext;
 
+	/* Traps taken (exceptions and interrupts): with icount, the hart's
+	 * step events for debuggers (hv/debug.h). */
+	uint64_t traps;
+
 	/* Exception raised by a memory slow path, taken by the executor. */
 	uint64_t exc_cause, exc_tval;
 

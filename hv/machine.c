@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "hv/block.h"
+#include "hv/debug.h"
 #include "hv/clint.h"
 #include "hv/disk.h"
 #include "hv/exec.h"
@@ -247,6 +248,8 @@ void machine_input_note(struct machine *m, enum hv_input type, const void *data,
 {
 	if (m->funnel.input)
 		m->funnel.input(m->funnel.opaque, m, type, data, len);
+	if (m->input_hook)
+		m->input_hook(m->input_opaque, type);
 }
 
 void machine_host_stop(struct machine *m)
@@ -461,6 +464,7 @@ void machine_destroy(struct machine *m)
 	for (unsigned i = 0; i < HV_MAX_HARTS; i++)
 		free(m->hart[i]);
 	ram_cow_destroy(m);
+	debug_free(m);
 	if (m->ram.backing) /* the pool was never made */
 		munmap(m->ram.backing, m->ram.size);
 	free(m->ram.frame);
@@ -638,6 +642,8 @@ enum hv_stop machine_run(struct machine *m)
 		    m->itime > m->con_last_itime + m->cfg.watchdog_ticks * HV_INSNS_PER_TICK)
 			machine_stop(m, STOP_WATCHDOG, 0);
 		m->rounds++;
+		if (m->round_hook)
+			m->round_hook(m->round_opaque, m);
 	}
 	block_reap(m->blocks);
 	return m->stop;

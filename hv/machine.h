@@ -122,6 +122,7 @@ enum hv_stop {
 	STOP_DIVERGED,      /* a replay no longer matches its log */
 	STOP_LOG_END,       /* a replay reached the end of an interrupted log */
 	STOP_GUEST_REQUEST, /* a paravirtual request for the host (hv/pv.h, pv_req) */
+	STOP_DEBUG,         /* a debugger's breakpoint, watchpoint or target (hv/debug.h) */
 };
 
 struct machine_config {
@@ -167,6 +168,10 @@ enum hv_input {
 	HV_IN_NET = 3,     /* a frame from the host network (virtio_net_input) */
 	HV_IN_IDLE = 4,    /* an idle period ended early by host input */
 	HV_IN_STOP = 5,    /* the host stopped the run (machine_host_stop) */
+	/* A debugger's write to a register or memory (gdbstub/session.c),
+	 * applied at an exact position (hv/debug.h); 6 and 7 are the log's
+	 * digest and end records. */
+	HV_IN_DEBUG = 8,
 };
 
 /* Where record and replay attach: the input funnel. */
@@ -195,6 +200,7 @@ struct virtio_net;
 struct rtc;
 struct virtio_dev;
 struct disk;
+struct hv_debug;
 
 struct machine {
 	struct machine_config cfg;
@@ -254,6 +260,15 @@ struct machine {
 	unsigned con_line_len;
 	char panic_msg[256];
 	uint64_t con_last_itime;
+
+	/* Debugger state (hv/debug.h), NULL until a debugger sets something. */
+	struct hv_debug *dbg;
+	/* Host-side observers (a debugger): called at the end of every
+	 * round, and for every input as it enters. Never change the guest. */
+	void (*round_hook)(void *opaque, struct machine *m);
+	void *round_opaque;
+	void (*input_hook)(void *opaque, enum hv_input type);
+	void *input_opaque;
 
 	/* Paravirtual requests (hv/pv.h): served only if the host says so;
 	 * the last one made, for the host to act on. */

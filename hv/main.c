@@ -36,6 +36,7 @@
 #include "hv/main.h"
 #include "hv/snapshot_cli.h"
 #include "hv/virtio_net.h"
+#include "gdbstub/session.h"
 #include "replay/session.h"
 
 #define MAIN_ESCAPE 0x01 /* Ctrl-A */
@@ -345,9 +346,29 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 	con.raw = !(sess && sess->quiet) && main_term_raw();
 	m->host_poll = main_host_poll;
 	m->host_opaque = &con;
+	struct gdbsess *gs = NULL;
+	if (o->gdb) {
+		struct gdbsess_opts go = {
+			.spec = o->gdb,
+			.allow_remote = o->gdb_allow_remote,
+			.paused = o->paused,
+			.replay = sess ? sess->replay : NULL,
+		};
+		main_term_restore();
+		gs = gdbsess_open(m, &go, &err);
+		if (!gs) {
+			snapcli_free(&sc);
+			machine_destroy(m);
+			return main_fail(&err);
+		}
+		con.raw = !(sess && sess->quiet) && main_term_raw();
+	}
 	bool snap_failed = false;
 	for (;;) {
-		why = machine_run(m);
+		why = gs ? gdbsess_run(gs) : machine_run(m);
+		if (why == STOP_DEBUG && sess && sess->replay &&
+		    replayer_debug_stop(sess->replay, m))
+			continue;
 		int r = snapcli_stop(&sc, why, &err);
 		if (r > 0)
 			continue;
@@ -380,6 +401,7 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 		return why == STOP_MAX_INSNS ? CLI_EXIT_OK : CLI_EXIT_INTERNAL;
 	}
 	status = snap_failed ? CLI_EXIT_ERROR : main_report(m, &con, why);
+	gdbsess_close(gs, status);
 	if (rec && recorder_finish(rec, m, status, &err) != 0) {
 		fprintf(stderr, "retrovisor: %s\n", err.msg);
 		status = CLI_EXIT_ERROR;

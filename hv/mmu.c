@@ -21,6 +21,7 @@
  * the address-misaligned cause and the address in tval.
  */
 #include "hv/mmu.h"
+#include "hv/debug.h"
 
 #include <string.h>
 
@@ -136,6 +137,9 @@ static void mmu_tlb_fill(struct hart *h, enum hv_access acc, gva_t va, gpa_t pa,
 {
 	struct tlb_entry *e = &h->tlb[acc][(va >> HV_PAGE_SHIFT) & (TLB_SIZE - 1)];
 
+	/* Watchpoints: every data access takes the slow path (debug.h). */
+	if (HV_UNLIKELY(h->m->dbg) && acc != ACC_FETCH && debug_watching(h->m))
+		return;
 	e->tag = va & ~HV_PAGE_MASK;
 	e->addend = (uintptr_t)host - (uintptr_t)(va & ~HV_PAGE_MASK);
 	e->pa = pa & ~HV_PAGE_MASK;
@@ -154,6 +158,8 @@ int mmu_load(struct hart *h, gva_t va, unsigned size, uint64_t *val)
 		return mmu_fault(h, CAUSE_MISALIGNED_LOAD, va);
 	if (mmu_walk(h, va, ACC_LOAD, true, &pa))
 		return -1;
+	if (HV_UNLIKELY(h->m->dbg) && debug_watching(h->m))
+		debug_note_access(h, va, size, false, true);
 	uint8_t *page = mmu_ram_page(h->m, pa);
 	if (page) {
 		uint64_t v = 0;
@@ -175,6 +181,8 @@ int mmu_store(struct hart *h, gva_t va, unsigned size, uint64_t val)
 		return mmu_fault(h, CAUSE_MISALIGNED_STORE, va);
 	if (mmu_walk(h, va, ACC_STORE, true, &pa))
 		return -1;
+	if (HV_UNLIKELY(h->m->dbg) && debug_watching(h->m))
+		debug_note_access(h, va, size, true, false);
 	uint8_t *page = mmu_ram_page(h->m, pa);
 	if (page) {
 		struct ram *ram = &h->m->ram;
@@ -206,6 +214,8 @@ int mmu_rmw_ptr(struct hart *h, gva_t va, unsigned size, bool is_lr, void **host
 	uint8_t *page = mmu_ram_page(h->m, pa);
 	if (!page) /* no device supports atomics (PMA) */
 		return mmu_fault(h, access_fault_cause[acc], va);
+	if (HV_UNLIKELY(h->m->dbg) && debug_watching(h->m))
+		debug_note_access(h, va, size, !is_lr, true);
 	if (!is_lr) {
 		struct ram *ram = &h->m->ram;
 		if (ram->flags[(pa - ram->base) >> HV_PAGE_SHIFT]) {

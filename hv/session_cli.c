@@ -274,7 +274,8 @@ static bool session_probe(const char *log, const struct cli_opts *o,
 	out->stop_at = k;
 	out->want_pages = want_pages;
 	struct cli_opts po = *o;
-	po.nsnap_at = 0; /* a probe saves nothing */
+	po.nsnap_at = 0; /* a probe saves nothing and has no debugger */
+	po.gdb = NULL;
 	int status = main_run(&po, out);
 	replayer_close(rp);
 	return status == CLI_EXIT_OK && (!want_pages || out->pages_out);
@@ -381,6 +382,8 @@ struct replay_args {
 	bool quiet;
 	struct cli_snap_at snap_at[CLI_MAX_SNAP_AT];
 	unsigned nsnap_at;
+	const char *gdb;
+	bool paused, gdb_allow_remote;
 };
 
 static int session_replay(const struct replay_args *ra)
@@ -462,6 +465,10 @@ static int session_replay(const struct replay_args *ra)
 	memcpy(o.snap_at, ra->snap_at, sizeof(o.snap_at));
 	o.nsnap_at = ra->nsnap_at;
 	o.snap_incremental = false;
+	/* Likewise the debugger: this replay's own. */
+	o.gdb = ra->gdb;
+	o.paused = ra->paused;
+	o.gdb_allow_remote = ra->gdb_allow_remote;
 	if (ra->live_log)
 		replayer_record_live(rp, ra->live_log, 0);
 	struct main_session sess = {
@@ -503,6 +510,12 @@ int main_replay(int argc, char **argv)
 			ra.print_digest = true;
 		} else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
 			ra.live_log = argv[++i];
+		} else if (strcmp(argv[i], "--gdb") == 0 && i + 1 < argc) {
+			ra.gdb = argv[++i];
+		} else if (strcmp(argv[i], "--paused") == 0) {
+			ra.paused = true;
+		} else if (strcmp(argv[i], "--gdb-allow-remote") == 0) {
+			ra.gdb_allow_remote = true;
 		} else if (strcmp(argv[i], "--snapshot-at") == 0 && i + 1 < argc) {
 			/* Parsed as run's option is, into a scratch set. */
 			char *a[] = { argv[0], "run", "--kernel", "x", "--snapshot-at", argv[++i], NULL };
@@ -519,7 +532,7 @@ int main_replay(int argc, char **argv)
 			ra.snap_at[k] = so.snap_at[0];
 		} else if (argv[i][0] == '-' || ra.file) {
 			return session_usage("replay takes FILE [--go-live N [--log NEW]] [--print-digest] "
-					     "[--snapshot-at ICOUNT=FILE]...");
+					     "[--snapshot-at ICOUNT=FILE]... [--gdb SPEC [--paused]]");
 		} else {
 			ra.file = argv[i];
 		}

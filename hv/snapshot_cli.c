@@ -101,12 +101,15 @@ static char *snapcli_make_config(const struct cli_opts *o)
 		 * are not part of the machine's description. */
 		const char *a = o->args[i];
 		if (strncmp(a, "--snapshot-at", 13) == 0 || strncmp(a, "--restore", 9) == 0 ||
-		    strncmp(a, "--max-instructions", 18) == 0) {
+		    strncmp(a, "--max-instructions", 18) == 0 || strncmp(a, "--gdb", 5) == 0) {
+			if (!strcmp(a, "--gdb-allow-remote"))
+				continue;
 			if (!strchr(a, '=') && i + 1 < o->nargs)
 				i++;
 			continue;
 		}
-		if (strcmp(a, "--snapshot-incremental") == 0 || strcmp(a, "--print-digest") == 0)
+		if (strcmp(a, "--snapshot-incremental") == 0 || strcmp(a, "--print-digest") == 0 ||
+		    strcmp(a, "--paused") == 0)
 			continue;
 		if (strchr(a, '\n'))
 			continue;
@@ -151,6 +154,9 @@ int snapcli_options(const struct cli_opts *cmd, struct snapcli *sc, struct cli_o
 	memcpy(eff->snap_at, cmd->snap_at, sizeof(eff->snap_at));
 	eff->nsnap_at = cmd->nsnap_at;
 	eff->snap_incremental = cmd->snap_incremental;
+	eff->gdb = cmd->gdb;
+	eff->paused = cmd->paused;
+	eff->gdb_allow_remote = cmd->gdb_allow_remote;
 	if (cmd->net.mode != NET_NONE)
 		eff->net = cmd->net;
 	/* Drives may have moved: the file checks they hold the same images. */

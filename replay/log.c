@@ -106,6 +106,8 @@ const char *rlog_type_name(uint32_t type)
 		return "digest";
 	case RLOG_END:
 		return "end";
+	case RLOG_DEBUG:
+		return "debug";
 	}
 	return "unknown";
 }
@@ -113,7 +115,7 @@ const char *rlog_type_name(uint32_t type)
 /* Why an event of this type and payload size cannot be in a log, or NULL. */
 static const char *rlog_check_event(uint32_t type, uint32_t len)
 {
-	if (type < RLOG_CONFIG || type > RLOG_END)
+	if (type < RLOG_CONFIG || type > RLOG_DEBUG)
 		return "unknown event type";
 	if (len > RLOG_MAX_EVENT_DATA)
 		return "payload larger than the limit of 1 MiB";
@@ -125,6 +127,10 @@ static const char *rlog_check_event(uint32_t type, uint32_t len)
 	case RLOG_IDLE:
 		if (len != 0)
 			return "an idle event carries no payload";
+		break;
+	case RLOG_DEBUG:
+		if (len < 21 || len > 21 + 4096)
+			return "a debugger write's payload is 21 bytes of header and at most 4 KiB";
 		break;
 	case RLOG_DIGEST:
 	case RLOG_END:

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/debug.h"
 #include "hv/virtio_net.h"
 #include "replay/log.h"
 
@@ -494,6 +495,73 @@ void replayer_record_live(struct replayer *p, const char *log_path, uint64_t dig
 	p->live_interval = digest_interval;
 }
 
+/* The next event is a debugger's write: stop the machine at its position
+ * (hv/debug.h), where replayer_debug_stop applies it. One that is due now
+ * is applied at once. */
+static void rp_arm_debug(struct replayer *p, struct machine *m)
+{
+	while (p->have_ev && p->ev.type == RLOG_DEBUG) {
+		uint64_t pos = debug_input_position(p->ev.data, p->ev.len);
+		uint64_t now = debug_position(m);
+		if (pos > now) {
+			debug_set_input_position(m, pos);
+			return;
+		}
+		if (pos < now || debug_apply(m, p->ev.data, p->ev.len) != 0) {
+			rp_report(p, "replay diverged from the recording: a debugger write recorded "
+				  "at position %llu cannot be applied at position %llu\n",
+				  (unsigned long long)pos, (unsigned long long)now);
+			rp_diverge(p, m);
+			return;
+		}
+		p->consumed++;
+		rp_advance(p);
+	}
+}
+
+bool replayer_debug_stop(struct replayer *p, struct machine *m)
+{
+	if (!m->dbg || m->dbg->stop.reason != DBG_STOP_INPUT || p->live)
+		return false;
+	m->dbg->stop.reason = DBG_STOP_NONE;
+	m->stop = STOP_NONE;
+	rp_arm_debug(p, m);
+	return m->stop == STOP_NONE;
+}
+
+int replayer_seek(struct replayer *p, struct machine *m, struct hv_err *err)
+{
+	struct rlog_reader *r;
+
+	if (p->live) {
+		hv_err_set(err, "the replay went live; it cannot go back");
+		return -1;
+	}
+	r = rlog_open(p->path, err);
+	if (!r)
+		return -1;
+	rlog_close(p->r);
+	p->r = r;
+	free(p->end_data);
+	p->end_data = NULL;
+	p->eof = p->ended = p->log_error = p->diverged = p->idle_here = false;
+	p->consumed = 0;
+	rp_advance(p); /* the configuration */
+	rp_advance(p);
+	/* Events of earlier rounds happened before the machine's state. */
+	while (p->have_ev && p->ev.type != RLOG_END &&
+	       (p->ev.round < m->rounds ||
+		(p->ev.type == RLOG_DEBUG &&
+		 debug_input_position(p->ev.data, p->ev.len) < debug_position(m)))) {
+		p->consumed++;
+		rp_advance(p);
+	}
+	if (m->dbg)
+		m->dbg->input_position = 0;
+	rp_arm_debug(p, m);
+	return p->log_error ? (*err = p->err, -1) : 0;
+}
+
 static void rp_boundary(void *opaque, struct machine *m)
 {
 	struct replayer *p = opaque;
@@ -507,6 +575,11 @@ static void rp_boundary(void *opaque, struct machine *m)
 	}
 	while (p->have_ev && !p->ended) {
 		struct rlog_event *ev = &p->ev;
+		if (ev->type == RLOG_DEBUG) {
+			/* Applied at its exact position, not at a boundary. */
+			rp_arm_debug(p, m);
+			return;
+		}
 		if (ev->round > m->rounds)
 			return;
 		/* Network frames enter the device's queue when the host
@@ -604,6 +677,7 @@ void replayer_attach(struct replayer *p, struct machine *m, uint64_t go_live)
 	m->funnel.boundary = rp_boundary;
 	m->funnel.idle_ends_early = rp_idle_ends_early;
 	m->funnel.replaying = true;
+	rp_arm_debug(p, m);
 }
 
 int replayer_finish(struct replayer *p, struct machine *m, int exit_status, FILE *out,

@@ -64,5 +64,12 @@ bool replayer_bracket(const struct replayer *p, uint64_t *from, uint64_t *to);
 uint64_t replayer_digests_checked(const struct replayer *p);
 bool replayer_went_live(const struct replayer *p);
 void replayer_close(struct replayer *p);
+/* The machine was restored to an earlier state (reverse execution): feed
+ * it the log from that state on. 0 or -1 with err. */
+int replayer_seek(struct replayer *p, struct machine *m, struct hv_err *err);
+/* After machine_run stopped with STOP_DEBUG: if it was to apply a recorded
+ * debugger write (hv/debug.h DBG_STOP_INPUT), apply it and return true
+ * (the run goes on), else false. */
+bool replayer_debug_stop(struct replayer *p, struct machine *m);
 
 #endif

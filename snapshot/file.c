@@ -209,7 +209,7 @@ static void snapfile_put_hart(struct devstate_w *r, unsigned idx, const struct h
 		h->satp, h->scounteren, h->senvcfg, h->resv_valid ? h->resv_addr : 0, h->resv_valid,
 		h->mip_ext, h->exc_cause, h->exc_tval, h->mtimecmp, h->stimecmp,
 		h->itime_offset, h->timer_deadline, h->wfi, h->trap_loop, h->hsm,
-		h->hsm_start_addr, h->hsm_opaque,
+		h->hsm_start_addr, h->hsm_opaque, h->traps,
 	};
 	for (unsigned i = 0; i < HV_ARRAY_LEN(v); i++)
 		devstate_put_u64(r, v[i]);
@@ -1054,7 +1054,7 @@ static int snapfile_apply_hart(const struct snapfile_one *o, const struct snapfi
 		h.x[i] = devstate_get_u64(&r);
 	for (unsigned i = 0; i < 32; i++)
 		h.f[i] = devstate_get_u64(&r);
-	uint64_t resv_pa, v[43];
+	uint64_t resv_pa, v[44];
 	for (unsigned i = 0; i < HV_ARRAY_LEN(v); i++)
 		v[i] = devstate_get_u64(&r);
 	for (unsigned i = 0; i < 8; i++)
@@ -1103,6 +1103,7 @@ static int snapfile_apply_hart(const struct snapfile_one *o, const struct snapfi
 	uint64_t wfi = v[k++], trap_loop = v[k++], hsm = v[k++];
 	h.hsm_start_addr = v[k++];
 	h.hsm_opaque = v[k++];
+	h.traps = v[k++];
 	if ((priv != PRIV_U && priv != PRIV_S && priv != PRIV_M) || fflags > 0x1f || frm > 7 ||
 	    resv_valid > 1 || wfi > 1 || trap_loop > 1 || hsm > HSM_SUSPENDED ||
 	    (h.pc & 1) || (h.satp >> 60 != 0 && h.satp >> 60 != 8 && h.satp >> 60 != 9) ||

@@ -762,7 +762,7 @@ TEST(Rlog, ReaderRejectsBadEventSequences)
 	e = read_error(dir, concat({ file_header(), chunk(raw, 2) }));
 	EXPECT_NE(e.find("event 1 of 2 starts past the end"), std::string::npos) << e;
 
-	for (uint32_t type : { 0u, 8u, 0x80000001u }) {
+	for (uint32_t type : { 0u, 9u, 0x80000001u }) {
 		raw = config_raw();
 		put_event(raw, type, 0, {});
 		e = read_error(dir, concat({ file_header(), chunk(raw, 2) }));
@@ -898,7 +898,8 @@ TEST(Rlog, TypeNamesAreHumanReadable)
 	EXPECT_STREQ(rlog_type_name(RLOG_DIGEST), "digest");
 	EXPECT_STREQ(rlog_type_name(RLOG_END), "end");
 	EXPECT_STREQ(rlog_type_name(0), "unknown");
-	EXPECT_STREQ(rlog_type_name(8), "unknown");
+	EXPECT_STREQ(rlog_type_name(RLOG_DEBUG), "debug");
+	EXPECT_STREQ(rlog_type_name(9), "unknown");
 }
 
 } // namespace

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A gdb session on a machine (issue "Part 5"): the backend that gives the
+ * protocol server (gdbstub.h) the machine's harts, registers, memory,
+ * breakpoints and watchpoints (hv/debug.h), the run loop that lets gdb
+ * stop, step and continue the machine, and reverse execution.
+ *
+ * Reverse execution is restore-and-re-execute: while gdb is attached the
+ * session takes in-memory snapshots (snapshot/snap.h) every
+ * GDBSESS_CHECKPOINT_EVENTS step events; a reverse step restores the last
+ * one before the target and runs forward to exactly the target position
+ * (hv/debug.h positions); a reverse continue re-executes each interval
+ * backwards, collecting breakpoint and watchpoint hits, and stops at the
+ * last one. Re-execution must see the same inputs: in a replay the
+ * replayer is rewound with the machine (replayer_seek); in a live run or a
+ * recording the session keeps only checkpoints taken after the last input
+ * from the host (console, network), so history starts there.
+ *
+ * gdb's writes to registers and memory enter through the input funnel
+ * (HV_IN_DEBUG), so a recording modified under gdb still replays.
+ */
+#ifndef GDBSTUB_SESSION_H
+#define GDBSTUB_SESSION_H
+
+#include "hv/machine.h"
+
+#define GDBSESS_CHECKPOINT_EVENTS 20000000ull
+#define GDBSESS_MAX_CHECKPOINTS 512
+
+struct gdbsess;
+struct replayer;
+
+struct gdbsess_opts {
+	const char *spec;       /* tcp:HOST:PORT or unix:PATH */
+	bool allow_remote;      /* --gdb-allow-remote */
+	bool paused;            /* --paused: wait for gdb before the first instruction */
+	struct replayer *replay; /* the replayer, if the run replays a log */
+};
+
+/* Listen (printing where on stderr) and, with paused, wait for gdb. */
+struct gdbsess *gdbsess_open(struct machine *m, const struct gdbsess_opts *o,
+			     struct hv_err *err);
+/* Like machine_run, with gdb in control: returns when the machine stops
+ * for a reason that is not gdb's (shutdown, panic, limits, snapshot
+ * requests); gdb has then been told if the machine ended. */
+enum hv_stop gdbsess_run(struct gdbsess *gs);
+/* The run is over (status: the exit status): tell gdb, close. */
+void gdbsess_close(struct gdbsess *gs, int status);
+
+#endif
