@@ -51,6 +51,13 @@ struct gdbsess {
 	unsigned poll_rounds;
 	bool input_seen; /* an input from the host since the last round */
 	int pending;     /* why the round hook stopped the machine: GS_* */
+	/* Recording: the funnel as the recorder set it up. After going back
+	 * in time, rounds below the frontier were recorded already: the
+	 * recorder sees none of them again and host input waits until the
+	 * machine is back at the frontier. */
+	bool recording;
+	struct hv_funnel rec;
+	uint64_t frontier;
 };
 
 enum { GS_NONE, GS_INTERRUPT, GS_ATTACH };
@@ -95,6 +102,8 @@ static int gs_write_reg(void *opaque, unsigned hart, unsigned regno, uint64_t v)
 {
 	struct gdbsess *gs = opaque;
 
+	if (gs->rp)
+		return -1; /* a replay must stay the recording (go live to change it) */
 	if (debug_write_reg(gs->m->hart[hart], regno, v))
 		return -1;
 	gs_note_write(gs, 1, hart, regno, &v, 8);
@@ -135,6 +144,8 @@ static int gs_write_mem(void *opaque, unsigned hart, uint64_t addr, const uint8_
 	struct gdbsess *gs = opaque;
 	size_t done = 0;
 
+	if (gs->rp)
+		return -1; /* a replay must stay the recording */
 	while (done < len) {
 		gpa_t pa;
 		size_t chunk = HV_PAGE_SIZE - ((addr + done) & HV_PAGE_MASK);
@@ -265,9 +276,38 @@ static void gs_input(void *opaque, enum hv_input type)
 		gs->input_seen = true;
 }
 
+static void gs_rec_input(void *opaque, struct machine *m, enum hv_input type,
+			 const uint8_t *data, size_t len)
+{
+	struct gdbsess *gs = opaque;
+
+	gs->rec.input(gs->rec.opaque, m, type, data, len);
+}
+
+static void gs_rec_boundary(void *opaque, struct machine *m)
+{
+	struct gdbsess *gs = opaque;
+
+	if (m->rounds >= gs->frontier) {
+		m->funnel.replaying = gs->rec.replaying;
+		if (gs->rec.boundary)
+			gs->rec.boundary(gs->rec.opaque, m);
+	}
+}
+
+/* Back in time while recording: below the frontier until re-executed. */
+static void gs_rec_rewound(struct gdbsess *gs)
+{
+	if (gs->recording && gs->m->rounds < gs->frontier)
+		gs->m->funnel.replaying = true;
+}
+
 static void gs_round(void *opaque, struct machine *m)
 {
 	struct gdbsess *gs = opaque;
+
+	if (m->rounds > gs->frontier)
+		gs->frontier = m->rounds;
 
 	if (gs->input_seen && !gs->rp) {
 		ck_drop_all(gs);
@@ -306,6 +346,7 @@ static int ck_restore(struct gdbsess *gs, const struct checkpoint *c)
 		return -1;
 	if (gs->rp && replayer_seek(gs->rp, gs->m, &err) != 0)
 		return -1;
+	gs_rec_rewound(gs);
 	return 0;
 }
 
@@ -554,6 +595,7 @@ static int gs_monitor(void *opaque, unsigned hart, const char *cmd, gdb_monitor_
 			ck_free(&gs->ck[--gs->nck]);
 		if (!gs->rp)
 			gs->input_seen = true;
+		gs_rec_rewound(gs);
 		debug_resume(m);
 		mon_printf(out, ctx, "restored '%s': instruction %llu\n", arg,
 			   (unsigned long long)m->total_insns);
@@ -620,6 +662,14 @@ struct gdbsess *gdbsess_open(struct machine *m, const struct gdbsess_opts *o,
 	m->round_opaque = gs;
 	m->input_hook = gs_input;
 	m->input_opaque = gs;
+	gs->frontier = m->rounds;
+	if (!gs->rp && m->funnel.input) {
+		gs->recording = true;
+		gs->rec = m->funnel;
+		m->funnel.opaque = gs;
+		m->funnel.input = gs_rec_input;
+		m->funnel.boundary = gs_rec_boundary;
+	}
 	unsigned port = gdb_server_port(gs->srv);
 	if (port)
 		fprintf(stderr, "retrovisor: gdb stub listening on 127.0.0.1:%u%s (unauthenticated: "
@@ -753,5 +803,7 @@ void gdbsess_close(struct gdbsess *gs, int status)
 	snaptree_destroy(gs->tree);
 	gs->m->round_hook = NULL;
 	gs->m->input_hook = NULL;
+	if (gs->recording)
+		gs->m->funnel = gs->rec;
 	free(gs);
 }

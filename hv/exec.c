@@ -1033,9 +1033,12 @@ static struct block *exec_find_block(struct hart *h, icount_t budget, struct blo
 		if (!b)
 			b = block_build(m, pa, exec_handlers, exec_end_handler);
 		if (b && HV_UNLIKELY(m->dbg && m->dbg->nbp)) {
-			/* A breakpoint inside the block: run up to it only,
-			 * and never chain into this block. */
-			uint64_t bp = debug_first_break(m, h->pc + 1, h->pc + b->bytes);
+			/* A breakpoint in the block: run up to it only, and
+			 * never enter the block in the jump cache, so that no
+			 * chain can jump into it without the check (a block
+			 * starting at a breakpoint runs one instruction, when
+			 * resuming from that breakpoint). */
+			uint64_t bp = debug_first_break(m, h->pc, h->pc + b->bytes);
 			if (bp != ~0ull) {
 				uint32_t k = 0;
 				while (k < b->n && h->pc + b->insn[k].pcoff < bp)

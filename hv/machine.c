@@ -634,7 +634,7 @@ enum hv_stop machine_run(struct machine *m)
 		    !m->funnel.replaying)
 			m->host_poll(m, false);
 		machine_deliver_input(m);
-		if (m->net)
+		if (m->net && !m->funnel.replaying)
 			virtio_net_poll(m->net);
 		if (!progressed && !machine_idle(m))
 			machine_stop(m, STOP_DEADLOCK, 0);

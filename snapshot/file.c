@@ -636,6 +636,11 @@ static int snapfile_read_one(const char *path, struct snapfile_one *o, struct hv
 		hv_err_set(err, "out of host memory");
 		goto out;
 	}
+	/* The id is a hash of every section header (so of every section's
+	 * checksum): a file whose sections were dropped, added or
+	 * reordered, each still well-formed, does not match it. */
+	struct sha256_ctx idhash;
+	sha256_init(&idhash);
 	uint64_t off = SNAPFILE_HEADER_SIZE;
 	unsigned cap = 0;
 	bool ended = false;
@@ -651,6 +656,7 @@ static int snapfile_read_one(const char *path, struct snapfile_one *o, struct hv
 			snapfile_bad(err, path, off, "a section header checksum does not match");
 			goto out_d;
 		}
+		sha256_update(&idhash, h, SNAPFILE_SECTION_HEADER);
 		uint32_t type = get_le32(h);
 		uint64_t raw = get_le64(h + 8), stored = get_le64(h + 16);
 		if (type < SEC_CONFIG || type > SEC_END || get_le32(h + 4) != 0) {
@@ -713,6 +719,13 @@ static int snapfile_read_one(const char *path, struct snapfile_one *o, struct hv
 	}
 	if (off != len) {
 		snapfile_bad(err, path, off, "bytes follow the END section");
+		goto out_d;
+	}
+	uint8_t id[SHA256_DIGEST_SIZE];
+	sha256_final(&idhash, id);
+	if (memcmp(id, o->id, SNAPFILE_ID_SIZE) != 0) {
+		snapfile_bad(err, path, 16, "the file's id does not match its sections (sections "
+			     "were changed, dropped or reordered)");
 		goto out_d;
 	}
 	rc = 0;

@@ -26,8 +26,9 @@
  * An incremental file stores only what differs from its parent (pages and
  * blocks whose frame differs; a block dropped since is stored as absent);
  * loading it loads the parent chain first (at most SNAPFILE_MAX_DEPTH).
- * The id is derived from the section headers (so from every checksum):
- * the same state saved twice gives the same file.
+ * The id is derived from the section headers (so from every checksum) and
+ * checked when loading: the same state saved twice gives the same file,
+ * and well-formed sections cannot be dropped or swapped unnoticed.
  *
  * Files are untrusted: the whole chain is read and every length, checksum,
  * count and value is checked before the machine is touched; a bad file is
