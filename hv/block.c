@@ -28,6 +28,8 @@
  */
 #include "hv/block.h"
 
+#include "hv/hooks.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -224,20 +226,62 @@ static void bc_mark_code_page(struct machine *m, gpa_t page_pa)
 	}
 }
 
+static const void *block_plugin_handler;
+
+void block_set_plugin_handler(const void *handler)
+{
+	block_plugin_handler = handler;
+}
+
+unsigned block_instrument(struct machine *m, uint64_t vpc, gpa_t pa, struct insn *out,
+			  unsigned n, const void *plugin_handler)
+{
+	uint32_t slots[BLOCK_MAX_INSNS] = { 0 };
+	unsigned k = 0;
+
+	if (!m->hooks || !m->hooks->block || n == 0 || n > BLOCK_MAX_INSNS)
+		return n;
+	m->hooks->block(m->hooks->opaque, m, vpc, pa, out, n, slots);
+	for (unsigned i = 0; i < n; i++)
+		k += slots[i] != 0;
+	if (!k)
+		return n;
+	/* From the end backwards: entry j + (subscribed before it) moves. */
+	unsigned dst = n + k; /* the sentinel's new place */
+	out[dst] = out[n];
+	for (unsigned i = n; i-- > 0;) {
+		out[--dst] = out[i];
+		if (slots[i]) {
+			struct insn *p = &out[--dst];
+			memset(p, 0, sizeof(*p));
+			p->handler = plugin_handler;
+			p->imm = slots[i];
+			p->pcoff = out[dst + 1].pcoff;
+			p->idx = out[dst + 1].idx;
+			p->op = ISA_ILLEGAL;
+			p->id = ISA_ILLEGAL;
+		}
+	}
+	return n + k;
+}
+
 struct block *block_build(struct machine *m, gpa_t pa, const void *const *handlers,
 			  const void *end_handler)
 {
 	struct block_cache *bc = m->blocks;
-	struct insn tmp[BLOCK_MAX_INSNS + 1];
+	struct insn tmp[2 * BLOCK_MAX_INSNS + 1];
 	int n = block_decode(m, pa, BLOCK_MAX_INSNS, tmp, handlers, end_handler);
+	unsigned entries;
 
 	if (n == 0)
 		return NULL;
+	entries = block_instrument(m, m->cur ? m->cur->pc : 0, pa, tmp, (unsigned)n,
+				   block_plugin_handler);
 	if (bc->count >= BC_MAX_BLOCKS)
 		block_flush_all(m);
 	uint64_t key = bc_key(m, pa);
 	struct code_page *cp = bc_page_get(bc, key >> HV_PAGE_SHIFT, true);
-	struct block *b = malloc(sizeof(*b) + (size_t)(n + 1) * sizeof(struct insn));
+	struct block *b = malloc(sizeof(*b) + (size_t)(entries + 1) * sizeof(struct insn));
 	if (!b || !cp) {
 		free(b);
 		return NULL;
@@ -245,9 +289,9 @@ struct block *block_build(struct machine *m, gpa_t pa, const void *const *handle
 	b->pa = pa;
 	b->key = key;
 	b->n = (uint32_t)n;
-	b->bytes = tmp[n].pcoff;
+	b->bytes = tmp[entries].pcoff;
 	b->valid = true;
-	memcpy(b->insn, tmp, (size_t)(n + 1) * sizeof(struct insn));
+	memcpy(b->insn, tmp, (size_t)(entries + 1) * sizeof(struct insn));
 	unsigned hi = bc_hash(key);
 	b->hash_next = bc->hash[hi];
 	bc->hash[hi] = b;

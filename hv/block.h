@@ -27,7 +27,8 @@
 struct block {
 	gpa_t pa;                 /* physical address of the first instruction */
 	uint64_t key;             /* frame id << 12 | offset (block.c) */
-	uint32_t n;               /* instructions, not counting the sentinel */
+	uint32_t n;               /* instructions, not counting the sentinel or the
+	                           * pseudo instructions of plugins (hooks.h) */
 	uint32_t bytes;
 	struct block *hash_next;  /* chain in the cache's hash table */
 	struct block *page_next;  /* chain of blocks in the same page */
@@ -67,6 +68,10 @@ void block_fill_insn(struct insn *in, uint32_t raw, const void *const *handlers)
  * executor's dispatch targets. */
 struct block *block_build(struct machine *m, gpa_t pa, const void *const *handlers,
 			  const void *end_handler);
+
+/* The executor's handler for the pseudo instructions that call plugins
+ * (hv/hooks.h), used by block_build. */
+void block_set_plugin_handler(const void *handler);
 
 /* Drop every block of the (private) frame m maps at the page that holds
  * pa. */

@@ -305,6 +305,7 @@ enum cli_opt_id {
 	OPT_SNAPSHOT_AT,
 	OPT_SNAPSHOT_INCR,
 	OPT_GDB,
+	OPT_PLUGIN,
 	OPT_PAUSED,
 	OPT_GDB_ALLOW_REMOTE,
 	OPT_HELP,
@@ -334,6 +335,7 @@ static const struct {
 	[OPT_SNAPSHOT_INCR] = { "snapshot-incremental", false, NULL },
 	[OPT_GDB] = { "gdb", true, "tcp:127.0.0.1:PORT or unix:PATH" },
 	[OPT_PAUSED] = { "paused", false, NULL },
+	[OPT_PLUGIN] = { "plugin", true, "FILE[,key=value...]" },
 	[OPT_GDB_ALLOW_REMOTE] = { "gdb-allow-remote", false, NULL },
 	[OPT_HELP] = { "help", false, NULL },
 };
@@ -397,6 +399,17 @@ static int cli_apply(struct cli_opts *o, int id, const char *val, struct hv_err 
 		return 0;
 	case OPT_PAUSED:
 		o->paused = true;
+		return 0;
+	case OPT_PLUGIN:
+		if (o->nplugins == CLI_MAX_PLUGINS) {
+			hv_err_set(err, "more than %d --plugin options", CLI_MAX_PLUGINS);
+			return -1;
+		}
+		if (val[0] == '\0' || val[0] == ',') {
+			hv_err_set(err, "--plugin needs FILE[,key=value...]");
+			return -1;
+		}
+		o->plugin[o->nplugins++] = val;
 		return 0;
 	case OPT_GDB_ALLOW_REMOTE:
 		o->gdb_allow_remote = true;
@@ -474,7 +487,7 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, struc
 			o->cmd = CLI_CMD_RUN_HELP;
 			return 0;
 		}
-		if (seen[id] && id != OPT_DRIVE && id != OPT_SNAPSHOT_AT) {
+		if (seen[id] && id != OPT_DRIVE && id != OPT_SNAPSHOT_AT && id != OPT_PLUGIN) {
 			hv_err_set(err, "--%s given twice; give it once", cli_options[id].name);
 			return -1;
 		}
@@ -627,6 +640,9 @@ void cli_print_run_help(FILE *out)
 	      "  --paused             with --gdb: wait for gdb before the first\n"
 	      "                       instruction\n"
 	      "  --gdb-allow-remote   with --gdb: allow a non-loopback HOST\n"
+	      "  --plugin FILE[,key=value...]\n"
+	      "                       load a plugin (plugins/include/retrovisor/plugin.h);\n"
+	      "                       repeatable; vmlinux=FILE gives it symbols\n"
 	      "  --help               show this text\n"
 	      "\n"
 	      "Exit status:\n"
@@ -638,6 +654,8 @@ void cli_print_run_help(FILE *out)
 	      "  4  every hart waits for an interrupt that can never arrive\n"
 	      "  5  the guest kernel panicked (its panic line is repeated on stderr)\n"
 	      "  6  --watchdog: the guest printed nothing for that long\n"
+	      "  7  (replay) the replay did not match its recording\n"
+	      "  8  a plugin stopped the run\n"
 	      "A guest may also exit with 1-6 itself; the message on stderr tells\n"
 	      "the cases apart.\n",
 	      out);

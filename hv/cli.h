@@ -16,6 +16,7 @@
  *                  [--restore FILE] [--snapshot-at ICOUNT=FILE]...
  *                  [--snapshot-incremental]
  *                  [--gdb tcp:[HOST]:PORT|unix:PATH [--paused] [--gdb-allow-remote]]
+ *                  [--plugin FILE[,key=value...]]...
  *   retrovisor --help | run --help | --version
  *
  * argv is untrusted: every value is checked completely (no trailing
@@ -47,12 +48,14 @@
 #define CLI_EXIT_PANIC 5     /* the guest kernel panicked */
 #define CLI_EXIT_WATCHDOG 6  /* --watchdog: the guest stopped printing */
 #define CLI_EXIT_DIVERGED 7  /* a replay did not match its recording */
+#define CLI_EXIT_PLUGIN 8    /* a plugin stopped the run */
 
 /* At most this many --drive options (the 8th virtio slot is the entropy
  * device's). */
 #define CLI_MAX_DRIVES 7
 #define CLI_DRIVE_PATH_MAX 4096
 #define CLI_MAX_SNAP_AT 64
+#define CLI_MAX_PLUGINS 16
 
 /* --drive file=PATH[,snapshot=on|off]: snapshot (the default) keeps the
  * guest's writes in memory; off writes them to the file. */
@@ -96,6 +99,9 @@ struct cli_opts {
 	} snap_at[CLI_MAX_SNAP_AT];
 	unsigned nsnap_at;
 	bool snap_incremental;
+	/* --plugin FILE[,key=value...] (repeatable). */
+	const char *plugin[CLI_MAX_PLUGINS];
+	unsigned nplugins;
 	/* --gdb tcp:HOST:PORT|unix:PATH, --paused, --gdb-allow-remote. */
 	const char *gdb;
 	bool paused;

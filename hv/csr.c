@@ -20,6 +20,7 @@
  * them works), but no PMP checks are made; the guest is one domain.
  */
 #include "hv/hart.h"
+#include "hv/hooks.h"
 
 #include "hv/machine.h"
 
@@ -255,6 +256,8 @@ int csr_write(struct hart *h, unsigned csr, uint64_t val)
 			return 0;
 		h->satp = val & ((0xfull << 60) | (0xffffull << 44) | ((1ull << 44) - 1));
 		hart_flush_tlb(h);
+		if (HV_UNLIKELY(h->m->hooks) && h->m->hooks->satp)
+			h->m->hooks->satp(h->m->hooks->opaque, h);
 		return 0;
 	}
 	case CSR_MSTATUS: csr_mstatus_write(h, val); return 0;

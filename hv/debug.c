@@ -357,7 +357,7 @@ int debug_apply(struct machine *m, const uint8_t *data, size_t len)
 		return -1;
 	memcpy(&hart, data + 1, 4);
 	memcpy(&where, data + 13, 8);
-	if (hart >= m->nharts)
+	if (hart >= m->nharts && data[0] != 3)
 		return -1;
 	if (data[0] == 1) {
 		uint64_t v;
@@ -369,5 +369,25 @@ int debug_apply(struct machine *m, const uint8_t *data, size_t len)
 	if (data[0] == 2)
 		return machine_write_phys(m, where, data + DEBUG_INPUT_HEAD,
 					  len - DEBUG_INPUT_HEAD) ? 0 : -1;
+	if (data[0] == 3) {
+		/* Fail block request number `where` of drive `hart`. */
+		if (len != DEBUG_INPUT_HEAD || hart >= HV_VIRTIO_SLOTS)
+			return -1;
+		m->blk_fault_set = true;
+		m->blk_fault_dev = hart;
+		m->blk_fault_nth = where;
+		return 0;
+	}
+	if (data[0] == 4) {
+		/* Set (value 1) or clear (0) interrupt-pending bit `where`. */
+		uint64_t v;
+		if (len != DEBUG_INPUT_HEAD + 8 || where > 63 || !((1ull << where) & 0x222))
+			return -1;
+		memcpy(&v, data + DEBUG_INPUT_HEAD, 8);
+		if (v > 1)
+			return -1;
+		hart_set_ip(m->hart[hart], 1ull << where, v == 1);
+		return 0;
+	}
 	return -1;
 }

@@ -106,10 +106,14 @@ void debug_resume(struct machine *m);
 int debug_read_reg(struct hart *h, unsigned regno, uint64_t *v);
 int debug_write_reg(struct hart *h, unsigned regno, uint64_t v);
 
-/* A debugger's write, as the input funnel carries it (HV_IN_DEBUG):
- * u8 kind (1 register, 2 physical memory), u32 hart, u64 position, u64
- * register number or physical address, then the value (8 bytes) or the
- * bytes. debug_apply checks and applies one; 0 or -1 if malformed. */
+/* A debugger's or plugin's change, as the input funnel carries it
+ * (HV_IN_DEBUG): u8 kind, u32 hart, u64 position, u64 where, then data.
+ * Kinds: 1 register (where: number; data: the 8-byte value), 2 physical
+ * memory (where: address; data: the bytes), 3 a failed block request
+ * (hart: the drive; where: the request's number; no data), 4 an
+ * interrupt-pending bit (where: 1 SSIP, 5 STIP or 9 SEIP; data: 8 bytes,
+ * 1 set or 0 clear). debug_apply checks and applies one; 0 or -1 if
+ * malformed. */
 #define DEBUG_INPUT_HEAD 21u
 int debug_apply(struct machine *m, const uint8_t *data, size_t len);
 uint64_t debug_input_position(const uint8_t *data, size_t len);

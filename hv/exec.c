@@ -33,6 +33,7 @@
 
 #include "hv/block.h"
 #include "hv/debug.h"
+#include "hv/hooks.h"
 #include "hv/insn.h"
 #include "hv/machine.h"
 #include "hv/mmu.h"
@@ -41,6 +42,7 @@
 
 static const void *const *exec_handlers;
 static const void *exec_end_handler;
+static const void *exec_plugin_handler;
 
 #define BOX32 0xffffffff00000000ull
 
@@ -114,12 +116,13 @@ static uint64_t mulhsu(int64_t a, uint64_t b)
 static void exec_blocks(struct hart *h, struct block *b, icount_t stop)
 {
 	/* Indexed by enum isa_id; one more slot holds the block sentinel. */
-	static const void *const dispatch[ISA_COUNT + 2] = {
+	static const void *const dispatch[ISA_COUNT + 3] = {
 #define INSN(id, mn, match, mask, fmt, ext, exec, cls) [ISA_##id] = &&L_##exec,
 #include "hv/isa.def"
 #undef INSN
 		[ISA_ILLEGAL] = &&L_illegal,
 		[ISA_COUNT + 1] = &&L_block_end,
+		[ISA_COUNT + 2] = &&L_plugin_cb,
 	};
 	uint64_t *x, *f;
 	const struct insn *in;
@@ -133,6 +136,8 @@ static void exec_blocks(struct hart *h, struct block *b, icount_t stop)
 #pragma GCC diagnostic ignored "-Wdangling-pointer"
 		exec_handlers = dispatch;
 		exec_end_handler = dispatch[ISA_COUNT + 1];
+		exec_plugin_handler = dispatch[ISA_COUNT + 2];
+		block_set_plugin_handler(exec_plugin_handler);
 #pragma GCC diagnostic pop
 		return;
 	}
@@ -975,6 +980,27 @@ stop_after:
 	h->icount += in->idx + 1u;
 	return;
 
+L_plugin_cb:
+	/* A plugin subscribed the next instruction (hv/hooks.h): call it with
+	 * the exact pc and count; this entry retires nothing. If the call
+	 * changed what the block assumed (pc, translation, code), leave before
+	 * the instruction; the re-entry must not call the plugin twice. */
+	h->pc = PC;
+	h->icount += in->idx;
+	if (!(h->plugin_skip && h->plugin_skip_pc == h->pc &&
+	      h->plugin_skip_icount == h->icount)) {
+		h->plugin_skip = false;
+		h->m->hooks->insn(h->m->hooks->opaque, h, (uint32_t)in->imm);
+		if (h->exit_req || h->pc != PC) {
+			h->plugin_skip = true;
+			h->plugin_skip_pc = h->pc;
+			h->plugin_skip_icount = h->icount;
+			return;
+		}
+	}
+	h->icount -= in->idx;
+	NEXT;
+
 L_block_end:
 	/* Sentinel after the last instruction of a block that did not end
 	 * in a control transfer: fall through to the next address. */
@@ -1040,11 +1066,11 @@ static struct block *exec_find_block(struct hart *h, icount_t budget, struct blo
 			 * resuming from that breakpoint). */
 			uint64_t bp = debug_first_break(m, h->pc, h->pc + b->bytes);
 			if (bp != ~0ull) {
-				uint32_t k = 0;
-				while (k < b->n && h->pc + b->insn[k].pcoff < bp)
-					k++;
-				if (k < budget)
-					budget = k ? k : 1;
+				const struct insn *e = b->insn;
+				while (e->handler != exec_end_handler && h->pc + e->pcoff < bp)
+					e++;
+				if (e->idx < budget)
+					budget = e->idx ? e->idx : 1;
 				goto uncached;
 			}
 		}
@@ -1066,6 +1092,8 @@ uncached:
 	}
 	int n = block_decode(m, pa, (unsigned)(budget < BLOCK_MAX_INSNS ? budget : BLOCK_MAX_INSNS),
 			     tmp->insn, exec_handlers, exec_end_handler);
+	if (n > 0 && HV_UNLIKELY(m->hooks))
+		block_instrument(m, h->pc, pa, tmp->insn, (unsigned)n, exec_plugin_handler);
 	if (n == 0) {
 		uint16_t lo, hi;
 		gpa_t pa2;
@@ -1099,7 +1127,7 @@ void exec_run(struct hart *h, icount_t limit)
 	struct machine *m = h->m;
 	struct {
 		struct block b;
-		struct insn insn[BLOCK_MAX_INSNS + 1];
+		struct insn insn[2 * BLOCK_MAX_INSNS + 1]; /* room for plugins' entries */
 	} tmp;
 
 	exec_init();
@@ -1131,6 +1159,8 @@ void exec_run(struct hart *h, icount_t limit)
 		icount_t stop = limit < h->timer_deadline ? limit : h->timer_deadline;
 		if (stop <= h->icount)
 			stop = h->icount + 1;
+		if (HV_UNLIKELY(m->hooks && m->hooks->pending))
+			m->hooks->apply(m->hooks->opaque, h);
 		if (HV_UNLIKELY(m->dbg && m->dbg->active)) {
 			/* Breakpoints at this pc, stop targets (hv/debug.h). */
 			if (debug_check_before(h))

@@ -19,6 +19,7 @@
  * m->time_seen, because harts run one after another in quanta.
  */
 #include "hv/hart.h"
+#include "hv/hooks.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -75,9 +76,23 @@ static void hart_set_priv(struct hart *h, unsigned priv)
 	}
 }
 
+/* Plugins (hv/hooks.h): a trap was taken, or xRET changed privilege. */
+static void hart_hook_trap(struct hart *h, uint64_t cause, uint64_t tval, uint64_t epc,
+			   unsigned from)
+{
+	struct hv_hooks *k = h->m->hooks;
+
+	if (k->trap)
+		k->trap(k->opaque, h, cause, tval, epc, from);
+	if (k->priv && from != h->priv)
+		k->priv(k->opaque, h, from, h->priv);
+}
+
 void hart_trap(struct hart *h, uint64_t cause, uint64_t tval)
 {
 	bool irq = (cause & CAUSE_INTERRUPT) != 0;
+	unsigned from = h->priv;
+	uint64_t epc = h->pc;
 
 	h->traps++;
 	unsigned code = (unsigned)(cause & 63);
@@ -95,6 +110,8 @@ void hart_trap(struct hart *h, uint64_t cause, uint64_t tval)
 		uint64_t base = h->stvec & ~3ull;
 		h->pc = (irq && (h->stvec & 3) == 1) ? base + 4ull * code : base;
 		hart_set_priv(h, PRIV_S);
+		if (HV_UNLIKELY(h->m->hooks))
+			hart_hook_trap(h, cause, tval, epc, from);
 		return;
 	}
 	if (h->m->cfg.boot == BOOT_PV) {
@@ -116,6 +133,8 @@ void hart_trap(struct hart *h, uint64_t cause, uint64_t tval)
 	uint64_t base = h->mtvec & ~3ull;
 	h->pc = (irq && (h->mtvec & 3) == 1) ? base + 4ull * code : base;
 	hart_set_priv(h, PRIV_M);
+	if (HV_UNLIKELY(h->m->hooks))
+		hart_hook_trap(h, cause, tval, epc, from);
 }
 
 /* Priority order of section 3.1.9. */
@@ -161,7 +180,10 @@ int hart_mret(struct hart *h)
 	h->mstatus = s;
 	h->pc = h->mepc;
 	h->resv_valid = false;
+	unsigned from_m = h->priv;
 	hart_set_priv(h, mpp);
+	if (HV_UNLIKELY(h->m->hooks) && h->m->hooks->priv && from_m != mpp)
+		h->m->hooks->priv(h->m->hooks->opaque, h, from_m, mpp);
 	hart_flush_access_tlb(h); /* MPRV may have changed */
 	return 0;
 }
@@ -179,7 +201,10 @@ int hart_sret(struct hart *h)
 	h->mstatus = s;
 	h->pc = h->sepc;
 	h->resv_valid = false;
+	unsigned from_s = h->priv;
 	hart_set_priv(h, spp);
+	if (HV_UNLIKELY(h->m->hooks) && h->m->hooks->priv && from_s != spp)
+		h->m->hooks->priv(h->m->hooks->opaque, h, from_s, spp);
 	hart_flush_access_tlb(h);
 	return 0;
 }
@@ -217,16 +242,22 @@ void hart_timer_update(struct hart *h)
 	icount_t deadline = ~0ull;
 	bool mti = now >= h->mtimecmp;
 
-	if (((h->mip & MIP_MTIP) != 0) != mti)
+	if (((h->mip & MIP_MTIP) != 0) != mti) {
 		hart_set_ip(h, MIP_MTIP, mti);
+		if (mti && HV_UNLIKELY(h->m->hooks) && h->m->hooks->timer)
+			h->m->hooks->timer(h->m->hooks->opaque, h);
+	}
 	if (!mti)
 		deadline = hart_deadline_for(h, h->mtimecmp);
 	if (h->m->cfg.boot == BOOT_PV) {
 		/* The SBI timer drives STIP; in full-machine boot STIP is
 		 * written by M-mode firmware instead. */
 		bool sti = now >= h->stimecmp;
-		if (((h->mip & MIP_STIP) != 0) != sti)
+		if (((h->mip & MIP_STIP) != 0) != sti) {
 			hart_set_ip(h, MIP_STIP, sti);
+			if (sti && HV_UNLIKELY(h->m->hooks) && h->m->hooks->timer)
+				h->m->hooks->timer(h->m->hooks->opaque, h);
+		}
 		if (!sti) {
 			icount_t d = hart_deadline_for(h, h->stimecmp);
 			if (d < deadline)

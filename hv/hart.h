@@ -132,6 +132,12 @@ struct hart {
 	/* Traps taken (exceptions and interrupts): with icount, the hart's
 	 * step events for debuggers (hv/debug.h). */
 	uint64_t traps;
+	/* A plugin's instruction callback left the block before its
+	 * instruction: do not call it again when the block is re-entered
+	 * at the same pc and count (exec.c). */
+	bool plugin_skip;
+	uint64_t plugin_skip_pc;
+	icount_t plugin_skip_icount;
 
 	/* Exception raised by a memory slow path, taken by the executor. */
 	uint64_t exc_cause, exc_tval;

@@ -40,6 +40,7 @@
 #include "hv/pv.h"
 #include "hv/sbi.h"
 #include "hv/snapshot_cli.h"
+#include "plugins/host.h"
 #include "snapshot/snap.h"
 
 #define LOOP_MAX_INPUTS 65536
@@ -379,6 +380,11 @@ int main_loop(int argc, char **argv)
 	m = machine_create(&cfg, &err);
 	if (!m || snapcli_attach(&sc, m, &lo, &err))
 		goto fail;
+	for (unsigned i = 0; i < eff.nplugins; i++)
+		if (plugin_host_load(eff.plugin[i], &err) != 0)
+			goto fail;
+	if (plugin_host_attach(m, false, false, &err) != 0)
+		goto fail;
 	l.m = m;
 	m->console_out = loop_console;
 	m->console_opaque = &l;
@@ -433,8 +439,11 @@ int main_loop(int argc, char **argv)
 	unsigned digest_bad = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (uint64_t it = 0; it < iterations; it++) {
-		if (it && snap_restore(m, start, &err) < 0)
-			goto fail;
+		if (it) {
+			if (snap_restore(m, start, &err) < 0)
+				goto fail;
+			plugin_host_snapshot("", true);
+		}
 		if (check_digest && machine_digest(m) != start_digest) {
 			printf("iteration %llu digest differs from the start's\n",
 			       (unsigned long long)it);
@@ -465,7 +474,7 @@ int main_loop(int argc, char **argv)
 				}
 				continue;
 			}
-			kind = loop_end_kind(why);
+			kind = why == STOP_PLUGIN ? "plugin" : loop_end_kind(why);
 			status = why == STOP_SHUTDOWN ? (uint64_t)m->exit_status : 0;
 			break;
 		}
@@ -488,6 +497,9 @@ fail:
 fail_sc:
 	rc = main_fail(&err);
 out:
+	if (m && plugin_host_active())
+		plugin_host_exit(rc);
+	plugin_host_unload();
 	snap_free(start);
 	if (m)
 		machine_destroy(m);

@@ -27,6 +27,7 @@
 
 #include "hv/block.h"
 #include "hv/debug.h"
+#include "hv/hooks.h"
 #include "hv/clint.h"
 #include "hv/disk.h"
 #include "hv/exec.h"
@@ -114,6 +115,8 @@ bool bus_read(struct machine *m, gpa_t pa, unsigned size, uint64_t *val)
 	if (d == m->uart_dev)
 		m->uart_used = true;
 	*val = d->ops->read(d->opaque, pa - d->base, size);
+	if (HV_UNLIKELY(m->hooks) && m->hooks->mmio)
+		m->hooks->mmio(m->hooks->opaque, m, pa, size, false, *val, d->name);
 	return true;
 }
 
@@ -126,6 +129,8 @@ bool bus_write(struct machine *m, gpa_t pa, unsigned size, uint64_t val)
 	if (d == m->uart_dev)
 		m->uart_used = true;
 	d->ops->write(d->opaque, pa - d->base, size, val);
+	if (HV_UNLIKELY(m->hooks) && m->hooks->mmio)
+		m->hooks->mmio(m->hooks->opaque, m, pa, size, true, val, d->name);
 	return true;
 }
 

@@ -123,6 +123,7 @@ enum hv_stop {
 	STOP_LOG_END,       /* a replay reached the end of an interrupted log */
 	STOP_GUEST_REQUEST, /* a paravirtual request for the host (hv/pv.h, pv_req) */
 	STOP_DEBUG,         /* a debugger's breakpoint, watchpoint or target (hv/debug.h) */
+	STOP_PLUGIN,        /* a plugin asked to stop (plugins/host.c) */
 };
 
 struct machine_config {
@@ -201,6 +202,7 @@ struct rtc;
 struct virtio_dev;
 struct disk;
 struct hv_debug;
+struct hv_hooks;
 
 struct machine {
 	struct machine_config cfg;
@@ -261,6 +263,17 @@ struct machine {
 	char panic_msg[256];
 	uint64_t con_last_itime;
 
+	/* Instrumentation (hv/hooks.h), NULL without plugins. */
+	struct hv_hooks *hooks;
+	/* A plugin failed the nth request of block device dev (hooks.h): for
+	 * the device to honour, set from a recorded input in a replay. */
+	bool blk_fault_set;
+	unsigned blk_fault_dev;
+	uint64_t blk_fault_nth;
+	/* Requests each drive has served (plugins count them; snapshots
+	 * keep them). */
+	uint64_t blk_nreq[HV_VIRTIO_SLOTS];
+
 	/* Debugger state (hv/debug.h), NULL until a debugger sets something. */
 	struct hv_debug *dbg;
 	/* Host-side observers (a debugger): called at the end of every
@@ -278,6 +291,7 @@ struct machine {
 		uint64_t arg0, arg1;
 		unsigned hart;
 	} pv_req;
+	char pv_req_name[64]; /* a plugin's snapshot request names it here */
 
 	/* Console output sink (stdout by default). */
 	void (*console_out)(void *opaque, const uint8_t *buf, size_t len);

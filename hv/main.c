@@ -37,6 +37,7 @@
 #include "hv/snapshot_cli.h"
 #include "hv/virtio_net.h"
 #include "gdbstub/session.h"
+#include "plugins/host.h"
 #include "replay/session.h"
 
 #define MAIN_ESCAPE 0x01 /* Ctrl-A */
@@ -236,6 +237,13 @@ static int main_report(struct machine *m, const struct main_console *con, enum h
 			(unsigned long long)(m->cfg.watchdog_ticks / HV_TIMEBASE_HZ),
 			(unsigned long long)h->pc, h->id);
 		return CLI_EXIT_WATCHDOG;
+	case STOP_PLUGIN: {
+		const char *msg = plugin_host_stop_message();
+		fprintf(stderr, "retrovisor: %s (at instruction %llu, pc 0x%llx on hart %u)\n",
+			msg ? msg : "a plugin stopped the run", (unsigned long long)m->total_insns,
+			(unsigned long long)h->pc, h->id);
+		return CLI_EXIT_PLUGIN;
+	}
 	case STOP_DIVERGED:
 	case STOP_LOG_END:
 		return CLI_EXIT_OK; /* the replay's own report follows */
@@ -340,6 +348,24 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 	}
 	if (sess && sess->replay)
 		replayer_attach(sess->replay, m, sess->go_live);
+	for (unsigned i = 0; i < o->nplugins; i++) {
+		if (plugin_host_load(o->plugin[i], &err) != 0) {
+			plugin_host_unload();
+			if (rec)
+				recorder_abandon(rec, m);
+			snapcli_free(&sc);
+			machine_destroy(m);
+			return main_fail(&err);
+		}
+	}
+	if (plugin_host_attach(m, sess && sess->replay, rec != NULL, &err) != 0) {
+		plugin_host_unload();
+		if (rec)
+			recorder_abandon(rec, m);
+		snapcli_free(&sc);
+		machine_destroy(m);
+		return main_fail(&err);
+	}
 
 	if (sess && sess->quiet)
 		m->console_out = main_discard;
@@ -396,12 +422,15 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 			}
 		}
 		memset(&m->funnel, 0, sizeof(m->funnel));
+		gdbsess_close(gs, 0);
+		plugin_host_unload();
 		machine_destroy(m);
 		snapcli_free(&sc);
 		return why == STOP_MAX_INSNS ? CLI_EXIT_OK : CLI_EXIT_INTERNAL;
 	}
 	status = snap_failed ? CLI_EXIT_ERROR : main_report(m, &con, why);
 	gdbsess_close(gs, status);
+	plugin_host_exit(status);
 	if (rec && recorder_finish(rec, m, status, &err) != 0) {
 		fprintf(stderr, "retrovisor: %s\n", err.msg);
 		status = CLI_EXIT_ERROR;
@@ -435,6 +464,7 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 		fprintf(stderr, "digest %016llx\nicount %llu\n",
 			(unsigned long long)machine_digest(m),
 			(unsigned long long)m->total_insns);
+	plugin_host_unload();
 	machine_destroy(m);
 	snapcli_free(&sc);
 	return status;

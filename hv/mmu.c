@@ -22,6 +22,7 @@
  */
 #include "hv/mmu.h"
 #include "hv/debug.h"
+#include "hv/hooks.h"
 
 #include <string.h>
 
@@ -137,8 +138,12 @@ static void mmu_tlb_fill(struct hart *h, enum hv_access acc, gva_t va, gpa_t pa,
 {
 	struct tlb_entry *e = &h->tlb[acc][(va >> HV_PAGE_SHIFT) & (TLB_SIZE - 1)];
 
-	/* Watchpoints: every data access takes the slow path (debug.h). */
+	/* Watchpoints: every data access takes the slow path (debug.h);
+	 * plugins watching memory: the pages they watch (hooks.h). */
 	if (HV_UNLIKELY(h->m->dbg) && acc != ACC_FETCH && debug_watching(h->m))
+		return;
+	if (HV_UNLIKELY(h->m->hooks) && acc != ACC_FETCH && h->m->hooks->mem_page &&
+	    h->m->hooks->mem_page(h->m->hooks->opaque, va & ~HV_PAGE_MASK, pa & ~HV_PAGE_MASK))
 		return;
 	e->tag = va & ~HV_PAGE_MASK;
 	e->addend = (uintptr_t)host - (uintptr_t)(va & ~HV_PAGE_MASK);
@@ -166,6 +171,8 @@ int mmu_load(struct hart *h, gva_t va, unsigned size, uint64_t *val)
 		memcpy(&v, page + (pa & HV_PAGE_MASK), size);
 		*val = v;
 		mmu_tlb_fill(h, ACC_LOAD, va, pa, page);
+		if (HV_UNLIKELY(h->m->hooks) && h->m->hooks->mem)
+			h->m->hooks->mem(h->m->hooks->opaque, h, va, pa, size, false, v);
 		return 0;
 	}
 	if (!bus_read(h->m, pa, size, val))
@@ -195,6 +202,8 @@ int mmu_store(struct hart *h, gva_t va, unsigned size, uint64_t val)
 		memcpy(page + (pa & HV_PAGE_MASK), &val, size);
 		if (!ram->flags[idx])
 			mmu_tlb_fill(h, ACC_STORE, va, pa, page);
+		if (HV_UNLIKELY(h->m->hooks) && h->m->hooks->mem)
+			h->m->hooks->mem(h->m->hooks->opaque, h, va, pa, size, true, val);
 		return 0;
 	}
 	if (!bus_write(h->m, pa, size, val))
@@ -216,6 +225,11 @@ int mmu_rmw_ptr(struct hart *h, gva_t va, unsigned size, bool is_lr, void **host
 		return mmu_fault(h, access_fault_cause[acc], va);
 	if (HV_UNLIKELY(h->m->dbg) && debug_watching(h->m))
 		debug_note_access(h, va, size, !is_lr, true);
+	if (HV_UNLIKELY(h->m->hooks) && h->m->hooks->mem) {
+		uint64_t v = 0;
+		memcpy(&v, page + (pa & HV_PAGE_MASK), size);
+		h->m->hooks->mem(h->m->hooks->opaque, h, va, pa, size, !is_lr, v);
+	}
 	if (!is_lr) {
 		struct ram *ram = &h->m->ram;
 		if (ram->flags[(pa - ram->base) >> HV_PAGE_SHIFT]) {

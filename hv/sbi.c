@@ -26,6 +26,7 @@
 #include "hv/pv.h"
 
 #include "hv/hart.h"
+#include "hv/hooks.h"
 #include "hv/machine.h"
 #include "hv/mmu.h"
 
@@ -519,6 +520,9 @@ void sbi_ecall(struct hart *h)
 {
 	uint64_t eid = h->x[REG_A7], fid = h->x[REG_A6], set;
 	struct sbiret r = { SBI_ERR_NOT_SUPPORTED, 0, false };
+
+	if (HV_UNLIKELY(h->m->hooks) && h->m->hooks->sbi)
+		h->m->hooks->sbi(h->m->hooks->opaque, h);
 
 	if (eid <= SBI_EXT_LEGACY_LAST) {
 		h->x[REG_A0] = (uint64_t)sbi_legacy(h, eid);

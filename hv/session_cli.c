@@ -276,6 +276,7 @@ static bool session_probe(const char *log, const struct cli_opts *o,
 	struct cli_opts po = *o;
 	po.nsnap_at = 0; /* a probe saves nothing and has no debugger */
 	po.gdb = NULL;
+	po.nplugins = 0;
 	int status = main_run(&po, out);
 	replayer_close(rp);
 	return status == CLI_EXIT_OK && (!want_pages || out->pages_out);
@@ -384,6 +385,8 @@ struct replay_args {
 	unsigned nsnap_at;
 	const char *gdb;
 	bool paused, gdb_allow_remote;
+	const char *plugin[CLI_MAX_PLUGINS];
+	unsigned nplugins;
 };
 
 static int session_replay(const struct replay_args *ra)
@@ -469,6 +472,10 @@ static int session_replay(const struct replay_args *ra)
 	o.gdb = ra->gdb;
 	o.paused = ra->paused;
 	o.gdb_allow_remote = ra->gdb_allow_remote;
+	/* And plugins: the log holds the recorded run's changes; a replay
+	 * loads only the plugins it is given. */
+	memcpy(o.plugin, ra->plugin, sizeof(o.plugin));
+	o.nplugins = ra->nplugins;
 	if (ra->live_log)
 		replayer_record_live(rp, ra->live_log, 0);
 	struct main_session sess = {
@@ -512,6 +519,10 @@ int main_replay(int argc, char **argv)
 			ra.live_log = argv[++i];
 		} else if (strcmp(argv[i], "--gdb") == 0 && i + 1 < argc) {
 			ra.gdb = argv[++i];
+		} else if (strcmp(argv[i], "--plugin") == 0 && i + 1 < argc) {
+			if (ra.nplugins == CLI_MAX_PLUGINS)
+				return session_usage("too many --plugin options");
+			ra.plugin[ra.nplugins++] = argv[++i];
 		} else if (strcmp(argv[i], "--paused") == 0) {
 			ra.paused = true;
 		} else if (strcmp(argv[i], "--gdb-allow-remote") == 0) {
@@ -532,7 +543,7 @@ int main_replay(int argc, char **argv)
 			ra.snap_at[k] = so.snap_at[0];
 		} else if (argv[i][0] == '-' || ra.file) {
 			return session_usage("replay takes FILE [--go-live N [--log NEW]] [--print-digest] "
-					     "[--snapshot-at ICOUNT=FILE]... [--gdb SPEC [--paused]]");
+					     "[--snapshot-at ICOUNT=FILE]... [--gdb SPEC [--paused]] [--plugin FILE[,ARGS]]...");
 		} else {
 			ra.file = argv[i];
 		}

@@ -34,6 +34,7 @@
 #include "hv/main.h"
 #include "hv/pv.h"
 #include "hv/sbi.h"
+#include "plugins/host.h"
 #include "snapshot/file.h"
 #include "snapshot/snap.h"
 #include "snapshot/tree.h"
@@ -111,6 +112,11 @@ static char *snapcli_make_config(const struct cli_opts *o)
 		if (strcmp(a, "--snapshot-incremental") == 0 || strcmp(a, "--print-digest") == 0 ||
 		    strcmp(a, "--paused") == 0)
 			continue;
+		if (strncmp(a, "--plugin", 8) == 0) {
+			if (!strchr(a, '=') && i + 1 < o->nargs)
+				i++;
+			continue;
+		}
 		if (strchr(a, '\n'))
 			continue;
 		p += sprintf(p, "arg %s\n", a);
@@ -155,6 +161,8 @@ int snapcli_options(const struct cli_opts *cmd, struct snapcli *sc, struct cli_o
 	eff->nsnap_at = cmd->nsnap_at;
 	eff->snap_incremental = cmd->snap_incremental;
 	eff->gdb = cmd->gdb;
+	memcpy(eff->plugin, cmd->plugin, sizeof(eff->plugin));
+	eff->nplugins = cmd->nplugins;
 	eff->paused = cmd->paused;
 	eff->gdb_allow_remote = cmd->gdb_allow_remote;
 	if (cmd->net.mode != NET_NONE)
@@ -250,6 +258,18 @@ static int snapcli_guest_request(struct snapcli *sc, struct hv_err *err)
 		hv_err_set(err, "out of host memory");
 		return -1;
 	}
+	if (m->pv_req.op == PLUGIN_HOST_OP_SNAPSHOT || m->pv_req.op == PLUGIN_HOST_OP_RESTORE) {
+		/* A plugin's request (plugins/host.c), by name. */
+		struct hv_err e2;
+		bool restore = m->pv_req.op == PLUGIN_HOST_OP_RESTORE;
+		int64_t r = restore ? snaptree_restore(sc->tree, m, m->pv_req_name, &e2) :
+				      snaptree_take(sc->tree, m, m->pv_req_name, &e2);
+		if (r < 0)
+			fprintf(stderr, "retrovisor: a plugin's snapshot request: %s\n", e2.msg);
+		else
+			plugin_host_snapshot(m->pv_req_name, restore);
+		return 0;
+	}
 	snapcli_guest_name(name, sizeof(name), m->pv_req.arg0);
 	switch (m->pv_req.op) {
 	case RV_PV_SNAPSHOT: {
@@ -263,6 +283,8 @@ static int snapcli_guest_request(struct snapcli *sc, struct hv_err *err)
 		if (snaptree_take(sc->tree, m, name, &e2) != 0) {
 			fprintf(stderr, "retrovisor: guest snapshot %s: %s\n", name, e2.msg);
 			h->x[10] = (uint64_t)(int64_t)SBI_ERR_FAILED;
+		} else {
+			plugin_host_snapshot(name, false);
 		}
 		return 0;
 	}
@@ -280,6 +302,7 @@ static int snapcli_guest_request(struct snapcli *sc, struct hv_err *err)
 		/* The SNAPSHOT call returns again, on the hart that made it,
 		 * saying how often. */
 		m->hart[sc->taker[tag]]->x[11] = ++sc->restores[tag];
+		plugin_host_snapshot(name, true);
 		return 0;
 	}
 	case RV_PV_GET_INPUT:

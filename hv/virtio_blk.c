@@ -22,6 +22,9 @@
  */
 #include "hv/virtio_blk.h"
 
+#include "hv/hooks.h"
+#include "hv/machine.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +178,35 @@ static bool virtio_blk_request(struct virtio_dev *vd, struct virtio_blk *b, unsi
 	type = (uint32_t)virtio_blk_get_le(hdr, 4);
 	sector = virtio_blk_get_le(hdr + 8, 8);
 	in_len = c->write_len - 1;
+
+	if (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT || type == VIRTIO_BLK_T_FLUSH) {
+		/* Fault injection (hv/hooks.h): a plugin's verdict, or in a
+		 * replay the recorded one. */
+		struct machine *m = virtio_dev_machine(vd);
+		unsigned dev = 0;
+		while (dev < HV_VIRTIO_SLOTS && m->disk[dev] != b->disk)
+			dev++;
+		if (dev < HV_VIRTIO_SLOTS) {
+			uint64_t nth = m->blk_nreq[dev]++;
+			bool fail = false;
+			if (m->blk_fault_set && m->blk_fault_dev == dev && m->blk_fault_nth == nth) {
+				m->blk_fault_set = false;
+				fail = true;
+			} else if (HV_UNLIKELY(m->hooks) && m->hooks->blk_request) {
+				uint64_t len = type == VIRTIO_BLK_T_OUT ?
+					       c->read_len - VIRTIO_BLK_HDR_SIZE : in_len;
+				fail = m->hooks->blk_request(m->hooks->opaque, m, dev, nth,
+							     type == VIRTIO_BLK_T_OUT, sector,
+							     (uint32_t)(len / DISK_SECTOR_SIZE));
+			}
+			if (fail) {
+				status = VIRTIO_BLK_S_IOERR;
+				virtq_chain_write(vd, c, in_len, &status, 1);
+				virtq_push(vd, q, c, written);
+				return true;
+			}
+		}
+	}
 
 	switch (type) {
 	case VIRTIO_BLK_T_IN:

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "hv/debug.h"
+#include "hv/hooks.h"
 #include "hv/virtio_net.h"
 #include "replay/log.h"
 
@@ -388,6 +389,8 @@ static void rp_diverge(struct replayer *p, struct machine *m)
 	p->diverged = true;
 	p->diverged_icount = m->total_insns;
 	machine_stop(m, STOP_DIVERGED, 0);
+	if (m->hooks && m->hooks->divergence)
+		m->hooks->divergence(m->hooks->opaque, m->total_insns);
 }
 
 /* Compare a logged digest with the machine now; report the difference. */

@@ -241,6 +241,8 @@ static void snapfile_put_machine(struct devstate_w *r, const struct snap *s)
 	devstate_put_bytes(r, sm->panic_msg, sizeof(sm->panic_msg));
 	devstate_put_u64(r, sm->con_last_itime);
 	devstate_put_u32(r, (uint32_t)sm->last_run);
+	for (unsigned i = 0; i < HV_VIRTIO_SLOTS; i++)
+		devstate_put_u64(r, sm->blk_nreq[i]);
 }
 
 static bool page_is_zero(const uint8_t *p)
@@ -1198,6 +1200,8 @@ static int snapfile_apply_machine(const struct snapfile_one *o, const struct sna
 	devstate_get_bytes(&r, sm.panic_msg, sizeof(sm.panic_msg));
 	sm.con_last_itime = devstate_get_u64(&r);
 	sm.last_run = (int32_t)devstate_get_u32(&r);
+	for (unsigned i = 0; i < HV_VIRTIO_SLOTS; i++)
+		sm.blk_nreq[i] = devstate_get_u64(&r);
 	if (devstate_r_finish(&r))
 		return snapfile_sec_fail(err, o, sec, &r, NULL);
 	if (sm.conin_head >= sizeof(sm.conin) || sm.conin_len > sizeof(sm.conin) ||

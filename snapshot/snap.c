@@ -38,6 +38,7 @@ void snap_machine_save(const struct machine *m, struct snap_machine *sm)
 	memcpy(sm->panic_msg, m->panic_msg, sizeof(sm->panic_msg));
 	sm->con_last_itime = m->con_last_itime;
 	sm->last_run = m->last_run ? (int32_t)m->last_run->id : -1;
+	memcpy(sm->blk_nreq, m->blk_nreq, sizeof(sm->blk_nreq));
 }
 
 void snap_machine_load(struct machine *m, const struct snap_machine *sm)
@@ -56,6 +57,8 @@ void snap_machine_load(struct machine *m, const struct snap_machine *sm)
 	m->con_last_itime = sm->con_last_itime;
 	m->last_run = sm->last_run >= 0 && (unsigned)sm->last_run < m->nharts ?
 		      m->hart[sm->last_run] : NULL;
+	memcpy(m->blk_nreq, sm->blk_nreq, sizeof(m->blk_nreq));
+	m->blk_fault_set = false;
 }
 
 static unsigned snap_count_disks(const struct machine *m)

@@ -22,6 +22,7 @@ struct snap_machine {
 	char panic_msg[sizeof(((struct machine *)0)->panic_msg)];
 	uint64_t con_last_itime;
 	int32_t last_run; /* hart index, or -1 */
+	uint64_t blk_nreq[HV_VIRTIO_SLOTS];
 };
 
 struct snap {

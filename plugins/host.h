@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The plugin host (host.c): what the command line calls to load plugins
+ * and connect them to a machine. Plugins themselves see only
+ * plugins/include/retrovisor/plugin.h.
+ */
+#ifndef PLUGINS_HOST_H
+#define PLUGINS_HOST_H
+
+#include "hv/machine.h"
+
+/* pv_req.op values of a plugin's snapshot requests (STOP_GUEST_REQUEST;
+ * the name is in m->pv_req_name). */
+#define PLUGIN_HOST_OP_SNAPSHOT 0x2000u
+#define PLUGIN_HOST_OP_RESTORE 0x2001u
+
+/* Load FILE[,key=value...] (dlopen, ABI check). 0 or -1 with err. */
+int plugin_host_load(const char *spec, struct hv_err *err);
+/* Run the plugins' init against m and hook them in. 0 or -1 with err
+ * (a plugin refused). Nothing happens without plugins. */
+int plugin_host_attach(struct machine *m, bool replaying, bool recording, struct hv_err *err);
+/* Events the command line sees. */
+void plugin_host_exit(int status);
+void plugin_host_snapshot(const char *name, bool restored);
+void plugin_host_divergence(uint64_t icount);
+/* After STOP_PLUGIN: one sentence, or NULL. */
+const char *plugin_host_stop_message(void);
+bool plugin_host_active(void);
+void plugin_host_unload(void);
+
+#endif
