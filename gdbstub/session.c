@@ -117,7 +117,7 @@ static int gs_translate(struct gdbsess *gs, unsigned hart, uint64_t addr, gpa_t 
 		*pa = addr;
 		return 0;
 	}
-	return mmu_translate(gs->m->hart[hart], addr, ACC_LOAD, pa);
+	return mmu_translate_debug(gs->m->hart[hart], addr, pa);
 }
 
 static long gs_read_mem(void *opaque, unsigned hart, uint64_t addr, uint8_t *buf, size_t len)

@@ -475,6 +475,7 @@ int main_loop(int argc, char **argv)
 				continue;
 			}
 			kind = why == STOP_PLUGIN ? "plugin" : loop_end_kind(why);
+			plugin_host_clear_stop();
 			status = why == STOP_SHUTDOWN ? (uint64_t)m->exit_status : 0;
 			break;
 		}

@@ -134,6 +134,25 @@ int mmu_translate(struct hart *h, gva_t va, enum hv_access acc, gpa_t *pa)
 	return mmu_walk(h, va, acc, false, pa);
 }
 
+int mmu_translate_debug(struct hart *h, gva_t va, gpa_t *pa)
+{
+	/* Any valid readable mapping of the current address space: as an
+	 * S-mode load with SUM and MXR set (user pages and execute-only
+	 * pages too), and no trace of the attempt left in the hart. */
+	uint64_t mstatus = h->mstatus, cause = h->exc_cause, tval = h->exc_tval;
+	unsigned priv = h->priv;
+
+	if (priv == PRIV_U)
+		h->priv = PRIV_S;
+	h->mstatus = (mstatus | MSTATUS_SUM | MSTATUS_MXR) & ~MSTATUS_MPRV;
+	int r = mmu_walk(h, va, ACC_LOAD, false, pa);
+	h->priv = priv;
+	h->mstatus = mstatus;
+	h->exc_cause = cause;
+	h->exc_tval = tval;
+	return r;
+}
+
 static void mmu_tlb_fill(struct hart *h, enum hv_access acc, gva_t va, gpa_t pa, uint8_t *host)
 {
 	struct tlb_entry *e = &h->tlb[acc][(va >> HV_PAGE_SHIFT) & (TLB_SIZE - 1)];

@@ -33,6 +33,11 @@ int mmu_fetch_pa(struct hart *h, gva_t pc, gpa_t *pa);
  * without side effects on the TLB. Debugger and SBI helpers. */
 int mmu_translate(struct hart *h, gva_t va, enum hv_access acc, gpa_t *pa);
 
+/* A debugger's translation: any valid mapping for reading in h's current
+ * address space (user, kernel, execute-only pages alike), no side effects
+ * at all. */
+int mmu_translate_debug(struct hart *h, gva_t va, gpa_t *pa);
+
 /* Read guest virtual memory through h's current translation (as an
  * S-mode load would, for SBI legacy calls). 0 or -1 on a fault. */
 int mmu_read_virt(struct hart *h, gva_t va, void *buf, size_t len);

@@ -36,6 +36,7 @@
 #include "hv/hooks.h"
 #include "hv/insn.h"
 #include "hv/mmu.h"
+#include "introspect/linux.h"
 #include "introspect/syms.h"
 #include "plugins/include/retrovisor/plugin.h"
 
@@ -65,6 +66,8 @@ struct rv_plugin {
 	uint32_t abi;
 	char msg[256];
 	struct intro_syms *syms;
+	struct intro_linux *linux; /* opened on first use */
+	bool linux_failed;
 	char *vmlinux;
 	/* Subscriptions. */
 	struct cb_entry exit[HOST_MAX_SUBS], block[HOST_MAX_SUBS], trap[HOST_MAX_SUBS],
@@ -135,6 +138,7 @@ static void plugin_free(struct rv_plugin *p)
 	if (p->dl)
 		dlclose(p->dl);
 	intro_syms_close(p->syms);
+	intro_linux_close(p->linux);
 	free(p->path);
 	free(p->argbuf);
 	free(p);
@@ -572,6 +576,11 @@ bool plugin_host_active(void)
 	return host.np != 0;
 }
 
+void plugin_host_clear_stop(void)
+{
+	host.stopper = NULL;
+}
+
 /* ---- The ABI: lifetime and subscriptions ---- */
 
 #define SUBSCRIBE(field, count)                                  \
@@ -796,7 +805,7 @@ RV_PLUGIN_EXPORT int rv_translate(uint32_t hart, uint64_t vaddr, uint64_t *paddr
 
 	if (!host.m || hart >= host.m->nharts || !paddr)
 		return -1;
-	if (mmu_translate(host.m->hart[hart], vaddr, ACC_LOAD, &pa))
+	if (mmu_translate_debug(host.m->hart[hart], vaddr, &pa))
 		return -1;
 	*paddr = pa;
 	return 0;
@@ -959,4 +968,116 @@ RV_PLUGIN_EXPORT void rv_request_restore(rv_plugin *self, const char *name)
 	host.m->pv_req.op = PLUGIN_HOST_OP_RESTORE;
 	host.m->pv_req.hart = host.m->cur ? host.m->cur->id : 0;
 	machine_stop(host.m, STOP_GUEST_REQUEST, 0);
+}
+
+/* ---- The ABI: Linux ---- */
+
+static int host_read_phys(void *opaque, uint64_t pa, void *buf, size_t len)
+{
+	(void)opaque;
+	return host.m && machine_read_phys(host.m, pa, buf, len) ? 0 : -1;
+}
+
+static const struct intro_mem host_mem = { NULL, host_read_phys };
+
+static struct intro_linux *host_linux(rv_plugin *self)
+{
+	struct hv_err err;
+
+	if (!self || !self->vmlinux || self->linux_failed)
+		return NULL;
+	if (!self->linux) {
+		self->linux = intro_linux_open(self->vmlinux, &err);
+		if (!self->linux) {
+			fprintf(stderr, "retrovisor: plugin %s: %s\n", self->name, err.msg);
+			self->linux_failed = true;
+		}
+	}
+	return self->linux;
+}
+
+static void host_task(const struct intro_task *t, rv_task *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->addr = t->task;
+	out->pid = t->pid;
+	out->tgid = t->tgid;
+	memcpy(out->comm, t->comm, sizeof(out->comm) - 1);
+}
+
+RV_PLUGIN_EXPORT int rv_linux_current(rv_plugin *self, uint32_t hart, rv_task *task)
+{
+	struct intro_linux *lx = host_linux(self);
+	uint64_t addr;
+	struct intro_task t = { 0 };
+
+	if (!lx || !task || hart >= host.m->nharts)
+		return -1;
+	const struct hart *h = host.m->hart[hart];
+	if (intro_linux_current(lx, &host_mem, h->satp, h->x[4], h->sscratch, h->priv, &addr) ||
+	    intro_linux_task_info(lx, &host_mem, h->satp, addr, &t.pid, &t.tgid, t.comm))
+		return -1;
+	t.task = addr;
+	host_task(&t, task);
+	return 0;
+}
+
+struct host_walk {
+	int (*tcb)(void *, const rv_task *);
+	int (*mcb)(void *, const rv_module *);
+	void *ud;
+};
+
+static int host_task_cb(void *opaque, const struct intro_task *t)
+{
+	struct host_walk *w = opaque;
+	rv_task rt;
+
+	host_task(t, &rt);
+	return w->tcb(w->ud, &rt);
+}
+
+static int host_module_cb(void *opaque, const struct intro_module *mod)
+{
+	struct host_walk *w = opaque;
+	rv_module rm;
+
+	memset(&rm, 0, sizeof(rm));
+	rm.addr = mod->module;
+	rm.base = mod->base;
+	rm.size = mod->size;
+	snprintf(rm.name, sizeof(rm.name), "%s", mod->name);
+	return w->mcb(w->ud, &rm);
+}
+
+RV_PLUGIN_EXPORT int rv_linux_tasks(rv_plugin *self, uint32_t hart,
+				    int (*cb)(void *, const rv_task *), void *ud)
+{
+	struct intro_linux *lx = host_linux(self);
+	struct host_walk w = { .tcb = cb, .ud = ud };
+
+	if (!lx || !cb || hart >= host.m->nharts)
+		return -1;
+	return intro_linux_tasks(lx, &host_mem, host.m->hart[hart]->satp, host_task_cb, &w);
+}
+
+RV_PLUGIN_EXPORT int rv_linux_modules(rv_plugin *self, uint32_t hart,
+				      int (*cb)(void *, const rv_module *), void *ud)
+{
+	struct intro_linux *lx = host_linux(self);
+	struct host_walk w = { .mcb = cb, .ud = ud };
+
+	if (!lx || !cb || hart >= host.m->nharts)
+		return -1;
+	return intro_linux_modules(lx, &host_mem, host.m->hart[hart]->satp, host_module_cb, &w);
+}
+
+RV_PLUGIN_EXPORT const char *rv_syscall_name(uint64_t nr)
+{
+	return intro_syscall_name(nr);
+}
+
+RV_PLUGIN_EXPORT uint32_t rv_syscall_nargs(uint64_t nr)
+{
+	return (uint32_t)intro_syscall_nargs(nr);
 }

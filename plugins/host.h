@@ -26,6 +26,8 @@ void plugin_host_divergence(uint64_t icount);
 /* After STOP_PLUGIN: one sentence, or NULL. */
 const char *plugin_host_stop_message(void);
 bool plugin_host_active(void);
+/* The reset loop goes on after a plugin stopped an iteration. */
+void plugin_host_clear_stop(void);
 void plugin_host_unload(void);
 
 #endif

@@ -58,9 +58,10 @@
  * Changelog:
  *   1  first version: block/instruction, memory, trap, SBI, privilege,
  *      satp, MMIO, timer, snapshot, divergence and exit events; register,
- *      memory, translation, disassembly and symbol queries; register and
- *      memory writes, bit flips, interrupts, block-request faults, stop
- *      and snapshot requests.
+ *      memory, translation, disassembly, symbol and Linux (current task,
+ *      tasks, modules, system calls) queries; register and memory writes,
+ *      bit flips, interrupts, block-request faults, stop and snapshot
+ *      requests.
  */
 #ifndef RETROVISOR_PLUGIN_H
 #define RETROVISOR_PLUGIN_H
@@ -212,7 +213,9 @@ uint64_t rv_total_icount(void);
  * byte). */
 size_t rv_mem_read_virt(uint32_t hart, uint64_t vaddr, void *buf, size_t len);
 size_t rv_mem_read_phys(uint64_t paddr, void *buf, size_t len);
-/* 0 and *paddr, or -1 if vaddr is not mapped for reading. */
+/* 0 and *paddr, or -1 if vaddr is not mapped for reading in the hart's
+ * current address space (a debugger's view: user and kernel pages
+ * alike, whatever the hart's privilege). */
 int rv_translate(uint32_t hart, uint64_t vaddr, uint64_t *paddr);
 /* The nearest symbol at or below vaddr in the plugin's vmlinux= ELF file;
  * NULL if none (or no file). *offset is vaddr minus the symbol. */
@@ -220,14 +223,45 @@ const char *rv_symbol(rv_plugin *self, uint64_t vaddr, uint64_t *offset);
 /* The address of symbol name, 0 and *vaddr, or -1. */
 int rv_symbol_addr(rv_plugin *self, const char *name, uint64_t *vaddr);
 
+/* ---- Linux awareness (needs the plugin's vmlinux=FILE, with DWARF) ----
+ * Derived from the kernel's DWARF (introspect/), no per-kernel offsets:
+ * the current task of a hart (riscv Linux keeps `current` in tp in the
+ * kernel and in sscratch in user mode), the task list, loaded modules,
+ * and riscv64 system call names. */
+
+typedef struct rv_task {
+	uint64_t addr; /* the task_struct */
+	int32_t pid, tgid;
+	char comm[16];
+} rv_task;
+
+typedef struct rv_module {
+	uint64_t addr; /* the struct module */
+	uint64_t base, size; /* its core (text) range, 0 if unknown */
+	char name[64];
+} rv_module;
+
+/* 0 with *task filled, or -1 (no vmlinux, M-mode, or not readable). */
+int rv_linux_current(rv_plugin *self, uint32_t hart, rv_task *task);
+/* Call cb for every process (thread-group leader), init_task first; cb
+ * returns 0 to go on. 0, the value cb stopped with, or -1. */
+int rv_linux_tasks(rv_plugin *self, uint32_t hart, int (*cb)(void *ud, const rv_task *t),
+		   void *ud);
+int rv_linux_modules(rv_plugin *self, uint32_t hart, int (*cb)(void *ud, const rv_module *m),
+		     void *ud);
+/* "execve" for 221; NULL if nr is no riscv64 system call. */
+const char *rv_syscall_name(uint64_t nr);
+/* Its number of arguments (0..6; 6 if unknown). */
+uint32_t rv_syscall_nargs(uint64_t nr);
+
 /* ---- Changes (recorded inputs) ---- */
 
 int rv_reg_write(rv_plugin *self, uint32_t hart, uint32_t reg, uint64_t value);
 int rv_mem_write_phys(rv_plugin *self, uint64_t paddr, const void *buf, size_t len);
 int rv_mem_write_virt(rv_plugin *self, uint32_t hart, uint64_t vaddr, const void *buf,
 		      size_t len);
-/* Flip bit `bit` (0..63) of a register, or of the byte-addressed bit
- * vaddr*8+bit... of guest memory (bit 0..7 of the byte at paddr). */
+/* Flip bit `bit` (0..63) of a register, or bit `bit` (0..7) of the byte
+ * of guest memory at physical address paddr. */
 int rv_flip_reg(rv_plugin *self, uint32_t hart, uint32_t reg, uint32_t bit);
 int rv_flip_mem_phys(rv_plugin *self, uint64_t paddr, uint32_t bit);
 /* Raise (level true) or clear a software-visible interrupt-pending bit
