@@ -5,7 +5,8 @@
  *
  * intro_syms_open copies what it needs out of the file: every defined,
  * named symbol goes into a name-sorted array (for intro_sym_addr), and the
- * STT_FUNC/STT_OBJECT ones also into an address-sorted array (for
+ * STT_FUNC/STT_OBJECT ones (plus sized STT_NOTYPE ones, which is how
+ * assembly entry points look) also into an address-sorted array (for
  * intro_sym_lookup, a binary search). Names live in one string pool owned
  * by the table. The file is untrusted: libelf bounds-checks section data
  * against the file size, elf_strptr bounds-checks names, and every
@@ -144,7 +145,9 @@ static int syms_load(struct intro_syms *syms, Elf *elf, Elf_Scn *scn, const GElf
 		};
 		pool_len += len;
 		syms->by_name[syms->n_name++] = e;
-		if (type == STT_FUNC || type == STT_OBJECT)
+		/* Assembly entry points (riscv's handle_exception) are
+		 * STT_NOTYPE with a size from .size; they count as code. */
+		if (type == STT_FUNC || type == STT_OBJECT || (type == STT_NOTYPE && e.size))
 			syms->by_addr[syms->n_addr++] = e;
 	}
 	qsort_r(syms->by_addr, syms->n_addr, sizeof(struct sym), syms_cmp_addr, syms->pool);

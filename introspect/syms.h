@@ -26,9 +26,10 @@ struct intro_syms *intro_syms_open(const char *path, struct hv_err *err);
 void intro_syms_close(struct intro_syms *syms);
 
 /*
- * The function or object symbol covering addr: the nearest one starting
- * at or below addr whose [value, value + size) contains it (a symbol of
- * size 0 covers only its own address). On success *name points into the
+ * The symbol covering addr: the nearest function or object symbol (or
+ * untyped symbol with a size, such as an assembly entry point) starting
+ * at or below addr whose [value, value + size) contains it; a symbol of
+ * size 0 covers only its own address. On success *name points into the
  * table (valid until intro_syms_close), *offset is addr - value and 0 is
  * returned; -1 when no symbol covers addr.
  */
@@ -42,7 +43,7 @@ int intro_sym_addr(const struct intro_syms *syms, const char *name, uint64_t *ad
 /* The size field of that symbol; 0 or -1 if absent. */
 int intro_sym_size(const struct intro_syms *syms, const char *name, uint64_t *size);
 
-/* Number of function and object symbols (the ones intro_sym_lookup uses). */
+/* Number of symbols intro_sym_lookup searches. */
 size_t intro_syms_count(const struct intro_syms *syms);
 
 #endif
