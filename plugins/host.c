@@ -27,6 +27,8 @@
 #include "plugins/host.h"
 
 #include <dlfcn.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -479,6 +481,40 @@ static void host_record(uint8_t kind, uint32_t hart, uint64_t where, const void 
 
 /* ---- Attaching ---- */
 
+/* A plugin that crashes in its init is refused, not fatal: the signal
+ * jumps back here and the run stops with one line (the process exits
+ * right after, so nothing the plugin may have corrupted is used). */
+static sigjmp_buf host_init_jmp;
+static volatile sig_atomic_t host_init_signal;
+
+static void host_init_crash(int sig)
+{
+	host_init_signal = sig;
+	siglongjmp(host_init_jmp, 1);
+}
+
+static int host_call_init(struct rv_plugin *p, const rv_plugin_info *info)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+	struct sigaction sa, old[HV_ARRAY_LEN(sigs)];
+	int (*init)(rv_plugin *, const rv_plugin_info *, int, const rv_plugin_arg *) =
+		(int (*)(rv_plugin *, const rv_plugin_info *, int,
+			 const rv_plugin_arg *))dlsym(p->dl, "rv_plugin_init");
+	volatile int r = -1;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = host_init_crash;
+	sa.sa_flags = SA_NODEFER;
+	for (unsigned i = 0; i < HV_ARRAY_LEN(sigs); i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	host_init_signal = 0;
+	if (sigsetjmp(host_init_jmp, 1) == 0)
+		r = init(p, info, p->nargs, p->args);
+	for (unsigned i = 0; i < HV_ARRAY_LEN(sigs); i++)
+		sigaction(sigs[i], &old[i], NULL);
+	return host_init_signal ? -1000 - host_init_signal : r;
+}
+
 int plugin_host_attach(struct machine *m, bool replaying, bool recording, struct hv_err *err)
 {
 	if (!host.np)
@@ -514,10 +550,13 @@ int plugin_host_attach(struct machine *m, bool replaying, bool recording, struct
 			.recording = recording,
 			.vmlinux = p->vmlinux,
 		};
-		int (*init)(rv_plugin *, const rv_plugin_info *, int, const rv_plugin_arg *) =
-			(int (*)(rv_plugin *, const rv_plugin_info *, int,
-				 const rv_plugin_arg *))dlsym(p->dl, "rv_plugin_init");
-		int r = init(p, &info, p->nargs, p->args);
+		int r = host_call_init(p, &info);
+		if (r <= -1000) {
+			hv_err_set(err, "plugin '%s' crashed in its rv_plugin_init (%s); it is not "
+				   "used", p->path, strsignal(-r - 1000));
+			m->hooks = NULL;
+			return -1;
+		}
 		if (r != 0) {
 			hv_err_set(err, "plugin '%s' refused to start%s%s", p->path,
 				   p->msg[0] ? ": " : " (its rv_plugin_init returned non-zero)",
