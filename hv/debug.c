@@ -333,9 +333,14 @@ int debug_write_reg(struct hart *h, unsigned regno, uint64_t v)
 	} else {
 		return -1;
 	}
-	/* Translations, permissions and the jump cache may depend on it. */
-	hart_flush_tlb(h);
-	h->exit_req = true;
+	/* Translations, permissions and the jump cache may depend on a
+	 * CSR, the privilege or the pc: the running block must end. A
+	 * general or FP register is read from the hart by every
+	 * instruction, so execution simply goes on with the new value. */
+	if (regno >= 32 && !(regno >= DEBUG_REG_F0 && regno < DEBUG_REG_F0 + 32)) {
+		hart_flush_tlb(h);
+		h->exit_req = true;
+	}
 	return 0;
 }
 

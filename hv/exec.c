@@ -989,9 +989,16 @@ L_plugin_cb:
 	h->icount += in->idx;
 	if (!(h->plugin_skip && h->plugin_skip_pc == h->pc &&
 	      h->plugin_skip_icount == h->icount)) {
+		/* Only what the callback asks for ends the block here: an
+		 * exit requested earlier (a timer made pending) is served
+		 * where it would be without plugins. */
+		bool before = h->exit_req;
+		h->exit_req = false;
 		h->plugin_skip = false;
 		h->m->hooks->insn(h->m->hooks->opaque, h, (uint32_t)in->imm);
-		if (h->exit_req || h->pc != PC) {
+		bool asked = h->exit_req;
+		h->exit_req = before || asked;
+		if (asked || h->pc != PC) {
 			h->plugin_skip = true;
 			h->plugin_skip_pc = h->pc;
 			h->plugin_skip_icount = h->icount;
@@ -1116,6 +1123,9 @@ uncached:
 		in[1].pcoff = in->len;
 		in[1].idx = 1;
 		n = 1;
+		/* Plugins see this instruction like any other. */
+		if (HV_UNLIKELY(m->hooks))
+			block_instrument(m, h->pc, pa, tmp->insn, 1, exec_plugin_handler);
 	}
 	tmp->n = (uint32_t)n;
 	tmp->pa = pa;
@@ -1172,15 +1182,25 @@ void exec_run(struct hart *h, icount_t limit)
 		struct block *b = exec_find_block(h, stop - h->icount, &tmp.b);
 		if (b)
 			exec_blocks(h, b, stop);
-		if (HV_UNLIKELY(m->dbg && m->dbg->active) && debug_check_after(h))
-			return;
+		/* Plugins' changes from the middle of that instruction apply
+		 * now that it is complete (hooks.h). */
+		if (HV_UNLIKELY(m->hooks && m->hooks->pending))
+			m->hooks->apply(m->hooks->opaque, h);
 		/* Nothing retired and we are back where we started: the trap
 		 * vector traps to itself. Stall like WFI instead of spinning on
 		 * the host (the scheduler advances time; an interrupt the hart
-		 * takes, e.g. to M-mode, frees it). */
-		if (h->icount == start_icount && h->pc == start_pc && irq < 0) {
+		 * takes, e.g. to M-mode, frees it). A debugger's stop here must
+		 * not undo the stall (trap_loop_round: retried next round). */
+		if (h->icount == start_icount && h->pc == start_pc && irq < 0 &&
+		    !(h->plugin_skip && h->plugin_skip_pc == h->pc &&
+		      h->plugin_skip_icount == h->icount)) {
 			h->trap_loop = true;
+			h->trap_loop_round = m->rounds;
+			if (HV_UNLIKELY(m->dbg && m->dbg->active))
+				debug_check_after(h);
 			return;
 		}
+		if (HV_UNLIKELY(m->dbg && m->dbg->active) && debug_check_after(h))
+			return;
 	}
 }

@@ -155,6 +155,7 @@ struct hart {
 	/* Stalled because the trap vector itself traps: the hart can make no
 	 * progress until an interrupt that it will take arrives. */
 	bool trap_loop;
+	uint64_t trap_loop_round; /* the round in which trap_loop was set */
 	enum hv_hsm hsm;
 	uint64_t hsm_start_addr, hsm_opaque;
 	bool exit_req;       /* leave the block loop at the next boundary */

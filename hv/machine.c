@@ -568,7 +568,6 @@ enum hv_stop machine_run(struct machine *m)
 
 	while (m->stop == STOP_NONE) {
 		uint64_t round_end = m->itime + m->cfg.quantum;
-		bool progressed = false;
 
 		for (unsigned i = 0; i < m->nharts && m->stop == STOP_NONE; i++) {
 			struct hart *h = m->hart[i];
@@ -597,13 +596,14 @@ enum hv_stop machine_run(struct machine *m)
 			m->cur = h;
 			/* Retry a hart stuck in a trap loop once per round: another
 			 * hart or a device may have repaired its vector meanwhile. */
-			h->trap_loop = false;
+			if (h->trap_loop_round != m->rounds)
+				h->trap_loop = false;
 			icount_t before = h->icount;
 			exec_run(h, limit);
 			m->cur = NULL;
 			m->total_insns += h->icount - before;
 			if (h->icount != before)
-				progressed = true;
+				m->round_progressed = true;
 			if (m->stop != STOP_NONE)
 				break;
 			if (m->cfg.perturb_at && m->total_insns == m->cfg.perturb_at &&
@@ -641,6 +641,8 @@ enum hv_stop machine_run(struct machine *m)
 		machine_deliver_input(m);
 		if (m->net && !m->funnel.replaying)
 			virtio_net_poll(m->net);
+		bool progressed = m->round_progressed;
+		m->round_progressed = false;
 		if (!progressed && !machine_idle(m))
 			machine_stop(m, STOP_DEADLOCK, 0);
 		if (m->cfg.watchdog_ticks &&

@@ -235,6 +235,10 @@ struct machine {
 	uint64_t itime;
 	/* Round boundaries passed since power-on: inputs are stamped with it. */
 	uint64_t rounds;
+	/* Some hart retired an instruction in the current round (kept in the
+	 * machine, not in machine_run, so that a run stopped and continued
+	 * mid-round decides idleness as an uninterrupted one). */
+	bool round_progressed;
 	struct hv_funnel funnel;
 
 	/* Run state. */

@@ -346,8 +346,15 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 			return main_fail(&err);
 		}
 	}
-	if (sess && sess->replay)
+	if (sess && sess->replay) {
 		replayer_attach(sess->replay, m, sess->go_live);
+		/* replay --from SNAPSHOT: the log from the snapshot's point on. */
+		if (sess->replay_from && replayer_seek(sess->replay, m, &err) != 0) {
+			snapcli_free(&sc);
+			machine_destroy(m);
+			return main_fail(&err);
+		}
+	}
 	for (unsigned i = 0; i < o->nplugins; i++) {
 		if (plugin_host_load(o->plugin[i], &err) != 0) {
 			plugin_host_unload();

@@ -17,6 +17,7 @@ struct main_session {
 	uint64_t digest_interval;
 	const char *config;      /* record: the configuration text */
 	struct replayer *replay; /* replay: the open log */
+	bool replay_from;        /* replay --from: the machine starts from a snapshot */
 	uint64_t go_live;
 	bool rtc_ns_set;         /* replay: the recorded wall clock */
 	uint64_t rtc_ns;

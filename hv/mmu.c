@@ -182,20 +182,23 @@ int mmu_load(struct hart *h, gva_t va, unsigned size, uint64_t *val)
 		return mmu_fault(h, CAUSE_MISALIGNED_LOAD, va);
 	if (mmu_walk(h, va, ACC_LOAD, true, &pa))
 		return -1;
-	if (HV_UNLIKELY(h->m->dbg) && debug_watching(h->m))
-		debug_note_access(h, va, size, false, true);
 	uint8_t *page = mmu_ram_page(h->m, pa);
 	if (page) {
 		uint64_t v = 0;
 		memcpy(&v, page + (pa & HV_PAGE_MASK), size);
 		*val = v;
 		mmu_tlb_fill(h, ACC_LOAD, va, pa, page);
+		if (HV_UNLIKELY(h->m->dbg) && debug_watching(h->m))
+			debug_note_access(h, va, size, false, true);
 		if (HV_UNLIKELY(h->m->hooks) && h->m->hooks->mem)
 			h->m->hooks->mem(h->m->hooks->opaque, h, va, pa, size, false, v);
 		return 0;
 	}
 	if (!bus_read(h->m, pa, size, val))
 		return mmu_fault(h, CAUSE_LOAD_ACCESS, va);
+	/* A watchpoint counts accesses that happened: after the device. */
+	if (HV_UNLIKELY(h->m->dbg) && debug_watching(h->m))
+		debug_note_access(h, va, size, false, true);
 	return 0;
 }
 
@@ -207,11 +210,11 @@ int mmu_store(struct hart *h, gva_t va, unsigned size, uint64_t val)
 		return mmu_fault(h, CAUSE_MISALIGNED_STORE, va);
 	if (mmu_walk(h, va, ACC_STORE, true, &pa))
 		return -1;
-	if (HV_UNLIKELY(h->m->dbg) && debug_watching(h->m))
-		debug_note_access(h, va, size, true, false);
 	uint8_t *page = mmu_ram_page(h->m, pa);
 	if (page) {
 		struct ram *ram = &h->m->ram;
+		if (HV_UNLIKELY(h->m->dbg) && debug_watching(h->m))
+			debug_note_access(h, va, size, true, false);
 		uint64_t idx = (pa - ram->base) >> HV_PAGE_SHIFT;
 		if (ram->flags[idx]) {
 			ram_note_store(h->m, pa);
@@ -227,6 +230,8 @@ int mmu_store(struct hart *h, gva_t va, unsigned size, uint64_t val)
 	}
 	if (!bus_write(h->m, pa, size, val))
 		return mmu_fault(h, CAUSE_STORE_ACCESS, va);
+	if (HV_UNLIKELY(h->m->dbg) && debug_watching(h->m))
+		debug_note_access(h, va, size, true, false);
 	return 0;
 }
 

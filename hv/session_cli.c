@@ -385,6 +385,7 @@ struct replay_args {
 	unsigned nsnap_at;
 	const char *gdb;
 	bool paused, gdb_allow_remote;
+	const char *from; /* --from SNAPSHOT */
 	const char *plugin[CLI_MAX_PLUGINS];
 	unsigned nplugins;
 };
@@ -476,10 +477,13 @@ static int session_replay(const struct replay_args *ra)
 	 * loads only the plugins it is given. */
 	memcpy(o.plugin, ra->plugin, sizeof(o.plugin));
 	o.nplugins = ra->nplugins;
+	if (ra->from)
+		o.restore = ra->from;
 	if (ra->live_log)
 		replayer_record_live(rp, ra->live_log, 0);
 	struct main_session sess = {
 		.replay = rp,
+		.replay_from = ra->from != NULL,
 		.go_live = ra->go_live,
 		.rtc_ns_set = c.have_rtc,
 		.rtc_ns = c.rtc_ns,
@@ -519,6 +523,8 @@ int main_replay(int argc, char **argv)
 			ra.live_log = argv[++i];
 		} else if (strcmp(argv[i], "--gdb") == 0 && i + 1 < argc) {
 			ra.gdb = argv[++i];
+		} else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
+			ra.from = argv[++i];
 		} else if (strcmp(argv[i], "--plugin") == 0 && i + 1 < argc) {
 			if (ra.nplugins == CLI_MAX_PLUGINS)
 				return session_usage("too many --plugin options");
@@ -543,7 +549,7 @@ int main_replay(int argc, char **argv)
 			ra.snap_at[k] = so.snap_at[0];
 		} else if (argv[i][0] == '-' || ra.file) {
 			return session_usage("replay takes FILE [--go-live N [--log NEW]] [--print-digest] "
-					     "[--snapshot-at ICOUNT=FILE]... [--gdb SPEC [--paused]] [--plugin FILE[,ARGS]]...");
+					     "[--snapshot-at ICOUNT=FILE]... [--gdb SPEC [--paused]] [--plugin FILE[,ARGS]]... [--from SNAPSHOT]");
 		} else {
 			ra.file = argv[i];
 		}

@@ -114,6 +114,10 @@ struct plugin_host {
 	struct hv_hooks hooks;
 	struct slot *slots;
 	uint32_t nslots, capslots;
+	/* slot lookup: open addressing on a hash of the entries; 0 empty,
+	 * else slot index + 1. */
+	uint32_t *slot_hash;
+	uint32_t hash_cap;
 	bool replaying, recording;
 	int boundary; /* > 0: in a callback at a step boundary */
 	struct change *queue;
@@ -244,12 +248,53 @@ int plugin_host_load(const char *spec, struct hv_err *err)
 
 /* ---- Hooks: code ---- */
 
+static uint64_t slot_key(const struct slot *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ s->n;
+	const uint8_t *p = (const uint8_t *)s->e;
+
+	for (size_t i = 0; i < s->n * sizeof(s->e[0]); i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static bool slot_same(const struct slot *a, const struct slot *b)
+{
+	return a->n == b->n && !memcmp(a->e, b->e, a->n * sizeof(a->e[0]));
+}
+
+/* Grow the hash to twice the slots (load at most one half). */
+static bool slot_hash_grow(void)
+{
+	uint32_t ncap = host.hash_cap ? 2 * host.hash_cap : 1024;
+	uint32_t *n = calloc(ncap, sizeof(*n));
+
+	if (!n)
+		return false;
+	for (uint32_t i = 0; i < host.nslots; i++) {
+		uint32_t j = (uint32_t)slot_key(&host.slots[i]) & (ncap - 1);
+		while (n[j])
+			j = (j + 1) & (ncap - 1);
+		n[j] = i + 1;
+	}
+	free(host.slot_hash);
+	host.slot_hash = n;
+	host.hash_cap = ncap;
+	return true;
+}
+
+/* The slot holding exactly these callbacks (made on first use): the
+ * executor calls a slot's callbacks; many instructions share one. */
 static uint32_t slot_intern(const struct slot *s)
 {
-	for (uint32_t i = 0; i < host.nslots; i++)
-		if (host.slots[i].n == s->n &&
-		    !memcmp(host.slots[i].e, s->e, s->n * sizeof(s->e[0])))
-			return i + 1;
+	if (2 * (host.nslots + 1) > host.hash_cap && !slot_hash_grow())
+		return 0;
+	uint32_t j = (uint32_t)slot_key(s) & (host.hash_cap - 1);
+	while (host.slot_hash[j]) {
+		if (slot_same(&host.slots[host.slot_hash[j] - 1], s))
+			return host.slot_hash[j];
+		j = (j + 1) & (host.hash_cap - 1);
+	}
 	if (host.nslots == host.capslots) {
 		uint32_t ncap = host.capslots ? 2 * host.capslots : 64;
 		struct slot *n = realloc(host.slots, ncap * sizeof(*n));
@@ -259,6 +304,7 @@ static uint32_t slot_intern(const struct slot *s)
 		host.capslots = ncap;
 	}
 	host.slots[host.nslots] = *s;
+	host.slot_hash[j] = host.nslots + 1;
 	return ++host.nslots;
 }
 
@@ -604,6 +650,7 @@ void plugin_host_unload(void)
 	for (unsigned i = 0; i < host.np; i++)
 		plugin_free(host.p[i]);
 	free(host.slots);
+	free(host.slot_hash);
 	free(host.queue);
 	if (host.m)
 		host.m->hooks = NULL;

@@ -209,7 +209,7 @@ static void snapfile_put_hart(struct devstate_w *r, unsigned idx, const struct h
 		h->satp, h->scounteren, h->senvcfg, h->resv_valid ? h->resv_addr : 0, h->resv_valid,
 		h->mip_ext, h->exc_cause, h->exc_tval, h->mtimecmp, h->stimecmp,
 		h->itime_offset, h->timer_deadline, h->wfi, h->trap_loop, h->hsm,
-		h->hsm_start_addr, h->hsm_opaque, h->traps,
+		h->hsm_start_addr, h->hsm_opaque, h->traps, h->trap_loop_round,
 	};
 	for (unsigned i = 0; i < HV_ARRAY_LEN(v); i++)
 		devstate_put_u64(r, v[i]);
@@ -243,6 +243,7 @@ static void snapfile_put_machine(struct devstate_w *r, const struct snap *s)
 	devstate_put_u32(r, (uint32_t)sm->last_run);
 	for (unsigned i = 0; i < HV_VIRTIO_SLOTS; i++)
 		devstate_put_u64(r, sm->blk_nreq[i]);
+	devstate_put_u8(r, sm->round_progressed);
 }
 
 static bool page_is_zero(const uint8_t *p)
@@ -1069,7 +1070,7 @@ static int snapfile_apply_hart(const struct snapfile_one *o, const struct snapfi
 		h.x[i] = devstate_get_u64(&r);
 	for (unsigned i = 0; i < 32; i++)
 		h.f[i] = devstate_get_u64(&r);
-	uint64_t resv_pa, v[44];
+	uint64_t resv_pa, v[45];
 	for (unsigned i = 0; i < HV_ARRAY_LEN(v); i++)
 		v[i] = devstate_get_u64(&r);
 	for (unsigned i = 0; i < 8; i++)
@@ -1119,6 +1120,7 @@ static int snapfile_apply_hart(const struct snapfile_one *o, const struct snapfi
 	h.hsm_start_addr = v[k++];
 	h.hsm_opaque = v[k++];
 	h.traps = v[k++];
+	h.trap_loop_round = v[k++];
 	if ((priv != PRIV_U && priv != PRIV_S && priv != PRIV_M) || fflags > 0x1f || frm > 7 ||
 	    resv_valid > 1 || wfi > 1 || trap_loop > 1 || hsm > HSM_SUSPENDED ||
 	    (h.pc & 1) || (h.satp >> 60 != 0 && h.satp >> 60 != 8 && h.satp >> 60 != 9) ||
@@ -1202,6 +1204,7 @@ static int snapfile_apply_machine(const struct snapfile_one *o, const struct sna
 	sm.last_run = (int32_t)devstate_get_u32(&r);
 	for (unsigned i = 0; i < HV_VIRTIO_SLOTS; i++)
 		sm.blk_nreq[i] = devstate_get_u64(&r);
+	sm.round_progressed = devstate_get_bool(&r);
 	if (devstate_r_finish(&r))
 		return snapfile_sec_fail(err, o, sec, &r, NULL);
 	if (sm.conin_head >= sizeof(sm.conin) || sm.conin_len > sizeof(sm.conin) ||

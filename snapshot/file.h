@@ -42,7 +42,7 @@
 
 #include "hv/machine.h"
 
-#define SNAPFILE_VERSION 1u
+#define SNAPFILE_VERSION 2u
 #define SNAPFILE_MAX_DEPTH 32
 #define SNAPFILE_ID_SIZE 16
 

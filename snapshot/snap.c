@@ -39,6 +39,7 @@ void snap_machine_save(const struct machine *m, struct snap_machine *sm)
 	sm->con_last_itime = m->con_last_itime;
 	sm->last_run = m->last_run ? (int32_t)m->last_run->id : -1;
 	memcpy(sm->blk_nreq, m->blk_nreq, sizeof(sm->blk_nreq));
+	sm->round_progressed = m->round_progressed;
 }
 
 void snap_machine_load(struct machine *m, const struct snap_machine *sm)
@@ -58,6 +59,7 @@ void snap_machine_load(struct machine *m, const struct snap_machine *sm)
 	m->last_run = sm->last_run >= 0 && (unsigned)sm->last_run < m->nharts ?
 		      m->hart[sm->last_run] : NULL;
 	memcpy(m->blk_nreq, sm->blk_nreq, sizeof(m->blk_nreq));
+	m->round_progressed = sm->round_progressed;
 	m->blk_fault_set = false;
 }
 

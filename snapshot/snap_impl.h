@@ -23,6 +23,7 @@ struct snap_machine {
 	uint64_t con_last_itime;
 	int32_t last_run; /* hart index, or -1 */
 	uint64_t blk_nreq[HV_VIRTIO_SLOTS];
+	bool round_progressed;
 };
 
 struct snap {

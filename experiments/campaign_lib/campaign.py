@@ -1,0 +1,583 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Fault-injection campaign: many runs forked from one snapshot, one fault each.
+
+Usage:
+  experiments/campaign --snapshot S.snap --out DIR [--workload CMD] [--runs N]
+                       [--kind reg|mem|blk] [--seed S] [--jobs J]
+                       [--scheduler tcp://HOST:PORT] [--keep-all] ...
+
+Steps (issue "Part 6", item 7):
+ 1. A golden run: `retrovisor record --restore S.snap` with the workload typed
+    on the console as one line, `echo S@$((6*7)); CMD; echo E@$?; poweroff
+    -f`. Its console output between the lines "S@42" and "E@N" (N: the
+    shell's status of CMD), its exit status and final icount are the
+    reference. The workload's instruction range is [snapshot icount, golden
+    final icount).
+ 2. N runs, each `retrovisor record --log DIR/runs/NNNN.rlog --restore S.snap
+    --plugin faultinj.so,at=ICOUNT,...,out=FILE` with a distinct fault drawn
+    from --seed (random.Random, so the same seed gives the same faults):
+      reg  icount uniform in the workload's range, register x1..x31, bit
+           0..63, hart uniform among the machine's harts;
+      mem  icount likewise, a byte address uniform in --mem-range (default:
+           the kernel image's memory, read from the Image header of the
+           kernel named in the snapshot's configuration), bit 0..7;
+      blk  the Nth block request of the run (faultinj counts them from 0,
+           per device), N uniform in 0..--blk-max-1; the workload must use
+           a drive; the CSV's icount is then the snapshot's.
+    The plugin's at= counts the instructions of the faulted hart (the
+    machine's, with one hart); see draw_faults for several harts.
+ 3. Each run is classified against the golden run:
+      masked    same workload output and exit status as the golden run;
+      detected  the guest powered off but reported the fault: an error word
+                (error, Oops, BUG, segmentation fault, ...) that the golden
+                output does not have, or CMD's shell status differs;
+      crash     kernel panic (status 5), a plugin stop (8), an unexplained
+                machine stop (1), or a poweroff with a non-zero status;
+      hang      --watchdog (6), --max-instructions (3), deadlock (4: the
+                guest waits for console input that never comes), or the
+                host-side --timeout;
+      sdc       silent data corruption: status 0, no error report, but the
+                workload output differs from the golden run's.
+ 4. DIR/campaign.csv (run, fault, icount, outcome, exit_status, log,
+    output_hash, then digest, final_icount, injection, seconds), a bar chart
+    DIR/outcomes.png (matplotlib, Agg backend) with the outcomes over the
+    workload's instruction range beside it, and DIR/summary.json. The
+    recording of every run that is not masked stays in DIR/runs (with its
+    console output); masked runs' files are deleted unless --keep-all. Any
+    kept run replays exactly: `retrovisor replay DIR/runs/NNNN.rlog
+    --print-digest` prints the digest of the CSV (--check-replays K does
+    that for K interesting runs after the campaign).
+ 5. Runs go to a local pool of --jobs worker processes (default: the CPU
+    count), each driving one retrovisor process, or with --scheduler to an
+    existing Dask distributed scheduler (Debian: python3-distributed). Dask
+    workers must see the same paths (snapshot, binaries, DIR): one host or a
+    shared file system.
+
+Layout: experiments/campaign runs this file (experiments/campaign_lib/
+campaign.py) as __main__, so that run_one is pickled by value for Dask
+workers; tests/campaign uses this file directly (its BUILD exports it).
+
+Determinism: every run starts from the same snapshot with the same console
+input (a file, read at the machine's first input poll), so until the fault
+a run is the golden run instruction for instruction, and the same seed
+gives the same CSV. Untrusted input: the guest's console output (decoded
+with replacement, capped when kept in memory) and the snapshot's
+configuration text; a run whose retrovisor refuses the command line (status
+2 without a final digest) stops the campaign with that line, since every
+other run would fail the same way.
+"""
+import argparse
+import concurrent.futures
+import csv
+import hashlib
+import json
+import multiprocessing
+import os
+import random
+import re
+import struct
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEFAULT_RV = os.path.join(ROOT, "bazel-bin", "retrovisor")
+DEFAULT_PLUGIN = os.path.join(ROOT, "bazel-bin", "plugins", "examples", "faultinj.so")
+DEFAULT_WORKLOAD = "seq 1 2000 | md5sum; echo DONE"
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+OUTCOMES = ("masked", "detected", "crash", "hang", "sdc")
+# The workload's output lies between two lines that only the shell's
+# output can hold whole: the typed line shows "$((6*7))" and "$?" (and the
+# line editor may wrap it anywhere), the shell prints the numbers. They
+# are short because the typed line should be: a long line of console input
+# is more exposed to the guest's UART timing.
+START_TYPED = "S@$((6*7))"
+START_RE = re.compile(r"^S@42\s*$", re.M)
+MARK_TYPED = "E@$?"
+MARK_RE = re.compile(r"^E@(\d+)\s*$", re.M)
+ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# Words by which the guest reports a problem (kernel, busybox, shell).
+ERROR_RES = [re.compile(p) for p in (
+    r"(?i)\berror\b", r"\bOops\b", r"\bBUG\b", r"(?i)segmentation fault",
+    r"(?i)illegal instruction", r"(?i)bus error", r"Unable to handle",
+    r"(?i)\bkilled\b", r"(?i)\baborted\b", r"(?i)core dumped", r"\bWARNING\b",
+    r"(?i)not found", r"(?i)can't", r"(?i)\bfault\b")]
+KEEP_OUTPUT = 256 * 1024  # bytes of a run's output carried back to the driver
+
+
+class Failure(Exception):
+    """A problem reported as one line, without a traceback."""
+
+
+def say(msg):
+    print("campaign: " + msg, flush=True)
+
+
+# ------------------------------------------------------------ helpers ----
+
+def debian_python_reexec(need_distributed):
+    """Matplotlib (and Dask) come from Debian's packages (tools/setup); when
+    another interpreter runs this script (a pyenv shim first in PATH), run
+    it again under Debian's python3, once."""
+    mods = ["matplotlib"] + (["distributed"] if need_distributed else [])
+    missing = []
+    for mod in mods:
+        try:
+            __import__(mod)
+        except ImportError:
+            missing.append(mod)
+    if not missing:
+        return
+    if (os.path.exists(DEBIAN_PYTHON) and
+            os.path.realpath(sys.executable) != os.path.realpath(DEBIAN_PYTHON) and
+            not os.environ.get("CAMPAIGN_REEXEC")):
+        os.environ["CAMPAIGN_REEXEC"] = "1"
+        os.execv(DEBIAN_PYTHON, [DEBIAN_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
+    if "distributed" in missing:
+        raise Failure("--scheduler needs Dask's distributed module: install the Debian "
+                      "package python3-distributed")
+    raise Failure("the plot needs matplotlib: install the Debian package python3-matplotlib "
+                  "(tools/setup does)")
+
+
+def stderr_values(err):
+    """The last `digest` and `icount` lines of --print-digest."""
+    digest = icount = None
+    for line in err.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == "digest":
+            digest = parts[1]
+        elif len(parts) == 2 and parts[0] == "icount" and parts[1].isdigit():
+            icount = int(parts[1])
+    return digest, icount
+
+
+def workload_output(raw):
+    """The console text the workload printed: after the start line, up to
+    and including the status line; and CMD's shell status (None when the
+    status line is missing: then everything after the start line)."""
+    text = ANSI_RE.sub("", raw.decode("utf-8", "replace").replace("\r", ""))
+    s = START_RE.search(text)
+    start = s.end() + 1 if s else 0
+    m = MARK_RE.search(text, start) if s else None
+    if m:
+        return text[start:m.end()], int(m.group(1))
+    return text[start:], None
+
+
+def error_words(text):
+    return [len(r.findall(text)) for r in ERROR_RES]
+
+
+def last_line(text):
+    lines = [l for l in text.strip().splitlines() if l.strip()]
+    return lines[-1] if lines else ""
+
+
+# ------------------------------------------------------------ one run ----
+
+def run_one(job):
+    """Run one (golden or faulty) recording; return what the driver needs.
+    Module-level and self-contained: it is shipped to pool workers and to
+    Dask workers."""
+    t0 = time.monotonic()
+    base = job["base"]
+    log = base + ".rlog"
+    inj = base + ".inj"
+    cmd = [job["rv"], "record", "--log", log, "--restore", job["snapshot"], "--print-digest",
+           "--watchdog", str(job["watchdog"]), "--max-instructions", str(job["max_insns"])]
+    if job.get("plugin_args"):
+        cmd += ["--plugin", "%s,%s,out=%s" % (job["plugin"], job["plugin_args"], inj)]
+    for path in (log, inj):
+        if os.path.exists(path):
+            os.unlink(path)
+    timed_out = False
+    with open(job["input"], "rb") as stdin, open(base + ".out", "wb") as out, \
+            open(base + ".err", "wb") as errf:
+        p = subprocess.Popen(cmd, stdin=stdin, stdout=out, stderr=errf)
+        try:
+            status = p.wait(timeout=job["timeout"])
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            status, timed_out = -1, True
+    with open(base + ".out", "rb") as f:
+        raw = f.read()
+    with open(base + ".err", "rb") as f:
+        err = f.read().decode("utf-8", "replace")
+    text, shell_status = workload_output(raw)
+    digest, icount = stderr_values(err)
+    injection = ""
+    if os.path.exists(inj):
+        with open(inj, errors="replace") as f:
+            injection = f.read().strip().replace("\n", " ")[:300]
+    return {
+        "run": job["run"], "status": status, "timed_out": timed_out,
+        "output": text[:KEEP_OUTPUT],
+        "output_hash": hashlib.sha256(text.encode()).hexdigest()[:16],
+        "errors": error_words(text), "shell_status": shell_status,
+        "digest": digest or "", "icount": icount,
+        "injection": injection, "stderr_last": last_line(err)[:300],
+        "seconds": round(time.monotonic() - t0, 3),
+    }
+
+
+# ----------------------------------------------------- classification ----
+
+def classify(r, golden):
+    """One of OUTCOMES for a run's result r, against the golden run's."""
+    s = r["status"]
+    if r["timed_out"] or s in (3, 4, 6):
+        return "hang"
+    if s != 0:
+        return "crash"  # 5 panic, 8 plugin stop, 1 machine stop, other poweroffs
+    if r["output_hash"] == golden["output_hash"] and r["shell_status"] == golden["shell_status"]:
+        return "masked"
+    more_errors = any(a > b for a, b in zip(r["errors"], golden["errors"]))
+    if more_errors or (r["shell_status"] is not None and
+                       r["shell_status"] != golden["shell_status"]):
+        return "detected"
+    return "sdc"
+
+
+# -------------------------------------------------------------- setup ----
+
+def snapshot_info(rv, snap):
+    p = subprocess.run([rv, "snapshot", "info", snap], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=120)
+    text = p.stdout.decode(errors="replace")
+    if p.returncode != 0:
+        raise Failure("%s: retrovisor snapshot info failed: %s" % (
+            snap, last_line(p.stderr.decode(errors="replace"))))
+    m = re.search(r"instructions retired: (\d+)", text)
+    h = re.search(r"machine: .*?(\d+) harts?", text)
+    if not m or not h:
+        raise Failure("%s: snapshot info shows no instruction count or hart count" % snap)
+    args = re.findall(r"^arg (.*)$", text, re.M)
+    kernel = None
+    for i, a in enumerate(args[:-1]):
+        if a == "--kernel":
+            kernel = args[i + 1]
+    return {"icount": int(m.group(1)), "harts": int(h.group(1)), "kernel": kernel}
+
+
+def kernel_range(kernel):
+    """[lo, hi) of the kernel image in guest memory from a RISC-V Linux
+    Image header (text_offset at 8, image_size at 16, paravirtual load at
+    RAM base 0x80000000 + text_offset; docs/cli.md)."""
+    try:
+        with open(kernel, "rb") as f:
+            head = f.read(64)
+    except OSError as e:
+        raise Failure("%s: %s (give --mem-range LO:HI)" % (kernel, e.strerror))
+    if len(head) < 64 or head[56:60] != b"RSC\x05":
+        raise Failure("%s is not a RISC-V Linux Image: give --mem-range LO:HI" % kernel)
+    text_offset, image_size = struct.unpack_from("<QQ", head, 8)
+    lo = 0x80000000 + text_offset
+    return lo, lo + image_size
+
+
+def parse_range(s):
+    m = re.fullmatch(r"\s*(0x[0-9a-fA-F]+|\d+)\s*:\s*(0x[0-9a-fA-F]+|\d+)\s*", s)
+    if not m or int(m.group(1), 0) >= int(m.group(2), 0):
+        raise Failure("--mem-range wants LO:HI with LO < HI, not %r" % s)
+    return int(m.group(1), 0), int(m.group(2), 0)
+
+
+def draw_faults(args, lo_ic, hi_ic, harts, mem):
+    """N distinct faults from --seed: (label, plugin arguments, icount).
+    faultinj's at= is the chosen hart's own instruction count; with one
+    hart that is the machine's. With several, the hart's range is taken
+    as the machine's divided by the hart count (an approximation: the
+    golden run measures only the sum; a fault past the hart's real end is
+    not injected and the run comes out masked)."""
+    rng = random.Random(args.seed)
+    if harts > 1:
+        lo_ic, hi_ic = lo_ic // harts, max(lo_ic // harts + 1, hi_ic // harts)
+    seen, faults = set(), []
+    space = (hi_ic - lo_ic) * 31 * 64 * harts if args.kind == "reg" else None
+    if args.kind == "mem":
+        space = (hi_ic - lo_ic) * (mem[1] - mem[0]) * 8 * harts
+    elif args.kind == "blk":
+        space = args.blk_max
+    if space < args.runs:
+        raise Failure("only %d distinct faults of kind %s exist; ask for fewer runs" % (
+            space, args.kind))
+    while len(faults) < args.runs:
+        hart = rng.randrange(harts)
+        if args.kind == "reg":
+            at, reg, bit = rng.randrange(lo_ic, hi_ic), rng.randint(1, 31), rng.randint(0, 63)
+            key = (at, reg, bit, hart)
+            label = "reg=x%d,bit=%d" % (reg, bit) + (",hart=%d" % hart if harts > 1 else "")
+            pargs = "at=%d,reg=%d,bit=%d" % (at, reg, bit) + (
+                ",hart=%d" % hart if harts > 1 else "")
+        elif args.kind == "mem":
+            at, addr, bit = rng.randrange(lo_ic, hi_ic), rng.randrange(*mem), rng.randint(0, 7)
+            key = (at, addr, bit, hart)
+            label = "mem=0x%x,bit=%d" % (addr, bit) + (",hart=%d" % hart if harts > 1 else "")
+            pargs = "at=%d,mem=0x%x,bit=%d" % (at, addr, bit) + (
+                ",hart=%d" % hart if harts > 1 else "")
+        else:
+            at, nth = lo_ic, rng.randrange(args.blk_max)
+            key = (nth,)
+            label = "blk=%d" % nth
+            pargs = "blk=%d" % nth
+        if key in seen:
+            continue
+        seen.add(key)
+        faults.append((label, pargs, at))
+    return faults
+
+
+# ------------------------------------------------------------- running ----
+
+def run_all(jobs, args, done):
+    """Run jobs on the pool or the Dask scheduler; call done(result) as
+    each finishes."""
+    if args.scheduler:
+        import distributed
+        try:
+            client = distributed.Client(args.scheduler, timeout=30)
+        except (OSError, TimeoutError) as e:
+            raise Failure("cannot reach the Dask scheduler %s: %s" % (args.scheduler, e))
+        try:
+            futures = client.map(run_one, jobs, pure=False)
+            for fut in distributed.as_completed(futures):
+                done(fut.result())
+        finally:
+            client.close()
+        return
+    ctx = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
+        futures = [pool.submit(run_one, j) for j in jobs]
+        try:
+            for fut in concurrent.futures.as_completed(futures):
+                done(fut.result())
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
+
+
+def check_setup_error(r, what):
+    """Status 2 without a digest: retrovisor refused the command line."""
+    if r["status"] == 2 and not r["digest"]:
+        raise Failure("%s: retrovisor refused to run: %s" % (what, r["stderr_last"]))
+
+
+def plot(path, rows, counts, args, lo_ic, hi_ic):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colors = {"masked": "#7f9f7f", "detected": "#4a7fbf", "crash": "#c04040",
+              "hang": "#d09030", "sdc": "#8040a0"}
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    bars = ax1.bar(OUTCOMES, [counts[o] for o in OUTCOMES],
+                   color=[colors[o] for o in OUTCOMES])
+    for b, o in zip(bars, OUTCOMES):
+        ax1.annotate(str(counts[o]), (b.get_x() + b.get_width() / 2, b.get_height()),
+                     ha="center", va="bottom")
+    ax1.set_ylabel("runs")
+    ax1.set_title("%d %s faults: outcomes" % (len(rows), args.kind))
+    nbins = 10
+    width = max(1, hi_ic - lo_ic)
+    bottom = [0] * nbins
+    for o in OUTCOMES:
+        h = [0] * nbins
+        for r in rows:
+            if r["outcome"] == o:
+                h[min(nbins - 1, (r["icount"] - lo_ic) * nbins // width)] += 1
+        ax2.bar([(i + 0.5) * 100 / nbins for i in range(nbins)], h, width=100 / nbins * 0.9,
+                bottom=bottom, color=colors[o], label=o)
+        bottom = [a + b for a, b in zip(bottom, h)]
+    ax2.set_xlabel("injection point (%% of the workload's %d instructions)" % (hi_ic - lo_ic))
+    ax2.set_ylabel("runs")
+    ax2.set_title("outcome by injection time")
+    ax2.legend(fontsize="small")
+    fig.suptitle("workload: " + args.workload[:90], fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def check_replays(rv, out, rows, k):
+    """Replay up to k interesting runs (SDC first): same digest as recorded?"""
+    order = {"sdc": 0, "detected": 1, "crash": 2, "hang": 3}
+    picks = sorted((r for r in rows if r["log"] and r["outcome"] in order),
+                   key=lambda r: (order[r["outcome"]], r["run"]))[:k]
+    bad = 0
+    for r in picks:
+        p = subprocess.run([rv, "replay", os.path.join(out, r["log"]), "--print-digest"],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, timeout=600)
+        err = p.stderr.decode(errors="replace")
+        digest, _ = stderr_values(err)
+        ok = "replay matched the recording" in err and digest == r["digest"]
+        bad += not ok
+        say("replay of run %d (%s): %s" % (r["run"], r["outcome"], "matched, digest " + digest
+                                            if ok else "DIFFERS: " + last_line(err)))
+    return bad
+
+
+def main():
+    ap = argparse.ArgumentParser(
+        prog="campaign", description="Fault-injection campaign from one snapshot: a golden "
+        "run, N runs with one fault each, classified; CSV and plot in --out.")
+    ap.add_argument("--snapshot", required=True, metavar="S.snap",
+                    help="snapshot of the guest at its shell prompt (retrovisor loop "
+                    "--iterations 0 --save-start S.snap --start-on-output '# ' ...)")
+    ap.add_argument("--workload", default=DEFAULT_WORKLOAD, metavar="CMD",
+                    help="shell command line typed at the prompt (default: %(default)r)")
+    ap.add_argument("--runs", type=int, default=100, metavar="N")
+    ap.add_argument("--kind", choices=("reg", "mem", "blk"), default="reg")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="J")
+    ap.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                    help="run on this Dask distributed scheduler instead of a local pool")
+    ap.add_argument("--out", required=True, metavar="DIR")
+    ap.add_argument("--keep-all", action="store_true",
+                    help="keep masked runs' recordings too")
+    ap.add_argument("--retrovisor", default=DEFAULT_RV, metavar="FILE")
+    ap.add_argument("--plugin", default=DEFAULT_PLUGIN, metavar="FILE",
+                    help="the fault injector (default: bazel-bin/plugins/examples/faultinj.so)")
+    ap.add_argument("--watchdog", type=float, default=5, metavar="SECONDS",
+                    help="guest seconds without console output that make a hang")
+    ap.add_argument("--budget", type=int, default=10, metavar="K",
+                    help="a run may retire K times the golden workload's instructions "
+                    "(at least 10 million) past the golden run's end before it counts "
+                    "as a hang")
+    ap.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
+                    help="host seconds after which a run is killed (a hang)")
+    ap.add_argument("--mem-range", metavar="LO:HI",
+                    help="physical addresses for --kind mem (default: the kernel image)")
+    ap.add_argument("--blk-max", type=int, default=64, metavar="N",
+                    help="--kind blk: fail request 0..N-1")
+    ap.add_argument("--check-replays", type=int, default=0, metavar="K",
+                    help="afterwards replay K interesting runs and compare digests")
+    args = ap.parse_args()
+    try:
+        return campaign(args)
+    except Failure as e:
+        print("campaign: " + str(e), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def campaign(args):
+    debian_python_reexec(bool(args.scheduler))
+    if args.runs < 1 or args.jobs < 1 or args.budget < 1 or args.blk_max < 1:
+        raise Failure("--runs, --jobs, --budget and --blk-max must be at least 1")
+    if "\n" in args.workload or not args.workload.strip():
+        raise Failure("--workload must be one non-empty line")
+    rv = os.path.abspath(args.retrovisor)
+    plugin = os.path.abspath(args.plugin)
+    snap = os.path.abspath(args.snapshot)
+    out = os.path.abspath(args.out)
+    for path, what in ((rv, "--retrovisor"), (plugin, "--plugin"), (snap, "--snapshot")):
+        if not os.path.isfile(path):
+            hint = {"--retrovisor": " (bazel build //:retrovisor)",
+                    "--plugin": " (bazel build //plugins/examples:faultinj.so)"}.get(what, "")
+            raise Failure("%s %s does not exist%s" % (what, path, hint))
+    runs_dir = os.path.join(out, "runs")
+    os.makedirs(runs_dir, exist_ok=True)
+    info = snapshot_info(rv, snap)
+    mem = None
+    if args.kind == "mem":
+        if args.mem_range:
+            mem = parse_range(args.mem_range)
+        elif info["kernel"]:
+            mem = kernel_range(info["kernel"])
+        else:
+            raise Failure("the snapshot names no kernel: give --mem-range LO:HI")
+
+    typed = args.workload.strip().rstrip(";").rstrip()
+    inp = os.path.join(out, "input.txt")
+    with open(inp, "w") as f:
+        f.write("echo %s; %s; echo %s; poweroff -f\n" % (START_TYPED, typed, MARK_TYPED))
+    t0 = time.monotonic()
+    base_job = {"rv": rv, "plugin": plugin, "snapshot": snap, "input": inp,
+                "watchdog": args.watchdog, "timeout": args.timeout}
+
+    # 1. The golden run (no fault), with a generous budget.
+    golden = run_one(dict(base_job, run=0, base=os.path.join(out, "golden"),
+                          max_insns=info["icount"] + 50 * 10 ** 9, plugin_args=None))
+    check_setup_error(golden, "golden run")
+    if golden["status"] != 0 or golden["shell_status"] is None or golden["icount"] is None:
+        raise Failure("the golden run did not finish the workload and power off (status %s, "
+                      "%s); see %s.out" % (golden["status"], golden["stderr_last"],
+                                           os.path.join(out, "golden")))
+    lo_ic, hi_ic = info["icount"], golden["icount"]
+    span = hi_ic - lo_ic
+    say("golden run: %d instructions from the snapshot's %d, %.1f s, output %s, workload "
+        "status %d" % (span, lo_ic, golden["seconds"], golden["output_hash"],
+                       golden["shell_status"]))
+
+    # 2. The faulty runs.
+    faults = draw_faults(args, lo_ic, hi_ic, info["harts"], mem)
+    max_insns = hi_ic + max(args.budget * span, 10 ** 7)
+    jobs = [dict(base_job, run=i, base=os.path.join(runs_dir, "%04d" % i),
+                 max_insns=max_insns, plugin_args=f[1])
+            for i, f in enumerate(faults)]
+    rows, counts = [], {o: 0 for o in OUTCOMES}
+
+    def done(r):
+        check_setup_error(r, "run %d" % r["run"])
+        label, _, at = faults[r["run"]]
+        outcome = classify(r, golden)
+        counts[outcome] += 1
+        base = os.path.join(runs_dir, "%04d" % r["run"])
+        keep = args.keep_all or outcome != "masked"
+        if not keep:
+            for ext in (".rlog", ".out", ".err", ".inj"):
+                if os.path.exists(base + ext):
+                    os.unlink(base + ext)
+        rows.append({"run": r["run"], "fault": label, "icount": at, "outcome": outcome,
+                     "exit_status": r["status"],
+                     "log": os.path.relpath(base + ".rlog", out) if keep else "",
+                     "output_hash": r["output_hash"], "digest": r["digest"],
+                     "final_icount": r["icount"] if r["icount"] is not None else "",
+                     "injection": r["injection"], "seconds": r["seconds"]})
+        say("%d/%d run %d %s at %d: %s (status %s, %.1f s)" % (
+            len(rows), len(jobs), r["run"], label, at, outcome, r["status"], r["seconds"]))
+
+    run_all(jobs, args, done)
+    rows.sort(key=lambda r: r["run"])
+    elapsed = time.monotonic() - t0
+
+    # 3. The results.
+    fields = ["run", "fault", "icount", "outcome", "exit_status", "log", "output_hash",
+              "digest", "final_icount", "injection", "seconds"]
+    with open(os.path.join(out, "campaign.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+    plot(os.path.join(out, "outcomes.png"), rows, counts, args, lo_ic, hi_ic)
+    summary = {
+        "snapshot": snap, "workload": args.workload, "typed": open(inp).read().rstrip("\n"),
+        "kind": args.kind, "seed": args.seed, "runs": args.runs, "jobs": args.jobs,
+        "scheduler": args.scheduler, "mem_range": mem, "snapshot_icount": lo_ic,
+        "golden": {"icount": hi_ic, "digest": golden["digest"], "status": golden["status"],
+                   "output_hash": golden["output_hash"],
+                   "workload_status": golden["shell_status"], "log": "golden.rlog"},
+        "counts": counts, "seconds": round(elapsed, 1),
+    }
+    with open(os.path.join(out, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+        f.write("\n")
+    say("%d runs in %.1f s (%s): %s" % (len(rows), elapsed, "Dask " + args.scheduler
+                                        if args.scheduler else "%d jobs" % args.jobs,
+                                        ", ".join("%s %d" % (o, counts[o]) for o in OUTCOMES)))
+    say("wrote %s, %s, %s" % (os.path.join(out, "campaign.csv"),
+                              os.path.join(out, "outcomes.png"),
+                              os.path.join(out, "summary.json")))
+    if args.check_replays and check_replays(rv, out, rows, args.check_replays):
+        raise Failure("a kept run did not replay to its recorded digest")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
