@@ -244,6 +244,14 @@ static void snapfile_put_machine(struct devstate_w *r, const struct snap *s)
 	for (unsigned i = 0; i < HV_VIRTIO_SLOTS; i++)
 		devstate_put_u64(r, sm->blk_nreq[i]);
 	devstate_put_u8(r, sm->round_progressed);
+	/* The pages written since the last digest, a bitmap. */
+	uint64_t npages = s->ram_size >> HV_PAGE_SHIFT;
+	for (uint64_t i = 0; i < npages; i += 8) {
+		uint8_t b = 0;
+		for (unsigned k = 0; k < 8 && i + k < npages; k++)
+			b |= (uint8_t)((s->dirty[i + k] != 0) << k);
+		devstate_put_u8(r, b);
+	}
 }
 
 static bool page_is_zero(const uint8_t *p)
@@ -1167,7 +1175,8 @@ static int snapfile_apply_hart(const struct snapfile_one *o, const struct snapfi
 }
 
 static int snapfile_apply_machine(const struct snapfile_one *o, const struct snapfile_sec *sec,
-				  struct machine *m, unsigned *ndisks, struct hv_err *err)
+				  struct machine *m, unsigned *ndisks, const uint8_t **dirty_bits,
+				  struct hv_err *err)
 {
 	struct devstate_r r;
 	struct snap_machine sm;
@@ -1205,6 +1214,12 @@ static int snapfile_apply_machine(const struct snapfile_one *o, const struct sna
 	for (unsigned i = 0; i < HV_VIRTIO_SLOTS; i++)
 		sm.blk_nreq[i] = devstate_get_u64(&r);
 	sm.round_progressed = devstate_get_bool(&r);
+	uint64_t npages = m->ram.npages;
+	if (devstate_r_left(&r) != (npages + 7) / 8)
+		return snapfile_sec_fail(err, o, sec, &r, "the written-pages bitmap has the wrong "
+					 "length");
+	const uint8_t *bits = r.p + r.pos;
+	r.pos += (npages + 7) / 8;
 	if (devstate_r_finish(&r))
 		return snapfile_sec_fail(err, o, sec, &r, NULL);
 	if (sm.conin_head >= sizeof(sm.conin) || sm.conin_len > sizeof(sm.conin) ||
@@ -1213,6 +1228,7 @@ static int snapfile_apply_machine(const struct snapfile_one *o, const struct sna
 	    sm.last_run < -1 || sm.last_run >= (int32_t)m->nharts)
 		return snapfile_sec_fail(err, o, sec, &r, "a value is out of range");
 	snap_machine_load(m, &sm);
+	*dirty_bits = bits;
 	*ndisks = nd;
 	return 0;
 }
@@ -1255,8 +1271,9 @@ int snapfile_apply(struct snapfile *f, struct machine *m, struct snapfile_base *
 	const struct snapfile_one *leaf = &f->chain[f->depth - 1];
 	const struct snapfile_sec *ms = snapfile_find(leaf, SEC_MACHINE);
 	unsigned ndisks = 0, nh = 0, nd = 0;
+	const uint8_t *dirty_bits = NULL;
 
-	if (snapfile_apply_machine(leaf, ms, m, &ndisks, err))
+	if (snapfile_apply_machine(leaf, ms, m, &ndisks, &dirty_bits, err))
 		return -1;
 	/* Memory and disks, root first. */
 	for (unsigned c = 0; c < f->depth; c++) {
@@ -1296,8 +1313,9 @@ int snapfile_apply(struct snapfile *f, struct machine *m, struct snapfile_base *
 			   leaf->path, nh, m->nharts, nd, m->ndev);
 		return -1;
 	}
-	/* The state as loaded is the machine's: no page counts as written. */
-	memset(m->ram.dirty, 0, m->ram.npages);
+	/* The pages written since the last digest, as they were. */
+	for (uint64_t i = 0; i < m->ram.npages; i++)
+		m->ram.dirty[i] = (dirty_bits[i / 8] >> (i % 8)) & 1;
 	m->stop = STOP_NONE;
 	if (base) {
 		char *abs = realpath(leaf->path, NULL);

@@ -106,6 +106,10 @@ struct snap *snap_take(struct machine *m, struct hv_err *err)
 	if (!s->ram)
 		goto oom;
 	s->ram_size = m->ram.size;
+	s->dirty = malloc(m->ram.npages);
+	if (!s->dirty)
+		goto oom;
+	memcpy(s->dirty, m->ram.dirty, m->ram.npages);
 	snap_machine_save(m, &s->mach);
 	return s;
 oom:
@@ -165,6 +169,7 @@ int64_t snap_restore(struct machine *m, const struct snap *s, struct hv_err *err
 		if (disk_snap_restore(m->disk[i], s->disk[i], err) < 0)
 			return -1;
 	int64_t changed = ram_thaw(m, s->ram);
+	memcpy(m->ram.dirty, s->dirty, m->ram.npages);
 	for (unsigned i = 0; i < m->nharts; i++) {
 		memcpy(m->hart[i], &s->harts[i], sizeof(struct hart));
 		m->hart[i]->m = m;
@@ -201,6 +206,7 @@ void snap_free(struct snap *s)
 	for (unsigned i = 0; i < s->ndev; i++)
 		devstate_w_free(&s->dev[i]);
 	free(s->harts);
+	free(s->dirty);
 	free(s);
 }
 

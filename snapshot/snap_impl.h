@@ -38,6 +38,10 @@ struct snap {
 	unsigned ndisks;
 	struct disk_snap *disk[HV_VIRTIO_SLOTS];
 	struct snap_machine mach;
+	/* Pages written since the last record/replay digest (ram.dirty): part
+	 * of a recording's or replay's state, so that the next digest after a
+	 * restore covers what it would have covered. */
+	uint8_t *dirty;
 };
 
 /* Copy the machine's scalar state in and out. */

@@ -20,7 +20,8 @@ Cases:
   bad_files   truncated, bit-flipped, wrong-version, junk, empty and
               wrong-machine files: one clear line, exit status 2, no crash.
   replay      a run recorded from a snapshot file replays; a replay's
-              --snapshot-at file restores to the replay's final state.
+              --snapshot-at file restores to the replay's final state, and
+              the log replays from that snapshot on (replay --from).
   forks       16 machines forked from one snapshot, each running the
               workload, cost less memory than 2 full copies of the guest.
 """
@@ -256,6 +257,9 @@ def case_replay():
     status, out, err = sh([RV, "run", "--restore", mid, "--print-digest"])
     check(digest_of(err) == rec, "the replay's snapshot continues to the recorded end "
           f"({err.strip()[-300:]})")
+    status, out, err = sh([RV, "replay", log, "--from", mid, "--print-digest"])
+    check(status == 0 and "replay matched the recording" in err and digest_of(err) == rec,
+          f"the log replays from that snapshot on (replay --from) ({err.strip()[-300:]})")
 
 
 def case_forks():
