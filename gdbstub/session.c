@@ -58,6 +58,15 @@ struct gdbsess {
 	bool recording;
 	struct hv_funnel rec;
 	uint64_t frontier;
+	/* Rounds at whose boundary the recorder took a digest (which clears
+	 * the pages-written set): re-execution does the same there. */
+	uint64_t *digest_rounds;
+	size_t ndigest, capdigest;
+	/* Console output already shown reaches up to this position; output
+	 * of re-executed history is not shown twice. */
+	uint64_t out_frontier;
+	void (*console_out)(void *opaque, const uint8_t *buf, size_t len);
+	void *console_opaque;
 };
 
 enum { GS_NONE, GS_INTERRUPT, GS_ATTACH };
@@ -78,6 +87,9 @@ static int gs_read_reg(void *opaque, unsigned hart, unsigned regno, uint64_t *v)
 	return debug_read_reg(gs->m->hart[hart], regno, v);
 }
 
+static void ck_drop_all(struct gdbsess *gs);
+static void ck_take(struct gdbsess *gs);
+
 /* gdb's writes are inputs (ARCHITECTURE.md section 1): recorded through
  * the funnel with the exact position, applied the same way by a replay. */
 static void gs_note_write(struct gdbsess *gs, uint8_t kind, unsigned hart, uint64_t where,
@@ -96,6 +108,11 @@ static void gs_note_write(struct gdbsess *gs, uint8_t kind, unsigned hart, uint6
 	memcpy(buf + 13, &where, 8);
 	memcpy(buf + 21, bytes, len);
 	machine_input_note(gs->m, HV_IN_DEBUG, buf, 21 + len);
+	/* Re-execution would not make this write again: history (the
+	 * checkpoints) starts after it, as after any input. */
+	ck_drop_all(gs);
+	gs->input_seen = false;
+	ck_take(gs);
 }
 
 static int gs_write_reg(void *opaque, unsigned hart, unsigned regno, uint64_t v)
@@ -272,8 +289,8 @@ static void gs_input(void *opaque, enum hv_input type)
 {
 	struct gdbsess *gs = opaque;
 
-	if (type != HV_IN_DEBUG)
-		gs->input_seen = true;
+	(void)type;
+	gs->input_seen = true;
 }
 
 static void gs_rec_input(void *opaque, struct machine *m, enum hv_input type,
@@ -284,15 +301,64 @@ static void gs_rec_input(void *opaque, struct machine *m, enum hv_input type,
 	gs->rec.input(gs->rec.opaque, m, type, data, len);
 }
 
+static bool gs_digest_round(const struct gdbsess *gs, uint64_t round)
+{
+	size_t lo = 0, hi = gs->ndigest;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (gs->digest_rounds[mid] < round)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < gs->ndigest && gs->digest_rounds[lo] == round;
+}
+
 static void gs_rec_boundary(void *opaque, struct machine *m)
 {
 	struct gdbsess *gs = opaque;
 
 	if (m->rounds >= gs->frontier) {
 		m->funnel.replaying = gs->rec.replaying;
+		uint64_t epoch = m->dirty_epoch;
 		if (gs->rec.boundary)
 			gs->rec.boundary(gs->rec.opaque, m);
+		if (m->dirty_epoch != epoch && gs->ndigest < (size_t)1 << 24) {
+			if (gs->ndigest == gs->capdigest) {
+				size_t ncap = gs->capdigest ? 2 * gs->capdigest : 64;
+				uint64_t *n = realloc(gs->digest_rounds, ncap * sizeof(*n));
+				if (!n)
+					return;
+				gs->digest_rounds = n;
+				gs->capdigest = ncap;
+			}
+			gs->digest_rounds[gs->ndigest++] = m->rounds;
+		}
+	} else if (gs_digest_round(gs, m->rounds)) {
+		/* Recorded already: do to the pages-written set what the
+		 * recorder's digest did, so its next digest covers the same. */
+		uint64_t n;
+		machine_dirty_digest(m, &n);
 	}
+}
+
+/* The guest's console, shown once: re-executed history prints nothing. */
+static void gs_console(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct gdbsess *gs = opaque;
+	struct machine *m = gs->m;
+	uint64_t pos = debug_position(m);
+
+	if (pos < gs->out_frontier)
+		return;
+	gs->out_frontier = pos;
+	if (gs->console_out) {
+		gs->console_out(gs->console_opaque, buf, len);
+		return;
+	}
+	fwrite(buf, 1, len, stdout);
+	fflush(stdout);
 }
 
 /* Back in time while recording: below the frontier until re-executed. */
@@ -347,6 +413,10 @@ static int ck_restore(struct gdbsess *gs, const struct checkpoint *c)
 	if (gs->rp && replayer_seek(gs->rp, gs->m, &err) != 0)
 		return -1;
 	gs_rec_rewound(gs);
+	/* A breakpoint skipped when resuming from a stop must fire when
+	 * re-execution comes to that same stop. */
+	if (gs->m->dbg)
+		memset(gs->m->dbg->skip, 0, sizeof(gs->m->dbg->skip));
 	return 0;
 }
 
@@ -662,6 +732,10 @@ struct gdbsess *gdbsess_open(struct machine *m, const struct gdbsess_opts *o,
 	m->round_opaque = gs;
 	m->input_hook = gs_input;
 	m->input_opaque = gs;
+	gs->console_out = m->console_out;
+	gs->console_opaque = m->console_opaque;
+	m->console_out = gs_console;
+	m->console_opaque = gs;
 	gs->frontier = m->rounds;
 	if (!gs->rp && m->funnel.input) {
 		gs->recording = true;
@@ -803,6 +877,11 @@ void gdbsess_close(struct gdbsess *gs, int status)
 	snaptree_destroy(gs->tree);
 	gs->m->round_hook = NULL;
 	gs->m->input_hook = NULL;
+	if (gs->m->console_out == gs_console) {
+		gs->m->console_out = gs->console_out;
+		gs->m->console_opaque = gs->console_opaque;
+	}
+	free(gs->digest_rounds);
 	if (gs->recording)
 		gs->m->funnel = gs->rec;
 	free(gs);

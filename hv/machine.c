@@ -713,6 +713,7 @@ uint64_t machine_dirty_digest(struct machine *m, uint64_t *npages)
 {
 	uint64_t d = 0x6469727479ull, n = 0;
 
+	m->dirty_epoch++;
 	for (uint64_t p = 0; p < m->ram.npages; p++) {
 		if (!m->ram.dirty[p])
 			continue;

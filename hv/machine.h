@@ -239,6 +239,9 @@ struct machine {
 	 * machine, not in machine_run, so that a run stopped and continued
 	 * mid-round decides idleness as an uninterrupted one). */
 	bool round_progressed;
+	/* Times machine_dirty_digest ran (a debugger replays the recorder's
+	 * digests when it re-executes recorded rounds). */
+	uint64_t dirty_epoch;
 	struct hv_funnel funnel;
 
 	/* Run state. */
