@@ -793,6 +793,32 @@ static void gs_report(struct gdbsess *gs, unsigned hart, int signal)
 	}
 }
 
+/* gdb's scheduler locking (vCont naming one thread, or `set
+ * scheduler-locking on`): the other harts idle while it runs. Only in a
+ * live run: a recording or a replay must run as recorded. */
+static void gs_lock(struct gdbsess *gs, const struct gdb_resume *r)
+{
+	struct machine *m = gs->m;
+	bool one = r->hart >= 0 && (r->kind == GDB_RESUME_CONTINUE ||
+				    (r->kind == GDB_RESUME_STEP && !r->others_run));
+
+	m->dbg->frozen = 0;
+	if (!one || (unsigned)r->hart >= m->nharts || m->nharts > 32)
+		return;
+	if (gs->rp || gs->recording) {
+		static bool told;
+		if (!told)
+			fprintf(stderr, "retrovisor: gdb asked to run one hart only; a recording or "
+				"a replay must run as recorded, so every hart runs\n");
+		told = true;
+		return;
+	}
+	m->dbg->frozen = ~(1u << r->hart) & (m->nharts == 32 ? ~0u : (1u << m->nharts) - 1);
+	/* Re-execution would not hold them: history starts here. */
+	ck_drop_all(gs);
+	ck_take(gs);
+}
+
 enum hv_stop gdbsess_run(struct gdbsess *gs)
 {
 	struct machine *m = gs->m;
@@ -836,6 +862,7 @@ enum hv_stop gdbsess_run(struct gdbsess *gs)
 			}
 			gs->halted = false;
 			debug_resume(m);
+			gs_lock(gs, &r);
 		}
 		m->stop = STOP_NONE;
 		enum hv_stop why = machine_run(m);

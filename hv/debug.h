@@ -75,6 +75,8 @@ struct hv_debug {
 	 * still those of the stop it was reported at. */
 	uint64_t skip_pc[32], skip_events[32];
 	bool skip[32];
+	/* Harts a debugger holds while others run (bit i: hart i idles). */
+	uint32_t frozen;
 	struct hv_debug_stop stop;
 };
 

@@ -575,6 +575,13 @@ enum hv_stop machine_run(struct machine *m)
 
 			if (local >= round_end)
 				continue;
+			if (HV_UNLIKELY(m->dbg) && ((m->dbg->frozen >> i) & 1)) {
+				/* Held by a debugger (scheduler locking): it idles
+				 * through the round, its clock going on. */
+				h->itime_offset += round_end - local;
+				hart_timer_update(h);
+				continue;
+			}
 			icount_t limit = h->icount + (round_end - local);
 			if (m->cfg.perturb_at > m->total_insns &&
 			    limit - h->icount > m->cfg.perturb_at - m->total_insns)

@@ -263,6 +263,47 @@ continue
     check("4 harts)" in gout, "the guest came up with 4 harts", gout)
 
 
+def case_schedlock():
+    """Continue and step per hart: with scheduler locking on, stepping
+    thread 2 holds hart 0 (its instruction count does not move); with it
+    off the scheduler runs every hart (whether hart 0 gets instructions
+    during one step depends on where the round is), and the machine runs
+    to its end."""
+    m = Machine("schedlock", ["run", *guest_opts(harts=2)])
+    out = gdb(m.port, """
+break do_idle
+continue
+delete
+set scheduler-locking on
+thread 2
+echo H0:\\n
+monitor info harts
+stepi
+stepi
+stepi
+echo H1:\\n
+monitor info harts
+set scheduler-locking off
+stepi
+echo H2:\\n
+monitor info harts
+continue
+""", "schedlock")
+    def counts(tag):
+        i = out.find(tag + ":")
+        part = out[i:] if i >= 0 else ""
+        return [int(n) for n in re.findall(r"hart \d: pc 0x[0-9a-f]+, .*?, (\d+) instructions",
+                                           part)[:2]]
+    h0, h1, h2 = counts("H0"), counts("H1"), counts("H2")
+    check(len(h0) == 2 and len(h1) == 2 and len(h2) == 2, "monitor info harts three times", out)
+    if len(h0) == 2 and len(h1) == 2 and len(h2) == 2:
+        check(h1[0] == h0[0], f"hart 0 held while thread 2 stepped ({h0[0]} -> {h1[0]})", out)
+        check(h1[1] == h0[1] + 3, f"hart 1 made 3 steps ({h0[1]} -> {h1[1]})", out)
+        check(h2[1] == h1[1] + 1, f"unlocked, a step is still one step of hart 1 ({h2[1]})",
+              out)
+    m.ended_cleanly("schedlock")
+
+
 def case_watch():
     m = Machine("watch", ["run", *guest_opts()])
     out = gdb(m.port, """
@@ -694,6 +735,7 @@ detach
 CASES = {
     "boot": case_boot,
     "watch": case_watch,
+    "schedlock": case_schedlock,
     "reverse_stepi": case_reverse_stepi,
     "reverse_stepi_replay": case_reverse_stepi_replay,
     "reverse_stepi_smp": case_reverse_stepi_smp,
