@@ -646,7 +646,11 @@ enum hv_stop machine_run(struct machine *m)
 		    !m->funnel.replaying)
 			m->host_poll(m, false);
 		machine_deliver_input(m);
-		if (m->net && !m->funnel.replaying)
+		/* Frames queued for the guest reach it; the host side is asked
+		 * for more only when the run takes input from the host. */
+		if (m->net && m->funnel.replaying)
+			virtio_net_deliver_queued(m->net);
+		else if (m->net)
 			virtio_net_poll(m->net);
 		bool progressed = m->round_progressed;
 		m->round_progressed = false;

@@ -241,6 +241,11 @@ unsigned virtio_net_poll(struct virtio_net *n)
 	return virtio_net_deliver(n);
 }
 
+unsigned virtio_net_deliver_queued(struct virtio_net *n)
+{
+	return virtio_net_deliver(n);
+}
+
 int virtio_net_wait(struct virtio_net *n, int extra_fd, int timeout_ms)
 {
 	uint64_t before = n->fifo_in;

@@ -137,6 +137,9 @@ void virtio_net_input(struct virtio_net *n, const void *frame, size_t len);
  * frames into the guest's receive buffers and raise the interrupt.
  * Returns the frames written into guest buffers. */
 unsigned virtio_net_poll(struct virtio_net *n);
+/* Only hand queued frames to the guest (no host side is asked): a replay,
+ * or a debugger re-executing recorded history. */
+unsigned virtio_net_deliver_queued(struct virtio_net *n);
 
 /* When every hart waits: block up to timeout_ms (-1: no limit) for host
  * network activity or for extra_fd (-1: none) to be readable, doing the
