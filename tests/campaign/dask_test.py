@@ -32,7 +32,8 @@ def check(cond, what):
 def env_path(name):
     path = os.environ.get(name, "")
     if not path or not os.path.exists(path):
-        print(f"FAIL: {name} is not set to an existing file: run the tests through tools/test")
+        print(f"FAIL: {name} is not set to an existing file ({path!r}): run tools/setup, "
+              "then the tests through tools/test, which passes the guest's paths")
         sys.exit(1)
     return path
 

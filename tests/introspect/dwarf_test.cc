@@ -124,7 +124,7 @@ TEST(Dwarf, FileWithoutDebugInfoIsRefused)
 	struct hv_err err = {};
 	std::string nodebug = introtest::FakeKernelNoDebug();
 	if (nodebug.empty())
-		GTEST_SKIP() << "INTRO_FAKE_KERNEL_NODEBUG is not set";
+		GTEST_FAIL() << "INTRO_FAKE_KERNEL_NODEBUG is not set: run the test through Bazel";
 
 	EXPECT_EQ(intro_dwarf_open(nodebug.c_str(), &err), nullptr);
 	EXPECT_NE(std::string(err.msg).find("DWARF"), std::string::npos) << err.msg;
@@ -189,8 +189,7 @@ std::vector<long long> GdbValues(const std::string &vmlinux, const std::vector<s
 TEST(Dwarf, BuiltVmlinuxOffsetsMatchGdb)
 {
 	REQUIRE_VMLINUX(vmlinux);
-	if (introtest::Run("command -v gdb-multiarch").empty())
-		GTEST_SKIP() << "gdb-multiarch is not installed";
+	REQUIRE_TOOL("gdb-multiarch");
 
 	/* {type, member path}: direct, nested, and inside anonymous
 	 * unions/structs (task_struct.rcu_users, mm_struct's big anonymous

@@ -309,7 +309,8 @@ TEST(LinuxOpen, RefusesImagesWithoutSymbolsOrDwarf)
 	std::string nodebug = introtest::FakeKernelNoDebug();
 	std::string stripped = introtest::FakeKernelStripped();
 	if (nodebug.empty() || stripped.empty())
-		GTEST_SKIP() << "the stripped fake kernels are not available";
+		GTEST_FAIL() << "INTRO_FAKE_KERNEL_NODEBUG or INTRO_FAKE_KERNEL_STRIPPED is not "
+				"set: run the test through Bazel";
 	struct hv_err err = {};
 
 	EXPECT_EQ(intro_linux_open(nodebug.c_str(), &err), nullptr);

@@ -45,6 +45,7 @@ struct SymsFile {
 TEST(Syms, FakeKernelAddressesMatchNm)
 {
 	REQUIRE_FAKE_KERNEL();
+	REQUIRE_TOOL("riscv64-linux-gnu-nm");
 	std::string elf = introtest::FakeKernel();
 	SymsFile f(elf);
 	ASSERT_NE(f.s, nullptr) << f.err.msg;
@@ -89,6 +90,7 @@ TEST(Syms, LookupFindsCoveringSymbolAndOffset)
 TEST(Syms, BuiltVmlinuxMatchesNm)
 {
 	REQUIRE_VMLINUX(vmlinux);
+	REQUIRE_TOOL("riscv64-linux-gnu-nm");
 	SymsFile f(vmlinux);
 	ASSERT_NE(f.s, nullptr) << f.err.msg;
 	EXPECT_GT(intro_syms_count(f.s), 10000u);
@@ -139,7 +141,7 @@ TEST(Syms, StrippedFileHasNoSymtab)
 {
 	std::string stripped = introtest::FakeKernelStripped();
 	if (stripped.empty())
-		GTEST_SKIP() << "INTRO_FAKE_KERNEL_STRIPPED is not set";
+		GTEST_FAIL() << "INTRO_FAKE_KERNEL_STRIPPED is not set: run the test through Bazel";
 	struct hv_err err = {};
 
 	EXPECT_EQ(intro_syms_open(stripped.c_str(), &err), nullptr);

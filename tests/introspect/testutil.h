@@ -75,15 +75,26 @@ inline std::string WriteScratch(const std::string &name, const std::vector<char>
 
 } // namespace introtest
 
-#define REQUIRE_FAKE_KERNEL()                                                         \
-	do {                                                                          \
-		if (introtest::FakeKernel().empty())                                  \
-			GTEST_SKIP() << "INTRO_FAKE_KERNEL is not set (run through Bazel)"; \
+/* Fail (never skip) when an input or oracle is missing: tools/setup
+ * provides all of them, and a test that quietly did nothing would hide a
+ * broken check (tests/README.md). */
+#define REQUIRE_FAKE_KERNEL()                                                             \
+	do {                                                                              \
+		if (introtest::FakeKernel().empty())                                      \
+			GTEST_FAIL() << "INTRO_FAKE_KERNEL is not set: run the test through " \
+					"Bazel (tools/test), whose BUILD file sets it";       \
 	} while (0)
 
-#define REQUIRE_VMLINUX(var)                                                              \
-	std::string var = introtest::BuiltVmlinux();                                      \
-	if (var.empty())                                                                  \
-	GTEST_SKIP() << "RV_BUILT_KERNEL is not set or has no vmlinux beside it (run tools/test)"
+#define REQUIRE_VMLINUX(var)                                                             \
+	std::string var = introtest::BuiltVmlinux();                                     \
+	if (var.empty())                                                                 \
+	GTEST_FAIL() << "RV_BUILT_KERNEL is not set or has no vmlinux beside it: run "   \
+			"tools/setup (it builds the kernel), then the tests through tools/test"
+
+#define REQUIRE_TOOL(tool)                                                               \
+	do {                                                                             \
+		if (introtest::Run("command -v " tool).empty())                          \
+			GTEST_FAIL() << tool " is not installed: run tools/setup";       \
+	} while (0)
 
 #endif

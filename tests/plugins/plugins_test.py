@@ -47,8 +47,8 @@ def example(name):
 def env_path(name):
     path = os.environ.get(name, "")
     if not path or not os.path.exists(path):
-        print(f"FAIL: {name} is not set to an existing file ({path!r}): run the tests "
-              "through tools/test, which passes the guest's paths")
+        print(f"FAIL: {name} is not set to an existing file ({path!r}): run tools/setup, "
+              "then the tests through tools/test, which passes the guest's paths")
         sys.exit(1)
     return path
 
@@ -76,7 +76,8 @@ def debian_args(cmd, extra=()):
 def vmlinux():
     path = os.path.join(os.path.dirname(env_path("RV_BUILT_KERNEL")), "vmlinux")
     if not os.path.exists(path):
-        print(f"FAIL: no vmlinux beside RV_BUILT_KERNEL ({path})")
+        print(f"FAIL: no vmlinux beside RV_BUILT_KERNEL ({path}): run tools/setup "
+              "(it builds the kernel)")
         sys.exit(1)
     return path
 

@@ -7,8 +7,8 @@
 #   run_pvguest.sh NAME GUEST.elf EXPECTED.out STATUS RETROVISOR|-
 #
 # STATUS is what Retrovisor must exit with: "zero" or "nonzero". "-" in
-# place of the Retrovisor binary skips that run (QEMU-only check, for
-# working on the guests before the machine exists).
+# place of the Retrovisor binary leaves that run out (QEMU-only check, for
+# working on the guests); the test then says "SKIPPED:" (tests/README.md).
 #
 # Output is cut at the guest's first line "=== pvguest NAME ===" (QEMU
 # prints the OpenSBI banner first) and carriage returns are dropped
@@ -21,12 +21,13 @@
 # are left out of the QEMU comparisons (both sides); all other lines must
 # match exactly. Retrovisor's output must match the expected file exactly.
 #
-# QEMU is skipped if qemu-system-riscv64 is not installed, or when
-# PVGUEST_QEMU=0. QEMU runs with -cpu rv64,h=false because Retrovisor's
-# harts have no H extension (RFENCE HFENCE.* answer NOT_SUPPORTED).
-# QEMU's exit status is not checked against STATUS: OpenSBI 1.1 powers
-# QEMU off with the "pass" code whatever the SRST reason, so QEMU exits 0
-# even for a SYSTEM_FAILURE shutdown.
+# A missing qemu-system-riscv64 is a failure (tools/setup installs it);
+# PVGUEST_QEMU=0 leaves QEMU out, and the test then says "SKIPPED:",
+# which tools/test counts as a skip. QEMU runs with -cpu rv64,h=false
+# because Retrovisor's harts have no H extension (RFENCE HFENCE.* answer
+# NOT_SUPPORTED). QEMU's exit status is not checked against STATUS:
+# OpenSBI 1.1 powers QEMU off with the "pass" code whatever the SRST
+# reason, so QEMU exits 0 even for a SYSTEM_FAILURE shutdown.
 set -u
 
 if [ $# -ne 5 ]; then
@@ -95,10 +96,15 @@ if [ "$rv" != "-" ]; then
 fi
 
 qemu=$(command -v qemu-system-riscv64 || true)
+skipped=""
+if [ "$rv" = "-" ]; then
+	skipped="the Retrovisor run ('-' given for the binary)"
+fi
 if [ "${PVGUEST_QEMU:-1}" = 0 ]; then
-	echo "skip: QEMU comparison (PVGUEST_QEMU=0)"
+	skipped="the QEMU comparison (PVGUEST_QEMU=0)"
 elif [ -z "$qemu" ]; then
-	echo "skip: QEMU comparison (qemu-system-riscv64 not installed)"
+	echo "FAIL: qemu-system-riscv64 is not installed: run tools/setup"
+	fail=1
 else
 	# QEMU runs on host time: on a loaded machine a guest's bounded wait
 	# for another hart can expire there, and the guest says "FAIL:" itself.
@@ -136,5 +142,8 @@ fi
 if [ "$checked" -eq 0 ]; then
 	echo "FAIL: nothing was compared"
 	exit 1
+fi
+if [ "$fail" -eq 0 ] && [ -n "$skipped" ]; then
+	echo "SKIPPED: $skipped"
 fi
 exit "$fail"

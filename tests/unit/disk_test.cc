@@ -18,8 +18,12 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <cstdint>
@@ -43,9 +47,11 @@ uint8_t pattern(uint64_t i)
 
 class TempImage {
 public:
-	explicit TempImage(uint64_t size)
+	/* In DIR, default the test's scratch directory. */
+	explicit TempImage(uint64_t size, const char *dir = nullptr)
 	{
-		const char *dir = std::getenv("TEST_TMPDIR");
+		if (!dir)
+			dir = std::getenv("TEST_TMPDIR");
 		path_ = std::string(dir ? dir : "/tmp") + "/disk_test_XXXXXX";
 		int fd = mkstemp(&path_[0]);
 		EXPECT_GE(fd, 0);
@@ -208,21 +214,106 @@ TEST(Disk, RejectsEmptyAndMissingFiles)
 	EXPECT_NE(std::string(err.msg).find("/nonexistent/disk.img"), std::string::npos);
 }
 
+/*
+ * What disk_open says about a file its user cannot write, seen from a
+ * forked child. Root may write any file, so when the test runs as root
+ * (as in CI) the child first drops to uid and gid 65534 (nobody); the
+ * check would otherwise not exercise the refusal at all.
+ */
+struct UnwritableReport {
+	int drop_errno;      /* setgroups/setresgid/setresuid failed */
+	unsigned uid;        /* the child's effective uid after the drop */
+	int can_write;       /* access(W_OK) said yes: nothing to refuse */
+	int rw_refused;      /* disk_open(snapshot=off) returned NULL */
+	int overlay_opened;  /* disk_open(snapshot=on) succeeded */
+	int overlay_written; /* and disk_write to its overlay succeeded */
+	char rw_msg[512];
+	char overlay_msg[512];
+};
+
+constexpr unsigned kNobody = 65534;
+
+UnwritableReport OpenAsUnprivileged(const char *path)
+{
+	UnwritableReport r = {};
+	int fds[2];
+	if (pipe(fds) != 0) {
+		ADD_FAILURE() << "pipe: " << strerror(errno);
+		return r;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		if (geteuid() == 0 &&
+		    (setgroups(0, nullptr) != 0 || setresgid(kNobody, kNobody, kNobody) != 0 ||
+		     setresuid(kNobody, kNobody, kNobody) != 0))
+			r.drop_errno = errno;
+		r.uid = geteuid();
+		r.can_write = access(path, W_OK) == 0;
+		struct hv_err err = {};
+		struct disk *d = disk_open(path, false, &err);
+		r.rw_refused = d == nullptr;
+		if (d)
+			disk_close(d);
+		snprintf(r.rw_msg, sizeof(r.rw_msg), "%s", err.msg);
+		err = {};
+		d = disk_open(path, true, &err);
+		r.overlay_opened = d != nullptr;
+		if (d) {
+			uint8_t b = 1;
+			r.overlay_written = disk_write(d, 0, &b, 1, &err) == 0;
+			disk_close(d);
+		}
+		snprintf(r.overlay_msg, sizeof(r.overlay_msg), "%s", err.msg);
+		ssize_t n = write(fds[1], &r, sizeof(r));
+		_exit(n == static_cast<ssize_t>(sizeof(r)) ? 0 : 1);
+	}
+	close(fds[1]);
+	if (pid < 0) {
+		close(fds[0]);
+		ADD_FAILURE() << "fork: " << strerror(errno);
+		return r;
+	}
+	size_t got = 0;
+	while (got < sizeof(r)) {
+		ssize_t n = read(fds[0], reinterpret_cast<char *>(&r) + got, sizeof(r) - got);
+		if (n <= 0)
+			break;
+		got += static_cast<size_t>(n);
+	}
+	close(fds[0]);
+	int status = 0;
+	waitpid(pid, &status, 0);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+	EXPECT_EQ(got, sizeof(r)) << "the child's report is incomplete";
+	return r;
+}
+
 TEST(Disk, WriteThroughNeedsWritableFile)
 {
-	if (geteuid() == 0)
-		GTEST_SKIP() << "root can write read-only files";
-	TempImage img(4096);
-	ASSERT_EQ(chmod(img.path(), 0444), 0);
-	struct hv_err err;
-	EXPECT_EQ(disk_open(img.path(), false, &err), nullptr);
-	EXPECT_NE(std::string(err.msg).find("not writable"), std::string::npos) << err.msg;
-	/* A read-only base is fine for the overlay. */
-	struct disk *d = disk_open(img.path(), true, &err);
-	ASSERT_NE(d, nullptr) << err.msg;
-	uint8_t b = 1;
-	EXPECT_EQ(disk_write(d, 0, &b, 1, &err), 0);
-	disk_close(d);
+	/* A fresh directory under /tmp that uid 65534 can reach (the scratch
+	 * directory lies under root's home). */
+	char dir[] = "/tmp/disk_test_dir_XXXXXX";
+	ASSERT_NE(mkdtemp(dir), nullptr) << strerror(errno);
+	ASSERT_EQ(chmod(dir, 0755), 0);
+	{
+		TempImage img(4096, dir);
+		ASSERT_EQ(chmod(img.path(), 0444), 0);
+		UnwritableReport r = OpenAsUnprivileged(img.path());
+		ASSERT_EQ(r.drop_errno, 0) << "could not drop to uid " << kNobody << ": "
+					   << strerror(r.drop_errno);
+		ASSERT_NE(r.uid, 0u) << "the check ran as root, which can write anything";
+		ASSERT_FALSE(r.can_write) << "uid " << r.uid << " can write " << img.path()
+					  << ": the refusal would not be tested";
+		EXPECT_TRUE(r.rw_refused);
+		EXPECT_NE(std::string(r.rw_msg).find("not writable"), std::string::npos) << r.rw_msg;
+		EXPECT_NE(std::string(r.rw_msg).find(img.path()), std::string::npos) << r.rw_msg;
+		/* A read-only base is fine for the overlay, which never touches it. */
+		EXPECT_TRUE(r.overlay_opened) << r.overlay_msg;
+		EXPECT_TRUE(r.overlay_written) << r.overlay_msg;
+		EXPECT_EQ(img.contents()[0], pattern(0));
+	}
+	rmdir(dir);
 }
 
 TEST(Disk, ReadOnlyRefusesWrites)
