@@ -745,10 +745,19 @@ struct gdbsess *gdbsess_open(struct machine *m, const struct gdbsess_opts *o,
 		m->funnel.boundary = gs_rec_boundary;
 	}
 	unsigned port = gdb_server_port(gs->srv);
-	if (port)
-		fprintf(stderr, "retrovisor: gdb stub listening on 127.0.0.1:%u%s (unauthenticated: "
-			"whoever connects controls the guest)\n", port,
+	if (port) {
+		/* The address as given (an empty one is loopback), the port as bound. */
+		const char *host = o->spec + 4, *colon = strrchr(host, ':');
+		int hlen = colon ? (int)(colon - host) : 0;
+
+		if (hlen == 0) {
+			host = "127.0.0.1";
+			hlen = (int)strlen(host);
+		}
+		fprintf(stderr, "retrovisor: gdb stub listening on %.*s:%u%s (unauthenticated: "
+			"whoever connects controls the guest)\n", hlen, host, port,
 			o->paused ? ", waiting for gdb" : "");
+	}
 	else
 		fprintf(stderr, "retrovisor: gdb stub listening on %s%s\n", o->spec,
 			o->paused ? ", waiting for gdb" : "");
