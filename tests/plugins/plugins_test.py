@@ -242,6 +242,59 @@ def case_refusal():
                       f"{name}: the line says {pat!r}")
 
 
+def host_abi_range():
+    """{RV_PLUGIN_ABI_MIN, RV_PLUGIN_ABI_VERSION} as plugin.h defines them."""
+    src = open(PLUGIN_H).read()
+    lo = re.search(r"^#define RV_PLUGIN_ABI_MIN (\d+)u?$", src, re.M)
+    hi = re.search(r"^#define RV_PLUGIN_ABI_VERSION (\d+)u?$", src, re.M)
+    if not (lo and hi):
+        raise SystemExit("FAIL: plugin.h does not define RV_PLUGIN_ABI_MIN/_VERSION")
+    return int(lo.group(1)), int(hi.group(1))
+
+
+def case_abi_ranges():
+    """A plugin's {min, cur} ABI range against the host's: entirely below,
+    entirely above, or inverted, it is refused (status 2, one line naming
+    both ranges); overlapping the host's in any way, it runs, and the
+    version agreed (rv_plugin_info.abi_version) is the highest both
+    support."""
+    hmin, hcur = host_abi_range()
+    source = """#include <stdio.h>
+#include <retrovisor/plugin.h>
+RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = { %d, %d };
+RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
+				    int argc, const rv_plugin_arg *argv)
+{ (void)self; (void)argc; (void)argv;
+  fprintf(stderr, "abi-agreed %%u\\n", info->abi_version); return 0; }
+"""
+    refused = {"below": (hmin - 1, hmin - 1), "above": (hcur + 1, hcur + 1),
+               "well_above": (hcur + 1, hcur + 7), "inverted": (hcur + 2, hmin)}
+    accepted = {"same": (hmin, hcur), "min_below": (hmin - 1, hcur),
+                "cur_above": (hmin, hcur + 3), "around": (hmin - 1, hcur + 3)}
+    check(hmin >= 1, f"the host's range {hmin} to {hcur} leaves room below it")
+    _, bare_out, bare_err = run_bare()
+    for name, (lo, hi) in refused.items():
+        so = build_plugin("abi_" + name, source % (lo, hi))
+        status, out, err = run_bare(so)
+        lines = [l for l in err.splitlines() if l.strip()]
+        check(status == 2, f"{name} {{{lo}, {hi}}}: refused with status 2 (got {status})", err)
+        check(len(lines) == 1 and so in lines[0] and f"{lo} to {hi}" in lines[0] and
+              f"{hmin} to {hcur}" in lines[0],
+              f"{name}: one line naming the file and both ranges: {lines}")
+        check("sum=" not in out and "abi-agreed" not in err,
+              f"{name}: neither the plugin nor the guest ran", out + err)
+    for name, (lo, hi) in accepted.items():
+        so = build_plugin("abi_" + name, source % (lo, hi))
+        status, out, err = run_bare(so)
+        want = min(hi, hcur)
+        check(status == 0 and out == bare_out,
+              f"{name} {{{lo}, {hi}}}: accepted; the guest runs as without it "
+              f"(status {status})", out + err)
+        check(f"abi-agreed {want}" in err.splitlines(),
+              f"{name}: the version agreed is {want}", err)
+        check(digest(err) == digest(bare_err), f"{name}: the same final digest", err)
+
+
 def case_init_crash():
     """A plugin whose rv_plugin_init crashes (a null pointer read) is
     refused with a clear message naming it (issue acceptance, item 8),
@@ -597,6 +650,7 @@ def case_hotspot():
 CASES = {
     "out_of_tree": case_out_of_tree,
     "refusal": case_refusal,
+    "abi_ranges": case_abi_ranges,
     "init_crash": case_init_crash,
     "symbols": case_symbols,
     "nothing": case_nothing,
