@@ -208,6 +208,18 @@ static uint64_t csr_tvec_legal(uint64_t old, uint64_t val)
 	return (val & 3) < 2 ? val : old;
 }
 
+uint64_t csr_rmw_base(const struct hart *h, unsigned csr, uint64_t read)
+{
+	/* mip.SEIP reads as the software-writable bit OR the interrupt
+	 * controller's line, but only the software-writable bit takes part
+	 * in a CSRRS/CSRRC's read-modify-write (privileged spec 3.1.9).
+	 * Otherwise firmware that sets or clears STIP while the PLIC asserts
+	 * SEIP (OpenSBI's timer code) latches SEIP on for good. */
+	if (csr == CSR_MIP)
+		return h->mip;
+	return read;
+}
+
 int csr_write(struct hart *h, unsigned csr, uint64_t val)
 {
 	if (h->priv < ((csr >> 8) & 3) || ((csr >> 10) & 3) == 3)

@@ -906,9 +906,10 @@ csr_op:
 		if (do_read && csr_read(h, csr, &old))
 			goto csr_illegal;
 		if (do_write) {
-			uint64_t nv = kind == 0 ? src : kind == 1 ? old | src : old & ~src;
 			if (!do_read && csr_read(h, csr, &old))
 				goto csr_illegal;
+			uint64_t base = kind ? csr_rmw_base(h, csr, old) : old;
+			uint64_t nv = kind == 0 ? src : kind == 1 ? base | src : base & ~src;
 			if (csr_write(h, csr, nv))
 				goto csr_illegal;
 		}

@@ -190,6 +190,8 @@ int hart_sret(struct hart *h);
  * must raise illegal-instruction. */
 int csr_read(struct hart *h, unsigned csr, uint64_t *val);
 int csr_write(struct hart *h, unsigned csr, uint64_t val);
+/* The value a CSRRS/CSRRC of csr modifies, given what it read. */
+uint64_t csr_rmw_base(const struct hart *h, unsigned csr, uint64_t read);
 
 /* Reset a hart to the state the platform gives it at power-on. */
 void hart_reset(struct hart *h, struct machine *m, unsigned id);

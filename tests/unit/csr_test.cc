@@ -315,3 +315,30 @@ TEST_F(CsrTest, TimeFollowsTheInstructionCount)
 }
 
 } // namespace
+
+/* mip.SEIP reads as the software bit OR the PLIC's line, but only the
+ * software bit takes part in csrrs/csrrc (privileged spec 3.1.9):
+ * OpenSBI's timer code sets and clears STIP with csrrs/csrrc, and once
+ * latched SEIP from the PLIC's line for good, which livelocked Linux on 4
+ * harts in an endless external-interrupt storm. */
+TEST_F(CsrTest, SetOrClearOfMipDoesNotLatchThePlicLine)
+{
+	h->mip_ext = MIP_SEIP; /* the PLIC asserts this hart's S-mode line */
+	h->x[1] = MIP_STIP;
+	vm.put(kRam, {
+		csrrs(10, CSR_MIP, 1),
+		csrrc(11, CSR_MIP, 1),
+		csrrs(12, CSR_MIP, 0),
+	});
+	vm.run(3);
+	EXPECT_EQ(h->x[10] & MIP_SEIP, (uint64_t)MIP_SEIP) << "a read shows the line";
+	EXPECT_EQ(h->x[11] & (MIP_SEIP | MIP_STIP), (uint64_t)(MIP_SEIP | MIP_STIP));
+	EXPECT_EQ(h->x[12] & MIP_STIP, 0u);
+	h->mip_ext = 0; /* the PLIC's source was claimed */
+	EXPECT_EQ(rd(CSR_MIP) & MIP_SEIP, 0u) << "SEIP must follow the line, not stay latched";
+	/* The software-writable bit itself still works through csrrs. */
+	h->x[1] = MIP_SEIP;
+	vm.put(kRam + 12, { csrrs(0, CSR_MIP, 1) });
+	vm.run(4);
+	EXPECT_EQ(rd(CSR_MIP) & MIP_SEIP, (uint64_t)MIP_SEIP);
+}
