@@ -301,6 +301,7 @@ enum cli_opt_id {
 	OPT_RTC,
 	OPT_NET,
 	OPT_WATCHDOG,
+	OPT_ON_REBOOT,
 	OPT_RESTORE,
 	OPT_SNAPSHOT_AT,
 	OPT_SNAPSHOT_INCR,
@@ -330,6 +331,7 @@ static const struct {
 	[OPT_NET] = { "net", true, "none or user[,hostfwd=tcp:127.0.0.1:HOSTPORT-:GUESTPORT]" },
 	[OPT_RTC] = { "rtc", true, "a time in seconds since 1970" },
 	[OPT_WATCHDOG] = { "watchdog", true, "a number of guest seconds" },
+	[OPT_ON_REBOOT] = { "on-reboot", true, "restart or exit" },
 	[OPT_RESTORE] = { "restore", true, "a snapshot file" },
 	[OPT_SNAPSHOT_AT] = { "snapshot-at", true, "ICOUNT=FILE" },
 	[OPT_SNAPSHOT_INCR] = { "snapshot-incremental", false, NULL },
@@ -451,6 +453,16 @@ static int cli_apply(struct cli_opts *o, int id, const char *val, struct hv_err 
 		}
 		return 0;
 	}
+	case OPT_ON_REBOOT:
+		if (strcmp(val, "restart") == 0) {
+			o->reboot_exit = false;
+		} else if (strcmp(val, "exit") == 0) {
+			o->reboot_exit = true;
+		} else {
+			hv_err_set(err, "--on-reboot '%s': expected restart or exit", val);
+			return -1;
+		}
+		return 0;
 	default:
 		o->cmd = CLI_CMD_RUN_HELP;
 		return 0;
@@ -612,6 +624,10 @@ void cli_print_run_help(FILE *out)
 	      "                       K M G T are powers of 1000\n"
 	      "  --watchdog SECONDS   stop (status 6) when the guest prints nothing for\n"
 	      "                       this many seconds of guest time\n"
+	      "  --on-reboot restart|exit\n"
+	      "                       what a guest's reboot request does: restart the\n"
+	      "                       machine (default; drives keep their contents) or\n"
+	      "                       end the run with status 9 (QEMU's -no-reboot)\n"
 	      "  --print-digest       at the end print 'digest <hex>' and 'icount <N>'\n"
 	      "                       on stderr (a hash of all guest-visible state)\n"
 	      "  --drive file=PATH[,snapshot=on|off]\n"
@@ -646,16 +662,17 @@ void cli_print_run_help(FILE *out)
 	      "  --help               show this text\n"
 	      "\n"
 	      "Exit status:\n"
-	      "  the guest's shutdown status (0-255) when it powers off; a guest\n"
-	      "  reboot request ends the run with 0. Otherwise:\n"
+	      "  the guest's shutdown status (0-255) when it powers off. Otherwise:\n"
 	      "  1  the machine stopped for no known reason (a bug)\n"
 	      "  2  bad command line or unusable image file\n"
 	      "  3  --max-instructions reached\n"
 	      "  4  every hart waits for an interrupt that can never arrive\n"
-	      "  5  the guest kernel panicked (its panic line is repeated on stderr)\n"
+	      "  5  the guest kernel panicked (its panic line is repeated on stderr),\n"
+	      "     also when the kernel then asked to reboot (panic=N)\n"
 	      "  6  --watchdog: the guest printed nothing for that long\n"
 	      "  7  (replay) the replay did not match its recording\n"
 	      "  8  a plugin stopped the run\n"
+	      "  9  the guest asked to reboot and --on-reboot exit was given\n"
 	      "A guest may also exit with 1-6 itself; the message on stderr tells\n"
 	      "the cases apart.\n",
 	      out);

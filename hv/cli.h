@@ -49,6 +49,7 @@
 #define CLI_EXIT_WATCHDOG 6  /* --watchdog: the guest stopped printing */
 #define CLI_EXIT_DIVERGED 7  /* a replay did not match its recording */
 #define CLI_EXIT_PLUGIN 8    /* a plugin stopped the run */
+#define CLI_EXIT_REBOOT 9    /* --on-reboot exit: the guest asked to reboot */
 
 /* At most this many --drive options (the 8th virtio slot is the entropy
  * device's). */
@@ -88,6 +89,7 @@ struct cli_opts {
 	uint64_t rtc_s;    /* --rtc: the wall clock at power-on, also an input */
 	bool rtc_set;
 	uint64_t watchdog_s; /* guest seconds without console output; 0: off */
+	bool reboot_exit;  /* --on-reboot exit: a reboot request ends the run */
 	/* Snapshots (docs/snapshots.md): --restore FILE starts from a snapshot
 	 * file instead of booting; --snapshot-at ICOUNT=FILE (repeatable)
 	 * saves one when the machine has retired ICOUNT instructions, and

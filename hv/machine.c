@@ -34,6 +34,7 @@
 #include "hv/net_slirp.h"
 #include "hv/virtio_net.h"
 #include "hv/plic.h"
+#include "hv/reset.h"
 #include "hv/rtc.h"
 #include "hv/syscon.h"
 #include "hv/uart.h"
@@ -44,10 +45,6 @@
 #define MACHINE_DEFAULT_QUANTUM 10000u
 #define MACHINE_INPUT_POLL_ROUNDS 64u
 
-/* Exceptions delegated to S-mode in paravirtual boot: everything the
- * delegation register can hold except ecall from S, which is the SBI. */
-#define PV_MEDELEG (0xb3ffull & ~(1ull << CAUSE_ECALL_S))
-#define PV_MIDELEG (MIP_SSIP | MIP_STIP | MIP_SEIP)
 
 static int machine_ram_init(struct ram *ram, uint64_t size, struct hv_err *err)
 {
@@ -408,19 +405,7 @@ struct machine *machine_create(const struct machine_config *cfg, struct hv_err *
 			hv_err_set(err, "out of host memory");
 			goto fail;
 		}
-		hart_reset(m->hart[i], m, i);
-		if (cfg->boot == BOOT_PV) {
-			struct hart *h = m->hart[i];
-			h->medeleg = PV_MEDELEG;
-			h->mideleg = PV_MIDELEG;
-			h->mcounteren = 0xffffffffull;
-			/* scounteren has no defined reset value. Linux only
-			 * writes it from its SBI PMU driver, and this SBI has no
-			 * PMU extension, so user programs (the vDSO's
-			 * clock_gettime reads `time`) would trap without this. */
-			h->scounteren = 0x7;
-			h->priv = PRIV_S;
-		}
+		machine_hart_power_on(m, m->hart[i], i);
 	}
 
 	m->plic = plic_create(m, m->nharts, err);
@@ -442,7 +427,7 @@ struct machine *machine_create(const struct machine_config *cfg, struct hv_err *
 	m->rtc = rtc_create(m, &irq, cfg->rtc_boot_ns, err);
 	if (!m->rtc || machine_add_dev(m, rtc_dev(m->rtc), err))
 		goto fail;
-	if (machine_virtio_init(m, cfg, err))
+	if (machine_virtio_init(m, cfg, err) || machine_reset_keep(m, err))
 		goto fail;
 	return m;
 fail:
@@ -454,6 +439,7 @@ void machine_destroy(struct machine *m)
 {
 	if (!m)
 		return;
+	machine_reset_free(m);
 	for (unsigned i = 0; i < HV_VIRTIO_SLOTS; i++)
 		virtio_dev_destroy(m->virtio[i]);
 	if (m->rtc)

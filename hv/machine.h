@@ -23,6 +23,7 @@
 #define HV_MACHINE_H
 
 #include "hv/dev.h"
+#include "hv/devstate.h"
 #include "hv/hart.h"
 #include "hv/types.h"
 
@@ -299,6 +300,12 @@ struct machine {
 		unsigned hart;
 	} pv_req;
 	char pv_req_name[64]; /* a plugin's snapshot request names it here */
+
+	/* Every device's record at power-on, for a reset (hv/reset.h), and
+	 * the resets done so far. */
+	struct devstate_w poweron[HV_MAX_DEVS];
+	unsigned npoweron;
+	uint64_t resets;
 
 	/* Console output sink (stdout by default). */
 	void (*console_out)(void *opaque, const uint8_t *buf, size_t len);

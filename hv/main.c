@@ -34,6 +34,7 @@
 #include "hv/loader.h"
 #include "hv/machine.h"
 #include "hv/main.h"
+#include "hv/reset.h"
 #include "hv/snapshot_cli.h"
 #include "hv/virtio_net.h"
 #include "gdbstub/session.h"
@@ -219,15 +220,18 @@ static int main_report(struct machine *m, const struct main_console *con, enum h
 	case STOP_SHUTDOWN:
 		return m->exit_status & 0xff;
 	case STOP_REBOOT:
-		fprintf(stderr, "retrovisor: guest requested reboot; reboot is not supported, "
-			"so the run ends here\n");
-		return CLI_EXIT_OK;
+		if (m->panic_msg[0])
+			goto panic; /* panic=N: the kernel reboots after a panic */
+		fprintf(stderr, "retrovisor: the guest asked to reboot at instruction %llu "
+			"(--on-reboot exit)\n", (unsigned long long)m->total_insns);
+		return CLI_EXIT_REBOOT;
 	case STOP_MAX_INSNS:
 		fprintf(stderr, "retrovisor: stopped after %llu instructions (--max-instructions) "
 			"at pc 0x%llx on hart %u\n", (unsigned long long)m->total_insns,
 			(unsigned long long)h->pc, h->id);
 		return CLI_EXIT_MAX_INSNS;
 	case STOP_PANIC:
+	panic:
 		fprintf(stderr, "retrovisor: guest kernel panic at pc 0x%llx on hart %u: %s\n",
 			(unsigned long long)h->pc, h->id, m->panic_msg);
 		return CLI_EXIT_PANIC;
@@ -402,6 +406,16 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 		if (why == STOP_DEBUG && sess && sess->replay &&
 		    replayer_debug_stop(sess->replay, m))
 			continue;
+		if (why == STOP_REBOOT && !m->panic_msg[0] && !o->reboot_exit) {
+			/* QEMU's default: the machine restarts (hv/reset.h). */
+			if (machine_reset(m, &lo, &err) == 0)
+				continue;
+			main_term_restore();
+			fprintf(stderr, "retrovisor: the guest asked to reboot and the machine "
+				"could not restart: %s\n", err.msg);
+			snap_failed = true;
+			break;
+		}
 		int r = snapcli_stop(&sc, why, &err);
 		if (r > 0)
 			continue;

@@ -47,11 +47,11 @@ def check(cond, what, out=None):
         FAILURES.append(what)
 
 
-def guest_args(cmd, harts=1, extra=(), kernel=None, watchdog=120):
+def guest_args(cmd, harts=1, extra=(), kernel=None, watchdog=120, append=""):
     kernel = kernel or env_path("RV_GUEST_KERNEL")
     initramfs = env_path("RV_GUEST_INITRAMFS")
     return [RV, "run", "--kernel", kernel, "--initrd", initramfs,
-            "--append", f'console=ttyS0 quiet rv.cmd="{cmd}"',
+            "--append", f'console=ttyS0 quiet {append}rv.cmd="{cmd}"',
             "--memory", "512M", "--harts", str(harts), "--watchdog", str(watchdog),
             "--rtc", "1767225600", *extra]
 
@@ -194,6 +194,76 @@ def case_panic():
           f"one line names the panic: {lines}", out)
 
 
+def case_panic_reboot():
+    """panic=-1 makes the kernel reboot at once after a panic (common in CI
+    and fuzzing setups): the run still ends with the panic status."""
+    status, out, err = run("echo c > /proc/sysrq-trigger", append="panic=-1 ")
+    check("Kernel panic - not syncing" in out, "the kernel panicked", out)
+    check(status == 5, f"a panic followed by a reboot request ends with status 5 "
+          f"(got {status}; stderr: {err.strip()})", out)
+    check(out.count("retrovisor-guest: init started") == 1, "the machine did not restart", out)
+    lines = [l for l in err.splitlines() if l.strip()]
+    check(len(lines) == 1 and "Kernel panic - not syncing" in lines[0],
+          f"one line names the panic: {lines}", out)
+
+
+# First boot: no mark on the raw disk, so write it and reboot; second
+# boot: the mark is there (drives keep their contents across a restart).
+REBOOT_CMD = ("if grep -q bootmark /dev/vda; then echo second-boot; else echo first-boot; "
+              "echo bootmark > /dev/vda; sync; reboot; fi")
+
+
+def reboot_disk():
+    path = os.path.join(TMP, "reboot.img")
+    with open(path, "wb") as f:
+        f.truncate(1 << 20)
+    return path
+
+
+def case_reboot_restart():
+    """A guest reboot restarts the machine by default, as QEMU does: the
+    images boot again, the drives keep what was written, the clock goes
+    on; the whole run records and replays bit for bit."""
+    kernel = env_path("RV_BUILT_KERNEL")
+    log = os.path.join(TMP, "reboot.rlog")
+    args = guest_args(REBOOT_CMD, harts=2, kernel=kernel,
+                      extra=["--drive", f"file={reboot_disk()}", "--print-digest"])
+    p = subprocess.run([args[0], "record", "--log", log] + args[2:], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
+    out = p.stdout.decode(errors="replace").replace("\r", "")
+    err = p.stderr.decode(errors="replace")
+    lines = out.splitlines()
+    check(p.returncode == 0, f"the rebooted guest powers off with status 0 (got {p.returncode}; "
+          f"stderr: {err.strip()})", out)
+    check("first-boot" in lines and "second-boot" in lines and
+          lines.index("first-boot") < lines.index("second-boot"),
+          "the machine booted twice and the second boot saw the first one's disk write", out)
+    check(out.count("retrovisor-guest: init started") == 2, "init started twice", out)
+    digest = [l for l in err.splitlines() if l.startswith(("digest", "icount"))]
+    r = subprocess.run([RV, "replay", log, "--print-digest"], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
+    rout = r.stdout.decode(errors="replace").replace("\r", "")
+    rdigest = [l for l in r.stderr.decode(errors="replace").splitlines()
+               if l.startswith(("digest", "icount"))]
+    check(r.returncode == 0 and digest and rdigest == digest,
+          f"the replay across the reboot is bit-identical ({rdigest} vs {digest}; status "
+          f"{r.returncode}: {r.stderr.decode(errors='replace').strip()[-300:]})", rout)
+    check(rout == out, "and prints the same console output", rout)
+
+
+def case_reboot_exit():
+    """--on-reboot exit (QEMU's -no-reboot): a reboot request ends the run
+    with status 9 and one line, never with a clean poweroff's 0."""
+    status, out, err = run(REBOOT_CMD, kernel=env_path("RV_BUILT_KERNEL"),
+                           extra=["--drive", f"file={reboot_disk()}", "--on-reboot", "exit"])
+    check("first-boot" in out.splitlines(), "the guest ran its command", out)
+    check(status == 9, f"a reboot request with --on-reboot exit ends with status 9 "
+          f"(got {status})", out)
+    lines = [l for l in err.splitlines() if l.strip()]
+    check(len(lines) == 1 and "asked to reboot" in lines[0], f"one line says why: {lines}", out)
+    check("second-boot" not in out, "the machine did not restart", out)
+
+
 def case_hang():
     # The project-built kernel has no modules to load, so its quiet boot has
     # no long silence that a short watchdog could mistake for a hang.
@@ -265,6 +335,9 @@ CASES = {
     "net_http": case_net_http,
     "hostfwd": case_hostfwd,
     "panic": case_panic,
+    "panic_reboot": case_panic_reboot,
+    "reboot_restart": case_reboot_restart,
+    "reboot_exit": case_reboot_exit,
     "hang": case_hang,
     "determinism": case_determinism,
     "built_kernel": case_built_kernel,
