@@ -25,7 +25,9 @@
  * name order), used in turn; without inputs every iteration gets an empty
  * one. --save-start FILE also saves the start state to a snapshot file
  * (with --iterations 0, that is all the loop does), for later loops and
- * campaigns to --restore. Everything here is deterministic: the same start, input and budget
+ * campaigns to --restore. The network's host side (libslirp) starts over at
+ * the start and at every restore, so each iteration makes its connections
+ * afresh, as a restore in a new process would. Everything here is deterministic: the same start, input and budget
  * give the same iteration, so any iteration can be reproduced alone.
  */
 #include <dirent.h>
@@ -40,6 +42,7 @@
 #include "hv/pv.h"
 #include "hv/sbi.h"
 #include "hv/snapshot_cli.h"
+#include "hv/virtio_net.h"
 #include "plugins/host.h"
 #include "snapshot/snap.h"
 
@@ -62,6 +65,17 @@ struct loop {
 	bool echo;          /* --console */
 	const struct loop_input *cur;
 };
+
+/* The host side of the network starts over at the start and after every
+ * restore: an iteration's guest reuses the ports and sequence numbers of
+ * the connections the previous one made, which the old stack would still
+ * hold, and every iteration, the first included, must meet the same host
+ * side (connections made before the start are reset when used, as after a
+ * restore in a new process). */
+static int loop_net_restart(struct machine *m, struct hv_err *err)
+{
+	return m->net ? virtio_net_reset_backend(m->net, err) : 0;
+}
 
 /* Console sink: optional echo, and a search for l->match that stops the
  * machine at the exact instruction that printed its last byte. */
@@ -415,7 +429,7 @@ int main_loop(int argc, char **argv)
 	}
 	m->stop = STOP_NONE;
 	start = snap_take(m, &err);
-	if (!start)
+	if (!start || loop_net_restart(m, &err) < 0)
 		goto fail;
 	icount_t start_icount = m->total_insns;
 	if (save_start) {
@@ -440,7 +454,7 @@ int main_loop(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (uint64_t it = 0; it < iterations; it++) {
 		if (it) {
-			if (snap_restore(m, start, &err) < 0)
+			if (snap_restore(m, start, &err) < 0 || loop_net_restart(m, &err) < 0)
 				goto fail;
 			plugin_host_snapshot("", true);
 		}

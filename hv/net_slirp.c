@@ -316,6 +316,8 @@ struct net_slirp_timer {
 
 struct net_slirp {
 	Slirp *slirp;
+	struct net_opts opts;
+	bool used; /* a frame crossed since the stack started */
 	net_rx_fn rx;
 	void *rx_opaque;
 	struct pollfd *fds; /* the poll set of the current wait */
@@ -363,6 +365,7 @@ static ssize_t net_slirp_send_packet(const void *buf, size_t len, void *opaque)
 {
 	struct net_slirp *s = opaque;
 
+	s->used = true;
 	s->rx(s->rx_opaque, buf, len);
 	return (ssize_t)len;
 }
@@ -469,23 +472,10 @@ static void net_format_ipv4(uint32_t a, char buf[16])
 	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
 }
 
-struct net_slirp *net_slirp_new(const struct net_opts *o, net_rx_fn rx, void *rx_opaque,
-				struct hv_err *err)
+/* Create s->slirp for s->opts and open its forwards. */
+static int net_slirp_start(struct net_slirp *s, struct hv_err *err)
 {
-	struct net_slirp *s;
 	SlirpConfig cfg;
-
-	if (o->mode != NET_USER) {
-		hv_err_set(err, "the user-mode network was asked for without --net user");
-		return NULL;
-	}
-	s = calloc(1, sizeof(*s));
-	if (!s) {
-		hv_err_set(err, "out of host memory for the user-mode network");
-		return NULL;
-	}
-	s->rx = rx;
-	s->rx_opaque = rx_opaque;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.version = 4;
@@ -503,11 +493,10 @@ struct net_slirp *net_slirp_new(const struct net_opts *o, net_rx_fn rx, void *rx
 	if (!s->slirp) {
 		hv_err_set(err, "libslirp %s refused the user-mode network configuration",
 			   slirp_version_string());
-		free(s);
-		return NULL;
+		return -1;
 	}
-	for (unsigned i = 0; i < o->nhostfwd; i++) {
-		const struct net_hostfwd *f = &o->hostfwd[i];
+	for (unsigned i = 0; i < s->opts.nhostfwd; i++) {
+		const struct net_hostfwd *f = &s->opts.hostfwd[i];
 		char ha[16];
 
 		errno = 0;
@@ -519,19 +508,18 @@ struct net_slirp *net_slirp_new(const struct net_opts *o, net_rx_fn rx, void *rx
 			hv_err_set(err, "cannot forward %s host port %s:%u to the guest: %s",
 				   f->udp ? "udp" : "tcp", ha, f->host_port,
 				   e ? strerror(e) : "libslirp refused the rule");
-			net_slirp_destroy(s);
-			return NULL;
+			return -1;
 		}
 	}
-	return s;
+	return 0;
 }
 
-void net_slirp_destroy(struct net_slirp *s)
+/* Free s->slirp, its timers and its host sockets. */
+static void net_slirp_stop(struct net_slirp *s)
 {
-	if (!s)
-		return;
 	if (s->slirp)
 		slirp_cleanup(s->slirp);
+	s->slirp = NULL;
 	/* slirp_cleanup frees its timers through timer_free; anything left
 	 * is ours to free. */
 	while (s->timers) {
@@ -540,8 +528,48 @@ void net_slirp_destroy(struct net_slirp *s)
 		s->timers = t->next;
 		free(t);
 	}
+}
+
+struct net_slirp *net_slirp_new(const struct net_opts *o, net_rx_fn rx, void *rx_opaque,
+				struct hv_err *err)
+{
+	struct net_slirp *s;
+
+	if (o->mode != NET_USER) {
+		hv_err_set(err, "the user-mode network was asked for without --net user");
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		hv_err_set(err, "out of host memory for the user-mode network");
+		return NULL;
+	}
+	s->opts = *o;
+	s->rx = rx;
+	s->rx_opaque = rx_opaque;
+	if (net_slirp_start(s, err) != 0) {
+		net_slirp_destroy(s);
+		return NULL;
+	}
+	return s;
+}
+
+void net_slirp_destroy(struct net_slirp *s)
+{
+	if (!s)
+		return;
+	net_slirp_stop(s);
 	free(s->fds);
 	free(s);
+}
+
+int net_slirp_reset(struct net_slirp *s, struct hv_err *err)
+{
+	if (!s->used)
+		return 0;
+	net_slirp_stop(s);
+	s->used = false;
+	return net_slirp_start(s, err);
 }
 
 void net_slirp_input(struct net_slirp *s, const void *frame, size_t len)
@@ -550,6 +578,7 @@ void net_slirp_input(struct net_slirp *s, const void *frame, size_t len)
 
 	if (len > NET_SLIRP_MAX_INPUT)
 		return;
+	s->used = true;
 	net_sigpipe_block(&old);
 	slirp_input(s->slirp, frame, (int)len);
 	net_sigpipe_restore(&old);

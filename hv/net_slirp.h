@@ -93,6 +93,16 @@ struct net_slirp *net_slirp_new(const struct net_opts *o, net_rx_fn rx, void *rx
 /* Close every host socket and free the stack. NULL is a no-op. */
 void net_slirp_destroy(struct net_slirp *s);
 
+/* Start over as a new process would: close every connection and host
+ * socket of the stack and open a new one with the same options (forwards
+ * included). For a machine put back to a snapshot, whose guest knows
+ * nothing of the connections made since (it would reuse their ports and
+ * sequence numbers) and whose own connections the host side cannot
+ * follow back. Nothing is done while no frame has crossed since the
+ * stack started. Returns 0, or -1 with err filled (a forward cannot be
+ * opened again), after which the machine must not run on. */
+int net_slirp_reset(struct net_slirp *s, struct hv_err *err);
+
 /* A frame from the guest (Ethernet, no virtio header). Replies the stack
  * can give at once (ARP, DHCP) reach rx before this returns. */
 void net_slirp_input(struct net_slirp *s, const void *frame, size_t len);

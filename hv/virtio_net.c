@@ -468,6 +468,11 @@ static int virtio_net_slirp_wait(void *opaque, int extra_fd, int timeout_ms)
 	       (r & NET_SLIRP_WAIT_QUIET ? NET_BACKEND_WAIT_QUIET : 0);
 }
 
+static int virtio_net_slirp_reset(void *opaque, struct hv_err *err)
+{
+	return net_slirp_reset(opaque, err);
+}
+
 static void virtio_net_slirp_destroy(void *opaque)
 {
 	net_slirp_destroy(opaque);
@@ -493,6 +498,7 @@ struct virtio_net *virtio_net_attach(struct machine *m, unsigned slot, const str
 	be.send = virtio_net_slirp_send;
 	be.poll = virtio_net_slirp_poll;
 	be.wait = virtio_net_slirp_wait;
+	be.reset = virtio_net_slirp_reset;
 	be.destroy = virtio_net_slirp_destroy;
 	virtio_net_set_backend(n, &be);
 	return virtio_net_plug(n, m, slot, err);
@@ -502,6 +508,11 @@ void virtio_net_destroy(struct virtio_net *n)
 {
 	if (n)
 		virtio_dev_destroy(n->vd);
+}
+
+int virtio_net_reset_backend(struct virtio_net *n, struct hv_err *err)
+{
+	return n->have_be && n->be.reset ? n->be.reset(n->be.opaque, err) : 0;
 }
 
 unsigned virtio_net_pending(const struct virtio_net *n)

@@ -92,6 +92,9 @@ struct net_backend {
 	 * for host activity or for extra_fd (-1: none) to be readable.
 	 * Returns NET_BACKEND_WAIT_* bits, or -1 on failure. */
 	int (*wait)(void *opaque, int extra_fd, int timeout_ms);
+	/* Optional: forget every connection, as a new backend would (see
+	 * virtio_net_reset_backend). Returns 0, or -1 with err filled. */
+	int (*reset)(void *opaque, struct hv_err *err);
 	/* Optional: free opaque. */
 	void (*destroy)(void *opaque);
 };
@@ -156,6 +159,14 @@ unsigned virtio_net_deliver_queued(struct virtio_net *n);
  * for the network alone would be waiting forever. */
 #define VIRTIO_NET_WAIT_QUIET 4
 int virtio_net_wait(struct virtio_net *n, int extra_fd, int timeout_ms);
+
+/* After the machine was put back to a snapshot in this process: the
+ * backend starts over (libslirp: a new stack, forwards reopened), so that
+ * the guest, which knows nothing of the connections made since the
+ * snapshot, meets the same host side as a restore in a new process does
+ * (docs/snapshots.md: the host side is not saved). Queued frames are the
+ * device's, restored with it. Returns 0, or -1 with err filled. */
+int virtio_net_reset_backend(struct virtio_net *n, struct hv_err *err);
 
 /* Frames in the FIFO. */
 unsigned virtio_net_pending(const struct virtio_net *n);

@@ -13,7 +13,9 @@
  *     there reaches a socket the test bound on 127.0.0.1;
  *   - hostfwd: a connection to the forwarded host port makes the stack
  *     send a TCP SYN to 10.0.2.15:GUESTPORT (after resolving the guest's
- *     MAC with ARP, which the test answers).
+ *     MAC with ARP, which the test answers);
+ *   - reset (a machine put back to a snapshot): connections are forgotten,
+ *     the same SYN connects again, forwards are reopened.
  *
  * The host-network tests use only 127.0.0.1 and ports the kernel picked,
  * so they run in a sandbox without network access.
@@ -598,6 +600,80 @@ TEST_F(NetSlirpTest, ForwardedPortKeepsTheStackAwake)
 	start(opts.c_str());
 	struct hv_err err;
 	EXPECT_EQ(net_slirp_wait(s, -1, 10, &err), 0);
+}
+
+/* A machine put back to a snapshot sends the SYN it sent before, same
+ * ports and sequence number: after a reset the stack has forgotten the
+ * first connection (its host side is closed) and makes a new one, and
+ * the forwards are open again. */
+TEST_F(NetSlirpTest, ResetForgetsConnectionsAndReopensForwards)
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_GE(l, 0);
+	struct sockaddr_in a;
+	std::memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT_EQ(bind(l, reinterpret_cast<sockaddr *>(&a), sizeof(a)), 0);
+	ASSERT_EQ(listen(l, 2), 0);
+	socklen_t alen = sizeof(a);
+	ASSERT_EQ(getsockname(l, reinterpret_cast<sockaddr *>(&a), &alen), 0);
+	uint16_t port = ntohs(a.sin_port);
+	struct sockaddr_in fa = a;
+	int probe = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_GE(probe, 0);
+	fa.sin_port = 0;
+	ASSERT_EQ(bind(probe, reinterpret_cast<sockaddr *>(&fa), sizeof(fa)), 0);
+	alen = sizeof(fa);
+	ASSERT_EQ(getsockname(probe, reinterpret_cast<sockaddr *>(&fa), &alen), 0);
+	close(probe);
+	std::string opts = "user,hostfwd=tcp:127.0.0.1:" + std::to_string(ntohs(fa.sin_port)) +
+			   "-:2222";
+	start(opts.c_str());
+
+	const uint8_t gw_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
+	Frame syn = tcp_frame(gw_mac, NET_SLIRP_GUEST, NET_SLIRP_HOST, 40002, port, 1000, 0, 0x02);
+	auto synack = [&](const Frame &f) {
+		if (answer_arp(f))
+			return false;
+		return is_ipv4(f, 6) && get16(f, kL4) == port && get16(f, kL4 + 2) == 40002 &&
+		       f[kL4 + 13] == 0x12 && get32(f, kL4 + 8) == 1001;
+	};
+	send(syn);
+	ASSERT_TRUE(wait_for(synack));
+	int c1 = accept(l, nullptr, nullptr);
+	ASSERT_GE(c1, 0);
+
+	struct hv_err err;
+	std::memset(&err, 0, sizeof(err));
+	ASSERT_EQ(net_slirp_reset(s, &err), 0) << err.msg;
+	struct pollfd p = { c1, POLLIN, 0 };
+	char byte;
+	EXPECT_EQ(poll(&p, 1, 3000), 1);
+	EXPECT_EQ(recv(c1, &byte, 1, 0), 0) << "the first connection's host side is closed";
+	close(c1);
+
+	got.clear();
+	send(syn);
+	EXPECT_TRUE(wait_for(synack)) << "the same SYN makes a new connection";
+	p = { l, POLLIN, 0 };
+	EXPECT_EQ(poll(&p, 1, 3000), 1);
+	int c2 = accept(l, nullptr, nullptr);
+	EXPECT_GE(c2, 0);
+	if (c2 >= 0)
+		close(c2);
+	close(l);
+
+	int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ASSERT_GE(c, 0);
+	int r = connect(c, reinterpret_cast<sockaddr *>(&fa), sizeof(fa));
+	ASSERT_TRUE(r == 0 || errno == EINPROGRESS) << std::strerror(errno);
+	EXPECT_TRUE(wait_for([&](const Frame &f) {
+		if (answer_arp(f))
+			return false;
+		return is_ipv4(f, 6) && get16(f, kL4 + 2) == 2222 && (f[kL4 + 13] & 0x02);
+	})) << "the forward is open again";
+	close(c);
 }
 
 } // namespace
