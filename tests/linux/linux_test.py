@@ -145,12 +145,15 @@ def free_port():
 def case_hostfwd():
     """The guest serves a page with busybox httpd on port 8080; the host
     fetches it through the forward of a free host port; the guest sees the
-    request in httpd's log and powers off."""
+    request answered in httpd's log (busybox httpd -v logs "response:200",
+    not the URL) and powers off."""
     port = free_port()
     serve = ("mkdir -p /www && echo guest-page-9182 > /www/index.html && "
              "(httpd -f -v -p 8080 -h /www > /tmp/httpd.log 2>&1 &) && echo rv-ready; "
-             "i=0; while ! grep -q index.html /tmp/httpd.log && [ $i -lt 600 ]; "
-             "do sleep 0.1; i=$((i+1)); done; sleep 1; echo rv-served")
+             "i=0; while ! grep -q response:200 /tmp/httpd.log && [ $i -lt 600 ]; "
+             "do sleep 0.1; i=$((i+1)); done; sleep 1; "
+             "if grep -q response:200 /tmp/httpd.log; then echo rv-served; "
+             "else echo rv-not-served; fi")
     args = guest_args(serve, extra=["--net", f"user,hostfwd=tcp:127.0.0.1:{port}-:8080"])
     p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
