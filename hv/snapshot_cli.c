@@ -34,6 +34,7 @@
 #include "hv/main.h"
 #include "hv/pv.h"
 #include "hv/sbi.h"
+#include "hv/virtio_net.h"
 #include "plugins/host.h"
 #include "snapshot/file.h"
 #include "snapshot/snap.h"
@@ -248,6 +249,16 @@ static void snapcli_guest_name(char *buf, size_t n, uint64_t tag)
 	snprintf(buf, n, "guest-%llu", (unsigned long long)tag);
 }
 
+/* After a restore the guest reuses the ports and sequence numbers of the
+ * connections it made since the snapshot, which libslirp would still hold:
+ * the host side of user networking starts afresh, as after a restore in a
+ * new process (connections from before the snapshot are reset when used).
+ * A replay's network back end has nothing to reset. */
+static int snapcli_net_restart(struct machine *m, struct hv_err *err)
+{
+	return m->net ? virtio_net_reset_backend(m->net, err) : 0;
+}
+
 static int snapcli_guest_request(struct snapcli *sc, struct hv_err *err)
 {
 	struct machine *m = sc->m;
@@ -264,6 +275,8 @@ static int snapcli_guest_request(struct snapcli *sc, struct hv_err *err)
 		bool restore = m->pv_req.op == PLUGIN_HOST_OP_RESTORE;
 		int64_t r = restore ? snaptree_restore(sc->tree, m, m->pv_req_name, &e2) :
 				      snaptree_take(sc->tree, m, m->pv_req_name, &e2);
+		if (r >= 0 && restore)
+			r = snapcli_net_restart(m, &e2);
 		if (r < 0)
 			fprintf(stderr, "retrovisor: a plugin's snapshot request: %s\n", e2.msg);
 		else
@@ -295,7 +308,8 @@ static int snapcli_guest_request(struct snapcli *sc, struct hv_err *err)
 			h->x[10] = (uint64_t)(int64_t)SBI_ERR_INVALID_PARAM;
 			return 0;
 		}
-		if (snaptree_restore(sc->tree, m, name, &e2) < 0) {
+		if (snaptree_restore(sc->tree, m, name, &e2) < 0 ||
+		    snapcli_net_restart(m, &e2) < 0) {
 			hv_err_set(err, "restoring guest snapshot %s: %s", name, e2.msg);
 			return -1;
 		}
