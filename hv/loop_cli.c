@@ -253,6 +253,8 @@ static const char *loop_end_kind(enum hv_stop why)
 		return "watchdog";
 	case STOP_DEADLOCK:
 		return "deadlock";
+	case STOP_HOST_ERROR:
+		return "host-error";
 	default:
 		return "stopped";
 	}
@@ -487,6 +489,16 @@ int main_loop(int argc, char **argv)
 					break;
 				}
 				continue;
+			}
+			if (why == STOP_HOST_ERROR) {
+				/* Not an iteration's result: the loop cannot go on. */
+				hv_err_set(&err, "%s; the loop cannot go on (iteration %llu)",
+					   m->host_error[0] ? m->host_error : "a host failure",
+					   (unsigned long long)it);
+				fflush(stdout);
+				rc = CLI_EXIT_INTERNAL;
+				fprintf(stderr, "retrovisor: %s\n", err.msg);
+				goto out;
 			}
 			kind = why == STOP_PLUGIN ? "plugin" : loop_end_kind(why);
 			plugin_host_clear_stop();

@@ -19,6 +19,7 @@
 #include "hv/machine.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,8 +150,7 @@ void ram_note_store(struct machine *m, gpa_t pa)
 	 * page's own frame, if it holds code, loses it. */
 	if ((m->ram.flags[idx] & RAM_PF_SHARED) && !ram_cow_page(m, idx)) {
 		/* No host memory for the copy: the run cannot go on safely. */
-		fprintf(stderr, "retrovisor: out of host memory copying a shared guest page\n");
-		machine_stop(m, STOP_SHUTDOWN, 1);
+		machine_host_error(m, "out of host memory copying a shared guest page");
 		return;
 	}
 	if (m->ram.flags[idx] & RAM_PF_CODE)
@@ -290,6 +290,18 @@ static void machine_deliver_input(struct machine *m)
 		return;
 	while (m->conin_len && uart_rx_room(m->uart))
 		uart_push_rx(m->uart, (uint8_t)machine_console_getc(m));
+}
+
+void machine_host_error(struct machine *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (m->stop != STOP_NONE)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(m->host_error, sizeof(m->host_error), fmt, ap);
+	va_end(ap);
+	machine_stop(m, STOP_HOST_ERROR, 0);
 }
 
 void machine_stop(struct machine *m, enum hv_stop why, int status)

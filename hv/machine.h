@@ -125,6 +125,8 @@ enum hv_stop {
 	STOP_GUEST_REQUEST, /* a paravirtual request for the host (hv/pv.h, pv_req) */
 	STOP_DEBUG,         /* a debugger's breakpoint, watchpoint or target (hv/debug.h) */
 	STOP_PLUGIN,        /* a plugin asked to stop (plugins/host.c) */
+	STOP_HOST_ERROR,    /* the host failed (out of memory, a log that cannot be
+			     * written): never a guest result; host_error says what */
 };
 
 struct machine_config {
@@ -269,6 +271,9 @@ struct machine {
 	char con_line[256];
 	unsigned con_line_len;
 	char panic_msg[256];
+	/* Why the host could not go on (STOP_HOST_ERROR), a sentence; empty
+	 * when the service that failed reports it itself. */
+	char host_error[256];
 	uint64_t con_last_itime;
 
 	/* Instrumentation (hv/hooks.h), NULL without plugins. */
@@ -321,6 +326,11 @@ enum hv_stop machine_run(struct machine *m);
 
 /* Ask the run loop to stop (guest shutdown, reboot). */
 void machine_stop(struct machine *m, enum hv_stop why, int status);
+/* Stop with STOP_HOST_ERROR and a sentence (printf-style) saying what the
+ * host could not do; the command line reports it as an internal failure,
+ * never as a guest's shutdown status. */
+void machine_host_error(struct machine *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Register a device on the bus. The machine does not own dev. */
 int machine_add_dev(struct machine *m, struct hv_dev *dev, struct hv_err *err);

@@ -251,6 +251,11 @@ static int main_report(struct machine *m, const struct main_console *con, enum h
 	case STOP_DIVERGED:
 	case STOP_LOG_END:
 		return CLI_EXIT_OK; /* the replay's own report follows */
+	case STOP_HOST_ERROR:
+		if (m->host_error[0])
+			fprintf(stderr, "retrovisor: %s; the run cannot go on (at instruction %llu)\n",
+				m->host_error, (unsigned long long)m->total_insns);
+		return CLI_EXIT_INTERNAL;
 	case STOP_DEADLOCK:
 		fprintf(stderr, "retrovisor: all harts wait for an interrupt that can never "
 			"arrive (");

@@ -136,7 +136,7 @@ static void rec_append(struct recorder *r, struct machine *m, const struct rlog_
 	if (rlog_append(r->w, ev, &r->err) != 0) {
 		/* A recording that cannot be written is worthless: stop. */
 		r->failed = true;
-		machine_stop(m, STOP_SHUTDOWN, 1);
+		machine_stop(m, STOP_HOST_ERROR, 0); /* reported by recorder_finish */
 	}
 }
 
@@ -157,7 +157,7 @@ static void rec_digest(struct recorder *r, struct machine *m, uint32_t type, uin
 	if (!buf) {
 		hv_err_set(&r->err, "out of host memory while recording");
 		r->failed = true;
-		machine_stop(m, STOP_SHUTDOWN, 1);
+		machine_stop(m, STOP_HOST_ERROR, 0); /* reported by recorder_finish */
 		return;
 	}
 	struct rlog_event ev = event_at(m, type, buf, len);
@@ -166,7 +166,7 @@ static void rec_digest(struct recorder *r, struct machine *m, uint32_t type, uin
 	free(buf);
 	if (!r->failed && rlog_flush(r->w, &r->err) != 0) {
 		r->failed = true;
-		machine_stop(m, STOP_SHUTDOWN, 1);
+		machine_stop(m, STOP_HOST_ERROR, 0); /* reported by recorder_finish */
 	}
 }
 

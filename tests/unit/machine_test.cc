@@ -325,3 +325,24 @@ TEST(MachineDeathTest, SupervisorTrapLoopUnderParavirtualBootDoesNotHang)
 }
 
 } // namespace
+
+/* A host failure stops the machine as a host error with its sentence,
+ * never as a guest shutdown; the first stop reason is kept. */
+TEST(Machine, HostErrorIsNotAGuestShutdown)
+{
+	TestVm vm;
+	ASSERT_NE(vm.m, nullptr) << vm.error;
+	machine_host_error(vm.m, "out of host memory copying %s", "a page");
+	EXPECT_EQ(vm.m->stop, STOP_HOST_ERROR);
+	EXPECT_EQ(vm.m->exit_status, 0);
+	EXPECT_STREQ(vm.m->host_error, "out of host memory copying a page");
+	machine_host_error(vm.m, "second");
+	EXPECT_STREQ(vm.m->host_error, "out of host memory copying a page");
+
+	TestVm other;
+	ASSERT_NE(other.m, nullptr) << other.error;
+	machine_stop(other.m, STOP_SHUTDOWN, 3);
+	machine_host_error(other.m, "late");
+	EXPECT_EQ(other.m->stop, STOP_SHUTDOWN);
+	EXPECT_EQ(other.m->host_error[0], '\0');
+}
