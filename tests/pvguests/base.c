@@ -8,7 +8,7 @@
  * older spec (QEMU 7.2 ships OpenSBI 1.1, SBI v1.0, no DBCN) prints them
  * differently, and the harness leaves them out of the QEMU comparison.
  */
-#include "pv.h"
+#include "pvrt.h"
 
 const char pv_guest_name[] = "base";
 

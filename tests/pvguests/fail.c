@@ -5,7 +5,7 @@
  * OpenSBI 1.1 powers off through the sifive_test device with the "pass"
  * code whatever the reason, so QEMU exits 0 (see README).
  */
-#include "pv.h"
+#include "pvrt.h"
 
 const char pv_guest_name[] = "fail";
 

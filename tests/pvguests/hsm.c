@@ -14,7 +14,7 @@
  * type (INVALID_PARAM). Every wait is bounded and failing one fails the
  * test with SRST reason SYSTEM_FAILURE.
  */
-#include "pv.h"
+#include "pvrt.h"
 
 const char pv_guest_name[] = "hsm";
 

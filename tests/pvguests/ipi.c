@@ -7,7 +7,7 @@
  * and the remote fences succeed (HFENCE needs the H extension, which the
  * compared machines do not have: NOT_SUPPORTED).
  */
-#include "pv.h"
+#include "pvrt.h"
 
 const char pv_guest_name[] = "ipi";
 

@@ -6,7 +6,7 @@
  * return value when an IPI was pending is implementation specific, so
  * just the sip bit after it is shown. Ends with the legacy shutdown.
  */
-#include "pv.h"
+#include "pvrt.h"
 
 const char pv_guest_name[] = "legacy";
 

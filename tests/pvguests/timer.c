@@ -6,7 +6,7 @@
  * interrupt bit"); a timer a little in the future wakes a WFI loop.
  * Only causes, bits and counts are printed, never times.
  */
-#include "pv.h"
+#include "pvrt.h"
 
 const char pv_guest_name[] = "timer";
 

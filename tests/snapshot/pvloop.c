@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * pvloop: a paravirtual guest for `retrovisor loop` (hv/loop_cli.c), the
+ * pvloop: a paravirtual guest for `retrovisor loop` (cli/loop.c), the
  * fast reset loop. Before the loop starts it checks that GET_INPUT into an
  * address outside RAM is INVALID_ADDRESS, then calls SNAPSHOT(0): when no
  * --restore or --start-* option is given, the loop takes its start state
@@ -15,9 +15,9 @@
  * `retrovisor loop --console` shows them. Outside a loop END_ITERATION
  * returns (NOT_SUPPORTED) and the guest shuts down.
  *
- * Built with this folder's guest runtime (pvsnap_rt.c).
+ * Built with the S-mode paravirtual runtime (tests/rt/pv).
  */
-#include "pvsnap_rt.h"
+#include "pvrt.h"
 
 /* Below RAM (0x8000_0000) and not a device: the boot ROM's neighbourhood. */
 #define PVLOOP_NOT_RAM 0x1000ul
@@ -31,7 +31,7 @@ static volatile unsigned long pvloop_region[PVLOOP_REGION / sizeof(unsigned long
 
 static struct sbiret pvloop_get_input(unsigned long pa, unsigned long size)
 {
-	return sbi_call(RV_PV_EXT, RV_PV_GET_INPUT, pa, size, 0);
+	return sbi_call(RV_PV_EXT, RV_PV_GET_INPUT, pa, size, 0, 0, 0);
 }
 
 void guest_main(unsigned long dtb)
@@ -41,20 +41,20 @@ void guest_main(unsigned long dtb)
 	long status;
 
 	(void)dtb;
-	r = sbi_call(SBI_EXT_BASE, SBI_BASE_PROBE_EXTENSION, RV_PV_EXT, 0, 0);
+	r = sbi_call(SBI_EXT_BASE, SBI_BASE_PROBE_EXTENSION, RV_PV_EXT, 0, 0, 0, 0);
 	if (r.error != SBI_SUCCESS || r.value == 0)
 		pv_fail("the paravirtual extension is missing");
 	r = pvloop_get_input(PVLOOP_NOT_RAM, 16);
 	pv_printf("%s GET_INPUT outside RAM before the loop is INVALID_ADDRESS "
-		  "(error=%ld)\n", r.error == SBI_ERR_INVALID_ADDRESS ? "PASS" : "FAIL",
+		  "(error=%ld)\n", r.error == RV_PV_ERR_INVALID_ADDRESS ? "PASS" : "FAIL",
 		  r.error);
 
-	r = sbi_call(RV_PV_EXT, RV_PV_SNAPSHOT, 0, 0, 0);
+	r = sbi_call(RV_PV_EXT, RV_PV_SNAPSHOT, 0, 0, 0, 0, 0);
 	/* Every iteration starts here. */
 	r = pvloop_get_input((unsigned long)pvloop_input, sizeof(pvloop_input));
 	if (r.error != SBI_SUCCESS) {
 		pv_printf("FAIL GET_INPUT into the buffer (error=%ld)\n", r.error);
-		sbi_call(RV_PV_EXT, RV_PV_END_ITERATION, 3, 0, 0);
+		sbi_call(RV_PV_EXT, RV_PV_END_ITERATION, 3, 0, 0, 0, 0);
 		pv_fail("END_ITERATION returned");
 	}
 	len = (unsigned long)r.value;
@@ -78,9 +78,9 @@ void guest_main(unsigned long dtb)
 	r = pvloop_get_input(PVLOOP_NOT_RAM, 16);
 	pv_printf("%s GET_INPUT outside RAM in an iteration with a %ld-byte input is "
 		  "INVALID_ADDRESS (error=%ld)\n",
-		  r.error == SBI_ERR_INVALID_ADDRESS ? "PASS" : "FAIL", (long)len, r.error);
+		  r.error == RV_PV_ERR_INVALID_ADDRESS ? "PASS" : "FAIL", (long)len, r.error);
 	pv_printf("iteration input %ld bytes status %ld\n", (long)len, status);
 
-	r = sbi_call(RV_PV_EXT, RV_PV_END_ITERATION, (unsigned long)status, 0, 0);
+	r = sbi_call(RV_PV_EXT, RV_PV_END_ITERATION, (unsigned long)status, 0, 0, 0, 0);
 	pv_printf("END_ITERATION returned error=%ld: not in a loop\n", r.error);
 }

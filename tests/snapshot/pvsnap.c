@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * pvsnap: a paravirtual guest that checks Retrovisor's snapshot requests
- * (hv/pv.h) from the inside. It probes the extension (SBI BASE
+ * (<retrovisor/pv.h>) from the inside. It probes the extension (SBI BASE
  * probe_extension and GET_VERSION), checks the answers outside a reset loop
  * (RESTORE of a tag never taken, END_ITERATION, GET_INPUT, an unknown
  * function), then takes SNAPSHOT(1), changes a memory counter and the
@@ -16,9 +16,9 @@
  * failed. One "PASS ..." or "FAIL ..." line per check on the SBI console;
  * tests/snapshot/pv_test.py reads them.
  *
- * Built with this folder's guest runtime (pvsnap_rt.c).
+ * Built with the S-mode paravirtual runtime (tests/rt/pv).
  */
-#include "pvsnap_rt.h"
+#include "pvrt.h"
 
 const char pv_guest_name[] = "pvsnap";
 
@@ -111,24 +111,24 @@ void guest_main(unsigned long dtb)
 	struct sbiret r;
 
 	(void)dtb;
-	r = sbi_call(SBI_EXT_BASE, SBI_BASE_PROBE_EXTENSION, RV_PV_EXT, 0, 0);
+	r = sbi_call(SBI_EXT_BASE, SBI_BASE_PROBE_EXTENSION, RV_PV_EXT, 0, 0, 0, 0);
 	pvsnap_check(r.error == SBI_SUCCESS && r.value != 0,
 		     "probe_extension(RV_PV_EXT) says it exists", r.error, r.value);
-	r = sbi_call(RV_PV_EXT, RV_PV_GET_VERSION, 0, 0, 0);
+	r = sbi_call(RV_PV_EXT, RV_PV_GET_VERSION, 0, 0, 0, 0, 0);
 	pvsnap_check(r.error == SBI_SUCCESS && r.value == RV_PV_VERSION,
 		     "GET_VERSION is RV_PV_VERSION", r.error, r.value);
-	r = sbi_call(RV_PV_EXT, 99, 0, 0, 0);
-	pvsnap_check(r.error == SBI_ERR_NOT_SUPPORTED, "an unknown function is NOT_SUPPORTED",
+	r = sbi_call(RV_PV_EXT, 99, 0, 0, 0, 0, 0);
+	pvsnap_check(r.error == RV_PV_ERR_NOT_SUPPORTED, "an unknown function is NOT_SUPPORTED",
 		     r.error, r.value);
 
-	r = sbi_call(RV_PV_EXT, RV_PV_RESTORE, 7, 0, 0);
-	pvsnap_check(r.error == SBI_ERR_INVALID_PARAM,
+	r = sbi_call(RV_PV_EXT, RV_PV_RESTORE, 7, 0, 0, 0, 0);
+	pvsnap_check(r.error == RV_PV_ERR_INVALID_PARAM,
 		     "RESTORE(7) of a tag never taken is INVALID_PARAM", r.error, r.value);
-	r = sbi_call(RV_PV_EXT, RV_PV_END_ITERATION, 0, 0, 0);
-	pvsnap_check(r.error == SBI_ERR_NOT_SUPPORTED,
+	r = sbi_call(RV_PV_EXT, RV_PV_END_ITERATION, 0, 0, 0, 0, 0);
+	pvsnap_check(r.error == RV_PV_ERR_NOT_SUPPORTED,
 		     "END_ITERATION outside a loop is NOT_SUPPORTED", r.error, r.value);
 	r = sbi_call(RV_PV_EXT, RV_PV_GET_INPUT, (unsigned long)pvsnap_buf,
-		     sizeof(pvsnap_buf), 0);
+		     sizeof(pvsnap_buf), 0, 0, 0);
 	pvsnap_check(r.error == SBI_SUCCESS && r.value == 0,
 		     "GET_INPUT outside a loop gives an empty input", r.error, r.value);
 

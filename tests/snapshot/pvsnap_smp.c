@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * pvsnap_smp: a snapshot taken by one hart and restored by another (hv/pv.h:
- * "when the snapshot is later restored the call returns again ... with
- * a1 = 1 + the number of restores of it so far"). The count belongs in a1
+ * pvsnap_smp: a snapshot taken by one hart and restored by another
+ * (<retrovisor/pv.h>, SNAPSHOT: "the call returns again, on the hart that
+ * made it", with a1 = the number of restores so far). The count belongs in a1
  * of the hart whose SNAPSHOT call returns again; every other hart must
  * come back exactly as it was at the snapshot.
  *
@@ -14,9 +14,9 @@
  * wrote the count there, hart 1 reports it and the run fails), and hart 0's
  * SNAPSHOT call returns again with a1 = 1.
  *
- * Built with this folder's guest runtime (pvsnap_rt.c).
+ * Built with the S-mode paravirtual runtime (tests/rt/pv).
  */
-#include "pvsnap_rt.h"
+#include "pvrt.h"
 
 const char pv_guest_name[] = "pvsnap_smp";
 
@@ -49,7 +49,7 @@ void pv_secondary(unsigned long hartid, unsigned long opaque)
 			  "count went to the restoring hart)\n", (long)a1);
 		pv_shutdown(1);
 	}
-	r = sbi_call(RV_PV_EXT, RV_PV_RESTORE, 5, 0, 0);
+	r = sbi_call(RV_PV_EXT, RV_PV_RESTORE, 5, 0, 0, 0, 0);
 	pv_printf("FAIL hart 1: RESTORE(5) returned error=%ld\n", r.error);
 	pv_shutdown(1);
 }
@@ -61,12 +61,12 @@ void guest_main(unsigned long dtb)
 
 	(void)dtb;
 	r = sbi_call(SBI_EXT_HSM, SBI_HSM_HART_START, 1, (unsigned long)pv_secondary_entry,
-		     0);
+		     0, 0, 0);
 	if (r.error)
 		pv_fail("hart_start(1)");
 	if (!pv_wait_eq(&pvsmp_ready, 1))
 		pv_fail("hart 1 did not start");
-	r = sbi_call(RV_PV_EXT, RV_PV_SNAPSHOT, 5, 0, 0);
+	r = sbi_call(RV_PV_EXT, RV_PV_SNAPSHOT, 5, 0, 0, 0, 0);
 	pv_printf("SNAPSHOT(5) returned error=%ld a1=%ld go=%ld\n", r.error, r.value,
 		  pvsmp_go);
 	if (r.error)

@@ -162,27 +162,12 @@ extern "C" {
 #include "snapshot/tree.h"
 }
 
-// The test guests' runtime repeats hv/pv.h's numbers (pvsnap_rt.h says
-// why): keep its values, then compare them with hv/pv.h's.
-namespace pvrt {
+// The paravirtual extension's public header, as guests include it, and
+// the host's SBI errors.
 extern "C" {
-#include "tests/snapshot/pvsnap_rt.h"
-}
-constexpr uint32_t kExt = RV_PV_EXT, kVersion = RV_PV_VERSION, kGetVersion = RV_PV_GET_VERSION,
-		   kSnapshot = RV_PV_SNAPSHOT, kRestore = RV_PV_RESTORE,
-		   kEndIteration = RV_PV_END_ITERATION, kGetInput = RV_PV_GET_INPUT;
-#undef PVSNAP_RT_H
-#undef RV_PV_EXT
-#undef RV_PV_VERSION
-#undef RV_PV_GET_VERSION
-#undef RV_PV_SNAPSHOT
-#undef RV_PV_RESTORE
-#undef RV_PV_END_ITERATION
-#undef RV_PV_GET_INPUT
-} // namespace pvrt
+#include <retrovisor/pv.h>
 
-extern "C" {
-#include "hv/pv.h"
+#include "hv/sbi.h"
 }
 
 #include <dirent.h>
@@ -280,15 +265,33 @@ int64_t Restore(TestVm &vm, const struct snap *s)
 	return r;
 }
 
-TEST(PvAbi, TheGuestRuntimeUsesTheNumbersOfHvPvH)
+// Released numbers never change (<retrovisor/pv.h>, STABILITY): a guest
+// built against version 1 must keep working.
+TEST(PvAbi, ReleasedNumbersAreUnchanged)
 {
-	EXPECT_EQ(pvrt::kExt, RV_PV_EXT);
-	EXPECT_EQ(pvrt::kVersion, RV_PV_VERSION);
-	EXPECT_EQ(pvrt::kGetVersion, RV_PV_GET_VERSION);
-	EXPECT_EQ(pvrt::kSnapshot, RV_PV_SNAPSHOT);
-	EXPECT_EQ(pvrt::kRestore, RV_PV_RESTORE);
-	EXPECT_EQ(pvrt::kEndIteration, RV_PV_END_ITERATION);
-	EXPECT_EQ(pvrt::kGetInput, RV_PV_GET_INPUT);
+	EXPECT_EQ(RV_PV_EXT, 0x08525653u);
+	EXPECT_GE(RV_PV_VERSION, 1u);
+	EXPECT_EQ(RV_PV_GET_VERSION, 0u);
+	EXPECT_EQ(RV_PV_SNAPSHOT, 1u);
+	EXPECT_EQ(RV_PV_RESTORE, 2u);
+	EXPECT_EQ(RV_PV_END_ITERATION, 3u);
+	EXPECT_EQ(RV_PV_GET_INPUT, 4u);
+	EXPECT_EQ(RV_PV_TAGS, 64u);
+}
+
+// The error values are SBI v2.0's, and the same as the host's own SBI
+// implementation answers with.
+TEST(PvAbi, ErrorsAreSbiErrors)
+{
+	EXPECT_EQ(RV_PV_SUCCESS, SBI_SUCCESS);
+	EXPECT_EQ(RV_PV_ERR_FAILED, SBI_ERR_FAILED);
+	EXPECT_EQ(RV_PV_ERR_NOT_SUPPORTED, SBI_ERR_NOT_SUPPORTED);
+	EXPECT_EQ(RV_PV_ERR_INVALID_PARAM, SBI_ERR_INVALID_PARAM);
+	EXPECT_EQ(RV_PV_ERR_INVALID_ADDRESS, SBI_ERR_INVALID_ADDRESS);
+	EXPECT_EQ(RV_PV_ERR_FAILED, -1);
+	EXPECT_EQ(RV_PV_ERR_NOT_SUPPORTED, -2);
+	EXPECT_EQ(RV_PV_ERR_INVALID_PARAM, -3);
+	EXPECT_EQ(RV_PV_ERR_INVALID_ADDRESS, -5);
 }
 
 /* ---- Forks ---- */

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * Runtime of the paravirtual test guests (see pv.h): boot normalisation,
+ * The S-mode paravirtual guest runtime (see pvrt.h): boot normalisation,
  * console output through SBI DBCN (or the legacy putchar when the
  * firmware has no DBCN), SBI call wrappers and bounded waits.
  *
  * Freestanding: no libc. Everything here runs in S-mode with the MMU off,
  * so a virtual address is the physical address DBCN wants.
  */
-#include "pv.h"
+#include "pvrt.h"
 
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The small runtime shared by the paravirtual test guests: SBI calls,
- * a console printf, CSR access, bounded waits and shutdown.
+ * The S-mode paravirtual guest runtime, shared by every test guest that
+ * boots as an SBI client (tests/pvguests, tests/snapshot): SBI calls, a
+ * console printf, CSR access, bounded waits and shutdown. Guests are built
+ * with it by riscv_guest(..., runtime = "pv") in tools/riscv.bzl, which
+ * also puts <retrovisor/pv.h>, the paravirtual extension's public header,
+ * on their include path (this header includes it).
  *
  * A guest defines pv_guest_name and guest_main(); the runtime's boot path
  * makes hart 0 the one that runs guest_main whichever hart the firmware
@@ -14,11 +18,15 @@
  * counts, never implementation IDs, versions beyond the spec version, or
  * time values.
  */
-#ifndef PV_H
-#define PV_H
+#ifndef TESTS_RT_PV_PVRT_H
+#define TESTS_RT_PV_PVRT_H
 
+#include <retrovisor/pv.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+/* SBI v2.0: extension IDs (chapters 4-12), function IDs the guests name,
+ * and the standard errors (chapter 3). */
 
 #define SBI_EXT_BASE 0x10
 #define SBI_EXT_TIME 0x54494d45
@@ -27,6 +35,15 @@
 #define SBI_EXT_HSM 0x48534d
 #define SBI_EXT_SRST 0x53525354
 #define SBI_EXT_DBCN 0x4442434e
+
+#define SBI_BASE_PROBE_EXTENSION 3
+#define SBI_HSM_HART_START 0
+
+#define SBI_SUCCESS 0
+#define SBI_ERR_FAILED (-1)
+#define SBI_ERR_NOT_SUPPORTED (-2)
+#define SBI_ERR_INVALID_PARAM (-3)
+#define SBI_ERR_INVALID_ADDRESS (-5)
 
 #define SBI_HSM_STARTED 0
 #define SBI_HSM_STOPPED 1
@@ -87,4 +104,4 @@ void pv_secondary(unsigned long hartid, unsigned long opaque);
 void pv_resumed(unsigned long hartid, unsigned long opaque);
 void pv_trap(unsigned long scause, unsigned long sepc, unsigned long stval);
 
-#endif
+#endif /* TESTS_RT_PV_PVRT_H */
