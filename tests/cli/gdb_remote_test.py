@@ -18,12 +18,13 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import rvtest  # noqa: E402
+from rvtest import TMP, check, finish, free_port  # noqa: E402
+
 RV = os.path.abspath(sys.argv[1])
-TMP = os.environ.get("TEST_TMPDIR") or tempfile.mkdtemp()
-FAILURES = []
 
 # lui a7,0x53525; addi a7,a7,0x354 (SRST); a6 = 0 (system_reset);
 # a0 = 0 (shutdown); a1 = 0 (no reason); ecall; j .
@@ -31,27 +32,8 @@ SHUTDOWN = [0x535258B7, 0x35488893, 0x00000813, 0x00000513, 0x00000593, 0x000000
             0x0000006F]
 
 
-def check(cond, what, detail=""):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        if detail:
-            print("--- detail:\n" + detail[-3000:])
-        FAILURES.append(what)
-    return cond
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("0.0.0.0", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def rv(*args, timeout=60):
-    p = subprocess.run([RV, *args], stdin=subprocess.DEVNULL, capture_output=True,
-                       timeout=timeout)
-    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+    return rvtest.run([RV, *args], timeout=timeout)
 
 
 def listening(port):
@@ -93,7 +75,7 @@ def main():
     if not check(status == 0, f"the guest powers off with status 0 (got {status})", err):
         return
 
-    port = free_port()
+    port = free_port("0.0.0.0")
     for spec, addr in ((f"tcp:0.0.0.0:{port}", "0.0.0.0"), (f"tcp:[::]:{port}", "::")):
         refused(f"run --gdb {spec}", ["run", "--kernel", guest, "--gdb", spec], addr)
         refused(f"run --gdb {spec} --paused",
@@ -153,7 +135,4 @@ def main():
 
 if __name__ == "__main__":
     main()
-    if FAILURES:
-        print(f"{len(FAILURES)} check(s) failed")
-        sys.exit(1)
-    print("all checks passed")
+    finish()

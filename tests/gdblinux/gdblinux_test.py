@@ -42,52 +42,30 @@ each line once: a reverse step's re-execution is not new output.
                     end; another gdb attaches to the running machine and
                     Ctrl-C interrupts it
 """
+import functools
 import os
 import re
 import signal
 import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import rvtest  # noqa: E402
+from rvtest import TMP, env_path, finish, need, need_tool  # noqa: E402
 
 RV = os.path.abspath(sys.argv[1])
 CASE = sys.argv[2]
 GDB = "gdb-multiarch"
-TMP = os.environ.get("TEST_TMPDIR") or tempfile.mkdtemp()
-FAILURES = []
+SETUP = "tools/setup and tools/build-kernel"
+check = functools.partial(rvtest.check, lines=60)
 
 
-def env_path(name):
-    path = os.environ.get(name, "")
-    if not path or not os.path.exists(path):
-        print(f"FAIL: {name} is not set to an existing file ({path!r}): run tools/setup "
-              "and tools/build-kernel, then the tests through tools/test, which passes "
-              "the guest's paths")
-        sys.exit(1)
-    return path
-
-
-def check(cond, what, out=None):
-    if cond:
-        print("ok: " + what)
-    else:
-        print("FAIL: " + what)
-        if out is not None:
-            print("--- output (last 60 lines):")
-            print("\n".join(out.splitlines()[-60:]))
-        FAILURES.append(what)
-
-
-KERNEL = env_path("RV_BUILT_KERNEL")
-INITRAMFS = env_path("RV_GUEST_INITRAMFS")
-VMLINUX = os.path.join(os.path.dirname(KERNEL), "vmlinux")
-if not os.path.exists(VMLINUX):
-    print(f"FAIL: {VMLINUX} (the built kernel's vmlinux, with DWARF) is missing: run "
-          "tools/build-kernel")
-    sys.exit(1)
-if subprocess.run(["sh", "-c", "command -v " + GDB], stdout=subprocess.DEVNULL).returncode:
-    print(f"FAIL: {GDB} is not installed (tools/setup installs it)")
-    sys.exit(1)
+KERNEL = env_path("RV_BUILT_KERNEL", SETUP)
+INITRAMFS = env_path("RV_GUEST_INITRAMFS", SETUP)
+VMLINUX = need(os.path.join(os.path.dirname(KERNEL), "vmlinux"),
+               "the built kernel's vmlinux, with DWARF,", SETUP)
+need_tool(GDB)
 
 
 def guest_opts(cmd="echo gdblinux-done", harts=1):
@@ -748,7 +726,4 @@ CASES = {
 t0 = time.time()
 CASES[CASE]()
 print(f"({time.time() - t0:.1f} s)")
-if FAILURES:
-    print(f"{len(FAILURES)} check(s) failed")
-    sys.exit(1)
-print("all checks passed")
+finish()

@@ -12,6 +12,7 @@ served by gdbstub/); each case starts it, drives a scripted
   interrupt  Unix socket: continue, then Ctrl-C (SIGINT to gdb, which
              sends 0x03), then detach
 """
+import functools
 import os
 import signal
 import subprocess
@@ -19,21 +20,14 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import rvtest  # noqa: E402
+from rvtest import need_tool, run_case  # noqa: E402
+
 FAKE = sys.argv[1]
 CASE = sys.argv[2]
 GDB = "gdb-multiarch"
-FAILURES = []
-
-
-def check(cond, what, out=None):
-    if cond:
-        print("ok: " + what)
-    else:
-        print("FAIL: " + what)
-        if out is not None:
-            print("--- gdb output:")
-            print(out)
-        FAILURES.append(what)
+check = functools.partial(rvtest.check, lines=None)  # all of gdb's output
 
 
 def start_target(spec):
@@ -159,11 +153,5 @@ def case_interrupt():
 
 CASES = {"session": case_session, "interrupt": case_interrupt}
 
-if subprocess.run(["sh", "-c", "command -v " + GDB], stdout=subprocess.DEVNULL).returncode:
-    print(f"FAIL: {GDB} is not installed (tools/setup installs it)")
-    sys.exit(1)
-CASES[CASE]()
-if FAILURES:
-    print(f"{len(FAILURES)} check(s) failed")
-    sys.exit(1)
-print("all checks passed")
+need_tool(GDB)
+run_case(CASES, CASE)

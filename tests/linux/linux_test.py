@@ -17,34 +17,15 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import rvtest  # noqa: E402
+from rvtest import TMP, check, digest_lines, env_path, free_port, run_case  # noqa: E402
+
 RV = sys.argv[1]
 CASE = sys.argv[2]
-TMP = os.environ.get("TEST_TMPDIR") or tempfile.mkdtemp()
-FAILURES = []
-
-
-def env_path(name):
-    path = os.environ.get(name, "")
-    if not path or not os.path.exists(path):
-        print(f"FAIL: {name} is not set to an existing file ({path!r}): run tools/setup, "
-              "then the tests through tools/test, which passes the guest's paths")
-        sys.exit(1)
-    return path
-
-
-def check(cond, what, out=None):
-    if cond:
-        print("ok: " + what)
-    else:
-        print("FAIL: " + what)
-        if out is not None:
-            print("--- output (last 40 lines):")
-            print("\n".join(out.splitlines()[-40:]))
-        FAILURES.append(what)
 
 
 def guest_args(cmd, harts=1, extra=(), kernel=None, watchdog=120, append=""):
@@ -57,10 +38,7 @@ def guest_args(cmd, harts=1, extra=(), kernel=None, watchdog=120, append=""):
 
 
 def run(cmd, timeout=600, **kw):
-    p = subprocess.run(guest_args(cmd, **kw), stdin=subprocess.DEVNULL,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
-    return (p.returncode, p.stdout.decode(errors="replace").replace("\r", ""),
-            p.stderr.decode(errors="replace"))
+    return rvtest.run(guest_args(cmd, **kw), timeout=timeout, strip_cr=True)
 
 
 def booted(status, out, err, what):
@@ -132,14 +110,6 @@ def case_net_http():
     check("eth0 10.0.2.15/24" in out, "the guest got 10.0.2.15 by DHCP", out)
     check("served-by-the-host-7351" in out.splitlines(),
           "the guest fetched a file from the host's HTTP server on 127.0.0.1", out)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def case_hostfwd():
@@ -231,26 +201,22 @@ def case_reboot_restart():
     log = os.path.join(TMP, "reboot.rlog")
     args = guest_args(REBOOT_CMD, harts=2, kernel=kernel,
                       extra=["--drive", f"file={reboot_disk()}", "--print-digest"])
-    p = subprocess.run([args[0], "record", "--log", log] + args[2:], stdin=subprocess.DEVNULL,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
-    out = p.stdout.decode(errors="replace").replace("\r", "")
-    err = p.stderr.decode(errors="replace")
+    status, out, err = rvtest.run([args[0], "record", "--log", log] + args[2:], timeout=600,
+                                  strip_cr=True)
     lines = out.splitlines()
-    check(p.returncode == 0, f"the rebooted guest powers off with status 0 (got {p.returncode}; "
+    check(status == 0, f"the rebooted guest powers off with status 0 (got {status}; "
           f"stderr: {err.strip()})", out)
     check("first-boot" in lines and "second-boot" in lines and
           lines.index("first-boot") < lines.index("second-boot"),
           "the machine booted twice and the second boot saw the first one's disk write", out)
     check(out.count("retrovisor-guest: init started") == 2, "init started twice", out)
-    digest = [l for l in err.splitlines() if l.startswith(("digest", "icount"))]
-    r = subprocess.run([RV, "replay", log, "--print-digest"], stdin=subprocess.DEVNULL,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
-    rout = r.stdout.decode(errors="replace").replace("\r", "")
-    rdigest = [l for l in r.stderr.decode(errors="replace").splitlines()
-               if l.startswith(("digest", "icount"))]
-    check(r.returncode == 0 and digest and rdigest == digest,
+    digest = digest_lines(err)
+    rstatus, rout, rerr = rvtest.run([RV, "replay", log, "--print-digest"], timeout=600,
+                                     strip_cr=True)
+    rdigest = digest_lines(rerr)
+    check(rstatus == 0 and digest and rdigest == digest,
           f"the replay across the reboot is bit-identical ({rdigest} vs {digest}; status "
-          f"{r.returncode}: {r.stderr.decode(errors='replace').strip()[-300:]})", rout)
+          f"{rstatus}: {rerr.strip()[-300:]})", rout)
     check(rout == out, "and prints the same console output", rout)
 
 
@@ -347,5 +313,4 @@ CASES = {
 }
 
 if __name__ == "__main__":
-    CASES[CASE]()
-    sys.exit(1 if FAILURES else 0)
+    run_case(CASES, CASE)

@@ -18,13 +18,12 @@ pattern implies.
 """
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from rvtest import TMP, check, env_path, finish, need_tool, newc_entry, run  # noqa: E402
 
 RV, PROG = sys.argv[1], sys.argv[2]
-TMP = os.environ.get("TEST_TMPDIR") or tempfile.mkdtemp()
-FAILURES = []
 APPEND = 'console=ttyS0 quiet rv.net=off rv.cmd="/misalign"'
 
 LOADS = [("lh", 2, True), ("lhu", 2, False), ("lw", 4, True), ("lwu", 4, False),
@@ -33,27 +32,6 @@ LOADS = [("lh", 2, True), ("lhu", 2, False), ("lw", 4, True), ("lwu", 4, False),
          ("c.fldsp", 8, False)]
 STORES = [("sh", 2), ("sw", 4), ("sd", 8), ("fsw", 4), ("fsd", 8), ("c.sw", 4), ("c.sd", 8),
           ("c.fsd", 8), ("c.swsp", 4), ("c.sdsp", 8), ("c.fsdsp", 8)]
-
-
-def check(cond, what, out=None):
-    if cond:
-        print("ok: " + what)
-    else:
-        print("FAIL: " + what)
-        if out is not None:
-            print("--- output (last 40 lines):")
-            print("\n".join(str(out).splitlines()[-40:]))
-        FAILURES.append(what)
-    return cond
-
-
-def env_path(name):
-    path = os.environ.get(name, "")
-    if not path or not os.path.exists(path):
-        print(f"FAIL: {name} is not set to an existing file ({path!r}): run tools/setup, "
-              "then the tests through tools/test, which passes the guest's paths")
-        sys.exit(1)
-    return path
 
 
 def pattern_byte(i):
@@ -94,14 +72,6 @@ def expected_lines():
     return lines
 
 
-def newc_entry(name, mode, data):
-    name_b = name.encode() + b"\0"
-    fields = [1, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(name_b), 0]
-    hdr = b"070701" + b"".join(b"%08X" % f for f in fields)
-    pad = lambda n: b"\0" * (-n % 4)
-    return hdr + name_b + pad(len(hdr) + len(name_b)) + data + pad(len(data))
-
-
 def initramfs_with_program():
     """The guest's initramfs with /misalign appended as a second archive."""
     path = os.path.join(TMP, "misalign.cpio")
@@ -121,28 +91,21 @@ def program_lines(out):
 
 def main():
     kernel = env_path("RV_GUEST_KERNEL")
-    qemu = shutil.which("qemu-system-riscv64")
-    if not qemu:
-        print("FAIL: qemu-system-riscv64 not found: run tools/setup")
-        sys.exit(1)
+    qemu = need_tool("qemu-system-riscv64")
     initrd = initramfs_with_program()
     want = expected_lines()
 
-    p = subprocess.run([RV, "run", "--kernel", kernel, "--initrd", initrd, "--append", APPEND,
-                        "--memory", "512M", "--watchdog", "120", "--rtc", "1767225600"],
-                       stdin=subprocess.DEVNULL, capture_output=True, timeout=600)
-    rv_out = p.stdout.decode(errors="replace")
-    check(p.returncode == 0 and "retrovisor-guest: exit status 0" in rv_out,
-          f"Retrovisor: the program ran to its end (exit {p.returncode}; "
-          f"{p.stderr.decode(errors='replace').strip()})", rv_out)
+    status, rv_out, err = run([RV, "run", "--kernel", kernel, "--initrd", initrd,
+                               "--append", APPEND, "--memory", "512M", "--watchdog", "120",
+                               "--rtc", "1767225600"], timeout=600)
+    check(status == 0 and "retrovisor-guest: exit status 0" in rv_out,
+          f"Retrovisor: the program ran to its end (exit {status}; {err.strip()})", rv_out)
 
-    p = subprocess.run([qemu, "-M", "virt", "-m", "512M", "-smp", "1", "-nographic",
-                        "-kernel", kernel, "-initrd", initrd, "-append", APPEND],
-                       stdin=subprocess.DEVNULL, capture_output=True, timeout=600)
-    qemu_out = p.stdout.decode(errors="replace")
-    check(p.returncode == 0 and "retrovisor-guest: exit status 0" in qemu_out,
-          f"QEMU: the program ran to its end (exit {p.returncode}; "
-          f"{p.stderr.decode(errors='replace').strip()})", qemu_out)
+    status, qemu_out, err = run([qemu, "-M", "virt", "-m", "512M", "-smp", "1", "-nographic",
+                                 "-kernel", kernel, "-initrd", initrd, "-append", APPEND],
+                                timeout=600)
+    check(status == 0 and "retrovisor-guest: exit status 0" in qemu_out,
+          f"QEMU: the program ran to its end (exit {status}; {err.strip()})", qemu_out)
 
     rv_lines, qemu_lines = program_lines(rv_out), program_lines(qemu_out)
     check(len(want) > 100, f"{len(want) - 1} accesses are compared")
@@ -164,7 +127,4 @@ def main():
 
 if __name__ == "__main__":
     main()
-    if FAILURES:
-        print(f"{len(FAILURES)} check(s) failed")
-        sys.exit(1)
-    print("all checks passed")
+    finish()

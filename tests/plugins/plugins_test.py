@@ -18,45 +18,23 @@ import shutil
 import struct
 import subprocess
 import sys
-import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import rvtest  # noqa: E402
+from rvtest import TMP, check, digest, env_path, run_case  # noqa: E402
 
 RV, GUEST, PLUGIN_H, EXAMPLES, CASE = sys.argv[1:6]
 if not os.path.isdir(EXAMPLES):
     EXAMPLES = os.path.dirname(EXAMPLES)
-TMP = os.environ.get("TEST_TMPDIR") or tempfile.mkdtemp()
-FAILURES = []
 RTC = "1767225600"
-
-
-def check(cond, what, out=None):
-    if cond:
-        print("ok: " + what)
-    else:
-        print("FAIL: " + what)
-        if out is not None:
-            print("--- output (last 30 lines):")
-            print("\n".join(str(out).splitlines()[-30:]))
-        FAILURES.append(what)
-    return cond
 
 
 def example(name):
     return os.path.join(EXAMPLES, name + ".so")
 
 
-def env_path(name):
-    path = os.environ.get(name, "")
-    if not path or not os.path.exists(path):
-        print(f"FAIL: {name} is not set to an existing file ({path!r}): run tools/setup, "
-              "then the tests through tools/test, which passes the guest's paths")
-        sys.exit(1)
-    return path
-
-
 def run(args, timeout=900):
-    p = subprocess.run([RV] + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=timeout)
-    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+    return rvtest.run([RV] + args, timeout=timeout)
 
 
 def run_bare(*plugins, extra=()):
@@ -87,12 +65,6 @@ def run_debian(cmd, *plugins):
     for p in plugins:
         args += ["--plugin", p]
     return run(args)
-
-
-def digest(err):
-    m = re.search(r"^digest ([0-9a-f]{16})$", err, re.M)
-    n = re.search(r"^icount (\d+)$", err, re.M)
-    return (m.group(1) if m else None, int(n.group(1)) if n else None)
 
 
 def guest_symbol(name):
@@ -665,6 +637,4 @@ CASES = {
 }
 
 if __name__ == "__main__":
-    CASES[CASE]()
-    print(f"{CASE}: {len(FAILURES)} failure(s)")
-    sys.exit(1 if FAILURES else 0)
+    run_case(CASES, CASE)

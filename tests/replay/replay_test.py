@@ -16,30 +16,17 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import rvtest  # noqa: E402
+from rvtest import TMP, check, digest_lines, env_path, http_get, run_case  # noqa: E402
 
 RV, SMP, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
-TMP = os.environ.get("TEST_TMPDIR") or tempfile.mkdtemp()
-FAILURES = []
-
-
-def check(cond, what, detail=""):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        if detail:
-            print("--- detail:\n" + detail[-4000:])
-        FAILURES.append(what)
 
 
 def rv(*args, stdin=None, timeout=900):
-    p = subprocess.run([RV, *args], input=stdin, capture_output=True, timeout=timeout)
-    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
-
-
-def digest_lines(err):
-    return [l for l in err.splitlines() if l.startswith(("digest ", "icount "))]
+    return rvtest.run([RV, *args], input=stdin, timeout=timeout)
 
 
 def record_smp(log, harts=2, extra=()):
@@ -155,12 +142,8 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 def case_linux10():
-    kernel = os.environ.get("RV_GUEST_KERNEL", "")
-    initramfs = os.environ.get("RV_GUEST_INITRAMFS", "")
-    if not (os.path.exists(kernel) and os.path.exists(initramfs)):
-        check(False, "RV_GUEST_KERNEL/RV_GUEST_INITRAMFS name the Debian guest "
-              "(run tools/setup, then the tests through tools/test)")
-        return
+    kernel = env_path("RV_GUEST_KERNEL")
+    initramfs = env_path("RV_GUEST_INITRAMFS")
     www = os.path.join(TMP, "www")
     os.makedirs(www, exist_ok=True)
     with open(os.path.join(www, "f.txt"), "w") as f:
@@ -196,12 +179,8 @@ def case_hostfwd():
     guest generated. The replay reproduces the run bit for bit (same
     console output, every digest, the end) with no host connection at all:
     the forwarded port is held by another socket while it replays."""
-    kernel = os.environ.get("RV_GUEST_KERNEL", "")
-    initramfs = os.environ.get("RV_GUEST_INITRAMFS", "")
-    if not (os.path.exists(kernel) and os.path.exists(initramfs)):
-        check(False, "RV_GUEST_KERNEL/RV_GUEST_INITRAMFS name the Debian guest "
-              "(run tools/setup, then the tests through tools/test)")
-        return
+    kernel = env_path("RV_GUEST_KERNEL")
+    initramfs = env_path("RV_GUEST_INITRAMFS")
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
@@ -259,28 +238,6 @@ def case_hostfwd():
         hold.close()
 
 
-def http_get(port, path):
-    """The whole HTTP/1.0 response for PATH from 127.0.0.1:PORT (retried
-    while the forward is not yet answered)."""
-    for _ in range(50):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
-                s.sendall(f"GET {path} HTTP/1.0\r\nHost: x\r\n\r\n".encode())
-                chunks = []
-                while True:
-                    d = s.recv(65536)
-                    if not d:
-                        break
-                    chunks.append(d)
-            data = b"".join(chunks)
-            if data:
-                return data
-        except OSError:
-            pass
-        time.sleep(0.2)
-    return b""
-
-
 def case_nondet():
     """A test build injects a nondeterminism (a stray write into guest RAM)
     at instruction 150000 into every other execution: the replay is caught
@@ -316,5 +273,4 @@ CASES = {"nondet": case_nondet, "smp": case_smp, "corrupt": case_corrupt, "bundl
          "go_live": case_go_live, "linux10": case_linux10, "hostfwd": case_hostfwd}
 
 if __name__ == "__main__":
-    CASES[CASE]()
-    sys.exit(1 if FAILURES else 0)
+    run_case(CASES, CASE)

@@ -42,16 +42,17 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import zlib
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import rvtest  # noqa: E402
+from rvtest import TMP, check, digest, env_path, free_port, http_get, newc_entry, run_case  # noqa: E402
+
 RV = sys.argv[1]
 FORK_MEM = sys.argv[2]
 CASE = sys.argv[3]
-TMP = os.environ.get("TEST_TMPDIR") or tempfile.mkdtemp()
-FAILURES = []
 PROMPT = "# "
 # The marker is computed by the shell, so the echo of the typed command
 # (which shows "$((6*7))") cannot end an iteration early.
@@ -63,31 +64,8 @@ WORKLOAD = ("mount /dev/vda /mnt 2>/dev/null; test -e /mnt/f && echo OLD-$((1+1)
 MARKER = "42-DONE"
 
 
-def env_path(name):
-    path = os.environ.get(name, "")
-    if not path or not os.path.exists(path):
-        print(f"FAIL: {name} is not set to an existing file ({path!r}): run tools/setup, "
-              "then the tests through tools/test, which passes the guest's paths")
-        sys.exit(1)
-    return path
-
-
-def check(cond, what, out=None):
-    if cond:
-        print("ok: " + what)
-    else:
-        print("FAIL: " + what)
-        if out is not None:
-            print("--- output (last 40 lines):")
-            print("\n".join(str(out).splitlines()[-40:]))
-        FAILURES.append(what)
-
-
-def sh(args, timeout=900, stdin=subprocess.DEVNULL):
-    p = subprocess.run(args, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=timeout)
-    return (p.returncode, p.stdout.decode(errors="replace").replace("\r", ""),
-            p.stderr.decode(errors="replace"))
+def sh(args, timeout=900):
+    return rvtest.run(args, timeout=timeout, strip_cr=True)
 
 
 def make_disk(name="disk.img", mib=32):
@@ -116,12 +94,6 @@ def shell_snapshot(disk):
                            "--start-on-output", PROMPT, *machine_args(disk)])
     check(status == 0 and os.path.exists(path), f"saved the shell's state (stderr: {err})")
     return path
-
-
-def digest_of(err):
-    d = [l.split()[1] for l in err.splitlines() if l.startswith("digest ")]
-    n = [l.split()[1] for l in err.splitlines() if l.startswith("icount ")]
-    return (d[-1] if d else None, n[-1] if n else None)
 
 
 def case_reset1000():
@@ -155,7 +127,7 @@ def case_save_load():
     status, full, err = sh([RV, "run", *base, "--print-digest"])
     check(status == 0 and "retrovisor-guest: exit status 0" in full,
           f"the uninterrupted run succeeds (exit {status})", full + err)
-    want_digest, want_icount = digest_of(err)
+    want_digest, want_icount = digest(err)
     total = int(want_icount or 0)
     a = os.path.join(TMP, "a.snap")
     b = os.path.join(TMP, "b.snap")
@@ -165,7 +137,7 @@ def case_save_load():
                            "--snapshot-at", f"{at1}={a}", "--snapshot-at", f"{at2}={b}",
                            "--snapshot-at", f"{at3}={c}"])
     check(status == 0 and out == full, "saving snapshots does not change the run", out)
-    check(digest_of(err) == (want_digest, want_icount),
+    check(digest(err) == (want_digest, want_icount),
           "saving snapshots does not change the final state", err)
     check("full snapshot" in err and err.count("incremental snapshot") == 2,
           "one full and two incremental files", err)
@@ -178,7 +150,7 @@ def case_save_load():
               f"{err.strip()[-300:]})")
         check(out and full.endswith(out),
               f"{name}: its console output is the rest of the original's", out)
-        check(digest_of(err) == (want_digest, want_icount),
+        check(digest(err) == (want_digest, want_icount),
               f"{name}: final digest and instruction count equal the uninterrupted run's",
               err)
     # snapshot save / load / info
@@ -188,7 +160,7 @@ def case_save_load():
     with open(a, "rb") as f1, open(s, "rb") as f2:
         check(f1.read() == f2.read(), "the same state saved twice gives the same file")
     status, out, err = sh([RV, "snapshot", "load", s, "--print-digest"])
-    check(status == 0 and digest_of(err) == (want_digest, want_icount),
+    check(status == 0 and digest(err) == (want_digest, want_icount),
           "snapshot load continues to the same end", err)
     status, out, err = sh([RV, "snapshot", "info", b])
     check(status == 0 and "incremental" in out and f"instructions retired: {at2}" in out
@@ -261,19 +233,19 @@ def case_replay():
     check(p.returncode == 0 and MARKER in rec_out,
           f"recorded a session that starts from a snapshot (exit {p.returncode}; "
           f"{rec_err.strip()[-300:]})", rec_out)
-    rec = digest_of(rec_err)
+    rec = digest(rec_err)
     status, out, err = sh([RV, "replay", log, "--print-digest"])
-    check(status == 0 and "replay matched the recording" in err and digest_of(err) == rec,
+    check(status == 0 and "replay matched the recording" in err and digest(err) == rec,
           f"the log replays from the snapshot to the same end ({err.strip()[-300:]})")
     mid = os.path.join(TMP, "mid.snap")
     status, out, err = sh([RV, "replay", log, "--snapshot-at", f"{int(rec[1]) - 1000000}={mid}",
                            "--print-digest"])
     check(status == 0 and os.path.exists(mid), f"a replay saves a snapshot ({err.strip()})")
     status, out, err = sh([RV, "run", "--restore", mid, "--print-digest"])
-    check(digest_of(err) == rec, "the replay's snapshot continues to the recorded end "
+    check(digest(err) == rec, "the replay's snapshot continues to the recorded end "
           f"({err.strip()[-300:]})")
     status, out, err = sh([RV, "replay", log, "--from", mid, "--print-digest"])
-    check(status == 0 and "replay matched the recording" in err and digest_of(err) == rec,
+    check(status == 0 and "replay matched the recording" in err and digest(err) == rec,
           f"the log replays from that snapshot on (replay --from) ({err.strip()[-300:]})")
 
 
@@ -324,14 +296,6 @@ echo "SNAP-$((1+1))"
 read -r line
 eval "$line"
 """
-
-
-def newc_entry(name, mode, data):
-    name_b = name.encode() + b"\0"
-    fields = [1, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(name_b), 0]
-    hdr = b"070701" + b"".join(b"%08X" % f for f in fields)
-    pad = lambda n: b"\0" * (-n % 4)
-    return hdr + name_b + pad(len(hdr) + len(name_b)) + data + pad(len(data))
 
 
 def initramfs_with_script(script):
@@ -446,7 +410,7 @@ def case_net_restore():
             line = raw.decode(errors="replace").replace("\r", "").rstrip("\n")
             lines.append(line)
             if line == "rv-ready-5":
-                body = http_get(port)
+                body = http_get(port).decode(errors="replace")
         status = p.wait(timeout=300)
         err = p.stderr.read().decode(errors="replace")
         out = "\n".join(lines)
@@ -468,34 +432,6 @@ def case_net_restore():
     check(any(l.startswith("rv-served-7: ") and "response:200" in l for l in lines),
           "the guest served that request", out)
     check(host.fetches == 1, f"the host served the file once ({host.fetches})")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def http_get(port):
-    for _ in range(50):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
-                s.sendall(b"GET /index.html HTTP/1.0\r\nHost: x\r\n\r\n")
-                chunks = []
-                while True:
-                    d = s.recv(4096)
-                    if not d:
-                        break
-                    chunks.append(d)
-            body = b"".join(chunks).decode(errors="replace")
-            if body:
-                return body
-        except OSError:
-            pass
-        time.sleep(0.2)
-    return ""
 
 
 def case_net_loop():
@@ -528,8 +464,4 @@ CASES = {
 }
 
 if __name__ == "__main__":
-    CASES[CASE]()
-    if FAILURES:
-        print(f"{len(FAILURES)} check(s) failed")
-        sys.exit(1)
-    print("all checks passed")
+    run_case(CASES, CASE)

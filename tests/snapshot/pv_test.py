@@ -13,32 +13,18 @@ its input (1: starts with "BUG", 2: empty, else 0). Every check prints one
 """
 import os
 import re
-import subprocess
 import sys
-import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import rvtest  # noqa: E402
+from rvtest import TMP, check, digest_lines, finish  # noqa: E402
 
 RV, PVSNAP, PVSMP, PVLOOP = sys.argv[1:5]
-TMP = os.environ.get("TEST_TMPDIR") or tempfile.mkdtemp()
-FAILURES = []
 LINE = re.compile(r"^iteration (\d+) input (\S+) end (\w+) status (\d+) instructions (\d+)$")
 
 
-def check(cond, what, detail=""):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        if detail:
-            print("--- detail:\n" + detail[-3000:])
-        FAILURES.append(what)
-
-
 def rv(*args, timeout=300):
-    try:
-        p = subprocess.run([RV, *args], capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired as e:
-        out = (e.stdout or b"").decode(errors="replace")
-        err = (e.stderr or b"").decode(errors="replace")
-        return None, out, err
-    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+    return rvtest.run([RV, *args], timeout=timeout, keep_timeout=True)
 
 
 def guest_lines(out, prefix):
@@ -204,7 +190,7 @@ def case_snapshot_file_continues():
     s0, out0, err0 = rv("run", "--kernel", PVLOOP, *rtc, "--print-digest", timeout=120)
     s1, out1, err1 = rv("run", "--kernel", PVLOOP, *rtc, "--print-digest", "--snapshot-at",
                         f"2000={snap}", timeout=120)
-    dig = lambda e: [l for l in e.splitlines() if l.startswith(("digest ", "icount "))]
+    dig = digest_lines
     check(s1 == s0 and out1 == out0 and dig(err1) == dig(err0) and len(dig(err0)) == 2,
           "run --snapshot-at: same output, status and digest as without", err0 + err1)
     check(os.path.exists(snap), "run --snapshot-at writes the file", err1)
@@ -218,9 +204,4 @@ for case in (case_pvsnap, case_pvsnap_smp, case_loop, case_loop_budget, case_loo
              case_snapshot_file_continues):
     case()
 
-if FAILURES:
-    print(f"\n{len(FAILURES)} checks failed:")
-    for f in FAILURES:
-        print("  " + f)
-    sys.exit(1)
-print("\nall checks passed")
+finish()
