@@ -3,10 +3,17 @@ riscv64-unknown-elf-gcc (installed by tools/setup).
 
 Every guest in the tree is built by riscv_guest(). It always puts the
 public guest headers on the include path (hv/include: <retrovisor/pv.h>).
-With runtime = "pv" the guest is an S-mode SBI client linked with the
-paravirtual runtime of tests/rt/pv (entry points, SBI calls, console
-printf, shutdown; its guest.ld unless linker_script is given), and
-includes "pvrt.h"."""
+A runtime, one per privilege mode a guest boots in, brings its sources
+and its linker script (unless linker_script is given):
+  runtime = "pv"    S-mode SBI client, tests/rt/pv (entry points, SBI
+                    calls, console printf, bounded waits, shutdown);
+                    the guest includes "pvrt.h".
+  runtime = "bare"  M-mode, tests/rt/bare (UART console, syscon power-off,
+                    trap framework, mode switches); the guest defines
+                    RT_GUEST_NAME and includes "rt.h".
+Guests whose point is their own entry code (tests/plugins/guest.S,
+tests/stops, tests/determinism) name no runtime and give srcs and
+linker_script."""
 
 RISCV_GUEST_CFLAGS = " ".join([
     "-march=rv64gc",
@@ -40,6 +47,27 @@ RUNTIMES = {
         copts = [
             "-fno-builtin",
             "-Wextra",
+        ],
+    ),
+    # M-mode, entered at 0x8000_0000 by `--bios none` (QEMU -bios none)
+    # with a0 = hartid, a1 = dtb: console on the NS16550A, power-off
+    # through the syscon, the trap framework, S/U-mode switching. A guest
+    # defines RT_GUEST_NAME (the prefix of its output lines).
+    "bare": struct(
+        srcs = [
+            "//tests/rt/bare:start.S",
+            "//tests/rt/bare:rt.c",
+        ],
+        hdrs = ["//tests/rt/bare:rt.h"],
+        includes = ["tests/rt/bare"],
+        linker_script = "//tests/rt/bare:link.ld",
+        copts = [
+            # No linker relaxation: gp-relative addressing would break
+            # code that runs through the paging guest's alias mappings.
+            "-mno-relax",
+            "-fno-builtin",
+            "-Wextra",
+            "-Wl,--build-id=none",
         ],
     ),
 }

@@ -18,14 +18,13 @@
  * ("virtio-guest <case> ok" or "... FAIL <what>"), and powers off through
  * the syscon test device: 0x5555 when all passed, else 0x3333 | failures
  * << 16. It assumes 128 MiB of RAM (the RAM-end case).
+ *
+ * Built on the M-mode bare runtime (tests/rt/bare: console, power-off, an
+ * unexpected trap fails the guest with its cause) with RT_GUEST_NAME
+ * "virtio-guest".
  */
-typedef unsigned long u64;
-typedef unsigned int u32;
-typedef unsigned short u16;
-typedef unsigned char u8;
+#include "rt.h"
 
-#define UART_BASE 0x10000000ul
-#define SYSCON_BASE 0x00100000ul
 #define PLIC_PENDING 0x0c001000ul
 #define VIRTIO_BASE 0x10001000ul
 #define VIRTIO_STRIDE 0x1000ul
@@ -92,61 +91,6 @@ static unsigned dev_slot;
 static u16 avail_idx;
 static unsigned failures, cases;
 
-/* ---- console and power ---- */
-
-static void putc_(char c)
-{
-	volatile u8 *uart = (volatile u8 *)UART_BASE;
-
-	while (!(uart[5] & 0x20))
-		;
-	uart[0] = (u8)c;
-}
-
-static void puts_(const char *s)
-{
-	while (*s)
-		putc_(*s++);
-}
-
-static void put_hex(u64 v)
-{
-	puts_("0x");
-	for (int i = 60; i >= 0; i -= 4)
-		putc_("0123456789abcdef"[(v >> i) & 15]);
-}
-
-static void put_dec(u64 v)
-{
-	char b[24];
-	int n = 0;
-
-	do
-		b[n++] = (char)('0' + v % 10);
-	while (v /= 10);
-	while (n)
-		putc_(b[--n]);
-}
-
-static void __attribute__((noreturn)) power_off(u32 code)
-{
-	*(volatile u32 *)SYSCON_BASE = code;
-	for (;;)
-		__asm__ volatile("wfi");
-}
-
-void __attribute__((noreturn)) guest_trap(u64 cause, u64 epc, u64 tval)
-{
-	puts_("virtio-guest unexpected trap cause ");
-	put_hex(cause);
-	puts_(" epc ");
-	put_hex(epc);
-	puts_(" tval ");
-	put_hex(tval);
-	putc_('\n');
-	power_off(0x3333 | (200u << 16));
-}
-
 /* ---- memory helpers ---- */
 
 static void w8(u64 a, u8 v) { *(volatile u8 *)a = v; }
@@ -183,11 +127,11 @@ static void check(u64 cond, const char *what)
 	if (cond || !case_ok)
 		return;
 	case_ok = 0;
-	puts_("virtio-guest ");
-	puts_(cur_case);
-	puts_(" FAIL ");
-	puts_(what);
-	putc_('\n');
+	rt_puts("virtio-guest ");
+	rt_puts(cur_case);
+	rt_puts(" FAIL ");
+	rt_puts(what);
+	rt_putc('\n');
 }
 
 static void begin(const char *name)
@@ -200,9 +144,9 @@ static void begin(const char *name)
 static void end(void)
 {
 	if (case_ok) {
-		puts_("virtio-guest ");
-		puts_(cur_case);
-		puts_(" ok\n");
+		rt_puts("virtio-guest ");
+		rt_puts(cur_case);
+		rt_puts(" ok\n");
 	} else {
 		failures++;
 	}
@@ -546,14 +490,14 @@ static int find_blk(void)
 
 int main(void)
 {
-	puts_("virtio-guest start\n");
+	rt_puts("virtio-guest start\n");
 	if (!find_blk()) {
-		puts_("virtio-guest FAIL no virtio-blk device in any slot\n");
-		power_off(0x3333 | (201u << 16));
+		rt_puts("virtio-guest FAIL no virtio-blk device in any slot\n");
+		rt_fail(201);
 	}
-	puts_("virtio-guest virtio-blk in slot ");
-	put_dec(dev_slot);
-	putc_('\n');
+	rt_puts("virtio-guest virtio-blk in slot ");
+	rt_put_dec(dev_slot);
+	rt_putc('\n');
 
 	case_loop();
 	case_outside_ram();
@@ -568,11 +512,13 @@ int main(void)
 	case_unready_notify();
 	case_write_read();
 
-	puts_("virtio-guest ");
-	put_dec(cases - failures);
-	putc_('/');
-	put_dec(cases);
-	puts_(failures ? " FAILED\n" : " passed\n");
+	rt_puts("virtio-guest ");
+	rt_put_dec(cases - failures);
+	rt_putc('/');
+	rt_put_dec(cases);
+	rt_puts(failures ? " FAILED\n" : " passed\n");
 	set_reg(R_STATUS, 0);
-	power_off(failures ? 0x3333 | (failures << 16) : 0x5555);
+	if (failures)
+		rt_fail(failures);
+	rt_poweroff();
 }

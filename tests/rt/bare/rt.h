@@ -25,7 +25,7 @@ typedef unsigned short u16;
 typedef unsigned char u8;
 
 #ifndef RT_GUEST_NAME
-#error "RT_GUEST_NAME must name the guest (set by tests/guests/BUILD.bazel)"
+#error "RT_GUEST_NAME must name the guest (riscv_guest defines = [...])"
 #endif
 
 /* QEMU virt memory map (hw/riscv/virt.c); Retrovisor uses the same. */
