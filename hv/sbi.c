@@ -23,7 +23,8 @@
  * translation, and DBCN moves at most SBI_DBCN_MAX_XFER bytes per call.
  */
 #include "hv/sbi.h"
-#include "hv/pv.h"
+
+#include <retrovisor/pv.h>
 
 #include "hv/hart.h"
 #include "hv/hooks.h"
@@ -31,6 +32,12 @@
 #include "hv/mmu.h"
 
 _Static_assert(HV_MAX_HARTS <= 64, "a hart set is one uint64_t bit-vector");
+/* The paravirtual extension answers with SBI's own error values. */
+_Static_assert(RV_PV_SUCCESS == SBI_SUCCESS && RV_PV_ERR_FAILED == SBI_ERR_FAILED &&
+		       RV_PV_ERR_NOT_SUPPORTED == SBI_ERR_NOT_SUPPORTED &&
+		       RV_PV_ERR_INVALID_PARAM == SBI_ERR_INVALID_PARAM &&
+		       RV_PV_ERR_INVALID_ADDRESS == SBI_ERR_INVALID_ADDRESS,
+	       "<retrovisor/pv.h> errors are SBI v2.0 errors");
 
 /* Argument and result registers (psABI names). */
 enum { REG_A0 = 10, REG_A1, REG_A2, REG_A3, REG_A4, REG_A5, REG_A6, REG_A7 };
@@ -171,10 +178,11 @@ static bool sbi_ext_available(uint64_t eid)
 	}
 }
 
-/* The paravirtual extension (hv/pv.h). GET_VERSION is answered here; the
- * rest are requests the host serves between rounds (m->pv_host): the call
- * returns, then the machine stops with STOP_GUEST_REQUEST and the host
- * (the retrovisor command) acts and may adjust a0/a1 before going on. */
+/* The paravirtual extension (<retrovisor/pv.h>). GET_VERSION is answered
+ * here; the rest are requests the host serves between rounds
+ * (m->pv_host): the call returns, then the machine stops with
+ * STOP_GUEST_REQUEST and the host (the retrovisor command) acts and may
+ * adjust a0/a1 before going on. */
 static void sbi_pv(struct hart *h, uint64_t fid, struct sbiret *r)
 {
 	struct machine *m = h->m;
