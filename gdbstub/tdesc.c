@@ -5,11 +5,14 @@
  * below, which is also what tdesc_reg_size answers from, so the document
  * gdb reads and the sizes the stub sends can never disagree.
  *
- * CSR numbers are from the privileged specification (riscv-privileged,
- * "CSR Listing"); bit sizes are XLEN = 64 except the FP CSRs, which GDB's
+ * The CSRs listed, their numbers and features come from the CSR table
+ * (hv/csr.def, numbers from the privileged specification's "CSR
+ * Listing"); bit sizes are XLEN = 64 except the FP CSRs, which GDB's
  * own riscv feature files declare as 32-bit.
  */
 #include "gdbstub/tdesc.h"
+
+#include "hv/csr.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -53,32 +56,15 @@ static const char *const tdesc_f_names[32] = {
 	"fs8", "fs9", "fs10", "fs11", "ft8", "ft9", "ft10", "ft11",
 };
 
-#define CSR(name, num) { #name, GDB_REG_CSR(num), 64, "uint64", FEAT_CSR }
+/* The CSRs gdb sees: the gdb column of the CSR table (hv/csr.def), in
+ * table (number) order within each feature. */
+#define CSR_TDESC_FPU(name, num) { #name, GDB_REG_CSR(num), 32, "int", FEAT_FPU },
+#define CSR_TDESC_CSR(name, num) { #name, GDB_REG_CSR(num), 64, "uint64", FEAT_CSR },
+#define CSR_TDESC_NONE(name, num)
 
 static const struct tdesc_reg tdesc_other_regs[] = {
-	{ "fflags", GDB_REG_CSR(0x001), 32, "int", FEAT_FPU },
-	{ "frm", GDB_REG_CSR(0x002), 32, "int", FEAT_FPU },
-	{ "fcsr", GDB_REG_CSR(0x003), 32, "int", FEAT_FPU },
-	CSR(sstatus, 0x100),
-	CSR(sie, 0x104),
-	CSR(stvec, 0x105),
-	CSR(sscratch, 0x140),
-	CSR(sepc, 0x141),
-	CSR(scause, 0x142),
-	CSR(stval, 0x143),
-	CSR(sip, 0x144),
-	CSR(satp, 0x180),
-	CSR(mstatus, 0x300),
-	CSR(misa, 0x301),
-	CSR(medeleg, 0x302),
-	CSR(mideleg, 0x303),
-	CSR(mie, 0x304),
-	CSR(mtvec, 0x305),
-	CSR(mscratch, 0x340),
-	CSR(mepc, 0x341),
-	CSR(mcause, 0x342),
-	CSR(mtval, 0x343),
-	CSR(mip, 0x344),
+#define CSR(num, name, access, gdb) CSR_TDESC_##gdb(name, num)
+#include "hv/csr.def"
 	{ "priv", GDB_REG_PRIV, 64, "int", FEAT_VIRTUAL },
 };
 

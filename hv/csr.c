@@ -3,11 +3,14 @@
  * Control and status registers (Zicsr, Zicntr and the privileged CSRs of
  * M and S mode, privileged spec 1.12 chapters 2-4).
  *
- * Every access is checked here: the privilege level encoded in the CSR
- * number (bits 9:8), read-only CSRs (bits 11:10 == 3), counter enables
- * (mcounteren/scounteren), mstatus.TVM for satp and mstatus.FS for the FP
- * CSRs. An access that fails any check, or names a CSR we do not have,
- * returns -1 and the executor raises illegal-instruction. Writes keep only
+ * Which CSRs exist, and the gate of each, come from the CSR table
+ * (hv/csr.def): csr_gate() checks the privilege level encoded in the CSR
+ * number (bits 9:8), read-only CSRs (bits 11:10 == 3), and the access
+ * column: counter enables (mcounteren/scounteren), mstatus.TVM for satp,
+ * mstatus.FS for the FP CSRs. An access that fails any check, or names a
+ * CSR the table marks NAMED or lacks, returns -1 and the executor raises
+ * illegal-instruction. The values, and the WARL rules, are the switches
+ * below, keyed by the table's CSR_<name> numbers. Writes keep only
  * legal values (WARL): a field written with an unsupported value keeps its
  * old value or a legal one, as noted per register.
  *
@@ -19,31 +22,15 @@
  * PMP: pmpcfg/pmpaddr hold what firmware writes (so that firmware probing
  * them works), but no PMP checks are made; the guest is one domain.
  */
+#include "hv/csr.h"
 #include "hv/hart.h"
 #include "hv/hooks.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "hv/machine.h"
 
-enum {
-	CSR_FFLAGS = 0x001, CSR_FRM = 0x002, CSR_FCSR = 0x003,
-	CSR_CYCLE = 0xc00, CSR_TIME = 0xc01, CSR_INSTRET = 0xc02,
-	CSR_HPMCOUNTER3 = 0xc03, CSR_HPMCOUNTER31 = 0xc1f,
-	CSR_SSTATUS = 0x100, CSR_SIE = 0x104, CSR_STVEC = 0x105, CSR_SCOUNTEREN = 0x106,
-	CSR_SENVCFG = 0x10a, CSR_SSCRATCH = 0x140, CSR_SEPC = 0x141, CSR_SCAUSE = 0x142,
-	CSR_STVAL = 0x143, CSR_SIP = 0x144, CSR_SATP = 0x180,
-	CSR_MVENDORID = 0xf11, CSR_MARCHID = 0xf12, CSR_MIMPID = 0xf13, CSR_MHARTID = 0xf14,
-	CSR_MCONFIGPTR = 0xf15,
-	CSR_MSTATUS = 0x300, CSR_MISA = 0x301, CSR_MEDELEG = 0x302, CSR_MIDELEG = 0x303,
-	CSR_MIE = 0x304, CSR_MTVEC = 0x305, CSR_MCOUNTEREN = 0x306, CSR_MENVCFG = 0x30a,
-	CSR_MCOUNTINHIBIT = 0x320, CSR_MHPMEVENT3 = 0x323, CSR_MHPMEVENT31 = 0x33f,
-	CSR_MSCRATCH = 0x340, CSR_MEPC = 0x341, CSR_MCAUSE = 0x342, CSR_MTVAL = 0x343,
-	CSR_MIP = 0x344,
-	CSR_PMPCFG0 = 0x3a0, CSR_PMPCFG15 = 0x3af, CSR_PMPADDR0 = 0x3b0, CSR_PMPADDR63 = 0x3ef,
-	CSR_TSELECT = 0x7a0, CSR_TDATA1 = 0x7a1, CSR_TDATA2 = 0x7a2, CSR_TDATA3 = 0x7a3,
-	CSR_TINFO = 0x7a4,
-	CSR_MCYCLE = 0xb00, CSR_MINSTRET = 0xb02,
-	CSR_MHPMCOUNTER3 = 0xb03, CSR_MHPMCOUNTER31 = 0xb1f,
-};
 
 /* Writable bits. */
 #define MSTATUS_WMASK                                                                   \
@@ -88,102 +75,175 @@ static bool csr_counter_ok(const struct hart *h, unsigned csr)
 	return true;
 }
 
+enum csr_access csr_access(unsigned num)
+{
+	switch (num) {
+#define CSR(num, name, access, gdb) case num: return CSR_ACC_##access;
+#include "hv/csr.def"
+	}
+#define CSR(num, name, access, gdb)
+#define CSR_SERIES(lo, hi, first, prefix, suffix, access)                                \
+	if (num >= lo && num <= hi)                                                      \
+		return CSR_ACC_##access;
+#include "hv/csr.def"
+	return CSR_ACC_NAMED;
+}
+
+struct csr_named {
+	uint16_t num;
+	const char *name;
+};
+
+/* The table's rows; csr.def is sorted by number. */
+static const struct csr_named csr_names[] = {
+#define CSR(num, name, access, gdb) { num, #name },
+#include "hv/csr.def"
+};
+
+struct csr_named_series {
+	uint16_t lo, hi;
+	unsigned first;
+	const char *prefix, *suffix;
+};
+
+static const struct csr_named_series csr_series[] = {
+#define CSR(num, name, access, gdb)
+#define CSR_SERIES(lo, hi, first, prefix, suffix, access) { lo, hi, first, #prefix, #suffix },
+#include "hv/csr.def"
+};
+
+static int csr_named_cmp(const void *key, const void *elem)
+{
+	unsigned num = *(const unsigned *)key;
+	const struct csr_named *c = elem;
+
+	return (num > c->num) - (num < c->num);
+}
+
+bool csr_name(unsigned num, char *buf, size_t len)
+{
+	const struct csr_named *c = bsearch(&num, csr_names, HV_ARRAY_LEN(csr_names),
+					    sizeof(csr_names[0]), csr_named_cmp);
+
+	if (c) {
+		snprintf(buf, len, "%s", c->name);
+		return true;
+	}
+	for (size_t i = 0; i < HV_ARRAY_LEN(csr_series); i++) {
+		const struct csr_named_series *s = &csr_series[i];
+
+		if (num >= s->lo && num <= s->hi) {
+			snprintf(buf, len, "%s%u%s", s->prefix, s->first + num - s->lo, s->suffix);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The checks every access makes before it reaches the register: 0 if h
+ * may access csr (write: for writing) now, else -1. */
+static int csr_gate(const struct hart *h, unsigned csr, bool write)
+{
+	enum csr_access a = csr_access(csr);
+
+	if (a == CSR_ACC_NAMED || h->priv < ((csr >> 8) & 3))
+		return -1;
+	if (write && ((csr >> 10) & 3) == 3)
+		return -1;
+	switch (a) {
+	case CSR_ACC_FP:
+		return (h->mstatus & MSTATUS_FS) ? 0 : -1;
+	case CSR_ACC_CTR:
+		return csr_counter_ok(h, csr) ? 0 : -1;
+	case CSR_ACC_TVM:
+		return (h->priv == PRIV_S && (h->mstatus & MSTATUS_TVM)) ? -1 : 0;
+	default:
+		return 0;
+	}
+}
+
 int csr_read(struct hart *h, unsigned csr, uint64_t *val)
 {
-	if (h->priv < ((csr >> 8) & 3))
+	if (csr_gate(h, csr, false))
 		return -1;
 	switch (csr) {
-	case CSR_FFLAGS:
-	case CSR_FRM:
-	case CSR_FCSR:
-		if (!(h->mstatus & MSTATUS_FS))
-			return -1;
-		*val = csr == CSR_FFLAGS ? h->fflags : csr == CSR_FRM ? h->frm :
+	case CSR_fflags:
+	case CSR_frm:
+	case CSR_fcsr:
+		*val = csr == CSR_fflags ? h->fflags : csr == CSR_frm ? h->frm :
 		       (h->frm << 5 | h->fflags);
 		return 0;
-	case CSR_CYCLE:
-	case CSR_INSTRET:
-		if (!csr_counter_ok(h, csr))
-			return -1;
-		*val = h->icount + (csr == CSR_CYCLE ? h->mcycle_offset : h->minstret_offset);
+	case CSR_cycle:
+	case CSR_instret:
+		*val = h->icount + (csr == CSR_cycle ? h->mcycle_offset : h->minstret_offset);
 		return 0;
-	case CSR_TIME:
-		if (!csr_counter_ok(h, csr))
-			return -1;
+	case CSR_time:
 		*val = hart_time(h);
 		return 0;
-	case CSR_SSTATUS:
+	case CSR_sstatus:
 		*val = csr_mstatus_read(h) & SSTATUS_RMASK;
 		return 0;
-	case CSR_SIE:
+	case CSR_sie:
 		*val = h->mie & h->mideleg;
 		return 0;
-	case CSR_STVEC: *val = h->stvec; return 0;
-	case CSR_SCOUNTEREN: *val = h->scounteren; return 0;
-	case CSR_SENVCFG: *val = h->senvcfg; return 0;
-	case CSR_SSCRATCH: *val = h->sscratch; return 0;
-	case CSR_SEPC: *val = h->sepc; return 0;
-	case CSR_SCAUSE: *val = h->scause; return 0;
-	case CSR_STVAL: *val = h->stval; return 0;
-	case CSR_SIP:
+	case CSR_stvec: *val = h->stvec; return 0;
+	case CSR_scounteren: *val = h->scounteren; return 0;
+	case CSR_senvcfg: *val = h->senvcfg; return 0;
+	case CSR_sscratch: *val = h->sscratch; return 0;
+	case CSR_sepc: *val = h->sepc; return 0;
+	case CSR_scause: *val = h->scause; return 0;
+	case CSR_stval: *val = h->stval; return 0;
+	case CSR_sip:
 		*val = (h->mip | h->mip_ext) & h->mideleg;
 		return 0;
-	case CSR_SATP:
-		if (h->priv == PRIV_S && (h->mstatus & MSTATUS_TVM))
-			return -1;
+	case CSR_satp:
 		*val = h->satp;
 		return 0;
-	case CSR_MVENDORID:
-	case CSR_MARCHID:
-	case CSR_MIMPID:
-	case CSR_MCONFIGPTR:
+	case CSR_mvendorid:
+	case CSR_marchid:
+	case CSR_mimpid:
+	case CSR_mconfigptr:
 		*val = 0;
 		return 0;
-	case CSR_MHARTID: *val = h->id; return 0;
-	case CSR_MSTATUS: *val = csr_mstatus_read(h); return 0;
-	case CSR_MISA: *val = h->misa; return 0;
-	case CSR_MEDELEG: *val = h->medeleg; return 0;
-	case CSR_MIDELEG: *val = h->mideleg; return 0;
-	case CSR_MIE: *val = h->mie; return 0;
-	case CSR_MTVEC: *val = h->mtvec; return 0;
-	case CSR_MCOUNTEREN: *val = h->mcounteren; return 0;
-	case CSR_MENVCFG: *val = h->menvcfg; return 0;
-	case CSR_MCOUNTINHIBIT: *val = 0; return 0;
-	case CSR_MSCRATCH: *val = h->mscratch; return 0;
-	case CSR_MEPC: *val = h->mepc; return 0;
-	case CSR_MCAUSE: *val = h->mcause; return 0;
-	case CSR_MTVAL: *val = h->mtval; return 0;
-	case CSR_MIP: *val = h->mip | h->mip_ext; return 0;
-	case CSR_MCYCLE: *val = h->icount + h->mcycle_offset; return 0;
-	case CSR_MINSTRET: *val = h->icount + h->minstret_offset; return 0;
-	case CSR_TSELECT:
-	case CSR_TDATA1:
-	case CSR_TDATA2:
-	case CSR_TDATA3:
-	case CSR_TINFO:
+	case CSR_mhartid: *val = h->id; return 0;
+	case CSR_mstatus: *val = csr_mstatus_read(h); return 0;
+	case CSR_misa: *val = h->misa; return 0;
+	case CSR_medeleg: *val = h->medeleg; return 0;
+	case CSR_mideleg: *val = h->mideleg; return 0;
+	case CSR_mie: *val = h->mie; return 0;
+	case CSR_mtvec: *val = h->mtvec; return 0;
+	case CSR_mcounteren: *val = h->mcounteren; return 0;
+	case CSR_menvcfg: *val = h->menvcfg; return 0;
+	case CSR_mcountinhibit: *val = 0; return 0;
+	case CSR_mscratch: *val = h->mscratch; return 0;
+	case CSR_mepc: *val = h->mepc; return 0;
+	case CSR_mcause: *val = h->mcause; return 0;
+	case CSR_mtval: *val = h->mtval; return 0;
+	case CSR_mip: *val = h->mip | h->mip_ext; return 0;
+	case CSR_mcycle: *val = h->icount + h->mcycle_offset; return 0;
+	case CSR_minstret: *val = h->icount + h->minstret_offset; return 0;
+	case CSR_tselect:
+	case CSR_tdata1:
+	case CSR_tdata2:
+	case CSR_tdata3:
+	case CSR_tinfo:
 		/* No debug triggers: tselect reads 0 and tdata1.type is 0. */
 		*val = 0;
 		return 0;
 	}
-	if (csr >= CSR_HPMCOUNTER3 && csr <= CSR_HPMCOUNTER31) {
-		if (!csr_counter_ok(h, csr))
-			return -1;
+	if ((csr >= CSR_hpmcounter_lo && csr <= CSR_hpmcounter_hi) ||
+	    (csr >= CSR_mhpmcounter_lo && csr <= CSR_mhpmcounter_hi) ||
+	    (csr >= CSR_mhpmevent_lo && csr <= CSR_mhpmevent_hi)) {
 		*val = 0;
 		return 0;
 	}
-	if ((csr >= CSR_MHPMCOUNTER3 && csr <= CSR_MHPMCOUNTER31) ||
-	    (csr >= CSR_MHPMEVENT3 && csr <= CSR_MHPMEVENT31)) {
-		*val = 0;
+	/* Odd pmpcfg registers exist only on RV32: NAMED in the table. */
+	if (csr >= CSR_pmpcfg0 && csr <= CSR_pmpcfg15) {
+		*val = h->pmpcfg[(csr - CSR_pmpcfg0) / 2];
 		return 0;
 	}
-	if (csr >= CSR_PMPCFG0 && csr <= CSR_PMPCFG15) {
-		if (csr & 1)
-			return -1; /* odd pmpcfg registers exist only on RV32 */
-		*val = h->pmpcfg[(csr - CSR_PMPCFG0) / 2];
-		return 0;
-	}
-	if (csr >= CSR_PMPADDR0 && csr <= CSR_PMPADDR63) {
-		*val = h->pmpaddr[csr - CSR_PMPADDR0];
+	if (csr >= CSR_pmpaddr0 && csr <= CSR_pmpaddr63) {
+		*val = h->pmpaddr[csr - CSR_pmpaddr0];
 		return 0;
 	}
 	return -1;
@@ -215,24 +275,22 @@ uint64_t csr_rmw_base(const struct hart *h, unsigned csr, uint64_t read)
 	 * in a CSRRS/CSRRC's read-modify-write (privileged spec 3.1.9).
 	 * Otherwise firmware that sets or clears STIP while the PLIC asserts
 	 * SEIP (OpenSBI's timer code) latches SEIP on for good. */
-	if (csr == CSR_MIP)
+	if (csr == CSR_mip)
 		return h->mip;
 	return read;
 }
 
 int csr_write(struct hart *h, unsigned csr, uint64_t val)
 {
-	if (h->priv < ((csr >> 8) & 3) || ((csr >> 10) & 3) == 3)
+	if (csr_gate(h, csr, true))
 		return -1;
 	switch (csr) {
-	case CSR_FFLAGS:
-	case CSR_FRM:
-	case CSR_FCSR:
-		if (!(h->mstatus & MSTATUS_FS))
-			return -1;
-		if (csr == CSR_FFLAGS)
+	case CSR_fflags:
+	case CSR_frm:
+	case CSR_fcsr:
+		if (csr == CSR_fflags)
 			h->fflags = val & 0x1f;
-		else if (csr == CSR_FRM)
+		else if (csr == CSR_frm)
 			h->frm = val & 7;
 		else {
 			h->fflags = val & 0x1f;
@@ -240,27 +298,25 @@ int csr_write(struct hart *h, unsigned csr, uint64_t val)
 		}
 		h->mstatus |= MSTATUS_FS;
 		return 0;
-	case CSR_SSTATUS:
+	case CSR_sstatus:
 		csr_mstatus_write(h, (h->mstatus & ~SSTATUS_WMASK) | (val & SSTATUS_WMASK));
 		return 0;
-	case CSR_SIE:
+	case CSR_sie:
 		h->mie = (h->mie & ~h->mideleg) | (val & h->mideleg);
 		return 0;
-	case CSR_STVEC: h->stvec = csr_tvec_legal(h->stvec, val); return 0;
-	case CSR_SCOUNTEREN: h->scounteren = val & 0xffffffffull; return 0;
-	case CSR_SENVCFG: h->senvcfg = val & ENVCFG_WMASK; return 0;
-	case CSR_SSCRATCH: h->sscratch = val; return 0;
-	case CSR_SEPC: h->sepc = val & ~1ull; return 0;
-	case CSR_SCAUSE: h->scause = val; return 0;
-	case CSR_STVAL: h->stval = val; return 0;
-	case CSR_SIP:
+	case CSR_stvec: h->stvec = csr_tvec_legal(h->stvec, val); return 0;
+	case CSR_scounteren: h->scounteren = val & 0xffffffffull; return 0;
+	case CSR_senvcfg: h->senvcfg = val & ENVCFG_WMASK; return 0;
+	case CSR_sscratch: h->sscratch = val; return 0;
+	case CSR_sepc: h->sepc = val & ~1ull; return 0;
+	case CSR_scause: h->scause = val; return 0;
+	case CSR_stval: h->stval = val; return 0;
+	case CSR_sip:
 		/* Only SSIP is writable through sip (spec 4.1.3). */
 		if (h->mideleg & MIP_SSIP)
 			h->mip = (h->mip & ~MIP_SSIP) | (val & MIP_SSIP);
 		return 0;
-	case CSR_SATP: {
-		if (h->priv == PRIV_S && (h->mstatus & MSTATUS_TVM))
-			return -1;
+	case CSR_satp: {
 		uint64_t mode = val >> 60;
 		/* An unsupported mode makes the whole write have no effect
 		 * (spec 4.1.11); this is how Linux probes Sv57/Sv48. */
@@ -272,44 +328,42 @@ int csr_write(struct hart *h, unsigned csr, uint64_t val)
 			h->m->hooks->satp(h->m->hooks->opaque, h);
 		return 0;
 	}
-	case CSR_MSTATUS: csr_mstatus_write(h, val); return 0;
-	case CSR_MISA: return 0; /* WARL, read-only here */
-	case CSR_MEDELEG: h->medeleg = val & MEDELEG_WMASK; return 0;
-	case CSR_MIDELEG: h->mideleg = val & S_INTS; return 0;
-	case CSR_MIE: h->mie = val & (S_INTS | M_INTS); return 0;
-	case CSR_MTVEC: h->mtvec = csr_tvec_legal(h->mtvec, val); return 0;
-	case CSR_MCOUNTEREN: h->mcounteren = val & 0xffffffffull; return 0;
-	case CSR_MENVCFG: h->menvcfg = val & ENVCFG_WMASK; return 0;
-	case CSR_MCOUNTINHIBIT: return 0;
-	case CSR_MSCRATCH: h->mscratch = val; return 0;
-	case CSR_MEPC: h->mepc = val & ~1ull; return 0;
-	case CSR_MCAUSE: h->mcause = val; return 0;
-	case CSR_MTVAL: h->mtval = val; return 0;
-	case CSR_MIP:
+	case CSR_mstatus: csr_mstatus_write(h, val); return 0;
+	case CSR_misa: return 0; /* WARL, read-only here */
+	case CSR_medeleg: h->medeleg = val & MEDELEG_WMASK; return 0;
+	case CSR_mideleg: h->mideleg = val & S_INTS; return 0;
+	case CSR_mie: h->mie = val & (S_INTS | M_INTS); return 0;
+	case CSR_mtvec: h->mtvec = csr_tvec_legal(h->mtvec, val); return 0;
+	case CSR_mcounteren: h->mcounteren = val & 0xffffffffull; return 0;
+	case CSR_menvcfg: h->menvcfg = val & ENVCFG_WMASK; return 0;
+	case CSR_mcountinhibit: return 0;
+	case CSR_mscratch: h->mscratch = val; return 0;
+	case CSR_mepc: h->mepc = val & ~1ull; return 0;
+	case CSR_mcause: h->mcause = val; return 0;
+	case CSR_mtval: h->mtval = val; return 0;
+	case CSR_mip:
 		h->mip = (h->mip & ~MIP_WMASK) | (val & MIP_WMASK);
 		return 0;
-	case CSR_MCYCLE:
+	case CSR_mcycle:
 		/* The instruction writing mcycle retires after the write, and
 		 * the written value is what the next read sees minus nothing:
 		 * the offset absorbs the current count. */
 		h->mcycle_offset = val - h->icount - 1;
 		return 0;
-	case CSR_MINSTRET:
+	case CSR_minstret:
 		h->minstret_offset = val - h->icount - 1;
 		return 0;
-	case CSR_TSELECT:
-	case CSR_TDATA1:
-	case CSR_TDATA2:
-	case CSR_TDATA3:
-	case CSR_TINFO:
+	case CSR_tselect:
+	case CSR_tdata1:
+	case CSR_tdata2:
+	case CSR_tdata3:
+	case CSR_tinfo:
 		return 0;
 	}
-	if ((csr >= CSR_MHPMCOUNTER3 && csr <= CSR_MHPMCOUNTER31) ||
-	    (csr >= CSR_MHPMEVENT3 && csr <= CSR_MHPMEVENT31))
+	if ((csr >= CSR_mhpmcounter_lo && csr <= CSR_mhpmcounter_hi) ||
+	    (csr >= CSR_mhpmevent_lo && csr <= CSR_mhpmevent_hi))
 		return 0;
-	if (csr >= CSR_PMPCFG0 && csr <= CSR_PMPCFG15) {
-		if (csr & 1)
-			return -1;
+	if (csr >= CSR_pmpcfg0 && csr <= CSR_pmpcfg15) {
 		/* The reserved W=1,R=0 combination reads back as 0 in each
 		 * byte (spec 3.7.1); bits 5-6 are reserved zero. */
 		uint64_t v = 0;
@@ -319,11 +373,11 @@ int csr_write(struct hart *h, unsigned csr, uint64_t val)
 				b &= ~3ull;
 			v |= b << (8 * i);
 		}
-		h->pmpcfg[(csr - CSR_PMPCFG0) / 2] = v;
+		h->pmpcfg[(csr - CSR_pmpcfg0) / 2] = v;
 		return 0;
 	}
-	if (csr >= CSR_PMPADDR0 && csr <= CSR_PMPADDR63) {
-		h->pmpaddr[csr - CSR_PMPADDR0] =
+	if (csr >= CSR_pmpaddr0 && csr <= CSR_pmpaddr63) {
+		h->pmpaddr[csr - CSR_pmpaddr0] =
 			val & ((1ull << 54) - 1);
 		return 0;
 	}

@@ -193,6 +193,34 @@ int csr_write(struct hart *h, unsigned csr, uint64_t val);
 /* The value a CSRRS/CSRRC of csr modifies, given what it read. */
 uint64_t csr_rmw_base(const struct hart *h, unsigned csr, uint64_t read);
 
+/*
+ * The hart record (hart_state.c): the hart's state as one versioned
+ * record on a devstate writer (hv/devstate.h), as the devices have. All
+ * integers little-endian:
+ *
+ *   u32 version (HART_RECORD_VERSION), u64 pc, u64 icount, u8 priv,
+ *   u64 x[0..31], u64 f[0..31],
+ *   u32 n, then n times { u16 CSR number, u64 value }: the CSR table's
+ *     CSR_STATE rows in table order (hv/csr.def; the field as it is held,
+ *     so mcycle/minstret are the offsets from icount),
+ *   u64 mip_ext, u8 resv_valid, u64 resv_addr, u64 exc_cause,
+ *   u64 exc_tval, u64 mtimecmp, u64 stimecmp, u64 itime_offset,
+ *   u64 timer_deadline, u8 wfi, u8 trap_loop, u64 trap_loop_round,
+ *   u32 hsm, u64 hsm_start_addr, u64 hsm_opaque, u64 traps.
+ *
+ * Version 1 was the snapshot file's own HART section before the record
+ * existed (snapshot file format 2). hart_restore is given a reader over
+ * exactly one record; it checks every value (the CSRs by the table's
+ * legal column) and consumes all of it, and on malformed input returns -1
+ * with the reader's error set, leaving the hart unchanged. The hart's id
+ * and machine are not in the record and are kept.
+ */
+#define HART_RECORD_VERSION 2u
+struct devstate_w;
+struct devstate_r;
+void hart_save(const struct hart *h, struct devstate_w *w);
+int hart_restore(struct hart *h, struct devstate_r *r);
+
 /* Reset a hart to the state the platform gives it at power-on. */
 void hart_reset(struct hart *h, struct machine *m, unsigned id);
 

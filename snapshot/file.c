@@ -15,9 +15,9 @@
  * parent's id) before anything is applied, then applies the root first
  * and each child over it; harts, devices and machine state come from the
  * last file. Every value a section holds is checked against the machine
- * it is applied to: a hart CSR must be a value that CSR can hold (written
- * again through csr_write, it must stay the same), a device must accept
- * its record (hv/devstate.h), page and block numbers must be inside RAM
+ * it is applied to: a hart must accept its record (hv/hart.h: every CSR
+ * the CSR table saves holds a value that CSR can hold), a device must
+ * accept its record (hv/devstate.h), page and block numbers must be inside RAM
  * and the disk.
  */
 #include "snapshot/file.h"
@@ -46,7 +46,6 @@
 #define SNAPFILE_RAM_CHUNK 1024u        /* pages per RAM section */
 #define SNAPFILE_DISK_CHUNK 1024u       /* blocks per DISK section */
 #define SNAPFILE_ZSTD_LEVEL 1
-#define SNAPFILE_HART_VERSION 1u
 #define SNAPFILE_MACHINE_VERSION 1u
 
 enum snapfile_section {
@@ -193,30 +192,11 @@ static void snapfile_put_string(struct devstate_w *r, const char *s)
 	devstate_put_bytes(r, s, n);
 }
 
+/* HART section: u32 hart index, then the hart's record (hv/hart.h). */
 static void snapfile_put_hart(struct devstate_w *r, unsigned idx, const struct hart *h)
 {
-	devstate_put_u32(r, SNAPFILE_HART_VERSION);
 	devstate_put_u32(r, idx);
-	for (unsigned i = 0; i < 32; i++)
-		devstate_put_u64(r, h->x[i]);
-	for (unsigned i = 0; i < 32; i++)
-		devstate_put_u64(r, h->f[i]);
-	const uint64_t v[] = {
-		h->pc, h->icount, h->priv, h->fflags, h->frm, h->mstatus, h->misa, h->medeleg,
-		h->mideleg, h->mie, h->mip, h->mtvec, h->mscratch, h->mepc, h->mcause, h->mtval,
-		h->mcounteren, h->mcountinhibit, h->menvcfg, h->mcycle_offset,
-		h->minstret_offset, h->stvec, h->sscratch, h->sepc, h->scause, h->stval,
-		h->satp, h->scounteren, h->senvcfg, h->resv_valid ? h->resv_addr : 0, h->resv_valid,
-		h->mip_ext, h->exc_cause, h->exc_tval, h->mtimecmp, h->stimecmp,
-		h->itime_offset, h->timer_deadline, h->wfi, h->trap_loop, h->hsm,
-		h->hsm_start_addr, h->hsm_opaque, h->traps, h->trap_loop_round,
-	};
-	for (unsigned i = 0; i < HV_ARRAY_LEN(v); i++)
-		devstate_put_u64(r, v[i]);
-	for (unsigned i = 0; i < 8; i++)
-		devstate_put_u64(r, h->pmpcfg[i]);
-	for (unsigned i = 0; i < 64; i++)
-		devstate_put_u64(r, h->pmpaddr[i]);
+	hart_save(h, r);
 }
 
 static void snapfile_put_machine(struct devstate_w *r, const struct snap *s)
@@ -1050,127 +1030,20 @@ static int snapfile_apply_disk(const struct snapfile_one *o, const struct snapfi
 	return 0;
 }
 
-/* A CSR value the file holds must be one the CSR can hold: written again
- * through the CSR's own WARL rules (into a scratch copy of the hart) it
- * must stay the same. field points into t. */
-static bool snapfile_csr_legal(struct hart *t, unsigned csr, const uint64_t *field)
-{
-	uint64_t want = *field;
-
-	t->priv = PRIV_M;
-	return csr_write(t, csr, want) == 0 && *field == want;
-}
-
 static int snapfile_apply_hart(const struct snapfile_one *o, const struct snapfile_sec *sec,
 			       struct machine *m, struct hv_err *err)
 {
-	struct devstate_r r;
-	struct hart h;
+	struct devstate_r r, rec;
 
 	devstate_r_init(&r, sec->raw, sec->len);
-	if (devstate_get_u32(&r) != SNAPFILE_HART_VERSION)
-		return snapfile_sec_fail(err, o, sec, &r, "unknown version");
 	uint32_t idx = devstate_get_u32(&r);
 	if (r.error || idx >= m->nharts)
 		return snapfile_sec_fail(err, o, sec, &r, "no such hart");
-	memcpy(&h, m->hart[idx], sizeof(h));
-	for (unsigned i = 0; i < 32; i++)
-		h.x[i] = devstate_get_u64(&r);
-	for (unsigned i = 0; i < 32; i++)
-		h.f[i] = devstate_get_u64(&r);
-	uint64_t resv_pa, v[45];
-	for (unsigned i = 0; i < HV_ARRAY_LEN(v); i++)
-		v[i] = devstate_get_u64(&r);
-	for (unsigned i = 0; i < 8; i++)
-		h.pmpcfg[i] = devstate_get_u64(&r);
-	for (unsigned i = 0; i < 64; i++)
-		h.pmpaddr[i] = devstate_get_u64(&r);
-	if (devstate_r_finish(&r))
+	devstate_r_sub(&r, devstate_r_left(&r), &rec);
+	if (hart_restore(m->hart[idx], &rec)) {
+		devstate_r_fail_from(&r, &rec);
 		return snapfile_sec_fail(err, o, sec, &r, NULL);
-	unsigned k = 0;
-	h.pc = v[k++];
-	h.icount = v[k++];
-	uint64_t priv = v[k++], fflags = v[k++], frm = v[k++];
-	h.mstatus = v[k++];
-	h.misa = v[k++];
-	h.medeleg = v[k++];
-	h.mideleg = v[k++];
-	h.mie = v[k++];
-	h.mip = v[k++];
-	h.mtvec = v[k++];
-	h.mscratch = v[k++];
-	h.mepc = v[k++];
-	h.mcause = v[k++];
-	h.mtval = v[k++];
-	h.mcounteren = v[k++];
-	h.mcountinhibit = v[k++];
-	h.menvcfg = v[k++];
-	h.mcycle_offset = v[k++];
-	h.minstret_offset = v[k++];
-	h.stvec = v[k++];
-	h.sscratch = v[k++];
-	h.sepc = v[k++];
-	h.scause = v[k++];
-	h.stval = v[k++];
-	h.satp = v[k++];
-	h.scounteren = v[k++];
-	h.senvcfg = v[k++];
-	resv_pa = v[k++];
-	uint64_t resv_valid = v[k++];
-	h.mip_ext = v[k++];
-	h.exc_cause = v[k++];
-	h.exc_tval = v[k++];
-	h.mtimecmp = v[k++];
-	h.stimecmp = v[k++];
-	h.itime_offset = v[k++];
-	h.timer_deadline = v[k++];
-	uint64_t wfi = v[k++], trap_loop = v[k++], hsm = v[k++];
-	h.hsm_start_addr = v[k++];
-	h.hsm_opaque = v[k++];
-	h.traps = v[k++];
-	h.trap_loop_round = v[k++];
-	if ((priv != PRIV_U && priv != PRIV_S && priv != PRIV_M) || fflags > 0x1f || frm > 7 ||
-	    resv_valid > 1 || wfi > 1 || trap_loop > 1 || hsm > HSM_SUSPENDED ||
-	    (h.pc & 1) || (h.satp >> 60 != 0 && h.satp >> 60 != 8 && h.satp >> 60 != 9) ||
-	    (h.mip_ext & ~MIP_SEIP))
-		return snapfile_sec_fail(err, o, sec, &r, "a register holds an impossible value");
-	h.priv = (unsigned)priv;
-	h.fflags = (uint32_t)fflags;
-	h.frm = (uint32_t)frm;
-	h.resv_valid = resv_valid;
-	h.resv_addr = resv_pa;
-	h.wfi = wfi;
-	h.trap_loop = trap_loop;
-	h.hsm = (enum hv_hsm)hsm;
-	h.id = idx;
-	h.m = m;
-	h.exit_req = true;
-	/* WARL CSRs: the value must survive being written again. */
-	static const unsigned warl[] = {
-		0x300 /* mstatus */, 0x301 /* misa */, 0x302 /* medeleg */,
-		0x303 /* mideleg */, 0x304 /* mie */, 0x305 /* mtvec */,
-		0x306 /* mcounteren */, 0x30a /* menvcfg */, 0x105 /* stvec */,
-		0x106 /* scounteren */, 0x10a /* senvcfg */, 0x180 /* satp */,
-		0x341 /* mepc */, 0x141 /* sepc */, 0x320 /* mcountinhibit */,
-	};
-	uint64_t *field[] = {
-		&h.mstatus, &h.misa, &h.medeleg, &h.mideleg, &h.mie, &h.mtvec,
-		&h.mcounteren, &h.menvcfg, &h.stvec, &h.scounteren, &h.senvcfg, &h.satp,
-		&h.mepc, &h.sepc, &h.mcountinhibit,
-	};
-	for (unsigned i = 0; i < HV_ARRAY_LEN(warl); i++) {
-		struct hart t;
-		memcpy(&t, &h, sizeof(t));
-		uint64_t *tf = (uint64_t *)((uint8_t *)&t + ((uint8_t *)field[i] - (uint8_t *)&h));
-		if (!snapfile_csr_legal(&t, warl[i], tf)) {
-			char what[96];
-			snprintf(what, sizeof(what), "CSR %#x of hart %u holds %#llx, which it "
-				 "cannot hold", warl[i], idx, (unsigned long long)*field[i]);
-			return snapfile_sec_fail(err, o, sec, &r, what);
-		}
 	}
-	memcpy(m->hart[idx], &h, sizeof(h));
-	hart_flush_tlb(m->hart[idx]);
 	return 0;
 }
 

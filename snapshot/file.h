@@ -17,9 +17,10 @@
  * Section types: CONFIG (the text the caller gave: how to make the
  * machine again), PARENT (incremental files: the parent's absolute path),
  * MACHINE (RAM size, harts, devices, drives, clock and console state),
- * HART (one per hart), DEVICE (one per bus device: name, address and the
- * device's own versioned record, hv/devstate.h), DRIVE (one per drive: the
- * size and SHA-256 of its base image), DISK (overlay blocks of one drive),
+ * HART (one per hart: u32 index and the hart record, hv/hart.h), DEVICE
+ * (one per bus device: name, address and the device's own versioned
+ * record, hv/devstate.h), DRIVE (one per drive: the size and SHA-256 of
+ * its base image), DISK (overlay blocks of one drive),
  * RAM (a range of pages: a bitmap and the pages it marks), END.
  *
  * A full file stores every page that is not zero and every overlay block.
@@ -29,6 +30,10 @@
  * The id is derived from the section headers (so from every checksum) and
  * checked when loading: the same state saved twice gives the same file,
  * and well-formed sections cannot be dropped or swapped unnoticed.
+ *
+ * Version 3 stores harts as the hart record (CSRs from the CSR table);
+ * files of version 2 or older are refused with a sentence naming both
+ * versions.
  *
  * Files are untrusted: the whole chain is read and every length, checksum,
  * count and value is checked before the machine is touched; a bad file is
@@ -42,7 +47,7 @@
 
 #include "hv/machine.h"
 
-#define SNAPFILE_VERSION 2u
+#define SNAPFILE_VERSION 3u
 #define SNAPFILE_MAX_DEPTH 32
 #define SNAPFILE_ID_SIZE 16
 
