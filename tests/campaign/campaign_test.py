@@ -33,43 +33,16 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from rvtest import TMP, check, digest, env_path, finish, run  # noqa: E402
+
 RV, FAULTINJ, CAMPAIGN = (os.path.abspath(a) for a in sys.argv[1:4])
-TMP = os.environ.get("TEST_TMPDIR") or tempfile.mkdtemp()
-FAILURES = []
 RUNS = 100
 OUTCOMES = {"masked", "detected", "crash", "hang", "sdc"}
 # Small on purpose (about 8 million instructions): 100 runs on two cores.
 WORKLOAD = "seq 1 200 | md5sum"
-
-
-def env_path(name):
-    path = os.environ.get(name, "")
-    if not path or not os.path.exists(path):
-        print(f"FAIL: {name} is not set to an existing file ({path!r}): run tools/setup, "
-              "then the tests through tools/test, which passes the guest's paths")
-        sys.exit(1)
-    return path
-
-
-def check(cond, what, out=None):
-    if cond:
-        print("ok: " + what)
-    else:
-        print("FAIL: " + what)
-        if out is not None:
-            print("--- output (last 40 lines):")
-            print("\n".join(str(out).splitlines()[-40:]))
-        FAILURES.append(what)
-    return cond
-
-
-def sh(args, timeout, stdin=subprocess.DEVNULL):
-    p = subprocess.run(args, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=timeout)
-    return p.returncode, p.stdout, p.stderr.decode(errors="replace")
 
 
 def load_campaign():
@@ -86,10 +59,10 @@ def main():
     kernel, initramfs = env_path("RV_GUEST_KERNEL"), env_path("RV_GUEST_INITRAMFS")
     snap = os.path.join(TMP, "shell.snap")
     t0 = time.monotonic()
-    status, _, err = sh([RV, "loop", "--iterations", "0", "--save-start", snap,
-                         "--start-on-output", "# ", "--kernel", kernel, "--initrd", initramfs,
-                         "--append", "console=ttyS0 quiet", "--memory", "128M",
-                         "--rtc", "1767225600"], timeout=600)
+    status, _, err = run([RV, "loop", "--iterations", "0", "--save-start", snap,
+                          "--start-on-output", "# ", "--kernel", kernel, "--initrd", initramfs,
+                          "--append", "console=ttyS0 quiet", "--memory", "128M",
+                          "--rtc", "1767225600"], timeout=600)
     if not check(status == 0 and os.path.exists(snap),
                  f"saved the guest at its shell prompt (exit {status}; {err.strip()[-300:]})"):
         return
@@ -140,23 +113,20 @@ def main():
     sdc = [r for r in interesting if r["outcome"] == "sdc"]
     pick = (sdc or interesting)[0]
     path = os.path.join(out, pick["log"])
-    status, stdout, err = sh([RV, "replay", path, "--print-digest"], timeout=300)
-    digests = [l.split()[1] for l in err.splitlines() if l.startswith("digest ")]
+    status, stdout, err = run([RV, "replay", path, "--print-digest"], timeout=300)
+    got = digest(err)[0]
     check("replay matched the recording" in err,
           f"run {pick['run']} ({pick['outcome']}, {pick['fault']}) replays without the "
           f"plugin: {err.strip()[-300:]}")
-    check(digests and digests[-1] == pick["digest"],
-          f"its replay ends with the recorded digest {pick['digest']} (got {digests})")
+    check(got is not None and got == pick["digest"],
+          f"its replay ends with the recorded digest {pick['digest']} (got {got})")
     check(str(status) == pick["exit_status"],
           f"its replay ends with the recorded status {pick['exit_status']} (got {status})")
-    text, _ = load_campaign().workload_output(stdout)
+    text, _ = load_campaign().workload_output(stdout.encode())
     check(hashlib.sha256(text.encode()).hexdigest()[:16] == pick["output_hash"],
           "its replay prints the recorded workload output", text)
 
 
 if __name__ == "__main__":
     main()
-    if FAILURES:
-        print(f"{len(FAILURES)} check(s) failed")
-        sys.exit(1)
-    print("all checks passed")
+    finish()

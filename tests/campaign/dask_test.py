@@ -14,28 +14,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from rvtest import TMP, check, env_path, finish  # noqa: E402
 
 RV, FAULTINJ, CAMPAIGN = (os.path.abspath(a) for a in sys.argv[1:4])
-TMP = os.environ.get("TEST_TMPDIR") or tempfile.mkdtemp()
 PY = "/usr/bin/python3"  # Debian's Python, where python3-distributed lives
-FAILURES = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        FAILURES.append(what)
-
-
-def env_path(name):
-    path = os.environ.get(name, "")
-    if not path or not os.path.exists(path):
-        print(f"FAIL: {name} is not set to an existing file ({path!r}): run tools/setup, "
-              "then the tests through tools/test, which passes the guest's paths")
-        sys.exit(1)
-    return path
 
 
 def campaign(out, extra):
@@ -83,7 +67,4 @@ local = campaign(os.path.join(TMP, "local"), ["--jobs", "2"])
 check([(r["fault"], r["outcome"], r["digest"]) for r in rows] ==
       [(r["fault"], r["outcome"], r["digest"]) for r in local],
       "the same faults, outcomes and digests as on the local pool")
-if FAILURES:
-    print(f"{len(FAILURES)} check(s) failed")
-    sys.exit(1)
-print("all checks passed")
+finish()

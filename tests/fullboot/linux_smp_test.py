@@ -15,33 +15,17 @@ RV_GUEST_INITRAMFS, the project-built kernel from RV_BUILT_KERNEL
 OpenSBI's csrrs/csrrc on mip, which livelocked 4-hart Linux.
 """
 import os
-import shutil
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from rvtest import check, env_path, finish, need, need_tool  # noqa: E402
 
 RV, KIND, FW_NAME = sys.argv[1], sys.argv[2], sys.argv[3]
 FW = f"/usr/lib/riscv64-linux-gnu/opensbi/generic/{FW_NAME}.bin"
 QEMU = "qemu-system-riscv64"
 HARTS = (1, 2, 4, 8)
 CMD = "grep -c ^processor /proc/cpuinfo; uname -r; cat /sys/devices/system/cpu/online"
-FAILURES = []
-
-
-def need(path, what):
-    if not path or not os.path.exists(path):
-        print(f"FAIL: {what} is missing ({path!r}): run tools/setup, then the tests "
-              "through tools/test, which passes the guest's paths")
-        sys.exit(1)
-    return path
-
-
-def check(cond, what, out=None):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        if out is not None:
-            print("--- output (last 30 lines):")
-            print("\n".join(out.splitlines()[-30:]))
-        FAILURES.append(what)
 
 
 def guest_lines(out):
@@ -65,14 +49,9 @@ def boot(argv):
 
 def main():
     need(FW, f"OpenSBI {FW_NAME} (package opensbi)")
-    if not shutil.which(QEMU):
-        print(f"FAIL: {QEMU} is not installed: run tools/setup")
-        sys.exit(1)
-    if KIND == "debian":
-        kernel = need(os.environ.get("RV_GUEST_KERNEL"), "RV_GUEST_KERNEL")
-    else:
-        kernel = need(os.environ.get("RV_BUILT_KERNEL"), "RV_BUILT_KERNEL")
-    initramfs = need(os.environ.get("RV_GUEST_INITRAMFS"), "RV_GUEST_INITRAMFS")
+    need_tool(QEMU)
+    kernel = env_path("RV_GUEST_KERNEL" if KIND == "debian" else "RV_BUILT_KERNEL")
+    initramfs = env_path("RV_GUEST_INITRAMFS")
     append = f'console=ttyS0 quiet rv.cmd="{CMD}"'
     for harts in HARTS:
         what = f"{KIND} kernel, {FW_NAME}, {harts} hart(s)"
@@ -91,8 +70,8 @@ def main():
               f"{what}: Linux sees {harts} hart(s) on Retrovisor", rout)
         check(q is not None and r == q,
               f"{what}: the guest printed the same on both ({r} vs QEMU {q})", rout)
-    sys.exit(1 if FAILURES else 0)
 
 
 if __name__ == "__main__":
     main()
+    finish()
