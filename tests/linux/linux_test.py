@@ -14,7 +14,6 @@ import hashlib
 import http.server
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -22,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import rvtest  # noqa: E402
-from rvtest import TMP, check, digest_lines, env_path, free_port, run_case  # noqa: E402
+from rvtest import TMP, check, digest_lines, env_path, free_port, http_get, run_case  # noqa: E402
 
 RV = sys.argv[1]
 CASE = sys.argv[2]
@@ -133,22 +132,7 @@ def case_hostfwd():
         out_lines.append(line)
         if line != "rv-ready":
             continue
-        for _ in range(50):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
-                    s.sendall(b"GET /index.html HTTP/1.0\r\nHost: x\r\n\r\n")
-                    chunks = []
-                    while True:
-                        d = s.recv(4096)
-                        if not d:
-                            break
-                        chunks.append(d)
-                    body = b"".join(chunks).decode(errors="replace")
-                if body:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.2)
+        body = http_get(port, "/index.html").decode(errors="replace")
     p.wait(timeout=300)
     out = "\n".join(out_lines)
     err = p.stderr.read().decode(errors="replace").strip()
