@@ -5,16 +5,16 @@
 # --help`, `run --help` and `loop --help` print, and every option in the
 # usage line a subcommand prints when asked for help it does not have
 # (replay, log, bundle, snapshot), appears in docs/cli.md; and every exit
-# status hv/cli.h defines (CLI_EXIT_*) has a row in docs/cli.md's status
+# status cli/options.h defines (CLI_EXIT_*) has a row in docs/cli.md's status
 # table ("| N | ..."). Each gap is one FAIL line naming the option or
 # status.
 #
-# Usage: docs_test.sh RETROVISOR docs/cli.md hv/cli.h   (Bazel passes them)
+# Usage: docs_test.sh RETROVISOR docs/cli.md cli/options.h   (Bazel passes them)
 
 set -u
 
 if [ $# -ne 3 ]; then
-	echo "usage: $0 RETROVISOR docs/cli.md hv/cli.h" >&2
+	echo "usage: $0 RETROVISOR docs/cli.md cli/options.h" >&2
 	exit 2
 fi
 bin=$1
@@ -80,7 +80,7 @@ for s in $(sed -n 's/^#define CLI_EXIT_[A-Z0-9_]*[ 	]\{1,\}\([0-9]\{1,\}\).*/\1/
 	nstatus=$((nstatus + 1))
 	if ! grep -q -E "^\| *$s *\|" "$doc"; then
 		name=$(sed -n "s/^#define \(CLI_EXIT_[A-Z0-9_]*\)[ 	]\{1,\}$s\b.*/\1/p" "$header")
-		fail "exit status $s ($name in hv/cli.h) has no row in docs/cli.md's status table"
+		fail "exit status $s ($name in cli/options.h) has no row in docs/cli.md's status table"
 	fi
 done
 if [ "$nstatus" -lt 3 ]; then

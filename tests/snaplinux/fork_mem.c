@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv/cli.h"
+#include "cli/options.h"
 #include "hv/loader.h"
 #include "hv/machine.h"
 #include "snapshot/file.h"

@@ -11,7 +11,7 @@
 #include <gtest/gtest.h>
 
 extern "C" {
-#include "hv/cli.h"
+#include "cli/options.h"
 #include "hv/machine.h"
 }
 

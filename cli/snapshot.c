@@ -22,7 +22,7 @@
  * returned (pc past the ecall, a0/a1 written); the tree of guest-named
  * snapshots lives here.
  */
-#include "hv/snapshot_cli.h"
+#include "cli/snapshot.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -31,7 +31,7 @@
 #include <time.h>
 
 #include "hv/loader.h"
-#include "hv/main.h"
+#include "cli/main.h"
 #include "hv/pv.h"
 #include "hv/sbi.h"
 #include "hv/virtio_net.h"

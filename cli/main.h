@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Between the command-line front end's two files: main.c (run, the
- * console, reporting how a run ended) and session_cli.c (record, replay,
+ * console, reporting how a run ended) and session.c (record, replay,
  * log, bundle), which reuses main_run.
  */
-#ifndef HV_MAIN_H
-#define HV_MAIN_H
+#ifndef CLI_MAIN_H
+#define CLI_MAIN_H
 
-#include "hv/cli.h"
+#include "cli/options.h"
 
 struct replayer;
 

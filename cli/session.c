@@ -25,7 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hv/main.h"
+#include "cli/main.h"
 #include "replay/bundle.h"
 #include "replay/log.h"
 #include "replay/session.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Command-line parser for `retrovisor` (interface and grammar in cli.h,
+ * Command-line parser for `retrovisor` (interface and grammar in options.h,
  * user documentation in docs/cli.md).
  *
  * Options are GNU-style long options, "--name VALUE" or "--name=VALUE";
@@ -13,7 +13,7 @@
  * errno; here only digits and a known suffix are accepted, and every
  * multiplication is checked.
  */
-#include "hv/cli.h"
+#include "cli/options.h"
 
 #include <string.h>
 #include <strings.h>

@@ -38,10 +38,10 @@
 #include <time.h>
 
 #include "hv/loader.h"
-#include "hv/main.h"
+#include "cli/main.h"
 #include "hv/pv.h"
 #include "hv/sbi.h"
-#include "hv/snapshot_cli.h"
+#include "cli/snapshot.h"
 #include "hv/virtio_net.h"
 #include "plugins/host.h"
 #include "snapshot/snap.h"

@@ -22,8 +22,8 @@
  * argv is untrusted: every value is checked completely (no trailing
  * garbage, no overflow, no silent wrap-around) before it is accepted.
  */
-#ifndef HV_CLI_H
-#define HV_CLI_H
+#ifndef CLI_OPTIONS_H
+#define CLI_OPTIONS_H
 
 #include <stdio.h>
 
@@ -108,7 +108,7 @@ struct cli_opts {
 	const char *gdb;
 	bool paused;
 	bool gdb_allow_remote;
-	/* Which options the command line gave (bit OPT id, cli.c): with
+	/* Which options the command line gave (bit OPT id, options.c): with
 	 * --restore, machine-shape options must agree with the file. */
 	bool memory_set, harts_set;
 	/* The run options as given (argv after "run"), for the files that

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The command line's snapshot features (snapshot_cli.c): restoring a run
+ * The command line's snapshot features (snapshot.c): restoring a run
  * from a snapshot file, --snapshot-at, paravirtual guest requests, and the
- * `snapshot` and `loop` commands (loop_cli.c).
+ * `snapshot` and `loop` commands (loop.c).
  */
-#ifndef HV_SNAPSHOT_CLI_H
-#define HV_SNAPSHOT_CLI_H
+#ifndef CLI_SNAPSHOT_H
+#define CLI_SNAPSHOT_H
 
-#include "hv/cli.h"
+#include "cli/options.h"
 #include "hv/machine.h"
 #include "snapshot/file.h"
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The `retrovisor` program: parse the command line (cli.c), create the
+ * The `retrovisor` program: parse the command line (options.c), create the
  * machine, load the images (loader.c), run, and turn the reason the run
- * ended into one line on stderr and an exit status (table in cli.h and
+ * ended into one line on stderr and an exit status (table in options.h and
  * docs/cli.md). This is the only place that prints errors and exits
  * (STYLE.md, "Errors, three kinds").
  *
@@ -30,12 +30,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hv/cli.h"
+#include "cli/options.h"
 #include "hv/loader.h"
 #include "hv/machine.h"
-#include "hv/main.h"
+#include "cli/main.h"
 #include "hv/reset.h"
-#include "hv/snapshot_cli.h"
+#include "cli/snapshot.h"
 #include "hv/virtio_net.h"
 #include "gdbstub/session.h"
 #include "plugins/host.h"
