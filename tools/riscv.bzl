@@ -12,8 +12,10 @@ and its linker script (unless linker_script is given):
                     trap framework, mode switches); the guest defines
                     RT_GUEST_NAME and includes "rt.h".
 Guests whose point is their own entry code (tests/plugins/guest.S,
-tests/stops, tests/determinism) name no runtime and give srcs and
-linker_script."""
+tests/stops, tests/determinism, demo) name no runtime and give srcs and
+linker_script; programs that are not booted by a machine (the fake kernel
+of tests/introspect, the Linux program of tests/misalign) give neither
+and place themselves with -Wl options."""
 
 RISCV_GUEST_CFLAGS = " ".join([
     "-march=rv64gc",
@@ -82,8 +84,10 @@ def riscv_guest(
         copts = [],
         visibility = None):
     """One guest ELF, NAME.elf, from SRCS (and the RUNTIME's sources, if
-    one is named) linked with LINKER_SCRIPT (default: the runtime's);
-    HDRS are headers SRCS include; COPTS are added to the common flags."""
+    one is named) linked with LINKER_SCRIPT (default: the runtime's; with
+    neither, the toolchain's default link, placed by -Wl options in
+    COPTS); HDRS are headers SRCS include; COPTS come after the common
+    flags (a later -O0 or -mcmodel wins)."""
     rt = RUNTIMES[runtime] if runtime else struct(
         srcs = [],
         hdrs = [],
@@ -92,18 +96,16 @@ def riscv_guest(
         copts = [],
     )
     ld = linker_script or rt.linker_script
-    if not ld:
-        fail("riscv_guest %s: no linker_script and no runtime" % name)
     objs = rt.srcs + srcs
     native.genrule(
         name = name,
-        srcs = objs + rt.hdrs + hdrs + GUEST_HDRS + [ld],
+        srcs = objs + rt.hdrs + hdrs + GUEST_HDRS + ([ld] if ld else []),
         outs = [name + ".elf"],
         cmd = ("riscv64-unknown-elf-gcc " + RISCV_GUEST_CFLAGS + " " +
                " ".join(rt.copts + copts) + " " +
                " ".join(["-I" + d for d in rt.includes + GUEST_INCLUDES]) + " " +
                " ".join(["-D" + d for d in defines]) +
-               " -T $(location " + ld + ") " +
+               (" -T $(location " + ld + ") " if ld else " ") +
                " ".join(["$(location " + s + ")" for s in objs]) + " -o $@"),
         visibility = visibility,
     )
