@@ -212,8 +212,9 @@ int hart_restore(struct hart *h, struct devstate_r *r)
 	}
 	if (hart_restore_csrs(h, c, t, r) || hart_restore_rest(c, r) || devstate_r_finish(r))
 		goto out;
-	/* An unsupported satp mode is a write without effect, which the WARL
-	 * check cannot tell from a legal value. */
+	/* satp (LEGAL_ANY in the table): every field value but the mode is
+	 * legal, and an unsupported mode is a write without effect, which a
+	 * WARL check cannot tell from a legal value. */
 	uint64_t mode = c->satp >> 60;
 	if (mode != 0 && mode != 8 && mode != 9) {
 		devstate_r_fail(r, "satp mode %llu is not Bare, Sv39 or Sv48",
