@@ -7,7 +7,8 @@
  *
  * The loop first reaches its start state: a snapshot file (--restore), or
  * a boot that runs until --start-at ICOUNT, until the console shows
- * --start-on-output STR, or until the guest's SNAPSHOT request (hv/pv.h).
+ * --start-on-output STR, or until the guest's SNAPSHOT request
+ * (<retrovisor/pv.h>).
  * It takes an in-memory snapshot there, then for each iteration: restores
  * it (only the pages and blocks written since come back), optionally checks
  * that the state's digest equals the start's (--check-digest), hands the
@@ -37,9 +38,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <retrovisor/pv.h>
+
 #include "hv/loader.h"
 #include "cli/main.h"
-#include "hv/pv.h"
 #include "hv/sbi.h"
 #include "cli/snapshot.h"
 #include "hv/virtio_net.h"

@@ -2,7 +2,7 @@
 /*
  * The command line's snapshot features (docs/snapshots.md): `run
  * --restore FILE`, `--snapshot-at ICOUNT=FILE`, the paravirtual requests
- * of hv/pv.h, `retrovisor snapshot save|load|info` and `retrovisor loop`
+ * of <retrovisor/pv.h>, `retrovisor snapshot save|load|info` and `retrovisor loop`
  * (the fast reset loop).
  *
  * A snapshot file's CONFIG section holds the run options that made the
@@ -30,9 +30,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <retrovisor/pv.h>
+
 #include "hv/loader.h"
 #include "cli/main.h"
-#include "hv/pv.h"
 #include "hv/sbi.h"
 #include "hv/virtio_net.h"
 #include "plugins/host.h"
@@ -41,7 +42,7 @@
 #include "snapshot/tree.h"
 
 #define SNAPCLI_MAX_ARGS 256
-#define SNAPCLI_GUEST_TAGS 64
+#define SNAPCLI_GUEST_TAGS RV_PV_TAGS
 
 static void snapcli_args_free(struct snapcli *sc)
 {

@@ -122,7 +122,7 @@ enum hv_stop {
 	STOP_WATCHDOG,      /* no console output for cfg.watchdog_ticks of guest time */
 	STOP_DIVERGED,      /* a replay no longer matches its log */
 	STOP_LOG_END,       /* a replay reached the end of an interrupted log */
-	STOP_GUEST_REQUEST, /* a paravirtual request for the host (hv/pv.h, pv_req) */
+	STOP_GUEST_REQUEST, /* a paravirtual request for the host (retrovisor/pv.h, pv_req) */
 	STOP_DEBUG,         /* a debugger's breakpoint, watchpoint or target (hv/debug.h) */
 	STOP_PLUGIN,        /* a plugin asked to stop (plugins/host.c) */
 	STOP_HOST_ERROR,    /* the host failed (out of memory, a log that cannot be
@@ -296,7 +296,7 @@ struct machine {
 	void (*input_hook)(void *opaque, enum hv_input type);
 	void *input_opaque;
 
-	/* Paravirtual requests (hv/pv.h): served only if the host says so;
+	/* Paravirtual requests (<retrovisor/pv.h>): served only if the host says so;
 	 * the last one made, for the host to act on. */
 	bool pv_host;
 	struct {

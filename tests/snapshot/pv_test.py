@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""The snapshot requests of the paravirtual SBI extension (hv/pv.h) and the
+"""The snapshot requests of the paravirtual SBI extension (<retrovisor/pv.h>) and the
 fast reset loop (`retrovisor loop`), end to end, with the guests of this
 folder:
 
@@ -171,7 +171,7 @@ def case_loop_empty_input():
 
 
 def case_pvloop_outside_a_loop():
-    # Under `run`, GET_INPUT gives an empty input (hv/pv.h: "Outside a loop:
+    # Under `run`, GET_INPUT gives an empty input (<retrovisor/pv.h>: "Outside a loop:
     # a1 = 0") and END_ITERATION returns NOT_SUPPORTED; the guest then
     # shuts down normally.
     status, out, err = rv("run", "--kernel", PVLOOP, timeout=120)
