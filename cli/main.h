@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Between the command-line front end's two files: main.c (run, the
- * console, reporting how a run ended) and session.c (record, replay,
- * log, bundle), which reuses main_run.
+ * What the command line's files share: main.c (run, the console, how a
+ * run ended) and the commands that reuse main_run: record.c, replay.c,
+ * log.c, bundle.c, snapshot.c and loop.c.
  */
 #ifndef CLI_MAIN_H
 #define CLI_MAIN_H
@@ -40,6 +40,23 @@ struct main_session {
 int main_run(const struct cli_opts *o, struct main_session *sess);
 /* Print "retrovisor: MSG" and return CLI_EXIT_ERROR. */
 int main_fail(const struct hv_err *err);
+
+/* What `replay` was asked (replay.c); `log verify` replays quietly. */
+struct replay_args {
+	const char *file;
+	uint64_t go_live;
+	const char *live_log;
+	bool print_digest;
+	bool quiet;
+	struct cli_snap_at snap_at[CLI_MAX_SNAP_AT];
+	unsigned nsnap_at;
+	const char *gdb;
+	bool paused, gdb_allow_remote;
+	const char *from; /* --from SNAPSHOT */
+	const char *plugin[CLI_MAX_PLUGINS];
+	unsigned nplugins;
+};
+int main_replay_args(const struct replay_args *ra);
 
 int main_record(int argc, char **argv);
 int main_replay(int argc, char **argv);

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+/*
+ * retrovisor replay FILE|BUNDLE [--go-live N [--log NEW]] [--print-digest]
+ *                   [--snapshot-at ICOUNT=FILE]... [--gdb SPEC [--paused]]
+ *                   [--plugin FILE[,ARGS]]... [--from SNAPSHOT]
+ * (docs/replay.md): the run a log recorded, rebuilt from its configuration
+ * record (replay/config.h) with every image checked against its recorded
+ * SHA-256 (a bundle's copies replace the recorded paths). The rebuilt
+ * command line goes through the same checks as one typed by a user. On a
+ * divergence the log is re-run to narrow it (replay/narrow.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/sha256.h"
+#include "cli/main.h"
+#include "replay/bundle.h"
+#include "replay/config.h"
+#include "replay/narrow.h"
+#include "replay/session.h"
+
+static int replay_usage(const char *msg)
+{
+	fprintf(stderr, "retrovisor: %s; see docs/replay.md or 'retrovisor --help'\n", msg);
+	return CLI_EXIT_ERROR;
+}
+
+/* What a probe needs to rebuild the run (replay/narrow.h). */
+struct replay_probe_ctx {
+	const char *log;
+	const struct cli_opts *o;
+	const struct replay_config *c;
+};
+
+/* One probe: replay the log afresh to exactly k instructions, quietly,
+ * without the snapshots, debugger or plugins of the replay it narrows. */
+static bool replay_probe(void *opaque, uint64_t k, bool want_pages, struct replay_probe *out)
+{
+	const struct replay_probe_ctx *ctx = opaque;
+	struct hv_err err = { { 0 } };
+	struct replayer *rp = replayer_open(ctx->log, &err);
+	struct main_session sess = { 0 };
+
+	if (!rp)
+		return false;
+	sess.replay = rp;
+	sess.rtc_ns_set = ctx->c->have_rtc;
+	sess.rtc_ns = ctx->c->rtc_ns;
+	sess.quiet = true;
+	sess.stop_at = k;
+	sess.want_pages = want_pages;
+	struct cli_opts po = *ctx->o;
+	po.nsnap_at = 0;
+	po.gdb = NULL;
+	po.nplugins = 0;
+	int status = main_run(&po, &sess);
+	replayer_close(rp);
+	out->digest = sess.digest_out;
+	out->hart = sess.hart_out;
+	out->pc = sess.pc_out;
+	out->pages = sess.pages_out;
+	out->npages = sess.npages_out;
+	return status == CLI_EXIT_OK && (!want_pages || sess.pages_out);
+}
+
+int main_replay_args(const struct replay_args *ra)
+{
+	struct hv_err err = { { 0 } };
+	char dir[512];
+	char logpath[BUNDLE_PATH_SIZE];
+	struct bundle_image extracted[BUNDLE_MAX_IMAGES];
+	unsigned nextracted = 0;
+	bool from_bundle = bundle_is_bundle(ra->file);
+	const char *log = ra->file;
+	int status = CLI_EXIT_ERROR;
+
+	if (from_bundle) {
+		const char *tmp = getenv("TMPDIR");
+		snprintf(dir, sizeof(dir), "%.400s/retrovisor-bundle-XXXXXX",
+			 tmp && *tmp ? tmp : "/tmp");
+		if (!mkdtemp(dir)) {
+			fprintf(stderr, "retrovisor: cannot make a folder to unpack %s: %s\n", ra->file,
+				strerror(errno));
+			return CLI_EXIT_ERROR;
+		}
+		if (bundle_extract(ra->file, dir, logpath, extracted, &nextracted, &err) != 0)
+			return main_fail(&err);
+		log = logpath;
+	}
+	struct replayer *rp = replayer_open(log, &err);
+	if (!rp)
+		return main_fail(&err);
+	if (replayer_truncated(rp))
+		fprintf(stderr, "retrovisor: %s is an interrupted recording; replaying it to its "
+			"last whole chunk\n", log);
+	struct replay_config c;
+	if (replay_config_parse(log, replayer_config(rp), &c, &err) != 0) {
+		replayer_close(rp);
+		return main_fail(&err);
+	}
+	/* Images: the bundle's copies, or the recorded paths, which must hold
+	 * exactly what was recorded. */
+	for (unsigned i = 0; i < c.nimages; i++) {
+		const struct bundle_image *im = &c.images[i];
+		const char *path = im->path;
+		for (unsigned j = 0; j < nextracted; j++)
+			if (strcmp(extracted[j].role, im->role) == 0)
+				path = extracted[j].path;
+		uint8_t d[SHA256_DIGEST_SIZE];
+		char hex[SHA256_HEX_SIZE];
+		if (sha256_file(path, d, &err) != 0)
+			goto out_err;
+		sha256_hex(d, hex);
+		if (strcmp(hex, im->sha256) != 0) {
+			hv_err_set(&err, "the %s image %s differs from the one recorded (SHA-256 %.16s..., "
+				   "recorded %.16s...); replay with the recorded image or its bundle",
+				   im->role, path, hex, im->sha256);
+			goto out_err;
+		}
+		if (path != im->path && replay_config_subst(&c, im->path, path) != 0) {
+			hv_err_set(&err, "out of host memory");
+			goto out_err;
+		}
+	}
+	char *run_argv[REPLAY_CONFIG_MAX_ARGS + 3];
+	int n = 0;
+	run_argv[n++] = "retrovisor";
+	run_argv[n++] = "run";
+	for (int a = 0; a < c.nargs; a++)
+		run_argv[n++] = c.args[a];
+	run_argv[n] = NULL;
+	struct cli_opts o;
+	if (cli_parse(n, run_argv, &o, &err) != 0 || o.cmd != CLI_CMD_RUN) {
+		if (o.cmd != CLI_CMD_RUN)
+			hv_err_set(&err, "%s: the recorded command line is not a run", log);
+		goto out_err;
+	}
+	if (ra->print_digest)
+		o.print_digest = true;
+	/* The snapshots this replay saves are its own command line's, never
+	 * the recorded run's (that would overwrite its files). */
+	memcpy(o.snap_at, ra->snap_at, sizeof(o.snap_at));
+	o.nsnap_at = ra->nsnap_at;
+	o.snap_incremental = false;
+	/* Likewise the debugger: this replay's own. */
+	o.gdb = ra->gdb;
+	o.paused = ra->paused;
+	o.gdb_allow_remote = ra->gdb_allow_remote;
+	/* And plugins: the log holds the recorded run's changes; a replay
+	 * loads only the plugins it is given. */
+	memcpy(o.plugin, ra->plugin, sizeof(o.plugin));
+	o.nplugins = ra->nplugins;
+	if (ra->from)
+		o.restore = ra->from;
+	if (ra->live_log)
+		replayer_record_live(rp, ra->live_log, 0);
+	struct main_session sess = {
+		.replay = rp,
+		.replay_from = ra->from != NULL,
+		.go_live = ra->go_live,
+		.rtc_ns_set = c.have_rtc,
+		.rtc_ns = c.rtc_ns,
+		.quiet = ra->quiet,
+	};
+	status = main_run(&o, &sess);
+	uint64_t from, to;
+	if (status == CLI_EXIT_DIVERGED && replayer_bracket(rp, &from, &to)) {
+		struct replay_probe_ctx ctx = { .log = log, .o = &o, .c = &c };
+		replay_narrow(replay_probe, &ctx, from, to, stderr);
+	}
+	goto out;
+out_err:
+	status = main_fail(&err);
+out:
+	replay_config_free(&c);
+	replayer_close(rp);
+	if (from_bundle) {
+		for (unsigned j = 0; j < nextracted; j++)
+			unlink(extracted[j].path);
+		unlink(logpath);
+		rmdir(dir);
+	}
+	return status;
+}
+
+int main_replay(int argc, char **argv)
+{
+	struct replay_args ra = { 0 };
+	struct hv_err err = { { 0 } };
+
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--go-live") == 0 && i + 1 < argc) {
+			if (cli_parse_count(argv[++i], &ra.go_live, &err) != 0)
+				return main_fail(&err);
+		} else if (strcmp(argv[i], "--print-digest") == 0) {
+			ra.print_digest = true;
+		} else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
+			ra.live_log = argv[++i];
+		} else if (strcmp(argv[i], "--gdb") == 0 && i + 1 < argc) {
+			ra.gdb = argv[++i];
+		} else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
+			ra.from = argv[++i];
+		} else if (strcmp(argv[i], "--plugin") == 0 && i + 1 < argc) {
+			if (ra.nplugins == CLI_MAX_PLUGINS)
+				return replay_usage("too many --plugin options");
+			ra.plugin[ra.nplugins++] = argv[++i];
+		} else if (strcmp(argv[i], "--paused") == 0) {
+			ra.paused = true;
+		} else if (strcmp(argv[i], "--gdb-allow-remote") == 0) {
+			ra.gdb_allow_remote = true;
+		} else if (strcmp(argv[i], "--snapshot-at") == 0 && i + 1 < argc) {
+			/* Parsed as run's option is, into a scratch set. */
+			char *a[] = { argv[0], "run", "--kernel", "x", "--snapshot-at", argv[++i], NULL };
+			struct cli_opts so;
+			if (ra.nsnap_at == CLI_MAX_SNAP_AT)
+				return replay_usage("too many --snapshot-at options");
+			if (cli_parse(6, a, &so, &err) != 0)
+				return main_fail(&err);
+			unsigned k = ra.nsnap_at++;
+			while (k > 0 && ra.snap_at[k - 1].icount > so.snap_at[0].icount) {
+				ra.snap_at[k] = ra.snap_at[k - 1];
+				k--;
+			}
+			ra.snap_at[k] = so.snap_at[0];
+		} else if (argv[i][0] == '-' || ra.file) {
+			return replay_usage("replay takes FILE [--go-live N [--log NEW]] [--print-digest] "
+					     "[--snapshot-at ICOUNT=FILE]... [--gdb SPEC [--paused]] [--plugin FILE[,ARGS]]... [--from SNAPSHOT]");
+		} else {
+			ra.file = argv[i];
+		}
+	}
+	if (!ra.file)
+		return replay_usage("replay needs the log or bundle to replay");
+	if (ra.live_log && !ra.go_live)
+		return replay_usage("replay --log NEW records what follows --go-live N; give both");
+	return main_replay_args(&ra);
+}
