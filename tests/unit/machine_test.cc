@@ -346,3 +346,63 @@ TEST(Machine, HostErrorIsNotAGuestShutdown)
 	EXPECT_EQ(other.m->stop, STOP_SHUTDOWN);
 	EXPECT_EQ(other.m->host_error[0], '\0');
 }
+
+/* Machines are instances (ARCHITECTURE.md section 6): several machines in
+ * one process, run interleaved in slices, end in exactly the state each
+ * reaches when run alone. Each has 2 harts whose loops store a running
+ * sum into a page of their own, with different seeds per machine. */
+static void load_sum_loop(TestVm &vm, int32_t seed)
+{
+	vm.put(kRam, {
+		csrrs(5, CSR_MHARTID, 0),      /* t0 = hart id */
+		slli(6, 5, 12),                /* t1 = id * 4096 */
+		addi(7, 0, 1),
+		slli(7, 7, 31),
+		lui(8, 0x10),
+		add(7, 7, 8),                  /* t2 = 0x80010000 */
+		add(6, 6, 7),                  /* t1 = this hart's page */
+		addi(10, 0, seed),             /* a0 = seed */
+		add(10, 10, 5),                /* a0 += id */
+		addi(11, 11, 3),               /* loop: a1 += 3 */
+		add(10, 10, 11),               /* a0 += a1 */
+		slli(12, 10, 7),
+		add(10, 10, 12),               /* a0 += a0 << 7 */
+		sd(10, 6, 0),                  /* *page = a0 */
+		ld(13, 6, 0),
+		add(11, 11, 13),               /* a1 += *page */
+		jal(0, -28),                   /* back to loop */
+	});
+}
+
+TEST(Machine, SeveralMachinesInOneProcessRunAsIfAlone)
+{
+	const icount_t total = 200000;
+	uint64_t alone[2];
+	for (int k = 0; k < 2; k++) {
+		TestVm vm(2, BOOT_BARE, total, 1000);
+		ASSERT_NE(vm.m, nullptr) << vm.error;
+		load_sum_loop(vm, 17 + 100 * k);
+		ASSERT_EQ(machine_run(vm.m), STOP_MAX_INSNS);
+		alone[k] = machine_digest(vm.m);
+	}
+	EXPECT_NE(alone[0], alone[1]) << "the two machines must do different work";
+
+	TestVm a(2, BOOT_BARE, 1, 1000), b(2, BOOT_BARE, 1, 1000);
+	ASSERT_NE(a.m, nullptr) << a.error;
+	ASSERT_NE(b.m, nullptr) << b.error;
+	load_sum_loop(a, 17);
+	load_sum_loop(b, 117);
+	TestVm *vms[2] = { &a, &b };
+	/* Odd slices, so that stops fall mid-quantum and mid-block. */
+	for (icount_t done = 0; done < total;) {
+		icount_t slice = done + 777 < total ? 777 : total - done;
+		done += slice;
+		for (TestVm *vm : vms) {
+			vm->m->cfg.max_insns = done;
+			vm->m->stop = STOP_NONE;
+			ASSERT_EQ(machine_run(vm->m), STOP_MAX_INSNS);
+		}
+	}
+	EXPECT_EQ(machine_digest(a.m), alone[0]);
+	EXPECT_EQ(machine_digest(b.m), alone[1]);
+}
