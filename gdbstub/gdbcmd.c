@@ -94,7 +94,7 @@ static bool gdb_write_reg_hex(struct gdb_server *srv, unsigned regno, const char
 	uint8_t b[8];
 	uint64_t v = 0;
 
-	if (size == 0 || hexlen != 2 * size || rsp_hex_decode(hex, hexlen, b, size) != size)
+	if (size == 0 || hexlen != 2 * size || hex_decode(hex, hexlen, b, size) != size)
 		return false;
 	for (unsigned i = 0; i < size; i++)
 		v |= (uint64_t)b[i] << (8 * i);
@@ -111,7 +111,7 @@ static void gdb_handle_G(struct gdb_server *srv, const char *p, size_t len)
 	}
 	/* Check every digit before writing any register. */
 	for (size_t i = 1; i < len; i++) {
-		if (rsp_hex_digit((uint8_t)p[i]) < 0) {
+		if (hex_digit((uint8_t)p[i]) < 0) {
 			gdb_reply_str(srv, GDB_E_ARGS);
 			return;
 		}
@@ -212,7 +212,7 @@ static void gdb_handle_write_mem(struct gdb_server *srv, const char *p, size_t l
 		}
 		data = (const uint8_t *)p + pos;
 	} else {
-		if (len - pos != 2 * n || rsp_hex_decode(p + pos, len - pos, srv->mem, n) != (long)n) {
+		if (len - pos != 2 * n || hex_decode(p + pos, len - pos, srv->mem, n) != (long)n) {
 			gdb_reply_str(srv, GDB_E_ARGS);
 			return;
 		}
@@ -475,7 +475,7 @@ static void gdb_monitor_flush(struct gdb_server *srv)
 	if (srv->mon_len == 0)
 		return;
 	pkt[0] = 'O';
-	rsp_hex_encode((const uint8_t *)srv->mon_out, srv->mon_len, pkt + 1);
+	hex_encode((const uint8_t *)srv->mon_out, srv->mon_len, pkt + 1);
 	gdb_send_packet(srv, pkt, 1 + 2 * srv->mon_len);
 	srv->mon_len = 0;
 }
@@ -510,7 +510,7 @@ static void gdb_handle_rcmd(struct gdb_server *srv, const char *p, size_t len)
 	long n;
 	int rc;
 
-	n = rsp_hex_decode(p + pos, len - pos, srv->mem, sizeof(srv->mem) - 1);
+	n = hex_decode(p + pos, len - pos, srv->mem, sizeof(srv->mem) - 1);
 	if (n < 0 || memchr(cmd, '\0', (size_t)n)) {
 		gdb_reply_str(srv, GDB_E_ARGS);
 		return;

@@ -156,7 +156,7 @@ void gdb_reply_add(struct gdb_server *srv, const char *fmt, ...)
 void gdb_reply_hex(struct gdb_server *srv, const uint8_t *p, size_t n)
 {
 	assert(srv->reply_len + 2 * n <= sizeof(srv->reply));
-	rsp_hex_encode(p, n, srv->reply + srv->reply_len);
+	hex_encode(p, n, srv->reply + srv->reply_len);
 	srv->reply_len += 2 * n;
 }
 

@@ -143,7 +143,7 @@ enum rsp_event rsp_decoder_feed(struct rsp_decoder *d, uint8_t byte)
 		return RSP_EV_NONE;
 	case ST_CSUM1:
 	case ST_CSUM2:
-		digit = rsp_hex_digit(byte);
+		digit = hex_digit(byte);
 		if (digit < 0 || d->csum < 0)
 			d->csum = -1;
 		else
@@ -187,17 +187,6 @@ size_t rsp_encode(const uint8_t *payload, size_t len, uint8_t *out, size_t cap)
 	return n;
 }
 
-int rsp_hex_digit(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool rsp_parse_hex_u64(const char *s, size_t len, uint64_t *out)
 {
 	uint64_t v = 0;
@@ -205,7 +194,7 @@ bool rsp_parse_hex_u64(const char *s, size_t len, uint64_t *out)
 	if (len == 0)
 		return false;
 	for (size_t i = 0; i < len; i++) {
-		int d = rsp_hex_digit((uint8_t)s[i]);
+		int d = hex_digit((uint8_t)s[i]);
 
 		if (d < 0 || v > (UINT64_MAX >> 4))
 			return false;
@@ -213,29 +202,4 @@ bool rsp_parse_hex_u64(const char *s, size_t len, uint64_t *out)
 	}
 	*out = v;
 	return true;
-}
-
-long rsp_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t cap)
-{
-	if (hexlen % 2 != 0 || hexlen / 2 > cap)
-		return -1;
-	for (size_t i = 0; i < hexlen / 2; i++) {
-		int hi = rsp_hex_digit((uint8_t)hex[2 * i]);
-		int lo = rsp_hex_digit((uint8_t)hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return (long)(hexlen / 2);
-}
-
-void rsp_hex_encode(const uint8_t *in, size_t len, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
 }

@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/hex.h" /* hex_digit, hex_decode, hex_encode for payloads */
+
 enum rsp_event {
 	RSP_EV_NONE,         /* byte consumed, nothing complete yet */
 	RSP_EV_PACKET,       /* a packet with a good checksum is in the buffer */
@@ -69,18 +71,8 @@ bool rsp_decoder_idle(const struct rsp_decoder *d);
 #define RSP_FRAMED_MAX(len) (2 * (size_t)(len) + 4)
 size_t rsp_encode(const uint8_t *payload, size_t len, uint8_t *out, size_t cap);
 
-/* Hex helpers. rsp_hex_digit returns 0..15, or -1 for a non-hex byte. */
-int rsp_hex_digit(uint8_t c);
-
 /* Parses exactly len bytes as an unsigned hex number of 1 to 16 digits.
  * Returns false on empty input, a non-hex digit or overflow. */
 bool rsp_parse_hex_u64(const char *s, size_t len, uint64_t *out);
-
-/* Decodes hexlen hex digits into hexlen / 2 bytes. Returns the byte count,
- * or -1 on an odd length, a non-hex digit, or more than cap bytes. */
-long rsp_hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t cap);
-
-/* Writes 2 * len lowercase hex digits (no terminator). */
-void rsp_hex_encode(const uint8_t *in, size_t len, char *out);
 
 #endif

@@ -49,6 +49,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fdio.h"
+
 #define DISK_LEAF_BITS 9
 #define DISK_LEAF_BLOCKS (1u << DISK_LEAF_BITS)
 
@@ -278,27 +280,18 @@ static bool disk_range_ok(const struct disk *d, uint64_t off, size_t len)
  * found at open, so a short read means the file shrank. */
 static int disk_pread(struct disk *d, uint64_t off, void *buf, size_t len, struct hv_err *err)
 {
-	uint8_t *p = buf;
+	ssize_t n = fd_pread_full(d->fd, buf, len, off);
 
-	while (len) {
-		ssize_t n = pread(d->fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			hv_err_set(err, "cannot read disk image '%s' at offset %llu: %s", d->path,
-				   (unsigned long long)off, strerror(errno));
-			return -1;
-		}
-		if (n == 0) {
-			hv_err_set(err, "disk image '%s' ends at offset %llu, before its size "
-				   "when it was opened (%llu bytes); was it truncated?", d->path,
-				   (unsigned long long)off, (unsigned long long)d->size);
-			return -1;
-		}
-		p += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
+	if (n < 0) {
+		hv_err_set(err, "cannot read disk image '%s' at offset %llu: %s", d->path,
+			   (unsigned long long)off, strerror(errno));
+		return -1;
+	}
+	if ((size_t)n < len) {
+		hv_err_set(err, "disk image '%s' ends at offset %llu, before its size "
+			   "when it was opened (%llu bytes); was it truncated?", d->path,
+			   (unsigned long long)(off + (uint64_t)n), (unsigned long long)d->size);
+		return -1;
 	}
 	return 0;
 }
@@ -306,22 +299,10 @@ static int disk_pread(struct disk *d, uint64_t off, void *buf, size_t len, struc
 static int disk_pwrite(struct disk *d, uint64_t off, const void *buf, size_t len,
 		       struct hv_err *err)
 {
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = pwrite(d->fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			hv_err_set(err, "cannot write disk image '%s' at offset %llu: %s", d->path,
-				   (unsigned long long)off,
-				   n < 0 ? strerror(errno) : "no progress");
-			return -1;
-		}
-		p += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
+	if (fd_pwrite_all(d->fd, buf, len, off) < 0) {
+		hv_err_set(err, "cannot write disk image '%s' at offset %llu: %s", d->path,
+			   (unsigned long long)off, strerror(errno));
+		return -1;
 	}
 	return 0;
 }

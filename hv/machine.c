@@ -132,16 +132,6 @@ bool bus_write(struct machine *m, gpa_t pa, unsigned size, uint64_t val)
 	return true;
 }
 
-void ram_mark_dirty(struct ram *ram, gpa_t pa, size_t len)
-{
-	if (!len || pa < ram->base || pa - ram->base >= ram->size)
-		return;
-	uint64_t first = (pa - ram->base) >> HV_PAGE_SHIFT;
-	uint64_t last = (pa - ram->base + len - 1) >> HV_PAGE_SHIFT;
-	for (uint64_t i = first; i <= last && i < ram->npages; i++)
-		ram->dirty[i] = 1;
-}
-
 void ram_note_store(struct machine *m, gpa_t pa)
 {
 	uint64_t idx = (pa - m->ram.base) >> HV_PAGE_SHIFT;

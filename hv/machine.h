@@ -371,8 +371,6 @@ void machine_host_stop(struct machine *m);
  * numbers), how many there were, and forget them. Store TLB entries are
  * dropped so that the next write to any page marks it again. */
 uint64_t machine_dirty_digest(struct machine *m, uint64_t *npages);
-/* Mark [pa, pa+len) written. */
-void ram_mark_dirty(struct ram *ram, gpa_t pa, size_t len);
 
 /* A hash of each page of RAM (ram.npages entries, in page order). */
 void machine_page_hashes(const struct machine *m, uint64_t *out);

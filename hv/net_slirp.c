@@ -44,6 +44,8 @@
 
 #include <slirp/libslirp.h>
 
+#include "base/hex.h"
+
 #if SLIRP_CONFIG_VERSION_MAX < 4
 #error "libslirp 4.7 or later is needed (SlirpConfig version 4, timer_new_opaque)"
 #endif
@@ -138,25 +140,14 @@ static bool net_parse_ipv4(struct net_span s, uint32_t *addr)
 	return true;
 }
 
-static int net_hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* xx:xx:xx:xx:xx:xx, unicast (I/G bit of the first octet clear). */
 static bool net_parse_mac(struct net_span s, uint8_t mac[NET_ETH_ALEN])
 {
 	if (s.n != 17)
 		return false;
 	for (unsigned i = 0; i < NET_ETH_ALEN; i++) {
-		int hi = net_hex_digit(s.p[3 * i]);
-		int lo = net_hex_digit(s.p[3 * i + 1]);
+		int hi = hex_digit((uint8_t)s.p[3 * i]);
+		int lo = hex_digit((uint8_t)s.p[3 * i + 1]);
 
 		if (hi < 0 || lo < 0 || (i < 5 && s.p[3 * i + 2] != ':'))
 			return false;

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h" /* struct hv_err, hv_err_set */
+
 typedef uint64_t gpa_t;
 typedef uint64_t gva_t;
 typedef uint64_t icount_t;
@@ -24,14 +26,5 @@ typedef uint64_t icount_t;
 #define HV_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HV_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define HV_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Host errors: a function that can fail on host input returns -1 and
- * leaves one full sentence in the caller's buffer (see hv_err). */
-struct hv_err {
-	char msg[512];
-};
-
-void hv_err_set(struct hv_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 #endif

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/le.h"
 #include "hv/devstate.h"
 #include "hv/net_slirp.h"
 #include "hv/virtio.h"
@@ -59,12 +60,6 @@ struct virtio_net {
 
 	uint8_t tx[VIRTIO_NET_HDR_LEN + VIRTIO_NET_MAX_FRAME];
 };
-
-static void virtio_net_put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
 
 /* ---- transmit ---- */
 
@@ -194,7 +189,7 @@ static unsigned virtio_net_deliver(struct virtio_net *n)
 	}
 	memset(hdr, 0, sizeof(hdr));
 	/* 5.1.6.4.1: without MRG_RXBUF, num_buffers is 1. */
-	virtio_net_put_le16(hdr + VIRTIO_NET_HDR_NUM_BUFFERS, 1);
+	le_put16(hdr + VIRTIO_NET_HDR_NUM_BUFFERS, 1);
 	while (n->fifo_len) {
 		struct virtq_chain *c = virtq_pop(vd, VIRTIO_NET_RXQ);
 		const uint8_t *frame;
@@ -405,10 +400,10 @@ static struct virtio_net *virtio_net_alloc(const uint8_t mac[6], struct hv_err *
 		return NULL;
 	}
 	memcpy(n->config + VIRTIO_NET_CFG_MAC, mac ? mac : virtio_net_default_mac, 6);
-	virtio_net_put_le16(n->config + VIRTIO_NET_CFG_STATUS, VIRTIO_NET_S_LINK_UP);
+	le_put16(n->config + VIRTIO_NET_CFG_STATUS, VIRTIO_NET_S_LINK_UP);
 	/* Only meaningful with MQ, which we do not offer; 1 is the truth. */
-	virtio_net_put_le16(n->config + VIRTIO_NET_CFG_MAX_PAIRS, 1);
-	virtio_net_put_le16(n->config + VIRTIO_NET_CFG_MTU, VIRTIO_NET_MTU);
+	le_put16(n->config + VIRTIO_NET_CFG_MAX_PAIRS, 1);
+	le_put16(n->config + VIRTIO_NET_CFG_MTU, VIRTIO_NET_MTU);
 	return n;
 }
 

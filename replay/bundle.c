@@ -26,8 +26,11 @@
  */
 #include "replay/bundle.h"
 
-#include "replay/crc32.h"
-#include "replay/sha256.h"
+#include "base/crc32.h"
+#include "base/fdio.h"
+#include "base/hex.h"
+#include "base/le.h"
+#include "base/sha256.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,36 +65,6 @@ struct bundle_entry {
 	uint32_t crc;    /* CRC-32 of the compressed bytes */
 	uint8_t sha256[SHA256_DIGEST_SIZE];
 };
-
-static void bundle_put_le32(uint8_t *p, uint32_t v)
-{
-	for (unsigned i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void bundle_put_le64(uint8_t *p, uint64_t v)
-{
-	for (unsigned i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t bundle_get_le32(const uint8_t *p)
-{
-	uint32_t v = 0;
-
-	for (unsigned i = 0; i < 4; i++)
-		v |= (uint32_t)p[i] << (8 * i);
-	return v;
-}
-
-static uint64_t bundle_get_le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < 8; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
 static uint64_t bundle_table_end(unsigned count)
 {
@@ -140,64 +113,17 @@ static void bundle_role_show(const char *role, char out[BUNDLE_ROLE_SHOW_SIZE])
 	out[o] = '\0';
 }
 
-static int bundle_hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool bundle_parse_sha256(const char *hex, uint8_t out[SHA256_DIGEST_SIZE])
 {
 	for (unsigned i = 0; i < SHA256_DIGEST_SIZE; i++) {
-		int hi = bundle_hex_value(hex[2 * i]);
-		int lo = hi < 0 ? -1 : bundle_hex_value(hex[2 * i + 1]);
+		int hi = hex_digit((uint8_t)hex[2 * i]);
+		int lo = hi < 0 ? -1 : hex_digit((uint8_t)hex[2 * i + 1]);
 
 		if (lo < 0)
 			return false;
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return hex[2 * SHA256_DIGEST_SIZE] == '\0';
-}
-
-/* Reads up to N bytes at OFF; fewer only at the end of the file. */
-static ssize_t bundle_pread_full(int fd, void *buf, size_t n, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t got = pread(fd, (uint8_t *)buf + done, n - done, (off_t)(off + done));
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return -1;
-		if (got == 0)
-			break;
-		done += (size_t)got;
-	}
-	return (ssize_t)done;
-}
-
-static int bundle_pwrite_full(int fd, const void *buf, size_t n, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t put = pwrite(fd, (const uint8_t *)buf + done, n - done,
-				     (off_t)(off + done));
-
-		if (put < 0 && errno == EINTR)
-			continue;
-		if (put < 0)
-			return -1;
-		done += (size_t)put;
-	}
-	return 0;
 }
 
 /* Header, entry table and seal, as bundle.h lays them out. */
@@ -207,14 +133,14 @@ static size_t bundle_encode_table(uint8_t *buf, const struct bundle_entry *e, un
 
 	memset(buf, 0, (size_t)bundle_table_end(count));
 	memcpy(buf, bundle_magic, sizeof(bundle_magic));
-	bundle_put_le32(buf + 8, BUNDLE_VERSION);
-	bundle_put_le32(buf + 12, count);
+	le_put32(buf + 8, BUNDLE_VERSION);
+	le_put32(buf + 12, count);
 	for (unsigned i = 0; i < count; i++, pos += BUNDLE_ENTRY_SIZE) {
 		memcpy(buf + pos, e[i].role, BUNDLE_ROLE_SIZE);
-		bundle_put_le64(buf + pos + 32, e[i].size);
-		bundle_put_le64(buf + pos + 40, e[i].offset);
-		bundle_put_le64(buf + pos + 48, e[i].csize);
-		bundle_put_le32(buf + pos + 56, e[i].crc);
+		le_put64(buf + pos + 32, e[i].size);
+		le_put64(buf + pos + 40, e[i].offset);
+		le_put64(buf + pos + 48, e[i].csize);
+		le_put32(buf + pos + 56, e[i].crc);
 		memcpy(buf + pos + 64, e[i].sha256, SHA256_DIGEST_SIZE);
 	}
 	sha256_digest(buf, pos, buf + pos);
@@ -280,7 +206,7 @@ static int bundle_pack_entry(struct bundle_packer *p, const char *src, const cha
 					   src, ZSTD_getErrorName(left));
 				goto fail;
 			}
-			if (bundle_pwrite_full(p->fd, p->zout, zout.pos, p->off) < 0) {
+			if (fd_pwrite_all(p->fd, p->zout, zout.pos, p->off) < 0) {
 				hv_err_set(err, "cannot write '%s' at offset %llu: %s", p->out,
 					   (unsigned long long)p->off, strerror(errno));
 				goto fail;
@@ -406,7 +332,7 @@ int bundle_write(const char *out_path, const char *log_path, const struct bundle
 	}
 
 	table_len = bundle_encode_table(table, e, count);
-	if (bundle_pwrite_full(p.fd, table, table_len, 0) < 0 || fsync(p.fd) < 0) {
+	if (fd_pwrite_all(p.fd, table, table_len, 0) < 0 || fsync(p.fd) < 0) {
 		hv_err_set(err, "cannot write '%s': %s", tmp, strerror(errno));
 		goto out_unlink;
 	}
@@ -443,7 +369,7 @@ bool bundle_is_bundle(const char *path)
 
 	if (fd < 0)
 		return false;
-	yes = bundle_pread_full(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
+	yes = fd_pread_full(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
 	      !memcmp(magic, bundle_magic, sizeof(magic));
 	close(fd);
 	return yes;
@@ -465,7 +391,7 @@ static int bundle_read_table(int fd, const char *path, uint64_t fsize, struct bu
 			   path, (unsigned long long)fsize, BUNDLE_HEADER_SIZE);
 		return -1;
 	}
-	got = bundle_pread_full(fd, buf, BUNDLE_HEADER_SIZE, 0);
+	got = fd_pread_full(fd, buf, BUNDLE_HEADER_SIZE, 0);
 	if (got != (ssize_t)BUNDLE_HEADER_SIZE) {
 		hv_err_set(err, "cannot read the header of bundle '%s' at offset 0: %s", path,
 			   got < 0 ? strerror(errno) : "the file shrank");
@@ -476,19 +402,19 @@ static int bundle_read_table(int fd, const char *path, uint64_t fsize, struct bu
 			   "offset 0)", path);
 		return -1;
 	}
-	version = bundle_get_le32(buf + 8);
+	version = le_get32(buf + 8);
 	if (version != BUNDLE_VERSION) {
 		hv_err_set(err, "bundle '%s' is format version %u (offset 8), but this build "
 			   "reads version %u", path, version, BUNDLE_VERSION);
 		return -1;
 	}
-	count = bundle_get_le32(buf + 12);
+	count = le_get32(buf + 12);
 	if (count < 1 || count > BUNDLE_MAX_ENTRIES) {
 		hv_err_set(err, "bundle '%s' declares %u entries at offset 12, but a bundle "
 			   "holds a log and at most %u images", path, count, BUNDLE_MAX_IMAGES);
 		return -1;
 	}
-	if (bundle_get_le64(buf + 16)) {
+	if (le_get64(buf + 16)) {
 		hv_err_set(err, "bundle '%s' has a nonzero reserved field at offset 16", path);
 		return -1;
 	}
@@ -499,7 +425,7 @@ static int bundle_read_table(int fd, const char *path, uint64_t fsize, struct bu
 			   (unsigned long long)fsize);
 		return -1;
 	}
-	got = bundle_pread_full(fd, buf, (size_t)end, 0);
+	got = fd_pread_full(fd, buf, (size_t)end, 0);
 	if (got != (ssize_t)end) {
 		hv_err_set(err, "cannot read the entry table of bundle '%s' at offset %u: %s",
 			   path, BUNDLE_HEADER_SIZE, got < 0 ? strerror(errno) : "the file shrank");
@@ -520,10 +446,10 @@ static int bundle_read_table(int fd, const char *path, uint64_t fsize, struct bu
 		char show[BUNDLE_ROLE_SHOW_SIZE];
 
 		memcpy(e[i].role, p, BUNDLE_ROLE_SIZE);
-		e[i].size = bundle_get_le64(p + 32);
-		e[i].offset = bundle_get_le64(p + 40);
-		e[i].csize = bundle_get_le64(p + 48);
-		e[i].crc = bundle_get_le32(p + 56);
+		e[i].size = le_get64(p + 32);
+		e[i].offset = le_get64(p + 40);
+		e[i].csize = le_get64(p + 48);
+		e[i].crc = le_get32(p + 56);
 		memcpy(e[i].sha256, p + 64, SHA256_DIGEST_SIZE);
 		bundle_role_show(e[i].role, show);
 
@@ -554,7 +480,7 @@ static int bundle_read_table(int fd, const char *path, uint64_t fsize, struct bu
 				   BUNDLE_MAX_SIZE >> 30);
 			return -1;
 		}
-		if (bundle_get_le32(p + 60)) {
+		if (le_get32(p + 60)) {
 			hv_err_set(err, "bundle '%s': entry %u at offset %llu has a nonzero "
 				   "reserved field", path, i, (unsigned long long)(at + 60));
 			return -1;
@@ -622,7 +548,7 @@ static int bundle_unpack_frame(struct bundle_unpacker *u, const struct bundle_en
 
 			if (want > BUNDLE_IO_SIZE)
 				want = BUNDLE_IO_SIZE;
-			got = bundle_pread_full(u->fd, u->in, (size_t)want, read_off);
+			got = fd_pread_full(u->fd, u->in, (size_t)want, read_off);
 			if (got != (ssize_t)want) {
 				hv_err_set(err, "cannot read bundle '%s' at offset %llu (entry %u, "
 					   "'%s'): %s", u->path, (unsigned long long)read_off,
@@ -650,7 +576,7 @@ static int bundle_unpack_frame(struct bundle_unpacker *u, const struct bundle_en
 			return -1;
 		}
 		if (zout.pos) {
-			if (bundle_pwrite_full(outfd, u->zout, zout.pos, out) < 0) {
+			if (fd_pwrite_all(outfd, u->zout, zout.pos, out) < 0) {
 				hv_err_set(err, "cannot write '%s' extracting bundle '%s': %s",
 					   tmpname, u->path, strerror(errno));
 				return -1;

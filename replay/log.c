@@ -37,7 +37,9 @@
  */
 #include "replay/log.h"
 
-#include "replay/crc32.h"
+#include "base/crc32.h"
+#include "base/fdio.h"
+#include "base/le.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -65,29 +67,6 @@ static const uint8_t rlog_magic[8] = "RVSRLOG"; /* with its NUL: 8 bytes */
 static const uint8_t rlog_chunk_magic[4] = { 'C', 'H', 'N', 'K' };
 
 /* ---- encoding ---- */
-
-static void rlog_put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void rlog_put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t rlog_get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t rlog_get64(const uint8_t *p)
-{
-	return (uint64_t)rlog_get32(p) | (uint64_t)rlog_get32(p + 4) << 32;
-}
 
 const char *rlog_type_name(uint32_t type)
 {
@@ -177,22 +156,6 @@ struct rlog_writer {
 	ZSTD_CCtx *cctx;
 };
 
-static int rlog_write_all(int fd, const uint8_t *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void rlog_writer_free(struct rlog_writer *w)
 {
 	if (!w)
@@ -233,10 +196,10 @@ struct rlog_writer *rlog_create(const char *path, struct hv_err *err)
 		goto fail;
 	}
 	memcpy(hdr, rlog_magic, sizeof(rlog_magic));
-	rlog_put32(hdr + 8, RLOG_VERSION);
-	rlog_put32(hdr + 12, 0);
-	rlog_put64(hdr + 16, 0);
-	if (rlog_write_all(w->fd, hdr, sizeof(hdr)) != 0) {
+	le_put32(hdr + 8, RLOG_VERSION);
+	le_put32(hdr + 12, 0);
+	le_put64(hdr + 16, 0);
+	if (fd_write_all(w->fd, hdr, sizeof(hdr)) != 0) {
 		hv_err_set(err, "cannot write record log '%s': %s", w->tmp, strerror(errno));
 		goto fail;
 	}
@@ -268,13 +231,13 @@ static int rlog_write_chunk(struct rlog_writer *w, struct hv_err *err)
 		return -1;
 	}
 	memcpy(hdr, rlog_chunk_magic, sizeof(rlog_chunk_magic));
-	rlog_put32(hdr + 4, (uint32_t)n);
-	rlog_put32(hdr + 8, (uint32_t)w->raw_len);
-	rlog_put32(hdr + 12, w->raw_events);
-	rlog_put64(hdr + 16, w->raw_round);
-	rlog_put32(hdr + 24, crc32_compute(w->out + RLOG_CHUNK_HEADER_SIZE, n));
-	rlog_put32(hdr + 28, crc32_compute(hdr, RLOG_CHUNK_CRC_OFFSET));
-	if (rlog_write_all(w->fd, w->out, RLOG_CHUNK_HEADER_SIZE + n) != 0) {
+	le_put32(hdr + 4, (uint32_t)n);
+	le_put32(hdr + 8, (uint32_t)w->raw_len);
+	le_put32(hdr + 12, w->raw_events);
+	le_put64(hdr + 16, w->raw_round);
+	le_put32(hdr + 24, crc32_compute(w->out + RLOG_CHUNK_HEADER_SIZE, n));
+	le_put32(hdr + 28, crc32_compute(hdr, RLOG_CHUNK_CRC_OFFSET));
+	if (fd_write_all(w->fd, w->out, RLOG_CHUNK_HEADER_SIZE + n) != 0) {
 		w->failed = true;
 		hv_err_set(err, "cannot write record log '%s': %s", w->tmp, strerror(errno));
 		return -1;
@@ -316,11 +279,11 @@ int rlog_append(struct rlog_writer *w, const struct rlog_event *ev, struct hv_er
 	if (w->raw_events == 0)
 		w->raw_round = ev->round;
 	p = w->raw + w->raw_len;
-	rlog_put32(p, ev->type);
-	rlog_put32(p + 4, ev->hart);
-	rlog_put64(p + 8, ev->round);
-	rlog_put64(p + 16, ev->icount);
-	rlog_put32(p + 24, ev->len);
+	le_put32(p, ev->type);
+	le_put32(p + 4, ev->hart);
+	le_put64(p + 8, ev->round);
+	le_put64(p + 16, ev->icount);
+	le_put32(p + 24, ev->len);
 	if (ev->len)
 		memcpy(p + RLOG_EVENT_HEADER_SIZE, ev->data, ev->len);
 	w->raw_len += RLOG_EVENT_HEADER_SIZE + ev->len;
@@ -526,20 +489,20 @@ struct rlog_reader *rlog_open(const char *path, struct hv_err *err)
 		hv_err_set(err, "%s: not a Retrovisor record log (wrong magic number)", path);
 		goto fail;
 	}
-	version = rlog_get32(hdr + 8);
+	version = le_get32(hdr + 8);
 	if (version != RLOG_VERSION) {
 		hv_err_set(err, "%s: log format version %u, this retrovisor reads version %u; "
 			   "replay it with the retrovisor that recorded it", path, version,
 			   RLOG_VERSION);
 		goto fail;
 	}
-	flags = rlog_get32(hdr + 12);
-	if (flags != 0 || rlog_get64(hdr + 16) != 0) {
+	flags = le_get32(hdr + 12);
+	if (flags != 0 || le_get64(hdr + 16) != 0) {
 		/* Version 1 defines no flags and no use of the reserved field:
 		 * anything else there is damage, not a feature. */
 		hv_err_set(err, "%s: the file header is corrupt (flags 0x%x, reserved 0x%llx; "
 			   "version 1 requires both to be 0)", path, flags,
-			   (unsigned long long)rlog_get64(hdr + 16));
+			   (unsigned long long)le_get64(hdr + 16));
 		goto fail;
 	}
 	r->dctx = ZSTD_createDCtx();
@@ -616,8 +579,8 @@ static int rlog_check_chunk_events(struct rlog_reader *r, uint32_t count, uint64
 		if (r->raw_len - pos < RLOG_EVENT_HEADER_SIZE)
 			return rlog_corrupt(r, err, "event %u of %u starts past the end of its "
 					    "data", i, count);
-		type = rlog_get32(p);
-		len = rlog_get32(p + 24);
+		type = le_get32(p);
+		len = le_get32(p + 24);
 		why = rlog_check_event(type, len);
 		if (!why)
 			why = rlog_check_order(nevents, ended, type);
@@ -627,10 +590,10 @@ static int rlog_check_chunk_events(struct rlog_reader *r, uint32_t count, uint64
 		if (len > r->raw_len - pos - RLOG_EVENT_HEADER_SIZE)
 			return rlog_corrupt(r, err, "event %u of %u has %u bytes of data, more "
 					    "than the chunk holds", i, count, len);
-		if (i == 0 && rlog_get64(p + 8) != round)
+		if (i == 0 && le_get64(p + 8) != round)
 			return rlog_corrupt(r, err, "its first event is stamped round %llu, its "
 					    "header says %llu",
-					    (unsigned long long)rlog_get64(p + 8),
+					    (unsigned long long)le_get64(p + 8),
 					    (unsigned long long)round);
 		nevents++;
 		ended = type == RLOG_END;
@@ -669,12 +632,12 @@ static int rlog_load_chunk(struct rlog_reader *r, struct hv_err *err)
 		return rlog_fail(r, err);
 	if (memcmp(hdr, rlog_chunk_magic, sizeof(rlog_chunk_magic)) != 0)
 		return rlog_corrupt(r, err, "no chunk magic number");
-	if (crc32_compute(hdr, RLOG_CHUNK_CRC_OFFSET) != rlog_get32(hdr + 28))
+	if (crc32_compute(hdr, RLOG_CHUNK_CRC_OFFSET) != le_get32(hdr + 28))
 		return rlog_corrupt(r, err, "header checksum mismatch");
-	csize = rlog_get32(hdr + 4);
-	raw = rlog_get32(hdr + 8);
-	count = rlog_get32(hdr + 12);
-	round = rlog_get64(hdr + 16);
+	csize = le_get32(hdr + 4);
+	raw = le_get32(hdr + 8);
+	count = le_get32(hdr + 12);
+	round = le_get64(hdr + 16);
 	if (raw > RLOG_MAX_CHUNK_RAW)
 		return rlog_corrupt(r, err, "%u raw bytes declared, the limit is %u", raw,
 				    RLOG_MAX_CHUNK_RAW);
@@ -698,7 +661,7 @@ static int rlog_load_chunk(struct rlog_reader *r, struct hv_err *err)
 	}
 	if (rlog_pread(r, r->comp, csize, r->next + RLOG_CHUNK_HEADER_SIZE) != 0)
 		return rlog_fail(r, err);
-	if (crc32_compute(r->comp, csize) != rlog_get32(hdr + 24))
+	if (crc32_compute(r->comp, csize) != le_get32(hdr + 24))
 		return rlog_corrupt(r, err, "data checksum mismatch");
 
 	/* From here on the bytes are what some writer wrote; they may still
@@ -749,11 +712,11 @@ int rlog_next(struct rlog_reader *r, struct rlog_event *ev, struct hv_err *err)
 	}
 	/* rlog_check_chunk_events has checked every field used here. */
 	p = r->raw + r->raw_pos;
-	ev->type = rlog_get32(p);
-	ev->hart = rlog_get32(p + 4);
-	ev->round = rlog_get64(p + 8);
-	ev->icount = rlog_get64(p + 16);
-	ev->len = rlog_get32(p + 24);
+	ev->type = le_get32(p);
+	ev->hart = le_get32(p + 4);
+	ev->round = le_get64(p + 8);
+	ev->icount = le_get64(p + 16);
+	ev->len = le_get32(p + 24);
 	ev->data = p + RLOG_EVENT_HEADER_SIZE;
 	r->raw_pos += RLOG_EVENT_HEADER_SIZE + ev->len;
 	r->events_left--;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/le.h"
 #include "hv/debug.h"
 #include "hv/hooks.h"
 #include "hv/virtio_net.h"
@@ -26,21 +27,6 @@
 
 static const char *const hart_word_names[6] = { "mstatus", "satp", "sepc", "scause", "mepc",
 						"mcause" };
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
 
 static void hart_words(const struct hart *h, uint64_t *w)
 {
@@ -90,17 +76,18 @@ static uint8_t *digest_build(struct machine *m, uint64_t exit_status, size_t *le
 		harts = harts * 0x100000001b3ull ^ machine_hart_digest(m->hart[i]);
 	uint64_t pages = machine_dirty_digest(m, &npages);
 	uint64_t devices = machine_devices_digest(m);
-	put64(buf + 0, harts ^ (pages * 0x9e3779b97f4a7c15ull) ^ (devices * 0xc2b2ae3d27d4eb4full));
-	put64(buf + 8, harts);
-	put64(buf + 16, pages);
-	put64(buf + 24, npages);
-	put64(buf + 32, exit_status);
-	put64(buf + 40, m->nharts);
+	le_put64(buf + 0,
+		 harts ^ (pages * 0x9e3779b97f4a7c15ull) ^ (devices * 0xc2b2ae3d27d4eb4full));
+	le_put64(buf + 8, harts);
+	le_put64(buf + 16, pages);
+	le_put64(buf + 24, npages);
+	le_put64(buf + 32, exit_status);
+	le_put64(buf + 40, m->nharts);
 	for (unsigned i = 0; i < m->nharts; i++) {
 		uint64_t w[HART_WORDS];
 		hart_words(m->hart[i], w);
 		for (unsigned k = 0; k < HART_WORDS; k++)
-			put64(buf + 8 * (DIGEST_HEAD_WORDS + i * HART_WORDS + k), w[k]);
+			le_put64(buf + 8 * (DIGEST_HEAD_WORDS + i * HART_WORDS + k), w[k]);
 	}
 	*len = words * 8;
 	return buf;
@@ -405,17 +392,19 @@ static bool rp_check_digest(struct replayer *p, struct machine *m, const struct 
 		p->log_error = true;
 		return false;
 	}
-	if (ev->len < DIGEST_HEAD_WORDS * 8 || get64(ev->data + 40) != m->nharts ||
+	if (ev->len < DIGEST_HEAD_WORDS * 8 || le_get64(ev->data + 40) != m->nharts ||
 	    ev->len != (DIGEST_HEAD_WORDS + m->nharts * HART_WORDS) * 8) {
 		rp_report(p, "the log's digest at icount %llu describes %llu harts in %u bytes; "
 			  "this machine has %u\n", (unsigned long long)ev->icount,
-			  (unsigned long long)(ev->len >= 48 ? get64(ev->data + 40) : 0), ev->len,
+			  (unsigned long long)(ev->len >= 48 ? le_get64(ev->data + 40) : 0), ev->len,
 			  m->nharts);
 		free(now);
 		return false;
 	}
-	same = get64(ev->data) == get64(now) && get64(ev->data + 8) == get64(now + 8) &&
-	       get64(ev->data + 16) == get64(now + 16) && get64(ev->data + 24) == get64(now + 24);
+	same = le_get64(ev->data) == le_get64(now) &&
+	       le_get64(ev->data + 8) == le_get64(now + 8) &&
+	       le_get64(ev->data + 16) == le_get64(now + 16) &&
+	       le_get64(ev->data + 24) == le_get64(now + 24);
 	if (!same) {
 		rp_report(p, "replay diverged from the recording between instruction %llu (last "
 			  "matching digest) and %llu (round %llu)\n",
@@ -424,7 +413,7 @@ static bool rp_check_digest(struct replayer *p, struct machine *m, const struct 
 		for (unsigned i = 0; i < m->nharts; i++) {
 			for (unsigned k = 0; k < HART_WORDS; k++) {
 				size_t off = 8 * (DIGEST_HEAD_WORDS + i * HART_WORDS + k);
-				uint64_t want = get64(ev->data + off), got = get64(now + off);
+				uint64_t want = le_get64(ev->data + off), got = le_get64(now + off);
 				char name[8];
 				if (want != got)
 					rp_report(p, "  hart %u %-8s recorded 0x%016llx  replayed 0x%016llx\n",
@@ -432,14 +421,16 @@ static bool rp_check_digest(struct replayer *p, struct machine *m, const struct 
 						  (unsigned long long)want, (unsigned long long)got);
 			}
 		}
-		if (get64(ev->data + 8) == get64(now + 8) && get64(ev->data + 16) == get64(now + 16) &&
-		    get64(ev->data + 24) == get64(now + 24))
+		if (le_get64(ev->data + 8) == le_get64(now + 8) &&
+		    le_get64(ev->data + 16) == le_get64(now + 16) &&
+		    le_get64(ev->data + 24) == le_get64(now + 24))
 			rp_report(p, "  device state differs (UART, PLIC, RTC or virtio registers)\n");
-		if (get64(ev->data + 16) != get64(now + 16) || get64(ev->data + 24) != get64(now + 24))
+		if (le_get64(ev->data + 16) != le_get64(now + 16) ||
+		    le_get64(ev->data + 24) != le_get64(now + 24))
 			rp_report(p, "  memory: %llu pages written in the bracket when recorded, %llu "
 				  "when replayed; their contents differ\n",
-				  (unsigned long long)get64(ev->data + 24),
-				  (unsigned long long)get64(now + 24));
+				  (unsigned long long)le_get64(ev->data + 24),
+				  (unsigned long long)le_get64(now + 24));
 	}
 	free(now);
 	return same;
@@ -719,9 +710,9 @@ int replayer_finish(struct replayer *p, struct machine *m, int exit_status, FILE
 				p->diverged = true;
 			} else if (!rp_check_digest(p, m, &end)) {
 				p->diverged = true;
-			} else if (end.len >= 40 && get64(end.data + 32) != (uint64_t)exit_status) {
+			} else if (end.len >= 40 && le_get64(end.data + 32) != (uint64_t)exit_status) {
 				rp_report(p, "replay diverged: the recording exited with status %llu, "
-					  "the replay with %d\n", (unsigned long long)get64(end.data + 32),
+					  "the replay with %d\n", (unsigned long long)le_get64(end.data + 32),
 					  exit_status);
 				p->diverged = true;
 			} else {

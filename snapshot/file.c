@@ -33,8 +33,10 @@
 
 #include "hv/devstate.h"
 #include "hv/disk.h"
-#include "replay/crc32.h"
-#include "replay/sha256.h"
+#include "base/crc32.h"
+#include "base/fdio.h"
+#include "base/le.h"
+#include "base/sha256.h"
 #include "snapshot/snap.h"
 #include "snapshot/snap_impl.h"
 
@@ -66,36 +68,6 @@ static const char *const snapfile_section_name[] = {
 	[SEC_DISK] = "DISK",     [SEC_RAM] = "RAM",       [SEC_END] = "END",
 };
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (unsigned i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	for (unsigned i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	uint32_t v = 0;
-
-	for (unsigned i = 0; i < 4; i++)
-		v |= (uint32_t)p[i] << (8 * i);
-	return v;
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < 8; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 void snapfile_base_clear(struct snapfile_base *b)
 {
 	free(b->path);
@@ -121,22 +93,12 @@ struct snapfile_writer {
 
 static int snapfile_write_all(struct snapfile_writer *w, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = write(w->fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			hv_err_set(w->err, "cannot write snapshot file '%s': %s", w->path,
-				   n < 0 ? strerror(errno) : "no space");
-			w->failed = true;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-		w->offset += (uint64_t)n;
+	if (fd_write_all(w->fd, buf, len) < 0) {
+		hv_err_set(w->err, "cannot write snapshot file '%s': %s", w->path, strerror(errno));
+		w->failed = true;
+		return -1;
 	}
+	w->offset += (uint64_t)len;
 	return 0;
 }
 
@@ -170,12 +132,12 @@ static int snapfile_section(struct snapfile_writer *w, uint32_t type, struct dev
 		w->failed = true;
 		return -1;
 	}
-	put_le32(hdr, type);
-	put_le32(hdr + 4, 0);
-	put_le64(hdr + 8, r->len);
-	put_le64(hdr + 16, n);
-	put_le32(hdr + 24, crc32_compute(w->out, n));
-	put_le32(hdr + 28, crc32_compute(hdr, 28));
+	le_put32(hdr, type);
+	le_put32(hdr + 4, 0);
+	le_put64(hdr + 8, r->len);
+	le_put64(hdr + 16, n);
+	le_put32(hdr + 24, crc32_compute(w->out, n));
+	le_put32(hdr + 28, crc32_compute(hdr, 28));
 	sha256_update(&w->idhash, hdr, sizeof(hdr));
 	w->st.raw_bytes += r->len;
 	w->nsections++;
@@ -306,7 +268,7 @@ static int snapfile_disk_flush(struct snapfile_disk_put *dp)
 		return 0;
 	uint8_t *c = dp->r.buf + dp->count_at;
 	if (!dp->r.error)
-		put_le32(c, dp->n);
+		le_put32(c, dp->n);
 	dp->n = 0;
 	int rc = snapfile_section(dp->w, SEC_DISK, &dp->r);
 	dp->r.len = 0;
@@ -441,13 +403,13 @@ int snapfile_save(struct machine *m, const char *path, const char *config,
 
 	sha256_final(&w.idhash, id);
 	memcpy(hdr, SNAPFILE_MAGIC, 8);
-	put_le32(hdr + 8, SNAPFILE_VERSION);
-	put_le32(hdr + 12, parent ? SNAPFILE_FLAG_INCREMENTAL : 0);
+	le_put32(hdr + 8, SNAPFILE_VERSION);
+	le_put32(hdr + 12, parent ? SNAPFILE_FLAG_INCREMENTAL : 0);
 	memcpy(hdr + 16, id, SNAPFILE_ID_SIZE);
 	if (parent)
 		memcpy(hdr + 32, base->id, SNAPFILE_ID_SIZE);
-	put_le32(hdr + 60, crc32_compute(hdr, 60));
-	if (pwrite(w.fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) || fsync(w.fd) != 0) {
+	le_put32(hdr + 60, crc32_compute(hdr, 60));
+	if (fd_pwrite_all(w.fd, hdr, sizeof(hdr), 0) != 0 || fsync(w.fd) != 0) {
 		hv_err_set(err, "cannot write snapshot file '%s': %s", tmp, strerror(errno));
 		goto fail;
 	}
@@ -603,17 +565,17 @@ static int snapfile_read_one(const char *path, struct snapfile_one *o, struct hv
 		hv_err_set(err, "'%s' is not a Retrovisor snapshot file (no RVSNAPSH magic)", path);
 		goto out;
 	}
-	if (get_le32(data + 60) != crc32_compute(data, 60)) {
+	if (le_get32(data + 60) != crc32_compute(data, 60)) {
 		snapfile_bad(err, path, 0, "the header checksum does not match");
 		goto out;
 	}
-	uint32_t version = get_le32(data + 8);
+	uint32_t version = le_get32(data + 8);
 	if (version != SNAPFILE_VERSION) {
 		hv_err_set(err, "snapshot file '%s' has format version %u; this retrovisor reads "
 			   "version %u only", path, version, SNAPFILE_VERSION);
 		goto out;
 	}
-	uint32_t flags = get_le32(data + 12);
+	uint32_t flags = le_get32(data + 12);
 	if (flags & ~SNAPFILE_FLAG_INCREMENTAL) {
 		snapfile_bad(err, path, 12, "unknown flags");
 		goto out;
@@ -643,14 +605,14 @@ static int snapfile_read_one(const char *path, struct snapfile_one *o, struct hv
 			goto out_d;
 		}
 		const uint8_t *h = data + off;
-		if (get_le32(h + 28) != crc32_compute(h, 28)) {
+		if (le_get32(h + 28) != crc32_compute(h, 28)) {
 			snapfile_bad(err, path, off, "a section header checksum does not match");
 			goto out_d;
 		}
 		sha256_update(&idhash, h, SNAPFILE_SECTION_HEADER);
-		uint32_t type = get_le32(h);
-		uint64_t raw = get_le64(h + 8), stored = get_le64(h + 16);
-		if (type < SEC_CONFIG || type > SEC_END || get_le32(h + 4) != 0) {
+		uint32_t type = le_get32(h);
+		uint64_t raw = le_get64(h + 8), stored = le_get64(h + 16);
+		if (type < SEC_CONFIG || type > SEC_END || le_get32(h + 4) != 0) {
 			snapfile_bad(err, path, off, "unknown section type");
 			goto out_d;
 		}
@@ -664,7 +626,7 @@ static int snapfile_read_one(const char *path, struct snapfile_one *o, struct hv
 			goto out_d;
 		}
 		const uint8_t *z = h + SNAPFILE_SECTION_HEADER;
-		if (crc32_compute(z, stored) != get_le32(h + 24)) {
+		if (crc32_compute(z, stored) != le_get32(h + 24)) {
 			snapfile_bad(err, path, off, "a section's checksum does not match its data");
 			goto out_d;
 		}
@@ -700,7 +662,7 @@ static int snapfile_read_one(const char *path, struct snapfile_one *o, struct hv
 		}
 		off += SNAPFILE_SECTION_HEADER + stored;
 		if (type == SEC_END) {
-			if (raw != 4 || get_le32(sec->raw) != o->nsec - 1) {
+			if (raw != 4 || le_get32(sec->raw) != o->nsec - 1) {
 				snapfile_bad(err, path, off, "the END section does not count the "
 					     "sections before it");
 				goto out_d;
@@ -1228,9 +1190,9 @@ int snapfile_info(const char *path, FILE *out, struct hv_err *err)
 		for (unsigned i = 0; i < o->nsec; i++) {
 			raw += o->sec[i].len;
 			if (o->sec[i].type == SEC_RAM)
-				pages += get_le32(o->sec[i].raw + 12);
+				pages += le_get32(o->sec[i].raw + 12);
 			if (o->sec[i].type == SEC_DISK)
-				blocks += get_le32(o->sec[i].raw + 4);
+				blocks += le_get32(o->sec[i].raw + 4);
 		}
 		fprintf(out, "%s %s: id %s, %s, %u sections, %llu pages, %llu disk blocks, "
 			"%llu bytes of state\n", c + 1 == f->depth ? "file" : "parent", o->path,

@@ -214,8 +214,3 @@ icount_t snap_icount(const struct snap *s)
 {
 	return s->mach.total_insns;
 }
-
-uint64_t snap_rounds(const struct snap *s)
-{
-	return s->mach.rounds;
-}

@@ -37,9 +37,7 @@ int64_t snap_restore(struct machine *m, const struct snap *s, struct hv_err *err
 int snap_check_shape(const struct machine *m, const struct snap *s, struct hv_err *err);
 void snap_free(struct snap *s);
 
-/* Instructions the machine had retired, and rounds passed, when s was
- * taken. */
+/* Instructions the machine had retired when s was taken. */
 icount_t snap_icount(const struct snap *s);
-uint64_t snap_rounds(const struct snap *s);
 
 #endif

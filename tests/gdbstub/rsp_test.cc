@@ -248,13 +248,13 @@ TEST(Rsp, HexDecodeRejectsOddLengthNonHexAndOverlongInput)
 {
 	uint8_t out[4];
 
-	EXPECT_EQ(rsp_hex_decode("0aFf", 4, out, sizeof(out)), 2);
+	EXPECT_EQ(hex_decode("0aFf", 4, out, sizeof(out)), 2);
 	EXPECT_EQ(out[0], 0x0a);
 	EXPECT_EQ(out[1], 0xff);
-	EXPECT_EQ(rsp_hex_decode("0af", 3, out, sizeof(out)), -1);
-	EXPECT_EQ(rsp_hex_decode("0x12", 4, out, sizeof(out)), -1);
-	EXPECT_EQ(rsp_hex_decode("0011223344", 10, out, sizeof(out)), -1);
-	EXPECT_EQ(rsp_hex_decode("", 0, out, sizeof(out)), 0);
+	EXPECT_EQ(hex_decode("0af", 3, out, sizeof(out)), -1);
+	EXPECT_EQ(hex_decode("0x12", 4, out, sizeof(out)), -1);
+	EXPECT_EQ(hex_decode("0011223344", 10, out, sizeof(out)), -1);
+	EXPECT_EQ(hex_decode("", 0, out, sizeof(out)), 0);
 }
 
 TEST(Rsp, HexEncodeIsLowerCase)
@@ -262,7 +262,7 @@ TEST(Rsp, HexEncodeIsLowerCase)
 	const uint8_t in[] = { 0x00, 0xab, 0x7f };
 	char out[6];
 
-	rsp_hex_encode(in, 3, out);
+	hex_encode(in, 3, out);
 	EXPECT_EQ(std::string(out, 6), "00ab7f");
 }
 

@@ -31,7 +31,7 @@
 
 extern "C" {
 #include "replay/bundle.h"
-#include "replay/sha256.h"
+#include "base/sha256.h"
 }
 
 namespace fs = std::filesystem;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Tests of the record log file format (replay/log.c, layout in
- * replay/log.h) and its CRC-32 (replay/crc32.c).
+ * replay/log.h) and its CRC-32 (base/crc32.c).
  *
  * Logs written through the API must read back event for event, across
  * chunks, whether finished (renamed) or abandoned (.tmp, cut off after the
@@ -35,7 +35,7 @@
 #include <vector>
 
 extern "C" {
-#include "replay/crc32.h"
+#include "base/crc32.h"
 #include "replay/log.h"
 }
 

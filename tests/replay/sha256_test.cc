@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of replay/sha256.c: the FIPS 180-4 / NIST example messages, every
+ * Tests of base/sha256.c: the FIPS 180-4 / NIST example messages, every
  * way of splitting a message across updates, and agreement with the
  * system's sha256sum(1) on files whose sizes sit on the padding
  * boundaries (55, 56, 63, 64, 65 bytes) and across sha256_file's 1 MiB
@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 extern "C" {
-#include "replay/sha256.h"
+#include "base/sha256.h"
 }
 
 namespace {

@@ -157,7 +157,7 @@ TEST(Snapshot, SelfModifyingCodeIsUndoneToo)
 // ---------------------------------------------------------------------------
 
 extern "C" {
-#include "replay/crc32.h"
+#include "base/crc32.h"
 #include "snapshot/file.h"
 #include "snapshot/tree.h"
 }

@@ -10,10 +10,13 @@
  * Digests are 32 bytes; sha256_hex spells them as the 64 lowercase hex
  * digits that sha256sum(1) prints.
  */
-#ifndef REPLAY_SHA256_H
-#define REPLAY_SHA256_H
+#ifndef BASE_SHA256_H
+#define BASE_SHA256_H
 
-#include "hv/types.h"
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
 
 #define SHA256_DIGEST_SIZE 32
 #define SHA256_HEX_SIZE 65 /* 64 digits and the NUL */

@@ -4,7 +4,7 @@
  * struct hv_err with one sentence that names the file or value and the
  * problem; only main prints it and exits (STYLE.md, "Errors, three kinds").
  */
-#include "hv/types.h"
+#include "base/err.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -14,7 +14,7 @@
  *
  * Input: any bytes; no limits.
  */
-#include "replay/crc32.h"
+#include "base/crc32.h"
 
 static const uint32_t crc32_table[256] = {
 	0x00000000u, 0x77073096u, 0xee0e612cu, 0x990951bau,

@@ -13,7 +13,9 @@
  * need no checking; only sha256_file touches the host (a file that cannot
  * be read is an error that names it).
  */
-#include "replay/sha256.h"
+#include "base/sha256.h"
+
+#include "base/hex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -230,12 +232,6 @@ int sha256_file(const char *path, uint8_t out[SHA256_DIGEST_SIZE], struct hv_err
 
 void sha256_hex(const uint8_t d[SHA256_DIGEST_SIZE], char out[SHA256_HEX_SIZE])
 {
-	static const char digits[] = "0123456789abcdef";
-	unsigned i;
-
-	for (i = 0; i < SHA256_DIGEST_SIZE; i++) {
-		out[2 * i] = digits[d[i] >> 4];
-		out[2 * i + 1] = digits[d[i] & 15];
-	}
+	hex_encode(d, SHA256_DIGEST_SIZE, out);
 	out[2 * SHA256_DIGEST_SIZE] = '\0';
 }

@@ -9,8 +9,8 @@
  * equals the checksum of a followed by b, and crc32_update(0, "123456789")
  * is 0xCBF43926, the standard check value.
  */
-#ifndef REPLAY_CRC32_H
-#define REPLAY_CRC32_H
+#ifndef BASE_CRC32_H
+#define BASE_CRC32_H
 
 #include <stddef.h>
 #include <stdint.h>
