@@ -375,25 +375,12 @@ int main_loop(int argc, char **argv)
 	if (snapcli_options(&cmd, &sc, &eff, &err) != 0)
 		goto fail_sc;
 	struct machine_drive drives[CLI_MAX_DRIVES];
-	for (unsigned i = 0; i < eff.ndrives; i++) {
-		drives[i].file = eff.drive[i].file;
-		drives[i].snapshot = eff.drive[i].snapshot;
-	}
-	struct machine_config cfg = {
-		.ram_size = eff.memory,
-		.nharts = eff.harts,
-		.boot = loader_boot_mode(eff.bios),
-		.bootargs = eff.append,
-		.rtc_boot_ns = (eff.rtc_set ? eff.rtc_s : 1767225600ull) * 1000000000ull,
-		.drives = drives,
-		.ndrives = eff.ndrives,
-		.rng = true,
-		.rng_seed = eff.rng_seed,
-		.net = &eff.net,
-		.stop_on_panic = true,
-		.watchdog_ticks = eff.watchdog_s * HV_TIMEBASE_HZ,
-		.max_insns = start_at,
-	};
+	struct machine_config cfg;
+	/* The loop's clock is fixed unless --rtc says otherwise: every
+	 * iteration and every loop of the same harness sees the same time. */
+	cli_machine_config(&eff, drives, (eff.rtc_set ? eff.rtc_s : 1767225600ull) * 1000000000ull,
+			   &cfg);
+	cfg.max_insns = start_at;
 	struct loader_opts lo = { .kernel = eff.kernel, .initrd = eff.initrd, .bios = eff.bios };
 	m = machine_create(&cfg, &err);
 	if (!m || snapcli_attach(&sc, m, &lo, &err))

@@ -291,28 +291,12 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 	/* A replay writes the snapshots its own command line asks for, not
 	 * the recorded run's (main_replay passes them in cmd). */
 
-	for (unsigned i = 0; i < o->ndrives; i++) {
-		drives[i].file = o->drive[i].file;
-		drives[i].snapshot = o->drive[i].snapshot;
-	}
-	struct machine_config cfg = {
-		.ram_size = o->memory,
-		.nharts = o->harts,
-		.boot = loader_boot_mode(o->bios),
-		.max_insns = o->max_insns,
-		.quantum = 0, /* the machine's default */
-		.bootargs = o->append,
-		.rtc_boot_ns = sess && sess->rtc_ns_set ? sess->rtc_ns :
-			       o->rtc_set ? o->rtc_s * 1000000000ull : main_wall_clock_ns(),
-		.replaying = sess && sess->replay,
-		.drives = drives,
-		.ndrives = o->ndrives,
-		.rng = true,
-		.rng_seed = o->rng_seed,
-		.net = &o->net,
-		.stop_on_panic = true,
-		.watchdog_ticks = o->watchdog_s * HV_TIMEBASE_HZ,
-	};
+	struct machine_config cfg;
+	cli_machine_config(o, drives,
+			   sess && sess->rtc_ns_set ? sess->rtc_ns :
+			   o->rtc_set ? o->rtc_s * 1000000000ull : main_wall_clock_ns(),
+			   &cfg);
+	cfg.replaying = sess && sess->replay;
 	if (sess && sess->stop_at)
 		cfg.max_insns = sess->stop_at;
 #ifdef RETROVISOR_TEST_HOOKS

@@ -15,6 +15,8 @@
  */
 #include "cli/options.h"
 
+#include "hv/loader.h"
+
 #include <string.h>
 #include <strings.h>
 
@@ -677,4 +679,29 @@ void cli_print_run_help(FILE *out)
 	      "A guest may also exit with 1-6 itself; the message on stderr tells\n"
 	      "the cases apart.\n",
 	      out);
+}
+
+void cli_machine_config(const struct cli_opts *o, struct machine_drive *drives, uint64_t rtc_ns,
+			struct machine_config *cfg)
+{
+	for (unsigned i = 0; i < o->ndrives; i++) {
+		drives[i].file = o->drive[i].file;
+		drives[i].snapshot = o->drive[i].snapshot;
+	}
+	*cfg = (struct machine_config){
+		.ram_size = o->memory,
+		.nharts = o->harts,
+		.boot = loader_boot_mode(o->bios),
+		.max_insns = o->max_insns,
+		.quantum = 0, /* the machine's default */
+		.bootargs = o->append,
+		.rtc_boot_ns = rtc_ns,
+		.drives = drives,
+		.ndrives = o->ndrives,
+		.rng = true,
+		.rng_seed = o->rng_seed,
+		.net = &o->net,
+		.stop_on_panic = true,
+		.watchdog_ticks = o->watchdog_s * HV_TIMEBASE_HZ,
+	};
 }

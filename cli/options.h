@@ -27,6 +27,7 @@
 
 #include <stdio.h>
 
+#include "hv/machine.h"
 #include "hv/net_slirp.h"
 #include "hv/types.h"
 
@@ -146,5 +147,13 @@ int cli_parse_seed(const char *s, uint64_t *seed, struct hv_err *err);
 
 void cli_print_help(FILE *out);
 void cli_print_run_help(FILE *out);
+
+/* The machine that o describes, built once here for every command and
+ * tool that makes one from options: drives (CLI_MAX_DRIVES entries, kept
+ * by the caller) receive o's drives; rtc_ns is the wall clock at
+ * power-on. Callers change what is theirs afterwards (max_insns for a
+ * probe or a loop's start, replaying). */
+void cli_machine_config(const struct cli_opts *o, struct machine_drive *drives, uint64_t rtc_ns,
+			struct machine_config *cfg);
 
 #endif

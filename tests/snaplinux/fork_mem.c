@@ -83,21 +83,10 @@ static struct machine *make_machine(const char *config, struct cli_opts *o,
 			args[n++] = line + 4;
 	if (cli_parse(n, args, o, err) != 0)
 		return NULL;
-	for (unsigned i = 0; i < o->ndrives; i++) {
-		drives[i].file = o->drive[i].file;
-		drives[i].snapshot = o->drive[i].snapshot;
-	}
-	struct machine_config cfg = {
-		.ram_size = o->memory,
-		.nharts = o->harts,
-		.boot = loader_boot_mode(o->bios),
-		.drives = drives,
-		.ndrives = o->ndrives,
-		.rng = true,
-		.rng_seed = o->rng_seed,
-		.net = &o->net,
-		.stop_on_panic = true,
-	};
+	struct machine_config cfg;
+	cli_machine_config(o, drives, 0, &cfg);
+	cfg.max_insns = 0; /* the forks run as long as this test says */
+	cfg.watchdog_ticks = 0;
 	/* text stays allocated: o points into it. */
 	return machine_create(&cfg, err);
 }
