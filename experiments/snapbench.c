@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hv/cli.h"
+#include "cli/options.h"
 #include "hv/loader.h"
 #include "hv/machine.h"
 #include "snapshot/file.h"
