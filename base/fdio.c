@@ -7,12 +7,17 @@
 #include <errno.h>
 #include <unistd.h>
 
-int fd_write_all(int fd, const void *buf, size_t len)
+/* Write all of buf: at off with pwrite, or at the file position with write
+ * when off is FDIO_AT_POSITION. A write that makes no progress is ENOSPC. */
+#define FDIO_AT_POSITION UINT64_MAX
+
+static int fd_write_loop(int fd, const void *buf, size_t len, uint64_t off)
 {
 	const uint8_t *p = buf;
 
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = off == FDIO_AT_POSITION ? write(fd, p, len) :
+						      pwrite(fd, p, len, (off_t)off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -23,31 +28,21 @@ int fd_write_all(int fd, const void *buf, size_t len)
 			return -1;
 		}
 		p += n;
+		if (off != FDIO_AT_POSITION)
+			off += (uint64_t)n;
 		len -= (size_t)n;
 	}
 	return 0;
 }
 
+int fd_write_all(int fd, const void *buf, size_t len)
+{
+	return fd_write_loop(fd, buf, len, FDIO_AT_POSITION);
+}
+
 int fd_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 {
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			errno = ENOSPC;
-			return -1;
-		}
-		p += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return fd_write_loop(fd, buf, len, off);
 }
 
 ssize_t fd_pread_full(int fd, void *buf, size_t len, uint64_t off)
