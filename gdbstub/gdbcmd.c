@@ -39,6 +39,18 @@ static bool gdb_take_char(const char *p, size_t len, size_t *pos, char c)
 	return true;
 }
 
+/* True if the packet starts with prefix (its separator included); *pos is
+ * then the offset of what follows it, never past the packet's end. */
+static bool gdb_take_prefix(const char *p, size_t len, const char *prefix, size_t *pos)
+{
+	size_t n = strlen(prefix);
+
+	if (len < n || memcmp(p, prefix, n) != 0)
+		return false;
+	*pos = n;
+	return true;
+}
+
 enum { GDB_TID_ALL = -1, GDB_TID_ANY = -2, GDB_TID_BAD = -3 };
 
 /* A thread id: "-1" (all), "0" (any) or N >= 1 naming hart N - 1. */
@@ -449,11 +461,15 @@ static void gdb_handle_thread_info(struct gdb_server *srv, bool first)
 
 static void gdb_handle_extra_info(struct gdb_server *srv, const char *p, size_t len)
 {
-	static const char prefix[] = "qThreadExtraInfo,";
-	size_t pos = sizeof(prefix) - 1;
+	size_t pos;
 	char text[256];
 	int tid;
 
+	/* "qThreadExtraInfo,ID": without the comma there is no id to read. */
+	if (!gdb_take_prefix(p, len, "qThreadExtraInfo,", &pos)) {
+		gdb_reply_str(srv, GDB_E_ARGS);
+		return;
+	}
 	tid = gdb_parse_tid(srv, p + pos, len - pos);
 	if (tid < 0) {
 		gdb_reply_str(srv, GDB_E_THREAD);
@@ -504,12 +520,15 @@ static void gdb_monitor_out(void *ctx, const char *text, size_t len)
  * while it runs and the tail (hex) as the final reply, or OK. */
 static void gdb_handle_rcmd(struct gdb_server *srv, const char *p, size_t len)
 {
-	static const char prefix[] = "qRcmd,";
-	size_t pos = sizeof(prefix) - 1;
+	size_t pos;
 	char *cmd = (char *)srv->mem;
 	long n;
 	int rc;
 
+	if (!gdb_take_prefix(p, len, "qRcmd,", &pos)) {
+		gdb_reply_str(srv, GDB_E_ARGS);
+		return;
+	}
 	n = hex_decode(p + pos, len - pos, srv->mem, sizeof(srv->mem) - 1);
 	if (n < 0 || memchr(cmd, '\0', (size_t)n)) {
 		gdb_reply_str(srv, GDB_E_ARGS);

@@ -291,6 +291,21 @@ TEST_F(Stub, ThreadExtraInfoIsTheBackendsTextInHex)
 	EXPECT_EQ(Reply("qThreadExtraInfo,"), "E02");
 }
 
+// The id follows a comma. Without one the old parser read the id from
+// past the packet's end (here the stale "2" the previous packet left in
+// the buffer) and answered "no such thread"; a missing id is malformed.
+TEST_F(Stub, ThreadExtraInfoWithoutACommaIsMalformed)
+{
+	Output o = Exchange({ "qThreadExtraInfo,2", "qThreadExtraInfo", "qThreadExtraInfo;2",
+			      "qThreadExtraInfo:2" });
+
+	ASSERT_EQ(o.packets.size(), 4u);
+	EXPECT_EQ(Unhex(o.packets[0]), "hart 1, fake, priv 1");
+	EXPECT_EQ(o.packets[1], "E01");
+	EXPECT_EQ(o.packets[2], "E01");
+	EXPECT_EQ(o.packets[3], "E01");
+}
+
 TEST_F(Stub, HgSelectsTheHartForRegistersAndMemory)
 {
 	m.hart[0].pc = 0x80000010;
@@ -686,6 +701,16 @@ TEST_F(Stub, MonitorErrorsAndUnknownCommands)
 	EXPECT_EQ(o.packets[3], "E01");
 	EXPECT_EQ(o.packets[4], "E01");
 	EXPECT_EQ(o.packets[5], "E01");
+}
+
+// The command follows a comma; anything else is malformed and never
+// reaches the backend.
+TEST_F(Stub, MonitorCommandWithoutACommaIsMalformed)
+{
+	Output o = Exchange({ "qRcmd", "qRcmd;" + Hex("echo hi"), "qRcmd:" + Hex("echo hi") });
+
+	EXPECT_EQ(o.packets, (std::vector<std::string>{ "E01", "E01", "E01" }));
+	EXPECT_EQ(std::string(m.last_monitor), "");
 }
 
 TEST_F(Stub, VeryLongMonitorCommandReachesTheBackendOrIsRefused)
