@@ -3,7 +3,8 @@
  * Internals shared by the gdb stub's session code (gdbstub.c) and its
  * packet handlers (gdbcmd.c); nothing outside gdbstub/ includes this.
  *
- * Invariants: one session at a time (srv->fd >= 0); every reply fits in
+ * Invariants: one session at a time (srv->connected), its bytes through
+ * srv->io (the socket srv->fd, or a caller's transport); every reply fits in
  * srv->reply (GDB_PACKET_SIZE bytes) because each handler bounds what it
  * produces; every hart index passed to the backend is below
  * thread_count(). The last framed packet is kept so that a `-` from gdb
@@ -30,10 +31,14 @@
 #define GDB_E_MEM "E0e"      /* EFAULT: memory not accessible */
 
 struct gdb_server {
-	int listen_fd;
-	int fd; /* session socket, -1 without a session */
+	int listen_fd;  /* -1 for a server over a caller's transport */
+	int fd;         /* session socket, -1 without a socket session */
 	unsigned port;
 	char *unix_path;
+
+	bool connected; /* a session is open */
+	const struct gdb_transport *io;
+	void *io_ctx;
 
 	const struct gdb_backend_ops *ops;
 	void *opaque;
@@ -62,7 +67,8 @@ struct gdb_server {
 	uint8_t mem[GDB_REPLY_MAX / 2]; /* memory transfer buffer */
 };
 
-/* Ends the session (closes the socket); the listener stays. */
+/* Ends the session (closes the socket or tells the transport); the
+ * listener stays. */
 void gdb_session_end(struct gdb_server *srv);
 
 /* Frames and sends a packet, keeping it for retransmission. A peer that

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The GDB remote serial protocol server: sessions, reply output, stop
- * replies and the input loop that turns socket bytes into packets and
- * interrupts (GDB manual, appendix "GDB Remote Serial Protocol": "Stop
+ * replies and the input loop that turns a transport's bytes (the socket a
+ * gdb connected on, or a caller's: gdb_server_open_transport) into
+ * packets and interrupts (GDB manual, appendix "GDB Remote Serial Protocol": "Stop
  * Reply Packets", "Packet Acknowledgment", "Interrupts"). The packet
  * handlers are in gdbcmd.c; gdbint.h holds the shared state.
  *
@@ -20,6 +21,63 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* The socket transport: the session's socket srv->fd. */
+static long gdb_sock_read(void *ctx, uint8_t *buf, size_t cap, bool block)
+{
+	return gdbnet_read(((struct gdb_server *)ctx)->fd, buf, cap, block);
+}
+
+static bool gdb_sock_write(void *ctx, const uint8_t *p, size_t n)
+{
+	return gdbnet_write(((struct gdb_server *)ctx)->fd, p, n);
+}
+
+static void gdb_sock_close(void *ctx)
+{
+	struct gdb_server *srv = ctx;
+
+	close(srv->fd);
+	srv->fd = -1;
+}
+
+static const struct gdb_transport gdb_sock_transport = {
+	.read = gdb_sock_read,
+	.write = gdb_sock_write,
+	.close = gdb_sock_close,
+};
+
+/* A new session over io: a fresh decoder and protocol state. */
+static void gdb_session_begin(struct gdb_server *srv, const struct gdb_transport *io, void *ctx)
+{
+	srv->io = io;
+	srv->io_ctx = ctx;
+	srv->connected = true;
+	rsp_decoder_init(&srv->dec, srv->pkt, GDB_PACKET_SIZE);
+	srv->in_len = srv->in_pos = 0;
+	srv->frame_len = 0;
+	srv->naks = 0;
+	srv->no_ack = false;
+	srv->peer_swbreak = srv->peer_hwbreak = false;
+	srv->reverse = false;
+	srv->g_hart = srv->stop.reason == GDB_STOP_EXITED ? 0 : (int)srv->stop.hart;
+	srv->c_hart = -1;
+	srv->thread_next = 0;
+}
+
+struct gdb_server *gdb_server_open_transport(const struct gdb_transport *t, void *ctx)
+{
+	struct gdb_server *srv = calloc(1, sizeof(*srv));
+
+	if (!srv)
+		return NULL;
+	srv->fd = -1;
+	srv->listen_fd = -1;
+	srv->stop.reason = GDB_STOP_SIGNAL;
+	srv->stop.signal = GDB_SIGTRAP;
+	gdb_session_begin(srv, t, ctx);
+	return srv;
+}
 
 struct gdb_server *gdb_server_open(const char *spec, bool allow_remote, struct hv_err *err)
 {
@@ -42,9 +100,11 @@ struct gdb_server *gdb_server_open(const char *spec, bool allow_remote, struct h
 
 void gdb_session_end(struct gdb_server *srv)
 {
-	if (srv->fd >= 0)
-		close(srv->fd);
-	srv->fd = -1;
+	if (!srv->connected)
+		return;
+	srv->connected = false;
+	if (srv->io->close)
+		srv->io->close(srv->io_ctx);
 }
 
 void gdb_server_close(struct gdb_server *srv)
@@ -52,7 +112,8 @@ void gdb_server_close(struct gdb_server *srv)
 	if (!srv)
 		return;
 	gdb_session_end(srv);
-	close(srv->listen_fd);
+	if (srv->listen_fd >= 0)
+		close(srv->listen_fd);
 	if (srv->unix_path) {
 		unlink(srv->unix_path);
 		free(srv->unix_path);
@@ -74,7 +135,7 @@ unsigned gdb_server_port(const struct gdb_server *srv)
 
 bool gdb_server_connected(const struct gdb_server *srv)
 {
-	return srv->fd >= 0;
+	return srv->connected;
 }
 
 void gdb_server_set_stop(struct gdb_server *srv, const struct gdb_stop *stop)
@@ -91,24 +152,17 @@ int gdb_server_accept(struct gdb_server *srv, int timeout_ms, struct hv_err *err
 {
 	int fd;
 
-	if (srv->fd >= 0)
+	if (srv->connected)
 		return 1;
+	if (srv->listen_fd < 0)
+		return 0;
 	fd = gdbnet_accept(srv->listen_fd, timeout_ms, err);
 	if (fd == -2)
 		return 0;
 	if (fd < 0)
 		return -1;
 	srv->fd = fd;
-	rsp_decoder_init(&srv->dec, srv->pkt, GDB_PACKET_SIZE);
-	srv->in_len = srv->in_pos = 0;
-	srv->frame_len = 0;
-	srv->naks = 0;
-	srv->no_ack = false;
-	srv->peer_swbreak = srv->peer_hwbreak = false;
-	srv->reverse = false;
-	srv->g_hart = srv->stop.reason == GDB_STOP_EXITED ? 0 : (int)srv->stop.hart;
-	srv->c_hart = -1;
-	srv->thread_next = 0;
+	gdb_session_begin(srv, &gdb_sock_transport, srv);
 	return 1;
 }
 
@@ -116,7 +170,7 @@ int gdb_server_accept(struct gdb_server *srv, int timeout_ms, struct hv_err *err
 
 static void gdb_send_frame(struct gdb_server *srv, const uint8_t *p, size_t n)
 {
-	if (srv->fd >= 0 && !gdbnet_write(srv->fd, p, n))
+	if (srv->connected && !srv->io->write(srv->io_ctx, p, n))
 		gdb_session_end(srv);
 }
 
@@ -227,7 +281,7 @@ void gdb_build_stop_reply(struct gdb_server *srv, const struct gdb_stop *st)
 void gdb_server_report_stop(struct gdb_server *srv, const struct gdb_stop *stop)
 {
 	gdb_server_set_stop(srv, stop);
-	if (srv->fd < 0)
+	if (!srv->connected)
 		return;
 	gdb_build_stop_reply(srv, &srv->stop);
 	gdb_send_packet(srv, srv->reply, srv->reply_len);
@@ -250,13 +304,13 @@ static enum gdb_input gdb_next_input(struct gdb_server *srv, bool block)
 {
 	bool read_once = false;
 
-	while (srv->fd >= 0) {
+	while (srv->connected) {
 		if (srv->in_pos == srv->in_len) {
 			long n;
 
 			if (!block && read_once)
 				return GDB_IN_NOTHING;
-			n = gdbnet_read(srv->fd, srv->in, sizeof(srv->in), block);
+			n = srv->io->read(srv->io_ctx, srv->in, sizeof(srv->in), block);
 			read_once = true;
 			if (n < 0) {
 				gdb_session_end(srv);
@@ -328,7 +382,7 @@ void gdb_server_serve(struct gdb_server *srv, struct gdb_resume *resume)
 			gdb_resume_disconnected(resume);
 			return;
 		}
-		if (srv->fd < 0) {
+		if (!srv->connected) {
 			gdb_resume_disconnected(resume);
 			return;
 		}

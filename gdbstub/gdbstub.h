@@ -171,6 +171,31 @@ struct gdb_stop {
 struct gdb_server;
 
 /*
+ * Where a session's bytes come from and go to. A gdb that connected on
+ * the listening socket gets the socket's transport (gdb_server_accept);
+ * tests and fuzzers pass their own to gdb_server_open_transport, so that
+ * their bytes run through the very decoder, session loop and handlers a
+ * socket's do.
+ */
+struct gdb_transport {
+	/* Reads up to cap bytes: the count, 0 if nothing is there and
+	 * !block, -1 if the peer is gone. */
+	long (*read)(void *ctx, uint8_t *buf, size_t cap, bool block);
+	/* Writes all n bytes; false if the peer is gone or stopped reading. */
+	bool (*write)(void *ctx, const uint8_t *p, size_t n);
+	/* The session ended (the stub's decision or the peer's). May be NULL. */
+	void (*close)(void *ctx);
+};
+
+/*
+ * A server with no listening socket whose one session, open at once, runs
+ * over transport t (ctx is passed to its functions). When that session
+ * ends, gdb_server_connected is false for good and gdb_server_accept
+ * answers 0. Returns NULL when out of memory.
+ */
+struct gdb_server *gdb_server_open_transport(const struct gdb_transport *t, void *ctx);
+
+/*
  * Listens on spec: "tcp:HOST:PORT" (HOST an IPv4/IPv6 literal, [v6], a
  * name, or empty for 127.0.0.1; PORT 0 picks a free port) or
  * "unix:PATH". A TCP address that is not loopback is refused unless
@@ -179,8 +204,8 @@ struct gdb_server;
  */
 struct gdb_server *gdb_server_open(const char *spec, bool allow_remote, struct hv_err *err);
 
-/* Closes the session and the listening socket (removing a Unix socket's
- * file). NULL is allowed. */
+/* Closes the session and the listening socket if any (removing a Unix
+ * socket's file). NULL is allowed. */
 void gdb_server_close(struct gdb_server *srv);
 
 /* Must be called before the first gdb_server_serve. */

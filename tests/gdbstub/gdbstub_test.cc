@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -1008,6 +1009,71 @@ TEST(GdbServerOpen, UnixSocketIsPrivateReplacesStaleAndRefusesLive)
 	EXPECT_NE(std::string(err.msg).find("not a socket"), std::string::npos) << err.msg;
 	unlink(path.c_str());
 	rmdir(dir);
+}
+
+// A caller's transport: what the peer "sent" is a string, what the stub
+// sends accumulates in another, and the end of input is the peer leaving.
+struct MemPeer {
+	std::string in, out;
+	size_t pos = 0, chunk = 3;
+	bool closed = false;
+};
+
+long MemRead(void *ctx, uint8_t *buf, size_t cap, bool block)
+{
+	MemPeer *p = (MemPeer *)ctx;
+	size_t n = std::min({ cap, p->chunk, p->in.size() - p->pos });
+
+	(void)block;
+	if (n == 0)
+		return -1;
+	memcpy(buf, p->in.data() + p->pos, n);
+	p->pos += n;
+	return (long)n;
+}
+
+bool MemWrite(void *ctx, const uint8_t *b, size_t n)
+{
+	((MemPeer *)ctx)->out.append((const char *)b, n);
+	return true;
+}
+
+void MemClose(void *ctx)
+{
+	((MemPeer *)ctx)->closed = true;
+}
+
+TEST(GdbServerTransport, ServesASessionFromMemoryUntilThePeerLeaves)
+{
+	const gdb_transport io = { MemRead, MemWrite, MemClose };
+	MemPeer peer;
+	fake_machine *m = new fake_machine;
+	hv_err err = {};
+	gdb_resume r;
+
+	fake_init(m);
+	peer.in = Frame("qC") + Frame("Hg2") + Frame("qC") + Frame("c") + Frame("?");
+	gdb_server *s = gdb_server_open_transport(&io, &peer);
+	ASSERT_NE(s, nullptr);
+	gdb_server_set_backend(s, &fake_ops, m);
+	EXPECT_TRUE(gdb_server_connected(s));
+	gdb_server_serve(s, &r);
+	EXPECT_EQ(r.kind, GDB_RESUME_CONTINUE);
+	gdb_server_serve(s, &r);
+	EXPECT_EQ(r.kind, GDB_RESUME_DISCONNECTED);
+	EXPECT_FALSE(gdb_server_connected(s));
+	EXPECT_TRUE(peer.closed);
+	Output o = Parse(peer.out);
+	EXPECT_EQ(o.acks, "+++++");
+	ASSERT_EQ(o.packets.size(), 4u);
+	EXPECT_EQ(o.packets[0], "QC1");
+	EXPECT_EQ(o.packets[1], "OK");
+	EXPECT_EQ(o.packets[2], "QC2");
+	EXPECT_EQ(o.packets[3].substr(0, 3), "T05");
+	/* No listener: nobody else can attach. */
+	EXPECT_EQ(gdb_server_accept(s, 0, &err), 0);
+	gdb_server_close(s);
+	delete m;
 }
 
 } // namespace
