@@ -661,6 +661,15 @@ static int virtio_mmio_restore(void *opaque, struct devstate_r *r)
 	if (n.isr & ~(VIRTIO_INT_USED | VIRTIO_INT_CONFIG))
 		return devstate_r_fail(r, "%s: InterruptStatus 0x%x has undefined bits", vd->name,
 				       n.isr);
+	/* A placeholder ignores every write (4.2.3.1.1), so no driver can
+	 * have changed its state; an interrupt it held could never be
+	 * acknowledged. */
+	if (vd->ops->device_id == VIRTIO_ID_NONE &&
+	    (n.drv_features || n.dev_features_sel || n.drv_features_sel || n.queue_sel ||
+	     n.status || n.isr || n.config_gen))
+		return devstate_r_fail(r, "%s: driver state (status 0x%x, InterruptStatus 0x%x) "
+				       "for an empty slot, which ignores every write", vd->name,
+				       n.status, n.isr);
 	/* FEATURES_OK sticks only for an acceptable subset (3.1.1), and
 	 * DRIVER_OK without it always fails the device. */
 	if ((n.status & VIRTIO_STATUS_FEATURES_OK) &&

@@ -827,6 +827,23 @@ TEST(DevstateVirtio, RestoredPlaceholderSlotIsIndistinguishable)
 	expect_rejects_garbage(db, st);
 }
 
+/* An empty slot ignores every write, so a record with driver state is
+ * corrupt; an interrupt restored into it could never be acknowledged. */
+TEST(DevstateVirtio, RejectsDriverStateForAPlaceholderSlot)
+{
+	tu::TestVm a, b;
+	struct hv_dev *db = virtio_dev_mmio(b.m->virtio[0]);
+	Bytes st = save(virtio_dev_mmio(a.m->virtio[0]));
+	constexpr size_t kStatus = kQueue0 - 9;
+	constexpr size_t kIsr = kQueue0 - 8;
+	ASSERT_EQ(st.size(), kQueue0 + 4);
+	EXPECT_EQ(restore(db, put32(st, kIsr, VIRTIO_INT_USED)), -1);
+	EXPECT_FALSE(plic_pending(b.m, HV_VIRTIO_IRQ0));
+	EXPECT_EQ(restore(db, put8(st, kStatus, VIRTIO_STATUS_ACKNOWLEDGE)), -1);
+	EXPECT_EQ(restore(db, put32(st, kStatus - 4, 1)), -1); /* QueueSel */
+	EXPECT_EQ(restore(db, st), 0);
+}
+
 /* ---- virtio-blk ---- */
 
 class DevstateBlk : public ::testing::Test {
