@@ -10,11 +10,13 @@ tests/fuzz/, makes
                  for `seconds` seconds; any crash, leak, sanitizer report or
                  timeout fails it, and the input is written to the test's
                  undeclared outputs.
+data and env go to the test (a harness that needs a guest ELF reads its
+path from an environment variable: env = {"VAR": "$(rootpath :x.elf)"}).
 """
 
 load("//tests/fuzz:flags.bzl", "FUZZ_CFLAGS", "FUZZ_LIBS")
 
-def fuzz_target(name, srcs, seconds = 20, max_len = 0, dict = None):
+def fuzz_target(name, srcs, seconds = 20, max_len = 0, dict = None, data = [], env = {}):
     native.genrule(
         name = name + "_fuzzer_bin",
         srcs = srcs + ["//tests/fuzz:core", "//tests/fuzz:harness_headers", "//tests/fuzz:sources"],
@@ -33,7 +35,7 @@ def fuzz_target(name, srcs, seconds = 20, max_len = 0, dict = None):
         str(seconds),
         str(max_len),
     ]
-    data = [":" + name + "_fuzzer"] + native.glob(["corpus/%s/**" % name])
+    data = [":" + name + "_fuzzer"] + native.glob(["corpus/%s/**" % name]) + data
     if dict:
         args.append("$(location %s)" % dict)
         data.append(dict)
@@ -43,4 +45,5 @@ def fuzz_target(name, srcs, seconds = 20, max_len = 0, dict = None):
         srcs = ["//tests/fuzz:run_fuzz.sh"],
         args = args,
         data = data,
+        env = env,
     )
