@@ -35,10 +35,13 @@
  * files of version 2 or older are refused with a sentence naming both
  * versions.
  *
- * Files are untrusted: the whole chain is read and every length, checksum,
- * count and value is checked before the machine is touched; a bad file is
- * one sentence naming the file, the byte offset and the problem. Files are
- * written under a temporary name and renamed.
+ * Files are untrusted: the whole chain is read and every length, checksum
+ * and count of the containers is checked before the machine is touched,
+ * and every value as it is applied (hart and device records, page and
+ * block numbers, clocks that agree with each other as the scheduler needs
+ * them to); a bad file is one sentence naming the file, the byte offset
+ * and the problem, and a machine a file was refused into is to be thrown
+ * away. Files are written under a temporary name and renamed.
  */
 #ifndef SNAPSHOT_FILE_H
 #define SNAPSHOT_FILE_H
@@ -80,6 +83,24 @@ int snapfile_save(struct machine *m, const char *path, const char *config,
 
 /* Read and check a file and its parent chain. NULL with err. */
 struct snapfile *snapfile_open(const char *path, struct hv_err *err);
+
+/* Where an incremental file's parents come from. read: the bytes of the
+ * parent that the file called child names as name in its PARENT section
+ * (the absolute path it was saved over). 0 with *data and *len (malloc'd;
+ * the reader frees them once read) and *found (malloc'd: the parent's
+ * name in messages, and the child name of its own parent), or -1 with
+ * err. The bytes need not be kept: the reader copies what it keeps. */
+struct snapfile_source {
+	int (*read)(void *opaque, const char *name, const char *child, uint8_t **data,
+		    size_t *len, char **found, struct hv_err *err);
+	void *opaque;
+};
+/* The same over bytes in memory: data (len bytes, not kept) is the leaf
+ * file, called name in messages; parents (NULL: none can be read, an
+ * incremental file is refused) supplies its ancestors. snapfile_open is
+ * this over files. NULL with err. */
+struct snapfile *snapfile_open_mem(const char *name, const uint8_t *data, size_t len,
+				   const struct snapfile_source *parents, struct hv_err *err);
 void snapfile_close(struct snapfile *f);
 const char *snapfile_config(const struct snapfile *f);
 icount_t snapfile_icount(const struct snapfile *f);
@@ -93,7 +114,9 @@ unsigned snapfile_harts(const struct snapfile *f);
 int snapfile_apply(struct snapfile *f, struct machine *m, struct snapfile_base *base,
 		   struct hv_err *err);
 
-/* Print what a file holds (retrovisor snapshot info). 0 or -1 with err. */
+/* Print what a file holds (retrovisor snapshot info): of an open file, or
+ * of the file at path. 0, or -1 with err (nothing printed). */
+int snapfile_print(const struct snapfile *f, FILE *out, struct hv_err *err);
 int snapfile_info(const char *path, FILE *out, struct hv_err *err);
 
 #endif

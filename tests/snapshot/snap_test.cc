@@ -158,6 +158,7 @@ TEST(Snapshot, SelfModifyingCodeIsUndoneToo)
 
 extern "C" {
 #include "base/crc32.h"
+#include "base/sha256.h"
 #include "snapshot/file.h"
 #include "snapshot/tree.h"
 }
@@ -1431,6 +1432,164 @@ TEST(SnapFileHostile, ChangedSectionsWithValidChecksumsAreRefusedOrRun)
 	}
 	EXPECT_GT(refused, 100u);
 	std::printf("%u hostile variants refused, %u loaded and ran\n", refused, loaded);
+}
+
+// As Encode, and the header made right too: the id (the SHA-256 of the
+// section headers, file.h) and the header's CRC, so that the file passes
+// every check of the container and only the checks of the sections'
+// contents can refuse it.
+std::vector<uint8_t> EncodeWithId(const std::vector<uint8_t> &orig,
+				  const std::vector<Section> &secs)
+{
+	std::vector<uint8_t> f = Encode(orig, secs);
+	struct sha256_ctx c;
+	sha256_init(&c);
+	for (size_t off = 64; off + 32 <= f.size(); off += 32 + Le64(&f[off + 16]))
+		sha256_update(&c, &f[off], 32);
+	uint8_t id[SHA256_DIGEST_SIZE];
+	sha256_final(&c, id);
+	std::memcpy(&f[16], id, 16);
+	uint32_t crc = crc32_compute(f.data(), 60);
+	for (int i = 0; i < 4; i++)
+		f[60 + i] = (uint8_t)(crc >> (8 * i));
+	return f;
+}
+
+void AddLe64(std::vector<uint8_t> &v, size_t at, uint64_t add)
+{
+	uint64_t x = Le64(&v[at]) + add;
+	for (int i = 0; i < 8; i++)
+		v[at + i] = (uint8_t)(x >> (8 * i));
+}
+
+TEST(SnapFileHostile, EncodingWithTheIdIsTheIdentityOnAnIntactFile)
+{
+	TempDir dir;
+	TestVm a(1);
+	PutCounterLoop(a);
+	RunTo(a, 3000);
+	ASSERT_EQ(Save(a, dir / "good"), 0);
+	std::vector<uint8_t> good = ReadAll(dir / "good");
+	EXPECT_TRUE(EncodeWithId(good, Decode(good)) == good);
+}
+
+// `snapshot info` read a RAM section's page count at byte 12 and a DISK
+// section's block count at byte 4 without looking at the section's
+// length (a heap over-read of a short section).
+TEST(SnapFileHostile, InfoRefusesARamSectionShorterThanItsFixedFields)
+{
+	TempDir dir;
+	TestVm a(1);
+	PutCounterLoop(a);
+	RunTo(a, 3000);
+	ASSERT_EQ(Save(a, dir / "good"), 0);
+	std::vector<uint8_t> good = ReadAll(dir / "good");
+	std::vector<Section> secs = Decode(good);
+	for (size_t cut : { 0u, 4u, 12u, 15u }) {
+		std::vector<Section> v = secs;
+		auto ram = std::find_if(v.begin(), v.end(), [](const Section &x) { return x.type == 8; });
+		ASSERT_NE(ram, v.end());
+		ram->raw.resize(cut);
+		std::vector<uint8_t> f = EncodeWithId(good, v);
+		WriteAll(dir / "short", f, f.size());
+		char *buf = nullptr;
+		size_t len = 0;
+		FILE *out = open_memstream(&buf, &len);
+		struct hv_err err;
+		std::memset(&err, 0, sizeof(err));
+		EXPECT_EQ(snapfile_info((dir / "short").c_str(), out, &err), -1)
+			<< "a RAM section of " << cut << " bytes";
+		fclose(out);
+		EXPECT_EQ(len, 0u) << "nothing is printed of a damaged file";
+		free(buf);
+		EXPECT_NE(std::string(err.msg).find("damaged at byte"), std::string::npos) << err.msg;
+	}
+}
+
+TEST(SnapFileHostile, InfoRefusesADiskSectionShorterThanItsFixedFields)
+{
+	TempDir dir;
+	TestVm a(1);
+	PutCounterLoop(a);
+	RunTo(a, 3000);
+	ASSERT_EQ(Save(a, dir / "good"), 0);
+	std::vector<uint8_t> good = ReadAll(dir / "good");
+	std::vector<Section> secs = Decode(good);
+	for (size_t cut : { 0u, 3u, 7u }) {
+		std::vector<Section> v = secs;
+		Section disk;
+		disk.type = 7;
+		disk.raw.assign(cut, 0xff);
+		v.insert(v.end() - 1, disk);
+		FixEnd(v);
+		std::vector<uint8_t> f = EncodeWithId(good, v);
+		WriteAll(dir / "short", f, f.size());
+		FILE *out = fopen("/dev/null", "w");
+		struct hv_err err;
+		std::memset(&err, 0, sizeof(err));
+		EXPECT_EQ(snapfile_info((dir / "short").c_str(), out, &err), -1)
+			<< "a DISK section of " << cut << " bytes";
+		fclose(out);
+		EXPECT_NE(std::string(err.msg).find("damaged at byte"), std::string::npos) << err.msg;
+	}
+}
+
+// The scheduler runs a hart only while its clock is behind the round's
+// end: a file whose hart clock was far ahead of the machine clock loaded,
+// and machine_run then went round after round with nothing retiring (not
+// even --max-instructions stopped it). Clocks that no saved machine can
+// have are refused with the section they are in.
+TEST(SnapFileHostile, ClocksThatDisagreeAreRefused)
+{
+	TempDir dir;
+	TestVm a(1);
+	PutClockLoop(a);
+	RunTo(a, 7000);
+	ASSERT_EQ(Save(a, dir / "good"), 0);
+	std::vector<uint8_t> good = ReadAll(dir / "good");
+	std::vector<Section> secs = Decode(good);
+	size_t hart = 0, mach = 0;
+	for (size_t k = 0; k < secs.size(); k++) {
+		if (secs[k].type == 4)
+			hart = k;
+		if (secs[k].type == 3)
+			mach = k;
+	}
+	ASSERT_GT(hart, 0u);
+	ASSERT_GT(mach, 0u);
+	// The hart record ends: itime_offset, timer_deadline, wfi, trap_loop,
+	// trap_loop_round, hsm, hsm_start_addr, hsm_opaque, traps (hv/hart.h).
+	const size_t offset_at = secs[hart].raw.size() - 54;
+	// MACHINE: version, RAM size, harts, devices, drives, itime, rounds,
+	// time_seen (file.c).
+	const size_t itime_at = 4 + 8 + 4 + 4 + 4, seen_at = itime_at + 16;
+	struct Case {
+		const char *what;
+		size_t sec, at;
+		uint64_t add;
+	} cases[] = {
+		{ "the hart's clock 2^40 ahead", hart, offset_at, 1ull << 40 },
+		{ "the hart's clock one quantum and one ahead", hart, offset_at, 10001 },
+		{ "the hart's clock wrapping", hart, offset_at, ~0ull - 5 },
+		{ "the machine clock ahead of the hart's", mach, itime_at, 20001 },
+		{ "the machine clock near 2^64", mach, itime_at, ~0ull - 20000 },
+		{ "time seen ahead of every clock", mach, seen_at, 1000 },
+	};
+	for (const Case &c : cases) {
+		std::vector<Section> v = secs;
+		AddLe64(v[c.sec].raw, c.at, c.add);
+		std::vector<uint8_t> f = EncodeWithId(good, v);
+		WriteAll(dir / "clock", f, f.size());
+		TestVm b(1);
+		std::string msg = Load(dir / "clock", b);
+		EXPECT_NE(msg.find("malformed"), std::string::npos) << c.what << ": " << msg;
+	}
+	// The intact file, through the same encoder, still loads and runs.
+	std::vector<uint8_t> f = EncodeWithId(good, secs);
+	WriteAll(dir / "clock", f, f.size());
+	TestVm b(1);
+	EXPECT_EQ(Load(dir / "clock", b), "");
+	EXPECT_EQ(RunTo(b, 20000), RunTo(a, 20000));
 }
 
 } // namespace
