@@ -43,6 +43,9 @@
 
 #define MAIN_ESCAPE 0x01 /* Ctrl-A */
 
+_Static_assert(PLUGIN_HOST_CRASH_STATUS == CLI_EXIT_INTERNAL,
+	       "a plugin's crash is an internal failure (docs/cli.md)");
+
 struct main_console {
 	bool raw;    /* stdin is the terminal we put in raw mode */
 	bool escape; /* the previous key was Ctrl-A */
@@ -65,6 +68,8 @@ static void main_term_restore(void)
 static void main_term_on_signal(int sig)
 {
 	main_term_restore();
+	/* A plugin that crashed in a callback is named (and the run ends). */
+	plugin_host_crash_check(sig);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }

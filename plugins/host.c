@@ -41,36 +41,34 @@
 #include "introspect/linux.h"
 #include "introspect/syms.h"
 #include "plugins/include/retrovisor/plugin.h"
+#include "plugins/crash.h"
+#include "plugins/spec.h"
 
 #define HOST_MAX_PLUGINS 16
-#define HOST_MAX_ARGS 32
 #define HOST_MAX_SUBS 64 /* subscriptions of one kind per plugin */
 #define SLOT_MAX_CBS 8
 
 struct cb_entry {
 	void *cb;
 	void *ud;
+	const struct rv_plugin *owner;
 };
 
 struct mem_sub {
 	uint64_t lo, hi;
 	uint32_t flags;
 	void *cb, *ud;
+	const struct rv_plugin *owner;
 };
 
 struct rv_plugin {
-	char *path;
-	char *name;
+	struct plugin_spec spec; /* path, name, arguments */
 	void *dl;
-	char *argbuf;
-	rv_plugin_arg args[HOST_MAX_ARGS];
-	int nargs;
 	uint32_t abi;
 	char msg[256];
 	struct intro_syms *syms;
 	struct intro_linux *linux; /* opened on first use */
 	bool linux_failed;
-	char *vmlinux;
 	/* Subscriptions. */
 	struct cb_entry exit[HOST_MAX_SUBS], block[HOST_MAX_SUBS], trap[HOST_MAX_SUBS],
 		sbi[HOST_MAX_SUBS], priv[HOST_MAX_SUBS], satp[HOST_MAX_SUBS], mmio[HOST_MAX_SUBS],
@@ -133,7 +131,7 @@ static struct plugin_host host;
 
 static int host_fail(struct hv_err *err, struct rv_plugin *p, const char *what)
 {
-	hv_err_set(err, "plugin '%s': %s", p->path, what);
+	hv_err_set(err, "plugin '%s': %s", p->spec.path, what);
 	return -1;
 }
 
@@ -145,46 +143,8 @@ static void plugin_free(struct rv_plugin *p)
 		dlclose(p->dl);
 	intro_syms_close(p->syms);
 	intro_linux_close(p->linux);
-	free(p->path);
-	free(p->argbuf);
+	plugin_spec_free(&p->spec);
 	free(p);
-}
-
-/* FILE[,key=value...] */
-static struct rv_plugin *plugin_parse(const char *spec, struct hv_err *err)
-{
-	struct rv_plugin *p = calloc(1, sizeof(*p));
-
-	if (!p || strlen(spec) > 8192 || !(p->argbuf = strdup(spec))) {
-		hv_err_set(err, "out of host memory (or a --plugin argument over 8 KiB)");
-		free(p);
-		return NULL;
-	}
-	char *save = NULL, *tok = strtok_r(p->argbuf, ",", &save);
-	if (!tok || !*tok) {
-		hv_err_set(err, "--plugin needs FILE[,key=value...]");
-		plugin_free(p);
-		return NULL;
-	}
-	p->path = strdup(tok);
-	while ((tok = strtok_r(NULL, ",", &save))) {
-		if (p->nargs == HOST_MAX_ARGS) {
-			hv_err_set(err, "plugin '%s': more than %d arguments", p->path, HOST_MAX_ARGS);
-			plugin_free(p);
-			return NULL;
-		}
-		char *eq = strchr(tok, '=');
-		if (eq)
-			*eq = 0;
-		p->args[p->nargs].key = tok;
-		p->args[p->nargs].value = eq ? eq + 1 : "";
-		if (!strcmp(tok, "vmlinux") && eq)
-			p->vmlinux = eq + 1;
-		p->nargs++;
-	}
-	const char *slash = strrchr(p->path, '/');
-	p->name = (char *)(slash ? slash + 1 : p->path);
-	return p;
 }
 
 int plugin_host_load(const char *spec, struct hv_err *err)
@@ -195,10 +155,16 @@ int plugin_host_load(const char *spec, struct hv_err *err)
 		hv_err_set(err, "more than %d plugins", HOST_MAX_PLUGINS);
 		return -1;
 	}
-	p = plugin_parse(spec, err);
-	if (!p)
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		hv_err_set(err, "--plugin '%s': out of host memory", spec);
 		return -1;
-	char *path = p->path;
+	}
+	if (plugin_spec_parse(spec, &p->spec, err) != 0) {
+		free(p);
+		return -1;
+	}
+	const char *path = p->spec.path;
 	char resolved[4200];
 	if (!strchr(path, '/')) {
 		/* dlopen would search the library path: a plugin is a file. */
@@ -209,7 +175,8 @@ int plugin_host_load(const char *spec, struct hv_err *err)
 	p->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!p->dl) {
 		const char *e = dlerror();
-		hv_err_set(err, "plugin '%s' cannot be loaded: %s", p->path, e ? e : "unknown error");
+		hv_err_set(err, "plugin '%s' cannot be loaded: %s", p->spec.path,
+			   e ? e : "unknown error");
 		plugin_free(p);
 		return -1;
 	}
@@ -226,14 +193,14 @@ int plugin_host_load(const char *spec, struct hv_err *err)
 	uint32_t hi = pcur < RV_PLUGIN_ABI_VERSION ? pcur : RV_PLUGIN_ABI_VERSION;
 	if (pmin > pcur || lo > hi) {
 		hv_err_set(err, "plugin '%s' supports ABI versions %u to %u; this retrovisor "
-			   "supports %u to %u: rebuild the plugin against this plugin.h", p->path,
+			   "supports %u to %u: rebuild the plugin against this plugin.h", p->spec.path,
 			   pmin, pcur, RV_PLUGIN_ABI_MIN, RV_PLUGIN_ABI_VERSION);
 		plugin_free(p);
 		return -1;
 	}
 	p->abi = hi;
-	if (p->vmlinux) {
-		p->syms = intro_syms_open(p->vmlinux, err);
+	if (p->spec.vmlinux) {
+		p->syms = intro_syms_open(p->spec.vmlinux, err);
 		if (!p->syms) {
 			char why[sizeof(err->msg)];
 			memcpy(why, err->msg, sizeof(why));
@@ -328,8 +295,9 @@ static void hook_block(void *opaque, struct machine *m, uint64_t vpc, gpa_t pa,
 	}
 	for (unsigned k = 0; k < host.np; k++)
 		for (unsigned j = 0; j < host.p[k]->nblock; j++)
-			((void (*)(void *, rv_block *))host.p[k]->block[j].cb)(host.p[k]->block[j].ud,
-									       &b);
+			PLUGIN_CALL(host.p[k]->spec.path, "rv_on_block",
+				    ((void (*)(void *, rv_block *))host.p[k]->block[j].cb)(
+					    host.p[k]->block[j].ud, &b));
 	for (unsigned i = 0; i < n; i++)
 		slots[i] = b.subs[i].n ? slot_intern(&b.subs[i]) : 0;
 }
@@ -342,17 +310,21 @@ static void hook_insn(void *opaque, struct hart *h, uint32_t slot)
 	const struct slot *s = &host.slots[slot - 1];
 	host.boundary++;
 	for (unsigned i = 0; i < s->n; i++)
-		((void (*)(void *, uint32_t, uint64_t))s->e[i].cb)(s->e[i].ud, h->id, h->pc);
+		PLUGIN_CALL(s->e[i].owner->spec.path, "rv_insn_on_exec",
+			    ((void (*)(void *, uint32_t, uint64_t))s->e[i].cb)(s->e[i].ud, h->id,
+									       h->pc));
 	host.boundary--;
 }
 
 /* ---- Hooks: events ---- */
 
-#define FOR_SUBS(field, count, type, ...)                                       \
-	for (unsigned k_ = 0; k_ < host.np; k_++)                              \
-		for (unsigned j_ = 0; j_ < host.p[k_]->count; j_++)            \
-			((type)host.p[k_]->field[j_].cb)(host.p[k_]->field[j_].ud, \
-							 __VA_ARGS__)
+/* Every plugin's field callbacks, each as PLUGIN_CALL "rv_on_<field>". */
+#define FOR_SUBS(field, count, type, ...)                                             \
+	for (unsigned k_ = 0; k_ < host.np; k_++)                                    \
+		for (unsigned j_ = 0; j_ < host.p[k_]->count; j_++)                  \
+			PLUGIN_CALL(host.p[k_]->spec.path, "rv_on_" #field,          \
+				    ((type)host.p[k_]->field[j_].cb)(host.p[k_]->field[j_].ud, \
+								     __VA_ARGS__))
 
 static bool mem_match(const struct mem_sub *s, uint64_t va, gpa_t pa, unsigned size, bool write)
 {
@@ -384,8 +356,10 @@ static void hook_mem(void *opaque, struct hart *h, uint64_t va, gpa_t pa, unsign
 		for (unsigned j = 0; j < host.p[k]->nmem; j++) {
 			const struct mem_sub *s = &host.p[k]->mem[j];
 			if (mem_match(s, va, pa, size, write))
-				((void (*)(void *, uint32_t, uint64_t, uint64_t, uint32_t, bool,
-					   uint64_t))s->cb)(s->ud, h->id, va, pa, size, write, value);
+				PLUGIN_CALL(host.p[k]->spec.path, "rv_on_mem",
+					    ((void (*)(void *, uint32_t, uint64_t, uint64_t, uint32_t,
+						       bool, uint64_t))s->cb)(s->ud, h->id, va, pa, size,
+									      write, value));
 		}
 }
 
@@ -450,11 +424,16 @@ static bool hook_blk(void *opaque, struct machine *m, unsigned device, uint64_t 
 	(void)opaque;
 	(void)m;
 	for (unsigned k = 0; k < host.np; k++)
-		for (unsigned j = 0; j < host.p[k]->nblk; j++)
-			if (((bool (*)(void *, uint32_t, uint64_t, bool, uint64_t,
-				       uint32_t))host.p[k]->blk[j].cb)(host.p[k]->blk[j].ud, device,
-								       nth, write, sector, count))
-				fail = true;
+		for (unsigned j = 0; j < host.p[k]->nblk; j++) {
+			bool f = false;
+
+			PLUGIN_CALL(host.p[k]->spec.path, "rv_on_blk_request",
+				    f = ((bool (*)(void *, uint32_t, uint64_t, bool, uint64_t,
+						   uint32_t))host.p[k]->blk[j].cb)(host.p[k]->blk[j].ud,
+										   device, nth, write,
+										   sector, count));
+			fail = fail || f;
+		}
 	if (fail && !host.replaying) {
 		/* Record the verdict: the request being served now fails. */
 		host_record(3, device, nth, NULL, 0, false);
@@ -555,7 +534,7 @@ static int host_call_init(struct rv_plugin *p, const rv_plugin_info *info)
 		sigaction(sigs[i], &sa, &old[i]);
 	host_init_signal = 0;
 	if (sigsetjmp(host_init_jmp, 1) == 0)
-		r = init(p, info, p->nargs, p->args);
+		r = init(p, info, p->spec.nargs, p->spec.args);
 	for (unsigned i = 0; i < HV_ARRAY_LEN(sigs); i++)
 		sigaction(sigs[i], &old[i], NULL);
 	return host_init_signal ? -1000 - host_init_signal : r;
@@ -594,23 +573,25 @@ int plugin_host_attach(struct machine *m, bool replaying, bool recording, struct
 			.ram_size = m->ram.size,
 			.replaying = replaying,
 			.recording = recording,
-			.vmlinux = p->vmlinux,
+			.vmlinux = p->spec.vmlinux,
 		};
 		int r = host_call_init(p, &info);
 		if (r <= -1000) {
 			hv_err_set(err, "plugin '%s' crashed in its rv_plugin_init (%s); it is not "
-				   "used", p->path, strsignal(-r - 1000));
+				   "used", p->spec.path, strsignal(-r - 1000));
 			m->hooks = NULL;
 			return -1;
 		}
 		if (r != 0) {
-			hv_err_set(err, "plugin '%s' refused to start%s%s", p->path,
+			hv_err_set(err, "plugin '%s' refused to start%s%s", p->spec.path,
 				   p->msg[0] ? ": " : " (its rv_plugin_init returned non-zero)",
 				   p->msg);
 			m->hooks = NULL;
 			return -1;
 		}
 	}
+	/* From now on a plugin that crashes in a callback is named. */
+	plugin_crash_install();
 	/* Code decoded before the plugins subscribed must be decoded again. */
 	block_flush_all(m);
 	return 0;
@@ -621,7 +602,8 @@ void plugin_host_exit(int status)
 	for (unsigned i = 0; i < host.np; i++) {
 		struct rv_plugin *p = host.p[i];
 		for (unsigned j = 0; j < p->nexit; j++)
-			((void (*)(void *, int))p->exit[j].cb)(p->exit[j].ud, status);
+			PLUGIN_CALL(p->spec.path, "rv_on_exit",
+				    ((void (*)(void *, int))p->exit[j].cb)(p->exit[j].ud, status));
 	}
 }
 
@@ -641,12 +623,13 @@ const char *plugin_host_stop_message(void)
 	if (!host.stopper)
 		return NULL;
 	snprintf(host.strbuf, sizeof(host.strbuf), "plugin %s stopped the run%s%s",
-		 host.stopper->name, host.stopper->msg[0] ? ": " : "", host.stopper->msg);
+		 host.stopper->spec.name, host.stopper->msg[0] ? ": " : "", host.stopper->msg);
 	return host.strbuf;
 }
 
 void plugin_host_unload(void)
 {
+	plugin_crash_uninstall();
 	for (unsigned i = 0; i < host.np; i++)
 		plugin_free(host.p[i]);
 	free(host.slots);
@@ -675,6 +658,7 @@ void plugin_host_clear_stop(void)
 			return;                                  \
 		self->field[self->count].cb = (void *)cb;        \
 		self->field[self->count].ud = ud;                \
+		self->field[self->count].owner = self;           \
 		self->count++;                                   \
 	} while (0)
 
@@ -758,7 +742,7 @@ RV_PLUGIN_EXPORT void rv_on_mem(rv_plugin *self, uint64_t lo, uint64_t hi, uint3
 {
 	if (!self || self->nmem >= HOST_MAX_SUBS || lo >= hi)
 		return;
-	self->mem[self->nmem++] = (struct mem_sub){ lo, hi, flags, (void *)cb, ud };
+	self->mem[self->nmem++] = (struct mem_sub){ lo, hi, flags, (void *)cb, ud, self };
 	if (host.m)
 		for (unsigned i = 0; i < host.m->nharts; i++)
 			hart_flush_tlb(host.m->hart[i]);
@@ -848,7 +832,7 @@ RV_PLUGIN_EXPORT void rv_insn_on_exec(rv_plugin *self, rv_insn *in,
 		return;
 	struct slot *s = &in->b->subs[in->index];
 	if (s->n < SLOT_MAX_CBS)
-		s->e[s->n++] = (struct cb_entry){ (void *)cb, ud };
+		s->e[s->n++] = (struct cb_entry){ (void *)cb, ud, self };
 }
 
 /* ---- The ABI: queries ---- */
@@ -1070,12 +1054,12 @@ static struct intro_linux *host_linux(rv_plugin *self)
 {
 	struct hv_err err;
 
-	if (!self || !self->vmlinux || self->linux_failed)
+	if (!self || !self->spec.vmlinux || self->linux_failed)
 		return NULL;
 	if (!self->linux) {
-		self->linux = intro_linux_open(self->vmlinux, &err);
+		self->linux = intro_linux_open(self->spec.vmlinux, &err);
 		if (!self->linux) {
-			fprintf(stderr, "retrovisor: plugin %s: %s\n", self->name, err.msg);
+			fprintf(stderr, "retrovisor: plugin %s: %s\n", self->spec.name, err.msg);
 			self->linux_failed = true;
 		}
 	}

@@ -30,4 +30,17 @@ bool plugin_host_active(void);
 void plugin_host_clear_stop(void);
 void plugin_host_unload(void);
 
+/* Exit status of a run abandoned because a plugin crashed in one of its
+ * callbacks: an internal failure (cli/options.h CLI_EXIT_INTERNAL). */
+#define PLUGIN_HOST_CRASH_STATUS 1
+
+/* For a handler of a fatal signal (async-signal-safe): if a plugin's
+ * callback is running and sig is SIGSEGV, SIGBUS, SIGFPE, SIGILL or
+ * SIGABRT, writes "retrovisor: plugin 'FILE' crashed in its CALLBACK
+ * callback (signal SIG); the run is abandoned" to stderr and _exits with
+ * PLUGIN_HOST_CRASH_STATUS; otherwise returns. The host's own handler,
+ * installed while plugins are attached, calls it; so must any handler
+ * installed over it (cli/main.c's terminal restorer). */
+void plugin_host_crash_check(int sig);
+
 #endif

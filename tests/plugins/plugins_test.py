@@ -288,6 +288,84 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
     check("sum=" not in out, "the guest did not run", out)
 
 
+CRASHER = """#include <stdlib.h>
+#include <string.h>
+#include <retrovisor/plugin.h>
+RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = { RV_PLUGIN_ABI_MIN, RV_PLUGIN_ABI_VERSION };
+static rv_plugin *me;
+static const char *where = "", *how = "";
+static unsigned long execs;
+static void crash(void)
+{
+	if (!strcmp(how, "segv")) {
+		*(volatile int *)0 = 1;
+	} else if (!strcmp(how, "fpe")) {
+		volatile int zero = 0, one = 1;
+		one /= zero;
+	} else {
+		abort();
+	}
+}
+static void on_exec(void *ud, uint32_t hart, uint64_t pc)
+{
+	(void)ud; (void)hart; (void)pc;
+	if (++execs == 50)
+		crash();
+}
+static void on_block(void *ud, rv_block *b)
+{
+	(void)ud;
+	if (!strcmp(where, "block"))
+		crash();
+	for (uint32_t i = 0; i < rv_block_insns(b); i++)
+		rv_insn_on_exec(me, rv_block_insn(b, i), on_exec, NULL);
+}
+static void on_exit_cb(void *ud, int status)
+{
+	(void)ud; (void)status;
+	crash();
+}
+RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info, int argc,
+				    const rv_plugin_arg *argv)
+{
+	(void)info;
+	me = self;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i].key, "where"))
+			where = argv[i].value;
+		if (!strcmp(argv[i].key, "how"))
+			how = argv[i].value;
+	}
+	if (!strcmp(where, "exit"))
+		rv_on_exit(self, on_exit_cb, NULL);
+	else
+		rv_on_block(self, on_block, NULL);
+	return 0;
+}
+"""
+
+
+def case_callback_crash():
+    """A plugin that crashes in one of its callbacks ends the run with
+    status 1 (an internal failure) and one line naming the plugin, the
+    callback and the signal, not a bare crash of the hypervisor; a plugin
+    loaded beside it that does not crash changes nothing."""
+    so = build_plugin("crasher", CRASHER)
+    quiet = build_plugin("quiet", NOTHING)
+    for where, how, callback, sig in [("block", "segv", "rv_on_block", "SIGSEGV"),
+                                      ("exec", "segv", "rv_insn_on_exec", "SIGSEGV"),
+                                      ("exec", "fpe", "rv_insn_on_exec", "SIGFPE"),
+                                      ("exit", "abort", "rv_on_exit", "SIGABRT")]:
+        status, out, err = run_bare(quiet, f"{so},where={where},how={how}")
+        lines = [l for l in err.splitlines() if l.strip()]
+        want = (f"retrovisor: plugin '{so}' crashed in its {callback} callback "
+                f"(signal {sig}); the run is abandoned")
+        check(status == 1, f"{where}/{how}: exit status 1 (got {status})", err)
+        check(lines == [want], f"{where}/{how}: the one line is {want!r}", err)
+        if where != "exit":
+            check("sum=" not in out, f"{where}/{how}: the guest did not finish", out)
+
+
 def case_symbols():
     """The binary exports exactly the functions plugin.h declares."""
     src = open(PLUGIN_H).read()
@@ -624,6 +702,7 @@ CASES = {
     "refusal": case_refusal,
     "abi_ranges": case_abi_ranges,
     "init_crash": case_init_crash,
+    "callback_crash": case_callback_crash,
     "symbols": case_symbols,
     "nothing": case_nothing,
     "observe": case_observe,
