@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * retrovisor log dump|stats|verify FILE (docs/replay.md): a log's events
+ * retrovisor log dump|stats|verify FILE (docs/replay.md; verify also takes
+ * replay's --image ROLE=PATH and --trust-stored-paths): a log's events
  * one per line, its counts and size per instruction, or a quiet replay
  * that says whether the log verifies.
  */
@@ -55,11 +56,22 @@ int main_log(int argc, char **argv)
 {
 	struct hv_err err = { { 0 } };
 
-	if (argc != 4)
+	if (argc < 4)
 		return log_usage("log takes dump|stats|verify FILE");
 	const char *verb = argv[2], *file = argv[3];
 	if (strcmp(verb, "verify") == 0) {
 		struct replay_args ra = { .file = file, .quiet = true };
+		for (int i = 4; i < argc; i++) {
+			if (strcmp(argv[i], "--trust-stored-paths") == 0) {
+				ra.trust = true;
+			} else if (strcmp(argv[i], "--image") == 0 && i + 1 < argc) {
+				if (main_image_arg(&ra, argv[++i], &err) != 0)
+					return main_fail(&err);
+			} else {
+				return log_usage("log verify takes FILE [--image ROLE=PATH]... "
+						 "[--trust-stored-paths]");
+			}
+		}
 		int status = main_replay_args(&ra);
 		if (status == CLI_EXIT_DIVERGED || status == CLI_EXIT_ERROR)
 			fprintf(stderr, "retrovisor: %s does not verify\n", file);
@@ -68,7 +80,7 @@ int main_log(int argc, char **argv)
 		return status == CLI_EXIT_DIVERGED || status == CLI_EXIT_ERROR ? status : CLI_EXIT_OK;
 	}
 	bool dump = strcmp(verb, "dump") == 0;
-	if (!dump && strcmp(verb, "stats") != 0)
+	if (argc != 4 || (!dump && strcmp(verb, "stats") != 0))
 		return log_usage("log takes dump|stats|verify FILE");
 	struct rlog_reader *r = rlog_open(file, &err);
 	if (!r)

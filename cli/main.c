@@ -402,7 +402,7 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 			continue;
 		if (why == STOP_REBOOT && !m->panic_msg[0] && !o->reboot_exit) {
 			/* QEMU's default: the machine restarts (hv/reset.h). */
-			if (machine_reset(m, &lo, &err) == 0)
+			if (snapcli_reboot_check(&sc, &err) == 0 && machine_reset(m, &lo, &err) == 0)
 				continue;
 			main_term_restore();
 			fprintf(stderr, "retrovisor: the guest asked to reboot and the machine "

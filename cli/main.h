@@ -8,6 +8,7 @@
 #define CLI_MAIN_H
 
 #include "cli/options.h"
+#include "replay/config.h"
 
 struct replayer;
 
@@ -55,8 +56,26 @@ struct replay_args {
 	const char *from; /* --from SNAPSHOT */
 	const char *plugin[CLI_MAX_PLUGINS];
 	unsigned nplugins;
+	/* --image ROLE=PATH: where a recorded image is on this host (its
+	 * SHA-256 is still checked); --trust-stored-paths: open the paths the
+	 * log recorded. Without either, a replay opens no host file the log
+	 * alone names (docs/replay.md). */
+	struct main_image {
+		const char *role, *path;
+	} image[BUNDLE_MAX_IMAGES];
+	unsigned nimages;
+	bool trust;
 };
 int main_replay_args(const struct replay_args *ra);
+/* Parse one --image ROLE=PATH into ra. 0, or -1 with err. */
+int main_image_arg(struct replay_args *ra, const char *spec, struct hv_err *err);
+/* Point every recorded image of c at the host file the command line (ra)
+ * or a bundle (extracted, n of them) names for its role; a path only the
+ * log names is refused (KIND FILE in the sentence) unless ra->trust. 0,
+ * or -1 with err. */
+int main_image_paths(const struct replay_args *ra, const char *kind, const char *file,
+		     const struct bundle_image *extracted, unsigned n, struct replay_config *c,
+		     struct hv_err *err);
 
 int main_record(int argc, char **argv);
 int main_replay(int argc, char **argv);

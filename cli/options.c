@@ -311,6 +311,7 @@ enum cli_opt_id {
 	OPT_PLUGIN,
 	OPT_PAUSED,
 	OPT_GDB_ALLOW_REMOTE,
+	OPT_TRUST_STORED,
 	OPT_HELP,
 	OPT_COUNT
 };
@@ -341,6 +342,7 @@ static const struct {
 	[OPT_PAUSED] = { "paused", false, NULL },
 	[OPT_PLUGIN] = { "plugin", true, "FILE[,key=value...]" },
 	[OPT_GDB_ALLOW_REMOTE] = { "gdb-allow-remote", false, NULL },
+	[OPT_TRUST_STORED] = { "trust-stored-paths", false, NULL },
 	[OPT_HELP] = { "help", false, NULL },
 };
 
@@ -417,6 +419,9 @@ static int cli_apply(struct cli_opts *o, int id, const char *val, struct hv_err 
 		return 0;
 	case OPT_GDB_ALLOW_REMOTE:
 		o->gdb_allow_remote = true;
+		return 0;
+	case OPT_TRUST_STORED:
+		o->trust_stored_paths = true;
 		return 0;
 	case OPT_MAX_INSNS:
 		return cli_parse_count(val, &o->max_insns, err);
@@ -574,6 +579,24 @@ int cli_parse(int argc, char *const argv[], struct cli_opts *o, struct hv_err *e
 	return 0;
 }
 
+void cli_stored_net(struct net_opts *n)
+{
+	for (unsigned i = 0; i < n->nhostfwd; i++)
+		n->hostfwd[i].host_addr = NET_SLIRP_LOOPBACK;
+}
+
+void cli_stored_refuse(struct hv_err *err, const char *kind, const char *file, const char *what,
+		       const char *path, const char *name_it)
+{
+	const char *base = strrchr(file, '/');
+
+	/* The stored path and what to pass come first: err holds 512 bytes. */
+	hv_err_set(err, "%s '%s' names the host file '%s' as %s; pass %s%s--trust-stored-paths "
+		   "to open it (a path a file chooses is opened only when the command line "
+		   "names it)", kind, base ? base + 1 : file, path, what, name_it ? name_it : "",
+		   name_it ? ", or " : "");
+}
+
 void cli_print_help(FILE *out)
 {
 	fputs("Usage: retrovisor run --kernel FILE [OPTIONS]\n"
@@ -589,9 +612,13 @@ void cli_print_help(FILE *out)
 	      "  record     run, and log every input: record --log FILE RUN-OPTIONS...\n"
 	      "             [--digest-interval N]\n"
 	      "  replay     re-execute a log or bundle exactly: replay FILE\n"
-	      "             [--go-live N [--log NEW]] [--print-digest]; exit 7 if it diverges\n"
+	      "             [--go-live N [--log NEW]] [--print-digest]; exit 7 if it diverges;\n"
+	      "             a log's images are opened only where the command line names\n"
+	      "             them: [--image ROLE=PATH]... or [--trust-stored-paths] (a\n"
+	      "             bundle's own copies need neither)\n"
 	      "  log        dump|stats|verify FILE: read, measure or check a log\n"
-	      "  bundle     --log FILE -o OUT: pack a log and its images into one file\n"
+	      "  bundle     --log FILE -o OUT [--image ROLE=PATH]... [--trust-stored-paths]:\n"
+	      "             pack a log and its images into one file\n"
 	      "  snapshot   save|load|info: snapshot files (docs/snapshots.md)\n"
 	      "  loop       run from a snapshot again and again, one input each time\n"
 	      "             (the fast reset loop of fuzzers and fault campaigns)\n"
@@ -645,7 +672,13 @@ void cli_print_run_help(FILE *out)
 	      "  --rtc SECONDS        wall clock at power-on (seconds since 1970) seen\n"
 	      "                       through the RTC; default: the host's clock\n"
 	      "  --restore FILE       start from a snapshot file instead of booting;\n"
-	      "                       the machine's shape comes from FILE\n"
+	      "                       the machine's shape comes from FILE; a host\n"
+	      "                       file FILE names is opened only when this command\n"
+	      "                       line names it (--drive for each of its drives;\n"
+	      "                       --kernel, --initrd, --bios for a reboot), and a\n"
+	      "                       forward FILE stores listens on 127.0.0.1\n"
+	      "  --trust-stored-paths with --restore: open the host files the snapshot\n"
+	      "                       names (drives copy-on-write, never written)\n"
 	      "  --snapshot-at ICOUNT=FILE\n"
 	      "                       save a snapshot file when ICOUNT instructions\n"
 	      "                       have run, and go on (repeatable)\n"

@@ -16,7 +16,7 @@
  *                  [--restore FILE] [--snapshot-at ICOUNT=FILE]...
  *                  [--snapshot-incremental]
  *                  [--gdb tcp:[HOST]:PORT|unix:PATH [--paused] [--gdb-allow-remote]]
- *                  [--plugin FILE[,key=value...]]...
+ *                  [--plugin FILE[,key=value...]]... [--trust-stored-paths]
  *   retrovisor --help | run --help | --version
  *
  * argv is untrusted: every value is checked completely (no trailing
@@ -109,6 +109,11 @@ struct cli_opts {
 	const char *gdb;
 	bool paused;
 	bool gdb_allow_remote;
+	/* --trust-stored-paths: host files that a snapshot file (or a log or
+	 * bundle) names may be opened without the command line naming them
+	 * (cli_stored_net says what a file may never do). Taken from the
+	 * command line only, never from a file's stored options. */
+	bool trust_stored_paths;
 	/* Which options the command line gave (bit OPT id, options.c): with
 	 * --restore, machine-shape options must agree with the file. */
 	bool memory_set, harts_set;
@@ -144,6 +149,21 @@ int cli_parse_drive(const char *s, struct cli_drive *d, struct hv_err *err);
 /* --rng-seed N: a decimal or 0x-prefixed hexadecimal 64-bit number.
  * Returns 0 or -1 with err. */
 int cli_parse_seed(const char *s, uint64_t *seed, struct hv_err *err);
+
+/* Options stored in a file (a snapshot's CONFIG section, a log's
+ * configuration record, a bundle's log) never widen the host's exposure
+ * on their own (docs/cli.md, "Options stored in files"): a forward they
+ * ask for listens on loopback, whatever host address the file stored;
+ * only a --net given on the command line may name another. */
+void cli_stored_net(struct net_opts *n);
+
+/* One sentence in err refusing a host path that only a file named: FILE
+ * (a snapshot file, log or bundle, KIND says which; shown by its last
+ * component, the user typed it) names PATH as WHAT; NAME_IT says how the
+ * command line can name it instead ("--drive file=PATH"), or is NULL when
+ * only --trust-stored-paths can. */
+void cli_stored_refuse(struct hv_err *err, const char *kind, const char *file, const char *what,
+		       const char *path, const char *name_it);
 
 void cli_print_help(FILE *out);
 void cli_print_run_help(FILE *out);

@@ -102,6 +102,9 @@ int main_record(int argc, char **argv)
 	record_append(&cfg, &len, &cap, "retrovisor " CLI_VERSION);
 	for (int i = 2; i < run_argc; i++) {
 		char line[8192];
+		/* Trust is the replaying user's to give, never the log's. */
+		if (strcmp(run_argv[i], "--trust-stored-paths") == 0)
+			continue;
 		if (strchr(run_argv[i], '\n') || strlen(run_argv[i]) > sizeof(line) - 8) {
 			free(cfg);
 			return record_usage("an argument contains a newline or is too long to record");

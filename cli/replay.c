@@ -3,11 +3,21 @@
  * retrovisor replay FILE|BUNDLE [--go-live N [--log NEW]] [--print-digest]
  *                   [--snapshot-at ICOUNT=FILE]... [--gdb SPEC [--paused]]
  *                   [--plugin FILE[,ARGS]]... [--from SNAPSHOT]
+ *                   [--image ROLE=PATH]... [--trust-stored-paths]
  * (docs/replay.md): the run a log recorded, rebuilt from its configuration
  * record (replay/config.h) with every image checked against its recorded
  * SHA-256 (a bundle's copies replace the recorded paths). The rebuilt
  * command line goes through the same checks as one typed by a user. On a
  * divergence the log is re-run to narrow it (replay/narrow.h).
+ *
+ * The log is untrusted, and so are the options it stores: they never
+ * widen the host's exposure on their own (docs/cli.md, "Options stored in
+ * files"). A host file is opened only if it is a bundle's own copy (in a
+ * folder we made), or the command line names it (--image ROLE=PATH) or
+ * says --trust-stored-paths; the hash is checked in every case. Drives
+ * are always copy-on-write, forwards listen on loopback (a replay opens
+ * none anyway: its network has no host side), and the debugger, plugins
+ * and snapshot files are the replay's own command line's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -66,6 +76,119 @@ static bool replay_probe(void *opaque, uint64_t k, bool want_pages, struct repla
 	return status == CLI_EXIT_OK && (!want_pages || sess.pages_out);
 }
 
+int main_image_arg(struct replay_args *ra, const char *spec, struct hv_err *err)
+{
+	const char *eq = strchr(spec, '=');
+
+	if (!eq || eq == spec || !eq[1] || (size_t)(eq - spec) >= BUNDLE_ROLE_SIZE) {
+		hv_err_set(err, "--image '%s': expected ROLE=PATH, such as --image kernel=Image "
+			   "(the roles are the log's: 'retrovisor log dump' lists them)", spec);
+		return -1;
+	}
+	if (ra->nimages == BUNDLE_MAX_IMAGES) {
+		hv_err_set(err, "more than %d --image options", BUNDLE_MAX_IMAGES);
+		return -1;
+	}
+	ra->image[ra->nimages].role = spec;
+	ra->image[ra->nimages].path = eq + 1;
+	ra->nimages++;
+	return 0;
+}
+
+/* The --image path given for ROLE, or NULL. */
+static const char *replay_image_arg(const struct replay_args *ra, const char *role)
+{
+	size_t n = strlen(role);
+
+	for (unsigned i = 0; i < ra->nimages; i++)
+		if (!strncmp(ra->image[i].role, role, n) && ra->image[i].role[n] == '=')
+			return ra->image[i].path;
+	return NULL;
+}
+
+int main_image_paths(const struct replay_args *ra, const char *kind, const char *file,
+		     const struct bundle_image *extracted, unsigned n, struct replay_config *c,
+		     struct hv_err *err)
+{
+	for (unsigned i = 0; i < ra->nimages; i++) {
+		bool known = false;
+		for (unsigned j = 0; j < c->nimages; j++)
+			known |= replay_image_arg(ra, c->images[j].role) == ra->image[i].path;
+		if (!known) {
+			hv_err_set(err, "--image %s: '%s' records no %.*s image", ra->image[i].role,
+				   file, (int)(ra->image[i].path - 1 - ra->image[i].role),
+				   ra->image[i].role);
+			return -1;
+		}
+	}
+	for (unsigned i = 0; i < c->nimages; i++) {
+		struct bundle_image *im = &c->images[i];
+		const char *path = replay_image_arg(ra, im->role);
+		for (unsigned j = 0; !path && j < n; j++)
+			if (strcmp(extracted[j].role, im->role) == 0)
+				path = extracted[j].path;
+		if (!path && !ra->trust) {
+			char what[64], name_it[BUNDLE_ROLE_SIZE + 64];
+			snprintf(what, sizeof(what), "its %s image", im->role);
+			snprintf(name_it, sizeof(name_it), "--image %s=PATH", im->role);
+			cli_stored_refuse(err, kind, file, what, im->path, name_it);
+			return -1;
+		}
+		if (!path || !strcmp(path, im->path))
+			continue;
+		if (strlen(path) >= sizeof(im->path)) {
+			hv_err_set(err, "--image %s: the path is too long", im->role);
+			return -1;
+		}
+		if (replay_config_subst(c, im->path, path) != 0) {
+			hv_err_set(err, "out of host memory");
+			return -1;
+		}
+		snprintf(im->path, sizeof(im->path), "%s", path);
+	}
+	return 0;
+}
+
+/* Every host file the rebuilt run would open must be one of the log's
+ * images as main_image_paths placed them, unless ra->trust: a log's
+ * options could name files it records no image for. */
+static int replay_check_paths(const struct replay_args *ra, const char *kind, const char *file,
+			      const struct replay_config *c, struct cli_opts *o, struct hv_err *err)
+{
+	const char *paths[3 + CLI_MAX_DRIVES + 1];
+	const char *what[3 + CLI_MAX_DRIVES + 1];
+	unsigned n = 0;
+
+	if (o->kernel)
+		paths[n] = o->kernel, what[n++] = "the kernel";
+	if (o->initrd)
+		paths[n] = o->initrd, what[n++] = "the initrd";
+	if (o->bios && strcmp(o->bios, "none") != 0)
+		paths[n] = o->bios, what[n++] = "the firmware";
+	for (unsigned i = 0; i < o->ndrives; i++)
+		paths[n] = o->drive[i].file, what[n++] = "a drive";
+	if (o->restore && !ra->from)
+		paths[n] = o->restore, what[n++] = "the snapshot to start from";
+	for (unsigned i = 0; i < n && !ra->trust; i++) {
+		bool imaged = false;
+		for (unsigned j = 0; j < c->nimages; j++)
+			imaged |= !strcmp(paths[i], c->images[j].path);
+		if (!imaged) {
+			char w[96];
+			snprintf(w, sizeof(w), "%s, which is not one of its recorded images", what[i]);
+			cli_stored_refuse(err, kind, file, w, paths[i], NULL);
+			return -1;
+		}
+	}
+	/* A recording never writes through (record.c refuses it); a log
+	 * that says otherwise is not obeyed. */
+	for (unsigned i = 0; i < o->ndrives; i++)
+		o->drive[i].snapshot = true;
+	cli_stored_net(&o->net);
+	o->trust_stored_paths = ra->trust;
+	return 0;
+}
+
 int main_replay_args(const struct replay_args *ra)
 {
 	struct hv_err err = { { 0 } };
@@ -101,14 +224,15 @@ int main_replay_args(const struct replay_args *ra)
 		replayer_close(rp);
 		return main_fail(&err);
 	}
-	/* Images: the bundle's copies, or the recorded paths, which must hold
-	 * exactly what was recorded. */
+	/* Images: the bundle's copies, the command line's, or with
+	 * --trust-stored-paths the recorded paths; each must hold exactly
+	 * what was recorded. */
+	if (main_image_paths(ra, from_bundle ? "bundle" : "log", ra->file, extracted, nextracted,
+			     &c, &err) != 0)
+		goto out_err;
 	for (unsigned i = 0; i < c.nimages; i++) {
 		const struct bundle_image *im = &c.images[i];
 		const char *path = im->path;
-		for (unsigned j = 0; j < nextracted; j++)
-			if (strcmp(extracted[j].role, im->role) == 0)
-				path = extracted[j].path;
 		uint8_t d[SHA256_DIGEST_SIZE];
 		char hex[SHA256_HEX_SIZE];
 		if (sha256_file(path, d, &err) != 0)
@@ -118,10 +242,6 @@ int main_replay_args(const struct replay_args *ra)
 			hv_err_set(&err, "the %s image %s differs from the one recorded (SHA-256 %.16s..., "
 				   "recorded %.16s...); replay with the recorded image or its bundle",
 				   im->role, path, hex, im->sha256);
-			goto out_err;
-		}
-		if (path != im->path && replay_config_subst(&c, im->path, path) != 0) {
-			hv_err_set(&err, "out of host memory");
 			goto out_err;
 		}
 	}
@@ -138,6 +258,8 @@ int main_replay_args(const struct replay_args *ra)
 			hv_err_set(&err, "%s: the recorded command line is not a run", log);
 		goto out_err;
 	}
+	if (replay_check_paths(ra, from_bundle ? "bundle" : "log", ra->file, &c, &o, &err) != 0)
+		goto out_err;
 	if (ra->print_digest)
 		o.print_digest = true;
 	/* The snapshots this replay saves are its own command line's, never
@@ -211,6 +333,11 @@ int main_replay(int argc, char **argv)
 			ra.paused = true;
 		} else if (strcmp(argv[i], "--gdb-allow-remote") == 0) {
 			ra.gdb_allow_remote = true;
+		} else if (strcmp(argv[i], "--trust-stored-paths") == 0) {
+			ra.trust = true;
+		} else if (strcmp(argv[i], "--image") == 0 && i + 1 < argc) {
+			if (main_image_arg(&ra, argv[++i], &err) != 0)
+				return main_fail(&err);
 		} else if (strcmp(argv[i], "--snapshot-at") == 0 && i + 1 < argc) {
 			/* Parsed as run's option is, into a scratch set. */
 			char *a[] = { argv[0], "run", "--kernel", "x", "--snapshot-at", argv[++i], NULL };
@@ -227,7 +354,9 @@ int main_replay(int argc, char **argv)
 			ra.snap_at[k] = so.snap_at[0];
 		} else if (argv[i][0] == '-' || ra.file) {
 			return replay_usage("replay takes FILE [--go-live N [--log NEW]] [--print-digest] "
-					     "[--snapshot-at ICOUNT=FILE]... [--gdb SPEC [--paused]] [--plugin FILE[,ARGS]]... [--from SNAPSHOT]");
+					     "[--snapshot-at ICOUNT=FILE]... [--gdb SPEC [--paused]] "
+					     "[--plugin FILE[,ARGS]]... [--from SNAPSHOT] "
+					     "[--image ROLE=PATH]... [--trust-stored-paths]");
 		} else {
 			ra.file = argv[i];
 		}

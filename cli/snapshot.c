@@ -13,6 +13,16 @@
  * same values, and adds run-control options (--max-instructions,
  * --watchdog, --print-digest, --snapshot-at, --net hostfwd).
  *
+ * The file is untrusted, and so are its options: they never widen the
+ * host's exposure on their own (docs/cli.md, "Options stored in files").
+ * A forward it stores listens on loopback; a host file it names (drive,
+ * kernel, initrd, firmware) is opened only when the command line names
+ * it (--drive, --kernel, ...) or says --trust-stored-paths, and a drive
+ * only the file names is never written through. The kernel, initrd and
+ * firmware are in RAM already: only a guest reboot would open them, so
+ * only a reboot is refused. Debugger, plugins and snapshot files are the
+ * command line's alone.
+ *
  * --snapshot-at stops the machine at exactly that instruction count (the
  * same exact stop as --max-instructions), saves, and runs on: a stop and a
  * continue are invisible to the guest, so the run is the same with or
@@ -112,7 +122,7 @@ static char *snapcli_make_config(const struct cli_opts *o)
 			continue;
 		}
 		if (strcmp(a, "--snapshot-incremental") == 0 || strcmp(a, "--print-digest") == 0 ||
-		    strcmp(a, "--paused") == 0)
+		    strcmp(a, "--paused") == 0 || strcmp(a, "--trust-stored-paths") == 0)
 			continue;
 		if (strncmp(a, "--plugin", 8) == 0) {
 			if (!strchr(a, '=') && i + 1 < o->nargs)
@@ -124,6 +134,66 @@ static char *snapcli_make_config(const struct cli_opts *o)
 		p += sprintf(p, "arg %s\n", a);
 	}
 	return cfg;
+}
+
+/* The host files a restore may open: the command line's, or with
+ * --trust-stored-paths the file's (fo). Drives may have moved: the file
+ * checks that they hold the same images. Images only a reboot loads are
+ * refused then (snapcli_reboot_check), not now. */
+static int snapcli_stored_paths(const struct cli_opts *cmd, struct snapcli *sc,
+				const struct cli_opts *fo, struct cli_opts *eff, struct hv_err *err)
+{
+	const char *file = cmd->restore;
+	bool trust = cmd->trust_stored_paths;
+
+	for (unsigned i = 0; i < fo->ndrives; i++) {
+		char what[32], name_it[96];
+		if (cmd->ndrives) {
+			eff->drive[i] = cmd->drive[i];
+			continue;
+		}
+		if (!trust) {
+			snprintf(what, sizeof(what), "drive %u", i);
+			snprintf(name_it, sizeof(name_it), "--drive file=PATH for each of its %u "
+				 "drives, in order", fo->ndrives);
+			cli_stored_refuse(err, "snapshot file", file, what, fo->drive[i].file,
+					  name_it);
+			return -1;
+		}
+		eff->drive[i].snapshot = true;
+	}
+	const struct {
+		const char *cmd, *stored, *what, *opt;
+		const char **eff;
+	} img[] = {
+		{ cmd->kernel, fo->kernel, "the kernel", "--kernel", &eff->kernel },
+		{ cmd->initrd, fo->initrd, "the initrd", "--initrd", &eff->initrd },
+		{ cmd->bios, fo->bios, "the firmware", "--bios", &eff->bios },
+	};
+	for (size_t i = 0; i < HV_ARRAY_LEN(img); i++) {
+		if (img[i].cmd) {
+			*img[i].eff = img[i].cmd;
+			continue;
+		}
+		if (!img[i].stored || trust || sc->reboot_refused ||
+		    (img[i].eff == &eff->bios && !strcmp(img[i].stored, "none")))
+			continue;
+		char name_it[64];
+		snprintf(name_it, sizeof(name_it), "%s PATH for the guest's reboot to load",
+			 img[i].opt);
+		cli_stored_refuse(&sc->reboot_err, "snapshot file", file, img[i].what,
+				  img[i].stored, name_it);
+		sc->reboot_refused = true;
+	}
+	return 0;
+}
+
+int snapcli_reboot_check(const struct snapcli *sc, struct hv_err *err)
+{
+	if (!sc->reboot_refused)
+		return 0;
+	*err = sc->reboot_err;
+	return -1;
 }
 
 int snapcli_options(const struct cli_opts *cmd, struct snapcli *sc, struct cli_opts *eff,
@@ -147,7 +217,7 @@ int snapcli_options(const struct cli_opts *cmd, struct snapcli *sc, struct cli_o
 	if ((cmd->memory_set && cmd->memory != fo.memory) ||
 	    (cmd->harts_set && cmd->harts != fo.harts) ||
 	    (cmd->ndrives && cmd->ndrives != fo.ndrives) ||
-	    (cmd->bios && (!fo.bios || strcmp(cmd->bios, fo.bios)))) {
+	    (cmd->bios && loader_boot_mode(cmd->bios) != loader_boot_mode(fo.bios))) {
 		hv_err_set(err, "snapshot file '%s' is of another machine (%llu MiB, %u harts, "
 			   "%u drives%s) than this command line asks for", cmd->restore,
 			   (unsigned long long)(fo.memory >> 20), fo.harts, fo.ndrives,
@@ -167,11 +237,15 @@ int snapcli_options(const struct cli_opts *cmd, struct snapcli *sc, struct cli_o
 	eff->nplugins = cmd->nplugins;
 	eff->paused = cmd->paused;
 	eff->gdb_allow_remote = cmd->gdb_allow_remote;
+	eff->trust_stored_paths = cmd->trust_stored_paths;
+	if (cmd->reboot_exit)
+		eff->reboot_exit = true;
 	if (cmd->net.mode != NET_NONE)
 		eff->net = cmd->net;
-	/* Drives may have moved: the file checks they hold the same images. */
-	for (unsigned i = 0; i < cmd->ndrives; i++)
-		eff->drive[i] = cmd->drive[i];
+	else
+		cli_stored_net(&eff->net);
+	if (snapcli_stored_paths(cmd, sc, &fo, eff, err))
+		return -1;
 done:
 	sc->o = eff;
 	return 0;

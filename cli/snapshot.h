@@ -27,6 +27,10 @@ struct snapcli {
 	struct snap_tree *tree;    /* snapshots the guest named */
 	uint64_t restores[64];     /* restores of each guest tag */
 	unsigned taker[64];        /* the hart that took each guest tag */
+	/* --restore: a guest reboot would open an image only the file names
+	 * (kernel, initrd, firmware) without --trust-stored-paths. */
+	bool reboot_refused;
+	struct hv_err reboot_err;
 };
 
 /* The options a run really uses: cmd's, or with --restore the file's
@@ -34,6 +38,10 @@ struct snapcli {
  * until the run ends). 0 or -1 with err. */
 int snapcli_options(const struct cli_opts *cmd, struct snapcli *sc, struct cli_opts *eff,
 		    struct hv_err *err);
+/* A guest asked to reboot: 0 if the machine may load its images again,
+ * -1 with err when one of them is a host path only the restored file
+ * named. */
+int snapcli_reboot_check(const struct snapcli *sc, struct hv_err *err);
 /* Give m its first state: the file's, or the images lo loads; and arm
  * the --snapshot-at stops. 0 or -1 with err. */
 int snapcli_attach(struct snapcli *sc, struct machine *m, const struct loader_opts *lo,

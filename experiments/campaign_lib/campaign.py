@@ -410,7 +410,7 @@ def check_replays(rv, out, rows, k):
                    key=lambda r: (order[r["outcome"]], r["run"]))[:k]
     bad = 0
     for r in picks:
-        p = subprocess.run([rv, "replay", os.path.join(out, r["log"]), "--print-digest"],
+        p = subprocess.run([rv, "replay", os.path.join(out, r["log"]), "--trust-stored-paths", "--print-digest"],
                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, timeout=600)
         err = p.stderr.decode(errors="replace")

@@ -87,7 +87,7 @@ def main():
     log = os.path.join(TMP, "ok.rlog")
     status, _, err = rv("record", "--log", log, "--kernel", guest)
     check(status == 0, f"a plain recording exits 0 (got {status})", err)
-    refused("replay --gdb tcp:0.0.0.0", ["replay", log, "--gdb", f"tcp:0.0.0.0:{port}"],
+    refused("replay --gdb tcp:0.0.0.0", ["replay", log, "--trust-stored-paths", "--gdb", f"tcp:0.0.0.0:{port}"],
             "0.0.0.0")
     check(listening(port) == [], "the refused runs never listened on the port")
 

@@ -392,7 +392,7 @@ def record(name, harts=1):
 
 def case_reverse_stepi_replay():
     log = record("rstep-replay")
-    m = Machine("rstep-replay", ["replay", log])
+    m = Machine("rstep-replay", ["replay", log, "--trust-stored-paths"])
     reverse_stepi_session(m.port, "reverse_stepi_replay")
     console_once(m.ended_cleanly("replay under gdb"), "replay under gdb")
     check("replay matched the recording" in m.err(), "the replay under gdb matched the "
@@ -401,7 +401,7 @@ def case_reverse_stepi_replay():
 
 def case_reverse_stepi_smp():
     log = record("rstep-smp", harts=2)
-    m = Machine("rstep-smp", ["replay", log])
+    m = Machine("rstep-smp", ["replay", log, "--trust-stored-paths"])
     # kernel_init runs on hart 0 while hart 1 is up and idling.
     reverse_stepi_session(m.port, "reverse_stepi_smp", n=300)
     console_once(m.ended_cleanly("2-hart replay under gdb"), "2-hart replay under gdb")
@@ -547,13 +547,13 @@ continue
     rec = m.ended_cleanly("recording under gdb")
     check("init ok (kernel 7.1." in rec, "the guest prints the release gdb wrote", rec)
 
-    plain = Machine("writes-replay", ["replay", log], gdb=False)
+    plain = Machine("writes-replay", ["replay", log, "--trust-stored-paths"], gdb=False)
     pout = plain.ended_cleanly("replay without gdb")
     check("replay matched the recording" in plain.err(), "the replay without gdb matches the "
           f"recording ({plain.err().strip()[-300:]})", pout)
     check("init ok (kernel 7.1." in pout, "the replay prints the release gdb wrote", pout)
 
-    m = Machine("writes-replay-gdb", ["replay", log])
+    m = Machine("writes-replay-gdb", ["replay", log, "--trust-stored-paths"])
     out = gdb(m.port, """
 break start_kernel
 continue
@@ -589,7 +589,7 @@ def record_under_gdb(name, body, once=True):
     rec = m.ended_cleanly(name + ": recording")
     if once:
         console_once(rec, name + ": recording")
-    plain = Machine(name + "-replay", ["replay", log], gdb=False)
+    plain = Machine(name + "-replay", ["replay", log, "--trust-stored-paths"], gdb=False)
     status = plain.finish()
     check(status == 0 and "replay matched the recording" in plain.err(),
           f"{name}: the recording replays (status {status}: "

@@ -45,7 +45,7 @@ def case_smp():
     log = os.path.join(TMP, "smp.rlog")
     _, out, err = record_smp(log, harts=4)
     for i in range(3):
-        status, rout, rerr = rv("replay", log, "--print-digest")
+        status, rout, rerr = rv("replay", log, "--trust-stored-paths", "--print-digest")
         check(status == 0 and "replay matched the recording" in rerr,
               f"replay {i + 1} matches (status {status})", rerr)
         check(rout == out and digest_lines(rerr) == digest_lines(err),
@@ -56,7 +56,7 @@ def case_smp():
     status, dout, _ = rv("log", "dump", log)
     check(status == 0 and dout.splitlines()[0].split()[6] == "config"
           and "end" in dout.splitlines()[-1], "log dump lists config first and end last", dout)
-    status, _, verr = rv("log", "verify", log)
+    status, _, verr = rv("log", "verify", log, "--trust-stored-paths")
     check(status == 0 and "verifies" in verr, "log verify replays it", verr)
 
 
@@ -76,7 +76,7 @@ def case_corrupt():
         b = bytearray(data)
         b[off] ^= 0x10
         path = variant(f"flip{off}.rlog", bytes(b))
-        status, _, err = rv("replay", path)
+        status, _, err = rv("replay", path, "--trust-stored-paths")
         lines = [l for l in err.splitlines() if l.strip()]
         check(status == 2 and len(lines) >= 1 and path in lines[-1] and
               ("corrupt" in lines[-1] or "offset" in lines[-1]),
@@ -85,16 +85,16 @@ def case_corrupt():
     b = bytearray(data)
     b[8] = 99
     path = variant("v99.rlog", bytes(b))
-    status, _, err = rv("replay", path)
+    status, _, err = rv("replay", path, "--trust-stored-paths")
     check(status == 2 and "version 99" in err, f"another log version is refused: {err.strip()}")
     # Truncated: an interrupted recording replays up to its last whole chunk.
     path = variant("cut.rlog.tmp", data[: len(data) - 200])
-    status, _, err = rv("replay", path)
+    status, _, err = rv("replay", path, "--trust-stored-paths")
     check(status in (0, 7) and ("interrupted" in err), f"a truncated log is reported as "
           f"interrupted and replayed as far as it goes (status {status})", err)
     # Not a log at all.
     path = variant("junk.rlog", b"hello, not a log\n" * 10)
-    status, _, err = rv("replay", path)
+    status, _, err = rv("replay", path, "--trust-stored-paths")
     check(status == 2 and path in err, f"a file that is not a log is refused: {err.strip()}")
     # An image that differs from the recorded one.
     with open(kernel, "r+b") as f:
@@ -102,7 +102,7 @@ def case_corrupt():
         byte = f.read(1)
         f.seek(0x200)
         f.write(bytes([byte[0] ^ 1]))
-    status, _, err = rv("replay", log)
+    status, _, err = rv("replay", log, "--trust-stored-paths")
     check(status == 2 and "differs from the one recorded" in err and kernel in err,
           f"a changed image is refused, naming it: {err.strip()}")
 
@@ -111,7 +111,7 @@ def case_bundle():
     log = os.path.join(TMP, "b.rlog")
     kernel, out, err = record_smp(log)
     bundle = os.path.join(TMP, "bug.rvb")
-    status, _, berr = rv("bundle", "--log", log, "-o", bundle)
+    status, _, berr = rv("bundle", "--log", log, "-o", bundle, "--trust-stored-paths")
     check(status == 0 and os.path.exists(bundle), "bundle written", berr)
     os.remove(kernel)  # another machine: the images are only in the bundle
     status, rout, rerr = rv("replay", bundle, "--print-digest")
@@ -122,15 +122,16 @@ def case_bundle():
 def case_go_live():
     log = os.path.join(TMP, "g.rlog")
     _, _, rec_err = record_smp(log)
-    status, _, err = rv("replay", log, "--go-live", "100000")
+    status, _, err = rv("replay", log, "--trust-stored-paths", "--go-live", "100000")
     check(status == 0 and "went live at instruction 100000" in err,
           f"--go-live continues as a normal run (status {status})", err)
     # Going live while recording: the new log holds the replayed prefix and
     # what followed, and replays the whole run.
     new = os.path.join(TMP, "g2.rlog")
-    status, _, err = rv("replay", log, "--go-live", "100000", "--log", new, "--print-digest")
+    status, _, err = rv("replay", log, "--trust-stored-paths", "--go-live", "100000", "--log", new,
+                        "--print-digest")
     check(status == 0 and os.path.exists(new), f"--go-live with --log records on ({status})", err)
-    status, _, err2 = rv("replay", new, "--print-digest")
+    status, _, err2 = rv("replay", new, "--trust-stored-paths", "--print-digest")
     check(status == 0 and "replay matched" in err2 and
           digest_lines(err2) == digest_lines(rec_err),
           "the log recorded from the go-live point replays the whole run", err2)
@@ -167,7 +168,7 @@ def case_linux10():
     check("downloaded-through-slirp-5521" in out, "the recorded guest downloaded a file", out)
     want = digest_lines(err)
     for i in range(10):
-        status, rout, rerr = rv("replay", log, "--print-digest")
+        status, rout, rerr = rv("replay", log, "--trust-stored-paths", "--print-digest")
         check(status == 0 and "replay matched the recording" in rerr and
               rout.replace("\r", "") == out and digest_lines(rerr) == want,
               f"replay {i + 1}/10 is bit-identical at every digest and at the end", rerr)
@@ -228,7 +229,7 @@ def case_hostfwd():
     hold.bind(("127.0.0.1", port))
     hold.listen(1)
     try:
-        status, rout, rerr = rv("replay", log, "--print-digest")
+        status, rout, rerr = rv("replay", log, "--trust-stored-paths", "--print-digest")
         check(status == 0 and "replay matched the recording" in rerr,
               f"the replay matches the recording at every digest (status {status})", rerr)
         check(rout == out, "the replay prints the same console output", rout)
@@ -254,7 +255,8 @@ def case_nondet():
     check(p.returncode == 0, f"recording with the test build exits 0 ({p.returncode})",
           p.stderr.decode(errors="replace"))
     env = dict(os.environ, RETROVISOR_TEST_NONDET="150000")
-    p = subprocess.run([hooks, "replay", log], capture_output=True, timeout=600, env=env)
+    p = subprocess.run([hooks, "replay", log, "--trust-stored-paths"], capture_output=True,
+                       timeout=600, env=env)
     err = p.stderr.decode(errors="replace")
     check(p.returncode == 7, f"the perturbed replay is a divergence, status 7 (got {p.returncode})", err)
     check("diverged from the recording between instruction 100000" in err,
@@ -264,7 +266,8 @@ def case_nondet():
     last_page = "page 0x%x differs" % (0x80000000 + (128 << 20) - 4096)
     check(last_page in err, "and names the page that differs", err)
     # Without the injection the test build replays its own log cleanly.
-    p = subprocess.run([hooks, "replay", log], capture_output=True, timeout=300)
+    p = subprocess.run([hooks, "replay", log, "--trust-stored-paths"], capture_output=True,
+                       timeout=300)
     check(p.returncode == 0, "without the injection the replay matches",
           p.stderr.decode(errors="replace"))
 

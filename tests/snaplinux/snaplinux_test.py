@@ -99,7 +99,8 @@ def shell_snapshot(disk):
 def case_reset1000():
     disk = make_disk()
     snap = shell_snapshot(disk)
-    status, out, err = sh([RV, "loop", "--restore", snap, "--iterations", "1000",
+    status, out, err = sh([RV, "loop", "--restore", snap, "--drive", f"file={disk}",
+                           "--iterations", "1000",
                            "--type", WORKLOAD + "\\n", "--until-output", MARKER,
                            "--check-digest", "--console"], timeout=1500)
     lines = [l for l in out.splitlines() if l.startswith("iteration ")]
@@ -144,7 +145,8 @@ def case_save_load():
     check(os.path.getsize(b) < os.path.getsize(a) // 2,
           f"the incremental file is smaller ({os.path.getsize(b)} vs {os.path.getsize(a)})")
     for path, at in ((a, at1), (b, at2), (c, at3)):
-        status, out, err = sh([RV, "run", "--restore", path, "--print-digest"])
+        status, out, err = sh([RV, "run", "--restore", path, "--drive", f"file={disk}",
+                                "--print-digest"])
         name = os.path.basename(path)
         check(status == 0, f"{name}: the restored run ends as the original (exit {status}; "
               f"{err.strip()[-300:]})")
@@ -159,7 +161,8 @@ def case_save_load():
     check(status == 0 and os.path.exists(s), f"snapshot save (exit {status}: {err.strip()})")
     with open(a, "rb") as f1, open(s, "rb") as f2:
         check(f1.read() == f2.read(), "the same state saved twice gives the same file")
-    status, out, err = sh([RV, "snapshot", "load", s, "--print-digest"])
+    status, out, err = sh([RV, "snapshot", "load", s, "--drive", f"file={disk}",
+                           "--print-digest"])
     check(status == 0 and digest(err) == (want_digest, want_icount),
           "snapshot load continues to the same end", err)
     status, out, err = sh([RV, "snapshot", "info", b])
@@ -210,7 +213,7 @@ def case_bad_files():
     with open(disk, "r+b") as f:
         f.seek(4096)
         f.write(b"changed")
-    status, out, err = sh([RV, "run", "--restore", good])
+    status, out, err = sh([RV, "run", "--restore", good, "--drive", f"file={disk}"])
     check(status == 2 and "SHA-256" in err and err.count("\n") == 1,
           f"a drive image that changed since is refused ({err.strip()})")
     status, out, err = sh([RV, "run", "--restore", good, "--memory", "256M"])
@@ -225,7 +228,8 @@ def case_replay():
     snap = shell_snapshot(disk)
     log = os.path.join(TMP, "from-snap.rlog")
     # Typed input through a pipe: the shell runs the workload and powers off.
-    p = subprocess.run([RV, "record", "--log", log, "--restore", snap, "--digest-interval",
+    p = subprocess.run([RV, "record", "--log", log, "--restore", snap, "--drive", f"file={disk}",
+                        "--digest-interval",
                         "5M", "--print-digest"], input=(WORKLOAD + "; poweroff -f\n").encode(),
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
     rec_out = p.stdout.decode(errors="replace")
@@ -234,17 +238,20 @@ def case_replay():
           f"recorded a session that starts from a snapshot (exit {p.returncode}; "
           f"{rec_err.strip()[-300:]})", rec_out)
     rec = digest(rec_err)
-    status, out, err = sh([RV, "replay", log, "--print-digest"])
+    status, out, err = sh([RV, "replay", log, "--trust-stored-paths", "--print-digest"])
     check(status == 0 and "replay matched the recording" in err and digest(err) == rec,
           f"the log replays from the snapshot to the same end ({err.strip()[-300:]})")
     mid = os.path.join(TMP, "mid.snap")
-    status, out, err = sh([RV, "replay", log, "--snapshot-at", f"{int(rec[1]) - 1000000}={mid}",
+    status, out, err = sh([RV, "replay", log, "--trust-stored-paths",
+                           "--snapshot-at", f"{int(rec[1]) - 1000000}={mid}",
                            "--print-digest"])
     check(status == 0 and os.path.exists(mid), f"a replay saves a snapshot ({err.strip()})")
-    status, out, err = sh([RV, "run", "--restore", mid, "--print-digest"])
+    status, out, err = sh([RV, "run", "--restore", mid, "--drive", f"file={disk}",
+                           "--print-digest"])
     check(digest(err) == rec, "the replay's snapshot continues to the recorded end "
           f"({err.strip()[-300:]})")
-    status, out, err = sh([RV, "replay", log, "--from", mid, "--print-digest"])
+    status, out, err = sh([RV, "replay", log, "--trust-stored-paths", "--from", mid,
+                           "--print-digest"])
     check(status == 0 and "replay matched the recording" in err and digest(err) == rec,
           f"the log replays from that snapshot on (replay --from) ({err.strip()[-300:]})")
 
