@@ -45,6 +45,10 @@
  * Untrusted input: every byte of every file. All offsets, sizes and
  * address sums are checked for overflow before use; nothing is written to
  * guest RAM outside [RAM base, RAM end).
+ *
+ * A kernel or initrd may also come from memory (struct loader_image):
+ * struct image_file then reads from the buffer instead of the file
+ * descriptor, and everything past opening it is the same code.
  */
 #include "hv/loader.h"
 
@@ -94,7 +98,8 @@ struct loader {
 struct image_file {
 	const char *path;
 	const char *role; /* "kernel", "initrd", "firmware" */
-	int fd;
+	int fd;           /* -1 for an image in memory */
+	const uint8_t *mem; /* the image in memory, or NULL */
 	uint64_t size;
 	uint8_t head[LOADER_HEAD_SIZE];
 	size_t head_len;
@@ -144,6 +149,7 @@ static int file_open(struct image_file *f, const char *path, const char *role,
 
 	f->path = path;
 	f->role = role;
+	f->mem = NULL;
 	f->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (f->fd < 0) {
 		hv_err_set(err, "%s: cannot open the %s: %s", path, role, strerror(errno));
@@ -180,6 +186,44 @@ fail:
 	close(f->fd);
 	f->fd = -1;
 	return -1;
+}
+
+static int mem_open(struct image_file *f, const struct loader_image *img, const char *role,
+		    struct hv_err *err)
+{
+	f->path = img->name;
+	f->role = role;
+	f->fd = -1;
+	f->mem = img->data;
+	f->size = img->size;
+	if (img->size == 0) {
+		hv_err_set(err, "%s: the %s image is empty", img->name, role);
+		return -1;
+	}
+	f->head_len = img->size < sizeof(f->head) ? img->size : sizeof(f->head);
+	memcpy(f->head, img->data, f->head_len);
+	return 0;
+}
+
+/* The file at path, or img if it is given. */
+static int image_open(struct image_file *f, const char *path, const struct loader_image *img,
+		      const char *role, struct hv_err *err)
+{
+	return img ? mem_open(f, img, role, err) : file_open(f, path, role, err);
+}
+
+/* Up to len bytes at off, as pread: the count, 0 at the end, -1 and
+ * errno on failure. */
+static ssize_t image_pread(const struct image_file *f, void *buf, size_t len, uint64_t off)
+{
+	if (!f->mem)
+		return pread(f->fd, buf, len, (off_t)off);
+	if (off >= f->size)
+		return 0;
+	if (len > f->size - off)
+		len = (size_t)(f->size - off);
+	memcpy(buf, f->mem + off, len);
+	return (ssize_t)len;
 }
 
 static void file_close(struct image_file *f)
@@ -338,7 +382,7 @@ static int ram_copy_file(struct loader *l, const struct image_file *f, uint64_t 
 {
 	while (len > 0) {
 		size_t want = len < LOADER_CHUNK ? (size_t)len : LOADER_CHUNK;
-		ssize_t n = pread(f->fd, l->buf, want, (off_t)off);
+		ssize_t n = image_pread(f, l->buf, want, off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -569,6 +613,7 @@ static int loader_load_elf(struct loader *l, const struct image_file *f, bool ma
 	Elf *elf;
 	GElf_Ehdr eh;
 	struct elf_seg *seg = NULL;
+	char *copy = NULL;
 	int n, ret = -1;
 	uint64_t delta = 0, lo = UINT64_MAX, hi = 0;
 	bool fits = true, high = true;
@@ -580,7 +625,19 @@ static int loader_load_elf(struct loader *l, const struct image_file *f, bool ma
 		hv_err_set(l->err, "%s: libelf is unusable: %s", f->path, elf_errmsg(-1));
 		return -1;
 	}
-	elf = elf_begin(f->fd, ELF_C_READ, NULL);
+	if (f->mem) {
+		/* elf_memory takes a mutable image (libelf may convert it in
+		 * place); ours is the caller's and read-only. */
+		copy = malloc(f->size);
+		if (!copy) {
+			hv_err_set(l->err, "%s: out of host memory reading the ELF file", f->path);
+			return -1;
+		}
+		memcpy(copy, f->mem, f->size);
+		elf = elf_memory(copy, f->size);
+	} else {
+		elf = elf_begin(f->fd, ELF_C_READ, NULL);
+	}
 	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh)) {
 		hv_err_set(l->err, "%s: malformed ELF file: %s", f->path, elf_errmsg(-1));
 		goto out;
@@ -653,6 +710,7 @@ out:
 	free(seg);
 	if (elf)
 		elf_end(elf);
+	free(copy);
 	return ret;
 }
 
@@ -717,13 +775,14 @@ static int loader_load_image(struct loader *l, const struct image_file *f, gpa_t
 
 /* Load a kernel or firmware file of any bootable format. raw_at is where
  * a raw binary goes; a kernel ELF may be relocated there (vmlinux). */
-static int loader_load_file(struct loader *l, const char *path, const char *role,
-			    gpa_t raw_at, bool is_kernel, struct placed *p, int *format)
+static int loader_load_file(struct loader *l, const char *path, const struct loader_image *img,
+			    const char *role, gpa_t raw_at, bool is_kernel, struct placed *p,
+			    int *format)
 {
 	struct image_file f;
 	int fmt, ret = -1;
 
-	if (file_open(&f, path, role, l->err) != 0)
+	if (image_open(&f, path, img, role, l->err) != 0)
 		return -1;
 	fmt = loader_classify(&f, l->err);
 	if (fmt == LOADER_FMT_ELF)
@@ -749,8 +808,8 @@ static bool initrd_ram_read(void *opaque, uint64_t off, void *buf, size_t len)
 	return machine_read_phys(r->m, r->base + off, buf, len);
 }
 
-static int loader_load_initrd(struct loader *l, const char *path, gpa_t kernel_start,
-			      struct placed *p)
+static int loader_load_initrd(struct loader *l, const char *path, const struct loader_image *img,
+			      gpa_t kernel_start, struct placed *p)
 {
 	struct image_file f;
 	uint64_t ram_size = l->ram_end - l->ram_base;
@@ -759,8 +818,9 @@ static int loader_load_initrd(struct loader *l, const char *path, gpa_t kernel_s
 	gpa_t at = kernel_start + off;
 	int ret = -1;
 
-	if (file_open(&f, path, "initrd", l->err) != 0)
+	if (image_open(&f, path, img, "initrd", l->err) != 0)
 		return -1;
+	path = f.path;
 	if (!ram_contains(l, at, f.size)) {
 		hv_err_set(l->err, "%s: the initrd (size 0x%llx) does not fit in RAM at 0x%llx "
 			   "(RAM ends at 0x%llx); use a larger --memory", path,
@@ -874,15 +934,16 @@ int loader_load(struct machine *m, const struct loader_opts *o, struct hv_err *e
 	struct loader_info info = { 0 };
 	struct placed fw = { 0 }, k = { 0 }, rd = { 0 };
 	gpa_t kstart, dtb = 0, fw_dyn = 0;
+	const char *kernel = o->kernel_mem ? o->kernel_mem->name : o->kernel;
 	int fmt, ret = -1;
 
-	if (!o->kernel) {
+	if (!kernel) {
 		hv_err_set(err, "no kernel given; name one with --kernel");
 		return -1;
 	}
 	if (m->cfg.boot != boot) {
 		hv_err_set(err, "%s: the machine was created for another boot mode than "
-			   "--bios asks for", o->kernel);
+			   "--bios asks for", kernel);
 		return -1;
 	}
 	l.ram_base = m->ram.base;
@@ -890,7 +951,7 @@ int loader_load(struct machine *m, const struct loader_opts *o, struct hv_err *e
 	l.reg = calloc(LOADER_MAX_REGIONS, sizeof(*l.reg));
 	l.buf = malloc(LOADER_CHUNK);
 	if (!l.reg || !l.buf) {
-		hv_err_set(err, "%s: out of host memory while loading", o->kernel);
+		hv_err_set(err, "%s: out of host memory while loading", kernel);
 		goto out;
 	}
 
@@ -902,16 +963,18 @@ int loader_load(struct machine *m, const struct loader_opts *o, struct hv_err *e
 		kstart = l.ram_base;
 		break;
 	default:
-		if (loader_load_file(&l, o->bios, "firmware", l.ram_base, false, &fw, &fmt) != 0)
+		if (loader_load_file(&l, o->bios, NULL, "firmware", l.ram_base, false, &fw,
+				     &fmt) != 0)
 			goto out;
 		/* riscv_calc_kernel_start_addr: RV64 kernels are 2 MiB aligned. */
 		kstart = align_up(fw.end, LOADER_ALIGN_2M);
 		break;
 	}
-	if (loader_load_file(&l, o->kernel, "kernel", kstart, true, &k, &fmt) != 0)
+	if (loader_load_file(&l, o->kernel, o->kernel_mem, "kernel", kstart, true, &k, &fmt) != 0)
 		goto out;
 	info.kernel_format = (enum loader_format)fmt;
-	if (o->initrd && loader_load_initrd(&l, o->initrd, k.start, &rd) != 0)
+	if ((o->initrd || o->initrd_mem) &&
+	    loader_load_initrd(&l, o->initrd, o->initrd_mem, k.start, &rd) != 0)
 		goto out;
 	if (fdt_build(m, rd.start, rd.end, err) != 0 || loader_place_dtb(&l, &dtb) != 0)
 		goto out;

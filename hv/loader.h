@@ -35,10 +35,23 @@
 
 struct loader_info;
 
+/* An image held in memory instead of a file (an embedder, the fuzz
+ * targets): the same checks and placement as for a file with these
+ * bytes, and messages that call it name. The bytes are only read, and
+ * only during loader_load. */
+struct loader_image {
+	const char *name;
+	const void *data;
+	size_t size;
+};
+
 struct loader_opts {
-	const char *kernel; /* required */
+	const char *kernel; /* required, unless kernel_mem */
 	const char *initrd; /* NULL: none */
 	const char *bios;   /* NULL: paravirtual; "none": bare; else a file */
+	/* Optional: used in place of the kernel and initrd files. */
+	const struct loader_image *kernel_mem;
+	const struct loader_image *initrd_mem;
 	/* Optional: filled with where everything went (tests, tracing). */
 	struct loader_info *info;
 };

@@ -665,6 +665,73 @@ TEST_F(Loader, RejectsMissingFirmware)
 	ExpectRejected(Load(k, nullptr, fw.c_str()), fw, "cannot open the firmware");
 }
 
+// ---- images in memory ----
+
+// An image from memory (struct loader_image) goes where the same bytes
+// from a file go, with the same result in guest RAM and the hart.
+TEST_F(Loader, MemoryImagesLoadLikeTheirFiles)
+{
+	Bytes rd;
+	CpioEntry(rd, "init", "#!/bin/sh\n");
+	CpioEntry(rd, "TRAILER!!!", "");
+	const Bytes kernels[] = {
+		RiscvElf(0x80200000, { 0x13, 0x05, 0x10, 0x00 }, 0x2000),
+		BuildImage(0x200000, 0x10000, 256),
+		Bytes{ 0x13, 0, 0, 0, 0x6f, 0, 0, 0 },
+	};
+	for (const Bytes &kb : kernels) {
+		std::string k = Write("k", kb), r = Write("rd", rd);
+		ASSERT_EQ(Load(k, r.c_str()), 0) << err_.msg;
+		struct loader_info from_file = info_;
+		uint64_t digest = machine_digest(m_);
+		machine_destroy(m_);
+		m_ = nullptr;
+
+		Create(128 * kMiB, 1, nullptr);
+		struct loader_image ki = { k.c_str(), kb.data(), kb.size() };
+		struct loader_image ri = { r.c_str(), rd.data(), rd.size() };
+		struct loader_opts o = {};
+		o.kernel_mem = &ki;
+		o.initrd_mem = &ri;
+		o.info = &info_;
+		ASSERT_EQ(loader_load(m_, &o, &err_), 0) << err_.msg;
+		EXPECT_EQ(info_.kernel_format, from_file.kernel_format);
+		EXPECT_EQ(info_.kernel_start, from_file.kernel_start);
+		EXPECT_EQ(info_.kernel_end, from_file.kernel_end);
+		EXPECT_EQ(info_.kernel_entry, from_file.kernel_entry);
+		EXPECT_EQ(info_.initrd_start, from_file.initrd_start);
+		EXPECT_EQ(info_.initrd_end, from_file.initrd_end);
+		EXPECT_EQ(info_.dtb_addr, from_file.dtb_addr);
+		EXPECT_EQ(machine_digest(m_), digest);
+		machine_destroy(m_);
+		m_ = nullptr;
+	}
+}
+
+// Refusals name the image as the caller named it.
+TEST_F(Loader, RejectsEmptyAndMalformedMemoryImages)
+{
+	Create(128 * kMiB, 1, nullptr);
+	struct loader_opts o = {};
+	struct loader_image empty = { "mem-kernel", nullptr, 0 };
+	o.kernel_mem = &empty;
+	ExpectRejected(loader_load(m_, &o, &err_), "mem-kernel", "empty");
+
+	Bytes elf = RiscvElf(0x80200000, { 0x13, 0, 0, 0 }, 4);
+	elf.resize(elf.size() - 2); // the segment's data runs past the end
+	struct loader_image trunc = { "mem-elf", elf.data(), elf.size() };
+	o.kernel_mem = &trunc;
+	ExpectRejected(loader_load(m_, &o, &err_), "mem-elf", "past the end");
+
+	Bytes raw = { 0x13, 0, 0, 0 };
+	Bytes junk(0x100, 0x77);
+	struct loader_image k = { "mem-raw", raw.data(), raw.size() };
+	struct loader_image r = { "mem-initrd", junk.data(), junk.size() };
+	o.kernel_mem = &k;
+	o.initrd_mem = &r;
+	ExpectRejected(loader_load(m_, &o, &err_), "mem-initrd", "neither a cpio");
+}
+
 TEST(LoaderBootMode, BiosOptionSelectsBootMode)
 {
 	EXPECT_EQ(loader_boot_mode(nullptr), BOOT_PV);

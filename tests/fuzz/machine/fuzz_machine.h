@@ -40,7 +40,7 @@
 
 static char fuzz_disk_path[256];
 
-static void fuzz_disk_remove(void)
+static inline void fuzz_disk_remove(void)
 {
 	if (fuzz_disk_path[0])
 		unlink(fuzz_disk_path);
@@ -48,7 +48,7 @@ static void fuzz_disk_remove(void)
 
 /* The disk image, made once per process: a recognisable pattern so reads
  * return something other than zeros. */
-static const char *fuzz_disk(void)
+static inline const char *fuzz_disk(void)
 {
 	const char *tmp = getenv("TEST_TMPDIR");
 	uint8_t buf[FUZZ_DISK_SIZE];
@@ -70,7 +70,7 @@ static const char *fuzz_disk(void)
 	return fuzz_disk_path;
 }
 
-static void fuzz_quiet(void)
+static inline void fuzz_quiet(void)
 {
 	static FILE *null;
 	const char *log = getenv("FUZZ_LOG");
@@ -84,8 +84,8 @@ static void fuzz_quiet(void)
 
 /* A finding of the harness's own checks: say what, then crash so
  * libFuzzer keeps the input. */
-static void fuzz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void fuzz_fail(const char *fmt, ...)
+static inline void fuzz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static inline void fuzz_fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -97,7 +97,7 @@ static void fuzz_fail(const char *fmt, ...)
 	abort();
 }
 
-static void fuzz_console_sink(void *opaque, const uint8_t *buf, size_t len)
+static inline void fuzz_console_sink(void *opaque, const uint8_t *buf, size_t len)
 {
 	(void)opaque;
 	(void)buf;
@@ -107,7 +107,7 @@ static void fuzz_console_sink(void *opaque, const uint8_t *buf, size_t len)
 /* A counting loop: addi t0, t0, 1; jal x0, -4. */
 static const uint32_t fuzz_code[] = { 0x00128293u, 0xffdff06fu };
 
-static void fuzz_place_code(struct machine *m)
+static inline void fuzz_place_code(struct machine *m)
 {
 	struct hart *h = m->hart[0];
 
@@ -115,7 +115,7 @@ static void fuzz_place_code(struct machine *m)
 	h->pc = FUZZ_CODE;
 }
 
-static struct machine *fuzz_machine_new(void)
+static inline struct machine *fuzz_machine_new(void)
 {
 	static struct net_opts net;
 	struct machine_drive drive = { fuzz_disk(), true };
@@ -151,7 +151,7 @@ static struct machine *fuzz_machine_new(void)
 /* Run about n instructions (rounds end, so the boundary work runs: the
  * RTC's alarm, console input, frames for the guest). Returns false once
  * the machine stopped for good (poweroff, reboot, host error). */
-static bool fuzz_run(struct machine *m, uint64_t n)
+static inline bool fuzz_run(struct machine *m, uint64_t n)
 {
 	m->cfg.max_insns = m->total_insns + n;
 	machine_run(m);
@@ -164,7 +164,7 @@ static bool fuzz_run(struct machine *m, uint64_t n)
 }
 
 /* The device whose window starts at base. */
-static struct hv_dev *fuzz_dev_at(struct machine *m, gpa_t base)
+static inline struct hv_dev *fuzz_dev_at(struct machine *m, gpa_t base)
 {
 	for (unsigned i = 0; i < m->ndev; i++)
 		if (m->dev[i]->base == base)
@@ -172,12 +172,12 @@ static struct hv_dev *fuzz_dev_at(struct machine *m, gpa_t base)
 	return NULL;
 }
 
-static void fuzz_w32(struct machine *m, gpa_t pa, uint32_t v)
+static inline void fuzz_w32(struct machine *m, gpa_t pa, uint32_t v)
 {
 	bus_write(m, pa, 4, v);
 }
 
-static uint64_t fuzz_r(struct machine *m, gpa_t pa, unsigned size)
+static inline uint64_t fuzz_r(struct machine *m, gpa_t pa, unsigned size)
 {
 	uint64_t v = 0;
 
@@ -189,7 +189,7 @@ static uint64_t fuzz_r(struct machine *m, gpa_t pa, unsigned size)
  * 3.1.1): features VERSION_1 only, every queue of size qsize with its
  * rings in the 16 KiB at ring_base (queue q at + q * 0x1000: descriptors
  * at +0, available ring at +0x100, used ring at +0x200), DRIVER_OK. */
-static void fuzz_virtio_init(struct machine *m, unsigned slot, unsigned nq, unsigned qsize,
+static inline void fuzz_virtio_init(struct machine *m, unsigned slot, unsigned nq, unsigned qsize,
 			     gpa_t ring_base)
 {
 	gpa_t b = HV_VIRTIO_BASE + slot * HV_VIRTIO_STRIDE;
@@ -219,7 +219,7 @@ static void fuzz_virtio_init(struct machine *m, unsigned slot, unsigned nq, unsi
 }
 
 /* Descriptor i of the table at desc (split ring, 2.7.5). */
-static void fuzz_desc(struct machine *m, gpa_t desc, unsigned i, gpa_t addr, uint32_t len,
+static inline void fuzz_desc(struct machine *m, gpa_t desc, unsigned i, gpa_t addr, uint32_t len,
 		      uint16_t flags, uint16_t next)
 {
 	uint8_t d[16];
@@ -236,7 +236,7 @@ static void fuzz_desc(struct machine *m, gpa_t desc, unsigned i, gpa_t addr, uin
 }
 
 /* Make head available as entry idx - 1 and publish idx (2.7.13). */
-static void fuzz_avail(struct machine *m, gpa_t avail, unsigned qsize, uint16_t idx,
+static inline void fuzz_avail(struct machine *m, gpa_t avail, unsigned qsize, uint16_t idx,
 		       uint16_t head)
 {
 	uint8_t h[2] = { (uint8_t)head, (uint8_t)(head >> 8) };
