@@ -23,6 +23,11 @@
  * with O_EXCL and O_NOFOLLOW, and renamed to the role when verified: no
  * byte is written outside DIR, and no unverified file carries a role's
  * name.
+ *
+ * Extraction reads through a reader source (base/rdsrc.h) and writes
+ * through a sink (bundle.h): bundle_extract's sink is the directory just
+ * described, bundle_unpack_mem's is the caller's, so a bundle in memory
+ * (the fuzz target) passes through the very checks a file does.
  */
 #include "replay/bundle.h"
 
@@ -30,6 +35,7 @@
 #include "base/fdio.h"
 #include "base/hex.h"
 #include "base/le.h"
+#include "base/rdsrc.h"
 #include "base/sha256.h"
 
 #include <errno.h>
@@ -377,9 +383,10 @@ bool bundle_is_bundle(const char *path)
 
 /* Fills E[0..*count) from the bundle's table, checking everything that can
  * be checked without reading the frames. */
-static int bundle_read_table(int fd, const char *path, uint64_t fsize, struct bundle_entry *e,
+static int bundle_read_table(const struct rdsrc *src, const char *path, struct bundle_entry *e,
 			     unsigned *count_out, struct hv_err *err)
 {
+	uint64_t fsize = src->size;
 	uint8_t buf[BUNDLE_TABLE_MAX];
 	uint8_t seal[SHA256_DIGEST_SIZE];
 	unsigned count, version;
@@ -391,7 +398,7 @@ static int bundle_read_table(int fd, const char *path, uint64_t fsize, struct bu
 			   path, (unsigned long long)fsize, BUNDLE_HEADER_SIZE);
 		return -1;
 	}
-	got = fd_pread_full(fd, buf, BUNDLE_HEADER_SIZE, 0);
+	got = rdsrc_pread(src, buf, BUNDLE_HEADER_SIZE, 0);
 	if (got != (ssize_t)BUNDLE_HEADER_SIZE) {
 		hv_err_set(err, "cannot read the header of bundle '%s' at offset 0: %s", path,
 			   got < 0 ? strerror(errno) : "the file shrank");
@@ -425,7 +432,7 @@ static int bundle_read_table(int fd, const char *path, uint64_t fsize, struct bu
 			   (unsigned long long)fsize);
 		return -1;
 	}
-	got = fd_pread_full(fd, buf, (size_t)end, 0);
+	got = rdsrc_pread(src, buf, (size_t)end, 0);
 	if (got != (ssize_t)end) {
 		hv_err_set(err, "cannot read the entry table of bundle '%s' at offset %u: %s",
 			   path, BUNDLE_HEADER_SIZE, got < 0 ? strerror(errno) : "the file shrank");
@@ -513,8 +520,8 @@ static int bundle_read_table(int fd, const char *path, uint64_t fsize, struct bu
 
 struct bundle_unpacker {
 	const char *path; /* the bundle, for messages */
-	int fd;
-	int dirfd;
+	struct rdsrc src;
+	const struct bundle_sink *sink;
 	ZSTD_DCtx *dctx;
 	uint8_t *in;
 	uint8_t *zout;
@@ -522,8 +529,7 @@ struct bundle_unpacker {
 };
 
 static int bundle_unpack_frame(struct bundle_unpacker *u, const struct bundle_entry *e,
-			       unsigned idx, int outfd, const char *tmpname,
-			       struct hv_err *err)
+			       unsigned idx, struct hv_err *err)
 {
 	char show[BUNDLE_ROLE_SHOW_SIZE];
 	uint8_t sha[SHA256_DIGEST_SIZE];
@@ -548,7 +554,7 @@ static int bundle_unpack_frame(struct bundle_unpacker *u, const struct bundle_en
 
 			if (want > BUNDLE_IO_SIZE)
 				want = BUNDLE_IO_SIZE;
-			got = fd_pread_full(u->fd, u->in, (size_t)want, read_off);
+			got = rdsrc_pread(&u->src, u->in, (size_t)want, read_off);
 			if (got != (ssize_t)want) {
 				hv_err_set(err, "cannot read bundle '%s' at offset %llu (entry %u, "
 					   "'%s'): %s", u->path, (unsigned long long)read_off,
@@ -576,11 +582,8 @@ static int bundle_unpack_frame(struct bundle_unpacker *u, const struct bundle_en
 			return -1;
 		}
 		if (zout.pos) {
-			if (fd_pwrite_all(outfd, u->zout, zout.pos, out) < 0) {
-				hv_err_set(err, "cannot write '%s' extracting bundle '%s': %s",
-					   tmpname, u->path, strerror(errno));
+			if (u->sink->write(u->sink->opaque, u->zout, zout.pos, err) < 0)
 				return -1;
-			}
 			sha256_update(&c, u->zout, zout.pos);
 			out += zout.pos;
 		}
@@ -627,73 +630,19 @@ static int bundle_unpack_frame(struct bundle_unpacker *u, const struct bundle_en
 	return 0;
 }
 
-/* Extract one entry to DIR/.<role>.tmp, verify it, rename it to DIR/<role>. */
-static int bundle_unpack_entry(struct bundle_unpacker *u, const struct bundle_entry *e,
-			       unsigned idx, const char *dir, struct hv_err *err)
+/* Check the whole bundle in SRC and hand every entry, verified, to the
+ * sink; *done counts the entries the sink committed. */
+static int bundle_unpack_src(const struct rdsrc *src, const char *path,
+			     const struct bundle_sink *sink, struct bundle_entry *e,
+			     unsigned *count, unsigned *done, struct hv_err *err)
 {
-	char tmpname[BUNDLE_ROLE_SIZE + 8];
-	int outfd;
-
-	snprintf(tmpname, sizeof(tmpname), ".%.31s.tmp", e->role);
-	/* O_EXCL after the unlink: whatever was there, even a symbolic link
-	 * planted to redirect the write, is not followed. */
-	if (unlinkat(u->dirfd, tmpname, 0) < 0 && errno != ENOENT) {
-		hv_err_set(err, "cannot remove '%s/%s': %s", dir, tmpname, strerror(errno));
-		return -1;
-	}
-	outfd = openat(u->dirfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		       0644);
-	if (outfd < 0) {
-		hv_err_set(err, "cannot create '%s/%s': %s", dir, tmpname, strerror(errno));
-		return -1;
-	}
-	if (bundle_unpack_frame(u, e, idx, outfd, tmpname, err) < 0)
-		goto fail;
-	if (close(outfd) < 0) {
-		outfd = -1;
-		hv_err_set(err, "cannot write '%s/%s': %s", dir, tmpname, strerror(errno));
-		goto fail;
-	}
-	outfd = -1;
-	if (renameat(u->dirfd, tmpname, u->dirfd, e->role) < 0) {
-		hv_err_set(err, "cannot rename '%s/%s' to '%s/%s': %s", dir, tmpname, dir,
-			   e->role, strerror(errno));
-		goto fail;
-	}
-	return 0;
-fail:
-	if (outfd >= 0)
-		close(outfd);
-	unlinkat(u->dirfd, tmpname, 0);
-	return -1;
-}
-
-int bundle_extract(const char *bundle_path, const char *dir, char *log_path_out,
-		   struct bundle_image *imgs_out, unsigned *n_out, struct hv_err *err)
-{
-	struct bundle_entry e[BUNDLE_MAX_ENTRIES];
-	struct bundle_unpacker u = { .path = bundle_path, .fd = -1, .dirfd = -1 };
-	unsigned count = 0, done = 0;
-	bool created = false;
-	struct stat st;
+	struct bundle_unpacker u = { .path = path, .src = *src, .sink = sink };
 	int ret = -1;
 
-	if (strlen(dir) + 1 + BUNDLE_ROLE_SIZE > BUNDLE_PATH_SIZE) {
-		hv_err_set(err, "extraction directory '%s' is too long", dir);
+	*count = 0;
+	*done = 0;
+	if (bundle_read_table(src, path, e, count, err) < 0)
 		return -1;
-	}
-	u.fd = open(bundle_path, O_RDONLY | O_CLOEXEC);
-	if (u.fd < 0) {
-		hv_err_set(err, "cannot open bundle '%s': %s", bundle_path, strerror(errno));
-		return -1;
-	}
-	if (fstat(u.fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		hv_err_set(err, "bundle '%s' is not a regular file", bundle_path);
-		goto out;
-	}
-	if (bundle_read_table(u.fd, bundle_path, (uint64_t)st.st_size, e, &count, err) < 0)
-		goto out;
-
 	u.zout_size = ZSTD_DStreamOutSize();
 	u.in = malloc(BUNDLE_IO_SIZE);
 	u.zout = malloc(u.zout_size);
@@ -701,24 +650,168 @@ int bundle_extract(const char *bundle_path, const char *dir, char *log_path_out,
 	if (!u.in || !u.zout || !u.dctx ||
 	    ZSTD_isError(ZSTD_DCtx_setParameter(u.dctx, ZSTD_d_windowLogMax,
 						BUNDLE_ZSTD_WINDOW_LOG_MAX))) {
-		hv_err_set(err, "out of host memory extracting bundle '%s'", bundle_path);
+		hv_err_set(err, "out of host memory extracting bundle '%s'", path);
 		goto out;
 	}
+	if (sink->prepare && sink->prepare(sink->opaque, err) < 0)
+		goto out;
+	for (; *done < *count; (*done)++) {
+		const struct bundle_entry *en = &e[*done];
 
-	if (mkdir(dir, 0755) == 0)
-		created = true;
-	else if (errno != EEXIST) {
-		hv_err_set(err, "cannot create directory '%s': %s", dir, strerror(errno));
-		goto out;
-	}
-	u.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (u.dirfd < 0) {
-		hv_err_set(err, "cannot open directory '%s': %s", dir, strerror(errno));
-		goto out;
-	}
-	for (done = 0; done < count; done++)
-		if (bundle_unpack_entry(&u, &e[done], done, dir, err) < 0)
+		if (sink->begin(sink->opaque, en->role, err) < 0)
 			goto out;
+		if (bundle_unpack_frame(&u, en, *done, err) < 0 ||
+		    sink->commit(sink->opaque, err) < 0) {
+			sink->discard(sink->opaque);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	ZSTD_freeDCtx(u.dctx);
+	free(u.zout);
+	free(u.in);
+	return ret;
+}
+
+int bundle_unpack_mem(const char *name, const void *buf, size_t len,
+		      const struct bundle_sink *sink, struct hv_err *err)
+{
+	struct bundle_entry e[BUNDLE_MAX_ENTRIES];
+	unsigned count, done;
+	struct rdsrc src;
+
+	rdsrc_from_mem(&src, buf, len);
+	return bundle_unpack_src(&src, name, sink, e, &count, &done, err);
+}
+
+/* The sink of bundle_extract: DIR/.<role>.tmp, renamed to DIR/<role>. */
+struct bundle_dir {
+	const char *bundle; /* for messages */
+	const char *dir;
+	bool created;       /* by this extraction, so removed on failure */
+	int dirfd;
+	int fd;             /* of the entry being written */
+	char role[BUNDLE_ROLE_SIZE];
+	char tmpname[BUNDLE_ROLE_SIZE + 8];
+};
+
+static int bundle_dir_prepare(void *opaque, struct hv_err *err)
+{
+	struct bundle_dir *d = opaque;
+
+	if (mkdir(d->dir, 0755) == 0)
+		d->created = true;
+	else if (errno != EEXIST) {
+		hv_err_set(err, "cannot create directory '%s': %s", d->dir, strerror(errno));
+		return -1;
+	}
+	d->dirfd = open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->dirfd < 0) {
+		hv_err_set(err, "cannot open directory '%s': %s", d->dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int bundle_dir_begin(void *opaque, const char *role, struct hv_err *err)
+{
+	struct bundle_dir *d = opaque;
+
+	snprintf(d->role, sizeof(d->role), "%s", role);
+	snprintf(d->tmpname, sizeof(d->tmpname), ".%.31s.tmp", role);
+	/* O_EXCL after the unlink: whatever was there, even a symbolic link
+	 * planted to redirect the write, is not followed. */
+	if (unlinkat(d->dirfd, d->tmpname, 0) < 0 && errno != ENOENT) {
+		hv_err_set(err, "cannot remove '%s/%s': %s", d->dir, d->tmpname,
+			   strerror(errno));
+		return -1;
+	}
+	d->fd = openat(d->dirfd, d->tmpname,
+		       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (d->fd < 0) {
+		hv_err_set(err, "cannot create '%s/%s': %s", d->dir, d->tmpname,
+			   strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int bundle_dir_write(void *opaque, const uint8_t *buf, size_t len, struct hv_err *err)
+{
+	struct bundle_dir *d = opaque;
+
+	if (fd_write_all(d->fd, buf, len) < 0) {
+		hv_err_set(err, "cannot write '%s/%s' extracting bundle '%s': %s", d->dir,
+			   d->tmpname, d->bundle, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int bundle_dir_commit(void *opaque, struct hv_err *err)
+{
+	struct bundle_dir *d = opaque;
+	int fd = d->fd;
+
+	d->fd = -1;
+	if (close(fd) < 0) {
+		hv_err_set(err, "cannot write '%s/%s': %s", d->dir, d->tmpname, strerror(errno));
+		return -1;
+	}
+	if (renameat(d->dirfd, d->tmpname, d->dirfd, d->role) < 0) {
+		hv_err_set(err, "cannot rename '%s/%s' to '%s/%s': %s", d->dir, d->tmpname,
+			   d->dir, d->role, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void bundle_dir_discard(void *opaque)
+{
+	struct bundle_dir *d = opaque;
+
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+	unlinkat(d->dirfd, d->tmpname, 0);
+}
+
+int bundle_extract(const char *bundle_path, const char *dir, char *log_path_out,
+		   struct bundle_image *imgs_out, unsigned *n_out, struct hv_err *err)
+{
+	struct bundle_entry e[BUNDLE_MAX_ENTRIES];
+	struct bundle_dir d = { .bundle = bundle_path, .dir = dir, .dirfd = -1, .fd = -1 };
+	const struct bundle_sink sink = {
+		.opaque = &d,
+		.prepare = bundle_dir_prepare,
+		.begin = bundle_dir_begin,
+		.write = bundle_dir_write,
+		.commit = bundle_dir_commit,
+		.discard = bundle_dir_discard,
+	};
+	unsigned count = 0, done = 0;
+	struct rdsrc src;
+	struct stat st;
+	int ret = -1;
+	int fd;
+
+	if (strlen(dir) + 1 + BUNDLE_ROLE_SIZE > BUNDLE_PATH_SIZE) {
+		hv_err_set(err, "extraction directory '%s' is too long", dir);
+		return -1;
+	}
+	fd = open(bundle_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		hv_err_set(err, "cannot open bundle '%s': %s", bundle_path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		hv_err_set(err, "bundle '%s' is not a regular file", bundle_path);
+		goto out;
+	}
+	rdsrc_from_fd(&src, fd, (uint64_t)st.st_size);
+	if (bundle_unpack_src(&src, bundle_path, &sink, e, &count, &done, err) < 0)
+		goto out;
 
 	snprintf(log_path_out, BUNDLE_PATH_SIZE, "%s/%s", dir, e[0].role);
 	for (unsigned i = 1; i < count; i++) {
@@ -732,17 +825,14 @@ int bundle_extract(const char *bundle_path, const char *dir, char *log_path_out,
 	*n_out = count - 1;
 	ret = 0;
 out:
-	if (ret < 0 && u.dirfd >= 0) {
+	if (ret < 0 && d.dirfd >= 0) {
 		for (unsigned i = 0; i < done; i++)
-			unlinkat(u.dirfd, e[i].role, 0);
+			unlinkat(d.dirfd, e[i].role, 0);
 	}
-	if (u.dirfd >= 0)
-		close(u.dirfd);
-	if (ret < 0 && created)
+	if (d.dirfd >= 0)
+		close(d.dirfd);
+	if (ret < 0 && d.created)
 		rmdir(dir);
-	ZSTD_freeDCtx(u.dctx);
-	free(u.zout);
-	free(u.in);
-	close(u.fd);
+	close(fd);
 	return ret;
 }

@@ -89,4 +89,32 @@ bool bundle_is_bundle(const char *path);
 int bundle_extract(const char *bundle_path, const char *dir, char *log_path_out,
 		   struct bundle_image *imgs_out, unsigned *n_out, struct hv_err *err);
 
+/*
+ * Where extraction puts the entries. For each entry in table order: begin
+ * (ROLE already checked: a safe name, "log" first), write with its bytes
+ * in order (never more than the entry declares, but they are unverified
+ * until the end), then commit once every check passed, or discard if one
+ * failed. prepare, if set, runs once after the table was checked and
+ * before the first begin. A callback that fails returns -1 with err set,
+ * which ends the extraction with that error (discard is still called
+ * after a failed write or commit, not after a failed begin). The sink
+ * undoes nothing it committed; its owner does, as bundle_extract does.
+ */
+struct bundle_sink {
+	void *opaque;
+	int (*prepare)(void *opaque, struct hv_err *err);
+	int (*begin)(void *opaque, const char *role, struct hv_err *err);
+	int (*write)(void *opaque, const uint8_t *buf, size_t len, struct hv_err *err);
+	int (*commit)(void *opaque, struct hv_err *err);
+	void (*discard)(void *opaque);
+};
+
+/*
+ * Extract the LEN bytes of a bundle at BUF (named NAME in messages) into
+ * SINK, with every check bundle_extract makes. Returns 0, or -1 with err
+ * set.
+ */
+int bundle_unpack_mem(const char *name, const void *buf, size_t len,
+		      const struct bundle_sink *sink, struct hv_err *err);
+
 #endif

@@ -11,7 +11,10 @@
  * fsyncs, renames PATH.tmp to PATH and fsyncs the directory, so PATH
  * exists only as a whole log ending with RLOG_END. After a failed write
  * the file's tail is unknown, so the writer refuses everything but
- * rlog_abandon.
+ * rlog_abandon, which then removes PATH.tmp: a host that cannot write
+ * (disk full, file size limit) is left with no partial file. A process
+ * killed while writing leaves PATH.tmp, replayable to its last whole
+ * chunk, and whatever was under PATH before untouched.
  *
  * Event rules, enforced on both sides so that the writer cannot produce a
  * log the reader rejects: the type is one of enum rlog_type; the payload
@@ -33,13 +36,16 @@
  * anywhere in a log is reported. A file that ends inside a chunk, or after
  * a whole chunk but without RLOG_END, is a cut-off recording: rlog_next
  * returns 0 and rlog_truncated() is true; anything else that is wrong is
- * an error naming the file and the chunk's offset.
+ * an error naming the file and the chunk's offset. The reader reads
+ * through a reader source (base/rdsrc.h), so a log in memory (rlog_open_mem:
+ * the fuzz target, tests) goes through the same checks as a file.
  */
 #include "replay/log.h"
 
 #include "base/crc32.h"
 #include "base/fdio.h"
 #include "base/le.h"
+#include "base/rdsrc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -162,6 +168,8 @@ static void rlog_writer_free(struct rlog_writer *w)
 		return;
 	if (w->fd >= 0)
 		close(w->fd);
+	if (w->failed && w->tmp)
+		unlink(w->tmp);
 	ZSTD_freeCCtx(w->cctx);
 	free(w->out);
 	free(w->raw);
@@ -201,6 +209,7 @@ struct rlog_writer *rlog_create(const char *path, struct hv_err *err)
 	le_put64(hdr + 16, 0);
 	if (fd_write_all(w->fd, hdr, sizeof(hdr)) != 0) {
 		hv_err_set(err, "cannot write record log '%s': %s", w->tmp, strerror(errno));
+		w->failed = true;
 		goto fail;
 	}
 	w->written = sizeof(hdr);
@@ -341,22 +350,27 @@ int rlog_finish(struct rlog_writer *w, struct hv_err *err)
 			   "under that name", w->tmp);
 		goto out;
 	}
+	/* From here on a failure marks the writer failed, so that
+	 * rlog_writer_free removes PATH.tmp. */
 	if (rlog_write_chunk(w, err) != 0)
 		goto out;
 	if (fsync(w->fd) != 0) {
 		hv_err_set(err, "cannot sync record log '%s' to disk: %s", w->tmp,
 			   strerror(errno));
+		w->failed = true;
 		goto out;
 	}
 	fd = w->fd;
 	w->fd = -1;
 	if (close(fd) != 0) {
 		hv_err_set(err, "cannot close record log '%s': %s", w->tmp, strerror(errno));
+		w->failed = true;
 		goto out;
 	}
 	if (rename(w->tmp, w->path) != 0) {
 		hv_err_set(err, "cannot rename record log '%s' to '%s': %s", w->tmp, w->path,
 			   strerror(errno));
+		w->failed = true;
 		goto out;
 	}
 	rlog_sync_dir(w->path);
@@ -380,7 +394,8 @@ uint64_t rlog_bytes_written(const struct rlog_writer *w)
 
 struct rlog_reader {
 	char *path;
-	int fd;
+	int fd;             /* owned, or -1 when reading from memory */
+	struct rdsrc src;   /* the file or the buffer */
 	uint64_t size;      /* file size when opened: all we will read */
 	uint64_t next;      /* offset of the next chunk */
 	uint64_t chunk_off; /* offset of the chunk last loaded or tried */
@@ -418,58 +433,43 @@ static int rlog_pread(struct rlog_reader *r, void *buf, size_t len, uint64_t off
 {
 	uint8_t *p = buf;
 
-	while (len) {
-		ssize_t n = pread(r->fd, p, len, (off_t)off);
+	ssize_t n = rdsrc_pread(&r->src, p, len, off);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			hv_err_set(&r->failure, "%s: cannot read at offset 0x%llx: %s", r->path,
-				   (unsigned long long)off, strerror(errno));
-			return -1;
-		}
-		if (n == 0) {
-			hv_err_set(&r->failure, "%s: the file became shorter while it was "
-				   "being read", r->path);
-			return -1;
-		}
-		p += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
+	if (n < 0) {
+		hv_err_set(&r->failure, "%s: cannot read at offset 0x%llx: %s", r->path,
+			   (unsigned long long)off, strerror(errno));
+		return -1;
+	}
+	if ((size_t)n != len) {
+		hv_err_set(&r->failure, "%s: the file became shorter while it was being read",
+			   r->path);
+		return -1;
 	}
 	return 0;
 }
 
-struct rlog_reader *rlog_open(const char *path, struct hv_err *err)
+static struct rlog_reader *rlog_reader_new(const char *name, struct hv_err *err)
 {
 	struct rlog_reader *r = calloc(1, sizeof(*r));
-	uint8_t hdr[RLOG_HEADER_SIZE];
-	struct stat st;
-	uint32_t version, flags;
 
-	if (!r || !(r->path = strdup(path))) {
-		hv_err_set(err, "out of host memory opening record log '%s'", path);
+	if (!r || !(r->path = strdup(name))) {
+		hv_err_set(err, "out of host memory opening record log '%s'", name);
 		free(r);
 		return NULL;
 	}
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (r->fd < 0) {
-		hv_err_set(err, "cannot open record log '%s': %s", path, strerror(errno));
-		goto fail;
-	}
-	if (fstat(r->fd, &st) != 0) {
-		hv_err_set(err, "cannot stat record log '%s': %s", path, strerror(errno));
-		goto fail;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		hv_err_set(err, "%s: is a directory, not a record log", path);
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		hv_err_set(err, "%s: is not a regular file, so it cannot be a record log", path);
-		goto fail;
-	}
-	r->size = (uint64_t)st.st_size;
+	r->fd = -1;
+	return r;
+}
+
+/* Check the file header of r->src and get ready for the first chunk; on
+ * failure r is freed. */
+static struct rlog_reader *rlog_reader_start(struct rlog_reader *r, struct hv_err *err)
+{
+	const char *path = r->path;
+	uint8_t hdr[RLOG_HEADER_SIZE];
+	uint32_t version, flags;
+
+	r->size = r->src.size;
 	if (r->size == 0) {
 		hv_err_set(err, "%s: the file is empty, not a record log", path);
 		goto fail;
@@ -517,6 +517,49 @@ struct rlog_reader *rlog_open(const char *path, struct hv_err *err)
 fail:
 	rlog_reader_free(r);
 	return NULL;
+}
+
+struct rlog_reader *rlog_open(const char *path, struct hv_err *err)
+{
+	struct rlog_reader *r = rlog_reader_new(path, err);
+	struct stat st;
+
+	if (!r)
+		return NULL;
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0) {
+		hv_err_set(err, "cannot open record log '%s': %s", path, strerror(errno));
+		goto fail;
+	}
+	if (fstat(r->fd, &st) != 0) {
+		hv_err_set(err, "cannot stat record log '%s': %s", path, strerror(errno));
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		hv_err_set(err, "%s: is a directory, not a record log", path);
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		hv_err_set(err, "%s: is not a regular file, so it cannot be a record log", path);
+		goto fail;
+	}
+	rdsrc_from_fd(&r->src, r->fd, (uint64_t)st.st_size);
+	return rlog_reader_start(r, err);
+
+fail:
+	rlog_reader_free(r);
+	return NULL;
+}
+
+struct rlog_reader *rlog_open_mem(const char *name, const void *buf, size_t len,
+				  struct hv_err *err)
+{
+	struct rlog_reader *r = rlog_reader_new(name, err);
+
+	if (!r)
+		return NULL;
+	rdsrc_from_mem(&r->src, buf, len);
+	return rlog_reader_start(r, err);
 }
 
 /* Fail with the sentence already in r->failure. */

@@ -37,7 +37,8 @@
  * The log is written under PATH.tmp and renamed to PATH when finished, so
  * a complete PATH always ends with RLOG_END. A recording that was cut off
  * (crash, kill) leaves PATH.tmp, which reads as incomplete but replays up
- * to its last whole chunk.
+ * to its last whole chunk; one that fails to write (disk full) removes
+ * PATH.tmp. Neither touches a file already under PATH.
  *
  * The file is untrusted: the reader checks the magic, the version, every
  * size against the remaining file and fixed limits, both checksums, and
@@ -95,13 +96,18 @@ int rlog_flush(struct rlog_writer *w, struct hv_err *err);
 /* Flush, fsync, rename PATH.tmp to PATH, free. The caller appended
  * RLOG_END first. */
 int rlog_finish(struct rlog_writer *w, struct hv_err *err);
-/* Free without renaming (the .tmp file stays, as after a crash). */
+/* Free without renaming: the .tmp file stays, as after a crash, unless a
+ * write to it failed, which removes it. */
 void rlog_abandon(struct rlog_writer *w);
 /* Bytes written to the file so far (compressed). */
 uint64_t rlog_bytes_written(const struct rlog_writer *w);
 
 /* Open a log for reading. PATH may be a finished log or a PATH.tmp. */
 struct rlog_reader *rlog_open(const char *path, struct hv_err *err);
+/* The same for the LEN bytes of a log at BUF, named NAME in messages. BUF
+ * must stay valid and unchanged until rlog_close. */
+struct rlog_reader *rlog_open_mem(const char *name, const void *buf, size_t len,
+				  struct hv_err *err);
 /* Next event: 1 and *ev filled, 0 at the end of the readable events, -1 on
  * a corrupt file (err says where). At 0, rlog_truncated() tells whether
  * the log ended without RLOG_END or with a partial last chunk. */

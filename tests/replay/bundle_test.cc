@@ -15,6 +15,8 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <csignal>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -610,6 +613,166 @@ TEST_F(Bundle, FailureAfterSomeEntriesRemovesWhatWasExtracted)
 	EXPECT_TRUE(Contains(err.msg, "drive0")) << err.msg;
 	EXPECT_TRUE(fs::exists(out + "/unrelated"));
 	EXPECT_EQ(std::distance(fs::directory_iterator(out), fs::directory_iterator()), 1);
+}
+
+namespace {
+
+/* An in-memory sink that records what it is given. */
+struct MemSink {
+	struct Entry {
+		std::string role;
+		Bytes data;
+		bool committed = false;
+	};
+	std::vector<Entry> entries;
+	bool open = false;
+
+	static int Begin(void *o, const char *role, struct hv_err *)
+	{
+		MemSink *s = static_cast<MemSink *>(o);
+		EXPECT_FALSE(s->open);
+		s->open = true;
+		s->entries.push_back(Entry{ role, {}, false });
+		return 0;
+	}
+	static int Write(void *o, const uint8_t *buf, size_t len, struct hv_err *)
+	{
+		MemSink *s = static_cast<MemSink *>(o);
+		EXPECT_TRUE(s->open);
+		s->entries.back().data.insert(s->entries.back().data.end(), buf, buf + len);
+		return 0;
+	}
+	static int Commit(void *o, struct hv_err *)
+	{
+		MemSink *s = static_cast<MemSink *>(o);
+		EXPECT_TRUE(s->open);
+		s->open = false;
+		s->entries.back().committed = true;
+		return 0;
+	}
+	static void Discard(void *o)
+	{
+		MemSink *s = static_cast<MemSink *>(o);
+		EXPECT_TRUE(s->open);
+		s->open = false;
+	}
+	struct bundle_sink sink()
+	{
+		return { this, nullptr, Begin, Write, Commit, Discard };
+	}
+};
+
+/* The process's file size limit (RLIMIT_FSIZE) set to LIMIT bytes, with
+ * SIGXFSZ ignored so that a write past it fails with EFBIG, for the
+ * lifetime of the object. */
+struct FileSizeLimit {
+	struct rlimit old;
+	void (*old_handler)(int);
+
+	explicit FileSizeLimit(rlim_t limit)
+	{
+		struct rlimit r;
+		getrlimit(RLIMIT_FSIZE, &old);
+		r.rlim_cur = limit;
+		r.rlim_max = old.rlim_max;
+		old_handler = signal(SIGXFSZ, SIG_IGN);
+		if (setrlimit(RLIMIT_FSIZE, &r) != 0)
+			abort();
+	}
+	~FileSizeLimit()
+	{
+		setrlimit(RLIMIT_FSIZE, &old);
+		signal(SIGXFSZ, old_handler);
+	}
+};
+
+} // namespace
+
+TEST_F(Bundle, UnpackFromMemoryHandsTheSinkEveryEntryVerified)
+{
+	struct hv_err err = {};
+
+	MakeInputs(5000);
+	ASSERT_EQ(Pack(Path("bug.bndl"), &err), 0) << err.msg;
+	const Bytes whole = ReadFile(Path("bug.bndl"));
+	MemSink s;
+	struct bundle_sink sink = s.sink();
+	ASSERT_EQ(bundle_unpack_mem("bug.bndl", whole.data(), whole.size(), &sink, &err), 0)
+		<< err.msg;
+	ASSERT_EQ(s.entries.size(), 4u);
+	EXPECT_EQ(s.entries[0].role, "log");
+	EXPECT_TRUE(s.entries[0].data == log_);
+	const char *roles[3] = { "kernel", "initrd", "drive0" };
+	for (unsigned i = 0; i < 3; i++) {
+		EXPECT_EQ(s.entries[i + 1].role, roles[i]);
+		EXPECT_TRUE(s.entries[i + 1].data == data_[i]) << roles[i];
+		EXPECT_TRUE(s.entries[i + 1].committed);
+	}
+}
+
+/* One parser: for cuts and bit flips of a bundle, extraction from memory
+ * and from the file succeed or fail together, with the same sentence. */
+TEST_F(Bundle, UnpackFromMemoryAgreesWithExtractOnEveryDamage)
+{
+	struct hv_err err = {};
+
+	MakeInputs(3000);
+	ASSERT_EQ(Pack(Path("bug.bndl"), &err), 0) << err.msg;
+	const Bytes whole = ReadFile(Path("bug.bndl"));
+	std::vector<Bytes> variants;
+
+	for (size_t len = 0; len < whole.size(); len += 13)
+		variants.push_back(Bytes(whole.begin(), whole.begin() + (long)len));
+	for (size_t i = 0; i < whole.size(); i += 5) {
+		variants.push_back(whole);
+		variants.back()[i] ^= (uint8_t)(1u << (i % 8));
+	}
+	for (const Bytes &b : variants) {
+		struct hv_err file_err = {}, mem_err = {};
+		MemSink s;
+		struct bundle_sink sink = s.sink();
+		int file_rc = ExtractBytes(b, &file_err);
+		int mem_rc = bundle_unpack_mem(Path("b.bndl").c_str(), b.data(), b.size(), &sink,
+					       &mem_err);
+		ASSERT_EQ(file_rc, mem_rc) << file_err.msg << " / " << mem_err.msg;
+		ASSERT_STREQ(file_err.msg, mem_err.msg);
+		ASSERT_FALSE(s.open);
+	}
+}
+
+/* A bundle that cannot be written (disk full, file size limit) fails with
+ * the file and the reason, leaves no temporary file and no bundle, and a
+ * bundle already under that name is untouched. */
+TEST_F(Bundle, FailedWriteLeavesNoFileAndKeepsThePreviousBundle)
+{
+	struct hv_err err = {};
+
+	MakeInputs(512 * 1024);
+	WriteFile(Path("bug.bndl"), Bytes{ 1, 2, 3 });
+	{
+		FileSizeLimit limit(64 * 1024);
+		EXPECT_EQ(Pack(Path("bug.bndl"), &err), -1);
+	}
+	EXPECT_TRUE(Contains(err.msg, strerror(EFBIG))) << err.msg;
+	EXPECT_TRUE(Contains(err.msg, Path("bug.bndl"))) << err.msg;
+	EXPECT_FALSE(fs::exists(Path("bug.bndl.tmp")));
+	EXPECT_TRUE(ReadFile(Path("bug.bndl")) == (Bytes{ 1, 2, 3 }));
+}
+
+/* Extraction whose writes fail removes what it extracted and the
+ * directory it made. */
+TEST_F(Bundle, FailedWriteWhileExtractingLeavesNothing)
+{
+	struct hv_err err = {};
+
+	MakeInputs(512 * 1024);
+	ASSERT_EQ(Pack(Path("bug.bndl"), &err), 0) << err.msg;
+	{
+		FileSizeLimit limit(64 * 1024);
+		EXPECT_EQ(Extract(Path("bug.bndl"), &err), -1);
+	}
+	EXPECT_TRUE(Contains(err.msg, strerror(EFBIG))) << err.msg;
+	EXPECT_TRUE(Contains(err.msg, ".kernel.tmp")) << err.msg;
 }
 
 TEST_F(Bundle, RejectsMissingAndNonBundleFiles)

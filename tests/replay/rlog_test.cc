@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <csignal>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -174,11 +175,15 @@ struct ReadResult {
 	std::string err;
 };
 
-ReadResult read_log(const std::string &path)
+/* Reads the log at PATH, from the file or (mem) from its bytes in memory
+ * through rlog_open_mem under the same name. */
+ReadResult read_log(const std::string &path, bool mem = false)
 {
 	ReadResult res;
 	struct hv_err err = {};
-	struct rlog_reader *r = rlog_open(path.c_str(), &err);
+	Bytes bytes = mem ? read_file(path) : Bytes();
+	struct rlog_reader *r = mem ? rlog_open_mem(path.c_str(), bytes.data(), bytes.size(), &err)
+				    : rlog_open(path.c_str(), &err);
 
 	if (!r) {
 		res.err = err.msg;
@@ -505,6 +510,115 @@ TEST(Rlog, EverySingleBitFlipIsDetected)
 					   << " events, truncated " << res.truncated;
 		ASSERT_NE(res.err.find(bad), std::string::npos) << res.err;
 	}
+}
+
+/* The memory reader is the file reader over another source: for a bit
+ * flipped in every byte and every cut of a log, both read the same events and stop the
+ * same way with the same sentence. */
+TEST(Rlog, MemoryReaderAgreesWithTheFileReaderOnEveryDamage)
+{
+	TmpDir dir;
+	std::string good = dir.file("good.rlog"), bad = dir.file("bad.rlog");
+	write_log(good, small_log_events(), { 1, 3 });
+	Bytes f = read_file(good);
+	std::vector<Bytes> variants;
+
+	for (size_t byte = 0; byte < f.size(); byte++) {
+		variants.push_back(f);
+		variants.back()[byte] ^= (uint8_t)(1u << (byte % 8));
+	}
+	for (size_t n = 0; n <= f.size(); n++)
+		variants.push_back(Bytes(f.begin(), f.begin() + (long)n));
+	for (const Bytes &g : variants) {
+		write_file(bad, g);
+		ReadResult a = read_log(bad), b = read_log(bad, true);
+		ASSERT_EQ(a.opened, b.opened) << a.err << " / " << b.err;
+		ASSERT_EQ(a.rc, b.rc);
+		ASSERT_EQ(a.truncated, b.truncated);
+		ASSERT_EQ(a.err, b.err);
+		ASSERT_EQ(a.events.size(), b.events.size());
+		for (size_t i = 0; i < a.events.size(); i++)
+			ASSERT_TRUE(a.events[i] == b.events[i]) << "event " << i;
+	}
+	ReadResult whole = read_log(good, true);
+	EXPECT_EQ(whole.rc, 0) << whole.err;
+	EXPECT_FALSE(whole.truncated);
+	EXPECT_EQ(whole.events.size(), small_log_events().size());
+}
+
+/* The process's file size limit (RLIMIT_FSIZE) set to LIMIT bytes, with
+ * SIGXFSZ ignored so that a write past it fails with EFBIG, for the
+ * lifetime of the object. */
+struct FileSizeLimit {
+	struct rlimit old;
+	void (*old_handler)(int);
+
+	explicit FileSizeLimit(rlim_t limit)
+	{
+		struct rlimit r;
+		getrlimit(RLIMIT_FSIZE, &old);
+		r.rlim_cur = limit;
+		r.rlim_max = old.rlim_max;
+		old_handler = signal(SIGXFSZ, SIG_IGN);
+		if (setrlimit(RLIMIT_FSIZE, &r) != 0)
+			abort();
+	}
+	~FileSizeLimit()
+	{
+		setrlimit(RLIMIT_FSIZE, &old);
+		signal(SIGXFSZ, old_handler);
+	}
+};
+
+/* A log whose write fails (disk full, file size limit) leaves no partial
+ * file: the writer says which file and why, and abandoning it removes
+ * PATH.tmp; a log already under PATH is untouched. Before the fix the
+ * .tmp stayed behind. */
+TEST(Rlog, FailedWriteRemovesTheTemporaryFileAndKeepsThePreviousLog)
+{
+	TmpDir dir;
+	std::string path = dir.file("run.rlog");
+	write_log(path, small_log_events(), {});
+	Bytes previous = read_file(path);
+	struct hv_err err = {};
+	struct rlog_writer *w = rlog_create(path.c_str(), &err);
+	ASSERT_NE(w, nullptr) << err.msg;
+	int rc = 0;
+	{
+		FileSizeLimit limit(4096);
+		Rng rng{ 5 };
+		for (int i = 0; rc == 0 && i < 64; i++) {
+			Ev e{ i ? (uint32_t)RLOG_NET : (uint32_t)RLOG_CONFIG, RLOG_NO_HART,
+			      (uint64_t)i, (uint64_t)i, payload(rng, 1000, false) };
+			struct rlog_event ev = as_event(e);
+			rc = rlog_append(w, &ev, &err);
+			if (rc == 0)
+				rc = rlog_flush(w, &err);
+		}
+	}
+	ASSERT_EQ(rc, -1) << "64 KiB of incompressible events fit under a 4 KiB limit";
+	EXPECT_NE(std::string(err.msg).find(strerror(EFBIG)), std::string::npos) << err.msg;
+	EXPECT_NE(std::string(err.msg).find(path + ".tmp"), std::string::npos) << err.msg;
+	rlog_abandon(w);
+	EXPECT_FALSE(exists(path + ".tmp"));
+	EXPECT_TRUE(read_file(path) == previous);
+}
+
+/* A header that cannot be written: rlog_create fails and leaves nothing. */
+TEST(Rlog, CreateThatCannotWriteTheHeaderLeavesNoFile)
+{
+	TmpDir dir;
+	std::string path = dir.file("run.rlog");
+	struct hv_err err = {};
+	struct rlog_writer *w;
+	{
+		FileSizeLimit limit(10);
+		w = rlog_create(path.c_str(), &err);
+	}
+	EXPECT_EQ(w, nullptr);
+	EXPECT_NE(std::string(err.msg).find(strerror(EFBIG)), std::string::npos) << err.msg;
+	EXPECT_FALSE(exists(path + ".tmp"));
+	EXPECT_FALSE(exists(path));
 }
 
 TEST(Rlog, CorruptChunkInTheMiddleIsReportedWithItsOffset)
