@@ -113,7 +113,8 @@ def main():
     sdc = [r for r in interesting if r["outcome"] == "sdc"]
     pick = (sdc or interesting)[0]
     path = os.path.join(out, pick["log"])
-    status, stdout, err = run([RV, "replay", path, "--trust-stored-paths", "--print-digest"], timeout=300)
+    status, stdout, err = run([RV, "replay", path, "--trust-stored-paths", "--print-digest"],
+                              timeout=300)
     got = digest(err)[0]
     check("replay matched the recording" in err,
           f"run {pick['run']} ({pick['outcome']}, {pick['fault']}) replays without the "

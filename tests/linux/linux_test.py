@@ -195,8 +195,8 @@ def case_reboot_restart():
           "the machine booted twice and the second boot saw the first one's disk write", out)
     check(out.count("retrovisor-guest: init started") == 2, "init started twice", out)
     digest = digest_lines(err)
-    rstatus, rout, rerr = rvtest.run([RV, "replay", log, "--trust-stored-paths", "--print-digest"], timeout=600,
-                                     strip_cr=True)
+    rstatus, rout, rerr = rvtest.run([RV, "replay", log, "--trust-stored-paths",
+                                      "--print-digest"], timeout=600, strip_cr=True)
     rdigest = digest_lines(rerr)
     check(rstatus == 0 and digest and rdigest == digest,
           f"the replay across the reboot is bit-identical ({rdigest} vs {digest}; status "
