@@ -5,6 +5,9 @@
 #include "base/fdio.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 /* Write all of buf: at off with pwrite, or at the file position with write
@@ -43,6 +46,28 @@ int fd_write_all(int fd, const void *buf, size_t len)
 int fd_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 {
 	return fd_write_loop(fd, buf, len, off);
+}
+
+void fd_sync_parent_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd;
+
+	if (!slash)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (!dir)
+		return;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+	free(dir);
 }
 
 ssize_t fd_pread_full(int fd, void *buf, size_t len, uint64_t off)

@@ -26,4 +26,9 @@ int fd_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
  * Returns the count, or -1 with errno. */
 ssize_t fd_pread_full(int fd, void *buf, size_t len, uint64_t off);
 
+/* Makes a rename or creation of PATH durable by syncing the directory that
+ * holds it. Best effort: the file is complete under its name whether or
+ * not this succeeds, and some file systems refuse fsync on a directory. */
+void fd_sync_parent_dir(const char *path);
+
 #endif

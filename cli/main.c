@@ -490,6 +490,10 @@ int main(int argc, char **argv)
 	struct cli_opts o;
 	struct hv_err err = { { 0 } };
 
+	/* A file that reaches the size limit (ulimit -f) makes write fail with
+	 * EFBIG, which the writer reports and cleans up after, instead of the
+	 * signal killing the process with a half-written temporary file. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (argc >= 2 && strcmp(argv[1], "record") == 0)
 		return main_record(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "replay") == 0)

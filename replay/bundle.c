@@ -353,6 +353,7 @@ int bundle_write(const char *out_path, const char *log_path, const struct bundle
 			   strerror(errno));
 		goto out_unlink;
 	}
+	fd_sync_parent_dir(out_path);
 	ret = 0;
 	goto out_free;
 

@@ -313,31 +313,6 @@ int rlog_flush(struct rlog_writer *w, struct hv_err *err)
 	return rlog_write_chunk(w, err);
 }
 
-/* Make the rename itself durable. Best effort: the log is complete under
- * its final name whether or not this succeeds, and some file systems
- * refuse fsync on a directory (EINVAL). */
-static void rlog_sync_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd;
-
-	if (!slash)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	if (!dir)
-		return;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-	free(dir);
-}
-
 int rlog_finish(struct rlog_writer *w, struct hv_err *err)
 {
 	int ret = -1;
@@ -373,7 +348,7 @@ int rlog_finish(struct rlog_writer *w, struct hv_err *err)
 		w->failed = true;
 		goto out;
 	}
-	rlog_sync_dir(w->path);
+	fd_sync_parent_dir(w->path);
 	ret = 0;
 out:
 	rlog_writer_free(w);

@@ -7,7 +7,8 @@
  * can tell what changed by frame identity (hv/ram.c: a page whose frame id
  * is the same holds the same bytes). Sections are compressed one by one
  * with zstd and written to PATH.tmp, which is renamed over PATH only when
- * complete and synced.
+ * complete and synced: a write that fails (disk full) removes PATH.tmp, a
+ * process killed while writing leaves PATH as it was.
  *
  * Reading is file_read.c (the chain, as containers), applying
  * file_apply.c (section contents into a machine), `snapshot info`
@@ -375,12 +376,18 @@ int snapfile_save(struct machine *m, const char *path, const char *config,
 		hv_err_set(err, "cannot write snapshot file '%s': %s", tmp, strerror(errno));
 		goto fail;
 	}
-	close(w.fd);
+	/* Some file systems (NFS) report a failed write only at close. */
+	if (close(w.fd) != 0) {
+		w.fd = -1;
+		hv_err_set(err, "cannot write snapshot file '%s': %s", tmp, strerror(errno));
+		goto fail;
+	}
 	w.fd = -1;
 	if (rename(tmp, path) != 0) {
 		hv_err_set(err, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
 		goto fail;
 	}
+	fd_sync_parent_dir(path);
 	abs = realpath(path, NULL);
 	if (!abs) {
 		hv_err_set(err, "cannot resolve '%s': %s", path, strerror(errno));
