@@ -144,7 +144,11 @@ void gdb_server_set_stop(struct gdb_server *srv, const struct gdb_stop *stop)
 	assert(!srv->ops || stop->reason == GDB_STOP_EXITED ||
 	       stop->hart < srv->ops->thread_count(srv->opaque));
 	srv->stop = *stop;
-	if (stop->reason != GDB_STOP_EXITED)
+	/* An exit names no hart (its hart is ignored): keep one that exists,
+	 * for what "any thread" means after it (Hg0, Hg-1). */
+	if (stop->reason == GDB_STOP_EXITED)
+		srv->stop.hart = (unsigned)srv->g_hart;
+	else
 		srv->g_hart = (int)stop->hart;
 }
 

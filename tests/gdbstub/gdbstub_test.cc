@@ -629,6 +629,27 @@ TEST_F(Stub, BreakReasonIsOmittedForAGdbThatDidNotAskForIt)
 	EXPECT_EQ(Reply("?"), "T05thread:2;20:0000008000000000;");
 }
 
+// An exit's stop names no hart (gdbstub.h: its hart is ignored). "Any
+// thread" after it used to mean that hart, here 7 of 2, which the backend
+// was then asked for (found by tests/fuzz/gdb:gdb_packets).
+TEST_F(Stub, AnyThreadAfterAnExitIsAHartThatExists)
+{
+	gdb_stop st = {};
+
+	st.reason = GDB_STOP_EXITED;
+	st.hart = 7;
+	st.exit_status = 3;
+	gdb_server_report_stop(srv, &st);
+	EXPECT_EQ(Parse(Drain()).packets, std::vector<std::string>{ "W03" });
+	gdb_resume r = Serve(Frame("vCont;s:0"));
+	EXPECT_EQ(r.kind, GDB_RESUME_STEP);
+	EXPECT_EQ(r.hart, 0);
+	Output o = Exchange({ "Hg0", "qC" });
+	ASSERT_EQ(o.packets.size(), 2u);
+	EXPECT_EQ(o.packets[0], "OK");
+	EXPECT_EQ(o.packets[1], "QC1");
+}
+
 TEST_F(Stub, QuestionMarkAnswersTheInitialStop)
 {
 	EXPECT_EQ(Reply("?"), "T05thread:1;20:0000008000000000;");

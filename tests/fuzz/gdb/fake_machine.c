@@ -52,9 +52,10 @@ static unsigned fuzz_thread_count(void *opaque)
  * in FUZZ_CSRS cells, and every seventh CSR number is inaccessible. */
 static uint64_t *fuzz_reg(struct fuzz_machine *m, unsigned hart, unsigned regno)
 {
-	struct fuzz_hart *h = &m->hart[hart];
+	struct fuzz_hart *h;
 
 	fuzz_check_hart(m, hart);
+	h = &m->hart[hart];
 	if (regno < 32)
 		return &h->x[regno];
 	if (regno == GDB_REG_PC)

@@ -152,6 +152,7 @@ static void fuzz_machine_stop(const struct fuzz_machine *m, const struct gdb_res
 		break;
 	case GDB_STOP_EXITED:
 		st->exit_status = (int)(n * 37);
+		st->hart = 0xdead0000u + n; /* "ignored for EXITED" (gdbstub.h) */
 		break;
 	default:
 		break;
