@@ -15,10 +15,15 @@ snapshot_reboot: the kernel a restored guest's reboot would load again is
 refused unless --kernel names it or the file is trusted.
 replay_paths: a log's recorded images are refused without --image
 ROLE=PATH or --trust-stored-paths (replay and log verify); --image may
-name a moved copy, whose SHA-256 is still checked.
+name a moved copy, whose SHA-256 is still checked; a path the options name
+that is none of the log's images is refused too.
 bundle: packing a log's images needs the same; the bundle then replays
 with no flag, its images being its own copies.
 plugin: a plugin a log or snapshot stored is never loaded, even trusted.
+replay_writable: a log whose options say `--drive file=IMG,snapshot=off`
+(crafted: record refuses it) replays, trusted, with IMG open read-only
+(the kernel's fdinfo of the replaying process says so), where a command
+line's snapshot=off opens it read-write.
 
 The guests are raw binaries of a few instructions, booted paravirtually.
 """
@@ -29,6 +34,7 @@ import struct
 import subprocess
 import sys
 import time
+import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import rvtest  # noqa: E402
@@ -243,6 +249,15 @@ def case_replay_paths():
           f"paths (status {status})", err)
     status, _, err = rv("log", "verify", log, "--trust-stored-paths")
     check(status == 0 and "verifies" in err, f"log verify --trust-stored-paths ({status})", err)
+    # Options naming a file the log records no image for (a crafted log).
+    secret = os.path.join(TMP, "secret.txt")
+    with open(secret, "w") as f:
+        f.write("not for the guest\n")
+    odd = os.path.join(TMP, "rp-odd.rlog")
+    craft_log(log, odd, f"arg file={img}\n", f"arg file={secret}\n")
+    refused("a log whose --drive is none of its images",
+            rv("replay", odd, "--image", f"kernel={kernel}", "--image", f"drive0={img}"), secret,
+            ["not one of its recorded images", "--trust-stored-paths"])
     # A run recorded with the flag does not pass it on to its replay.
     tlog, tkernel, _ = record("rpt", "--trust-stored-paths")
     refused("a log recorded with --trust-stored-paths", rv("replay", tlog), tkernel,
@@ -290,9 +305,72 @@ def case_plugin():
           f"(here: refused as not a plugin): {err.strip()}")
 
 
+def craft_log(src, dst, old, new):
+    """DST: the log SRC with OLD replaced by NEW in its configuration
+    record (the first event of the first chunk), the chunk recompressed
+    and its checksums made again (replay/log.h has the layout)."""
+    data = open(src, "rb").read()
+    hdr = data[24:56]
+    csize, rsize, count, rnd, _, _ = struct.unpack("<IIIQII", hdr[4:32])
+    raw = subprocess.run(["zstd", "-d", "-c", "-q"], input=data[56:56 + csize],
+                         capture_output=True, check=True).stdout
+    check(len(raw) == rsize, "the recorded log's first chunk decompresses")
+    typ, hart, r2, icount, length = struct.unpack("<IIQQI", raw[:28])
+    text = raw[28:28 + length].replace(old.encode(), new.encode())
+    raw = struct.pack("<IIQQI", typ, hart, r2, icount, len(text)) + text + raw[28 + length:]
+    comp = subprocess.run(["zstd", "-c", "-q"], input=raw, capture_output=True,
+                          check=True).stdout
+    head = b"CHNK" + struct.pack("<IIIQI", len(comp), len(raw), count, rnd, zlib.crc32(comp))
+    with open(dst, "wb") as f:
+        f.write(data[:24] + head + struct.pack("<I", zlib.crc32(head)) + comp +
+                data[56 + csize:])
+
+
+def open_mode(args, path):
+    """Run retrovisor with ARGS; while it runs, the O_ACCMODE bits of its
+    descriptor for PATH (0 read-only, 2 read-write), or None; and its
+    exit status and stderr."""
+    p = subprocess.Popen([RV, *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    mode = None
+    deadline = time.time() + 60
+    while mode is None and p.poll() is None and time.time() < deadline:
+        try:
+            for fd in os.listdir(f"/proc/{p.pid}/fd"):
+                if os.readlink(f"/proc/{p.pid}/fd/{fd}") == path:
+                    for line in open(f"/proc/{p.pid}/fdinfo/{fd}"):
+                        if line.startswith("flags:"):
+                            mode = int(line.split()[1], 8) & 3
+        except OSError:
+            pass
+        time.sleep(0.02)
+    err = p.communicate(timeout=300)[1].decode(errors="replace")
+    return mode, p.returncode, err
+
+
+def case_replay_writable():
+    kernel = guest("w.bin", LOOP)
+    img = disk("w.img")
+    log = os.path.join(TMP, "w.rlog")
+    status, _, err = rv("record", "--log", log, "--kernel", kernel, "--drive", f"file={img}",
+                        "--max-instructions", "400M")
+    check(status == 3, f"recorded a run with a drive (status {status})", err)
+    bad = os.path.join(TMP, "w-off.rlog")
+    craft_log(log, bad, f"arg file={img}\n", f"arg file={img},snapshot=off\n")
+    status, _, err = rv("log", "dump", bad)
+    check(status == 0, f"the crafted log reads (status {status})", err)
+    mode, status, err = open_mode(["run", "--kernel", kernel, "--drive",
+                                   f"file={img},snapshot=off", "--max-instructions", "400M"], img)
+    check(mode == 2, f"a command line's snapshot=off opens the image read-write ({mode})", err)
+    mode, status, err = open_mode(["replay", bad, "--trust-stored-paths"], img)
+    check(mode == 0, f"the log's snapshot=off is not obeyed: the image is open read-only "
+          f"({mode})", err)
+    check(status == 3 and "replay matched" in err, f"and the log replays (status {status})", err)
+
+
 CASES = {"snapshot_net": case_snapshot_net, "snapshot_drive": case_snapshot_drive,
          "snapshot_reboot": case_snapshot_reboot, "replay_paths": case_replay_paths,
-         "bundle": case_bundle, "plugin": case_plugin}
+         "bundle": case_bundle, "plugin": case_plugin, "replay_writable": case_replay_writable}
 
 if __name__ == "__main__":
     run_case(CASES, CASE)
