@@ -189,6 +189,17 @@ static int replay_check_paths(const struct replay_args *ra, const char *kind, co
 	return 0;
 }
 
+/* Removes what a bundle was unpacked to: its files and the folder. */
+static void replay_remove_unpacked(const char *dir, const char *logpath,
+				   const struct bundle_image *imgs, unsigned n)
+{
+	for (unsigned j = 0; j < n; j++)
+		unlink(imgs[j].path);
+	if (logpath)
+		unlink(logpath);
+	rmdir(dir);
+}
+
 int main_replay_args(const struct replay_args *ra)
 {
 	struct hv_err err = { { 0 } };
@@ -209,19 +220,26 @@ int main_replay_args(const struct replay_args *ra)
 				strerror(errno));
 			return CLI_EXIT_ERROR;
 		}
-		if (bundle_extract(ra->file, dir, logpath, extracted, &nextracted, &err) != 0)
+		if (bundle_extract(ra->file, dir, logpath, extracted, &nextracted, &err) != 0) {
+			replay_remove_unpacked(dir, NULL, NULL, 0);
 			return main_fail(&err);
+		}
 		log = logpath;
 	}
 	struct replayer *rp = replayer_open(log, &err);
-	if (!rp)
+	if (!rp) {
+		if (from_bundle)
+			replay_remove_unpacked(dir, logpath, extracted, nextracted);
 		return main_fail(&err);
+	}
 	if (replayer_truncated(rp))
 		fprintf(stderr, "retrovisor: %s is an interrupted recording; replaying it to its "
 			"last whole chunk\n", log);
 	struct replay_config c;
 	if (replay_config_parse(log, replayer_config(rp), &c, &err) != 0) {
 		replayer_close(rp);
+		if (from_bundle)
+			replay_remove_unpacked(dir, logpath, extracted, nextracted);
 		return main_fail(&err);
 	}
 	/* Images: the bundle's copies, the command line's, or with
@@ -299,12 +317,8 @@ out_err:
 out:
 	replay_config_free(&c);
 	replayer_close(rp);
-	if (from_bundle) {
-		for (unsigned j = 0; j < nextracted; j++)
-			unlink(extracted[j].path);
-		unlink(logpath);
-		rmdir(dir);
-	}
+	if (from_bundle)
+		replay_remove_unpacked(dir, logpath, extracted, nextracted);
 	return status;
 }
 

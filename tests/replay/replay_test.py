@@ -14,9 +14,11 @@ import os
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import threading
+import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import rvtest  # noqa: E402
@@ -117,6 +119,32 @@ def case_bundle():
     status, rout, rerr = rv("replay", bundle, "--print-digest")
     check(status == 0 and rout == out and digest_lines(rerr) == digest_lines(err),
           "the bundle replays bit-identically without the original images", rerr)
+    # A bundle that unpacks but holds no log (made here by the layout of
+    # replay/bundle.h): refused in one line, with nothing left unpacked.
+    bad = os.path.join(TMP, "nolog.rvb")
+    with open(bad, "wb") as f:
+        f.write(bundle_of(b"this is not a record log\n"))
+    tmpdir = os.path.join(TMP, "unpack")
+    os.makedirs(tmpdir, exist_ok=True)
+    p = subprocess.run([RV, "replay", bad], stdin=subprocess.DEVNULL, capture_output=True,
+                       env=dict(os.environ, TMPDIR=tmpdir))
+    perr = p.stderr.decode(errors="replace")
+    check(p.returncode == 2 and len(perr.splitlines()) == 1 and "not a Retrovisor record log"
+          in perr, "a bundle holding a bad log: status 2, one line", perr)
+    check(os.listdir(tmpdir) == [], f"nothing left unpacked ({os.listdir(tmpdir)})", perr)
+
+
+def bundle_of(log):
+    """A bundle (replay/bundle.h's layout) holding LOG alone."""
+    frame = subprocess.run(["zstd", "-q", "-c", "--check"], input=log, check=True,
+                           stdout=subprocess.PIPE).stdout
+    table_end = 24 + 96 + 32
+    head = b"RVSRBNDL" + struct.pack("<IIQ", 1, 1, 0)
+    entry = (b"log".ljust(32, b"\0") +
+             struct.pack("<QQQII", len(log), table_end, len(frame), zlib.crc32(frame), 0) +
+             hashlib.sha256(log).digest())
+    table = head + entry
+    return table + hashlib.sha256(table).digest() + frame
 
 
 def case_go_live():

@@ -192,7 +192,7 @@ def case_limit():
     check_failure("record failing mid-run", status, err, d, log, None, "File too large")
 
     # Replaying a bundle unpacks it under TMPDIR: an unpacking that fails
-    # says so in one line.
+    # leaves nothing there.
     d = fresh_dir("limit_unpack")
     src = os.path.join(d, "in.rlog")
     record(src)
@@ -204,6 +204,7 @@ def case_limit():
         lines = err.splitlines()
         check(status == 2 and len(lines) == 1 and "File too large" in err,
               "replay of a bundle that cannot be unpacked: status 2, one line", err)
+        check(listing(tmpdir) == [], f"nothing left in TMPDIR ({listing(tmpdir)})", err)
 
 
 def case_full():
