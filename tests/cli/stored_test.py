@@ -258,6 +258,11 @@ def case_replay_paths():
     refused("a log whose --drive is none of its images",
             rv("replay", odd, "--image", f"kernel={kernel}", "--image", f"drive0={img}"), secret,
             ["not one of its recorded images", "--trust-stored-paths"])
+    # Nor is the flag taken from a log that stores it (a crafted one).
+    trusting = os.path.join(TMP, "rp-trusting.rlog")
+    craft_log(log, trusting, "arg --kernel\n", "arg --trust-stored-paths\narg --kernel\n")
+    refused("a log that stores --trust-stored-paths", rv("replay", trusting), kernel,
+            ["--image kernel=", "--trust-stored-paths"])
     # A run recorded with the flag does not pass it on to its replay.
     tlog, tkernel, _ = record("rpt", "--trust-stored-paths")
     refused("a log recorded with --trust-stored-paths", rv("replay", tlog), tkernel,
@@ -316,7 +321,9 @@ def craft_log(src, dst, old, new):
                          capture_output=True, check=True).stdout
     check(len(raw) == rsize, "the recorded log's first chunk decompresses")
     typ, hart, r2, icount, length = struct.unpack("<IIQQI", raw[:28])
-    text = raw[28:28 + length].replace(old.encode(), new.encode())
+    text = raw[28:28 + length]
+    check(old.encode() in text, f"the configuration record holds {old!r}", text)
+    text = text.replace(old.encode(), new.encode())
     raw = struct.pack("<IIQQI", typ, hart, r2, icount, len(text)) + text + raw[28 + length:]
     comp = subprocess.run(["zstd", "-c", "-q"], input=raw, capture_output=True,
                           check=True).stdout
