@@ -242,22 +242,26 @@ def case_full():
         subprocess.run(["umount", d])
 
 
-def wait_for(path, final, p, seconds=60):
-    """Polls until PATH exists (True), or process P has ended or replaced
-    FINAL, so that PATH came and went unseen (False)."""
+def wait_for(path, final, p, min_size, seconds=60):
+    """Polls until PATH exists with MIN_SIZE bytes or more (True), or
+    process P has ended or replaced FINAL, so that PATH came and went
+    unseen (False)."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
-        if os.path.exists(path):
-            return True
+        try:
+            if os.path.getsize(path) >= min_size:
+                return True
+        except FileNotFoundError:
+            pass
         if p.poll() is not None or os.path.getsize(final) != len(PREVIOUS):
             return False
         time.sleep(0.0005)
     return False
 
 
-def kill_while_writing(what, argv, final, tries=10):
+def kill_while_writing(what, argv, final, min_size=0, tries=10):
     """Starts ARGV over FINAL (holding PREVIOUS) and kills it while
-    FINAL.tmp exists; then FINAL must be PREVIOUS."""
+    FINAL.tmp exists (with MIN_SIZE bytes); then FINAL must be PREVIOUS."""
     tmp = final + ".tmp"
     for _ in range(tries):
         open(final, "wb").write(PREVIOUS)
@@ -265,7 +269,7 @@ def kill_while_writing(what, argv, final, tries=10):
             os.unlink(tmp)
         p = subprocess.Popen([str(a) for a in argv], stdin=subprocess.DEVNULL,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        seen = wait_for(tmp, final, p)
+        seen = wait_for(tmp, final, p, min_size)
         p.send_signal(signal.SIGKILL)
         p.wait()
         if seen and os.path.exists(tmp):
@@ -286,7 +290,10 @@ def case_kill():
                        snap)
 
     log = os.path.join(d, "r.rlog")
-    tmp = kill_while_writing("record log", [RV, "record", "--log", log, *machine(LOOP)], log)
+    # Killed once the configuration is in the file (its header and first
+    # chunk, flushed at the start), the log reads as an interrupted one.
+    tmp = kill_while_writing("record log", [RV, "record", "--log", log, *machine(LOOP)], log,
+                             min_size=24 + 32 + 16)
     if tmp:
         status, out, err = rvtest.run([RV, "log", "stats", tmp])
         check(status == 0 and "interrupted recording" in out,
