@@ -505,6 +505,10 @@ static bool machine_idle(struct machine *m)
 	if (m->rtc && rtc_next_deadline(m->rtc, &rtc_mtime) &&
 	    rtc_mtime < ~0ull / HV_INSNS_PER_TICK && rtc_mtime * HV_INSNS_PER_TICK < next)
 		next = rtc_mtime * HV_INSNS_PER_TICK;
+	/* A deadline the guest set past the end of time never comes: jumping
+	 * there, the next round's end would wrap and no hart would run again. */
+	if (next >= HV_ITIME_MAX)
+		next = ~0ull;
 	if (m->funnel.replaying) {
 		/* The log says whether host input ended this idle period. */
 		if (m->funnel.idle_ends_early && m->funnel.idle_ends_early(m->funnel.opaque, m))

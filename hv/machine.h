@@ -29,6 +29,10 @@
 
 #define HV_TIMEBASE_HZ 10000000ull
 #define HV_INSNS_PER_TICK 10ull
+/* Machine time (instruction units) never reaches this, about 1,460 years:
+ * the idle skip does not jump to a deadline at or past it (waiting for one
+ * is a deadlock), so no sum of a clock and a quantum or a deadline wraps. */
+#define HV_ITIME_MAX (1ull << 62)
 
 #define HV_RAM_BASE 0x80000000ull
 #define HV_SYSCON_BASE 0x00100000ull

@@ -240,8 +240,8 @@ static int snapfile_apply_device(const struct snapfile_one *o, const struct snap
  * after round with nothing retiring (not even --max-instructions could
  * stop that), one behind would run a slice of that length; time_seen is
  * the largest mtime a hart has read and con_last_itime a hart's clock (the
- * watchdog counts from it), so neither is ahead of every hart. Clocks are
- * kept below SNAPFILE_MAX_CLOCK so that no sum the scheduler forms wraps.
+ * watchdog counts from it), so neither is ahead of every hart. The machine
+ * clock is below HV_ITIME_MAX (hv/machine.h), as in every machine.
  */
 static int snapfile_check_clocks(const struct snapfile_one *leaf, const struct snapfile_sec *ms,
 				 const struct snapfile_sec *const *hart_sec,
@@ -250,7 +250,7 @@ static int snapfile_check_clocks(const struct snapfile_one *leaf, const struct s
 	uint64_t itime = m->itime, latest = 0;
 	char what[160];
 
-	if (itime >= SNAPFILE_MAX_CLOCK)
+	if (itime >= HV_ITIME_MAX)
 		return snapfile_sec_fail(err, leaf, ms, NULL, "the machine clock is past any "
 					 "time a machine reaches");
 	for (unsigned i = 0; i < m->nharts; i++) {

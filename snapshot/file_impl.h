@@ -24,8 +24,6 @@
 #define SNAPFILE_DISK_CHUNK 1024u       /* blocks per DISK section */
 #define SNAPFILE_ZSTD_LEVEL 1
 #define SNAPFILE_MACHINE_VERSION 1u
-/* Clocks in instruction units (10 ns each): about 1,460 years. */
-#define SNAPFILE_MAX_CLOCK (1ull << 62)
 
 enum snapfile_section {
 	SEC_CONFIG = 1,

@@ -310,6 +310,31 @@ TEST(MachineDeathTest, GuestTrapLoopDoesNotHangTheScheduler)
 		::testing::ExitedWithCode(0), "");
 }
 
+/*
+ * A timer set at the end of mtime's range: the idle skip moved the clock
+ * to just below 2^64 instruction units, the next round's end wrapped past
+ * zero, the hart (its clock ahead of every round's end) was never run
+ * again and, its timer pending, never counted idle: machine_run went
+ * round after round for ever with nothing retiring. A time past
+ * HV_ITIME_MAX is never reached: waiting for it is a deadlock.
+ */
+TEST(MachineDeathTest, ATimerPastTheEndOfTimeIsADeadlockNotAHang)
+{
+	EXPECT_EXIT(
+		{
+			TestVm vm(1, BOOT_BARE, 100000, 1000);
+			vm.put(kRam, { wfi(), jal(0, -4) });
+			struct hart *h = vm.h();
+			h->mie = MIP_MTIP;
+			h->mtimecmp = (~0ull - HV_INSNS_PER_TICK) / HV_INSNS_PER_TICK;
+			hart_timer_update(h);
+			alarm(2);
+			enum hv_stop why = machine_run(vm.m);
+			_exit(why == STOP_DEADLOCK && vm.m->itime < HV_ITIME_MAX ? 0 : 3);
+		},
+		::testing::ExitedWithCode(0), "");
+}
+
 TEST(MachineDeathTest, SupervisorTrapLoopUnderParavirtualBootDoesNotHang)
 {
 	EXPECT_EXIT(
