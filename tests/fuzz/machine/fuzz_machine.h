@@ -104,15 +104,22 @@ static inline void fuzz_console_sink(void *opaque, const uint8_t *buf, size_t le
 	(void)len;
 }
 
-/* A counting loop: addi t0, t0, 1; jal x0, -4. */
+/* A counting loop (addi t0, t0, 1; jal x0, -4) at FUZZ_CODE, and a
+ * waiting one (wfi; jal x0, -4) at FUZZ_CODE_WFI. The hart runs in M-mode
+ * with interrupts globally off but enabled in mie, so WFI wakes up for
+ * any device or timer interrupt and the loop goes on without a trap. */
+#define FUZZ_CODE_WFI (FUZZ_CODE + 0x40u)
 static const uint32_t fuzz_code[] = { 0x00128293u, 0xffdff06fu };
+static const uint32_t fuzz_code_wfi[] = { 0x10500073u, 0xffdff06fu };
 
 static inline void fuzz_place_code(struct machine *m)
 {
 	struct hart *h = m->hart[0];
 
 	machine_write_phys(m, FUZZ_CODE, fuzz_code, sizeof(fuzz_code));
+	machine_write_phys(m, FUZZ_CODE_WFI, fuzz_code_wfi, sizeof(fuzz_code_wfi));
 	h->pc = FUZZ_CODE;
+	h->mie = MIP_MSIP | MIP_MTIP | MIP_MEIP | MIP_SEIP;
 }
 
 static inline struct machine *fuzz_machine_new(void)

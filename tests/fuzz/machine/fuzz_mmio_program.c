@@ -24,7 +24,9 @@
  *            page * 256
  *   4 avail  u8 ring page, u8 queue size (log2), u16 new index, u16 head:
  *            head into the ring entry before the new index, then the index
- *   5 run    u8 n: about 16 * (n + 1) instructions, with the boundary work
+ *   5 run    u8 n: about 16 * (n % 128 + 1) instructions, with the boundary
+ *            work, of a counting loop or, if n & 128, a WFI loop (the
+ *            clock then jumps to the next timer or RTC alarm)
  *   6 input  u8 what (even: console bytes, odd: a network frame), u8
  *            length, bytes; then the queued frames are delivered
  *   7 save   every device saves its state and restores it: the machine
@@ -33,7 +35,8 @@
  * Windows: syscon, RTC, CLINT, PLIC, UART, then the 8 virtio slots (blk
  * in 7, net in 6, rng in 5, placeholders). A syscon poweroff or reboot
  * ends the program. Every guest-driven loop in a device must be bounded:
- * libFuzzer's timeout catches one that is not.
+ * libFuzzer's timeout catches one that is not. Every program runs on two
+ * machines, which must end in the same state (determinism).
  */
 #include "tests/fuzz/fuzz.h"
 #include "tests/fuzz/machine/fuzz_machine.h"
@@ -131,14 +134,10 @@ static void save_restore_all(struct machine *m)
 		fuzz_fail("the devices' digest changed across a save and restore");
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void run_program(struct machine *m, const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = { data, size };
-	struct machine *m;
 
-	if (!win[0].size)
-		windows_init();
-	m = fuzz_machine_new();
 	while (in.n && m->stop == STOP_NONE) {
 		unsigned op = (unsigned)fuzz_take(&in, 1);
 		unsigned size = 1u << ((op >> 3) & 3);
@@ -191,9 +190,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_avail(m, ring, qsize, idx, head);
 			break;
 		}
-		case 5:
-			fuzz_run(m, 16 * (fuzz_take(&in, 1) + 1));
+		case 5: {
+			unsigned n = (unsigned)fuzz_take(&in, 1);
+
+			m->hart[0]->pc = n & 0x80 ? FUZZ_CODE_WFI : FUZZ_CODE;
+			m->hart[0]->wfi = false;
+			fuzz_run(m, 16 * ((n & 0x7f) + 1));
 			break;
+		}
 		case 6: {
 			unsigned what = (unsigned)fuzz_take(&in, 1);
 			size_t len = (size_t)fuzz_take(&in, 1);
@@ -214,6 +218,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 	}
-	machine_destroy(m);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct machine *a, *b;
+
+	if (!win[0].size)
+		windows_init();
+	a = fuzz_machine_new();
+	b = fuzz_machine_new();
+	run_program(a, data, size);
+	run_program(b, data, size);
+	/* Determinism (ARCHITECTURE.md section 1): the same inputs, the same
+	 * machine. */
+	if (a->stop != b->stop || a->total_insns != b->total_insns ||
+	    machine_digest(a) != machine_digest(b))
+		fuzz_fail("two runs of the program end in different states");
+	machine_destroy(a);
+	machine_destroy(b);
 	return 0;
 }

@@ -189,6 +189,12 @@ def seed_platform():
     p.read(CLINT, 0xBFF8, 8)
     p.write(CLINT, 0x0000, 1)
     p.run(20)
+    p.write(CLINT, 0x0000, 0)
+    # An alarm about 3 s after boot (rtc_boot_ns of fuzz_machine.h is
+    # 1.7e18 ns = 0x17979cfe_362a0000).
+    p.write(RTC, 0x0C, 0x17979CFF)
+    p.write(RTC, 0x08, 0)
+    p.run(0x80 | 4)  # waits for it
     p.save()
     p.write(SYSCON, 0, 0x5555)
     return p.b
