@@ -1287,6 +1287,34 @@ void FixEnd(std::vector<Section> &secs)
 	PutLe(secs.back().raw, secs.size() - 1, 4);
 }
 
+// As Encode, and the header made right too: the id (the SHA-256 of the
+// section headers, file.h) and the header's CRC, so that the file passes
+// every check of the container and only the checks of the sections'
+// contents can refuse it.
+std::vector<uint8_t> EncodeWithId(const std::vector<uint8_t> &orig,
+				  const std::vector<Section> &secs)
+{
+	std::vector<uint8_t> f = Encode(orig, secs);
+	struct sha256_ctx c;
+	sha256_init(&c);
+	for (size_t off = 64; off + 32 <= f.size(); off += 32 + Le64(&f[off + 16]))
+		sha256_update(&c, &f[off], 32);
+	uint8_t id[SHA256_DIGEST_SIZE];
+	sha256_final(&c, id);
+	std::memcpy(&f[16], id, 16);
+	uint32_t crc = crc32_compute(f.data(), 60);
+	for (int i = 0; i < 4; i++)
+		f[60 + i] = (uint8_t)(crc >> (8 * i));
+	return f;
+}
+
+void AddLe64(std::vector<uint8_t> &v, size_t at, uint64_t add)
+{
+	uint64_t x = Le64(&v[at]) + add;
+	for (int i = 0; i < 8; i++)
+		v[at + i] = (uint8_t)(x >> (8 * i));
+}
+
 // Open and apply path into a fresh machine: refused with a message, or
 // loaded into a machine that then runs 2,000 instructions. Returns whether
 // it loaded.
@@ -1383,7 +1411,7 @@ TEST(SnapFileHostile, ChangedSectionsWithValidChecksumsAreRefusedOrRun)
 				break;
 			}
 			FixEnd(v);
-			WriteAll(path, Encode(good, v), Encode(good, v).size());
+			WriteAll(path, EncodeWithId(good, v), EncodeWithId(good, v).size());
 			(LoadOrRefuse(path, what) ? loaded : refused)++;
 		}
 	}
@@ -1392,7 +1420,7 @@ TEST(SnapFileHostile, ChangedSectionsWithValidChecksumsAreRefusedOrRun)
 		std::vector<Section> v = secs;
 		v.erase(v.begin() + (long)k);
 		FixEnd(v);
-		WriteAll(path, Encode(good, v), Encode(good, v).size());
+		WriteAll(path, EncodeWithId(good, v), EncodeWithId(good, v).size());
 		// RAM sections are optional (zero pages are not stored): a file
 		// without one is a file of another state, not a damaged one.
 		if (secs[k].type == 8) {
@@ -1406,7 +1434,7 @@ TEST(SnapFileHostile, ChangedSectionsWithValidChecksumsAreRefusedOrRun)
 		v = secs;
 		v.insert(v.begin() + (long)k, secs[k]);
 		FixEnd(v);
-		WriteAll(path, Encode(good, v), Encode(good, v).size());
+		WriteAll(path, EncodeWithId(good, v), EncodeWithId(good, v).size());
 		(LoadOrRefuse(path, "section " + std::to_string(k) + " twice") ? loaded : refused)++;
 
 		for (uint32_t type = 1; type <= 9; type++) {
@@ -1415,7 +1443,7 @@ TEST(SnapFileHostile, ChangedSectionsWithValidChecksumsAreRefusedOrRun)
 			v = secs;
 			v[k].type = type;
 			FixEnd(v);
-			WriteAll(path, Encode(good, v), Encode(good, v).size());
+			WriteAll(path, EncodeWithId(good, v), EncodeWithId(good, v).size());
 			(LoadOrRefuse(path, "section " + std::to_string(k) + " as type " +
 						    std::to_string(type)) ? loaded : refused)++;
 		}
@@ -1424,42 +1452,17 @@ TEST(SnapFileHostile, ChangedSectionsWithValidChecksumsAreRefusedOrRun)
 	{
 		std::vector<Section> v = secs;
 		v.back().raw[0] ^= 1;
-		WriteAll(path, Encode(good, v), Encode(good, v).size());
+		WriteAll(path, EncodeWithId(good, v), EncodeWithId(good, v).size());
 		EXPECT_FALSE(LoadOrRefuse(path, "END miscounts"));
 		v.pop_back();
-		WriteAll(path, Encode(good, v), Encode(good, v).size());
+		WriteAll(path, EncodeWithId(good, v), EncodeWithId(good, v).size());
 		EXPECT_FALSE(LoadOrRefuse(path, "no END"));
 	}
 	EXPECT_GT(refused, 100u);
+	// With the id made right, harmless changes (a register's value, a
+	// page's bytes) load: variants get past the container's checks.
+	EXPECT_GT(loaded, 10u);
 	std::printf("%u hostile variants refused, %u loaded and ran\n", refused, loaded);
-}
-
-// As Encode, and the header made right too: the id (the SHA-256 of the
-// section headers, file.h) and the header's CRC, so that the file passes
-// every check of the container and only the checks of the sections'
-// contents can refuse it.
-std::vector<uint8_t> EncodeWithId(const std::vector<uint8_t> &orig,
-				  const std::vector<Section> &secs)
-{
-	std::vector<uint8_t> f = Encode(orig, secs);
-	struct sha256_ctx c;
-	sha256_init(&c);
-	for (size_t off = 64; off + 32 <= f.size(); off += 32 + Le64(&f[off + 16]))
-		sha256_update(&c, &f[off], 32);
-	uint8_t id[SHA256_DIGEST_SIZE];
-	sha256_final(&c, id);
-	std::memcpy(&f[16], id, 16);
-	uint32_t crc = crc32_compute(f.data(), 60);
-	for (int i = 0; i < 4; i++)
-		f[60 + i] = (uint8_t)(crc >> (8 * i));
-	return f;
-}
-
-void AddLe64(std::vector<uint8_t> &v, size_t at, uint64_t add)
-{
-	uint64_t x = Le64(&v[at]) + add;
-	for (int i = 0; i < 8; i++)
-		v[at + i] = (uint8_t)(x >> (8 * i));
 }
 
 TEST(SnapFileHostile, EncodingWithTheIdIsTheIdentityOnAnIntactFile)
