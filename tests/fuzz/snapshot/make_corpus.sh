@@ -98,6 +98,12 @@ def split(form):
 def join(hdr, secs):
     return bytes([2]) + hdr + b''.join(struct.pack('<II', t, len(r)) + bytes(r) for t, r in secs)
 
+# The same files without their RAM sections (they are optional: zero
+# pages are not stored), so that most mutations land in the other sections.
+for f in ['one-3000', 'two-4000']:
+    h, ss = split(sections(f + '.rvsnap'))
+    write('snapshot_file', 'seed-sections-noram-' + f, join(h, [x for x in ss if x[0] != 8]))
+
 hdr, secs = split(sections('one-3000.rvsnap'))
 # snapshot info read the page count of a RAM section of 8 bytes past its end.
 short = [[t, r[:8] if t == 8 else r] for t, r in secs]
