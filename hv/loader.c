@@ -168,7 +168,7 @@ static int file_open(struct image_file *f, const char *path, const char *role,
 		goto fail;
 	}
 	if (st.st_size == 0) {
-		hv_err_set(err, "%s: the %s file is empty", path, role);
+		hv_err_set(err, "%s: the %s is empty", path, role);
 		goto fail;
 	}
 	f->size = (uint64_t)st.st_size;
@@ -197,7 +197,7 @@ static int mem_open(struct image_file *f, const struct loader_image *img, const 
 	f->mem = img->data;
 	f->size = img->size;
 	if (img->size == 0) {
-		hv_err_set(err, "%s: the %s image is empty", img->name, role);
+		hv_err_set(err, "%s: the %s is empty", img->name, role);
 		return -1;
 	}
 	f->head_len = img->size < sizeof(f->head) ? img->size : sizeof(f->head);

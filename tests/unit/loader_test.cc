@@ -716,6 +716,17 @@ TEST_F(Loader, RejectsEmptyAndMalformedMemoryImages)
 	struct loader_image empty = { "mem-kernel", nullptr, 0 };
 	o.kernel_mem = &empty;
 	ExpectRejected(loader_load(m_, &o, &err_), "mem-kernel", "empty");
+	// The same sentence as for an empty file of that name.
+	std::string k0 = Write("empty", Bytes{});
+	struct loader_image empty_named = { k0.c_str(), nullptr, 0 };
+	o.kernel_mem = &empty_named;
+	ASSERT_EQ(loader_load(m_, &o, &err_), -1);
+	std::string from_mem = err_.msg;
+	o.kernel_mem = nullptr;
+	o.kernel = k0.c_str();
+	ASSERT_EQ(loader_load(m_, &o, &err_), -1);
+	EXPECT_EQ(from_mem, err_.msg);
+	o.kernel = nullptr;
 
 	Bytes elf = RiscvElf(0x80200000, { 0x13, 0, 0, 0 }, 4);
 	elf.resize(elf.size() - 2); // the segment's data runs past the end
