@@ -38,7 +38,11 @@ cd "$work"
 "$rv" run --memory 16M --rtc 0 --harts 2 --kernel pvsnap_smp.elf --snapshot-incremental \
 	--snapshot-at 4000=two-4000.rvsnap --snapshot-at 8000=two-8000.rvsnap \
 	--max-instructions 8000 >/dev/null 2>&1 || true
-for f in one-3000 one-9000 one-15000 two-4000 two-8000; do
+# With a drive: 64 KiB of zeros, the image the harness gives every drive.
+head -c 65536 /dev/zero >drive.img
+"$rv" run --memory 16M --rtc 0 --kernel pvsnap.elf --drive file=drive.img \
+	--snapshot-at 3000=drive-3000.rvsnap --max-instructions 3000 >/dev/null 2>&1 || true
+for f in one-3000 one-9000 one-15000 two-4000 two-8000 drive-3000; do
 	[ -s $f.rvsnap ] || { echo "make_corpus.sh: $f.rvsnap was not written" >&2; exit 1; }
 done
 
@@ -103,6 +107,14 @@ def join(hdr, secs):
 for f in ['one-3000', 'two-4000']:
     h, ss = split(sections(f + '.rvsnap'))
     write('snapshot_file', 'seed-sections-noram-' + f, join(h, [x for x in ss if x[0] != 8]))
+
+# The drive's file, and with overlay blocks (the guest writes none): block
+# 3 stored, block 5 dropped (DISK: u32 drive, u32 count, then u64 block,
+# u8 present and the block's 4,096 bytes if present).
+h, ss = split(sections('drive-3000.rvsnap'))
+write('snapshot_file', 'seed-sections-drive-3000', join(h, ss))
+disk = struct.pack('<IIQB', 0, 2, 3, 1) + bytes(range(256)) * 16 + struct.pack('<QB', 5, 0)
+write('snapshot_file', 'seed-sections-disk-3000', join(h, ss[:-1] + [[7, disk]] + ss[-1:]))
 
 hdr, secs = split(sections('one-3000.rvsnap'))
 # snapshot info read the page count of a RAM section of 8 bytes past its end.

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include "base/crc32.h"
@@ -23,6 +24,9 @@
 #define SNAPFUZZ_MAX_ARGS 64
 #define SNAPFUZZ_RUN_INSNS 5000u
 #define SNAPFUZZ_MAX_REQUESTS 16
+/* Every drive is this image, as make_corpus.sh makes it: 64 KiB of zeros
+ * (a file's DRIVE section must name its SHA-256), under copy-on-write. */
+#define SNAPFUZZ_DRIVE_SIZE (64u << 10)
 
 static void *snapfuzz_alloc(size_t n)
 {
@@ -157,6 +161,36 @@ static void snapfuzz_console(void *opaque, const uint8_t *buf, size_t len)
 		fwrite(buf, 1, len, stderr);
 }
 
+static char snapfuzz_image_path[256];
+
+static void snapfuzz_image_remove(void)
+{
+	unlink(snapfuzz_image_path);
+}
+
+/* The drive image, made once and removed at exit (NULL if it cannot be
+ * made). */
+static const char *snapfuzz_image(void)
+{
+	char *path = snapfuzz_image_path;
+	static uint8_t zero[SNAPFUZZ_DRIVE_SIZE];
+	const char *dir = getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp";
+
+	if (path[0])
+		return path;
+	snprintf(path, sizeof(snapfuzz_image_path), "%s/snapfuzz-drive-XXXXXX", dir);
+	int fd = mkstemp(path);
+	if (fd < 0 || write(fd, zero, sizeof(zero)) != (ssize_t)sizeof(zero)) {
+		if (fd >= 0)
+			close(fd);
+		path[0] = 0;
+		return NULL;
+	}
+	close(fd);
+	atexit(snapfuzz_image_remove);
+	return path;
+}
+
 /* The "arg" lines of the file's configuration as `run` options, as the
  * command line reads them (cli/snapshot.c); false if they are not. */
 static bool snapfuzz_options(const char *text, char **args, int *nargs, struct cli_opts *o)
@@ -203,9 +237,14 @@ void snapfuzz_restore(struct snapfile *f)
 	if (snapfile_print(f, sink, &err))
 		snapfuzz_note("info", &err);
 	if (!snapfuzz_options(snapfile_config(f), args, &nargs, &o) || o.memory > (64u << 20) ||
-	    o.harts > 4 || o.ndrives || o.net.mode != NET_NONE) {
+	    o.harts > 4 || o.ndrives > 2 || o.net.mode != NET_NONE ||
+	    (o.ndrives && !snapfuzz_image())) {
 		snapfuzz_note("not a small machine's run options", NULL);
 		goto out;
+	}
+	for (unsigned i = 0; i < o.ndrives; i++) {
+		snprintf(o.drive[i].file, sizeof(o.drive[i].file), "%s", snapfuzz_image());
+		o.drive[i].snapshot = true;
 	}
 	cli_machine_config(&o, drives, 1767225600ull * 1000000000ull, &cfg);
 	cfg.max_insns = 0;

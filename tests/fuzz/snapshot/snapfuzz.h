@@ -54,8 +54,9 @@ void snapfuzz_build(enum snapfuzz_mode mode, const uint8_t *in, size_t len,
 /* What a restore does with an opened file, as the command line does it:
  * print it (snapshot info) into a sink, make the machine its
  * configuration asks for (when that is small enough for a fuzzer: at
- * most 64 MiB, 4 harts, no drives, no network), apply the file, and run
- * the machine for a few thousand instructions. Closes f. */
+ * most 64 MiB, 4 harts, 2 drives, no network; every drive is one image of
+ * 64 KiB of zeros, copy-on-write), apply the file, and run the machine for
+ * a few thousand instructions. Closes f. */
 void snapfuzz_restore(struct snapfile *f);
 
 #endif
