@@ -5,9 +5,10 @@
 # Writes the seed corpora of snapshot_file and snapshot_chain (README.md
 # beside, snapfuzz.h for the input forms) from real snapshot files: the
 # paravirtual test guests of tests/snapshot saved by `retrovisor run
-# --snapshot-at` in a 16 MiB machine (one hart, and two), full and
-# incremental. Each file goes in in all three forms: raw, raw with the
-# checksums to be fixed, and decompressed sections. Without arguments it
+# --snapshot-at` in a 16 MiB machine (one hart, two, one with a drive),
+# full and incremental. Each file goes in in all three forms: raw, raw
+# with the checksums to be fixed, and decompressed sections; then variants
+# (no RAM sections, overlay blocks) and the regressions. Without arguments it
 # builds the binaries with bazel first. Deterministic: the same binaries
 # give the same corpus (the guests are copied under fixed names into a
 # fixed folder, because files store the options and their parents' paths).
