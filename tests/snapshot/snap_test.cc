@@ -1661,6 +1661,37 @@ TEST(SnapFileHostile, ClocksThatDisagreeAreRefused)
 	EXPECT_EQ(RunTo(b, 20000), RunTo(a, 20000));
 }
 
+// Apply counted HART and DEVICE sections: one stored twice in place of
+// another (the count still right) left the other at its power-on state.
+TEST(SnapFileHostile, AHartOrDeviceStoredTwiceInPlaceOfAnotherIsRefused)
+{
+	TempDir dir;
+	TestVm a(2);
+	PutCounterLoop(a);
+	a.h(1)->x[10] = kData + 0x40000;
+	RunTo(a, 30000);
+	ASSERT_EQ(Save(a, dir / "good"), 0);
+	std::vector<uint8_t> good = ReadAll(dir / "good");
+	std::vector<Section> secs = Decode(good);
+	for (uint32_t type : { 4u, 5u }) {
+		std::vector<size_t> at;
+		for (size_t k = 0; k < secs.size(); k++)
+			if (secs[k].type == type)
+				at.push_back(k);
+		ASSERT_GE(at.size(), 2u);
+		std::vector<Section> v = secs;
+		v[at[1]] = v[at[0]];
+		std::vector<uint8_t> f = EncodeWithId(good, v);
+		WriteAll(dir / "twice", f, f.size());
+		TestVm b(2);
+		std::string msg = Load(dir / "twice", b);
+		EXPECT_NE(msg.find("stored twice"), std::string::npos)
+			<< (type == 4 ? "hart" : "device") << ": " << msg;
+	}
+	TestVm b(2);
+	EXPECT_EQ(Load(dir / "good", b), "");
+}
+
 } // namespace
 
 // ---------------------------------------------------------------------------
