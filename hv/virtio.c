@@ -18,7 +18,9 @@
  * frozen once it sticks. The device consumes buffers only after DRIVER_OK
  * (2.1.2), and DRIVER_OK without FEATURES_OK is a protocol error.
  * DEVICE_NEEDS_RESET is the device's bit: a driver write cannot set or
- * clear it; only writing 0 (reset) clears it.
+ * clear it; only writing 0 (reset) clears it. The driver's bits cannot be
+ * cleared either (2.1.2, "The driver MUST NOT clear a device status bit"):
+ * a write without them logs and leaves them set.
  *
  * Queue validation happens when the driver writes QueueReady = 1: the size
  * must be a power of 2 from 1 to QueueNumMax (2.7, "Queue Size ... is
@@ -241,6 +243,15 @@ static void virtio_write_status(struct virtio_dev *vd, uint32_t val)
 		return;
 	}
 	st = (uint8_t)((st & ~VIRTIO_STATUS_NEEDS_RESET) | (old & VIRTIO_STATUS_NEEDS_RESET));
+	/* 2.1.2: the driver MUST NOT clear a status bit; only a write of 0
+	 * resets. Bits once set stay set, so DRIVER_OK is never left without
+	 * the FEATURES_OK it was accepted with (a state restore refuses). */
+	uint8_t cleared = (uint8_t)(old & ~st);
+	if (cleared) {
+		virtio_dev_log(vd, "driver cleared status bits 0x%x without a reset; they stay set",
+			       cleared);
+		st |= cleared;
+	}
 	if ((st & VIRTIO_STATUS_FEATURES_OK) && !(old & VIRTIO_STATUS_FEATURES_OK) &&
 	    !virtio_features_acceptable(vd))
 		st &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;

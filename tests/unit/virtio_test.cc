@@ -17,6 +17,7 @@
 #include "tests/unit/virtio_testutil.h"
 
 extern "C" {
+#include "hv/devstate.h"
 #include "hv/virtio_rng.h"
 }
 
@@ -141,6 +142,27 @@ TEST_F(VirtioTest, DriverOkWithoutFeaturesOkNeedsReset)
 					   VIRTIO_STATUS_DRIVER_OK);
 	EXPECT_TRUE(drv.needs_reset());
 	EXPECT_TRUE(drv.irq_pending());
+}
+
+/* Found by the mmio_program fuzz target: a driver that cleared FEATURES_OK
+ * after DRIVER_OK left a working device in a state its own restore
+ * refuses, so a snapshot of that machine could not be loaded. */
+TEST_F(VirtioTest, DriverCannotClearStatusBits)
+{
+	drv.init();
+	uint32_t before = drv.status();
+	drv.wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_DRIVER_OK);
+	EXPECT_EQ(drv.status(), before);
+	EXPECT_FALSE(drv.needs_reset());
+
+	struct hv_dev *d = virtio_dev_mmio(vd);
+	struct devstate_w w;
+	devstate_w_init(&w);
+	d->ops->save(d->opaque, &w);
+	struct devstate_r r;
+	devstate_r_init(&r, w.buf, w.len);
+	EXPECT_EQ(d->ops->restore(d->opaque, &r), 0) << r.msg;
+	devstate_w_free(&w);
 }
 
 TEST_F(VirtioTest, NonWordRegisterAccessIsIgnored)
