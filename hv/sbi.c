@@ -6,7 +6,9 @@
  * Extensions: BASE, TIME, IPI, RFENCE (no HFENCE: our harts have no H
  * extension), HSM, SRST, DBCN and the legacy extensions 0x00-0x08, as
  * specified in riscv-sbi-doc (chapters "Binary Encoding", "Base Extension",
- * ..., "Legacy Extensions"). The calling convention with the trap code
+ * ..., "Legacy Extensions"), and those a variant binary registers in the
+ * firmware-specific space (sbi_register_extension, sbi.h; the retrovisor
+ * binary registers none). The calling convention with the trap code
  * (who advances pc, how a call that stops or moves the calling hart says
  * so) is documented in sbi.h.
  *
@@ -152,6 +154,27 @@ static void sbi_hart_enter_s(struct hart *t, uint64_t pc, uint64_t opaque)
 	hart_flush_tlb(t);
 }
 
+/* Extensions of a variant binary, set before main (sbi.h). */
+static const struct sbi_extension *sbi_extra[SBI_EXTRA_MAX];
+static unsigned sbi_nextra;
+
+static const struct sbi_extension *sbi_extra_find(uint64_t eid)
+{
+	for (unsigned i = 0; i < sbi_nextra; i++)
+		if (sbi_extra[i]->eid == eid)
+			return sbi_extra[i];
+	return NULL;
+}
+
+bool sbi_register_extension(const struct sbi_extension *ext)
+{
+	if (!ext->call || ext->eid < SBI_EXT_FIRMWARE_FIRST || ext->eid > SBI_EXT_FIRMWARE_LAST ||
+	    sbi_extra_find(ext->eid) || sbi_nextra == SBI_EXTRA_MAX)
+		return false;
+	sbi_extra[sbi_nextra++] = ext;
+	return true;
+}
+
 static bool sbi_ext_available(uint64_t eid)
 {
 	switch (eid) {
@@ -174,7 +197,7 @@ static bool sbi_ext_available(uint64_t eid)
 	case RV_PV_EXT:
 		return true;
 	default:
-		return false;
+		return sbi_extra_find(eid) != NULL;
 	}
 }
 
@@ -524,6 +547,20 @@ static int64_t sbi_legacy(struct hart *h, uint64_t eid)
 	}
 }
 
+/* A registered extension's call; NOT_SUPPORTED (r as it is) without one. */
+static void sbi_extra_call(struct hart *h, uint64_t eid, uint64_t fid, struct sbiret *r)
+{
+	const struct sbi_extension *ext = sbi_extra_find(eid);
+	uint64_t args[6];
+
+	if (!ext)
+		return;
+	for (unsigned i = 0; i < 6; i++)
+		args[i] = sbi_arg(h, i);
+	r->value = 0;
+	r->error = ext->call(h, fid, args, &r->value);
+}
+
 void sbi_ecall(struct hart *h)
 {
 	uint64_t eid = h->x[REG_A7], fid = h->x[REG_A6], set;
@@ -570,6 +607,7 @@ void sbi_ecall(struct hart *h)
 		sbi_pv(h, fid, &r);
 		break;
 	default:
+		sbi_extra_call(h, eid, fid, &r);
 		break;
 	}
 	if (!r.keep_regs) {

@@ -127,6 +127,36 @@ enum {
  * partial transfers and the guest retries with the rest. */
 #define SBI_DBCN_MAX_XFER 4096u
 
+/* The firmware-specific extension space (spec chapter "Firmware Specific
+ * Extension Space"): EIDs 0x0A000000-0x0AFFFFFF, whose low 24 bits must
+ * match those of the implementation ID, so Retrovisor's is 0x0A455452. */
+#define SBI_EXT_FIRMWARE_FIRST 0x0A000000u
+#define SBI_EXT_FIRMWARE_LAST 0x0AFFFFFFu
+#define SBI_EXT_FIRMWARE (SBI_EXT_FIRMWARE_FIRST | (SBI_IMPL_ID_RETROVISOR & 0xffffffu))
+
+/* An extension added by a variant binary, not by the retrovisor binary
+ * (the course pack's lab 3, docs/course/lab3, adds one): a source file
+ * linked into that binary registers it from a constructor, before main
+ * and so before any machine exists. The retrovisor binary registers none,
+ * and an unregistered EID answers SBI_ERR_NOT_SUPPORTED as before.
+ *
+ * call() serves function fid of the calling hart h: args are a0..a5; it
+ * returns an SBI error (SBI_SUCCESS or a negative SBI_ERR_*) and sets
+ * *value, the a1 result. The arguments come from the guest: call() must
+ * check them as sbi.c does. It runs in the middle of the hart's
+ * execution, h->pc already past the ECALL (convention above), and must
+ * change nothing but what it answers and the machine state a guest input
+ * may change, so that a recording replays on the same binary. */
+struct sbi_extension {
+	uint32_t eid;
+	int64_t (*call)(struct hart *h, uint64_t fid, const uint64_t args[6], uint64_t *value);
+};
+#define SBI_EXTRA_MAX 4
+/* Adds ext (kept by pointer, not copied). False, and nothing added, when
+ * its EID is outside SBI_EXT_FIRMWARE_FIRST..SBI_EXT_FIRMWARE_LAST or
+ * already registered, it has no call, or SBI_EXTRA_MAX are registered. */
+bool sbi_register_extension(const struct sbi_extension *ext);
+
 /* Handle an ECALL from S-mode on h (see the convention above). */
 void sbi_ecall(struct hart *h);
 

@@ -519,4 +519,45 @@ TEST_F(Sbi, ReservedLegacyExtensionIsNotSupportedAndKeepsA1)
 	EXPECT_EQ(r.value, 0x31u);
 }
 
+/* A variant binary's extension (sbi_register_extension): this echoes its
+ * function, arguments and hart so the test sees what reached it. */
+int64_t EchoCall(struct hart *h, uint64_t fid, const uint64_t args[6], uint64_t *value)
+{
+	if (fid != 7)
+		return SBI_ERR_NOT_SUPPORTED;
+	*value = args[0] + args[5] + h->id;
+	return SBI_ERR_INVALID_PARAM;
+}
+
+/* Registration lasts for the process, so before and after are one test. */
+TEST_F(Sbi, RegisteredFirmwareExtensionIsProbedAndCalledOnlyOnceRegistered)
+{
+	static const struct sbi_extension echo = { SBI_EXT_FIRMWARE, EchoCall };
+	static const struct sbi_extension outside = { SBI_EXT_FIRMWARE_LAST + 1, EchoCall };
+	static const struct sbi_extension below = { SBI_EXT_FIRMWARE_FIRST - 1, EchoCall };
+	static const struct sbi_extension no_call = { SBI_EXT_FIRMWARE_FIRST, nullptr };
+
+	EXPECT_EQ(SBI_EXT_FIRMWARE, 0x0A455452u);
+	EXPECT_EQ(Call(H(0), SBI_EXT_BASE, SBI_BASE_PROBE_EXTENSION, SBI_EXT_FIRMWARE).value, 0u);
+	Ret r = Call(H(0), SBI_EXT_FIRMWARE, 7, 1, 0, 0, 0, 0, 2);
+	EXPECT_EQ(r.error, SBI_ERR_NOT_SUPPORTED);
+	EXPECT_EQ(r.value, 0u);
+
+	EXPECT_FALSE(sbi_register_extension(&outside));
+	EXPECT_FALSE(sbi_register_extension(&below));
+	EXPECT_FALSE(sbi_register_extension(&no_call));
+	ASSERT_TRUE(sbi_register_extension(&echo));
+	EXPECT_FALSE(sbi_register_extension(&echo)) << "an EID is registered once";
+
+	EXPECT_EQ(Call(H(0), SBI_EXT_BASE, SBI_BASE_PROBE_EXTENSION, SBI_EXT_FIRMWARE).value, 1u);
+	EXPECT_EQ(Call(H(0), SBI_EXT_BASE, SBI_BASE_PROBE_EXTENSION, SBI_EXT_FIRMWARE + 1).value, 0u);
+	r = Call(H(2), SBI_EXT_FIRMWARE, 7, 100, 0, 0, 0, 0, 20);
+	EXPECT_EQ(r.error, SBI_ERR_INVALID_PARAM);
+	EXPECT_EQ(r.value, 122u);
+	r = Call(H(0), SBI_EXT_FIRMWARE, 8, 0x55, 0x66);
+	EXPECT_EQ(r.error, SBI_ERR_NOT_SUPPORTED);
+	EXPECT_EQ(r.value, 0u) << "a1 is the call's value, not the guest's argument";
+	EXPECT_EQ(Call(H(0), SBI_EXT_FIRMWARE + 1, 7).error, SBI_ERR_NOT_SUPPORTED);
+}
+
 } // namespace
