@@ -204,9 +204,20 @@ int cli_parse_drive(const char *s, struct cli_drive *d, struct hv_err *err)
 				return -1;
 			}
 			have_snapshot = true;
+		} else if (klen == 4 && memcmp(p, "slot", 4) == 0 && val) {
+			if (d->has_slot) {
+				hv_err_set(err, "--drive '%s': slot= given twice", s);
+				return -1;
+			}
+			if (!machine_slot_parse(val, vlen, &d->slot)) {
+				hv_err_set(err, "--drive '%s': slot= must be a virtio-mmio slot from 0 to "
+					   "%d (slot 0 is at 0x10001000)", s, HV_VIRTIO_SLOTS - 1);
+				return -1;
+			}
+			d->has_slot = true;
 		} else {
 			hv_err_set(err, "--drive '%s': unknown setting '%.*s'; expected "
-				   "file=PATH[,snapshot=on|off]", s, (int)len, p);
+				   "file=PATH[,snapshot=on|off][,slot=N]", s, (int)len, p);
 			return -1;
 		}
 		p += len;
@@ -250,6 +261,19 @@ int cli_parse_seed(const char *s, uint64_t *seed, struct hv_err *err)
 bad:
 	hv_err_set(err, "--rng-seed '%s': expected a 64-bit number (decimal or 0x hex)", s);
 	return -1;
+}
+
+int cli_parse_clock(const char *s, enum cli_clock *clock, struct hv_err *err)
+{
+	if (strcmp(s, "realtime") == 0) {
+		*clock = CLI_CLOCK_REALTIME;
+	} else if (strcmp(s, "fast") == 0) {
+		*clock = CLI_CLOCK_FAST;
+	} else {
+		hv_err_set(err, "--clock '%s': expected realtime or fast", s);
+		return -1;
+	}
+	return 0;
 }
 
 /* --snapshot-at ICOUNT=FILE: kept in ascending order of ICOUNT, each
@@ -303,6 +327,7 @@ enum cli_opt_id {
 	OPT_RTC,
 	OPT_NET,
 	OPT_WATCHDOG,
+	OPT_CLOCK,
 	OPT_ON_REBOOT,
 	OPT_RESTORE,
 	OPT_SNAPSHOT_AT,
@@ -329,11 +354,12 @@ static const struct {
 	[OPT_HARTS] = { "harts", true, "a number of harts" },
 	[OPT_MAX_INSNS] = { "max-instructions", true, "an instruction count" },
 	[OPT_PRINT_DIGEST] = { "print-digest", false, NULL },
-	[OPT_DRIVE] = { "drive", true, "file=PATH[,snapshot=on|off]" },
+	[OPT_DRIVE] = { "drive", true, "file=PATH[,snapshot=on|off][,slot=N]" },
 	[OPT_RNG_SEED] = { "rng-seed", true, "a 64-bit number" },
 	[OPT_NET] = { "net", true, "none or user[,hostfwd=tcp:127.0.0.1:HOSTPORT-:GUESTPORT]" },
 	[OPT_RTC] = { "rtc", true, "a time in seconds since 1970" },
 	[OPT_WATCHDOG] = { "watchdog", true, "a number of guest seconds" },
+	[OPT_CLOCK] = { "clock", true, "realtime or fast" },
 	[OPT_ON_REBOOT] = { "on-reboot", true, "restart or exit" },
 	[OPT_RESTORE] = { "restore", true, "a snapshot file" },
 	[OPT_SNAPSHOT_AT] = { "snapshot-at", true, "ICOUNT=FILE" },
@@ -460,6 +486,8 @@ static int cli_apply(struct cli_opts *o, int id, const char *val, struct hv_err 
 		}
 		return 0;
 	}
+	case OPT_CLOCK:
+		return cli_parse_clock(val, &o->clock, err);
 	case OPT_ON_REBOOT:
 		if (strcmp(val, "restart") == 0) {
 			o->reboot_exit = false;
@@ -538,6 +566,10 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, struc
 			   CLI_RUN_HINT);
 		return -1;
 	}
+	/* Two devices in one slot, or more devices than slots. */
+	int place[HV_VIRTIO_SLOTS];
+	if (cli_virtio_place(o, place, err) != 0)
+		return -1;
 	o->args = argv + 2;
 	o->nargs = argc - 2;
 	return 0;
@@ -653,22 +685,33 @@ void cli_print_run_help(FILE *out)
 	      "                       K M G T are powers of 1000\n"
 	      "  --watchdog SECONDS   stop (status 6) when the guest prints nothing for\n"
 	      "                       this many seconds of guest time\n"
+	      "  --clock realtime|fast\n"
+	      "                       realtime: while the guest idles, its clock does\n"
+	      "                       not run ahead of the host's (sleep 3 takes 3 s);\n"
+	      "                       fast: idle time is skipped at once. Default:\n"
+	      "                       realtime when stdin and stdout are a terminal\n"
+	      "                       (run, record), else fast; a recording is the\n"
+	      "                       same either way\n"
 	      "  --on-reboot restart|exit\n"
 	      "                       what a guest's reboot request does: restart the\n"
 	      "                       machine (default; drives keep their contents) or\n"
 	      "                       end the run with status 9 (QEMU's -no-reboot)\n"
 	      "  --print-digest       at the end print 'digest <hex>' and 'icount <N>'\n"
 	      "                       on stderr (a hash of all guest-visible state)\n"
-	      "  --drive file=PATH[,snapshot=on|off]\n"
+	      "  --drive file=PATH[,snapshot=on|off][,slot=N]\n"
 	      "                       raw disk image as a virtio-blk device (repeatable,\n"
 	      "                       up to 7); snapshot=on (default) keeps the guest's\n"
-	      "                       writes in memory, off writes them to PATH\n"
+	      "                       writes in memory, off writes them to PATH; slot=N\n"
+	      "                       puts it in virtio-mmio slot N (0-7, QEMU's\n"
+	      "                       virtio-mmio-bus.N; slot 0 is at 0x10001000);\n"
+	      "                       devices without slot= take the highest free slot\n"
 	      "  --rng-seed N         seed of the virtio entropy device, default 0\n"
-	      "  --net none|user[,hostfwd=tcp:[HADDR]:HPORT-[GADDR]:GPORT]...\n"
+	      "  --net none|user[,hostfwd=tcp:[HADDR]:HPORT-[GADDR]:GPORT]...[,slot=N]\n"
 	      "                       virtio-net with user-mode networking (libslirp):\n"
 	      "                       the guest gets 10.0.2.15 by DHCP and reaches the\n"
 	      "                       host's 127.0.0.1 as 10.0.2.2; hostfwd forwards a\n"
-	      "                       host port (on 127.0.0.1 unless HADDR is given)\n"
+	      "                       host port (on 127.0.0.1 unless HADDR is given);\n"
+	      "                       slot=N as for --drive\n"
 	      "  --rtc SECONDS        wall clock at power-on (seconds since 1970) seen\n"
 	      "                       through the RTC; default: the host's clock\n"
 	      "  --restore FILE       start from a snapshot file instead of booting;\n"
@@ -720,6 +763,8 @@ void cli_machine_config(const struct cli_opts *o, struct machine_drive *drives, 
 	for (unsigned i = 0; i < o->ndrives; i++) {
 		drives[i].file = o->drive[i].file;
 		drives[i].snapshot = o->drive[i].snapshot;
+		drives[i].has_slot = o->drive[i].has_slot;
+		drives[i].slot = o->drive[i].slot;
 	}
 	*cfg = (struct machine_config){
 		.ram_size = o->memory,
@@ -737,4 +782,13 @@ void cli_machine_config(const struct cli_opts *o, struct machine_drive *drives, 
 		.stop_on_panic = true,
 		.watchdog_ticks = o->watchdog_s * HV_TIMEBASE_HZ,
 	};
+}
+
+int cli_virtio_place(const struct cli_opts *o, int place[HV_VIRTIO_SLOTS], struct hv_err *err)
+{
+	struct machine_drive drives[CLI_MAX_DRIVES];
+	struct machine_config cfg;
+
+	cli_machine_config(o, drives, 0, &cfg);
+	return machine_virtio_place(&cfg, place, err);
 }

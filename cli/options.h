@@ -10,9 +10,9 @@
  *   retrovisor run --kernel FILE [--initrd FILE] [--append STR]
  *                  [--bios none|FILE] [--memory SIZE] [--harts N]
  *                  [--max-instructions N] [--watchdog SECONDS] [--print-digest]
- *                  [--drive file=PATH[,snapshot=on|off]]... [--rng-seed N]
- *                  [--rtc SECONDS]
- *                  [--net none|user[,hostfwd=tcp:[HADDR]:HPORT-[GADDR]:GPORT]...]
+ *                  [--drive file=PATH[,snapshot=on|off][,slot=N]]... [--rng-seed N]
+ *                  [--rtc SECONDS] [--clock realtime|fast]
+ *                  [--net none|user[,hostfwd=tcp:[HADDR]:HPORT-[GADDR]:GPORT]...[,slot=N]]
  *                  [--restore FILE] [--snapshot-at ICOUNT=FILE]...
  *                  [--snapshot-incremental]
  *                  [--gdb tcp:[HOST]:PORT|unix:PATH [--paused] [--gdb-allow-remote]]
@@ -59,11 +59,15 @@
 #define CLI_MAX_SNAP_AT 64
 #define CLI_MAX_PLUGINS 16
 
-/* --drive file=PATH[,snapshot=on|off]: snapshot (the default) keeps the
- * guest's writes in memory; off writes them to the file. */
+/* --drive file=PATH[,snapshot=on|off][,slot=N]: snapshot (the default)
+ * keeps the guest's writes in memory; off writes them to the file. slot=N
+ * puts it in virtio-mmio slot N (QEMU's virtio-mmio-bus.N, at 0x10001000 +
+ * N * 0x1000); without it machine_virtio_place chooses. */
 struct cli_drive {
 	char file[CLI_DRIVE_PATH_MAX];
 	bool snapshot;
+	bool has_slot;
+	unsigned slot;
 };
 
 enum cli_command {
@@ -71,6 +75,15 @@ enum cli_command {
 	CLI_CMD_HELP,     /* retrovisor --help */
 	CLI_CMD_RUN_HELP, /* retrovisor run --help */
 	CLI_CMD_VERSION,
+};
+
+/* --clock realtime|fast: how idle guest time passes against the host's
+ * clock (hv/pace.h). Not part of the machine: logs and snapshot files do
+ * not store it, and a replay takes its own command line's. */
+enum cli_clock {
+	CLI_CLOCK_AUTO = 0, /* realtime for run and record on a terminal, else fast */
+	CLI_CLOCK_REALTIME,
+	CLI_CLOCK_FAST,
 };
 
 struct cli_opts {
@@ -90,6 +103,7 @@ struct cli_opts {
 	uint64_t rtc_s;    /* --rtc: the wall clock at power-on, also an input */
 	bool rtc_set;
 	uint64_t watchdog_s; /* guest seconds without console output; 0: off */
+	enum cli_clock clock;
 	bool reboot_exit;  /* --on-reboot exit: a reboot request ends the run */
 	/* Snapshots (docs/snapshots.md): --restore FILE starts from a snapshot
 	 * file instead of booting; --snapshot-at ICOUNT=FILE (repeatable)
@@ -141,14 +155,18 @@ int cli_parse_count(const char *s, uint64_t *n, struct hv_err *err);
 /* --harts N: 1..HV_MAX_HARTS. Returns 0 or -1 with err. */
 int cli_parse_harts(const char *s, unsigned *n, struct hv_err *err);
 
-/* --drive file=PATH[,snapshot=on|off]: comma-separated KEY=VALUE pairs in
- * any order, file required and non-empty (a path may not contain a comma),
- * each key once. Returns 0 or -1 with err. */
+/* --drive file=PATH[,snapshot=on|off][,slot=N]: comma-separated KEY=VALUE
+ * pairs in any order, file required and non-empty (a path may not contain
+ * a comma), each key once, N a decimal slot from 0 to HV_VIRTIO_SLOTS - 1.
+ * Returns 0 or -1 with err. */
 int cli_parse_drive(const char *s, struct cli_drive *d, struct hv_err *err);
 
 /* --rng-seed N: a decimal or 0x-prefixed hexadecimal 64-bit number.
  * Returns 0 or -1 with err. */
 int cli_parse_seed(const char *s, uint64_t *seed, struct hv_err *err);
+
+/* --clock realtime|fast. Returns 0 or -1 with err. */
+int cli_parse_clock(const char *s, enum cli_clock *clock, struct hv_err *err);
 
 /* Options stored in a file (a snapshot's CONFIG section, a log's
  * configuration record, a bundle's log) never widen the host's exposure
@@ -175,5 +193,9 @@ void cli_print_run_help(FILE *out);
  * probe or a loop's start, replaying). */
 void cli_machine_config(const struct cli_opts *o, struct machine_drive *drives, uint64_t rtc_ns,
 			struct machine_config *cfg);
+
+/* Where the machine o describes puts its virtio devices
+ * (machine_virtio_place). Returns 0, or -1 with err. */
+int cli_virtio_place(const struct cli_opts *o, int place[HV_VIRTIO_SLOTS], struct hv_err *err);
 
 #endif

@@ -149,7 +149,11 @@ static int snapcli_stored_paths(const struct cli_opts *cmd, struct snapcli *sc,
 	for (unsigned i = 0; i < fo->ndrives; i++) {
 		char what[32], name_it[96];
 		if (cmd->ndrives) {
+			/* The path is the command line's, the slot the file's
+			 * (snapcli_same_slots checked that they agree). */
 			eff->drive[i] = cmd->drive[i];
+			eff->drive[i].has_slot = fo->drive[i].has_slot;
+			eff->drive[i].slot = fo->drive[i].slot;
 			continue;
 		}
 		if (!trust) {
@@ -196,6 +200,39 @@ int snapcli_reboot_check(const struct snapcli *sc, struct hv_err *err)
 	return -1;
 }
 
+/* Virtio placement is part of the machine's shape: a slot the command line
+ * names must be the one the device has in the file's machine. */
+static int snapcli_same_slots(const struct cli_opts *cmd, const struct cli_opts *fo,
+			      struct hv_err *err)
+{
+	int place[HV_VIRTIO_SLOTS];
+
+	if (cli_virtio_place(fo, place, err) != 0)
+		return -1;
+	for (unsigned s = 0; s < HV_VIRTIO_SLOTS; s++) {
+		const char *what = NULL;
+		unsigned want = 0;
+		int who = place[s];
+
+		if (who >= 0 && (unsigned)who < cmd->ndrives && cmd->drive[who].has_slot &&
+		    cmd->drive[who].slot != s) {
+			what = "a drive";
+			want = cmd->drive[who].slot;
+		} else if (who == MACHINE_SLOT_NET && cmd->net.mode == NET_USER &&
+			   cmd->net.has_slot && cmd->net.slot != s) {
+			what = "the network";
+			want = cmd->net.slot;
+		}
+		if (what) {
+			hv_err_set(err, "snapshot file '%s' is of another machine: it has %s in "
+				   "virtio slot %u, not in slot %u as this command line asks",
+				   cmd->restore, what, s, want);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int snapcli_options(const struct cli_opts *cmd, struct snapcli *sc, struct cli_opts *eff,
 		    struct hv_err *err)
 {
@@ -224,6 +261,8 @@ int snapcli_options(const struct cli_opts *cmd, struct snapcli *sc, struct cli_o
 			   fo.bios ? ", firmware boot" : "");
 		return -1;
 	}
+	if (snapcli_same_slots(cmd, &fo, err) != 0)
+		return -1;
 	*eff = fo;
 	eff->restore = cmd->restore;
 	eff->max_insns = cmd->max_insns;
@@ -240,10 +279,13 @@ int snapcli_options(const struct cli_opts *cmd, struct snapcli *sc, struct cli_o
 	eff->trust_stored_paths = cmd->trust_stored_paths;
 	if (cmd->reboot_exit)
 		eff->reboot_exit = true;
-	if (cmd->net.mode != NET_NONE)
+	if (cmd->net.mode != NET_NONE) {
 		eff->net = cmd->net;
-	else
+		eff->net.has_slot = fo.net.has_slot;
+		eff->net.slot = fo.net.slot;
+	} else {
 		cli_stored_net(&eff->net);
+	}
 	if (snapcli_stored_paths(cmd, sc, &fo, eff, err))
 		return -1;
 done:

@@ -33,6 +33,7 @@
 #include "hv/disk.h"
 #include "hv/exec.h"
 #include "hv/net_slirp.h"
+#include "hv/pace.h"
 #include "hv/virtio_net.h"
 #include "hv/plic.h"
 #include "hv/reset.h"
@@ -304,9 +305,6 @@ void machine_stop(struct machine *m, enum hv_stop why, int status)
 		m->cur->exit_req = true;
 }
 
-/* virtio-mmio slots are used from the highest down, as QEMU's virt fills
- * them: Linux probes the device tree's highest slot first (fdt.c), so the
- * first drive is vda on both. Unused slots read as DeviceID 0. */
 /* In a replay the host network is the log: frames the guest sends go
  * nowhere, but count as sent, as they did when the run was recorded. */
 static void machine_replay_net_send(void *opaque, const void *frame, size_t len)
@@ -320,51 +318,130 @@ static const struct net_backend machine_replay_net = {
 	.send = machine_replay_net_send,
 };
 
-static int machine_virtio_init(struct machine *m, const struct machine_config *cfg,
-			       struct hv_err *err)
+bool machine_slot_parse(const char *s, size_t len, unsigned *slot)
 {
-	unsigned slot = HV_VIRTIO_SLOTS;
-	bool net = cfg->net && cfg->net->mode == NET_USER;
+	if (len != 1 || s[0] < '0' || s[0] >= '0' + HV_VIRTIO_SLOTS)
+		return false;
+	*slot = (unsigned)(s[0] - '0');
+	return true;
+}
 
-	if (cfg->ndrives + (cfg->rng ? 1u : 0u) + (net ? 1u : 0u) > HV_VIRTIO_SLOTS) {
+static const char *machine_slot_who(const struct machine_config *cfg, int occupant, char *buf,
+				    size_t n)
+{
+	if (occupant == MACHINE_SLOT_NET)
+		return "the network";
+	if (occupant == MACHINE_SLOT_RNG)
+		return "the entropy device";
+	snprintf(buf, n, "drive '%.100s'", cfg->drives[occupant].file);
+	return buf;
+}
+
+/* Devices that name a slot first, then the others from the highest free
+ * slot down (machine.h). */
+int machine_virtio_place(const struct machine_config *cfg, int place[HV_VIRTIO_SLOTS],
+			 struct hv_err *err)
+{
+	bool net = cfg->net && cfg->net->mode == NET_USER;
+	unsigned ndev = cfg->ndrives + (net ? 1u : 0u) + (cfg->rng ? 1u : 0u);
+	struct {
+		int who;
+		bool pinned;
+		unsigned slot;
+	} dev[HV_VIRTIO_SLOTS];
+	unsigned n = 0;
+
+	if (ndev > HV_VIRTIO_SLOTS) {
 		hv_err_set(err, "%u drives%s%s need more than the machine's %d virtio slots",
 			   cfg->ndrives, net ? ", the network" : "",
 			   cfg->rng ? " and the entropy device" : "", HV_VIRTIO_SLOTS);
 		return -1;
 	}
-	for (unsigned i = 0; i < cfg->ndrives; i++) {
-		struct disk *d = disk_open(cfg->drives[i].file, cfg->drives[i].snapshot, err);
-
-		if (!d)
-			return -1;
-		slot--;
-		m->virtio[slot] = virtio_blk_attach(m, slot, d, NULL, err);
-		if (!m->virtio[slot]) {
-			disk_close(d);
-			return -1;
-		}
-		m->disk[i] = d; /* owned by the block device */
+	for (unsigned i = 0; i < cfg->ndrives; i++, n++) {
+		dev[n].who = (int)i;
+		dev[n].pinned = cfg->drives[i].has_slot;
+		dev[n].slot = cfg->drives[i].slot;
 	}
 	if (net) {
-		slot--;
-		/* Replaying: the frames come from the log, not from slirp. */
-		m->net = cfg->replaying ? virtio_net_create(m, slot, cfg->net->mac, err)
-					: virtio_net_attach(m, slot, cfg->net, err);
-		if (!m->net)
-			return -1;
-		if (cfg->replaying)
-			virtio_net_set_backend(m->net, &machine_replay_net);
-		m->virtio[slot] = virtio_net_dev(m->net);
+		dev[n].who = MACHINE_SLOT_NET;
+		dev[n].pinned = cfg->net->has_slot;
+		dev[n++].slot = cfg->net->slot;
 	}
 	if (cfg->rng) {
-		slot--;
-		m->virtio[slot] = virtio_rng_attach(m, slot, cfg->rng_seed, err);
-		if (!m->virtio[slot])
-			return -1;
+		dev[n].who = MACHINE_SLOT_RNG;
+		dev[n++].pinned = false;
 	}
-	while (slot) {
-		slot--;
-		m->virtio[slot] = virtio_empty_attach(m, slot, err);
+	for (unsigned s = 0; s < HV_VIRTIO_SLOTS; s++)
+		place[s] = MACHINE_SLOT_EMPTY;
+	for (unsigned i = 0; i < n; i++) {
+		char a[128], b[128];
+		unsigned s = dev[i].slot;
+
+		if (!dev[i].pinned)
+			continue;
+		if (s >= HV_VIRTIO_SLOTS) {
+			hv_err_set(err, "%s asks for virtio slot %u; the machine has slots 0 to %d",
+				   machine_slot_who(cfg, dev[i].who, a, sizeof(a)), s,
+				   HV_VIRTIO_SLOTS - 1);
+			return -1;
+		}
+		if (place[s] != MACHINE_SLOT_EMPTY) {
+			hv_err_set(err, "%s and %s both ask for virtio slot %u; give each its own",
+				   machine_slot_who(cfg, place[s], a, sizeof(a)),
+				   machine_slot_who(cfg, dev[i].who, b, sizeof(b)), s);
+			return -1;
+		}
+		place[s] = dev[i].who;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		unsigned s = HV_VIRTIO_SLOTS - 1;
+
+		if (dev[i].pinned)
+			continue;
+		while (place[s] != MACHINE_SLOT_EMPTY)
+			s--; /* a free slot exists: ndev <= HV_VIRTIO_SLOTS */
+		place[s] = dev[i].who;
+	}
+	return 0;
+}
+
+/* Unused slots hold a placeholder that reads as DeviceID 0 (4.2.3.1.1). */
+static int machine_virtio_init(struct machine *m, const struct machine_config *cfg,
+			       struct hv_err *err)
+{
+	int place[HV_VIRTIO_SLOTS];
+
+	if (machine_virtio_place(cfg, place, err))
+		return -1;
+	for (unsigned slot = HV_VIRTIO_SLOTS; slot-- > 0;) {
+		int who = place[slot];
+
+		if (who >= 0) {
+			const struct machine_drive *dr = &cfg->drives[who];
+			struct disk *d = disk_open(dr->file, dr->snapshot, err);
+
+			if (!d)
+				return -1;
+			m->virtio[slot] = virtio_blk_attach(m, slot, d, NULL, err);
+			if (!m->virtio[slot]) {
+				disk_close(d);
+				return -1;
+			}
+			m->disk[who] = d; /* owned by the block device */
+		} else if (who == MACHINE_SLOT_NET) {
+			/* Replaying: the frames come from the log, not from slirp. */
+			m->net = cfg->replaying ? virtio_net_create(m, slot, cfg->net->mac, err)
+						: virtio_net_attach(m, slot, cfg->net, err);
+			if (!m->net)
+				return -1;
+			if (cfg->replaying)
+				virtio_net_set_backend(m->net, &machine_replay_net);
+			m->virtio[slot] = virtio_net_dev(m->net);
+		} else if (who == MACHINE_SLOT_RNG) {
+			m->virtio[slot] = virtio_rng_attach(m, slot, cfg->rng_seed, err);
+		} else {
+			m->virtio[slot] = virtio_empty_attach(m, slot, err);
+		}
 		if (!m->virtio[slot])
 			return -1;
 	}
@@ -482,6 +559,17 @@ static uint64_t hart_itime(const struct hart *h)
 	return h->icount + h->itime_offset;
 }
 
+/* Host input ended an idle period early: the guest gets it now, and the
+ * log says so (HV_IN_IDLE: a replay ends the period at the same round). */
+static bool machine_idle_woken(struct machine *m)
+{
+	machine_deliver_input(m);
+	if (m->net)
+		virtio_net_poll(m->net);
+	machine_input_note(m, HV_IN_IDLE, NULL, 0);
+	return true;
+}
+
 /* Everyone waits: advance the clock to the earliest event, or report that
  * none can come. Returns false if the machine must stop. */
 static bool machine_idle(struct machine *m)
@@ -517,16 +605,16 @@ static bool machine_idle(struct machine *m)
 			return false;
 	} else if (next == ~0ull) {
 		/* Only the outside world can wake the guest now. */
-		if (m->host_poll && m->host_poll(m, true) == 0) {
-			machine_deliver_input(m);
-			if (m->net)
-				virtio_net_poll(m->net);
-			machine_input_note(m, HV_IN_IDLE, NULL, 0);
-			return true;
-		}
-		return false;
+		int r = -1;
+		while (m->host_poll && (r = m->host_poll(m, -1)) == 0 && m->stop == STOP_NONE)
+			;
+		return r >= 0 && machine_idle_woken(m);
 	}
-	if (m->net && !m->funnel.replaying && next > m->itime) {
+	if (m->pace.on && next > m->itime) {
+		/* Realtime: the wall clock catches up first (pace.h). */
+		if (pace_wait(m, next) == PACE_INPUT)
+			return machine_idle_woken(m);
+	} else if (m->net && !m->funnel.replaying && next > m->itime) {
 		/* With a network, idle guest time passes at most as fast as
 		 * host time (in steps of at most 10 ms), so that the host
 		 * side of TCP connections keeps up; frames that arrive end
@@ -636,7 +724,7 @@ enum hv_stop machine_run(struct machine *m)
 		}
 		if (++rounds % MACHINE_INPUT_POLL_ROUNDS == 0 && m->host_poll &&
 		    !m->funnel.replaying)
-			m->host_poll(m, false);
+			m->host_poll(m, 0);
 		machine_deliver_input(m);
 		/* Frames queued for the guest reach it; the host side is asked
 		 * for more only when the run takes input from the host. */

@@ -25,6 +25,7 @@
 #include "hv/dev.h"
 #include "hv/devstate.h"
 #include "hv/hart.h"
+#include "hv/pace.h"
 #include "hv/types.h"
 
 #define HV_TIMEBASE_HZ 10000000ull
@@ -109,11 +110,22 @@ uint64_t ram_frames_in_use(const struct ram *ram);
 enum hv_boot { BOOT_PV, BOOT_BIOS, BOOT_BARE };
 
 /* A virtio-blk drive: a raw image, written through (snapshot false) or
- * behind a copy-on-write overlay (true, the default of --drive). */
+ * behind a copy-on-write overlay (true, the default of --drive), in
+ * virtio-mmio slot `slot` if has_slot (else where machine_virtio_place
+ * puts it). Slot i is at HV_VIRTIO_BASE + i * HV_VIRTIO_STRIDE, QEMU's
+ * virtio-mmio-bus.i. */
 struct machine_drive {
 	const char *file;
 	bool snapshot;
+	bool has_slot;
+	unsigned slot;
 };
+
+/* What each slot holds (machine_virtio_place): a drive's index (>= 0) or
+ * one of these. */
+#define MACHINE_SLOT_EMPTY (-1)
+#define MACHINE_SLOT_NET (-2)
+#define MACHINE_SLOT_RNG (-3)
 
 /* Why a run ended. */
 enum hv_stop {
@@ -157,10 +169,11 @@ struct machine_config {
 	/* Wall clock at power-on, in ns since 1970: an input (section 1),
 	 * seen by the guest only through the RTC. */
 	uint64_t rtc_boot_ns;
-	/* virtio devices: drives fill the virtio-mmio slots from the highest
-	 * down, then the entropy device if rng is set; the seed is an input
-	 * (section 1). */
-	/* Network (NULL or mode NET_NONE: none), see net_slirp.h. */
+	/* virtio devices (machine_virtio_place says where they go): drives,
+	 * the network, then the entropy device if rng is set; the seed is an
+	 * input (section 1). */
+	/* Network (NULL or mode NET_NONE: none; its slot in net->slot), see
+	 * net_slirp.h. */
 	const struct net_opts *net;
 	const struct machine_drive *drives;
 	unsigned ndrives;
@@ -261,11 +274,17 @@ struct machine {
 	/* Console input waiting for the guest (a ring). */
 	uint8_t conin[4096];
 	unsigned conin_head, conin_len;
-	/* Host input source, called at round boundaries: reads what the host
-	 * has (waits for it if block) and hands it to machine_console_input.
-	 * Returns -1 once no input can ever come. */
-	int (*host_poll)(struct machine *m, bool block);
+	/* Host input source, called at round boundaries and when every hart
+	 * waits: hands what the host has to machine_console_input, waiting up
+	 * to timeout_ms for it (0: not at all, -1: without limit) and for
+	 * frames of the network's host side. Returns 1 when input came
+	 * (console bytes handed over, or frames queued for the next round), 0
+	 * when none did, -1 once none can ever come. */
+	int (*host_poll)(struct machine *m, int timeout_ms);
 	void *host_opaque;
+	/* Realtime pacing of idle time (hv/pace.h): the host's choice, never
+	 * part of the machine's state. */
+	struct pace pace;
 
 	/* Block cache (block.c): its frame pool's, shared with its forks. */
 	struct block_cache *blocks;
@@ -320,6 +339,20 @@ struct machine {
 	void (*console_out)(void *opaque, const uint8_t *buf, size_t len);
 	void *console_opaque;
 };
+
+/* Where cfg's virtio devices go, as QEMU's virt machine places them:
+ * devices that name a slot take it; the others, drives in order, then the
+ * network, then the entropy device, each take the highest slot still free
+ * (QEMU gives a -device without bus= the first virtio-mmio bus with room,
+ * and its list of buses runs from the highest address down). place[i]
+ * receives slot i's occupant. Returns 0, or -1 with one sentence in err:
+ * a slot out of range, two devices in one slot, more devices than slots. */
+int machine_virtio_place(const struct machine_config *cfg, int place[HV_VIRTIO_SLOTS],
+			 struct hv_err *err);
+
+/* "slot=" values: len bytes of decimal digits naming a slot from 0 to
+ * HV_VIRTIO_SLOTS - 1. */
+bool machine_slot_parse(const char *s, size_t len, unsigned *slot);
 
 /* Create a machine with RAM, harts and the virt platform's devices. */
 struct machine *machine_create(const struct machine_config *cfg, struct hv_err *err);

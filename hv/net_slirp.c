@@ -45,6 +45,7 @@
 #include <slirp/libslirp.h>
 
 #include "base/hex.h"
+#include "hv/machine.h"
 
 #if SLIRP_CONFIG_VERSION_MAX < 4
 #error "libslirp 4.7 or later is needed (SlirpConfig version 4, timer_new_opaque)"
@@ -249,8 +250,8 @@ int net_parse_opts(const char *s, struct net_opts *o, struct hv_err *err)
 		if (!more)
 			opt = rest;
 		if (!net_span_split(&opt, '=', &key)) {
-			hv_err_set(err, "--net: option '%.*s' has no value (expected hostfwd=RULE "
-				   "or mac=ADDR)", (int)opt.n, opt.p);
+			hv_err_set(err, "--net: option '%.*s' has no value (expected hostfwd=RULE, "
+				   "mac=ADDR or slot=N)", (int)opt.n, opt.p);
 			return -1;
 		}
 		if (net_span_is(key, "hostfwd")) {
@@ -286,8 +287,20 @@ int net_parse_opts(const char *s, struct net_opts *o, struct hv_err *err)
 				return -1;
 			}
 			have_mac = true;
+		} else if (net_span_is(key, "slot")) {
+			if (o->has_slot) {
+				hv_err_set(err, "--net: slot is given twice");
+				return -1;
+			}
+			if (!machine_slot_parse(opt.p, opt.n, &o->slot)) {
+				hv_err_set(err, "--net: slot '%.*s' is not a virtio-mmio slot from 0 to "
+					   "%d (slot 0 is at 0x10001000)", (int)opt.n, opt.p,
+					   HV_VIRTIO_SLOTS - 1);
+				return -1;
+			}
+			o->has_slot = true;
 		} else {
-			hv_err_set(err, "--net: unknown option '%.*s' (expected hostfwd or mac)",
+			hv_err_set(err, "--net: unknown option '%.*s' (expected hostfwd, mac or slot)",
 				   (int)key.n, key.p);
 			return -1;
 		}

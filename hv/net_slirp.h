@@ -68,6 +68,8 @@ struct net_hostfwd {
 struct net_opts {
 	enum net_mode mode;
 	uint8_t mac[NET_ETH_ALEN];
+	bool has_slot; /* slot=N: in virtio-mmio slot N (machine.h) */
+	unsigned slot;
 	unsigned nhostfwd;
 	struct net_hostfwd hostfwd[NET_MAX_HOSTFWD];
 };

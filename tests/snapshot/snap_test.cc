@@ -1743,7 +1743,7 @@ struct DriveVm {
 				return '?';
 		return (char)b[0];
 	}
-	struct machine_drive drive;
+	struct machine_drive drive = {};
 	struct machine *m = nullptr;
 };
 

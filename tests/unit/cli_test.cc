@@ -116,6 +116,55 @@ TEST(Cli, RunAcceptsEveryOptionInBothSpellings)
 	EXPECT_TRUE(p.o.print_digest);
 }
 
+TEST(Cli, DriveAndNetTakeASlot)
+{
+	Parsed p = Parse({ "run", "--kernel", "k", "--drive", "file=a.img,slot=0", "--drive",
+			   "slot=7,file=b.img,snapshot=off", "--drive", "file=c.img", "--net",
+			   "user,slot=3" });
+	ASSERT_EQ(p.rc, 0) << p.err;
+	EXPECT_TRUE(p.o.drive[0].has_slot);
+	EXPECT_EQ(p.o.drive[0].slot, 0u);
+	EXPECT_TRUE(p.o.drive[1].has_slot);
+	EXPECT_EQ(p.o.drive[1].slot, 7u);
+	EXPECT_FALSE(p.o.drive[1].snapshot);
+	EXPECT_FALSE(p.o.drive[2].has_slot);
+	EXPECT_TRUE(p.o.net.has_slot);
+	EXPECT_EQ(p.o.net.slot, 3u);
+
+	struct machine_drive drives[CLI_MAX_DRIVES];
+	struct machine_config cfg;
+	cli_machine_config(&p.o, drives, 0, &cfg);
+	EXPECT_TRUE(cfg.drives[0].has_slot);
+	EXPECT_EQ(cfg.drives[1].slot, 7u);
+	EXPECT_FALSE(cfg.drives[2].has_slot);
+}
+
+TEST(Cli, RejectsBadSlots)
+{
+	const char *bad_drive[] = { "file=a,slot=8", "file=a,slot=-1", "file=a,slot=", "file=a,slot=01",
+				    "file=a,slot=0x1", "file=a,slot=1 ", "file=a,slot" };
+	for (const char *d : bad_drive)
+		ExpectError(Parse({ "run", "--kernel", "k", "--drive", d }), "slot");
+	ExpectError(Parse({ "run", "--kernel", "k", "--drive", "file=a,slot=1,slot=1" }),
+		    "slot= given twice");
+	ExpectError(Parse({ "run", "--kernel", "k", "--net", "user,slot=8" }), "slot '8'");
+	ExpectError(Parse({ "run", "--kernel", "k", "--net", "user,slot=1,slot=2" }),
+		    "slot is given twice");
+	ExpectError(Parse({ "run", "--kernel", "k", "--drive", "file=a,slot=2", "--drive",
+			    "file=b,slot=2" }),
+		    "drive 'a' and drive 'b' both ask for virtio slot 2");
+	ExpectError(Parse({ "run", "--kernel", "k", "--drive", "file=a,slot=5", "--net",
+			    "user,slot=5" }),
+		    "drive 'a' and the network both ask for virtio slot 5");
+	/* Seven drives, the network and the entropy device: nine devices. */
+	std::vector<std::string> args = { "run", "--kernel", "k", "--net", "user" };
+	for (int i = 0; i < 7; i++) {
+		args.push_back("--drive");
+		args.push_back("file=d" + std::to_string(i));
+	}
+	ExpectError(Parse(args), "need more than the machine's 8 virtio slots");
+}
+
 TEST(Cli, AppendMayBeEmptyAndMayStartWithDashes)
 {
 	Parsed p = Parse({ "run", "--kernel", "k", "--append", "--" });

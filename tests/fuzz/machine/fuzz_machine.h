@@ -125,7 +125,7 @@ static inline void fuzz_place_code(struct machine *m)
 static inline struct machine *fuzz_machine_new(void)
 {
 	static struct net_opts net;
-	struct machine_drive drive = { fuzz_disk(), true };
+	struct machine_drive drive = { .file = fuzz_disk(), .snapshot = true };
 	struct machine_config cfg;
 	struct hv_err err = { 0 };
 	struct machine *m;
