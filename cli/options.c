@@ -263,19 +263,6 @@ bad:
 	return -1;
 }
 
-int cli_parse_clock(const char *s, enum cli_clock *clock, struct hv_err *err)
-{
-	if (strcmp(s, "realtime") == 0) {
-		*clock = CLI_CLOCK_REALTIME;
-	} else if (strcmp(s, "fast") == 0) {
-		*clock = CLI_CLOCK_FAST;
-	} else {
-		hv_err_set(err, "--clock '%s': expected realtime or fast", s);
-		return -1;
-	}
-	return 0;
-}
-
 /* --snapshot-at ICOUNT=FILE: kept in ascending order of ICOUNT, each
  * ICOUNT once. */
 static int cli_parse_snap_at(struct cli_opts *o, const char *val, struct hv_err *err)
@@ -327,7 +314,6 @@ enum cli_opt_id {
 	OPT_RTC,
 	OPT_NET,
 	OPT_WATCHDOG,
-	OPT_CLOCK,
 	OPT_ON_REBOOT,
 	OPT_RESTORE,
 	OPT_SNAPSHOT_AT,
@@ -359,7 +345,6 @@ static const struct {
 	[OPT_NET] = { "net", true, "none or user[,hostfwd=tcp:127.0.0.1:HOSTPORT-:GUESTPORT]" },
 	[OPT_RTC] = { "rtc", true, "a time in seconds since 1970" },
 	[OPT_WATCHDOG] = { "watchdog", true, "a number of guest seconds" },
-	[OPT_CLOCK] = { "clock", true, "realtime or fast" },
 	[OPT_ON_REBOOT] = { "on-reboot", true, "restart or exit" },
 	[OPT_RESTORE] = { "restore", true, "a snapshot file" },
 	[OPT_SNAPSHOT_AT] = { "snapshot-at", true, "ICOUNT=FILE" },
@@ -486,8 +471,6 @@ static int cli_apply(struct cli_opts *o, int id, const char *val, struct hv_err 
 		}
 		return 0;
 	}
-	case OPT_CLOCK:
-		return cli_parse_clock(val, &o->clock, err);
 	case OPT_ON_REBOOT:
 		if (strcmp(val, "restart") == 0) {
 			o->reboot_exit = false;
@@ -685,13 +668,6 @@ void cli_print_run_help(FILE *out)
 	      "                       K M G T are powers of 1000\n"
 	      "  --watchdog SECONDS   stop (status 6) when the guest prints nothing for\n"
 	      "                       this many seconds of guest time\n"
-	      "  --clock realtime|fast\n"
-	      "                       realtime: while the guest idles, its clock does\n"
-	      "                       not run ahead of the host's (sleep 3 takes 3 s);\n"
-	      "                       fast: idle time is skipped at once. Default:\n"
-	      "                       realtime when stdin and stdout are a terminal\n"
-	      "                       (run, record), else fast; a recording is the\n"
-	      "                       same either way\n"
 	      "  --on-reboot restart|exit\n"
 	      "                       what a guest's reboot request does: restart the\n"
 	      "                       machine (default; drives keep their contents) or\n"
