@@ -34,6 +34,7 @@
 #include "hv/loader.h"
 #include "hv/machine.h"
 #include "cli/main.h"
+#include "cli/qemu.h"
 #include "hv/reset.h"
 #include "cli/snapshot.h"
 #include "hv/virtio_net.h"
@@ -494,6 +495,12 @@ int main(int argc, char **argv)
 	 * EFBIG, which the writer reports and cleans up after, instead of the
 	 * signal killing the process with a half-written temporary file. */
 	signal(SIGXFSZ, SIG_IGN);
+	/* QEMU's command line, as a command or through a link of its name. */
+	const char *base = argc >= 1 ? strrchr(argv[0], '/') : NULL;
+	if (argc >= 1 && strcmp(base ? base + 1 : argv[0], CLI_QEMU_NAME) == 0)
+		return main_qemu(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], CLI_QEMU_NAME) == 0)
+		return main_qemu(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "record") == 0)
 		return main_record(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "replay") == 0)

@@ -81,5 +81,7 @@ int main_record(int argc, char **argv);
 int main_replay(int argc, char **argv);
 int main_log(int argc, char **argv);
 int main_bundle(int argc, char **argv);
+/* `qemu-system-riscv64 ARGS...`: argv[0] is that name (qemu_main.c). */
+int main_qemu(int argc, char **argv);
 
 #endif
