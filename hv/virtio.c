@@ -13,9 +13,16 @@
  *
  * Feature and status handshake: the device offers VERSION_1 and
  * INDIRECT_DESC plus the device type's bits. FEATURES_OK sticks only if
- * the driver accepted a subset of the offer that includes VERSION_1
- * (3.1.1: the driver re-reads status to find out); DriverFeatures is
- * frozen once it sticks. The device consumes buffers only after DRIVER_OK
+ * the driver accepted a subset of the offer (3.1.1: the driver re-reads
+ * status to find out); DriverFeatures is frozen once it sticks. A driver
+ * that leaves out VERSION_1 is a legacy driver (2.2.3) and is served, as
+ * QEMU serves it on its version 2 transport (QEMU checks features only for
+ * drivers that accept VERSION_1; xv6-riscv's driver is one that does
+ * not): one line per device says so, and the device types follow the
+ * legacy rules where they differ (virtio_dev_legacy). Everything else of
+ * the transport (registers, ring layout, FEATURES_OK) stays as for a
+ * modern driver; on a little-endian guest the legacy interface's "guest
+ * native endian" is little-endian too. The device consumes buffers only after DRIVER_OK
  * (2.1.2), and DRIVER_OK without FEATURES_OK is a protocol error.
  * DEVICE_NEEDS_RESET is the device's bit: a driver write cannot set or
  * clear it; only writing 0 (reset) clears it. The driver's bits cannot be
@@ -90,6 +97,7 @@ struct virtio_dev {
 	uint32_t config_gen;
 	bool broken; /* NEEDS_RESET: no queue processing until reset */
 	unsigned nlog;
+	bool legacy_noted; /* the legacy line was printed (host-side) */
 
 	struct virtq q[VIRTIO_MAX_QUEUES];
 	struct virtq_chain *chain; /* scratch for virtq_pop */
@@ -217,6 +225,11 @@ bool virtio_dev_has_feature(const struct virtio_dev *vd, unsigned bit)
 	return bit < 64 && (vd->drv_features >> bit & 1);
 }
 
+bool virtio_dev_legacy(const struct virtio_dev *vd)
+{
+	return !virtio_dev_has_feature(vd, VIRTIO_F_VERSION_1);
+}
+
 static bool virtio_features_acceptable(struct virtio_dev *vd)
 {
 	if (vd->drv_features & ~vd->dev_features) {
@@ -226,9 +239,10 @@ static bool virtio_features_acceptable(struct virtio_dev *vd)
 			       (unsigned long long)vd->dev_features);
 		return false;
 	}
-	if (!virtio_dev_has_feature(vd, VIRTIO_F_VERSION_1)) {
-		virtio_dev_log(vd, "driver did not accept VIRTIO_F_VERSION_1; FEATURES_OK refused");
-		return false;
+	if (virtio_dev_legacy(vd) && !vd->legacy_noted) {
+		vd->legacy_noted = true;
+		fprintf(stderr, "retrovisor: %s: the driver did not accept VIRTIO_F_VERSION_1; "
+			"serving it through the legacy interface, as QEMU does\n", vd->name);
 	}
 	return true;
 }
@@ -681,11 +695,10 @@ static int virtio_mmio_restore(void *opaque, struct devstate_r *r)
 		return devstate_r_fail(r, "%s: driver state (status 0x%x, InterruptStatus 0x%x) "
 				       "for an empty slot, which ignores every write", vd->name,
 				       n.status, n.isr);
-	/* FEATURES_OK sticks only for an acceptable subset (3.1.1), and
-	 * DRIVER_OK without it always fails the device. */
-	if ((n.status & VIRTIO_STATUS_FEATURES_OK) &&
-	    ((n.drv_features & ~n.dev_features) ||
-	     !virtio_dev_has_feature(&n, VIRTIO_F_VERSION_1)))
+	/* FEATURES_OK sticks only for a subset of the offer (3.1.1), with or
+	 * without VERSION_1, and DRIVER_OK without it always fails the
+	 * device. */
+	if ((n.status & VIRTIO_STATUS_FEATURES_OK) && (n.drv_features & ~n.dev_features))
 		return devstate_r_fail(r, "%s: FEATURES_OK with features 0x%llx the device "
 				       "would have refused", vd->name,
 				       (unsigned long long)n.drv_features);

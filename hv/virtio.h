@@ -171,6 +171,12 @@ struct hv_dev *virtio_dev_mmio(struct virtio_dev *vd);
 uint8_t virtio_dev_status(const struct virtio_dev *vd);
 /* Whether the driver accepted feature bit. */
 bool virtio_dev_has_feature(const struct virtio_dev *vd, unsigned bit);
+/* The driver uses the device through the legacy interface: it did not
+ * accept VIRTIO_F_VERSION_1 (virtio 1.2, 2.2.3, "Legacy Interface: A Note
+ * on Feature Bits"), as QEMU lets a driver do on its version 2 transport.
+ * Device types follow the legacy rules where they differ (virtio-net's
+ * header without num_buffers, virtio-blk's FLUSH_OUT). */
+bool virtio_dev_legacy(const struct virtio_dev *vd);
 
 /* The guest broke the rules: set DEVICE_NEEDS_RESET, raise the
  * configuration-change interrupt if DRIVER_OK is set (section 2.1.2), log

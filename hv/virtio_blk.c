@@ -176,6 +176,10 @@ static bool virtio_blk_request(struct virtio_dev *vd, struct virtio_blk *b, unsi
 	}
 	virtq_chain_read(vd, c, 0, hdr, sizeof(hdr));
 	type = (uint32_t)virtio_blk_get_le(hdr, 4);
+	/* 5.2.6, "Legacy Interface: Device Operation": FLUSH_OUT was a
+	 * synonym for FLUSH. */
+	if (type == VIRTIO_BLK_T_FLUSH_OUT && virtio_dev_legacy(vd))
+		type = VIRTIO_BLK_T_FLUSH;
 	sector = virtio_blk_get_le(hdr + 8, 8);
 	in_len = c->write_len - 1;
 

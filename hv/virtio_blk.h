@@ -35,6 +35,7 @@
 #define VIRTIO_BLK_T_IN 0u
 #define VIRTIO_BLK_T_OUT 1u
 #define VIRTIO_BLK_T_FLUSH 4u
+#define VIRTIO_BLK_T_FLUSH_OUT 5u /* legacy synonym of FLUSH */
 #define VIRTIO_BLK_T_GET_ID 8u
 #define VIRTIO_BLK_S_OK 0u
 #define VIRTIO_BLK_S_IOERR 1u

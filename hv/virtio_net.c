@@ -22,7 +22,8 @@
  *
  * The header (5.1.6) is read and written as bytes at offsets into the
  * chain, so the driver may split it across descriptors in any way
- * (2.7.4.3, no layout may be assumed).
+ * (2.7.4.3, no layout may be assumed). It is VIRTIO_NET_HDR_LEN bytes, or
+ * VIRTIO_NET_LEGACY_HDR_LEN for a legacy driver (virtio_dev_legacy).
  */
 #include "hv/virtio_net.h"
 
@@ -61,22 +62,29 @@ struct virtio_net {
 	uint8_t tx[VIRTIO_NET_HDR_LEN + VIRTIO_NET_MAX_FRAME];
 };
 
+/* The header's length for the driver that set the device up. */
+static unsigned virtio_net_hdr_len(const struct virtio_dev *vd)
+{
+	return virtio_dev_legacy(vd) ? VIRTIO_NET_LEGACY_HDR_LEN : VIRTIO_NET_HDR_LEN;
+}
+
 /* ---- transmit ---- */
 
 static void virtio_net_tx_one(struct virtio_net *n, struct virtio_dev *vd,
 			      const struct virtq_chain *c)
 {
 	uint64_t len = c->read_len;
+	unsigned hlen = virtio_net_hdr_len(vd);
 	uint64_t flen;
 
-	if (len < VIRTIO_NET_HDR_LEN) {
+	if (len < hlen) {
 		virtio_dev_log(vd, "transmit chain %u has %llu readable bytes, less than the "
 			       "%u-byte header; dropped", c->head, (unsigned long long)len,
-			       VIRTIO_NET_HDR_LEN);
+			       hlen);
 		n->stats.tx_dropped++;
 		return;
 	}
-	flen = len - VIRTIO_NET_HDR_LEN;
+	flen = len - hlen;
 	if (flen < VIRTIO_NET_ETH_HLEN || flen > VIRTIO_NET_MAX_FRAME) {
 		virtio_dev_log(vd, "transmit chain %u carries a %llu-byte frame, outside %u..%u; "
 			       "dropped", c->head, (unsigned long long)flen, VIRTIO_NET_ETH_HLEN,
@@ -100,7 +108,7 @@ static void virtio_net_tx_one(struct virtio_net *n, struct virtio_dev *vd,
 		return;
 	}
 	n->stats.tx_frames++;
-	n->be.send(n->be.opaque, n->tx + VIRTIO_NET_HDR_LEN, (size_t)flen);
+	n->be.send(n->be.opaque, n->tx + hlen, (size_t)flen);
 }
 
 static void virtio_net_notify(struct virtio_dev *vd, unsigned q)
@@ -178,6 +186,7 @@ static unsigned virtio_net_deliver(struct virtio_net *n)
 {
 	struct virtio_dev *vd = n->vd;
 	uint8_t hdr[VIRTIO_NET_HDR_LEN];
+	unsigned hlen = virtio_net_hdr_len(vd);
 	bool pushed = false;
 	unsigned delivered = 0;
 
@@ -188,7 +197,8 @@ static unsigned virtio_net_deliver(struct virtio_net *n)
 		return 0;
 	}
 	memset(hdr, 0, sizeof(hdr));
-	/* 5.1.6.4.1: without MRG_RXBUF, num_buffers is 1. */
+	/* 5.1.6.4.1: without MRG_RXBUF, num_buffers is 1 (and not written
+	 * for a legacy driver, whose header ends before it). */
 	le_put16(hdr + VIRTIO_NET_HDR_NUM_BUFFERS, 1);
 	while (n->fifo_len) {
 		struct virtq_chain *c = virtq_pop(vd, VIRTIO_NET_RXQ);
@@ -208,7 +218,7 @@ static unsigned virtio_net_deliver(struct virtio_net *n)
 			n->stats.rx_dropped_down++;
 			break;
 		}
-		if (c->write_len < VIRTIO_NET_HDR_LEN + len) {
+		if (c->write_len < hlen + len) {
 			virtio_dev_log(vd, "receive buffer %u holds %llu bytes, too few for a "
 				       "%zu-byte frame and its header; frame dropped", c->head,
 				       (unsigned long long)c->write_len, len);
@@ -217,9 +227,9 @@ static unsigned virtio_net_deliver(struct virtio_net *n)
 			pushed = true;
 			continue;
 		}
-		virtq_chain_write(vd, c, 0, hdr, sizeof(hdr));
-		virtq_chain_write(vd, c, VIRTIO_NET_HDR_LEN, frame, len);
-		virtq_push(vd, VIRTIO_NET_RXQ, c, (uint32_t)(VIRTIO_NET_HDR_LEN + len));
+		virtq_chain_write(vd, c, 0, hdr, hlen);
+		virtq_chain_write(vd, c, hlen, frame, len);
+		virtq_push(vd, VIRTIO_NET_RXQ, c, (uint32_t)(hlen + len));
 		n->stats.rx_frames++;
 		delivered++;
 		pushed = true;

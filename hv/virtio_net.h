@@ -73,6 +73,10 @@ enum {
 #define VIRTIO_NET_TXQ 1u
 #define VIRTIO_NET_QUEUE_SIZE 256u
 #define VIRTIO_NET_HDR_LEN 12u
+/* Without VERSION_1 (and without MRG_RXBUF, which is not offered) the
+ * legacy header ends before num_buffers (5.1.6, "Legacy Interface: Device
+ * Operation"). */
+#define VIRTIO_NET_LEGACY_HDR_LEN 10u
 #define VIRTIO_NET_MTU 1500u
 #define VIRTIO_NET_ETH_HLEN 14u
 #define VIRTIO_NET_MAX_FRAME (VIRTIO_NET_MTU + VIRTIO_NET_ETH_HLEN)

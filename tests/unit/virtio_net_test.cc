@@ -133,10 +133,11 @@ protected:
 		ASSERT_EQ(drv.rd(VIRTIO_MMIO_QUEUE_READY), 1u);
 	}
 
-	/* The Linux driver's bring-up: features, both queues, DRIVER_OK. */
-	void init()
+	/* The Linux driver's bring-up: features, both queues, DRIVER_OK; a
+	 * legacy driver's leaves out VERSION_1. */
+	void init(bool legacy = false)
 	{
-		uint64_t want = vt::kVersion1 | 1ull << VIRTIO_NET_F_MAC |
+		uint64_t want = (legacy ? 0 : vt::kVersion1) | 1ull << VIRTIO_NET_F_MAC |
 				1ull << VIRTIO_NET_F_STATUS | 1ull << VIRTIO_NET_F_MTU;
 		ASSERT_TRUE(drv.negotiate(drv.device_features() & want));
 		setup_queue(rxq);
@@ -319,6 +320,36 @@ TEST_F(VirtioNetTest, ReceivedFrameLandsWithZeroHeaderAndOneBuffer)
 	EXPECT_TRUE(drv.irq_pending());
 	EXPECT_EQ(stats().rx_frames, 1u);
 	EXPECT_EQ(fake.polls, 1);
+}
+
+/* 5.1.6, legacy interface: without VERSION_1 and MRG_RXBUF the header is
+ * 10 bytes, without num_buffers, both ways (QEMU: guest_hdr_len 10). */
+TEST_F(VirtioNetTest, LegacyDriverGetsTheTenByteHeader)
+{
+	create();
+	init(true);
+	ASSERT_TRUE(virtio_dev_legacy(virtio_net_dev(n)));
+	post_rx(0);
+	Frame f = make_frame(98, 5);
+	inject(f);
+	EXPECT_EQ(virtio_net_poll(n), 1u);
+	ASSERT_EQ(used_idx(rxq), 1u);
+	EXPECT_EQ(used_len(rxq, 0), VIRTIO_NET_LEGACY_HDR_LEN + f.size());
+	Frame got = rx_bytes(0, VIRTIO_NET_LEGACY_HDR_LEN + f.size() + 1);
+	EXPECT_EQ(Frame(got.begin(), got.begin() + VIRTIO_NET_LEGACY_HDR_LEN),
+		  Frame(VIRTIO_NET_LEGACY_HDR_LEN, 0));
+	EXPECT_EQ(Frame(got.begin() + VIRTIO_NET_LEGACY_HDR_LEN, got.end() - 1), f);
+	EXPECT_EQ(got.back(), 0xee);
+
+	/* Transmit: 10 header bytes, then the frame. */
+	Frame t = make_frame(60, 2);
+	uint8_t zero[VIRTIO_NET_LEGACY_HDR_LEN] = { 0 };
+	drv.put(kTxBuf, zero, sizeof(zero));
+	drv.put(kTxBuf + sizeof(zero), t.data(), t.size());
+	desc(txq, 0, kTxBuf, static_cast<uint32_t>(sizeof(zero) + t.size()), 0);
+	submit(txq, 0);
+	ASSERT_EQ(fake.sent.size(), 1u);
+	EXPECT_EQ(fake.sent[0], t);
 }
 
 TEST_F(VirtioNetTest, ReceiveBufferSplitAcrossDescriptorsGetsHeaderAndFrame)
