@@ -393,6 +393,9 @@ int main_loop(int argc, char **argv)
 	l.m = m;
 	m->console_out = loop_console;
 	m->console_opaque = &l;
+	/* Paced only when asked (hv/pace.h); every iteration from its start. */
+	m->pace.on = cmd.clock == CLI_CLOCK_REALTIME;
+	pace_start(m);
 
 	/* The start state. */
 	if (!cmd.restore) {
@@ -454,6 +457,7 @@ int main_loop(int argc, char **argv)
 			       (unsigned long long)it);
 			digest_bad++;
 		}
+		pace_start(m);
 		l.cur = l.nin ? &l.in[it % l.nin] : NULL;
 		l.match = until_s;
 		l.matched = 0;

@@ -110,9 +110,11 @@ static bool main_term_raw(void)
 	return true;
 }
 
-/* m->host_poll: pass what stdin has to the guest; wait for it if block.
- * Returns -1 once stdin is at its end (or unusable), else 0. */
-static int main_host_poll(struct machine *m, bool block)
+/* m->host_poll (hv/machine.h): pass what stdin has to the guest, waiting
+ * up to timeout_ms for it (-1: without limit) and, with a network, for its
+ * frames. Returns 1 when input came, 0 when none did, -1 once stdin is at
+ * its end (or unusable) and the network quiet. */
+static int main_host_poll(struct machine *m, int timeout_ms)
 {
 	struct main_console *c = m->host_opaque;
 	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
@@ -121,23 +123,25 @@ static int main_host_poll(struct machine *m, bool block)
 	ssize_t n;
 	int r;
 
-	if (block && m->net) {
+	if (timeout_ms != 0 && m->net) {
 		/* Everyone waits: wake for console input or network frames. */
 		for (;;) {
-			int w = virtio_net_wait(m->net, c->eof ? -1 : STDIN_FILENO, -1);
+			int w = virtio_net_wait(m->net, c->eof ? -1 : STDIN_FILENO, timeout_ms);
 			if (w < 0 || (c->eof && (w & VIRTIO_NET_WAIT_QUIET)))
 				return -1;
 			if (w & VIRTIO_NET_WAIT_FRAMES)
-				return 0; /* the next round delivers them */
+				return 1; /* the next round delivers them */
 			if (w & VIRTIO_NET_WAIT_FD)
 				break;
+			if (timeout_ms > 0)
+				return 0;
 		}
-		block = false;
+		timeout_ms = 0;
 	}
 	if (c->eof)
 		return -1;
 	do
-		r = poll(&pfd, 1, block ? -1 : 0);
+		r = poll(&pfd, 1, timeout_ms);
 	while (r < 0 && errno == EINTR);
 	if (r == 0)
 		return 0;
@@ -168,9 +172,10 @@ static int main_host_poll(struct machine *m, bool block)
 			out[nout++] = b;
 		}
 	}
-	if (nout)
-		machine_console_input(m, out, nout);
-	return 0;
+	if (!nout)
+		return 0;
+	machine_console_input(m, out, nout);
+	return 1;
 }
 
 /* The wall clock at power-on: an input of the determinism contract
@@ -378,6 +383,11 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 	con.raw = !(sess && sess->quiet) && main_term_raw();
 	m->host_poll = main_host_poll;
 	m->host_opaque = &con;
+	/* --clock (hv/pace.h): by default a run or recording on a terminal is
+	 * paced, a replay never; the choice is the command line's alone. */
+	m->pace.on = cmd->clock == CLI_CLOCK_REALTIME ||
+		     (cmd->clock == CLI_CLOCK_AUTO && !(sess && sess->replay) &&
+		      isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
 	struct gdbsess *gs = NULL;
 	if (o->gdb) {
 		struct gdbsess_opts go = {
@@ -396,6 +406,7 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 		con.raw = !(sess && sess->quiet) && main_term_raw();
 	}
 	bool snap_failed = false;
+	pace_start(m);
 	for (;;) {
 		why = gs ? gdbsess_run(gs) : machine_run(m);
 		if (why == STOP_DEBUG && sess && sess->replay &&

@@ -65,6 +65,7 @@ struct replay_args {
 	} image[BUNDLE_MAX_IMAGES];
 	unsigned nimages;
 	bool trust;
+	enum cli_clock clock; /* --clock; default fast */
 };
 int main_replay_args(const struct replay_args *ra);
 /* Parse one --image ROLE=PATH into ra. 0, or -1 with err. */

@@ -263,6 +263,19 @@ bad:
 	return -1;
 }
 
+int cli_parse_clock(const char *s, enum cli_clock *clock, struct hv_err *err)
+{
+	if (strcmp(s, "realtime") == 0) {
+		*clock = CLI_CLOCK_REALTIME;
+	} else if (strcmp(s, "fast") == 0) {
+		*clock = CLI_CLOCK_FAST;
+	} else {
+		hv_err_set(err, "--clock '%s': expected realtime or fast", s);
+		return -1;
+	}
+	return 0;
+}
+
 /* --snapshot-at ICOUNT=FILE: kept in ascending order of ICOUNT, each
  * ICOUNT once. */
 static int cli_parse_snap_at(struct cli_opts *o, const char *val, struct hv_err *err)
@@ -314,6 +327,7 @@ enum cli_opt_id {
 	OPT_RTC,
 	OPT_NET,
 	OPT_WATCHDOG,
+	OPT_CLOCK,
 	OPT_ON_REBOOT,
 	OPT_RESTORE,
 	OPT_SNAPSHOT_AT,
@@ -345,6 +359,7 @@ static const struct {
 	[OPT_NET] = { "net", true, "none or user[,hostfwd=tcp:127.0.0.1:HOSTPORT-:GUESTPORT]" },
 	[OPT_RTC] = { "rtc", true, "a time in seconds since 1970" },
 	[OPT_WATCHDOG] = { "watchdog", true, "a number of guest seconds" },
+	[OPT_CLOCK] = { "clock", true, "realtime or fast" },
 	[OPT_ON_REBOOT] = { "on-reboot", true, "restart or exit" },
 	[OPT_RESTORE] = { "restore", true, "a snapshot file" },
 	[OPT_SNAPSHOT_AT] = { "snapshot-at", true, "ICOUNT=FILE" },
@@ -471,6 +486,8 @@ static int cli_apply(struct cli_opts *o, int id, const char *val, struct hv_err 
 		}
 		return 0;
 	}
+	case OPT_CLOCK:
+		return cli_parse_clock(val, &o->clock, err);
 	case OPT_ON_REBOOT:
 		if (strcmp(val, "restart") == 0) {
 			o->reboot_exit = false;
@@ -630,7 +647,8 @@ void cli_print_help(FILE *out)
 	      "             [--go-live N [--log NEW]] [--print-digest]; exit 7 if it diverges;\n"
 	      "             a log's images are opened only where the command line names\n"
 	      "             them: [--image ROLE=PATH]... or [--trust-stored-paths] (a\n"
-	      "             bundle's own copies need neither)\n"
+	      "             bundle's own copies need neither); [--clock realtime|fast]\n"
+	      "             (default fast)\n"
 	      "  log        dump|stats|verify FILE: read, measure or check a log\n"
 	      "  bundle     --log FILE -o OUT [--image ROLE=PATH]... [--trust-stored-paths]:\n"
 	      "             pack a log and its images into one file\n"
@@ -668,6 +686,13 @@ void cli_print_run_help(FILE *out)
 	      "                       K M G T are powers of 1000\n"
 	      "  --watchdog SECONDS   stop (status 6) when the guest prints nothing for\n"
 	      "                       this many seconds of guest time\n"
+	      "  --clock realtime|fast\n"
+	      "                       realtime: while the guest idles, its clock does\n"
+	      "                       not run ahead of the host's (sleep 3 takes 3 s);\n"
+	      "                       fast: idle time is skipped at once. Default:\n"
+	      "                       realtime when stdin and stdout are a terminal\n"
+	      "                       (run, record), else fast; a recording is the\n"
+	      "                       same either way\n"
 	      "  --on-reboot restart|exit\n"
 	      "                       what a guest's reboot request does: restart the\n"
 	      "                       machine (default; drives keep their contents) or\n"

@@ -11,7 +11,7 @@
  *                  [--bios none|FILE] [--memory SIZE] [--harts N]
  *                  [--max-instructions N] [--watchdog SECONDS] [--print-digest]
  *                  [--drive file=PATH[,snapshot=on|off][,slot=N]]... [--rng-seed N]
- *                  [--rtc SECONDS]
+ *                  [--rtc SECONDS] [--clock realtime|fast]
  *                  [--net none|user[,hostfwd=tcp:[HADDR]:HPORT-[GADDR]:GPORT]...[,slot=N]]
  *                  [--restore FILE] [--snapshot-at ICOUNT=FILE]...
  *                  [--snapshot-incremental]
@@ -77,6 +77,15 @@ enum cli_command {
 	CLI_CMD_VERSION,
 };
 
+/* --clock realtime|fast: how idle guest time passes against the host's
+ * clock (hv/pace.h). Not part of the machine: logs and snapshot files do
+ * not store it, and a replay takes its own command line's. */
+enum cli_clock {
+	CLI_CLOCK_AUTO = 0, /* realtime for run and record on a terminal, else fast */
+	CLI_CLOCK_REALTIME,
+	CLI_CLOCK_FAST,
+};
+
 struct cli_opts {
 	enum cli_command cmd;
 	const char *kernel; /* pointers into argv */
@@ -94,6 +103,7 @@ struct cli_opts {
 	uint64_t rtc_s;    /* --rtc: the wall clock at power-on, also an input */
 	bool rtc_set;
 	uint64_t watchdog_s; /* guest seconds without console output; 0: off */
+	enum cli_clock clock;
 	bool reboot_exit;  /* --on-reboot exit: a reboot request ends the run */
 	/* Snapshots (docs/snapshots.md): --restore FILE starts from a snapshot
 	 * file instead of booting; --snapshot-at ICOUNT=FILE (repeatable)
@@ -154,6 +164,9 @@ int cli_parse_drive(const char *s, struct cli_drive *d, struct hv_err *err);
 /* --rng-seed N: a decimal or 0x-prefixed hexadecimal 64-bit number.
  * Returns 0 or -1 with err. */
 int cli_parse_seed(const char *s, uint64_t *seed, struct hv_err *err);
+
+/* --clock realtime|fast. Returns 0 or -1 with err. */
+int cli_parse_clock(const char *s, enum cli_clock *clock, struct hv_err *err);
 
 /* Options stored in a file (a snapshot's CONFIG section, a log's
  * configuration record, a bundle's log) never widen the host's exposure

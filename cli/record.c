@@ -102,9 +102,15 @@ int main_record(int argc, char **argv)
 	record_append(&cfg, &len, &cap, "retrovisor " CLI_VERSION);
 	for (int i = 2; i < run_argc; i++) {
 		char line[8192];
-		/* Trust is the replaying user's to give, never the log's. */
-		if (strcmp(run_argv[i], "--trust-stored-paths") == 0)
+		/* Trust is the replaying user's to give, never the log's; pacing
+		 * (--clock) changes nothing a replay sees. */
+		if (strcmp(run_argv[i], "--trust-stored-paths") == 0 ||
+		    strncmp(run_argv[i], "--clock=", 8) == 0)
 			continue;
+		if (strcmp(run_argv[i], "--clock") == 0) {
+			i++;
+			continue;
+		}
 		if (strchr(run_argv[i], '\n') || strlen(run_argv[i]) > sizeof(line) - 8) {
 			free(cfg);
 			return record_usage("an argument contains a newline or is too long to record");

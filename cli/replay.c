@@ -4,6 +4,7 @@
  *                   [--snapshot-at ICOUNT=FILE]... [--gdb SPEC [--paused]]
  *                   [--plugin FILE[,ARGS]]... [--from SNAPSHOT]
  *                   [--image ROLE=PATH]... [--trust-stored-paths]
+ *                   [--clock realtime|fast]
  * (docs/replay.md): the run a log recorded, rebuilt from its configuration
  * record (replay/config.h) with every image checked against its recorded
  * SHA-256 (a bundle's copies replace the recorded paths). The rebuilt
@@ -66,6 +67,7 @@ static bool replay_probe(void *opaque, uint64_t k, bool want_pages, struct repla
 	po.nsnap_at = 0;
 	po.gdb = NULL;
 	po.nplugins = 0;
+	po.clock = CLI_CLOCK_FAST;
 	int status = main_run(&po, &sess);
 	replayer_close(rp);
 	out->digest = sess.digest_out;
@@ -293,6 +295,8 @@ int main_replay_args(const struct replay_args *ra)
 	 * loads only the plugins it is given. */
 	memcpy(o.plugin, ra->plugin, sizeof(o.plugin));
 	o.nplugins = ra->nplugins;
+	/* And the pace: a replay is paced only when its command line asks. */
+	o.clock = ra->clock;
 	if (ra->from)
 		o.restore = ra->from;
 	if (ra->live_log)
@@ -343,6 +347,9 @@ int main_replay(int argc, char **argv)
 			if (ra.nplugins == CLI_MAX_PLUGINS)
 				return replay_usage("too many --plugin options");
 			ra.plugin[ra.nplugins++] = argv[++i];
+		} else if (strcmp(argv[i], "--clock") == 0 && i + 1 < argc) {
+			if (cli_parse_clock(argv[++i], &ra.clock, &err) != 0)
+				return main_fail(&err);
 		} else if (strcmp(argv[i], "--paused") == 0) {
 			ra.paused = true;
 		} else if (strcmp(argv[i], "--gdb-allow-remote") == 0) {
@@ -370,7 +377,8 @@ int main_replay(int argc, char **argv)
 			return replay_usage("replay takes FILE [--go-live N [--log NEW]] [--print-digest] "
 					     "[--snapshot-at ICOUNT=FILE]... [--gdb SPEC [--paused]] "
 					     "[--plugin FILE[,ARGS]]... [--from SNAPSHOT] "
-					     "[--image ROLE=PATH]... [--trust-stored-paths]");
+					     "[--image ROLE=PATH]... [--trust-stored-paths] "
+					     "[--clock realtime|fast]");
 		} else {
 			ra.file = argv[i];
 		}

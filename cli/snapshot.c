@@ -114,7 +114,8 @@ static char *snapcli_make_config(const struct cli_opts *o)
 		 * are not part of the machine's description. */
 		const char *a = o->args[i];
 		if (strncmp(a, "--snapshot-at", 13) == 0 || strncmp(a, "--restore", 9) == 0 ||
-		    strncmp(a, "--max-instructions", 18) == 0 || strncmp(a, "--gdb", 5) == 0) {
+		    strncmp(a, "--max-instructions", 18) == 0 || strncmp(a, "--gdb", 5) == 0 ||
+		    strncmp(a, "--clock", 7) == 0) {
 			if (!strcmp(a, "--gdb-allow-remote"))
 				continue;
 			if (!strchr(a, '=') && i + 1 < o->nargs)

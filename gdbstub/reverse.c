@@ -176,23 +176,31 @@ void gs_round(void *opaque, struct machine *m)
 	} else if (debug_position(m) >= gs->next_ck) {
 		ck_take(gs);
 	}
-	if (++gs->poll_rounds % 64 == 0 && gs->srv) {
-		struct hv_err err;
-		int why = GS_NONE;
-		if (gdb_server_connected(gs->srv)) {
-			if (gdb_server_poll_interrupt(gs->srv) && gdb_server_connected(gs->srv))
-				why = GS_INTERRUPT;
-		} else if (gdb_server_accept(gs->srv, 0, &err) == 1) {
-			why = GS_ATTACH; /* a gdb attached to the running machine */
-		}
-		if (why != GS_NONE && m->stop == STOP_NONE) {
-			struct hv_debug *d = debug_get(m);
-			if (d) {
-				d->stop.reason = DBG_STOP_HOST;
-				d->stop.hart = m->last_run ? m->last_run->id : 0;
-				gs->pending = why;
-				machine_stop(m, STOP_DEBUG, 0);
-			}
+	if (++gs->poll_rounds % 64 == 0)
+		gs_poll(gs, m);
+}
+
+void gs_poll(void *opaque, struct machine *m)
+{
+	struct gdbsess *gs = opaque;
+	struct hv_err err;
+	int why = GS_NONE;
+
+	if (!gs->srv)
+		return;
+	if (gdb_server_connected(gs->srv)) {
+		if (gdb_server_poll_interrupt(gs->srv) && gdb_server_connected(gs->srv))
+			why = GS_INTERRUPT;
+	} else if (gdb_server_accept(gs->srv, 0, &err) == 1) {
+		why = GS_ATTACH; /* a gdb attached to the running machine */
+	}
+	if (why != GS_NONE && m->stop == STOP_NONE) {
+		struct hv_debug *d = debug_get(m);
+		if (d) {
+			d->stop.reason = DBG_STOP_HOST;
+			d->stop.hart = m->last_run ? m->last_run->id : 0;
+			gs->pending = why;
+			machine_stop(m, STOP_DEBUG, 0);
 		}
 	}
 }

@@ -57,6 +57,8 @@ struct gdbsess *gdbsess_open(struct machine *m, const struct gdbsess_opts *o,
 	m->round_opaque = gs;
 	m->input_hook = gs_input;
 	m->input_opaque = gs;
+	m->pace.poll = gs_poll;
+	m->pace.poll_opaque = gs;
 	gs->console_out = m->console_out;
 	gs->console_opaque = m->console_opaque;
 	m->console_out = gs_console;
@@ -238,6 +240,7 @@ void gdbsess_close(struct gdbsess *gs, int status)
 	snaptree_destroy(gs->tree);
 	gs->m->round_hook = NULL;
 	gs->m->input_hook = NULL;
+	gs->m->pace.poll = NULL;
 	if (gs->m->console_out == gs_console) {
 		gs->m->console_out = gs->console_out;
 		gs->m->console_opaque = gs->console_opaque;

@@ -33,6 +33,7 @@
 #include "hv/disk.h"
 #include "hv/exec.h"
 #include "hv/net_slirp.h"
+#include "hv/pace.h"
 #include "hv/virtio_net.h"
 #include "hv/plic.h"
 #include "hv/reset.h"
@@ -558,6 +559,17 @@ static uint64_t hart_itime(const struct hart *h)
 	return h->icount + h->itime_offset;
 }
 
+/* Host input ended an idle period early: the guest gets it now, and the
+ * log says so (HV_IN_IDLE: a replay ends the period at the same round). */
+static bool machine_idle_woken(struct machine *m)
+{
+	machine_deliver_input(m);
+	if (m->net)
+		virtio_net_poll(m->net);
+	machine_input_note(m, HV_IN_IDLE, NULL, 0);
+	return true;
+}
+
 /* Everyone waits: advance the clock to the earliest event, or report that
  * none can come. Returns false if the machine must stop. */
 static bool machine_idle(struct machine *m)
@@ -593,16 +605,16 @@ static bool machine_idle(struct machine *m)
 			return false;
 	} else if (next == ~0ull) {
 		/* Only the outside world can wake the guest now. */
-		if (m->host_poll && m->host_poll(m, true) == 0) {
-			machine_deliver_input(m);
-			if (m->net)
-				virtio_net_poll(m->net);
-			machine_input_note(m, HV_IN_IDLE, NULL, 0);
-			return true;
-		}
-		return false;
+		int r = -1;
+		while (m->host_poll && (r = m->host_poll(m, -1)) == 0 && m->stop == STOP_NONE)
+			;
+		return r >= 0 && machine_idle_woken(m);
 	}
-	if (m->net && !m->funnel.replaying && next > m->itime) {
+	if (m->pace.on && next > m->itime) {
+		/* Realtime: the wall clock catches up first (pace.h). */
+		if (pace_wait(m, next) == PACE_INPUT)
+			return machine_idle_woken(m);
+	} else if (m->net && !m->funnel.replaying && next > m->itime) {
 		/* With a network, idle guest time passes at most as fast as
 		 * host time (in steps of at most 10 ms), so that the host
 		 * side of TCP connections keeps up; frames that arrive end
@@ -712,7 +724,7 @@ enum hv_stop machine_run(struct machine *m)
 		}
 		if (++rounds % MACHINE_INPUT_POLL_ROUNDS == 0 && m->host_poll &&
 		    !m->funnel.replaying)
-			m->host_poll(m, false);
+			m->host_poll(m, 0);
 		machine_deliver_input(m);
 		/* Frames queued for the guest reach it; the host side is asked
 		 * for more only when the run takes input from the host. */

@@ -25,6 +25,7 @@
 #include "hv/dev.h"
 #include "hv/devstate.h"
 #include "hv/hart.h"
+#include "hv/pace.h"
 #include "hv/types.h"
 
 #define HV_TIMEBASE_HZ 10000000ull
@@ -273,11 +274,17 @@ struct machine {
 	/* Console input waiting for the guest (a ring). */
 	uint8_t conin[4096];
 	unsigned conin_head, conin_len;
-	/* Host input source, called at round boundaries: reads what the host
-	 * has (waits for it if block) and hands it to machine_console_input.
-	 * Returns -1 once no input can ever come. */
-	int (*host_poll)(struct machine *m, bool block);
+	/* Host input source, called at round boundaries and when every hart
+	 * waits: hands what the host has to machine_console_input, waiting up
+	 * to timeout_ms for it (0: not at all, -1: without limit) and for
+	 * frames of the network's host side. Returns 1 when input came
+	 * (console bytes handed over, or frames queued for the next round), 0
+	 * when none did, -1 once none can ever come. */
+	int (*host_poll)(struct machine *m, int timeout_ms);
 	void *host_opaque;
+	/* Realtime pacing of idle time (hv/pace.h): the host's choice, never
+	 * part of the machine's state. */
+	struct pace pace;
 
 	/* Block cache (block.c): its frame pool's, shared with its forks. */
 	struct block_cache *blocks;
