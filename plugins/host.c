@@ -869,6 +869,22 @@ RV_PLUGIN_EXPORT uint64_t rv_total_icount(void)
 	return n;
 }
 
+/* Guest time is derived from instructions (hv/machine.h): 1e9 /
+ * (HV_TIMEBASE_HZ * HV_INSNS_PER_TICK) nanoseconds each. */
+_Static_assert(1000000000ull % (HV_TIMEBASE_HZ * HV_INSNS_PER_TICK) == 0,
+	       "an instruction must last a whole number of nanoseconds");
+#define HOST_NS_PER_INSN (1000000000ull / (HV_TIMEBASE_HZ * HV_INSNS_PER_TICK))
+
+RV_PLUGIN_EXPORT uint64_t rv_time_ns(uint32_t hart)
+{
+	if (!host.m || hart >= host.m->nharts)
+		return 0;
+	/* The hart's local clock (hart.c), not hart_time(): that one moves
+	 * m->time_seen, which the guest reads. */
+	const struct hart *h = host.m->hart[hart];
+	return (h->icount + h->itime_offset) * HOST_NS_PER_INSN;
+}
+
 RV_PLUGIN_EXPORT int rv_translate(uint32_t hart, uint64_t vaddr, uint64_t *paddr)
 {
 	gpa_t pa;

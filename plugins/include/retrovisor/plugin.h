@@ -62,6 +62,8 @@
  *      tasks, modules, system calls) queries; register and memory writes,
  *      bit flips, interrupts, block-request faults, stop and snapshot
  *      requests.
+ *   2  rv_time_ns: a hart's guest clock without the side effect of reading
+ *      the time CSR (which moves the machine-wide clock the guest sees).
  */
 #ifndef RETROVISOR_PLUGIN_H
 #define RETROVISOR_PLUGIN_H
@@ -74,7 +76,7 @@
 extern "C" {
 #endif
 
-#define RV_PLUGIN_ABI_VERSION 1u
+#define RV_PLUGIN_ABI_VERSION 2u
 #define RV_PLUGIN_ABI_MIN 1u
 
 #define RV_PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -208,6 +210,14 @@ int rv_reg_read(uint32_t hart, uint32_t reg, uint64_t *value);
 /* Retired instructions: of one hart, and of the machine. */
 uint64_t rv_icount(uint32_t hart);
 uint64_t rv_total_icount(void);
+/* (ABI 2) The hart's guest clock in nanoseconds at instruction resolution:
+ * its retired instructions plus the idle time the machine skipped while it
+ * waited, at 10 ns an instruction (guest time is derived from instructions,
+ * hv/machine.h). mtime as the hart reads it is this / 100 (10 MHz
+ * timebase), or a little more: what harts read is kept monotonic across
+ * harts. Unlike reading the time CSR through rv_reg_read, it changes
+ * nothing the guest can see. 0 for no such hart. */
+uint64_t rv_time_ns(uint32_t hart);
 /* Guest memory through a hart's current translation (no side effects),
  * or physical. Return the bytes read (short at the first inaccessible
  * byte). */
