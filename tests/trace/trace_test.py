@@ -239,18 +239,26 @@ def case_write_fail():
     check(leftovers(TMP, "kept.json") == [], f"no temporary file: {leftovers(TMP, 'kept.json')}")
 
 
+def debian_args(cmd):
+    """The Debian boot on 2 harts with the project-built kernel, and its
+    vmlinux."""
+    kernel = env_path("RV_BUILT_KERNEL")
+    vml = os.path.join(os.path.dirname(kernel), "vmlinux")
+    rvtest.need(vml, "the project-built kernel's vmlinux")
+    return ["--kernel", kernel, "--initrd", env_path("RV_GUEST_INITRAMFS"),
+            "--append", f'console=ttyS0 quiet rv.cmd="{cmd}"', "--memory", "512M",
+            "--harts", "2", "--watchdog", "120", "--rtc", RTC, "--print-digest"], vml
+
+
 def case_debian():
     """A Debian boot on 2 harts with the project-built kernel and its
     vmlinux: tasks (swapper, init, sh), system calls with names and
     results, SBI calls, interrupts and device interrupts by device name."""
-    kernel = env_path("RV_BUILT_KERNEL")
-    vml = os.path.join(os.path.dirname(kernel), "vmlinux")
-    rvtest.need(vml, "the project-built kernel's vmlinux")
     out = os.path.join(TMP, "debian.json")
-    args = ["run", "--kernel", kernel, "--initrd", env_path("RV_GUEST_INITRAMFS"),
-            "--append", "console=ttyS0 quiet rv.cmd=\"/bin/sh -c 'echo trace-ok'\"",
-            "--memory", "512M", "--harts", "2", "--watchdog", "120", "--rtc", RTC,
-            "--print-digest"]
+    # An explicit /bin/sh: busybox runs its applets through /proc/self/exe,
+    # whose tasks are named "exe".
+    args, vml = debian_args("/bin/sh -c 'echo trace-ok'")
+    args = ["run"] + args
     status, o, err = run(args + ["--plugin", f"{TRACE_SO},out={out},vmlinux={vml}"])
     check(status == 0 and "trace-ok" in o, f"Debian boots under the plugin ({status})", o + err)
     t = decoded(out, 2, "Debian")
@@ -287,6 +295,25 @@ def case_debian():
           f"same digest and icount as without the plugin ({digest(e0)}, {digest(err)})")
 
 
+def case_replay():
+    """A replay traced gives the file its recording gave, byte for byte:
+    on the bare guest and on a Debian boot on 2 harts."""
+    log = os.path.join(TMP, "run.rlog")
+    args, vml = debian_args("true")
+    for what, run_args, extra in [("bare guest", ["--kernel", TIMER, "--harts", "2"], ""),
+                                  ("Debian", args, f",vmlinux={vml}")]:
+        rec, rep = os.path.join(TMP, "rec.json"), os.path.join(TMP, "rep.json")
+        s1, _, e1 = run(["record", "--log", log] + run_args +
+                        ["--plugin", f"{TRACE_SO},out={rec}{extra}"])
+        s2, _, e2 = run(["replay", log, "--trust-stored-paths", "--plugin",
+                         f"{TRACE_SO},out={rep}{extra}"])
+        check(s1 == 0 and s2 == 0 and "replay matched the recording" in e2,
+              f"{what}: recorded and replayed with the plugin ({s1}, {s2})", e1 + e2)
+        a = open(rec, "rb").read() if os.path.exists(rec) else b""
+        b = open(rep, "rb").read() if os.path.exists(rep) else None
+        check(len(a) > 1000 and a == b, f"{what}: the same trace ({len(a)} bytes)")
+
+
 def case_plot():
     """trace-plot draws a trace and a drcov file into non-empty images and
     refuses a file that is neither, with one line."""
@@ -318,6 +345,7 @@ CASES = {
     "refusal": case_refusal,
     "write_fail": case_write_fail,
     "debian": case_debian,
+    "replay": case_replay,
     "plot": case_plot,
 }
 
