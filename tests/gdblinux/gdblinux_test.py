@@ -41,13 +41,24 @@ each line once: a reverse step's re-execution is not new output.
                     while it is halted) leaves the machine running to its
                     end; another gdb attaches to the running machine and
                     Ctrl-C interrupts it
+  lx_helpers        tools/gdb (Linux's own lx-* helpers loaded) at
+                    kernel_power_off: lx-version is the kernel's banner
+                    and release, lx-ps lists swapper/0, init and kthreadd,
+                    lx-dmesg holds the boot log from its banner on,
+                    lx-lsmod an empty module list (modules are off); then
+                    the same in a replay of a recording (replay --gdb, over
+                    a Unix socket), which shows exactly the same
+  gdb_tool          tools/gdb refuses a bad port and a cache without the
+                    kernel with one line (status 2)
 """
 import functools
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -710,7 +721,115 @@ detach
     m.ended_cleanly("after gdbs were killed", timeout=300)
 
 
+TOOL_GDB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "gdb")
+# --cache-dir as tools/build-kernel takes it: RV_BUILT_KERNEL is DIR/kernel/Image.
+KERNEL_CACHE = os.path.dirname(os.path.dirname(KERNEL))
+LX_SCRIPT = ["-batch", "-nx", "-ex", "break kernel_power_off", "-ex", "continue",
+             "-ex", "echo LX-VERSION:\\n", "-ex", "lx-version",
+             "-ex", "echo LX-PS:\\n", "-ex", "lx-ps",
+             "-ex", "echo LX-DMESG:\\n", "-ex", "lx-dmesg",
+             "-ex", "echo LX-LSMOD:\\n", "-ex", "lx-lsmod",
+             "-ex", "echo LX-END:\\n", "-ex", "delete", "-ex", "continue"]
+
+
+def tool_gdb(args, name, timeout=150):
+    """tools/gdb with args; (status, output), also in TMP/name.log."""
+    log = os.path.join(TMP, name + ".log")
+    with open(log, "wb") as f:
+        p = subprocess.Popen([TOOL_GDB, "--cache-dir", KERNEL_CACHE, *args],
+                             stdin=subprocess.DEVNULL, stdout=f, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+        try:
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    with open(log, "rb") as f:
+        return p.returncode, f.read().decode(errors="replace")
+
+
+def lx_sections(out):
+    """What each lx-* command printed, by the echo markers around them."""
+    parts = {}
+    for tag, nxt in (("LX-VERSION", "LX-PS"), ("LX-PS", "LX-DMESG"), ("LX-DMESG", "LX-LSMOD"),
+                     ("LX-LSMOD", "LX-END")):
+        m = re.search(tag + r":\n(.*?)" + nxt + ":\n", out, re.S)
+        parts[tag] = m.group(1) if m else ""
+    return parts
+
+
+def lx_check(what, out, release):
+    status_ok = "[Inferior 1 (Remote target) exited normally]" in out
+    check(status_ok, f"{what}: gdb stopped at kernel_power_off and ran the machine to its end",
+          out)
+    check("Python Exception" not in out and "Error occurred" not in out,
+          f"{what}: the Linux helpers ran without errors", out)
+    p = lx_sections(out)
+    version = p["LX-VERSION"].strip()
+    check(version.startswith(f"Linux version {release} ("),
+          f"{what}: lx-version is the kernel's banner with release {release}", out)
+    tasks = re.findall(r"^0x[0-9a-f]+\s+(\d+)\s+(\S+)$", p["LX-PS"], re.M)
+    check(("0", "swapper/0") in tasks and ("1", "init") in tasks and ("2", "kthreadd") in tasks,
+          f"{what}: lx-ps lists swapper/0 (0), init (1) and kthreadd (2) among "
+          f"{len(tasks)} tasks", out)
+    dmesg = p["LX-DMESG"].splitlines()
+    check(dmesg and dmesg[0] == "[    0.000000] " + version,
+          f"{what}: lx-dmesg starts with the banner lx-version printed", out)
+    check(any(l.endswith("Machine model: riscv-virtio,retrovisor") for l in dmesg) and
+          any(l.endswith("Run /init as init process") for l in dmesg),
+          f"{what}: lx-dmesg holds the boot log (machine model, running /init)", out)
+    lsmod = [l for l in p["LX-LSMOD"].splitlines() if l.strip()]
+    check(len(lsmod) == 1 and lsmod[0].split() == ["Address", "Module", "Size", "Used", "by"],
+          f"{what}: lx-lsmod prints its header and no module (the kernel has none)", out)
+    return p
+
+
+def case_lx_helpers():
+    m = Machine("lx-run", ["run", *guest_opts()])
+    status, out = tool_gdb(["--port", str(m.port), *LX_SCRIPT], "lx-run")
+    check(status == 0, f"tools/gdb on a running guest exits 0 (got {status})", out)
+    gout = m.ended_cleanly("run under tools/gdb")
+    rel = re.search(r"init ok \(kernel (\S+),", gout)
+    check(rel is not None, "the guest printed its release", gout)
+    release = rel.group(1) if rel else "?"
+    live = lx_check("running guest", out, release)
+
+    log = record("lx")
+    # A short path: a Unix socket's name holds at most 107 bytes.
+    sock = os.path.join(tempfile.mkdtemp(prefix="rv-lx-"), "gdb.sock")
+    r = Machine("lx-replay", ["replay", log, "--trust-stored-paths", "--gdb", "unix:" + sock,
+                              "--paused"], gdb=False)
+    deadline = time.time() + 30
+    while time.time() < deadline and not os.path.exists(sock) and r.p.poll() is None:
+        time.sleep(0.05)
+    status, out = tool_gdb(["--unix", sock, *LX_SCRIPT], "lx-replay")
+    check(status == 0, f"tools/gdb --unix on a replay exits 0 (got {status})", out)
+    replayed = lx_check("replayed guest", out, release)
+    r.ended_cleanly("replay under tools/gdb")
+    shutil.rmtree(os.path.dirname(sock), ignore_errors=True)
+    check("replay matched the recording" in r.err(), "the replay under tools/gdb matched "
+          f"({r.err().strip()[-300:]})")
+    check(replayed == live, "the replay shows exactly what the live run showed "
+          "(lx-version, lx-ps, lx-dmesg, lx-lsmod)", out)
+
+
+def case_gdb_tool():
+    for args, want in ((["--port", "http"], "--port 'http': expected a TCP port"),
+                       (["--port", "1", "--unix", "s"], "give one --port or --unix"),
+                       (["--cache-dir", os.path.join(TMP, "none")],
+                        "the project-built kernel is not built")):
+        p = subprocess.run([TOOL_GDB, *args], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        lines = p.stderr.splitlines()
+        check(p.returncode == 2 and len(lines) == 1 and want in lines[0] and
+              ("kernel" not in want or "run tools/setup" in lines[0]),
+              f"tools/gdb {' '.join(args)}: one line, status 2 ({p.returncode}: "
+              f"{p.stderr.strip()})")
+
+
 CASES = {
+    "lx_helpers": case_lx_helpers,
+    "gdb_tool": case_gdb_tool,
     "boot": case_boot,
     "watch": case_watch,
     "schedlock": case_schedlock,
