@@ -39,10 +39,12 @@ def run(args, **kw):
 
 
 def run_bare(plugin_args, extra=()):
-    args = ["run", "--kernel", TIMER, "--harts", "2", "--rtc", RTC, "--print-digest", *extra]
+    """The timer guest on 2 harts with trace.so (PLUGIN_ARGS; None: without
+    it), then EXTRA options."""
+    args = ["run", "--kernel", TIMER, "--harts", "2", "--rtc", RTC, "--print-digest"]
     if plugin_args is not None:
         args += ["--plugin", f"{TRACE_SO},{plugin_args}" if plugin_args else TRACE_SO]
-    return run(args)
+    return run(args + list(extra))
 
 
 class Bad(Exception):
@@ -217,6 +219,12 @@ def case_refusal():
               f"{bad or 'no arguments'}: refused with one line ({lines})", err)
     check(not os.path.exists(target) and leftovers(TMP, "refused.json") == [],
           "no trace and no temporary file")
+    # trace.so started (its temporary file exists), then a later plugin
+    # refuses: the run never starts, and the temporary file goes.
+    status, _, err = run_bare(f"out={target}", extra=["--plugin", DRCOV_SO])
+    check(status == 2 and "drcov needs out=FILE" in err, "a later plugin refuses", err)
+    check(not os.path.exists(target) and leftovers(TMP, "refused.json") == [],
+          f"trace.so leaves no file behind ({leftovers(TMP, 'refused.json')})")
 
 
 def case_write_fail():
