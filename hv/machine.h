@@ -344,7 +344,9 @@ struct machine {
  * devices that name a slot take it; the others, drives in order, then the
  * network, then the entropy device, each take the highest slot still free
  * (QEMU gives a -device without bus= the first virtio-mmio bus with room,
- * and its list of buses runs from the highest address down). place[i]
+ * and its list of buses runs from the highest address down; Linux probes
+ * the device tree's highest slot first, so the first drive is vda on
+ * both). place[i]
  * receives slot i's occupant. Returns 0, or -1 with one sentence in err:
  * a slot out of range, two devices in one slot, more devices than slots. */
 int machine_virtio_place(const struct machine_config *cfg, int place[HV_VIRTIO_SLOTS],

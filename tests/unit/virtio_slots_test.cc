@@ -4,7 +4,8 @@
  * the slot= values it reads): devices that name a slot get it, the others
  * fill the highest free slots in QEMU's order (drives, network, entropy),
  * a machine is wired as the placement says (DeviceID at each slot's
- * address), and bad placements are refused with one sentence.
+ * address), a legacy disk's record restores only where the placement is
+ * the same, and bad placements are refused with one sentence.
  */
 #include <gtest/gtest.h>
 
@@ -16,6 +17,7 @@
 #include "tests/unit/testutil.h"
 
 extern "C" {
+#include "hv/devstate.h"
 #include "hv/net_slirp.h"
 #include "hv/virtio.h"
 }
@@ -143,37 +145,101 @@ TEST(VirtioSlots, NetOptionTakesASlot)
 	EXPECT_NE(std::string(err.msg).find("slot is given twice"), std::string::npos) << err.msg;
 }
 
+/* A machine with one 4 KiB drive asking for slot `pin` (-1: any) and the
+ * entropy device. */
+class SlotVm {
+public:
+	explicit SlotVm(int pin) : s_({ pin }, true)
+	{
+		int fd = mkstemp(path_);
+		EXPECT_GE(fd, 0);
+		std::vector<uint8_t> zero(4096, 0);
+		EXPECT_EQ(write(fd, zero.data(), zero.size()), (ssize_t)zero.size());
+		close(fd);
+		s_.drives[0].file = path_;
+		s_.cfg.ram_size = 16 * kMiB;
+		s_.cfg.nharts = 1;
+		s_.cfg.boot = BOOT_BARE;
+		struct hv_err err = {};
+		m = machine_create(&s_.cfg, &err);
+		EXPECT_NE(m, nullptr) << err.msg;
+	}
+	~SlotVm()
+	{
+		machine_destroy(m);
+		unlink(path_);
+	}
+	uint32_t rd(unsigned slot, uint64_t off)
+	{
+		uint64_t v = 0;
+		EXPECT_TRUE(bus_read(m, HV_VIRTIO_BASE + slot * HV_VIRTIO_STRIDE + off, 4, &v));
+		return (uint32_t)v;
+	}
+	void wr(unsigned slot, uint64_t off, uint32_t v)
+	{
+		EXPECT_TRUE(bus_write(m, HV_VIRTIO_BASE + slot * HV_VIRTIO_STRIDE + off, 4, v));
+	}
+	struct hv_dev *dev(unsigned slot)
+	{
+		for (unsigned i = 0; i < m->ndev; i++)
+			if (m->dev[i]->base == HV_VIRTIO_BASE + slot * HV_VIRTIO_STRIDE)
+				return m->dev[i];
+		return nullptr;
+	}
+
+	struct machine *m = nullptr;
+
+private:
+	char path_[32] = "/tmp/virtio_slots_XXXXXX";
+	Slots s_;
+};
+
 /* The machine puts each device where the placement says: a drive pinned
  * to slot 0 answers DeviceID 2 at 0x10001000, the entropy device takes
  * slot 7, the rest are empty. */
 TEST(VirtioSlots, MachineWiresThePlacement)
 {
-	char path[] = "/tmp/virtio_slots_XXXXXX";
-	int fd = mkstemp(path);
-	ASSERT_GE(fd, 0);
-	std::vector<uint8_t> zero(4096, 0);
-	ASSERT_EQ(write(fd, zero.data(), zero.size()), (ssize_t)zero.size());
-	close(fd);
-
-	Slots s({ 0 }, true);
-	s.drives[0].file = path;
-	s.cfg.ram_size = 16 * kMiB;
-	s.cfg.nharts = 1;
-	s.cfg.boot = BOOT_BARE;
-	struct hv_err err = {};
-	struct machine *m = machine_create(&s.cfg, &err);
-	ASSERT_NE(m, nullptr) << err.msg;
+	SlotVm vm(0);
+	ASSERT_NE(vm.m, nullptr);
 	const uint32_t want[HV_VIRTIO_SLOTS] = { VIRTIO_ID_BLOCK, 0, 0, 0, 0, 0, 0,
 						 VIRTIO_ID_ENTROPY };
-	for (unsigned i = 0; i < HV_VIRTIO_SLOTS; i++) {
-		uint64_t v = 0;
-		ASSERT_TRUE(bus_read(m, HV_VIRTIO_BASE + i * HV_VIRTIO_STRIDE + VIRTIO_MMIO_DEVICE_ID,
-				     4, &v));
-		EXPECT_EQ(v, want[i]) << "slot " << i;
-	}
-	EXPECT_NE(m->disk[0], nullptr);
-	machine_destroy(m);
-	unlink(path);
+	for (unsigned i = 0; i < HV_VIRTIO_SLOTS; i++)
+		EXPECT_EQ(vm.rd(i, VIRTIO_MMIO_DEVICE_ID), want[i]) << "slot " << i;
+	EXPECT_NE(vm.m->disk[0], nullptr);
+}
+
+/* A legacy driver's disk in slot 0 (xv6-riscv's bring-up: low feature
+ * bits only, FEATURES_OK, DRIVER_OK): its record restores into a machine
+ * of the same placement, still legacy, and is refused where the slot
+ * holds another device. */
+TEST(VirtioSlots, LegacyDiskInSlotZeroRestoresOnlyIntoTheSamePlacement)
+{
+	SlotVm a(0), same(0), other(-1);
+	ASSERT_TRUE(a.m && same.m && other.m);
+	a.wr(0, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	a.wr(0, VIRTIO_MMIO_DRIVER_FEATURES, a.rd(0, VIRTIO_MMIO_DEVICE_FEATURES));
+	a.wr(0, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+					    VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	ASSERT_EQ(a.rd(0, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET, 0u);
+	ASSERT_TRUE(virtio_dev_legacy(a.m->virtio[0]));
+
+	struct devstate_w w;
+	devstate_w_init(&w);
+	struct hv_dev *d = a.dev(0);
+	d->ops->save(d->opaque, &w);
+	struct devstate_r r;
+	devstate_r_init(&r, w.buf, w.len);
+	struct hv_dev *to = same.dev(0);
+	EXPECT_EQ(to->ops->restore(to->opaque, &r), 0) << r.msg;
+	EXPECT_TRUE(virtio_dev_legacy(same.m->virtio[0]));
+	EXPECT_EQ(same.rd(0, VIRTIO_MMIO_STATUS), a.rd(0, VIRTIO_MMIO_STATUS));
+
+	/* Without slot= the drive is in slot 7; slot 0 is empty. */
+	devstate_r_init(&r, w.buf, w.len);
+	to = other.dev(0);
+	EXPECT_NE(to->ops->restore(to->opaque, &r), 0);
+	EXPECT_NE(std::string(r.msg).find("state of another device"), std::string::npos) << r.msg;
+	devstate_w_free(&w);
 }
 
 } // namespace
