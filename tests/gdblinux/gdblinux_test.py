@@ -48,6 +48,8 @@ each line once: a reverse step's re-execution is not new output.
                     lx-lsmod an empty module list (modules are off); then
                     the same in a replay of a recording (replay --gdb, over
                     a Unix socket), which shows exactly the same
+  paced_interrupt   with --clock realtime, Ctrl-C in gdb stops a guest that
+                    waits out a paced `sleep 30` at once, not at its timer
   gdb_tool          tools/gdb refuses a bad port and a cache without the
                     kernel with one line (status 2)
 """
@@ -813,6 +815,25 @@ def case_lx_helpers():
           "(lx-version, lx-ps, lx-dmesg, lx-lsmod)", out)
 
 
+def case_paced_interrupt():
+    m = Machine("paced", ["run", *guest_opts("echo sleeping-now; sleep 30; echo gdblinux-done"),
+                          "--clock", "realtime"])
+    g = gdb_start(m.port, "continue\necho STOPPED:\\n\nmonitor icount\nkill\n", "paced")
+    deadline = time.time() + 120
+    while time.time() < deadline and "sleeping-now" not in m.out():
+        time.sleep(0.1)
+    check("sleeping-now" in m.out(), "the paced guest started its sleep", m.out())
+    time.sleep(1.5)
+    t0 = time.time()
+    g.send_signal(signal.SIGINT)
+    stopped = gdb_wait_for(g, "(position ", timeout=30)
+    took = time.time() - t0
+    status, out = gdb_wait(g, 30)
+    check(stopped and "SIGINT" in out, "Ctrl-C stops the machine during a paced wait", out)
+    check(took < 2.0, f"at once ({took:.2f} s), not when the guest's timer is due", out)
+    check(m.finish(30) != "hung", "gdb's kill ends the machine", m.err())
+
+
 def case_gdb_tool():
     for args, want in ((["--port", "http"], "--port 'http': expected a TCP port"),
                        (["--port", "1", "--unix", "s"], "give one --port or --unix"),
@@ -830,6 +851,7 @@ def case_gdb_tool():
 CASES = {
     "lx_helpers": case_lx_helpers,
     "gdb_tool": case_gdb_tool,
+    "paced_interrupt": case_paced_interrupt,
     "boot": case_boot,
     "watch": case_watch,
     "schedlock": case_schedlock,
