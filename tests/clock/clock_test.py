@@ -22,7 +22,8 @@ The host times what the guest prints as it arrives on the console.
             lasts its time), the log has the idle period's early end, and
             the replay matches
   options   --clock takes realtime or fast, anything else is one line and
-            status 2; run --help documents it
+            status 2; run --help documents it; a snapshot file does not
+            store it
 """
 import os
 import pty
@@ -233,6 +234,12 @@ def case_options():
           f"replay --clock sometimes likewise ({status}: {err.strip()})")
     status, out, err = rvtest.run([RV, "run", "--help"])
     check(status == 0 and "--clock realtime|fast" in out, "run --help documents --clock", out)
+    snap = os.path.join(TMP, "clock.snap")
+    status, out, err = rvtest.run([RV, "run", *guest_opts(), "--clock", "realtime",
+                                   "--snapshot-at", f"1M={snap}", "--max-instructions", "2M"])
+    status, out, err = rvtest.run([RV, "snapshot", "info", snap])
+    check(status == 0 and "arg --memory" in out and "--clock" not in out and
+          "realtime" not in out, "a snapshot file does not store --clock", out + err)
 
 
 CASES = {
