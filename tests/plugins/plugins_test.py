@@ -631,6 +631,46 @@ def case_faultinj():
         check(status == 2 and "refused" in err, f"{bad} is refused ({err.strip()})")
 
 
+def case_faultinj_classes():
+    """Each fault class of faultinj.so on the bare guest (issue 16, item 4):
+    the fault happens (the printed sum is the one the class predicts), and
+    its recording replays without the plugin to the recorded digest and
+    output."""
+    result = guest_symbol("result")
+
+    def stuck(force):
+        s = 0
+        for t in range(1, 101):  # forced before each add, addi and bne
+            s = force(force(s) + t)
+        return s
+    classes = [
+        ("multi-bit register flip", "at=50,reg=9,mask=0x300000", 5050 + (3 << 20)),
+        ("register bit stuck at 1", "at=5,until=400,reg=9,stuck=1,bit=0",
+         stuck(lambda s: s | 1)),
+        ("register bit stuck at 0", "at=5,until=400,reg=9,stuck=0,bit=0",
+         stuck(lambda s: s & ~1)),
+        ("multi-bit memory flip", f"at=330,mem={result:#x},mask=0x03", 5050 ^ 3),
+        ("memory bit stuck at 1", f"at=300,until=100000,mem={result:#x},stuck=1,bit=0", 5051),
+        ("instruction skip", "at=5,skip", 5049),
+    ]
+    for name, fault, want in classes:
+        log = os.path.join(TMP, "class.rlog")
+        status, o1, e1 = run(["record", "--log", log, "--kernel", GUEST, "--rtc", RTC,
+                              "--print-digest", "--plugin", f"{example('faultinj')},{fault}"])
+        check(status == 0 and f"sum={want}\n" in o1 and "faultinj: " in e1,
+              f"{name} ({fault}) prints sum={want} ({o1.strip()!r})", e1)
+        status, o2, e2 = run(["replay", log, "--trust-stored-paths", "--print-digest"])
+        check(status == 0 and "replay matched the recording" in e2 and
+              digest(e1)[0] is not None and digest(e1) == digest(e2) and o2 == o1,
+              f"{name}: the replay without the plugin matches, same digest and output", e2)
+    for bad in ("at=5,skip,bit=1", "at=5,reg=9,bit=1,mask=3", "at=5,reg=9,mask=0",
+                "at=5,mem=0x80200000,mask=0x100", "at=5,reg=9,bit=1,until=9",
+                "at=5,reg=9,bit=1,until=4,stuck=1", "at=5,irq=3,drop", "at=5,irq=5",
+                "at=5,irq=5,drop,delay=3", "irq=5,drop"):
+        status, _, err = run_bare(f"{example('faultinj')},{bad}")
+        check(status == 2 and "refused" in err, f"{bad} is refused ({err.strip()})")
+
+
 def case_faultinj_blk():
     """blk=N fails the Nth request of a virtio disk: reading the disk in
     Debian then reports an I/O error."""
@@ -711,6 +751,7 @@ CASES = {
     "strace": case_strace,
     "faultinj": case_faultinj,
     "faultinj_blk": case_faultinj_blk,
+    "faultinj_classes": case_faultinj_classes,
     "memwatch": case_memwatch,
     "hotspot": case_hotspot,
 }
