@@ -111,6 +111,20 @@ TEST(CliQemu, Xv6MakefileLine)
 			"virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0" }),
 		  (Args{ "--kernel", "kernel/kernel", "--memory", "128M", "--harts", "3", "--bios",
 			 "none", "--drive", "file=fs.img,snapshot=off,slot=0" }));
+	Parsed p = Parse({ "-machine", "virt", "-bios", "none", "-kernel", "kernel/kernel", "-m",
+			   "128M", "-smp", "3", "-nographic", "-global",
+			   "virtio-mmio.force-legacy=false", "-drive",
+			   "file=fs.img,if=none,format=raw,id=x0", "-device",
+			   "virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0" });
+	ASSERT_EQ(p.rc, 0) << p.err;
+	EXPECT_STREQ(p.o.bios, "none");
+	EXPECT_EQ(p.o.memory, 128ull << 20);
+	EXPECT_EQ(p.o.harts, 3u);
+	ASSERT_EQ(p.o.ndrives, 1u);
+	EXPECT_STREQ(p.o.drive[0].file, "fs.img");
+	EXPECT_FALSE(p.o.drive[0].snapshot); // QEMU writes through
+	EXPECT_TRUE(p.o.drive[0].has_slot);
+	EXPECT_EQ(p.o.drive[0].slot, 0u); // virtio-mmio-bus.0, 0x10001000
 }
 
 TEST(CliQemu, LinuxHandoutLineParsesIntoTheMachine)
@@ -218,6 +232,12 @@ TEST(CliQemu, NetworkDevice)
 			     "-device", "virtio-net-device,netdev=n0" })),
 		  (Args{ "--kernel", "k", "--net",
 			 "user,hostfwd=tcp::2222-:22,hostfwd=udp:0.0.0.0:53-:53" }));
+	Parsed p = Parse(Line({ "-netdev", "user,id=n0", "-device",
+				"virtio-net-device,netdev=n0,bus=virtio-mmio-bus.2" }));
+	ASSERT_EQ(p.rc, 0) << p.err;
+	EXPECT_EQ(p.o.net.mode, NET_USER);
+	EXPECT_TRUE(p.o.net.has_slot);
+	EXPECT_EQ(p.o.net.slot, 2u);
 	// A back end no device uses makes no device, as on QEMU.
 	EXPECT_EQ(Translation(Line({ "-netdev", "user,id=n0" })), (Args{ "--kernel", "k" }));
 }
