@@ -8,7 +8,9 @@
  * the round's end (cfg.quantum instructions of time), in hart order; a hart
  * that stalls (WFI, HSM stopped) has the rest of the round added to its
  * clock as idle time. When no hart made progress in a round, time jumps to
- * the earliest timer deadline. Device events from the host (console input)
+ * the earliest timer deadline (with realtime pacing, pace.h, once the host's
+ * wall clock has caught up with it: the host waits, the guest sees nothing
+ * of it). Device events from the host (console input)
  * are delivered only at round boundaries. So the interleaving, the clock
  * and every interrupt depend on the guest and the inputs alone.
  *

@@ -17,7 +17,8 @@
  * instructions only. One mtime tick (10 MHz timebase) is HV_INSNS_PER_TICK
  * instructions, so the guest sees a 100 MHz-instruction machine whatever
  * the host speed. Idle time (all harts in WFI) is skipped: the clock jumps
- * to the next timer deadline.
+ * to the next timer deadline (paced runs first wait for the host's wall
+ * clock to reach it, hv/pace.h, which changes nothing the guest sees).
  */
 #ifndef HV_MACHINE_H
 #define HV_MACHINE_H
