@@ -196,8 +196,7 @@ static void main_discard(void *opaque, const uint8_t *buf, size_t len)
 	(void)len;
 }
 
-/* The configuration text with the wall clock the run really used. */
-static char *main_config_with_clock(const char *config, uint64_t rtc_ns)
+char *main_config_with_clock(const char *config, uint64_t rtc_ns)
 {
 	size_t len = strlen(config) + 64;
 	char *out = malloc(len);
@@ -221,12 +220,17 @@ static const struct hart *main_stopped_hart(const struct machine *m)
 /* One line on stderr for the way the run ended; returns the exit status. */
 static int main_report(struct machine *m, const struct main_console *con, enum hv_stop why)
 {
-	const struct hart *h = main_stopped_hart(m);
-
 	if (con->quit) {
 		fprintf(stderr, "retrovisor: quit (Ctrl-A x)\n");
 		return CLI_EXIT_OK;
 	}
+	return main_stop_status(m, why);
+}
+
+int main_stop_status(struct machine *m, enum hv_stop why)
+{
+	const struct hart *h = main_stopped_hart(m);
+
 	switch (why) {
 	case STOP_SHUTDOWN:
 		return m->exit_status & 0xff;
@@ -524,6 +528,8 @@ int main(int argc, char **argv)
 		return main_snapshot(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "loop") == 0)
 		return main_loop(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "worker") == 0)
+		return main_worker(argc, argv);
 	if (cli_parse(argc, argv, &o, &err) != 0)
 		return main_fail(&err);
 	switch (o.cmd) {

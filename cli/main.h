@@ -41,6 +41,16 @@ struct main_session {
 int main_run(const struct cli_opts *o, struct main_session *sess);
 /* Print "retrovisor: MSG" and return CLI_EXIT_ERROR. */
 int main_fail(const struct hv_err *err);
+/* The exit status for a run that stopped with why, after one line on
+ * stderr saying how (none for a shutdown). */
+int main_stop_status(struct machine *m, enum hv_stop why);
+/* The configuration text with the wall clock the run really used
+ * (malloc'd, or NULL). */
+char *main_config_with_clock(const char *config, uint64_t rtc_ns);
+/* A log's configuration text for `run` arguments argv[2..argc-1] (o is
+ * their parse): the recorder, every argument, every image's SHA-256
+ * (record.c). malloc'd, or NULL with err. */
+char *record_config(int argc, char **argv, const struct cli_opts *o, struct hv_err *err);
 
 /* What `replay` was asked (replay.c); `log verify` replays quietly. */
 struct replay_args {
@@ -79,6 +89,8 @@ int main_image_paths(const struct replay_args *ra, const char *kind, const char 
 		     struct hv_err *err);
 
 int main_record(int argc, char **argv);
+/* `worker`: runs experiments from one start state (worker.c). */
+int main_worker(int argc, char **argv);
 int main_replay(int argc, char **argv);
 int main_log(int argc, char **argv);
 int main_bundle(int argc, char **argv);

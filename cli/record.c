@@ -61,6 +61,66 @@ static int record_append(char **cfg, size_t *len, size_t *cap, const char *line)
 	return 0;
 }
 
+char *record_config(int argc, char **argv, const struct cli_opts *o, struct hv_err *err)
+{
+	size_t len = 0, cap = 4096;
+	char *cfg = malloc(cap);
+
+	if (!cfg) {
+		hv_err_set(err, "out of host memory");
+		return NULL;
+	}
+	cfg[0] = '\0';
+	record_append(&cfg, &len, &cap, "retrovisor " CLI_VERSION);
+	for (int i = 2; i < argc; i++) {
+		char line[8192];
+		/* Trust is the replaying user's to give, never the log's; pacing
+		 * (--clock) changes nothing a replay sees. */
+		if (strcmp(argv[i], "--trust-stored-paths") == 0 ||
+		    strncmp(argv[i], "--clock=", 8) == 0)
+			continue;
+		if (strcmp(argv[i], "--clock") == 0) {
+			i++;
+			continue;
+		}
+		if (strchr(argv[i], '\n') || strlen(argv[i]) > sizeof(line) - 8) {
+			free(cfg);
+			hv_err_set(err, "an argument contains a newline or is too long to record");
+			return NULL;
+		}
+		snprintf(line, sizeof(line), "arg %s", argv[i]);
+		if (record_append(&cfg, &len, &cap, line) != 0) {
+			free(cfg);
+			hv_err_set(err, "out of host memory");
+			return NULL;
+		}
+	}
+	int bad = o->kernel ? record_add_image(&cfg, &len, &cap, "kernel", o->kernel, err) : 0;
+	if (!bad && o->restore)
+		bad = record_add_image(&cfg, &len, &cap, "snapshot", o->restore, err);
+	if (!bad && o->initrd)
+		bad = record_add_image(&cfg, &len, &cap, "initrd", o->initrd, err);
+	if (!bad && o->bios && strcmp(o->bios, "none") != 0)
+		bad = record_add_image(&cfg, &len, &cap, "bios", o->bios, err);
+	for (unsigned i = 0; !bad && i < o->ndrives; i++) {
+		char role[16];
+		if (!o->drive[i].snapshot) {
+			hv_err_set(err, "--drive %s: snapshot=off would change the image while "
+				   "recording, and a replay needs it as it was; record with the "
+				   "default copy-on-write overlay", o->drive[i].file);
+			bad = -1;
+			break;
+		}
+		snprintf(role, sizeof(role), "drive%u", i);
+		bad = record_add_image(&cfg, &len, &cap, role, o->drive[i].file, err);
+	}
+	if (bad) {
+		free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
 int main_record(int argc, char **argv)
 {
 	const char *log = NULL;
@@ -94,56 +154,9 @@ int main_record(int argc, char **argv)
 	if (o.cmd != CLI_CMD_RUN)
 		return record_usage("record takes the options of run");
 
-	size_t len = 0, cap = 4096;
-	char *cfg = malloc(cap);
+	char *cfg = record_config(run_argc, run_argv, &o, &err);
 	if (!cfg)
-		return record_usage("out of host memory");
-	cfg[0] = '\0';
-	record_append(&cfg, &len, &cap, "retrovisor " CLI_VERSION);
-	for (int i = 2; i < run_argc; i++) {
-		char line[8192];
-		/* Trust is the replaying user's to give, never the log's; pacing
-		 * (--clock) changes nothing a replay sees. */
-		if (strcmp(run_argv[i], "--trust-stored-paths") == 0 ||
-		    strncmp(run_argv[i], "--clock=", 8) == 0)
-			continue;
-		if (strcmp(run_argv[i], "--clock") == 0) {
-			i++;
-			continue;
-		}
-		if (strchr(run_argv[i], '\n') || strlen(run_argv[i]) > sizeof(line) - 8) {
-			free(cfg);
-			return record_usage("an argument contains a newline or is too long to record");
-		}
-		snprintf(line, sizeof(line), "arg %s", run_argv[i]);
-		if (record_append(&cfg, &len, &cap, line) != 0) {
-			free(cfg);
-			return record_usage("out of host memory");
-		}
-	}
-	int bad = o.kernel ? record_add_image(&cfg, &len, &cap, "kernel", o.kernel, &err) : 0;
-	if (!bad && o.restore)
-		bad = record_add_image(&cfg, &len, &cap, "snapshot", o.restore, &err);
-	if (!bad && o.initrd)
-		bad = record_add_image(&cfg, &len, &cap, "initrd", o.initrd, &err);
-	if (!bad && o.bios && strcmp(o.bios, "none") != 0)
-		bad = record_add_image(&cfg, &len, &cap, "bios", o.bios, &err);
-	for (unsigned i = 0; !bad && i < o.ndrives; i++) {
-		char role[16];
-		if (!o.drive[i].snapshot) {
-			free(cfg);
-			hv_err_set(&err, "--drive %s: snapshot=off would change the image while "
-				   "recording, and a replay needs it as it was; record with the "
-				   "default copy-on-write overlay", o.drive[i].file);
-			return main_fail(&err);
-		}
-		snprintf(role, sizeof(role), "drive%u", i);
-		bad = record_add_image(&cfg, &len, &cap, role, o.drive[i].file, &err);
-	}
-	if (bad) {
-		free(cfg);
 		return main_fail(&err);
-	}
 	struct main_session sess = {
 		.record_log = log,
 		.digest_interval = interval,

@@ -778,15 +778,20 @@ uint64_t machine_hart_digest(const struct hart *h)
 	return d;
 }
 
+uint64_t machine_page_hash(const struct machine *m, uint64_t p)
+{
+	const uint64_t *w = (const uint64_t *)m->ram.frame[p];
+	uint64_t pd = p;
+
+	for (unsigned i = 0; i < HV_PAGE_SIZE / 8; i++)
+		pd = digest_mix(pd, w[i]);
+	return pd;
+}
+
 void machine_page_hashes(const struct machine *m, uint64_t *out)
 {
-	for (uint64_t p = 0; p < m->ram.npages; p++) {
-		const uint64_t *w = (const uint64_t *)m->ram.frame[p];
-		uint64_t pd = p;
-		for (unsigned i = 0; i < HV_PAGE_SIZE / 8; i++)
-			pd = digest_mix(pd, w[i]);
-		out[p] = pd;
-	}
+	for (uint64_t p = 0; p < m->ram.npages; p++)
+		out[p] = machine_page_hash(m, p);
 }
 
 uint64_t machine_devices_digest(const struct machine *m)
@@ -827,19 +832,19 @@ uint64_t machine_dirty_digest(struct machine *m, uint64_t *npages)
 	return d;
 }
 
-uint64_t machine_digest(struct machine *m)
+uint64_t machine_digest_pages(struct machine *m, const uint64_t *page_hash)
 {
 	uint64_t d = digest_mix(0, m->nharts);
 
 	for (unsigned i = 0; i < m->nharts; i++)
 		d = digest_mix(d, machine_hart_digest(m->hart[i]));
 	d = digest_mix(d, machine_devices_digest(m));
-	for (uint64_t p = 0; p < m->ram.npages; p++) {
-		const uint64_t *w = (const uint64_t *)m->ram.frame[p];
-		uint64_t pd = p;
-		for (unsigned i = 0; i < HV_PAGE_SIZE / 8; i++)
-			pd = digest_mix(pd, w[i]);
-		d = digest_mix(d, pd);
-	}
+	for (uint64_t p = 0; p < m->ram.npages; p++)
+		d = digest_mix(d, page_hash ? page_hash[p] : machine_page_hash(m, p));
 	return d;
+}
+
+uint64_t machine_digest(struct machine *m)
+{
+	return machine_digest_pages(m, NULL);
 }

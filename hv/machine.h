@@ -412,8 +412,10 @@ void machine_host_stop(struct machine *m);
  * dropped so that the next write to any page marks it again. */
 uint64_t machine_dirty_digest(struct machine *m, uint64_t *npages);
 
-/* A hash of each page of RAM (ram.npages entries, in page order). */
+/* A hash of each page of RAM (ram.npages entries, in page order), and of
+ * page p alone. */
 void machine_page_hashes(const struct machine *m, uint64_t *out);
+uint64_t machine_page_hash(const struct machine *m, uint64_t p);
 
 /* Hash of every device's guest-visible state and the console input queue. */
 uint64_t machine_devices_digest(const struct machine *m);
@@ -422,5 +424,9 @@ uint64_t machine_devices_digest(const struct machine *m);
  * of one hart's architectural state. */
 uint64_t machine_digest(struct machine *m);
 uint64_t machine_hart_digest(const struct hart *h);
+/* machine_digest with the pages' hashes given (machine_page_hash of each,
+ * e.g. kept from an earlier state for the pages not written since; NULL:
+ * computed here). */
+uint64_t machine_digest_pages(struct machine *m, const uint64_t *page_hash);
 
 #endif

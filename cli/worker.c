@@ -1,0 +1,651 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `retrovisor worker`: many recorded runs from one start state, in one
+ * process, for fault-injection campaigns (experiments/campaign, docs/
+ * campaigns.md).
+ *
+ *   retrovisor worker [--golden-interval N] RUN-OPTIONS
+ *
+ * RUN-OPTIONS build the machine once (usually --restore S.snap, with
+ * --watchdog and the snapshot's --drive images); the worker takes an
+ * in-memory snapshot of it (the reset loop's machinery, docs/snapshots.md)
+ * and answers "ready ICOUNT" on stdout. Then each line on stdin is one
+ * experiment, words KEY=VALUE (values without blanks):
+ *
+ *   run log=LOG out=OUT input=IN max=N [plugin=SPEC] [after=ICOUNT]
+ *       [golden=FILE | write-golden=FILE]
+ *
+ * It restores the start (only the pages written since come back), loads
+ * the plugin (SPEC as --plugin takes it; a fresh copy each run), records
+ * the run to LOG exactly as `retrovisor record --log LOG RUN-OPTIONS
+ * --max-instructions N --plugin SPEC` with IN as its stdin would (the same
+ * configuration record, so the log replays without the plugin), writes the
+ * guest's console output to OUT and answers one line:
+ *
+ *   result STATUS ICOUNT DIGEST EARLY GUEST_US TOTAL_US
+ *
+ * STATUS is record's exit status, ICOUNT and DIGEST what --print-digest
+ * would print, EARLY the instruction count at which the run stopped early
+ * (0: it did not), GUEST_US the microseconds the machine ran, TOTAL_US the
+ * request's (the difference is the worker's overhead per experiment).
+ * A request that cannot be run is answered "error MSG". Early stop: write-golden=FILE makes this run the golden
+ * one: every --golden-interval instructions past the start it notes the
+ * state's digest and the console output's length, and writes them to FILE
+ * with the run's end. A later run given golden=FILE compares at the same
+ * instruction counts, from its first recorded change (the plugin's fault)
+ * and at least ICOUNT after=; where the state and the console output so
+ * far equal the golden run's, the rest of the run is the golden run's, so
+ * it stops at once and answers the golden run's status, icount and
+ * digest, and OUT gets the golden run's output after that point: the
+ * outcome is masked. Its LOG ends there.
+ *
+ * The state digest compares harts, devices and the pages whose frames
+ * changed since the start (ram.touched), so it costs the pages a run
+ * wrote, not all of RAM; equal digests mean equal machines (pages neither
+ * run wrote are the start's). A run's final digest is machine_digest's,
+ * from the start's page hashes (kept) and those of the pages it changed.
+ *
+ * A run that crashes the worker (a plugin's crash ends the process, as it
+ * ends a record) or hangs it is the caller's to time out and restart.
+ * Untrusted input: the request lines (bounded, refused with "error MSG"
+ * and the worker goes on) and the guest.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/main.h"
+#include "cli/snapshot.h"
+#include "hv/block.h"
+#include "hv/loader.h"
+#include "hv/reset.h"
+#include "plugins/host.h"
+#include "replay/session.h"
+#include "snapshot/snap.h"
+
+#define WORKER_LINE_MAX 8192
+#define WORKER_MAX_CHECKS 100000
+#define WORKER_OUT_MAX (64u << 20)
+
+struct worker_check {
+	icount_t icount;
+	uint64_t digest;
+	uint64_t conlen;
+};
+
+struct worker_golden {
+	char *path;                 /* the file these came from (a cache key) */
+	int status;
+	icount_t icount;
+	uint64_t digest, rel;
+	uint8_t *out;               /* the golden run's console output */
+	size_t outlen;
+	struct worker_check *check; /* ascending icount */
+	size_t ncheck;
+};
+
+struct worker {
+	struct machine *m;
+	struct snapcli sc;
+	struct loader_opts lo;
+	struct snap *start;
+	icount_t start_icount;
+	uint64_t interval;
+	char *config; /* the configuration record's text without per-run lines */
+	/* The run under way. */
+	uint8_t *out;
+	size_t outlen, outcap;
+	const uint8_t *in;
+	size_t inlen, inpos;
+	bool changed;   /* a recorded input other than console bytes came */
+	void (*rec_input)(void *, struct machine *, enum hv_input, const uint8_t *, size_t);
+	void *rec_opaque;
+	struct worker_golden golden;
+	/* Early stop, at round boundaries (stopping the machine between them
+	 * would move its input polls: machine_run counts its own rounds). */
+	struct worker_golden mine; /* the golden run's checks being taken */
+	bool writing, use;
+	icount_t next_mark, after, early;
+	uint64_t *start_pd, *pd; /* page hashes at the start, and a copy */
+};
+
+#define WORKER_OP_SAME 0x1001u /* pv_req.op: the state is the golden run's */
+
+static double worker_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void worker_console(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct worker *w = opaque;
+
+	if (w->outlen + len > WORKER_OUT_MAX)
+		len = WORKER_OUT_MAX - w->outlen;
+	if (w->outlen + len > w->outcap) {
+		size_t cap = (w->outlen + len) * 2;
+		uint8_t *n = realloc(w->out, cap);
+		if (!n)
+			return;
+		w->out = n;
+		w->outcap = cap;
+	}
+	memcpy(w->out + w->outlen, buf, len);
+	w->outlen += len;
+}
+
+/* The console input as record reads a file on its stdin: 256 bytes at a
+ * poll, then "no more input ever" (main_host_poll without a network). */
+static int worker_host_poll(struct machine *m, int timeout_ms)
+{
+	struct worker *w = m->host_opaque;
+
+	(void)timeout_ms;
+	if (w->inpos >= w->inlen)
+		return -1;
+	size_t n = w->inlen - w->inpos < 256 ? w->inlen - w->inpos : 256;
+	machine_console_input(m, w->in + w->inpos, n);
+	w->inpos += n;
+	return 1;
+}
+
+/* Between the recorder and the funnel: notes the first input that is not
+ * console bytes (a plugin's change), which starts the early-stop checks. */
+static void worker_funnel_input(void *opaque, struct machine *m, enum hv_input type,
+				const uint8_t *data, size_t len)
+{
+	struct worker *w = m->console_opaque;
+
+	if (type != HV_IN_CONSOLE && type != HV_IN_IDLE)
+		w->changed = true;
+	w->rec_input(opaque, m, type, data, len);
+}
+
+/* Harts, devices and the pages changed since the start, each page once
+ * (summed, so the order of ram.touched does not matter). */
+static uint64_t worker_state_digest(const struct machine *m)
+{
+	uint64_t d = machine_devices_digest(m), sum = 0;
+
+	for (unsigned i = 0; i < m->nharts; i++)
+		d = d * 0x9e3779b97f4a7c15ull ^ machine_hart_digest(m->hart[i]);
+	for (uint64_t k = 0; k < m->ram.ntouched; k++) {
+		uint64_t pd = machine_page_hash(m, m->ram.touched[k]);
+		sum += pd ^ (pd >> 29);
+	}
+	return d * 0x9e3779b97f4a7c15ull ^ sum ^ m->ram.ntouched;
+}
+
+/* machine_digest, hashing only the pages changed since the start. */
+static uint64_t worker_full_digest(struct worker *w)
+{
+	struct machine *m = w->m;
+
+	memcpy(w->pd, w->start_pd, m->ram.npages * sizeof(w->pd[0]));
+	for (uint64_t k = 0; k < m->ram.ntouched; k++)
+		w->pd[m->ram.touched[k]] = machine_page_hash(m, m->ram.touched[k]);
+	return machine_digest_pages(m, w->pd);
+}
+
+static int worker_add_check(struct worker_golden *g, icount_t ic, uint64_t d, uint64_t conlen);
+static const struct worker_check *worker_next_check(const struct worker_golden *g, icount_t ic);
+
+/* After every round: the golden run notes its state every interval; a
+ * faulty run whose state and output so far equal the golden run's at the
+ * same instruction count stops. */
+static void worker_round(void *opaque, struct machine *m)
+{
+	struct worker *w = opaque;
+	const struct worker_golden *g = &w->golden;
+
+	if (w->writing && m->total_insns >= w->next_mark) {
+		if (worker_add_check(&w->mine, m->total_insns, worker_state_digest(m),
+				     w->outlen) < 0)
+			w->writing = false;
+		w->next_mark = m->total_insns + w->interval;
+	}
+	if (!w->use || !w->changed || m->total_insns < w->after)
+		return;
+	const struct worker_check *c = worker_next_check(g, m->total_insns);
+	if (!c || c->icount != m->total_insns || c->conlen != w->outlen ||
+	    c->conlen > g->outlen || memcmp(w->out, g->out, w->outlen) != 0 ||
+	    worker_state_digest(m) != c->digest)
+		return;
+	w->early = m->total_insns;
+	m->pv_req.op = WORKER_OP_SAME;
+	machine_stop(m, STOP_GUEST_REQUEST, 0);
+}
+
+static int worker_read_file(const char *path, uint8_t **data, size_t *len, size_t max,
+			    struct hv_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 4096, n = 0;
+	uint8_t *buf = malloc(cap);
+
+	if (!f || !buf) {
+		hv_err_set(err, "cannot read '%s'", path);
+		if (f)
+			fclose(f);
+		free(buf);
+		return -1;
+	}
+	for (;;) {
+		if (n == cap) {
+			uint8_t *nb = cap < max ? realloc(buf, cap * 2) : NULL;
+			if (!nb) {
+				hv_err_set(err, "'%s' is larger than %zu bytes", path, max);
+				fclose(f);
+				free(buf);
+				return -1;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		size_t r = fread(buf + n, 1, cap - n, f);
+		if (r == 0)
+			break;
+		n += r;
+	}
+	fclose(f);
+	*data = buf;
+	*len = n;
+	return 0;
+}
+
+static int worker_write_file(const char *path, const void *data, size_t len, struct hv_err *err)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+		hv_err_set(err, "cannot write '%s'", path);
+		return -1;
+	}
+	return 0;
+}
+
+static void worker_golden_free(struct worker_golden *g)
+{
+	free(g->path);
+	free(g->out);
+	free(g->check);
+	memset(g, 0, sizeof(*g));
+}
+
+static int worker_add_check(struct worker_golden *g, icount_t ic, uint64_t d, uint64_t conlen)
+{
+	if (g->ncheck == WORKER_MAX_CHECKS)
+		return 0;
+	struct worker_check *n = realloc(g->check, (g->ncheck + 1) * sizeof(*n));
+	if (!n)
+		return -1;
+	g->check = n;
+	g->check[g->ncheck++] = (struct worker_check){ ic, d, conlen };
+	return 0;
+}
+
+/* golden=FILE: "end STATUS ICOUNT DIGEST REL", "output PATH" and lines
+ * "at ICOUNT DIGEST CONLEN" in ascending order. */
+static int worker_golden_load(struct worker *w, const char *path, struct hv_err *err)
+{
+	struct worker_golden *g = &w->golden;
+	char line[WORKER_LINE_MAX], outpath[WORKER_LINE_MAX] = "";
+	unsigned long long a, b, c;
+	bool end = false;
+
+	if (g->path && strcmp(g->path, path) == 0)
+		return 0;
+	worker_golden_free(g);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		hv_err_set(err, "cannot read the golden run's file '%s'", path);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		int st;
+		if (sscanf(line, "end %d %llu %llx %llx", &st, &a, &b, &c) == 4) {
+			g->status = st;
+			g->icount = a;
+			g->digest = b;
+			g->rel = c;
+			end = true;
+		} else if (sscanf(line, "output %8191s", outpath) == 1) {
+			continue;
+		} else if (sscanf(line, "at %llu %llx %llu", &a, &b, &c) == 3 &&
+			   (!g->ncheck || a > g->check[g->ncheck - 1].icount)) {
+			if (worker_add_check(g, a, b, c) < 0)
+				break;
+		} else {
+			break;
+		}
+	}
+	bool bad = !feof(f);
+	fclose(f);
+	if (bad || !end || !outpath[0]) {
+		hv_err_set(err, "'%s' is not a golden run's file of a worker", path);
+		worker_golden_free(g);
+		return -1;
+	}
+	if (worker_read_file(outpath, &g->out, &g->outlen, WORKER_OUT_MAX, err) < 0) {
+		worker_golden_free(g);
+		return -1;
+	}
+	g->path = strdup(path);
+	return g->path ? 0 : -1;
+}
+
+/* The next golden check at or after ic, or NULL. */
+static const struct worker_check *worker_next_check(const struct worker_golden *g, icount_t ic)
+{
+	size_t lo = 0, hi = g->ncheck;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (g->check[mid].icount < ic)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < g->ncheck ? &g->check[lo] : NULL;
+}
+
+struct worker_req {
+	const char *log, *out, *input, *plugin, *golden, *write_golden;
+	uint64_t max, after;
+};
+
+static int worker_parse(char *line, struct worker_req *q, struct hv_err *err)
+{
+	char *save = NULL, *tok = strtok_r(line, " \t\r\n", &save);
+
+	memset(q, 0, sizeof(*q));
+	if (!tok || strcmp(tok, "run") != 0) {
+		hv_err_set(err, "a request starts with 'run'");
+		return -1;
+	}
+	while ((tok = strtok_r(NULL, " \t\r\n", &save)) != NULL) {
+		char *v = strchr(tok, '=');
+		if (!v || v == tok || !v[1]) {
+			hv_err_set(err, "'%s' is not KEY=VALUE", tok);
+			return -1;
+		}
+		*v++ = 0;
+		if (strcmp(tok, "log") == 0) {
+			q->log = v;
+		} else if (strcmp(tok, "out") == 0) {
+			q->out = v;
+		} else if (strcmp(tok, "input") == 0) {
+			q->input = v;
+		} else if (strcmp(tok, "plugin") == 0) {
+			q->plugin = v;
+		} else if (strcmp(tok, "golden") == 0) {
+			q->golden = v;
+		} else if (strcmp(tok, "write-golden") == 0) {
+			q->write_golden = v;
+		} else if (strcmp(tok, "max") == 0 || strcmp(tok, "after") == 0) {
+			if (cli_parse_count(v, tok[0] == 'm' ? &q->max : &q->after, err) != 0)
+				return -1;
+		} else {
+			hv_err_set(err, "unknown key '%s' (log, out, input, max, plugin, after, "
+				   "golden, write-golden)", tok);
+			return -1;
+		}
+	}
+	if (!q->log || !q->out || !q->input || !q->max) {
+		hv_err_set(err, "a run needs log=, out=, input= and max=");
+		return -1;
+	}
+	return 0;
+}
+
+/* The configuration record of this run: the worker's and its own. */
+static char *worker_run_config(const struct worker *w, const struct worker_req *q)
+{
+	size_t len = strlen(w->config) + (q->plugin ? strlen(q->plugin) : 0) + 96;
+	char *c = malloc(len);
+
+	if (!c)
+		return NULL;
+	int n = snprintf(c, len, "%sarg --max-instructions\narg %llu\n", w->config,
+			 (unsigned long long)q->max);
+	if (q->plugin)
+		snprintf(c + n, len - (size_t)n, "arg --plugin\narg %s\n", q->plugin);
+	return c;
+}
+
+/* One experiment. 0 with the result line printed, or -1 with err (the
+ * request could not be run; the worker goes on). */
+static int worker_run(struct worker *w, const struct worker_req *q, struct hv_err *err)
+{
+	struct machine *m = w->m;
+	struct worker_golden *g = &w->golden;
+	uint8_t *in = NULL;
+	size_t inlen = 0;
+	struct recorder *rec = NULL;
+	char *config = NULL, *full = NULL;
+	int rc = -1;
+
+	double start = worker_now();
+
+	if (q->golden && !q->write_golden && worker_golden_load(w, q->golden, err) < 0)
+		return -1;
+	if (worker_read_file(q->input, &in, &inlen, 1u << 20, err) < 0)
+		return -1;
+	if (snap_restore(m, w->start, err) < 0)
+		goto out;
+	m->stop = STOP_NONE;
+	w->outlen = 0;
+	w->in = in;
+	w->inlen = inlen;
+	w->inpos = 0;
+	w->changed = false;
+	config = worker_run_config(w, q);
+	full = config ? main_config_with_clock(config, m->cfg.rtc_boot_ns) : NULL;
+	if (!full) {
+		hv_err_set(err, "out of host memory");
+		goto out;
+	}
+	rec = recorder_start(m, q->log, full, 0, err);
+	if (!rec)
+		goto out;
+	w->rec_input = m->funnel.input;
+	w->rec_opaque = m->funnel.opaque;
+	m->funnel.input = worker_funnel_input;
+	if (q->plugin && (plugin_host_load(q->plugin, err) != 0 ||
+			  plugin_host_attach(m, false, true, err) != 0)) {
+		plugin_host_unload();
+		m->funnel.input = w->rec_input;
+		recorder_abandon(rec, m);
+		goto out;
+	}
+
+	w->mine = (struct worker_golden){ 0 };
+	w->writing = q->write_golden != NULL && w->interval;
+	w->use = !q->write_golden && q->golden && g->ncheck;
+	w->next_mark = m->total_insns + w->interval;
+	w->after = q->after;
+	w->early = 0;
+	m->cfg.max_insns = q->max;
+	m->round_hook = worker_round;
+	m->round_opaque = w;
+	enum hv_stop why;
+	double t0 = worker_now();
+	for (;;) {
+		why = machine_run(m);
+		if (why == STOP_GUEST_REQUEST && m->pv_req.op == WORKER_OP_SAME)
+			break;
+		if (why == STOP_REBOOT && !m->panic_msg[0] && !w->sc.o->reboot_exit &&
+		    snapcli_reboot_check(&w->sc, err) == 0 && machine_reset(m, &w->lo, err) == 0)
+			continue;
+		if (why == STOP_MAX_INSNS || snapcli_stop(&w->sc, why, err) <= 0)
+			break;
+	}
+	double guest_s = worker_now() - t0;
+	m->round_hook = NULL;
+	m->stop = STOP_NONE;
+	icount_t early = w->early;
+	struct worker_golden mine = w->mine;
+	bool writing = q->write_golden != NULL;
+	int status = early ? g->status : main_stop_status(m, why);
+	plugin_host_exit(status);
+	m->funnel.input = w->rec_input;
+	if (recorder_finish(rec, m, status, err) != 0)
+		goto out_unload;
+	uint64_t rel = worker_state_digest(m), digest;
+	icount_t icount = m->total_insns;
+	if (early) {
+		digest = g->digest;
+		icount = g->icount;
+		size_t from = worker_next_check(g, early)->conlen;
+		worker_console(w, g->out + from, g->outlen - from);
+	} else {
+		digest = worker_full_digest(w);
+	}
+	if (worker_write_file(q->out, w->out, w->outlen, err) < 0)
+		goto out_unload;
+	if (writing) {
+		FILE *f = fopen(q->write_golden, "w");
+		bool ok = f != NULL;
+		if (f) {
+			fprintf(f, "end %d %llu %016llx %016llx\noutput %s\n", status,
+				(unsigned long long)icount, (unsigned long long)digest,
+				(unsigned long long)rel, q->out);
+			for (size_t i = 0; i < mine.ncheck; i++)
+				fprintf(f, "at %llu %016llx %llu\n",
+					(unsigned long long)mine.check[i].icount,
+					(unsigned long long)mine.check[i].digest,
+					(unsigned long long)mine.check[i].conlen);
+			ok = fclose(f) == 0;
+		}
+		if (!ok) {
+			hv_err_set(err, "cannot write '%s'", q->write_golden);
+			goto out_unload;
+		}
+	}
+	printf("result %d %llu %016llx %llu %.0f %.0f\n", status, (unsigned long long)icount,
+	       (unsigned long long)digest, (unsigned long long)early, guest_s * 1e6,
+	       (worker_now() - start) * 1e6);
+	fflush(stdout);
+	rc = 0;
+out_unload:
+	worker_golden_free(&mine);
+	plugin_host_unload();
+	plugin_host_clear_stop();
+	/* Decoded code may hold the unloaded plugin's subscriptions. */
+	block_flush_all(m);
+out:
+	free(config);
+	free(full);
+	free(in);
+	w->in = NULL;
+	return rc;
+}
+
+static int worker_usage(const char *msg)
+{
+	fprintf(stderr, "retrovisor: %s; usage: retrovisor worker [--golden-interval N] "
+		"RUN-OPTIONS (docs/campaigns.md)\n", msg);
+	return CLI_EXIT_ERROR;
+}
+
+int main_worker(int argc, char **argv)
+{
+	struct hv_err err = { { 0 } };
+	struct worker w = { 0 };
+	char **a = calloc((size_t)argc + 2, sizeof(char *));
+	int n = 0, rc = CLI_EXIT_ERROR;
+	bool have_sc = false;
+	char line[WORKER_LINE_MAX];
+
+	if (!a)
+		return worker_usage("out of host memory");
+	a[n++] = argv[0];
+	a[n++] = "run";
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--golden-interval") == 0 && i + 1 < argc) {
+			if (cli_parse_count(argv[++i], &w.interval, &err) != 0)
+				goto fail;
+		} else if (strcmp(argv[i], "--max-instructions") == 0 ||
+			   strcmp(argv[i], "--plugin") == 0 || strcmp(argv[i], "--gdb") == 0) {
+			free(a);
+			return worker_usage("--max-instructions and --plugin are given per run, and "
+					    "a worker takes no --gdb");
+		} else {
+			a[n++] = argv[i];
+		}
+	}
+	struct cli_opts cmd, eff;
+	if (cli_parse(n, a, &cmd, &err) != 0)
+		goto fail;
+	if (cmd.cmd != CLI_CMD_RUN) {
+		free(a);
+		return worker_usage("a worker takes the options of run");
+	}
+	w.config = record_config(n, a, &cmd, &err);
+	if (!w.config)
+		goto fail;
+	have_sc = true;
+	if (snapcli_options(&cmd, &w.sc, &eff, &err) != 0)
+		goto fail;
+	struct machine_drive drives[CLI_MAX_DRIVES];
+	struct machine_config cfg;
+	/* As record's: --rtc (a snapshot's keeps its own), else the wall clock
+	 * at start, which each run's configuration record carries. */
+	cli_machine_config(&eff, drives, eff.rtc_set ? eff.rtc_s * 1000000000ull :
+			   (uint64_t)time(NULL) * 1000000000ull, &cfg);
+	w.lo = (struct loader_opts){ .kernel = eff.kernel, .initrd = eff.initrd, .bios = eff.bios };
+	w.m = machine_create(&cfg, &err);
+	if (!w.m || snapcli_attach(&w.sc, w.m, &w.lo, &err) != 0)
+		goto fail;
+	w.m->console_out = worker_console;
+	w.m->console_opaque = &w;
+	w.m->host_poll = worker_host_poll;
+	w.m->host_opaque = &w;
+	w.m->stop = STOP_NONE;
+	w.start = snap_take(w.m, &err);
+	if (!w.start)
+		goto fail;
+	w.start_icount = w.m->total_insns;
+	w.start_pd = malloc(w.m->ram.npages * sizeof(uint64_t));
+	w.pd = malloc(w.m->ram.npages * sizeof(uint64_t));
+	if (!w.start_pd || !w.pd) {
+		hv_err_set(&err, "out of host memory");
+		goto fail;
+	}
+	machine_page_hashes(w.m, w.start_pd);
+	printf("ready %llu\n", (unsigned long long)w.start_icount);
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin)) {
+		struct worker_req q;
+		if (!strchr(line, '\n') && !feof(stdin)) {
+			int ch;
+			while ((ch = getchar()) != EOF && ch != '\n')
+				;
+			printf("error the request is longer than %d bytes\n", WORKER_LINE_MAX - 1);
+		} else if (worker_parse(line, &q, &err) != 0 || worker_run(&w, &q, &err) != 0) {
+			printf("error %s\n", err.msg);
+		}
+		fflush(stdout);
+	}
+	rc = CLI_EXIT_OK;
+	goto out;
+fail:
+	rc = main_fail(&err);
+out:
+	snap_free(w.start);
+	if (w.m)
+		machine_destroy(w.m);
+	if (have_sc)
+		snapcli_free(&w.sc);
+	worker_golden_free(&w.golden);
+	free(w.out);
+	free(w.start_pd);
+	free(w.pd);
+	free(w.config);
+	free(a);
+	return rc;
+}
