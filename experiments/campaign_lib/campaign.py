@@ -54,6 +54,15 @@ Steps (issue "Part 6", item 7):
     workers must see the same paths (snapshot, binaries, DIR): one host or a
     shared file system.
 
+Smaller fault spaces (issue 16, item 2; defuse.py): for --kind reg,
+--window LO:HI (instruction offsets into the workload), --regs and --bits
+name a fault space; --exhaustive runs all of it, --prune one experiment
+per def/use equivalence class (a golden run traced with defuse.so),
+weighted by the class's size, and counts flips overwritten before any
+read as masked without running them. The CSV's weight column is a run's
+(or a class's) share of the space; span the class's counts. report.py
+writes report.md (intervals, locations, replay lines) and two plots.
+
 Layout: experiments/campaign runs this file (experiments/campaign_lib/
 campaign.py) as __main__, so that run_one is pickled by value for Dask
 workers; tests/campaign uses this file directly (its BUILD exports it).
@@ -80,6 +89,10 @@ import struct
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import defuse  # noqa: E402
+import report  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_RV = os.path.join(ROOT, "bazel-bin", "retrovisor")
@@ -283,6 +296,14 @@ def kernel_range(kernel):
     return lo, lo + image_size
 
 
+def is_elf(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
 def parse_range(s):
     m = re.fullmatch(r"\s*(0x[0-9a-fA-F]+|\d+)\s*:\s*(0x[0-9a-fA-F]+|\d+)\s*", s)
     if not m or int(m.group(1), 0) >= int(m.group(2), 0):
@@ -393,7 +414,7 @@ def plot(path, rows, counts, args, lo_ic, hi_ic):
         h = [0] * nbins
         for r in rows:
             if r["outcome"] == o:
-                h[min(nbins - 1, (r["icount"] - lo_ic) * nbins // width)] += 1
+                h[min(nbins - 1, (r["icount"] - lo_ic) * nbins // width)] += r["weight"]
         ax2.bar([(i + 0.5) * 100 / nbins for i in range(nbins)], h, width=100 / nbins * 0.9,
                 bottom=bottom, color=colors[o], label=o)
         bottom = [a + b for a, b in zip(bottom, h)]
@@ -463,12 +484,26 @@ def main():
                     help="physical addresses for --kind mem (default: the kernel image)")
     ap.add_argument("--blk-max", type=int, default=64, metavar="N",
                     help="--kind blk: fail request 0..N-1")
+    ap.add_argument("--symbols", metavar="ELF",
+                    help="names fault locations in report.md (a vmlinux, a guest ELF; "
+                    "default: the snapshot's kernel if it is an ELF file)")
+    ap.add_argument("--window", metavar="LO:HI",
+                    help="--exhaustive/--prune: instruction offsets into the workload")
+    ap.add_argument("--regs", default="1-31", metavar="LIST",
+                    help="--exhaustive/--prune: registers (default %(default)s)")
+    ap.add_argument("--bits", default="0-63", metavar="LIST",
+                    help="--exhaustive/--prune: bits (default %(default)s)")
+    space = ap.add_mutually_exclusive_group()
+    space.add_argument("--exhaustive", action="store_true",
+                       help="run every register flip of the space (not --runs draws)")
+    space.add_argument("--prune", action="store_true",
+                       help="one run per def/use equivalence class of the space, weighted")
     ap.add_argument("--check-replays", type=int, default=0, metavar="K",
                     help="afterwards replay K interesting runs and compare digests")
     args = ap.parse_args()
     try:
         return campaign(args)
-    except Failure as e:
+    except (Failure, defuse.SpaceError) as e:
         print("campaign: " + str(e), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -512,8 +547,9 @@ def campaign(args):
                 "drives": [os.path.abspath(d) for d in args.drive]}
 
     # 1. The golden run (no fault), with a generous budget.
+    golden_max = info["icount"] + 50 * 10 ** 9
     golden = run_one(dict(base_job, run=0, base=os.path.join(out, "golden"),
-                          max_insns=info["icount"] + 50 * 10 ** 9, plugin_args=None))
+                          max_insns=golden_max, plugin_args=None))
     check_setup_error(golden, "golden run")
     if golden["status"] != 0 or golden["shell_status"] is None or golden["icount"] is None:
         raise Failure("the golden run did not finish the workload and power off (status %s, "
@@ -526,7 +562,14 @@ def campaign(args):
                        golden["shell_status"]))
 
     # 2. The faulty runs.
-    faults = draw_faults(args, lo_ic, hi_ic, info["harts"], mem)
+    weights, spans, benign, space = None, None, [], None
+    if args.exhaustive or args.prune:
+        faults, weights, spans, benign, space = defuse.plan(
+            args, run_one, base_job, out, info, lo_ic, hi_ic, dict(golden, max_insns=golden_max))
+        say("fault space %d, %d experiments (pruning factor %s)" % (
+            space["space"], len(faults), space["pruning_factor"]))
+    else:
+        faults = draw_faults(args, lo_ic, hi_ic, info["harts"], mem)
     max_insns = hi_ic + max(args.budget * span, 10 ** 7)
     jobs = [dict(base_job, run=i, base=os.path.join(runs_dir, "%04d" % i),
                  max_insns=max_insns, plugin_args=f[1])
@@ -537,7 +580,8 @@ def campaign(args):
         check_setup_error(r, "run %d" % r["run"])
         label, _, at = faults[r["run"]]
         outcome = classify(r, golden)
-        counts[outcome] += 1
+        weight = weights[r["run"]] if weights else 1
+        counts[outcome] += weight
         base = os.path.join(runs_dir, "%04d" % r["run"])
         keep = args.keep_all or outcome != "masked"
         if not keep:
@@ -549,17 +593,24 @@ def campaign(args):
                      "log": os.path.relpath(base + ".rlog", out) if keep else "",
                      "output_hash": r["output_hash"], "digest": r["digest"],
                      "final_icount": r["icount"] if r["icount"] is not None else "",
-                     "injection": r["injection"], "seconds": r["seconds"]})
+                     "injection": r["injection"], "seconds": r["seconds"],
+                     "weight": weight, "span": spans[r["run"]] if spans else ""})
         say("%d/%d run %d %s at %d: %s (status %s, %.1f s)" % (
             len(rows), len(jobs), r["run"], label, at, outcome, r["status"], r["seconds"]))
 
     run_all(jobs, args, done)
+    for i, (lab, first, last, weight) in enumerate(benign):
+        counts["masked"] += weight
+        rows.append({"run": len(jobs) + i, "fault": lab, "icount": first, "outcome": "masked",
+                     "exit_status": "", "log": "", "output_hash": "", "digest": "",
+                     "final_icount": "", "injection": "not run: overwritten before any read",
+                     "seconds": 0, "weight": weight, "span": "%d-%d" % (first, last)})
     rows.sort(key=lambda r: r["run"])
     elapsed = time.monotonic() - t0
 
     # 3. The results.
     fields = ["run", "fault", "icount", "outcome", "exit_status", "log", "output_hash",
-              "digest", "final_icount", "injection", "seconds"]
+              "digest", "final_icount", "injection", "seconds", "weight", "span"]
     with open(os.path.join(out, "campaign.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields)
         w.writeheader()
@@ -574,15 +625,23 @@ def campaign(args):
                    "workload_status": golden["shell_status"], "log": "golden.rlog"},
         "counts": counts, "seconds": round(elapsed, 1),
     }
+    if space:
+        summary["fault_space"] = space
+    symbols = args.symbols or info["kernel"]
+    if symbols and not args.symbols and not is_elf(symbols):
+        symbols = None
+    for line in report.write(out, rows, summary, rv, symbols):
+        say(line)
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
         f.write("\n")
     say("%d runs in %.1f s (%s): %s" % (len(rows), elapsed, "Dask " + args.scheduler
                                         if args.scheduler else "%d jobs" % args.jobs,
                                         ", ".join("%s %d" % (o, counts[o]) for o in OUTCOMES)))
-    say("wrote %s, %s, %s" % (os.path.join(out, "campaign.csv"),
-                              os.path.join(out, "outcomes.png"),
-                              os.path.join(out, "summary.json")))
+    say("wrote %s, %s, %s, %s" % (os.path.join(out, "campaign.csv"),
+                                  os.path.join(out, "outcomes.png"),
+                                  os.path.join(out, "summary.json"),
+                                  os.path.join(out, "report.md")))
     if args.check_replays and check_replays(rv, out, rows, args.check_replays):
         raise Failure("a kept run did not replay to its recorded digest")
     return 0

@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Def/use pruning and the campaign report (issue 16, items 2 and 6):
+defuse_test.py RETROVISOR FAULTINJ CAMPAIGN GUEST_ELF (defuse.so beside
+FAULTINJ, defuse.py and report.py beside CAMPAIGN).
+
+The guest is the course's lab 6 workload (a paravirtual sort and CRC that
+speaks the campaign's console protocol, about 50,000 instructions). Steps:
+  1. save it at its prompt (retrovisor loop --iterations 0 --save-start);
+  2. an --exhaustive campaign over a small register fault space (WINDOW
+     of the workload's instructions, x1..x31, BITS): every fault run;
+  3. the same space --prune'd: one run per def/use class, the flips
+     overwritten before a read classified masked without a run;
+  4. the pruned campaign's weighted outcome counts equal the exhaustive
+     campaign's, class by class (every fault of a class has the outcome
+     of the class's experiment), with fewer runs (pruning factor > 3);
+  5. the report: report.md's table with the counts, census intervals
+     (points), locations named by the guest's ELF symbols, by_location.png
+     and by_time.png, summary.json's intervals; every SDC, crash and hang
+     has a replay line, and the first of them, run as written, replays
+     without the plugin to its digest;
+  6. a sampled campaign's intervals are Wilson's (the textbook values for
+     its counts), and the statistics functions on known numbers.
+"""
+import csv
+import importlib.util
+import json
+import os
+import shlex
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from rvtest import TMP, check, digest, finish  # noqa: E402
+
+RV, FAULTINJ, CAMPAIGN, GUEST = (os.path.abspath(a) for a in sys.argv[1:5])
+WINDOW = "30000:30016"  # inside the checksum phase: SDCs, crashes and masked flips
+BITS = "3,62"
+OUTCOMES = ("masked", "detected", "crash", "hang", "sdc")
+
+
+def load(name):
+    sys.dont_write_bytecode = True
+    path = os.path.join(os.path.dirname(CAMPAIGN), name + ".py")
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def campaign(out, *extra):
+    p = subprocess.run([sys.executable, CAMPAIGN, "--snapshot", os.path.join(TMP, "prompt.snap"),
+                        "--out", out, "--retrovisor", RV, "--plugin", FAULTINJ,
+                        "--workload", "sort-crc", "--timeout", "60", "--jobs", "2", *extra],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1500)
+    check(p.returncode == 0, "campaign %s completes" % " ".join(extra), p.stdout + p.stderr)
+    with open(os.path.join(out, "campaign.csv"), newline="") as f:
+        rows = list(csv.DictReader(f))
+    with open(os.path.join(out, "summary.json")) as f:
+        return rows, json.load(f), p.stdout
+
+
+def fault_key(fault, t):
+    reg, bit = fault.split(",")
+    return int(reg[len("reg=x"):]), int(bit[len("bit="):]), int(t)
+
+
+def main():
+    snap = os.path.join(TMP, "prompt.snap")
+    p = subprocess.run([RV, "loop", "--iterations", "0", "--save-start", snap,
+                        "--start-on-output", "# ", "--kernel", GUEST, "--memory", "16M"],
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+    check(p.returncode == 0 and os.path.exists(snap), "the workload is saved at its prompt",
+          p.stderr.decode(errors="replace"))
+
+    space = ["--window", WINDOW, "--bits", BITS]
+    ex_rows, ex_sum, _ = campaign(os.path.join(TMP, "ex"), "--exhaustive", *space)
+    pr_rows, pr_sum, pr_out = campaign(os.path.join(TMP, "pr"), "--prune", *space)
+    lo, hi = (int(x) for x in WINDOW.split(":"))
+    size = (hi - lo) * 31 * 2
+    check(len(ex_rows) == size and ex_sum["fault_space"]["space"] == size,
+          "the exhaustive campaign ran all %d faults (%d rows)" % (size, len(ex_rows)))
+    fs = pr_sum["fault_space"]
+    ran = [r for r in pr_rows if r["exit_status"] != ""]
+    benign = [r for r in pr_rows if r["exit_status"] == ""]
+    check(fs["space"] == size and fs["experiments"] == len(ran) and
+          fs["pruning_factor"] > 3 and len(ran) * 3 < size,
+          "the pruned campaign ran %d experiments for %d faults (factor %s)" % (
+              len(ran), size, fs["pruning_factor"]))
+    check(benign and all(r["outcome"] == "masked" and "not run" in r["injection"]
+                         for r in benign) and fs["benign_weight"] == sum(
+                             int(r["weight"]) for r in benign),
+          "%d classes (%s faults) were masked without a run" % (len(benign),
+                                                                fs.get("benign_weight")))
+    check(sum(int(r["weight"]) for r in pr_rows) == size,
+          "the classes' weights add up to the space")
+    check(pr_sum["counts"] == ex_sum["counts"],
+          "pruned weighted counts %s equal the exhaustive counts %s" % (
+              pr_sum["counts"], ex_sum["counts"]))
+    check(sum(ex_sum["counts"][o] > 0 for o in OUTCOMES) >= 2,
+          "the space has more than one outcome class (%s)" % ex_sum["counts"])
+    exhaustive = {fault_key(r["fault"], r["icount"]): r["outcome"] for r in ex_rows}
+    wrong = []
+    for r in pr_rows:
+        first, last = (int(x) for x in r["span"].split("-"))
+        for t in range(first, last + 1):
+            got = exhaustive.get(fault_key(r["fault"], t))
+            if got != r["outcome"]:
+                wrong.append((r["fault"], t, got, r["outcome"]))
+    check(not wrong, "every fault has its class's outcome (%d differ: %s)" % (
+        len(wrong), wrong[:5]))
+
+    # 5. The report.
+    out = os.path.join(TMP, "pr")
+    with open(os.path.join(out, "report.md")) as f:
+        md = f.read()
+    for o in OUTCOMES:
+        c = pr_sum["counts"][o]
+        share = 100.0 * c / size
+        want = "| %s | %d | %.2f%% | %.2f%% .. %.2f%% |" % (o, c, share, share, share)
+        check(want in md and want in pr_out, "report.md and the campaign show %r" % want, md)
+    check("pruning factor %s" % fs["pruning_factor"] in md, "report.md gives the pruning factor")
+    check("| guest_main |" in md or "| pv_" in md, "fault locations are the guest's symbols", md)
+    for png in ("by_location.png", "by_time.png", "outcomes.png"):
+        path = os.path.join(out, png)
+        check(os.path.exists(path) and open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n",
+              "%s is a PNG" % png)
+    iv = pr_sum["intervals"]
+    check(all(iv[o]["count"] == pr_sum["counts"][o] and iv[o]["lo"] == iv[o]["hi"]
+              for o in OUTCOMES), "summary.json's intervals of a census are points", iv)
+    with open(os.path.join(out, "replay.sh")) as f:
+        replays = [l for l in f.read().splitlines() if l]
+    bad = [r for r in pr_rows if r["outcome"] in ("sdc", "crash", "hang")]
+    check(len(replays) == len(bad) and bad, "one replay line for each of the %d SDCs, crashes "
+          "and hangs" % len(bad))
+    cmd, _, comment = replays[0].partition("  # ")
+    p = subprocess.run(shlex.split(cmd), stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, timeout=300)
+    want = comment.rsplit("digest ", 1)[-1]
+    check("replay matched the recording" in p.stderr and digest(p.stderr)[0] == want,
+          "the first replay line replays its run to digest %s" % want, p.stderr)
+
+    # 6. A sampled campaign and the statistics.
+    report = load("report")
+    sa_rows, sa_sum, _ = campaign(os.path.join(TMP, "sa"), "--runs", "30", "--seed", "3")
+    for o in OUTCOMES:
+        lo_, hi_ = report.wilson(sa_sum["counts"][o], 30)
+        got = sa_sum["intervals"][o]
+        check(abs(got["lo"] - lo_) < 1e-5 and abs(got["hi"] - hi_) < 1e-5 and
+              got["lo"] <= got["share"] <= got["hi"],
+              "sampled %s: Wilson interval %s" % (o, got))
+    lo_, hi_ = report.wilson(21, 30)
+    check(abs(lo_ - 0.5212) < 1e-4 and abs(hi_ - 0.8334) < 1e-4,
+          "Wilson(21 of 30) is 0.5212..0.8334 (%f..%f)" % (lo_, hi_))
+    lo_, hi_ = report.wilson(0, 50)
+    check(lo_ == 0 and abs(hi_ - 0.0713) < 1e-4, "Wilson(0 of 50) is 0..0.0713 (%f)" % hi_)
+    rows = [{"outcome": "sdc", "weight": 3}, {"outcome": "masked", "weight": 1}]
+    w = report.intervals(rows, census=False)["sdc"]
+    n_eff = 16 / 10
+    lo_, hi_ = report.wilson(0.75 * n_eff, n_eff)
+    check(w["share"] == 0.75 and abs(w["lo"] - lo_) < 1e-5,
+          "weighted rows use Kish's effective sample size (%s)" % w)
+    defuse = load("defuse")
+    check(defuse.intervals([(5, False), (9, True), (12, True), (30, True)], 3, 20) ==
+          [(3, 5, None), (6, 9, 9), (10, 12, 12), (13, 19, 30)],
+          "classes: def ends a masked one, uses end experiments, the last is clipped")
+    check(defuse.intervals([(4, True)], 3, 10) == [(3, 4, 4), (5, 9, None)],
+          "flips never read again are masked")
+    check(defuse.parse_list("1-3,7", 0, 63, "--bits") == [1, 2, 3, 7], "bit lists parse")
+    for bad_args, why in ((["--prune", "--kind", "mem", "--mem-range", "0x80000000:0x80001000"],
+                           "--kind reg"), (["--prune", "--bits", "64"], "outside"),
+                          (["--exhaustive", "--window", "9:3"], "LO < HI")):
+        p = subprocess.run([sys.executable, CAMPAIGN, "--snapshot", snap, "--out",
+                            os.path.join(TMP, "bad"), "--retrovisor", RV, "--plugin", FAULTINJ,
+                            *bad_args], stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=300)
+        check(p.returncode == 1 and why in p.stderr and "Traceback" not in p.stderr,
+              "%s is refused with one line" % " ".join(bad_args), p.stderr)
+    finish()
+
+
+if __name__ == "__main__":
+    main()
