@@ -471,6 +471,7 @@ int cli_qemu_translate(int argc, char *const argv[], struct cli_qemu *q, struct 
 		}
 		enum qemu_opt id = qemu_options[k].id;
 		if (id == Q_HELP || id == Q_VERSION) {
+			free(st.gdb);
 			cli_qemu_free(q);
 			q->what = id == Q_HELP ? CLI_QEMU_HELP : CLI_QEMU_VERSION;
 			return 0;
@@ -512,6 +513,10 @@ int cli_qemu_translate(int argc, char *const argv[], struct cli_qemu *q, struct 
 	q->what = CLI_QEMU_RUN;
 	return 0;
 fail:
+	/* One line, whatever the values quoted in it hold. */
+	for (char *c = err ? err->msg : NULL; c && *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	free(st.gdb);
 	cli_qemu_free(q);
 	return -1;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Helpers shared by the fuzz harnesses (tests/fuzz): a NUL-terminated
- * copy of the input, and a cursor that splits one input into fields.
+ * copy of the input, a command line made of it, and a cursor that splits
+ * one input into fields.
  */
 #ifndef TESTS_FUZZ_FUZZ_H
 #define TESTS_FUZZ_FUZZ_H
@@ -23,6 +24,22 @@ static inline char *fuzz_cstr(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = 0;
 	return s;
+}
+
+/* A command line: argv0, then text (size bytes and the NUL of
+ * fuzz_cstr) split at its NUL bytes, at most max arguments; argv holds
+ * max + 2 entries and ends with NULL. Returns argc. */
+static inline int fuzz_argv(char *text, size_t size, const char *argv0, char **argv, int max)
+{
+	int argc = 0;
+
+	argv[argc++] = (char *)argv0;
+	for (size_t start = 0; start <= size && argc <= max;) {
+		argv[argc++] = text + start;
+		start += strlen(text + start) + 1;
+	}
+	argv[argc] = NULL;
+	return argc;
 }
 
 /* A cursor over the input: takes fixed-size fields from the front and

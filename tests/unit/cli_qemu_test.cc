@@ -313,6 +313,8 @@ TEST(CliQemu, RefusesTheShapeOfTheLine)
 	ExpectRefused(Line({ "-initrd", "" }), "-initrd needs a file name");
 	ExpectRefused(Line({ "-bios", "" }), "-bios needs a file name");
 	ExpectRefused(Line({ "-nographic", "-nographic" }), "-nographic given twice");
+	// A value with a line break is quoted on one line.
+	ExpectRefused(Line({ "-smp", "2\nx" }), "-smp '2?x'");
 }
 
 TEST(CliQemu, RefusesOptionsWithAHint)

@@ -60,16 +60,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = fuzz_cstr(data, size);
 	char *argv[FUZZ_MAX_ARGS + 2];
-	int argc = 0;
+	int argc;
 	static struct cli_opts o;
 	struct hv_err err = { { 0 } };
 
-	argv[argc++] = "retrovisor";
-	for (size_t start = 0; start <= size && argc <= FUZZ_MAX_ARGS;) {
-		argv[argc++] = text + start;
-		start += strlen(text + start) + 1;
-	}
-	argv[argc] = NULL;
+	argc = fuzz_argv(text, size, "retrovisor", argv, FUZZ_MAX_ARGS);
 	if (cli_parse(argc, argv, &o, &err) != 0) {
 		if (!err.msg[0])
 			fuzz_fail("refused without a sentence");
