@@ -689,6 +689,31 @@ def case_faultinj_blk():
           "the guest sees an I/O error and dd fails", o1)
 
 
+def case_faultinj_irq():
+    """Interrupt faults on Debian (timer interrupts, STIP): delay=D masks
+    the pending interrupt for D instructions and changes the run; drop
+    masks it until its source withdraws it, which a tick the kernel waits
+    for never does: the machine deadlocks (status 4); both recordings
+    replay without the plugin to the recorded digest and status."""
+    args = debian_args("true")
+    status, _, e0 = run(["run"] + args)
+    check(status == 0 and digest(e0)[0], "Debian runs without a fault", e0)
+    for fault, says, want in (("irq=5,delay=500000", r"faultinj: masked pending interrupt 5 "
+                               r".*for 500000 instructions\nfaultinj: unmasked interrupt 5 ", 0),
+                              ("irq=5,drop", r"faultinj: dropped interrupt 5 of hart 0 ", 4)):
+        log = os.path.join(TMP, "irq.rlog")
+        status, o1, e1 = run(["record", "--log", log] + args + [
+            "--plugin", f"{example('faultinj')},at=20000000,{fault}"])
+        check(status == want and re.search(says, e1) is not None,
+              f"{fault}: the fault happens and says so (status {status})", e1)
+        status, o2, e2 = run(["replay", log, "--trust-stored-paths", "--print-digest"])
+        check(status == want and "replay matched the recording" in e2 and
+              digest(e1) == digest(e2), f"{fault}: its replay without the plugin matches "
+              f"({digest(e1)}, {digest(e2)})", e2)
+        if "delay" in fault:
+            check(digest(e1)[0] != digest(e0)[0], "a delayed timer interrupt changes the run")
+
+
 def case_memwatch():
     """memwatch sees the guest's store of the sum to `result` and its load,
     with the instructions' pcs, by virtual and by physical address."""
@@ -752,6 +777,7 @@ CASES = {
     "faultinj": case_faultinj,
     "faultinj_blk": case_faultinj_blk,
     "faultinj_classes": case_faultinj_classes,
+    "faultinj_irq": case_faultinj_irq,
     "memwatch": case_memwatch,
     "hotspot": case_hotspot,
 }
