@@ -92,6 +92,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import defuse  # noqa: E402
+import fault_kinds  # noqa: E402
 import report  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -327,6 +328,8 @@ def draw_faults(args, lo_ic, hi_ic, harts, mem):
         space = (hi_ic - lo_ic) * (mem[1] - mem[0]) * 8 * harts
     elif args.kind == "blk":
         space = args.blk_max
+    elif args.kind in fault_kinds.KINDS:
+        space = fault_kinds.space(args, lo_ic, hi_ic, mem) * harts
     if space < args.runs:
         raise Failure("only %d distinct faults of kind %s exist; ask for fewer runs" % (
             space, args.kind))
@@ -344,6 +347,11 @@ def draw_faults(args, lo_ic, hi_ic, harts, mem):
             label = "mem=0x%x,bit=%d" % (addr, bit) + (",hart=%d" % hart if harts > 1 else "")
             pargs = "at=%d,mem=0x%x,bit=%d" % (at, addr, bit) + (
                 ",hart=%d" % hart if harts > 1 else "")
+        elif args.kind in fault_kinds.KINDS:
+            key, label, pargs, at = fault_kinds.draw_one(args, rng, lo_ic, hi_ic, mem)
+            key += (hart,)
+            if harts > 1:
+                label, pargs = label + ",hart=%d" % hart, pargs + ",hart=%d" % hart
         else:
             at, nth = lo_ic, rng.randrange(args.blk_max)
             key = (nth,)
@@ -461,7 +469,8 @@ def main():
     ap.add_argument("--workload", default=DEFAULT_WORKLOAD, metavar="CMD",
                     help="shell command line typed at the prompt (default: %(default)r)")
     ap.add_argument("--runs", type=int, default=100, metavar="N")
-    ap.add_argument("--kind", choices=("reg", "mem", "blk"), default="reg")
+    ap.add_argument("--kind", choices=("reg", "mem", "blk") + fault_kinds.KINDS, default="reg",
+                    help="the fault class (fault_kinds.py for all but reg, mem and blk)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="J")
     ap.add_argument("--scheduler", metavar="tcp://HOST:PORT",
@@ -484,6 +493,7 @@ def main():
                     help="physical addresses for --kind mem (default: the kernel image)")
     ap.add_argument("--blk-max", type=int, default=64, metavar="N",
                     help="--kind blk: fail request 0..N-1")
+    fault_kinds.add_arguments(ap)
     ap.add_argument("--symbols", metavar="ELF",
                     help="names fault locations in report.md (a vmlinux, a guest ELF; "
                     "default: the snapshot's kernel if it is an ELF file)")
@@ -529,7 +539,10 @@ def campaign(args):
     os.makedirs(runs_dir, exist_ok=True)
     info = snapshot_info(rv, snap)
     mem = None
-    if args.kind == "mem":
+    bad = fault_kinds.check(args)
+    if bad:
+        raise Failure(bad)
+    if args.kind in ("mem", "memmulti"):
         if args.mem_range:
             mem = parse_range(args.mem_range)
         elif info["kernel"]:
