@@ -80,43 +80,47 @@ void ram_note_store(struct machine *m, gpa_t pa)
 		block_invalidate_page(m, pa);
 }
 
-bool machine_read_phys(struct machine *m, gpa_t pa, void *buf, size_t len)
+bool machine_ram_contains(const struct machine *m, gpa_t pa, uint64_t len)
 {
-	uint8_t *out = buf;
+	return pa >= m->ram.base && pa - m->ram.base <= m->ram.size &&
+	       len <= m->ram.size - (pa - m->ram.base);
+}
 
-	if (pa < m->ram.base || pa - m->ram.base > m->ram.size ||
-	    len > m->ram.size - (pa - m->ram.base))
+/* Copy between guest RAM at [pa, pa + len) and buf, a page at a time;
+ * nothing is copied unless the whole range is RAM. A write goes through
+ * ram_note_store where the page is shared or holds code, and marks the
+ * page dirty. */
+static bool machine_copy_phys(struct machine *m, gpa_t pa, uint8_t *buf, size_t len, bool write)
+{
+	if (!machine_ram_contains(m, pa, len))
 		return false;
 	while (len) {
 		size_t chunk = HV_PAGE_SIZE - (pa & HV_PAGE_MASK);
+		uint64_t page = (pa - m->ram.base) >> HV_PAGE_SHIFT;
+
 		if (chunk > len)
 			chunk = len;
-		memcpy(out, ram_ptr(&m->ram, pa), chunk);
-		out += chunk;
+		if (write) {
+			if (m->ram.flags[page])
+				ram_note_store(m, pa);
+			m->ram.dirty[page] = 1;
+			memcpy(ram_ptr(&m->ram, pa), buf, chunk);
+		} else {
+			memcpy(buf, ram_ptr(&m->ram, pa), chunk);
+		}
+		buf += chunk;
 		pa += chunk;
 		len -= chunk;
 	}
 	return true;
 }
 
+bool machine_read_phys(struct machine *m, gpa_t pa, void *buf, size_t len)
+{
+	return machine_copy_phys(m, pa, buf, len, false);
+}
+
 bool machine_write_phys(struct machine *m, gpa_t pa, const void *buf, size_t len)
 {
-	const uint8_t *in = buf;
-
-	if (pa < m->ram.base || pa - m->ram.base > m->ram.size ||
-	    len > m->ram.size - (pa - m->ram.base))
-		return false;
-	while (len) {
-		size_t chunk = HV_PAGE_SIZE - (pa & HV_PAGE_MASK);
-		if (chunk > len)
-			chunk = len;
-		if (m->ram.flags[(pa - m->ram.base) >> HV_PAGE_SHIFT])
-			ram_note_store(m, pa);
-		m->ram.dirty[(pa - m->ram.base) >> HV_PAGE_SHIFT] = 1;
-		memcpy(ram_ptr(&m->ram, pa), in, chunk);
-		in += chunk;
-		pa += chunk;
-		len -= chunk;
-	}
-	return true;
+	return machine_copy_phys(m, pa, (uint8_t *)buf, len, true);
 }

@@ -212,7 +212,7 @@ int loader_classify(const struct image_file *f, struct hv_err *err)
 
 bool loader_ram_contains(const struct loader *l, gpa_t start, uint64_t size)
 {
-	return start >= l->ram_base && start <= l->ram_end && size <= l->ram_end - start;
+	return machine_ram_contains(l->m, start, size);
 }
 
 /* Claim [start, start+size) for `what` of `file`: it must be in RAM and

@@ -380,6 +380,8 @@ int machine_add_dev(struct machine *m, struct hv_dev *dev, struct hv_err *err);
  * code in the pages they touch. */
 bool machine_read_phys(struct machine *m, gpa_t pa, void *buf, size_t len);
 bool machine_write_phys(struct machine *m, gpa_t pa, const void *buf, size_t len);
+/* Whether [pa, pa+len) lies entirely in guest RAM. */
+bool machine_ram_contains(const struct machine *m, gpa_t pa, uint64_t len);
 
 /* Host pointer to guest RAM at pa for len bytes within one page, or NULL. */
 uint8_t *ram_ptr(struct ram *ram, gpa_t pa);

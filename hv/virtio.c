@@ -197,18 +197,18 @@ static void virtio_queue_enable(struct virtio_dev *vd, unsigned qi)
 				(unsigned long long)n, vd->ops->queue_max);
 		return;
 	}
-	if ((q->desc & 15) || !virtio_ram_ok(vd->m, q->desc, VIRTQ_DESC_SIZE * n)) {
+	if ((q->desc & 15) || !machine_ram_contains(vd->m, q->desc, VIRTQ_DESC_SIZE * n)) {
 		virtio_dev_fail(vd, "queue %u descriptor table at 0x%llx (%llu bytes) is not "
 				"16-byte aligned RAM", qi, (unsigned long long)q->desc,
 				(unsigned long long)(VIRTQ_DESC_SIZE * n));
 		return;
 	}
-	if ((q->avail & 1) || !virtio_ram_ok(vd->m, q->avail, 6 + 2 * n)) {
+	if ((q->avail & 1) || !machine_ram_contains(vd->m, q->avail, 6 + 2 * n)) {
 		virtio_dev_fail(vd, "queue %u available ring at 0x%llx is not 2-byte aligned RAM",
 				qi, (unsigned long long)q->avail);
 		return;
 	}
-	if ((q->used & 3) || !virtio_ram_ok(vd->m, q->used, 6 + 8 * n)) {
+	if ((q->used & 3) || !machine_ram_contains(vd->m, q->used, 6 + 8 * n)) {
 		virtio_dev_fail(vd, "queue %u used ring at 0x%llx is not 4-byte aligned RAM", qi,
 				(unsigned long long)q->used);
 		return;

@@ -57,9 +57,6 @@ struct virtio_dev {
 							       : VIRTQ_SIZE_LIMIT / 8];
 };
 
-/* Whether [pa, pa + len) lies entirely in guest RAM. */
-bool virtio_ram_ok(const struct machine *m, gpa_t pa, uint64_t len);
-
 /* Set InterruptStatus bits and assert the PLIC line. */
 void virtio_raise(struct virtio_dev *vd, uint32_t bits);
 

@@ -115,9 +115,9 @@ static bool virtio_queue_layout_ok(const struct virtio_dev *vd, const struct vir
 	uint64_t n = q->num;
 
 	return n != 0 && n <= vd->ops->queue_max && !(n & (n - 1)) && !(q->desc & 15) &&
-	       virtio_ram_ok(vd->m, q->desc, VIRTQ_DESC_SIZE * n) && !(q->avail & 1) &&
-	       virtio_ram_ok(vd->m, q->avail, 6 + 2 * n) && !(q->used & 3) &&
-	       virtio_ram_ok(vd->m, q->used, 6 + 8 * n);
+	       machine_ram_contains(vd->m, q->desc, VIRTQ_DESC_SIZE * n) && !(q->avail & 1) &&
+	       machine_ram_contains(vd->m, q->avail, 6 + 2 * n) && !(q->used & 3) &&
+	       machine_ram_contains(vd->m, q->used, 6 + 8 * n);
 }
 
 int virtio_mmio_restore(void *opaque, struct devstate_r *r)

@@ -30,13 +30,6 @@
 
 /* ---- guest RAM ---- */
 
-bool virtio_ram_ok(const struct machine *m, gpa_t pa, uint64_t len)
-{
-	const struct ram *r = &m->ram;
-
-	return pa >= r->base && pa - r->base <= r->size && len <= r->size - (pa - r->base);
-}
-
 static bool virtio_rd16(struct virtio_dev *vd, gpa_t pa, uint16_t *v)
 {
 	uint8_t b[2];
@@ -141,7 +134,7 @@ static bool virtq_walk(struct virtio_dev *vd, unsigned qi, struct virtq *q, uint
 						VIRTQ_INDIRECT_MAX * VIRTQ_DESC_SIZE);
 				return false;
 			}
-			if (!virtio_ram_ok(vd->m, d.addr, d.len)) {
+			if (!machine_ram_contains(vd->m, d.addr, d.len)) {
 				virtio_dev_fail(vd, "queue %u: indirect table at 0x%llx (%u bytes) "
 						"is outside RAM", qi, (unsigned long long)d.addr,
 						d.len);
@@ -155,7 +148,7 @@ static bool virtq_walk(struct virtio_dev *vd, unsigned qi, struct virtq *q, uint
 			virtq_visit(vd, i);
 			continue;
 		}
-		if (!virtio_ram_ok(vd->m, d.addr, d.len)) {
+		if (!machine_ram_contains(vd->m, d.addr, d.len)) {
 			virtio_dev_fail(vd, "queue %u: buffer at 0x%llx (%u bytes) of chain %u is "
 					"outside RAM", qi, (unsigned long long)d.addr, d.len, head);
 			return false;
