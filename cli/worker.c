@@ -12,8 +12,8 @@
  * and answers "ready ICOUNT" on stdout. Then each line on stdin is one
  * experiment, words KEY=VALUE (values without blanks):
  *
- *   run log=LOG out=OUT input=IN max=N [plugin=SPEC] [after=ICOUNT]
- *       [golden=FILE | write-golden=FILE]
+ *   run log=LOG out=OUT input=IN max=N [plugin=SPEC [attach-at=ICOUNT]]
+ *       [golden=FILE [after=ICOUNT] | write-golden=FILE]
  *
  * It restores the start (only the pages written since come back), loads
  * the plugin (SPEC as --plugin takes it; a fresh copy each run), records
@@ -37,7 +37,13 @@
  * far equal the golden run's, the rest of the run is the golden run's, so
  * it stops at once and answers the golden run's status, icount and
  * digest, and OUT gets the golden run's output after that point: the
- * outcome is masked. Its LOG ends there.
+ * outcome is masked. Its LOG ends there. Without after= a run is not
+ * compared. attach-at=ICOUNT (with golden=): the plugin is loaded only
+ * when the machine reaches ICOUNT, if that is past the point where the
+ * golden run had all its console input (so that stopping there moves no
+ * input poll); until then the run is the golden run and runs at full
+ * speed. For plugins that act only from ICOUNT on (faultinj.so's at=
+ * with one hart).
  *
  * The state digest compares harts, devices and the pages whose frames
  * changed since the start (ram.touched), so it costs the pages a run
@@ -81,6 +87,7 @@ struct worker_golden {
 	uint64_t digest, rel;
 	uint8_t *out;               /* the golden run's console output */
 	size_t outlen;
+	icount_t input_done;        /* where its console input was all handed over */
 	struct worker_check *check; /* ascending icount */
 	size_t ncheck;
 };
@@ -98,6 +105,7 @@ struct worker {
 	size_t outlen, outcap;
 	const uint8_t *in;
 	size_t inlen, inpos;
+	icount_t input_done;
 	bool changed;   /* a recorded input other than console bytes came */
 	void (*rec_input)(void *, struct machine *, enum hv_input, const uint8_t *, size_t);
 	void *rec_opaque;
@@ -150,6 +158,8 @@ static int worker_host_poll(struct machine *m, int timeout_ms)
 	size_t n = w->inlen - w->inpos < 256 ? w->inlen - w->inpos : 256;
 	machine_console_input(m, w->in + w->inpos, n);
 	w->inpos += n;
+	if (w->inpos == w->inlen)
+		w->input_done = m->total_insns;
 	return 1;
 }
 
@@ -315,6 +325,8 @@ static int worker_golden_load(struct worker *w, const char *path, struct hv_err 
 			end = true;
 		} else if (sscanf(line, "output %8191s", outpath) == 1) {
 			continue;
+		} else if (sscanf(line, "input %llu", &a) == 1) {
+			g->input_done = a;
 		} else if (sscanf(line, "at %llu %llx %llu", &a, &b, &c) == 3 &&
 			   (!g->ncheck || a > g->check[g->ncheck - 1].icount)) {
 			if (worker_add_check(g, a, b, c) < 0)
@@ -355,7 +367,8 @@ static const struct worker_check *worker_next_check(const struct worker_golden *
 
 struct worker_req {
 	const char *log, *out, *input, *plugin, *golden, *write_golden;
-	uint64_t max, after;
+	uint64_t max, after, attach_at;
+	bool after_set;
 };
 
 static int worker_parse(char *line, struct worker_req *q, struct hv_err *err)
@@ -386,12 +399,16 @@ static int worker_parse(char *line, struct worker_req *q, struct hv_err *err)
 			q->golden = v;
 		} else if (strcmp(tok, "write-golden") == 0) {
 			q->write_golden = v;
-		} else if (strcmp(tok, "max") == 0 || strcmp(tok, "after") == 0) {
-			if (cli_parse_count(v, tok[0] == 'm' ? &q->max : &q->after, err) != 0)
+		} else if (strcmp(tok, "max") == 0 || strcmp(tok, "after") == 0 ||
+			   strcmp(tok, "attach-at") == 0) {
+			uint64_t *n = tok[0] == 'm' ? &q->max : tok[1] == 'f' ? &q->after :
+				      &q->attach_at;
+			if (cli_parse_count(v, n, err) != 0)
 				return -1;
+			q->after_set = q->after_set || tok[1] == 'f';
 		} else {
 			hv_err_set(err, "unknown key '%s' (log, out, input, max, plugin, after, "
-				   "golden, write-golden)", tok);
+				   "attach-at, golden, write-golden)", tok);
 			return -1;
 		}
 	}
@@ -417,6 +434,16 @@ static char *worker_run_config(const struct worker *w, const struct worker_req *
 	return c;
 }
 
+/* Load and attach the run's plugin (with the recorder, as record does). */
+static int worker_plugin(struct worker *w, const struct worker_req *q, struct hv_err *err)
+{
+	if (plugin_host_load(q->plugin, err) == 0 && plugin_host_attach(w->m, false, true, err) == 0)
+		return 0;
+	plugin_host_unload();
+	w->m->funnel.input = w->rec_input;
+	return -1;
+}
+
 /* One experiment. 0 with the result line printed, or -1 with err (the
  * request could not be run; the worker goes on). */
 static int worker_run(struct worker *w, const struct worker_req *q, struct hv_err *err)
@@ -431,7 +458,11 @@ static int worker_run(struct worker *w, const struct worker_req *q, struct hv_er
 
 	double start = worker_now();
 
-	if (q->golden && !q->write_golden && worker_golden_load(w, q->golden, err) < 0)
+	if (q->golden && q->write_golden) {
+		hv_err_set(err, "golden= and write-golden= exclude each other");
+		return -1;
+	}
+	if (q->golden && worker_golden_load(w, q->golden, err) < 0)
 		return -1;
 	if (worker_read_file(q->input, &in, &inlen, 1u << 20, err) < 0)
 		return -1;
@@ -442,6 +473,7 @@ static int worker_run(struct worker *w, const struct worker_req *q, struct hv_er
 	w->in = in;
 	w->inlen = inlen;
 	w->inpos = 0;
+	w->input_done = 0;
 	w->changed = false;
 	config = worker_run_config(w, q);
 	full = config ? main_config_with_clock(config, m->cfg.rtc_boot_ns) : NULL;
@@ -455,21 +487,23 @@ static int worker_run(struct worker *w, const struct worker_req *q, struct hv_er
 	w->rec_input = m->funnel.input;
 	w->rec_opaque = m->funnel.opaque;
 	m->funnel.input = worker_funnel_input;
-	if (q->plugin && (plugin_host_load(q->plugin, err) != 0 ||
-			  plugin_host_attach(m, false, true, err) != 0)) {
-		plugin_host_unload();
-		m->funnel.input = w->rec_input;
+	/* attach-at: the plugin comes in at that instruction count (the run
+	 * is the golden run's until then, and faster without it), where the
+	 * stop cannot move a console input poll: past the golden run's last. */
+	bool late = q->plugin && q->golden && g->path && q->attach_at > g->input_done &&
+		    g->input_done && q->attach_at < q->max && q->attach_at > m->total_insns;
+	if (q->plugin && !late && worker_plugin(w, q, err) != 0) {
 		recorder_abandon(rec, m);
 		goto out;
 	}
 
 	w->mine = (struct worker_golden){ 0 };
 	w->writing = q->write_golden != NULL && w->interval;
-	w->use = !q->write_golden && q->golden && g->ncheck;
+	w->use = !q->write_golden && q->golden && g->ncheck && q->after_set;
 	w->next_mark = m->total_insns + w->interval;
 	w->after = q->after;
 	w->early = 0;
-	m->cfg.max_insns = q->max;
+	m->cfg.max_insns = late ? q->attach_at : q->max;
 	m->round_hook = worker_round;
 	m->round_opaque = w;
 	enum hv_stop why;
@@ -478,6 +512,17 @@ static int worker_run(struct worker *w, const struct worker_req *q, struct hv_er
 		why = machine_run(m);
 		if (why == STOP_GUEST_REQUEST && m->pv_req.op == WORKER_OP_SAME)
 			break;
+		if (late && why == STOP_MAX_INSNS && m->total_insns == q->attach_at) {
+			late = false;
+			m->stop = STOP_NONE;
+			m->cfg.max_insns = q->max;
+			if (worker_plugin(w, q, err) != 0) {
+				m->round_hook = NULL;
+				recorder_abandon(rec, m);
+				goto out;
+			}
+			continue;
+		}
 		if (why == STOP_REBOOT && !m->panic_msg[0] && !w->sc.o->reboot_exit &&
 		    snapcli_reboot_check(&w->sc, err) == 0 && machine_reset(m, &w->lo, err) == 0)
 			continue;
@@ -491,6 +536,10 @@ static int worker_run(struct worker *w, const struct worker_req *q, struct hv_er
 	struct worker_golden mine = w->mine;
 	bool writing = q->write_golden != NULL;
 	int status = early ? g->status : main_stop_status(m, why);
+	if (late && worker_plugin(w, q, err) != 0) {
+		recorder_abandon(rec, m);
+		goto out;
+	}
 	plugin_host_exit(status);
 	m->funnel.input = w->rec_input;
 	if (recorder_finish(rec, m, status, err) != 0)
@@ -511,9 +560,9 @@ static int worker_run(struct worker *w, const struct worker_req *q, struct hv_er
 		FILE *f = fopen(q->write_golden, "w");
 		bool ok = f != NULL;
 		if (f) {
-			fprintf(f, "end %d %llu %016llx %016llx\noutput %s\n", status,
+			fprintf(f, "end %d %llu %016llx %016llx\noutput %s\ninput %llu\n", status,
 				(unsigned long long)icount, (unsigned long long)digest,
-				(unsigned long long)rel, q->out);
+				(unsigned long long)rel, q->out, (unsigned long long)w->input_done);
 			for (size_t i = 0; i < mine.ncheck; i++)
 				fprintf(f, "at %llu %016llx %llu\n",
 					(unsigned long long)mine.check[i].icount,

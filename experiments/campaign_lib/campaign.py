@@ -67,6 +67,22 @@ Layout: experiments/campaign runs this file (experiments/campaign_lib/
 campaign.py) as __main__, so that run_one is pickled by value for Dask
 workers; tests/campaign uses this file directly (its BUILD exports it).
 
+Engines (issue 16, items 1, 3 and 5; engine.py): by default (--engine
+worker) each pool thread or Dask worker keeps one `retrovisor worker`
+process, which loads the snapshot once and runs each experiment by
+in-memory restore, recorded as `record` would record it; a run that hangs
+(--timeout) or crashes the worker restarts it and is marked as a
+per-process run would be. --engine process starts one `retrovisor record`
+a run, as before. Early stop (worker engine, not with --keep-all): the
+golden run notes its state digest every --digest-interval instructions; a
+faulty run whose state and output equal the golden run's there, after its
+fault, is masked and stops at once (CSV early_stop: where; summary.json:
+the instructions and estimated seconds saved). campaign.csv grows a row a
+run as results arrive (flushed); --resume keeps the rows of a stopped
+campaign with the same --seed, --kind and --runs and runs only the rest.
+Several machines: a Dask scheduler and dask-worker processes on hosts that
+share the file system (docs/campaigns.md).
+
 Determinism: every run starts from the same snapshot with the same console
 input (a file, read at the machine's first input poll), so until the fault
 a run is the golden run instruction for instruction, and the same seed
@@ -79,9 +95,7 @@ other run would fail the same way.
 import argparse
 import concurrent.futures
 import csv
-import hashlib
 import json
-import multiprocessing
 import os
 import random
 import re
@@ -89,6 +103,10 @@ import struct
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import engine  # noqa: E402  (the runs: worker or process; shipped to Dask by value)
+from engine import last_line, run_one, stderr_values, workload_output  # noqa: E402,F401
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import defuse  # noqa: E402
@@ -108,17 +126,10 @@ OUTCOMES = ("masked", "detected", "crash", "hang", "sdc")
 # are short because the typed line should be: a long line of console input
 # is more exposed to the guest's UART timing.
 START_TYPED = "S@$((6*7))"
-START_RE = re.compile(r"^S@42\s*$", re.M)
+START_RE = engine.START_RE
 MARK_TYPED = "E@$?"
-MARK_RE = re.compile(r"^E@(\d+)\s*$", re.M)
-ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-# Words by which the guest reports a problem (kernel, busybox, shell).
-ERROR_RES = [re.compile(p) for p in (
-    r"(?i)\berror\b", r"\bOops\b", r"\bBUG\b", r"(?i)segmentation fault",
-    r"(?i)illegal instruction", r"(?i)bus error", r"Unable to handle",
-    r"(?i)\bkilled\b", r"(?i)\baborted\b", r"(?i)core dumped", r"\bWARNING\b",
-    r"(?i)not found", r"(?i)can't", r"(?i)\bfault\b")]
-KEEP_OUTPUT = 256 * 1024  # bytes of a run's output carried back to the driver
+FIELDS = ["run", "fault", "icount", "outcome", "exit_status", "log", "output_hash", "digest",
+          "final_icount", "injection", "seconds", "weight", "span", "early_stop"]
 
 
 class Failure(Exception):
@@ -154,92 +165,6 @@ def debian_python_reexec(need_distributed):
                       "package python3-distributed")
     raise Failure("the plot needs matplotlib: install the Debian package python3-matplotlib "
                   "(tools/setup does)")
-
-
-def stderr_values(err):
-    """The last `digest` and `icount` lines of --print-digest."""
-    digest = icount = None
-    for line in err.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[0] == "digest":
-            digest = parts[1]
-        elif len(parts) == 2 and parts[0] == "icount" and parts[1].isdigit():
-            icount = int(parts[1])
-    return digest, icount
-
-
-def workload_output(raw):
-    """The console text the workload printed: after the start line, up to
-    and including the status line; and CMD's shell status (None when the
-    status line is missing: then everything after the start line)."""
-    text = ANSI_RE.sub("", raw.decode("utf-8", "replace").replace("\r", ""))
-    s = START_RE.search(text)
-    start = s.end() + 1 if s else 0
-    m = MARK_RE.search(text, start) if s else None
-    if m:
-        return text[start:m.end()], int(m.group(1))
-    return text[start:], None
-
-
-def error_words(text):
-    return [len(r.findall(text)) for r in ERROR_RES]
-
-
-def last_line(text):
-    lines = [l for l in text.strip().splitlines() if l.strip()]
-    return lines[-1] if lines else ""
-
-
-# ------------------------------------------------------------ one run ----
-
-def run_one(job):
-    """Run one (golden or faulty) recording; return what the driver needs.
-    Module-level and self-contained: it is shipped to pool workers and to
-    Dask workers."""
-    t0 = time.monotonic()
-    base = job["base"]
-    log = base + ".rlog"
-    inj = base + ".inj"
-    cmd = [job["rv"], "record", "--log", log, "--restore", job["snapshot"], "--print-digest",
-           "--watchdog", str(job["watchdog"]), "--max-instructions", str(job["max_insns"])]
-    # The snapshot's drives are opened only where the command line names
-    # them (docs/cli.md, "Options stored in files").
-    for d in job.get("drives", ()):
-        cmd += ["--drive", "file=" + d]
-    if job.get("plugin_args"):
-        cmd += ["--plugin", "%s,%s,out=%s" % (job["plugin"], job["plugin_args"], inj)]
-    for path in (log, inj):
-        if os.path.exists(path):
-            os.unlink(path)
-    timed_out = False
-    with open(job["input"], "rb") as stdin, open(base + ".out", "wb") as out, \
-            open(base + ".err", "wb") as errf:
-        p = subprocess.Popen(cmd, stdin=stdin, stdout=out, stderr=errf)
-        try:
-            status = p.wait(timeout=job["timeout"])
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-            status, timed_out = -1, True
-    with open(base + ".out", "rb") as f:
-        raw = f.read()
-    with open(base + ".err", "rb") as f:
-        err = f.read().decode("utf-8", "replace")
-    text, shell_status = workload_output(raw)
-    digest, icount = stderr_values(err)
-    injection = ""
-    if os.path.exists(inj):
-        with open(inj, errors="replace") as f:
-            injection = f.read().strip().replace("\n", " ")[:300]
-    return {
-        "run": job["run"], "status": status, "timed_out": timed_out,
-        "output": text[:KEEP_OUTPUT],
-        "output_hash": hashlib.sha256(text.encode()).hexdigest()[:16],
-        "errors": error_words(text), "shell_status": shell_status,
-        "digest": digest or "", "icount": icount,
-        "injection": injection, "stderr_last": last_line(err)[:300],
-        "seconds": round(time.monotonic() - t0, 3),
-    }
 
 
 # ----------------------------------------------------- classification ----
@@ -370,7 +295,9 @@ def run_all(jobs, args, done):
     """Run jobs on the pool or the Dask scheduler; call done(result) as
     each finishes."""
     if args.scheduler:
+        import cloudpickle
         import distributed
+        cloudpickle.register_pickle_by_value(engine)  # workers need not import it
         try:
             client = distributed.Client(args.scheduler, timeout=30)
         except (OSError, TimeoutError) as e:
@@ -382,8 +309,8 @@ def run_all(jobs, args, done):
         finally:
             client.close()
         return
-    ctx = multiprocessing.get_context("fork")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
+    # Threads: each drives its own retrovisor process (engine.run_one).
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
         futures = [pool.submit(run_one, j) for j in jobs]
         try:
             for fut in concurrent.futures.as_completed(futures):
@@ -392,6 +319,72 @@ def run_all(jobs, args, done):
             for fut in futures:
                 fut.cancel()
             raise
+        finally:
+            pool.shutdown(wait=True)
+            engine.close_workers()
+
+
+def typed(row):
+    """A CSV row with the numbers the driver computes with."""
+    for k in ("run", "icount", "exit_status", "final_icount", "early_stop"):
+        if re.fullmatch(r"-?\d+", row.get(k) or ""):
+            row[k] = int(row[k])
+    for k in ("seconds", "weight"):
+        if k in row and re.fullmatch(r"\d+(\.\d*)?", row[k] or ""):
+            row[k] = float(row[k]) if "." in row[k] else int(row[k])
+    return row
+
+
+class CsvSink:
+    """campaign.csv as the results arrive, a row a run, flushed: a stopped
+    campaign resumes from it (--resume: done holds its rows by run)."""
+
+    def __init__(self, path, fields, resume, faults):
+        self.done = {}
+        if resume and os.path.exists(path):
+            with open(path, newline="") as f:
+                rd = csv.DictReader(f)
+                if rd.fieldnames != fields:
+                    raise Failure("%s has other columns than this campaign's; --resume needs "
+                                  "the CSV of a campaign of this version" % path)
+                for row in rd:
+                    if None in row or None in row.values() or not row["outcome"]:
+                        continue  # the row being written when the campaign stopped
+                    row = typed(row)
+                    run = row["run"]
+                    if not isinstance(run, int) or run < 0 or run >= len(faults):
+                        continue  # not a run of this campaign's (e.g. unrun flips)
+                    if faults[run][0] != row["fault"]:
+                        raise Failure("%s: run %d was fault %s, this campaign's is %s: resume "
+                                      "with the --seed, --kind and --runs it was started "
+                                      "with" % (path, run, row["fault"], faults[run][0]))
+                    self.done[run] = row
+        with open(path + ".tmp", "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=fields)
+            w.writeheader()
+            w.writerows(sorted(self.done.values(), key=lambda r: r["run"]))
+        os.replace(path + ".tmp", path)
+        self.f = open(path, "a", newline="")
+        self.w = csv.DictWriter(self.f, fieldnames=fields)
+
+    def add(self, row):
+        self.w.writerow(row)
+        self.f.flush()
+
+    def close(self):
+        self.f.close()
+
+
+def engine_summary(args, rows, golden, lo_ic, hi_ic, workers):
+    """summary.json's "engine": how the runs ran, and what early stop saved
+    (instructions; seconds estimated at the golden run's guest speed)."""
+    stopped = [r["early_stop"] for r in rows if r.get("early_stop")]
+    saved = sum(hi_ic - e for e in stopped)
+    guest_s = golden.get("guest_us", golden["seconds"] * 1e6) / 1e6
+    return {"engine": args.engine, "digest_interval": args.digest_interval,
+            "early_stopped": len(stopped), "instructions_saved": saved,
+            "seconds_saved": round(saved * guest_s / max(1, hi_ic - lo_ic), 2),
+            "worker_processes": len(workers), "runs_per_worker": sorted(workers.values())}
 
 
 def check_setup_error(r, what):
@@ -508,6 +501,15 @@ def main():
                        help="run every register flip of the space (not --runs draws)")
     space.add_argument("--prune", action="store_true",
                        help="one run per def/use equivalence class of the space, weighted")
+    ap.add_argument("--engine", choices=("worker", "process"), default="worker",
+                    help="worker: one retrovisor process per pool thread or Dask worker, "
+                    "runs restored in memory (default); process: a process a run")
+    ap.add_argument("--digest-interval", type=int, default=1000000, metavar="N",
+                    help="worker engine: compare with the golden run every N instructions "
+                    "and stop a run whose state became the golden run's (0: never)")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the rows of --out's campaign.csv (same --seed, --kind, "
+                    "--runs) and run only the others")
     ap.add_argument("--check-replays", type=int, default=0, metavar="K",
                     help="afterwards replay K interesting runs and compare digests")
     args = ap.parse_args()
@@ -557,12 +559,19 @@ def campaign(args):
     t0 = time.monotonic()
     base_job = {"rv": rv, "plugin": plugin, "snapshot": snap, "input": inp,
                 "watchdog": args.watchdog, "timeout": args.timeout,
-                "drives": [os.path.abspath(d) for d in args.drive]}
+                "drives": [os.path.abspath(d) for d in args.drive],
+                "engine": args.engine, "scratch": out,
+                "interval": args.digest_interval if args.engine == "worker" else 0}
+    if args.digest_interval < 0:
+        raise Failure("--digest-interval must be 0 (off) or more")
+    early = args.engine == "worker" and args.digest_interval > 0 and not args.keep_all
+    golden_chk = os.path.join(out, "golden.chk") if args.engine == "worker" else None
 
     # 1. The golden run (no fault), with a generous budget.
     golden_max = info["icount"] + 50 * 10 ** 9
-    golden = run_one(dict(base_job, run=0, base=os.path.join(out, "golden"),
+    golden = run_one(dict(base_job, run=0, base=os.path.join(out, "golden"), write_golden=golden_chk,
                           max_insns=golden_max, plugin_args=None))
+    engine.close_workers()  # the golden run's: faulty runs go to the pool's
     check_setup_error(golden, "golden run")
     if golden["status"] != 0 or golden["shell_status"] is None or golden["icount"] is None:
         raise Failure("the golden run did not finish the workload and power off (status %s, "
@@ -584,10 +593,21 @@ def campaign(args):
     else:
         faults = draw_faults(args, lo_ic, hi_ic, info["harts"], mem)
     max_insns = hi_ic + max(args.budget * span, 10 ** 7)
+    # faultinj.so's at= acts from there on: the worker loads it there.
+    late_attach = args.kind in ("reg", "mem") and info["harts"] == 1
     jobs = [dict(base_job, run=i, base=os.path.join(runs_dir, "%04d" % i),
-                 max_insns=max_insns, plugin_args=f[1])
+                 max_insns=max_insns, plugin_args=f[1], golden=golden_chk,
+                 after=f[2] if early else None, attach_at=f[2] if late_attach else None)
             for i, f in enumerate(faults)]
     rows, counts = [], {o: 0 for o in OUTCOMES}
+    sink = CsvSink(os.path.join(out, "campaign.csv"), FIELDS, args.resume, faults)
+    for row in sink.done.values():
+        rows.append(row)
+        counts[row["outcome"]] += row.get("weight", 1)
+    jobs = [j for j in jobs if j["run"] not in sink.done]
+    if sink.done:
+        say("resuming: %d runs are in campaign.csv already, %d to run" % (len(rows), len(jobs)))
+    workers = {}
 
     def done(r):
         check_setup_error(r, "run %d" % r["run"])
@@ -610,8 +630,15 @@ def campaign(args):
                      "weight": weight, "span": spans[r["run"]] if spans else ""})
         say("%d/%d run %d %s at %d: %s (status %s, %.1f s)" % (
             len(rows), len(jobs), r["run"], label, at, outcome, r["status"], r["seconds"]))
+        rows[-1]["early_stop"] = r.get("early") or ""
+        sink.add(rows[-1])
+        if r.get("worker_pid"):
+            workers[r["worker_pid"]] = workers.get(r["worker_pid"], 0) + 1
 
-    run_all(jobs, args, done)
+    try:
+        run_all(jobs, args, done)
+    finally:
+        sink.close()
     for i, (lab, first, last, weight) in enumerate(benign):
         counts["masked"] += weight
         rows.append({"run": len(jobs) + i, "fault": lab, "icount": first, "outcome": "masked",
@@ -622,12 +649,11 @@ def campaign(args):
     elapsed = time.monotonic() - t0
 
     # 3. The results.
-    fields = ["run", "fault", "icount", "outcome", "exit_status", "log", "output_hash",
-              "digest", "final_icount", "injection", "seconds", "weight", "span"]
-    with open(os.path.join(out, "campaign.csv"), "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields)
+    with open(os.path.join(out, "campaign.csv.tmp"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=FIELDS)
         w.writeheader()
         w.writerows(rows)
+    os.replace(os.path.join(out, "campaign.csv.tmp"), os.path.join(out, "campaign.csv"))
     plot(os.path.join(out, "outcomes.png"), rows, counts, args, lo_ic, hi_ic)
     summary = {
         "snapshot": snap, "workload": args.workload, "typed": open(inp).read().rstrip("\n"),
@@ -637,6 +663,7 @@ def campaign(args):
                    "output_hash": golden["output_hash"],
                    "workload_status": golden["shell_status"], "log": "golden.rlog"},
         "counts": counts, "seconds": round(elapsed, 1),
+        "engine": engine_summary(args, rows, golden, lo_ic, hi_ic, workers),
     }
     if space:
         summary["fault_space"] = space
@@ -655,6 +682,11 @@ def campaign(args):
                                   os.path.join(out, "outcomes.png"),
                                   os.path.join(out, "summary.json"),
                                   os.path.join(out, "report.md")))
+    es = summary["engine"]
+    if es.get("early_stopped"):
+        say("early stop: %d runs became the golden run and stopped, %d instructions "
+            "(about %.1f s of guest execution) saved" % (
+                es["early_stopped"], es["instructions_saved"], es["seconds_saved"]))
     if args.check_replays and check_replays(rv, out, rows, args.check_replays):
         raise Failure("a kept run did not replay to its recorded digest")
     return 0

@@ -6,7 +6,9 @@ python3-distributed, installed by tools/setup), and a 4-run campaign from a
 snapshot of the Debian guest runs on it (`--scheduler tcp://...`): every
 run lands in the CSV with an outcome, the summary names the scheduler, and
 the outcomes equal those of the same campaign on the local process pool
-(the runs are deterministic wherever they execute).
+(the runs are deterministic wherever they execute), and the Dask worker
+ran every run on one cached `retrovisor worker` (it loaded the snapshot
+once).
 dask_test.py RETROVISOR FAULTINJ CAMPAIGN
 """
 import csv
@@ -56,7 +58,12 @@ try:
                                  {"masked", "detected", "crash", "hang", "sdc"} for r in rows),
           "4 runs on the scheduler, each with an outcome")
     with open(os.path.join(TMP, "dask", "summary.json")) as f:
-        check(json.load(f).get("scheduler") == address, "the summary names the scheduler")
+        summary = json.load(f)
+    check(summary.get("scheduler") == address, "the summary names the scheduler")
+    eng = summary.get("engine", {})
+    check(eng.get("worker_processes") == 1 and eng.get("runs_per_worker") == [4],
+          f"the Dask worker ran all 4 runs on one retrovisor worker, its snapshot loaded "
+          f"once ({eng})")
 finally:
     sched.stdin.close()
     try:
