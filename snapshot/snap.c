@@ -23,43 +23,34 @@
 #include "hv/disk.h"
 #include "snapshot/snap_impl.h"
 
+/* The machine's scheduler and console state a snapshot copies, each field
+ * once: S names a scalar, A an array of the same size in both structures
+ * (snap_impl.h sizes them from struct machine). last_run, a pointer, is
+ * stored as a hart index apart. */
+#define SNAP_MACHINE_FIELDS(S, A)                                                             \
+	S(itime) S(rounds) S(time_seen) S(total_insns) A(conin) S(conin_head) S(conin_len)    \
+	S(uart_used) A(con_line) S(con_line_len) A(panic_msg) S(con_last_itime) A(blk_nreq)   \
+	S(round_progressed)
+#define SNAP_COPY_S(f) to->f = from->f;
+#define SNAP_COPY_A(f) memcpy(to->f, from->f, sizeof(to->f));
+
 void snap_machine_save(const struct machine *m, struct snap_machine *sm)
 {
-	sm->itime = m->itime;
-	sm->rounds = m->rounds;
-	sm->time_seen = m->time_seen;
-	sm->total_insns = m->total_insns;
-	memcpy(sm->conin, m->conin, sizeof(sm->conin));
-	sm->conin_head = m->conin_head;
-	sm->conin_len = m->conin_len;
-	sm->uart_used = m->uart_used;
-	memcpy(sm->con_line, m->con_line, sizeof(sm->con_line));
-	sm->con_line_len = m->con_line_len;
-	memcpy(sm->panic_msg, m->panic_msg, sizeof(sm->panic_msg));
-	sm->con_last_itime = m->con_last_itime;
+	const struct machine *from = m;
+	struct snap_machine *to = sm;
+
+	SNAP_MACHINE_FIELDS(SNAP_COPY_S, SNAP_COPY_A)
 	sm->last_run = m->last_run ? (int32_t)m->last_run->id : -1;
-	memcpy(sm->blk_nreq, m->blk_nreq, sizeof(sm->blk_nreq));
-	sm->round_progressed = m->round_progressed;
 }
 
 void snap_machine_load(struct machine *m, const struct snap_machine *sm)
 {
-	m->itime = sm->itime;
-	m->rounds = sm->rounds;
-	m->time_seen = sm->time_seen;
-	m->total_insns = sm->total_insns;
-	memcpy(m->conin, sm->conin, sizeof(m->conin));
-	m->conin_head = sm->conin_head;
-	m->conin_len = sm->conin_len;
-	m->uart_used = sm->uart_used;
-	memcpy(m->con_line, sm->con_line, sizeof(m->con_line));
-	m->con_line_len = sm->con_line_len;
-	memcpy(m->panic_msg, sm->panic_msg, sizeof(m->panic_msg));
-	m->con_last_itime = sm->con_last_itime;
+	const struct snap_machine *from = sm;
+	struct machine *to = m;
+
+	SNAP_MACHINE_FIELDS(SNAP_COPY_S, SNAP_COPY_A)
 	m->last_run = sm->last_run >= 0 && (unsigned)sm->last_run < m->nharts ?
 		      m->hart[sm->last_run] : NULL;
-	memcpy(m->blk_nreq, sm->blk_nreq, sizeof(m->blk_nreq));
-	m->round_progressed = sm->round_progressed;
 	m->blk_fault_set = false;
 }
 
