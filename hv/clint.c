@@ -141,11 +141,7 @@ struct clint *clint_create(struct machine *m, struct hv_err *err)
 		return NULL;
 	}
 	c->m = m;
-	c->dev.name = "clint";
-	c->dev.base = HV_CLINT_BASE;
-	c->dev.size = HV_CLINT_SIZE;
-	c->dev.ops = &clint_ops;
-	c->dev.opaque = c;
+	hv_dev_init(&c->dev, "clint", HV_CLINT_BASE, HV_CLINT_SIZE, &clint_ops, c);
 	return c;
 }
 

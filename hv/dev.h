@@ -57,6 +57,14 @@ struct hv_dev {
 	void *opaque;
 };
 
+/* A device's bus entry: the window [base, base + size), answered by ops
+ * with opaque. */
+static inline void hv_dev_init(struct hv_dev *d, const char *name, gpa_t base, uint64_t size,
+			       const struct hv_dev_ops *ops, void *opaque)
+{
+	*d = (struct hv_dev){ .name = name, .base = base, .size = size, .ops = ops, .opaque = opaque };
+}
+
 /* An interrupt line into the PLIC (source numbers 1..PLIC_NSRC-1). */
 struct plic;
 struct hv_irq {

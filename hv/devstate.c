@@ -101,6 +101,18 @@ void devstate_r_init(struct devstate_r *r, const void *p, size_t len)
 	r->len = p ? len : 0;
 }
 
+int devstate_get_version(struct devstate_r *r, const char *what)
+{
+	uint32_t version = devstate_get_u32(r);
+
+	if (r->error)
+		return -1;
+	if (version != DEVSTATE_VERSION)
+		return devstate_r_fail(r, "%s state version %u is not %u", what, version,
+				       DEVSTATE_VERSION);
+	return 0;
+}
+
 int devstate_r_fail(struct devstate_r *r, const char *fmt, ...)
 {
 	va_list ap;

@@ -65,6 +65,10 @@ bool devstate_get_bool(struct devstate_r *r);
 /* The next n bytes as a reader of their own (sub), consumed from r. On a
  * short input sets r's error, makes sub empty and returns false. */
 bool devstate_r_sub(struct devstate_r *r, size_t n, struct devstate_r *sub);
+/* The record's leading u32 version, which must be DEVSTATE_VERSION: 0, or
+ * -1 with the error set (a short record, or "WHAT state version V is not
+ * 1"). */
+int devstate_get_version(struct devstate_r *r, const char *what);
 /* Record the first malformed value (printf-style sentence); always
  * returns -1 so a restore can `return devstate_r_fail(...)`. */
 int devstate_r_fail(struct devstate_r *r, const char *fmt, ...)

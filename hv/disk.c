@@ -271,9 +271,16 @@ uint64_t disk_overlay_bytes(const struct disk *d)
 	return d->overlay.nblocks * DISK_BLOCK_SIZE;
 }
 
-static bool disk_range_ok(const struct disk *d, uint64_t off, size_t len)
+/* 0 if [off, off + len) is inside the image; else -1 with err naming the
+ * access (what: "read" or "write"). */
+static int disk_check_range(const struct disk *d, const char *what, uint64_t off, size_t len,
+			    struct hv_err *err)
 {
-	return off <= d->size && len <= d->size - off;
+	if (off <= d->size && len <= d->size - off)
+		return 0;
+	hv_err_set(err, "%s of %zu bytes at offset %llu is outside disk image '%s' (%llu bytes)",
+		   what, len, (unsigned long long)off, d->path, (unsigned long long)d->size);
+	return -1;
 }
 
 /* pread exactly len bytes of the base file; the range is inside the size
@@ -366,12 +373,8 @@ int disk_read(struct disk *d, uint64_t off, void *buf, size_t len, struct hv_err
 {
 	uint8_t *p = buf;
 
-	if (!disk_range_ok(d, off, len)) {
-		hv_err_set(err, "read of %zu bytes at offset %llu is outside disk image '%s' "
-			   "(%llu bytes)", len, (unsigned long long)off, d->path,
-			   (unsigned long long)d->size);
+	if (disk_check_range(d, "read", off, len, err) != 0)
 		return -1;
-	}
 	if (!d->snapshot)
 		return disk_pread(d, off, buf, len, err);
 	/* Block by block; runs of blocks without an overlay copy are read
@@ -410,12 +413,8 @@ int disk_write(struct disk *d, uint64_t off, const void *buf, size_t len, struct
 		hv_err_set(err, "disk image '%s' is read-only", d->path);
 		return -1;
 	}
-	if (!disk_range_ok(d, off, len)) {
-		hv_err_set(err, "write of %zu bytes at offset %llu is outside disk image '%s' "
-			   "(%llu bytes)", len, (unsigned long long)off, d->path,
-			   (unsigned long long)d->size);
+	if (disk_check_range(d, "write", off, len, err) != 0)
 		return -1;
-	}
 	if (!d->snapshot)
 		return disk_pwrite(d, off, buf, len, err);
 	while (len) {

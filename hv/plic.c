@@ -319,16 +319,15 @@ static int plic_restore(void *opaque, struct devstate_r *r)
 {
 	struct plic *p = opaque;
 	struct plic *n;
-	uint32_t version = devstate_get_u32(r);
-	uint32_t nctx = devstate_get_u32(r);
-	uint32_t nsrc = devstate_get_u32(r);
+	uint32_t nctx, nsrc;
 	int ret = -1;
 
+	if (devstate_get_version(r, "PLIC") != 0)
+		return -1;
+	nctx = devstate_get_u32(r);
+	nsrc = devstate_get_u32(r);
 	if (r->error)
 		return -1;
-	if (version != DEVSTATE_VERSION)
-		return devstate_r_fail(r, "PLIC state version %u is not %u", version,
-				       DEVSTATE_VERSION);
 	if (nctx != p->nctx || nsrc != PLIC_NSRC)
 		return devstate_r_fail(r, "PLIC state has %u contexts and %u sources; this "
 				       "machine's PLIC has %u and %u", nctx, nsrc, p->nctx,
@@ -429,11 +428,7 @@ struct plic *plic_create(struct machine *m, unsigned nharts, struct hv_err *err)
 	}
 	p->m = m;
 	p->nctx = 2 * nharts;
-	p->dev.name = "plic";
-	p->dev.base = HV_PLIC_BASE;
-	p->dev.size = HV_PLIC_SIZE;
-	p->dev.ops = &plic_ops;
-	p->dev.opaque = p;
+	hv_dev_init(&p->dev, "plic", HV_PLIC_BASE, HV_PLIC_SIZE, &plic_ops, p);
 	return p;
 }
 

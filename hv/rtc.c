@@ -225,11 +225,9 @@ static int rtc_restore(void *opaque, struct devstate_r *rd)
 {
 	struct rtc *r = opaque;
 	struct rtc n = *r;
-	uint32_t version = devstate_get_u32(rd);
 
-	if (!rd->error && version != DEVSTATE_VERSION)
-		return devstate_r_fail(rd, "RTC state version %u is not %u", version,
-				       DEVSTATE_VERSION);
+	if (devstate_get_version(rd, "RTC") != 0)
+		return -1;
 	n.boot_ns = devstate_get_u64(rd);
 	n.adjust_ns = devstate_get_u64(rd);
 	n.alarm_ns = devstate_get_u64(rd);
@@ -266,11 +264,7 @@ struct rtc *rtc_create(struct machine *m, const struct hv_irq *irq,
 	r->m = m;
 	r->irq = *irq;
 	r->boot_ns = boot_ns;
-	r->dev.name = "rtc";
-	r->dev.base = HV_RTC_BASE;
-	r->dev.size = RTC_MMIO_SIZE;
-	r->dev.ops = &rtc_ops;
-	r->dev.opaque = r;
+	hv_dev_init(&r->dev, "rtc", HV_RTC_BASE, RTC_MMIO_SIZE, &rtc_ops, r);
 	return r;
 }
 

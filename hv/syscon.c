@@ -72,11 +72,7 @@ struct syscon *syscon_create(struct machine *m, struct hv_err *err)
 		return NULL;
 	}
 	s->m = m;
-	s->dev.name = "syscon";
-	s->dev.base = HV_SYSCON_BASE;
-	s->dev.size = SYSCON_MMIO_SIZE;
-	s->dev.ops = &syscon_ops;
-	s->dev.opaque = s;
+	hv_dev_init(&s->dev, "syscon", HV_SYSCON_BASE, SYSCON_MMIO_SIZE, &syscon_ops, s);
 	return s;
 }
 

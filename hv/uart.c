@@ -334,11 +334,9 @@ static int uart_restore(void *opaque, struct devstate_r *r)
 {
 	struct uart *u = opaque;
 	struct uart n = *u;
-	uint32_t version = devstate_get_u32(r);
 
-	if (!r->error && version != DEVSTATE_VERSION)
-		return devstate_r_fail(r, "UART state version %u is not %u", version,
-				       DEVSTATE_VERSION);
+	if (devstate_get_version(r, "UART") != 0)
+		return -1;
 	n.ier = devstate_get_u8(r);
 	n.lcr = devstate_get_u8(r);
 	n.mcr = devstate_get_u8(r);
@@ -391,11 +389,7 @@ struct uart *uart_create(struct machine *m, const struct hv_irq *irq,
 	}
 	u->m = m;
 	u->irq = *irq;
-	u->dev.name = "uart";
-	u->dev.base = HV_UART_BASE;
-	u->dev.size = UART_MMIO_SIZE;
-	u->dev.ops = &uart_ops;
-	u->dev.opaque = u;
+	hv_dev_init(&u->dev, "uart", HV_UART_BASE, UART_MMIO_SIZE, &uart_ops, u);
 	return u;
 }
 

@@ -475,11 +475,8 @@ struct virtio_dev *virtio_dev_attach(struct machine *m, unsigned slot,
 					     1ull << VIRTIO_F_INDIRECT_DESC;
 	snprintf(vd->name, sizeof(vd->name), "%s@0x%llx", ops->name,
 		 (unsigned long long)(HV_VIRTIO_BASE + slot * HV_VIRTIO_STRIDE));
-	vd->dev.name = ops->name;
-	vd->dev.base = HV_VIRTIO_BASE + slot * HV_VIRTIO_STRIDE;
-	vd->dev.size = HV_VIRTIO_STRIDE;
-	vd->dev.ops = &virtio_mmio_ops;
-	vd->dev.opaque = vd;
+	hv_dev_init(&vd->dev, ops->name, HV_VIRTIO_BASE + slot * HV_VIRTIO_STRIDE, HV_VIRTIO_STRIDE,
+		    &virtio_mmio_ops, vd);
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		vd->q[i].num = i < ops->nqueues ? ops->queue_max : 0;
 	/* A device already in the slot's window (the placeholder the machine

@@ -313,12 +313,10 @@ static int virtio_net_load(struct virtio_net *n, struct devstate_r *r)
 {
 	struct virtio_net_stats st;
 	uint64_t fifo_in;
-	uint32_t version = devstate_get_u32(r);
 	uint32_t count;
 
-	if (!r->error && version != DEVSTATE_VERSION)
-		return devstate_r_fail(r, "virtio-net state version %u is not %u", version,
-				       DEVSTATE_VERSION);
+	if (devstate_get_version(r, "virtio-net") != 0)
+		return -1;
 	st.tx_frames = devstate_get_u64(r);
 	st.tx_dropped = devstate_get_u64(r);
 	st.rx_frames = devstate_get_u64(r);

@@ -124,11 +124,9 @@ static int virtio_rng_restore(void *priv, struct devstate_r *rd)
 	uint64_t s[4];
 	uint8_t word[8];
 	unsigned left;
-	uint32_t version = devstate_get_u32(rd);
 
-	if (!rd->error && version != DEVSTATE_VERSION)
-		return devstate_r_fail(rd, "virtio-rng state version %u is not %u", version,
-				       DEVSTATE_VERSION);
+	if (devstate_get_version(rd, "virtio-rng") != 0)
+		return -1;
 	for (unsigned i = 0; i < 4; i++)
 		s[i] = devstate_get_u64(rd);
 	left = devstate_get_u8(rd);
