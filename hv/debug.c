@@ -14,6 +14,7 @@
 
 #include "hv/block.h"
 #include "hv/hart.h"
+#include "hv/hooks.h"
 #include "hv/machine.h"
 
 struct hv_debug *debug_get(struct machine *m)
@@ -375,12 +376,23 @@ int debug_apply(struct machine *m, const uint8_t *data, size_t len)
 		return machine_write_phys(m, where, data + DEBUG_INPUT_HEAD,
 					  len - DEBUG_INPUT_HEAD) ? 0 : -1;
 	if (data[0] == 3) {
-		/* Fail block request number `where` of drive `hart`. */
-		if (len != DEBUG_INPUT_HEAD || hart >= HV_VIRTIO_SLOTS)
+		/* Block request number `where` of drive `hart` fails, or (16
+		 * data bytes) meets fault mode, argument. */
+		uint64_t mode = HV_BLK_FAIL, arg = 0;
+		if ((len != DEBUG_INPUT_HEAD && len != DEBUG_INPUT_HEAD + 16) ||
+		    hart >= HV_VIRTIO_SLOTS)
 			return -1;
+		if (len > DEBUG_INPUT_HEAD) {
+			memcpy(&mode, data + DEBUG_INPUT_HEAD, 8);
+			memcpy(&arg, data + DEBUG_INPUT_HEAD + 8, 8);
+			if (mode < HV_BLK_FAIL || mode > HV_BLK_ROT)
+				return -1;
+		}
 		m->blk_fault_set = true;
 		m->blk_fault_dev = hart;
 		m->blk_fault_nth = where;
+		m->blk_fault_mode = (uint32_t)mode;
+		m->blk_fault_arg = arg;
 		return 0;
 	}
 	if (data[0] == 4) {

@@ -111,8 +111,9 @@ int debug_write_reg(struct hart *h, unsigned regno, uint64_t v);
 /* A debugger's or plugin's change, as the input funnel carries it
  * (HV_IN_DEBUG): u8 kind, u32 hart, u64 position, u64 where, then data.
  * Kinds: 1 register (where: number; data: the 8-byte value), 2 physical
- * memory (where: address; data: the bytes), 3 a failed block request
- * (hart: the drive; where: the request's number; no data), 4 an
+ * memory (where: address; data: the bytes), 3 a block-request fault
+ * (hart: the drive; where: the request's number; no data: it fails; or
+ * 16 bytes: enum hv_blk_fault mode and its argument, hv/hooks.h), 4 an
  * interrupt-pending bit (where: 1 SSIP, 5 STIP or 9 SEIP; data: 8 bytes,
  * 1 set or 0 clear). debug_apply checks and applies one; 0 or -1 if
  * malformed. */

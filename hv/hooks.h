@@ -21,6 +21,17 @@ struct machine;
 struct hart;
 struct insn;
 
+/* What a block device does with a request (the plugin ABI's enum
+ * rv_blk_fault has the same numbers). */
+enum hv_blk_fault {
+	HV_BLK_OK = 0,        /* served as asked */
+	HV_BLK_FAIL = 1,      /* an I/O error */
+	HV_BLK_LOST = 2,      /* a write succeeds and writes nothing */
+	HV_BLK_TORN = 3,      /* a write succeeds, only its first arg sectors written */
+	HV_BLK_MISDIRECT = 4, /* a write succeeds, written at sector arg instead */
+	HV_BLK_ROT = 5,       /* a read succeeds with bit arg of its data flipped */
+};
+
 struct hv_hooks {
 	void *opaque;
 	/* A block of n instructions was decoded at physical pa, reached at
@@ -45,9 +56,10 @@ struct hv_hooks {
 	void (*mmio)(void *opaque, struct machine *m, gpa_t pa, unsigned size, bool write,
 		     uint64_t value, const char *device);
 	void (*timer)(void *opaque, struct hart *h);
-	/* A block request: true to fail it. */
-	bool (*blk_request)(void *opaque, struct machine *m, unsigned device, uint64_t nth,
-			    bool write, uint64_t sector, uint32_t count);
+	/* A block request: HV_BLK_OK to serve it, or a fault (enum
+	 * hv_blk_fault) with its parameter in *arg. */
+	uint32_t (*blk_request)(void *opaque, struct machine *m, unsigned device, uint64_t nth,
+				bool write, uint64_t sector, uint32_t count, uint64_t *arg);
 	/* A replay found a divergence (replay/session.c). */
 	void (*divergence)(void *opaque, uint64_t icount);
 	/* Changes a hook asked for wait for the next step boundary: called

@@ -302,11 +302,14 @@ struct machine {
 
 	/* Instrumentation (hv/hooks.h), NULL without plugins. */
 	struct hv_hooks *hooks;
-	/* A plugin failed the nth request of block device dev (hooks.h): for
-	 * the device to honour, set from a recorded input in a replay. */
+	/* A plugin's fault for the nth request of block device dev (hooks.h):
+	 * for the device to honour, set from a recorded input in a replay.
+	 * mode is enum hv_blk_fault, arg its parameter. */
 	bool blk_fault_set;
 	unsigned blk_fault_dev;
 	uint64_t blk_fault_nth;
+	uint32_t blk_fault_mode;
+	uint64_t blk_fault_arg;
 	/* Requests each drive has served (plugins count them; snapshots
 	 * keep them). */
 	uint64_t blk_nreq[HV_VIRTIO_SLOTS];

@@ -107,8 +107,10 @@ static bool virtio_blk_range_ok(struct virtio_dev *vd, struct virtio_blk *b, uin
 	return true;
 }
 
+/* rot: a bit of the data to flip on its way to the guest (a fault), or
+ * ~0 for none. */
 static uint8_t virtio_blk_in(struct virtio_dev *vd, struct virtio_blk *b,
-			     const struct virtq_chain *c, uint64_t sector, uint64_t len)
+			     const struct virtq_chain *c, uint64_t sector, uint64_t len, uint64_t rot)
 {
 	uint64_t off = sector * DISK_SECTOR_SIZE;
 	struct hv_err err;
@@ -123,6 +125,8 @@ static uint8_t virtio_blk_in(struct virtio_dev *vd, struct virtio_blk *b,
 			virtio_blk_host_error(b, &err);
 			return VIRTIO_BLK_S_IOERR;
 		}
+		if (rot / 8 >= done && rot / 8 < done + n)
+			b->bounce[rot / 8 - done] ^= (uint8_t)(1u << (rot % 8));
 		virtq_chain_write(vd, c, done, b->bounce, n);
 		done += n;
 	}
@@ -166,6 +170,8 @@ static bool virtio_blk_request(struct virtio_dev *vd, struct virtio_blk *b, unsi
 	uint32_t written = 1;
 	uint8_t status;
 	struct hv_err err;
+	uint32_t fault = HV_BLK_OK; /* enum hv_blk_fault */
+	uint64_t fault_arg = 0, len;
 
 	if (c->read_len < VIRTIO_BLK_HDR_SIZE || c->write_len < 1) {
 		virtio_dev_fail(vd, "request %u has %llu readable and %llu writable bytes; it "
@@ -192,18 +198,19 @@ static bool virtio_blk_request(struct virtio_dev *vd, struct virtio_blk *b, unsi
 			dev++;
 		if (dev < HV_VIRTIO_SLOTS) {
 			uint64_t nth = m->blk_nreq[dev]++;
-			bool fail = false;
 			if (m->blk_fault_set && m->blk_fault_dev == dev && m->blk_fault_nth == nth) {
 				m->blk_fault_set = false;
-				fail = true;
+				fault = m->blk_fault_mode;
+				fault_arg = m->blk_fault_arg;
 			} else if (HV_UNLIKELY(m->hooks) && m->hooks->blk_request) {
 				uint64_t len = type == VIRTIO_BLK_T_OUT ?
 					       c->read_len - VIRTIO_BLK_HDR_SIZE : in_len;
-				fail = m->hooks->blk_request(m->hooks->opaque, m, dev, nth,
-							     type == VIRTIO_BLK_T_OUT, sector,
-							     (uint32_t)(len / DISK_SECTOR_SIZE));
+				fault = m->hooks->blk_request(m->hooks->opaque, m, dev, nth,
+							      type == VIRTIO_BLK_T_OUT, sector,
+							      (uint32_t)(len / DISK_SECTOR_SIZE),
+							      &fault_arg);
 			}
-			if (fail) {
+			if (fault == HV_BLK_FAIL) {
 				status = VIRTIO_BLK_S_IOERR;
 				virtq_chain_write(vd, c, in_len, &status, 1);
 				virtq_push(vd, q, c, written);
@@ -214,12 +221,23 @@ static bool virtio_blk_request(struct virtio_dev *vd, struct virtio_blk *b, unsi
 
 	switch (type) {
 	case VIRTIO_BLK_T_IN:
-		status = virtio_blk_in(vd, b, c, sector, in_len);
+		status = virtio_blk_in(vd, b, c, sector, in_len,
+				       fault == HV_BLK_ROT ? fault_arg : ~0ull);
 		if (status == VIRTIO_BLK_S_OK)
 			written += (uint32_t)in_len;
 		break;
 	case VIRTIO_BLK_T_OUT:
-		status = virtio_blk_out(vd, b, c, sector, c->read_len - VIRTIO_BLK_HDR_SIZE);
+		/* A lost, torn or misdirected write still reports success
+		 * (the host layer checks the faults' arguments). */
+		len = c->read_len - VIRTIO_BLK_HDR_SIZE;
+		if (fault == HV_BLK_LOST)
+			status = virtio_blk_range_ok(vd, b, sector, len) ? VIRTIO_BLK_S_OK
+									 : VIRTIO_BLK_S_IOERR;
+		else if (fault == HV_BLK_TORN && fault_arg * DISK_SECTOR_SIZE < len)
+			status = virtio_blk_out(vd, b, c, sector, fault_arg * DISK_SECTOR_SIZE);
+		else
+			status = virtio_blk_out(vd, b, c, fault == HV_BLK_MISDIRECT ? fault_arg : sector,
+						len);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 		status = VIRTIO_BLK_S_OK;

@@ -35,6 +35,7 @@
 
 #include "hv/block.h"
 #include "hv/debug.h"
+#include "hv/disk.h"
 #include "hv/hooks.h"
 #include "hv/insn.h"
 #include "hv/mmu.h"
@@ -123,6 +124,12 @@ struct plugin_host {
 	bool stop_requested;
 	struct rv_plugin *stopper;
 	char strbuf[1024];
+	/* The block request being offered to plugins (rv_blk_fault). */
+	struct {
+		bool open, write;
+		uint32_t count, mode;
+		uint64_t capacity, arg;
+	} blk;
 };
 
 static struct plugin_host host;
@@ -416,13 +423,17 @@ static void hook_timer(void *opaque, struct hart *h)
 static void host_record(uint8_t kind, uint32_t hart, uint64_t where, const void *data,
 			size_t len, bool apply);
 
-static bool hook_blk(void *opaque, struct machine *m, unsigned device, uint64_t nth, bool write,
-		     uint64_t sector, uint32_t count)
+static uint32_t hook_blk(void *opaque, struct machine *m, unsigned device, uint64_t nth,
+			 bool write, uint64_t sector, uint32_t count, uint64_t *arg)
 {
 	bool fail = false;
 
 	(void)opaque;
-	(void)m;
+	host.blk.open = true;
+	host.blk.write = write;
+	host.blk.count = count;
+	host.blk.capacity = m->disk[device] ? disk_size(m->disk[device]) / DISK_SECTOR_SIZE : 0;
+	host.blk.mode = HV_BLK_OK;
 	for (unsigned k = 0; k < host.np; k++)
 		for (unsigned j = 0; j < host.p[k]->nblk; j++) {
 			bool f = false;
@@ -434,12 +445,20 @@ static bool hook_blk(void *opaque, struct machine *m, unsigned device, uint64_t 
 										   sector, count));
 			fail = fail || f;
 		}
-	if (fail && !host.replaying) {
+	host.blk.open = false;
+	if (host.replaying)
+		return HV_BLK_OK;
+	if (fail || host.blk.mode == HV_BLK_FAIL) {
 		/* Record the verdict: the request being served now fails. */
 		host_record(3, device, nth, NULL, 0, false);
-		return true;
+		return HV_BLK_FAIL;
 	}
-	return false;
+	if (host.blk.mode != HV_BLK_OK) {
+		uint64_t rec[2] = { host.blk.mode, host.blk.arg };
+		host_record(3, device, nth, rec, sizeof(rec), false);
+		*arg = host.blk.arg;
+	}
+	return host.blk.mode;
 }
 
 static void hook_divergence(void *opaque, uint64_t icount)
@@ -1014,6 +1033,39 @@ RV_PLUGIN_EXPORT int rv_flip_mem_phys(rv_plugin *self, uint64_t paddr, uint32_t 
 		return -1;
 	b ^= (uint8_t)(1u << bit);
 	return rv_mem_write_phys(self, paddr, &b, 1);
+}
+
+RV_PLUGIN_EXPORT int rv_blk_fault(rv_plugin *self, uint32_t kind, uint64_t arg)
+{
+	bool ok;
+
+	if (!self || !host.blk.open)
+		return -1;
+	switch (kind) {
+	case RV_BLK_FAIL:
+		ok = true;
+		break;
+	case RV_BLK_LOST:
+		ok = host.blk.write;
+		break;
+	case RV_BLK_TORN:
+		ok = host.blk.write && arg < host.blk.count;
+		break;
+	case RV_BLK_MISDIRECT:
+		ok = host.blk.write && arg <= host.blk.capacity &&
+		     host.blk.count <= host.blk.capacity - arg;
+		break;
+	case RV_BLK_ROT:
+		ok = !host.blk.write && arg < (uint64_t)host.blk.count * DISK_SECTOR_SIZE * 8;
+		break;
+	default:
+		ok = false;
+	}
+	if (!ok)
+		return -1;
+	host.blk.mode = kind;
+	host.blk.arg = arg;
+	return 0;
 }
 
 RV_PLUGIN_EXPORT int rv_irq_set(rv_plugin *self, uint32_t hart, uint32_t irq, bool level)

@@ -12,16 +12,20 @@ experiments/campaign --kind KIND draws them here, seeded like reg and mem.
             timer) from the injection point is taken --irq-delay
             instructions late;
   irqdrop   that interrupt is never taken (masked until its source
-            withdraws it).
+            withdraws it);
+  blklost, blktorn, blkmisdirect
+            write request N (0..--blk-max-1, counted per device) succeeds
+            but writes nothing / only its first 0..3 sectors / at a sector
+            drawn from 0..--blk-sectors-1;
+  blkrot    read request N succeeds with one bit of its data flipped.
 
 Each is one faultinj.so argument list; the plugin's changes are recorded
-inputs, so each run replays without the plugin. Block-device faults stay
---kind blk (failed requests); torn, lost and misdirected writes and bit
-rot need a recorded change kind the replayer does not have yet
-(docs/campaigns.md, "Fault classes").
+inputs, so each run replays without the plugin (a failed block request
+is --kind blk). A block fault's CSV icount is the snapshot's.
 """
 
-KINDS = ("regmulti", "memmulti", "stuck", "skip", "irqdelay", "irqdrop")
+BLK = {"blklost": "lost", "blktorn": "torn", "blkmisdirect": "misdirect", "blkrot": "rot"}
+KINDS = ("regmulti", "memmulti", "stuck", "skip", "irqdelay", "irqdrop") + tuple(BLK)
 
 
 def add_arguments(ap):
@@ -33,6 +37,8 @@ def add_arguments(ap):
                     help="--kind irqdelay/irqdrop: mip bit (1 SSIP, 5 STIP, 9 SEIP)")
     ap.add_argument("--irq-delay", type=int, default=100000, metavar="N",
                     help="--kind irqdelay: instructions (default %(default)s)")
+    ap.add_argument("--blk-sectors", type=int, default=2048, metavar="N",
+                    help="--kind blkmisdirect: target sectors 0..N-1 (default %(default)s)")
 
 
 def check(args):
@@ -40,16 +46,26 @@ def check(args):
     width = 8 if args.kind == "memmulti" else 64
     if args.kind in ("regmulti", "memmulti") and not 2 <= args.multi <= width:
         return "--multi wants 2..%d bits for --kind %s" % (width, args.kind)
-    if args.stuck_len < 1 or args.irq_delay < 1:
-        return "--stuck-len and --irq-delay must be at least 1"
+    if args.stuck_len < 1 or args.irq_delay < 1 or args.blk_sectors < 1:
+        return "--stuck-len, --irq-delay and --blk-sectors must be at least 1"
     return None
 
 
 def draw_one(args, rng, lo_ic, hi_ic, mem):
     """(key, label, plugin arguments, at) of one fault of args.kind (the
     campaign adds the hart on a machine of several)."""
+    if args.kind in BLK:
+        return _draw_blk(args, rng) + (lo_ic,)
     at = rng.randrange(lo_ic, hi_ic)
     return _draw(args, rng, at, mem) + (at,)
+
+
+def _draw_blk(args, rng):
+    nth, mode = rng.randrange(args.blk_max), BLK[args.kind]
+    arg = {"lost": None, "torn": rng.randrange(4), "rot": rng.randrange(1 << 20),
+           "misdirect": rng.randrange(args.blk_sectors)}[mode]
+    what = mode if arg is None else "%s=%d" % (mode, arg)
+    return (nth, arg), "blk=%d,%s" % (nth, what), "blk=%d,%s" % (nth, what)
 
 
 def _draw(args, rng, at, mem):
@@ -81,6 +97,9 @@ def _draw(args, rng, at, mem):
 def space(args, lo_ic, hi_ic, mem):
     """How many distinct faults of args.kind exist (at least)."""
     n = hi_ic - lo_ic
+    if args.kind in BLK:
+        return args.blk_max * {"blklost": 1, "blktorn": 4, "blkrot": 1 << 20,
+                               "blkmisdirect": args.blk_sectors}[args.kind]
     if args.kind == "regmulti":
         return n * 31 * 2016  # two bits of 64 at the least
     if args.kind == "memmulti":

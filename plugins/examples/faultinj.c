@@ -6,7 +6,7 @@
  *   --plugin faultinj.so,at=ICOUNT,mem=PADDR,bit=B|mask=M[,until=END,stuck=0|1][,hart=H][,out=FILE]
  *   --plugin faultinj.so,at=ICOUNT,skip[,hart=H][,out=FILE]
  *   --plugin faultinj.so,at=ICOUNT,irq=N,drop|delay=D[,hart=H][,out=FILE]
- *   --plugin faultinj.so,blk=N[,dev=D][,out=FILE]
+ *   --plugin faultinj.so,blk=N[,lost|torn=K|misdirect=S|rot=B][,dev=D][,out=FILE]
  *
  * The fault classes of the literature, one per run:
  * reg=: flips bit B (0..63) of register N of hart H (GDB numbering, as
@@ -32,14 +32,13 @@
  * yet: docs/campaigns.md, "Fault classes".)
  * blk=: fails block request number N (counted from 0 per device, as
  * rv_on_blk_request numbers them) of device D (default: any device); the
- * guest sees an I/O error. One line says what was injected and when, to
- * out= (default stderr).
- *
- * Not offered: torn, lost and misdirected writes and bit rot on read.
- * The block-request verdict a plugin returns (and the replayer applies,
- * debug_apply kind 3) is pass or fail only; those faults change what the
- * device writes or reads, which needs a new recorded change kind in
- * hv/debug.c and hv/block.c (docs/campaigns.md, "Fault classes").
+ * guest sees an I/O error. With a mode (rv_blk_fault, ABI 3), blk=N
+ * counts the device's write requests (lost, torn, misdirect) or read
+ * requests (rot) from 0 instead, and the Nth one succeeds wrongly: lost
+ * writes nothing, torn=K writes only its first K sectors, misdirect=S
+ * writes at sector S, rot=B flips bit B (modulo the request's bits) of the
+ * data read. One line says what was injected and when, to out= (default
+ * stderr).
  *
  * The fault goes through the input funnel (rv_flip_reg, rv_flip_mem_phys,
  * rv_reg_write, rv_irq_set, the block-request verdict), so a recorded
@@ -82,6 +81,7 @@ struct faultinj {
 	enum faultinj_kind kind;
 	uint64_t at, reg, paddr, mask, hart, blk, dev, irq;
 	uint64_t until, stuck, delay; /* stuck-at window [at, until); irq delay */
+	uint64_t blk_mode, blk_arg, blk_seen; /* enum rv_blk_fault; writes or reads seen */
 	bool any_dev, window, drop;
 	bool started; /* a window or a delay is under way */
 	bool done;
@@ -268,17 +268,42 @@ static void faultinj_on_block(void *ud, rv_block *b)
 static bool faultinj_on_blk(void *ud, uint32_t device, uint64_t nth, bool write, uint64_t sector,
 			    uint32_t count)
 {
-	char line[200];
+	static const char *const what[] = { "", "failed", "lost", "tore", "misdirected",
+					     "rotted a bit of" };
+	char line[240];
+	uint64_t arg = fi.blk_arg;
 
 	(void)ud;
-	if (fi.done || nth != fi.blk || (!fi.any_dev && device != fi.dev))
+	if (fi.done || (!fi.any_dev && device != fi.dev))
 		return false;
+	if (fi.blk_mode != RV_BLK_FAIL) {
+		/* Write faults count writes, bit rot counts reads. */
+		if (write != (fi.blk_mode != RV_BLK_ROT) || fi.blk_seen++ != fi.blk)
+			return false;
+	} else if (nth != fi.blk) {
+		return false;
+	}
 	fi.done = true;
-	snprintf(line, sizeof(line), "failed block request %" PRIu64 " of device %" PRIu32
-		 " (%s of %" PRIu32 " sectors at sector %" PRIu64 ") at instruction %" PRIu64, nth,
-		 device, write ? "write" : "read", count, sector, rv_total_icount());
+	if (fi.blk_mode == RV_BLK_ROT)
+		arg %= (uint64_t)count * 4096u;
+	if (fi.blk_mode != RV_BLK_FAIL && rv_blk_fault(fi.self, (uint32_t)fi.blk_mode, arg)) {
+		snprintf(line, sizeof(line), "nothing injected: block request %" PRIu64 " of "
+			 "device %" PRIu32 " (%" PRIu32 " sectors) does not take that fault", nth,
+			 device, count);
+		faultinj_report(line);
+		return false;
+	}
+	snprintf(line, sizeof(line), "%s block request %" PRIu64 " of device %" PRIu32
+		 " (%s of %" PRIu32 " sectors at sector %" PRIu64 ") at instruction %" PRIu64,
+		 what[fi.blk_mode], nth, device, write ? "write" : "read", count, sector,
+		 rv_total_icount());
+	if (fi.blk_mode != RV_BLK_FAIL && fi.blk_mode != RV_BLK_LOST) {
+		size_t n = strlen(line);
+		snprintf(line + n, sizeof(line) - n, ": %s %" PRIu64, fi.blk_mode == RV_BLK_TORN ?
+			 "sectors kept" : fi.blk_mode == RV_BLK_ROT ? "bit" : "to sector", arg);
+	}
 	faultinj_report(line);
-	return true;
+	return fi.blk_mode == RV_BLK_FAIL;
 }
 
 static void faultinj_on_exit(void *ud, int status)
@@ -309,6 +334,15 @@ static int faultinj_refuse(const char *why)
 	return -1;
 }
 
+/* lost, torn=K, misdirect=SECTOR, rot=BIT: one block fault mode. */
+static bool faultinj_blk_mode(uint64_t mode, const char *v)
+{
+	if (fi.blk_mode != RV_BLK_FAIL)
+		return false;
+	fi.blk_mode = mode;
+	return faultinj_parse_u64(v, &fi.blk_arg);
+}
+
 /* Which fault the arguments name, or a sentence saying what is wrong. */
 static const char *faultinj_check(bool have_at, bool have_bit, bool have_mask, bool have_until,
 				  bool have_stuck, int targets)
@@ -317,6 +351,8 @@ static const char *faultinj_check(bool have_at, bool have_bit, bool have_mask, b
 
 	if (targets != 1)
 		return "faultinj needs exactly one of reg=N, mem=PADDR, skip, irq=N, blk=N";
+	if (fi.blk_mode != RV_BLK_FAIL && fi.kind != FAULTINJ_BLK)
+		return "faultinj: lost, torn=, misdirect= and rot= go with blk=N";
 	if (fi.kind == FAULTINJ_BLK)
 		return have_at || have_bit || have_mask ? "faultinj blk=N takes no at=, bit= or mask="
 							: NULL;
@@ -354,6 +390,7 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 
 	fi.self = self;
 	fi.any_dev = true;
+	fi.blk_mode = RV_BLK_FAIL;
 	for (int i = 0; i < argc; i++) {
 		const char *k = argv[i].key, *v = argv[i].value;
 		bool ok = true;
@@ -383,6 +420,14 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 			ok = faultinj_parse_u64(v, &fi.hart) && fi.hart < info->nharts;
 		else if (!strcmp(k, "blk"))
 			ok = have_blk = faultinj_parse_u64(v, &fi.blk);
+		else if (!strcmp(k, "lost"))
+			ok = !*v && faultinj_blk_mode(RV_BLK_LOST, "0");
+		else if (!strcmp(k, "torn"))
+			ok = faultinj_blk_mode(RV_BLK_TORN, v);
+		else if (!strcmp(k, "misdirect"))
+			ok = faultinj_blk_mode(RV_BLK_MISDIRECT, v);
+		else if (!strcmp(k, "rot"))
+			ok = faultinj_blk_mode(RV_BLK_ROT, v);
 		else if (!strcmp(k, "dev"))
 			ok = faultinj_parse_u64(v, &fi.dev) && !(fi.any_dev = false);
 		else if (!strcmp(k, "out"))
@@ -392,7 +437,7 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 		if (!ok) {
 			snprintf(why, sizeof(why), "bad argument '%s=%s' (faultinj takes at=, reg=, "
 				 "mem=, bit=, mask=, until=, stuck=, skip, irq=, drop, delay=, hart=, "
-				 "blk=, dev= and out=)", k, v);
+				 "blk=, lost, torn=, misdirect=, rot=, dev= and out=)", k, v);
 			return faultinj_refuse(why);
 		}
 	}

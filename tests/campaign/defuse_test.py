@@ -24,9 +24,9 @@ speaks the campaign's console protocol, about 50,000 instructions). Steps:
   7. the further fault classes as campaign kinds (fault_kinds.py):
      multi-bit register and memory flips, stuck-at bits, instruction
      skip: each run says its fault happened, and interesting runs replay
-     without the plugin (--check-replays); the interrupt kinds draw their
-     arguments (this guest takes no interrupts: tests/plugins:faultinj_irq
-     covers them on Debian).
+     without the plugin (--check-replays); the interrupt and block kinds
+     draw their arguments (this guest takes no interrupts and has no disk:
+     tests/plugins:faultinj_irq and :faultinj_blk_modes cover them).
 """
 import csv
 import importlib.util
@@ -201,6 +201,12 @@ def main():
     rows, _, _ = campaign(os.path.join(TMP, "irq"), "--kind", "irqdelay", "--runs", "3",
                           "--irq-delay", "777")
     check(all(r["fault"] == "irq=5,delay=777" for r in rows), "--kind irqdelay draws its faults")
+    for kind, form in (("blklost", r"blk=\d+,lost"), ("blktorn", r"blk=\d+,torn=[0-3]"),
+                       ("blkmisdirect", r"blk=\d+,misdirect=\d+"), ("blkrot", r"blk=\d+,rot=\d+")):
+        rows, _, _ = campaign(os.path.join(TMP, kind), "--kind", kind, "--runs", "3")
+        check(all(re.fullmatch(form, r["fault"]) for r in rows),
+              "--kind %s draws its faults (%s; no disk here: tests/plugins:faultinj_blk_modes "
+              "has their effects)" % (kind, [r["fault"] for r in rows]))
     finish()
 
 

@@ -12,6 +12,7 @@ beside it (a directory path also works). The Debian
 cases use the project-built kernel (RV_BUILT_KERNEL, its vmlinux beside
 it) with the initramfs in RV_GUEST_INITRAMFS; tools/test passes both.
 """
+import hashlib
 import os
 import re
 import shutil
@@ -714,6 +715,59 @@ def case_faultinj_irq():
             check(digest(e1)[0] != digest(e0)[0], "a delayed timer interrupt changes the run")
 
 
+def case_faultinj_blk_modes():
+    """Block-device faults beyond an I/O error (rv_blk_fault, ABI 3) on
+    Debian: Linux writes 1 KiB of "A\\n" at byte 4096 of a patterned disk
+    and reads it back, and reads byte 51200 (sector 100), printing both
+    md5sums. A lost write leaves the old data, a torn one (1 sector kept)
+    half of it, a misdirected one (to sector 100) lands there, bit rot
+    flips bit 5 of the first byte read back; each recording replays
+    without the plugin to its digest and output, from the original
+    image."""
+    disk = bytes(range(256)) * 4096  # 1 MiB
+    a = b"A\n" * 512
+    img = os.path.join(TMP, "modes.img")
+    cmd = ("yes A | head -c 1024 | dd of=/dev/vda bs=1024 count=1 seek=4 oflag=direct "
+           "conv=notrunc 2>/dev/null; dd if=/dev/vda bs=1024 count=1 skip=4 iflag=direct "
+           "2>/dev/null | md5sum; dd if=/dev/vda bs=1024 count=1 skip=50 iflag=direct "
+           "2>/dev/null | md5sum")
+    args = debian_args(cmd, extra=["--drive", f"file={img}"])
+
+    def md5(b):
+        return hashlib.md5(b).hexdigest()
+
+    def sums(out):
+        return re.findall(r"^([0-9a-f]{32})  -\r?$", out, re.M)
+    cases = [
+        ("", "", [md5(a), md5(disk[51200:52224])]),
+        ("blk=0,lost", "lost block request", [md5(disk[4096:5120]), md5(disk[51200:52224])]),
+        ("blk=0,torn=1", "tore block request", [md5(a[:512] + disk[4608:5120]),
+                                                md5(disk[51200:52224])]),
+        ("blk=0,misdirect=100", "misdirected block request", [md5(disk[4096:5120]), md5(a)]),
+        ("blk=2,rot=5", "rotted a bit of block request", [md5(b"a" + a[1:]),
+                                                          md5(disk[51200:52224])]),
+    ]
+    for fault, says, want in cases:
+        with open(img, "wb") as f:
+            f.write(disk)
+        log = os.path.join(TMP, "modes.rlog")
+        plugin = ["--plugin", f"{example('faultinj')},{fault}"] if fault else []
+        status, o1, e1 = run(["record", "--log", log] + args + plugin)
+        check(status == 0 and sums(o1) == want and says in e1,
+              f"{fault or 'no fault'}: the guest reads {want} ({sums(o1)})", o1 + e1)
+        if not fault:
+            continue
+        with open(img, "wb") as f:
+            f.write(disk)
+        status, o2, e2 = run(["replay", log, "--trust-stored-paths", "--print-digest"])
+        check(status == 0 and "replay matched the recording" in e2 and
+              digest(e1) == digest(e2) and sums(o2) == want,
+              f"{fault}: its replay without the plugin matches", e2)
+    for bad in ("blk=0,lost=1", "blk=0,torn=x", "at=5,reg=1,bit=1,rot=3", "blk=0,lost,torn=1"):
+        status, _, err = run_bare(f"{example('faultinj')},{bad}")
+        check(status == 2 and "refused" in err, f"{bad} is refused ({err.strip()})")
+
+
 def case_memwatch():
     """memwatch sees the guest's store of the sum to `result` and its load,
     with the instructions' pcs, by virtual and by physical address."""
@@ -778,6 +832,7 @@ CASES = {
     "faultinj_blk": case_faultinj_blk,
     "faultinj_classes": case_faultinj_classes,
     "faultinj_irq": case_faultinj_irq,
+    "faultinj_blk_modes": case_faultinj_blk_modes,
     "memwatch": case_memwatch,
     "hotspot": case_hotspot,
 }

@@ -33,6 +33,7 @@
 
 extern "C" {
 #include "hv/debug.h"
+#include "hv/hooks.h"
 }
 
 using namespace tu;
@@ -1195,6 +1196,25 @@ TEST(DebugApply, AppliesRegisterAndMemoryWrites)
 	EXPECT_EQ(debug_apply(vm.m, r.data(), r.size()), 0);
 }
 
+TEST(DebugApply, BlockFaultRecords)
+{
+	TestVm vm(1);
+	/* No data: request 7 of drive 2 fails (as ABI 1 recorded it). */
+	std::vector<uint8_t> r = Record(3, 2, 0, 7, nullptr, 0);
+	ASSERT_EQ(debug_apply(vm.m, r.data(), r.size()), 0);
+	EXPECT_TRUE(vm.m->blk_fault_set);
+	EXPECT_EQ(vm.m->blk_fault_dev, 2u);
+	EXPECT_EQ(vm.m->blk_fault_nth, 7u);
+	EXPECT_EQ(vm.m->blk_fault_mode, (uint32_t)HV_BLK_FAIL);
+	/* 16 bytes: a mode and its argument. */
+	const uint64_t torn[2] = { HV_BLK_TORN, 3 };
+	r = Record(3, 0, 0, 9, torn, sizeof(torn));
+	ASSERT_EQ(debug_apply(vm.m, r.data(), r.size()), 0);
+	EXPECT_EQ(vm.m->blk_fault_nth, 9u);
+	EXPECT_EQ(vm.m->blk_fault_mode, (uint32_t)HV_BLK_TORN);
+	EXPECT_EQ(vm.m->blk_fault_arg, 3u);
+}
+
 TEST(DebugApply, RefusesMalformedRecordsAndChangesNothing)
 {
 	TestVm vm(2);
@@ -1223,6 +1243,10 @@ TEST(DebugApply, RefusesMalformedRecordsAndChangesNothing)
 	bad.push_back({ "read-only CSR", RegRecord(0, DEBUG_REG_CSR0 + CSR_MHARTID, v) });
 	bad.push_back({ "kind 0", Record(0, 0, 0, 5, &v, 8) });
 	bad.push_back({ "kind 3", Record(3, 0, 0, kData, bytes, 8) });
+	const uint64_t mode0[2] = { 0, 1 }, mode6[2] = { 6, 1 };
+	bad.push_back({ "block fault mode 0", Record(3, 0, 0, 1, mode0, 16) });
+	bad.push_back({ "block fault mode 6", Record(3, 0, 0, 1, mode6, 16) });
+	bad.push_back({ "block fault for slot 8", Record(3, HV_VIRTIO_SLOTS, 0, 1, nullptr, 0) });
 	bad.push_back({ "kind 255", Record(255, 0, 0, kData, bytes, 8) });
 	bad.push_back({ "memory below RAM", Record(2, 0, 0, kRam - 8, bytes, 8) });
 	bad.push_back({ "memory straddling RAM's start", Record(2, 0, 0, kRam - 4, bytes, 8) });

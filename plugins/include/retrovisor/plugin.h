@@ -64,6 +64,8 @@
  *      requests.
  *   2  rv_time_ns: a hart's guest clock without the side effect of reading
  *      the time CSR (which moves the machine-wide clock the guest sees).
+ *   3  rv_blk_fault: lost, torn and misdirected writes and bit rot on read
+ *      for the block request an rv_on_blk_request callback is offered.
  */
 #ifndef RETROVISOR_PLUGIN_H
 #define RETROVISOR_PLUGIN_H
@@ -76,7 +78,7 @@
 extern "C" {
 #endif
 
-#define RV_PLUGIN_ABI_VERSION 2u
+#define RV_PLUGIN_ABI_VERSION 3u
 #define RV_PLUGIN_ABI_MIN 1u
 
 #define RV_PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -190,7 +192,8 @@ void rv_on_snapshot(rv_plugin *self, void (*cb)(void *ud, const char *name, bool
 /* A replay no longer matches its log, at about this instruction count. */
 void rv_on_divergence(rv_plugin *self, void (*cb)(void *ud, uint64_t icount), void *ud);
 /* A block-device request is about to be served: return true to fail it
- * (the guest sees an I/O error). sector and count in 512-byte sectors. */
+ * (the guest sees an I/O error), or call rv_blk_fault for another fault.
+ * sector and count in 512-byte sectors. */
 void rv_on_blk_request(rv_plugin *self,
 		       bool (*cb)(void *ud, uint32_t device, uint64_t nth, bool write,
 				  uint64_t sector, uint32_t count),
@@ -274,6 +277,21 @@ int rv_mem_write_virt(rv_plugin *self, uint32_t hart, uint64_t vaddr, const void
  * of guest memory at physical address paddr. */
 int rv_flip_reg(rv_plugin *self, uint32_t hart, uint32_t reg, uint32_t bit);
 int rv_flip_mem_phys(rv_plugin *self, uint64_t paddr, uint32_t bit);
+/* (ABI 3) Only inside an rv_on_blk_request callback: what the device
+ * does with the request it offers instead of serving it. 0, or -1 if the
+ * fault does not fit the request (a write fault for a read, an argument
+ * out of range). Recorded like the other changes: the replay does the
+ * same without the plugin. */
+enum rv_blk_fault {
+	RV_BLK_FAIL = 1,      /* an I/O error (as returning true) */
+	RV_BLK_LOST = 2,      /* a write reports success and writes nothing */
+	RV_BLK_TORN = 3,      /* a write reports success; only its first arg
+			       * sectors (arg < count) reach the disk */
+	RV_BLK_MISDIRECT = 4, /* a write reports success and lands at sector arg */
+	RV_BLK_ROT = 5,       /* a read succeeds with bit arg of its data flipped
+			       * (bit arg % 8 of byte arg / 8) */
+};
+int rv_blk_fault(rv_plugin *self, uint32_t kind, uint64_t arg);
 /* Raise (level true) or clear a software-visible interrupt-pending bit
  * of a hart (mip bit irq: 1 SSIP, 5 STIP, 9 SEIP...). */
 int rv_irq_set(rv_plugin *self, uint32_t hart, uint32_t irq, bool level);
