@@ -76,8 +76,9 @@
 
 struct worker_check {
 	icount_t icount;
-	uint64_t digest;
+	uint64_t digest; /* worker_state_digest */
 	uint64_t conlen;
+	uint64_t cpu;    /* worker_cpu_digest: compared first, it is cheap */
 };
 
 struct worker_golden {
@@ -175,19 +176,47 @@ static void worker_funnel_input(void *opaque, struct machine *m, enum hv_input t
 	w->rec_input(opaque, m, type, data, len);
 }
 
+/* Harts and devices: what two runs in step differ in most often. */
+static uint64_t worker_cpu_digest(const struct machine *m)
+{
+	uint64_t d = machine_devices_digest(m);
+
+	for (unsigned i = 0; i < m->nharts; i++)
+		d = d * 0x9e3779b97f4a7c15ull ^ machine_hart_digest(m->hart[i]);
+	return d;
+}
+
+/* A page's contents and number, four words at a time (this runs at every
+ * check on every page a run changed, so it is built for speed; the two
+ * runs compared use the same function). */
+static uint64_t worker_page_hash(const struct machine *m, uint32_t p)
+{
+	const uint64_t *w = (const uint64_t *)m->ram.frame[p];
+	uint64_t a = p, b = ~(uint64_t)p, c = 0x243f6a8885a308d3ull, d = 0x13198a2e03707344ull;
+
+	for (unsigned i = 0; i < HV_PAGE_SIZE / 8; i += 4) {
+		a = (a ^ w[i]) * 0x9e3779b97f4a7c15ull;
+		b = (b ^ w[i + 1]) * 0xc2b2ae3d27d4eb4full;
+		c = (c ^ w[i + 2]) * 0x165667b19e3779f9ull;
+		d = (d ^ w[i + 3]) * 0x27d4eb2f165667c5ull;
+		a ^= a >> 29;
+		b ^= b >> 31;
+		c ^= c >> 27;
+		d ^= d >> 33;
+	}
+	a ^= b * 0xff51afd7ed558ccdull ^ c * 0xc4ceb9fe1a85ec53ull ^ d;
+	return a ^ (a >> 32);
+}
+
 /* Harts, devices and the pages changed since the start, each page once
  * (summed, so the order of ram.touched does not matter). */
 static uint64_t worker_state_digest(const struct machine *m)
 {
-	uint64_t d = machine_devices_digest(m), sum = 0;
+	uint64_t sum = 0;
 
-	for (unsigned i = 0; i < m->nharts; i++)
-		d = d * 0x9e3779b97f4a7c15ull ^ machine_hart_digest(m->hart[i]);
-	for (uint64_t k = 0; k < m->ram.ntouched; k++) {
-		uint64_t pd = machine_page_hash(m, m->ram.touched[k]);
-		sum += pd ^ (pd >> 29);
-	}
-	return d * 0x9e3779b97f4a7c15ull ^ sum ^ m->ram.ntouched;
+	for (uint64_t k = 0; k < m->ram.ntouched; k++)
+		sum += worker_page_hash(m, m->ram.touched[k]);
+	return worker_cpu_digest(m) * 0x9e3779b97f4a7c15ull ^ sum ^ m->ram.ntouched;
 }
 
 /* machine_digest, hashing only the pages changed since the start. */
@@ -201,7 +230,8 @@ static uint64_t worker_full_digest(struct worker *w)
 	return machine_digest_pages(m, w->pd);
 }
 
-static int worker_add_check(struct worker_golden *g, icount_t ic, uint64_t d, uint64_t conlen);
+static int worker_add_check(struct worker_golden *g, icount_t ic, uint64_t d, uint64_t conlen,
+			    uint64_t cpu);
 static const struct worker_check *worker_next_check(const struct worker_golden *g, icount_t ic);
 
 /* After every round: the golden run notes its state every interval; a
@@ -214,7 +244,7 @@ static void worker_round(void *opaque, struct machine *m)
 
 	if (w->writing && m->total_insns >= w->next_mark) {
 		if (worker_add_check(&w->mine, m->total_insns, worker_state_digest(m),
-				     w->outlen) < 0)
+				     w->outlen, worker_cpu_digest(m)) < 0)
 			w->writing = false;
 		w->next_mark = m->total_insns + w->interval;
 	}
@@ -223,7 +253,7 @@ static void worker_round(void *opaque, struct machine *m)
 	const struct worker_check *c = worker_next_check(g, m->total_insns);
 	if (!c || c->icount != m->total_insns || c->conlen != w->outlen ||
 	    c->conlen > g->outlen || memcmp(w->out, g->out, w->outlen) != 0 ||
-	    worker_state_digest(m) != c->digest)
+	    worker_cpu_digest(m) != c->cpu || worker_state_digest(m) != c->digest)
 		return;
 	w->early = m->total_insns;
 	m->pv_req.op = WORKER_OP_SAME;
@@ -286,7 +316,8 @@ static void worker_golden_free(struct worker_golden *g)
 	memset(g, 0, sizeof(*g));
 }
 
-static int worker_add_check(struct worker_golden *g, icount_t ic, uint64_t d, uint64_t conlen)
+static int worker_add_check(struct worker_golden *g, icount_t ic, uint64_t d, uint64_t conlen,
+			    uint64_t cpu)
 {
 	if (g->ncheck == WORKER_MAX_CHECKS)
 		return 0;
@@ -294,17 +325,17 @@ static int worker_add_check(struct worker_golden *g, icount_t ic, uint64_t d, ui
 	if (!n)
 		return -1;
 	g->check = n;
-	g->check[g->ncheck++] = (struct worker_check){ ic, d, conlen };
+	g->check[g->ncheck++] = (struct worker_check){ ic, d, conlen, cpu };
 	return 0;
 }
 
-/* golden=FILE: "end STATUS ICOUNT DIGEST REL", "output PATH" and lines
- * "at ICOUNT DIGEST CONLEN" in ascending order. */
+/* golden=FILE: "end STATUS ICOUNT DIGEST REL", "output PATH", "input
+ * ICOUNT" and lines "at ICOUNT DIGEST CONLEN CPU" in ascending order. */
 static int worker_golden_load(struct worker *w, const char *path, struct hv_err *err)
 {
 	struct worker_golden *g = &w->golden;
 	char line[WORKER_LINE_MAX], outpath[WORKER_LINE_MAX] = "";
-	unsigned long long a, b, c;
+	unsigned long long a, b, c, e;
 	bool end = false;
 
 	if (g->path && strcmp(g->path, path) == 0)
@@ -327,9 +358,9 @@ static int worker_golden_load(struct worker *w, const char *path, struct hv_err 
 			continue;
 		} else if (sscanf(line, "input %llu", &a) == 1) {
 			g->input_done = a;
-		} else if (sscanf(line, "at %llu %llx %llu", &a, &b, &c) == 3 &&
+		} else if (sscanf(line, "at %llu %llx %llu %llx", &a, &b, &c, &e) == 4 &&
 			   (!g->ncheck || a > g->check[g->ncheck - 1].icount)) {
-			if (worker_add_check(g, a, b, c) < 0)
+			if (worker_add_check(g, a, b, c, e) < 0)
 				break;
 		} else {
 			break;
@@ -564,10 +595,11 @@ static int worker_run(struct worker *w, const struct worker_req *q, struct hv_er
 				(unsigned long long)icount, (unsigned long long)digest,
 				(unsigned long long)rel, q->out, (unsigned long long)w->input_done);
 			for (size_t i = 0; i < mine.ncheck; i++)
-				fprintf(f, "at %llu %016llx %llu\n",
+				fprintf(f, "at %llu %016llx %llu %016llx\n",
 					(unsigned long long)mine.check[i].icount,
 					(unsigned long long)mine.check[i].digest,
-					(unsigned long long)mine.check[i].conlen);
+					(unsigned long long)mine.check[i].conlen,
+					(unsigned long long)mine.check[i].cpu);
 			ok = fclose(f) == 0;
 		}
 		if (!ok) {

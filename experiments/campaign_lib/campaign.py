@@ -128,6 +128,9 @@ OUTCOMES = ("masked", "detected", "crash", "hang", "sdc")
 START_TYPED = "S@$((6*7))"
 START_RE = engine.START_RE
 MARK_TYPED = "E@$?"
+# Kinds whose fault faultinj.so makes at its at= instruction and not
+# before: the worker may load it there (attach-at) and compare from there.
+AT_KINDS = ("reg", "mem", "regmulti", "memmulti", "skip", "stuck")
 FIELDS = ["run", "fault", "icount", "outcome", "exit_status", "log", "output_hash", "digest",
           "final_icount", "injection", "seconds", "weight", "span", "early_stop"]
 
@@ -375,8 +378,15 @@ class CsvSink:
         self.f.close()
 
 
-def engine_summary(args, rows, golden, lo_ic, hi_ic, workers):
-    """summary.json's "engine": how the runs ran, and what early stop saved
+def median(v):
+    v = sorted(v)
+    return round((v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2, 2) if v else None
+
+
+def engine_summary(args, rows, golden, lo_ic, hi_ic, workers, timing, nruns, t_runs):
+    """summary.json's "engine": how the runs ran (runs per second of the
+    run phase; the median milliseconds a run took beyond its machine's
+    execution, in the driver and in the worker), and what early stop saved
     (instructions; seconds estimated at the golden run's guest speed)."""
     stopped = [r["early_stop"] for r in rows if r.get("early_stop")]
     saved = sum(hi_ic - e for e in stopped)
@@ -384,7 +394,11 @@ def engine_summary(args, rows, golden, lo_ic, hi_ic, workers):
     return {"engine": args.engine, "digest_interval": args.digest_interval,
             "early_stopped": len(stopped), "instructions_saved": saved,
             "seconds_saved": round(saved * guest_s / max(1, hi_ic - lo_ic), 2),
-            "worker_processes": len(workers), "runs_per_worker": sorted(workers.values())}
+            "worker_processes": len(workers), "runs_per_worker": sorted(workers.values()),
+            "runs_run": nruns, "runs_seconds": round(t_runs, 2),
+            "runs_per_second": round(nruns / t_runs, 2) if t_runs > 0 else None,
+            "overhead_ms": median(t[0] for t in timing),
+            "worker_overhead_ms": median(t[1] for t in timing)}
 
 
 def check_setup_error(r, what):
@@ -594,10 +608,17 @@ def campaign(args):
         faults = draw_faults(args, lo_ic, hi_ic, info["harts"], mem)
     max_insns = hi_ic + max(args.budget * span, 10 ** 7)
     # faultinj.so's at= acts from there on: the worker loads it there.
-    late_attach = args.kind in ("reg", "mem") and info["harts"] == 1
+    late_attach = args.kind in AT_KINDS and info["harts"] == 1
+    # Early stop from where the fault has done all it does (never for block
+    # faults: a drive's contents are not in the state compared).
+    done_at = {"stuck": args.stuck_len}.get(args.kind, 0)
+    early = early and args.kind in AT_KINDS and (info["harts"] == 1 or not done_at)
     jobs = [dict(base_job, run=i, base=os.path.join(runs_dir, "%04d" % i),
                  max_insns=max_insns, plugin_args=f[1], golden=golden_chk,
-                 after=f[2] if early else None, attach_at=f[2] if late_attach else None)
+                 after=f[2] + done_at if early else None,
+                 attach_at=f[2] if late_attach else None,
+                 drop_masked=None if args.keep_all else [golden["output_hash"],
+                                                         golden["shell_status"]])
             for i, f in enumerate(faults)]
     rows, counts = [], {o: 0 for o in OUTCOMES}
     sink = CsvSink(os.path.join(out, "campaign.csv"), FIELDS, args.resume, faults)
@@ -607,7 +628,7 @@ def campaign(args):
     jobs = [j for j in jobs if j["run"] not in sink.done]
     if sink.done:
         say("resuming: %d runs are in campaign.csv already, %d to run" % (len(rows), len(jobs)))
-    workers = {}
+    workers, timing = {}, []
 
     def done(r):
         check_setup_error(r, "run %d" % r["run"])
@@ -634,11 +655,16 @@ def campaign(args):
         sink.add(rows[-1])
         if r.get("worker_pid"):
             workers[r["worker_pid"]] = workers.get(r["worker_pid"], 0) + 1
+        if r.get("guest_us") is not None:
+            timing.append((r["seconds"] * 1e3 - r["guest_us"] / 1e3,
+                           (r["worker_us"] - r["guest_us"]) / 1e3))
 
+    t_runs = time.monotonic()
     try:
         run_all(jobs, args, done)
     finally:
         sink.close()
+    t_runs = time.monotonic() - t_runs
     for i, (lab, first, last, weight) in enumerate(benign):
         counts["masked"] += weight
         rows.append({"run": len(jobs) + i, "fault": lab, "icount": first, "outcome": "masked",
@@ -663,7 +689,8 @@ def campaign(args):
                    "output_hash": golden["output_hash"],
                    "workload_status": golden["shell_status"], "log": "golden.rlog"},
         "counts": counts, "seconds": round(elapsed, 1),
-        "engine": engine_summary(args, rows, golden, lo_ic, hi_ic, workers),
+        "engine": engine_summary(args, rows, golden, lo_ic, hi_ic, workers, timing,
+                                 len(jobs), t_runs),
     }
     if space:
         summary["fault_space"] = space

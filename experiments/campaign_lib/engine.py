@@ -34,8 +34,10 @@ import hashlib
 import os
 import re
 import select
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -169,6 +171,11 @@ class Worker:
             self.cmd += ["--drive", "file=" + d]
         self.errpath = os.path.join(job["scratch"], "worker-%d-%d.err" % (
             os.getpid(), id(self)))
+        # Logs are written to memory (tmpfs, where the recorder's fsync costs
+        # nothing) and moved beside the run's files unless surely masked.
+        shm = "/dev/shm"
+        self.logdir = tempfile.mkdtemp(prefix="retrovisor-worker-", dir=shm if os.access(
+            shm, os.W_OK) else job["scratch"])
         self.p = None
         self.buf = b""
         self.starts = 0
@@ -230,7 +237,9 @@ class Worker:
             failed = self._start(deadline)
             if failed:
                 return result(job, t0, failed[0], failed[0] == -1, failed[1], None, None)
-        words = ["run", "log=" + base + ".rlog", "out=" + base + ".out",
+        log = os.path.join(self.logdir, "run.rlog")
+        unlink(log, log + ".tmp")
+        words = ["run", "log=" + log, "out=" + base + ".out",
                  "input=" + job["input"], "max=%d" % job["max_insns"]]
         if plugin_spec(job):
             words.append("plugin=" + plugin_spec(job))
@@ -256,6 +265,7 @@ class Worker:
                 # A hang (the host-side timeout) or a crash: the worker goes.
                 status = self._kill()
                 err = self._stderr(offset)
+                self._keep_log(job, None)
                 return result(job, t0, -1 if line is None else status, line is None, err,
                               None, None, worker_pid=0, worker_starts=self.starts)
             if line.startswith(b"error "):
@@ -266,10 +276,24 @@ class Worker:
                 break
         self.served += 1
         err = self._stderr(offset)
-        return result(job, t0, int(m.group(1)), False, err, m.group(3).decode(),
-                      int(m.group(2)), early=int(m.group(4)), guest_us=int(m.group(5)),
-                      worker_us=int(m.group(6)), worker_pid=self.p.pid,
-                      worker_starts=self.starts)
+        r = result(job, t0, int(m.group(1)), False, err, m.group(3).decode(),
+                   int(m.group(2)), early=int(m.group(4)), guest_us=int(m.group(5)),
+                   worker_us=int(m.group(6)), worker_pid=self.p.pid,
+                   worker_starts=self.starts)
+        self._keep_log(job, r)
+        return r
+
+    def _keep_log(self, job, r):
+        """The run's log beside its files, unless job["drop_masked"] (the
+        golden run's output hash and shell status) says it is masked."""
+        log = os.path.join(self.logdir, "run.rlog")
+        if r and job.get("drop_masked") == [r["output_hash"], r["shell_status"]] and \
+                r["status"] == 0:
+            unlink(log)
+            return
+        for ext in ("", ".tmp"):
+            if os.path.exists(log + ext):
+                shutil.move(log + ext, job["base"] + ".rlog" + ext)
 
     def close(self):
         if self.p:
@@ -282,6 +306,7 @@ class Worker:
             self.p.stdout.close()
             self.p = None
         unlink(self.errpath)
+        shutil.rmtree(self.logdir, ignore_errors=True)
 
 
 def run_one(job):
