@@ -655,6 +655,8 @@ void cli_print_help(FILE *out)
 	      "  snapshot   save|load|info: snapshot files (docs/snapshots.md)\n"
 	      "  loop       run from a snapshot again and again, one input each time\n"
 	      "             (the fast reset loop of fuzzers and fault campaigns)\n"
+	      "  worker     run recorded experiments one per stdin line, each from a\n"
+	      "             snapshot restored in memory (docs/campaigns.md)\n"
 	      "  qemu-system-riscv64 ARGS...\n"
 	      "             a QEMU command line for the virt machine, run as run runs\n"
 	      "             its options; also as a link of that name (docs/qemu.md)\n"
