@@ -16,7 +16,8 @@ Debian guest (tools/test passes its paths):
      is refused;
   4. a worker survives: a run whose plugin crashes the worker is a crash
      (status 1), one past the host-side --timeout a hang, and the next run
-     on the same engine restarts the worker and gives the golden result.
+     on the same engine restarts the worker and gives the golden result;
+     bad request lines are answered with an error line each.
 
 engine_test.py RETROVISOR FAULTINJ CAMPAIGN PLUGIN_H
 """
@@ -186,6 +187,21 @@ for name, r in (("crash", after_crash), ("hang", after_hang)):
 check((after_crash["worker_starts"], after_hang["worker_starts"]) == (2, 3),
       "the worker was restarted after each (starts %s, %s)" % (
           after_crash.get("worker_starts"), after_hang.get("worker_starts")))
+
+# Requests that cannot be run are answered "error ..." and the worker goes
+# on; a worker's command line takes no --plugin (given per run).
+bad = ["bogus", "run log=x", "run log=%s/b.rlog out=%s/b.out input=%s/none max=5" % (S, S, S),
+       "run " + "k=v " * 3000, "run log=a out=b input=c max=5 colour=red"]
+p = subprocess.run([RV, "worker", "--restore", SNAP], input="\n".join(bad) + "\n",
+                   capture_output=True, text=True, timeout=120)
+lines = p.stdout.splitlines()
+check(p.returncode == 0 and lines[:1] and lines[0].startswith("ready ") and
+      len(lines) == 1 + len(bad) and all(l.startswith("error ") for l in lines[1:]),
+      "a worker answers each bad request with one error line and goes on", p.stdout)
+p = subprocess.run([RV, "worker", "--plugin", FAULTINJ, "--restore", SNAP],
+                   stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+check(p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1 and
+      "per run" in p.stderr, "a worker refuses --plugin on its command line", p.stderr)
 
 # Early stop saves time: one early-stopped run, three times with early stop
 # and three without (the fastest of each, as the host is shared).
