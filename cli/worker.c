@@ -59,6 +59,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli/main.h"
@@ -82,7 +83,8 @@ struct worker_check {
 };
 
 struct worker_golden {
-	char *path;                 /* the file these came from (a cache key) */
+	char *path;                 /* the file these came from (a cache key, */
+	struct stat st;             /* with its size and time) */
 	int status;
 	icount_t icount;
 	uint64_t digest, rel;
@@ -338,7 +340,13 @@ static int worker_golden_load(struct worker *w, const char *path, struct hv_err 
 	unsigned long long a, b, c, e;
 	bool end = false;
 
-	if (g->path && strcmp(g->path, path) == 0)
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		hv_err_set(err, "cannot read the golden run's file '%s'", path);
+		return -1;
+	}
+	if (g->path && strcmp(g->path, path) == 0 && st.st_size == g->st.st_size &&
+	    st.st_mtim.tv_sec == g->st.st_mtim.tv_sec && st.st_mtim.tv_nsec == g->st.st_mtim.tv_nsec)
 		return 0;
 	worker_golden_free(g);
 	FILE *f = fopen(path, "r");
@@ -378,6 +386,9 @@ static int worker_golden_load(struct worker *w, const char *path, struct hv_err 
 		return -1;
 	}
 	g->path = strdup(path);
+	g->st = st;
+	if (!g->path)
+		hv_err_set(err, "out of host memory");
 	return g->path ? 0 : -1;
 }
 

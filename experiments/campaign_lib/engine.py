@@ -318,8 +318,11 @@ def run_one(job):
     # (or starts one) and gives it back, so there are as many as runs at
     # once, and they live as long as the process (a Dask worker's too).
     lock, idle = sys.__dict__.setdefault(CACHE, (threading.Lock(), {}))
+    # A file rewritten in place is another file: its stat is in the key.
+    stamp = tuple((os.stat(f).st_mtime_ns, os.stat(f).st_size)
+                  for f in [job["rv"], job["snapshot"]] + list(job.get("drives", ())))
     key = (job["rv"], job["snapshot"], tuple(job.get("drives", ())), job["watchdog"],
-           job.get("interval"), job["scratch"])
+           job.get("interval"), job["scratch"], stamp)
     with lock:
         free = idle.setdefault(key, [])
         w = free.pop() if free else Worker(job)
