@@ -303,6 +303,7 @@ int main_loop(int argc, char **argv)
 	char *type_s = NULL, *until_s = NULL, *start_s = NULL;
 	struct snapcli sc;
 	struct machine *m = NULL;
+	struct plugin_host *ph = NULL;
 	struct snap *start = NULL;
 	bool have_sc = false;
 
@@ -385,10 +386,13 @@ int main_loop(int argc, char **argv)
 	m = machine_create(&cfg, &err);
 	if (!m || snapcli_attach(&sc, m, &lo, &err))
 		goto fail;
+	ph = plugin_host_create(m, &err);
+	if (!ph)
+		goto fail;
 	for (unsigned i = 0; i < eff.nplugins; i++)
-		if (plugin_host_load(eff.plugin[i], &err) != 0)
+		if (plugin_host_load(ph, eff.plugin[i], &err) != 0)
 			goto fail;
-	if (plugin_host_attach(m, false, false, &err) != 0)
+	if (plugin_host_attach(ph, false, false, &err) != 0)
 		goto fail;
 	l.m = m;
 	m->console_out = loop_console;
@@ -450,7 +454,7 @@ int main_loop(int argc, char **argv)
 		if (it) {
 			if (snap_restore(m, start, &err) < 0 || loop_net_restart(m, &err) < 0)
 				goto fail;
-			plugin_host_snapshot("", true);
+			plugin_host_snapshot(ph, "", true);
 		}
 		if (check_digest && machine_digest(m) != start_digest) {
 			printf("iteration %llu digest differs from the start's\n",
@@ -494,7 +498,7 @@ int main_loop(int argc, char **argv)
 				goto out;
 			}
 			kind = why == STOP_PLUGIN ? "plugin" : loop_end_kind(why);
-			plugin_host_clear_stop();
+			plugin_host_clear_stop(ph);
 			status = why == STOP_SHUTDOWN ? (uint64_t)m->exit_status : 0;
 			break;
 		}
@@ -517,9 +521,9 @@ fail:
 fail_sc:
 	rc = main_fail(&err);
 out:
-	if (m && plugin_host_active())
-		plugin_host_exit(rc);
-	plugin_host_unload();
+	if (plugin_host_active(ph))
+		plugin_host_exit(ph, rc);
+	plugin_host_destroy(ph);
 	snap_free(start);
 	if (m)
 		machine_destroy(m);

@@ -257,7 +257,7 @@ int main_stop_status(struct machine *m, enum hv_stop why)
 			(unsigned long long)h->pc, h->id);
 		return CLI_EXIT_WATCHDOG;
 	case STOP_PLUGIN: {
-		const char *msg = plugin_host_stop_message();
+		const char *msg = plugin_host_stop_message(plugin_host_of(m));
 		fprintf(stderr, "retrovisor: %s (at instruction %llu, pc 0x%llx on hart %u)\n",
 			msg ? msg : "a plugin stopped the run", (unsigned long long)m->total_insns,
 			(unsigned long long)h->pc, h->id);
@@ -363,18 +363,13 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 			return main_fail(&err);
 		}
 	}
-	for (unsigned i = 0; i < o->nplugins; i++) {
-		if (plugin_host_load(o->plugin[i], &err) != 0) {
-			plugin_host_unload();
-			if (rec)
-				recorder_abandon(rec, m);
-			snapcli_free(&sc);
-			machine_destroy(m);
-			return main_fail(&err);
-		}
-	}
-	if (plugin_host_attach(m, sess && sess->replay, rec != NULL, &err) != 0) {
-		plugin_host_unload();
+	struct plugin_host *ph = plugin_host_create(m, &err);
+	int loaded = ph ? 0 : -1;
+	for (unsigned i = 0; loaded == 0 && i < o->nplugins; i++)
+		loaded = plugin_host_load(ph, o->plugin[i], &err);
+	if (loaded != 0 ||
+	    plugin_host_attach(ph, sess && sess->replay, rec != NULL, &err) != 0) {
+		plugin_host_destroy(ph);
 		if (rec)
 			recorder_abandon(rec, m);
 		snapcli_free(&sc);
@@ -454,14 +449,14 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 		}
 		memset(&m->funnel, 0, sizeof(m->funnel));
 		gdbsess_close(gs, 0);
-		plugin_host_unload();
+		plugin_host_destroy(ph);
 		machine_destroy(m);
 		snapcli_free(&sc);
 		return why == STOP_MAX_INSNS ? CLI_EXIT_OK : CLI_EXIT_INTERNAL;
 	}
 	status = snap_failed ? CLI_EXIT_ERROR : main_report(m, &con, why);
 	gdbsess_close(gs, status);
-	plugin_host_exit(status);
+	plugin_host_exit(ph, status);
 	if (rec && recorder_finish(rec, m, status, &err) != 0) {
 		fprintf(stderr, "retrovisor: %s\n", err.msg);
 		status = CLI_EXIT_ERROR;
@@ -495,7 +490,7 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 		fprintf(stderr, "digest %016llx\nicount %llu\n",
 			(unsigned long long)machine_digest(m),
 			(unsigned long long)m->total_insns);
-	plugin_host_unload();
+	plugin_host_destroy(ph);
 	machine_destroy(m);
 	snapcli_free(&sc);
 	return status;

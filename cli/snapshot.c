@@ -388,7 +388,7 @@ static int snapcli_guest_request(struct snapcli *sc, struct hv_err *err)
 		return -1;
 	}
 	if (m->pv_req.op == PLUGIN_HOST_OP_SNAPSHOT || m->pv_req.op == PLUGIN_HOST_OP_RESTORE) {
-		/* A plugin's request (plugins/host.c), by name. */
+		/* A plugin's request (plugins/change.c), by name. */
 		struct hv_err e2;
 		bool restore = m->pv_req.op == PLUGIN_HOST_OP_RESTORE;
 		int64_t r = restore ? snaptree_restore(sc->tree, m, m->pv_req_name, &e2) :
@@ -398,7 +398,7 @@ static int snapcli_guest_request(struct snapcli *sc, struct hv_err *err)
 		if (r < 0)
 			fprintf(stderr, "retrovisor: a plugin's snapshot request: %s\n", e2.msg);
 		else
-			plugin_host_snapshot(m->pv_req_name, restore);
+			plugin_host_snapshot(plugin_host_of(m), m->pv_req_name, restore);
 		return 0;
 	}
 	snapcli_guest_name(name, sizeof(name), m->pv_req.arg0);
@@ -415,7 +415,7 @@ static int snapcli_guest_request(struct snapcli *sc, struct hv_err *err)
 			fprintf(stderr, "retrovisor: guest snapshot %s: %s\n", name, e2.msg);
 			h->x[10] = (uint64_t)(int64_t)SBI_ERR_FAILED;
 		} else {
-			plugin_host_snapshot(name, false);
+			plugin_host_snapshot(plugin_host_of(m), name, false);
 		}
 		return 0;
 	}
@@ -434,7 +434,7 @@ static int snapcli_guest_request(struct snapcli *sc, struct hv_err *err)
 		/* The SNAPSHOT call returns again, on the hart that made it,
 		 * saying how often. */
 		m->hart[sc->taker[tag]]->x[11] = ++sc->restores[tag];
-		plugin_host_snapshot(name, true);
+		plugin_host_snapshot(plugin_host_of(m), name, true);
 		return 0;
 	}
 	case RV_PV_GET_INPUT:

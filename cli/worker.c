@@ -97,6 +97,7 @@ struct worker_golden {
 
 struct worker {
 	struct machine *m;
+	struct plugin_host *ph; /* the run's plugin, or NULL */
 	struct snapcli sc;
 	struct loader_opts lo;
 	struct snap *start;
@@ -479,9 +480,12 @@ static char *worker_run_config(const struct worker *w, const struct worker_req *
 /* Load and attach the run's plugin (with the recorder, as record does). */
 static int worker_plugin(struct worker *w, const struct worker_req *q, struct hv_err *err)
 {
-	if (plugin_host_load(q->plugin, err) == 0 && plugin_host_attach(w->m, false, true, err) == 0)
+	w->ph = plugin_host_create(w->m, err);
+	if (w->ph && plugin_host_load(w->ph, q->plugin, err) == 0 &&
+	    plugin_host_attach(w->ph, false, true, err) == 0)
 		return 0;
-	plugin_host_unload();
+	plugin_host_destroy(w->ph);
+	w->ph = NULL;
 	w->m->funnel.input = w->rec_input;
 	return -1;
 }
@@ -582,7 +586,7 @@ static int worker_run(struct worker *w, const struct worker_req *q, struct hv_er
 		recorder_abandon(rec, m);
 		goto out;
 	}
-	plugin_host_exit(status);
+	plugin_host_exit(w->ph, status);
 	m->funnel.input = w->rec_input;
 	if (recorder_finish(rec, m, status, err) != 0)
 		goto out_unload;
@@ -625,8 +629,8 @@ static int worker_run(struct worker *w, const struct worker_req *q, struct hv_er
 	rc = 0;
 out_unload:
 	worker_golden_free(&mine);
-	plugin_host_unload();
-	plugin_host_clear_stop();
+	plugin_host_destroy(w->ph);
+	w->ph = NULL;
 	/* Decoded code may hold the unloaded plugin's subscriptions. */
 	block_flush_all(m);
 out:

@@ -13,6 +13,10 @@
  * terminal restorer of cli/main.c, or the default) and raises the signal
  * again, so the process ends as it would have without plugins. A crash in
  * rv_plugin_init is host.c's own case (the plugin is refused).
+ *
+ * Process-wide by nature (signal dispositions and the alternate stack
+ * belong to the process): installed while any machine's plugin host is
+ * attached (a count). The marker of the running callback is per thread.
  */
 #include "plugins/crash.h"
 
@@ -23,8 +27,8 @@
 #include "hv/types.h"
 #include "plugins/host.h"
 
-const char *volatile plugin_crash_plugin;
-const char *volatile plugin_crash_callback;
+_Thread_local const char *volatile plugin_crash_plugin;
+_Thread_local const char *volatile plugin_crash_callback;
 
 static const struct {
 	int sig;
@@ -35,7 +39,9 @@ static const struct {
 };
 
 static struct sigaction crash_old[HV_ARRAY_LEN(crash_signals)];
-static bool crash_installed;
+/* Hosts attached (each machine's plugin host installs once): the signal
+ * disposition is per process, so the handler stays while any is. */
+static unsigned crash_users;
 static stack_t crash_old_stack;
 /* The handler's stack: a plugin that overflows its own still gets its
  * line (SIGSTKSZ is not a constant on every libc). */
@@ -97,7 +103,7 @@ void plugin_crash_install(void)
 	struct sigaction sa;
 	stack_t st = { .ss_sp = crash_stack, .ss_size = sizeof(crash_stack) };
 
-	if (crash_installed)
+	if (crash_users++)
 		return;
 	if (sigaltstack(&st, &crash_old_stack) != 0)
 		crash_old_stack.ss_flags = SS_DISABLE;
@@ -107,15 +113,13 @@ void plugin_crash_install(void)
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < HV_ARRAY_LEN(crash_signals); i++)
 		sigaction(crash_signals[i].sig, &sa, &crash_old[i]);
-	crash_installed = true;
 }
 
 void plugin_crash_uninstall(void)
 {
-	if (!crash_installed)
+	if (!crash_users || --crash_users)
 		return;
 	for (size_t i = 0; i < HV_ARRAY_LEN(crash_signals); i++)
 		sigaction(crash_signals[i].sig, &crash_old[i], NULL);
 	sigaltstack(&crash_old_stack, NULL);
-	crash_installed = false;
 }

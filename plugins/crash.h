@@ -4,13 +4,15 @@
  * crashes in one (crash.c). The host sets the marker around every
  * dispatch with PLUGIN_CALL (two stores before the call, two after, so
  * that nested dispatches restore the outer one); the fatal-signal handler
- * reads it. Used by host.c only.
+ * reads it. Used by the plugin host's files only (host_impl.h's
+ * HOST_CALL).
  */
 #ifndef PLUGINS_CRASH_H
 #define PLUGINS_CRASH_H
 
-extern const char *volatile plugin_crash_plugin;   /* the plugin's FILE, or NULL */
-extern const char *volatile plugin_crash_callback; /* e.g. "rv_on_trap" */
+/* Per thread: the handler runs on the thread that faulted. */
+extern _Thread_local const char *volatile plugin_crash_plugin;   /* the plugin's FILE, or NULL */
+extern _Thread_local const char *volatile plugin_crash_callback; /* e.g. "rv_on_trap" */
 
 /* Runs the statement call as plugin `plugin`'s callback `cb`. */
 #define PLUGIN_CALL(plugin, cb, call)                               \
@@ -26,8 +28,9 @@ extern const char *volatile plugin_crash_callback; /* e.g. "rv_on_trap" */
 
 /* Installs the handler of SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT
  * (on an alternate stack, so that a plugin's stack overflow is reported
- * too) for as long as plugins are attached; uninstall puts back what was
- * there. */
+ * too) for as long as plugins are attached; counted, so that each
+ * attached host installs once and uninstalls once; the last uninstall
+ * puts back what was there. */
 void plugin_crash_install(void);
 void plugin_crash_uninstall(void);
 

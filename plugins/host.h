@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The plugin host (host.c): what the command line calls to load plugins
- * and connect them to a machine. Plugins themselves see only
+ * The plugin host (host.c, hooks.c, query.c, change.c): what the command
+ * line calls to load plugins and connect them to a machine. A host is an
+ * instance, one per machine that runs plugins, owned by whoever owns the
+ * machine; plugins themselves see only
  * plugins/include/retrovisor/plugin.h.
  */
 #ifndef PLUGINS_HOST_H
@@ -14,21 +16,36 @@
 #define PLUGIN_HOST_OP_SNAPSHOT 0x2000u
 #define PLUGIN_HOST_OP_RESTORE 0x2001u
 
-/* Load FILE[,key=value...] (dlopen, ABI check). 0 or -1 with err. */
-int plugin_host_load(const char *spec, struct hv_err *err);
-/* Run the plugins' init against m and hook them in. 0 or -1 with err
- * (a plugin refused). Nothing happens without plugins. */
-int plugin_host_attach(struct machine *m, bool replaying, bool recording, struct hv_err *err);
-/* Events the command line sees. */
-void plugin_host_exit(int status);
-void plugin_host_snapshot(const char *name, bool restored);
-void plugin_host_divergence(uint64_t icount);
+/* One machine's plugins (host_impl.h). Each machine that runs plugins
+ * has its own host: two hosts in one process share nothing but the
+ * crash handler (crash.c). */
+struct plugin_host;
+
+/* A host for m, with no plugins yet. NULL with err (out of host memory). */
+struct plugin_host *plugin_host_create(struct machine *m, struct hv_err *err);
+/* Load FILE[,key=value...] (dlopen, ABI check). 0 or -1 with err. A
+ * plugin file loaded by two hosts is one copy in the process (dlopen):
+ * its global variables are shared, what it keeps behind its callbacks'
+ * user data is not. */
+int plugin_host_load(struct plugin_host *ph, const char *spec, struct hv_err *err);
+/* Run the plugins' init against the host's machine and hook them in. 0 or
+ * -1 with err (a plugin refused). Nothing happens without plugins. */
+int plugin_host_attach(struct plugin_host *ph, bool replaying, bool recording,
+		       struct hv_err *err);
+/* The host attached to m (its hooks), or NULL. */
+struct plugin_host *plugin_host_of(const struct machine *m);
+/* Events the command line sees; a NULL host has no plugins. */
+void plugin_host_exit(struct plugin_host *ph, int status);
+void plugin_host_snapshot(struct plugin_host *ph, const char *name, bool restored);
+void plugin_host_divergence(struct plugin_host *ph, uint64_t icount);
 /* After STOP_PLUGIN: one sentence, or NULL. */
-const char *plugin_host_stop_message(void);
-bool plugin_host_active(void);
+const char *plugin_host_stop_message(struct plugin_host *ph);
+bool plugin_host_active(const struct plugin_host *ph);
 /* The reset loop goes on after a plugin stopped an iteration. */
-void plugin_host_clear_stop(void);
-void plugin_host_unload(void);
+void plugin_host_clear_stop(struct plugin_host *ph);
+/* Unhooks the plugins from the machine, unloads them and frees ph
+ * (NULL: nothing). */
+void plugin_host_destroy(struct plugin_host *ph);
 
 /* Exit status of a run abandoned because a plugin crashed in one of its
  * callbacks: an internal failure (cli/options.h CLI_EXIT_INTERNAL). */

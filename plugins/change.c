@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A plugin's changes (plugin.h: register and memory writes, bit flips,
+ * interrupt-pending bits, block request faults, stop, snapshot and
+ * restore requests). Changes are inputs (ARCHITECTURE.md section 1): each
+ * is written as an HV_IN_DEBUG record (hv/debug.h) with the machine's
+ * exact position, noted through the input funnel (a recording logs it)
+ * and applied with debug_apply, the very function a replay uses. From an
+ * instruction or trap callback (step boundaries) a change applies at
+ * once; from any other callback (memory, MMIO, SBI, timer, block
+ * requests, which come in the middle of an instruction) it waits in the
+ * host's queue until that instruction is complete (the hart leaves its
+ * block; exec.c calls the hooks' apply). In a replay the log's changes are
+ * applied by the replayer; a plugin's own change calls then do nothing,
+ * so a plugin can be loaded in the replay of its own recording.
+ *
+ * Every change finds its machine from the plugin handle (rv_plugin's
+ * host). Untrusted: hart numbers, registers, addresses and lengths are
+ * checked before anything is recorded.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+
+#include "hv/disk.h"
+#include "plugins/host_impl.h"
+
+/* ---- The queue ---- */
+
+void host_apply_queue(void *opaque, struct hart *h)
+{
+	struct plugin_host *ph = opaque;
+
+	(void)h;
+	ph->hooks.pending = false;
+	for (unsigned i = 0; i < ph->nq; i++) {
+		struct change *c = &ph->queue[i];
+		uint64_t pos = debug_position(ph->m);
+		memcpy(c->rec + 5, &pos, 8);
+		machine_input_note(ph->m, HV_IN_DEBUG, c->rec, c->len);
+		debug_apply(ph->m, c->rec, c->len);
+	}
+	ph->nq = 0;
+}
+
+void host_record(struct plugin_host *ph, uint8_t kind, uint32_t hart, uint64_t where,
+		 const void *data, size_t len, bool apply)
+{
+	struct change c;
+	uint64_t pos = debug_position(ph->m);
+
+	if (len > 4096)
+		return;
+	c.rec[0] = kind;
+	memcpy(c.rec + 1, &hart, 4);
+	memcpy(c.rec + 5, &pos, 8);
+	memcpy(c.rec + 13, &where, 8);
+	if (len)
+		memcpy(c.rec + DEBUG_INPUT_HEAD, data, len);
+	c.len = DEBUG_INPUT_HEAD + len;
+	if (!apply) {
+		machine_input_note(ph->m, HV_IN_DEBUG, c.rec, c.len);
+		return;
+	}
+	if (ph->boundary > 0) {
+		machine_input_note(ph->m, HV_IN_DEBUG, c.rec, c.len);
+		debug_apply(ph->m, c.rec, c.len);
+		return;
+	}
+	if (ph->nq == ph->capq) {
+		unsigned ncap = ph->capq ? 2 * ph->capq : 16;
+		struct change *n = realloc(ph->queue, ncap * sizeof(*n));
+		if (!n)
+			return;
+		ph->queue = n;
+		ph->capq = ncap;
+	}
+	ph->queue[ph->nq++] = c;
+	ph->hooks.pending = true;
+	if (ph->m->cur)
+		ph->m->cur->exit_req = true;
+}
+
+/* ---- The ABI ---- */
+
+RV_PLUGIN_EXPORT int rv_reg_write(rv_plugin *self, uint32_t hart, uint32_t reg, uint64_t value)
+{
+	struct plugin_host *ph = self ? self->host : NULL;
+	uint64_t old;
+
+	if (!self || !ph->m || hart >= ph->m->nharts ||
+	    debug_read_reg(ph->m->hart[hart], reg, &old))
+		return -1;
+	if (ph->replaying)
+		return 0;
+	host_record(ph, 1, hart, reg, &value, 8, true);
+	return 0;
+}
+
+RV_PLUGIN_EXPORT int rv_mem_write_phys(rv_plugin *self, uint64_t paddr, const void *buf,
+				       size_t len)
+{
+	struct plugin_host *ph = self ? self->host : NULL;
+
+	if (!self || !ph->m || !buf || len > 4096 || paddr < ph->m->ram.base ||
+	    paddr - ph->m->ram.base > ph->m->ram.size ||
+	    len > ph->m->ram.size - (paddr - ph->m->ram.base))
+		return -1;
+	if (ph->replaying || !len)
+		return 0;
+	host_record(ph, 2, 0, paddr, buf, len, true);
+	return 0;
+}
+
+RV_PLUGIN_EXPORT int rv_mem_write_virt(rv_plugin *self, uint32_t hart, uint64_t vaddr,
+				       const void *buf, size_t len)
+{
+	struct plugin_host *ph = self ? self->host : NULL;
+	size_t done = 0;
+
+	if (!self || !buf || len > 4096)
+		return -1;
+	while (done < len) {
+		uint64_t pa;
+		size_t chunk = HV_PAGE_SIZE - ((vaddr + done) & HV_PAGE_MASK);
+		if (chunk > len - done)
+			chunk = len - done;
+		if (host_translate(ph, hart, vaddr + done, &pa) ||
+		    rv_mem_write_phys(self, pa, (const uint8_t *)buf + done, chunk))
+			return -1;
+		done += chunk;
+	}
+	return 0;
+}
+
+RV_PLUGIN_EXPORT int rv_flip_reg(rv_plugin *self, uint32_t hart, uint32_t reg, uint32_t bit)
+{
+	struct plugin_host *ph = self ? self->host : NULL;
+	uint64_t v;
+
+	if (bit > 63 || !self || !ph->m || hart >= ph->m->nharts ||
+	    debug_read_reg(ph->m->hart[hart], reg, &v))
+		return -1;
+	return rv_reg_write(self, hart, reg, v ^ (1ull << bit));
+}
+
+RV_PLUGIN_EXPORT int rv_flip_mem_phys(rv_plugin *self, uint64_t paddr, uint32_t bit)
+{
+	struct plugin_host *ph = self ? self->host : NULL;
+	uint8_t b;
+
+	if (bit > 7 || host_read_phys(ph, paddr, &b, 1) != 1)
+		return -1;
+	b ^= (uint8_t)(1u << bit);
+	return rv_mem_write_phys(self, paddr, &b, 1);
+}
+
+RV_PLUGIN_EXPORT int rv_blk_fault(rv_plugin *self, uint32_t kind, uint64_t arg)
+{
+	struct plugin_host *ph = self ? self->host : NULL;
+	bool ok;
+
+	if (!self || !ph->blk.open)
+		return -1;
+	switch (kind) {
+	case RV_BLK_FAIL:
+		ok = true;
+		break;
+	case RV_BLK_LOST:
+		ok = ph->blk.write;
+		break;
+	case RV_BLK_TORN:
+		ok = ph->blk.write && arg < ph->blk.count;
+		break;
+	case RV_BLK_MISDIRECT:
+		ok = ph->blk.write && arg <= ph->blk.capacity &&
+		     ph->blk.count <= ph->blk.capacity - arg;
+		break;
+	case RV_BLK_ROT:
+		ok = !ph->blk.write && arg < (uint64_t)ph->blk.count * DISK_SECTOR_SIZE * 8;
+		break;
+	default:
+		ok = false;
+	}
+	if (!ok)
+		return -1;
+	ph->blk.mode = kind;
+	ph->blk.arg = arg;
+	return 0;
+}
+
+RV_PLUGIN_EXPORT int rv_irq_set(rv_plugin *self, uint32_t hart, uint32_t irq, bool level)
+{
+	struct plugin_host *ph = self ? self->host : NULL;
+	uint64_t v = level;
+
+	if (!self || !ph->m || hart >= ph->m->nharts || irq > 63 || !((1ull << irq) & 0x222))
+		return -1;
+	if (ph->replaying)
+		return 0;
+	host_record(ph, 4, hart, irq, &v, 8, true);
+	return 0;
+}
+
+RV_PLUGIN_EXPORT void rv_request_stop(rv_plugin *self)
+{
+	struct plugin_host *ph = self ? self->host : NULL;
+
+	if (!self || !ph->m || ph->stopper)
+		return;
+	ph->stopper = self;
+	machine_stop(ph->m, STOP_PLUGIN, 0);
+}
+
+/* A snapshot or restore request by name: the command line's snapshot
+ * service takes it at the stop (cli/snapshot.c); not while recording or
+ * replaying (a snapshot tree is not part of a log). */
+static void host_request(rv_plugin *self, const char *name, uint32_t op)
+{
+	struct plugin_host *ph = self ? self->host : NULL;
+
+	if (!self || !ph->m || !name || ph->replaying || ph->recording)
+		return;
+	snprintf(ph->m->pv_req_name, sizeof(ph->m->pv_req_name), "%s", name);
+	ph->m->pv_req.op = op;
+	ph->m->pv_req.hart = ph->m->cur ? ph->m->cur->id : 0;
+	machine_stop(ph->m, STOP_GUEST_REQUEST, 0);
+}
+
+RV_PLUGIN_EXPORT void rv_request_snapshot(rv_plugin *self, const char *name)
+{
+	host_request(self, name, PLUGIN_HOST_OP_SNAPSHOT);
+}
+
+RV_PLUGIN_EXPORT void rv_request_restore(rv_plugin *self, const char *name)
+{
+	host_request(self, name, PLUGIN_HOST_OP_RESTORE);
+}

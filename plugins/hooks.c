@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Subscriptions and dispatch: the rv_on_* and rv_insn_on_exec functions
+ * of plugin.h record a plugin's callbacks in its handle, and the
+ * machine's hooks (hv/hooks.h, opaque = the plugin host) call them. Code
+ * callbacks go through slots: each distinct list of instruction callbacks
+ * is interned once per host and the decoder puts its number in a pseudo
+ * instruction, so unsubscribed code runs exactly as without plugins. The
+ * code queries (rv_block_*, rv_insn_*) read the block being decoded.
+ *
+ * Callbacks at a step boundary (instructions, traps) raise
+ * ph->boundary, so that a change they make applies at once (change.c);
+ * the block request's verdict collects rv_blk_fault in ph->blk.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv/disk.h"
+#include "hv/mmu.h"
+#include "plugins/host_impl.h"
+
+/* ---- Hooks: code ---- */
+
+static uint64_t slot_key(const struct slot *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ s->n;
+	const uint8_t *p = (const uint8_t *)s->e;
+
+	for (size_t i = 0; i < s->n * sizeof(s->e[0]); i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static bool slot_same(const struct slot *a, const struct slot *b)
+{
+	return a->n == b->n && !memcmp(a->e, b->e, a->n * sizeof(a->e[0]));
+}
+
+/* Grow the hash to twice the slots (load at most one half). */
+static bool slot_hash_grow(struct plugin_host *ph)
+{
+	uint32_t ncap = ph->hash_cap ? 2 * ph->hash_cap : 1024;
+	uint32_t *n = calloc(ncap, sizeof(*n));
+
+	if (!n)
+		return false;
+	for (uint32_t i = 0; i < ph->nslots; i++) {
+		uint32_t j = (uint32_t)slot_key(&ph->slots[i]) & (ncap - 1);
+		while (n[j])
+			j = (j + 1) & (ncap - 1);
+		n[j] = i + 1;
+	}
+	free(ph->slot_hash);
+	ph->slot_hash = n;
+	ph->hash_cap = ncap;
+	return true;
+}
+
+/* The slot holding exactly these callbacks (made on first use): the
+ * executor calls a slot's callbacks; many instructions share one. */
+static uint32_t slot_intern(struct plugin_host *ph, const struct slot *s)
+{
+	if (2 * (ph->nslots + 1) > ph->hash_cap && !slot_hash_grow(ph))
+		return 0;
+	uint32_t j = (uint32_t)slot_key(s) & (ph->hash_cap - 1);
+	while (ph->slot_hash[j]) {
+		if (slot_same(&ph->slots[ph->slot_hash[j] - 1], s))
+			return ph->slot_hash[j];
+		j = (j + 1) & (ph->hash_cap - 1);
+	}
+	if (ph->nslots == ph->capslots) {
+		uint32_t ncap = ph->capslots ? 2 * ph->capslots : 64;
+		struct slot *n = realloc(ph->slots, ncap * sizeof(*n));
+		if (!n)
+			return 0;
+		ph->slots = n;
+		ph->capslots = ncap;
+	}
+	ph->slots[ph->nslots] = *s;
+	ph->slot_hash[j] = ph->nslots + 1;
+	return ++ph->nslots;
+}
+
+static void hook_block(void *opaque, struct machine *m, uint64_t vpc, gpa_t pa,
+		       const struct insn *insns, unsigned n, uint32_t *slots)
+{
+	struct plugin_host *ph = opaque;
+	struct rv_block *b = &ph->decoding;
+
+	(void)m;
+	b->vaddr = vpc;
+	b->paddr = pa;
+	b->n = n;
+	for (unsigned i = 0; i < n; i++) {
+		b->insn[i].in = &insns[i];
+		b->insn[i].vaddr = vpc + insns[i].pcoff;
+		b->insn[i].paddr = pa + insns[i].pcoff;
+		b->insn[i].index = i;
+		b->insn[i].b = b;
+		b->subs[i].n = 0;
+	}
+	FOR_SUBS(ph, block, nblock, void (*)(void *, rv_block *), b);
+	for (unsigned i = 0; i < n; i++)
+		slots[i] = b->subs[i].n ? slot_intern(ph, &b->subs[i]) : 0;
+}
+
+static void hook_insn(void *opaque, struct hart *h, uint32_t slot)
+{
+	struct plugin_host *ph = opaque;
+
+	if (slot == 0 || slot > ph->nslots)
+		return;
+	const struct slot *s = &ph->slots[slot - 1];
+	ph->boundary++;
+	for (unsigned i = 0; i < s->n; i++)
+		HOST_CALL(s->e[i].owner, "rv_insn_on_exec",
+			  ((void (*)(void *, uint32_t, uint64_t))s->e[i].cb)(s->e[i].ud, h->id,
+									     h->pc));
+	ph->boundary--;
+}
+
+/* ---- Hooks: events ---- */
+
+static bool mem_match(const struct mem_sub *s, uint64_t va, gpa_t pa, unsigned size, bool write)
+{
+	uint64_t a = (s->flags & RV_MEM_PHYSICAL) ? pa : va;
+
+	if (a >= s->hi || a + size <= s->lo)
+		return false;
+	return (write && (s->flags & RV_MEM_WRITE)) || (!write && (s->flags & RV_MEM_READ));
+}
+
+static bool hook_mem_page(void *opaque, uint64_t va_page, gpa_t pa_page)
+{
+	struct plugin_host *ph = opaque;
+
+	for (unsigned k = 0; k < ph->np; k++)
+		for (unsigned j = 0; j < ph->p[k]->nmem; j++) {
+			const struct mem_sub *s = &ph->p[k]->mem[j];
+			uint64_t a = (s->flags & RV_MEM_PHYSICAL) ? pa_page : va_page;
+			if (a < s->hi && a + HV_PAGE_SIZE > s->lo)
+				return true;
+		}
+	return false;
+}
+
+static void hook_mem(void *opaque, struct hart *h, uint64_t va, gpa_t pa, unsigned size,
+		     bool write, uint64_t value)
+{
+	struct plugin_host *ph = opaque;
+
+	for (unsigned k = 0; k < ph->np; k++)
+		for (unsigned j = 0; j < ph->p[k]->nmem; j++) {
+			const struct mem_sub *s = &ph->p[k]->mem[j];
+			if (mem_match(s, va, pa, size, write))
+				HOST_CALL(ph->p[k], "rv_on_mem",
+					    ((void (*)(void *, uint32_t, uint64_t, uint64_t, uint32_t,
+						       bool, uint64_t))s->cb)(s->ud, h->id, va, pa, size,
+									      write, value));
+		}
+}
+
+static void hook_trap(void *opaque, struct hart *h, uint64_t cause, uint64_t tval,
+		      uint64_t epc, unsigned from)
+{
+	struct plugin_host *ph = opaque;
+
+	(void)from;
+	ph->boundary++;
+	FOR_SUBS(ph, trap, ntrap, void (*)(void *, uint32_t, uint64_t, uint64_t, uint64_t, uint32_t),
+		 h->id, cause, tval, epc, h->priv);
+	ph->boundary--;
+}
+
+static void hook_priv(void *opaque, struct hart *h, unsigned from, unsigned to)
+{
+	struct plugin_host *ph = opaque;
+
+	FOR_SUBS(ph, priv, npriv, void (*)(void *, uint32_t, uint32_t, uint32_t), h->id, from, to);
+}
+
+static void hook_satp(void *opaque, struct hart *h)
+{
+	struct plugin_host *ph = opaque;
+
+	FOR_SUBS(ph, satp, nsatp, void (*)(void *, uint32_t, uint64_t), h->id, h->satp);
+}
+
+static void hook_sbi(void *opaque, struct hart *h)
+{
+	struct plugin_host *ph = opaque;
+	uint64_t args[6];
+
+	for (unsigned i = 0; i < 6; i++)
+		args[i] = h->x[10 + i];
+	FOR_SUBS(ph, sbi, nsbi, void (*)(void *, uint32_t, uint64_t, uint64_t, const uint64_t *),
+		 h->id, h->x[17], h->x[16], args);
+}
+
+static void hook_mmio(void *opaque, struct machine *m, gpa_t pa, unsigned size, bool write,
+		      uint64_t value, const char *device)
+{
+	struct plugin_host *ph = opaque;
+	uint32_t hart = m->cur ? m->cur->id : 0;
+
+	FOR_SUBS(ph, mmio, nmmio,
+		 void (*)(void *, uint32_t, uint64_t, uint32_t, bool, uint64_t, const char *),
+		 hart, pa, size, write, value, device);
+}
+
+static void hook_timer(void *opaque, struct hart *h)
+{
+	struct plugin_host *ph = opaque;
+
+	FOR_SUBS(ph, timer, ntimer, void (*)(void *, uint32_t), h->id);
+}
+
+static uint32_t hook_blk(void *opaque, struct machine *m, unsigned device, uint64_t nth,
+			 bool write, uint64_t sector, uint32_t count, uint64_t *arg)
+{
+	struct plugin_host *ph = opaque;
+	bool fail = false;
+
+	ph->blk.open = true;
+	ph->blk.write = write;
+	ph->blk.count = count;
+	ph->blk.capacity = m->disk[device] ? disk_size(m->disk[device]) / DISK_SECTOR_SIZE : 0;
+	ph->blk.mode = HV_BLK_OK;
+	for (unsigned k = 0; k < ph->np; k++)
+		for (unsigned j = 0; j < ph->p[k]->nblk; j++) {
+			bool f = false;
+
+			HOST_CALL(ph->p[k], "rv_on_blk_request",
+				    f = ((bool (*)(void *, uint32_t, uint64_t, bool, uint64_t,
+						   uint32_t))ph->p[k]->blk[j].cb)(ph->p[k]->blk[j].ud,
+										   device, nth, write,
+										   sector, count));
+			fail = fail || f;
+		}
+	ph->blk.open = false;
+	if (ph->replaying)
+		return HV_BLK_OK;
+	if (fail || ph->blk.mode == HV_BLK_FAIL) {
+		/* Record the verdict: the request being served now fails. */
+		host_record(ph, 3, device, nth, NULL, 0, false);
+		return HV_BLK_FAIL;
+	}
+	if (ph->blk.mode != HV_BLK_OK) {
+		uint64_t rec[2] = { ph->blk.mode, ph->blk.arg };
+		host_record(ph, 3, device, nth, rec, sizeof(rec), false);
+		*arg = ph->blk.arg;
+	}
+	return ph->blk.mode;
+}
+
+static void hook_divergence(void *opaque, uint64_t icount)
+{
+	plugin_host_divergence(opaque, icount);
+}
+
+/* ---- The machine's hooks ---- */
+
+void host_hooks_init(struct plugin_host *ph)
+{
+	ph->hooks = (struct hv_hooks){
+		.opaque = ph,
+		.block = hook_block,
+		.insn = hook_insn,
+		.trap = hook_trap,
+		.priv = hook_priv,
+		.satp = hook_satp,
+		.sbi = hook_sbi,
+		.mmio = hook_mmio,
+		.timer = hook_timer,
+		.blk_request = hook_blk,
+		.apply = host_apply_queue,
+		.mem_page = hook_mem_page,
+		.mem = hook_mem,
+		.divergence = hook_divergence,
+	};
+}
+
+/* ---- The ABI: subscriptions ---- */
+
+#define SUBSCRIBE(field, count)                                  \
+	do {                                                     \
+		if (!self || self->count >= HOST_MAX_SUBS)       \
+			return;                                  \
+		self->field[self->count].cb = (void *)cb;        \
+		self->field[self->count].ud = ud;                \
+		self->field[self->count].owner = self;           \
+		self->count++;                                   \
+	} while (0)
+
+RV_PLUGIN_EXPORT void rv_on_exit(rv_plugin *self, void (*cb)(void *, int), void *ud)
+{
+	SUBSCRIBE(exit, nexit);
+}
+
+RV_PLUGIN_EXPORT void rv_on_block(rv_plugin *self, void (*cb)(void *, rv_block *), void *ud)
+{
+	SUBSCRIBE(block, nblock);
+}
+
+RV_PLUGIN_EXPORT void rv_on_trap(rv_plugin *self,
+				 void (*cb)(void *, uint32_t, uint64_t, uint64_t, uint64_t, uint32_t),
+				 void *ud)
+{
+	SUBSCRIBE(trap, ntrap);
+}
+
+RV_PLUGIN_EXPORT void rv_on_sbi(rv_plugin *self,
+				void (*cb)(void *, uint32_t, uint64_t, uint64_t, const uint64_t[6]),
+				void *ud)
+{
+	SUBSCRIBE(sbi, nsbi);
+}
+
+RV_PLUGIN_EXPORT void rv_on_priv(rv_plugin *self, void (*cb)(void *, uint32_t, uint32_t, uint32_t),
+				 void *ud)
+{
+	SUBSCRIBE(priv, npriv);
+}
+
+RV_PLUGIN_EXPORT void rv_on_satp(rv_plugin *self, void (*cb)(void *, uint32_t, uint64_t), void *ud)
+{
+	SUBSCRIBE(satp, nsatp);
+}
+
+RV_PLUGIN_EXPORT void rv_on_mmio(rv_plugin *self,
+				 void (*cb)(void *, uint32_t, uint64_t, uint32_t, bool, uint64_t,
+					    const char *),
+				 void *ud)
+{
+	SUBSCRIBE(mmio, nmmio);
+}
+
+RV_PLUGIN_EXPORT void rv_on_timer(rv_plugin *self, void (*cb)(void *, uint32_t), void *ud)
+{
+	SUBSCRIBE(timer, ntimer);
+}
+
+RV_PLUGIN_EXPORT void rv_on_snapshot(rv_plugin *self, void (*cb)(void *, const char *, bool),
+				     void *ud)
+{
+	SUBSCRIBE(snapshot, nsnapshot);
+}
+
+RV_PLUGIN_EXPORT void rv_on_divergence(rv_plugin *self, void (*cb)(void *, uint64_t), void *ud)
+{
+	SUBSCRIBE(divergence, ndivergence);
+}
+
+RV_PLUGIN_EXPORT void rv_on_blk_request(rv_plugin *self,
+					bool (*cb)(void *, uint32_t, uint64_t, bool, uint64_t,
+						   uint32_t),
+					void *ud)
+{
+	SUBSCRIBE(blk, nblk);
+}
+
+RV_PLUGIN_EXPORT void rv_on_mem(rv_plugin *self, uint64_t lo, uint64_t hi, uint32_t flags,
+				void (*cb)(void *, uint32_t, uint64_t, uint64_t, uint32_t, bool,
+					   uint64_t),
+				void *ud)
+{
+	if (!self || self->nmem >= HOST_MAX_SUBS || lo >= hi)
+		return;
+	self->mem[self->nmem++] = (struct mem_sub){ lo, hi, flags, (void *)cb, ud, self };
+	if (self->host->m)
+		for (unsigned i = 0; i < self->host->m->nharts; i++)
+			hart_flush_tlb(self->host->m->hart[i]);
+}
+
+/* ---- The ABI: code ---- */
+
+RV_PLUGIN_EXPORT uint32_t rv_block_insns(const rv_block *b)
+{
+	return b ? b->n : 0;
+}
+
+RV_PLUGIN_EXPORT uint64_t rv_block_vaddr(const rv_block *b)
+{
+	return b ? b->vaddr : 0;
+}
+
+RV_PLUGIN_EXPORT uint64_t rv_block_paddr(const rv_block *b)
+{
+	return b ? b->paddr : 0;
+}
+
+RV_PLUGIN_EXPORT rv_insn *rv_block_insn(rv_block *b, uint32_t i)
+{
+	return b && i < b->n ? &b->insn[i] : NULL;
+}
+
+RV_PLUGIN_EXPORT uint64_t rv_insn_vaddr(const rv_insn *in)
+{
+	return in ? in->vaddr : 0;
+}
+
+RV_PLUGIN_EXPORT uint64_t rv_insn_paddr(const rv_insn *in)
+{
+	return in ? in->paddr : 0;
+}
+
+RV_PLUGIN_EXPORT uint32_t rv_insn_raw(const rv_insn *in)
+{
+	return in ? in->in->raw : 0;
+}
+
+RV_PLUGIN_EXPORT uint32_t rv_insn_size(const rv_insn *in)
+{
+	return in ? in->in->len : 0;
+}
+
+RV_PLUGIN_EXPORT uint32_t rv_insn_class(const rv_insn *in)
+{
+	if (!in)
+		return 0;
+	uint32_t c = isa_table[in->in->id].cls, r = 0;
+	if (c & ISA_CLASS_LOAD)
+		r |= RV_INSN_LOAD;
+	if (c & ISA_CLASS_STORE)
+		r |= RV_INSN_STORE;
+	if (c & ISA_CLASS_BRANCH)
+		r |= RV_INSN_BRANCH;
+	if (c & ISA_CLASS_JUMP)
+		r |= RV_INSN_JUMP;
+	if (c & (ISA_CLASS_SYSTEM | ISA_CLASS_CSR | ISA_CLASS_FENCE))
+		r |= RV_INSN_SYSTEM;
+	if (c & ISA_CLASS_AMO)
+		r |= RV_INSN_ATOMIC;
+	if (c & ISA_CLASS_FP)
+		r |= RV_INSN_FLOAT;
+	return r;
+}
+
+RV_PLUGIN_EXPORT const char *rv_insn_mnemonic(const rv_insn *in)
+{
+	return in ? isa_table[in->in->id].mnemonic : "";
+}
+
+RV_PLUGIN_EXPORT size_t rv_insn_disas(const rv_insn *in, char *buf, size_t cap)
+{
+	if (!in || !buf || !cap)
+		return 0;
+	isa_disasm(in->in->raw, in->vaddr, buf, cap);
+	return strlen(buf);
+}
+
+RV_PLUGIN_EXPORT void rv_insn_on_exec(rv_plugin *self, rv_insn *in,
+				      void (*cb)(void *, uint32_t, uint64_t), void *ud)
+{
+	if (!self || !in || !cb)
+		return;
+	struct slot *s = &in->b->subs[in->index];
+	if (s->n < SLOT_MAX_CBS)
+		s->e[s->n++] = (struct cb_entry){ (void *)cb, ud, self };
+}
+

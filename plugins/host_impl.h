@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The plugin host's private header: the structures the host's files
+ * share (host.c loading and lifetime, hooks.c subscriptions and
+ * dispatch, query.c queries and Linux awareness, change.c recorded
+ * changes). A struct plugin_host is one machine's set of plugins; every
+ * plugin handle (rv_plugin) points to its host, so an ABI function that
+ * takes the handle finds its machine from it. The queries that take no
+ * handle (rv_hart_count, rv_reg_read, rv_mem_read_*, ...) find it through
+ * plugin_host_cur: the host whose plugin callback is running on this
+ * thread, set around every dispatch by HOST_CALL (and NULL outside one,
+ * where they answer as for no machine).
+ */
+#ifndef PLUGINS_HOST_IMPL_H
+#define PLUGINS_HOST_IMPL_H
+
+#include "hv/block.h"
+#include "hv/debug.h"
+#include "hv/hooks.h"
+#include "hv/insn.h"
+#include "plugins/crash.h"
+#include "plugins/host.h"
+#include "plugins/include/retrovisor/plugin.h"
+#include "plugins/spec.h"
+
+#define HOST_MAX_PLUGINS 16
+#define HOST_MAX_SUBS 64 /* subscriptions of one kind per plugin */
+#define SLOT_MAX_CBS 8
+
+struct intro_syms;
+struct intro_linux;
+
+struct cb_entry {
+	void *cb;
+	void *ud;
+	const struct rv_plugin *owner;
+};
+
+struct mem_sub {
+	uint64_t lo, hi;
+	uint32_t flags;
+	void *cb, *ud;
+	const struct rv_plugin *owner;
+};
+
+struct rv_plugin {
+	struct plugin_host *host; /* the host (machine) this plugin belongs to */
+	struct plugin_spec spec;  /* path, name, arguments */
+	void *dl;
+	uint32_t abi;
+	char msg[256];
+	struct intro_syms *syms;
+	struct intro_linux *linux; /* opened on first use */
+	bool linux_failed;
+	/* Subscriptions. */
+	struct cb_entry exit[HOST_MAX_SUBS], block[HOST_MAX_SUBS], trap[HOST_MAX_SUBS],
+		sbi[HOST_MAX_SUBS], priv[HOST_MAX_SUBS], satp[HOST_MAX_SUBS], mmio[HOST_MAX_SUBS],
+		timer[HOST_MAX_SUBS], snapshot[HOST_MAX_SUBS], divergence[HOST_MAX_SUBS],
+		blk[HOST_MAX_SUBS];
+	unsigned nexit, nblock, ntrap, nsbi, npriv, nsatp, nmmio, ntimer, nsnapshot, ndivergence,
+		nblk;
+	struct mem_sub mem[HOST_MAX_SUBS];
+	unsigned nmem;
+};
+
+struct slot {
+	unsigned n;
+	struct cb_entry e[SLOT_MAX_CBS];
+};
+
+struct rv_insn {
+	const struct insn *in;
+	uint64_t vaddr, paddr;
+	uint32_t index;
+	struct rv_block *b;
+};
+
+struct rv_block {
+	uint64_t vaddr, paddr;
+	unsigned n;
+	struct rv_insn insn[BLOCK_MAX_INSNS];
+	/* Subscriptions made during this callback, per instruction. */
+	struct slot subs[BLOCK_MAX_INSNS];
+};
+
+struct change {
+	uint8_t rec[DEBUG_INPUT_HEAD + 4096];
+	size_t len;
+};
+
+struct plugin_host {
+	struct machine *m;
+	struct rv_plugin *p[HOST_MAX_PLUGINS];
+	unsigned np;
+	struct hv_hooks hooks; /* hooks.opaque is this host */
+	bool attached;
+	struct slot *slots;
+	uint32_t nslots, capslots;
+	/* slot lookup: open addressing on a hash of the entries; 0 empty,
+	 * else slot index + 1. */
+	uint32_t *slot_hash;
+	uint32_t hash_cap;
+	bool replaying, recording;
+	int boundary; /* > 0: in a callback at a step boundary */
+	struct change *queue;
+	unsigned nq, capq;
+	struct rv_plugin *stopper;
+	char strbuf[1024];
+	/* The block being offered to plugins' block callbacks (one at a
+	 * time: decoding does not nest). */
+	struct rv_block decoding;
+	/* The block request being offered to plugins (rv_blk_fault). */
+	struct {
+		bool open, write;
+		uint32_t count, mode;
+		uint64_t capacity, arg;
+	} blk;
+};
+
+/* The host whose plugin callback runs on this thread, or NULL. */
+extern _Thread_local struct plugin_host *plugin_host_cur;
+
+/* Runs the statement call as plugin p's callback cb (a name for the
+ * crash report), with plugin_host_cur its host; nested calls restore the
+ * outer one. */
+#define HOST_CALL(p, cb, call)                                         \
+	do {                                                           \
+		struct plugin_host *outer_host_ = plugin_host_cur;     \
+		plugin_host_cur = (p)->host;                           \
+		PLUGIN_CALL((p)->spec.path, cb, call);                 \
+		plugin_host_cur = outer_host_;                         \
+	} while (0)
+
+/* Every plugin's field callbacks, each as HOST_CALL "rv_on_<field>". */
+#define FOR_SUBS(ph, field, count, type, ...)                                          \
+	for (unsigned k_ = 0; k_ < (ph)->np; k_++)                                     \
+		for (unsigned j_ = 0; j_ < (ph)->p[k_]->count; j_++)                   \
+			HOST_CALL((ph)->p[k_], "rv_on_" #field,                         \
+				  ((type)(ph)->p[k_]->field[j_].cb)((ph)->p[k_]->field[j_].ud, \
+								    __VA_ARGS__))
+
+/* hooks.c: the machine's hooks, pointing at ph. */
+void host_hooks_init(struct plugin_host *ph);
+/* change.c: applies the changes queued during an instruction (the
+ * hooks' apply); notes (and applies now, or queues) one change record. */
+void host_apply_queue(void *opaque, struct hart *h);
+void host_record(struct plugin_host *ph, uint8_t kind, uint32_t hart, uint64_t where,
+		 const void *data, size_t len, bool apply);
+/* query.c: a hart's virtual address to physical (0, or -1), and guest
+ * physical memory (bytes read). */
+int host_translate(struct plugin_host *ph, uint32_t hart, uint64_t vaddr, uint64_t *paddr);
+size_t host_read_phys(struct plugin_host *ph, uint64_t paddr, void *buf, size_t len);
+
+#endif
