@@ -56,8 +56,9 @@ Steps (issue "Part 6", item 7):
 
 Smaller fault spaces (issue 16, item 2; defuse.py): for --kind reg,
 --window LO:HI (instruction offsets into the workload), --regs and --bits
-name a fault space; --exhaustive runs all of it, --prune one experiment
-per def/use equivalence class (a golden run traced with defuse.so),
+name a fault space (for --kind mem: --window, --mem-range, which may name
+the guest ELF's symbols, and --bits); --exhaustive runs all of it, --prune
+one experiment per def/use equivalence class (a golden run traced with defuse.so),
 weighted by the class's size, and counts flips overwritten before any
 read as masked without running them. The CSV's weight column is a run's
 (or a class's) share of the space; span the class's counts. report.py
@@ -206,7 +207,7 @@ def snapshot_info(rv, snap):
     for i, a in enumerate(args[:-1]):
         if a == "--kernel":
             kernel = args[i + 1]
-    return {"icount": int(m.group(1)), "harts": int(h.group(1)), "kernel": kernel}
+    return {"icount": int(m.group(1)), "harts": int(h.group(1)), "kernel": kernel, "args": args}
 
 
 def kernel_range(kernel):
@@ -231,13 +232,6 @@ def is_elf(path):
             return f.read(4) == b"\x7fELF"
     except OSError:
         return False
-
-
-def parse_range(s):
-    m = re.fullmatch(r"\s*(0x[0-9a-fA-F]+|\d+)\s*:\s*(0x[0-9a-fA-F]+|\d+)\s*", s)
-    if not m or int(m.group(1), 0) >= int(m.group(2), 0):
-        raise Failure("--mem-range wants LO:HI with LO < HI, not %r" % s)
-    return int(m.group(1), 0), int(m.group(2), 0)
 
 
 def draw_faults(args, lo_ic, hi_ic, harts, mem):
@@ -497,7 +491,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
                     help="host seconds after which a run is killed (a hang)")
     ap.add_argument("--mem-range", metavar="LO:HI",
-                    help="physical addresses for --kind mem (default: the kernel image)")
+                    help="physical addresses for --kind mem, each end a number or "
+                    "SYMBOL[+OFF] of --symbols' ELF, or one SYMBOL (default: the kernel image)")
     ap.add_argument("--blk-max", type=int, default=64, metavar="N",
                     help="--kind blk: fail request 0..N-1")
     fault_kinds.add_arguments(ap)
@@ -508,11 +503,11 @@ def main():
                     help="--exhaustive/--prune: instruction offsets into the workload")
     ap.add_argument("--regs", default="1-31", metavar="LIST",
                     help="--exhaustive/--prune: registers (default %(default)s)")
-    ap.add_argument("--bits", default="0-63", metavar="LIST",
-                    help="--exhaustive/--prune: bits (default %(default)s)")
+    ap.add_argument("--bits", metavar="LIST",
+                    help="--exhaustive/--prune: bits (default 0-63, for --kind mem 0-7)")
     space = ap.add_mutually_exclusive_group()
     space.add_argument("--exhaustive", action="store_true",
-                       help="run every register flip of the space (not --runs draws)")
+                       help="run every register or memory flip of the space (not --runs draws)")
     space.add_argument("--prune", action="store_true",
                        help="one run per def/use equivalence class of the space, weighted")
     ap.add_argument("--engine", choices=("worker", "process"), default="worker",
@@ -560,7 +555,7 @@ def campaign(args):
         raise Failure(bad)
     if args.kind in ("mem", "memmulti"):
         if args.mem_range:
-            mem = parse_range(args.mem_range)
+            mem = defuse.parse_mem_range(args.mem_range, args.symbols or info["kernel"])
         elif info["kernel"]:
             mem = kernel_range(info["kernel"])
         else:
@@ -601,7 +596,8 @@ def campaign(args):
     weights, spans, benign, space = None, None, [], None
     if args.exhaustive or args.prune:
         faults, weights, spans, benign, space = defuse.plan(
-            args, run_one, base_job, out, info, lo_ic, hi_ic, dict(golden, max_insns=golden_max))
+            args, run_one, base_job, out, info, lo_ic, hi_ic, dict(golden, max_insns=golden_max),
+            mem)
         say("fault space %d, %d experiments (pruning factor %s)" % (
             space["space"], len(faults), space["pruning_factor"]))
     else:

@@ -78,6 +78,28 @@ def intervals(rows, census):
     return out
 
 
+def elf_symtab(data):
+    """(name, type, value, size) of the named, defined, non-zero symbols
+    of an ELF64 little-endian file's .symtab (its bytes)."""
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        raise ValueError("not a 64-bit little-endian ELF file")
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+    for i in range(shnum):
+        sh = shoff + i * shentsize
+        if struct.unpack_from("<I", data, sh + 4)[0] != 2:  # SHT_SYMTAB
+            continue
+        off, size, link = struct.unpack_from("<QQI", data, sh + 0x18)
+        stroff, = struct.unpack_from("<Q", data, shoff + link * shentsize + 0x18)
+        for j in range(off, off + size - 23, 24):
+            name, info, _, shndx, value, sz = struct.unpack_from("<IBBHQQ", data, j)
+            if name and shndx and value:
+                end = data.index(b"\0", stroff + name)
+                s = data[stroff + name:end].decode(errors="replace")
+                if s:
+                    yield s, info & 0xf, value, sz
+
+
 class Symbols:
     """Function symbols of an ELF64 little-endian file (its .symtab)."""
 
@@ -93,27 +115,8 @@ class Symbols:
             self.problem = "%s: no symbols (%s)" % (path, e)
 
     def _read(self, data):
-        if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
-            raise ValueError("not a 64-bit little-endian ELF file")
-        shoff, = struct.unpack_from("<Q", data, 0x28)
-        shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
-        syms = []
-        for i in range(shnum):
-            sh = shoff + i * shentsize
-            typ, = struct.unpack_from("<I", data, sh + 4)
-            if typ != 2:  # SHT_SYMTAB
-                continue
-            off, size, link = struct.unpack_from("<QQI", data, sh + 0x18)
-            stroff, = struct.unpack_from("<Q", data, shoff + link * shentsize + 0x18)
-            for j in range(off, off + size - 23, 24):
-                name, info, _, shndx, value = struct.unpack_from("<IBBHQ", data, j)
-                if info & 0xf not in (0, 2) or not value or not shndx or not name:
-                    continue
-                end = data.index(b"\0", stroff + name)
-                s = data[stroff + name:end].decode(errors="replace")
-                if s and not s.startswith((".L", "$")):
-                    syms.append((value, s))
-        syms.sort()
+        syms = sorted((value, s) for s, typ, value, _ in elf_symtab(data)
+                      if typ in (0, 2) and not s.startswith((".L", "$")))
         self.addrs = [a for a, _ in syms]
         self.names = [s for _, s in syms]
 
@@ -233,12 +236,17 @@ def write(out, rows, summary, rv, symbols=None):
               "faults drawn at random: 95% Wilson score intervals of each share of the space"),
           ""]
     if space:
-        md += ["Fault space: %d faults (instructions %d..%d, registers %s, bits %s); %d "
-               "experiments run, pruning factor %s%s." % (
-                   space["space"], space["window"][0], space["window"][1], space["regs"],
+        where = ("registers %s" % space["regs"] if "regs" in space else
+                 "bytes %s" % space.get("mem_range"))
+        md += ["Fault space: %d faults (instructions %d..%d, %s, bits %s); %d "
+               "experiments run, pruning factor %s%s%s." % (
+                   space["space"], space["window"][0], space["window"][1], where,
                    space["bits"], space["experiments"], space["pruning_factor"],
                    ", %d faults masked without a run (overwritten before any read)" %
-                   space["benign_weight"] if "benign_weight" in space else ""), ""]
+                   space["benign_weight"] if "benign_weight" in space else "",
+                   "; %d bytes run unpruned: %s" % (space["unpruned_bytes"],
+                                                   space["unpruned_why"])
+                   if space.get("unpruned_bytes") else ""), ""]
     md += lines + ["", "## By fault location", "",
                    "| function | " + " | ".join(OUTCOMES) + " |",
                    "|---|" + "---:|" * len(OUTCOMES)]

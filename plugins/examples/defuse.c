@@ -28,8 +28,37 @@
  * defines nothing. Uses at one count are merged (a trapping instruction
  * and the first instruction of its handler share a count).
  *
+ * Memory (mem=LO:HI, physical, for --kind mem pruning) adds lines for
+ * the bytes of [LO, HI) from count ICOUNT on:
+ *
+ *   r K PADDR SIZE    instruction K read SIZE bytes (loads; AMOs, LR and
+ *                     SC, which the host reports as one write, though an
+ *                     AMO reads first and a failed SC writes nothing; the
+ *                     fetch of an instruction stored there)
+ *   w K PADDR SIZE    instruction K wrote them and retired (a store that
+ *                     traps defines nothing: the same rule as registers)
+ *   o K               something other than the instruction stream may
+ *                     read or write any guest memory at K: an ecall,
+ *                     ebreak, xRET, wfi, sfence or unknown instruction (the
+ *                     hypervisor's SBI and paravirtual calls read and write
+ *                     guest buffers), or a device register access (a
+ *                     virtio notify makes the device walk its queue and
+ *                     copy buffers then); a use of every byte
+ *   p PAGE            a page-table page (4 KiB at PAGE) overlaps the
+ *                     range: the MMU's walks read it and set A/D bits in
+ *                     it at any instruction, unseen; found by walking the
+ *                     tables of satp when tracing starts, at every satp
+ *                     write and sfence.vma, and at the end
+ *
+ * What this cannot see: a device that copies into guest memory on its own
+ * schedule (the network device's receive path) and page tables that exist
+ * only between two walks; defuse.py runs a machine with a network device
+ * unpruned. Reads are reported whether or not the instruction retires (a
+ * false use costs an experiment only).
+ *
  * Cost: every instruction is subscribed (one callback each), the price of
- * a golden run traced once per campaign. Input not trusted: the arguments.
+ * a golden run traced once per campaign; a walk reads every table of the
+ * address space. Input not trusted: the arguments.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -50,6 +79,15 @@ struct defuse {
 	bool have; /* a pending instruction */
 	uint64_t k, pc;
 	uint32_t use, def;
+	bool mem; /* memory tracing: [mlo, mhi) */
+	uint64_t mlo, mhi;
+	uint32_t nw; /* the pending instruction's writes */
+	uint64_t w_pa[8];
+	uint32_t w_size[8];
+	uint64_t pages[256]; /* page-table pages reported */
+	uint32_t npages;
+	bool walked; /* the first walk is done */
+	bool atomic; /* the pending instruction is an AMO, LR or SC */
 };
 
 static struct defuse du;
@@ -142,7 +180,113 @@ static void defuse_flush(bool retired)
 
 	if (du.have && (du.use | def))
 		fprintf(du.out, "%" PRIu64 " %x %x %" PRIx64 "\n", du.k, du.use, def, du.pc);
+	for (uint32_t i = 0; du.have && retired && i < du.nw; i++)
+		fprintf(du.out, "w %" PRIu64 " %" PRIx64 " %u\n", du.k, du.w_pa[i], du.w_size[i]);
+	du.nw = 0;
 	du.have = false;
+}
+
+static bool defuse_overlaps(uint64_t pa, uint64_t len)
+{
+	return pa < du.mhi && pa + len > du.mlo;
+}
+
+/* Report the page-table pages of satp's address space that overlap the
+ * range (Sv39, Sv48, Sv57: 3 to 5 levels below the root). */
+static void defuse_walk(uint64_t table, int level)
+{
+	if (defuse_overlaps(table, 4096)) {
+		uint32_t i = 0;
+		while (i < du.npages && du.pages[i] != table)
+			i++;
+		if (i == du.npages) {
+			fprintf(du.out, "p %" PRIx64 "\n", table);
+			if (du.npages < sizeof(du.pages) / sizeof(du.pages[0]))
+				du.pages[du.npages++] = table;
+		}
+	}
+	for (uint32_t i = 0; level > 0 && i < 512; i++) {
+		uint64_t pte = 0;
+		if (rv_mem_read_phys(table + 8 * i, &pte, 8) == 8 && (pte & 1) && !(pte & 0xe))
+			defuse_walk(((pte >> 10) & ((1ull << 44) - 1)) << 12, level - 1);
+	}
+}
+
+static void defuse_walk_satp(uint64_t satp)
+{
+	uint64_t mode = satp >> 60;
+
+	if (du.mem && mode >= 8 && mode <= 10)
+		defuse_walk((satp & ((1ull << 44) - 1)) << 12, (int)mode - 6);
+}
+
+static void defuse_walk_now(void)
+{
+	uint64_t satp = 0;
+
+	du.walked = true;
+	if (rv_reg_read(du.hart, RV_REG_CSR(0x180), &satp) == 0)
+		defuse_walk_satp(satp);
+}
+
+static void defuse_on_satp(void *ud, uint32_t hart, uint64_t satp)
+{
+	(void)ud;
+	if (hart == du.hart && du.have)
+		defuse_walk_satp(satp);
+}
+
+static void defuse_on_mem(void *ud, uint32_t hart, uint64_t vaddr, uint64_t paddr, uint32_t size,
+			  bool write, uint64_t value)
+{
+	(void)ud;
+	(void)vaddr;
+	(void)value;
+	if (hart != du.hart || !du.have)
+		return;
+	/* An AMO reads before it writes, and an SC that fails writes nothing,
+	 * but the host reports both as one write: a use. */
+	if (!write || du.atomic)
+		fprintf(du.out, "r %" PRIu64 " %" PRIx64 " %u\n", du.k, paddr, size);
+	else if (du.nw < 8)
+		du.w_pa[du.nw] = paddr, du.w_size[du.nw++] = size;
+	/* (more than 8 writes by one instruction: the rest count as none) */
+}
+
+static void defuse_on_mmio(void *ud, uint32_t hart, uint64_t paddr, uint32_t size, bool write,
+			   uint64_t value, const char *device)
+{
+	(void)ud;
+	(void)paddr;
+	(void)size;
+	(void)write;
+	(void)value;
+	(void)device;
+	if (hart == du.hart && du.have)
+		fprintf(du.out, "o %" PRIu64 "\n", du.k);
+}
+
+/* The instruction's own bytes, when they lie in the range, are read. */
+static void defuse_fetch(uint32_t hart, uint64_t pc, uint32_t raw)
+{
+	uint64_t len = (raw & 3) == 3 ? 4 : 2, pa;
+
+	for (uint64_t a = pc; a < pc + len; a++)
+		if (rv_translate(hart, a, &pa) == 0 && defuse_overlaps(pa, 1))
+			fprintf(du.out, "r %" PRIu64 " %" PRIx64 " 1\n", du.k, pa);
+}
+
+/* Memory tracing's part of an instruction about to execute (at du.k). */
+static void defuse_mem_insn(uint32_t hart, uint64_t pc, uint32_t raw, uint32_t use)
+{
+	if (!du.mem)
+		return;
+	du.atomic = (raw & 0x7f) == 0x2f;
+	if (!du.walked || (raw & 0xfe007fff) == 0x12000073) /* sfence.vma */
+		defuse_walk_now();
+	if (use == DEFUSE_ALL)
+		fprintf(du.out, "o %" PRIu64 "\n", du.k);
+	defuse_fetch(hart, pc, raw);
 }
 
 static void defuse_on_exec(void *ud, uint32_t hart, uint64_t pc)
@@ -160,6 +304,8 @@ static void defuse_on_exec(void *ud, uint32_t hart, uint64_t pc)
 		du.use |= use;
 		du.def = def;
 		du.pc = pc;
+		du.nw = 0;
+		defuse_mem_insn(hart, pc, (uint32_t)(uintptr_t)ud, use);
 		return;
 	}
 	defuse_flush(true);
@@ -168,6 +314,7 @@ static void defuse_on_exec(void *ud, uint32_t hart, uint64_t pc)
 	du.use = use;
 	du.def = def;
 	du.pc = pc;
+	defuse_mem_insn(hart, pc, (uint32_t)(uintptr_t)ud, use);
 }
 
 static void defuse_on_block(void *ud, rv_block *b)
@@ -184,7 +331,22 @@ static void defuse_on_exit(void *ud, int status)
 	(void)ud;
 	(void)status;
 	defuse_flush(false);
+	if (du.walked)
+		defuse_walk_now();
 	fclose(du.out);
+}
+
+/* "LO:HI", LO < HI. */
+static bool defuse_parse_range(const char *v)
+{
+	char *end, *end2;
+
+	errno = 0;
+	du.mlo = strtoull(v, &end, 0);
+	if (end == v || *end != ':')
+		return false;
+	du.mhi = strtoull(end + 1, &end2, 0);
+	return end2 != end + 1 && !*end2 && !errno && du.mlo < du.mhi;
 }
 
 RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info, int argc,
@@ -203,13 +365,15 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 			du.from = strtoull(v, &end, 0), ok = *v && !*end && !errno;
 		else if (!strcmp(k, "hart"))
 			du.hart = strtoull(v, &end, 0), ok = *v && !*end && du.hart < info->nharts;
+		else if (!strcmp(k, "mem"))
+			ok = du.mem = defuse_parse_range(v);
 		else if (!strcmp(k, "out"))
 			out = v;
 		else
 			ok = false;
 		if (!ok) {
 			snprintf(why, sizeof(why), "bad argument '%s=%s' (defuse takes out=FILE, "
-				 "from=ICOUNT and hart=H)", k, v);
+				 "from=ICOUNT, hart=H and mem=LO:HI)", k, v);
 			rv_plugin_fail(self, why);
 			return -1;
 		}
@@ -225,6 +389,12 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 		return -1;
 	}
 	rv_on_block(self, defuse_on_block, NULL);
+	if (du.mem) {
+		rv_on_mem(self, du.mlo, du.mhi, RV_MEM_READ | RV_MEM_WRITE | RV_MEM_PHYSICAL,
+			  defuse_on_mem, NULL);
+		rv_on_mmio(self, defuse_on_mmio, NULL);
+		rv_on_satp(self, defuse_on_satp, NULL);
+	}
 	rv_on_exit(self, defuse_on_exit, NULL);
 	return 0;
 }

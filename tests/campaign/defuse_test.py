@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Def/use pruning and the campaign report (issue 16, items 2 and 6):
-defuse_test.py RETROVISOR FAULTINJ CAMPAIGN GUEST_ELF (defuse.so beside
-FAULTINJ, defuse.py and report.py beside CAMPAIGN).
+defuse_test.py RETROVISOR FAULTINJ CAMPAIGN GUEST_ELF PAGING_ELF AMO_ELF
+(defuse.so beside FAULTINJ, defuse.py and report.py beside CAMPAIGN; the
+last two are tests/guests' paging and amo guests).
 
 The guest is the course's lab 6 workload (a paravirtual sort and CRC that
 speaks the campaign's console protocol, about 50,000 instructions). Steps:
@@ -27,6 +28,17 @@ speaks the campaign's console protocol, about 50,000 instructions). Steps:
      without the plugin (--check-replays); the interrupt and block kinds
      draw their arguments (this guest takes no interrupts and has no disk:
      tests/plugins:faultinj_irq and :faultinj_blk_modes cover them).
+  8. memory pruning (--kind mem): pruned weighted counts equal the
+     exhaustive campaign's, fault by fault, over 8 bytes x 2 bits x a
+     window, twice: in the sort (loads and stores of lab6_a: classes
+     ended by a load run, flips overwritten by a store masked unrun), and
+     around a paravirtual console write (the guest fills a stack buffer
+     that only the hypervisor reads, in the ecall: without the tracer's
+     rule that an ecall uses all memory those SDCs would be called
+     masked, which the test shows from the trace); the MMU's page tables
+     (the paging guest's six table pages found by the tracer's walks, run
+     unpruned); AMOs and LR/SC are uses, never definitions (the amo
+     guest); a machine with a network device is run unpruned.
 """
 import csv
 import importlib.util
@@ -34,13 +46,16 @@ import re
 import json
 import os
 import shlex
+import struct
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from rvtest import TMP, check, digest, finish  # noqa: E402
 
-RV, FAULTINJ, CAMPAIGN, GUEST = (os.path.abspath(a) for a in sys.argv[1:5])
+RV, FAULTINJ, CAMPAIGN, GUEST, PAGING, AMO = (os.path.abspath(a) for a in sys.argv[1:7])
+DEFUSE = os.path.join(os.path.dirname(FAULTINJ), "defuse.so")
+sys.path.insert(0, os.path.dirname(CAMPAIGN))  # defuse.py imports report.py
 WINDOW = "30000:30016"  # inside the checksum phase: SDCs, crashes and masked flips
 BITS = "3,62"
 OUTCOMES = ("masked", "detected", "crash", "hang", "sdc")
@@ -174,9 +189,15 @@ def main():
     check(defuse.intervals([(4, True)], 3, 10) == [(3, 4, 4), (5, 9, None)],
           "flips never read again are masked")
     check(defuse.parse_list("1-3,7", 0, 63, "--bits") == [1, 2, 3, 7], "bit lists parse")
-    for bad_args, why in ((["--prune", "--kind", "mem", "--mem-range", "0x80000000:0x80001000"],
-                           "--kind reg"), (["--prune", "--bits", "64"], "outside"),
-                          (["--exhaustive", "--window", "9:3"], "LO < HI")):
+    for bad_args, why in ((["--prune", "--kind", "skip"], "--kind reg and mem"),
+                          (["--prune", "--bits", "64"], "outside"),
+                          (["--exhaustive", "--window", "9:3"], "LO < HI"),
+                          (["--prune", "--kind", "mem", "--mem-range", "no_such_thing"],
+                           "no symbol 'no_such_thing'"),
+                          (["--prune", "--kind", "mem", "--mem-range", "lab6_a+8:lab6_a"],
+                           "LO < HI"),
+                          (["--prune", "--kind", "mem", "--mem-range", "lab6_a", "--bits", "8"],
+                           "outside 0-7")):
         p = subprocess.run([sys.executable, CAMPAIGN, "--snapshot", snap, "--out",
                             os.path.join(TMP, "bad"), "--retrovisor", RV, "--plugin", FAULTINJ,
                             *bad_args], stdin=subprocess.DEVNULL, capture_output=True,
@@ -207,7 +228,107 @@ def main():
         check(all(re.fullmatch(form, r["fault"]) for r in rows),
               "--kind %s draws its faults (%s; no disk here: tests/plugins:faultinj_blk_modes "
               "has their effects)" % (kind, [r["fault"] for r in rows]))
+    memory(snap)
     finish()
+
+
+def mem_campaigns(tag, mem_range, window, bits):
+    """An exhaustive and a pruned --kind mem campaign over one space; they
+    must agree in weighted counts and fault by fault."""
+    space = ["--kind", "mem", "--mem-range", mem_range, "--window", window, "--bits", bits]
+    ex_rows, ex_sum, _ = campaign(os.path.join(TMP, tag + "-ex"), "--exhaustive", *space)
+    pr_rows, pr_sum, _ = campaign(os.path.join(TMP, tag + "-pr"), "--prune", *space)
+    fs, size = pr_sum["fault_space"], ex_sum["fault_space"]["space"]
+    check(len(ex_rows) == size == fs["space"] and fs["experiments"] * 5 < size,
+          "%s: %d experiments for %d memory faults (factor %s)" % (
+              tag, fs["experiments"], size, fs["pruning_factor"]))
+    check(sum(int(r["weight"]) for r in pr_rows) == size and fs["unpruned_bytes"] == 0,
+          "%s: the classes' weights add up to the space, no byte unpruned" % tag)
+    check(pr_sum["counts"] == ex_sum["counts"], "%s: pruned weighted counts %s equal the "
+          "exhaustive counts %s" % (tag, pr_sum["counts"], ex_sum["counts"]))
+    exhaustive = {(r["fault"], int(r["icount"])): r["outcome"] for r in ex_rows}
+    wrong = [(r["fault"], t, r["outcome"]) for r in pr_rows
+             for t in range(*(int(x) + i for i, x in enumerate(r["span"].split("-"))))
+             if exhaustive.get((r["fault"], t)) != r["outcome"]]
+    check(not wrong, "%s: every fault has its class's outcome (%d differ: %s)" % (
+        tag, len(wrong), wrong[:5]))
+    return ex_rows, pr_sum, exhaustive
+
+
+def elf_word(path, addr):
+    """The 32-bit little-endian word at virtual address addr of an ELF64
+    file's PT_LOAD segments (None outside them)."""
+    data = open(path, "rb").read()
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    for i in range(phnum):
+        typ, _, off, vaddr, _, filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
+        if typ == 1 and vaddr <= addr and addr + 4 <= vaddr + filesz:
+            return struct.unpack_from("<I", data, off + addr - vaddr)[0]
+    return None
+
+
+def trace_guest(elf, out):
+    p = subprocess.run([RV, "run", "--bios", "none", "--kernel", elf, "--plugin",
+                        "%s,out=%s,mem=0x80000000:0x80100000" % (DEFUSE, out)],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0 and os.path.exists(out), "%s runs traced by defuse.so mem="
+          % os.path.basename(elf), p.stderr)
+    with open(out) as f:
+        return [line.split() for line in f]
+
+
+def memory(snap):
+    defuse = load("defuse")
+    # The sort: lab6_a's bytes 0xa0..0xa7 while insertion sort shifts them.
+    ex_rows, pr_sum, _ = mem_campaigns("sort", "lab6_a+0xa0:lab6_a+0xa8", "4928:4944", "3,6")
+    fs = pr_sum["fault_space"]
+    check(fs["benign_weight"] > 0 and sum(v > 0 for v in pr_sum["counts"].values()) >= 2,
+          "sort: flips overwritten by a store are masked without a run (%d), and the space "
+          "has more than one outcome (%s)" % (fs["benign_weight"], pr_sum["counts"]))
+    # A console write: a stack buffer the guest stores and the hypervisor reads.
+    ex_rows, pr_sum, exhaustive = mem_campaigns("console", "0x8020293c:0x80202944",
+                                                "48974:48998", "0,5")
+    fs = pr_sum["fault_space"]
+    lo, hi = fs["window"]
+    mem = (0x8020293C, 0x80202944)
+    acc, opaque, pages = defuse.read_mem_trace(os.path.join(TMP, "console-pr", "defuse.inj"), mem)
+    check(any(lo <= k < hi for k in opaque), "console: the window holds an ecall (%s)" % [
+        k for k in opaque if lo - 50 <= k < hi + 50])
+    runs, benign = defuse.mem_pruned((acc, [], pages), lo, hi, mem, [0, 5], lambda a: False)
+    blind = [(lab, t) for lab, first, last, _ in benign for t in range(first, last + 1)
+             if exhaustive[(lab, t)] != "masked"]
+    check(pr_sum["counts"]["sdc"] > 0 and blind, "console: without the ecall rule %d SDC "
+          "faults would be called masked unrun (the hypervisor reads the buffer)" % len(blind))
+
+    # The MMU's tables: found by walks, run one experiment per fault.
+    lines = trace_guest(PAGING, os.path.join(TMP, "paging.inj"))
+    objs = defuse.elf_objects(PAGING)
+    want = {objs[n][0] for n in ("root", "root_b", "root48", "l1", "l0", "l0_empty")}
+    got = {int(p[1], 16) for p in lines if p[0] == "p"}
+    check(got == want, "the paging guest's table pages %s are reported (%s)" % (
+        sorted(map(hex, want)), sorted(map(hex, got))))
+    t0 = min(objs["l0"][0], objs["l1"][0])
+    trace = ({t0 + 1: {5: False}}, [], {t0})
+    runs, benign = defuse.mem_pruned(trace, 3, 9, (t0, t0 + 2), [0], lambda a: a & ~0xfff == t0)
+    check(not benign and len(runs) == 12 and all(r[3] == 1 for r in runs),
+          "bytes of a table page are run fault by fault (%d runs)" % len(runs))
+    runs, benign = defuse.mem_pruned(trace, 3, 9, (t0, t0 + 2), [0], lambda a: False)
+    check(len(benign) == 3 and len(runs) == 0,
+          "the same bytes, seen, are masked without a run (%s)" % (benign,))
+    check(defuse.has_net(["--net", "user"]) and defuse.has_net(["--net=user,hostfwd=x"]) and
+          not defuse.has_net(["--net", "none", "--kernel", "k"]),
+          "a network device (not --net none) makes memory unprunable")
+
+    # AMOs, LR and SC: uses, never definitions.
+    lines = trace_guest(AMO, os.path.join(TMP, "amo.inj"))
+    pcs = {int(p[0]): int(p[3], 16) for p in lines if p[0][0].isdigit()}
+    reads = {int(p[1]) for p in lines if p[0] == "r"}
+    writes = {int(p[1]) for p in lines if p[0] == "w"}
+    atomics = [k for k, pc in pcs.items() if ((elf_word(AMO, pc) or 0) & 0x7f) == 0x2f]
+    check(len(atomics) >= 10 and all(k in reads and k not in writes for k in atomics),
+          "%d AMO/LR/SC instructions: each a read, none a definition" % len(atomics))
+    check(len(writes) > 50, "the amo guest's stores are definitions (%d)" % len(writes))
 
 
 if __name__ == "__main__":
