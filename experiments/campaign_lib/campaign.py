@@ -58,9 +58,9 @@ Smaller fault spaces (issue 16, item 2; defuse.py): for --kind reg,
 --window LO:HI (instruction offsets into the workload), --regs and --bits
 name a fault space (for --kind mem: --window, --mem-range, which may name
 the guest ELF's symbols, and --bits); --exhaustive runs all of it, --prune
-one experiment per def/use equivalence class (a golden run traced with defuse.so),
-weighted by the class's size, and counts flips overwritten before any
-read as masked without running them. The CSV's weight column is a run's
+one experiment per def/use equivalence class (a golden run traced with
+defuse.so), weighted by the class's size, and counts flips overwritten
+before any read as masked without running them. The CSV's weight column is a run's
 (or a class's) share of the space; span the class's counts. report.py
 writes report.md (intervals, locations, replay lines) and two plots.
 

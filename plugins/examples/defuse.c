@@ -266,14 +266,21 @@ static void defuse_on_mmio(void *ud, uint32_t hart, uint64_t paddr, uint32_t siz
 		fprintf(du.out, "o %" PRIu64 "\n", du.k);
 }
 
-/* The instruction's own bytes, when they lie in the range, are read. */
+/* The instruction's own bytes, when they lie in the range, are read
+ * (M-mode fetches are physical whatever satp says). */
 static void defuse_fetch(uint32_t hart, uint64_t pc, uint32_t raw)
 {
-	uint64_t len = (raw & 3) == 3 ? 4 : 2, pa;
+	uint64_t len = (raw & 3) == 3 ? 4 : 2, pa, priv = 0;
 
-	for (uint64_t a = pc; a < pc + len; a++)
-		if (rv_translate(hart, a, &pa) == 0 && defuse_overlaps(pa, 1))
+	rv_reg_read(hart, RV_REG_PRIV, &priv);
+	for (uint64_t a = pc; a < pc + len; a++) {
+		if (priv == 3)
+			pa = a;
+		else if (rv_translate(hart, a, &pa) != 0)
+			continue;
+		if (defuse_overlaps(pa, 1))
 			fprintf(du.out, "r %" PRIu64 " %" PRIx64 " 1\n", du.k, pa);
+	}
 }
 
 /* Memory tracing's part of an instruction about to execute (at du.k). */

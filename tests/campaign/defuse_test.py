@@ -308,6 +308,11 @@ def memory(snap):
     got = {int(p[1], 16) for p in lines if p[0] == "p"}
     check(got == want, "the paging guest's table pages %s are reported (%s)" % (
         sorted(map(hex, want)), sorted(map(hex, got))))
+    ks = {int(p[0]) for p in lines if p[0][0].isdigit()}
+    fetched = {int(p[1]) for p in lines if p[0] == "r"}
+    check(len(ks) > 10000 and not ks - fetched, "every instruction the paging guest runs "
+          "(M, S and U mode, code in the range) reads its bytes (%d of %d not)" % (
+              len(ks - fetched), len(ks)))
     t0 = min(objs["l0"][0], objs["l1"][0])
     trace = ({t0 + 1: {5: False}}, [], {t0})
     runs, benign = defuse.mem_pruned(trace, 3, 9, (t0, t0 + 2), [0], lambda a: a & ~0xfff == t0)
