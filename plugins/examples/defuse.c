@@ -38,10 +38,12 @@
  *   w K PADDR SIZE    instruction K wrote them and retired (a store that
  *                     traps defines nothing: the same rule as registers)
  *   o K               something other than the instruction stream may
- *                     read or write any guest memory at K: an ecall,
- *                     ebreak, xRET, wfi, sfence or unknown instruction (the
- *                     hypervisor's SBI and paravirtual calls read and write
- *                     guest buffers), or a device register access (a
+ *                     read or write any guest memory at K: an SBI call the
+ *                     hypervisor serves, unless its extension passes all
+ *                     in registers (DBCN and the paravirtual calls read
+ *                     and write guest buffers; defuse_on_sbi), an ebreak or
+ *                     unknown instruction, or a register access of a device
+ *                     other than the UART, CLINT, PLIC, RTC and syscon (a
  *                     virtio notify makes the device walk its queue and
  *                     copy buffers then); a use of every byte
  *   p PAGE            a page-table page (4 KiB at PAGE) overlaps the
@@ -261,7 +263,11 @@ static void defuse_on_mmio(void *ud, uint32_t hart, uint64_t paddr, uint32_t siz
 	(void)size;
 	(void)write;
 	(void)value;
-	(void)device;
+	/* These devices never touch guest memory (hv/uart.c, clint.c ...). */
+	static const char *const no_dma[] = { "uart", "clint", "plic", "rtc", "syscon" };
+	for (size_t i = 0; device && i < sizeof(no_dma) / sizeof(no_dma[0]); i++)
+		if (!strcmp(device, no_dma[i]))
+			return;
 	if (hart == du.hart && du.have)
 		fprintf(du.out, "o %" PRIu64 "\n", du.k);
 }
@@ -283,6 +289,42 @@ static void defuse_fetch(uint32_t hart, uint64_t pc, uint32_t raw)
 	}
 }
 
+/* Whether something other than the instruction's own loads and stores may
+ * touch guest memory at it: an instruction the decoder does not know
+ * (its accesses may take a path the host does not report) and ebreak (a
+ * debugger's). An ecall the hypervisor serves is judged by its extension
+ * (defuse_on_sbi); one the guest's own handler takes, xRET, wfi and
+ * sfence touch no memory. */
+static bool defuse_opaque(uint32_t raw, uint32_t use)
+{
+	if (use != DEFUSE_ALL)
+		return false;
+	if ((raw & 0x707f) == 0x73) /* ecall, ebreak, xRET, wfi, sfence */
+		return raw == 0x00100073;
+	return true; /* c.ebreak, unknown */
+}
+
+/* An SBI call the hypervisor serves reads or writes guest memory unless
+ * its extension passes everything in registers. */
+static void defuse_on_sbi(void *ud, uint32_t hart, uint64_t ext, uint64_t fid,
+			  const uint64_t args[6])
+{
+	/* legacy set_timer, putchar, getchar, clear_ipi, fence_i, shutdown
+	 * (send_ipi and the remote sfences read a hart mask in memory); base;
+	 * TIME, sPI, RFNC, HSM, SRST (SBI 2.0: masks and addresses by value) */
+	static const uint64_t in_registers[] = { 0, 1, 2, 3, 5, 8, 0x10, 0x54494d45, 0x735049,
+						 0x52464e43, 0x48534d, 0x53525354 };
+	(void)ud;
+	(void)fid;
+	(void)args;
+	if (hart != du.hart || !du.have)
+		return;
+	for (size_t i = 0; i < sizeof(in_registers) / sizeof(in_registers[0]); i++)
+		if (ext == in_registers[i])
+			return;
+	fprintf(du.out, "o %" PRIu64 "\n", du.k);
+}
+
 /* Memory tracing's part of an instruction about to execute (at du.k). */
 static void defuse_mem_insn(uint32_t hart, uint64_t pc, uint32_t raw, uint32_t use)
 {
@@ -291,7 +333,7 @@ static void defuse_mem_insn(uint32_t hart, uint64_t pc, uint32_t raw, uint32_t u
 	du.atomic = (raw & 0x7f) == 0x2f;
 	if (!du.walked || (raw & 0xfe007fff) == 0x12000073) /* sfence.vma */
 		defuse_walk_now();
-	if (use == DEFUSE_ALL)
+	if (defuse_opaque(raw, use))
 		fprintf(du.out, "o %" PRIu64 "\n", du.k);
 	defuse_fetch(hart, pc, raw);
 }
@@ -400,6 +442,7 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 		rv_on_mem(self, du.mlo, du.mhi, RV_MEM_READ | RV_MEM_WRITE | RV_MEM_PHYSICAL,
 			  defuse_on_mem, NULL);
 		rv_on_mmio(self, defuse_on_mmio, NULL);
+		rv_on_sbi(self, defuse_on_sbi, NULL);
 		rv_on_satp(self, defuse_on_satp, NULL);
 	}
 	rv_on_exit(self, defuse_on_exit, NULL);

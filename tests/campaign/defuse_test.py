@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 """Def/use pruning and the campaign report (issue 16, items 2 and 6):
 defuse_test.py RETROVISOR FAULTINJ CAMPAIGN GUEST_ELF PAGING_ELF AMO_ELF
-(defuse.so beside FAULTINJ, defuse.py and report.py beside CAMPAIGN; the
-last two are tests/guests' paging and amo guests).
+PVGUESTS... (defuse.so beside FAULTINJ, defuse.py and report.py beside
+CAMPAIGN; tests/guests' paging and amo guests, tests/pvguests' guests of
+which the test runs timer.elf).
 
 The guest is the course's lab 6 workload (a paravirtual sort and CRC that
 speaks the campaign's console protocol, about 50,000 instructions). Steps:
@@ -38,7 +39,10 @@ speaks the campaign's console protocol, about 50,000 instructions). Steps:
      masked, which the test shows from the trace); the MMU's page tables
      (the paging guest's six table pages found by the tracer's walks, run
      unpruned); AMOs and LR/SC are uses, never definitions (the amo
-     guest); a machine with a network device is run unpruned.
+     guest); an SBI call is a use of all memory only when its extension
+     passes memory (the timer guest's TIME calls are not, its console
+     writes are); UART writes, xRET and sfence are not; a machine with a
+     network device is run unpruned.
 """
 import csv
 import importlib.util
@@ -54,6 +58,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from rvtest import TMP, check, digest, finish  # noqa: E402
 
 RV, FAULTINJ, CAMPAIGN, GUEST, PAGING, AMO = (os.path.abspath(a) for a in sys.argv[1:7])
+TIMER = [os.path.abspath(a) for a in sys.argv[7:] if a.endswith("/timer.elf")][0]
 DEFUSE = os.path.join(os.path.dirname(FAULTINJ), "defuse.so")
 sys.path.insert(0, os.path.dirname(CAMPAIGN))  # defuse.py imports report.py
 WINDOW = "30000:30016"  # inside the checksum phase: SDCs, crashes and masked flips
@@ -268,9 +273,10 @@ def elf_word(path, addr):
     return None
 
 
-def trace_guest(elf, out):
-    p = subprocess.run([RV, "run", "--bios", "none", "--kernel", elf, "--plugin",
-                        "%s,out=%s,mem=0x80000000:0x80100000" % (DEFUSE, out)],
+def trace_guest(elf, out, pv=False):
+    plugin = "%s,out=%s,mem=0x80000000:0x80100000" % (DEFUSE, out)
+    p = subprocess.run([RV, "run", *([] if pv else ["--bios", "none"]), "--kernel", elf,
+                        "--plugin", plugin],
                        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
     check(p.returncode == 0 and os.path.exists(out), "%s runs traced by defuse.so mem="
           % os.path.basename(elf), p.stderr)
@@ -308,6 +314,11 @@ def memory(snap):
     got = {int(p[1], 16) for p in lines if p[0] == "p"}
     check(got == want, "the paging guest's table pages %s are reported (%s)" % (
         sorted(map(hex, want)), sorted(map(hex, got))))
+    system = {int(p[0]) for p in lines if p[0][0].isdigit() and p[1] == "fffffffe"}
+    opaque = [p for p in lines if p[0] == "o"]
+    check(len(system) > 50 and not opaque, "the paging guest's UART writes and %d xRET, "
+          "sfence and ecalls to its own handler are no uses of all memory (%d are)" % (
+              len(system), len(opaque)))
     ks = {int(p[0]) for p in lines if p[0][0].isdigit()}
     fetched = {int(p[1]) for p in lines if p[0] == "r"}
     check(len(ks) > 10000 and not ks - fetched, "every instruction the paging guest runs "
@@ -334,6 +345,15 @@ def memory(snap):
     check(len(atomics) >= 10 and all(k in reads and k not in writes for k in atomics),
           "%d AMO/LR/SC instructions: each a read, none a definition" % len(atomics))
     check(len(writes) > 50, "the amo guest's stores are definitions (%d)" % len(writes))
+
+    # SBI calls: a use of all memory when the extension passes memory.
+    lines = trace_guest(TIMER, os.path.join(TMP, "timer.inj"), pv=True)
+    ecalls = {int(p[0]) for p in lines
+              if p[0][0].isdigit() and elf_word(TIMER, int(p[3], 16)) == 0x73}
+    opaque = {int(p[1]) for p in lines if p[0] == "o"}
+    check(opaque and opaque < ecalls, "the timer guest's %d console calls are uses of all "
+          "memory, its %d TIME and other register-only SBI calls not" % (
+              len(opaque), len(ecalls - opaque)))
 
 
 if __name__ == "__main__":
