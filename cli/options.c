@@ -324,6 +324,7 @@ enum cli_opt_id {
 	OPT_PRINT_DIGEST,
 	OPT_DRIVE,
 	OPT_RNG_SEED,
+	OPT_RNG,
 	OPT_RTC,
 	OPT_NET,
 	OPT_WATCHDOG,
@@ -356,6 +357,7 @@ static const struct {
 	[OPT_PRINT_DIGEST] = { "print-digest", false, NULL },
 	[OPT_DRIVE] = { "drive", true, "file=PATH[,snapshot=on|off][,slot=N]" },
 	[OPT_RNG_SEED] = { "rng-seed", true, "a 64-bit number" },
+	[OPT_RNG] = { "rng", true, "virtio or none" },
 	[OPT_NET] = { "net", true, "none or user[,hostfwd=tcp:127.0.0.1:HOSTPORT-:GUESTPORT]" },
 	[OPT_RTC] = { "rtc", true, "a time in seconds since 1970" },
 	[OPT_WATCHDOG] = { "watchdog", true, "a number of guest seconds" },
@@ -462,6 +464,14 @@ static int cli_apply(struct cli_opts *o, int id, const char *val, struct hv_err 
 		return cli_parse_drive(val, &o->drive[o->ndrives++], err);
 	case OPT_RNG_SEED:
 		return cli_parse_seed(val, &o->rng_seed, err);
+	case OPT_RNG:
+		if (strcmp(val, "virtio") != 0 && strcmp(val, "none") != 0) {
+			hv_err_set(err, "--rng '%s': expected virtio or none", val);
+			return -1;
+		}
+		o->rng_off = strcmp(val, "none") == 0;
+		o->rng_set = true;
+		return 0;
 	case OPT_NET:
 		net_opts_init(&o->net);
 		return net_parse_opts(val, &o->net, err);
@@ -711,6 +721,8 @@ void cli_print_run_help(FILE *out)
 	      "                       puts it in virtio-mmio slot N (0-7, QEMU's\n"
 	      "                       virtio-mmio-bus.N; slot 0 is at 0x10001000);\n"
 	      "                       devices without slot= take the highest free slot\n"
+	      "  --rng virtio|none    the virtio entropy device (default virtio; QEMU's\n"
+	      "                       virt has none unless asked)\n"
 	      "  --rng-seed N         seed of the virtio entropy device, default 0\n"
 	      "  --net none|user[,hostfwd=tcp:[HADDR]:HPORT-[GADDR]:GPORT]...[,slot=N]\n"
 	      "                       virtio-net with user-mode networking (libslirp):\n"
@@ -782,7 +794,7 @@ void cli_machine_config(const struct cli_opts *o, struct machine_drive *drives, 
 		.rtc_boot_ns = rtc_ns,
 		.drives = drives,
 		.ndrives = o->ndrives,
-		.rng = true,
+		.rng = !o->rng_off,
 		.rng_seed = o->rng_seed,
 		.net = &o->net,
 		.stop_on_panic = true,

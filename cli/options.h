@@ -99,6 +99,8 @@ struct cli_opts {
 	struct cli_drive drive[CLI_MAX_DRIVES];
 	unsigned ndrives;
 	uint64_t rng_seed; /* --rng-seed, default 0: an input (ARCHITECTURE.md 1) */
+	bool rng_off;      /* --rng none: no virtio entropy device (QEMU's default) */
+	bool rng_set;      /* --rng given (a shape option, checked on --restore) */
 	struct net_opts net; /* --net, default none */
 	uint64_t rtc_s;    /* --rtc: the wall clock at power-on, also an input */
 	bool rtc_set;

@@ -108,8 +108,8 @@ static const struct {
 	{ "accel", "Retrovisor runs its harts in software, deterministically; leave it out" },
 	{ "enable-kvm", "Retrovisor runs its harts in software, deterministically; leave it out" },
 	{ "icount", "Retrovisor's clock always is the instruction count; leave it out" },
-	{ "object", "the virtio entropy device is always there, fed from a seeded stream "
-		    "('retrovisor run --rng-seed N'); leave -object out" },
+	{ "object", "this command line has no entropy device, as QEMU's virt without one; "
+		    "'retrovisor run' has one by default (--rng-seed N); leave -object out" },
 	{ "monitor", "there is no QEMU monitor (Ctrl-A x quits); leave it out" },
 	{ "qmp", "there is no QEMU monitor (Ctrl-A x quits); leave it out" },
 	{ "d", "Retrovisor traces through plugins ('retrovisor run --plugin', docs/plugins.md)" },
@@ -400,6 +400,11 @@ static int qemu_emit(struct qemu_state *st, struct hv_err *err)
 	if (bios && strcmp(bios, "default") != 0 && qemu_push2(st, "--bios", bios, err) != 0)
 		return -1;
 	if (qemu_devs_emit(&st->devs, st->seen[Q_SNAPSHOT], qemu_push2, st, err) != 0)
+		return -1;
+	/* QEMU's virt machine has no entropy device unless one is asked for
+	 * (and this subset does not offer one), so a guest scanning the
+	 * slots sees what it sees on QEMU. */
+	if (qemu_push2(st, "--rng", "none", err) != 0)
 		return -1;
 	if (st->gdb && qemu_push2(st, "--gdb", st->gdb, err) != 0)
 		return -1;

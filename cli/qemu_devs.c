@@ -231,8 +231,9 @@ int qemu_devs_device(struct qemu_devs *st, const char *val, struct hv_err *err)
 		bool rng = it.klen >= 10 && memcmp(it.key, "virtio-rng", 10) == 0;
 
 		hv_err_set(err, "-device '%.*s' is not offered; %s", (int)it.klen, it.key,
-			   rng ? "the virtio entropy device is always there, fed from a seeded "
-				 "stream ('retrovisor run --rng-seed N'); leave it out" :
+			   rng ? "this command line has no entropy device, as QEMU's virt without "
+				 "one; 'retrovisor run' has one by default, fed from a seeded stream "
+				 "(--rng-seed N)" :
 			   pci ? "the virt machine here has no PCI: use virtio-blk-device or "
 				 "virtio-net-device (virtio-mmio)" :
 				 "the devices are virtio-blk-device and virtio-net-device");

@@ -254,12 +254,14 @@ int snapcli_options(const struct cli_opts *cmd, struct snapcli *sc, struct cli_o
 	}
 	if ((cmd->memory_set && cmd->memory != fo.memory) ||
 	    (cmd->harts_set && cmd->harts != fo.harts) ||
+	    (cmd->rng_set && cmd->rng_off != fo.rng_off) ||
 	    (cmd->ndrives && cmd->ndrives != fo.ndrives) ||
 	    (cmd->bios && loader_boot_mode(cmd->bios) != loader_boot_mode(fo.bios))) {
 		hv_err_set(err, "snapshot file '%s' is of another machine (%llu MiB, %u harts, "
-			   "%u drives%s) than this command line asks for", cmd->restore,
+			   "%u drives%s%s) than this command line asks for", cmd->restore,
 			   (unsigned long long)(fo.memory >> 20), fo.harts, fo.ndrives,
-			   fo.bios ? ", firmware boot" : "");
+			   fo.bios ? ", firmware boot" : "",
+			   fo.rng_off ? ", no entropy device" : "");
 		return -1;
 	}
 	if (snapcli_same_slots(cmd, &fo, err) != 0)

@@ -17,7 +17,8 @@ replay: a recording replays with the same output (its disk in slot 0
 again: the log's stored options keep slot=0) and digest.
 snapshot: a snapshot taken after the legacy bring-up restores and ends
 with the uninterrupted run's digest; a --restore that names another slot
-for the drive is refused as another machine.
+for the drive, or --rng none for a machine with an entropy device, is
+refused as another machine.
 """
 import os
 import sys
@@ -163,6 +164,15 @@ def case_snapshot():
     check(status == 2 and "is of another machine" in err and "slot 0, not in slot 3" in err
           and len(err.strip().splitlines()) == 1,
           "a --restore naming another slot is refused in one line", err)
+    # The entropy device is part of the shape: this file has one.
+    status, out, err = rv("run", "--restore", snap, "--drive", f"file={IMG}", "--rng", "none")
+    check(status == 2 and "is of another machine" in err
+          and len(err.strip().splitlines()) == 1,
+          "a --restore asking for no entropy device is refused in one line", err)
+    status, out, err = rv("run", "--restore", snap, "--drive", f"file={IMG}", "--rng", "virtio",
+                          "--print-digest")
+    check(status == 0 and rvtest.digest(err) == full,
+          "a --restore asking for the entropy device it has runs on", out + err)
 
 
 make_images()

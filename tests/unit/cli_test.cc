@@ -139,6 +139,33 @@ TEST(Cli, DriveAndNetTakeASlot)
 	EXPECT_FALSE(cfg.drives[2].has_slot);
 }
 
+TEST(Cli, RngVirtioOrNone)
+{
+	struct machine_drive drives[CLI_MAX_DRIVES];
+	struct machine_config cfg;
+
+	Parsed d = Parse({ "run", "--kernel", "k" });
+	ASSERT_EQ(d.rc, 0) << d.err;
+	EXPECT_FALSE(d.o.rng_set);
+	cli_machine_config(&d.o, drives, 0, &cfg);
+	EXPECT_TRUE(cfg.rng); // on by default
+
+	Parsed n = Parse({ "run", "--kernel", "k", "--rng", "none" });
+	ASSERT_EQ(n.rc, 0) << n.err;
+	EXPECT_TRUE(n.o.rng_set);
+	cli_machine_config(&n.o, drives, 0, &cfg);
+	EXPECT_FALSE(cfg.rng);
+
+	Parsed v = Parse({ "run", "--kernel", "k", "--rng=virtio" });
+	ASSERT_EQ(v.rc, 0) << v.err;
+	cli_machine_config(&v.o, drives, 0, &cfg);
+	EXPECT_TRUE(cfg.rng);
+
+	Parsed bad = Parse({ "run", "--kernel", "k", "--rng", "off" });
+	EXPECT_NE(bad.rc, 0);
+	EXPECT_NE(bad.err.find("--rng 'off': expected virtio or none"), std::string::npos) << bad.err;
+}
+
 TEST(Cli, RejectsBadSlots)
 {
 	const char *bad_drive[] = { "file=a,slot=8", "file=a,slot=-1", "file=a,slot=", "file=a,slot=01",
