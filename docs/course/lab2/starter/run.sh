@@ -24,7 +24,11 @@ done
 command -v gdb-multiarch >/dev/null || { echo "run.sh: gdb-multiarch is not installed: run tools/setup" >&2; exit 1; }
 mkdir -p "$out"
 
-# The stub picks a free port (":0") and says which on stderr.
+# The stub picks a free port (":0") and says which on stderr. The file
+# exists before the machine starts, so that the loop below never reads a
+# file the background shell has not opened yet (sed would fail, and set -e
+# end this script).
+: >"$out/retrovisor.err"
 "$rv" run --kernel "$kdir/Image" --initrd "$initramfs" \
 	--append 'console=ttyS0 quiet rv.cmd="echo lab2-marker"' --rtc 1767225600 \
 	--watchdog 120 --gdb tcp:127.0.0.1:0 --paused \
@@ -32,7 +36,7 @@ mkdir -p "$out"
 machine=$!
 port=
 for _ in $(seq 300); do
-	port=$(sed -n 's/.*gdb stub listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$out/retrovisor.err")
+	port=$(sed -n 's/.*gdb stub listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$out/retrovisor.err" || true)
 	[ -n "$port" ] && break
 	kill -0 "$machine" 2>/dev/null || break
 	sleep 0.1
