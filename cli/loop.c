@@ -40,11 +40,11 @@
 
 #include <retrovisor/pv.h>
 
-#include "hv/loader.h"
+#include "hv/platform/loader.h"
 #include "cli/main.h"
-#include "hv/sbi.h"
+#include "hv/platform/sbi.h"
 #include "cli/snapshot.h"
-#include "hv/virtio_net.h"
+#include "hv/dev/virtio/virtio_net.h"
 #include "plugins/host.h"
 #include "snapshot/snap.h"
 
@@ -397,7 +397,7 @@ int main_loop(int argc, char **argv)
 	l.m = m;
 	m->console_out = loop_console;
 	m->console_opaque = &l;
-	/* Paced only when asked (hv/pace.h); every iteration from its start. */
+	/* Paced only when asked (hv/platform/pace.h); every iteration from its start. */
 	m->pace.on = cmd.clock == CLI_CLOCK_REALTIME;
 	pace_start(m);
 

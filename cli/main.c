@@ -31,13 +31,13 @@
 #include <unistd.h>
 
 #include "cli/options.h"
-#include "hv/loader.h"
-#include "hv/machine.h"
+#include "hv/platform/loader.h"
+#include "hv/platform/machine.h"
 #include "cli/main.h"
 #include "cli/qemu.h"
-#include "hv/reset.h"
+#include "hv/platform/reset.h"
 #include "cli/snapshot.h"
-#include "hv/virtio_net.h"
+#include "hv/dev/virtio/virtio_net.h"
 #include "gdbstub/session.h"
 #include "plugins/host.h"
 #include "replay/session.h"
@@ -110,7 +110,7 @@ static bool main_term_raw(void)
 	return true;
 }
 
-/* m->host_poll (hv/machine.h): pass what stdin has to the guest, waiting
+/* m->host_poll (hv/platform/machine.h): pass what stdin has to the guest, waiting
  * up to timeout_ms for it (-1: without limit) and, with a network, for its
  * frames. Returns 1 when input came, 0 when none did, -1 once stdin is at
  * its end (or unusable) and the network quiet. */
@@ -382,7 +382,7 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 	con.raw = !(sess && sess->quiet) && main_term_raw();
 	m->host_poll = main_host_poll;
 	m->host_opaque = &con;
-	/* --clock (hv/pace.h): by default a run or recording on a terminal is
+	/* --clock (hv/platform/pace.h): by default a run or recording on a terminal is
 	 * paced, a replay never; the choice is the command line's alone. */
 	m->pace.on = cmd->clock == CLI_CLOCK_REALTIME ||
 		     (cmd->clock == CLI_CLOCK_AUTO && !(sess && sess->replay) &&
@@ -412,7 +412,7 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 		    replayer_debug_stop(sess->replay, m))
 			continue;
 		if (why == STOP_REBOOT && !m->panic_msg[0] && !o->reboot_exit) {
-			/* QEMU's default: the machine restarts (hv/reset.h). */
+			/* QEMU's default: the machine restarts (hv/platform/reset.h). */
 			if (snapcli_reboot_check(&sc, &err) == 0 && machine_reset(m, &lo, &err) == 0)
 				continue;
 			main_term_restore();

@@ -15,12 +15,12 @@
  */
 #include "cli/options.h"
 
-#include "hv/loader.h"
+#include "hv/platform/loader.h"
 
 #include <string.h>
 #include <strings.h>
 
-#include "hv/machine.h"
+#include "hv/platform/machine.h"
 
 #define CLI_RUN_HINT "run 'retrovisor run --help' for the options"
 #define CLI_TOP_HINT "run 'retrovisor --help' for usage"

@@ -27,8 +27,8 @@
 
 #include <stdio.h>
 
-#include "hv/machine.h"
-#include "hv/net_slirp.h"
+#include "hv/platform/machine.h"
+#include "hv/dev/backend/net_slirp.h"
 #include "hv/types.h"
 
 #define CLI_VERSION "0.1.0"
@@ -78,7 +78,7 @@ enum cli_command {
 };
 
 /* --clock realtime|fast: how idle guest time passes against the host's
- * clock (hv/pace.h). Not part of the machine: logs and snapshot files do
+ * clock (hv/platform/pace.h). Not part of the machine: logs and snapshot files do
  * not store it, and a replay takes its own command line's. */
 enum cli_clock {
 	CLI_CLOCK_AUTO = 0, /* realtime for run and record on a terminal, else fast */

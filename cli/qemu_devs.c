@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "cli/options.h"
-#include "hv/net_slirp.h"
+#include "hv/dev/backend/net_slirp.h"
 
 bool qemu_is(const char *p, size_t n, const char *s)
 {

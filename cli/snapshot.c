@@ -42,10 +42,10 @@
 
 #include <retrovisor/pv.h>
 
-#include "hv/loader.h"
+#include "hv/platform/loader.h"
 #include "cli/main.h"
-#include "hv/sbi.h"
-#include "hv/virtio_net.h"
+#include "hv/platform/sbi.h"
+#include "hv/dev/virtio/virtio_net.h"
 #include "plugins/host.h"
 #include "snapshot/file.h"
 #include "snapshot/snap.h"

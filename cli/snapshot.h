@@ -8,7 +8,7 @@
 #define CLI_SNAPSHOT_H
 
 #include "cli/options.h"
-#include "hv/machine.h"
+#include "hv/platform/machine.h"
 #include "snapshot/file.h"
 
 struct loader_opts;

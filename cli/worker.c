@@ -64,9 +64,9 @@
 
 #include "cli/main.h"
 #include "cli/snapshot.h"
-#include "hv/block.h"
-#include "hv/loader.h"
-#include "hv/reset.h"
+#include "hv/cpu/block.h"
+#include "hv/platform/loader.h"
+#include "hv/platform/reset.h"
 #include "plugins/host.h"
 #include "replay/session.h"
 #include "snapshot/snap.h"

@@ -7,7 +7,7 @@
  * Memory goes through the selected hart's MMU without side effects
  * (mmu_translate: no A/D updates, no TLB fills, no faults), or physical
  * addresses after `monitor phys on`. Breakpoints (Z0/Z1 alike) and
- * watchpoints (Z2..Z4) are the machine's (hv/debug.h), so they stop at
+ * watchpoints (Z2..Z4) are the machine's (hv/cpu/debug.h), so they stop at
  * exact instructions. gdb's writes are inputs, recorded with their exact
  * position.
  *
@@ -22,8 +22,8 @@
 #include "gdbstub/gdbstub.h"
 #include "gdbstub/sessint.h"
 #include "gdbstub/tdesc.h"
-#include "hv/debug.h"
-#include "hv/mmu.h"
+#include "hv/cpu/debug.h"
+#include "hv/cpu/mmu.h"
 #include "replay/session.h"
 #include "snapshot/snap.h"
 #include "snapshot/tree.h"

@@ -11,7 +11,7 @@
 
 #include "gdbstub/gdbstub.h"
 #include "gdbstub/session.h"
-#include "hv/machine.h"
+#include "hv/platform/machine.h"
 
 struct checkpoint {
 	uint64_t position;
@@ -73,7 +73,7 @@ void gs_console(void *opaque, const uint8_t *buf, size_t len);
 void gs_rec_rewound(struct gdbsess *gs);
 void gs_round(void *opaque, struct machine *m);
 /* Does gdb interrupt or attach? Then stop the machine for it (every 64
- * rounds, and between slices of a paced wait, hv/pace.h). */
+ * rounds, and between slices of a paced wait, hv/platform/pace.h). */
 void gs_poll(void *opaque, struct machine *m);
 void gs_reverse_step(struct gdbsess *gs, unsigned hart);
 void gs_reverse_continue(struct gdbsess *gs);

@@ -11,7 +11,7 @@
  * through the selected hart's MMU without side effects (mmu_translate: no
  * A/D updates, no TLB fills, no faults), or physical addresses after
  * `monitor phys on`. Breakpoints (Z0/Z1 alike) and watchpoints (Z2..Z4)
- * are the machine's (hv/debug.h), so they stop at exact instructions.
+ * are the machine's (hv/cpu/debug.h), so they stop at exact instructions.
  *
  * Untrusted: everything gdb asks (addresses, lengths, register numbers,
  * monitor commands) is checked here or by the machine; a bad request gets
@@ -27,8 +27,8 @@
 #include "gdbstub/gdbstub.h"
 #include "gdbstub/sessint.h"
 #include "gdbstub/tdesc.h"
-#include "hv/debug.h"
-#include "hv/mmu.h"
+#include "hv/cpu/debug.h"
+#include "hv/cpu/mmu.h"
 #include "replay/session.h"
 #include "snapshot/snap.h"
 #include "snapshot/tree.h"

@@ -2,14 +2,14 @@
 /*
  * A gdb session on a machine (issue "Part 5"): the backend that gives the
  * protocol server (gdbstub.h) the machine's harts, registers, memory,
- * breakpoints and watchpoints (hv/debug.h), the run loop that lets gdb
+ * breakpoints and watchpoints (hv/cpu/debug.h), the run loop that lets gdb
  * stop, step and continue the machine, and reverse execution.
  *
  * Reverse execution is restore-and-re-execute: while gdb is attached the
  * session takes in-memory snapshots (snapshot/snap.h) every
  * GDBSESS_CHECKPOINT_EVENTS step events; a reverse step restores the last
  * one before the target and runs forward to exactly the target position
- * (hv/debug.h positions); a reverse continue re-executes each interval
+ * (hv/cpu/debug.h positions); a reverse continue re-executes each interval
  * backwards, collecting breakpoint and watchpoint hits, and stops at the
  * last one. Re-execution must see the same inputs: in a replay the
  * replayer is rewound with the machine (replayer_seek); in a live run or a
@@ -22,7 +22,7 @@
 #ifndef GDBSTUB_SESSION_H
 #define GDBSTUB_SESSION_H
 
-#include "hv/machine.h"
+#include "hv/platform/machine.h"
 
 #define GDBSESS_CHECKPOINT_EVENTS 20000000ull
 #define GDBSESS_MAX_CHECKPOINTS 512

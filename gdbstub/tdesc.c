@@ -6,13 +6,13 @@
  * gdb reads and the sizes the stub sends can never disagree.
  *
  * The CSRs listed, their numbers and features come from the CSR table
- * (hv/csr.def, numbers from the privileged specification's "CSR
+ * (hv/cpu/csr.def, numbers from the privileged specification's "CSR
  * Listing"); bit sizes are XLEN = 64 except the FP CSRs, which GDB's
  * own riscv feature files declare as 32-bit.
  */
 #include "gdbstub/tdesc.h"
 
-#include "hv/csr.h"
+#include "hv/cpu/csr.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -56,7 +56,7 @@ static const char *const tdesc_f_names[32] = {
 	"fs8", "fs9", "fs10", "fs11", "ft8", "ft9", "ft10", "ft11",
 };
 
-/* The CSRs gdb sees: the gdb column of the CSR table (hv/csr.def), in
+/* The CSRs gdb sees: the gdb column of the CSR table (hv/cpu/csr.def), in
  * table (number) order within each feature. */
 #define CSR_TDESC_FPU(name, num) { #name, GDB_REG_CSR(num), 32, "int", FEAT_FPU },
 #define CSR_TDESC_CSR(name, num) { #name, GDB_REG_CSR(num), 64, "uint64", FEAT_CSR },
@@ -64,7 +64,7 @@ static const char *const tdesc_f_names[32] = {
 
 static const struct tdesc_reg tdesc_other_regs[] = {
 #define CSR(num, name, access, gdb) CSR_TDESC_##gdb(name, num)
-#include "hv/csr.def"
+#include "hv/cpu/csr.def"
 	{ "priv", GDB_REG_PRIV, 64, "int", FEAT_VIRTUAL },
 };
 

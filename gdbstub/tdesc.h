@@ -14,7 +14,7 @@
  * org.gnu.gdb.riscv.fpu (f0..f31 by ABI name, fflags, frm, fcsr),
  * org.gnu.gdb.riscv.csr (the supervisor and machine CSRs a kernel developer
  * looks at; which CSRs go in which feature is the gdb column of the CSR
- * table, hv/csr.def) and org.gnu.gdb.riscv.virtual (priv). gdb also accepts x0/f0
+ * table, hv/cpu/csr.def) and org.gnu.gdb.riscv.virtual (priv). gdb also accepts x0/f0
  * style names for all of them.
  */
 #ifndef GDBSTUB_TDESC_H

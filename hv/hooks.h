@@ -4,7 +4,7 @@
  * nothing when unused"): the plugin host (plugins/host.c) fills a struct
  * hv_hooks and points m->hooks at it; with m->hooks NULL every hook site is
  * one predictable branch. Hooks observe; changes to the guest go through
- * the input funnel (hv/debug.h, HV_IN_DEBUG) so that they are recorded.
+ * the input funnel (hv/cpu/debug.h, HV_IN_DEBUG) so that they are recorded.
  *
  * Code: when a block is decoded, hooks->block may subscribe any of its
  * instructions (slot != 0); block_instrument then places a pseudo

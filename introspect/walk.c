@@ -17,7 +17,7 @@
 #define PTE_PPN_MASK ((1ull << 44) - 1)
 /* Bits 63:54: N (Svnapot), PBMT (Svpbmt) and reserved-for-future bits.
  * The machine implements neither extension, so any of them set faults,
- * exactly as the hart's own walker decides (hv/mmu.c). */
+ * exactly as the hart's own walker decides (hv/cpu/mmu.c). */
 #define PTE_RESERVED (~0ull << 54)
 #define PAGE_SHIFT 12
 #define PAGE_SIZE (1ull << PAGE_SHIFT)

@@ -3,7 +3,7 @@
  * A plugin's changes (plugin.h: register and memory writes, bit flips,
  * interrupt-pending bits, block request faults, stop, snapshot and
  * restore requests). Changes are inputs (ARCHITECTURE.md section 1): each
- * is written as an HV_IN_DEBUG record (hv/debug.h) with the machine's
+ * is written as an HV_IN_DEBUG record (hv/cpu/debug.h) with the machine's
  * exact position, noted through the input funnel (a recording logs it)
  * and applied with debug_apply, the very function a replay uses. From an
  * instruction or trap callback (step boundaries) a change applies at
@@ -22,7 +22,7 @@
 #include <string.h>
 #include <stdlib.h>
 
-#include "hv/disk.h"
+#include "hv/dev/backend/disk.h"
 #include "plugins/host_impl.h"
 
 /* ---- The queue ---- */

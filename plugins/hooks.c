@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv/disk.h"
-#include "hv/mmu.h"
+#include "hv/dev/backend/disk.h"
+#include "hv/cpu/mmu.h"
 #include "plugins/host_impl.h"
 
 /* ---- Hooks: code ---- */

@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv/block.h"
+#include "hv/cpu/block.h"
 #include "introspect/linux.h"
 #include "introspect/syms.h"
 

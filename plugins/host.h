@@ -9,7 +9,7 @@
 #ifndef PLUGINS_HOST_H
 #define PLUGINS_HOST_H
 
-#include "hv/machine.h"
+#include "hv/platform/machine.h"
 
 /* pv_req.op values of a plugin's snapshot requests (STOP_GUEST_REQUEST;
  * the name is in m->pv_req_name). */

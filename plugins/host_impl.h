@@ -14,10 +14,10 @@
 #ifndef PLUGINS_HOST_IMPL_H
 #define PLUGINS_HOST_IMPL_H
 
-#include "hv/block.h"
-#include "hv/debug.h"
+#include "hv/cpu/block.h"
+#include "hv/cpu/debug.h"
 #include "hv/hooks.h"
-#include "hv/insn.h"
+#include "hv/cpu/insn.h"
 #include "plugins/crash.h"
 #include "plugins/host.h"
 #include "plugins/include/retrovisor/plugin.h"

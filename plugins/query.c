@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hv/mmu.h"
+#include "hv/cpu/mmu.h"
 #include "introspect/linux.h"
 #include "introspect/syms.h"
 #include "plugins/host_impl.h"
@@ -60,7 +60,7 @@ RV_PLUGIN_EXPORT uint64_t rv_total_icount(void)
 	return n;
 }
 
-/* Guest time is derived from instructions (hv/machine.h): 1e9 /
+/* Guest time is derived from instructions (hv/platform/machine.h): 1e9 /
  * (HV_TIMEBASE_HZ * HV_INSNS_PER_TICK) nanoseconds each. */
 _Static_assert(1000000000ull % (HV_TIMEBASE_HZ * HV_INSNS_PER_TICK) == 0,
 	       "an instruction must last a whole number of nanoseconds");

@@ -63,7 +63,7 @@ enum rlog_type {
 	RLOG_STOP = 5,
 	RLOG_DIGEST = 6,
 	RLOG_END = 7,
-	RLOG_DEBUG = 8,  /* a debugger's write (hv/debug.h), applied at its position */
+	RLOG_DEBUG = 8,  /* a debugger's write (hv/cpu/debug.h), applied at its position */
 };
 
 struct rlog_event {

@@ -10,7 +10,7 @@
 
 #include <stdio.h>
 
-#include "hv/machine.h"
+#include "hv/platform/machine.h"
 
 struct replay_probe {
 	uint64_t digest;  /* the machine's digest after k instructions */

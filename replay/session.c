@@ -15,9 +15,9 @@
 #include <string.h>
 
 #include "base/le.h"
-#include "hv/debug.h"
+#include "hv/cpu/debug.h"
 #include "hv/hooks.h"
-#include "hv/virtio_net.h"
+#include "hv/dev/virtio/virtio_net.h"
 #include "replay/log.h"
 
 /* Per hart in a digest record: id, pc, priv, icount, x[32], f[32], mstatus,
@@ -490,7 +490,7 @@ void replayer_record_live(struct replayer *p, const char *log_path, uint64_t dig
 }
 
 /* The next event is a debugger's write: stop the machine at its position
- * (hv/debug.h), where replayer_debug_stop applies it. One that is due now
+ * (hv/cpu/debug.h), where replayer_debug_stop applies it. One that is due now
  * is applied at once. */
 static void rp_arm_debug(struct replayer *p, struct machine *m)
 {

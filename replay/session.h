@@ -23,7 +23,7 @@
 
 #include <stdio.h>
 
-#include "hv/machine.h"
+#include "hv/platform/machine.h"
 
 #define SESSION_DEFAULT_DIGEST_INTERVAL 50000000ull
 
@@ -68,7 +68,7 @@ void replayer_close(struct replayer *p);
  * it the log from that state on. 0 or -1 with err. */
 int replayer_seek(struct replayer *p, struct machine *m, struct hv_err *err);
 /* After machine_run stopped with STOP_DEBUG: if it was to apply a recorded
- * debugger write (hv/debug.h DBG_STOP_INPUT), apply it and return true
+ * debugger write (hv/cpu/debug.h DBG_STOP_INPUT), apply it and return true
  * (the run goes on), else false. */
 bool replayer_debug_stop(struct replayer *p, struct machine *m);
 

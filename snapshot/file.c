@@ -4,7 +4,7 @@
  *
  * Saving takes an in-memory snapshot first (snap.c), so that what is
  * written is one consistent state and so that the next incremental save
- * can tell what changed by frame identity (hv/ram.c: a page whose frame id
+ * can tell what changed by frame identity (hv/mem/ram.c: a page whose frame id
  * is the same holds the same bytes). Sections are compressed one by one
  * with zstd and written to PATH.tmp, which is renamed over PATH only when
  * complete and synced: a write that fails (disk full) removes PATH.tmp, a
@@ -23,7 +23,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "hv/disk.h"
+#include "hv/dev/backend/disk.h"
 #include "base/crc32.h"
 #include "base/fdio.h"
 #include "base/le.h"
@@ -117,7 +117,7 @@ static void snapfile_put_string(struct devstate_w *r, const char *s)
 	devstate_put_bytes(r, s, n);
 }
 
-/* HART section: u32 hart index, then the hart's record (hv/hart.h). */
+/* HART section: u32 hart index, then the hart's record (hv/cpu/hart.h). */
 static void snapfile_put_hart(struct devstate_w *r, unsigned idx, const struct hart *h)
 {
 	devstate_put_u32(r, idx);

@@ -17,7 +17,7 @@
  * Section types: CONFIG (the text the caller gave: how to make the
  * machine again), PARENT (incremental files: the parent's absolute path),
  * MACHINE (RAM size, harts, devices, drives, clock and console state),
- * HART (one per hart: u32 index and the hart record, hv/hart.h), DEVICE
+ * HART (one per hart: u32 index and the hart record, hv/cpu/hart.h), DEVICE
  * (one per bus device: name, address and the device's own versioned
  * record, hv/devstate.h), DRIVE (one per drive: the size and SHA-256 of
  * its base image), DISK (overlay blocks of one drive),
@@ -48,7 +48,7 @@
 
 #include <stdio.h>
 
-#include "hv/machine.h"
+#include "hv/platform/machine.h"
 
 #define SNAPFILE_VERSION 3u
 #define SNAPFILE_MAX_DEPTH 32

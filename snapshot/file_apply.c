@@ -4,7 +4,7 @@
  * and checked as containers: the root's memory and disks first, then
  * each child's over them; harts, devices and machine state come from the
  * leaf. Every value a section holds is checked against the machine it is
- * applied to: a hart must accept its record (hv/hart.h: every CSR the CSR
+ * applied to: a hart must accept its record (hv/cpu/hart.h: every CSR the CSR
  * table saves holds a value that CSR can hold), a device must accept its
  * record (hv/devstate.h), page and block numbers must be inside RAM and
  * the disk, each hart and device is stored exactly once, and the clocks
@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "base/sha256.h"
-#include "hv/disk.h"
+#include "hv/dev/backend/disk.h"
 #include "snapshot/snap.h"
 #include "snapshot/snap_impl.h"
 
@@ -232,7 +232,7 @@ static int snapfile_apply_device(const struct snapfile_one *o, const struct snap
 }
 
 /*
- * The scheduler (hv/machine.c) runs, each round, every hart whose clock
+ * The scheduler (hv/platform/machine.c) runs, each round, every hart whose clock
  * (icount + itime_offset) is behind the round's end, itime + quantum: at
  * every moment a machine can be saved, each hart's clock lies in [itime,
  * itime + quantum] (between rounds all equal itime; a stop inside a round
@@ -241,7 +241,7 @@ static int snapfile_apply_device(const struct snapfile_one *o, const struct snap
  * stop that), one behind would run a slice of that length; time_seen is
  * the largest mtime a hart has read and con_last_itime a hart's clock (the
  * watchdog counts from it), so neither is ahead of every hart. The machine
- * clock is below HV_ITIME_MAX (hv/machine.h), as in every machine.
+ * clock is below HV_ITIME_MAX (hv/platform/machine.h), as in every machine.
  */
 static int snapfile_check_clocks(const struct snapfile_one *leaf, const struct snapfile_sec *ms,
 				 const struct snapfile_sec *const *hart_sec,

@@ -4,8 +4,8 @@
  * jump caches emptied on restore (they point at frames and blocks of the
  * moment they were filled). Devices serialise through their save ops into
  * one buffer per device, in bus order, and restore from it; disks freeze
- * their copy-on-write overlays (hv/disk.c) as RAM freezes its frames
- * (hv/ram.c); the machine's scalar state (time, rounds, instruction count,
+ * their copy-on-write overlays (hv/dev/backend/disk.c) as RAM freezes its frames
+ * (hv/mem/ram.c); the machine's scalar state (time, rounds, instruction count,
  * console input queue and line scanner) is copied.
  *
  * A snapshot holds references to the frames and overlay blocks it
@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hv/block.h"
-#include "hv/disk.h"
+#include "hv/cpu/block.h"
+#include "hv/dev/backend/disk.h"
 #include "snapshot/snap_impl.h"
 
 /* The machine's scheduler and console state a snapshot copies, each field

@@ -3,7 +3,7 @@
  * In-memory snapshots of a whole machine (ARCHITECTURE.md sections 4, 6):
  * every hart's state, every device's state (their save/restore ops), the
  * drives' copy-on-write overlays, the machine's clock and console state,
- * and guest RAM as a frozen array of copy-on-write frames (hv/ram.c):
+ * and guest RAM as a frozen array of copy-on-write frames (hv/mem/ram.c):
  * taking one copies no page; restoring puts back only the pages that
  * differ.
  *
@@ -19,7 +19,7 @@
 #ifndef SNAPSHOT_SNAP_H
 #define SNAPSHOT_SNAP_H
 
-#include "hv/machine.h"
+#include "hv/platform/machine.h"
 
 struct snap;
 

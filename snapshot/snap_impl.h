@@ -8,7 +8,7 @@
 #define SNAPSHOT_SNAP_IMPL_H
 
 #include "hv/devstate.h"
-#include "hv/machine.h"
+#include "hv/platform/machine.h"
 
 /* The machine's scalar state outside harts, devices and memory. */
 struct snap_machine {

@@ -13,7 +13,7 @@
 
 #include <stdio.h>
 
-#include "hv/machine.h"
+#include "hv/platform/machine.h"
 
 #define SNAPTREE_NAME_MAX 63
 #define SNAPTREE_MAX 4096

@@ -263,7 +263,7 @@ static void defuse_on_mmio(void *ud, uint32_t hart, uint64_t paddr, uint32_t siz
 	(void)size;
 	(void)write;
 	(void)value;
-	/* These devices never touch guest memory (hv/uart.c, clint.c ...). */
+	/* These devices never touch guest memory (hv/dev/uart.c, clint.c ...). */
 	static const char *const no_dma[] = { "uart", "clint", "plic", "rtc", "syscon" };
 	for (size_t i = 0; device && i < sizeof(no_dma) / sizeof(no_dma[0]); i++)
 		if (!strcmp(device, no_dma[i]))

@@ -34,7 +34,7 @@
 #define TRACE_REG_A7 17u
 #define TRACE_INSN_SRET 0x10200073u
 #define TRACE_INSN_MRET 0x30200073u
-/* The QEMU virt map (hv/machine.h): PLIC claim/complete registers at
+/* The QEMU virt map (hv/platform/machine.h): PLIC claim/complete registers at
  * 0x0c20_0004 + 0x1000 per context; sources 1+i for virtio slot i,
  * 10 for the UART, 11 for the RTC. */
 #define TRACE_PLIC_CLAIM0 0x0c200004ull

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Guest time against the host's clock (--clock realtime|fast, hv/pace.h):
+"""Guest time against the host's clock (--clock realtime|fast, hv/platform/pace.h):
 the acceptance tests of issue 15's "guest time that feels right", one case
 per Bazel target (clock_test.py RETROVISOR CASE).
 

@@ -47,10 +47,10 @@
 #include <vector>
 
 extern "C" {
-#include "hv/exec.h"
-#include "hv/hart.h"
-#include "hv/insn.h"
-#include "hv/machine.h"
+#include "hv/cpu/exec.h"
+#include "hv/cpu/hart.h"
+#include "hv/cpu/insn.h"
+#include "hv/platform/machine.h"
 }
 
 namespace {

@@ -24,8 +24,8 @@
 #include <string.h>
 
 #include "cli/options.h"
-#include "hv/loader.h"
-#include "hv/machine.h"
+#include "hv/platform/loader.h"
+#include "hv/platform/machine.h"
 #include "snapshot/file.h"
 #include "snapshot/snap.h"
 

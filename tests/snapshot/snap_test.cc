@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// In-memory snapshots (snapshot/snap.c) and copy-on-write RAM (hv/ram.c):
+// In-memory snapshots (snapshot/snap.c) and copy-on-write RAM (hv/mem/ram.c):
 // a restore brings back exactly the state at the snapshot, touches only the
 // pages written since, and execution after a restore is the same as
 // execution that never restored.
@@ -168,7 +168,7 @@ extern "C" {
 extern "C" {
 #include <retrovisor/pv.h>
 
-#include "hv/sbi.h"
+#include "hv/platform/sbi.h"
 }
 
 #include <dirent.h>
@@ -1066,7 +1066,7 @@ TEST(SnapFile, AnotherFormatVersionIsRefusedNamingBothVersions)
 	RunTo(a, 2000);
 	ASSERT_EQ(Save(a, dir / "s"), 0);
 	std::vector<uint8_t> d = ReadAll(dir / "s");
-	// Version 2 is the format before the hart record (hv/hart.h): its files
+	// Version 2 is the format before the hart record (hv/cpu/hart.h): its files
 	// are refused, not misread.
 	for (uint32_t v : { 0u, 2u, SNAPFILE_VERSION + 1, 0x7fffffffu }) {
 		PatchVersion(d, v);
@@ -1627,7 +1627,7 @@ TEST(SnapFileHostile, ClocksThatDisagreeAreRefused)
 	ASSERT_GT(hart, 0u);
 	ASSERT_GT(mach, 0u);
 	// The hart record ends: itime_offset, timer_deadline, wfi, trap_loop,
-	// trap_loop_round, hsm, hsm_start_addr, hsm_opaque, traps (hv/hart.h).
+	// trap_loop_round, hsm, hsm_start_addr, hsm_opaque, traps (hv/cpu/hart.h).
 	const size_t offset_at = secs[hart].raw.size() - 54;
 	// MACHINE: version, RAM size, harts, devices, drives, itime, rounds,
 	// time_seen (file.c).
@@ -1700,7 +1700,7 @@ TEST(SnapFileHostile, AHartOrDeviceStoredTwiceInPlaceOfAnotherIsRefused)
 // ---------------------------------------------------------------------------
 
 extern "C" {
-#include "hv/disk.h"
+#include "hv/dev/backend/disk.h"
 }
 
 namespace {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of the block cache (hv/block.c): where block_decode ends a block
+ * Tests of the block cache (hv/cpu/block.c): where block_decode ends a block
  * (after an ENDS_BLOCK or illegal instruction, at the page end, at
  * BLOCK_MAX_INSNS or the caller's maximum, never across a page), the
  * per-instruction offsets, invalidation of exactly one page's blocks (by
@@ -14,8 +14,8 @@
 #include <gtest/gtest.h>
 
 extern "C" {
-#include "hv/block.h"
-#include "hv/mmu.h"
+#include "hv/cpu/block.h"
+#include "hv/cpu/mmu.h"
 }
 
 #include "tests/unit/testutil.h"

@@ -12,7 +12,7 @@
 
 extern "C" {
 #include "cli/options.h"
-#include "hv/machine.h"
+#include "hv/platform/machine.h"
 }
 
 namespace {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of the CLINT (hv/clint.c): msip drives MIP.MSIP of the addressed
+ * Tests of the CLINT (hv/dev/clint.c): msip drives MIP.MSIP of the addressed
  * hart, mtimecmp writes (whole or by halves) reach struct hart and the
  * timer interrupt, mtime reads the accessing hart's clock and ignores
  * writes, and bad harts, sizes and offsets are harmless.
@@ -13,9 +13,9 @@
 #include <cstdlib>
 
 extern "C" {
-#include "hv/clint.h"
-#include "hv/hart.h"
-#include "hv/machine.h"
+#include "hv/dev/clint.h"
+#include "hv/cpu/hart.h"
+#include "hv/platform/machine.h"
 }
 
 namespace {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of CSR access (hv/csr.c): the privilege encoded in the CSR number,
+ * Tests of CSR access (hv/cpu/csr.c): the privilege encoded in the CSR number,
  * read-only CSRs (write illegal, csrrs/csrrc with x0 fine), counter
  * enables, satp (unsupported modes, TVM), the WARL fields of mstatus,
  * medeleg, mideleg, mie, mtvec and mepc, the sip/sie views through

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of the debugger hooks of the machine (hv/debug.c and its callers in
- * hv/exec.c, hv/mmu.c and hv/hart.c) on real machines running small guest
+ * Tests of the debugger hooks of the machine (hv/cpu/debug.c and its callers in
+ * hv/cpu/exec.c, hv/cpu/mmu.c and hv/cpu/hart.c) on real machines running small guest
  * programs built with the encoders of testutil.h, in M-mode (BOOT_BARE).
  *
- * What is pinned down (hv/debug.h): a breakpoint stops a hart before the
+ * What is pinned down (hv/cpu/debug.h): a breakpoint stops a hart before the
  * instruction at its address runs, wherever that instruction sits (in the
  * middle of a long block, at the head of a loop body that is otherwise
  * entered through the jump cache, in compressed code) and on the hart
@@ -32,7 +32,7 @@
 #include "tests/unit/testutil.h"
 
 extern "C" {
-#include "hv/debug.h"
+#include "hv/cpu/debug.h"
 #include "hv/hooks.h"
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of the instruction table (hv/isa.def) and the decoder
- * (hv/decode.c): table invariants, agreement of the indexed decoder with a
+ * Tests of the instruction table (hv/cpu/isa.def) and the decoder
+ * (hv/cpu/decode.c): table invariants, agreement of the indexed decoder with a
  * plain scan of the table, the operands of compressed expansions and of
  * each immediate format, reserved encodings and HINTs. Expected values come
  * from the ISA manual's encoding tables and were cross-checked with
@@ -15,7 +15,7 @@
 #include <vector>
 
 extern "C" {
-#include "hv/insn.h"
+#include "hv/cpu/insn.h"
 }
 
 namespace {

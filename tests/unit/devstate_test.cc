@@ -27,13 +27,13 @@
 
 extern "C" {
 #include "hv/devstate.h"
-#include "hv/disk.h"
-#include "hv/plic.h"
-#include "hv/rtc.h"
-#include "hv/uart.h"
-#include "hv/virtio_blk.h"
-#include "hv/virtio_net.h"
-#include "hv/virtio_rng.h"
+#include "hv/dev/backend/disk.h"
+#include "hv/dev/plic.h"
+#include "hv/dev/rtc.h"
+#include "hv/dev/uart.h"
+#include "hv/dev/virtio/virtio_blk.h"
+#include "hv/dev/virtio/virtio_net.h"
+#include "hv/dev/virtio/virtio_rng.h"
 }
 
 namespace {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of the disassembler (hv/disasm.c) against GNU objdump.
+ * Tests of the disassembler (hv/cpu/disasm.c) against GNU objdump.
  *
  * Each test writes encodings to a temporary raw binary, runs
  * `riscv64-linux-gnu-objdump -b binary -m riscv:rv64 -D -M no-aliases` on
@@ -30,7 +30,7 @@
 #include <vector>
 
 extern "C" {
-#include "hv/insn.h"
+#include "hv/cpu/insn.h"
 }
 
 namespace {

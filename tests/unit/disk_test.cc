@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of raw disk images (hv/disk.c): the copy-on-write overlay reads
+ * Tests of raw disk images (hv/dev/backend/disk.c): the copy-on-write overlay reads
  * back what was written and never touches the base file, partial and
  * block-crossing writes keep the neighbouring base bytes, write-through
  * mode persists across reopen, and bad files and out-of-range accesses
@@ -35,7 +35,7 @@
 #include <vector>
 
 extern "C" {
-#include "hv/disk.h"
+#include "hv/dev/backend/disk.h"
 }
 
 namespace {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of the interpreter (hv/exec.c) on a real machine: the instruction
+ * Tests of the interpreter (hv/cpu/exec.c) on a real machine: the instruction
  * count is exact at every limit, even inside a cached block; faults in the
  * middle of a block give the faulting pc and the number retired before it;
  * x0 stays zero; compressed and 32-bit code mix; self-modifying code is

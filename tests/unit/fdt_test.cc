@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of the device tree builder (hv/fdt.c), read back with libfdt: the
+ * Tests of the device tree builder (hv/platform/fdt.c), read back with libfdt: the
  * blob passes fdt_check_full; /cpus has the timebase and one cpu node per
  * hart with an interrupt controller; memory matches RAM; /chosen carries
  * bootargs, stdout-path and the initrd; the PLIC and CLINT route to every
@@ -18,9 +18,9 @@
 extern "C" {
 #include <libfdt.h>
 
-#include "hv/fdt.h"
-#include "hv/hart.h"
-#include "hv/machine.h"
+#include "hv/platform/fdt.h"
+#include "hv/cpu/hart.h"
+#include "hv/platform/machine.h"
 }
 
 namespace {

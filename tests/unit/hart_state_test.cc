@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of the CSR table (hv/csr.def) and the hart record built from it
- * (hv/hart_state.c, format in hv/hart.h): the table is sorted and its
+ * Tests of the CSR table (hv/cpu/csr.def) and the hart record built from it
+ * (hv/cpu/hart_state.c, format in hv/cpu/hart.h): the table is sorted and its
  * access column agrees with what the CSR number says (privileged spec
  * 2.1), names come out in objdump's spelling, a saved hart restores to the
  * same state in another machine, and every malformed record (cut short,
@@ -16,7 +16,7 @@
 #include "tests/unit/testutil.h"
 
 extern "C" {
-#include "hv/csr.h"
+#include "hv/cpu/csr.h"
 #include "hv/devstate.h"
 }
 
@@ -34,7 +34,7 @@ std::vector<Row> TableRows()
 	std::vector<Row> rows;
 #define CSR(num, name, access, gdb) rows.push_back({ num, num, CSR_ACC_##access });
 #define CSR_SERIES(lo, hi, first, prefix, suffix, access) rows.push_back({ lo, hi, CSR_ACC_##access });
-#include "hv/csr.def"
+#include "hv/cpu/csr.def"
 	return rows;
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of hart control (hv/hart.c): trap delegation to S-mode, interrupt
+ * Tests of hart control (hv/cpu/hart.c): trap delegation to S-mode, interrupt
  * priority and the global enable rules, vectored trap vectors, MRET/SRET
  * field updates, mstatus.TSR and TW, and the timer: mtime is the
  * instruction count divided by HV_INSNS_PER_TICK, the timer interrupt is

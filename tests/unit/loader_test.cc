@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 //
-// Tests for the boot image loader (hv/loader.c): where each boot mode puts
+// Tests for the boot image loader (hv/platform/loader.c): where each boot mode puts
 // the kernel, firmware, initrd, device tree and fw_dynamic_info, how the
 // harts start, and that every malformed or unsuitable file is refused with
 // a sentence naming it. The ELF files are built byte by byte here, so each
@@ -19,8 +19,8 @@
 #include <gtest/gtest.h>
 
 extern "C" {
-#include "hv/loader.h"
-#include "hv/machine.h"
+#include "hv/platform/loader.h"
+#include "hv/platform/machine.h"
 }
 
 namespace {

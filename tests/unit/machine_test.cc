@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of the machine (hv/machine.c): configuration checks, RAM bounds
+ * Tests of the machine (hv/platform/machine.c): configuration checks, RAM bounds
  * for physical access (ranges that cross the end of RAM or overflow are
  * refused), bus dispatch to the virt platform's devices, console input
  * through the queue and the UART, the exact max-instructions stop, the

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of address translation and the memory slow paths (hv/mmu.c):
+ * Tests of address translation and the memory slow paths (hv/cpu/mmu.c):
  * Sv39 and Sv48 walks over page tables the test writes into guest RAM
  * (4 KiB, 2 MiB, 1 GiB and 512 GiB leaves), every page-fault rule of the
  * privileged spec section 4.3.2 with the cause for each access kind and
@@ -15,7 +15,7 @@
 #include <gtest/gtest.h>
 
 extern "C" {
-#include "hv/mmu.h"
+#include "hv/cpu/mmu.h"
 }
 
 #include "tests/unit/testutil.h"

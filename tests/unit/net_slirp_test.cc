@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Tests of the --net option parser and the libslirp backend
- * (hv/net_slirp.c), without a guest: the tests build Ethernet frames by
+ * (hv/dev/backend/net_slirp.c), without a guest: the tests build Ethernet frames by
  * hand, feed them to the stack as a guest's driver would, and read the
  * frames it sends back.
  *
@@ -35,7 +35,7 @@
 #include <vector>
 
 extern "C" {
-#include "hv/net_slirp.h"
+#include "hv/dev/backend/net_slirp.h"
 }
 
 namespace {

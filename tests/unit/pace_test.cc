@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of realtime pacing (hv/pace.c, --clock realtime): a hart waits
+ * Tests of realtime pacing (hv/platform/pace.c, --clock realtime): a hart waits
  * (WFI) for its timer and then powers the machine off. Paced, the run
  * takes at least the timer's distance in wall time and ends in exactly
  * the state of the unpaced run; a lead from a busy stretch is not waited

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of the PLIC (hv/plic.c): claim order by priority and id, the
+ * Tests of the PLIC (hv/dev/plic.c): claim order by priority and id, the
  * threshold, level-triggered re-pending after complete, M/S contexts
  * driving MEIP/SEIP of the right hart, and guest nonsense (bad offsets,
  * sizes, complete of foreign sources) being harmless.
@@ -15,9 +15,9 @@
 #include <string>
 
 extern "C" {
-#include "hv/hart.h"
-#include "hv/machine.h"
-#include "hv/plic.h"
+#include "hv/cpu/hart.h"
+#include "hv/platform/machine.h"
+#include "hv/dev/plic.h"
 }
 
 namespace {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of the goldfish RTC (hv/rtc.c): time is boot_ns plus guest time,
+ * Tests of the goldfish RTC (hv/dev/rtc.c): time is boot_ns plus guest time,
  * TIME_LOW latches TIME_HIGH, the guest can set the clock, the alarm fires
  * when guest time passes it (at once if already due), the interrupt line
  * follows pending AND enabled, and bad accesses are harmless.
@@ -15,10 +15,10 @@
 #include <cstdlib>
 
 extern "C" {
-#include "hv/hart.h"
-#include "hv/machine.h"
-#include "hv/plic.h"
-#include "hv/rtc.h"
+#include "hv/cpu/hart.h"
+#include "hv/platform/machine.h"
+#include "hv/dev/plic.h"
+#include "hv/dev/rtc.h"
 }
 
 namespace {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of the paravirtual SBI implementation (hv/sbi.c): each test builds
+ * Tests of the paravirtual SBI implementation (hv/platform/sbi.c): each test builds
  * a small machine, loads the argument registers the way an S-mode ECALL
  * would, calls sbi_ecall and checks the result registers and the machine
  * state the call must change (or leave alone). The behaviour checked is
@@ -11,8 +11,8 @@
 #include <string>
 
 extern "C" {
-#include "hv/machine.h"
-#include "hv/sbi.h"
+#include "hv/platform/machine.h"
+#include "hv/platform/sbi.h"
 }
 
 namespace {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests for hv/softfloat.c, in three parts.
+ * Tests for hv/cpu/softfloat.c, in three parts.
  *
  * 1. Differential against the host x86-64 SSE unit for the four rounding
  *    modes it has (RNE/RTZ/RDN/RUP): add/sub/mul/div/sqrt/fma (libm fma and
@@ -48,7 +48,7 @@
 #include <sstream>
 
 extern "C" {
-#include "hv/softfloat.h"
+#include "hv/cpu/softfloat.h"
 }
 
 namespace {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of the sifive,test syscon (hv/syscon.c): pass, fail with a code,
+ * Tests of the sifive,test syscon (hv/dev/syscon.c): pass, fail with a code,
  * reset, and every other value, size or offset leaving the machine
  * running. The effect is observed in struct machine's stop and
  * exit_status, which machine_stop fills.
@@ -10,9 +10,9 @@
 #include <cstdlib>
 
 extern "C" {
-#include "hv/hart.h"
-#include "hv/machine.h"
-#include "hv/syscon.h"
+#include "hv/cpu/hart.h"
+#include "hv/platform/machine.h"
+#include "hv/dev/syscon.h"
 }
 
 namespace {

@@ -25,9 +25,9 @@
 #include <vector>
 
 extern "C" {
-#include "hv/exec.h"
-#include "hv/hart.h"
-#include "hv/machine.h"
+#include "hv/cpu/exec.h"
+#include "hv/cpu/hart.h"
+#include "hv/platform/machine.h"
 }
 
 namespace tu {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of the NS16550A UART (hv/uart.c): transmit to the console sink,
+ * Tests of the NS16550A UART (hv/dev/uart.c): transmit to the console sink,
  * the receive FIFO with LSR.DR and back-pressure, IIR identification and
  * the PLIC line, the divisor latch, loopback, and harmless nonsense.
  *
@@ -13,10 +13,10 @@
 #include <string>
 
 extern "C" {
-#include "hv/hart.h"
-#include "hv/machine.h"
-#include "hv/plic.h"
-#include "hv/uart.h"
+#include "hv/cpu/hart.h"
+#include "hv/platform/machine.h"
+#include "hv/dev/plic.h"
+#include "hv/dev/uart.h"
 }
 
 namespace {

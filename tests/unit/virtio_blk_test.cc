@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of virtio-blk (hv/virtio_blk.c) on a temporary raw image: config
+ * Tests of virtio-blk (hv/dev/virtio/virtio_blk.c) on a temporary raw image: config
  * space, read and write round trips in both disk modes, GET_ID, FLUSH,
  * the IOERR and UNSUPP answers (out-of-range sectors, partial sectors,
  * read-only disk, unknown types), requests split across descriptors in
@@ -22,8 +22,8 @@
 #include "tests/unit/virtio_testutil.h"
 
 extern "C" {
-#include "hv/disk.h"
-#include "hv/virtio_blk.h"
+#include "hv/dev/backend/disk.h"
+#include "hv/dev/virtio/virtio_blk.h"
 }
 
 namespace {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of virtio-net (hv/virtio_net.c) on a real machine, the test
+ * Tests of virtio-net (hv/dev/virtio/virtio_net.c) on a real machine, the test
  * playing the guest's driver through the transport registers, with a
  * fake backend that records what the device sends and lets the test
  * inject frames: config space and features, transmit with the header
@@ -23,8 +23,8 @@
 #include "tests/unit/virtio_testutil.h"
 
 extern "C" {
-#include "hv/net_slirp.h"
-#include "hv/virtio_net.h"
+#include "hv/dev/backend/net_slirp.h"
+#include "hv/dev/virtio/virtio_net.h"
 }
 
 namespace {

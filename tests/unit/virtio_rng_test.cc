@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of the virtio entropy device (hv/virtio_rng.c): the bytes are a
+ * Tests of the virtio entropy device (hv/dev/virtio/virtio_rng.c): the bytes are a
  * pure function of the seed (same seed, same bytes on two machines;
  * another seed, other bytes), one stream however the guest splits its
  * buffers, the per-request cap, and the rule that the driver never offers
@@ -11,7 +11,7 @@
 #include "tests/unit/virtio_testutil.h"
 
 extern "C" {
-#include "hv/virtio_rng.h"
+#include "hv/dev/virtio/virtio_rng.h"
 }
 
 namespace {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of virtio placement (machine_virtio_place in hv/machine.c, and
+ * Tests of virtio placement (machine_virtio_place in hv/platform/machine.c, and
  * the slot= values it reads): devices that name a slot get it, the others
  * fill the highest free slots in QEMU's order (drives, network, entropy),
  * a machine is wired as the placement says (DeviceID at each slot's
@@ -18,8 +18,8 @@
 
 extern "C" {
 #include "hv/devstate.h"
-#include "hv/net_slirp.h"
-#include "hv/virtio.h"
+#include "hv/dev/backend/net_slirp.h"
+#include "hv/dev/virtio/virtio.h"
 }
 
 using namespace tu;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of the virtio-mmio transport and split virtqueues (hv/virtio.c):
+ * Tests of the virtio-mmio transport and split virtqueues (hv/dev/virtio/virtio.c):
  * the register file (virtio 1.2 section 4.2.2), the feature and status
  * handshake, the level-triggered PLIC line, and every way a guest can
  * misprogram a queue, each of which must end in DEVICE_NEEDS_RESET plus a
@@ -18,7 +18,7 @@
 
 extern "C" {
 #include "hv/devstate.h"
-#include "hv/virtio_rng.h"
+#include "hv/dev/virtio/virtio_rng.h"
 }
 
 namespace {

@@ -20,8 +20,8 @@
 #include "tests/unit/testutil.h"
 
 extern "C" {
-#include "hv/plic.h"
-#include "hv/virtio.h"
+#include "hv/dev/plic.h"
+#include "hv/dev/virtio/virtio.h"
 }
 
 namespace vt {

@@ -16,7 +16,7 @@
  *        -> check -> checksums -> "E@<status>" -> power off (status 0)
  *
  * It does not wait for the typed line: the machine polls console input
- * once every 64 scheduler rounds (640,000 instructions, hv/machine.c), so
+ * once every 64 scheduler rounds (640,000 instructions, hv/platform/machine.c), so
  * a guest that waited would spend most of the campaign's fault window in
  * its polling loop instead of in the workload.
  *

@@ -10,7 +10,7 @@
  *   - guests compile it freestanding (riscv64-unknown-elf-gcc
  *     -ffreestanding -nostdlib): it includes nothing but <stdint.h>,
  *     which C11 (4p6) requires of a freestanding implementation;
- *   - the hypervisor (hv/sbi.c, cli/) compiles it as ordinary C.
+ *   - the hypervisor (hv/platform/sbi.c, cli/) compiles it as ordinary C.
  *
  * It declares numbers only: no functions, no structures, no host types.
  * Every value has a fixed-width type.

@@ -216,7 +216,7 @@ uint64_t rv_total_icount(void);
 /* (ABI 2) The hart's guest clock in nanoseconds at instruction resolution:
  * its retired instructions plus the idle time the machine skipped while it
  * waited, at 10 ns an instruction (guest time is derived from instructions,
- * hv/machine.h). mtime as the hart reads it is this / 100 (10 MHz
+ * hv/platform/machine.h). mtime as the hart reads it is this / 100 (10 MHz
  * timebase), or a little more: what harts read is kept monotonic across
  * harts. Unlike reading the time CSR through rv_reg_read, it changes
  * nothing the guest can see. 0 for no such hart. */

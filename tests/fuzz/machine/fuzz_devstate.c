@@ -32,10 +32,10 @@
 #include "tests/fuzz/fuzz.h"
 #include "tests/fuzz/machine/fuzz_machine.h"
 
-#include "hv/plic.h"
-#include "hv/rtc.h"
-#include "hv/uart.h"
-#include "hv/virtio_net.h"
+#include "hv/dev/plic.h"
+#include "hv/dev/rtc.h"
+#include "hv/dev/uart.h"
+#include "hv/dev/virtio/virtio_net.h"
 
 enum { DEV_PLIC, DEV_UART, DEV_RTC, DEV_BLK, DEV_NET, DEV_RNG, DEV_EMPTY, NDEV };
 

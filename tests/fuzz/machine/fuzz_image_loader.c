@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Fuzz target: the kernel image loader (hv/loader.c: ELF, Linux Image,
+ * Fuzz target: the kernel image loader (hv/platform/loader.c: ELF, Linux Image,
  * raw, through its in-memory entry point, struct loader_image) and the
- * initramfs check (hv/initrd.c).
+ * initramfs check (hv/platform/initrd.c).
  *
  * Input: byte 0 selects
  *   bits 0-1  the format: 0 as detected; 1 ELF, 2 Image, 3 raw, made so
@@ -23,9 +23,9 @@
 #include <unistd.h>
 
 #include "base/err.h"
-#include "hv/initrd.h"
-#include "hv/loader.h"
-#include "hv/machine.h"
+#include "hv/platform/initrd.h"
+#include "hv/platform/loader.h"
+#include "hv/platform/machine.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/fuzz/machine/fuzz_machine.h"
 

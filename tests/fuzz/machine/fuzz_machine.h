@@ -25,8 +25,8 @@
 #include <unistd.h>
 
 #include "base/err.h"
-#include "hv/machine.h"
-#include "hv/net_slirp.h"
+#include "hv/platform/machine.h"
+#include "hv/dev/backend/net_slirp.h"
 
 #define FUZZ_RAM (1u << 20)
 #define FUZZ_DISK_SIZE (64u << 10)

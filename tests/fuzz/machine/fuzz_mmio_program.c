@@ -41,7 +41,7 @@
 #include "tests/fuzz/fuzz.h"
 #include "tests/fuzz/machine/fuzz_machine.h"
 
-#include "hv/virtio_net.h"
+#include "hv/dev/virtio/virtio_net.h"
 
 struct window {
 	gpa_t base;

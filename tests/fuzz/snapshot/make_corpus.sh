@@ -122,7 +122,7 @@ hdr, secs = split(sections('one-3000.rvsnap'))
 short = [[t, r[:8] if t == 8 else r] for t, r in secs]
 write('snapshot_file', 'regress-info-short-ram-section', join(hdr, short))
 # A hart clock 2^40 ahead of the machine's: run --restore spun for ever
-# (the hart record's itime_offset is 54 bytes before its end, hv/hart.h).
+# (the hart record's itime_offset is 54 bytes before its end, hv/cpu/hart.h).
 ahead = [[t, bytearray(r)] for t, r in secs]
 for t, r in ahead:
     if t == 4:

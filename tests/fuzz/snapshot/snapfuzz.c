@@ -15,7 +15,7 @@
 #include "base/le.h"
 #include "base/sha256.h"
 #include "cli/options.h"
-#include "hv/machine.h"
+#include "hv/platform/machine.h"
 
 #define SNAPFUZZ_HEADER 64u
 #define SNAPFUZZ_SEC_HEADER 32u

@@ -10,7 +10,7 @@
  */
 #include "pvrt.h"
 
-#define LAB_EXT 0x0A455452ul /* SBI_EXT_FIRMWARE in hv/sbi.h */
+#define LAB_EXT 0x0A455452ul /* SBI_EXT_FIRMWARE in hv/platform/sbi.h */
 #define LAB_GET_ICOUNT 0
 #define LAB_CHECKSUM 1
 

@@ -5,7 +5,7 @@
  * Retrovisor's firmware-specific extension (SBI spec, "Firmware Specific
  * Extension Space": EID 0x0A000000 | the low 24 bits of the
  * implementation ID "RETR", so 0x0A455452, SBI_EXT_FIRMWARE in
- * hv/sbi.h), with two functions:
+ * hv/platform/sbi.h), with two functions:
  *
  *   FID 0  LAB_GET_ICOUNT         value = instructions the calling hart
  *                                 has retired, the ECALL included
@@ -18,7 +18,7 @@
  *
  * The file is linked into a variant binary (BUILD.bazel:
  * retrovisor_solution) and registers the extension from a constructor,
- * before main, with sbi_register_extension (hv/sbi.h). hv/sbi.c routes
+ * before main, with sbi_register_extension (hv/platform/sbi.h). hv/platform/sbi.c routes
  * an ECALL whose a7 is a registered EID here, and makes probe_extension
  * answer 1 for it.
  *
@@ -30,9 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "hv/hart.h"
-#include "hv/machine.h"
-#include "hv/sbi.h"
+#include "hv/cpu/hart.h"
+#include "hv/platform/machine.h"
+#include "hv/platform/sbi.h"
 
 enum { LAB_GET_ICOUNT = 0, LAB_CHECKSUM = 1 };
 #define LAB_CHECKSUM_MAX 4096u

@@ -5,7 +5,7 @@
  * Retrovisor's firmware-specific extension (SBI spec, "Firmware Specific
  * Extension Space": EID 0x0A000000 | the low 24 bits of the
  * implementation ID "RETR", so 0x0A455452, SBI_EXT_FIRMWARE in
- * hv/sbi.h), with two functions:
+ * hv/platform/sbi.h), with two functions:
  *
  *   FID 0  LAB_GET_ICOUNT         value = instructions the calling hart
  *                                 has retired, the ECALL included
@@ -18,15 +18,15 @@
  *
  * The file is linked into a variant binary (BUILD.bazel:
  * retrovisor_starter) and registers the extension from a constructor,
- * before main, with sbi_register_extension (hv/sbi.h). The registration
+ * before main, with sbi_register_extension (hv/platform/sbi.h). The registration
  * is done; the functions are yours (README.md, tasks 2 and 3).
  */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "hv/hart.h"
-#include "hv/machine.h"
-#include "hv/sbi.h"
+#include "hv/cpu/hart.h"
+#include "hv/platform/machine.h"
+#include "hv/platform/sbi.h"
 
 enum { LAB_GET_ICOUNT = 0, LAB_CHECKSUM = 1 };
 #define LAB_CHECKSUM_MAX 4096u
@@ -38,9 +38,9 @@ static int64_t lab_call(struct hart *h, uint64_t fid, const uint64_t args[6], ui
 	(void)value;
 	switch (fid) {
 	/* TODO (task 2): LAB_GET_ICOUNT. Which field of struct hart
-	 * (hv/hart.h) counts retired instructions? */
+	 * (hv/cpu/hart.h) counts retired instructions? */
 	/* TODO (task 3): LAB_CHECKSUM. Bound the length first, then read
-	 * guest memory with machine_read_phys (hv/machine.h); never trust a
+	 * guest memory with machine_read_phys (hv/platform/machine.h); never trust a
 	 * guest pointer. */
 	default:
 		return SBI_ERR_NOT_SUPPORTED;
