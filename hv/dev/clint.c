@@ -25,7 +25,7 @@
 #include "hv/dev/clint.h"
 
 #include "hv/cpu/hart.h"
-#include "hv/platform/machine.h"
+#include "hv/mem/mem.h"
 
 #include <stdlib.h>
 
@@ -127,30 +127,5 @@ static void clint_write(void *opaque, uint64_t off, unsigned size,
 	/* mtime is derived from instruction counts: writes are ignored. */
 }
 
-static const struct hv_dev_ops clint_ops = {
-	.read = clint_read,
-	.write = clint_write,
-};
-
-struct clint *clint_create(struct machine *m, struct hv_err *err)
-{
-	struct clint *c = calloc(1, sizeof(*c));
-
-	if (!c) {
-		hv_err_set(err, "Out of memory allocating the CLINT.");
-		return NULL;
-	}
-	c->m = m;
-	hv_dev_init(&c->dev, "clint", HV_CLINT_BASE, HV_CLINT_SIZE, &clint_ops, c);
-	return c;
-}
-
-void clint_destroy(struct clint *c)
-{
-	free(c);
-}
-
-struct hv_dev *clint_dev(struct clint *c)
-{
-	return &c->dev;
-}
+/* clint_create, clint_destroy and clint_dev (clint.h). */
+HV_DEV_DEFINE_STATELESS(clint, "clint", HV_CLINT_BASE, HV_CLINT_SIZE, "the CLINT")

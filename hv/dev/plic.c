@@ -30,7 +30,7 @@
 
 #include "hv/devstate.h"
 #include "hv/cpu/hart.h"
-#include "hv/platform/machine.h"
+#include "hv/mem/mem.h"
 
 #include <stdlib.h>
 
@@ -404,13 +404,7 @@ out:
 	return ret;
 }
 
-static const struct hv_dev_ops plic_ops = {
-	.read = plic_read,
-	.write = plic_write,
-	.digest = plic_digest,
-	.save = plic_save,
-	.restore = plic_restore,
-};
+static const struct hv_dev_ops plic_ops = HV_DEV_OPS(plic);
 
 struct plic *plic_create(struct machine *m, unsigned nharts, struct hv_err *err)
 {
@@ -421,23 +415,12 @@ struct plic *plic_create(struct machine *m, unsigned nharts, struct hv_err *err)
 			   HV_MAX_HARTS, nharts);
 		return NULL;
 	}
-	p = calloc(1, sizeof(*p));
-	if (!p) {
-		hv_err_set(err, "Out of memory allocating the PLIC.");
+	p = HV_DEV_NEW(struct plic, m, "plic", HV_PLIC_BASE, HV_PLIC_SIZE, &plic_ops, "the PLIC",
+		       err);
+	if (!p)
 		return NULL;
-	}
-	p->m = m;
 	p->nctx = 2 * nharts;
-	hv_dev_init(&p->dev, "plic", HV_PLIC_BASE, HV_PLIC_SIZE, &plic_ops, p);
 	return p;
 }
 
-void plic_destroy(struct plic *p)
-{
-	free(p);
-}
-
-struct hv_dev *plic_dev(struct plic *p)
-{
-	return &p->dev;
-}
+HV_DEV_DEFINE_ACCESSORS(plic)

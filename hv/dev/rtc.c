@@ -35,7 +35,7 @@
 
 #include "hv/devstate.h"
 #include "hv/cpu/hart.h"
-#include "hv/platform/machine.h"
+#include "hv/mem/mem.h"
 
 #include <stdlib.h>
 
@@ -244,39 +244,22 @@ static int rtc_restore(void *opaque, struct devstate_r *rd)
 	return 0;
 }
 
-static const struct hv_dev_ops rtc_ops = {
-	.read = rtc_read,
-	.write = rtc_write,
-	.digest = rtc_digest,
-	.save = rtc_save,
-	.restore = rtc_restore,
-};
+static const struct hv_dev_ops rtc_ops = HV_DEV_OPS(rtc);
 
 struct rtc *rtc_create(struct machine *m, const struct hv_irq *irq,
 		       uint64_t boot_ns, struct hv_err *err)
 {
-	struct rtc *r = calloc(1, sizeof(*r));
+	struct rtc *r = HV_DEV_NEW(struct rtc, m, "rtc", HV_RTC_BASE, RTC_MMIO_SIZE, &rtc_ops,
+				   "the RTC", err);
 
-	if (!r) {
-		hv_err_set(err, "Out of memory allocating the RTC.");
+	if (!r)
 		return NULL;
-	}
-	r->m = m;
 	r->irq = *irq;
 	r->boot_ns = boot_ns;
-	hv_dev_init(&r->dev, "rtc", HV_RTC_BASE, RTC_MMIO_SIZE, &rtc_ops, r);
 	return r;
 }
 
-void rtc_destroy(struct rtc *r)
-{
-	free(r);
-}
-
-struct hv_dev *rtc_dev(struct rtc *r)
-{
-	return &r->dev;
-}
+HV_DEV_DEFINE_ACCESSORS(rtc)
 
 void rtc_tick(struct rtc *r)
 {

@@ -18,7 +18,8 @@
  */
 #include "hv/dev/syscon.h"
 
-#include "hv/platform/machine.h"
+#include "hv/cpu/hart.h"
+#include "hv/mem/mem.h"
 
 #include <stdlib.h>
 
@@ -58,30 +59,5 @@ static void syscon_write(void *opaque, uint64_t off, unsigned size,
 	}
 }
 
-static const struct hv_dev_ops syscon_ops = {
-	.read = syscon_read,
-	.write = syscon_write,
-};
-
-struct syscon *syscon_create(struct machine *m, struct hv_err *err)
-{
-	struct syscon *s = calloc(1, sizeof(*s));
-
-	if (!s) {
-		hv_err_set(err, "Out of memory allocating the syscon device.");
-		return NULL;
-	}
-	s->m = m;
-	hv_dev_init(&s->dev, "syscon", HV_SYSCON_BASE, SYSCON_MMIO_SIZE, &syscon_ops, s);
-	return s;
-}
-
-void syscon_destroy(struct syscon *s)
-{
-	free(s);
-}
-
-struct hv_dev *syscon_dev(struct syscon *s)
-{
-	return &s->dev;
-}
+/* syscon_create, syscon_destroy and syscon_dev (syscon.h). */
+HV_DEV_DEFINE_STATELESS(syscon, "syscon", HV_SYSCON_BASE, SYSCON_MMIO_SIZE, "the syscon device")

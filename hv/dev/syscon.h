@@ -17,14 +17,8 @@
 #define SYSCON_PASS 0x5555u
 #define SYSCON_RESET 0x7777u
 
-struct machine;
-struct syscon;
-
-/* Create the device. Returns NULL and fills err if out of host memory. */
-struct syscon *syscon_create(struct machine *m, struct hv_err *err);
-void syscon_destroy(struct syscon *s);
-
-/* The MMIO window to register at HV_SYSCON_BASE. */
-struct hv_dev *syscon_dev(struct syscon *s);
+/* syscon_create(m, err), syscon_destroy and syscon_dev, the window to
+ * register at HV_SYSCON_BASE. */
+HV_DEV_DECLARE_STATELESS(syscon);
 
 #endif

@@ -32,7 +32,8 @@
 #include "hv/dev/uart.h"
 
 #include "hv/devstate.h"
-#include "hv/platform/machine.h"
+#include "hv/cpu/hart.h"
+#include "hv/mem/mem.h"
 
 #include <stdlib.h>
 
@@ -370,38 +371,21 @@ static int uart_restore(void *opaque, struct devstate_r *r)
 	return 0;
 }
 
-static const struct hv_dev_ops uart_ops = {
-	.read = uart_read,
-	.write = uart_write,
-	.digest = uart_digest,
-	.save = uart_save,
-	.restore = uart_restore,
-};
+static const struct hv_dev_ops uart_ops = HV_DEV_OPS(uart);
 
 struct uart *uart_create(struct machine *m, const struct hv_irq *irq,
 			 struct hv_err *err)
 {
-	struct uart *u = calloc(1, sizeof(*u));
+	struct uart *u = HV_DEV_NEW(struct uart, m, "uart", HV_UART_BASE, UART_MMIO_SIZE,
+				    &uart_ops, "the UART", err);
 
-	if (!u) {
-		hv_err_set(err, "Out of memory allocating the UART.");
+	if (!u)
 		return NULL;
-	}
-	u->m = m;
 	u->irq = *irq;
-	hv_dev_init(&u->dev, "uart", HV_UART_BASE, UART_MMIO_SIZE, &uart_ops, u);
 	return u;
 }
 
-void uart_destroy(struct uart *u)
-{
-	free(u);
-}
-
-struct hv_dev *uart_dev(struct uart *u)
-{
-	return &u->dev;
-}
+HV_DEV_DEFINE_ACCESSORS(uart)
 
 bool uart_rx_room(const struct uart *u)
 {

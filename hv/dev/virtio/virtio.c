@@ -428,13 +428,7 @@ static void virtio_mmio_write(void *opaque, uint64_t off, unsigned size, uint64_
 	}
 }
 
-static const struct hv_dev_ops virtio_mmio_ops = {
-	.read = virtio_mmio_read,
-	.write = virtio_mmio_write,
-	.digest = virtio_mmio_digest,
-	.save = virtio_mmio_save,
-	.restore = virtio_mmio_restore,
-};
+static const struct hv_dev_ops virtio_mmio_ops = HV_DEV_OPS(virtio_mmio);
 
 /* ---- life cycle ---- */
 
