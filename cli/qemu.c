@@ -160,6 +160,16 @@ static int qemu_push2(void *ctx, const char *opt, const char *val, struct hv_err
 	return val ? qemu_push(st, val, strlen(val), err) : 0;
 }
 
+/* rc of parsing a translated value: on failure (-1) the error sentence
+ * names QEMU's option `to` instead of ours, `from`. */
+static int qemu_renamed(int rc, struct hv_err *err, const char *from, const char *to)
+{
+	if (rc == 0)
+		return 0;
+	qemu_rename(err, from, to);
+	return -1;
+}
+
 /* A value that is QEMU's "[IMPLIED=]X" with nothing else (-m, -smp), X
  * copied to buf. */
 static int qemu_implied(const char *opt, const char *implied, const char *val, char *buf,
@@ -319,21 +329,13 @@ static int qemu_apply(struct qemu_state *st, enum qemu_opt id, const char *val,
 		if (qemu_implied("m", "size", val, st->memory, sizeof(st->memory),
 				 "give the size alone, as -m 512M", err) != 0)
 			return -1;
-		if (cli_parse_size(st->memory, &bytes, err) != 0) {
-			qemu_rename(err, "--memory", "-m");
-			return -1;
-		}
-		return 0;
+		return qemu_renamed(cli_parse_size(st->memory, &bytes, err), err, "--memory", "-m");
 	case Q_SMP:
 		if (qemu_implied("smp", "cpus", val, st->harts, sizeof(st->harts),
 				 "give the number of harts alone, as -smp 4 (there is no CPU "
 				 "topology)", err) != 0)
 			return -1;
-		if (cli_parse_harts(st->harts, &harts, err) != 0) {
-			qemu_rename(err, "--harts", "-smp");
-			return -1;
-		}
-		return 0;
+		return qemu_renamed(cli_parse_harts(st->harts, &harts, err), err, "--harts", "-smp");
 	case Q_SERIAL:
 		if (strcmp(val, "mon:stdio") == 0 || strcmp(val, "stdio") == 0)
 			return 0;
@@ -363,56 +365,65 @@ static int qemu_apply(struct qemu_state *st, enum qemu_opt id, const char *val,
 	}
 }
 
-static int qemu_emit(struct qemu_state *st, struct hv_err *err)
-{
-	const struct {
-		const char *opt, *val;
-	} direct[] = {
-		{ "--kernel", st->val[Q_KERNEL] },
-		{ "--initrd", st->val[Q_INITRD] },
-		{ "--append", st->val[Q_APPEND] },
-		{ "--memory", st->val[Q_MEMORY] ? st->memory : NULL },
-		{ "--harts", st->val[Q_SMP] ? st->harts : NULL },
-	};
-	const char *bios = st->val[Q_BIOS];
+/* An option of the translation, pushed when `on`; val NULL for a flag. */
+struct qemu_arg {
+	bool on;
+	const char *opt, *val;
+};
 
-	if (!st->seen[Q_MACHINE]) {
-		hv_err_set(err, "no -machine given: QEMU's default RISC-V machine is spike, which "
-			   "Retrovisor does not offer; add -machine virt");
-		return -1;
-	}
-	if (!st->val[Q_KERNEL]) {
-		hv_err_set(err, "no -kernel given: Retrovisor boots a kernel (with -bios none, a "
-			   "bare M-mode program); add -kernel FILE");
-		return -1;
-	}
-	if (st->seen[Q_FREEZE] && !st->gdb) {
-		hv_err_set(err, "-S without -s or -gdb: nothing could start the machine (there is "
-			   "no monitor); add -s");
-		return -1;
-	}
-	if (qemu_push2(st, "retrovisor", "run", err) != 0)
-		return -1;
-	for (size_t i = 0; i < HV_ARRAY_LEN(direct); i++) {
-		if (direct[i].val && qemu_push2(st, direct[i].opt, direct[i].val, err) != 0)
+static int qemu_push_args(struct qemu_state *st, const struct qemu_arg *a, size_t n,
+			  struct hv_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (a[i].on && qemu_push2(st, a[i].opt, a[i].val, err) != 0)
 			return -1;
 	}
-	if (bios && strcmp(bios, "default") != 0 && qemu_push2(st, "--bios", bios, err) != 0)
-		return -1;
-	if (qemu_devs_emit(&st->devs, st->seen[Q_SNAPSHOT], qemu_push2, st, err) != 0)
-		return -1;
+	return 0;
+}
+
+static int qemu_emit(struct qemu_state *st, struct hv_err *err)
+{
+	const char *bios = st->val[Q_BIOS];
+	const struct {
+		bool refused;
+		const char *why;
+	} refusals[] = {
+		{ !st->seen[Q_MACHINE], "no -machine given: QEMU's default RISC-V machine is "
+					"spike, which Retrovisor does not offer; add -machine virt" },
+		{ !st->val[Q_KERNEL], "no -kernel given: Retrovisor boots a kernel (with -bios none, "
+				      "a bare M-mode program); add -kernel FILE" },
+		{ st->seen[Q_FREEZE] && !st->gdb, "-S without -s or -gdb: nothing could start the "
+						  "machine (there is no monitor); add -s" },
+	};
+	const struct qemu_arg machine[] = {
+		{ true, "retrovisor", "run" },
+		{ st->val[Q_KERNEL] != NULL, "--kernel", st->val[Q_KERNEL] },
+		{ st->val[Q_INITRD] != NULL, "--initrd", st->val[Q_INITRD] },
+		{ st->val[Q_APPEND] != NULL, "--append", st->val[Q_APPEND] },
+		{ st->val[Q_MEMORY] != NULL, "--memory", st->memory },
+		{ st->val[Q_SMP] != NULL, "--harts", st->harts },
+		{ bios && strcmp(bios, "default") != 0, "--bios", bios },
+	};
 	/* QEMU's virt machine has no entropy device unless one is asked for
 	 * (and this subset does not offer one), so a guest scanning the
 	 * slots sees what it sees on QEMU. */
-	if (qemu_push2(st, "--rng", "none", err) != 0)
+	const struct qemu_arg after_devices[] = {
+		{ true, "--rng", "none" },
+		{ st->gdb != NULL, "--gdb", st->gdb },
+		{ st->seen[Q_FREEZE], "--paused", NULL },
+		{ st->seen[Q_NO_REBOOT], "--on-reboot", "exit" },
+	};
+
+	for (size_t i = 0; i < HV_ARRAY_LEN(refusals); i++) {
+		if (refusals[i].refused) {
+			hv_err_set(err, "%s", refusals[i].why);
+			return -1;
+		}
+	}
+	if (qemu_push_args(st, machine, HV_ARRAY_LEN(machine), err) != 0 ||
+	    qemu_devs_emit(&st->devs, st->seen[Q_SNAPSHOT], qemu_push2, st, err) != 0)
 		return -1;
-	if (st->gdb && qemu_push2(st, "--gdb", st->gdb, err) != 0)
-		return -1;
-	if (st->seen[Q_FREEZE] && qemu_push2(st, "--paused", NULL, err) != 0)
-		return -1;
-	if (st->seen[Q_NO_REBOOT] && qemu_push2(st, "--on-reboot", "exit", err) != 0)
-		return -1;
-	return 0;
+	return qemu_push_args(st, after_devices, HV_ARRAY_LEN(after_devices), err);
 }
 
 static int qemu_lookup(const char *name)

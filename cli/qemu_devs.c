@@ -66,6 +66,56 @@ static int qemu_once(const char *opt, const char *val, const struct qemu_item *i
 	return -1;
 }
 
+/* Store the setting it of an option list in slot, the place for its key
+ * (NULL: a key this option does not offer, or one without a value). */
+static int qemu_setting(const char *opt, const char *val, const struct qemu_item *it,
+			struct qemu_item *slot, struct hv_err *err)
+{
+	if (!slot || !it->val) {
+		hv_err_set(err, "-%s '%s': the setting '%.*s' is not offered; %s", opt, val,
+			   (int)it->klen, it->key, QEMU_DOC);
+		return -1;
+	}
+	if (qemu_once(opt, val, it, slot, err) != 0)
+		return -1;
+	*slot = *it;
+	return 0;
+}
+
+/* The index of the -drive (drive true) or -netdev with id=ref, or -1. */
+static int qemu_find(const struct qemu_devs *st, bool drive, const struct qemu_item *ref)
+{
+	unsigned n = drive ? st->ndrives : st->nnetdevs;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (qemu_id_equal(drive ? &st->drive[i].id : &st->netdev[i].id, ref))
+			return (int)i;
+	}
+	return -1;
+}
+
+/*
+ * The id=ID every -drive (drive true) or -netdev needs: present, not
+ * empty, and not an earlier one's (st holds those before this one).
+ */
+static int qemu_check_id(const struct qemu_devs *st, bool drive, const char *val,
+			 const struct qemu_item *id, struct hv_err *err)
+{
+	const char *opt = drive ? "drive" : "netdev";
+
+	if (!id->key || id->vlen == 0) {
+		hv_err_set(err, "-%s '%s': missing id=ID, which a -device %s,%s=ID names", opt, val,
+			   drive ? "virtio-blk-device" : "virtio-net-device", opt);
+		return -1;
+	}
+	if (qemu_find(st, drive, id) >= 0) {
+		hv_err_set(err, "-%s '%s': another -%s has id=%.*s", opt, val, opt, (int)id->vlen,
+			   id->val);
+		return -1;
+	}
+	return 0;
+}
+
 int qemu_devs_drive(struct qemu_devs *st, const char *val, struct hv_err *err)
 {
 	struct qemu_drive *d = &st->drive[st->ndrives];
@@ -88,14 +138,8 @@ int qemu_devs_drive(struct qemu_devs *st, const char *val, struct hv_err *err)
 					 qemu_is(it.key, it.klen, "snapshot") ? &snap :
 					 qemu_is(it.key, it.klen, "media") ? &media : NULL;
 
-		if (!slot || !it.val) {
-			hv_err_set(err, "-drive '%s': the setting '%.*s' is not offered; %s", val,
-				   (int)it.klen, it.key, QEMU_DOC);
+		if (qemu_setting("drive", val, &it, slot, err) != 0)
 			return -1;
-		}
-		if (qemu_once("drive", val, &it, slot, err) != 0)
-			return -1;
-		*slot = it;
 	}
 	if (!d->file.key || d->file.vlen == 0) {
 		hv_err_set(err, "-drive '%s': missing file=IMG", val);
@@ -127,18 +171,8 @@ int qemu_devs_drive(struct qemu_devs *st, const char *val, struct hv_err *err)
 			return -1;
 		}
 	}
-	if (!d->id.key || d->id.vlen == 0) {
-		hv_err_set(err, "-drive '%s': missing id=ID, which a -device "
-			   "virtio-blk-device,drive=ID names", val);
+	if (qemu_check_id(st, true, val, &d->id, err) != 0)
 		return -1;
-	}
-	for (unsigned i = 0; i < st->ndrives; i++) {
-		if (qemu_id_equal(&st->drive[i].id, &d->id)) {
-			hv_err_set(err, "-drive '%s': another -drive has id=%.*s", val,
-				   (int)d->id.vlen, d->id.val);
-			return -1;
-		}
-	}
 	st->ndrives++;
 	return 0;
 }
@@ -172,18 +206,8 @@ int qemu_devs_netdev(struct qemu_devs *st, const char *val, struct hv_err *err)
 			return -1;
 		}
 	}
-	if (!n->id.key || n->id.vlen == 0) {
-		hv_err_set(err, "-netdev '%s': missing id=ID, which a -device "
-			   "virtio-net-device,netdev=ID names", val);
+	if (qemu_check_id(st, false, val, &n->id, err) != 0)
 		return -1;
-	}
-	for (unsigned i = 0; i < st->nnetdevs; i++) {
-		if (qemu_id_equal(&st->netdev[i].id, &n->id)) {
-			hv_err_set(err, "-netdev '%s': another -netdev has id=%.*s", val,
-				   (int)n->id.vlen, n->id.val);
-			return -1;
-		}
-	}
 	st->nnetdevs++;
 	return 0;
 }
@@ -246,14 +270,8 @@ int qemu_devs_device(struct qemu_devs *st, const char *val, struct hv_err *err)
 					 qemu_is(it.key, it.klen, "id") ? &id :
 					 d->net && qemu_is(it.key, it.klen, "mac") ? &d->mac : NULL;
 
-		if (!slot || !it.val) {
-			hv_err_set(err, "-device '%s': the setting '%.*s' is not offered; %s", val,
-				   (int)it.klen, it.key, QEMU_DOC);
+		if (qemu_setting("device", val, &it, slot, err) != 0)
 			return -1;
-		}
-		if (qemu_once("device", val, &it, slot, err) != 0)
-			return -1;
-		*slot = it;
 	}
 	if (!d->ref.key || d->ref.vlen == 0) {
 		hv_err_set(err, "-device '%s': missing %s=ID", val, ref);
@@ -270,24 +288,6 @@ int qemu_devs_device(struct qemu_devs *st, const char *val, struct hv_err *err)
 	}
 	st->ndevs++;
 	return 0;
-}
-
-static const struct qemu_drive *qemu_find_drive(const struct qemu_devs *st,
-						const struct qemu_item *ref)
-{
-	for (unsigned i = 0; i < st->ndrives; i++)
-		if (qemu_id_equal(&st->drive[i].id, ref))
-			return &st->drive[i];
-	return NULL;
-}
-
-static const struct qemu_netdev *qemu_find_netdev(const struct qemu_devs *st,
-						  const struct qemu_item *ref)
-{
-	for (unsigned i = 0; i < st->nnetdevs; i++)
-		if (qemu_id_equal(&st->netdev[i].id, ref))
-			return &st->netdev[i];
-	return NULL;
 }
 
 /* --net user,hostfwd=...[,mac=...][,slot=N] for a virtio-net-device. */
@@ -338,7 +338,8 @@ int qemu_devs_emit(struct qemu_devs *st, bool snapshot_all, qemu_push_fn push, v
 		if (d->slot >= 0)
 			snprintf(slot, sizeof(slot), ",slot=%d", d->slot);
 		if (d->net) {
-			struct qemu_netdev *nd = (struct qemu_netdev *)qemu_find_netdev(st, &d->ref);
+			int at = qemu_find(st, false, &d->ref);
+			struct qemu_netdev *nd = at < 0 ? NULL : (struct qemu_netdev *)&st->netdev[at];
 
 			if (!nd || nd->used || have_net) {
 				hv_err_set(err, "-device '%s': %s", d->arg,
@@ -352,7 +353,8 @@ int qemu_devs_emit(struct qemu_devs *st, bool snapshot_all, qemu_push_fn push, v
 				return -1;
 			continue;
 		}
-		struct qemu_drive *dr = (struct qemu_drive *)qemu_find_drive(st, &d->ref);
+		int at = qemu_find(st, true, &d->ref);
+		struct qemu_drive *dr = at < 0 ? NULL : (struct qemu_drive *)&st->drive[at];
 		if (!dr || dr->used || ndrives == CLI_MAX_DRIVES) {
 			hv_err_set(err, "-device '%s': %s", d->arg,
 				   !dr ? "no -drive has that id" :

@@ -87,6 +87,46 @@ static enum rsp_event rsp_finish(struct rsp_decoder *d)
 	return RSP_EV_PACKET;
 }
 
+/*
+ * A byte between `$` and `#`. `#` always ends a packet on the wire
+ * (escaped data never contains it), so a packet cut after `}` or `*`
+ * still ends, malformed. `$` means the previous packet lost its end:
+ * resynchronise there.
+ */
+static void rsp_feed_packet(struct rsp_decoder *d, uint8_t byte)
+{
+	if (byte == '#') {
+		if (d->state != ST_DATA)
+			d->malformed = true;
+		d->state = ST_CSUM1;
+		return;
+	}
+	if (byte == '$') {
+		rsp_start_packet(d);
+		return;
+	}
+	d->sum += byte;
+	if (d->state == ST_DATA) {
+		if (byte == '}')
+			d->state = ST_ESCAPE;
+		else if (byte == '*')
+			d->state = ST_REPEAT;
+		else
+			rsp_store(d, byte);
+		return;
+	}
+	if (d->state == ST_ESCAPE) {
+		rsp_store(d, byte ^ 0x20);
+	} else if (byte < ' ' || byte > 126 || d->len == 0) {
+		/* A bad count, or nothing before `*` to repeat. */
+		d->malformed = true;
+	} else {
+		for (int n = byte - RSP_RLE_BIAS; n > 0; n--)
+			rsp_store(d, d->buf[d->len - 1]);
+	}
+	d->state = ST_DATA;
+}
+
 enum rsp_event rsp_decoder_feed(struct rsp_decoder *d, uint8_t byte)
 {
 	int digit;
@@ -99,47 +139,9 @@ enum rsp_event rsp_decoder_feed(struct rsp_decoder *d, uint8_t byte)
 		}
 		return rsp_feed_idle(byte);
 	case ST_DATA:
-		if (byte == '#') {
-			d->state = ST_CSUM1;
-			return RSP_EV_NONE;
-		}
-		if (byte == '$') {
-			/* The previous packet lost its end; resynchronise here. */
-			rsp_start_packet(d);
-			return RSP_EV_NONE;
-		}
-		d->sum += byte;
-		if (byte == '}')
-			d->state = ST_ESCAPE;
-		else if (byte == '*')
-			d->state = ST_REPEAT;
-		else
-			rsp_store(d, byte);
-		return RSP_EV_NONE;
 	case ST_ESCAPE:
 	case ST_REPEAT:
-		/* `#` always ends a packet on the wire (escaped data never
-		 * contains it), so a packet cut after `}` or `*` still ends. */
-		if (byte == '#') {
-			d->malformed = true;
-			d->state = ST_CSUM1;
-			return RSP_EV_NONE;
-		}
-		if (byte == '$') {
-			rsp_start_packet(d);
-			return RSP_EV_NONE;
-		}
-		d->sum += byte;
-		if (d->state == ST_ESCAPE) {
-			rsp_store(d, byte ^ 0x20);
-		} else if (byte < ' ' || byte > 126 || d->len == 0) {
-			/* A bad count, or nothing before `*` to repeat. */
-			d->malformed = true;
-		} else {
-			for (int n = byte - RSP_RLE_BIAS; n > 0; n--)
-				rsp_store(d, d->buf[d->len - 1]);
-		}
-		d->state = ST_DATA;
+		rsp_feed_packet(d, byte);
 		return RSP_EV_NONE;
 	case ST_CSUM1:
 	case ST_CSUM2:

@@ -313,29 +313,33 @@ static int linux_walk_list(const struct intro_linux *lx, const struct intro_mem 
 	return rc;
 }
 
-struct task_walk {
+/* A walk over the task or module list: where to read and whom to tell. */
+struct linux_walk {
 	const struct intro_linux *lx;
 	const struct intro_mem *mem;
 	uint64_t satp;
-	intro_task_cb cb;
+	union {
+		intro_task_cb task;
+		intro_module_cb module;
+	} cb;
 	void *opaque;
 };
 
 static int linux_visit_task(void *ctx, uint64_t node)
 {
-	struct task_walk *w = ctx;
+	struct linux_walk *w = ctx;
 	struct intro_task t;
 
 	/* container_of(node, struct task_struct, tasks) */
 	if (linux_fill_task(w->lx, w->mem, w->satp, node - w->lx->l.task_tasks, &t) != 0)
 		return -1;
-	return w->cb(w->opaque, &t);
+	return w->cb.task(w->opaque, &t);
 }
 
 int intro_linux_tasks(const struct intro_linux *lx, const struct intro_mem *mem, uint64_t satp,
 		      intro_task_cb cb, void *opaque)
 {
-	struct task_walk w = { lx, mem, satp, cb, opaque };
+	struct linux_walk w = { lx, mem, satp, { .task = cb }, opaque };
 	struct intro_task t;
 	int r;
 
@@ -348,17 +352,9 @@ int intro_linux_tasks(const struct intro_linux *lx, const struct intro_mem *mem,
 			       INTRO_LINUX_MAX_TASKS, linux_visit_task, &w);
 }
 
-struct module_walk {
-	const struct intro_linux *lx;
-	const struct intro_mem *mem;
-	uint64_t satp;
-	intro_module_cb cb;
-	void *opaque;
-};
-
 static int linux_visit_module(void *ctx, uint64_t node)
 {
-	struct module_walk *w = ctx;
+	struct linux_walk *w = ctx;
 	const struct intro_linux_layout *l = &w->lx->l;
 	struct intro_module m;
 	uint64_t v;
@@ -376,13 +372,13 @@ static int linux_visit_module(void *ctx, uint64_t node)
 			return -1;
 		m.size = v;
 	}
-	return w->cb(w->opaque, &m);
+	return w->cb.module(w->opaque, &m);
 }
 
 int intro_linux_modules(const struct intro_linux *lx, const struct intro_mem *mem,
 			uint64_t satp, intro_module_cb cb, void *opaque)
 {
-	struct module_walk w = { lx, mem, satp, cb, opaque };
+	struct linux_walk w = { lx, mem, satp, { .module = cb }, opaque };
 
 	if (lx->l.modules == INTRO_NO_OFFSET)
 		return -1;
