@@ -8,7 +8,8 @@ enforces the arrows through deps alone.
 fuzz_sources(srcs) is the filegroup `fuzz_sources` that tests/fuzz
 compiles with clang, ASan and UBSan into one archive: by default every .c
 and .h of the package; a package with more (tables, generated includes)
-or fewer files names them."""
+or fewer files names them. tests/layers reads them too (which fields the
+services write)."""
 
 load("@rules_cc//cc:defs.bzl", "cc_library")
 
@@ -26,5 +27,44 @@ def fuzz_sources(srcs = None):
     native.filegroup(
         name = "fuzz_sources",
         srcs = srcs if srcs != None else native.glob(["*.c", "*.h"]),
-        visibility = ["//tests/fuzz:__subpackages__"],
+        visibility = ["//tests/fuzz:__subpackages__", "//tests/layers:__pkg__"],
+    )
+
+# The sanitizer flags of the core's second build (tests/robust): random
+# guest code and MMIO must never touch memory outside what a machine owns.
+HV_SANITIZE = [
+    "-fsanitize=address,undefined",
+    "-fno-sanitize-recover=all",
+    "-fno-omit-frame-pointer",
+]
+
+def _sanitized(dep):
+    if dep.startswith("//hv") and not dep.startswith("//hv/include"):
+        return dep + "_sanitized" if ":" in dep else dep + ":" + dep.split("/")[-1] + "_sanitized"
+    if dep.startswith(":"):
+        return dep + "_sanitized"
+    return dep
+
+def hv_layer(name, srcs, hdrs, deps = [], linkopts = []):
+    """One box of the hypervisor core (ARCHITECTURE.md section 2): the
+    library `name` and the same sources built with ASan and UBSan as
+    `name_sanitized` over the sanitized builds of its hv deps. deps are
+    the boxes below it; the build refuses an include or a call upward."""
+    cc_library(
+        name = name,
+        srcs = srcs,
+        hdrs = hdrs,
+        linkopts = linkopts,
+        visibility = ["//visibility:public"],
+        deps = deps,
+    )
+    cc_library(
+        name = name + "_sanitized",
+        testonly = True,
+        srcs = srcs,
+        hdrs = hdrs,
+        copts = HV_SANITIZE,
+        linkopts = HV_SANITIZE + linkopts,
+        visibility = ["//visibility:public"],
+        deps = [_sanitized(d) for d in deps],
     )

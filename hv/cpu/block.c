@@ -392,3 +392,32 @@ void block_reap(struct block_cache *bc)
 	bc_free_chain(bc->dead);
 	bc->dead = NULL;
 }
+
+/* The harts of m drop every cached translation to physical page pa (its
+ * frame changed under them); the jump caches hold virtual pcs and are
+ * emptied by clear_jumps where code moved. */
+static void block_drop_translations(struct machine *m, gpa_t pa)
+{
+	for (unsigned h = 0; h < m->nharts; h++)
+		for (unsigned k = 0; k < 3; k++)
+			for (unsigned i = 0; i < TLB_SIZE; i++)
+				if (m->hart[h]->tlb[k][i].pa == pa)
+					m->hart[h]->tlb[k][i].tag = TLB_INVALID;
+}
+
+static void block_flush_translations(struct machine *m)
+{
+	for (unsigned h = 0; h < m->nharts; h++)
+		hart_flush_tlb(m->hart[h]);
+}
+
+const struct mem_code_ops block_code_ops = {
+	.create = block_cache_create,
+	.destroy = block_cache_destroy,
+	.frame_has_code = block_frame_has_code,
+	.drop_frame = block_drop_frame,
+	.clear_jumps = block_clear_jcaches,
+	.invalidate_page = block_invalidate_page,
+	.drop_translations = block_drop_translations,
+	.flush_translations = block_flush_translations,
+};

@@ -20,7 +20,8 @@
 #define HV_BLOCK_H
 
 #include "hv/cpu/insn.h"
-#include "hv/platform/machine.h"
+#include "hv/cpu/hart.h"
+#include "hv/mem/mem.h"
 
 #define BLOCK_MAX_INSNS 128
 
@@ -84,5 +85,8 @@ void block_flush_all(struct machine *m);
 /* Free blocks dropped since the last call; call only when no block is
  * executing. */
 void block_reap(struct block_cache *bc);
+
+/* What the frame pool (hv/mem) calls when frames and mappings change. */
+extern const struct mem_code_ops block_code_ops;
 
 #endif

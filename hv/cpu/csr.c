@@ -29,7 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "hv/platform/machine.h"
+#include "hv/mem/mem.h"
 
 
 /* Writable bits. */

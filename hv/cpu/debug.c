@@ -15,7 +15,7 @@
 #include "hv/cpu/block.h"
 #include "hv/cpu/hart.h"
 #include "hv/hooks.h"
-#include "hv/platform/machine.h"
+#include "hv/mem/mem.h"
 
 struct hv_debug *debug_get(struct machine *m)
 {

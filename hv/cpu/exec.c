@@ -35,9 +35,9 @@
 #include "hv/cpu/debug.h"
 #include "hv/hooks.h"
 #include "hv/cpu/insn.h"
-#include "hv/platform/machine.h"
+#include "hv/cpu/hart.h"
+#include "hv/mem/mem.h"
 #include "hv/cpu/mmu.h"
-#include "hv/platform/sbi.h"
 #include "hv/cpu/softfloat.h"
 
 static const void *const *exec_handlers;
@@ -439,10 +439,11 @@ L_fence_i:
 	JUMP(PC + in->len);
 L_ecall:
 	if (h->priv == PRIV_S && h->m->cfg.boot == BOOT_PV) {
-		/* Paravirtual boot: the hypervisor is the SBI (section 5). */
+		/* Paravirtual boot: the hypervisor is the SBI (section 5),
+		 * reached through the platform's m->ecall. */
 		h->icount += in->idx;
 		h->pc = PC + in->len;
-		sbi_ecall(h);
+		h->m->ecall(h);
 		h->icount += 1;
 		h->exit_req = true;
 		goto chain;
@@ -1156,7 +1157,7 @@ void exec_run(struct hart *h, icount_t limit)
 			h->wfi = false;
 			h->trap_loop = false;
 			if (h->hsm == HSM_SUSPENDED)
-				sbi_hsm_wake(h);
+				hart_hsm_wake(h);
 			hart_take_irq(h, irq);
 		} else if (h->wfi || h->hsm == HSM_SUSPENDED) {
 			/* WFI resumes on any interrupt pending in mie, even
@@ -1165,7 +1166,7 @@ void exec_run(struct hart *h, icount_t limit)
 				return;
 			h->wfi = false;
 			if (h->hsm == HSM_SUSPENDED)
-				sbi_hsm_wake(h);
+				hart_hsm_wake(h);
 		}
 		icount_t stop = limit < h->timer_deadline ? limit : h->timer_deadline;
 		if (stop <= h->icount)

@@ -24,7 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hv/platform/machine.h"
+#include "hv/mem/mem.h"
 
 void hart_flush_access_tlb(struct hart *h)
 {
@@ -267,4 +267,17 @@ void hart_timer_update(struct hart *h)
 	if (deadline <= h->icount)
 		deadline = h->icount + 1;
 	h->timer_deadline = deadline;
+}
+
+bool hart_hsm_wake(struct hart *h)
+{
+	if (h->hsm != HSM_SUSPENDED)
+		return h->hsm == HSM_STARTED;
+	/* Pending and enabled in sie, whatever sstatus.SIE says (spec HSM:
+	 * "resume ... when it receives an interrupt"; like WFI). */
+	if (!((h->mip | h->mip_ext) & h->mie))
+		return false;
+	h->hsm = HSM_STARTED;
+	h->wfi = false;
+	return true;
 }

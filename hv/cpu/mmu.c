@@ -26,7 +26,8 @@
 
 #include <string.h>
 
-#include "hv/platform/machine.h"
+#include "hv/cpu/hart.h"
+#include "hv/mem/mem.h"
 
 #define PTE_V (1ull << 0)
 #define PTE_R (1ull << 1)

@@ -8,16 +8,15 @@
  *
  * Every store to RAM outside the TLB fast path comes through here, so a
  * shared frame is copied before it is written, a page's dirty bit is set,
- * and cached code on it is invalidated (block.c). Addresses and lengths
+ * and cached code on it is invalidated (through the pool's struct mem_code_ops, given by hv/cpu/block.c). Addresses and lengths
  * come from the guest or a device it drives: machine_read_phys and
  * machine_write_phys check the whole range lies in RAM first and touch
  * nothing otherwise.
  */
 #include <string.h>
 
-#include "hv/cpu/block.h"
 #include "hv/hooks.h"
-#include "hv/platform/machine.h"
+#include "hv/mem/mem.h"
 
 uint8_t *ram_ptr(struct ram *ram, gpa_t pa)
 {
@@ -77,7 +76,7 @@ void ram_note_store(struct machine *m, gpa_t pa)
 		return;
 	}
 	if (m->ram.flags[idx] & RAM_PF_CODE)
-		block_invalidate_page(m, pa);
+		m->ram.code->invalidate_page(m, pa);
 }
 
 bool machine_ram_contains(const struct machine *m, gpa_t pa, uint64_t len)
@@ -123,4 +122,14 @@ bool machine_read_phys(struct machine *m, gpa_t pa, void *buf, size_t len)
 bool machine_write_phys(struct machine *m, gpa_t pa, const void *buf, size_t len)
 {
 	return machine_copy_phys(m, pa, (uint8_t *)buf, len, true);
+}
+
+int machine_add_dev(struct machine *m, struct hv_dev *dev, struct hv_err *err)
+{
+	if (m->ndev >= HV_MAX_DEVS) {
+		hv_err_set(err, "too many devices (at most %d)", HV_MAX_DEVS);
+		return -1;
+	}
+	m->dev[m->ndev++] = dev;
+	return 0;
 }

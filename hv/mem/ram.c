@@ -26,13 +26,12 @@
  * Nothing here is guest-controlled except which pages get written; frame
  * ids come only from this file.
  */
-#include "hv/platform/machine.h"
+#include "hv/mem/mem.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-#include "hv/cpu/block.h"
 
 struct frame_pool {
 	uint8_t **page;
@@ -46,6 +45,7 @@ struct frame_pool {
 	uint64_t nbacking;
 	/* Decoded code of these frames (block.c), shared like them, and the
 	 * machines using the pool (to empty their jump caches). */
+	const struct mem_code_ops *code;
 	struct block_cache *blocks;
 	struct machine **mach;
 	unsigned nmach, capmach;
@@ -58,7 +58,7 @@ struct ram_frozen {
 	uint32_t fid[];
 };
 
-int ram_cow_init(struct ram *ram)
+int ram_cow_init(struct ram *ram, const struct mem_code_ops *code)
 {
 	struct frame_pool *p = calloc(1, sizeof(*p));
 
@@ -78,7 +78,9 @@ int ram_cow_init(struct ram *ram)
 	}
 	p->count = p->cap;
 	p->users = 1;
-	p->blocks = block_cache_create();
+	p->code = code;
+	ram->code = code;
+	p->blocks = code->create();
 	if (!p->blocks)
 		goto fail;
 	p->backing = ram->backing;
@@ -95,7 +97,8 @@ fail_pool:
 	ram->backing = p->backing;
 fail:
 	if (p) {
-		block_cache_destroy(p->blocks);
+		if (p->blocks)
+			code->destroy(p->blocks);
 		free(p->page);
 		free(p->refs);
 		free(p->free);
@@ -115,7 +118,7 @@ static void pool_unref(struct frame_pool *p)
 		free(p->page[i]);
 	if (p->backing)
 		munmap(p->backing, p->nbacking << HV_PAGE_SHIFT);
-	block_cache_destroy(p->blocks);
+	p->code->destroy(p->blocks);
 	free(p->mach);
 	free(p->page);
 	free(p->refs);
@@ -162,7 +165,7 @@ void ram_pool_forget_code(struct machine *m)
 		struct machine *o = p->mach[k];
 		for (uint64_t i = 0; i < o->ram.npages; i++)
 			o->ram.flags[i] &= (uint8_t)~RAM_PF_CODE;
-		block_clear_jcaches(o);
+		p->code->clear_jumps(o);
 	}
 }
 
@@ -188,7 +191,7 @@ static void frame_put(struct frame_pool *p, uint32_t id)
 {
 	if (--p->refs[id] == 0) {
 		/* Its code goes with it: the frame will hold other bytes. */
-		block_drop_frame(p->blocks, id);
+		p->code->drop_frame(p->blocks, id);
 		p->free[p->nfree++] = id;
 	}
 }
@@ -222,16 +225,6 @@ static uint32_t frame_new(struct frame_pool *p)
 }
 
 /* Every hart forgets its translations of page idx (its frame moved). */
-static void ram_drop_tlb_page(struct machine *m, uint64_t idx)
-{
-	gpa_t pa = m->ram.base + (idx << HV_PAGE_SHIFT);
-
-	for (unsigned h = 0; h < m->nharts; h++)
-		for (unsigned k = 0; k < 3; k++)
-			for (unsigned i = 0; i < TLB_SIZE; i++)
-				if (m->hart[h]->tlb[k][i].pa == pa)
-					m->hart[h]->tlb[k][i].tag = TLB_INVALID;
-}
 
 bool ram_cow_page(struct machine *m, uint64_t idx)
 {
@@ -246,21 +239,21 @@ bool ram_cow_page(struct machine *m, uint64_t idx)
 		memcpy(p->page[id], p->page[old], HV_PAGE_SIZE);
 		/* The old frame keeps its decoded code for its other users;
 		 * this machine must not run it any more. */
-		bool code = block_frame_has_code(p->blocks, old);
+		bool code = p->code->frame_has_code(p->blocks, old);
 		frame_put(p, old);
 		ram->fid[idx] = id;
 		ram->frame[idx] = p->page[id];
 		ram->touched[ram->ntouched++] = (uint32_t)idx;
-		ram_drop_tlb_page(m, idx);
+		p->code->drop_translations(m, m->ram.base + (idx << HV_PAGE_SHIFT));
 		ram->flags[idx] &= (uint8_t)~(RAM_PF_SHARED | RAM_PF_CODE);
 		if (code)
-			block_clear_jcaches(m);
+			p->code->clear_jumps(m);
 		return true;
 	}
 	/* The frame is this machine's alone now: if it holds code (decoded
 	 * by anyone), the store must drop it (ram_note_store). */
 	ram->flags[idx] &= (uint8_t)~RAM_PF_SHARED;
-	if (block_frame_has_code(p->blocks, old))
+	if (p->code->frame_has_code(p->blocks, old))
 		ram->flags[idx] |= RAM_PF_CODE;
 	return true;
 }
@@ -354,8 +347,7 @@ int64_t ram_thaw(struct machine *m, const struct ram_frozen *f)
 	}
 	ram->sync_serial = f->serial;
 	ram->ntouched = 0;
-	for (unsigned h = 0; h < m->nharts; h++)
-		hart_flush_tlb(m->hart[h]);
+	ram->code->flush_translations(m);
 	return (int64_t)changed;
 }
 

@@ -27,6 +27,7 @@
 #include "hv/platform/pace.h"
 #include "hv/dev/plic.h"
 #include "hv/platform/reset.h"
+#include "hv/platform/sbi.h"
 #include "hv/dev/rtc.h"
 #include "hv/dev/syscon.h"
 #include "hv/dev/uart.h"
@@ -59,20 +60,10 @@ static int machine_ram_init(struct ram *ram, uint64_t size, struct hv_err *err)
 	}
 	for (uint64_t i = 0; i < ram->npages; i++)
 		ram->frame[i] = ram->backing + (i << HV_PAGE_SHIFT);
-	if (ram_cow_init(ram) != 0) {
+	if (ram_cow_init(ram, &block_code_ops) != 0) {
 		hv_err_set(err, "out of host memory for the guest page frame table");
 		return -1;
 	}
-	return 0;
-}
-
-int machine_add_dev(struct machine *m, struct hv_dev *dev, struct hv_err *err)
-{
-	if (m->ndev >= HV_MAX_DEVS) {
-		hv_err_set(err, "too many devices (at most %d)", HV_MAX_DEVS);
-		return -1;
-	}
-	m->dev[m->ndev++] = dev;
 	return 0;
 }
 
@@ -88,14 +79,6 @@ static void machine_replay_net_send(void *opaque, const void *frame, size_t len)
 static const struct net_backend machine_replay_net = {
 	.send = machine_replay_net_send,
 };
-
-bool machine_slot_parse(const char *s, size_t len, unsigned *slot)
-{
-	if (len != 1 || s[0] < '0' || s[0] >= '0' + HV_VIRTIO_SLOTS)
-		return false;
-	*slot = (unsigned)(s[0] - '0');
-	return true;
-}
 
 static const char *machine_slot_who(const struct machine_config *cfg, int occupant, char *buf,
 				    size_t n)
@@ -229,6 +212,7 @@ struct machine *machine_create(const struct machine_config *cfg, struct hv_err *
 		return NULL;
 	}
 	m->cfg = *cfg;
+	m->ecall = sbi_ecall;
 	if (!m->cfg.quantum)
 		m->cfg.quantum = MACHINE_DEFAULT_QUANTUM;
 	if (cfg->nharts < 1 || cfg->nharts > HV_MAX_HARTS) {

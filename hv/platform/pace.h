@@ -37,16 +37,6 @@ struct machine;
 /* Longest single wait, in ms, between two calls of the poll hook. */
 #define PACE_SLICE_MS 50
 
-struct pace {
-	bool on;
-	bool anchored;
-	uint64_t wall_ns; /* CLOCK_MONOTONIC of the reference pair */
-	uint64_t itime;   /* machine time (instruction units) of the pair */
-	/* Called between slices of a wait; may stop the machine (a debugger's
-	 * interrupt), which ends the wait: time then moves on as unpaced. */
-	void (*poll)(void *opaque, struct machine *m);
-	void *poll_opaque;
-};
 
 /* Pair the wall clock with the machine's time now (the run's start). */
 void pace_start(struct machine *m);

@@ -335,7 +335,7 @@ static void sbi_hsm_suspend(struct hart *h, struct sbiret *r)
 	h->wfi = true;
 	h->exit_req = true;
 	/* Like WFI, an interrupt already pending ends the suspend at once. */
-	sbi_hsm_wake(h);
+	hart_hsm_wake(h);
 }
 
 static void sbi_hsm(struct hart *h, uint64_t fid, struct sbiret *r)
@@ -614,17 +614,4 @@ void sbi_ecall(struct hart *h)
 		h->x[REG_A0] = (uint64_t)r.error;
 		h->x[REG_A1] = r.value;
 	}
-}
-
-bool sbi_hsm_wake(struct hart *h)
-{
-	if (h->hsm != HSM_SUSPENDED)
-		return h->hsm == HSM_STARTED;
-	/* Pending and enabled in sie, whatever sstatus.SIE says (spec HSM:
-	 * "resume ... when it receives an interrupt"; like WFI). */
-	if (!((h->mip | h->mip_ext) & h->mie))
-		return false;
-	h->hsm = HSM_STARTED;
-	h->wfi = false;
-	return true;
 }

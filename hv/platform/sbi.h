@@ -24,7 +24,7 @@
  *     STARTED.
  *   - A suspended hart (h->hsm == HSM_SUSPENDED, h->wfi set) resumes when an
  *     interrupt is pending and enabled in mie, whatever sstatus.SIE says
- *     (like WFI). The scheduler calls sbi_hsm_wake() for such a hart; the
+ *     (like WFI). The scheduler calls hart_hsm_wake() for such a hart; the
  *     resume register state was already set up when the hart suspended.
  *
  * Everything here comes from the guest and is untrusted: hart masks, ids,
@@ -160,9 +160,5 @@ bool sbi_register_extension(const struct sbi_extension *ext);
 /* Handle an ECALL from S-mode on h (see the convention above). */
 void sbi_ecall(struct hart *h);
 
-/* Resume h from an HSM suspend if an interrupt is pending and enabled
- * ((mip | mip_ext) & mie != 0, the WFI wake-up condition). Returns true
- * if h is now HSM_STARTED. Does nothing to a hart that is not suspended. */
-bool sbi_hsm_wake(struct hart *h);
 
 #endif

@@ -42,28 +42,6 @@ static void machine_deliver_input(struct machine *m)
 		uart_push_rx(m->uart, (uint8_t)machine_console_getc(m));
 }
 
-void machine_host_error(struct machine *m, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (m->stop != STOP_NONE)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(m->host_error, sizeof(m->host_error), fmt, ap);
-	va_end(ap);
-	machine_stop(m, STOP_HOST_ERROR, 0);
-}
-
-void machine_stop(struct machine *m, enum hv_stop why, int status)
-{
-	if (m->stop != STOP_NONE)
-		return;
-	m->stop = why;
-	m->exit_status = status;
-	if (m->cur)
-		m->cur->exit_req = true;
-}
-
 /* The injected nondeterminism of test builds (cfg.perturb_at). */
 static void machine_test_perturb(struct machine *m)
 {

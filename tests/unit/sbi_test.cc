@@ -328,9 +328,9 @@ TEST_F(Sbi, RetentiveSuspendWaitsForAnEnabledInterrupt)
 	EXPECT_EQ(Call(H(1), SBI_EXT_HSM, SBI_HSM_HART_GET_STATUS, 0).value,
 		  (uint64_t)HSM_SUSPENDED);
 	hart_set_ip(h, MIP_STIP, true); /* pending but not enabled in sie */
-	EXPECT_FALSE(sbi_hsm_wake(h));
+	EXPECT_FALSE(hart_hsm_wake(h));
 	hart_set_ip(h, MIP_SSIP, true);
-	EXPECT_TRUE(sbi_hsm_wake(h));
+	EXPECT_TRUE(hart_hsm_wake(h));
 	EXPECT_EQ(h->hsm, HSM_STARTED);
 	EXPECT_FALSE(h->wfi);
 }

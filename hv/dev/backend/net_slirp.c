@@ -45,7 +45,7 @@
 #include <slirp/libslirp.h>
 
 #include "base/hex.h"
-#include "hv/platform/machine.h"
+#include "hv/machine.h"
 
 #if SLIRP_CONFIG_VERSION_MAX < 4
 #error "libslirp 4.7 or later is needed (SlirpConfig version 4, timer_new_opaque)"

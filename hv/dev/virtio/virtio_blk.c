@@ -23,7 +23,8 @@
 #include "hv/dev/virtio/virtio_blk.h"
 
 #include "hv/hooks.h"
-#include "hv/platform/machine.h"
+#include "hv/cpu/hart.h"
+#include "hv/mem/mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,7 +11,8 @@
 #ifndef HV_VIRTIO_IMPL_H
 #define HV_VIRTIO_IMPL_H
 
-#include "hv/platform/machine.h"
+#include "hv/cpu/hart.h"
+#include "hv/mem/mem.h"
 #include "hv/dev/virtio/virtio.h"
 
 /* Bytes per split-ring descriptor (virtio 1.2 section 2.7.5). */

@@ -27,7 +27,8 @@
  */
 #include "hv/dev/virtio/virtio_net.h"
 
-#include "hv/platform/machine.h"
+#include "hv/cpu/hart.h"
+#include "hv/mem/mem.h"
 
 #include <poll.h>
 #include <stdlib.h>

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hv/platform/machine.h"
+#include "hv/machine.h"
 
 /* Linux prints "Kernel panic - not syncing: REASON" and, after the stack
  * dump, "---[ end Kernel panic - not syncing: REASON ]---" (kernel/panic.c).
