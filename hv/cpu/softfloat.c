@@ -86,6 +86,13 @@ static inline uint64_t sf_zero(const struct sf_fmt *f, bool sign)
 	return sign ? sf_sign_bit(f) : 0;
 }
 
+/* An invalid operation (IEEE 754 7.2): NV and the canonical NaN. */
+SF_INLINE uint64_t sf_invalid(const struct sf_fmt *f, uint32_t *flags)
+{
+	*flags |= SF_NV;
+	return f->canon_nan;
+}
+
 static inline bool sf_is_nan(enum sf_kind k)
 {
 	return k == SF_K_QNAN || k == SF_K_SNAN;
@@ -326,10 +333,8 @@ SF_INLINE uint64_t sf_add(const struct sf_fmt *f, uint64_t a, uint64_t b,
 	if (sf_is_nan(x.kind) || sf_is_nan(y.kind))
 		return sf_nan_result(f, x, y, flags);
 	if (x.kind == SF_K_INF) {
-		if (y.kind == SF_K_INF && x.sign != y.sign) {
-			*flags |= SF_NV;
-			return f->canon_nan;
-		}
+		if (y.kind == SF_K_INF && x.sign != y.sign)
+			return sf_invalid(f, flags);
 		return a;
 	}
 	if (y.kind == SF_K_INF)
@@ -354,10 +359,8 @@ SF_INLINE uint64_t sf_mul(const struct sf_fmt *f, uint64_t a, uint64_t b,
 	if (sf_is_nan(x.kind) || sf_is_nan(y.kind))
 		return sf_nan_result(f, x, y, flags);
 	if (x.kind == SF_K_INF || y.kind == SF_K_INF) {
-		if (x.kind == SF_K_ZERO || y.kind == SF_K_ZERO) {
-			*flags |= SF_NV;
-			return f->canon_nan;
-		}
+		if (x.kind == SF_K_ZERO || y.kind == SF_K_ZERO)
+			return sf_invalid(f, flags);
 		return sf_inf(f, sign);
 	}
 	if (x.kind == SF_K_ZERO || y.kind == SF_K_ZERO)
@@ -377,19 +380,15 @@ SF_INLINE uint64_t sf_div(const struct sf_fmt *f, uint64_t a, uint64_t b,
 	if (sf_is_nan(x.kind) || sf_is_nan(y.kind))
 		return sf_nan_result(f, x, y, flags);
 	if (x.kind == SF_K_INF) {
-		if (y.kind == SF_K_INF) {
-			*flags |= SF_NV;
-			return f->canon_nan;
-		}
+		if (y.kind == SF_K_INF)
+			return sf_invalid(f, flags);
 		return sf_inf(f, sign);
 	}
 	if (y.kind == SF_K_INF)
 		return sf_zero(f, sign);
 	if (y.kind == SF_K_ZERO) {
-		if (x.kind == SF_K_ZERO) {
-			*flags |= SF_NV;
-			return f->canon_nan;
-		}
+		if (x.kind == SF_K_ZERO)
+			return sf_invalid(f, flags);
 		*flags |= SF_DZ;
 		return sf_inf(f, sign);
 	}
@@ -437,10 +436,8 @@ SF_INLINE uint64_t sf_sqrt(const struct sf_fmt *f, uint64_t a, int rm,
 		return sf_nan_result(f, x, x, flags);
 	if (x.kind == SF_K_ZERO)
 		return a; /* IEEE 754 6.3: sqrt(-0) = -0 */
-	if (x.sign) {
-		*flags |= SF_NV;
-		return f->canon_nan;
-	}
+	if (x.sign)
+		return sf_invalid(f, flags);
 	if (x.kind == SF_K_INF)
 		return a;
 	/* x = sig * 2^e with e made even; v = sig * 2^64 in [2^126, 2^128). */
@@ -474,15 +471,11 @@ SF_INLINE uint64_t sf_fma(const struct sf_fmt *f, uint64_t a, uint64_t b,
 			*flags |= SF_NV;
 		return sf_nan_result(f, x, y, flags);
 	}
-	if (inf_times_zero) {
-		*flags |= SF_NV;
-		return f->canon_nan;
-	}
+	if (inf_times_zero)
+		return sf_invalid(f, flags);
 	if (x.kind == SF_K_INF || y.kind == SF_K_INF) {
-		if (z.kind == SF_K_INF && z.sign != sp) {
-			*flags |= SF_NV;
-			return f->canon_nan;
-		}
+		if (z.kind == SF_K_INF && z.sign != sp)
+			return sf_invalid(f, flags);
 		return sf_inf(f, sp);
 	}
 	if (z.kind == SF_K_INF)
@@ -684,212 +677,104 @@ SF_INLINE uint64_t sf_convert(const struct sf_fmt *from,
 	}
 }
 
-f32_t sf32_add(f32_t a, f32_t b, int rm, uint32_t *flags)
-{
-	return (f32_t)sf_add(&sf_f32, a, b, rm, flags);
-}
-
-f32_t sf32_sub(f32_t a, f32_t b, int rm, uint32_t *flags)
-{
-	return (f32_t)sf_add(&sf_f32, a, b ^ (f32_t)sf_sign_bit(&sf_f32), rm,
-			     flags);
-}
-
-f32_t sf32_mul(f32_t a, f32_t b, int rm, uint32_t *flags)
-{
-	return (f32_t)sf_mul(&sf_f32, a, b, rm, flags);
-}
-
-f32_t sf32_div(f32_t a, f32_t b, int rm, uint32_t *flags)
-{
-	return (f32_t)sf_div(&sf_f32, a, b, rm, flags);
-}
-
-f32_t sf32_sqrt(f32_t a, int rm, uint32_t *flags)
-{
-	return (f32_t)sf_sqrt(&sf_f32, a, rm, flags);
-}
-
-f32_t sf32_fma(f32_t a, f32_t b, f32_t c, int rm, uint32_t *flags)
-{
-	return (f32_t)sf_fma(&sf_f32, a, b, c, rm, flags);
-}
-
-f32_t sf32_min(f32_t a, f32_t b, uint32_t *flags)
-{
-	return (f32_t)sf_minmax(&sf_f32, a, b, false, flags);
-}
-
-f32_t sf32_max(f32_t a, f32_t b, uint32_t *flags)
-{
-	return (f32_t)sf_minmax(&sf_f32, a, b, true, flags);
-}
-
-f64_t sf64_add(f64_t a, f64_t b, int rm, uint32_t *flags)
-{
-	return sf_add(&sf_f64, a, b, rm, flags);
-}
-
-f64_t sf64_sub(f64_t a, f64_t b, int rm, uint32_t *flags)
-{
-	return sf_add(&sf_f64, a, b ^ sf_sign_bit(&sf_f64), rm, flags);
-}
-
-f64_t sf64_mul(f64_t a, f64_t b, int rm, uint32_t *flags)
-{
-	return sf_mul(&sf_f64, a, b, rm, flags);
-}
-
-f64_t sf64_div(f64_t a, f64_t b, int rm, uint32_t *flags)
-{
-	return sf_div(&sf_f64, a, b, rm, flags);
-}
-
-f64_t sf64_sqrt(f64_t a, int rm, uint32_t *flags)
-{
-	return sf_sqrt(&sf_f64, a, rm, flags);
-}
-
-f64_t sf64_fma(f64_t a, f64_t b, f64_t c, int rm, uint32_t *flags)
-{
-	return sf_fma(&sf_f64, a, b, c, rm, flags);
-}
-
-f64_t sf64_min(f64_t a, f64_t b, uint32_t *flags)
-{
-	return sf_minmax(&sf_f64, a, b, false, flags);
-}
-
-f64_t sf64_max(f64_t a, f64_t b, uint32_t *flags)
-{
-	return sf_minmax(&sf_f64, a, b, true, flags);
-}
-
-int sf32_eq(f32_t a, f32_t b, uint32_t *flags)
-{
-	return sf_compare(&sf_f32, a, b, false, 0, 1, flags);
-}
-
-int sf32_lt(f32_t a, f32_t b, uint32_t *flags)
-{
-	return sf_compare(&sf_f32, a, b, true, 1, 0, flags);
-}
-
-int sf32_le(f32_t a, f32_t b, uint32_t *flags)
-{
-	return sf_compare(&sf_f32, a, b, true, 1, 1, flags);
-}
-
-int sf64_eq(f64_t a, f64_t b, uint32_t *flags)
-{
-	return sf_compare(&sf_f64, a, b, false, 0, 1, flags);
-}
-
-int sf64_lt(f64_t a, f64_t b, uint32_t *flags)
-{
-	return sf_compare(&sf_f64, a, b, true, 1, 0, flags);
-}
-
-int sf64_le(f64_t a, f64_t b, uint32_t *flags)
-{
-	return sf_compare(&sf_f64, a, b, true, 1, 1, flags);
-}
-
-uint32_t sf32_class(f32_t a)
-{
-	return sf_class(&sf_f32, a);
-}
-
-uint32_t sf64_class(f64_t a)
-{
-	return sf_class(&sf_f64, a);
-}
-
-int64_t sf32_to_i32(f32_t a, int rm, uint32_t *flags)
-{
-	return (int64_t)sf_to_int(&sf_f32, a, rm, 32, true, flags);
-}
-
-int64_t sf32_to_u32(f32_t a, int rm, uint32_t *flags)
-{
-	return (int64_t)sf_to_int(&sf_f32, a, rm, 32, false, flags);
-}
-
-int64_t sf32_to_i64(f32_t a, int rm, uint32_t *flags)
-{
-	return (int64_t)sf_to_int(&sf_f32, a, rm, 64, true, flags);
-}
-
-uint64_t sf32_to_u64(f32_t a, int rm, uint32_t *flags)
-{
-	return sf_to_int(&sf_f32, a, rm, 64, false, flags);
-}
-
-int64_t sf64_to_i32(f64_t a, int rm, uint32_t *flags)
-{
-	return (int64_t)sf_to_int(&sf_f64, a, rm, 32, true, flags);
-}
-
-int64_t sf64_to_u32(f64_t a, int rm, uint32_t *flags)
-{
-	return (int64_t)sf_to_int(&sf_f64, a, rm, 32, false, flags);
-}
-
-int64_t sf64_to_i64(f64_t a, int rm, uint32_t *flags)
-{
-	return (int64_t)sf_to_int(&sf_f64, a, rm, 64, true, flags);
-}
-
-uint64_t sf64_to_u64(f64_t a, int rm, uint32_t *flags)
-{
-	return sf_to_int(&sf_f64, a, rm, 64, false, flags);
-}
-
 /* Magnitude of a signed value, correct for the most negative one. */
 static uint64_t sf_abs64(int64_t v)
 {
 	return v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
 }
 
-f32_t sf32_from_i32(int32_t v, int rm, uint32_t *flags)
-{
-	return (f32_t)sf_from_int(&sf_f32, v < 0, sf_abs64(v), rm, flags);
-}
+/*
+ * The public functions of format W (32: binary32, 64: binary64), one
+ * text for both: sfW_add, _sub, _mul, _div, _sqrt, _fma, _min, _max,
+ * _eq, _lt, _le, _class, _to_i32, _to_u32, _to_i64, _to_u64, _from_i32,
+ * _from_u32, _from_i64 and _from_u64 name the format for the generic
+ * code above (softfloat.h says what each does). The casts to fW_t are
+ * no-ops for binary64.
+ */
+#define SF_DEFINE_FORMAT(W)                                                                           \
+	f##W##_t sf##W##_add(f##W##_t a, f##W##_t b, int rm, uint32_t *flags)                         \
+	{                                                                                             \
+		return (f##W##_t)sf_add(&sf_f##W, a, b, rm, flags);                                   \
+	}                                                                                             \
+	f##W##_t sf##W##_sub(f##W##_t a, f##W##_t b, int rm, uint32_t *flags)                         \
+	{                                                                                             \
+		return (f##W##_t)sf_add(&sf_f##W, a, b ^ (f##W##_t)sf_sign_bit(&sf_f##W), rm, flags); \
+	}                                                                                             \
+	f##W##_t sf##W##_mul(f##W##_t a, f##W##_t b, int rm, uint32_t *flags)                         \
+	{                                                                                             \
+		return (f##W##_t)sf_mul(&sf_f##W, a, b, rm, flags);                                   \
+	}                                                                                             \
+	f##W##_t sf##W##_div(f##W##_t a, f##W##_t b, int rm, uint32_t *flags)                         \
+	{                                                                                             \
+		return (f##W##_t)sf_div(&sf_f##W, a, b, rm, flags);                                   \
+	}                                                                                             \
+	f##W##_t sf##W##_sqrt(f##W##_t a, int rm, uint32_t *flags)                                    \
+	{                                                                                             \
+		return (f##W##_t)sf_sqrt(&sf_f##W, a, rm, flags);                                     \
+	}                                                                                             \
+	f##W##_t sf##W##_fma(f##W##_t a, f##W##_t b, f##W##_t c, int rm, uint32_t *flags)             \
+	{                                                                                             \
+		return (f##W##_t)sf_fma(&sf_f##W, a, b, c, rm, flags);                                \
+	}                                                                                             \
+	f##W##_t sf##W##_min(f##W##_t a, f##W##_t b, uint32_t *flags)                                 \
+	{                                                                                             \
+		return (f##W##_t)sf_minmax(&sf_f##W, a, b, false, flags);                             \
+	}                                                                                             \
+	f##W##_t sf##W##_max(f##W##_t a, f##W##_t b, uint32_t *flags)                                 \
+	{                                                                                             \
+		return (f##W##_t)sf_minmax(&sf_f##W, a, b, true, flags);                              \
+	}                                                                                             \
+	int sf##W##_eq(f##W##_t a, f##W##_t b, uint32_t *flags)                                       \
+	{                                                                                             \
+		return sf_compare(&sf_f##W, a, b, false, 0, 1, flags);                                \
+	}                                                                                             \
+	int sf##W##_lt(f##W##_t a, f##W##_t b, uint32_t *flags)                                       \
+	{                                                                                             \
+		return sf_compare(&sf_f##W, a, b, true, 1, 0, flags);                                 \
+	}                                                                                             \
+	int sf##W##_le(f##W##_t a, f##W##_t b, uint32_t *flags)                                       \
+	{                                                                                             \
+		return sf_compare(&sf_f##W, a, b, true, 1, 1, flags);                                 \
+	}                                                                                             \
+	uint32_t sf##W##_class(f##W##_t a)                                                            \
+	{                                                                                             \
+		return sf_class(&sf_f##W, a);                                                         \
+	}                                                                                             \
+	int64_t sf##W##_to_i32(f##W##_t a, int rm, uint32_t *flags)                                   \
+	{                                                                                             \
+		return (int64_t)sf_to_int(&sf_f##W, a, rm, 32, true, flags);                          \
+	}                                                                                             \
+	int64_t sf##W##_to_u32(f##W##_t a, int rm, uint32_t *flags)                                   \
+	{                                                                                             \
+		return (int64_t)sf_to_int(&sf_f##W, a, rm, 32, false, flags);                         \
+	}                                                                                             \
+	int64_t sf##W##_to_i64(f##W##_t a, int rm, uint32_t *flags)                                   \
+	{                                                                                             \
+		return (int64_t)sf_to_int(&sf_f##W, a, rm, 64, true, flags);                          \
+	}                                                                                             \
+	uint64_t sf##W##_to_u64(f##W##_t a, int rm, uint32_t *flags)                                  \
+	{                                                                                             \
+		return sf_to_int(&sf_f##W, a, rm, 64, false, flags);                                  \
+	}                                                                                             \
+	f##W##_t sf##W##_from_i32(int32_t v, int rm, uint32_t *flags)                                 \
+	{                                                                                             \
+		return (f##W##_t)sf_from_int(&sf_f##W, v < 0, sf_abs64(v), rm, flags);                \
+	}                                                                                             \
+	f##W##_t sf##W##_from_u32(uint32_t v, int rm, uint32_t *flags)                                \
+	{                                                                                             \
+		return (f##W##_t)sf_from_int(&sf_f##W, false, v, rm, flags);                          \
+	}                                                                                             \
+	f##W##_t sf##W##_from_i64(int64_t v, int rm, uint32_t *flags)                                 \
+	{                                                                                             \
+		return (f##W##_t)sf_from_int(&sf_f##W, v < 0, sf_abs64(v), rm, flags);                \
+	}                                                                                             \
+	f##W##_t sf##W##_from_u64(uint64_t v, int rm, uint32_t *flags)                                \
+	{                                                                                             \
+		return (f##W##_t)sf_from_int(&sf_f##W, false, v, rm, flags);                          \
+	}
 
-f32_t sf32_from_u32(uint32_t v, int rm, uint32_t *flags)
-{
-	return (f32_t)sf_from_int(&sf_f32, false, v, rm, flags);
-}
-
-f32_t sf32_from_i64(int64_t v, int rm, uint32_t *flags)
-{
-	return (f32_t)sf_from_int(&sf_f32, v < 0, sf_abs64(v), rm, flags);
-}
-
-f32_t sf32_from_u64(uint64_t v, int rm, uint32_t *flags)
-{
-	return (f32_t)sf_from_int(&sf_f32, false, v, rm, flags);
-}
-
-f64_t sf64_from_i32(int32_t v, int rm, uint32_t *flags)
-{
-	return sf_from_int(&sf_f64, v < 0, sf_abs64(v), rm, flags);
-}
-
-f64_t sf64_from_u32(uint32_t v, int rm, uint32_t *flags)
-{
-	return sf_from_int(&sf_f64, false, v, rm, flags);
-}
-
-f64_t sf64_from_i64(int64_t v, int rm, uint32_t *flags)
-{
-	return sf_from_int(&sf_f64, v < 0, sf_abs64(v), rm, flags);
-}
-
-f64_t sf64_from_u64(uint64_t v, int rm, uint32_t *flags)
-{
-	return sf_from_int(&sf_f64, false, v, rm, flags);
-}
+SF_DEFINE_FORMAT(32)
+SF_DEFINE_FORMAT(64)
 
 f64_t sf32_to_f64(f32_t a, uint32_t *flags)
 {

@@ -38,62 +38,52 @@ enum sf_rm {
 typedef uint32_t f32_t;
 typedef uint64_t f64_t;
 
-/* Arithmetic. fma computes a*b+c with one rounding; the fmsub/fnmsub/fnmadd
- * forms are obtained by the caller flipping signs of operands (the spec
- * defines them that way, so NaN handling is unchanged). */
-f32_t sf32_add(f32_t a, f32_t b, int rm, uint32_t *flags);
-f32_t sf32_sub(f32_t a, f32_t b, int rm, uint32_t *flags);
-f32_t sf32_mul(f32_t a, f32_t b, int rm, uint32_t *flags);
-f32_t sf32_div(f32_t a, f32_t b, int rm, uint32_t *flags);
-f32_t sf32_sqrt(f32_t a, int rm, uint32_t *flags);
-f32_t sf32_fma(f32_t a, f32_t b, f32_t c, int rm, uint32_t *flags);
-f32_t sf32_min(f32_t a, f32_t b, uint32_t *flags);
-f32_t sf32_max(f32_t a, f32_t b, uint32_t *flags);
+/*
+ * The functions of each format W: 32 (binary32, f32_t) and 64 (binary64,
+ * f64_t), declared once for both by SF_DECLARE_FORMAT.
+ *
+ * Arithmetic: sfW_add, sfW_sub, sfW_mul, sfW_div, sfW_sqrt, sfW_fma,
+ * sfW_min, sfW_max. fma computes a*b+c with one rounding; the
+ * fmsub/fnmsub/fnmadd forms are obtained by the caller flipping signs of
+ * operands (the spec defines them that way, so NaN handling is unchanged).
+ *
+ * Comparisons sfW_eq, sfW_lt, sfW_le: feq is quiet (NV only for
+ * signalling NaN inputs), flt/fle are signalling (NV for any NaN input).
+ * Return 0 or 1.
+ *
+ * sfW_class (fclass): the 10-bit one-hot mask of the spec's FCLASS table.
+ *
+ * Float -> integer, sfW_to_i32, sfW_to_u32, sfW_to_i64, sfW_to_u64, RISC-V
+ * rules: round per rm; NaN and +overflow give the largest value,
+ * -overflow the smallest; NV on those, NX if inexact. The 32-bit results
+ * are returned sign-extended to 64 bits as fcvt.w[u] writes them.
+ *
+ * Integer -> float: sfW_from_i32, sfW_from_u32, sfW_from_i64, sfW_from_u64.
+ */
+#define SF_DECLARE_FORMAT(W)                                                               \
+	f##W##_t sf##W##_add(f##W##_t a, f##W##_t b, int rm, uint32_t *flags);             \
+	f##W##_t sf##W##_sub(f##W##_t a, f##W##_t b, int rm, uint32_t *flags);             \
+	f##W##_t sf##W##_mul(f##W##_t a, f##W##_t b, int rm, uint32_t *flags);             \
+	f##W##_t sf##W##_div(f##W##_t a, f##W##_t b, int rm, uint32_t *flags);             \
+	f##W##_t sf##W##_sqrt(f##W##_t a, int rm, uint32_t *flags);                        \
+	f##W##_t sf##W##_fma(f##W##_t a, f##W##_t b, f##W##_t c, int rm, uint32_t *flags); \
+	f##W##_t sf##W##_min(f##W##_t a, f##W##_t b, uint32_t *flags);                     \
+	f##W##_t sf##W##_max(f##W##_t a, f##W##_t b, uint32_t *flags);                     \
+	int sf##W##_eq(f##W##_t a, f##W##_t b, uint32_t *flags);                           \
+	int sf##W##_lt(f##W##_t a, f##W##_t b, uint32_t *flags);                           \
+	int sf##W##_le(f##W##_t a, f##W##_t b, uint32_t *flags);                           \
+	uint32_t sf##W##_class(f##W##_t a);                                                \
+	int64_t sf##W##_to_i32(f##W##_t a, int rm, uint32_t *flags);                       \
+	int64_t sf##W##_to_u32(f##W##_t a, int rm, uint32_t *flags);                       \
+	int64_t sf##W##_to_i64(f##W##_t a, int rm, uint32_t *flags);                       \
+	uint64_t sf##W##_to_u64(f##W##_t a, int rm, uint32_t *flags);                      \
+	f##W##_t sf##W##_from_i32(int32_t v, int rm, uint32_t *flags);                     \
+	f##W##_t sf##W##_from_u32(uint32_t v, int rm, uint32_t *flags);                    \
+	f##W##_t sf##W##_from_i64(int64_t v, int rm, uint32_t *flags);                     \
+	f##W##_t sf##W##_from_u64(uint64_t v, int rm, uint32_t *flags)
 
-f64_t sf64_add(f64_t a, f64_t b, int rm, uint32_t *flags);
-f64_t sf64_sub(f64_t a, f64_t b, int rm, uint32_t *flags);
-f64_t sf64_mul(f64_t a, f64_t b, int rm, uint32_t *flags);
-f64_t sf64_div(f64_t a, f64_t b, int rm, uint32_t *flags);
-f64_t sf64_sqrt(f64_t a, int rm, uint32_t *flags);
-f64_t sf64_fma(f64_t a, f64_t b, f64_t c, int rm, uint32_t *flags);
-f64_t sf64_min(f64_t a, f64_t b, uint32_t *flags);
-f64_t sf64_max(f64_t a, f64_t b, uint32_t *flags);
-
-/* Comparisons: feq is quiet (NV only for signalling NaN inputs), flt/fle
- * are signalling (NV for any NaN input). Return 0 or 1. */
-int sf32_eq(f32_t a, f32_t b, uint32_t *flags);
-int sf32_lt(f32_t a, f32_t b, uint32_t *flags);
-int sf32_le(f32_t a, f32_t b, uint32_t *flags);
-int sf64_eq(f64_t a, f64_t b, uint32_t *flags);
-int sf64_lt(f64_t a, f64_t b, uint32_t *flags);
-int sf64_le(f64_t a, f64_t b, uint32_t *flags);
-
-/* fclass: the 10-bit one-hot mask of the spec's FCLASS table. */
-uint32_t sf32_class(f32_t a);
-uint32_t sf64_class(f64_t a);
-
-/* Float -> integer, RISC-V rules: round per rm; NaN and +overflow give the
- * largest value, -overflow the smallest; NV on those, NX if inexact. The
- * 32-bit results are returned sign-extended to 64 bits as fcvt.w[u] writes
- * them. */
-int64_t sf32_to_i32(f32_t a, int rm, uint32_t *flags);
-int64_t sf32_to_u32(f32_t a, int rm, uint32_t *flags);
-int64_t sf32_to_i64(f32_t a, int rm, uint32_t *flags);
-uint64_t sf32_to_u64(f32_t a, int rm, uint32_t *flags);
-int64_t sf64_to_i32(f64_t a, int rm, uint32_t *flags);
-int64_t sf64_to_u32(f64_t a, int rm, uint32_t *flags);
-int64_t sf64_to_i64(f64_t a, int rm, uint32_t *flags);
-uint64_t sf64_to_u64(f64_t a, int rm, uint32_t *flags);
-
-/* Integer -> float. */
-f32_t sf32_from_i32(int32_t v, int rm, uint32_t *flags);
-f32_t sf32_from_u32(uint32_t v, int rm, uint32_t *flags);
-f32_t sf32_from_i64(int64_t v, int rm, uint32_t *flags);
-f32_t sf32_from_u64(uint64_t v, int rm, uint32_t *flags);
-f64_t sf64_from_i32(int32_t v, int rm, uint32_t *flags);
-f64_t sf64_from_u32(uint32_t v, int rm, uint32_t *flags);
-f64_t sf64_from_i64(int64_t v, int rm, uint32_t *flags);
-f64_t sf64_from_u64(uint64_t v, int rm, uint32_t *flags);
+SF_DECLARE_FORMAT(32);
+SF_DECLARE_FORMAT(64);
 
 /* Between formats. */
 f64_t sf32_to_f64(f32_t a, uint32_t *flags);
