@@ -1030,10 +1030,12 @@ chain:
 #undef PC
 }
 
-static void exec_init(void)
+/* The dispatch table's addresses are published once, before main (as the
+ * decoder's index is, decode.c), so that they are constants for every
+ * machine and every thread that runs one. */
+__attribute__((constructor(102))) static void exec_init(void)
 {
-	if (!exec_handlers)
-		exec_blocks(NULL, NULL, 0);
+	exec_blocks(NULL, NULL, 0);
 }
 
 bool exec_runnable(const struct hart *h)
@@ -1142,7 +1144,6 @@ void exec_run(struct hart *h, icount_t limit)
 		struct insn insn[2 * BLOCK_MAX_INSNS + 1]; /* room for plugins' entries */
 	} tmp;
 
-	exec_init();
 	while (h->icount < limit && m->stop == STOP_NONE) {
 		h->exit_req = false;
 		block_reap(m->blocks);

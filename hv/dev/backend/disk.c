@@ -86,11 +86,14 @@ struct disk_snap {
 	struct disk_table t;
 };
 
+/* Blocks allocated and not yet freed, by every disk of the process (a
+ * statistic for leak tests); atomic, since machines may run on several
+ * threads. */
 static uint64_t disk_nblocks_live;
 
 uint64_t disk_blocks_live(void)
 {
-	return disk_nblocks_live;
+	return __atomic_load_n(&disk_nblocks_live, __ATOMIC_RELAXED);
 }
 
 static uint64_t disk_table_leaves(uint64_t size)
@@ -106,7 +109,7 @@ static struct disk_block *disk_block_new(void)
 
 	if (blk) {
 		blk->refs = 1;
-		disk_nblocks_live++;
+		__atomic_fetch_add(&disk_nblocks_live, 1, __ATOMIC_RELAXED);
 	}
 	return blk;
 }
@@ -115,7 +118,7 @@ static void disk_block_put(struct disk_block *blk)
 {
 	if (blk && --blk->refs == 0) {
 		free(blk);
-		disk_nblocks_live--;
+		__atomic_fetch_sub(&disk_nblocks_live, 1, __ATOMIC_RELAXED);
 	}
 }
 
