@@ -15,7 +15,8 @@
  * so a plugin can be loaded in the replay of its own recording.
  *
  * Every change finds its machine from the plugin handle (rv_plugin's
- * host). Untrusted: hart numbers, registers, addresses and lengths are
+ * host); the ABI 4 forms (rv_machine_*) take the plugin's machine handle
+ * and are the ABI 1-3 forms of the plugin behind it. Untrusted: hart numbers, registers, addresses and lengths are
  * checked before anything is recorded.
  */
 #include <stdio.h>
@@ -235,4 +236,60 @@ RV_PLUGIN_EXPORT void rv_request_snapshot(rv_plugin *self, const char *name)
 RV_PLUGIN_EXPORT void rv_request_restore(rv_plugin *self, const char *name)
 {
 	host_request(self, name, PLUGIN_HOST_OP_RESTORE);
+}
+
+/* ---- The ABI 4 forms: the plugin behind the machine handle ---- */
+
+RV_PLUGIN_EXPORT int rv_machine_reg_write(rv_machine *m, uint32_t hart, uint32_t reg,
+					  uint64_t value)
+{
+	return rv_reg_write(machine_plugin(m), hart, reg, value);
+}
+
+RV_PLUGIN_EXPORT int rv_machine_mem_write_phys(rv_machine *m, uint64_t paddr, const void *buf,
+					       size_t len)
+{
+	return rv_mem_write_phys(machine_plugin(m), paddr, buf, len);
+}
+
+RV_PLUGIN_EXPORT int rv_machine_mem_write_virt(rv_machine *m, uint32_t hart, uint64_t vaddr,
+					       const void *buf, size_t len)
+{
+	return rv_mem_write_virt(machine_plugin(m), hart, vaddr, buf, len);
+}
+
+RV_PLUGIN_EXPORT int rv_machine_flip_reg(rv_machine *m, uint32_t hart, uint32_t reg,
+					 uint32_t bit)
+{
+	return rv_flip_reg(machine_plugin(m), hart, reg, bit);
+}
+
+RV_PLUGIN_EXPORT int rv_machine_flip_mem_phys(rv_machine *m, uint64_t paddr, uint32_t bit)
+{
+	return rv_flip_mem_phys(machine_plugin(m), paddr, bit);
+}
+
+RV_PLUGIN_EXPORT int rv_machine_blk_fault(rv_machine *m, uint32_t kind, uint64_t arg)
+{
+	return rv_blk_fault(machine_plugin(m), kind, arg);
+}
+
+RV_PLUGIN_EXPORT int rv_machine_irq_set(rv_machine *m, uint32_t hart, uint32_t irq, bool level)
+{
+	return rv_irq_set(machine_plugin(m), hart, irq, level);
+}
+
+RV_PLUGIN_EXPORT void rv_machine_request_stop(rv_machine *m)
+{
+	rv_request_stop(machine_plugin(m));
+}
+
+RV_PLUGIN_EXPORT void rv_machine_request_snapshot(rv_machine *m, const char *name)
+{
+	rv_request_snapshot(machine_plugin(m), name);
+}
+
+RV_PLUGIN_EXPORT void rv_machine_request_restore(rv_machine *m, const char *name)
+{
+	rv_request_restore(machine_plugin(m), name);
 }

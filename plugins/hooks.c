@@ -8,6 +8,12 @@
  * instruction, so unsubscribed code runs exactly as without plugins. The
  * code queries (rv_block_*, rv_insn_*) read the block being decoded.
  *
+ * Unsubscribing (rv_unsubscribe) frees an entry in place, so that it is
+ * safe inside any dispatch; removing a block subscription drops the
+ * decoded code (block_flush_all), whose pseudo instructions would call
+ * its instruction entries, and removing a memory subscription flushes the
+ * harts' TLBs, so that both cost nothing again.
+ *
  * Callbacks at a step boundary (instructions, traps) raise
  * ph->boundary, so that a change they make applies at once (change.c);
  * the block request's verdict collects rv_blk_fault in ph->blk.
@@ -81,6 +87,12 @@ static uint32_t slot_intern(struct plugin_host *ph, const struct slot *s)
 	return ++ph->nslots;
 }
 
+/* An instruction entry is live while its block subscription is. */
+static bool slot_entry_live(const struct cb_entry *e)
+{
+	return e->parent->cb && e->parent->id == e->id;
+}
+
 static void hook_block(void *opaque, struct machine *m, uint64_t vpc, gpa_t pa,
 		       const struct insn *insns, unsigned n, uint32_t *slots)
 {
@@ -99,9 +111,26 @@ static void hook_block(void *opaque, struct machine *m, uint64_t vpc, gpa_t pa,
 		b->insn[i].b = b;
 		b->subs[i].n = 0;
 	}
-	FOR_SUBS(ph, block, nblock, void (*)(void *, rv_block *), b);
-	for (unsigned i = 0; i < n; i++)
-		slots[i] = b->subs[i].n ? slot_intern(ph, &b->subs[i]) : 0;
+	for (unsigned k = 0; k < ph->np; k++)
+		for (unsigned j = 0; j < ph->p[k]->nblock; j++) {
+			const struct cb_entry *e = &ph->p[k]->block[j];
+			if (!e->cb)
+				continue;
+			ph->decoding_sub = e;
+			HOST_CALL(ph->p[k], "rv_on_block", ((rv_block_cb)e->cb)(e->ud, b));
+		}
+	ph->decoding_sub = NULL;
+	for (unsigned i = 0; i < n; i++) {
+		struct slot *s = &b->subs[i];
+		unsigned live = 0;
+		/* A block subscription removed during this decoding takes
+		 * its instruction entries with it. */
+		for (unsigned j = 0; j < s->n; j++)
+			if (slot_entry_live(&s->e[j]))
+				s->e[live++] = s->e[j];
+		s->n = live;
+		slots[i] = live ? slot_intern(ph, s) : 0;
+	}
 }
 
 static void hook_insn(void *opaque, struct hart *h, uint32_t slot)
@@ -113,9 +142,9 @@ static void hook_insn(void *opaque, struct hart *h, uint32_t slot)
 	const struct slot *s = &ph->slots[slot - 1];
 	ph->boundary++;
 	for (unsigned i = 0; i < s->n; i++)
-		HOST_CALL(s->e[i].owner, "rv_insn_on_exec",
-			  ((void (*)(void *, uint32_t, uint64_t))s->e[i].cb)(s->e[i].ud, h->id,
-									     h->pc));
+		if (slot_entry_live(&s->e[i]))
+			HOST_CALL(s->e[i].owner, "rv_insn_on_exec",
+				  ((rv_insn_exec_cb)s->e[i].cb)(s->e[i].ud, h->id, h->pc));
 	ph->boundary--;
 }
 
@@ -125,7 +154,7 @@ static bool mem_match(const struct mem_sub *s, uint64_t va, gpa_t pa, unsigned s
 {
 	uint64_t a = (s->flags & RV_MEM_PHYSICAL) ? pa : va;
 
-	if (a >= s->hi || a + size <= s->lo)
+	if (!s->cb || a >= s->hi || a + size <= s->lo)
 		return false;
 	return (write && (s->flags & RV_MEM_WRITE)) || (!write && (s->flags & RV_MEM_READ));
 }
@@ -138,7 +167,7 @@ static bool hook_mem_page(void *opaque, uint64_t va_page, gpa_t pa_page)
 		for (unsigned j = 0; j < ph->p[k]->nmem; j++) {
 			const struct mem_sub *s = &ph->p[k]->mem[j];
 			uint64_t a = (s->flags & RV_MEM_PHYSICAL) ? pa_page : va_page;
-			if (a < s->hi && a + HV_PAGE_SIZE > s->lo)
+			if (s->cb && a < s->hi && a + HV_PAGE_SIZE > s->lo)
 				return true;
 		}
 	return false;
@@ -154,9 +183,7 @@ static void hook_mem(void *opaque, struct hart *h, uint64_t va, gpa_t pa, unsign
 			const struct mem_sub *s = &ph->p[k]->mem[j];
 			if (mem_match(s, va, pa, size, write))
 				HOST_CALL(ph->p[k], "rv_on_mem",
-					    ((void (*)(void *, uint32_t, uint64_t, uint64_t, uint32_t,
-						       bool, uint64_t))s->cb)(s->ud, h->id, va, pa, size,
-									      write, value));
+					  ((rv_mem_cb)s->cb)(s->ud, h->id, va, pa, size, write, value));
 		}
 }
 
@@ -167,8 +194,7 @@ static void hook_trap(void *opaque, struct hart *h, uint64_t cause, uint64_t tva
 
 	(void)from;
 	ph->boundary++;
-	FOR_SUBS(ph, trap, ntrap, void (*)(void *, uint32_t, uint64_t, uint64_t, uint64_t, uint32_t),
-		 h->id, cause, tval, epc, h->priv);
+	FOR_SUBS(ph, trap, ntrap, rv_trap_cb, h->id, cause, tval, epc, h->priv);
 	ph->boundary--;
 }
 
@@ -176,14 +202,14 @@ static void hook_priv(void *opaque, struct hart *h, unsigned from, unsigned to)
 {
 	struct plugin_host *ph = opaque;
 
-	FOR_SUBS(ph, priv, npriv, void (*)(void *, uint32_t, uint32_t, uint32_t), h->id, from, to);
+	FOR_SUBS(ph, priv, npriv, rv_priv_cb, h->id, from, to);
 }
 
 static void hook_satp(void *opaque, struct hart *h)
 {
 	struct plugin_host *ph = opaque;
 
-	FOR_SUBS(ph, satp, nsatp, void (*)(void *, uint32_t, uint64_t), h->id, h->satp);
+	FOR_SUBS(ph, satp, nsatp, rv_satp_cb, h->id, h->satp);
 }
 
 static void hook_sbi(void *opaque, struct hart *h)
@@ -193,8 +219,7 @@ static void hook_sbi(void *opaque, struct hart *h)
 
 	for (unsigned i = 0; i < 6; i++)
 		args[i] = h->x[10 + i];
-	FOR_SUBS(ph, sbi, nsbi, void (*)(void *, uint32_t, uint64_t, uint64_t, const uint64_t *),
-		 h->id, h->x[17], h->x[16], args);
+	FOR_SUBS(ph, sbi, nsbi, rv_sbi_cb, h->id, h->x[17], h->x[16], args);
 }
 
 static void hook_mmio(void *opaque, struct machine *m, gpa_t pa, unsigned size, bool write,
@@ -203,16 +228,14 @@ static void hook_mmio(void *opaque, struct machine *m, gpa_t pa, unsigned size, 
 	struct plugin_host *ph = opaque;
 	uint32_t hart = m->cur ? m->cur->id : 0;
 
-	FOR_SUBS(ph, mmio, nmmio,
-		 void (*)(void *, uint32_t, uint64_t, uint32_t, bool, uint64_t, const char *),
-		 hart, pa, size, write, value, device);
+	FOR_SUBS(ph, mmio, nmmio, rv_mmio_cb, hart, pa, size, write, value, device);
 }
 
 static void hook_timer(void *opaque, struct hart *h)
 {
 	struct plugin_host *ph = opaque;
 
-	FOR_SUBS(ph, timer, ntimer, void (*)(void *, uint32_t), h->id);
+	FOR_SUBS(ph, timer, ntimer, rv_timer_cb, h->id);
 }
 
 static uint32_t hook_blk(void *opaque, struct machine *m, unsigned device, uint64_t nth,
@@ -228,13 +251,13 @@ static uint32_t hook_blk(void *opaque, struct machine *m, unsigned device, uint6
 	ph->blk.mode = HV_BLK_OK;
 	for (unsigned k = 0; k < ph->np; k++)
 		for (unsigned j = 0; j < ph->p[k]->nblk; j++) {
+			const struct cb_entry *e = &ph->p[k]->blk[j];
 			bool f = false;
 
-			HOST_CALL(ph->p[k], "rv_on_blk_request",
-				    f = ((bool (*)(void *, uint32_t, uint64_t, bool, uint64_t,
-						   uint32_t))ph->p[k]->blk[j].cb)(ph->p[k]->blk[j].ud,
-										   device, nth, write,
-										   sector, count));
+			if (e->cb)
+				HOST_CALL(ph->p[k], "rv_on_blk_request",
+					  f = ((rv_blk_request_cb)e->cb)(e->ud, device, nth, write,
+									 sector, count));
 			fail = fail || f;
 		}
 	ph->blk.open = false;
@@ -282,94 +305,116 @@ void host_hooks_init(struct plugin_host *ph)
 
 /* ---- The ABI: subscriptions ---- */
 
-#define SUBSCRIBE(field, count)                                  \
-	do {                                                     \
-		if (!self || self->count >= HOST_MAX_SUBS)       \
-			return;                                  \
-		self->field[self->count].cb = (void *)cb;        \
-		self->field[self->count].ud = ud;                \
-		self->field[self->count].owner = self;           \
-		self->count++;                                   \
-	} while (0)
-
-RV_PLUGIN_EXPORT void rv_on_exit(rv_plugin *self, void (*cb)(void *, int), void *ud)
+/* A free entry of arr (unsubscribed, or past *count), filled with cb and
+ * ud under a new rv_sub; 0 if all HOST_MAX_SUBS are live. */
+static rv_sub sub_add(rv_plugin *self, struct cb_entry *arr, unsigned *count, void *cb, void *ud)
 {
-	SUBSCRIBE(exit, nexit);
+	unsigned i = 0;
+
+	if (!cb)
+		return 0;
+	while (i < *count && arr[i].cb)
+		i++;
+	if (i == HOST_MAX_SUBS)
+		return 0;
+	if (i == *count)
+		(*count)++;
+	arr[i] = (struct cb_entry){ cb, ud, self, ++self->last_sub, NULL };
+	return arr[i].id;
 }
 
-RV_PLUGIN_EXPORT void rv_on_block(rv_plugin *self, void (*cb)(void *, rv_block *), void *ud)
+/* rv_on_NAME: a subscription in self's field array. */
+#define SUBSCRIBE(name, field)                                                              \
+	RV_PLUGIN_EXPORT rv_sub rv_on_##name(rv_plugin *self, rv_##name##_cb cb, void *ud)  \
+	{                                                                                   \
+		return self ? sub_add(self, self->field, &self->n##field, (void *)cb, ud) : 0; \
+	}
+
+/* Every hart leaves its fast path for pages it had translated (memory
+ * subscriptions changed). */
+static void host_flush_tlbs(struct plugin_host *ph)
 {
-	SUBSCRIBE(block, nblock);
+	if (ph->m)
+		for (unsigned i = 0; i < ph->m->nharts; i++)
+			hart_flush_tlb(ph->m->hart[i]);
 }
 
-RV_PLUGIN_EXPORT void rv_on_trap(rv_plugin *self,
-				 void (*cb)(void *, uint32_t, uint64_t, uint64_t, uint64_t, uint32_t),
-				 void *ud)
+/* Remove entry id from arr; true if it was there. */
+static bool sub_remove(struct cb_entry *arr, unsigned count, rv_sub id)
 {
-	SUBSCRIBE(trap, ntrap);
+	for (unsigned i = 0; i < count; i++)
+		if (arr[i].cb && arr[i].id == id) {
+			arr[i].cb = NULL;
+			arr[i].id = 0;
+			return true;
+		}
+	return false;
 }
 
-RV_PLUGIN_EXPORT void rv_on_sbi(rv_plugin *self,
-				void (*cb)(void *, uint32_t, uint64_t, uint64_t, const uint64_t[6]),
-				void *ud)
+RV_PLUGIN_EXPORT int rv_unsubscribe(rv_plugin *self, rv_sub sub)
 {
-	SUBSCRIBE(sbi, nsbi);
+	if (!self || !sub)
+		return -1;
+	if (sub_remove(self->block, self->nblock, sub)) {
+		/* Its instruction entries die with it (cb_entry.parent); the
+		 * decoded code that calls them is dropped (the running block
+		 * is left at the next step boundary), so that code is decoded
+		 * again without them and runs as unsubscribed code does. */
+		if (self->host->attached && self->host->m)
+			block_flush_all(self->host->m);
+		return 0;
+	}
+	for (unsigned j = 0; j < self->nmem; j++)
+		if (self->mem[j].cb && self->mem[j].id == sub) {
+			self->mem[j].cb = NULL;
+			self->mem[j].id = 0;
+			host_flush_tlbs(self->host);
+			return 0;
+		}
+	struct {
+		struct cb_entry *arr;
+		unsigned n;
+	} kinds[] = {
+		{ self->exit, self->nexit },     { self->trap, self->ntrap },
+		{ self->sbi, self->nsbi },       { self->priv, self->npriv },
+		{ self->satp, self->nsatp },     { self->mmio, self->nmmio },
+		{ self->timer, self->ntimer },   { self->snapshot, self->nsnapshot },
+		{ self->divergence, self->ndivergence }, { self->blk, self->nblk },
+	};
+	for (unsigned k = 0; k < HV_ARRAY_LEN(kinds); k++)
+		if (sub_remove(kinds[k].arr, kinds[k].n, sub))
+			return 0;
+	return -1;
 }
 
-RV_PLUGIN_EXPORT void rv_on_priv(rv_plugin *self, void (*cb)(void *, uint32_t, uint32_t, uint32_t),
-				 void *ud)
-{
-	SUBSCRIBE(priv, npriv);
-}
+SUBSCRIBE(exit, exit)
+SUBSCRIBE(block, block)
+SUBSCRIBE(trap, trap)
+SUBSCRIBE(sbi, sbi)
+SUBSCRIBE(priv, priv)
+SUBSCRIBE(satp, satp)
+SUBSCRIBE(mmio, mmio)
+SUBSCRIBE(timer, timer)
+SUBSCRIBE(snapshot, snapshot)
+SUBSCRIBE(divergence, divergence)
+SUBSCRIBE(blk_request, blk)
 
-RV_PLUGIN_EXPORT void rv_on_satp(rv_plugin *self, void (*cb)(void *, uint32_t, uint64_t), void *ud)
+RV_PLUGIN_EXPORT rv_sub rv_on_mem(rv_plugin *self, uint64_t lo, uint64_t hi, uint32_t flags,
+				  rv_mem_cb cb, void *ud)
 {
-	SUBSCRIBE(satp, nsatp);
-}
+	unsigned i = 0;
 
-RV_PLUGIN_EXPORT void rv_on_mmio(rv_plugin *self,
-				 void (*cb)(void *, uint32_t, uint64_t, uint32_t, bool, uint64_t,
-					    const char *),
-				 void *ud)
-{
-	SUBSCRIBE(mmio, nmmio);
-}
-
-RV_PLUGIN_EXPORT void rv_on_timer(rv_plugin *self, void (*cb)(void *, uint32_t), void *ud)
-{
-	SUBSCRIBE(timer, ntimer);
-}
-
-RV_PLUGIN_EXPORT void rv_on_snapshot(rv_plugin *self, void (*cb)(void *, const char *, bool),
-				     void *ud)
-{
-	SUBSCRIBE(snapshot, nsnapshot);
-}
-
-RV_PLUGIN_EXPORT void rv_on_divergence(rv_plugin *self, void (*cb)(void *, uint64_t), void *ud)
-{
-	SUBSCRIBE(divergence, ndivergence);
-}
-
-RV_PLUGIN_EXPORT void rv_on_blk_request(rv_plugin *self,
-					bool (*cb)(void *, uint32_t, uint64_t, bool, uint64_t,
-						   uint32_t),
-					void *ud)
-{
-	SUBSCRIBE(blk, nblk);
-}
-
-RV_PLUGIN_EXPORT void rv_on_mem(rv_plugin *self, uint64_t lo, uint64_t hi, uint32_t flags,
-				void (*cb)(void *, uint32_t, uint64_t, uint64_t, uint32_t, bool,
-					   uint64_t),
-				void *ud)
-{
-	if (!self || self->nmem >= HOST_MAX_SUBS || lo >= hi)
-		return;
-	self->mem[self->nmem++] = (struct mem_sub){ lo, hi, flags, (void *)cb, ud, self };
-	if (self->host->m)
-		for (unsigned i = 0; i < self->host->m->nharts; i++)
-			hart_flush_tlb(self->host->m->hart[i]);
+	if (!self || !cb || lo >= hi)
+		return 0;
+	while (i < self->nmem && self->mem[i].cb)
+		i++;
+	if (i == HOST_MAX_SUBS)
+		return 0;
+	if (i == self->nmem)
+		self->nmem++;
+	self->mem[i] = (struct mem_sub){ lo, hi, flags, (void *)cb, ud, self, ++self->last_sub };
+	host_flush_tlbs(self->host);
+	return self->mem[i].id;
 }
 
 /* ---- The ABI: code ---- */
@@ -449,13 +494,17 @@ RV_PLUGIN_EXPORT size_t rv_insn_disas(const rv_insn *in, char *buf, size_t cap)
 	return strlen(buf);
 }
 
-RV_PLUGIN_EXPORT void rv_insn_on_exec(rv_plugin *self, rv_insn *in,
-				      void (*cb)(void *, uint32_t, uint64_t), void *ud)
+RV_PLUGIN_EXPORT rv_sub rv_insn_on_exec(rv_plugin *self, rv_insn *in, rv_insn_exec_cb cb,
+					void *ud)
 {
-	if (!self || !in || !cb)
-		return;
+	const struct cb_entry *parent = self ? self->host->decoding_sub : NULL;
+
+	if (!self || !in || !cb || !parent || parent->owner != self || !parent->cb)
+		return 0;
 	struct slot *s = &in->b->subs[in->index];
-	if (s->n < SLOT_MAX_CBS)
-		s->e[s->n++] = (struct cb_entry){ (void *)cb, ud, self };
+	if (s->n == SLOT_MAX_CBS)
+		return 0;
+	s->e[s->n++] = (struct cb_entry){ (void *)cb, ud, self, parent->id, parent };
+	return parent->id;
 }
 

@@ -18,6 +18,12 @@
  *
  * Changes a plugin makes are inputs (ARCHITECTURE.md section 1; change.c).
  *
+ * Versions: a plugin's {min, cur} range must meet the host's; the version
+ * agreed decides the layouts it is given (rv_plugin_arg, rv_task,
+ * rv_module: ABI 4 sized, ABI 1-3 as they were). A sized struct the plugin
+ * passes that is smaller than the host's refuses the plugin (during init)
+ * or stops the run, with one line naming both sizes (host_size_refuse).
+ *
  * Untrusted: plugin arguments (length-checked), and everything a plugin
  * passes (hart numbers, registers, addresses, lengths are checked here or
  * by the machine). A plugin itself is trusted code in the host process.
@@ -83,10 +89,13 @@ int plugin_host_load(struct plugin_host *ph, const char *spec, struct hv_err *er
 		return -1;
 	}
 	p->host = ph;
+	p->machine.plugin = p;
 	if (plugin_spec_parse(spec, &p->spec, err) != 0) {
 		free(p);
 		return -1;
 	}
+	for (int i = 0; i < p->spec.nargs; i++)
+		p->args_v1[i] = (struct host_arg_v1){ p->spec.args[i].key, p->spec.args[i].value };
 	const char *path = p->spec.path;
 	char resolved[4200];
 	if (!strchr(path, '/')) {
@@ -152,9 +161,11 @@ static int host_call_init(struct rv_plugin *p, const rv_plugin_info *info)
 {
 	static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
 	struct sigaction sa, old[HV_ARRAY_LEN(sigs)];
-	int (*init)(rv_plugin *, const rv_plugin_info *, int, const rv_plugin_arg *) =
+	int (*init)(rv_plugin *, const rv_plugin_info *, int, const void *) =
 		(int (*)(rv_plugin *, const rv_plugin_info *, int,
-			 const rv_plugin_arg *))dlsym(p->dl, "rv_plugin_init");
+			 const void *))dlsym(p->dl, "rv_plugin_init");
+	/* The arguments as the version agreed lays them out. */
+	const void *argv = p->abi >= 4 ? (const void *)p->spec.args : (const void *)p->args_v1;
 	volatile int r = -1;
 
 	memset(&sa, 0, sizeof(sa));
@@ -168,7 +179,7 @@ static int host_call_init(struct rv_plugin *p, const rv_plugin_info *info)
 	struct plugin_host *outer = plugin_host_cur;
 	plugin_host_cur = p->host;
 	if (sigsetjmp(host_init_jmp, 1) == 0)
-		r = init(p, info, p->spec.nargs, p->spec.args);
+		r = init(p, info, p->spec.nargs, argv);
 	plugin_host_cur = outer;
 	for (unsigned i = 0; i < HV_ARRAY_LEN(sigs); i++)
 		sigaction(sigs[i], &old[i], NULL);
@@ -197,11 +208,17 @@ int plugin_host_attach(struct plugin_host *ph, bool replaying, bool recording,
 			.replaying = replaying,
 			.recording = recording,
 			.vmlinux = p->spec.vmlinux,
+			.machine = &p->machine,
 		};
 		int r = host_call_init(p, &info);
 		if (r <= -1000) {
 			hv_err_set(err, "plugin '%s' crashed in its rv_plugin_init (%s); it is not "
 				   "used", p->spec.path, strsignal(-r - 1000));
+			m->hooks = NULL;
+			return -1;
+		}
+		if (p->size_refused) {
+			hv_err_set(err, "plugin '%s' is refused: %s", p->spec.path, p->msg);
 			m->hooks = NULL;
 			return -1;
 		}
@@ -234,22 +251,21 @@ void plugin_host_exit(struct plugin_host *ph, int status)
 {
 	if (!ph)
 		return;
-	FOR_SUBS(ph, exit, nexit, void (*)(void *, int), status);
+	FOR_SUBS(ph, exit, nexit, rv_exit_cb, status);
 }
 
 void plugin_host_snapshot(struct plugin_host *ph, const char *name, bool restored)
 {
 	if (!ph)
 		return;
-	FOR_SUBS(ph, snapshot, nsnapshot, void (*)(void *, const char *, bool), name ? name : "",
-		 restored);
+	FOR_SUBS(ph, snapshot, nsnapshot, rv_snapshot_cb, name ? name : "", restored);
 }
 
 void plugin_host_divergence(struct plugin_host *ph, uint64_t icount)
 {
 	if (!ph)
 		return;
-	FOR_SUBS(ph, divergence, ndivergence, void (*)(void *, uint64_t), icount);
+	FOR_SUBS(ph, divergence, ndivergence, rv_divergence_cb, icount);
 }
 
 const char *plugin_host_stop_message(struct plugin_host *ph)
@@ -292,6 +308,18 @@ void plugin_host_destroy(struct plugin_host *ph)
 
 RV_PLUGIN_EXPORT void rv_plugin_fail(rv_plugin *self, const char *message)
 {
-	if (self && message)
+	if (self && message && !self->size_refused)
 		snprintf(self->msg, sizeof(self->msg), "%s", message);
+}
+
+void host_size_refuse(struct rv_plugin *p, const char *fn, const char *type, uint32_t got,
+		      uint32_t want)
+{
+	if (p->size_refused)
+		return;
+	snprintf(p->msg, sizeof(p->msg), "%s was given an %s of %u bytes, where this retrovisor's "
+		 "is %u bytes: rebuild the plugin against its plugin.h", fn, type, got, want);
+	p->size_refused = true;
+	if (p->host->attached)
+		rv_request_stop(p);
 }

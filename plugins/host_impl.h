@@ -4,12 +4,20 @@
  * share (host.c loading and lifetime, hooks.c subscriptions and
  * dispatch, query.c queries and Linux awareness, change.c recorded
  * changes). A struct plugin_host is one machine's set of plugins; every
- * plugin handle (rv_plugin) points to its host, so an ABI function that
- * takes the handle finds its machine from it. The queries that take no
- * handle (rv_hart_count, rv_reg_read, rv_mem_read_*, ...) find it through
- * plugin_host_cur: the host whose plugin callback is running on this
- * thread, set around every dispatch by HOST_CALL (and NULL outside one,
- * where they answer as for no machine).
+ * plugin handle (rv_plugin) points to its host, and holds the ABI 4
+ * machine handle (rv_machine) that points back to it, so an ABI function
+ * that takes either finds its machine from it. The forms of ABI 1-3 that
+ * take no handle (rv_hart_count, rv_reg_read, rv_mem_read_*, ...) find it
+ * through plugin_host_cur: the host whose plugin callback is running on
+ * this thread, set around every dispatch by HOST_CALL (and NULL outside
+ * one, where they answer as for no machine).
+ *
+ * Subscriptions are entries of fixed arrays in the plugin handle; an
+ * entry whose cb is NULL is free (unsubscribed), so that removing one
+ * inside a dispatch loop neither moves nor frees anything the loop reads.
+ * Every entry carries its rv_sub; an instruction callback's entry carries
+ * the block subscription that made it and that one's rv_sub, and is live
+ * while the two still match.
  */
 #ifndef PLUGINS_HOST_IMPL_H
 #define PLUGINS_HOST_IMPL_H
@@ -30,10 +38,14 @@
 struct intro_syms;
 struct intro_linux;
 
+/* A subscription. Slots intern instruction entries by their bytes: no
+ * padding. */
 struct cb_entry {
-	void *cb;
+	void *cb; /* NULL: free */
 	void *ud;
 	const struct rv_plugin *owner;
+	rv_sub id;                      /* an instruction entry: its parent's */
+	const struct cb_entry *parent;  /* an instruction entry's block subscription */
 };
 
 struct mem_sub {
@@ -41,14 +53,41 @@ struct mem_sub {
 	uint32_t flags;
 	void *cb, *ud;
 	const struct rv_plugin *owner;
+	rv_sub id;
+};
+
+/* The ABI 4 machine handle: the plugin's view of its machine. */
+struct rv_machine {
+	struct rv_plugin *plugin;
+};
+
+/* The layouts of ABI 1-3 (plugin.h with RV_PLUGIN_ABI_BUILD < 4), given
+ * to plugins that agreed one of those versions. */
+struct host_arg_v1 {
+	const char *key, *value;
+};
+
+struct host_task_v1 {
+	uint64_t addr;
+	int32_t pid, tgid;
+	char comm[16];
+};
+
+struct host_module_v1 {
+	uint64_t addr, base, size;
+	char name[64];
 };
 
 struct rv_plugin {
 	struct plugin_host *host; /* the host (machine) this plugin belongs to */
+	struct rv_machine machine; /* its handle for ABI 4 queries and changes */
 	struct plugin_spec spec;  /* path, name, arguments */
+	struct host_arg_v1 args_v1[PLUGIN_SPEC_MAX_ARGS]; /* spec.args as ABI 1-3 */
 	void *dl;
 	uint32_t abi;
 	char msg[256];
+	bool size_refused; /* it gave the host a struct smaller than the host's */
+	rv_sub last_sub;
 	struct intro_syms *syms;
 	struct intro_linux *linux; /* opened on first use */
 	bool linux_failed;
@@ -107,8 +146,10 @@ struct plugin_host {
 	struct rv_plugin *stopper;
 	char strbuf[1024];
 	/* The block being offered to plugins' block callbacks (one at a
-	 * time: decoding does not nest). */
+	 * time: decoding does not nest), and the block subscription whose
+	 * callback runs (rv_insn_on_exec's parent). */
 	struct rv_block decoding;
+	const struct cb_entry *decoding_sub;
 	/* The block request being offered to plugins (rv_blk_fault). */
 	struct {
 		bool open, write;
@@ -131,13 +172,21 @@ extern _Thread_local struct plugin_host *plugin_host_cur;
 		plugin_host_cur = outer_host_;                         \
 	} while (0)
 
-/* Every plugin's field callbacks, each as HOST_CALL "rv_on_<field>". */
+/* Every plugin's live field callbacks, each as HOST_CALL "rv_on_<field>".
+ * An entry unsubscribed during the loop is skipped from then on. */
 #define FOR_SUBS(ph, field, count, type, ...)                                          \
 	for (unsigned k_ = 0; k_ < (ph)->np; k_++)                                     \
 		for (unsigned j_ = 0; j_ < (ph)->p[k_]->count; j_++)                   \
-			HOST_CALL((ph)->p[k_], "rv_on_" #field,                         \
-				  ((type)(ph)->p[k_]->field[j_].cb)((ph)->p[k_]->field[j_].ud, \
-								    __VA_ARGS__))
+			if ((ph)->p[k_]->field[j_].cb)                                 \
+				HOST_CALL((ph)->p[k_], "rv_on_" #field,                 \
+					  ((type)(ph)->p[k_]->field[j_].cb)(               \
+						  (ph)->p[k_]->field[j_].ud, __VA_ARGS__))
+
+/* The plugin behind an ABI 4 machine handle (NULL for NULL). */
+static inline struct rv_plugin *machine_plugin(const rv_machine *m)
+{
+	return m ? m->plugin : NULL;
+}
 
 /* hooks.c: the machine's hooks, pointing at ph. */
 void host_hooks_init(struct plugin_host *ph);
@@ -146,6 +195,11 @@ void host_hooks_init(struct plugin_host *ph);
 void host_apply_queue(void *opaque, struct hart *h);
 void host_record(struct plugin_host *ph, uint8_t kind, uint32_t hart, uint64_t where,
 		 const void *data, size_t len, bool apply);
+/* host.c: the plugin gave fn a struct type of got bytes where the host's
+ * is want: it is refused (at init) or stops the run, with one line naming
+ * both sizes. */
+void host_size_refuse(struct rv_plugin *p, const char *fn, const char *type, uint32_t got,
+		      uint32_t want);
 /* query.c: a hart's virtual address to physical (0, or -1), and guest
  * physical memory (bytes read). */
 int host_translate(struct plugin_host *ph, uint32_t hart, uint64_t vaddr, uint64_t *paddr);

@@ -3,10 +3,12 @@
  * Queries of plugin.h: registers, instruction counts and time, address
  * translation and guest memory, symbols from the plugin's vmlinux=, and
  * Linux awareness (tasks, modules, system call names; introspect/).
- * Queries that take the plugin handle ask its host's machine; those that
- * do not (an ABI 1 shape kept unchanged) ask the machine whose plugin
- * callback is running on this thread (plugin_host_cur, host_impl.h) and
- * answer 0 or -1 outside a callback. Every hart number, register and
+ * Each query is one host_* function of a host; the ABI 4 form (rv_machine_*)
+ * asks the host of its machine handle, the ABI 1-3 form without a handle
+ * asks the machine whose plugin callback is running on this thread
+ * (plugin_host_cur, host_impl.h) and answers 0 or -1 outside a callback.
+ * Linux structs are given in the layout of the plugin's agreed version
+ * (ABI 4 sized, ABI 1-3 as they were). Every hart number, register and
  * address is checked here or by the machine; reads never change it
  * (rv_time_ns reads the hart's local clock, not the guest-visible one).
  */
@@ -18,44 +20,41 @@
 #include "introspect/syms.h"
 #include "plugins/host_impl.h"
 
-/* ---- The ABI: queries ---- */
+/* ---- Queries of a host ---- */
 
-RV_PLUGIN_EXPORT uint32_t rv_hart_count(void)
+static uint32_t host_hart_count(const struct plugin_host *ph)
 {
-	const struct plugin_host *ph = plugin_host_cur;
-
 	return ph && ph->m ? ph->m->nharts : 0;
 }
 
-RV_PLUGIN_EXPORT int rv_reg_read(uint32_t hart, uint32_t reg, uint64_t *value)
+/* The hart numbered hart, or NULL. */
+static struct hart *host_hart(const struct plugin_host *ph, uint32_t hart)
 {
-	const struct plugin_host *ph = plugin_host_cur;
-
-	if (!ph || !ph->m || hart >= ph->m->nharts || !value)
-		return -1;
-	return debug_read_reg(ph->m->hart[hart], reg, value);
+	return hart < host_hart_count(ph) ? ph->m->hart[hart] : NULL;
 }
 
-RV_PLUGIN_EXPORT uint64_t rv_icount(uint32_t hart)
+static int host_reg_read(const struct plugin_host *ph, uint32_t hart, uint32_t reg,
+			 uint64_t *value)
 {
-	const struct plugin_host *ph = plugin_host_cur;
+	struct hart *h = host_hart(ph, hart);
 
-	if (!ph || !ph->m || hart >= ph->m->nharts)
-		return 0;
-	const struct hart *h = ph->m->hart[hart];
+	return h && value ? debug_read_reg(h, reg, value) : -1;
+}
+
+static uint64_t host_icount(const struct plugin_host *ph, uint32_t hart)
+{
+	const struct hart *h = host_hart(ph, hart);
+
 	/* Inside a block the hart's count lags; the running hart's exact
 	 * count is what the executor synchronised for the callback. */
-	return h->icount;
+	return h ? h->icount : 0;
 }
 
-RV_PLUGIN_EXPORT uint64_t rv_total_icount(void)
+static uint64_t host_total_icount(const struct plugin_host *ph)
 {
-	const struct plugin_host *ph = plugin_host_cur;
-
-	if (!ph || !ph->m)
-		return 0;
 	uint64_t n = 0;
-	for (unsigned i = 0; i < ph->m->nharts; i++)
+
+	for (uint32_t i = 0; i < host_hart_count(ph); i++)
 		n += ph->m->hart[i]->icount;
 	return n;
 }
@@ -66,16 +65,13 @@ _Static_assert(1000000000ull % (HV_TIMEBASE_HZ * HV_INSNS_PER_TICK) == 0,
 	       "an instruction must last a whole number of nanoseconds");
 #define HOST_NS_PER_INSN (1000000000ull / (HV_TIMEBASE_HZ * HV_INSNS_PER_TICK))
 
-RV_PLUGIN_EXPORT uint64_t rv_time_ns(uint32_t hart)
+static uint64_t host_time_ns(const struct plugin_host *ph, uint32_t hart)
 {
-	const struct plugin_host *ph = plugin_host_cur;
+	const struct hart *h = host_hart(ph, hart);
 
-	if (!ph || !ph->m || hart >= ph->m->nharts)
-		return 0;
 	/* The hart's local clock (hart.c), not hart_time(): that one moves
 	 * m->time_seen, which the guest reads. */
-	const struct hart *h = ph->m->hart[hart];
-	return (h->icount + h->itime_offset) * HOST_NS_PER_INSN;
+	return h ? (h->icount + h->itime_offset) * HOST_NS_PER_INSN : 0;
 }
 
 int host_translate(struct plugin_host *ph, uint32_t hart, uint64_t vaddr, uint64_t *paddr)
@@ -105,19 +101,9 @@ size_t host_read_phys(struct plugin_host *ph, uint64_t paddr, void *buf, size_t 
 	return done;
 }
 
-RV_PLUGIN_EXPORT int rv_translate(uint32_t hart, uint64_t vaddr, uint64_t *paddr)
+static size_t host_read_virt(struct plugin_host *ph, uint32_t hart, uint64_t vaddr, void *buf,
+			     size_t len)
 {
-	return host_translate(plugin_host_cur, hart, vaddr, paddr);
-}
-
-RV_PLUGIN_EXPORT size_t rv_mem_read_phys(uint64_t paddr, void *buf, size_t len)
-{
-	return host_read_phys(plugin_host_cur, paddr, buf, len);
-}
-
-RV_PLUGIN_EXPORT size_t rv_mem_read_virt(uint32_t hart, uint64_t vaddr, void *buf, size_t len)
-{
-	struct plugin_host *ph = plugin_host_cur;
 	size_t done = 0;
 
 	while (ph && ph->m && done < len) {
@@ -131,6 +117,109 @@ RV_PLUGIN_EXPORT size_t rv_mem_read_virt(uint32_t hart, uint64_t vaddr, void *bu
 		done += chunk;
 	}
 	return done;
+}
+
+/* ---- The ABI 4 queries: the host of the machine handle ---- */
+
+static struct plugin_host *machine_host(const rv_machine *m)
+{
+	return m ? m->plugin->host : NULL;
+}
+
+RV_PLUGIN_EXPORT uint32_t rv_machine_hart_count(rv_machine *m)
+{
+	return host_hart_count(machine_host(m));
+}
+
+RV_PLUGIN_EXPORT int rv_machine_reg_read(rv_machine *m, uint32_t hart, uint32_t reg,
+					 uint64_t *value)
+{
+	return host_reg_read(machine_host(m), hart, reg, value);
+}
+
+RV_PLUGIN_EXPORT uint64_t rv_machine_icount(rv_machine *m, uint32_t hart)
+{
+	return host_icount(machine_host(m), hart);
+}
+
+RV_PLUGIN_EXPORT uint64_t rv_machine_total_icount(rv_machine *m)
+{
+	return host_total_icount(machine_host(m));
+}
+
+RV_PLUGIN_EXPORT uint64_t rv_machine_time_ns(rv_machine *m, uint32_t hart)
+{
+	return host_time_ns(machine_host(m), hart);
+}
+
+RV_PLUGIN_EXPORT size_t rv_machine_mem_read_virt(rv_machine *m, uint32_t hart, uint64_t vaddr,
+						 void *buf, size_t len)
+{
+	return host_read_virt(machine_host(m), hart, vaddr, buf, len);
+}
+
+RV_PLUGIN_EXPORT size_t rv_machine_mem_read_phys(rv_machine *m, uint64_t paddr, void *buf,
+						 size_t len)
+{
+	return host_read_phys(machine_host(m), paddr, buf, len);
+}
+
+RV_PLUGIN_EXPORT int rv_machine_translate(rv_machine *m, uint32_t hart, uint64_t vaddr,
+					  uint64_t *paddr)
+{
+	return host_translate(machine_host(m), hart, vaddr, paddr);
+}
+
+RV_PLUGIN_EXPORT const char *rv_machine_symbol(rv_machine *m, uint64_t vaddr, uint64_t *offset)
+{
+	return rv_symbol(machine_plugin(m), vaddr, offset);
+}
+
+RV_PLUGIN_EXPORT int rv_machine_symbol_addr(rv_machine *m, const char *name, uint64_t *vaddr)
+{
+	return rv_symbol_addr(machine_plugin(m), name, vaddr);
+}
+
+/* ---- The forms of ABI 1-3: the host whose callback runs ---- */
+
+RV_PLUGIN_EXPORT uint32_t rv_hart_count(void)
+{
+	return host_hart_count(plugin_host_cur);
+}
+
+RV_PLUGIN_EXPORT int rv_reg_read(uint32_t hart, uint32_t reg, uint64_t *value)
+{
+	return host_reg_read(plugin_host_cur, hart, reg, value);
+}
+
+RV_PLUGIN_EXPORT uint64_t rv_icount(uint32_t hart)
+{
+	return host_icount(plugin_host_cur, hart);
+}
+
+RV_PLUGIN_EXPORT uint64_t rv_total_icount(void)
+{
+	return host_total_icount(plugin_host_cur);
+}
+
+RV_PLUGIN_EXPORT uint64_t rv_time_ns(uint32_t hart)
+{
+	return host_time_ns(plugin_host_cur, hart);
+}
+
+RV_PLUGIN_EXPORT int rv_translate(uint32_t hart, uint64_t vaddr, uint64_t *paddr)
+{
+	return host_translate(plugin_host_cur, hart, vaddr, paddr);
+}
+
+RV_PLUGIN_EXPORT size_t rv_mem_read_phys(uint64_t paddr, void *buf, size_t len)
+{
+	return host_read_phys(plugin_host_cur, paddr, buf, len);
+}
+
+RV_PLUGIN_EXPORT size_t rv_mem_read_virt(uint32_t hart, uint64_t vaddr, void *buf, size_t len)
+{
+	return host_read_virt(plugin_host_cur, hart, vaddr, buf, len);
 }
 
 RV_PLUGIN_EXPORT const char *rv_symbol(rv_plugin *self, uint64_t vaddr, uint64_t *offset)
@@ -177,83 +266,143 @@ static struct intro_linux *host_linux(rv_plugin *self)
 	return self->linux;
 }
 
-static void host_task(const struct intro_task *t, rv_task *out)
+/* The task as the plugin's agreed version lays out rv_task, in out (of
+ * room bytes: ABI 4's size field says how many are filled). */
+static void host_task(const struct rv_plugin *p, const struct intro_task *t, void *out,
+		      uint32_t room)
 {
-	memset(out, 0, sizeof(*out));
-	out->addr = t->task;
-	out->pid = t->pid;
-	out->tgid = t->tgid;
-	memcpy(out->comm, t->comm, sizeof(out->comm) - 1);
+	if (p->abi < 4) {
+		struct host_task_v1 *o = out;
+		memset(o, 0, sizeof(*o));
+		o->addr = t->task;
+		o->pid = t->pid;
+		o->tgid = t->tgid;
+		memcpy(o->comm, t->comm, sizeof(o->comm) - 1);
+		return;
+	}
+	rv_task rt = { .size = sizeof(rt), .addr = t->task, .pid = t->pid, .tgid = t->tgid };
+	memcpy(rt.comm, t->comm, sizeof(rt.comm) - 1);
+	if (room > sizeof(rt))
+		room = sizeof(rt);
+	rt.size = room;
+	memcpy(out, &rt, room);
+}
+
+/* The Linux view of p's machine for hart, and its memory reader; NULL if
+ * there is none (no vmlinux=, no such hart). */
+static struct intro_linux *host_linux_of(rv_plugin *p, uint32_t hart, struct intro_mem *mem,
+					 struct hart **h)
+{
+	struct intro_linux *lx = host_linux(p);
+
+	*h = lx ? host_hart(p->host, hart) : NULL;
+	if (!*h)
+		return NULL;
+	*mem = (struct intro_mem){ p->host, host_intro_read };
+	return lx;
 }
 
 RV_PLUGIN_EXPORT int rv_linux_current(rv_plugin *self, uint32_t hart, rv_task *task)
 {
-	struct intro_linux *lx = host_linux(self);
-	uint64_t addr;
+	uint32_t room = sizeof(struct host_task_v1);
 	struct intro_task t = { 0 };
+	struct intro_mem mem;
+	struct hart *h;
+	uint64_t addr;
 
-	if (!lx || !task || !self->host->m || hart >= self->host->m->nharts)
+	if (!self || !task)
 		return -1;
-	const struct intro_mem mem = { self->host, host_intro_read };
-	const struct hart *h = self->host->m->hart[hart];
-	if (intro_linux_current(lx, &mem, h->satp, h->x[4], h->sscratch, h->priv, &addr) ||
+	if (self->abi >= 4) {
+		room = task->size;
+		if (room < sizeof(rv_task)) {
+			host_size_refuse(self, "rv_machine_linux_current", "rv_task", room,
+					 sizeof(rv_task));
+			return -1;
+		}
+	}
+	struct intro_linux *lx = host_linux_of(self, hart, &mem, &h);
+	if (!lx ||
+	    intro_linux_current(lx, &mem, h->satp, h->x[4], h->sscratch, h->priv, &addr) ||
 	    intro_linux_task_info(lx, &mem, h->satp, addr, &t.pid, &t.tgid, t.comm))
 		return -1;
 	t.task = addr;
-	host_task(&t, task);
+	host_task(self, &t, task, room);
 	return 0;
 }
 
 struct host_walk {
-	int (*tcb)(void *, const rv_task *);
-	int (*mcb)(void *, const rv_module *);
+	const struct rv_plugin *p;
+	rv_task_cb tcb;
+	rv_module_cb mcb;
 	void *ud;
 };
 
 static int host_task_cb(void *opaque, const struct intro_task *t)
 {
 	struct host_walk *w = opaque;
-	rv_task rt;
+	union {
+		rv_task v4;
+		struct host_task_v1 v1;
+	} rt;
 
-	host_task(t, &rt);
-	return w->tcb(w->ud, &rt);
+	host_task(w->p, t, &rt, sizeof(rt));
+	return w->tcb(w->ud, (const rv_task *)&rt);
 }
 
 static int host_module_cb(void *opaque, const struct intro_module *mod)
 {
 	struct host_walk *w = opaque;
-	rv_module rm;
 
-	memset(&rm, 0, sizeof(rm));
-	rm.addr = mod->module;
-	rm.base = mod->base;
-	rm.size = mod->size;
+	if (w->p->abi < 4) {
+		struct host_module_v1 rm = { mod->module, mod->base, mod->size, "" };
+		snprintf(rm.name, sizeof(rm.name), "%s", mod->name);
+		return w->mcb(w->ud, (const rv_module *)&rm);
+	}
+	rv_module rm = { .size = sizeof(rm), .addr = mod->module, .text_base = mod->base,
+			 .text_size = mod->size };
 	snprintf(rm.name, sizeof(rm.name), "%s", mod->name);
 	return w->mcb(w->ud, &rm);
 }
 
-RV_PLUGIN_EXPORT int rv_linux_tasks(rv_plugin *self, uint32_t hart,
-				    int (*cb)(void *, const rv_task *), void *ud)
+RV_PLUGIN_EXPORT int rv_linux_tasks(rv_plugin *self, uint32_t hart, rv_task_cb cb, void *ud)
 {
-	struct intro_linux *lx = host_linux(self);
-	struct host_walk w = { .tcb = cb, .ud = ud };
+	struct host_walk w = { .p = self, .tcb = cb, .ud = ud };
+	struct intro_mem mem;
+	struct hart *h;
+	struct intro_linux *lx = self && cb ? host_linux_of(self, hart, &mem, &h) : NULL;
 
-	if (!lx || !cb || !self->host->m || hart >= self->host->m->nharts)
+	if (!lx)
 		return -1;
-	const struct intro_mem mem = { self->host, host_intro_read };
-	return intro_linux_tasks(lx, &mem, self->host->m->hart[hart]->satp, host_task_cb, &w);
+	return intro_linux_tasks(lx, &mem, h->satp, host_task_cb, &w);
 }
 
-RV_PLUGIN_EXPORT int rv_linux_modules(rv_plugin *self, uint32_t hart,
-				      int (*cb)(void *, const rv_module *), void *ud)
+RV_PLUGIN_EXPORT int rv_linux_modules(rv_plugin *self, uint32_t hart, rv_module_cb cb, void *ud)
 {
-	struct intro_linux *lx = host_linux(self);
-	struct host_walk w = { .mcb = cb, .ud = ud };
+	struct host_walk w = { .p = self, .mcb = cb, .ud = ud };
+	struct intro_mem mem;
+	struct hart *h;
+	struct intro_linux *lx = self && cb ? host_linux_of(self, hart, &mem, &h) : NULL;
 
-	if (!lx || !cb || !self->host->m || hart >= self->host->m->nharts)
+	if (!lx)
 		return -1;
-	const struct intro_mem mem = { self->host, host_intro_read };
-	return intro_linux_modules(lx, &mem, self->host->m->hart[hart]->satp, host_module_cb, &w);
+	return intro_linux_modules(lx, &mem, h->satp, host_module_cb, &w);
+}
+
+RV_PLUGIN_EXPORT int rv_machine_linux_current(rv_machine *m, uint32_t hart, rv_task *task)
+{
+	return rv_linux_current(machine_plugin(m), hart, task);
+}
+
+RV_PLUGIN_EXPORT int rv_machine_linux_tasks(rv_machine *m, uint32_t hart, rv_task_cb cb,
+					    void *ud)
+{
+	return rv_linux_tasks(machine_plugin(m), hart, cb, ud);
+}
+
+RV_PLUGIN_EXPORT int rv_machine_linux_modules(rv_machine *m, uint32_t hart, rv_module_cb cb,
+					      void *ud)
+{
+	return rv_linux_modules(machine_plugin(m), hart, cb, ud);
 }
 
 RV_PLUGIN_EXPORT const char *rv_syscall_name(uint64_t nr)

@@ -60,6 +60,7 @@ int plugin_spec_parse(const char *spec, struct plugin_spec *s, struct hv_err *er
 		}
 		if (eq)
 			*eq = '\0';
+		s->args[s->nargs].size = sizeof(s->args[0]);
 		s->args[s->nargs].key = item;
 		s->args[s->nargs].value = eq ? eq + 1 : "";
 		if (eq && strcmp(item, "vmlinux") == 0)

@@ -68,14 +68,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "retrovisor/plugin.h"
+#include "plugins/examples/example.h"
 
-RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = { RV_PLUGIN_ABI_MIN, RV_PLUGIN_ABI_VERSION };
+RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = EXAMPLE_ABI(1);
 
 #define DEFUSE_ALL 0xfffffffeu /* x1..x31 */
 
 struct defuse {
 	rv_plugin *self;
+	rv_machine *m;
 	uint64_t from, hart;
 	FILE *out;
 	bool have; /* a pending instruction */
@@ -209,7 +210,7 @@ static void defuse_walk(uint64_t table, int level)
 	}
 	for (uint32_t i = 0; level > 0 && i < 512; i++) {
 		uint64_t pte = 0;
-		if (rv_mem_read_phys(table + 8 * i, &pte, 8) == 8 && (pte & 1) && !(pte & 0xe))
+		if (rv_machine_mem_read_phys(du.m, table + 8 * i, &pte, 8) == 8 && (pte & 1) && !(pte & 0xe))
 			defuse_walk(((pte >> 10) & ((1ull << 44) - 1)) << 12, level - 1);
 	}
 }
@@ -227,7 +228,7 @@ static void defuse_walk_now(void)
 	uint64_t satp = 0;
 
 	du.walked = true;
-	if (rv_reg_read(du.hart, RV_REG_CSR(0x180), &satp) == 0)
+	if (rv_machine_reg_read(du.m, du.hart, RV_REG_CSR(0x180), &satp) == 0)
 		defuse_walk_satp(satp);
 }
 
@@ -278,11 +279,11 @@ static void defuse_fetch(uint32_t hart, uint64_t pc, uint32_t raw)
 {
 	uint64_t len = (raw & 3) == 3 ? 4 : 2, pa, priv = 0;
 
-	rv_reg_read(hart, RV_REG_PRIV, &priv);
+	rv_machine_reg_read(du.m, hart, RV_REG_PRIV, &priv);
 	for (uint64_t a = pc; a < pc + len; a++) {
 		if (priv == 3)
 			pa = a;
-		else if (rv_translate(hart, a, &pa) != 0)
+		else if (rv_machine_translate(du.m, hart, a, &pa) != 0)
 			continue;
 		if (defuse_overlaps(pa, 1))
 			fprintf(du.out, "r %" PRIu64 " %" PRIx64 " 1\n", du.k, pa);
@@ -344,7 +345,7 @@ static void defuse_on_exec(void *ud, uint32_t hart, uint64_t pc)
 
 	if (hart != du.hart)
 		return;
-	uint64_t now = rv_icount(hart);
+	uint64_t now = rv_machine_icount(du.m, hart);
 	if (now < du.from)
 		return;
 	defuse_decode((uint32_t)(uintptr_t)ud, &use, &def);
@@ -382,7 +383,7 @@ static void defuse_on_exit(void *ud, int status)
 	defuse_flush(false);
 	if (du.walked)
 		defuse_walk_now();
-	fclose(du.out);
+	example_close_out(du.out);
 }
 
 /* "LO:HI", LO < HI. */
@@ -402,41 +403,31 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 				    const rv_plugin_arg *argv)
 {
 	const char *out = NULL;
-	char why[240];
 
 	du.self = self;
+	du.m = example_machine(self, info);
 	for (int i = 0; i < argc; i++) {
 		const char *k = argv[i].key, *v = argv[i].value;
-		char *end;
 		bool ok = true;
-		errno = 0;
 		if (!strcmp(k, "from"))
-			du.from = strtoull(v, &end, 0), ok = *v && !*end && !errno;
+			ok = example_parse_u64(v, &du.from);
 		else if (!strcmp(k, "hart"))
-			du.hart = strtoull(v, &end, 0), ok = *v && !*end && du.hart < info->nharts;
+			ok = example_parse_u64(v, &du.hart) && du.hart < info->nharts;
 		else if (!strcmp(k, "mem"))
 			ok = du.mem = defuse_parse_range(v);
 		else if (!strcmp(k, "out"))
 			out = v;
 		else
 			ok = false;
-		if (!ok) {
-			snprintf(why, sizeof(why), "bad argument '%s=%s' (defuse takes out=FILE, "
-				 "from=ICOUNT, hart=H and mem=LO:HI)", k, v);
-			rv_plugin_fail(self, why);
-			return -1;
-		}
+		if (!ok)
+			return example_bad_arg(self, &argv[i], "defuse takes out=FILE, from=ICOUNT, "
+					       "hart=H and mem=LO:HI");
 	}
-	if (!out || !*out) {
-		rv_plugin_fail(self, "defuse needs out=FILE for its trace");
+	if (!out || !*out)
+		return example_refuse(self, "defuse needs out=FILE for its trace");
+	du.out = example_open_out(self, out, NULL, NULL, 0);
+	if (!du.out)
 		return -1;
-	}
-	du.out = fopen(out, "w");
-	if (!du.out) {
-		snprintf(why, sizeof(why), "cannot create '%s': %s", out, strerror(errno));
-		rv_plugin_fail(self, why);
-		return -1;
-	}
 	rv_on_block(self, defuse_on_block, NULL);
 	if (du.mem) {
 		rv_on_mem(self, du.mlo, du.mhi, RV_MEM_READ | RV_MEM_WRITE | RV_MEM_PHYSICAL,

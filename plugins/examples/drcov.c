@@ -36,13 +36,12 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "retrovisor/plugin.h"
+#include "plugins/examples/example.h"
 
-RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = { RV_PLUGIN_ABI_MIN, RV_PLUGIN_ABI_VERSION };
+RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = EXAMPLE_ABI(1);
 
 /* One decoded block of the module (user data of its first instruction). */
 struct drcov_block {
@@ -54,6 +53,7 @@ struct drcov_block {
 
 struct drcov {
 	rv_plugin *self;
+	rv_machine *m;
 	char out[4096], path[4096];
 	uint64_t base, end;
 	struct drcov_block *decoded;
@@ -193,15 +193,15 @@ static void drcov_on_exit(void *ud, int status)
 /* The kernel's code: [_stext, _etext) joined with its init text
  * [_sinittext, _einittext) where the kernel has one (start_kernel and the
  * other __init functions live there; on riscv it follows _etext). */
-static int drcov_kernel_range(rv_plugin *self)
+static int drcov_kernel_range(rv_machine *m)
 {
 	uint64_t lo, hi;
 
-	if (rv_symbol_addr(self, "_stext", &drcov.base) ||
-	    rv_symbol_addr(self, "_etext", &drcov.end))
+	if (rv_machine_symbol_addr(m, "_stext", &drcov.base) ||
+	    rv_machine_symbol_addr(m, "_etext", &drcov.end))
 		return -1;
-	if (!rv_symbol_addr(self, "_sinittext", &lo) && !rv_symbol_addr(self, "_einittext", &hi) &&
-	    lo < hi) {
+	if (!rv_machine_symbol_addr(m, "_sinittext", &lo) &&
+	    !rv_machine_symbol_addr(m, "_einittext", &hi) && lo < hi) {
 		if (lo < drcov.base)
 			drcov.base = lo;
 		if (hi > drcov.end)
@@ -210,28 +210,13 @@ static int drcov_kernel_range(rv_plugin *self)
 	return 0;
 }
 
-static bool drcov_parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return *s && !*end && errno == 0;
-}
-
-static int drcov_refuse(rv_plugin *self, const char *why)
-{
-	rv_plugin_fail(self, why);
-	return -1;
-}
-
 RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info, int argc,
 				    const rv_plugin_arg *argv)
 {
 	bool have_base = false, have_end = false;
-	char why[200];
 
 	drcov.self = self;
+	drcov.m = example_machine(self, info);
 	snprintf(drcov.path, sizeof(drcov.path), "%s", info->vmlinux ? info->vmlinux : "guest");
 	for (int i = 0; i < argc; i++) {
 		const char *k = argv[i].key, *v = argv[i].value;
@@ -241,26 +226,24 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 		else if (!strcmp(k, "path"))
 			snprintf(drcov.path, sizeof(drcov.path), "%s", v);
 		else if (!strcmp(k, "base"))
-			ok = have_base = drcov_parse_u64(v, &drcov.base);
+			ok = have_base = example_parse_u64(v, &drcov.base);
 		else if (!strcmp(k, "end"))
-			ok = have_end = drcov_parse_u64(v, &drcov.end);
+			ok = have_end = example_parse_u64(v, &drcov.end);
 		else if (strcmp(k, "vmlinux"))
 			ok = false;
-		if (!ok) {
-			snprintf(why, sizeof(why), "bad argument '%s=%s' (drcov takes out=FILE, "
-				 "vmlinux=FILE or base=ADDR,end=ADDR, path=NAME)", k, v);
-			return drcov_refuse(self, why);
-		}
+		if (!ok)
+			return example_bad_arg(self, &argv[i], "drcov takes out=FILE, vmlinux=FILE "
+					       "or base=ADDR,end=ADDR, path=NAME");
 	}
 	if (!drcov.out[0])
-		return drcov_refuse(self, "drcov needs out=FILE (the coverage file is binary)");
+		return example_refuse(self, "drcov needs out=FILE (the coverage file is binary)");
 	if (have_base != have_end)
-		return drcov_refuse(self, "drcov needs both base= and end=");
-	if (!have_base && drcov_kernel_range(self))
-		return drcov_refuse(self, "drcov needs vmlinux=FILE with _stext and _etext, or "
+		return example_refuse(self, "drcov needs both base= and end=");
+	if (!have_base && drcov_kernel_range(drcov.m))
+		return example_refuse(self, "drcov needs vmlinux=FILE with _stext and _etext, or "
 				    "base=ADDR,end=ADDR");
 	if (drcov.end <= drcov.base || drcov.end - drcov.base > UINT32_MAX)
-		return drcov_refuse(self, "drcov's module must be a non-empty range under 4 GiB");
+		return example_refuse(self, "drcov's module must be a non-empty range under 4 GiB");
 	rv_on_block(self, drcov_on_block, NULL);
 	rv_on_exit(self, drcov_on_exit, NULL);
 	return 0;

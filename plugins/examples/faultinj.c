@@ -12,7 +12,7 @@
  * reg=: flips bit B (0..63) of register N of hart H (GDB numbering, as
  * rv_reg_read: x1..x31 are 1..31, pc 32, f0 33...) just before the
  * instruction that hart H executes when its retired-instruction count is
- * ICOUNT (rv_icount(H) == ICOUNT, i.e. after ICOUNT instructions); mask=M
+ * ICOUNT (rv_machine_icount(fi.m, H) == ICOUNT, i.e. after ICOUNT instructions); mask=M
  * instead of bit= flips every bit set in M (a multi-bit upset).
  * mem=: flips bit B (0..7), or the bits of the 8-bit mask M, of the byte
  * at guest physical PADDR at that same point.
@@ -51,8 +51,11 @@
  * A block's first instruction alone is not enough either: the target may
  * be in the middle of a block. So, while the fault is pending, every
  * instruction of every block decoded is subscribed and its callback
- * compares one counter; once the fault is in, new blocks subscribe
- * nothing and old subscriptions return after one test. The price is one
+ * compares one counter; once the fault is in, the plugin removes its
+ * block subscription (ABI 4: the machine drops the decoded code, which
+ * is decoded again without callbacks; built against an older ABI, new
+ * blocks subscribe nothing and old subscriptions return after one test).
+ * The price is one
  * callback per instruction up to ICOUNT, which is why campaigns start
  * from a snapshot taken shortly before their faults (the machine flushes
  * decoded code when a plugin attaches, so the snapshot's code is decoded
@@ -67,9 +70,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "retrovisor/plugin.h"
+#include "plugins/examples/example.h"
 
-RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = { RV_PLUGIN_ABI_MIN, RV_PLUGIN_ABI_VERSION };
+RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = EXAMPLE_ABI(3);
 
 enum faultinj_kind { FAULTINJ_REG, FAULTINJ_MEM, FAULTINJ_BLK, FAULTINJ_SKIP, FAULTINJ_IRQ };
 
@@ -78,6 +81,8 @@ enum faultinj_kind { FAULTINJ_REG, FAULTINJ_MEM, FAULTINJ_BLK, FAULTINJ_SKIP, FA
 
 struct faultinj {
 	rv_plugin *self;
+	rv_machine *m;
+	rv_sub blocks; /* while a fault is pending */
 	enum faultinj_kind kind;
 	uint64_t at, reg, paddr, mask, hart, blk, dev, irq;
 	uint64_t until, stuck, delay; /* stuck-at window [at, until); irq delay */
@@ -106,10 +111,10 @@ static bool faultinj_apply_bits(uint32_t hart, uint64_t *before, uint64_t *after
 	uint64_t v = 0, w;
 
 	if (fi.kind == FAULTINJ_REG) {
-		rv_reg_read(hart, (uint32_t)fi.reg, &v);
+		rv_machine_reg_read(fi.m, hart, (uint32_t)fi.reg, &v);
 	} else {
 		uint8_t b = 0;
-		rv_mem_read_phys(fi.paddr, &b, 1);
+		rv_machine_mem_read_phys(fi.m, fi.paddr, &b, 1);
 		v = b;
 	}
 	w = !fi.window ? v ^ fi.mask : fi.stuck ? v | fi.mask : v & ~fi.mask;
@@ -119,10 +124,10 @@ static bool faultinj_apply_bits(uint32_t hart, uint64_t *before, uint64_t *after
 	if (w == v)
 		return false;
 	if (fi.kind == FAULTINJ_REG) {
-		*r = rv_reg_write(fi.self, hart, (uint32_t)fi.reg, w);
+		*r = rv_machine_reg_write(fi.m, hart, (uint32_t)fi.reg, w);
 	} else {
 		uint8_t b = (uint8_t)w;
-		*r = rv_mem_write_phys(fi.self, fi.paddr, &b, 1);
+		*r = rv_machine_mem_write_phys(fi.m, fi.paddr, &b, 1);
 	}
 	return true;
 }
@@ -155,12 +160,12 @@ static void faultinj_continue(uint32_t hart, uint64_t now, uint64_t pc)
 
 	if (fi.kind == FAULTINJ_IRQ) {
 		uint64_t mip = 0;
-		rv_reg_read(hart, FAULTINJ_MIP, &mip);
+		rv_machine_reg_read(fi.m, hart, FAULTINJ_MIP, &mip);
 		if (fi.drop ? (mip & (1ull << fi.irq)) != 0 : now < fi.irq_since + fi.delay)
 			return;
 		uint64_t mie = 0;
-		rv_reg_read(hart, FAULTINJ_MIE, &mie);
-		rv_reg_write(fi.self, hart, FAULTINJ_MIE, mie | (fi.mie_saved & (1ull << fi.irq)));
+		rv_machine_reg_read(fi.m, hart, FAULTINJ_MIE, &mie);
+		rv_machine_reg_write(fi.m, hart, FAULTINJ_MIE, mie | (fi.mie_saved & (1ull << fi.irq)));
 		snprintf(line, sizeof(line), "unmasked interrupt %" PRIu64 " at instruction %" PRIu64
 			 " (pc 0x%" PRIx64 ")%s", fi.irq, now, pc,
 			 fi.drop ? ": its source withdrew it" : "");
@@ -184,12 +189,12 @@ static void faultinj_start_irq(uint32_t hart, uint64_t now, uint64_t pc)
 	char line[240];
 	uint64_t mip = 0;
 
-	rv_reg_read(hart, FAULTINJ_MIP, &mip);
+	rv_machine_reg_read(fi.m, hart, FAULTINJ_MIP, &mip);
 	if (!(mip & (1ull << fi.irq)))
 		return; /* not pending yet: look again before the next instruction */
 	fi.started = true;
-	rv_reg_read(hart, FAULTINJ_MIE, &fi.mie_saved);
-	rv_reg_write(fi.self, hart, FAULTINJ_MIE, fi.mie_saved & ~(1ull << fi.irq));
+	rv_machine_reg_read(fi.m, hart, FAULTINJ_MIE, &fi.mie_saved);
+	rv_machine_reg_write(fi.m, hart, FAULTINJ_MIE, fi.mie_saved & ~(1ull << fi.irq));
 	fi.irq_since = now;
 	if (fi.drop)
 		snprintf(line, sizeof(line), "dropped interrupt %" PRIu64 " of hart %" PRIu32
@@ -202,7 +207,7 @@ static void faultinj_start_irq(uint32_t hart, uint64_t now, uint64_t pc)
 	faultinj_report(line);
 }
 
-static void faultinj_on_exec(void *ud, uint32_t hart, uint64_t pc)
+static void faultinj_exec(void *ud, uint32_t hart, uint64_t pc)
 {
 	char line[240];
 	uint64_t before = 0, after = 0;
@@ -210,7 +215,7 @@ static void faultinj_on_exec(void *ud, uint32_t hart, uint64_t pc)
 
 	if (fi.done || hart != fi.hart)
 		return;
-	uint64_t now = rv_icount(hart);
+	uint64_t now = rv_machine_icount(fi.m, hart);
 	if (fi.started) {
 		faultinj_continue(hart, now, pc);
 		return;
@@ -228,7 +233,7 @@ static void faultinj_on_exec(void *ud, uint32_t hart, uint64_t pc)
 	switch (fi.kind) {
 	case FAULTINJ_SKIP:
 		fi.done = true;
-		r = rv_reg_write(fi.self, hart, RV_REG_PC, pc + (uintptr_t)ud);
+		r = rv_machine_reg_write(fi.m, hart, RV_REG_PC, pc + (uintptr_t)ud);
 		snprintf(line, sizeof(line), "%s the %" PRIuPTR "-byte instruction at pc 0x%" PRIx64
 			 " of hart %" PRIu32 " at instruction %" PRIu64, r ? "could not skip" :
 			 "skipped", (uintptr_t)ud, pc, hart, now);
@@ -252,6 +257,16 @@ static void faultinj_on_exec(void *ud, uint32_t hart, uint64_t pc)
 		break;
 	}
 	faultinj_report(line);
+}
+
+/* Once the fault is done, no instruction needs to pay for a callback. */
+static void faultinj_on_exec(void *ud, uint32_t hart, uint64_t pc)
+{
+	faultinj_exec(ud, hart, pc);
+	if (fi.done && fi.blocks) {
+		rv_unsubscribe(fi.self, fi.blocks);
+		fi.blocks = 0;
+	}
 }
 
 static void faultinj_on_block(void *ud, rv_block *b)
@@ -286,7 +301,7 @@ static bool faultinj_on_blk(void *ud, uint32_t device, uint64_t nth, bool write,
 	fi.done = true;
 	if (fi.blk_mode == RV_BLK_ROT)
 		arg %= (uint64_t)count * 4096u;
-	if (fi.blk_mode != RV_BLK_FAIL && rv_blk_fault(fi.self, (uint32_t)fi.blk_mode, arg)) {
+	if (fi.blk_mode != RV_BLK_FAIL && rv_machine_blk_fault(fi.m, (uint32_t)fi.blk_mode, arg)) {
 		snprintf(line, sizeof(line), "nothing injected: block request %" PRIu64 " of "
 			 "device %" PRIu32 " (%" PRIu32 " sectors) does not take that fault", nth,
 			 device, count);
@@ -296,7 +311,7 @@ static bool faultinj_on_blk(void *ud, uint32_t device, uint64_t nth, bool write,
 	snprintf(line, sizeof(line), "%s block request %" PRIu64 " of device %" PRIu32
 		 " (%s of %" PRIu32 " sectors at sector %" PRIu64 ") at instruction %" PRIu64,
 		 what[fi.blk_mode], nth, device, write ? "write" : "read", count, sector,
-		 rv_total_icount());
+		 rv_machine_total_icount(fi.m));
 	if (fi.blk_mode != RV_BLK_FAIL && fi.blk_mode != RV_BLK_LOST) {
 		size_t n = strlen(line);
 		snprintf(line + n, sizeof(line) - n, ": %s %" PRIu64, fi.blk_mode == RV_BLK_TORN ?
@@ -315,23 +330,7 @@ static void faultinj_on_exit(void *ud, int status)
 			       : "the run ended inside the stuck-at window");
 	else if (!fi.done)
 		faultinj_report("nothing injected: the run ended first");
-	if (fi.out != stderr)
-		fclose(fi.out);
-}
-
-static bool faultinj_parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return *s && !*end && errno == 0;
-}
-
-static int faultinj_refuse(const char *why)
-{
-	rv_plugin_fail(fi.self, why);
-	return -1;
+	example_close_out(fi.out);
 }
 
 /* lost, torn=K, misdirect=SECTOR, rot=BIT: one block fault mode. */
@@ -340,7 +339,7 @@ static bool faultinj_blk_mode(uint64_t mode, const char *v)
 	if (fi.blk_mode != RV_BLK_FAIL)
 		return false;
 	fi.blk_mode = mode;
-	return faultinj_parse_u64(v, &fi.blk_arg);
+	return example_parse_u64(v, &fi.blk_arg);
 }
 
 /* Which fault the arguments name, or a sentence saying what is wrong. */
@@ -386,40 +385,40 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 	bool have_blk = false, have_mask = false, have_until = false, have_stuck = false;
 	bool have_skip = false, have_irq = false;
 	const char *out = NULL, *bad;
-	char why[240];
 
 	fi.self = self;
+	fi.m = example_machine(self, info);
 	fi.any_dev = true;
 	fi.blk_mode = RV_BLK_FAIL;
 	for (int i = 0; i < argc; i++) {
 		const char *k = argv[i].key, *v = argv[i].value;
 		bool ok = true;
 		if (!strcmp(k, "at"))
-			ok = have_at = faultinj_parse_u64(v, &fi.at);
+			ok = have_at = example_parse_u64(v, &fi.at);
 		else if (!strcmp(k, "reg"))
-			ok = have_reg = faultinj_parse_u64(v, &fi.reg);
+			ok = have_reg = example_parse_u64(v, &fi.reg);
 		else if (!strcmp(k, "mem"))
-			ok = have_mem = faultinj_parse_u64(v, &fi.paddr);
+			ok = have_mem = example_parse_u64(v, &fi.paddr);
 		else if (!strcmp(k, "bit"))
-			ok = have_bit = faultinj_parse_u64(v, &fi.mask);
+			ok = have_bit = example_parse_u64(v, &fi.mask);
 		else if (!strcmp(k, "mask"))
-			ok = have_mask = faultinj_parse_u64(v, &fi.mask);
+			ok = have_mask = example_parse_u64(v, &fi.mask);
 		else if (!strcmp(k, "until"))
-			ok = have_until = fi.window = faultinj_parse_u64(v, &fi.until);
+			ok = have_until = fi.window = example_parse_u64(v, &fi.until);
 		else if (!strcmp(k, "stuck"))
-			ok = have_stuck = faultinj_parse_u64(v, &fi.stuck);
+			ok = have_stuck = example_parse_u64(v, &fi.stuck);
 		else if (!strcmp(k, "skip"))
 			ok = have_skip = !*v;
 		else if (!strcmp(k, "irq"))
-			ok = have_irq = faultinj_parse_u64(v, &fi.irq);
+			ok = have_irq = example_parse_u64(v, &fi.irq);
 		else if (!strcmp(k, "drop"))
 			ok = fi.drop = !*v;
 		else if (!strcmp(k, "delay"))
-			ok = faultinj_parse_u64(v, &fi.delay);
+			ok = example_parse_u64(v, &fi.delay);
 		else if (!strcmp(k, "hart"))
-			ok = faultinj_parse_u64(v, &fi.hart) && fi.hart < info->nharts;
+			ok = example_parse_u64(v, &fi.hart) && fi.hart < info->nharts;
 		else if (!strcmp(k, "blk"))
-			ok = have_blk = faultinj_parse_u64(v, &fi.blk);
+			ok = have_blk = example_parse_u64(v, &fi.blk);
 		else if (!strcmp(k, "lost"))
 			ok = !*v && faultinj_blk_mode(RV_BLK_LOST, "0");
 		else if (!strcmp(k, "torn"))
@@ -429,37 +428,33 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 		else if (!strcmp(k, "rot"))
 			ok = faultinj_blk_mode(RV_BLK_ROT, v);
 		else if (!strcmp(k, "dev"))
-			ok = faultinj_parse_u64(v, &fi.dev) && !(fi.any_dev = false);
+			ok = example_parse_u64(v, &fi.dev) && !(fi.any_dev = false);
 		else if (!strcmp(k, "out"))
 			out = v;
 		else if (strcmp(k, "vmlinux"))
 			ok = false;
-		if (!ok) {
-			snprintf(why, sizeof(why), "bad argument '%s=%s' (faultinj takes at=, reg=, "
-				 "mem=, bit=, mask=, until=, stuck=, skip, irq=, drop, delay=, hart=, "
-				 "blk=, lost, torn=, misdirect=, rot=, dev= and out=)", k, v);
-			return faultinj_refuse(why);
-		}
+		if (!ok)
+			return example_bad_arg(self, &argv[i], "faultinj takes at=, reg=, mem=, bit=, "
+					       "mask=, until=, stuck=, skip, irq=, drop, delay=, hart=, "
+					       "blk=, lost, torn=, misdirect=, rot=, dev= and out=");
 	}
 	fi.kind = have_reg ? FAULTINJ_REG : have_mem ? FAULTINJ_MEM : have_skip ? FAULTINJ_SKIP
 		: have_irq ? FAULTINJ_IRQ : FAULTINJ_BLK;
 	bad = faultinj_check(have_at, have_bit, have_mask, have_until, have_stuck,
 			     have_reg + have_mem + have_blk + have_skip + have_irq);
 	if (bad)
-		return faultinj_refuse(bad);
+		return example_refuse(fi.self, bad);
 	if (have_bit)
 		fi.mask = 1ull << fi.mask;
-	if (have_reg && rv_reg_read((uint32_t)fi.hart, (uint32_t)fi.reg, &(uint64_t){ 0 }))
-		return faultinj_refuse("faultinj reg=: no such register");
-	fi.out = out && *out ? fopen(out, "w") : stderr;
-	if (!fi.out) {
-		snprintf(why, sizeof(why), "cannot create '%s': %s", out, strerror(errno));
-		return faultinj_refuse(why);
-	}
+	if (have_reg && rv_machine_reg_read(fi.m, (uint32_t)fi.hart, (uint32_t)fi.reg, &(uint64_t){ 0 }))
+		return example_refuse(fi.self, "faultinj reg=: no such register");
+	fi.out = example_open_out(self, out, stderr, NULL, 0);
+	if (!fi.out)
+		return -1;
 	if (fi.kind == FAULTINJ_BLK)
 		rv_on_blk_request(self, faultinj_on_blk, NULL);
 	else
-		rv_on_block(self, faultinj_on_block, NULL);
+		fi.blocks = rv_on_block(self, faultinj_on_block, NULL);
 	rv_on_exit(self, faultinj_on_exit, NULL);
 	return 0;
 }

@@ -21,15 +21,13 @@
  *
  * Input not trusted: the arguments.
  */
-#include <errno.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "retrovisor/plugin.h"
+#include "plugins/examples/example.h"
 
-RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = { RV_PLUGIN_ABI_MIN, RV_PLUGIN_ABI_VERSION };
+RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = EXAMPLE_ABI(1);
 
 /* One decoding of a block (the user data of its first instruction). */
 struct hotspot_block {
@@ -48,6 +46,7 @@ struct hotspot_sym {
 
 struct hotspot {
 	rv_plugin *self;
+	rv_machine *m;
 	FILE *out;
 	unsigned top;
 	struct hotspot_block *blocks;
@@ -88,7 +87,7 @@ static void hotspot_on_block(void *ud, rv_block *b)
 static struct hotspot_sym *hotspot_sym_of(uint64_t vaddr)
 {
 	uint64_t off = 0, key;
-	const char *name = rv_symbol(hs.self, vaddr, &off);
+	const char *name = rv_machine_symbol(hs.m, vaddr, &off);
 
 	if (!name) {
 		key = vaddr >> 63 ? 1 : 0; /* no symbol starts at 0 or 1 */
@@ -147,9 +146,7 @@ static void hotspot_on_exit(void *ud, int status)
 		fprintf(hs.out, "%12" PRIu64 " %6.2f%% %s\n", hs.syms[i].count,
 			total ? 100.0 * (double)hs.syms[i].count / (double)total : 0.0,
 			hs.syms[i].name);
-	fflush(hs.out);
-	if (hs.out != stdout)
-		fclose(hs.out);
+	example_close_out(hs.out);
 	free(hs.syms);
 }
 
@@ -157,39 +154,31 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 				    const rv_plugin_arg *argv)
 {
 	const char *out = NULL;
-	char why[200];
 
 	hs.self = self;
+	hs.m = example_machine(self, info);
 	hs.top = 20;
 	for (int i = 0; i < argc; i++) {
 		const char *k = argv[i].key, *v = argv[i].value;
-		char *end;
+		uint64_t n;
 		if (!strcmp(k, "out")) {
 			out = v;
 		} else if (!strcmp(k, "top")) {
-			unsigned long n = strtoul(v, &end, 10);
-			if (!*v || *end || n == 0 || n > 100000) {
-				rv_plugin_fail(self, "hotspot: top= is a number from 1 to 100000");
-				return -1;
-			}
+			if (!example_parse_u64(v, &n) || n == 0 || n > 100000)
+				return example_refuse(self, "hotspot: top= is a number from 1 to "
+						      "100000");
 			hs.top = (unsigned)n;
 		} else if (strcmp(k, "vmlinux")) {
-			snprintf(why, sizeof(why), "bad argument '%s' (hotspot takes vmlinux=FILE, "
-				 "out=FILE, top=N)", k);
-			rv_plugin_fail(self, why);
-			return -1;
+			return example_bad_arg(self, &argv[i], "hotspot takes vmlinux=FILE, "
+					       "out=FILE, top=N");
 		}
 	}
-	if (!info->vmlinux) {
-		rv_plugin_fail(self, "hotspot needs vmlinux=FILE (the symbols to attribute to)");
+	if (!info->vmlinux)
+		return example_refuse(self, "hotspot needs vmlinux=FILE (the symbols to attribute "
+				      "to)");
+	hs.out = example_open_out(self, out, stdout, NULL, 0);
+	if (!hs.out)
 		return -1;
-	}
-	hs.out = out && *out ? fopen(out, "w") : stdout;
-	if (!hs.out) {
-		snprintf(why, sizeof(why), "cannot create '%s': %s", out, strerror(errno));
-		rv_plugin_fail(self, why);
-		return -1;
-	}
 	rv_on_block(self, hotspot_on_block, NULL);
 	rv_on_exit(self, hotspot_on_exit, NULL);
 	return 0;

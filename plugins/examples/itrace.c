@@ -23,20 +23,20 @@
  * keyed by (virtual pc, physical pc, encoding) that the execution
  * callback receives as its user data. Code decoded again (after a write
  * to it) finds its old entry, so the table grows with the distinct code
- * executed, not with the number of decodings.
+ * executed, not with the number of decodings. Once count= is reached the
+ * plugin removes its block subscription (ABI 4): the code is decoded
+ * again without callbacks and the rest of the run costs nothing.
  *
  * Input not trusted: the arguments (numbers are checked, unknown keys
  * refused).
  */
-#include <errno.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "retrovisor/plugin.h"
+#include "plugins/examples/example.h"
 
-RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = { RV_PLUGIN_ABI_MIN, RV_PLUGIN_ABI_VERSION };
+RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = EXAMPLE_ABI(1);
 
 /* What one executed instruction prints, made once at decoding. */
 struct itrace_insn {
@@ -48,6 +48,8 @@ struct itrace_insn {
 
 struct itrace {
 	rv_plugin *self;
+	rv_machine *m;
+	rv_sub blocks; /* the block subscription */
 	FILE *out;
 	uint64_t from, count;
 	bool done; /* count reached: nothing more to print */
@@ -107,7 +109,7 @@ static struct itrace_insn *itrace_intern(rv_insn *in)
 	e->size = rv_insn_size(in);
 	size_t len = rv_insn_disas(in, e->text, sizeof(e->text));
 	uint64_t off;
-	const char *sym = rv_symbol(itrace.self, va, &off);
+	const char *sym = rv_machine_symbol(itrace.m, va, &off);
 	if (sym && len < sizeof(e->text))
 		snprintf(e->text + len, sizeof(e->text) - len, " <%s+0x%" PRIx64 ">", sym, off);
 	e->next = itrace.buckets[k];
@@ -122,16 +124,17 @@ static void itrace_on_exec(void *ud, uint32_t hart, uint64_t pc)
 
 	if (itrace.done)
 		return;
-	uint64_t total = rv_total_icount();
+	uint64_t total = rv_machine_total_icount(itrace.m);
 	if (total < itrace.from)
 		return;
 	if (total - itrace.from >= itrace.count) {
 		itrace.done = true;
 		fflush(itrace.out);
+		rv_unsubscribe(itrace.self, itrace.blocks);
 		return;
 	}
 	fprintf(itrace.out, "%" PRIu32 " %" PRIu64 " %016" PRIx64 " %0*" PRIx32 " %s\n", hart,
-		rv_icount(hart), pc, e->size == 2 ? 4 : 8, e->raw, e->text);
+		rv_machine_icount(itrace.m, hart), pc, e->size == 2 ? 4 : 8, e->raw, e->text);
 }
 
 static void itrace_on_block(void *ud, rv_block *b)
@@ -151,29 +154,17 @@ static void itrace_on_exit(void *ud, int status)
 {
 	(void)ud;
 	(void)status;
-	fflush(itrace.out);
-	if (itrace.out != stdout)
-		fclose(itrace.out);
+	example_close_out(itrace.out);
 	itrace.out = NULL;
-}
-
-static bool itrace_parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return *s && !*end && errno == 0;
 }
 
 RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info, int argc,
 				    const rv_plugin_arg *argv)
 {
 	const char *out = NULL;
-	char why[160];
 
-	(void)info;
 	itrace.self = self;
+	itrace.m = example_machine(self, info);
 	itrace.count = UINT64_MAX;
 	for (int i = 0; i < argc; i++) {
 		const char *k = argv[i].key, *v = argv[i].value;
@@ -181,26 +172,19 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 		if (!strcmp(k, "out"))
 			out = v;
 		else if (!strcmp(k, "from"))
-			ok = itrace_parse_u64(v, &itrace.from);
+			ok = example_parse_u64(v, &itrace.from);
 		else if (!strcmp(k, "count"))
-			ok = itrace_parse_u64(v, &itrace.count);
+			ok = example_parse_u64(v, &itrace.count);
 		else if (strcmp(k, "vmlinux"))
 			ok = false;
-		if (!ok) {
-			snprintf(why, sizeof(why), "bad argument '%s=%s' (itrace takes out=FILE, "
-				 "from=ICOUNT, count=N, vmlinux=FILE)", k, v);
-			rv_plugin_fail(self, why);
-			return -1;
-		}
+		if (!ok)
+			return example_bad_arg(self, &argv[i], "itrace takes out=FILE, from=ICOUNT, "
+					       "count=N, vmlinux=FILE");
 	}
-	itrace.out = out && *out ? fopen(out, "w") : stdout;
-	if (!itrace.out) {
-		snprintf(why, sizeof(why), "cannot create '%s': %s", out, strerror(errno));
-		rv_plugin_fail(self, why);
+	itrace.out = example_open_out(self, out, stdout, itrace.buf, sizeof(itrace.buf));
+	if (!itrace.out)
 		return -1;
-	}
-	setvbuf(itrace.out, itrace.buf, _IOFBF, sizeof(itrace.buf));
-	rv_on_block(self, itrace_on_block, NULL);
+	itrace.blocks = rv_on_block(self, itrace_on_block, NULL);
 	rv_on_exit(self, itrace_on_exit, NULL);
 	return 0;
 }

@@ -19,16 +19,14 @@
  *
  * Input not trusted: the arguments.
  */
-#include <errno.h>
 #include <inttypes.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "retrovisor/plugin.h"
+#include "plugins/examples/example.h"
 
-RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = { RV_PLUGIN_ABI_MIN, RV_PLUGIN_ABI_VERSION };
+RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = EXAMPLE_ABI(1);
 
+static rv_machine *memwatch_m;
 static FILE *memwatch_out;
 static char memwatch_buf[1 << 16];
 
@@ -38,7 +36,7 @@ static void memwatch_on_mem(void *ud, uint32_t hart, uint64_t vaddr, uint64_t pa
 	uint64_t pc = 0;
 
 	(void)ud;
-	rv_reg_read(hart, RV_REG_PC, &pc);
+	rv_machine_reg_read(memwatch_m, hart, RV_REG_PC, &pc);
 	fprintf(memwatch_out, "%" PRIu32 " %016" PRIx64 " %016" PRIx64 " %016" PRIx64
 		" %" PRIu32 " %c %" PRIx64 "\n", hart, pc, vaddr, paddr, size, write ? 'W' : 'R',
 		value);
@@ -48,18 +46,7 @@ static void memwatch_on_exit(void *ud, int status)
 {
 	(void)ud;
 	(void)status;
-	fflush(memwatch_out);
-	if (memwatch_out != stdout)
-		fclose(memwatch_out);
-}
-
-static bool memwatch_parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return *s && !*end && errno == 0;
+	example_close_out(memwatch_out);
 }
 
 RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info, int argc,
@@ -69,18 +56,17 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 	uint32_t flags = RV_MEM_READ | RV_MEM_WRITE;
 	bool have_lo = false, have_hi = false;
 	const char *out = NULL;
-	char why[200];
 
-	(void)info;
+	memwatch_m = example_machine(self, info);
 	for (int i = 0; i < argc; i++) {
 		const char *k = argv[i].key, *v = argv[i].value;
 		bool ok = true;
 		if (!strcmp(k, "lo"))
-			ok = have_lo = memwatch_parse_u64(v, &lo);
+			ok = have_lo = example_parse_u64(v, &lo);
 		else if (!strcmp(k, "hi"))
-			ok = have_hi = memwatch_parse_u64(v, &hi);
+			ok = have_hi = example_parse_u64(v, &hi);
 		else if (!strcmp(k, "phys"))
-			ok = memwatch_parse_u64(v, &phys) && phys <= 1;
+			ok = example_parse_u64(v, &phys) && phys <= 1;
 		else if (!strcmp(k, "rw") && !strcmp(v, "r"))
 			flags = RV_MEM_READ;
 		else if (!strcmp(k, "rw") && !strcmp(v, "w"))
@@ -91,24 +77,15 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 			out = v;
 		else if (strcmp(k, "vmlinux"))
 			ok = false;
-		if (!ok) {
-			snprintf(why, sizeof(why), "bad argument '%s=%s' (memwatch takes lo=ADDR, "
-				 "hi=ADDR, phys=0|1, rw=r|w|rw, out=FILE)", k, v);
-			rv_plugin_fail(self, why);
-			return -1;
-		}
+		if (!ok)
+			return example_bad_arg(self, &argv[i], "memwatch takes lo=ADDR, hi=ADDR, "
+					       "phys=0|1, rw=r|w|rw, out=FILE");
 	}
-	if (!have_lo || !have_hi || lo >= hi) {
-		rv_plugin_fail(self, "memwatch needs lo=ADDR and hi=ADDR with lo < hi");
+	if (!have_lo || !have_hi || lo >= hi)
+		return example_refuse(self, "memwatch needs lo=ADDR and hi=ADDR with lo < hi");
+	memwatch_out = example_open_out(self, out, stdout, memwatch_buf, sizeof(memwatch_buf));
+	if (!memwatch_out)
 		return -1;
-	}
-	memwatch_out = out && *out ? fopen(out, "w") : stdout;
-	if (!memwatch_out) {
-		snprintf(why, sizeof(why), "cannot create '%s': %s", out, strerror(errno));
-		rv_plugin_fail(self, why);
-		return -1;
-	}
-	setvbuf(memwatch_out, memwatch_buf, _IOFBF, sizeof(memwatch_buf));
 	rv_on_mem(self, lo, hi, flags | (phys ? RV_MEM_PHYSICAL : 0), memwatch_on_mem, NULL);
 	rv_on_exit(self, memwatch_on_exit, NULL);
 	return 0;

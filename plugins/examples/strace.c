@@ -39,7 +39,6 @@
  * Input not trusted: guest memory (reads are bounded and may fail: a
  * string that cannot be read prints as its address), the arguments.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,9 +46,9 @@
 
 #include "introspect/linux.h"
 #include "introspect/walk.h"
-#include "retrovisor/plugin.h"
+#include "plugins/examples/example.h"
 
-RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = { RV_PLUGIN_ABI_MIN, RV_PLUGIN_ABI_VERSION };
+RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = EXAMPLE_ABI(1);
 
 #define STRACE_CAUSE_ECALL_U 8u
 #define STRACE_CSR_SSCRATCH 0x140u
@@ -68,6 +67,7 @@ struct strace_call {
 };
 
 struct strace {
+	rv_machine *m;
 	FILE *out;
 	struct intro_linux *lx; /* NULL without vmlinux= */
 	struct intro_mem mem;
@@ -94,15 +94,14 @@ static const struct {
 
 static int strace_read_phys(void *opaque, uint64_t pa, void *buf, size_t len)
 {
-	(void)opaque;
-	return rv_mem_read_phys(pa, buf, len) == len ? 0 : -1;
+	return rv_machine_mem_read_phys(opaque, pa, buf, len) == len ? 0 : -1;
 }
 
 static uint64_t strace_reg(uint32_t hart, uint32_t reg)
 {
 	uint64_t v = 0;
 
-	rv_reg_read(hart, reg, &v);
+	rv_machine_reg_read(strace.m, hart, reg, &v);
 	return v;
 }
 
@@ -289,9 +288,7 @@ static void strace_on_exit(void *ud, int status)
 	for (unsigned i = 0; i < strace.npending; i++)
 		if (strace.pending[i].key)
 			fprintf(strace.out, "%s) = ? (the run ended)\n", strace.pending[i].line);
-	fflush(strace.out);
-	if (strace.out != stdout)
-		fclose(strace.out);
+	example_close_out(strace.out);
 	intro_linux_close(strace.lx);
 	strace.lx = NULL;
 }
@@ -303,8 +300,9 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 	char why[700];
 	struct hv_err err;
 
+	strace.m = example_machine(self, info);
 	strace.only = -1;
-	strace.mem = (struct intro_mem){ NULL, strace_read_phys };
+	strace.mem = (struct intro_mem){ strace.m, strace_read_phys };
 	for (int i = 0; i < argc; i++) {
 		const char *k = argv[i].key, *v = argv[i].value;
 		if (!strcmp(k, "out")) {
@@ -314,31 +312,23 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 			if (strace.only < 0) {
 				snprintf(why, sizeof(why), "only=%s: no such riscv64 system call",
 					 v);
-				rv_plugin_fail(self, why);
-				return -1;
+				return example_refuse(self, why);
 			}
 		} else if (strcmp(k, "vmlinux")) {
-			snprintf(why, sizeof(why), "bad argument '%s' (strace takes vmlinux=FILE, "
-				 "out=FILE, only=NAME)", k);
-			rv_plugin_fail(self, why);
-			return -1;
+			return example_bad_arg(self, &argv[i], "strace takes vmlinux=FILE, out=FILE, "
+					       "only=NAME");
 		}
 	}
 	if (info->vmlinux) {
 		strace.lx = intro_linux_open(info->vmlinux, &err);
-		if (!strace.lx) {
-			rv_plugin_fail(self, err.msg);
-			return -1;
-		}
+		if (!strace.lx)
+			return example_refuse(self, err.msg);
 	}
-	strace.out = out && *out ? fopen(out, "w") : stdout;
+	strace.out = example_open_out(self, out, stdout, strace.buf, sizeof(strace.buf));
 	if (!strace.out) {
-		snprintf(why, sizeof(why), "cannot create '%s': %s", out, strerror(errno));
 		intro_linux_close(strace.lx);
-		rv_plugin_fail(self, why);
 		return -1;
 	}
-	setvbuf(strace.out, strace.buf, _IOFBF, sizeof(strace.buf));
 	rv_on_trap(self, strace_on_trap, NULL);
 	rv_on_priv(self, strace_on_priv, NULL);
 	rv_on_exit(self, strace_on_exit, NULL);

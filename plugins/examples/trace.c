@@ -73,21 +73,20 @@
 
 #include "plugins/examples/trace_impl.h"
 
-/* rv_time_ns is ABI 2. */
-RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = { 2u, RV_PLUGIN_ABI_VERSION };
+/* Built against ABI 1-3, rv_time_ns needs 2. */
+RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = EXAMPLE_ABI(2);
 
 static uint64_t trace_reg(uint32_t hart, uint32_t reg)
 {
 	uint64_t v = 0;
 
-	rv_reg_read(hart, reg, &v);
+	rv_machine_reg_read(tr.m, hart, reg, &v);
 	return v;
 }
 
 static int trace_read_phys(void *opaque, uint64_t pa, void *buf, size_t len)
 {
-	(void)opaque;
-	return rv_mem_read_phys(pa, buf, len) == len ? 0 : -1;
+	return rv_machine_mem_read_phys(opaque, pa, buf, len) == len ? 0 : -1;
 }
 
 /* ---- Tasks ---- */
@@ -154,7 +153,7 @@ static void trace_find_current(uint32_t hart)
 	struct trace_hart *th = &tr.hart[hart];
 	uint64_t priv, task;
 
-	if (!tr.lx || th->cur != &th->own || rv_reg_read(hart, RV_REG_PRIV, &priv) ||
+	if (!tr.lx || th->cur != &th->own || rv_machine_reg_read(tr.m, hart, RV_REG_PRIV, &priv) ||
 	    priv == TRACE_PRIV_M)
 		return;
 	if (intro_linux_current(tr.lx, &tr.mem, trace_reg(hart, RV_REG_CSR(TRACE_CSR_SATP)),
@@ -208,7 +207,7 @@ static void trace_on_xret(void *ud, uint32_t hart, uint64_t pc)
 	uint64_t priv = 0;
 
 	(void)pc;
-	if (rv_reg_read(hart, RV_REG_PRIV, &priv) ||
+	if (rv_machine_reg_read(tr.m, hart, RV_REG_PRIV, &priv) ||
 	    priv < (ud ? TRACE_PRIV_M : TRACE_PRIV_S))
 		return; /* an illegal instruction, which traps instead */
 	trace_event(hart);
@@ -388,15 +387,6 @@ static int trace_create(void)
 	return 0;
 }
 
-static bool trace_parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return *s && *s != '-' && !*end && errno == 0;
-}
-
 static int trace_refuse(const char *why)
 {
 	intro_linux_close(tr.lx);
@@ -412,7 +402,8 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 	struct hv_err err;
 
 	tr.self = self;
-	tr.mem = (struct intro_mem){ NULL, trace_read_phys };
+	tr.m = example_machine(self, info);
+	tr.mem = (struct intro_mem){ tr.m, trace_read_phys };
 	tr.until = UINT64_MAX;
 	tr.max_events = TRACE_MAX_EVENTS;
 	tr.nharts = info->nharts;
@@ -422,11 +413,11 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 		if (!strcmp(k, "out"))
 			ok = snprintf(tr.out, sizeof(tr.out), "%s", v) < (int)sizeof(tr.out) && *v;
 		else if (!strcmp(k, "from"))
-			ok = trace_parse_u64(v, &tr.from);
+			ok = example_parse_u64(v, &tr.from);
 		else if (!strcmp(k, "until"))
-			ok = trace_parse_u64(v, &tr.until);
+			ok = example_parse_u64(v, &tr.until);
 		else if (!strcmp(k, "max-events"))
-			ok = trace_parse_u64(v, &tr.max_events);
+			ok = example_parse_u64(v, &tr.max_events);
 		else if (strcmp(k, "vmlinux"))
 			ok = false;
 		if (!ok) {
@@ -445,7 +436,7 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 		tr.lx = intro_linux_open(info->vmlinux, &err);
 		if (!tr.lx)
 			return trace_refuse(err.msg);
-		if (rv_symbol_addr(self, "__switch_to", &tr.switch_to))
+		if (rv_machine_symbol_addr(tr.m, "__switch_to", &tr.switch_to))
 			return trace_refuse("trace: the vmlinux= file has no __switch_to (is it a "
 					    "riscv Linux kernel?)");
 	}

@@ -15,7 +15,7 @@
 
 #include "introspect/linux.h"
 #include "introspect/walk.h"
-#include "retrovisor/plugin.h"
+#include "plugins/examples/example.h"
 
 #pragma GCC visibility push(hidden)
 
@@ -84,6 +84,7 @@ struct trace_hart {
 /* The plugin's one state (a plugin instance per process). */
 struct trace_state {
 	rv_plugin *self;
+	rv_machine *m;
 	struct intro_linux *lx;
 	struct intro_mem mem;
 	uint64_t switch_to; /* __switch_to, 0 without vmlinux= */

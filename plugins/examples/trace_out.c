@@ -77,7 +77,7 @@ static void trace_put_str(const char *s, size_t max)
 
 static uint64_t trace_now(uint32_t hart)
 {
-	uint64_t t = rv_time_ns(hart);
+	uint64_t t = rv_machine_time_ns(tr.m, hart);
 
 	if (t < tr.hart[hart].last_ns)
 		t = tr.hart[hart].last_ns;
@@ -259,7 +259,7 @@ void trace_window(void)
 {
 	if (tr.done)
 		return;
-	uint64_t n = rv_total_icount();
+	uint64_t n = rv_machine_total_icount(tr.m);
 	if (!tr.on && n >= tr.from) {
 		if (n >= tr.until) {
 			tr.done = true;

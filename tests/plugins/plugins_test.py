@@ -268,6 +268,140 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
         check(digest(err) == digest(bare_err), f"{name}: the same final digest", err)
 
 
+# sizeof(rv_task) in ABI 4: size, reserved, addr, pid, tgid, comm[16].
+RV_TASK_SIZE = 40
+
+SIZED = """#include <stdio.h>
+#include <string.h>
+#include <retrovisor/plugin.h>
+RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = { 4, RV_PLUGIN_ABI_VERSION };
+static rv_machine *m;
+static const char *when = "init";
+static void ask(void)
+{
+	rv_task t;
+	memset(&t, 0, sizeof(t));
+	t.size = 8; /* as if built against a header whose rv_task was 8 bytes */
+	if (rv_machine_linux_current(m, 0, &t) != -1)
+		fprintf(stderr, "sized: the host took the small struct\\n");
+}
+static void on_block(void *ud, rv_block *b)
+{
+	(void)ud; (void)b;
+	ask();
+}
+RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info, int argc,
+				    const rv_plugin_arg *argv)
+{
+	m = info->machine;
+	if (argc == 1 && !strcmp(argv[0].key, "when"))
+		when = argv[0].value;
+	if (!strcmp(when, "init"))
+		ask();
+	else
+		rv_on_block(self, on_block, NULL);
+	return 0;
+}
+"""
+
+UNSUBSCRIBE = """#include <stdio.h>
+#include <string.h>
+#include <retrovisor/plugin.h>
+RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = { 4, RV_PLUGIN_ABI_VERSION };
+static rv_plugin *me;
+static rv_sub a, b, blocks;
+static unsigned na, nb, nblocks, harts;
+static int init_first, init_again, bogus, zero;
+static char out[512];
+static void on_sbi_a(void *ud, uint32_t hart, uint64_t ext, uint64_t fid, const uint64_t args[6])
+{
+	(void)ud; (void)hart; (void)ext; (void)fid; (void)args;
+	if (++na == 1)
+		rv_unsubscribe(me, b); /* b comes later in this same event: not called */
+	if (na == 3)
+		rv_unsubscribe(me, a); /* itself, inside its own callback */
+}
+static void on_sbi_b(void *ud, uint32_t hart, uint64_t ext, uint64_t fid, const uint64_t args[6])
+{
+	(void)ud; (void)hart; (void)ext; (void)fid; (void)args;
+	nb++;
+}
+static void on_priv(void *ud, uint32_t hart, uint32_t from, uint32_t to)
+{
+	(void)ud; (void)hart; (void)from; (void)to;
+	nb += 100; /* unsubscribed in init: never */
+}
+static void on_block(void *ud, rv_block *bl)
+{
+	(void)ud; (void)bl;
+	if (++nblocks == 2)
+		rv_unsubscribe(me, blocks);
+}
+static void on_exit_cb(void *ud, int status)
+{
+	FILE *f = fopen(out, "w");
+	(void)ud; (void)status;
+	if (f) {
+		fprintf(f, "a %u b %u blocks %u init %d %d bogus %d zero %d harts %u\\n", na, nb,
+			nblocks, init_first, init_again, bogus, zero, harts);
+		fclose(f);
+	}
+}
+RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info, int argc,
+				    const rv_plugin_arg *argv)
+{
+	if (info->size < sizeof(*info) || info->abi_version != 4 || !info->machine ||
+	    argc != 1 || argv[0].size != sizeof(argv[0]) || strcmp(argv[0].key, "out"))
+		return 1;
+	me = self;
+	snprintf(out, sizeof(out), "%s", argv[0].value);
+	harts = rv_machine_hart_count(info->machine);
+	zero = (int)rv_on_trap(self, NULL, NULL); /* no callback, no subscription */
+	rv_sub c = rv_on_priv(self, on_priv, NULL);
+	init_first = rv_unsubscribe(self, c);
+	init_again = rv_unsubscribe(self, c);
+	bogus = rv_unsubscribe(self, 12345);
+	a = rv_on_sbi(self, on_sbi_a, NULL);
+	b = rv_on_sbi(self, on_sbi_b, NULL);
+	blocks = rv_on_block(self, on_block, NULL);
+	rv_on_exit(self, on_exit_cb, NULL);
+	return a && b && blocks && a != b ? 0 : 1;
+}
+"""
+
+
+def case_abi4():
+    """ABI 4 (issue 12, item 4): a struct the plugin passes smaller than
+    the host's is refused with one line naming both sizes, at init (status
+    2) and in a callback (the run stops, status 8); subscriptions return
+    distinct ids, rv_unsubscribe removes one once (from init, from inside
+    another callback of the same event, from inside its own), and the run
+    stays bit-identical; the machine handle and sized arguments arrive."""
+    sized = build_plugin("sized", SIZED)
+    want = (f"rv_machine_linux_current was given an rv_task of 8 bytes, where this "
+            f"retrovisor's is {RV_TASK_SIZE} bytes")
+    status, out, err = run_bare(sized)
+    lines = [l for l in err.splitlines() if l.strip()]
+    check(status == 2 and len(lines) == 1 and sized in lines[0] and want in lines[0],
+          f"at init: refused (status {status}) with one line naming both sizes: {lines}")
+    check("sum=" not in out, "the guest did not run", out)
+    status, out, err = run_bare(f"{sized},when=block")
+    lines = [l for l in err.splitlines() if "rv_task" in l]
+    check(status == 8 and len(lines) == 1 and want in lines[0] and "sized.so" in lines[0]
+          and "took the small struct" not in err,
+          f"in a callback: the run stops (status {status}) with one line: {lines}", err)
+
+    so = build_plugin("unsubscribe", UNSUBSCRIBE)
+    report = os.path.join(TMP, "unsubscribe.txt")
+    _, bare_out, bare_err = run_bare()
+    status, out, err = run_bare(f"{so},out={report}")
+    check(status == 0 and out == bare_out and digest(err) == digest(bare_err),
+          f"the run is bit-identical with it (status {status})", err)
+    text = open(report).read().strip() if os.path.exists(report) else ""
+    check(text == "a 3 b 0 blocks 2 init 0 -1 bogus -1 zero 0 harts 1",
+          f"unsubscribing: {text!r}")
+
+
 def case_init_crash():
     """A plugin whose rv_plugin_init crashes (a null pointer read) is
     refused with a clear message naming it (issue acceptance, item 8),
@@ -820,6 +954,7 @@ CASES = {
     "out_of_tree": case_out_of_tree,
     "refusal": case_refusal,
     "abi_ranges": case_abi_ranges,
+    "abi4": case_abi4,
     "init_crash": case_init_crash,
     "callback_crash": case_callback_crash,
     "symbols": case_symbols,
