@@ -16,8 +16,9 @@
  *
  * Every change finds its machine from the plugin handle (rv_plugin's
  * host); the ABI 4 forms (rv_machine_*) take the plugin's machine handle
- * and are the ABI 1-3 forms of the plugin behind it. Untrusted: hart numbers, registers, addresses and lengths are
- * checked before anything is recorded.
+ * and are the ABI 1-3 forms of the plugin behind it. Untrusted: hart
+ * numbers, registers, addresses and lengths are checked before anything
+ * is recorded.
  */
 #include <stdio.h>
 #include <string.h>
@@ -98,8 +99,7 @@ RV_PLUGIN_EXPORT int rv_reg_write(rv_plugin *self, uint32_t hart, uint32_t reg, 
 	return 0;
 }
 
-RV_PLUGIN_EXPORT int rv_mem_write_phys(rv_plugin *self, uint64_t paddr, const void *buf,
-				       size_t len)
+RV_PLUGIN_EXPORT int rv_mem_write_phys(rv_plugin *self, uint64_t paddr, const void *buf, size_t len)
 {
 	struct plugin_host *ph = self ? self->host : NULL;
 
@@ -258,8 +258,7 @@ RV_PLUGIN_EXPORT int rv_machine_mem_write_virt(rv_machine *m, uint32_t hart, uin
 	return rv_mem_write_virt(machine_plugin(m), hart, vaddr, buf, len);
 }
 
-RV_PLUGIN_EXPORT int rv_machine_flip_reg(rv_machine *m, uint32_t hart, uint32_t reg,
-					 uint32_t bit)
+RV_PLUGIN_EXPORT int rv_machine_flip_reg(rv_machine *m, uint32_t hart, uint32_t reg, uint32_t bit)
 {
 	return rv_flip_reg(machine_plugin(m), hart, reg, bit);
 }

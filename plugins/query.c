@@ -33,8 +33,7 @@ static struct hart *host_hart(const struct plugin_host *ph, uint32_t hart)
 	return hart < host_hart_count(ph) ? ph->m->hart[hart] : NULL;
 }
 
-static int host_reg_read(const struct plugin_host *ph, uint32_t hart, uint32_t reg,
-			 uint64_t *value)
+static int host_reg_read(const struct plugin_host *ph, uint32_t hart, uint32_t reg, uint64_t *value)
 {
 	struct hart *h = host_hart(ph, hart);
 
@@ -321,8 +320,7 @@ RV_PLUGIN_EXPORT int rv_linux_current(rv_plugin *self, uint32_t hart, rv_task *t
 		}
 	}
 	struct intro_linux *lx = host_linux_of(self, hart, &mem, &h);
-	if (!lx ||
-	    intro_linux_current(lx, &mem, h->satp, h->x[4], h->sscratch, h->priv, &addr) ||
+	if (!lx || intro_linux_current(lx, &mem, h->satp, h->x[4], h->sscratch, h->priv, &addr) ||
 	    intro_linux_task_info(lx, &mem, h->satp, addr, &t.pid, &t.tgid, t.comm))
 		return -1;
 	t.task = addr;
@@ -358,7 +356,9 @@ static int host_module_cb(void *opaque, const struct intro_module *mod)
 		snprintf(rm.name, sizeof(rm.name), "%s", mod->name);
 		return w->mcb(w->ud, (const rv_module *)&rm);
 	}
-	rv_module rm = { .size = sizeof(rm), .addr = mod->module, .text_base = mod->base,
+	rv_module rm = { .size = sizeof(rm),
+			 .addr = mod->module,
+			 .text_base = mod->base,
 			 .text_size = mod->size };
 	snprintf(rm.name, sizeof(rm.name), "%s", mod->name);
 	return w->mcb(w->ud, &rm);
@@ -393,8 +393,7 @@ RV_PLUGIN_EXPORT int rv_machine_linux_current(rv_machine *m, uint32_t hart, rv_t
 	return rv_linux_current(machine_plugin(m), hart, task);
 }
 
-RV_PLUGIN_EXPORT int rv_machine_linux_tasks(rv_machine *m, uint32_t hart, rv_task_cb cb,
-					    void *ud)
+RV_PLUGIN_EXPORT int rv_machine_linux_tasks(rv_machine *m, uint32_t hart, rv_task_cb cb, void *ud)
 {
 	return rv_linux_tasks(machine_plugin(m), hart, cb, ud);
 }

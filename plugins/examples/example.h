@@ -23,11 +23,13 @@
 
 /* rv_plugin_abi's initialiser: ABI 4 from 4 on; built against an older
  * version, from the oldest whose functions the plugin calls. */
+/* clang-format off */
 #if RV_PLUGIN_ABI_BUILD >= 4
 #define EXAMPLE_ABI(oldest) { 4u, RV_PLUGIN_ABI_BUILD }
 #else
 #define EXAMPLE_ABI(oldest) { (oldest), RV_PLUGIN_ABI_BUILD }
 #endif
+/* clang-format on */
 
 /* The machine the plugin runs on (info->machine). */
 rv_machine *example_machine(rv_plugin *self, const rv_plugin_info *info);
@@ -76,8 +78,7 @@ static inline uint64_t rv_machine_time_ns(rv_machine *m, uint32_t hart)
 }
 #endif
 
-static inline size_t rv_machine_mem_read_phys(rv_machine *m, uint64_t paddr, void *buf,
-					      size_t len)
+static inline size_t rv_machine_mem_read_phys(rv_machine *m, uint64_t paddr, void *buf, size_t len)
 {
 	(void)m;
 	return rv_mem_read_phys(paddr, buf, len);

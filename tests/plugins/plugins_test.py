@@ -242,7 +242,8 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 """
     refused = {"below": (hmin - 1, hmin - 1), "above": (hcur + 1, hcur + 1),
                "well_above": (hcur + 1, hcur + 7), "inverted": (hcur + 2, hmin)}
-    accepted = {"same": (hmin, hcur), "min_below": (hmin - 1, hcur),
+    accepted = {"same": (hmin, hcur), "newest_only": (hcur, hcur), "oldest_only": (hmin, hmin),
+                "min_below": (hmin - 1, hcur),
                 "cur_above": (hmin, hcur + 3), "around": (hmin - 1, hcur + 3)}
     check(hmin >= 1, f"the host's range {hmin} to {hcur} leaves room below it")
     _, bare_out, bare_err = run_bare()
