@@ -299,6 +299,8 @@ enum hv_stop {
 	STOP_PLUGIN,        /* a plugin asked to stop (plugins/host.c) */
 	STOP_HOST_ERROR,    /* the host failed (out of memory, a log that cannot be
 			     * written): never a guest result; host_error says what */
+	STOP_EPOCH,         /* the machine's time reached epoch_end (a domain among
+			     * others, hv/platform/domain.h): it goes on after the barrier */
 };
 
 struct machine_config {
@@ -423,6 +425,14 @@ struct machine {
 	 * digests when it re-executes recorded rounds). */
 	uint64_t dirty_epoch;
 	struct hv_funnel funnel;
+	/* Machine time (instruction units) at which the run stops with
+	 * STOP_EPOCH, at the first round boundary at or past it; idle time
+	 * is skipped no further than it. 0: no epochs (a machine alone). */
+	uint64_t epoch_end;
+	/* The last idle skip stopped at epoch_end short of the next event:
+	 * the next run goes on skipping before it runs a round, so that the
+	 * wake-up comes at the event itself, as in an uncut run. */
+	bool epoch_idle;
 
 	/* Run state. */
 	enum hv_stop stop;

@@ -96,7 +96,7 @@ static const char *machine_slot_who(const struct machine_config *cfg, int occupa
 int machine_virtio_place(const struct machine_config *cfg, int place[HV_VIRTIO_SLOTS],
 			 struct hv_err *err)
 {
-	bool net = cfg->net && cfg->net->mode == NET_USER;
+	bool net = cfg->net && cfg->net->mode != NET_NONE;
 	unsigned ndev = cfg->ndrives + (net ? 1u : 0u) + (cfg->rng ? 1u : 0u);
 	struct {
 		int who;
@@ -183,12 +183,16 @@ static int machine_virtio_init(struct machine *m, const struct machine_config *c
 			}
 			m->disk[who] = d; /* owned by the block device */
 		} else if (who == MACHINE_SLOT_NET) {
-			/* Replaying: the frames come from the log, not from slirp. */
-			m->net = cfg->replaying ? virtio_net_create(m, slot, cfg->net->mac, err)
-						: virtio_net_attach(m, slot, cfg->net, err);
+			/* Replaying: the frames come from the log, not from slirp.
+			 * A link between domains is plugged in by the switch
+			 * (hv/platform/switch.h); until then frames go nowhere. */
+			bool own = cfg->replaying || cfg->net->mode == NET_LINK;
+
+			m->net = own ? virtio_net_create(m, slot, cfg->net->mac, err)
+				     : virtio_net_attach(m, slot, cfg->net, err);
 			if (!m->net)
 				return -1;
-			if (cfg->replaying)
+			if (own)
 				virtio_net_set_backend(m->net, &machine_replay_net);
 			m->virtio[slot] = virtio_net_dev(m->net);
 		} else if (who == MACHINE_SLOT_RNG) {

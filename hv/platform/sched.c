@@ -95,6 +95,13 @@ static bool machine_idle(struct machine *m)
 	 * there, the next round's end would wrap and no hart would run again. */
 	if (next >= HV_ITIME_MAX)
 		next = ~0ull;
+	/* A domain among others: what can wake it next may come from another
+	 * domain at the epoch's end, so the clock goes no further than that
+	 * and the run stops there (machine_run). */
+	if (m->epoch_end && next > m->epoch_end) {
+		next = m->epoch_end > m->itime ? m->epoch_end : m->itime;
+		m->epoch_idle = true;
+	}
 	if (m->funnel.replaying) {
 		/* The log says whether host input ended this idle period. */
 		if (m->funnel.idle_ends_early && m->funnel.idle_ends_early(m->funnel.opaque, m))
@@ -143,6 +150,14 @@ static bool machine_idle(struct machine *m)
 enum hv_stop machine_run(struct machine *m)
 {
 	uint64_t rounds = 0;
+
+	if (m->epoch_idle && m->stop == STOP_NONE) {
+		m->epoch_idle = false;
+		if (!machine_idle(m))
+			machine_stop(m, STOP_DEADLOCK, 0);
+		else if (m->epoch_idle && m->itime >= m->epoch_end)
+			machine_stop(m, STOP_EPOCH, 0);
+	}
 
 	while (m->stop == STOP_NONE) {
 		uint64_t round_end = m->itime + m->cfg.quantum;
@@ -240,6 +255,8 @@ enum hv_stop machine_run(struct machine *m)
 		m->rounds++;
 		if (m->round_hook)
 			m->round_hook(m->round_opaque, m);
+		if (m->epoch_end && m->itime >= m->epoch_end)
+			machine_stop(m, STOP_EPOCH, 0);
 	}
 	block_reap(m->blocks);
 	return m->stop;

@@ -54,6 +54,8 @@
 enum net_mode {
 	NET_NONE = 0, /* no network device */
 	NET_USER,     /* virtio-net on libslirp */
+	NET_LINK,     /* virtio-net on a link between domains (hv/platform/switch.h),
+		       * plugged in after the machine is made */
 };
 
 /* One host port forward; addresses in host byte order. */

@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Domains run in epochs (domain.h): the epoch loop, its host threads and
+ * the barrier. The threads are a fixed pool started at the first epoch;
+ * each epoch the main thread lists the running domains, every thread
+ * (the main one too) takes the next domain from the list until none is
+ * left, and the main thread waits for all before the barrier. A domain is
+ * touched by one thread per epoch and by none during the barrier but the
+ * main one, so domains need no locks; the switches' outboxes are each
+ * written by their own domain only (switch.h).
+ */
+#include "hv/platform/domain.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv/dev/backend/net_slirp.h"
+#include "hv/dev/virtio/virtio_net.h"
+#include "hv/platform/reset.h"
+
+struct hv_system {
+	uint64_t epoch_len, epoch;
+	unsigned threads;
+	struct domain *dom[SYSTEM_MAX_DOMAINS];
+	unsigned ndom;
+	struct hv_switch *sw[SYSTEM_MAX_DOMAINS];
+	unsigned nsw;
+
+	/* The epoch's work list and the pool. */
+	struct domain *run[SYSTEM_MAX_DOMAINS];
+	unsigned nrun;
+	unsigned next; /* atomic: the next entry of run[] to take */
+	pthread_t tid[SYSTEM_MAX_DOMAINS];
+	unsigned nworkers;
+	pthread_mutex_t mu;
+	pthread_cond_t go, done;
+	uint64_t generation;
+	unsigned busy;
+	bool quit;
+};
+
+struct hv_system *system_create(uint64_t epoch_len, unsigned threads, struct hv_err *err)
+{
+	struct hv_system *s;
+
+	if (!epoch_len || !threads || threads > SYSTEM_MAX_DOMAINS) {
+		hv_err_set(err, "an epoch of %llu instructions on %u threads cannot run "
+			   "(epochs must be longer than 0, threads 1 to %d)",
+			   (unsigned long long)epoch_len, threads, SYSTEM_MAX_DOMAINS);
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		hv_err_set(err, "out of host memory");
+		return NULL;
+	}
+	s->epoch_len = epoch_len;
+	s->threads = threads;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->go, NULL);
+	pthread_cond_init(&s->done, NULL);
+	return s;
+}
+
+static void system_stop_workers(struct hv_system *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->quit = true;
+	pthread_cond_broadcast(&s->go);
+	pthread_mutex_unlock(&s->mu);
+	for (unsigned i = 0; i < s->nworkers; i++)
+		pthread_join(s->tid[i], NULL);
+	s->nworkers = 0;
+}
+
+void system_destroy(struct hv_system *s)
+{
+	if (!s)
+		return;
+	system_stop_workers(s);
+	for (unsigned i = 0; i < s->ndom; i++) {
+		machine_destroy(s->dom[i]->m);
+		free(s->dom[i]);
+	}
+	for (unsigned i = 0; i < s->nsw; i++)
+		switch_destroy(s->sw[i]);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->go);
+	pthread_cond_destroy(&s->done);
+	free(s);
+}
+
+int system_add_domain(struct hv_system *s, const struct domain_spec *spec, struct machine *m,
+		      struct hv_err *err)
+{
+	struct domain *d;
+
+	if (s->ndom == SYSTEM_MAX_DOMAINS) {
+		hv_err_set(err, "domain '%s' would be one more than the %d a system holds",
+			   spec->name, SYSTEM_MAX_DOMAINS);
+		goto fail;
+	}
+	if (!spec->name[0] || strlen(spec->name) >= DOMAIN_NAME_MAX) {
+		hv_err_set(err, "a domain's name must have 1 to %d characters", DOMAIN_NAME_MAX - 1);
+		goto fail;
+	}
+	if (system_find(s, spec->name)) {
+		hv_err_set(err, "there is already a domain named '%s'", spec->name);
+		goto fail;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		hv_err_set(err, "out of host memory");
+		goto fail;
+	}
+	d->id = s->ndom;
+	snprintf(d->name, sizeof(d->name), "%s", spec->name);
+	d->m = m;
+	d->state = DOMAIN_RUNNING;
+	d->on_poweroff = spec->on_poweroff;
+	d->on_reboot = spec->on_reboot;
+	d->on_crash = spec->on_crash;
+	d->lo = spec->lo;
+	d->base_itime = m->itime;
+	d->start_epoch = s->epoch;
+	d->port = -1;
+	s->dom[s->ndom++] = d;
+	return (int)d->id;
+fail:
+	machine_destroy(m);
+	return -1;
+}
+
+int system_add_switch(struct hv_system *s, struct hv_switch *sw, struct hv_err *err)
+{
+	if (system_find_switch(s, switch_name(sw))) {
+		hv_err_set(err, "there is already a bridge named '%s'", switch_name(sw));
+		switch_destroy(sw);
+		return -1;
+	}
+	if (s->nsw == SYSTEM_MAX_DOMAINS) {
+		hv_err_set(err, "too many bridges (at most %d)", SYSTEM_MAX_DOMAINS);
+		switch_destroy(sw);
+		return -1;
+	}
+	s->sw[s->nsw++] = sw;
+	return 0;
+}
+
+static void domain_deliver(void *opaque, const void *frame, size_t len)
+{
+	struct domain *d = opaque;
+
+	virtio_net_input(d->m->net, frame, len);
+}
+
+int system_plug(struct hv_system *s, unsigned id, struct hv_switch *sw, struct hv_err *err)
+{
+	struct domain *d = system_domain(s, id);
+	struct net_backend be;
+
+	if (!d || !d->m || !d->m->net || d->m->cfg.net->mode != NET_LINK) {
+		hv_err_set(err, "domain %u has no network device to join to bridge '%s'", id,
+			   switch_name(sw));
+		return -1;
+	}
+	if (d->sw) {
+		hv_err_set(err, "domain '%s' is already on bridge '%s'", d->name,
+			   switch_name(d->sw));
+		return -1;
+	}
+	d->port = switch_add_port(sw, domain_deliver, d, &be, err);
+	if (d->port < 0)
+		return -1;
+	d->sw = sw;
+	virtio_net_set_backend(d->m->net, &be);
+	return 0;
+}
+
+unsigned system_ndomains(const struct hv_system *s)
+{
+	return s->ndom;
+}
+
+struct domain *system_domain(struct hv_system *s, unsigned id)
+{
+	return id < s->ndom ? s->dom[id] : NULL;
+}
+
+struct domain *system_find(struct hv_system *s, const char *name)
+{
+	for (unsigned i = 0; i < s->ndom; i++)
+		if (!strcmp(s->dom[i]->name, name))
+			return s->dom[i];
+	return NULL;
+}
+
+struct hv_switch *system_find_switch(struct hv_system *s, const char *name)
+{
+	for (unsigned i = 0; i < s->nsw; i++)
+		if (!strcmp(switch_name(s->sw[i]), name))
+			return s->sw[i];
+	return NULL;
+}
+
+uint64_t system_epoch(const struct hv_system *s)
+{
+	return s->epoch;
+}
+
+uint64_t system_epoch_len(const struct hv_system *s)
+{
+	return s->epoch_len;
+}
+
+/* One domain's share of the epoch (any thread). */
+static void domain_run_epoch(const struct hv_system *s, struct domain *d)
+{
+	struct machine *m = d->m;
+
+	m->epoch_end = d->base_itime + (s->epoch - d->start_epoch + 1) * s->epoch_len;
+	if (m->stop == STOP_EPOCH)
+		m->stop = STOP_NONE;
+	if (m->itime >= m->epoch_end) {
+		/* The last epoch's final round already went past this one. */
+		d->last_stop = STOP_EPOCH;
+		return;
+	}
+	d->last_stop = machine_run(m);
+	d->exit_status = m->exit_status;
+}
+
+static void system_take_work(struct hv_system *s)
+{
+	unsigned i;
+
+	while ((i = __atomic_fetch_add(&s->next, 1, __ATOMIC_RELAXED)) < s->nrun)
+		domain_run_epoch(s, s->run[i]);
+}
+
+static void *system_worker(void *arg)
+{
+	struct hv_system *s = arg;
+	uint64_t seen = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		while (s->generation == seen && !s->quit)
+			pthread_cond_wait(&s->go, &s->mu);
+		if (s->quit) {
+			pthread_mutex_unlock(&s->mu);
+			return NULL;
+		}
+		seen = s->generation;
+		pthread_mutex_unlock(&s->mu);
+		system_take_work(s);
+		pthread_mutex_lock(&s->mu);
+		if (--s->busy == 0)
+			pthread_cond_signal(&s->done);
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
+static int system_start_workers(struct hv_system *s, struct hv_err *err)
+{
+	while (s->nworkers + 1 < s->threads) {
+		if (pthread_create(&s->tid[s->nworkers], NULL, system_worker, s) != 0) {
+			hv_err_set(err, "could not start host thread %u of %u", s->nworkers + 2,
+				   s->threads);
+			return -1;
+		}
+		s->nworkers++;
+	}
+	return 0;
+}
+
+void system_destroy_domain(struct hv_system *s, unsigned id)
+{
+	struct domain *d = system_domain(s, id);
+
+	if (!d || d->state == DOMAIN_DESTROYED)
+		return;
+	if (d->sw)
+		switch_unplug(d->sw, d->port);
+	d->sw = NULL;
+	machine_destroy(d->m);
+	d->m = NULL;
+	d->state = DOMAIN_DESTROYED;
+}
+
+static void domain_apply(struct hv_system *s, struct domain *d, enum domain_policy p)
+{
+	struct hv_err err = { { 0 } };
+
+	switch (p) {
+	case DOMAIN_DESTROY:
+		system_destroy_domain(s, d->id);
+		return;
+	case DOMAIN_PRESERVE:
+		d->state = DOMAIN_STOPPED;
+		return;
+	case DOMAIN_RESTART:
+		if (machine_reset(d->m, &d->lo, &err) != 0) {
+			snprintf(d->error, sizeof(d->error), "restart failed: %s", err.msg);
+			system_destroy_domain(s, d->id);
+			return;
+		}
+		d->m->stop = STOP_NONE;
+		d->m->exit_status = 0;
+		d->m->panic_msg[0] = '\0';
+		d->restarts++;
+		return;
+	}
+}
+
+/* How a domain's run ended decides what happens to it (domain.h). */
+static void domain_after_epoch(struct hv_system *s, struct domain *d)
+{
+	switch (d->last_stop) {
+	case STOP_EPOCH:
+		return;
+	case STOP_SHUTDOWN:
+		domain_apply(s, d, d->on_poweroff);
+		return;
+	case STOP_REBOOT:
+		domain_apply(s, d, d->on_reboot);
+		return;
+	case STOP_PANIC:
+	case STOP_WATCHDOG:
+	case STOP_DEADLOCK:
+		domain_apply(s, d, d->on_crash);
+		return;
+	case STOP_HOST_ERROR:
+		snprintf(d->error, sizeof(d->error), "%s",
+			 d->m->host_error[0] ? d->m->host_error : "the host failed");
+		system_destroy_domain(s, d->id);
+		return;
+	default:
+		d->state = DOMAIN_STOPPED;
+		return;
+	}
+}
+
+int system_run_epoch(struct hv_system *s, struct hv_err *err)
+{
+	if (s->threads > 1 && system_start_workers(s, err) != 0)
+		return -1;
+	s->nrun = 0;
+	for (unsigned i = 0; i < s->ndom; i++)
+		if (s->dom[i]->state == DOMAIN_RUNNING)
+			s->run[s->nrun++] = s->dom[i];
+	s->next = 0;
+	if (s->nworkers) {
+		pthread_mutex_lock(&s->mu);
+		s->busy = s->nworkers;
+		s->generation++;
+		pthread_cond_broadcast(&s->go);
+		pthread_mutex_unlock(&s->mu);
+	}
+	system_take_work(s);
+	if (s->nworkers) {
+		pthread_mutex_lock(&s->mu);
+		while (s->busy)
+			pthread_cond_wait(&s->done, &s->mu);
+		pthread_mutex_unlock(&s->mu);
+	}
+	/* The barrier: one thread, domains in id order, switches in order. */
+	for (unsigned i = 0; i < s->nrun; i++)
+		domain_after_epoch(s, s->run[i]);
+	for (unsigned i = 0; i < s->nsw; i++)
+		switch_barrier(s->sw[i], s->epoch);
+	s->epoch++;
+	int live = 0;
+	for (unsigned i = 0; i < s->ndom; i++)
+		live += s->dom[i]->state == DOMAIN_RUNNING || s->dom[i]->state == DOMAIN_PAUSED;
+	return live;
+}
+
+int system_pause(struct hv_system *s, unsigned id, struct hv_err *err)
+{
+	struct domain *d = system_domain(s, id);
+
+	if (!d || d->state != DOMAIN_RUNNING) {
+		hv_err_set(err, "domain %u is not running", id);
+		return -1;
+	}
+	d->state = DOMAIN_PAUSED;
+	return 0;
+}
+
+int system_unpause(struct hv_system *s, unsigned id, struct hv_err *err)
+{
+	struct domain *d = system_domain(s, id);
+
+	if (!d || d->state != DOMAIN_PAUSED) {
+		hv_err_set(err, "domain %u is not paused", id);
+		return -1;
+	}
+	/* Its clock stood still while paused: its epochs count from now. */
+	d->base_itime = d->m->itime;
+	d->start_epoch = s->epoch;
+	d->state = DOMAIN_RUNNING;
+	return 0;
+}
+
+uint64_t system_digest(struct hv_system *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (unsigned i = 0; i < s->ndom; i++) {
+		struct domain *d = s->dom[i];
+		uint64_t v = d->m ? machine_digest(d->m) : (uint64_t)d->last_stop;
+		h = (h ^ v ^ ((uint64_t)d->id << 56)) * 0x100000001b3ull;
+	}
+	return h;
+}

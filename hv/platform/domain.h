@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Domains: several machines on one deterministic hypervisor
+ * (ARCHITECTURE.md section 6, docs/domains.md).
+ *
+ * A system holds domains (each a machine of its own: harts, RAM, devices,
+ * console) and the switches that join their networks. It runs them in
+ * epochs: in epoch k every running domain runs until its own machine time
+ * (instruction units, from its own instruction count) reaches
+ * base + (k - start + 1) * epoch_len, stopping at the first round boundary
+ * there (STOP_EPOCH); then, with all of them stopped, the barrier moves
+ * frames between domains (switch.h) and applies each stopped domain's
+ * policy. Within an epoch the domains share nothing, so they may run on
+ * separate host threads (system_create's threads): which thread runs
+ * which domain changes nothing, and the whole system is bit-identical for
+ * any number of threads.
+ *
+ * Policies (xl.cfg's on_poweroff, on_reboot, on_crash): destroy (the
+ * domain goes, its machine freed, its ports unplugged), restart (the
+ * machine is reset and boots again from its images, its clock and disks
+ * kept), preserve (the domain stays, stopped, for inspection). A crash is
+ * a kernel panic on the console or the watchdog; a host failure in one
+ * domain destroys that domain and is reported; the others go on.
+ */
+#ifndef HV_PLATFORM_DOMAIN_H
+#define HV_PLATFORM_DOMAIN_H
+
+#include "hv/platform/loader.h"
+#include "hv/platform/machine.h"
+#include "hv/platform/switch.h"
+
+#define SYSTEM_MAX_DOMAINS 64
+#define DOMAIN_NAME_MAX 64
+
+enum domain_policy { DOMAIN_DESTROY, DOMAIN_RESTART, DOMAIN_PRESERVE };
+
+enum domain_state {
+	DOMAIN_RUNNING,
+	DOMAIN_PAUSED,    /* by the toolstack: not run until unpaused */
+	DOMAIN_STOPPED,   /* preserved after it stopped */
+	DOMAIN_DESTROYED, /* gone; its slot keeps its name and how it ended */
+};
+
+struct domain_spec {
+	const char *name;
+	enum domain_policy on_poweroff, on_reboot, on_crash;
+	/* The images a restart boots again (kept by pointer). */
+	struct loader_opts lo;
+};
+
+struct domain {
+	unsigned id;
+	char name[DOMAIN_NAME_MAX];
+	struct machine *m;
+	enum domain_state state;
+	enum domain_policy on_poweroff, on_reboot, on_crash;
+	struct loader_opts lo;
+	/* Machine time of the domain at the epoch it joined, and that epoch. */
+	uint64_t base_itime, start_epoch;
+	/* How its last run ended, and the exit status of a poweroff. */
+	enum hv_stop last_stop;
+	int exit_status;
+	uint64_t restarts;
+	char error[600]; /* a host failure, or why a restart failed */
+	/* Its network's port on a switch, if joined. */
+	struct hv_switch *sw;
+	int port;
+};
+
+struct hv_system;
+
+/* A system running epochs of epoch_len instruction units (a multiple of
+ * nothing in particular; 0 is refused) on threads host threads (>= 1). */
+struct hv_system *system_create(uint64_t epoch_len, unsigned threads, struct hv_err *err);
+/* Destroys every domain's machine and every switch given to it. */
+void system_destroy(struct hv_system *s);
+
+/* Add a running domain made of m (the system owns m from now on, also on
+ * failure). Returns its id, or -1 with err set: a duplicate name, too many
+ * domains. */
+int system_add_domain(struct hv_system *s, const struct domain_spec *spec, struct machine *m,
+		      struct hv_err *err);
+/* Give the system a switch (it owns and destroys it). */
+int system_add_switch(struct hv_system *s, struct hv_switch *sw, struct hv_err *err);
+/* Join domain id's network device (its machine made with a NET_LINK net)
+ * to a port of sw. */
+int system_plug(struct hv_system *s, unsigned id, struct hv_switch *sw, struct hv_err *err);
+
+unsigned system_ndomains(const struct hv_system *s);
+struct domain *system_domain(struct hv_system *s, unsigned id);
+struct domain *system_find(struct hv_system *s, const char *name);
+struct hv_switch *system_find_switch(struct hv_system *s, const char *name);
+uint64_t system_epoch(const struct hv_system *s);
+uint64_t system_epoch_len(const struct hv_system *s);
+
+/* Run one epoch and its barrier. Returns the number of domains still
+ * running or paused afterwards (0: nothing left to run), or -1 with err
+ * set when the threads could not be started. */
+int system_run_epoch(struct hv_system *s, struct hv_err *err);
+
+/* Toolstack operations (between epochs). */
+int system_pause(struct hv_system *s, unsigned id, struct hv_err *err);
+int system_unpause(struct hv_system *s, unsigned id, struct hv_err *err);
+void system_destroy_domain(struct hv_system *s, unsigned id);
+
+/* A digest of every live domain's machine (machine_digest), in id order,
+ * combined: equal for equal systems. */
+uint64_t system_digest(struct hv_system *s);
+
+#endif

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The L2 switch between domains (switch.h): per-port outboxes filled by
+ * the domains while an epoch runs, routing and delivery at the barrier.
+ *
+ * Routing is a learning bridge's (IEEE 802.1D, reduced): the source
+ * address of every frame taken from port p teaches "that address is
+ * behind p"; a frame to a learned unicast address goes to that port only
+ * (not back to its own), a frame to a group address (I/G bit set:
+ * broadcast, multicast) or to an unknown one floods every other port.
+ * The table is small and replaced in order, which is enough for the
+ * handful of domains a bridge joins and keeps routing deterministic.
+ */
+#include "hv/platform/switch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv/dev/virtio/virtio_net.h"
+
+struct sw_frame {
+	uint8_t *data;
+	uint32_t len;
+};
+
+struct sw_inflight {
+	uint64_t due;
+	int port;
+	struct sw_frame f;
+};
+
+struct sw_port {
+	struct hv_switch *sw;
+	int id;
+	bool plugged;
+	unsigned group;
+	switch_deliver_fn deliver;
+	void *opaque;
+	/* Written only by the port's domain while an epoch runs. */
+	struct sw_frame out[SWITCH_OUTBOX_MAX];
+	unsigned nout;
+	uint64_t malformed, overflow;
+};
+
+struct sw_mac {
+	uint8_t mac[6];
+	int port;
+};
+
+struct hv_switch {
+	char name[64];
+	unsigned latency;
+	uint64_t rng;
+	struct switch_faults faults;
+	struct sw_port *port[SWITCH_MAX_PORTS];
+	unsigned nport;
+	struct sw_mac mac[SWITCH_MAC_TABLE];
+	unsigned nmac, mac_next;
+	struct sw_inflight *fly;
+	unsigned nfly;
+	struct switch_stats st;
+};
+
+/* splitmix64: the faults' generator, advanced only at barriers. */
+static uint64_t sw_rand(struct hv_switch *sw)
+{
+	uint64_t z = (sw->rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* One draw per rate, made whether or not the rate is zero, so that
+ * changing one fault does not shift the others' draws. */
+static bool sw_chance(struct hv_switch *sw, uint32_t ppm)
+{
+	return sw_rand(sw) % 1000000u < ppm;
+}
+
+struct hv_switch *switch_create(const char *name, unsigned latency, uint64_t seed,
+				struct hv_err *err)
+{
+	struct hv_switch *sw = calloc(1, sizeof(*sw));
+
+	if (!sw || !(sw->fly = calloc(SWITCH_INFLIGHT_MAX, sizeof(*sw->fly)))) {
+		free(sw);
+		hv_err_set(err, "out of host memory for bridge '%s'", name);
+		return NULL;
+	}
+	snprintf(sw->name, sizeof(sw->name), "%s", name);
+	sw->latency = latency ? latency : 1;
+	sw->rng = seed;
+	return sw;
+}
+
+void switch_destroy(struct hv_switch *sw)
+{
+	if (!sw)
+		return;
+	for (unsigned i = 0; i < sw->nport; i++) {
+		for (unsigned k = 0; k < sw->port[i]->nout; k++)
+			free(sw->port[i]->out[k].data);
+		free(sw->port[i]);
+	}
+	for (unsigned i = 0; i < sw->nfly; i++)
+		free(sw->fly[i].f.data);
+	free(sw->fly);
+	free(sw);
+}
+
+const char *switch_name(const struct hv_switch *sw)
+{
+	return sw->name;
+}
+
+/* The port's device sent a frame (the domain's own thread, mid-epoch). */
+static void sw_port_send(void *opaque, const void *frame, size_t len)
+{
+	struct sw_port *p = opaque;
+
+	if (!p->plugged)
+		return;
+	if (len < 14 || len > SWITCH_FRAME_MAX) {
+		p->malformed++;
+		return;
+	}
+	uint8_t *copy = p->nout < SWITCH_OUTBOX_MAX ? malloc(len) : NULL;
+	if (!copy) {
+		p->overflow++;
+		return;
+	}
+	memcpy(copy, frame, len);
+	p->out[p->nout++] = (struct sw_frame){ copy, (uint32_t)len };
+}
+
+int switch_add_port(struct hv_switch *sw, switch_deliver_fn deliver, void *opaque,
+		    struct net_backend *be, struct hv_err *err)
+{
+	struct sw_port *p;
+
+	if (sw->nport == SWITCH_MAX_PORTS) {
+		hv_err_set(err, "bridge '%s' has its %d ports taken", sw->name, SWITCH_MAX_PORTS);
+		return -1;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		hv_err_set(err, "out of host memory for a port of bridge '%s'", sw->name);
+		return -1;
+	}
+	p->sw = sw;
+	p->id = (int)sw->nport;
+	p->plugged = true;
+	p->deliver = deliver;
+	p->opaque = opaque;
+	sw->port[sw->nport++] = p;
+	memset(be, 0, sizeof(*be));
+	be->opaque = p;
+	be->send = sw_port_send;
+	return p->id;
+}
+
+void switch_unplug(struct hv_switch *sw, int port)
+{
+	struct sw_port *p = sw->port[port];
+
+	p->plugged = false;
+	for (unsigned k = 0; k < p->nout; k++)
+		free(p->out[k].data);
+	p->nout = 0;
+	for (unsigned i = 0; i < sw->nmac; i++)
+		if (sw->mac[i].port == port)
+			sw->mac[i].port = -1;
+}
+
+void switch_set_group(struct hv_switch *sw, int port, unsigned group)
+{
+	sw->port[port]->group = group;
+}
+
+void switch_set_faults(struct hv_switch *sw, const struct switch_faults *f)
+{
+	sw->faults = *f;
+}
+
+const struct switch_faults *switch_get_faults(const struct hv_switch *sw)
+{
+	return &sw->faults;
+}
+
+const struct switch_stats *switch_get_stats(const struct hv_switch *sw)
+{
+	return &sw->st;
+}
+
+static void sw_learn(struct hv_switch *sw, const uint8_t *mac, int port)
+{
+	if (mac[0] & 1)
+		return; /* a group address is never a source */
+	for (unsigned i = 0; i < sw->nmac; i++) {
+		if (!memcmp(sw->mac[i].mac, mac, 6)) {
+			sw->mac[i].port = port;
+			return;
+		}
+	}
+	struct sw_mac *e = sw->nmac < SWITCH_MAC_TABLE ? &sw->mac[sw->nmac++] :
+							  &sw->mac[sw->mac_next++ % SWITCH_MAC_TABLE];
+	memcpy(e->mac, mac, 6);
+	e->port = port;
+}
+
+static int sw_lookup(const struct hv_switch *sw, const uint8_t *mac)
+{
+	for (unsigned i = 0; i < sw->nmac; i++)
+		if (!memcmp(sw->mac[i].mac, mac, 6))
+			return sw->mac[i].port;
+	return -1;
+}
+
+/* Queue a copy of f for port dst at epoch due; false when the queue is
+ * full or memory ran out (the frame is lost, as on a congested link). */
+static bool sw_queue(struct hv_switch *sw, int dst, const struct sw_frame *f, uint64_t due)
+{
+	uint8_t *copy = sw->nfly < SWITCH_INFLIGHT_MAX ? malloc(f->len) : NULL;
+
+	if (!copy) {
+		sw->st.overflow++;
+		return false;
+	}
+	memcpy(copy, f->data, f->len);
+	sw->fly[sw->nfly++] = (struct sw_inflight){ due, dst, { copy, f->len } };
+	return true;
+}
+
+static void sw_route(struct hv_switch *sw, struct sw_port *src, const struct sw_frame *f,
+		     uint64_t epoch)
+{
+	const struct switch_faults *fl = &sw->faults;
+	bool drop = sw_chance(sw, fl->drop_ppm);
+	bool dup = sw_chance(sw, fl->dup_ppm);
+	bool reorder = sw_chance(sw, fl->reorder_ppm);
+	bool delay = sw_chance(sw, fl->delay_ppm);
+	uint64_t due = epoch + sw->latency + (delay ? fl->delay_epochs : 0) + (reorder ? 1 : 0);
+
+	sw->st.sent++;
+	sw_learn(sw, f->data + 6, src->id);
+	if (drop) {
+		sw->st.dropped++;
+		return;
+	}
+	sw->st.duplicated += dup;
+	sw->st.reordered += reorder;
+	int to = (f->data[0] & 1) ? -1 : sw_lookup(sw, f->data);
+	if (to == src->id)
+		return; /* the destination is behind the port it came from */
+	if (to < 0)
+		sw->st.flooded++;
+	for (unsigned i = 0; i < sw->nport; i++) {
+		struct sw_port *p = sw->port[i];
+		if ((to >= 0 && p->id != to) || p == src || !p->plugged)
+			continue;
+		if (p->group != src->group) {
+			sw->st.cut++;
+			continue;
+		}
+		for (int copies = dup ? 2 : 1; copies > 0; copies--)
+			if (!sw_queue(sw, p->id, f, due))
+				break;
+	}
+}
+
+void switch_barrier(struct hv_switch *sw, uint64_t epoch)
+{
+	for (unsigned i = 0; i < sw->nport; i++) {
+		struct sw_port *p = sw->port[i];
+		for (unsigned k = 0; k < p->nout; k++) {
+			sw_route(sw, p, &p->out[k], epoch);
+			free(p->out[k].data);
+		}
+		p->nout = 0;
+		sw->st.malformed += p->malformed;
+		sw->st.overflow += p->overflow;
+		p->malformed = p->overflow = 0;
+	}
+	/* Deliver what the next epoch sees, in queue order; keep the rest. */
+	unsigned keep = 0;
+	for (unsigned i = 0; i < sw->nfly; i++) {
+		struct sw_inflight *e = &sw->fly[i];
+		if (e->due > epoch + 1) {
+			sw->fly[keep++] = *e;
+			continue;
+		}
+		struct sw_port *p = sw->port[e->port];
+		if (p->plugged) {
+			p->deliver(p->opaque, e->f.data, e->f.len);
+			sw->st.delivered++;
+		}
+		free(e->f.data);
+	}
+	sw->nfly = keep;
+}

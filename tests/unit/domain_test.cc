@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Tests for domains (hv/platform/domain.c) and the switch between them
+ * (hv/platform/switch.c): running a machine in epochs changes nothing it
+ * computes; a system gives the same digests on 1, 2 and 4 host threads;
+ * the on_poweroff/on_crash policies; the switch's learning, flooding,
+ * latency, partitions, faults and bounds.
+ */
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "hv/platform/domain.h"
+#include "hv/platform/switch.h"
+#include "hv/dev/virtio/virtio_net.h"
+}
+
+#include "testutil.h"
+
+using namespace tu;
+
+namespace {
+
+/* A bare-metal program: a mixing loop of n rounds from seed, the result
+ * stored at 0x8001_0000, then a timer 2000 ticks ahead and WFI (the
+ * scheduler skips the idle time, up to an epoch's end in a system), then
+ * the syscon's poweroff (status 0) or, with reboot, its reset. */
+std::vector<uint8_t> Program(int32_t seed, uint32_t n, bool reboot = false)
+{
+	std::vector<uint32_t> w = {
+		addi(10, 0, seed),      /* a0 = seed */
+		lui(11, n >> 12),       /* a1 = n (a multiple of 4096) */
+		add(10, 10, 11),        /* loop: a0 += a1 */
+		slli(12, 10, 3),
+		xor_(10, 10, 12),       /* a0 ^= a0 << 3 */
+		addi(11, 11, -1),
+		bne(11, 0, -16),
+		addi(7, 0, 1),
+		slli(7, 7, 31),
+		lui(28, 0x10),
+		add(7, 7, 28),          /* t2 = 0x8001_0000 */
+		sd(10, 7, 0),
+		lui(29, 0x200c),        /* t4 = CLINT + 0xc000 */
+		ld(30, 29, -8),         /* t5 = mtime */
+		addi(30, 30, 2000),
+		lui(5, 0x2004),         /* t0 = mtimecmp of hart 0 */
+		sd(30, 5, 0),
+		addi(31, 0, 0x80),
+		csrrs(0, 0x304, 31),    /* mie.MTIE */
+		wfi(),
+		lui(5, 0x100),          /* syscon */
+		lui(6, reboot ? 0x7 : 0x5),
+		addi(6, 6, reboot ? 0x777 : 0x555),
+		sw(6, 5, 0),
+		spin(),
+	};
+	std::vector<uint8_t> b(w.size() * 4);
+	std::memcpy(b.data(), w.data(), b.size());
+	return b;
+}
+
+struct Image {
+	std::vector<uint8_t> bytes;
+	struct loader_image li;
+	struct loader_opts lo;
+	explicit Image(std::vector<uint8_t> b) : bytes(std::move(b))
+	{
+		li = { "program", bytes.data(), bytes.size() };
+		lo = {};
+		lo.kernel_mem = &li;
+		lo.bios = "none";
+	}
+};
+
+struct machine *Make(const Image &img, unsigned nharts = 1, const struct net_opts *net = nullptr)
+{
+	struct machine_config cfg;
+	struct hv_err err = {};
+
+	std::memset(&cfg, 0, sizeof(cfg));
+	cfg.ram_size = 16 * kMiB;
+	cfg.nharts = nharts;
+	cfg.boot = BOOT_BARE;
+	cfg.net = net;
+	struct machine *m = machine_create(&cfg, &err);
+	EXPECT_NE(m, nullptr) << err.msg;
+	if (m && loader_load(m, &img.lo, &err) != 0) {
+		ADD_FAILURE() << err.msg;
+		machine_destroy(m);
+		return nullptr;
+	}
+	return m;
+}
+
+struct domain_spec Spec(const char *name, const Image &img,
+			enum domain_policy off = DOMAIN_PRESERVE)
+{
+	struct domain_spec s = {};
+	s.name = name;
+	s.on_poweroff = off;
+	s.on_reboot = DOMAIN_RESTART;
+	s.on_crash = DOMAIN_PRESERVE;
+	s.lo = img.lo;
+	return s;
+}
+
+uint64_t Result(struct machine *m)
+{
+	uint64_t v = 0;
+	machine_read_phys(m, kRam + 0x10000, &v, 8);
+	return v;
+}
+
+} // namespace
+
+TEST(Domain, EpochsChangeNothingTheMachineComputes)
+{
+	Image img(Program(5, 64 * 4096));
+	struct machine *alone = Make(img);
+	ASSERT_NE(alone, nullptr);
+	ASSERT_EQ(machine_run(alone), STOP_SHUTDOWN);
+	uint64_t digest = machine_digest(alone), total = alone->total_insns;
+	uint64_t itime = alone->itime, result = Result(alone);
+	machine_destroy(alone);
+
+	for (uint64_t len : { 997ull, 20000ull, 1ull << 22 }) {
+		struct hv_err err = {};
+		struct hv_system *s = system_create(len, 1, &err);
+		ASSERT_NE(s, nullptr) << err.msg;
+		struct domain_spec sp = Spec("one", img);
+		ASSERT_EQ(system_add_domain(s, &sp, Make(img), &err), 0) << err.msg;
+		int live = 1;
+		unsigned epochs = 0;
+		while (live > 0 && epochs < 100000) {
+			live = system_run_epoch(s, &err);
+			epochs++;
+		}
+		struct domain *d = system_domain(s, 0);
+		EXPECT_EQ(d->state, DOMAIN_STOPPED) << "epoch " << len;
+		EXPECT_EQ(d->last_stop, STOP_SHUTDOWN);
+		EXPECT_EQ(d->m->total_insns, total) << "epoch " << len;
+		EXPECT_EQ(Result(d->m), result);
+		EXPECT_EQ(d->m->itime, itime) << "the idle skip ends at the same time";
+		EXPECT_EQ(machine_digest(d->m), digest) << "epoch " << len;
+		if (len == 997) {
+			EXPECT_GT(epochs, 100u) << "the run really was cut into epochs";
+		}
+		system_destroy(s);
+	}
+}
+
+/* The digests after every epoch of a system of five domains (two with 2
+ * harts), on 1, 2 and 4 host threads. */
+static std::vector<uint64_t> SystemDigests(unsigned threads)
+{
+	std::vector<Image> imgs;
+	imgs.reserve(5); /* the loader options point into each Image */
+	for (int i = 0; i < 5; i++)
+		imgs.emplace_back(Program(i * 7 + 1, (uint32_t)(8 + 4 * i) * 4096));
+	struct hv_err err = {};
+	struct hv_system *s = system_create(50000, threads, &err);
+	EXPECT_NE(s, nullptr) << err.msg;
+	for (int i = 0; i < 5; i++) {
+		std::string name = "d" + std::to_string(i);
+		struct domain_spec sp = Spec(name.c_str(), imgs[i]);
+		EXPECT_EQ(system_add_domain(s, &sp, Make(imgs[i], i % 2 ? 2 : 1), &err), i)
+			<< err.msg;
+	}
+	std::vector<uint64_t> out;
+	for (int live = 5; live > 0 && out.size() < 10000;) {
+		live = system_run_epoch(s, &err);
+		out.push_back(system_digest(s));
+	}
+	system_destroy(s);
+	return out;
+}
+
+TEST(Domain, SameDigestsOnOneTwoAndFourThreads)
+{
+	std::vector<uint64_t> one = SystemDigests(1);
+	ASSERT_GT(one.size(), 10u);
+	EXPECT_EQ(SystemDigests(2), one);
+	EXPECT_EQ(SystemDigests(4), one);
+}
+
+TEST(Domain, PoliciesDestroyRestartPreserve)
+{
+	Image quick(Program(1, 4096)), slow(Program(2, 256 * 4096)), boot(Program(3, 4096, true));
+	struct hv_err err = {};
+	struct hv_system *s = system_create(20000, 2, &err);
+	ASSERT_NE(s, nullptr);
+	struct domain_spec a = Spec("gone", quick, DOMAIN_DESTROY);
+	struct domain_spec b = Spec("busy", slow, DOMAIN_PRESERVE);
+	struct domain_spec c = Spec("again", boot, DOMAIN_DESTROY);
+	ASSERT_EQ(system_add_domain(s, &a, Make(quick), &err), 0);
+	ASSERT_EQ(system_add_domain(s, &b, Make(slow), &err), 1);
+	ASSERT_EQ(system_add_domain(s, &c, Make(boot), &err), 2);
+	struct domain_spec dup = Spec("busy", quick);
+	EXPECT_EQ(system_add_domain(s, &dup, Make(quick), &err), -1);
+	EXPECT_NE(std::string(err.msg).find("already a domain named 'busy'"), std::string::npos)
+		<< err.msg;
+
+	for (int i = 0; i < 40; i++)
+		ASSERT_GE(system_run_epoch(s, &err), 0);
+	struct domain *gone = system_domain(s, 0), *busy = system_domain(s, 1),
+		      *again = system_domain(s, 2);
+	EXPECT_EQ(gone->state, DOMAIN_DESTROYED) << "on_poweroff=destroy";
+	EXPECT_EQ(gone->m, nullptr);
+	EXPECT_EQ(busy->state, DOMAIN_RUNNING) << "the others go on";
+	EXPECT_EQ(again->state, DOMAIN_RUNNING) << "on_reboot=restart brings it back";
+	EXPECT_GE(again->restarts, 2u);
+
+	/* Paused: its machine does not move; unpaused, it goes on. */
+	ASSERT_EQ(system_pause(s, 1, &err), 0);
+	uint64_t before = busy->m->total_insns;
+	system_run_epoch(s, &err);
+	EXPECT_EQ(busy->m->total_insns, before);
+	EXPECT_EQ(system_pause(s, 0, &err), -1) << "a destroyed domain cannot be paused";
+	ASSERT_EQ(system_unpause(s, 1, &err), 0);
+	int live = 2;
+	for (int i = 0; i < 100000 && busy->state == DOMAIN_RUNNING && live > 0; i++)
+		live = system_run_epoch(s, &err);
+	EXPECT_EQ(busy->state, DOMAIN_STOPPED) << "on_poweroff=preserve keeps it";
+	EXPECT_EQ(busy->last_stop, STOP_SHUTDOWN);
+	EXPECT_NE(busy->m, nullptr);
+	system_destroy_domain(s, 2);
+	EXPECT_EQ(system_run_epoch(s, &err), 0) << "nothing left to run";
+	system_destroy(s);
+}
+
+/* ---- The switch ---- */
+
+namespace {
+
+struct Port {
+	struct net_backend be;
+	std::vector<std::string> got;
+	int id = -1;
+};
+
+void Deliver(void *opaque, const void *frame, size_t len)
+{
+	static_cast<Port *>(opaque)->got.emplace_back(static_cast<const char *>(frame), len);
+}
+
+std::string Frame(uint8_t dst, uint8_t src, const std::string &payload)
+{
+	std::string f(14, '\0');
+	const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	const uint8_t d[6] = { 0x52, 0x54, 0, 0, 0, dst }, s[6] = { 0x52, 0x54, 0, 0, 0, src };
+	std::memcpy(&f[0], dst == 0xff ? bcast : d, 6);
+	std::memcpy(&f[6], s, 6);
+	return f + payload;
+}
+
+void Send(Port &p, const std::string &f)
+{
+	p.be.send(p.be.opaque, f.data(), f.size());
+}
+
+struct Net {
+	struct hv_switch *sw;
+	Port port[3];
+	explicit Net(unsigned latency = 1, uint64_t seed = 1)
+	{
+		struct hv_err err = {};
+		sw = switch_create("br0", latency, seed, &err);
+		for (int i = 0; i < 3; i++)
+			port[i].id = switch_add_port(sw, Deliver, &port[i], &port[i].be, &err);
+	}
+	~Net() { switch_destroy(sw); }
+};
+
+} // namespace
+
+TEST(Switch, FloodsUnknownAndBroadcastThenLearns)
+{
+	Net n;
+	Send(n.port[0], Frame(2, 1, "who"));   /* unknown: flooded */
+	switch_barrier(n.sw, 0);
+	EXPECT_EQ(n.port[1].got.size(), 1u);
+	EXPECT_EQ(n.port[2].got.size(), 1u);
+	EXPECT_TRUE(n.port[0].got.empty()) << "never back to the sender";
+	Send(n.port[2], Frame(1, 2, "me"));    /* 1 was learned behind port 0 */
+	switch_barrier(n.sw, 1);
+	ASSERT_EQ(n.port[0].got.size(), 1u);
+	EXPECT_EQ(n.port[0].got[0], Frame(1, 2, "me"));
+	EXPECT_EQ(n.port[1].got.size(), 1u) << "a learned address goes to its port only";
+	Send(n.port[1], Frame(0xff, 3, "all"));
+	switch_barrier(n.sw, 2);
+	EXPECT_EQ(n.port[0].got.size(), 2u);
+	EXPECT_EQ(n.port[2].got.size(), 2u);
+	EXPECT_EQ(switch_get_stats(n.sw)->flooded, 2u);
+}
+
+TEST(Switch, LatencyIsInEpochsAndOrderIsKept)
+{
+	Net n(3);
+	Send(n.port[0], Frame(0xff, 1, "a"));
+	Send(n.port[0], Frame(0xff, 1, "b"));
+	switch_barrier(n.sw, 10);
+	switch_barrier(n.sw, 11);
+	EXPECT_TRUE(n.port[1].got.empty());
+	switch_barrier(n.sw, 12); /* sent in epoch 10, seen in epoch 13 */
+	ASSERT_EQ(n.port[1].got.size(), 2u);
+	EXPECT_EQ(n.port[1].got[0], Frame(0xff, 1, "a"));
+	EXPECT_EQ(n.port[1].got[1], Frame(0xff, 1, "b"));
+}
+
+TEST(Switch, PartitionCutsAndHealingRestores)
+{
+	Net n;
+	switch_set_group(n.sw, n.port[2].id, 1);
+	Send(n.port[0], Frame(0xff, 1, "x"));
+	switch_barrier(n.sw, 0);
+	EXPECT_EQ(n.port[1].got.size(), 1u);
+	EXPECT_TRUE(n.port[2].got.empty()) << "across the partition";
+	EXPECT_EQ(switch_get_stats(n.sw)->cut, 1u);
+	switch_set_group(n.sw, n.port[2].id, 0);
+	Send(n.port[0], Frame(0xff, 1, "y"));
+	switch_barrier(n.sw, 1);
+	EXPECT_EQ(n.port[2].got.size(), 1u);
+}
+
+TEST(Switch, FaultsAreSeededAndCounted)
+{
+	auto run = [](uint64_t seed) {
+		Net n(1, seed);
+		struct switch_faults f = {};
+		f.drop_ppm = 300000;
+		f.dup_ppm = 200000;
+		f.reorder_ppm = 100000;
+		switch_set_faults(n.sw, &f);
+		for (int e = 0; e < 50; e++) {
+			for (int k = 0; k < 4; k++)
+				Send(n.port[0], Frame(0xff, 1, std::to_string(e * 4 + k)));
+			switch_barrier(n.sw, (uint64_t)e);
+		}
+		switch_barrier(n.sw, 50);
+		const struct switch_stats *st = switch_get_stats(n.sw);
+		EXPECT_EQ(st->sent, 200u);
+		EXPECT_GT(st->dropped, 30u);
+		EXPECT_LT(st->dropped, 100u);
+		EXPECT_GT(st->duplicated, 10u);
+		EXPECT_GT(st->reordered, 5u);
+		return n.port[1].got;
+	};
+	std::vector<std::string> a = run(7);
+	EXPECT_EQ(run(7), a) << "the same seed, the same faults";
+	EXPECT_NE(run(8), a);
+}
+
+TEST(Switch, GuestsCannotOverflowTheHost)
+{
+	Net n;
+	std::string tiny(10, 'x'), huge(SWITCH_FRAME_MAX + 1, 'x');
+	Send(n.port[0], tiny);
+	Send(n.port[0], huge);
+	for (int i = 0; i < SWITCH_OUTBOX_MAX + 10; i++)
+		Send(n.port[0], Frame(0xff, 1, "f"));
+	switch_barrier(n.sw, 0);
+	const struct switch_stats *st = switch_get_stats(n.sw);
+	EXPECT_EQ(st->malformed, 2u);
+	EXPECT_EQ(st->overflow, 10u);
+	EXPECT_EQ(n.port[1].got.size(), (size_t)SWITCH_OUTBOX_MAX);
+	switch_unplug(n.sw, n.port[1].id);
+	Send(n.port[0], Frame(0xff, 1, "g"));
+	switch_barrier(n.sw, 1);
+	EXPECT_EQ(n.port[1].got.size(), (size_t)SWITCH_OUTBOX_MAX) << "unplugged";
+	EXPECT_EQ(n.port[2].got.size(), (size_t)SWITCH_OUTBOX_MAX + 1);
+}
