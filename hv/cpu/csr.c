@@ -162,10 +162,42 @@ static int csr_gate(const struct hart *h, unsigned csr, bool write)
 	}
 }
 
+/*
+ * CSRs that exist and hold nothing here: they read as zero and ignore
+ * writes (the read-only ones never get a write past csr_gate). The
+ * machine's IDs, mcountinhibit (the counters never stop), the debug
+ * triggers (none: tselect reads 0 and tdata1.type is 0), and the
+ * hardware performance counters and their events.
+ */
+static inline bool csr_is_zero(unsigned csr)
+{
+	switch (csr) {
+	case CSR_mvendorid:
+	case CSR_marchid:
+	case CSR_mimpid:
+	case CSR_mconfigptr:
+	case CSR_mcountinhibit:
+	case CSR_tselect:
+	case CSR_tdata1:
+	case CSR_tdata2:
+	case CSR_tdata3:
+	case CSR_tinfo:
+		return true;
+	default:
+		return (csr >= CSR_hpmcounter_lo && csr <= CSR_hpmcounter_hi) ||
+		       (csr >= CSR_mhpmcounter_lo && csr <= CSR_mhpmcounter_hi) ||
+		       (csr >= CSR_mhpmevent_lo && csr <= CSR_mhpmevent_hi);
+	}
+}
+
 int csr_read(struct hart *h, unsigned csr, uint64_t *val)
 {
 	if (csr_gate(h, csr, false))
 		return -1;
+	if (csr_is_zero(csr)) {
+		*val = 0;
+		return 0;
+	}
 	switch (csr) {
 	case CSR_fflags:
 	case CSR_frm:
@@ -199,12 +231,6 @@ int csr_read(struct hart *h, unsigned csr, uint64_t *val)
 	case CSR_satp:
 		*val = h->satp;
 		return 0;
-	case CSR_mvendorid:
-	case CSR_marchid:
-	case CSR_mimpid:
-	case CSR_mconfigptr:
-		*val = 0;
-		return 0;
 	case CSR_mhartid: *val = h->id; return 0;
 	case CSR_mstatus: *val = csr_mstatus_read(h); return 0;
 	case CSR_misa: *val = h->misa; return 0;
@@ -214,7 +240,6 @@ int csr_read(struct hart *h, unsigned csr, uint64_t *val)
 	case CSR_mtvec: *val = h->mtvec; return 0;
 	case CSR_mcounteren: *val = h->mcounteren; return 0;
 	case CSR_menvcfg: *val = h->menvcfg; return 0;
-	case CSR_mcountinhibit: *val = 0; return 0;
 	case CSR_mscratch: *val = h->mscratch; return 0;
 	case CSR_mepc: *val = h->mepc; return 0;
 	case CSR_mcause: *val = h->mcause; return 0;
@@ -222,20 +247,6 @@ int csr_read(struct hart *h, unsigned csr, uint64_t *val)
 	case CSR_mip: *val = h->mip | h->mip_ext; return 0;
 	case CSR_mcycle: *val = h->icount + h->mcycle_offset; return 0;
 	case CSR_minstret: *val = h->icount + h->minstret_offset; return 0;
-	case CSR_tselect:
-	case CSR_tdata1:
-	case CSR_tdata2:
-	case CSR_tdata3:
-	case CSR_tinfo:
-		/* No debug triggers: tselect reads 0 and tdata1.type is 0. */
-		*val = 0;
-		return 0;
-	}
-	if ((csr >= CSR_hpmcounter_lo && csr <= CSR_hpmcounter_hi) ||
-	    (csr >= CSR_mhpmcounter_lo && csr <= CSR_mhpmcounter_hi) ||
-	    (csr >= CSR_mhpmevent_lo && csr <= CSR_mhpmevent_hi)) {
-		*val = 0;
-		return 0;
 	}
 	/* Odd pmpcfg registers exist only on RV32: NAMED in the table. */
 	if (csr >= CSR_pmpcfg0 && csr <= CSR_pmpcfg15) {
@@ -284,6 +295,8 @@ int csr_write(struct hart *h, unsigned csr, uint64_t val)
 {
 	if (csr_gate(h, csr, true))
 		return -1;
+	if (csr_is_zero(csr))
+		return 0;
 	switch (csr) {
 	case CSR_fflags:
 	case CSR_frm:
@@ -336,7 +349,6 @@ int csr_write(struct hart *h, unsigned csr, uint64_t val)
 	case CSR_mtvec: h->mtvec = csr_tvec_legal(h->mtvec, val); return 0;
 	case CSR_mcounteren: h->mcounteren = val & 0xffffffffull; return 0;
 	case CSR_menvcfg: h->menvcfg = val & ENVCFG_WMASK; return 0;
-	case CSR_mcountinhibit: return 0;
 	case CSR_mscratch: h->mscratch = val; return 0;
 	case CSR_mepc: h->mepc = val & ~1ull; return 0;
 	case CSR_mcause: h->mcause = val; return 0;
@@ -353,16 +365,7 @@ int csr_write(struct hart *h, unsigned csr, uint64_t val)
 	case CSR_minstret:
 		h->minstret_offset = val - h->icount - 1;
 		return 0;
-	case CSR_tselect:
-	case CSR_tdata1:
-	case CSR_tdata2:
-	case CSR_tdata3:
-	case CSR_tinfo:
-		return 0;
 	}
-	if ((csr >= CSR_mhpmcounter_lo && csr <= CSR_mhpmcounter_hi) ||
-	    (csr >= CSR_mhpmevent_lo && csr <= CSR_mhpmevent_hi))
-		return 0;
 	if (csr >= CSR_pmpcfg0 && csr <= CSR_pmpcfg15) {
 		/* The reserved W=1,R=0 combination reads back as 0 in each
 		 * byte (spec 3.7.1); bits 5-6 are reserved zero. */

@@ -88,6 +88,34 @@ static void hart_hook_trap(struct hart *h, uint64_t cause, uint64_t tval, uint64
 		k->priv(k->opaque, h, from, h->priv);
 }
 
+/*
+ * Take a trap into mode `to`, S or M (privileged spec 3.1.6.1, 4.1.1):
+ * xcause, xepc and xtval; mstatus.xPP gets the previous privilege (the
+ * one bit SPP can hold it, as an S trap comes from U or S) and xPIE
+ * the old xIE, which is cleared; the pc is xtvec's base, plus 4 * code
+ * for an interrupt when xtvec is vectored.
+ */
+static inline void hart_enter(struct hart *h, unsigned to, uint64_t cause, uint64_t tval,
+			      bool irq, unsigned code)
+{
+	bool s = to == PRIV_S;
+	uint64_t pp = s ? MSTATUS_SPP : MSTATUS_MPP;
+	uint64_t pie = s ? MSTATUS_SPIE : MSTATUS_MPIE;
+	uint64_t ie = s ? MSTATUS_SIE : MSTATUS_MIE;
+	uint64_t tvec = s ? h->stvec : h->mtvec;
+	uint64_t st = h->mstatus;
+
+	*(s ? &h->scause : &h->mcause) = cause;
+	*(s ? &h->sepc : &h->mepc) = h->pc;
+	*(s ? &h->stval : &h->mtval) = tval;
+	st = (st & ~pp) | ((uint64_t)h->priv << (s ? 8 : 11));
+	st = (st & ~pie) | ((st & ie) ? pie : 0);
+	st &= ~ie;
+	h->mstatus = st;
+	h->pc = (irq && (tvec & 3) == 1) ? (tvec & ~3ull) + 4ull * code : tvec & ~3ull;
+	hart_set_priv(h, to);
+}
+
 void hart_trap(struct hart *h, uint64_t cause, uint64_t tval)
 {
 	bool irq = (cause & CAUSE_INTERRUPT) != 0;
@@ -97,24 +125,10 @@ void hart_trap(struct hart *h, uint64_t cause, uint64_t tval)
 	h->traps++;
 	unsigned code = (unsigned)(cause & 63);
 	uint64_t deleg = irq ? h->mideleg : h->medeleg;
-	uint64_t s = h->mstatus;
 
 	if (h->priv <= PRIV_S && ((deleg >> code) & 1)) {
-		h->scause = cause;
-		h->sepc = h->pc;
-		h->stval = tval;
-		s = (s & ~MSTATUS_SPP) | (h->priv == PRIV_S ? MSTATUS_SPP : 0);
-		s = (s & ~MSTATUS_SPIE) | ((s & MSTATUS_SIE) ? MSTATUS_SPIE : 0);
-		s &= ~MSTATUS_SIE;
-		h->mstatus = s;
-		uint64_t base = h->stvec & ~3ull;
-		h->pc = (irq && (h->stvec & 3) == 1) ? base + 4ull * code : base;
-		hart_set_priv(h, PRIV_S);
-		if (HV_UNLIKELY(h->m->hooks))
-			hart_hook_trap(h, cause, tval, epc, from);
-		return;
-	}
-	if (h->m->cfg.boot == BOOT_PV) {
+		hart_enter(h, PRIV_S, cause, tval, irq, code);
+	} else if (h->m->cfg.boot == BOOT_PV) {
 		fprintf(stderr,
 			"retrovisor: hart %u took trap cause 0x%llx (tval 0x%llx) at pc 0x%llx to M-mode, "
 			"which paravirtual boot does not have; the guest is stopped\n",
@@ -122,17 +136,9 @@ void hart_trap(struct hart *h, uint64_t cause, uint64_t tval)
 			(unsigned long long)h->pc);
 		machine_stop(h->m, STOP_SHUTDOWN, 1);
 		return;
+	} else {
+		hart_enter(h, PRIV_M, cause, tval, irq, code);
 	}
-	h->mcause = cause;
-	h->mepc = h->pc;
-	h->mtval = tval;
-	s = (s & ~MSTATUS_MPP) | ((uint64_t)h->priv << 11);
-	s = (s & ~MSTATUS_MPIE) | ((s & MSTATUS_MIE) ? MSTATUS_MPIE : 0);
-	s &= ~MSTATUS_MIE;
-	h->mstatus = s;
-	uint64_t base = h->mtvec & ~3ull;
-	h->pc = (irq && (h->mtvec & 3) == 1) ? base + 4ull * code : base;
-	hart_set_priv(h, PRIV_M);
 	if (HV_UNLIKELY(h->m->hooks))
 		hart_hook_trap(h, cause, tval, epc, from);
 }
@@ -166,6 +172,22 @@ void hart_take_irq(struct hart *h, int irq)
 	hart_trap(h, CAUSE_INTERRUPT | (uint64_t)irq, 0);
 }
 
+/* The end of an xRET: mstatus as the return leaves it, the pc back at
+ * epc in privilege `to`, any LR reservation dropped (spec 3.3.2), and the
+ * access TLBs flushed, as MPRV may have changed. */
+static void hart_return(struct hart *h, uint64_t mstatus, uint64_t epc, unsigned to)
+{
+	unsigned from = h->priv;
+
+	h->mstatus = mstatus;
+	h->pc = epc;
+	h->resv_valid = false;
+	hart_set_priv(h, to);
+	if (HV_UNLIKELY(h->m->hooks) && h->m->hooks->priv && from != to)
+		h->m->hooks->priv(h->m->hooks->opaque, h, from, to);
+	hart_flush_access_tlb(h);
+}
+
 int hart_mret(struct hart *h)
 {
 	if (h->priv < PRIV_M)
@@ -177,14 +199,7 @@ int hart_mret(struct hart *h)
 	s &= ~MSTATUS_MPP; /* MPP := U, the least-privileged mode */
 	if (mpp != PRIV_M)
 		s &= ~MSTATUS_MPRV;
-	h->mstatus = s;
-	h->pc = h->mepc;
-	h->resv_valid = false;
-	unsigned from_m = h->priv;
-	hart_set_priv(h, mpp);
-	if (HV_UNLIKELY(h->m->hooks) && h->m->hooks->priv && from_m != mpp)
-		h->m->hooks->priv(h->m->hooks->opaque, h, from_m, mpp);
-	hart_flush_access_tlb(h); /* MPRV may have changed */
+	hart_return(h, s, h->mepc, mpp);
 	return 0;
 }
 
@@ -198,14 +213,7 @@ int hart_sret(struct hart *h)
 	s |= MSTATUS_SPIE;
 	s &= ~MSTATUS_SPP;
 	s &= ~MSTATUS_MPRV; /* SPP is never M (spec 3.1.6.1) */
-	h->mstatus = s;
-	h->pc = h->sepc;
-	h->resv_valid = false;
-	unsigned from_s = h->priv;
-	hart_set_priv(h, spp);
-	if (HV_UNLIKELY(h->m->hooks) && h->m->hooks->priv && from_s != spp)
-		h->m->hooks->priv(h->m->hooks->opaque, h, from_s, spp);
-	hart_flush_access_tlb(h);
+	hart_return(h, s, h->sepc, spp);
 	return 0;
 }
 

@@ -175,94 +175,120 @@ static uint8_t *mmu_ram_page(struct machine *m, gpa_t pa)
 	return ram_ptr(&m->ram, pa & ~HV_PAGE_MASK);
 }
 
+/*
+ * The start of an access the TLB did not serve: alignment, then
+ * translation, then the RAM page behind it (*page NULL: a device).
+ * Returns -1 when the access trapped.
+ */
+static inline int mmu_slow_start(struct hart *h, gva_t va, unsigned size, enum hv_access acc,
+				 gpa_t *pa, uint8_t **page)
+{
+	if (va & (size - 1))
+		return mmu_fault(h, acc == ACC_LOAD ? CAUSE_MISALIGNED_LOAD : CAUSE_MISALIGNED_STORE,
+				 va);
+	if (mmu_walk(h, va, acc, true, pa))
+		return -1;
+	*page = mmu_ram_page(h->m, *pa);
+	return 0;
+}
+
+/* A data access, for gdb's watchpoints (debug.h). */
+static inline void mmu_watch(struct hart *h, gva_t va, unsigned size, bool write, bool read)
+{
+	if (HV_UNLIKELY(h->m->dbg) && debug_watching(h->m))
+		debug_note_access(h, va, size, write, read);
+}
+
+/* A RAM access, for plugins watching memory (hooks.h). */
+static inline void mmu_hook(struct hart *h, gva_t va, gpa_t pa, unsigned size, bool write,
+			    uint64_t v)
+{
+	if (HV_UNLIKELY(h->m->hooks) && h->m->hooks->mem)
+		h->m->hooks->mem(h->m->hooks->opaque, h, va, pa, size, write, v);
+}
+
+/* Before a store into the RAM page at pa: a shared page is copied first
+ * (frame pool CoW), and the page is marked dirty, which also covers
+ * later stores through the TLB. Returns the page to write. */
+static inline uint8_t *mmu_store_page(struct hart *h, gpa_t pa, uint8_t *page)
+{
+	struct ram *ram = &h->m->ram;
+	uint64_t idx = (pa - ram->base) >> HV_PAGE_SHIFT;
+
+	if (ram->flags[idx]) {
+		ram_note_store(h->m, pa);
+		page = mmu_ram_page(h->m, pa);
+	}
+	ram->dirty[idx] = 1;
+	return page;
+}
+
+/* A load or store that hit no RAM: the device on the bus, or an access
+ * fault. A watchpoint counts accesses that happened: after the device. */
+static int mmu_device(struct hart *h, gva_t va, gpa_t pa, unsigned size, bool write,
+		      uint64_t *val)
+{
+	if (write ? !bus_write(h->m, pa, size, *val) : !bus_read(h->m, pa, size, val))
+		return mmu_fault(h, write ? CAUSE_STORE_ACCESS : CAUSE_LOAD_ACCESS, va);
+	mmu_watch(h, va, size, write, !write);
+	return 0;
+}
+
 int mmu_load(struct hart *h, gva_t va, unsigned size, uint64_t *val)
 {
+	uint8_t *page;
+	uint64_t v = 0;
 	gpa_t pa;
 
-	if (va & (size - 1))
-		return mmu_fault(h, CAUSE_MISALIGNED_LOAD, va);
-	if (mmu_walk(h, va, ACC_LOAD, true, &pa))
+	if (mmu_slow_start(h, va, size, ACC_LOAD, &pa, &page))
 		return -1;
-	uint8_t *page = mmu_ram_page(h->m, pa);
-	if (page) {
-		uint64_t v = 0;
-		memcpy(&v, page + (pa & HV_PAGE_MASK), size);
-		*val = v;
-		mmu_tlb_fill(h, ACC_LOAD, va, pa, page);
-		if (HV_UNLIKELY(h->m->dbg) && debug_watching(h->m))
-			debug_note_access(h, va, size, false, true);
-		if (HV_UNLIKELY(h->m->hooks) && h->m->hooks->mem)
-			h->m->hooks->mem(h->m->hooks->opaque, h, va, pa, size, false, v);
-		return 0;
-	}
-	if (!bus_read(h->m, pa, size, val))
-		return mmu_fault(h, CAUSE_LOAD_ACCESS, va);
-	/* A watchpoint counts accesses that happened: after the device. */
-	if (HV_UNLIKELY(h->m->dbg) && debug_watching(h->m))
-		debug_note_access(h, va, size, false, true);
+	if (!page)
+		return mmu_device(h, va, pa, size, false, val);
+	memcpy(&v, page + (pa & HV_PAGE_MASK), size);
+	*val = v;
+	mmu_tlb_fill(h, ACC_LOAD, va, pa, page);
+	mmu_watch(h, va, size, false, true);
+	mmu_hook(h, va, pa, size, false, v);
 	return 0;
 }
 
 int mmu_store(struct hart *h, gva_t va, unsigned size, uint64_t val)
 {
+	struct ram *ram = &h->m->ram;
+	uint8_t *page;
 	gpa_t pa;
 
-	if (va & (size - 1))
-		return mmu_fault(h, CAUSE_MISALIGNED_STORE, va);
-	if (mmu_walk(h, va, ACC_STORE, true, &pa))
+	if (mmu_slow_start(h, va, size, ACC_STORE, &pa, &page))
 		return -1;
-	uint8_t *page = mmu_ram_page(h->m, pa);
-	if (page) {
-		struct ram *ram = &h->m->ram;
-		if (HV_UNLIKELY(h->m->dbg) && debug_watching(h->m))
-			debug_note_access(h, va, size, true, false);
-		uint64_t idx = (pa - ram->base) >> HV_PAGE_SHIFT;
-		if (ram->flags[idx]) {
-			ram_note_store(h->m, pa);
-			page = mmu_ram_page(h->m, pa); /* a shared page was copied */
-		}
-		ram->dirty[idx] = 1; /* also covers later stores through the TLB */
-		memcpy(page + (pa & HV_PAGE_MASK), &val, size);
-		if (!ram->flags[idx])
-			mmu_tlb_fill(h, ACC_STORE, va, pa, page);
-		if (HV_UNLIKELY(h->m->hooks) && h->m->hooks->mem)
-			h->m->hooks->mem(h->m->hooks->opaque, h, va, pa, size, true, val);
-		return 0;
-	}
-	if (!bus_write(h->m, pa, size, val))
-		return mmu_fault(h, CAUSE_STORE_ACCESS, va);
-	if (HV_UNLIKELY(h->m->dbg) && debug_watching(h->m))
-		debug_note_access(h, va, size, true, false);
+	if (!page)
+		return mmu_device(h, va, pa, size, true, &val);
+	mmu_watch(h, va, size, true, false);
+	page = mmu_store_page(h, pa, page);
+	memcpy(page + (pa & HV_PAGE_MASK), &val, size);
+	if (!ram->flags[(pa - ram->base) >> HV_PAGE_SHIFT])
+		mmu_tlb_fill(h, ACC_STORE, va, pa, page);
+	mmu_hook(h, va, pa, size, true, val);
 	return 0;
 }
 
 int mmu_rmw_ptr(struct hart *h, gva_t va, unsigned size, bool is_lr, void **host)
 {
 	enum hv_access acc = is_lr ? ACC_LOAD : ACC_STORE;
+	uint8_t *page;
 	gpa_t pa;
 
-	if (va & (size - 1))
-		return mmu_fault(h, is_lr ? CAUSE_MISALIGNED_LOAD : CAUSE_MISALIGNED_STORE, va);
-	if (mmu_walk(h, va, acc, true, &pa))
+	if (mmu_slow_start(h, va, size, acc, &pa, &page))
 		return -1;
-	uint8_t *page = mmu_ram_page(h->m, pa);
 	if (!page) /* no device supports atomics (PMA) */
 		return mmu_fault(h, access_fault_cause[acc], va);
-	if (HV_UNLIKELY(h->m->dbg) && debug_watching(h->m))
-		debug_note_access(h, va, size, !is_lr, true);
+	mmu_watch(h, va, size, !is_lr, true);
 	if (HV_UNLIKELY(h->m->hooks) && h->m->hooks->mem) {
 		uint64_t v = 0;
 		memcpy(&v, page + (pa & HV_PAGE_MASK), size);
-		h->m->hooks->mem(h->m->hooks->opaque, h, va, pa, size, !is_lr, v);
+		mmu_hook(h, va, pa, size, !is_lr, v);
 	}
-	if (!is_lr) {
-		struct ram *ram = &h->m->ram;
-		if (ram->flags[(pa - ram->base) >> HV_PAGE_SHIFT]) {
-			ram_note_store(h->m, pa);
-			page = mmu_ram_page(h->m, pa); /* a shared page was copied */
-		}
-		ram->dirty[(pa - ram->base) >> HV_PAGE_SHIFT] = 1;
-	}
+	if (!is_lr)
+		page = mmu_store_page(h, pa, page);
 	*host = page + (pa & HV_PAGE_MASK);
 	h->rmw_pa = pa;
 	return 0;
