@@ -175,6 +175,9 @@ bool sbi_register_extension(const struct sbi_extension *ext)
 	return true;
 }
 
+typedef void sbi_ext_fn(struct hart *h, uint64_t fid, struct sbiret *r);
+static sbi_ext_fn *sbi_builtin_find(uint64_t eid);
+
 static bool sbi_ext_available(uint64_t eid)
 {
 	switch (eid) {
@@ -187,17 +190,9 @@ static bool sbi_ext_available(uint64_t eid)
 	case SBI_EXT_LEGACY_SFENCE_VMA:
 	case SBI_EXT_LEGACY_SFENCE_VMA_ASID:
 	case SBI_EXT_LEGACY_SHUTDOWN:
-	case SBI_EXT_BASE:
-	case SBI_EXT_TIME:
-	case SBI_EXT_IPI:
-	case SBI_EXT_RFENCE:
-	case SBI_EXT_HSM:
-	case SBI_EXT_SRST:
-	case SBI_EXT_DBCN:
-	case RV_PV_EXT:
 		return true;
 	default:
-		return sbi_extra_find(eid) != NULL;
+		return sbi_builtin_find(eid) || sbi_extra_find(eid) != NULL;
 	}
 }
 
@@ -527,17 +522,17 @@ static int64_t sbi_legacy(struct hart *h, uint64_t eid)
 		hart_set_ip(h, MIP_SSIP, false);
 		return pending;
 	case SBI_EXT_LEGACY_SEND_IPI:
-		err = sbi_legacy_hartmask(h, &set);
-		if (err == SBI_SUCCESS)
-			sbi_send_ipis(h->m, set);
-		return err;
 	case SBI_EXT_LEGACY_FENCE_I:
 	case SBI_EXT_LEGACY_SFENCE_VMA:
 	case SBI_EXT_LEGACY_SFENCE_VMA_ASID:
 		err = sbi_legacy_hartmask(h, &set);
-		if (err == SBI_SUCCESS)
+		if (err != SBI_SUCCESS)
+			return err;
+		if (eid == SBI_EXT_LEGACY_SEND_IPI)
+			sbi_send_ipis(h->m, set);
+		else
 			sbi_flush_harts(h->m, set);
-		return err;
+		return SBI_SUCCESS;
 	case SBI_EXT_LEGACY_SHUTDOWN:
 		machine_stop(h->m, STOP_SHUTDOWN, 0);
 		h->exit_req = true;
@@ -561,10 +556,54 @@ static void sbi_extra_call(struct hart *h, uint64_t eid, uint64_t fid, struct sb
 	r->error = ext->call(h, fid, args, &r->value);
 }
 
+static void sbi_time(struct hart *h, uint64_t fid, struct sbiret *r)
+{
+	if (fid == SBI_TIME_SET_TIMER) {
+		sbi_set_timer(h, sbi_arg(h, 0));
+		r->error = SBI_SUCCESS;
+	}
+}
+
+static void sbi_ipi(struct hart *h, uint64_t fid, struct sbiret *r)
+{
+	uint64_t set;
+
+	if (fid == SBI_IPI_SEND_IPI) {
+		r->error = sbi_hartmask_resolve(h->m, sbi_arg(h, 0), sbi_arg(h, 1), &set);
+		if (r->error == SBI_SUCCESS)
+			sbi_send_ipis(h->m, set);
+	}
+}
+
+/* The extensions served here, for sbi_ecall and probe_extension. */
+static const struct {
+	uint64_t eid;
+	sbi_ext_fn *call;
+} sbi_builtin[] = {
+	{ SBI_EXT_BASE, sbi_base },
+	{ SBI_EXT_TIME, sbi_time },
+	{ SBI_EXT_IPI, sbi_ipi },
+	{ SBI_EXT_RFENCE, sbi_rfence },
+	{ SBI_EXT_HSM, sbi_hsm },
+	{ SBI_EXT_SRST, sbi_srst },
+	{ SBI_EXT_DBCN, sbi_dbcn },
+	{ RV_PV_EXT, sbi_pv },
+};
+
+static sbi_ext_fn *sbi_builtin_find(uint64_t eid)
+{
+	for (size_t i = 0; i < HV_ARRAY_LEN(sbi_builtin); i++) {
+		if (sbi_builtin[i].eid == eid)
+			return sbi_builtin[i].call;
+	}
+	return NULL;
+}
+
 void sbi_ecall(struct hart *h)
 {
-	uint64_t eid = h->x[REG_A7], fid = h->x[REG_A6], set;
+	uint64_t eid = h->x[REG_A7], fid = h->x[REG_A6];
 	struct sbiret r = { SBI_ERR_NOT_SUPPORTED, 0, false };
+	sbi_ext_fn *call;
 
 	if (HV_UNLIKELY(h->m->hooks) && h->m->hooks->sbi)
 		h->m->hooks->sbi(h->m->hooks->opaque, h);
@@ -573,43 +612,11 @@ void sbi_ecall(struct hart *h)
 		h->x[REG_A0] = (uint64_t)sbi_legacy(h, eid);
 		return;
 	}
-	switch (eid) {
-	case SBI_EXT_BASE:
-		sbi_base(h, fid, &r);
-		break;
-	case SBI_EXT_TIME:
-		if (fid == SBI_TIME_SET_TIMER) {
-			sbi_set_timer(h, sbi_arg(h, 0));
-			r.error = SBI_SUCCESS;
-		}
-		break;
-	case SBI_EXT_IPI:
-		if (fid == SBI_IPI_SEND_IPI) {
-			r.error = sbi_hartmask_resolve(h->m, sbi_arg(h, 0),
-						       sbi_arg(h, 1), &set);
-			if (r.error == SBI_SUCCESS)
-				sbi_send_ipis(h->m, set);
-		}
-		break;
-	case SBI_EXT_RFENCE:
-		sbi_rfence(h, fid, &r);
-		break;
-	case SBI_EXT_HSM:
-		sbi_hsm(h, fid, &r);
-		break;
-	case SBI_EXT_SRST:
-		sbi_srst(h, fid, &r);
-		break;
-	case SBI_EXT_DBCN:
-		sbi_dbcn(h, fid, &r);
-		break;
-	case RV_PV_EXT:
-		sbi_pv(h, fid, &r);
-		break;
-	default:
+	call = sbi_builtin_find(eid);
+	if (call)
+		call(h, fid, &r);
+	else
 		sbi_extra_call(h, eid, fid, &r);
-		break;
-	}
 	if (!r.keep_regs) {
 		h->x[REG_A0] = (uint64_t)r.error;
 		h->x[REG_A1] = r.value;
