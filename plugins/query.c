@@ -364,28 +364,32 @@ static int host_module_cb(void *opaque, const struct intro_module *mod)
 	return w->mcb(w->ud, &rm);
 }
 
-RV_PLUGIN_EXPORT int rv_linux_tasks(rv_plugin *self, uint32_t hart, rv_task_cb cb, void *ud)
+/* Walk the tasks (w->tcb) or the modules (w->mcb) of p's machine. */
+static int host_walk(rv_plugin *p, uint32_t hart, struct host_walk *w)
 {
-	struct host_walk w = { .p = self, .tcb = cb, .ud = ud };
 	struct intro_mem mem;
 	struct hart *h;
-	struct intro_linux *lx = self && cb ? host_linux_of(self, hart, &mem, &h) : NULL;
+	struct intro_linux *lx = p && (w->tcb || w->mcb) ? host_linux_of(p, hart, &mem, &h) : NULL;
 
 	if (!lx)
 		return -1;
-	return intro_linux_tasks(lx, &mem, h->satp, host_task_cb, &w);
+	if (w->tcb)
+		return intro_linux_tasks(lx, &mem, h->satp, host_task_cb, w);
+	return intro_linux_modules(lx, &mem, h->satp, host_module_cb, w);
+}
+
+RV_PLUGIN_EXPORT int rv_linux_tasks(rv_plugin *self, uint32_t hart, rv_task_cb cb, void *ud)
+{
+	struct host_walk w = { .p = self, .tcb = cb, .ud = ud };
+
+	return host_walk(self, hart, &w);
 }
 
 RV_PLUGIN_EXPORT int rv_linux_modules(rv_plugin *self, uint32_t hart, rv_module_cb cb, void *ud)
 {
 	struct host_walk w = { .p = self, .mcb = cb, .ud = ud };
-	struct intro_mem mem;
-	struct hart *h;
-	struct intro_linux *lx = self && cb ? host_linux_of(self, hart, &mem, &h) : NULL;
 
-	if (!lx)
-		return -1;
-	return intro_linux_modules(lx, &mem, h->satp, host_module_cb, &w);
+	return host_walk(self, hart, &w);
 }
 
 RV_PLUGIN_EXPORT int rv_machine_linux_current(rv_machine *m, uint32_t hart, rv_task *task)

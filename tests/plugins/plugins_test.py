@@ -88,9 +88,9 @@ def kernel_symbol(path, name):
     return None
 
 
-def build_plugin(name, source, include_dir=None):
-    """Compile SOURCE with cc against a copy of plugin.h alone; returns
-    the .so path (or the compiler's failure)."""
+def build_plugin(name, source, include_dir=None, defines=()):
+    """Compile SOURCE with cc against a copy of plugin.h alone (and -D
+    DEFINES); returns the .so path (or the compiler's failure)."""
     if include_dir is None:
         include_dir = os.path.join(TMP, "include")
         os.makedirs(os.path.join(include_dir, "retrovisor"), exist_ok=True)
@@ -100,7 +100,8 @@ def build_plugin(name, source, include_dir=None):
     with open(src, "w") as f:
         f.write(source)
     p = subprocess.run(["cc", "-std=c11", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror",
-                        "-I", include_dir, src, "-o", so], capture_output=True, text=True)
+                        *["-D" + d for d in defines], "-I", include_dir, src, "-o", so],
+                       capture_output=True, text=True)
     if p.returncode != 0:
         print(p.stderr)
         raise SystemExit(f"FAIL: cannot compile the test plugin {name}")
@@ -731,6 +732,94 @@ def case_strace():
           f"without vmlinux: only=execve lines with an unknown task ({len(lines)} lines)", text)
 
 
+LINUX = """#include <stdio.h>
+#include <string.h>
+#include <retrovisor/plugin.h>
+RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = { RV_PLUGIN_ABI_BUILD, RV_PLUGIN_ABI_BUILD };
+static rv_plugin *me;
+static rv_machine *mach;
+static char out[512];
+static unsigned ntasks, nmods;
+static int on_task(void *ud, const rv_task *t)
+{
+#if RV_PLUGIN_ABI_BUILD >= 4
+	if (t->size != sizeof(*t))
+		return 7;
+#endif
+	if (ntasks++ < 4)
+		fprintf(ud, "task %d %d %.16s\\n", t->pid, t->tgid, t->comm);
+	return 0;
+}
+static int on_module(void *ud, const rv_module *m)
+{
+	(void)ud; (void)m;
+	nmods++;
+	return 0;
+}
+static void on_exit_cb(void *ud, int status)
+{
+	FILE *f = fopen(out, "w");
+	rv_task cur;
+	int rt, rm, rc;
+	(void)ud; (void)status; (void)me; (void)mach;
+	if (!f)
+		return;
+	memset(&cur, 0, sizeof(cur));
+#if RV_PLUGIN_ABI_BUILD >= 4
+	cur.size = sizeof(cur);
+	rt = rv_machine_linux_tasks(mach, 0, on_task, f);
+	rm = rv_machine_linux_modules(mach, 0, on_module, NULL);
+	rc = rv_machine_linux_current(mach, 0, &cur);
+#else
+	rt = rv_linux_tasks(me, 0, on_task, f);
+	rm = rv_linux_modules(me, 0, on_module, NULL);
+	rc = rv_linux_current(me, 0, &cur);
+#endif
+	fprintf(f, "walks %d %d tasks %u modules %u current %d", rt, rm, ntasks, nmods, rc);
+	if (rc == 0)
+		fprintf(f, " %d %d %.16s", cur.pid, cur.tgid, cur.comm);
+	fprintf(f, "\\n");
+	fclose(f);
+}
+RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info, int argc,
+				    const rv_plugin_arg *argv)
+{
+	me = self;
+	(void)info;
+#if RV_PLUGIN_ABI_BUILD >= 4
+	mach = info->machine;
+#endif
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i].key, "out"))
+			snprintf(out, sizeof(out), "%s", argv[i].value);
+	rv_on_exit(self, on_exit_cb, NULL);
+	return out[0] ? 0 : 1;
+}
+"""
+
+
+def case_linux_layouts():
+    """Linux awareness on the Debian boot, with a plugin built against
+    ABI 4 (rv_machine_linux_*, sized rv_task and rv_module) and the same
+    source built against ABI 1 (rv_linux_*, the old layouts): both see the
+    same tasks (init_task, then PID 1), modules (the module walk's result
+    too) and current task, so each got the layout it was built for."""
+    vml = vmlinux()
+    texts = []
+    for build in (4, 1):
+        so = build_plugin(f"linux_v{build}", LINUX, defines=[f"RV_PLUGIN_ABI_BUILD={build}"])
+        out = os.path.join(TMP, f"linux_v{build}.txt")
+        status, _, err = run_debian("true", f"{so},vmlinux={vml},out={out}")
+        texts.append(open(out).read() if os.path.exists(out) else "")
+        check(status == 0, f"ABI {build}: Debian runs with it ({status})", err)
+    lines = texts[0].splitlines()
+    check(len(lines) >= 3 and re.match(r"task 0 0 \S+$", lines[0]) and
+          re.match(r"task 1 1 \S+$", lines[1]) and
+          re.match(r"walks 0 -?\d+ tasks [2-9]\d* modules \d+ current 0 \d+ \d+ \S+$", lines[-1]),
+          f"ABI 4: init_task, PID 1, the task walk and the current task: {lines}")
+    check(texts[0] == texts[1], f"ABI 1 sees the same: {texts[1].splitlines()}")
+
+
 def case_faultinj():
     """A bit flipped in s1 during the loop changes the printed sum; the
     recorded perturbed run replays to the same state without the plugin;
@@ -964,6 +1053,7 @@ CASES = {
     "itrace": case_itrace,
     "drcov": case_drcov,
     "strace": case_strace,
+    "linux_layouts": case_linux_layouts,
     "faultinj": case_faultinj,
     "faultinj_blk": case_faultinj_blk,
     "faultinj_classes": case_faultinj_classes,
