@@ -588,6 +588,19 @@ void net_slirp_input(struct net_slirp *s, const void *frame, size_t len)
 	net_sigpipe_restore(&old);
 }
 
+/* libslirp's poll bits against poll(2)'s: what to ask for in
+ * pollfd.events, and what in pollfd.revents counts as the bit. */
+static const struct {
+	int slirp;
+	short events, revents;
+} net_slirp_poll_bits[] = {
+	{ SLIRP_POLL_IN, POLLIN, POLLIN },
+	{ SLIRP_POLL_OUT, POLLOUT, POLLOUT },
+	{ SLIRP_POLL_PRI, POLLPRI, POLLPRI },
+	{ SLIRP_POLL_ERR, POLLERR, POLLERR | POLLNVAL },
+	{ SLIRP_POLL_HUP, POLLHUP, POLLHUP },
+};
+
 static int net_slirp_add_poll(int fd, int events, void *opaque)
 {
 	struct net_slirp *s = opaque;
@@ -604,16 +617,10 @@ static int net_slirp_add_poll(int fd, int events, void *opaque)
 		s->fds = fds;
 		s->cap = cap;
 	}
-	if (events & SLIRP_POLL_IN)
-		ev |= POLLIN;
-	if (events & SLIRP_POLL_OUT)
-		ev |= POLLOUT;
-	if (events & SLIRP_POLL_PRI)
-		ev |= POLLPRI;
-	if (events & SLIRP_POLL_ERR)
-		ev |= POLLERR;
-	if (events & SLIRP_POLL_HUP)
-		ev |= POLLHUP;
+	for (size_t i = 0; i < HV_ARRAY_LEN(net_slirp_poll_bits); i++) {
+		if (events & net_slirp_poll_bits[i].slirp)
+			ev |= net_slirp_poll_bits[i].events;
+	}
 	p = &s->fds[s->nfds];
 	p->fd = fd;
 	p->events = ev;
@@ -630,16 +637,10 @@ static int net_slirp_get_revents(int idx, void *opaque)
 	if (idx < 0 || (unsigned)idx >= s->nfds)
 		return 0;
 	rev = s->fds[idx].revents;
-	if (rev & POLLIN)
-		r |= SLIRP_POLL_IN;
-	if (rev & POLLOUT)
-		r |= SLIRP_POLL_OUT;
-	if (rev & POLLPRI)
-		r |= SLIRP_POLL_PRI;
-	if (rev & (POLLERR | POLLNVAL))
-		r |= SLIRP_POLL_ERR;
-	if (rev & POLLHUP)
-		r |= SLIRP_POLL_HUP;
+	for (size_t i = 0; i < HV_ARRAY_LEN(net_slirp_poll_bits); i++) {
+		if (rev & net_slirp_poll_bits[i].revents)
+			r |= net_slirp_poll_bits[i].slirp;
+	}
 	return r;
 }
 
