@@ -311,8 +311,8 @@ UNSUBSCRIBE = """#include <stdio.h>
 #include <retrovisor/plugin.h>
 RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = { 4, RV_PLUGIN_ABI_VERSION };
 static rv_plugin *me;
-static rv_sub a, b, blocks;
-static unsigned na, nb, nblocks, harts;
+static rv_sub a, b, blocks, bx, by;
+static unsigned na, nb, nblocks, harts, nx, ny, bad_ids;
 static int init_first, init_again, bogus, zero;
 static char out[512];
 static void on_sbi_a(void *ud, uint32_t hart, uint64_t ext, uint64_t fid, const uint64_t args[6])
@@ -339,13 +339,38 @@ static void on_block(void *ud, rv_block *bl)
 	if (++nblocks == 2)
 		rv_unsubscribe(me, blocks);
 }
+/* x and y subscribe each block's first instruction (one slot, x's entry
+ * first); x's first call removes y, whose entry in that slot is then
+ * skipped, and y's callback never runs. */
+static void on_exec_x(void *ud, uint32_t hart, uint64_t pc)
+{
+	(void)ud; (void)hart; (void)pc;
+	if (++nx == 1)
+		rv_unsubscribe(me, by);
+}
+static void on_exec_y(void *ud, uint32_t hart, uint64_t pc)
+{
+	(void)ud; (void)hart; (void)pc;
+	ny++;
+}
+static void on_block_x(void *ud, rv_block *bl)
+{
+	(void)ud;
+	bad_ids += rv_insn_on_exec(me, rv_block_insn(bl, 0), on_exec_x, NULL) != bx;
+}
+static void on_block_y(void *ud, rv_block *bl)
+{
+	(void)ud;
+	bad_ids += rv_insn_on_exec(me, rv_block_insn(bl, 0), on_exec_y, NULL) != by;
+}
 static void on_exit_cb(void *ud, int status)
 {
 	FILE *f = fopen(out, "w");
 	(void)ud; (void)status;
 	if (f) {
-		fprintf(f, "a %u b %u blocks %u init %d %d bogus %d zero %d harts %u\\n", na, nb,
-			nblocks, init_first, init_again, bogus, zero, harts);
+		fprintf(f, "a %u b %u blocks %u init %d %d bogus %d zero %d harts %u "
+			"x %s y %u ids %u\\n", na, nb, nblocks, init_first, init_again, bogus, zero,
+			harts, nx > 1 ? "many" : "few", ny, bad_ids);
 		fclose(f);
 	}
 }
@@ -366,8 +391,10 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 	a = rv_on_sbi(self, on_sbi_a, NULL);
 	b = rv_on_sbi(self, on_sbi_b, NULL);
 	blocks = rv_on_block(self, on_block, NULL);
+	bx = rv_on_block(self, on_block_x, NULL);
+	by = rv_on_block(self, on_block_y, NULL);
 	rv_on_exit(self, on_exit_cb, NULL);
-	return a && b && blocks && a != b ? 0 : 1;
+	return a && b && blocks && bx && by && a != b && bx != by ? 0 : 1;
 }
 """
 
@@ -377,8 +404,11 @@ def case_abi4():
     the host's is refused with one line naming both sizes, at init (status
     2) and in a callback (the run stops, status 8); subscriptions return
     distinct ids, rv_unsubscribe removes one once (from init, from inside
-    another callback of the same event, from inside its own), and the run
-    stays bit-identical; the machine handle and sized arguments arrive."""
+    another callback of the same event, from inside its own; a block
+    subscription from inside its own block callback, or from inside
+    another's instruction callback on the same instruction, which then
+    skips it), and the run stays bit-identical; the machine handle and
+    sized arguments arrive."""
     sized = build_plugin("sized", SIZED)
     want = (f"rv_machine_linux_current was given an rv_task of 8 bytes, where this "
             f"retrovisor's is {RV_TASK_SIZE} bytes")
@@ -400,7 +430,7 @@ def case_abi4():
     check(status == 0 and out == bare_out and digest(err) == digest(bare_err),
           f"the run is bit-identical with it (status {status})", err)
     text = open(report).read().strip() if os.path.exists(report) else ""
-    check(text == "a 3 b 0 blocks 2 init 0 -1 bogus -1 zero 0 harts 1",
+    check(text == "a 3 b 0 blocks 2 init 0 -1 bogus -1 zero 0 harts 1 x many y 0 ids 0",
           f"unsubscribing: {text!r}")
 
 
