@@ -216,6 +216,54 @@ bool devstate_get_bool(struct devstate_r *r)
 	return v;
 }
 
+/* The unsigned integer member of `size` bytes at p, as a number. */
+static uint64_t devstate_member_load(const void *p, unsigned size)
+{
+	switch (size) {
+	case 1:
+		return *(const uint8_t *)p;
+	case 2:
+		return *(const uint16_t *)p;
+	case 4:
+		return *(const uint32_t *)p;
+	default:
+		return *(const uint64_t *)p;
+	}
+}
+
+static void devstate_member_store(void *p, unsigned size, uint64_t v)
+{
+	if (size == 1)
+		*(uint8_t *)p = (uint8_t)v;
+	else if (size == 2)
+		*(uint16_t *)p = (uint16_t)v;
+	else if (size == 4)
+		*(uint32_t *)p = (uint32_t)v;
+	else
+		*(uint64_t *)p = v;
+}
+
+void devstate_put_fields(struct devstate_w *w, const void *obj, const struct devstate_field *f,
+			 size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		devstate_put_le(w, devstate_member_load((const char *)obj + f[i].off, f[i].size),
+				f[i].size);
+}
+
+void devstate_get_fields(struct devstate_r *r, void *obj, const struct devstate_field *f,
+			 size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		void *p = (char *)obj + f[i].off;
+
+		if (f[i].is_bool)
+			*(bool *)p = devstate_get_bool(r);
+		else
+			devstate_member_store(p, f[i].size, devstate_get_le(r, f[i].size));
+	}
+}
+
 bool devstate_r_sub(struct devstate_r *r, size_t n, struct devstate_r *sub)
 {
 	const uint8_t *at = devstate_take(r, n);

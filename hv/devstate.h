@@ -29,6 +29,8 @@
 
 #include "hv/types.h"
 
+#include <stddef.h>
+
 struct devstate_w {
 	uint8_t *buf;
 	size_t len, cap;
@@ -81,6 +83,32 @@ int devstate_r_finish(struct devstate_r *r);
 /* Copy the first error of sub into r (a device that parses a nested
  * record reports where it failed). Returns -1. */
 int devstate_r_fail_from(struct devstate_r *r, const struct devstate_r *sub);
+
+/*
+ * A run of fixed-width fields that a record stores straight from struct
+ * members, described once for save and restore: each field is as wide
+ * as its member (an unsigned integer of 1, 2, 4 or 8 bytes, stored
+ * little-endian), and a bool member is a u8 that must read 0 or 1.
+ */
+struct devstate_field {
+	size_t off;
+	uint8_t size;
+	bool is_bool;
+};
+
+#define DEVSTATE_FIELD(type, member)                                                   \
+	{                                                                              \
+		offsetof(type, member), sizeof(((type *)0)->member),                   \
+			_Generic(((type *)0)->member, bool: true, default: false)      \
+	}
+
+/* Append the n fields of obj. */
+void devstate_put_fields(struct devstate_w *w, const void *obj, const struct devstate_field *f,
+			 size_t n);
+/* Read the n fields into obj (after a short input, with the error set,
+ * the rest read as zero). */
+void devstate_get_fields(struct devstate_r *r, void *obj, const struct devstate_field *f,
+			 size_t n);
 
 /* Version written at the start of every device record (dev.h). */
 #define DEVSTATE_VERSION 1u

@@ -206,19 +206,21 @@ static uint64_t rtc_digest(void *opaque)
  * at it (the harts may be restored after the devices), so a due alarm
  * fires at the next check as it would have in the saved machine.
  */
+static const struct devstate_field rtc_fields[] = {
+	DEVSTATE_FIELD(struct rtc, boot_ns),
+	DEVSTATE_FIELD(struct rtc, adjust_ns),
+	DEVSTATE_FIELD(struct rtc, alarm_ns),
+	DEVSTATE_FIELD(struct rtc, armed_ns),
+	DEVSTATE_FIELD(struct rtc, time_high),
+	DEVSTATE_FIELD(struct rtc, alarm_armed),
+	DEVSTATE_FIELD(struct rtc, irq_enabled),
+	DEVSTATE_FIELD(struct rtc, irq_pending),
+};
+
 static void rtc_save(void *opaque, struct devstate_w *w)
 {
-	const struct rtc *r = opaque;
-
 	devstate_put_u32(w, DEVSTATE_VERSION);
-	devstate_put_u64(w, r->boot_ns);
-	devstate_put_u64(w, r->adjust_ns);
-	devstate_put_u64(w, r->alarm_ns);
-	devstate_put_u64(w, r->armed_ns);
-	devstate_put_u32(w, r->time_high);
-	devstate_put_u8(w, r->alarm_armed);
-	devstate_put_u8(w, r->irq_enabled);
-	devstate_put_u8(w, r->irq_pending);
+	devstate_put_fields(w, opaque, rtc_fields, HV_ARRAY_LEN(rtc_fields));
 }
 
 static int rtc_restore(void *opaque, struct devstate_r *rd)
@@ -228,14 +230,7 @@ static int rtc_restore(void *opaque, struct devstate_r *rd)
 
 	if (devstate_get_version(rd, "RTC") != 0)
 		return -1;
-	n.boot_ns = devstate_get_u64(rd);
-	n.adjust_ns = devstate_get_u64(rd);
-	n.alarm_ns = devstate_get_u64(rd);
-	n.armed_ns = devstate_get_u64(rd);
-	n.time_high = devstate_get_u32(rd);
-	n.alarm_armed = devstate_get_bool(rd);
-	n.irq_enabled = devstate_get_bool(rd);
-	n.irq_pending = devstate_get_bool(rd);
+	devstate_get_fields(rd, &n, rtc_fields, HV_ARRAY_LEN(rtc_fields));
 	if (devstate_r_finish(rd))
 		return -1;
 	n.irq_level = n.irq_pending && n.irq_enabled;

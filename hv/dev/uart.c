@@ -312,20 +312,24 @@ static uint64_t uart_digest(void *opaque)
  * count, then that many bytes, oldest first. The interrupt level is not
  * stored: it follows from the rest (uart_iir_id).
  */
+static const struct devstate_field uart_fields[] = {
+	DEVSTATE_FIELD(struct uart, ier),
+	DEVSTATE_FIELD(struct uart, lcr),
+	DEVSTATE_FIELD(struct uart, mcr),
+	DEVSTATE_FIELD(struct uart, fcr),
+	DEVSTATE_FIELD(struct uart, scr),
+	DEVSTATE_FIELD(struct uart, dll),
+	DEVSTATE_FIELD(struct uart, dlm),
+	DEVSTATE_FIELD(struct uart, lsr_errors),
+	DEVSTATE_FIELD(struct uart, thr_ipending),
+};
+
 static void uart_save(void *opaque, struct devstate_w *w)
 {
 	const struct uart *u = opaque;
 
 	devstate_put_u32(w, DEVSTATE_VERSION);
-	devstate_put_u8(w, u->ier);
-	devstate_put_u8(w, u->lcr);
-	devstate_put_u8(w, u->mcr);
-	devstate_put_u8(w, u->fcr);
-	devstate_put_u8(w, u->scr);
-	devstate_put_u8(w, u->dll);
-	devstate_put_u8(w, u->dlm);
-	devstate_put_u8(w, u->lsr_errors);
-	devstate_put_u8(w, u->thr_ipending);
+	devstate_put_fields(w, u, uart_fields, HV_ARRAY_LEN(uart_fields));
 	devstate_put_u8(w, (uint8_t)u->rx_count);
 	for (unsigned i = 0; i < u->rx_count; i++)
 		devstate_put_u8(w, u->rx[(u->rx_head + i) % UART_FIFO_SIZE]);
@@ -338,15 +342,7 @@ static int uart_restore(void *opaque, struct devstate_r *r)
 
 	if (devstate_get_version(r, "UART") != 0)
 		return -1;
-	n.ier = devstate_get_u8(r);
-	n.lcr = devstate_get_u8(r);
-	n.mcr = devstate_get_u8(r);
-	n.fcr = devstate_get_u8(r);
-	n.scr = devstate_get_u8(r);
-	n.dll = devstate_get_u8(r);
-	n.dlm = devstate_get_u8(r);
-	n.lsr_errors = devstate_get_u8(r);
-	n.thr_ipending = devstate_get_bool(r);
+	devstate_get_fields(r, &n, uart_fields, HV_ARRAY_LEN(uart_fields));
 	n.rx_head = 0;
 	n.rx_count = devstate_get_u8(r);
 	if (r->error)

@@ -181,6 +181,51 @@ TEST(DevstateIo, BoolRejectsValuesOtherThanZeroAndOne)
 	EXPECT_EQ(r.err_pos, 2u);
 }
 
+/* Members of every width, stored in table order, not struct order. */
+struct FieldDemo {
+	uint64_t d;
+	uint8_t b;
+	bool flag;
+	uint16_t h;
+	uint32_t s;
+};
+
+const struct devstate_field kDemoFields[] = {
+	{ offsetof(FieldDemo, b), 1, false },	{ offsetof(FieldDemo, h), 2, false },
+	{ offsetof(FieldDemo, s), 4, false },	{ offsetof(FieldDemo, d), 8, false },
+	{ offsetof(FieldDemo, flag), 1, true },
+};
+
+TEST(DevstateIo, FieldTablesWriteAndReadMembersInTableOrder)
+{
+	const FieldDemo in = { 0x0102030405060708ull, 0xa5, true, 0x1234, 0xdeadbeef };
+	struct devstate_w w;
+	devstate_w_init(&w);
+	devstate_put_fields(&w, &in, kDemoFields, 5);
+	ASSERT_FALSE(w.error);
+	const Bytes want = { 0xa5, 0x34, 0x12, 0xef, 0xbe, 0xad, 0xde, 8, 7, 6, 5, 4, 3, 2, 1, 1 };
+	EXPECT_EQ(Bytes(w.buf, w.buf + w.len), want);
+
+	FieldDemo out = {};
+	struct devstate_r r;
+	devstate_r_init(&r, w.buf, w.len);
+	devstate_get_fields(&r, &out, kDemoFields, 5);
+	EXPECT_EQ(devstate_r_finish(&r), 0);
+	EXPECT_EQ(out.b, in.b);
+	EXPECT_EQ(out.h, in.h);
+	EXPECT_EQ(out.s, in.s);
+	EXPECT_EQ(out.d, in.d);
+	EXPECT_TRUE(out.flag);
+
+	/* A flag must be 0 or 1, like devstate_get_bool. */
+	w.buf[w.len - 1] = 2;
+	devstate_r_init(&r, w.buf, w.len);
+	devstate_get_fields(&r, &out, kDemoFields, 5);
+	EXPECT_TRUE(r.error);
+	EXPECT_EQ(r.err_pos, w.len - 1);
+	devstate_w_free(&w);
+}
+
 TEST(DevstateIo, FirstFailureIsKept)
 {
 	struct devstate_r r;

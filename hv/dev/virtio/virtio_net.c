@@ -287,18 +287,22 @@ int virtio_net_wait(struct virtio_net *n, int extra_fd, int timeout_ms)
  * state and stays as it is; the MAC is in the config space, which the
  * transport checks.
  */
+static const struct devstate_field virtio_net_stats_fields[] = {
+	DEVSTATE_FIELD(struct virtio_net_stats, tx_frames),
+	DEVSTATE_FIELD(struct virtio_net_stats, tx_dropped),
+	DEVSTATE_FIELD(struct virtio_net_stats, rx_frames),
+	DEVSTATE_FIELD(struct virtio_net_stats, rx_dropped_full),
+	DEVSTATE_FIELD(struct virtio_net_stats, rx_dropped_size),
+	DEVSTATE_FIELD(struct virtio_net_stats, rx_dropped_down),
+};
+
 static void virtio_net_save(void *priv, struct devstate_w *w)
 {
 	const struct virtio_net *n = priv;
-	const struct virtio_net_stats *st = &n->stats;
 
 	devstate_put_u32(w, DEVSTATE_VERSION);
-	devstate_put_u64(w, st->tx_frames);
-	devstate_put_u64(w, st->tx_dropped);
-	devstate_put_u64(w, st->rx_frames);
-	devstate_put_u64(w, st->rx_dropped_full);
-	devstate_put_u64(w, st->rx_dropped_size);
-	devstate_put_u64(w, st->rx_dropped_down);
+	devstate_put_fields(w, &n->stats, virtio_net_stats_fields,
+			    HV_ARRAY_LEN(virtio_net_stats_fields));
 	devstate_put_u64(w, n->fifo_in);
 	devstate_put_u32(w, n->fifo_len);
 	for (unsigned i = 0; i < n->fifo_len; i++) {
@@ -318,12 +322,7 @@ static int virtio_net_load(struct virtio_net *n, struct devstate_r *r)
 
 	if (devstate_get_version(r, "virtio-net") != 0)
 		return -1;
-	st.tx_frames = devstate_get_u64(r);
-	st.tx_dropped = devstate_get_u64(r);
-	st.rx_frames = devstate_get_u64(r);
-	st.rx_dropped_full = devstate_get_u64(r);
-	st.rx_dropped_size = devstate_get_u64(r);
-	st.rx_dropped_down = devstate_get_u64(r);
+	devstate_get_fields(r, &st, virtio_net_stats_fields, HV_ARRAY_LEN(virtio_net_stats_fields));
 	fifo_in = devstate_get_u64(r);
 	count = devstate_get_u32(r);
 	if (r->error)
