@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * `retrovisor loop`: the fast reset loop (docs/snapshots.md), the interface
+ * `retrovisor loop`: the command line of the fast reset loop
+ * (docs/snapshots.md; the loop itself is snapshot/loop.c), the interface
  * fuzzers and fault-injection campaigns drive.
  *
  *   retrovisor loop [LOOP-OPTIONS] RUN-OPTIONS
@@ -8,13 +9,11 @@
  * The loop first reaches its start state: a snapshot file (--restore), or
  * a boot that runs until --start-at ICOUNT, until the console shows
  * --start-on-output STR, or until the guest's SNAPSHOT request
- * (<retrovisor/pv.h>).
- * It takes an in-memory snapshot there, then for each iteration: restores
- * it (only the pages and blocks written since come back), optionally checks
- * that the state's digest equals the start's (--check-digest), hands the
- * iteration its input (typed on the console with --type, and/or served to
- * the guest's GET_INPUT request), and runs until the guest ends the
- * iteration (END_ITERATION), the console shows --until-output STR, the
+ * (<retrovisor/pv.h>). Each iteration restores the start, optionally
+ * checks that the state's digest equals the start's (--check-digest),
+ * hands the iteration its input (typed on the console with --type, and/or
+ * served to the guest's GET_INPUT request), and runs until the guest ends
+ * the iteration (END_ITERATION), the console shows --until-output STR, the
  * --budget of instructions is spent, or the machine stops (panic,
  * shutdown, watchdog, deadlock). One line per iteration on stdout:
  *
@@ -26,10 +25,9 @@
  * name order), used in turn; without inputs every iteration gets an empty
  * one. --save-start FILE also saves the start state to a snapshot file
  * (with --iterations 0, that is all the loop does), for later loops and
- * campaigns to --restore. The network's host side (libslirp) starts over at
- * the start and at every restore, so each iteration makes its connections
- * afresh, as a restore in a new process would. Everything here is deterministic: the same start, input and budget
- * give the same iteration, so any iteration can be reproduced alone.
+ * campaigns to --restore. Here: the options, the input files, the
+ * machine and its plugins, and the report; a host failure ends the loop
+ * with the internal status.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -38,19 +36,15 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include <retrovisor/pv.h>
-
-#include "hv/platform/loader.h"
 #include "cli/main.h"
-#include "hv/platform/sbi.h"
 #include "cli/snapshot.h"
-#include "hv/dev/virtio/virtio_net.h"
+#include "hv/platform/control.h"
+#include "hv/platform/loader.h"
 #include "plugins/host.h"
-#include "snapshot/snap.h"
+#include "snapshot/loop.h"
 
 #define LOOP_MAX_INPUTS 65536
 #define LOOP_MAX_INPUT_SIZE (64u << 20)
-#define LOOP_OP_CONSOLE 0x1000u /* pv_req.op of a console match (not a guest call) */
 
 struct loop_input {
 	char *name;
@@ -58,53 +52,11 @@ struct loop_input {
 	size_t len;
 };
 
+/* The inputs the command line names. */
 struct loop {
-	struct machine *m;
 	struct loop_input *in;
 	unsigned nin;
-	const char *match;  /* console string that ends the phase, or NULL */
-	size_t matched;     /* bytes of it matched so far */
-	bool echo;          /* --console */
-	const struct loop_input *cur;
 };
-
-/* The host side of the network starts over at the start and after every
- * restore: an iteration's guest reuses the ports and sequence numbers of
- * the connections the previous one made, which the old stack would still
- * hold, and every iteration, the first included, must meet the same host
- * side (connections made before the start are reset when used, as after a
- * restore in a new process). */
-static int loop_net_restart(struct machine *m, struct hv_err *err)
-{
-	return m->net ? virtio_net_reset_backend(m->net, err) : 0;
-}
-
-/* Console sink: optional echo, and a search for l->match that stops the
- * machine at the exact instruction that printed its last byte. */
-static void loop_console(void *opaque, const uint8_t *buf, size_t len)
-{
-	struct loop *l = opaque;
-
-	if (l->echo)
-		fwrite(buf, 1, len, stderr);
-	if (!l->match)
-		return;
-	size_t n = strlen(l->match);
-	for (size_t i = 0; i < len && l->match; i++) {
-		/* Restart-on-mismatch matching; the markers used are short. */
-		if (buf[i] == (uint8_t)l->match[l->matched]) {
-			l->matched++;
-		} else {
-			l->matched = buf[i] == (uint8_t)l->match[0] ? 1 : 0;
-		}
-		if (l->matched == n) {
-			l->matched = 0;
-			l->match = NULL;
-			l->m->pv_req.op = LOOP_OP_CONSOLE;
-			machine_stop(l->m, STOP_GUEST_REQUEST, 0);
-		}
-	}
-}
 
 static int loop_read_file(const char *path, struct loop_input *in, struct hv_err *err)
 {
@@ -240,56 +192,6 @@ static int loop_usage(const char *msg)
 	return CLI_EXIT_ERROR;
 }
 
-static const char *loop_end_kind(enum hv_stop why)
-{
-	switch (why) {
-	case STOP_SHUTDOWN:
-		return "shutdown";
-	case STOP_REBOOT:
-		return "reboot";
-	case STOP_MAX_INSNS:
-		return "budget";
-	case STOP_PANIC:
-		return "panic";
-	case STOP_WATCHDOG:
-		return "watchdog";
-	case STOP_DEADLOCK:
-		return "deadlock";
-	case STOP_HOST_ERROR:
-		return "host-error";
-	default:
-		return "stopped";
-	}
-}
-
-/* Serve a guest request during an iteration. Returns 1 if the iteration
- * goes on, 0 if it ended (END_ITERATION: *status set). */
-static int loop_request(struct loop *l, struct snapcli *sc, uint64_t *status, struct hv_err *err)
-{
-	struct machine *m = l->m;
-	struct hart *h = m->hart[m->pv_req.hart];
-
-	switch (m->pv_req.op) {
-	case RV_PV_END_ITERATION:
-		*status = m->pv_req.arg0;
-		return 0;
-	case RV_PV_GET_INPUT: {
-		size_t len = l->cur ? l->cur->len : 0;
-		size_t n = len < m->pv_req.arg1 ? len : (size_t)m->pv_req.arg1;
-		if (!snapcli_ram_range(m, m->pv_req.arg0, m->pv_req.arg1) ||
-		    (n && !machine_write_phys(m, m->pv_req.arg0, l->cur->data, n)))
-			h->x[10] = (uint64_t)(int64_t)SBI_ERR_INVALID_ADDRESS;
-		else
-			h->x[11] = len;
-		return 1;
-	}
-	default: {
-		int r = snapcli_stop(sc, STOP_GUEST_REQUEST, err);
-		return r < 0 ? -1 : 1;
-	}
-	}
-}
-
 int main_loop(int argc, char **argv)
 {
 	struct hv_err err = { { 0 } };
@@ -297,14 +199,14 @@ int main_loop(int argc, char **argv)
 	uint64_t iterations = 0, budget = 0, start_at = 0;
 	const char *start_out = NULL, *until_out = NULL, *type = NULL, *save_start = NULL;
 	bool iterations_set = false;
-	bool check_digest = false;
+	bool check_digest = false, echo = false;
 	char **a = calloc((size_t)argc + 2, sizeof(char *));
 	int n = 0, rc = CLI_EXIT_ERROR;
 	char *type_s = NULL, *until_s = NULL, *start_s = NULL;
 	struct snapcli sc;
+	struct snaploop sl = { 0 };
 	struct machine *m = NULL;
 	struct plugin_host *ph = NULL;
-	struct snap *start = NULL;
 	bool have_sc = false;
 
 	if (!a)
@@ -349,7 +251,7 @@ int main_loop(int argc, char **argv)
 		} else if (strcmp(argv[i], "--check-digest") == 0) {
 			check_digest = true;
 		} else if (strcmp(argv[i], "--console") == 0) {
-			l.echo = true;
+			echo = true;
 		} else {
 			a[n++] = argv[i];
 		}
@@ -386,6 +288,9 @@ int main_loop(int argc, char **argv)
 	m = machine_create(&cfg, &err);
 	if (!m || snapcli_attach(&sc, m, &lo, &err))
 		goto fail;
+#ifdef RETROVISOR_TEST_HOOKS
+	main_test_hooks(m);
+#endif
 	ph = plugin_host_create(m, &err);
 	if (!ph)
 		goto fail;
@@ -394,42 +299,15 @@ int main_loop(int argc, char **argv)
 			goto fail;
 	if (plugin_host_attach(ph, false, false, &err) != 0)
 		goto fail;
-	l.m = m;
-	m->console_out = loop_console;
-	m->console_opaque = &l;
+	snaploop_init(&sl, m, &sc.req, echo);
 	/* Paced only when asked (hv/platform/pace.h); every iteration from its start. */
-	m->pace.on = cmd.clock == CLI_CLOCK_REALTIME;
+	machine_set_paced(m, cmd.clock == CLI_CLOCK_REALTIME);
 	pace_start(m);
 
-	/* The start state. */
-	if (!cmd.restore) {
-		l.match = start_s;
-		for (;;) {
-			enum hv_stop why = machine_run(m);
-			if (why == STOP_MAX_INSNS && start_at && m->total_insns == start_at)
-				break;
-			if (why == STOP_GUEST_REQUEST && (m->pv_req.op == LOOP_OP_CONSOLE ||
-							  m->pv_req.op == RV_PV_SNAPSHOT)) {
-				m->stop = STOP_NONE;
-				break;
-			}
-			if (why == STOP_GUEST_REQUEST) {
-				if (snapcli_stop(&sc, why, &err) < 0)
-					goto fail;
-				continue;
-			}
-			hv_err_set(&err, "the machine stopped (%s) at instruction %llu before the "
-				   "loop's start (--start-at, --start-on-output or the guest's "
-				   "SNAPSHOT request)", loop_end_kind(why),
-				   (unsigned long long)m->total_insns);
-			goto fail;
-		}
-	}
-	m->stop = STOP_NONE;
-	start = snap_take(m, &err);
-	if (!start || loop_net_restart(m, &err) < 0)
+	if (!cmd.restore && snaploop_boot(&sl, start_at, start_s, &err) != 0)
 		goto fail;
-	icount_t start_icount = m->total_insns;
+	if (snaploop_take_start(&sl, &err) != 0)
+		goto fail;
 	if (save_start) {
 		char *config = snapcli_config_text(&sc);
 		struct snapfile_stats st;
@@ -443,69 +321,41 @@ int main_loop(int argc, char **argv)
 		fprintf(stderr, "retrovisor: saved the loop's start to %s (%llu KiB)\n", save_start,
 			(unsigned long long)(st.file_bytes >> 10));
 	}
-	uint64_t start_digest = check_digest ? machine_digest(m) : 0;
+	if (check_digest)
+		snaploop_check_digests(&sl);
 	fprintf(stderr, "retrovisor: loop starts at instruction %llu\n",
-		(unsigned long long)start_icount);
+		(unsigned long long)sl.start_icount);
 
 	struct timespec t0, t1;
 	unsigned digest_bad = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (uint64_t it = 0; it < iterations; it++) {
-		if (it) {
-			if (snap_restore(m, start, &err) < 0 || loop_net_restart(m, &err) < 0)
-				goto fail;
-			plugin_host_snapshot(ph, "", true);
-		}
-		if (check_digest && machine_digest(m) != start_digest) {
+		const struct loop_input *in = l.nin ? &l.in[it % l.nin] : NULL;
+		struct snaploop_input input = { in ? in->name : NULL, in ? in->data : NULL,
+						 in ? in->len : 0 };
+		struct snaploop_iter iter = { .input = in ? &input : NULL, .type = type_s,
+					      .until = until_s, .budget = budget };
+		struct snaploop_end end;
+		int r = snaploop_iterate(&sl, it, &iter, &end, &err);
+		if (end.digest_differs) {
 			printf("iteration %llu digest differs from the start's\n",
 			       (unsigned long long)it);
 			digest_bad++;
 		}
-		pace_start(m);
-		l.cur = l.nin ? &l.in[it % l.nin] : NULL;
-		l.match = until_s;
-		l.matched = 0;
-		if (type_s)
-			machine_console_input(m, (const uint8_t *)type_s, strlen(type_s));
-		m->cfg.max_insns = budget ? start_icount + budget : 0;
-		uint64_t status = 0;
-		const char *kind;
-		for (;;) {
-			enum hv_stop why = machine_run(m);
-			if (why == STOP_GUEST_REQUEST) {
-				m->stop = STOP_NONE;
-				if (m->pv_req.op == LOOP_OP_CONSOLE) {
-					kind = "output";
-					break;
-				}
-				int r = loop_request(&l, &sc, &status, &err);
-				if (r < 0)
-					goto fail;
-				if (r == 0) {
-					kind = "guest";
-					break;
-				}
-				continue;
-			}
-			if (why == STOP_HOST_ERROR) {
-				/* Not an iteration's result: the loop cannot go on. */
-				hv_err_set(&err, "%s; the loop cannot go on (iteration %llu)",
-					   m->host_error[0] ? m->host_error : "a host failure",
-					   (unsigned long long)it);
-				fflush(stdout);
-				rc = CLI_EXIT_INTERNAL;
-				fprintf(stderr, "retrovisor: %s\n", err.msg);
-				goto out;
-			}
-			kind = why == STOP_PLUGIN ? "plugin" : loop_end_kind(why);
-			plugin_host_clear_stop(ph);
-			status = why == STOP_SHUTDOWN ? (uint64_t)m->exit_status : 0;
-			break;
+		if (r == SNAPLOOP_HOST_FAILED) {
+			/* Not an iteration's result: the loop cannot go on. */
+			fflush(stdout);
+			rc = CLI_EXIT_INTERNAL;
+			fprintf(stderr, "retrovisor: %s\n", err.msg);
+			goto out;
 		}
+		if (r < 0)
+			goto fail;
+		if (end.why != STOP_GUEST_REQUEST)
+			plugin_host_clear_stop(ph);
 		printf("iteration %llu input %s end %s status %llu instructions %llu\n",
-		       (unsigned long long)it, l.cur ? l.cur->name : "-", kind,
-		       (unsigned long long)status,
-		       (unsigned long long)(m->total_insns - start_icount));
+		       (unsigned long long)it, in ? in->name : "-", end.kind,
+		       (unsigned long long)end.status, (unsigned long long)end.insns);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -524,7 +374,7 @@ out:
 	if (plugin_host_active(ph))
 		plugin_host_exit(ph, rc);
 	plugin_host_destroy(ph);
-	snap_free(start);
+	snaploop_free(&sl);
 	if (m)
 		machine_destroy(m);
 	if (have_sc)

@@ -7,7 +7,7 @@
  * (STYLE.md, "Errors, three kinds").
  *
  * The console is stdout and stdin. The machine asks for input through
- * m->host_poll at round boundaries and when every hart waits; main_host_poll
+ * the machine's host_poll at round boundaries and when every hart waits; main_host_poll
  * hands it whatever stdin has (machine_console_input stamps it, the
  * determinism contract's input funnel). When stdin is a terminal it is
  * switched to raw mode for the run, so that every key, Ctrl-C included,
@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "cli/options.h"
+#include "hv/platform/control.h"
 #include "hv/platform/loader.h"
 #include "hv/platform/machine.h"
 #include "cli/main.h"
@@ -212,6 +213,31 @@ int main_fail(const struct hv_err *err)
 	return CLI_EXIT_ERROR;
 }
 
+#ifdef RETROVISOR_TEST_HOOKS
+/* RETROVISOR_TEST_HOST_ERROR=N: at the first round boundary at or past
+ * instruction N the host fails, as when a copy-on-write page cannot be
+ * copied (tests/hosterror). */
+static void main_test_host_error(void *opaque, struct machine *m)
+{
+	const icount_t *at = opaque;
+
+	if (m->total_insns >= *at)
+		machine_host_error(m, "out of host memory (injected by RETROVISOR_TEST_HOST_ERROR "
+				   "at instruction %llu)", (unsigned long long)*at);
+}
+
+void main_test_hooks(struct machine *m)
+{
+	static icount_t at;
+	const char *s = getenv("RETROVISOR_TEST_HOST_ERROR");
+
+	if (!s)
+		return;
+	at = strtoull(s, NULL, 10);
+	machine_set_round_hook(m, main_test_host_error, &at);
+}
+#endif
+
 static const struct hart *main_stopped_hart(const struct machine *m)
 {
 	return m->cur ? m->cur : m->hart[0];
@@ -333,6 +359,9 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 		snapcli_free(&sc);
 		return main_fail(&err);
 	}
+#ifdef RETROVISOR_TEST_HOOKS
+	main_test_hooks(m);
+#endif
 	if (snapcli_attach(&sc, m, &lo, &err) != 0) {
 		snapcli_free(&sc);
 		machine_destroy(m);
@@ -378,15 +407,14 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 	}
 
 	if (sess && sess->quiet)
-		m->console_out = main_discard;
+		machine_set_console_sink(m, main_discard, m->console_opaque);
 	con.raw = !(sess && sess->quiet) && main_term_raw();
-	m->host_poll = main_host_poll;
-	m->host_opaque = &con;
+	machine_set_host_poll(m, main_host_poll, &con);
 	/* --clock (hv/platform/pace.h): by default a run or recording on a terminal is
 	 * paced, a replay never; the choice is the command line's alone. */
-	m->pace.on = cmd->clock == CLI_CLOCK_REALTIME ||
-		     (cmd->clock == CLI_CLOCK_AUTO && !(sess && sess->replay) &&
-		      isatty(STDIN_FILENO) && isatty(STDOUT_FILENO));
+	machine_set_paced(m, cmd->clock == CLI_CLOCK_REALTIME ||
+			     (cmd->clock == CLI_CLOCK_AUTO && !(sess && sess->replay) &&
+			      isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)));
 	struct gdbsess *gs = NULL;
 	if (o->gdb) {
 		struct gdbsess_opts go = {
@@ -447,7 +475,7 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 				sess->npages_out = m->ram.npages;
 			}
 		}
-		memset(&m->funnel, 0, sizeof(m->funnel));
+		machine_set_funnel(m, NULL);
 		gdbsess_close(gs, 0);
 		plugin_host_destroy(ph);
 		machine_destroy(m);

@@ -97,4 +97,10 @@ int main_bundle(int argc, char **argv);
 /* `qemu-system-riscv64 ARGS...`: argv[0] is that name (qemu_main.c). */
 int main_qemu(int argc, char **argv);
 
+#ifdef RETROVISOR_TEST_HOOKS
+/* Test builds: the faults the environment asks for, armed on a new
+ * machine (RETROVISOR_TEST_HOST_ERROR, main.c). */
+void main_test_hooks(struct machine *m);
+#endif
+
 #endif

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The command line's snapshot features (docs/snapshots.md): `run
- * --restore FILE`, `--snapshot-at ICOUNT=FILE`, the paravirtual requests
- * of <retrovisor/pv.h>, `retrovisor snapshot save|load|info` and `retrovisor loop`
- * (the fast reset loop).
+ * --restore FILE`, `--snapshot-at ICOUNT=FILE`, wiring the paravirtual
+ * requests of <retrovisor/pv.h> (served by snapshot/requests.c) and
+ * `retrovisor snapshot save|load|info`.
  *
  * A snapshot file's CONFIG section holds the run options that made the
  * machine ("arg OPTION" lines, as a record log's configuration does), so
@@ -29,30 +29,27 @@
  * without snapshots, and a restored file continues exactly.
  *
  * Paravirtual requests arrive as STOP_GUEST_REQUEST after the SBI call has
- * returned (pc past the ecall, a0/a1 written); the tree of guest-named
- * snapshots lives here.
+ * returned (pc past the ecall, a0/a1 written); snapshot/requests.c serves
+ * them into its tree of guest-named snapshots, and the plugins hear of
+ * each snapshot taken or restored.
  */
 #include "cli/snapshot.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include <retrovisor/pv.h>
-
-#include "hv/platform/loader.h"
 #include "cli/main.h"
-#include "hv/platform/sbi.h"
-#include "hv/dev/virtio/virtio_net.h"
+#include "hv/platform/control.h"
+#include "hv/platform/loader.h"
 #include "plugins/host.h"
 #include "snapshot/file.h"
-#include "snapshot/snap.h"
-#include "snapshot/tree.h"
+#include "snapshot/requests.h"
 
 #define SNAPCLI_MAX_ARGS 256
-#define SNAPCLI_GUEST_TAGS RV_PV_TAGS
+
+_Static_assert(PLUGIN_HOST_OP_SNAPSHOT == SNAPREQ_OP_NAMED_SNAPSHOT &&
+	       PLUGIN_HOST_OP_RESTORE == SNAPREQ_OP_NAMED_RESTORE,
+	       "a plugin's snapshot requests are served by snapshot/requests.c");
 
 static void snapcli_args_free(struct snapcli *sc)
 {
@@ -201,6 +198,13 @@ int snapcli_reboot_check(const struct snapcli *sc, struct hv_err *err)
 	return -1;
 }
 
+/* A snapshot taken or restored at a request, for the plugins. */
+static void snapcli_notify(void *opaque, struct machine *m, const char *name, bool restore)
+{
+	(void)opaque;
+	plugin_host_snapshot(plugin_host_of(m), name, restore);
+}
+
 /* Virtio placement is part of the machine's shape: a slot the command line
  * names must be the one the device has in the file's machine. */
 static int snapcli_same_slots(const struct cli_opts *cmd, const struct cli_opts *fo,
@@ -238,6 +242,7 @@ int snapcli_options(const struct cli_opts *cmd, struct snapcli *sc, struct cli_o
 		    struct hv_err *err)
 {
 	memset(sc, 0, sizeof(*sc));
+	snapreq_init(&sc->req, snapcli_notify, NULL);
 	*eff = *cmd;
 	if (!cmd->restore)
 		goto done;
@@ -301,7 +306,7 @@ int snapcli_attach(struct snapcli *sc, struct machine *m, const struct loader_op
 {
 	sc->m = m;
 	sc->user_max = m->cfg.max_insns;
-	m->pv_host = true;
+	machine_set_pv_host(m, true);
 	if (sc->file) {
 		if (snapfile_apply(sc->file, m, &sc->base, err))
 			return -1;
@@ -326,7 +331,7 @@ void snapcli_arm(struct snapcli *sc)
 		if (!lim || at < lim)
 			lim = at;
 	}
-	m->cfg.max_insns = lim;
+	machine_set_insn_limit(m, lim);
 }
 
 char *snapcli_config_text(const struct snapcli *sc)
@@ -357,102 +362,6 @@ static int snapcli_save_next(struct snapcli *sc, struct hv_err *err)
 	return 0;
 }
 
-bool snapcli_ram_range(const struct machine *m, uint64_t pa, uint64_t size)
-{
-	return pa >= m->ram.base && pa - m->ram.base <= m->ram.size &&
-	       size <= m->ram.size - (pa - m->ram.base);
-}
-
-/* The guest's snapshot names: "guest-TAG". */
-static void snapcli_guest_name(char *buf, size_t n, uint64_t tag)
-{
-	snprintf(buf, n, "guest-%llu", (unsigned long long)tag);
-}
-
-/* After a restore the guest reuses the ports and sequence numbers of the
- * connections it made since the snapshot, which libslirp would still hold:
- * the host side of user networking starts afresh, as after a restore in a
- * new process (connections from before the snapshot are reset when used).
- * A replay's network back end has nothing to reset. */
-static int snapcli_net_restart(struct machine *m, struct hv_err *err)
-{
-	return m->net ? virtio_net_reset_backend(m->net, err) : 0;
-}
-
-static int snapcli_guest_request(struct snapcli *sc, struct hv_err *err)
-{
-	struct machine *m = sc->m;
-	struct hart *h = m->hart[m->pv_req.hart];
-	char name[64];
-
-	if (!sc->tree && !(sc->tree = snaptree_create())) {
-		hv_err_set(err, "out of host memory");
-		return -1;
-	}
-	if (m->pv_req.op == PLUGIN_HOST_OP_SNAPSHOT || m->pv_req.op == PLUGIN_HOST_OP_RESTORE) {
-		/* A plugin's request (plugins/change.c), by name. */
-		struct hv_err e2;
-		bool restore = m->pv_req.op == PLUGIN_HOST_OP_RESTORE;
-		int64_t r = restore ? snaptree_restore(sc->tree, m, m->pv_req_name, &e2) :
-				      snaptree_take(sc->tree, m, m->pv_req_name, &e2);
-		if (r >= 0 && restore)
-			r = snapcli_net_restart(m, &e2);
-		if (r < 0)
-			fprintf(stderr, "retrovisor: a plugin's snapshot request: %s\n", e2.msg);
-		else
-			plugin_host_snapshot(plugin_host_of(m), m->pv_req_name, restore);
-		return 0;
-	}
-	snapcli_guest_name(name, sizeof(name), m->pv_req.arg0);
-	switch (m->pv_req.op) {
-	case RV_PV_SNAPSHOT: {
-		struct hv_err e2;
-		if (m->pv_req.arg0 >= SNAPCLI_GUEST_TAGS) {
-			h->x[10] = (uint64_t)(int64_t)SBI_ERR_INVALID_PARAM;
-			return 0;
-		}
-		sc->restores[m->pv_req.arg0] = 0;
-		sc->taker[m->pv_req.arg0] = m->pv_req.hart;
-		if (snaptree_take(sc->tree, m, name, &e2) != 0) {
-			fprintf(stderr, "retrovisor: guest snapshot %s: %s\n", name, e2.msg);
-			h->x[10] = (uint64_t)(int64_t)SBI_ERR_FAILED;
-		} else {
-			plugin_host_snapshot(plugin_host_of(m), name, false);
-		}
-		return 0;
-	}
-	case RV_PV_RESTORE: {
-		struct hv_err e2;
-		uint64_t tag = m->pv_req.arg0;
-		if (tag >= SNAPCLI_GUEST_TAGS || !snaptree_find(sc->tree, name)) {
-			h->x[10] = (uint64_t)(int64_t)SBI_ERR_INVALID_PARAM;
-			return 0;
-		}
-		if (snaptree_restore(sc->tree, m, name, &e2) < 0 ||
-		    snapcli_net_restart(m, &e2) < 0) {
-			hv_err_set(err, "restoring guest snapshot %s: %s", name, e2.msg);
-			return -1;
-		}
-		/* The SNAPSHOT call returns again, on the hart that made it,
-		 * saying how often. */
-		m->hart[sc->taker[tag]]->x[11] = ++sc->restores[tag];
-		plugin_host_snapshot(plugin_host_of(m), name, true);
-		return 0;
-	}
-	case RV_PV_GET_INPUT:
-		/* Outside a loop the input is empty; the range is still checked. */
-		if (!snapcli_ram_range(m, m->pv_req.arg0, m->pv_req.arg1))
-			h->x[10] = (uint64_t)(int64_t)SBI_ERR_INVALID_ADDRESS;
-		else
-			h->x[11] = 0;
-		return 0;
-	default:
-		/* END_ITERATION and GET_INPUT outside a loop. */
-		h->x[10] = (uint64_t)(int64_t)SBI_ERR_NOT_SUPPORTED;
-		return 0;
-	}
-}
-
 int snapcli_stop(struct snapcli *sc, enum hv_stop why, struct hv_err *err)
 {
 	struct machine *m = sc->m;
@@ -463,13 +372,13 @@ int snapcli_stop(struct snapcli *sc, enum hv_stop why, struct hv_err *err)
 			return -1;
 		if (sc->user_max && m->total_insns >= sc->user_max)
 			return 0;
-		m->stop = STOP_NONE;
+		machine_clear_stop(m);
 		snapcli_arm(sc);
 		return 1;
 	}
 	if (why == STOP_GUEST_REQUEST) {
-		m->stop = STOP_NONE;
-		if (snapcli_guest_request(sc, err))
+		machine_clear_stop(m);
+		if (snapreq_serve(&sc->req, m, err))
 			return -1;
 		return 1;
 	}
@@ -480,7 +389,7 @@ void snapcli_free(struct snapcli *sc)
 {
 	snapfile_close(sc->file);
 	snapfile_base_clear(&sc->base);
-	snaptree_destroy(sc->tree);
+	snapreq_free(&sc->req);
 	snapcli_args_free(sc);
 	free(sc->config);
 	memset(sc, 0, sizeof(*sc));

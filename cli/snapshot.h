@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The command line's snapshot features (snapshot.c): restoring a run
- * from a snapshot file, --snapshot-at, paravirtual guest requests, and the
- * `snapshot` and `loop` commands (loop.c).
+ * from a snapshot file, --snapshot-at, wiring the guest's paravirtual
+ * requests (snapshot/requests.h), and the `snapshot` and `loop` commands
+ * (loop.c; the reset loop itself is snapshot/loop.h).
  */
 #ifndef CLI_SNAPSHOT_H
 #define CLI_SNAPSHOT_H
@@ -10,9 +11,9 @@
 #include "cli/options.h"
 #include "hv/platform/machine.h"
 #include "snapshot/file.h"
+#include "snapshot/requests.h"
 
 struct loader_opts;
-struct snap_tree;
 
 struct snapcli {
 	const struct cli_opts *o;  /* the effective options */
@@ -24,9 +25,7 @@ struct snapcli {
 	unsigned next_at;          /* next --snapshot-at to save */
 	struct snapfile_base base; /* what was last saved or loaded */
 	char *config;              /* the CONFIG text of saved files */
-	struct snap_tree *tree;    /* snapshots the guest named */
-	uint64_t restores[64];     /* restores of each guest tag */
-	unsigned taker[64];        /* the hart that took each guest tag */
+	struct snapreq req;        /* the guest's and plugins' snapshot requests */
 	/* --restore: a guest reboot would open an image only the file names
 	 * (kernel, initrd, firmware) without --trust-stored-paths. */
 	bool reboot_refused;
@@ -52,8 +51,6 @@ void snapcli_arm(struct snapcli *sc);
  * if the run ends, -1 with err on failure. */
 int snapcli_stop(struct snapcli *sc, enum hv_stop why, struct hv_err *err);
 void snapcli_free(struct snapcli *sc);
-/* Whether [pa, pa + size) is guest RAM. */
-bool snapcli_ram_range(const struct machine *m, uint64_t pa, uint64_t size);
 /* The CONFIG text of a snapshot file of this run (malloc'd, or NULL). */
 char *snapcli_config_text(const struct snapcli *sc);
 

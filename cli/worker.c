@@ -65,6 +65,7 @@
 #include "cli/main.h"
 #include "cli/snapshot.h"
 #include "hv/cpu/block.h"
+#include "hv/platform/control.h"
 #include "hv/platform/loader.h"
 #include "hv/platform/reset.h"
 #include "plugins/host.h"
@@ -179,6 +180,18 @@ static void worker_funnel_input(void *opaque, struct machine *m, enum hv_input t
 	w->rec_input(opaque, m, type, data, len);
 }
 
+/* The funnel's input function becomes fn (the recorder's, or
+ * worker_funnel_input in front of it). */
+static void worker_funnel_input_to(struct machine *m,
+				   void (*fn)(void *, struct machine *, enum hv_input,
+					      const uint8_t *, size_t))
+{
+	struct hv_funnel f = m->funnel;
+
+	f.input = fn;
+	machine_set_funnel(m, &f);
+}
+
 /* Harts and devices: what two runs in step differ in most often. */
 static uint64_t worker_cpu_digest(const struct machine *m)
 {
@@ -259,8 +272,7 @@ static void worker_round(void *opaque, struct machine *m)
 	    worker_cpu_digest(m) != c->cpu || worker_state_digest(m) != c->digest)
 		return;
 	w->early = m->total_insns;
-	m->pv_req.op = WORKER_OP_SAME;
-	machine_stop(m, STOP_GUEST_REQUEST, 0);
+	machine_post_host_request(m, WORKER_OP_SAME);
 }
 
 static int worker_read_file(const char *path, uint8_t **data, size_t *len, size_t max,
@@ -486,7 +498,7 @@ static int worker_plugin(struct worker *w, const struct worker_req *q, struct hv
 		return 0;
 	plugin_host_destroy(w->ph);
 	w->ph = NULL;
-	w->m->funnel.input = w->rec_input;
+	worker_funnel_input_to(w->m, w->rec_input);
 	return -1;
 }
 
@@ -514,7 +526,7 @@ static int worker_run(struct worker *w, const struct worker_req *q, struct hv_er
 		return -1;
 	if (snap_restore(m, w->start, err) < 0)
 		goto out;
-	m->stop = STOP_NONE;
+	machine_clear_stop(m);
 	w->outlen = 0;
 	w->in = in;
 	w->inlen = inlen;
@@ -532,7 +544,7 @@ static int worker_run(struct worker *w, const struct worker_req *q, struct hv_er
 		goto out;
 	w->rec_input = m->funnel.input;
 	w->rec_opaque = m->funnel.opaque;
-	m->funnel.input = worker_funnel_input;
+	worker_funnel_input_to(m, worker_funnel_input);
 	/* attach-at: the plugin comes in at that instruction count (the run
 	 * is the golden run's until then, and faster without it), where the
 	 * stop cannot move a console input poll: past the golden run's last. */
@@ -549,9 +561,8 @@ static int worker_run(struct worker *w, const struct worker_req *q, struct hv_er
 	w->next_mark = m->total_insns + w->interval;
 	w->after = q->after;
 	w->early = 0;
-	m->cfg.max_insns = late ? q->attach_at : q->max;
-	m->round_hook = worker_round;
-	m->round_opaque = w;
+	machine_set_insn_limit(m, late ? q->attach_at : q->max);
+	machine_set_round_hook(m, worker_round, w);
 	enum hv_stop why;
 	double t0 = worker_now();
 	for (;;) {
@@ -560,10 +571,10 @@ static int worker_run(struct worker *w, const struct worker_req *q, struct hv_er
 			break;
 		if (late && why == STOP_MAX_INSNS && m->total_insns == q->attach_at) {
 			late = false;
-			m->stop = STOP_NONE;
-			m->cfg.max_insns = q->max;
+			machine_clear_stop(m);
+			machine_set_insn_limit(m, q->max);
 			if (worker_plugin(w, q, err) != 0) {
-				m->round_hook = NULL;
+				machine_set_round_hook(m, NULL, w);
 				recorder_abandon(rec, m);
 				goto out;
 			}
@@ -576,8 +587,8 @@ static int worker_run(struct worker *w, const struct worker_req *q, struct hv_er
 			break;
 	}
 	double guest_s = worker_now() - t0;
-	m->round_hook = NULL;
-	m->stop = STOP_NONE;
+	machine_set_round_hook(m, NULL, w);
+	machine_clear_stop(m);
 	icount_t early = w->early;
 	struct worker_golden mine = w->mine;
 	bool writing = q->write_golden != NULL;
@@ -587,7 +598,7 @@ static int worker_run(struct worker *w, const struct worker_req *q, struct hv_er
 		goto out;
 	}
 	plugin_host_exit(w->ph, status);
-	m->funnel.input = w->rec_input;
+	worker_funnel_input_to(m, w->rec_input);
 	if (recorder_finish(rec, m, status, err) != 0)
 		goto out_unload;
 	uint64_t rel = worker_state_digest(m), digest;
@@ -697,11 +708,9 @@ int main_worker(int argc, char **argv)
 	w.m = machine_create(&cfg, &err);
 	if (!w.m || snapcli_attach(&w.sc, w.m, &w.lo, &err) != 0)
 		goto fail;
-	w.m->console_out = worker_console;
-	w.m->console_opaque = &w;
-	w.m->host_poll = worker_host_poll;
-	w.m->host_opaque = &w;
-	w.m->stop = STOP_NONE;
+	machine_set_console_sink(w.m, worker_console, &w);
+	machine_set_host_poll(w.m, worker_host_poll, &w);
+	machine_clear_stop(w.m);
 	w.start = snap_take(w.m, &err);
 	if (!w.start)
 		goto fail;

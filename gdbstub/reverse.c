@@ -19,6 +19,7 @@
 #include "gdbstub/tdesc.h"
 #include "hv/cpu/debug.h"
 #include "hv/cpu/mmu.h"
+#include "hv/platform/control.h"
 #include "replay/session.h"
 #include "snapshot/snap.h"
 #include "snapshot/tree.h"
@@ -114,7 +115,7 @@ void gs_rec_boundary(void *opaque, struct machine *m)
 	struct gdbsess *gs = opaque;
 
 	if (m->rounds >= gs->frontier) {
-		m->funnel.replaying = gs->rec.replaying;
+		machine_set_funnel_replaying(m, gs->rec.replaying);
 		uint64_t epoch = m->dirty_epoch;
 		if (gs->rec.boundary)
 			gs->rec.boundary(gs->rec.opaque, m);
@@ -159,7 +160,7 @@ void gs_console(void *opaque, const uint8_t *buf, size_t len)
 void gs_rec_rewound(struct gdbsess *gs)
 {
 	if (gs->recording && gs->m->rounds < gs->frontier)
-		gs->m->funnel.replaying = true;
+		machine_set_funnel_replaying(gs->m, true);
 }
 
 void gs_round(void *opaque, struct machine *m)
@@ -194,15 +195,9 @@ void gs_poll(void *opaque, struct machine *m)
 	} else if (gdb_server_accept(gs->srv, 0, &err) == 1) {
 		why = GS_ATTACH; /* a gdb attached to the running machine */
 	}
-	if (why != GS_NONE && m->stop == STOP_NONE) {
-		struct hv_debug *d = debug_get(m);
-		if (d) {
-			d->stop.reason = DBG_STOP_HOST;
-			d->stop.hart = m->last_run ? m->last_run->id : 0;
-			gs->pending = why;
-			machine_stop(m, STOP_DEBUG, 0);
-		}
-	}
+	if (why != GS_NONE && m->stop == STOP_NONE &&
+	    machine_debug_stop_host(m, m->last_run ? m->last_run->id : 0))
+		gs->pending = why;
 }
 
 /* Make the machine what checkpoint c was, with the replay rewound. */
@@ -217,38 +212,10 @@ static int ck_restore(struct gdbsess *gs, const struct checkpoint *c)
 	gs_rec_rewound(gs);
 	/* A breakpoint skipped when resuming from a stop must fire when
 	 * re-execution comes to that same stop. */
-	if (gs->m->dbg)
-		memset(gs->m->dbg->skip, 0, sizeof(gs->m->dbg->skip));
+	machine_debug_forget_skips(gs->m);
 	return 0;
 }
 
-struct points_saved {
-	struct hv_debug copy;
-};
-
-/* Breakpoints and watchpoints off (re-execution to a known target). */
-static void points_stash(struct gdbsess *gs, struct points_saved *ps)
-{
-	struct hv_debug *d = debug_get(gs->m);
-
-	ps->copy = *d;
-	d->nbp = 0;
-	d->nwp = 0;
-	debug_clear_targets(gs->m);
-}
-
-static void points_back(struct gdbsess *gs, const struct points_saved *ps)
-{
-	struct hv_debug *d = debug_get(gs->m);
-
-	d->nbp = ps->copy.nbp;
-	memcpy(d->bp, ps->copy.bp, sizeof(d->bp));
-	d->nwp = ps->copy.nwp;
-	memcpy(d->wp, ps->copy.wp, sizeof(d->wp));
-	d->active = d->nbp || d->nwp;
-	for (unsigned i = 0; i < gs->m->nharts; i++)
-		hart_flush_tlb(gs->m->hart[i]);
-}
 
 /* Run until a debug stop of the kind armed (targets set by the caller);
  * false if the machine stopped otherwise. */
@@ -257,13 +224,13 @@ static bool gs_run_to_target(struct gdbsess *gs)
 	struct machine *m = gs->m;
 	icount_t max = m->cfg.max_insns;
 
-	m->cfg.max_insns = 0;
-	m->stop = STOP_NONE;
+	machine_set_insn_limit(m, 0);
+	machine_clear_stop(m);
 	enum hv_stop why = machine_run(m);
-	m->cfg.max_insns = max;
+	machine_set_insn_limit(m, max);
 	if (why != STOP_DEBUG)
 		return false;
-	m->stop = STOP_NONE;
+	machine_clear_stop(m);
 	return true;
 }
 
@@ -291,12 +258,12 @@ static bool gs_goto_position(struct gdbsess *gs, uint64_t pos)
 		return false;
 	if (debug_position(gs->m) == pos)
 		return true;
-	struct points_saved ps;
-	points_stash(gs, &ps);
+	struct hv_debug saved;
+	machine_debug_points_off(gs->m, &saved);
 	debug_set_position(gs->m, pos);
 	bool ok = gs_run_to_target(gs);
 	debug_clear_targets(gs->m);
-	points_back(gs, &ps);
+	machine_debug_points_back(gs->m, &saved);
 	return ok && debug_position(gs->m) == pos;
 }
 
@@ -321,14 +288,14 @@ void gs_reverse_step(struct gdbsess *gs, unsigned hart)
 		gs_stop_history_begin(gs, hart);
 		return;
 	}
-	struct points_saved ps;
+	struct hv_debug saved;
 	if (ck_restore(gs, &gs->ck[i]))
 		return;
-	points_stash(gs, &ps);
+	machine_debug_points_off(gs->m, &saved);
 	debug_set_step(m, hart, target);
 	gs_run_to_target(gs);
 	debug_clear_targets(m);
-	points_back(gs, &ps);
+	machine_debug_points_back(gs->m, &saved);
 	debug_resume(m);
 	gs->stop = (struct gdb_stop){ .reason = GDB_STOP_SIGNAL, .hart = hart,
 				      .signal = GDB_SIGTRAP };

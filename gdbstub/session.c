@@ -29,6 +29,7 @@
 #include "gdbstub/tdesc.h"
 #include "hv/cpu/debug.h"
 #include "hv/cpu/mmu.h"
+#include "hv/platform/control.h"
 #include "replay/session.h"
 #include "snapshot/snap.h"
 #include "snapshot/tree.h"
@@ -53,23 +54,21 @@ struct gdbsess *gdbsess_open(struct machine *m, const struct gdbsess_opts *o,
 		return NULL;
 	}
 	gdb_server_set_backend(gs->srv, &gs_ops, gs);
-	m->round_hook = gs_round;
-	m->round_opaque = gs;
-	m->input_hook = gs_input;
-	m->input_opaque = gs;
-	m->pace.poll = gs_poll;
-	m->pace.poll_opaque = gs;
+	machine_set_round_hook(m, gs_round, gs);
+	machine_set_input_hook(m, gs_input, gs);
+	machine_set_pace_poll(m, gs_poll, gs);
 	gs->console_out = m->console_out;
 	gs->console_opaque = m->console_opaque;
-	m->console_out = gs_console;
-	m->console_opaque = gs;
+	machine_set_console_sink(m, gs_console, gs);
 	gs->frontier = m->rounds;
 	if (!gs->rp && m->funnel.input) {
+		struct hv_funnel f = m->funnel;
 		gs->recording = true;
 		gs->rec = m->funnel;
-		m->funnel.opaque = gs;
-		m->funnel.input = gs_rec_input;
-		m->funnel.boundary = gs_rec_boundary;
+		f.opaque = gs;
+		f.input = gs_rec_input;
+		f.boundary = gs_rec_boundary;
+		machine_set_funnel(m, &f);
 	}
 	unsigned port = gdb_server_port(gs->srv);
 	if (port) {
@@ -138,7 +137,7 @@ static void gs_lock(struct gdbsess *gs, const struct gdb_resume *r)
 	bool one = r->hart >= 0 && (r->kind == GDB_RESUME_CONTINUE ||
 				    (r->kind == GDB_RESUME_STEP && !r->others_run));
 
-	m->dbg->frozen = 0;
+	machine_debug_freeze(m, 0);
 	if (!one || (unsigned)r->hart >= m->nharts || m->nharts > 32)
 		return;
 	if (gs->rp || gs->recording) {
@@ -149,7 +148,8 @@ static void gs_lock(struct gdbsess *gs, const struct gdb_resume *r)
 		told = true;
 		return;
 	}
-	m->dbg->frozen = ~(1u << r->hart) & (m->nharts == 32 ? ~0u : (1u << m->nharts) - 1);
+	machine_debug_freeze(m, ~(1u << r->hart) &
+				(m->nharts == 32 ? ~0u : (1u << m->nharts) - 1));
 	/* Re-execution would not hold them: history starts here. */
 	ck_drop_all(gs);
 	ck_take(gs);
@@ -189,18 +189,15 @@ enum hv_stop gdbsess_run(struct gdbsess *gs)
 				return STOP_SHUTDOWN;
 			default:
 				/* Detached or gone: the machine runs on freely. */
-				if (m->dbg) {
-					m->dbg->nbp = 0;
-					m->dbg->nwp = 0;
-					debug_clear_targets(m);
-				}
+				machine_debug_drop_points(m);
+				debug_clear_targets(m);
 				break;
 			}
 			gs->halted = false;
 			debug_resume(m);
 			gs_lock(gs, &r);
 		}
-		m->stop = STOP_NONE;
+		machine_clear_stop(m);
 		enum hv_stop why = machine_run(m);
 		if (why != STOP_DEBUG)
 			return why;
@@ -238,15 +235,13 @@ void gdbsess_close(struct gdbsess *gs, int status)
 	ck_drop_all(gs);
 	free(gs->ck);
 	snaptree_destroy(gs->tree);
-	gs->m->round_hook = NULL;
-	gs->m->input_hook = NULL;
-	gs->m->pace.poll = NULL;
-	if (gs->m->console_out == gs_console) {
-		gs->m->console_out = gs->console_out;
-		gs->m->console_opaque = gs->console_opaque;
-	}
+	machine_set_round_hook(gs->m, NULL, gs->m->round_opaque);
+	machine_set_input_hook(gs->m, NULL, gs->m->input_opaque);
+	machine_set_pace_poll(gs->m, NULL, gs->m->pace.poll_opaque);
+	if (gs->m->console_out == gs_console)
+		machine_set_console_sink(gs->m, gs->console_out, gs->console_opaque);
 	free(gs->digest_rounds);
 	if (gs->recording)
-		gs->m->funnel = gs->rec;
+		machine_set_funnel(gs->m, &gs->rec);
 	free(gs);
 }

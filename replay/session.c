@@ -17,6 +17,7 @@
 #include "base/le.h"
 #include "hv/cpu/debug.h"
 #include "hv/hooks.h"
+#include "hv/platform/control.h"
 #include "hv/dev/virtio/virtio_net.h"
 #include "replay/log.h"
 
@@ -192,17 +193,14 @@ struct recorder *recorder_start(struct machine *m, const char *log_path, const c
 		free(r);
 		return NULL;
 	}
-	m->funnel.opaque = r;
-	m->funnel.input = rec_input;
-	m->funnel.boundary = rec_boundary;
-	m->funnel.idle_ends_early = NULL;
-	m->funnel.replaying = false;
+	machine_set_funnel(m, &(struct hv_funnel){ .opaque = r, .input = rec_input,
+						  .boundary = rec_boundary });
 	return r;
 }
 
 static void funnel_detach(struct machine *m)
 {
-	memset(&m->funnel, 0, sizeof(m->funnel));
+	machine_set_funnel(m, NULL);
 }
 
 int recorder_finish(struct recorder *r, struct machine *m, int exit_status, struct hv_err *err)
@@ -476,9 +474,11 @@ fail:
 static void rp_go_live(struct replayer *p, struct machine *m)
 {
 	p->live = true;
-	m->funnel.replaying = false;
-	m->funnel.boundary = NULL;
-	m->funnel.idle_ends_early = NULL;
+	struct hv_funnel f = m->funnel;
+	f.replaying = false;
+	f.boundary = NULL;
+	f.idle_ends_early = NULL;
+	machine_set_funnel(m, &f);
 	if (p->live_log)
 		rp_record_on(p, m);
 }
@@ -517,8 +517,8 @@ bool replayer_debug_stop(struct replayer *p, struct machine *m)
 {
 	if (!m->dbg || m->dbg->stop.reason != DBG_STOP_INPUT || p->live)
 		return false;
-	m->dbg->stop.reason = DBG_STOP_NONE;
-	m->stop = STOP_NONE;
+	machine_debug_clear_stop(m);
+	machine_clear_stop(m);
 	rp_arm_debug(p, m);
 	return m->stop == STOP_NONE;
 }
@@ -550,8 +550,7 @@ int replayer_seek(struct replayer *p, struct machine *m, struct hv_err *err)
 		p->consumed++;
 		rp_advance(p);
 	}
-	if (m->dbg)
-		m->dbg->input_position = 0;
+	machine_debug_clear_input_position(m);
 	rp_arm_debug(p, m);
 	return p->log_error ? (*err = p->err, -1) : 0;
 }
@@ -666,11 +665,9 @@ static bool rp_idle_ends_early(void *opaque, struct machine *m)
 void replayer_attach(struct replayer *p, struct machine *m, uint64_t go_live)
 {
 	p->go_live = go_live;
-	m->funnel.opaque = p;
-	m->funnel.input = NULL;
-	m->funnel.boundary = rp_boundary;
-	m->funnel.idle_ends_early = rp_idle_ends_early;
-	m->funnel.replaying = true;
+	machine_set_funnel(m, &(struct hv_funnel){ .opaque = p, .boundary = rp_boundary,
+						  .idle_ends_early = rp_idle_ends_early,
+						  .replaying = true });
 	rp_arm_debug(p, m);
 }
 
@@ -684,7 +681,7 @@ int replayer_finish(struct replayer *p, struct machine *m, int exit_status, FILE
 		if (recorder_finish(r, m, exit_status, err) != 0)
 			return -1;
 	}
-	memset(&m->funnel, 0, sizeof(m->funnel));
+	machine_set_funnel(m, NULL);
 	if (p->log_error) {
 		*err = p->err;
 		return -1;

@@ -126,7 +126,7 @@ static void snapfile_put_hart(struct devstate_w *r, unsigned idx, const struct h
 
 static void snapfile_put_machine(struct devstate_w *r, const struct snap *s)
 {
-	const struct snap_machine *sm = &s->mach;
+	const struct machine_runstate *sm = &s->mach;
 
 	devstate_put_u32(r, SNAPFILE_MACHINE_VERSION);
 	devstate_put_u64(r, s->ram_size);

@@ -144,7 +144,7 @@ static int snapfile_apply_machine(const struct snapfile_one *o, const struct sna
 				  struct hv_err *err)
 {
 	struct devstate_r r;
-	struct snap_machine sm;
+	struct machine_runstate sm;
 	unsigned nd = 0;
 
 	devstate_r_init(&r, sec->raw, sec->len);
@@ -192,7 +192,7 @@ static int snapfile_apply_machine(const struct snapfile_one *o, const struct sna
 	    memchr(sm.panic_msg, 0, sizeof(sm.panic_msg)) == NULL ||
 	    sm.last_run < -1 || sm.last_run >= (int32_t)m->nharts)
 		return snapfile_sec_fail(err, o, sec, &r, "a value is out of range");
-	snap_machine_load(m, &sm);
+	machine_runstate_load(m, &sm);
 	*dirty_bits = bits;
 	*ndisks = nd;
 	return 0;
@@ -334,9 +334,8 @@ int snapfile_apply(struct snapfile *f, struct machine *m, struct snapfile_base *
 	if (snapfile_check_clocks(leaf, ms, hart_sec, m, err))
 		return -1;
 	/* The pages written since the last digest, as they were. */
-	for (uint64_t i = 0; i < m->ram.npages; i++)
-		m->ram.dirty[i] = (dirty_bits[i / 8] >> (i % 8)) & 1;
-	m->stop = STOP_NONE;
+	machine_dirty_load_bits(m, dirty_bits);
+	machine_clear_stop(m);
 	if (base) {
 		char *abs = realpath(leaf->path, NULL);
 		struct snap *s = snap_take(m, err);

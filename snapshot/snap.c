@@ -21,38 +21,8 @@
 
 #include "hv/cpu/block.h"
 #include "hv/dev/backend/disk.h"
+#include "hv/platform/control.h"
 #include "snapshot/snap_impl.h"
-
-/* The machine's scheduler and console state a snapshot copies, each field
- * once: S names a scalar, A an array of the same size in both structures
- * (snap_impl.h sizes them from struct machine). last_run, a pointer, is
- * stored as a hart index apart. */
-#define SNAP_MACHINE_FIELDS(S, A)                                                             \
-	S(itime) S(rounds) S(time_seen) S(total_insns) A(conin) S(conin_head) S(conin_len)    \
-	S(uart_used) A(con_line) S(con_line_len) A(panic_msg) S(con_last_itime) A(blk_nreq)   \
-	S(round_progressed)
-#define SNAP_COPY_S(f) to->f = from->f;
-#define SNAP_COPY_A(f) memcpy(to->f, from->f, sizeof(to->f));
-
-void snap_machine_save(const struct machine *m, struct snap_machine *sm)
-{
-	const struct machine *from = m;
-	struct snap_machine *to = sm;
-
-	SNAP_MACHINE_FIELDS(SNAP_COPY_S, SNAP_COPY_A)
-	sm->last_run = m->last_run ? (int32_t)m->last_run->id : -1;
-}
-
-void snap_machine_load(struct machine *m, const struct snap_machine *sm)
-{
-	const struct snap_machine *from = sm;
-	struct machine *to = m;
-
-	SNAP_MACHINE_FIELDS(SNAP_COPY_S, SNAP_COPY_A)
-	m->last_run = sm->last_run >= 0 && (unsigned)sm->last_run < m->nharts ?
-		      m->hart[sm->last_run] : NULL;
-	m->blk_fault_set = false;
-}
 
 static unsigned snap_count_disks(const struct machine *m)
 {
@@ -101,7 +71,7 @@ struct snap *snap_take(struct machine *m, struct hv_err *err)
 	if (!s->dirty)
 		goto oom;
 	memcpy(s->dirty, m->ram.dirty, m->ram.npages);
-	snap_machine_save(m, &s->mach);
+	machine_runstate_save(m, &s->mach);
 	return s;
 oom:
 	hv_err_set(err, "out of host memory taking a snapshot");
@@ -160,13 +130,9 @@ int64_t snap_restore(struct machine *m, const struct snap *s, struct hv_err *err
 		if (disk_snap_restore(m->disk[i], s->disk[i], err) < 0)
 			return -1;
 	int64_t changed = ram_thaw(m, s->ram);
-	memcpy(m->ram.dirty, s->dirty, m->ram.npages);
-	for (unsigned i = 0; i < m->nharts; i++) {
-		memcpy(m->hart[i], &s->harts[i], sizeof(struct hart));
-		m->hart[i]->m = m;
-		hart_flush_tlb(m->hart[i]);
-		m->hart[i]->exit_req = true;
-	}
+	machine_dirty_load(m, s->dirty);
+	for (unsigned i = 0; i < m->nharts; i++)
+		machine_hart_load(m, i, &s->harts[i]);
 	/* After the harts: the PLIC drives their interrupt lines again. */
 	for (unsigned i = 0; i < m->ndev; i++) {
 		const struct hv_dev *d = m->dev[i];
@@ -180,9 +146,8 @@ int64_t snap_restore(struct machine *m, const struct snap *s, struct hv_err *err
 			return -1;
 		}
 	}
-	snap_machine_load(m, &s->mach);
-	m->stop = STOP_NONE;
-	m->exit_status = 0;
+	machine_runstate_load(m, &s->mach);
+	machine_clear_outcome(m);
 	block_reap(m->blocks);
 	return changed;
 }

@@ -32,6 +32,7 @@
 #include "hv/platform/machine.h"
 #include "hv/platform/sbi.h"
 #include "hv/dev/virtio/virtio_net.h"
+#include "snapshot/requests.h"
 #include "snapshot/snap.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -151,7 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		if (m->pv_req.op == RV_PV_GET_INPUT) {
 			size_t n = size < m->pv_req.arg1 ? size : (size_t)m->pv_req.arg1;
-			if (!snapcli_ram_range(m, m->pv_req.arg0, m->pv_req.arg1) ||
+			if (!snapreq_ram_range(m, m->pv_req.arg0, m->pv_req.arg1) ||
 			    (n && !machine_write_phys(m, m->pv_req.arg0, data, n)))
 				h->x[10] = (uint64_t)(int64_t)SBI_ERR_INVALID_ADDRESS;
 			else
