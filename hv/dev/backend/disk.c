@@ -372,6 +372,17 @@ oom:
 	return NULL;
 }
 
+/* The first piece of [off, off + len) that lies in one block: in is its
+ * offset inside the block; returns its length. */
+static size_t disk_piece(uint64_t off, size_t len, size_t *in)
+{
+	size_t chunk;
+
+	*in = (size_t)(off % DISK_BLOCK_SIZE);
+	chunk = DISK_BLOCK_SIZE - *in;
+	return chunk < len ? chunk : len;
+}
+
 int disk_read(struct disk *d, uint64_t off, void *buf, size_t len, struct hv_err *err)
 {
 	uint8_t *p = buf;
@@ -383,13 +394,9 @@ int disk_read(struct disk *d, uint64_t off, void *buf, size_t len, struct hv_err
 	/* Block by block; runs of blocks without an overlay copy are read
 	 * from the base file in one pread. */
 	while (len) {
-		uint64_t b = off / DISK_BLOCK_SIZE;
-		size_t in = (size_t)(off % DISK_BLOCK_SIZE);
-		size_t chunk = DISK_BLOCK_SIZE - in;
-		const uint8_t *copy = disk_overlay_find(d, b);
+		size_t in, chunk = disk_piece(off, len, &in);
+		const uint8_t *copy = disk_overlay_find(d, off / DISK_BLOCK_SIZE);
 
-		if (chunk > len)
-			chunk = len;
 		if (copy) {
 			memcpy(p, copy + in, chunk);
 		} else {
@@ -421,15 +428,11 @@ int disk_write(struct disk *d, uint64_t off, const void *buf, size_t len, struct
 	if (!d->snapshot)
 		return disk_pwrite(d, off, buf, len, err);
 	while (len) {
-		uint64_t b = off / DISK_BLOCK_SIZE;
-		size_t in = (size_t)(off % DISK_BLOCK_SIZE);
-		size_t chunk = DISK_BLOCK_SIZE - in;
-		uint8_t *copy = disk_overlay_get(d, b, err);
+		size_t in, chunk = disk_piece(off, len, &in);
+		uint8_t *copy = disk_overlay_get(d, off / DISK_BLOCK_SIZE, err);
 
 		if (!copy)
 			return -1;
-		if (chunk > len)
-			chunk = len;
 		memcpy(copy + in, p, chunk);
 		p += chunk;
 		off += chunk;
