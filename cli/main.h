@@ -91,6 +91,8 @@ int main_image_paths(const struct replay_args *ra, const char *kind, const char 
 int main_record(int argc, char **argv);
 /* `worker`: runs experiments from one start state (worker.c). */
 int main_worker(int argc, char **argv);
+/* up FILE: the domains a configuration file describes (up.c). */
+int main_up(int argc, char **argv);
 int main_replay(int argc, char **argv);
 int main_log(int argc, char **argv);
 int main_bundle(int argc, char **argv);

@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `retrovisor up FILE`: a hypervisor with the domains a configuration file
+ * describes (cli/domcfg.h, docs/domains.md), run as one deterministic
+ * system (hv/platform/domain.h) on --threads host threads.
+ *
+ * Each domain's keys become `run` options and go through run's own parser
+ * and machine builder (cli_parse, cli_machine_config), so a domain is the
+ * machine `retrovisor run` would make from the same images; its network,
+ * if it has a vif, is a NET_LINK device joined to its bridge's switch.
+ * One domain's console may go to stdout (--console NAME); every other
+ * domain's goes to LOGDIR/NAME.console. The whole file is checked before
+ * anything starts. When a domain stops, one line on stderr says how and
+ * what its policy did; the command ends when no domain is left running,
+ * or after --max-epochs.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/domcfg.h"
+#include "cli/main.h"
+#include "cli/options.h"
+#include "hv/dev/backend/net_slirp.h"
+#include "hv/platform/control.h"
+#include "hv/platform/domain.h"
+
+/* Guest time: 10^8 instruction units a second (hv/machine.h). */
+#define UP_UNITS_PER_US (HV_TIMEBASE_HZ * HV_INSNS_PER_TICK / 1000000ull)
+
+struct up_opts {
+	const char *file;
+	unsigned threads;
+	const char *console;
+	const char *log_dir;
+	uint64_t max_epochs;
+	bool print_digest;
+	bool rtc_set;
+	uint64_t rtc_s;
+};
+
+struct up_console {
+	FILE *f;
+};
+
+static void up_console_write(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct up_console *c = opaque;
+
+	if (c->f) {
+		fwrite(buf, 1, len, c->f);
+		fflush(c->f);
+	}
+}
+
+static int up_usage(const char *msg)
+{
+	fprintf(stderr, "retrovisor: %s; usage: retrovisor up FILE [--threads N] "
+		"[--console NAME] [--log-dir DIR] [--max-epochs N] [--rtc SECONDS] "
+		"[--print-digest] (docs/domains.md)\n", msg);
+	return CLI_EXIT_ERROR;
+}
+
+static int up_parse(int argc, char **argv, struct up_opts *o)
+{
+	struct hv_err err = { { 0 } };
+
+	memset(o, 0, sizeof(*o));
+	o->log_dir = ".";
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		uint64_t n;
+
+		if (a[0] != '-') {
+			if (o->file)
+				return up_usage("up takes one configuration file");
+			o->file = a;
+			continue;
+		}
+		if (!strcmp(a, "--print-digest")) {
+			o->print_digest = true;
+			continue;
+		}
+		if (!v)
+			return up_usage("an option of up lacks its value");
+		i++;
+		if (!strcmp(a, "--console")) {
+			o->console = v;
+		} else if (!strcmp(a, "--log-dir")) {
+			o->log_dir = v;
+		} else if (!strcmp(a, "--threads") || !strcmp(a, "--max-epochs") ||
+			   !strcmp(a, "--rtc")) {
+			if (cli_parse_count(v, &n, &err) != 0)
+				return main_fail(&err);
+			if (a[2] == 't') {
+				if (n < 1 || n > SYSTEM_MAX_DOMAINS)
+					return up_usage("--threads takes 1 to 64");
+				o->threads = (unsigned)n;
+			} else if (a[2] == 'm') {
+				o->max_epochs = n;
+			} else {
+				o->rtc_s = n;
+				o->rtc_set = true;
+			}
+		} else {
+			char msg[200];
+			snprintf(msg, sizeof(msg), "unknown option '%.60s' for up", a);
+			return up_usage(msg);
+		}
+	}
+	if (!o->file)
+		return up_usage("up needs a configuration file");
+	return -1;
+}
+
+/* The run options a domain's keys stand for. */
+static int up_domain_opts(const struct domcfg_domain *d, struct cli_opts *o, char **argv,
+			  char *bufs, size_t bufsz, struct hv_err *err)
+{
+	int argc = 0;
+	size_t used = 0;
+
+#define UP_ARG(s) (argv[argc++] = (char *)(s))
+#define UP_NUM(fmt, v)                                                         \
+	do {                                                                   \
+		argv[argc++] = bufs + used;                                    \
+		used += (size_t)snprintf(bufs + used, bufsz - used, fmt, v) + 1; \
+	} while (0)
+	UP_ARG("retrovisor");
+	UP_ARG("run");
+	UP_ARG("--kernel");
+	UP_ARG(d->kernel);
+	if (d->initrd) {
+		UP_ARG("--initrd");
+		UP_ARG(d->initrd);
+	}
+	if (d->cmdline) {
+		UP_ARG("--append");
+		UP_ARG(d->cmdline);
+	}
+	if (d->bios) {
+		UP_ARG("--bios");
+		UP_ARG(d->bios);
+	}
+	if (d->memory_mib) {
+		UP_ARG("--memory");
+		UP_NUM("%" PRIu64 "M", d->memory_mib);
+	}
+	if (d->vcpus) {
+		UP_ARG("--harts");
+		UP_NUM("%u", d->vcpus);
+	}
+	for (unsigned k = 0; k < d->ndisk; k++) {
+		UP_ARG("--drive");
+		UP_ARG(d->disk[k]);
+	}
+	UP_ARG("--rng-seed");
+	UP_NUM("%" PRIu64, d->rng_seed);
+#undef UP_ARG
+#undef UP_NUM
+	argv[argc] = NULL;
+	if (cli_parse(argc, argv, o, err) != 0)
+		return -1;
+	return 0;
+}
+
+/* What a domain's machine keeps pointing to while it lives. */
+struct up_domain {
+	struct cli_opts o;
+	char *argv[40];
+	char bufs[256];
+	struct machine_drive drives[CLI_MAX_DRIVES];
+	struct up_console con;
+};
+
+static struct machine *up_machine(const struct domcfg *c, unsigned idx, uint64_t rtc_ns,
+				  struct up_domain *u, struct hv_err *err)
+{
+	const struct domcfg_domain *d = &c->dom[idx];
+	struct cli_opts *o = &u->o;
+	struct machine_config cfg;
+	struct hv_err sub = { { 0 } };
+
+	if (up_domain_opts(d, o, u->argv, u->bufs, sizeof(u->bufs), &sub) != 0) {
+		hv_err_set(err, "domain '%s' (line %u): %s", d->name, d->line, sub.msg);
+		return NULL;
+	}
+	if (d->has_vif) {
+		net_opts_init(&o->net);
+		o->net.mode = NET_LINK;
+		if (d->has_mac) {
+			memcpy(o->net.mac, d->mac, sizeof(o->net.mac));
+		} else {
+			/* QEMU's prefix and the domain's number: distinct on a bridge. */
+			o->net.mac[4] = 0x01;
+			o->net.mac[5] = (uint8_t)(idx + 1);
+		}
+	}
+	cli_machine_config(o, u->drives, rtc_ns, &cfg);
+	struct machine *m = machine_create(&cfg, &sub);
+	if (!m) {
+		hv_err_set(err, "domain '%s': %s", d->name, sub.msg);
+		return NULL;
+	}
+	struct loader_opts lo = { .kernel = o->kernel, .initrd = o->initrd, .bios = o->bios };
+	if (loader_load(m, &lo, &sub) != 0) {
+		hv_err_set(err, "domain '%s': %s", d->name, sub.msg);
+		machine_destroy(m);
+		return NULL;
+	}
+	return m;
+}
+
+static const char *up_policy_name(enum domain_policy p)
+{
+	return p == DOMAIN_DESTROY ? "destroyed" : p == DOMAIN_RESTART ? "restarted" : "preserved";
+}
+
+/* One line for a domain whose state an epoch changed. */
+static void up_report(const struct domain *d, enum domain_state was, uint64_t restarts)
+{
+	const char *how;
+	enum domain_policy p;
+
+	switch (d->last_stop) {
+	case STOP_SHUTDOWN:
+		how = "powered off";
+		p = d->on_poweroff;
+		break;
+	case STOP_REBOOT:
+		how = "asked to reboot";
+		p = d->on_reboot;
+		break;
+	case STOP_PANIC:
+	case STOP_WATCHDOG:
+	case STOP_DEADLOCK:
+		how = "crashed";
+		p = d->on_crash;
+		break;
+	default:
+		how = "stopped";
+		p = DOMAIN_PRESERVE;
+		break;
+	}
+	if (d->error[0]) {
+		fprintf(stderr, "retrovisor: domain '%s' destroyed: %s\n", d->name, d->error);
+		return;
+	}
+	if (d->state == was && d->restarts == restarts)
+		return;
+	if (d->last_stop == STOP_SHUTDOWN)
+		fprintf(stderr, "retrovisor: domain '%s' %s (status %d): %s\n", d->name, how,
+			d->exit_status, up_policy_name(p));
+	else
+		fprintf(stderr, "retrovisor: domain '%s' %s: %s\n", d->name, how,
+			up_policy_name(p));
+}
+
+int main_up(int argc, char **argv)
+{
+	struct up_opts uo;
+	struct hv_err err = { { 0 } };
+	static struct domcfg cfg;
+	struct up_domain *ud = NULL;
+	struct hv_system *s = NULL;
+	int r = up_parse(argc, argv, &uo), status = CLI_EXIT_ERROR;
+
+	if (r >= 0)
+		return r;
+	if (domcfg_load(uo.file, &cfg, &err) != 0)
+		return main_fail(&err);
+	if (uo.console) {
+		unsigned i = 0;
+		while (i < cfg.ndom && strcmp(cfg.dom[i].name, uo.console))
+			i++;
+		if (i == cfg.ndom) {
+			hv_err_set(&err, "--console %.64s: %s defines no such domain", uo.console,
+				   uo.file);
+			goto out;
+		}
+	}
+	unsigned threads = uo.threads ? uo.threads : cfg.threads ? cfg.threads : 1;
+	s = system_create(cfg.epoch_us * UP_UNITS_PER_US, threads, &err);
+	ud = calloc(cfg.ndom, sizeof(*ud));
+	if (!s || !ud) {
+		if (s)
+			hv_err_set(&err, "out of host memory");
+		goto out;
+	}
+	for (unsigned i = 0; i < cfg.nbridge; i++) {
+		const struct domcfg_bridge *b = &cfg.bridge[i];
+		struct hv_switch *sw = switch_create(b->name, b->latency, b->seed, &err);
+		if (!sw || system_add_switch(s, sw, &err) != 0)
+			goto out;
+		switch_set_faults(sw, &b->faults);
+	}
+	uint64_t rtc_ns = uo.rtc_set ? uo.rtc_s * 1000000000ull :
+				       (uint64_t)time(NULL) * 1000000000ull;
+	for (unsigned i = 0; i < cfg.ndom; i++) {
+		const struct domcfg_domain *d = &cfg.dom[i];
+		struct machine *m = up_machine(&cfg, i, rtc_ns, &ud[i], &err);
+		if (!m)
+			goto out;
+		if (uo.console && !strcmp(uo.console, d->name)) {
+			ud[i].con.f = stdout;
+		} else {
+			char path[4200];
+			snprintf(path, sizeof(path), "%s/%s.console", uo.log_dir, d->name);
+			ud[i].con.f = fopen(path, "w");
+			if (!ud[i].con.f) {
+				hv_err_set(&err, "cannot write domain '%s''s console to %.300s: %s",
+					   d->name, path, strerror(errno));
+				machine_destroy(m);
+				goto out;
+			}
+		}
+		machine_set_console_sink(m, up_console_write, &ud[i].con);
+		struct domain_spec spec = {
+			.name = d->name,
+			.on_poweroff = d->on_poweroff,
+			.on_reboot = d->on_reboot,
+			.on_crash = d->on_crash,
+			.lo = { .kernel = ud[i].o.kernel, .initrd = ud[i].o.initrd,
+				.bios = ud[i].o.bios },
+		};
+		if (system_add_domain(s, &spec, m, &err) < 0)
+			goto out;
+		if (d->has_vif &&
+		    system_plug(s, i, system_find_switch(s, d->bridge), &err) != 0)
+			goto out;
+	}
+	fprintf(stderr, "retrovisor: %u domains up on %u host threads, epochs of %" PRIu64
+		" us of guest time\n", cfg.ndom, threads, cfg.epoch_us);
+	for (uint64_t e = 0; !uo.max_epochs || e < uo.max_epochs; e++) {
+		enum domain_state was[SYSTEM_MAX_DOMAINS];
+		uint64_t restarts[SYSTEM_MAX_DOMAINS];
+		for (unsigned i = 0; i < cfg.ndom; i++) {
+			was[i] = system_domain(s, i)->state;
+			restarts[i] = system_domain(s, i)->restarts;
+		}
+		int live = system_run_epoch(s, &err);
+		if (live < 0)
+			goto out;
+		for (unsigned i = 0; i < cfg.ndom; i++)
+			up_report(system_domain(s, i), was[i], restarts[i]);
+		if (live == 0)
+			break;
+	}
+	if (uo.print_digest)
+		printf("retrovisor: system digest %016" PRIx64 " after %" PRIu64 " epochs\n",
+		       system_digest(s), system_epoch(s));
+	status = CLI_EXIT_OK;
+out:
+	if (status != CLI_EXIT_OK)
+		main_fail(&err);
+	system_destroy(s);
+	for (unsigned i = 0; ud && i < cfg.ndom; i++)
+		if (ud[i].con.f && ud[i].con.f != stdout)
+			fclose(ud[i].con.f);
+	free(ud);
+	domcfg_free(&cfg);
+	return status;
+}

@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Domains on one deterministic hypervisor (`retrovisor up FILE`,
+docs/domains.md): one case per Bazel target (domains_test.py RETROVISOR
+CASE). The domains are the Debian guest of tools/fetch-guest; each runs
+its rv.cmd="..." and powers off.
+
+  network   a server domain (busybox httpd on 10.0.0.1) and a client
+            (wget and ping to it) on one bridge: the page arrives, the
+            pings are answered, both power off and are destroyed; the same
+            system on 1 and on 2 host threads ends with the same digest
+  faults    the same two domains on a bridge that drops every frame
+            (drop=1000000): the client's fetch and pings fail, and the
+            server is still served its whole run
+  policies  a domain that panics with on_crash="restart" comes back (its
+            console shows a second boot) while another domain runs on and
+            powers off on its own (on_poweroff="destroy")
+  config    refusals before anything starts, each one line naming the
+            file and line: an unknown key, a duplicate name, a missing
+            kernel, a vif on an undefined bridge, a bad policy; and an
+            unknown --console
+"""
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import rvtest  # noqa: E402
+from rvtest import TMP, check, env_path, run, run_case  # noqa: E402
+
+RV = os.path.abspath(sys.argv[1])
+CASE = sys.argv[2]
+DIGEST = re.compile(r"system digest ([0-9a-f]{16}) after (\d+) epochs")
+
+
+def domain(name, cmd, extra=""):
+    append = f'console=ttyS0 quiet rv.net=off rv.cmd="{cmd}"'
+    return (f'name = "{name}"\n'
+            f'kernel = "{env_path("RV_GUEST_KERNEL")}"\n'
+            f'initrd = "{env_path("RV_GUEST_INITRAMFS")}"\n'
+            f"cmdline = '{append}'\n"
+            f"memory = 256\n{extra}\n")
+
+
+SERVER = ("ip addr add 10.0.0.1/24 dev eth0; ip link set eth0 up; mkdir -p /www; "
+          "echo hello-from-server > /www/index.html; httpd -p 80 -h /www; sleep 20; "
+          "echo server-done")
+CLIENT = ("ip addr add 10.0.0.2/24 dev eth0; ip link set eth0 up; sleep 2; "
+          "wget -q -T 5 -O - http://10.0.0.1/ || echo fetch-failed; "
+          "ping -c 2 -W 2 10.0.0.1 || echo ping-failed")
+
+
+def write(name, text):
+    path = os.path.join(TMP, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def up(cfg, *args, timeout=900):
+    logs = os.path.join(TMP, os.path.basename(cfg) + "-" + "-".join(a.strip("-") for a in args))
+    os.makedirs(logs, exist_ok=True)
+    st, out, err = run([RV, "up", cfg, "--log-dir", logs, "--rtc", "1767225600", *args],
+                       timeout=timeout)
+    consoles = {}
+    for f in os.listdir(logs):
+        if f.endswith(".console"):
+            with open(os.path.join(logs, f), errors="replace") as c:
+                consoles[f[:-len(".console")]] = c.read()
+    return st, out, err, consoles
+
+
+def two_domains(bridge):
+    return (f"bridge = [ '{bridge}' ]\n\n" +
+            domain("server", SERVER, "vif = [ 'bridge=br0' ]") +
+            domain("client", CLIENT, "vif = [ 'bridge=br0' ]"))
+
+
+def case_network():
+    cfg = write("two.cfg", two_domains("br0"))
+    digests = []
+    for threads in ("1", "2"):
+        st, out, err, con = up(cfg, "--threads", threads, "--print-digest")
+        what = f"{threads} thread(s)"
+        check(st == 0, f"up exits 0 on {what} (got {st})", err)
+        client = con.get("client", "")
+        check("hello-from-server" in client, f"the client fetched the server's page ({what})",
+              client)
+        check("2 packets transmitted, 2 packets received" in client,
+              f"the server answered both pings ({what})", client)
+        check("server-done" in con.get("server", ""), f"the server ran to its end ({what})",
+              con.get("server", ""))
+        check("domain 'server' powered off (status 0): destroyed" in err and
+              "domain 'client' powered off (status 0): destroyed" in err,
+              f"both domains powered off and were destroyed ({what})", err)
+        m = DIGEST.search(out)
+        check(m is not None, f"--print-digest prints the system digest ({what})", out + err)
+        digests.append(m.groups() if m else None)
+    check(digests[0] is not None and digests[0] == digests[1],
+          "1 and 2 host threads end in the same state after as many epochs", str(digests))
+
+
+def case_faults():
+    cfg = write("drop.cfg", two_domains("br0,drop=1000000,seed=3"))
+    st, out, err, con = up(cfg)
+    client = con.get("client", "")
+    check(st == 0, f"up exits 0 (got {st})", err)
+    check("fetch-failed" in client and "hello-from-server" not in client,
+          "no page crosses a bridge that drops every frame", client)
+    check("ping-failed" in client, "no ping is answered", client)
+    check("server-done" in con.get("server", ""), "the server still runs to its end",
+          con.get("server", ""))
+
+
+def case_policies():
+    cfg = write("policies.cfg",
+                domain("crasher", "echo c > /proc/sysrq-trigger",
+                       'on_crash = "restart"') +
+                domain("steady", "sleep 10; echo steady-done", 'on_poweroff = "destroy"'))
+    # The first boot panics at about 35 s of guest time, the second boot
+    # starts its init about 30 s later: stop after 80 s (160,000 epochs).
+    st, out, err, con = up(cfg, "--max-epochs", "160000")
+    check(st == 0, f"up exits 0 (got {st})", err)
+    crasher = con.get("crasher", "")
+    check("domain 'crasher' crashed: restarted" in err, "the crash was reported and restarted",
+          err)
+    check(crasher.count("retrovisor-guest: init started") >= 2 and
+          "sysrq triggered crash" in crasher,
+          "the crashed domain boots again after its panic", crasher[-2000:])
+    check("steady-done" in con.get("steady", "") and
+          "domain 'steady' powered off (status 0): destroyed" in err,
+          "the other domain runs on and is destroyed when it powers off", err)
+
+
+def case_config():
+    kernel = env_path("RV_GUEST_KERNEL")
+
+    def refused(name, text, want, *args):
+        cfg = write(name, text)
+        st, out, err = run([RV, "up", cfg, "--log-dir", TMP, *args], timeout=60)
+        line = err.strip().splitlines()[-1] if err.strip() else ""
+        check(st == 2 and want in line and len(err.strip().splitlines()) == 1,
+              f"{name}: refused with one line saying {want!r}", err)
+
+    ok = f'name = "a"\nkernel = "{kernel}"\n'
+    refused("unknown.cfg", ok + "colour = 3\n", "unknown.cfg:3: unknown domain key 'colour'")
+    refused("dup.cfg", ok + ok, "dup.cfg:3: domain 'a' is defined twice (first on line 1)")
+    refused("missing.cfg", 'name = "a"\nkernel = "no-such-image"\n',
+            "missing.cfg:1: domain 'a': kernel")
+    refused("vif.cfg", ok + "vif = [ 'bridge=nowhere' ]\n",
+            "vif.cfg:1: domain 'a': its vif's bridge 'nowhere' is not defined")
+    refused("policy.cfg", ok + 'on_crash = "reboot"\n',
+            'policy.cfg:3: on_crash = "reboot": use destroy, restart or preserve')
+    refused("system.cfg", "threads = 0\n" + ok, "system.cfg:1: threads = 0: 1 to 64")
+    refused("console.cfg", ok, "--console b: ", "--console", "b")
+    refused("none.cfg", "# nothing\n", "none.cfg:2: no domain is defined")
+
+
+run_case({"network": case_network, "faults": case_faults, "policies": case_policies,
+          "config": case_config}, CASE)
