@@ -25,6 +25,7 @@
 #include <stdlib.h>
 
 #include "hv/dev/backend/disk.h"
+#include "hv/platform/control.h"
 #include "plugins/host_impl.h"
 
 /* ---- The queue ---- */
@@ -79,8 +80,7 @@ void host_record(struct plugin_host *ph, uint8_t kind, uint32_t hart, uint64_t w
 	}
 	ph->queue[ph->nq++] = c;
 	ph->hooks.pending = true;
-	if (ph->m->cur)
-		ph->m->cur->exit_req = true;
+	machine_kick(ph->m);
 }
 
 /* ---- The ABI ---- */
@@ -222,10 +222,7 @@ static void host_request(rv_plugin *self, const char *name, uint32_t op)
 
 	if (!self || !ph->m || !name || ph->replaying || ph->recording)
 		return;
-	snprintf(ph->m->pv_req_name, sizeof(ph->m->pv_req_name), "%s", name);
-	ph->m->pv_req.op = op;
-	ph->m->pv_req.hart = ph->m->cur ? ph->m->cur->id : 0;
-	machine_stop(ph->m, STOP_GUEST_REQUEST, 0);
+	machine_post_named_request(ph->m, op, name);
 }
 
 RV_PLUGIN_EXPORT void rv_request_snapshot(rv_plugin *self, const char *name)

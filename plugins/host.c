@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "hv/cpu/block.h"
+#include "hv/platform/control.h"
 #include "introspect/linux.h"
 #include "introspect/syms.h"
 
@@ -196,7 +197,7 @@ int plugin_host_attach(struct plugin_host *ph, bool replaying, bool recording,
 	ph->replaying = replaying;
 	ph->recording = recording;
 	host_hooks_init(ph);
-	m->hooks = &ph->hooks;
+	machine_set_hooks(m, &ph->hooks);
 	for (unsigned i = 0; i < ph->np; i++) {
 		struct rv_plugin *p = ph->p[i];
 		rv_plugin_info info = {
@@ -214,19 +215,19 @@ int plugin_host_attach(struct plugin_host *ph, bool replaying, bool recording,
 		if (r <= -1000) {
 			hv_err_set(err, "plugin '%s' crashed in its rv_plugin_init (%s); it is not "
 				   "used", p->spec.path, strsignal(-r - 1000));
-			m->hooks = NULL;
+			machine_set_hooks(m, NULL);
 			return -1;
 		}
 		if (p->size_refused) {
 			hv_err_set(err, "plugin '%s' is refused: %s", p->spec.path, p->msg);
-			m->hooks = NULL;
+			machine_set_hooks(m, NULL);
 			return -1;
 		}
 		if (r != 0) {
 			hv_err_set(err, "plugin '%s' refused to start%s%s", p->spec.path,
 				   p->msg[0] ? ": " : " (its rv_plugin_init returned non-zero)",
 				   p->msg);
-			m->hooks = NULL;
+			machine_set_hooks(m, NULL);
 			return -1;
 		}
 	}
@@ -300,7 +301,7 @@ void plugin_host_destroy(struct plugin_host *ph)
 	free(ph->slot_hash);
 	free(ph->queue);
 	if (ph->m && ph->m->hooks == &ph->hooks)
-		ph->m->hooks = NULL;
+		machine_set_hooks(ph->m, NULL);
 	free(ph);
 }
 

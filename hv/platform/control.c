@@ -8,6 +8,7 @@
  */
 #include "hv/platform/control.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void machine_set_funnel(struct machine *m, const struct hv_funnel *f)
@@ -89,6 +90,25 @@ void machine_post_host_request(struct machine *m, uint32_t op)
 {
 	m->pv_req.op = op;
 	machine_stop(m, STOP_GUEST_REQUEST, 0);
+}
+
+void machine_post_named_request(struct machine *m, uint32_t op, const char *name)
+{
+	snprintf(m->pv_req_name, sizeof(m->pv_req_name), "%s", name);
+	m->pv_req.op = op;
+	m->pv_req.hart = m->cur ? m->cur->id : 0;
+	machine_stop(m, STOP_GUEST_REQUEST, 0);
+}
+
+void machine_set_hooks(struct machine *m, struct hv_hooks *hooks)
+{
+	m->hooks = hooks;
+}
+
+void machine_kick(struct machine *m)
+{
+	if (m->cur)
+		m->cur->exit_req = true;
 }
 
 void hart_set_sbi_error(struct hart *h, long error)

@@ -73,6 +73,18 @@ void machine_clear_outcome(struct machine *m);
  * with STOP_GUEST_REQUEST and pv_req.op = op, the other pv_req fields
  * kept. A stop already pending wins, as with machine_stop. */
 void machine_post_host_request(struct machine *m, uint32_t op);
+/* A plugin's request op for the snapshot named name (machine.h, pv_req and
+ * pv_req_name), made by the hart running now (0 outside a hart); stops as
+ * machine_post_host_request does. */
+void machine_post_named_request(struct machine *m, uint32_t op, const char *name);
+
+/* ---- Instrumentation ---- */
+
+/* The machine's hooks (hv/hooks.h; NULL: none, nothing pays for them). */
+void machine_set_hooks(struct machine *m, struct hv_hooks *hooks);
+/* The hart running now, if any, leaves its block loop at the next block
+ * boundary (an instrumentation change is pending); nothing else changes. */
+void machine_kick(struct machine *m);
 
 /* ---- Answers of paravirtual calls served by the host ---- */
 

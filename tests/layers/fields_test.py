@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """No service writes a field of a machine or a hart (issue 12, item 2).
 
-Services (gdbstub/, replay/, snapshot/, cli/, introspect/) change a machine
+Services (gdbstub/, replay/, snapshot/, cli/, introspect/, plugins/) change a machine
 only through its control surface (hv/platform/control.h) and the calls
 the core offers; they may read fields. This check reads the services' C
 sources given on the command line and prints one FAIL line, FILE:LINE and
