@@ -99,168 +99,141 @@ static void disasm_put_exact_rm(struct disasm_buf *b, unsigned rm)
 		disasm_put_rm(b, rm);
 }
 
-static void disasm_operands(struct disasm_buf *b, unsigned fmt,
-			    const struct insn *in, uint64_t pc)
+/*
+ * Each format's operands as a template, in the manner of binutils'
+ * riscv-opc.c: d s t are rd rs1 rs2 as integer registers, D S T R rd rs1
+ * rs2 rs3 as FP registers; i is the immediate in decimal, x in hex (shift
+ * amounts), u lui's 20 bits in hex, a the target pc + imm; c the CSR,
+ * z rs1 as a 5-bit immediate (csrr*i), p and q the FENCE predecessor and
+ * successor sets, P the stack pointer; m and e a rounding mode with its
+ * comma (e for the exact conversions); any other character stands as it is.
+ */
+static const char *const disasm_templates[ISA_FMT_COUNT] = {
+	[ISA_FMT_R] = "d,s,t",
+	[ISA_FMT_I] = "d,s,i",
+	[ISA_FMT_IMEM] = "d,i(s)",
+	[ISA_FMT_CL_LW] = "d,i(s)",
+	[ISA_FMT_CL_LD] = "d,i(s)",
+	[ISA_FMT_CI_LWSP] = "d,i(s)",
+	[ISA_FMT_CI_LDSP] = "d,i(s)",
+	[ISA_FMT_S] = "t,i(s)",
+	[ISA_FMT_CS_SW] = "t,i(s)",
+	[ISA_FMT_CS_SD] = "t,i(s)",
+	[ISA_FMT_CSS_SWSP] = "t,i(s)",
+	[ISA_FMT_CSS_SDSP] = "t,i(s)",
+	[ISA_FMT_B] = "s,t,a",
+	[ISA_FMT_U] = "d,u",
+	[ISA_FMT_CI_LUI] = "d,u",
+	[ISA_FMT_J] = "d,a",
+	[ISA_FMT_SHIFT] = "d,s,x",
+	[ISA_FMT_SHIFTW] = "d,s,x",
+	[ISA_FMT_CSR] = "d,c,s",
+	[ISA_FMT_CSRI] = "d,c,z",
+	[ISA_FMT_FENCE] = "p,q",
+	[ISA_FMT_NONE] = "",
+	[ISA_FMT_SFENCE] = "s,t",
+	[ISA_FMT_AMO] = "d,t,(s)",
+	[ISA_FMT_LR] = "d,(s)",
+	[ISA_FMT_FLOAD] = "D,i(s)",
+	[ISA_FMT_CL_FLD] = "D,i(s)",
+	[ISA_FMT_CI_FLDSP] = "D,i(s)",
+	[ISA_FMT_FSTORE] = "T,i(s)",
+	[ISA_FMT_CS_FSD] = "T,i(s)",
+	[ISA_FMT_CSS_FSDSP] = "T,i(s)",
+	[ISA_FMT_R4] = "D,S,T,Rm",
+	[ISA_FMT_FR_RM] = "D,S,Tm",
+	[ISA_FMT_FR] = "D,S,T",
+	[ISA_FMT_F1_RM] = "D,Sm",
+	[ISA_FMT_F1_EXACT] = "D,Se",
+	[ISA_FMT_FX_RM] = "d,Sm",
+	[ISA_FMT_XF_RM] = "D,sm",
+	[ISA_FMT_XF_EXACT] = "D,se",
+	[ISA_FMT_FMV_XF] = "d,S",
+	[ISA_FMT_FMV_FX] = "D,s",
+	[ISA_FMT_FCMP] = "d,S,T",
+	[ISA_FMT_CIW_ADDI4SPN] = "d,P,i",
+	[ISA_FMT_CI_ADDI] = "d,i",
+	[ISA_FMT_CI_ADDIW] = "d,i",
+	[ISA_FMT_CI_LI] = "d,i",
+	[ISA_FMT_CB_ANDI] = "d,i",
+	[ISA_FMT_CI_ADDI16SP] = "P,i",
+	[ISA_FMT_CI_SLLI] = "d,x",
+	[ISA_FMT_CB_SHIFT] = "d,x",
+	[ISA_FMT_CB_BRANCH] = "s,a",
+	[ISA_FMT_CA] = "d,t",
+	[ISA_FMT_CR_MV] = "d,t",
+	[ISA_FMT_CR_ADD] = "d,t",
+	[ISA_FMT_CJ] = "a",
+	[ISA_FMT_CR_JR] = "s",
+	[ISA_FMT_CR_JALR] = "s",
+	[ISA_FMT_CI_SLLI64] = "d",
+	[ISA_FMT_CB_SHIFT64] = "d",
+};
+
+static void disasm_operand(struct disasm_buf *b, char code, const struct insn *in, uint64_t pc)
 {
 	const char *const *x = isa_xreg_name, *const *f = isa_freg_name;
-	uint64_t target = pc + (uint64_t)in->imm;
 	long long imm = (long long)in->imm;
 
-	switch (fmt) {
-	case ISA_FMT_R:
-		disasm_put(b, "%s,%s,%s", x[in->rd], x[in->rs1], x[in->rs2]);
-		break;
-	case ISA_FMT_I:
-		disasm_put(b, "%s,%s,%lld", x[in->rd], x[in->rs1], imm);
-		break;
-	case ISA_FMT_IMEM:
-	case ISA_FMT_CL_LW:
-	case ISA_FMT_CL_LD:
-	case ISA_FMT_CI_LWSP:
-	case ISA_FMT_CI_LDSP:
-		disasm_put(b, "%s,%lld(%s)", x[in->rd], imm, x[in->rs1]);
-		break;
-	case ISA_FMT_S:
-	case ISA_FMT_CS_SW:
-	case ISA_FMT_CS_SD:
-	case ISA_FMT_CSS_SWSP:
-	case ISA_FMT_CSS_SDSP:
-		disasm_put(b, "%s,%lld(%s)", x[in->rs2], imm, x[in->rs1]);
-		break;
-	case ISA_FMT_B:
-		disasm_put(b, "%s,%s,0x%" PRIx64, x[in->rs1], x[in->rs2],
-			   target);
-		break;
-	case ISA_FMT_U:
-	case ISA_FMT_CI_LUI:
-		disasm_put(b, "%s,0x%llx", x[in->rd],
-			   (unsigned long long)(imm >> 12) & 0xfffff);
-		break;
-	case ISA_FMT_J:
-		disasm_put(b, "%s,0x%" PRIx64, x[in->rd], target);
-		break;
-	case ISA_FMT_SHIFT:
-	case ISA_FMT_SHIFTW:
-		disasm_put(b, "%s,%s,0x%llx", x[in->rd], x[in->rs1], imm);
-		break;
-	case ISA_FMT_CSR:
-		disasm_put(b, "%s,", x[in->rd]);
-		disasm_put_csr(b, (unsigned)in->imm);
-		disasm_put(b, ",%s", x[in->rs1]);
-		break;
-	case ISA_FMT_CSRI:
-		disasm_put(b, "%s,", x[in->rd]);
-		disasm_put_csr(b, (unsigned)in->imm);
-		disasm_put(b, ",%u", in->rs1);
-		break;
-	case ISA_FMT_FENCE:
-		disasm_put_fence_set(b, (unsigned)(in->imm >> 4) & 0xf);
-		disasm_put(b, ",");
-		disasm_put_fence_set(b, (unsigned)in->imm & 0xf);
-		break;
-	case ISA_FMT_NONE:
-		break;
-	case ISA_FMT_SFENCE:
-		disasm_put(b, "%s,%s", x[in->rs1], x[in->rs2]);
-		break;
-	case ISA_FMT_AMO:
-		disasm_put(b, "%s,%s,(%s)", x[in->rd], x[in->rs2], x[in->rs1]);
-		break;
-	case ISA_FMT_LR:
-		disasm_put(b, "%s,(%s)", x[in->rd], x[in->rs1]);
-		break;
-	case ISA_FMT_FLOAD:
-	case ISA_FMT_CL_FLD:
-	case ISA_FMT_CI_FLDSP:
-		disasm_put(b, "%s,%lld(%s)", f[in->rd], imm, x[in->rs1]);
-		break;
-	case ISA_FMT_FSTORE:
-	case ISA_FMT_CS_FSD:
-	case ISA_FMT_CSS_FSDSP:
-		disasm_put(b, "%s,%lld(%s)", f[in->rs2], imm, x[in->rs1]);
-		break;
-	case ISA_FMT_R4:
-		disasm_put(b, "%s,%s,%s,%s", f[in->rd], f[in->rs1], f[in->rs2],
-			   f[in->rs3]);
-		disasm_put_rm(b, in->rm);
-		break;
-	case ISA_FMT_FR_RM:
-		disasm_put(b, "%s,%s,%s", f[in->rd], f[in->rs1], f[in->rs2]);
-		disasm_put_rm(b, in->rm);
-		break;
-	case ISA_FMT_FR:
-		disasm_put(b, "%s,%s,%s", f[in->rd], f[in->rs1], f[in->rs2]);
-		break;
-	case ISA_FMT_F1_RM:
-		disasm_put(b, "%s,%s", f[in->rd], f[in->rs1]);
-		disasm_put_rm(b, in->rm);
-		break;
-	case ISA_FMT_F1_EXACT:
-		disasm_put(b, "%s,%s", f[in->rd], f[in->rs1]);
-		disasm_put_exact_rm(b, in->rm);
-		break;
-	case ISA_FMT_FX_RM:
-		disasm_put(b, "%s,%s", x[in->rd], f[in->rs1]);
-		disasm_put_rm(b, in->rm);
-		break;
-	case ISA_FMT_XF_RM:
-		disasm_put(b, "%s,%s", f[in->rd], x[in->rs1]);
-		disasm_put_rm(b, in->rm);
-		break;
-	case ISA_FMT_XF_EXACT:
-		disasm_put(b, "%s,%s", f[in->rd], x[in->rs1]);
-		disasm_put_exact_rm(b, in->rm);
-		break;
-	case ISA_FMT_FMV_XF:
-		disasm_put(b, "%s,%s", x[in->rd], f[in->rs1]);
-		break;
-	case ISA_FMT_FMV_FX:
-		disasm_put(b, "%s,%s", f[in->rd], x[in->rs1]);
-		break;
-	case ISA_FMT_FCMP:
-		disasm_put(b, "%s,%s,%s", x[in->rd], f[in->rs1], f[in->rs2]);
-		break;
-	case ISA_FMT_CIW_ADDI4SPN:
-		disasm_put(b, "%s,sp,%lld", x[in->rd], imm);
-		break;
-	case ISA_FMT_CI_ADDI:
-	case ISA_FMT_CI_ADDIW:
-	case ISA_FMT_CI_LI:
-	case ISA_FMT_CB_ANDI:
-		disasm_put(b, "%s,%lld", x[in->rd], imm);
-		break;
-	case ISA_FMT_CI_ADDI16SP:
-		disasm_put(b, "sp,%lld", imm);
-		break;
-	case ISA_FMT_CI_SLLI:
-	case ISA_FMT_CB_SHIFT:
-		disasm_put(b, "%s,0x%llx", x[in->rd], imm);
-		break;
-	case ISA_FMT_CB_BRANCH:
-		disasm_put(b, "%s,0x%" PRIx64, x[in->rs1], target);
-		break;
-	case ISA_FMT_CA:
-	case ISA_FMT_CR_MV:
-	case ISA_FMT_CR_ADD:
-		disasm_put(b, "%s,%s", x[in->rd], x[in->rs2]);
-		break;
-	case ISA_FMT_CJ:
-		disasm_put(b, "0x%" PRIx64, target);
-		break;
-	case ISA_FMT_CR_JR:
-	case ISA_FMT_CR_JALR:
-		disasm_put(b, "%s", x[in->rs1]);
-		break;
-	case ISA_FMT_CI_SLLI64:
-	case ISA_FMT_CB_SHIFT64:
+	switch (code) {
+	case 'd':
 		disasm_put(b, "%s", x[in->rd]);
 		break;
+	case 's':
+		disasm_put(b, "%s", x[in->rs1]);
+		break;
+	case 't':
+		disasm_put(b, "%s", x[in->rs2]);
+		break;
+	case 'D':
+		disasm_put(b, "%s", f[in->rd]);
+		break;
+	case 'S':
+		disasm_put(b, "%s", f[in->rs1]);
+		break;
+	case 'T':
+		disasm_put(b, "%s", f[in->rs2]);
+		break;
+	case 'R':
+		disasm_put(b, "%s", f[in->rs3]);
+		break;
+	case 'i':
+		disasm_put(b, "%lld", imm);
+		break;
+	case 'x':
+		disasm_put(b, "0x%llx", imm);
+		break;
+	case 'u':
+		disasm_put(b, "0x%llx", (unsigned long long)(imm >> 12) & 0xfffff);
+		break;
+	case 'a':
+		disasm_put(b, "0x%" PRIx64, pc + (uint64_t)in->imm);
+		break;
+	case 'c':
+		disasm_put_csr(b, (unsigned)in->imm);
+		break;
+	case 'z':
+		disasm_put(b, "%u", in->rs1);
+		break;
+	case 'p':
+		disasm_put_fence_set(b, (unsigned)(in->imm >> 4) & 0xf);
+		break;
+	case 'q':
+		disasm_put_fence_set(b, (unsigned)in->imm & 0xf);
+		break;
+	case 'P':
+		disasm_put(b, "sp");
+		break;
+	case 'm':
+		disasm_put_rm(b, in->rm);
+		break;
+	case 'e':
+		disasm_put_exact_rm(b, in->rm);
+		break;
+	default:
+		disasm_put(b, "%c", code);
+		break;
 	}
-}
-
-static bool disasm_has_operands(unsigned fmt)
-{
-	return fmt != ISA_FMT_NONE;
 }
 
 int isa_disasm(uint32_t raw, uint64_t pc, char *buf, size_t len)
@@ -289,9 +262,10 @@ int isa_disasm(uint32_t raw, uint64_t pc, char *buf, size_t len)
 
 		disasm_put(&b, "%s", ord[in.rm & 3]);
 	}
-	if (disasm_has_operands(e->fmt)) {
+	if (disasm_templates[e->fmt][0] != '\0') {
 		disasm_put(&b, "\t");
-		disasm_operands(&b, e->fmt, &in, pc);
+		for (const char *t = disasm_templates[e->fmt]; *t; t++)
+			disasm_operand(&b, *t, &in, pc);
 	}
 	return (int)b.used;
 }
