@@ -133,22 +133,7 @@ static void snapfile_put_machine(struct devstate_w *r, const struct snap *s)
 	devstate_put_u32(r, s->nharts);
 	devstate_put_u32(r, s->ndev);
 	devstate_put_u32(r, s->ndisks);
-	devstate_put_u64(r, sm->itime);
-	devstate_put_u64(r, sm->rounds);
-	devstate_put_u64(r, sm->time_seen);
-	devstate_put_u64(r, sm->total_insns);
-	devstate_put_bytes(r, sm->conin, sizeof(sm->conin));
-	devstate_put_u32(r, sm->conin_head);
-	devstate_put_u32(r, sm->conin_len);
-	devstate_put_u8(r, sm->uart_used);
-	devstate_put_bytes(r, sm->con_line, sizeof(sm->con_line));
-	devstate_put_u32(r, sm->con_line_len);
-	devstate_put_bytes(r, sm->panic_msg, sizeof(sm->panic_msg));
-	devstate_put_u64(r, sm->con_last_itime);
-	devstate_put_u32(r, (uint32_t)sm->last_run);
-	for (unsigned i = 0; i < HV_VIRTIO_SLOTS; i++)
-		devstate_put_u64(r, sm->blk_nreq[i]);
-	devstate_put_u8(r, sm->round_progressed);
+	machine_record_put(r, sm);
 	/* The pages written since the last digest, a bitmap. */
 	uint64_t npages = s->ram_size >> HV_PAGE_SHIFT;
 	for (uint64_t i = 0; i < npages; i += 8) {

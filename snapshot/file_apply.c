@@ -163,22 +163,8 @@ static int snapfile_apply_machine(const struct snapfile_one *o, const struct sna
 			   nd);
 		return -1;
 	}
-	sm.itime = devstate_get_u64(&r);
-	sm.rounds = devstate_get_u64(&r);
-	sm.time_seen = devstate_get_u64(&r);
-	sm.total_insns = devstate_get_u64(&r);
-	devstate_get_bytes(&r, sm.conin, sizeof(sm.conin));
-	sm.conin_head = devstate_get_u32(&r);
-	sm.conin_len = devstate_get_u32(&r);
-	sm.uart_used = devstate_get_bool(&r);
-	devstate_get_bytes(&r, sm.con_line, sizeof(sm.con_line));
-	sm.con_line_len = devstate_get_u32(&r);
-	devstate_get_bytes(&r, sm.panic_msg, sizeof(sm.panic_msg));
-	sm.con_last_itime = devstate_get_u64(&r);
-	sm.last_run = (int32_t)devstate_get_u32(&r);
-	for (unsigned i = 0; i < HV_VIRTIO_SLOTS; i++)
-		sm.blk_nreq[i] = devstate_get_u64(&r);
-	sm.round_progressed = devstate_get_bool(&r);
+	if (machine_record_get(&r, m->nharts, &sm) != 0)
+		return snapfile_sec_fail(err, o, sec, &r, NULL);
 	uint64_t npages = m->ram.npages;
 	if (devstate_r_left(&r) != (npages + 7) / 8)
 		return snapfile_sec_fail(err, o, sec, &r, "the written-pages bitmap has the wrong "
@@ -187,11 +173,6 @@ static int snapfile_apply_machine(const struct snapfile_one *o, const struct sna
 	r.pos += (npages + 7) / 8;
 	if (devstate_r_finish(&r))
 		return snapfile_sec_fail(err, o, sec, &r, NULL);
-	if (sm.conin_head >= sizeof(sm.conin) || sm.conin_len > sizeof(sm.conin) ||
-	    sm.con_line_len >= sizeof(sm.con_line) ||
-	    memchr(sm.panic_msg, 0, sizeof(sm.panic_msg)) == NULL ||
-	    sm.last_run < -1 || sm.last_run >= (int32_t)m->nharts)
-		return snapfile_sec_fail(err, o, sec, &r, "a value is out of range");
 	machine_runstate_load(m, &sm);
 	*dirty_bits = bits;
 	*ndisks = nd;

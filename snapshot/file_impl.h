@@ -13,6 +13,7 @@
 #define SNAPSHOT_FILE_IMPL_H
 
 #include "hv/devstate.h"
+#include "hv/platform/control.h"
 #include "snapshot/file.h"
 
 #define SNAPFILE_MAGIC "RVSNAPSH"
@@ -23,7 +24,7 @@
 #define SNAPFILE_RAM_CHUNK 1024u        /* pages per RAM section */
 #define SNAPFILE_DISK_CHUNK 1024u       /* blocks per DISK section */
 #define SNAPFILE_ZSTD_LEVEL 1
-#define SNAPFILE_MACHINE_VERSION 1u
+#define SNAPFILE_MACHINE_VERSION MACHINE_RECORD_VERSION
 
 enum snapfile_section {
 	SEC_CONFIG = 1,

@@ -237,3 +237,51 @@ void machine_debug_points_back(struct machine *m, const struct hv_debug *saved)
 	for (unsigned i = 0; i < m->nharts; i++)
 		hart_flush_tlb(m->hart[i]);
 }
+
+void machine_record_put(struct devstate_w *w, const struct machine_runstate *rs)
+{
+	devstate_put_u64(w, rs->itime);
+	devstate_put_u64(w, rs->rounds);
+	devstate_put_u64(w, rs->time_seen);
+	devstate_put_u64(w, rs->total_insns);
+	devstate_put_bytes(w, rs->conin, sizeof(rs->conin));
+	devstate_put_u32(w, rs->conin_head);
+	devstate_put_u32(w, rs->conin_len);
+	devstate_put_u8(w, rs->uart_used);
+	devstate_put_bytes(w, rs->con_line, sizeof(rs->con_line));
+	devstate_put_u32(w, rs->con_line_len);
+	devstate_put_bytes(w, rs->panic_msg, sizeof(rs->panic_msg));
+	devstate_put_u64(w, rs->con_last_itime);
+	devstate_put_u32(w, (uint32_t)rs->last_run);
+	for (unsigned i = 0; i < HV_VIRTIO_SLOTS; i++)
+		devstate_put_u64(w, rs->blk_nreq[i]);
+	devstate_put_u8(w, rs->round_progressed);
+}
+
+int machine_record_get(struct devstate_r *r, unsigned nharts, struct machine_runstate *rs)
+{
+	rs->itime = devstate_get_u64(r);
+	rs->rounds = devstate_get_u64(r);
+	rs->time_seen = devstate_get_u64(r);
+	rs->total_insns = devstate_get_u64(r);
+	devstate_get_bytes(r, rs->conin, sizeof(rs->conin));
+	rs->conin_head = devstate_get_u32(r);
+	rs->conin_len = devstate_get_u32(r);
+	rs->uart_used = devstate_get_bool(r);
+	devstate_get_bytes(r, rs->con_line, sizeof(rs->con_line));
+	rs->con_line_len = devstate_get_u32(r);
+	devstate_get_bytes(r, rs->panic_msg, sizeof(rs->panic_msg));
+	rs->con_last_itime = devstate_get_u64(r);
+	rs->last_run = (int32_t)devstate_get_u32(r);
+	for (unsigned i = 0; i < HV_VIRTIO_SLOTS; i++)
+		rs->blk_nreq[i] = devstate_get_u64(r);
+	rs->round_progressed = devstate_get_bool(r);
+	if (r->error)
+		return -1;
+	if (rs->conin_head >= sizeof(rs->conin) || rs->conin_len > sizeof(rs->conin) ||
+	    rs->con_line_len >= sizeof(rs->con_line) ||
+	    memchr(rs->panic_msg, 0, sizeof(rs->panic_msg)) == NULL || rs->last_run < -1 ||
+	    rs->last_run >= (int32_t)nharts)
+		return devstate_r_fail(r, "a value of the machine record is out of range");
+	return 0;
+}

@@ -116,6 +116,26 @@ void machine_runstate_save(const struct machine *m, struct machine_runstate *rs)
 /* rs's values are the caller's to have checked (ranges, clocks); a
  * last_run out of range is none. Drops a pending block fault. */
 void machine_runstate_load(struct machine *m, const struct machine_runstate *rs);
+
+/*
+ * The machine record: a machine_runstate as bytes on a devstate writer
+ * (hv/devstate.h), as the harts (hv/cpu/hart.h) and the devices have
+ * theirs. Snapshot files store it in their MACHINE section, whose version
+ * (MACHINE_RECORD_VERSION) is the record's. All integers little-endian:
+ *
+ *   u64 itime, u64 rounds, u64 time_seen, u64 total_insns,
+ *   u8 conin[4096], u32 conin_head, u32 conin_len, u8 uart_used,
+ *   u8 con_line[256], u32 con_line_len, u8 panic_msg[256],
+ *   u64 con_last_itime, u32 last_run (hart index or 0xffffffff),
+ *   u64 blk_nreq[8], u8 round_progressed.
+ *
+ * machine_record_get reads one from r, untrusted: every value is checked
+ * (queue positions in range, lines terminated, last_run a hart of a
+ * machine with nharts harts) and -1 returned with r's error set.
+ */
+#define MACHINE_RECORD_VERSION 1u
+void machine_record_put(struct devstate_w *w, const struct machine_runstate *rs);
+int machine_record_get(struct devstate_r *r, unsigned nharts, struct machine_runstate *rs);
 /* Hart i becomes a copy of saved (a hart of this or another machine of
  * the same shape): its TLB flushed, and told to leave its block loop. */
 void machine_hart_load(struct machine *m, unsigned i, const struct hart *saved);
