@@ -383,25 +383,62 @@ static int cli_lookup(const char *name, size_t len)
 	return -1;
 }
 
-/* Apply one option. val is NULL for flags. */
-static int cli_apply(struct cli_opts *o, int id, const char *val, struct hv_err *err)
+/* Where an option naming a file keeps it (NULL: another kind). */
+static const char **cli_file(struct cli_opts *o, int id)
 {
 	switch (id) {
 	case OPT_KERNEL:
+		return &o->kernel;
 	case OPT_INITRD:
+		return &o->initrd;
 	case OPT_BIOS:
+		return &o->bios;
+	case OPT_RESTORE:
+		return &o->restore;
+	default:
+		return NULL;
+	}
+}
+
+/* Where a flag option is set (NULL: another kind). */
+static bool *cli_flag(struct cli_opts *o, int id)
+{
+	switch (id) {
+	case OPT_PRINT_DIGEST:
+		return &o->print_digest;
+	case OPT_SNAPSHOT_INCR:
+		return &o->snap_incremental;
+	case OPT_PAUSED:
+		return &o->paused;
+	case OPT_GDB_ALLOW_REMOTE:
+		return &o->gdb_allow_remote;
+	case OPT_TRUST_STORED:
+		return &o->trust_stored_paths;
+	default:
+		return NULL;
+	}
+}
+
+/* Apply one option. val is NULL for flags. */
+static int cli_apply(struct cli_opts *o, int id, const char *val, struct hv_err *err)
+{
+	const char **file = cli_file(o, id);
+	bool *flag = cli_flag(o, id);
+
+	if (flag) {
+		*flag = true;
+		return 0;
+	}
+	if (file) {
 		if (val[0] == '\0') {
 			hv_err_set(err, "--%s needs %s, not an empty string", cli_options[id].name,
 				   cli_options[id].arg_desc);
 			return -1;
 		}
-		if (id == OPT_KERNEL)
-			o->kernel = val;
-		else if (id == OPT_INITRD)
-			o->initrd = val;
-		else
-			o->bios = val;
+		*file = val;
 		return 0;
+	}
+	switch (id) {
 	case OPT_APPEND:
 		o->append = val;
 		return 0;
@@ -411,18 +448,8 @@ static int cli_apply(struct cli_opts *o, int id, const char *val, struct hv_err 
 	case OPT_HARTS:
 		o->harts_set = true;
 		return cli_parse_harts(val, &o->harts, err);
-	case OPT_RESTORE:
-		if (val[0] == '\0') {
-			hv_err_set(err, "--restore needs a snapshot file, not an empty string");
-			return -1;
-		}
-		o->restore = val;
-		return 0;
 	case OPT_SNAPSHOT_AT:
 		return cli_parse_snap_at(o, val, err);
-	case OPT_SNAPSHOT_INCR:
-		o->snap_incremental = true;
-		return 0;
 	case OPT_GDB:
 		if (strncmp(val, "tcp:", 4) != 0 && strncmp(val, "unix:", 5) != 0) {
 			hv_err_set(err, "--gdb '%s': expected tcp:[HOST]:PORT or unix:PATH, such as "
@@ -430,9 +457,6 @@ static int cli_apply(struct cli_opts *o, int id, const char *val, struct hv_err 
 			return -1;
 		}
 		o->gdb = val;
-		return 0;
-	case OPT_PAUSED:
-		o->paused = true;
 		return 0;
 	case OPT_PLUGIN:
 		if (o->nplugins == CLI_MAX_PLUGINS) {
@@ -445,17 +469,8 @@ static int cli_apply(struct cli_opts *o, int id, const char *val, struct hv_err 
 		}
 		o->plugin[o->nplugins++] = val;
 		return 0;
-	case OPT_GDB_ALLOW_REMOTE:
-		o->gdb_allow_remote = true;
-		return 0;
-	case OPT_TRUST_STORED:
-		o->trust_stored_paths = true;
-		return 0;
 	case OPT_MAX_INSNS:
 		return cli_parse_count(val, &o->max_insns, err);
-	case OPT_PRINT_DIGEST:
-		o->print_digest = true;
-		return 0;
 	case OPT_DRIVE:
 		if (o->ndrives == CLI_MAX_DRIVES) {
 			hv_err_set(err, "more than %d --drive options", CLI_MAX_DRIVES);

@@ -253,6 +253,23 @@ TEST(Cli, RejectsEmptyFileNames)
 	ExpectError(Parse({ "run", "--kernel", "" }), "--kernel needs a file name");
 	ExpectError(Parse({ "run", "--kernel", "k", "--bios=" }), "--bios needs");
 	ExpectError(Parse({ "run", "--kernel", "k", "--initrd", "" }), "--initrd needs");
+	ExpectError(Parse({ "run", "--kernel", "k", "--restore=" }),
+		    "--restore needs a snapshot file, not an empty string");
+}
+
+TEST(Cli, FlagsSetOnlyTheirOwnField)
+{
+	Parsed p = Parse({ "run", "--kernel", "k", "--paused", "--gdb", "tcp:127.0.0.1:1",
+			   "--gdb-allow-remote", "--trust-stored-paths", "--snapshot-incremental",
+			   "--restore", "s.snap" });
+	ASSERT_EQ(p.rc, 0) << p.err;
+	EXPECT_TRUE(p.o.paused);
+	EXPECT_TRUE(p.o.gdb_allow_remote);
+	EXPECT_TRUE(p.o.trust_stored_paths);
+	EXPECT_TRUE(p.o.snap_incremental);
+	EXPECT_FALSE(p.o.print_digest);
+	EXPECT_STREQ(p.o.restore, "s.snap");
+	EXPECT_STREQ(p.o.kernel, "k");
 }
 
 TEST(Cli, RejectsValueForFlag)
