@@ -17,6 +17,7 @@
 
 #include "hv/platform/loader.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
@@ -342,19 +343,27 @@ enum cli_opt_id {
 	OPT_COUNT
 };
 
+/* Options that only store their value: a file name (not empty) or a
+ * flag, in the member of struct cli_opts `at` bytes in. */
+enum cli_store { CLI_STORE_NONE, CLI_STORE_FILE, CLI_STORE_FLAG };
+#define CLI_FILE(member) CLI_STORE_FILE, offsetof(struct cli_opts, member)
+#define CLI_FLAG(member) CLI_STORE_FLAG, offsetof(struct cli_opts, member)
+
 static const struct {
 	const char *name;
 	bool has_arg;
 	const char *arg_desc;
+	enum cli_store store;
+	size_t at;
 } cli_options[OPT_COUNT] = {
-	[OPT_KERNEL] = { "kernel", true, "a file name" },
-	[OPT_INITRD] = { "initrd", true, "a file name" },
+	[OPT_KERNEL] = { "kernel", true, "a file name", CLI_FILE(kernel) },
+	[OPT_INITRD] = { "initrd", true, "a file name", CLI_FILE(initrd) },
 	[OPT_APPEND] = { "append", true, "a kernel command line" },
-	[OPT_BIOS] = { "bios", true, "'none' or a firmware file name" },
+	[OPT_BIOS] = { "bios", true, "'none' or a firmware file name", CLI_FILE(bios) },
 	[OPT_MEMORY] = { "memory", true, "a size such as 512M" },
 	[OPT_HARTS] = { "harts", true, "a number of harts" },
 	[OPT_MAX_INSNS] = { "max-instructions", true, "an instruction count" },
-	[OPT_PRINT_DIGEST] = { "print-digest", false, NULL },
+	[OPT_PRINT_DIGEST] = { "print-digest", false, NULL, CLI_FLAG(print_digest) },
 	[OPT_DRIVE] = { "drive", true, "file=PATH[,snapshot=on|off][,slot=N]" },
 	[OPT_RNG_SEED] = { "rng-seed", true, "a 64-bit number" },
 	[OPT_RNG] = { "rng", true, "virtio or none" },
@@ -363,14 +372,14 @@ static const struct {
 	[OPT_WATCHDOG] = { "watchdog", true, "a number of guest seconds" },
 	[OPT_CLOCK] = { "clock", true, "realtime or fast" },
 	[OPT_ON_REBOOT] = { "on-reboot", true, "restart or exit" },
-	[OPT_RESTORE] = { "restore", true, "a snapshot file" },
+	[OPT_RESTORE] = { "restore", true, "a snapshot file", CLI_FILE(restore) },
 	[OPT_SNAPSHOT_AT] = { "snapshot-at", true, "ICOUNT=FILE" },
-	[OPT_SNAPSHOT_INCR] = { "snapshot-incremental", false, NULL },
+	[OPT_SNAPSHOT_INCR] = { "snapshot-incremental", false, NULL, CLI_FLAG(snap_incremental) },
 	[OPT_GDB] = { "gdb", true, "tcp:127.0.0.1:PORT or unix:PATH" },
-	[OPT_PAUSED] = { "paused", false, NULL },
+	[OPT_PAUSED] = { "paused", false, NULL, CLI_FLAG(paused) },
 	[OPT_PLUGIN] = { "plugin", true, "FILE[,key=value...]" },
-	[OPT_GDB_ALLOW_REMOTE] = { "gdb-allow-remote", false, NULL },
-	[OPT_TRUST_STORED] = { "trust-stored-paths", false, NULL },
+	[OPT_GDB_ALLOW_REMOTE] = { "gdb-allow-remote", false, NULL, CLI_FLAG(gdb_allow_remote) },
+	[OPT_TRUST_STORED] = { "trust-stored-paths", false, NULL, CLI_FLAG(trust_stored_paths) },
 	[OPT_HELP] = { "help", false, NULL },
 };
 
@@ -383,60 +392,25 @@ static int cli_lookup(const char *name, size_t len)
 	return -1;
 }
 
-/* Where an option naming a file keeps it (NULL: another kind). */
-static const char **cli_file(struct cli_opts *o, int id)
-{
-	switch (id) {
-	case OPT_KERNEL:
-		return &o->kernel;
-	case OPT_INITRD:
-		return &o->initrd;
-	case OPT_BIOS:
-		return &o->bios;
-	case OPT_RESTORE:
-		return &o->restore;
-	default:
-		return NULL;
-	}
-}
-
-/* Where a flag option is set (NULL: another kind). */
-static bool *cli_flag(struct cli_opts *o, int id)
-{
-	switch (id) {
-	case OPT_PRINT_DIGEST:
-		return &o->print_digest;
-	case OPT_SNAPSHOT_INCR:
-		return &o->snap_incremental;
-	case OPT_PAUSED:
-		return &o->paused;
-	case OPT_GDB_ALLOW_REMOTE:
-		return &o->gdb_allow_remote;
-	case OPT_TRUST_STORED:
-		return &o->trust_stored_paths;
-	default:
-		return NULL;
-	}
-}
-
 /* Apply one option. val is NULL for flags. */
 static int cli_apply(struct cli_opts *o, int id, const char *val, struct hv_err *err)
 {
-	const char **file = cli_file(o, id);
-	bool *flag = cli_flag(o, id);
+	char *at = (char *)o + cli_options[id].at;
 
-	if (flag) {
-		*flag = true;
+	switch (cli_options[id].store) {
+	case CLI_STORE_FLAG:
+		*(bool *)at = true;
 		return 0;
-	}
-	if (file) {
+	case CLI_STORE_FILE:
 		if (val[0] == '\0') {
 			hv_err_set(err, "--%s needs %s, not an empty string", cli_options[id].name,
 				   cli_options[id].arg_desc);
 			return -1;
 		}
-		*file = val;
+		*(const char **)at = val;
 		return 0;
+	case CLI_STORE_NONE:
+		break;
 	}
 	switch (id) {
 	case OPT_APPEND:
