@@ -555,6 +555,8 @@ int main(int argc, char **argv)
 		return main_worker(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "up") == 0)
 		return main_up(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "xl") == 0)
+		return main_xl(argc, argv);
 	if (cli_parse(argc, argv, &o, &err) != 0)
 		return main_fail(&err);
 	switch (o.cmd) {

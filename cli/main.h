@@ -93,6 +93,8 @@ int main_record(int argc, char **argv);
 int main_worker(int argc, char **argv);
 /* up FILE: the domains a configuration file describes (up.c). */
 int main_up(int argc, char **argv);
+/* xl COMMAND: the toolstack's client (xl.c). */
+int main_xl(int argc, char **argv);
 int main_replay(int argc, char **argv);
 int main_log(int argc, char **argv);
 int main_bundle(int argc, char **argv);

@@ -24,6 +24,7 @@
 #include "cli/domcfg.h"
 #include "cli/main.h"
 #include "cli/options.h"
+#include "cli/toolstack.h"
 #include "hv/dev/backend/net_slirp.h"
 #include "hv/platform/control.h"
 #include "hv/platform/domain.h"
@@ -40,10 +41,13 @@ struct up_opts {
 	bool print_digest;
 	bool rtc_set;
 	uint64_t rtc_s;
+	const char *control; /* NULL: the default path; "none": no toolstack */
 };
 
 struct up_console {
 	FILE *f;
+	struct toolstack **ts;
+	unsigned id;
 };
 
 static void up_console_write(void *opaque, const uint8_t *buf, size_t len)
@@ -54,13 +58,15 @@ static void up_console_write(void *opaque, const uint8_t *buf, size_t len)
 		fwrite(buf, 1, len, c->f);
 		fflush(c->f);
 	}
+	if (*c->ts)
+		toolstack_console(*c->ts, c->id, buf, len);
 }
 
 static int up_usage(const char *msg)
 {
 	fprintf(stderr, "retrovisor: %s; usage: retrovisor up FILE [--threads N] "
-		"[--console NAME] [--log-dir DIR] [--max-epochs N] [--rtc SECONDS] "
-		"[--print-digest] (docs/domains.md)\n", msg);
+		"[--console NAME] [--log-dir DIR] [--control PATH|none] [--max-epochs N] "
+		"[--rtc SECONDS] [--print-digest] (docs/domains.md)\n", msg);
 	return CLI_EXIT_ERROR;
 }
 
@@ -92,6 +98,8 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 			o->console = v;
 		} else if (!strcmp(a, "--log-dir")) {
 			o->log_dir = v;
+		} else if (!strcmp(a, "--control")) {
+			o->control = v;
 		} else if (!strcmp(a, "--threads") || !strcmp(a, "--max-epochs") ||
 			   !strcmp(a, "--rtc")) {
 			if (cli_parse_count(v, &n, &err) != 0)
@@ -246,12 +254,18 @@ static void up_report(const struct domain *d, enum domain_state was, uint64_t re
 		p = DOMAIN_PRESERVE;
 		break;
 	}
-	if (d->error[0]) {
+	if (d->error[0] && was != DOMAIN_DESTROYED) {
 		fprintf(stderr, "retrovisor: domain '%s' destroyed: %s\n", d->name, d->error);
 		return;
 	}
 	if (d->state == was && d->restarts == restarts)
 		return;
+	if (d->state == DOMAIN_PAUSED || was == DOMAIN_PAUSED || was == DOMAIN_DESTROYED)
+		return; /* the toolstack's doing: its client was answered */
+	if (d->state == DOMAIN_DESTROYED && d->last_stop == STOP_EPOCH) {
+		fprintf(stderr, "retrovisor: domain '%s' destroyed by the toolstack\n", d->name);
+		return;
+	}
 	if (d->last_stop == STOP_SHUTDOWN)
 		fprintf(stderr, "retrovisor: domain '%s' %s (status %d): %s\n", d->name, how,
 			d->exit_status, up_policy_name(p));
@@ -267,6 +281,7 @@ int main_up(int argc, char **argv)
 	static struct domcfg cfg;
 	struct up_domain *ud = NULL;
 	struct hv_system *s = NULL;
+	struct toolstack *ts = NULL;
 	int r = up_parse(argc, argv, &uo), status = CLI_EXIT_ERROR;
 
 	if (r >= 0)
@@ -318,6 +333,8 @@ int main_up(int argc, char **argv)
 				goto out;
 			}
 		}
+		ud[i].con.ts = &ts;
+		ud[i].con.id = i;
 		machine_set_console_sink(m, up_console_write, &ud[i].con);
 		struct domain_spec spec = {
 			.name = d->name,
@@ -333,14 +350,37 @@ int main_up(int argc, char **argv)
 		    system_plug(s, i, system_find_switch(s, d->bridge), &err) != 0)
 			goto out;
 	}
+	char control[4200];
+	if (!uo.control || strcmp(uo.control, "none")) {
+		if (uo.control) {
+			snprintf(control, sizeof(control), "%s", uo.control);
+		} else {
+			/* NAME.sock for FILE NAME.cfg */
+			const char *base = strrchr(uo.file, '/');
+			char name[256];
+			snprintf(name, sizeof(name), "%s", base ? base + 1 : uo.file);
+			char *dot = strrchr(name, '.');
+			if (dot && dot != name)
+				*dot = '\0';
+			toolstack_default_path(name, control, sizeof(control));
+		}
+		ts = toolstack_open(control, s, &err);
+		if (!ts)
+			goto out;
+	}
 	fprintf(stderr, "retrovisor: %u domains up on %u host threads, epochs of %" PRIu64
-		" us of guest time\n", cfg.ndom, threads, cfg.epoch_us);
+		" us of guest time%s%s\n", cfg.ndom, threads, cfg.epoch_us,
+		ts ? "; toolstack on " : "", ts ? control : "");
 	for (uint64_t e = 0; !uo.max_epochs || e < uo.max_epochs; e++) {
 		enum domain_state was[SYSTEM_MAX_DOMAINS];
 		uint64_t restarts[SYSTEM_MAX_DOMAINS];
 		for (unsigned i = 0; i < cfg.ndom; i++) {
 			was[i] = system_domain(s, i)->state;
 			restarts[i] = system_domain(s, i)->restarts;
+		}
+		if (ts && toolstack_poll(ts)) {
+			fprintf(stderr, "retrovisor: the toolstack asked to quit\n");
+			break;
 		}
 		int live = system_run_epoch(s, &err);
 		if (live < 0)
@@ -357,6 +397,8 @@ int main_up(int argc, char **argv)
 out:
 	if (status != CLI_EXIT_OK)
 		main_fail(&err);
+	toolstack_close(ts);
+	ts = NULL;
 	system_destroy(s);
 	for (unsigned i = 0; ud && i < cfg.ndom; i++)
 		if (ud[i].con.f && ud[i].con.f != stdout)

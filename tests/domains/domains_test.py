@@ -15,6 +15,13 @@ its rv.cmd="..." and powers off.
   policies  a domain that panics with on_crash="restart" comes back (its
             console shows a second boot) while another domain runs on and
             powers off on its own (on_poweroff="destroy")
+  toolstack `retrovisor xl` on a running system: list shows both domains;
+            a partition of the client's port makes its fetches fail and
+            healing it makes them succeed again; pause stops a domain's
+            clock and unpause lets it go on; malformed and unknown
+            requests get an error line (and a client that sends half a
+            request and leaves changes nothing); destroying the server
+            leaves the client running; quit ends up
   config    refusals before anything starts, each one line naming the
             file and line: an unknown key, a duplicate name, a missing
             kernel, a vif on an undefined bridge, a bad policy; and an
@@ -22,7 +29,11 @@ its rv.cmd="..." and powers off.
 """
 import os
 import re
+import socket
+import subprocess
 import sys
+import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import rvtest  # noqa: E402
@@ -60,7 +71,8 @@ def write(name, text):
 def up(cfg, *args, timeout=900):
     logs = os.path.join(TMP, os.path.basename(cfg) + "-" + "-".join(a.strip("-") for a in args))
     os.makedirs(logs, exist_ok=True)
-    st, out, err = run([RV, "up", cfg, "--log-dir", logs, "--rtc", "1767225600", *args],
+    st, out, err = run([RV, "up", cfg, "--log-dir", logs, "--rtc", "1767225600",
+                        "--control", "none", *args],
                        timeout=timeout)
     consoles = {}
     for f in os.listdir(logs):
@@ -132,6 +144,122 @@ def case_policies():
           "the other domain runs on and is destroyed when it powers off", err)
 
 
+LOOP = ("ip addr add 10.0.0.2/24 dev eth0; ip link set eth0 up; i=0; while [ $i -lt 2000 ]; do "
+        "if wget -q -T 2 -O /dev/null http://10.0.0.1/; then echo fetch-ok-$i; "
+        "else echo fetch-fail-$i; fi; i=$((i+1)); sleep 1; done")
+
+
+def case_toolstack():
+    cfg = write("ts.cfg", "bridge = [ 'br0' ]\n\n" +
+                domain("server", SERVER.replace("sleep 20", "sleep 3000"), "vif = [ 'bridge=br0' ]") +
+                domain("client", LOOP, "vif = [ 'bridge=br0' ]"))
+    logs = os.path.join(TMP, "ts-logs")
+    os.makedirs(logs, exist_ok=True)
+    # A Unix socket's path has at most 107 bytes; Bazel's TMP is longer.
+    sock = os.path.join(tempfile.mkdtemp(prefix="rv-ts-", dir="/tmp"), "ts.sock")
+    err_path = os.path.join(TMP, "ts.err")
+    with open(err_path, "w") as err_f:
+        p = subprocess.Popen([RV, "up", cfg, "--log-dir", logs, "--control", sock, "--threads", "2",
+                              "--rtc", "1767225600"], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=err_f)
+
+    def console(name):
+        try:
+            with open(os.path.join(logs, name + ".console"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def wait_for(pattern, start=0, limit=240):
+        end = time.monotonic() + limit
+        while time.monotonic() < end and p.poll() is None:
+            m = re.compile(pattern).search(console("client"), start)
+            if m:
+                return m
+            time.sleep(0.2)
+        return None
+
+    def xl(*args):
+        return run([RV, "xl", "--control", sock, *args], timeout=60)
+
+    try:
+        m = wait_for(r"fetch-ok-\d+")
+        check(m is not None, "the client fetches from the server", console("client")[-1500:])
+        st, out, err = xl("list")
+        check(st == 0 and re.search(r"server +0 running", out) and
+              re.search(r"client +1 running", out), "xl list shows both domains running",
+              out + err)
+        st, out, err = xl("partition", "br0", "client", "1")
+        check(st == 0, "xl partition is accepted", err)
+        fail = wait_for(r"fetch-fail-\d+", m.end() if m else 0)
+        check(fail is not None, "partitioned, the client's fetches fail", console("client")[-1500:])
+        st, out, err = xl("heal", "br0", "client")
+        check(st == 0, "xl heal is accepted", err)
+        ok = wait_for(r"fetch-ok-\d+", fail.end() if fail else 0)
+        check(ok is not None, "healed, the client's fetches succeed again",
+              console("client")[-1500:])
+
+        st, out, err = xl("pause", "server")
+        before = re.search(r"server +0 paused +0 +(\d+)", xl("list")[1])
+        time.sleep(2)
+        after = re.search(r"server +0 paused +0 +(\d+)", xl("list")[1])
+        check(st == 0 and before and after and before.group(1) == after.group(1),
+              "a paused domain's clock stands still", err)
+        st, out, err = xl("unpause", "server")
+        time.sleep(2)
+        moved = re.search(r"server +0 running +0 +(\d+)", xl("list")[1])
+        check(st == 0 and moved and before and int(moved.group(1)) > int(before.group(1)),
+              "unpaused, it goes on", err)
+
+        for bad, want in (("not json", "one JSON object"),
+                          ('{"cmd":"fly"}', "unknown command 'fly'"),
+                          ('{"cmd":"pause","domain":"nobody"}', "no domain named 'nobody'"),
+                          ('{"cmd":"partition","bridge":"br0","domain":"client","group":-4}',
+                           "group")):
+            c = socket.socket(socket.AF_UNIX)
+            c.connect(sock)
+            c.sendall(bad.encode() + b"\n")
+            reply = c.recv(4096).decode(errors="replace")
+            c.close()
+            check('"ok":false' in reply and want in reply,
+                  f"the request {bad!r} is answered with an error", reply)
+        c = socket.socket(socket.AF_UNIX)
+        c.connect(sock)
+        c.sendall(b'{"cmd":"destroy","domain":"ser')
+        c.close()
+        time.sleep(1)
+        check("server +0 running" in xl("list")[1] or re.search(r"server +0 running", xl("list")[1]),
+              "a client that leaves mid-request changes nothing", xl("list")[1])
+
+        st, out, err = xl("destroy", "server")
+        time.sleep(2)
+        lst = xl("list")[1]
+        check(st == 0 and re.search(r"server +0 destroyed", lst) and
+              re.search(r"client +1 running", lst),
+              "destroying the server leaves the client running", lst)
+        st, out, err = xl("quit")
+        check(st == 0, "xl quit is accepted", err)
+        try:
+            p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pass
+        with open(err_path) as f:
+            up_err = f.read()
+        check(p.returncode == 0 and "the toolstack asked to quit" in up_err and
+              "domain 'server' destroyed by the toolstack" in up_err,
+              "up ends when asked, having said what the toolstack did", up_err)
+        check(not os.path.exists(sock), "the control socket is removed", sock)
+        st, out, err = xl("list")
+        check(st == 2 and "no hypervisor answers" in err, "xl says when nothing is up", err)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        if os.path.exists(sock):
+            os.unlink(sock)
+        os.rmdir(os.path.dirname(sock))
+
+
 def case_config():
     kernel = env_path("RV_GUEST_KERNEL")
 
@@ -157,4 +285,4 @@ def case_config():
 
 
 run_case({"network": case_network, "faults": case_faults, "policies": case_policies,
-          "config": case_config}, CASE)
+          "toolstack": case_toolstack, "config": case_config}, CASE)

@@ -1,0 +1,514 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The toolstack's server side (toolstack.h): a non-blocking Unix socket
+ * polled by `up` between epochs, a reader of flat JSON objects, and the
+ * requests. Nothing here blocks the system: clients are polled with a
+ * zero timeout, replies are sent without waiting (a client that cannot
+ * take a reply at once is dropped), console bytes a client cannot take
+ * are dropped for that client.
+ */
+#include "cli/toolstack.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "hv/platform/control.h"
+
+#define TS_MAX_KEYS 8
+
+struct ts_client {
+	int fd;
+	char buf[TOOLSTACK_LINE_MAX + 1];
+	size_t len;
+	int console; /* the domain whose console this client shows, or -1 */
+};
+
+struct toolstack {
+	int lfd;
+	char path[108];
+	struct hv_system *s;
+	struct ts_client c[TOOLSTACK_MAX_CLIENTS];
+	bool quit;
+};
+
+/* ---- A flat JSON object: string, integer and boolean values ---- */
+
+struct ts_req {
+	unsigned n;
+	char key[TS_MAX_KEYS][32];
+	char str[TS_MAX_KEYS][128];
+	bool is_num[TS_MAX_KEYS];
+	int64_t num[TS_MAX_KEYS];
+};
+
+static const char *skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\r')
+		p++;
+	return p;
+}
+
+/* A JSON string at p (after its quote) into out; NULL if malformed. Only
+ * printable ASCII and the short escapes are taken: names never need more. */
+static const char *ts_string(const char *p, char *out, size_t n)
+{
+	size_t k = 0;
+
+	for (;;) {
+		char c = *p++;
+		if (c == '"')
+			break;
+		if (c == '\\') {
+			c = *p++;
+			if (c == 'n')
+				c = '\n';
+			else if (c == 't')
+				c = '\t';
+			else if (c != '"' && c != '\\' && c != '/')
+				return NULL;
+		} else if ((unsigned char)c < 0x20 || (unsigned char)c > 0x7e) {
+			return NULL;
+		}
+		if (k + 1 >= n)
+			return NULL;
+		out[k++] = c;
+	}
+	out[k] = '\0';
+	return p;
+}
+
+static int ts_parse(const char *line, struct ts_req *r, const char **why)
+{
+	const char *p = skip_ws(line);
+
+	memset(r, 0, sizeof(*r));
+	*why = "a request is one JSON object on one line, {\"cmd\":\"...\",...}";
+	if (*p++ != '{')
+		return -1;
+	p = skip_ws(p);
+	if (*p == '}')
+		return skip_ws(p + 1)[0] ? -1 : 0;
+	for (;;) {
+		if (r->n == TS_MAX_KEYS) {
+			*why = "a request has at most 8 keys";
+			return -1;
+		}
+		if (*p++ != '"' || !(p = ts_string(p, r->key[r->n], sizeof(r->key[0]))))
+			return -1;
+		p = skip_ws(p);
+		if (*p++ != ':')
+			return -1;
+		p = skip_ws(p);
+		if (*p == '"') {
+			if (!(p = ts_string(p + 1, r->str[r->n], sizeof(r->str[0]))))
+				return -1;
+		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			char *end;
+			errno = 0;
+			r->num[r->n] = strtoll(p, &end, 10);
+			if (errno || end == p)
+				return -1;
+			r->is_num[r->n] = true;
+			p = end;
+		} else if (!strncmp(p, "true", 4) || !strncmp(p, "false", 5)) {
+			r->is_num[r->n] = true;
+			r->num[r->n] = *p == 't';
+			p += *p == 't' ? 4 : 5;
+		} else {
+			return -1;
+		}
+		r->n++;
+		p = skip_ws(p);
+		if (*p == '}')
+			return skip_ws(p + 1)[0] ? -1 : 0;
+		if (*p++ != ',')
+			return -1;
+		p = skip_ws(p);
+	}
+}
+
+static const char *ts_get(const struct ts_req *r, const char *key)
+{
+	for (unsigned i = 0; i < r->n; i++)
+		if (!strcmp(r->key[i], key) && !r->is_num[i])
+			return r->str[i];
+	return NULL;
+}
+
+static bool ts_num(const struct ts_req *r, const char *key, int64_t *v)
+{
+	for (unsigned i = 0; i < r->n; i++)
+		if (!strcmp(r->key[i], key) && r->is_num[i]) {
+			*v = r->num[i];
+			return true;
+		}
+	return false;
+}
+
+/* ---- Replies ---- */
+
+static void ts_drop(struct ts_client *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->len = 0;
+	c->console = -1;
+}
+
+static void ts_send(struct ts_client *c, const char *s, size_t len)
+{
+	if (c->fd < 0)
+		return;
+	ssize_t n = send(c->fd, s, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n != (ssize_t)len)
+		ts_drop(c); /* gone, or not reading its replies */
+}
+
+static void ts_reply_error(struct ts_client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void ts_reply_error(struct ts_client *c, const char *fmt, ...)
+{
+	char msg[300], out[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* Names in messages came through ts_string: no quote or backslash
+	 * needs escaping but those two, which ts_string kept. */
+	size_t k = 0;
+	k += (size_t)snprintf(out, sizeof(out), "{\"ok\":false,\"error\":\"");
+	for (const char *p = msg; *p && k + 4 < sizeof(out); p++) {
+		if (*p == '"' || *p == '\\')
+			out[k++] = '\\';
+		out[k++] = *p == '\n' ? ' ' : *p;
+	}
+	k += (size_t)snprintf(out + k, sizeof(out) - k, "\"}\n");
+	ts_send(c, out, k < sizeof(out) ? k : sizeof(out) - 1);
+}
+
+static void ts_reply_ok(struct ts_client *c)
+{
+	ts_send(c, "{\"ok\":true}\n", 12);
+}
+
+static const char *ts_state(enum domain_state s)
+{
+	static const char *const names[] = { "running", "paused", "stopped", "destroyed" };
+	return names[s];
+}
+
+static void ts_list(struct toolstack *t, struct ts_client *c)
+{
+	char out[SYSTEM_MAX_DOMAINS * 160 + 64];
+	size_t k = (size_t)snprintf(out, sizeof(out), "{\"ok\":true,\"epoch\":%" PRIu64
+				    ",\"domains\":[", system_epoch(t->s));
+
+	for (unsigned i = 0; i < system_ndomains(t->s); i++) {
+		const struct domain *d = system_domain(t->s, i);
+		k += (size_t)snprintf(out + k, sizeof(out) - k,
+				      "%s{\"id\":%u,\"name\":\"%s\",\"state\":\"%s\",\"restarts\":%"
+				      PRIu64 ",\"icount\":%" PRIu64 "}", i ? "," : "", d->id,
+				      d->name, ts_state(d->state), d->restarts,
+				      d->m ? (uint64_t)d->m->total_insns : 0);
+	}
+	k += (size_t)snprintf(out + k, sizeof(out) - k, "]}\n");
+	ts_send(c, out, k);
+}
+
+static struct domain *ts_domain(struct toolstack *t, struct ts_client *c, const struct ts_req *r)
+{
+	const char *name = ts_get(r, "domain");
+	struct domain *d = name ? system_find(t->s, name) : NULL;
+
+	if (!name)
+		ts_reply_error(c, "this request names its domain (\"domain\":\"NAME\")");
+	else if (!d)
+		ts_reply_error(c, "there is no domain named '%s'", name);
+	return d;
+}
+
+static struct hv_switch *ts_bridge(struct toolstack *t, struct ts_client *c,
+				   const struct ts_req *r)
+{
+	const char *name = ts_get(r, "bridge");
+	struct hv_switch *sw = name ? system_find_switch(t->s, name) : NULL;
+
+	if (!name)
+		ts_reply_error(c, "this request names its bridge (\"bridge\":\"NAME\")");
+	else if (!sw)
+		ts_reply_error(c, "there is no bridge named '%s'", name);
+	return sw;
+}
+
+static void ts_request(struct toolstack *t, struct ts_client *c, const char *line)
+{
+	struct ts_req r;
+	const char *why, *cmd;
+	struct hv_err err = { { 0 } };
+	struct domain *d;
+	struct hv_switch *sw;
+
+	if (ts_parse(line, &r, &why) != 0) {
+		ts_reply_error(c, "%s", why);
+		ts_drop(c);
+		return;
+	}
+	cmd = ts_get(&r, "cmd");
+	if (!cmd) {
+		ts_reply_error(c, "a request names its command (\"cmd\":\"list\", ...)");
+		return;
+	}
+	if (!strcmp(cmd, "list")) {
+		ts_list(t, c);
+	} else if (!strcmp(cmd, "quit")) {
+		t->quit = true;
+		ts_reply_ok(c);
+	} else if (!strcmp(cmd, "pause") || !strcmp(cmd, "unpause") ||
+		   !strcmp(cmd, "destroy") || !strcmp(cmd, "shutdown") ||
+		   !strcmp(cmd, "console")) {
+		if (!(d = ts_domain(t, c, &r)))
+			return;
+		if (d->state == DOMAIN_DESTROYED && strcmp(cmd, "destroy")) {
+			ts_reply_error(c, "domain '%s' is destroyed", d->name);
+			return;
+		}
+		int ret = 0;
+		if (!strcmp(cmd, "pause"))
+			ret = system_pause(t->s, d->id, &err);
+		else if (!strcmp(cmd, "unpause"))
+			ret = system_unpause(t->s, d->id, &err);
+		else if (!strcmp(cmd, "destroy"))
+			system_destroy_domain(t->s, d->id);
+		else if (!strcmp(cmd, "shutdown"))
+			machine_host_stop(d->m); /* powers off at its next epoch */
+		else
+			c->console = (int)d->id;
+		if (ret != 0)
+			ts_reply_error(c, "%s", err.msg);
+		else
+			ts_reply_ok(c);
+	} else if (!strcmp(cmd, "partition")) {
+		int64_t group;
+		if (!(sw = ts_bridge(t, c, &r)) || !(d = ts_domain(t, c, &r)))
+			return;
+		if (!ts_num(&r, "group", &group) || group < 0 || group > 1000) {
+			ts_reply_error(c, "partition takes \"group\": 0 (everyone) to 1000");
+			return;
+		}
+		if (d->sw != sw) {
+			ts_reply_error(c, "domain '%s' is not on bridge '%s'", d->name,
+				       switch_name(sw));
+			return;
+		}
+		switch_set_group(sw, d->port, (unsigned)group);
+		ts_reply_ok(c);
+	} else if (!strcmp(cmd, "faults")) {
+		if (!(sw = ts_bridge(t, c, &r)))
+			return;
+		struct switch_faults f = *switch_get_faults(sw);
+		int64_t v;
+		const char *keys[] = { "drop", "duplicate", "reorder" };
+		uint32_t *dst[] = { &f.drop_ppm, &f.dup_ppm, &f.reorder_ppm };
+		for (unsigned i = 0; i < 3; i++) {
+			if (!ts_num(&r, keys[i], &v))
+				continue;
+			if (v < 0 || v > 1000000) {
+				ts_reply_error(c, "%s is in parts per million (0 to 1000000)", keys[i]);
+				return;
+			}
+			*dst[i] = (uint32_t)v;
+		}
+		switch_set_faults(sw, &f);
+		ts_reply_ok(c);
+	} else {
+		ts_reply_error(c, "unknown command '%s' (list, pause, unpause, destroy, shutdown, "
+			       "console, partition, faults, quit)", cmd);
+	}
+}
+
+/* ---- The socket ---- */
+
+void toolstack_default_path(const char *name, char *out, size_t n)
+{
+	const char *run = getenv("XDG_RUNTIME_DIR");
+
+	if (run && run[0] == '/')
+		snprintf(out, n, "%s/retrovisor/%s.sock", run, name);
+	else
+		snprintf(out, n, "/tmp/retrovisor-%u/%s.sock", (unsigned)getuid(), name);
+}
+
+struct toolstack *toolstack_open(const char *path, struct hv_system *s, struct hv_err *err)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct toolstack *t;
+	char dir[sizeof(a.sun_path)];
+
+	if (strlen(path) >= sizeof(a.sun_path)) {
+		hv_err_set(err, "the control socket path '%.200s' is longer than %zu bytes", path,
+			   sizeof(a.sun_path) - 1);
+		return NULL;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+			hv_err_set(err, "cannot make the control socket's folder %s: %s", dir,
+				   strerror(errno));
+			return NULL;
+		}
+	}
+	strcpy(a.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		hv_err_set(err, "cannot make a Unix socket: %s", strerror(errno));
+		return NULL;
+	}
+	/* A socket file nobody answers is a dead hypervisor's: replace it. */
+	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && connect(probe, (struct sockaddr *)&a, sizeof(a)) == 0) {
+		close(probe);
+		close(fd);
+		hv_err_set(err, "another hypervisor answers on %s; give this one another with "
+			   "--control PATH", path);
+		return NULL;
+	}
+	if (probe >= 0)
+		close(probe);
+	unlink(path);
+	mode_t old = umask(0177);
+	int b = bind(fd, (struct sockaddr *)&a, sizeof(a));
+	umask(old);
+	if (b != 0 || listen(fd, 8) != 0) {
+		hv_err_set(err, "cannot listen on %s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		close(fd);
+		unlink(path);
+		hv_err_set(err, "out of host memory");
+		return NULL;
+	}
+	t->lfd = fd;
+	t->s = s;
+	snprintf(t->path, sizeof(t->path), "%s", path);
+	for (unsigned i = 0; i < TOOLSTACK_MAX_CLIENTS; i++) {
+		t->c[i].fd = -1;
+		t->c[i].console = -1;
+	}
+	return t;
+}
+
+void toolstack_close(struct toolstack *t)
+{
+	if (!t)
+		return;
+	for (unsigned i = 0; i < TOOLSTACK_MAX_CLIENTS; i++)
+		ts_drop(&t->c[i]);
+	close(t->lfd);
+	unlink(t->path);
+	free(t);
+}
+
+static void ts_read(struct toolstack *t, struct ts_client *c)
+{
+	char buf[512];
+	ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		ts_drop(c); /* a request cut short is dropped with it */
+		return;
+	}
+	if (n < 0)
+		return;
+	if (c->console >= 0) {
+		struct domain *d = system_domain(t->s, (unsigned)c->console);
+		if (d && d->m)
+			machine_console_input(d->m, (const uint8_t *)buf, (size_t)n);
+		return;
+	}
+	for (ssize_t i = 0; i < n && c->fd >= 0; i++) {
+		if (buf[i] != '\n') {
+			if (c->len == TOOLSTACK_LINE_MAX) {
+				ts_reply_error(c, "a request is longer than %d bytes", TOOLSTACK_LINE_MAX);
+				ts_drop(c);
+				return;
+			}
+			c->buf[c->len++] = buf[i];
+			continue;
+		}
+		c->buf[c->len] = '\0';
+		c->len = 0;
+		ts_request(t, c, c->buf);
+		if (c->console >= 0) {
+			/* What follows the request on a console is input. */
+			struct domain *d = system_domain(t->s, (unsigned)c->console);
+			if (d && d->m && i + 1 < n)
+				machine_console_input(d->m, (const uint8_t *)buf + i + 1,
+						      (size_t)(n - i - 1));
+			return;
+		}
+	}
+}
+
+bool toolstack_poll(struct toolstack *t)
+{
+	struct pollfd p[TOOLSTACK_MAX_CLIENTS + 1];
+	unsigned who[TOOLSTACK_MAX_CLIENTS + 1], np = 0;
+
+	p[np] = (struct pollfd){ .fd = t->lfd, .events = POLLIN };
+	who[np++] = TOOLSTACK_MAX_CLIENTS;
+	for (unsigned i = 0; i < TOOLSTACK_MAX_CLIENTS; i++)
+		if (t->c[i].fd >= 0) {
+			p[np] = (struct pollfd){ .fd = t->c[i].fd, .events = POLLIN };
+			who[np++] = i;
+		}
+	if (poll(p, np, 0) <= 0)
+		return t->quit;
+	for (unsigned k = 1; k < np; k++)
+		if (p[k].revents)
+			ts_read(t, &t->c[who[k]]);
+	if (p[0].revents & POLLIN) {
+		int fd = accept4(t->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		unsigned i = 0;
+		while (fd >= 0 && i < TOOLSTACK_MAX_CLIENTS && t->c[i].fd >= 0)
+			i++;
+		if (fd >= 0 && i == TOOLSTACK_MAX_CLIENTS) {
+			static const char busy[] =
+				"{\"ok\":false,\"error\":\"too many toolstack clients\"}\n";
+			(void)!send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+			close(fd);
+		} else if (fd >= 0) {
+			t->c[i].fd = fd;
+			t->c[i].len = 0;
+			t->c[i].console = -1;
+		}
+	}
+	return t->quit;
+}
+
+void toolstack_console(struct toolstack *t, unsigned id, const uint8_t *buf, size_t len)
+{
+	for (unsigned i = 0; t && i < TOOLSTACK_MAX_CLIENTS; i++) {
+		struct ts_client *c = &t->c[i];
+		if (c->fd >= 0 && c->console == (int)id)
+			/* Output a client cannot take now is lost for it alone. */
+			(void)!send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The toolstack's control socket of `retrovisor up` (docs/domains.md,
+ * "The toolstack"): a Unix stream socket, mode 0600 in a folder of mode
+ * 0700, over which `retrovisor xl` (or any client) sends one request per
+ * line, a flat JSON object, and gets one reply per line:
+ *
+ *   {"cmd":"list"}                      -> {"ok":true,"epoch":N,"domains":[
+ *                                           {"id":0,"name":"web","state":"running",
+ *                                            "restarts":0,"icount":N}, ...]}
+ *   {"cmd":"pause","domain":"web"}      -> {"ok":true}     (also unpause,
+ *                                           destroy, shutdown)
+ *   {"cmd":"partition","bridge":"br0","domain":"web","group":1}
+ *                                       -> {"ok":true}     (group 0 heals)
+ *   {"cmd":"faults","bridge":"br0","drop":N,"duplicate":N,"reorder":N}
+ *   {"cmd":"console","domain":"web"}    -> {"ok":true}, then the domain's
+ *                                           console output as raw bytes; bytes
+ *                                           the client sends are its input
+ *   {"cmd":"quit"}                      -> {"ok":true}, and up ends
+ *
+ * Anything else gets {"ok":false,"error":"SENTENCE"}. Requests are applied
+ * between epochs, at the barrier, so each takes effect at an exact epoch
+ * (that epoch is an input of the run, as console bytes are). The socket is
+ * untrusted: a request is at most TOOLSTACK_LINE_MAX bytes, a client that
+ * sends more or malformed JSON is answered with an error and closed, a
+ * client that disconnects mid-request changes nothing, and console output
+ * a client does not read is dropped rather than buffered without bound.
+ */
+#ifndef CLI_TOOLSTACK_H
+#define CLI_TOOLSTACK_H
+
+#include "hv/platform/domain.h"
+
+#define TOOLSTACK_LINE_MAX 1024
+#define TOOLSTACK_MAX_CLIENTS 16
+
+struct toolstack;
+
+/* Listen at path (its folder is made with mode 0700 if missing; a stale
+ * socket left by a dead process is replaced, a live one is refused). */
+struct toolstack *toolstack_open(const char *path, struct hv_system *s, struct hv_err *err);
+void toolstack_close(struct toolstack *t);
+
+/* Accept clients and serve the requests that arrived (never blocks).
+ * Returns true once a client asked to quit. */
+bool toolstack_poll(struct toolstack *t);
+
+/* A domain's console output, for the clients attached to it. */
+void toolstack_console(struct toolstack *t, unsigned id, const uint8_t *buf, size_t len);
+
+/* The default socket path: $XDG_RUNTIME_DIR/retrovisor/NAME.sock, or
+ * /tmp/retrovisor-UID/NAME.sock. */
+void toolstack_default_path(const char *name, char *out, size_t n);
+
+#endif
