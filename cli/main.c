@@ -524,6 +524,29 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 	return status;
 }
 
+/*
+ * The commands with their own command line, by the word after the
+ * program's name. Each reads argv as given, argv[1] its own name, except
+ * QEMU's, which takes the command's name as its argv[0] (as it has when run
+ * through a link of that name). Anything else is run's command line.
+ */
+static const struct main_command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	bool own_argv0;
+} main_commands[] = {
+	{ CLI_QEMU_NAME, main_qemu, true },
+	{ "record", main_record, false },
+	{ "replay", main_replay, false },
+	{ "log", main_log, false },
+	{ "bundle", main_bundle, false },
+	{ "snapshot", main_snapshot, false },
+	{ "loop", main_loop, false },
+	{ "worker", main_worker, false },
+	{ "up", main_up, false },
+	{ "xl", main_xl, false },
+};
+
 int main(int argc, char **argv)
 {
 	struct cli_opts o;
@@ -533,30 +556,16 @@ int main(int argc, char **argv)
 	 * EFBIG, which the writer reports and cleans up after, instead of the
 	 * signal killing the process with a half-written temporary file. */
 	signal(SIGXFSZ, SIG_IGN);
-	/* QEMU's command line, as a command or through a link of its name. */
+	/* QEMU's command line through a link of its name. */
 	const char *base = argc >= 1 ? strrchr(argv[0], '/') : NULL;
 	if (argc >= 1 && strcmp(base ? base + 1 : argv[0], CLI_QEMU_NAME) == 0)
 		return main_qemu(argc, argv);
-	if (argc >= 2 && strcmp(argv[1], CLI_QEMU_NAME) == 0)
-		return main_qemu(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "record") == 0)
-		return main_record(argc, argv);
-	if (argc >= 2 && strcmp(argv[1], "replay") == 0)
-		return main_replay(argc, argv);
-	if (argc >= 2 && strcmp(argv[1], "log") == 0)
-		return main_log(argc, argv);
-	if (argc >= 2 && strcmp(argv[1], "bundle") == 0)
-		return main_bundle(argc, argv);
-	if (argc >= 2 && strcmp(argv[1], "snapshot") == 0)
-		return main_snapshot(argc, argv);
-	if (argc >= 2 && strcmp(argv[1], "loop") == 0)
-		return main_loop(argc, argv);
-	if (argc >= 2 && strcmp(argv[1], "worker") == 0)
-		return main_worker(argc, argv);
-	if (argc >= 2 && strcmp(argv[1], "up") == 0)
-		return main_up(argc, argv);
-	if (argc >= 2 && strcmp(argv[1], "xl") == 0)
-		return main_xl(argc, argv);
+	for (size_t i = 0; argc >= 2 && i < HV_ARRAY_LEN(main_commands); i++) {
+		const struct main_command *c = &main_commands[i];
+
+		if (strcmp(argv[1], c->name) == 0)
+			return c->own_argv0 ? c->fn(argc - 1, argv + 1) : c->fn(argc, argv);
+	}
 	if (cli_parse(argc, argv, &o, &err) != 0)
 		return main_fail(&err);
 	switch (o.cmd) {
