@@ -307,25 +307,40 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return errno || *e || *out > max ? -1 : 0;
 }
 
+/* The checks of a new bridge's or domain's name: its length (below max),
+ * not one of the n defined before (the array of their names starts at
+ * name0 and its entries are stride bytes apart, each with its line at
+ * line0's place), room for one more of cap. */
+static int new_name(struct lex *l, const char *what, const char *name, size_t max,
+		    const char *name0, const unsigned *line0, size_t stride, unsigned n,
+		    unsigned cap)
+{
+	if (!name[0] || strlen(name) >= max) {
+		fail(l, "a %s's name must have 1 to %zu characters", what, max - 1);
+		return -1;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (!strcmp(name0 + i * stride, name)) {
+			fail(l, "%s '%s' is defined twice (first on line %u)", what, name,
+			     *(const unsigned *)((const char *)line0 + i * stride));
+			return -1;
+		}
+	}
+	if (n == cap) {
+		fail(l, "more than %u %ss", cap, what);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_bridge(struct lex *l, struct domcfg *c, char *spec)
 {
 	struct domcfg_bridge *b;
 	char *rest = spec, *name = item(&rest);
 
-	if (!name[0] || strlen(name) >= sizeof(b->name)) {
-		fail(l, "a bridge's name must have 1 to %zu characters", sizeof(b->name) - 1);
+	if (new_name(l, "bridge", name, sizeof(b->name), c->bridge[0].name, &c->bridge[0].line,
+		     sizeof(c->bridge[0]), c->nbridge, DOMCFG_MAX_BRIDGES) != 0)
 		return -1;
-	}
-	for (unsigned i = 0; i < c->nbridge; i++)
-		if (!strcmp(c->bridge[i].name, name)) {
-			fail(l, "bridge '%s' is defined twice (first on line %u)", name,
-			     c->bridge[i].line);
-			return -1;
-		}
-	if (c->nbridge == DOMCFG_MAX_BRIDGES) {
-		fail(l, "more than %d bridges", DOMCFG_MAX_BRIDGES);
-		return -1;
-	}
 	b = &c->bridge[c->nbridge];
 	memset(b, 0, sizeof(*b));
 	snprintf(b->name, sizeof(b->name), "%s", name);
@@ -541,25 +556,14 @@ static int new_domain(struct lex *l, struct domcfg *c, const struct value *v)
 	if (!want(l, v, V_STR, "name"))
 		return -1;
 	const char *name = v->item[0];
-	if (!name[0] || strlen(name) >= DOMAIN_NAME_MAX) {
-		fail(l, "a domain's name must have 1 to %d characters", DOMAIN_NAME_MAX - 1);
-		return -1;
-	}
 	for (const char *p = name; *p; p++)
 		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.') {
 			fail(l, "domain name '%.64s': letters, digits, '-', '_' and '.' only", name);
 			return -1;
 		}
-	for (unsigned i = 0; i < c->ndom; i++)
-		if (!strcmp(c->dom[i].name, name)) {
-			fail(l, "domain '%s' is defined twice (first on line %u)", name,
-			     c->dom[i].line);
-			return -1;
-		}
-	if (c->ndom == SYSTEM_MAX_DOMAINS) {
-		fail(l, "more than %d domains", SYSTEM_MAX_DOMAINS);
+	if (new_name(l, "domain", name, DOMAIN_NAME_MAX, c->dom[0].name, &c->dom[0].line,
+		     sizeof(c->dom[0]), c->ndom, SYSTEM_MAX_DOMAINS) != 0)
 		return -1;
-	}
 	struct domcfg_domain *d = &c->dom[c->ndom++];
 	memset(d, 0, sizeof(*d));
 	snprintf(d->name, sizeof(d->name), "%s", name);

@@ -228,30 +228,25 @@ static void ts_list(struct toolstack *t, struct ts_client *c)
 	ts_send(c, out, k);
 }
 
-static struct domain *ts_domain(struct toolstack *t, struct ts_client *c, const struct ts_req *r)
+/* The domain or bridge (kind) the request names under the key kind, or
+ * NULL with the client answered. */
+static void *ts_named(struct toolstack *t, struct ts_client *c, const struct ts_req *r,
+		      const char *kind)
 {
-	const char *name = ts_get(r, "domain");
-	struct domain *d = name ? system_find(t->s, name) : NULL;
+	const char *name = ts_get(r, kind);
+	void *found = !name ? NULL :
+		      kind[0] == 'd' ? (void *)system_find(t->s, name) :
+				       (void *)system_find_switch(t->s, name);
 
 	if (!name)
-		ts_reply_error(c, "this request names its domain (\"domain\":\"NAME\")");
-	else if (!d)
-		ts_reply_error(c, "there is no domain named '%s'", name);
-	return d;
+		ts_reply_error(c, "this request names its %s (\"%s\":\"NAME\")", kind, kind);
+	else if (!found)
+		ts_reply_error(c, "there is no %s named '%s'", kind, name);
+	return found;
 }
 
-static struct hv_switch *ts_bridge(struct toolstack *t, struct ts_client *c,
-				   const struct ts_req *r)
-{
-	const char *name = ts_get(r, "bridge");
-	struct hv_switch *sw = name ? system_find_switch(t->s, name) : NULL;
-
-	if (!name)
-		ts_reply_error(c, "this request names its bridge (\"bridge\":\"NAME\")");
-	else if (!sw)
-		ts_reply_error(c, "there is no bridge named '%s'", name);
-	return sw;
-}
+#define ts_domain(t, c, r) ((struct domain *)ts_named(t, c, r, "domain"))
+#define ts_bridge(t, c, r) ((struct hv_switch *)ts_named(t, c, r, "bridge"))
 
 static void ts_request(struct toolstack *t, struct ts_client *c, const char *line)
 {

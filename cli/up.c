@@ -125,51 +125,39 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 	return -1;
 }
 
-/* The run options a domain's keys stand for. */
+/* The run options a domain's keys stand for; argv has room for 40
+ * entries, bufs for 96 bytes (the numbers' text). */
 static int up_domain_opts(const struct domcfg_domain *d, struct cli_opts *o, char **argv,
-			  char *bufs, size_t bufsz, struct hv_err *err)
+			  char *bufs, struct hv_err *err)
 {
 	int argc = 0;
-	size_t used = 0;
+	char *memory = bufs, *harts = bufs + 32, *seed = bufs + 64;
 
-#define UP_ARG(s) (argv[argc++] = (char *)(s))
-#define UP_NUM(fmt, v)                                                         \
-	do {                                                                   \
-		argv[argc++] = bufs + used;                                    \
-		used += (size_t)snprintf(bufs + used, bufsz - used, fmt, v) + 1; \
-	} while (0)
-	UP_ARG("retrovisor");
-	UP_ARG("run");
-	UP_ARG("--kernel");
-	UP_ARG(d->kernel);
-	if (d->initrd) {
-		UP_ARG("--initrd");
-		UP_ARG(d->initrd);
-	}
-	if (d->cmdline) {
-		UP_ARG("--append");
-		UP_ARG(d->cmdline);
-	}
-	if (d->bios) {
-		UP_ARG("--bios");
-		UP_ARG(d->bios);
-	}
-	if (d->memory_mib) {
-		UP_ARG("--memory");
-		UP_NUM("%" PRIu64 "M", d->memory_mib);
-	}
-	if (d->vcpus) {
-		UP_ARG("--harts");
-		UP_NUM("%u", d->vcpus);
+	snprintf(memory, 32, "%" PRIu64 "M", d->memory_mib);
+	snprintf(harts, 32, "%u", d->vcpus);
+	snprintf(seed, 32, "%" PRIu64, d->rng_seed);
+	/* Options whose value is NULL are left out. */
+	const char *const pairs[][2] = {
+		{ "--kernel", d->kernel },
+		{ "--initrd", d->initrd },
+		{ "--append", d->cmdline },
+		{ "--bios", d->bios },
+		{ "--memory", d->memory_mib ? memory : NULL },
+		{ "--harts", d->vcpus ? harts : NULL },
+		{ "--rng-seed", seed },
+	};
+	argv[argc++] = "retrovisor";
+	argv[argc++] = "run";
+	for (unsigned k = 0; k < HV_ARRAY_LEN(pairs); k++) {
+		if (pairs[k][1]) {
+			argv[argc++] = (char *)pairs[k][0];
+			argv[argc++] = (char *)pairs[k][1];
+		}
 	}
 	for (unsigned k = 0; k < d->ndisk; k++) {
-		UP_ARG("--drive");
-		UP_ARG(d->disk[k]);
+		argv[argc++] = "--drive";
+		argv[argc++] = d->disk[k];
 	}
-	UP_ARG("--rng-seed");
-	UP_NUM("%" PRIu64, d->rng_seed);
-#undef UP_ARG
-#undef UP_NUM
 	argv[argc] = NULL;
 	if (cli_parse(argc, argv, o, err) != 0)
 		return -1;
@@ -180,7 +168,7 @@ static int up_domain_opts(const struct domcfg_domain *d, struct cli_opts *o, cha
 struct up_domain {
 	struct cli_opts o;
 	char *argv[40];
-	char bufs[256];
+	char bufs[96];
 	struct machine_drive drives[CLI_MAX_DRIVES];
 	struct up_console con;
 };
@@ -193,7 +181,7 @@ static struct machine *up_machine(const struct domcfg *c, unsigned idx, uint64_t
 	struct machine_config cfg;
 	struct hv_err sub = { { 0 } };
 
-	if (up_domain_opts(d, o, u->argv, u->bufs, sizeof(u->bufs), &sub) != 0) {
+	if (up_domain_opts(d, o, u->argv, u->bufs, &sub) != 0) {
 		hv_err_set(err, "domain '%s' (line %u): %s", d->name, d->line, sub.msg);
 		return NULL;
 	}

@@ -329,6 +329,20 @@ static void bc_unlink(struct block_cache *bc, struct block *b)
 	bc->count--;
 }
 
+/* Unlink every block of code page cp and free the entry (the caller has
+ * taken it off its hash chain). */
+static void bc_free_page(struct block_cache *bc, struct code_page *cp)
+{
+	struct block *b = cp->blocks;
+
+	while (b) {
+		struct block *next = b->page_next;
+		bc_unlink(bc, b);
+		b = next;
+	}
+	free(cp);
+}
+
 /* Drop the blocks of frame fid (and its code-frame entry). */
 static void bc_drop_frame(struct block_cache *bc, uint32_t fid)
 {
@@ -338,14 +352,8 @@ static void bc_drop_frame(struct block_cache *bc, uint32_t fid)
 		pp = &(*pp)->next;
 	if (*pp) {
 		struct code_page *cp = *pp;
-		struct block *b = cp->blocks;
-		while (b) {
-			struct block *next = b->page_next;
-			bc_unlink(bc, b);
-			b = next;
-		}
 		*pp = cp->next;
-		free(cp);
+		bc_free_page(bc, cp);
 	}
 }
 
@@ -372,13 +380,7 @@ void block_flush_all(struct machine *m)
 		struct code_page *cp = bc->pages[i];
 		while (cp) {
 			struct code_page *next = cp->next;
-			struct block *b = cp->blocks;
-			while (b) {
-				struct block *bn = b->page_next;
-				bc_unlink(bc, b);
-				b = bn;
-			}
-			free(cp);
+			bc_free_page(bc, cp);
 			cp = next;
 		}
 		bc->pages[i] = NULL;
