@@ -200,22 +200,16 @@ static int parse_value(struct lex *l, struct value *v)
 		next(l);
 		if (l->t == T_RBR)
 			return 0;
-		if (l->t != T_STR) {
-			if (!l->failed)
-				fail(l, "a list holds \"strings\" separated by commas");
-			value_free(v);
-			return -1;
-		}
-		if (v->n == DOMCFG_LIST_MAX) {
+		if (l->t != T_STR)
+			fail(l, "a list holds \"strings\" separated by commas");
+		else if (v->n == DOMCFG_LIST_MAX)
 			fail(l, "a list of more than %d items", DOMCFG_LIST_MAX);
+		else if ((v->item[v->n] = dup_or_fail(l, l->s)))
+			v->n++;
+		if (l->failed) {
 			value_free(v);
 			return -1;
 		}
-		if (!(v->item[v->n] = dup_or_fail(l, l->s))) {
-			value_free(v);
-			return -1;
-		}
-		v->n++;
 		next(l);
 		if (l->t == T_RBR)
 			return 0;
@@ -452,6 +446,28 @@ static int parse_disk(struct lex *l, struct domcfg_domain *d, const char *spec)
 	return 0;
 }
 
+/* key takes a list: each item goes to fn (which fails l on a bad one). */
+static int for_items(struct lex *l, const struct value *v, const char *key,
+		     int (*fn)(struct lex *l, void *ctx, char *item), void *ctx)
+{
+	if (!want(l, v, V_LIST, key))
+		return -1;
+	for (unsigned i = 0; i < v->n; i++)
+		if (fn(l, ctx, v->item[i]) != 0)
+			return -1;
+	return 0;
+}
+
+static int disk_item(struct lex *l, void *d, char *item)
+{
+	return parse_disk(l, d, item);
+}
+
+static int bridge_item(struct lex *l, void *c, char *item)
+{
+	return parse_bridge(l, c, item);
+}
+
 static int set_path(struct lex *l, const struct value *v, const char *key, char **dst)
 {
 	if (!want(l, v, V_STR, key))
@@ -491,14 +507,8 @@ static int domain_key(struct lex *l, struct domcfg_domain *d, const char *key,
 			d->rng_seed = v->num;
 		return 0;
 	}
-	if (!strcmp(key, "disk")) {
-		if (!want(l, v, V_LIST, key))
-			return -1;
-		for (unsigned i = 0; i < v->n; i++)
-			if (parse_disk(l, d, v->item[i]) != 0)
-				return -1;
-		return 0;
-	}
+	if (!strcmp(key, "disk"))
+		return for_items(l, v, key, disk_item, d);
 	if (!strcmp(key, "vif")) {
 		if (!want(l, v, V_LIST, key))
 			return -1;
@@ -538,14 +548,8 @@ static int system_key(struct lex *l, struct domcfg *c, const char *key, const st
 			c->threads = (unsigned)v->num;
 		return 0;
 	}
-	if (!strcmp(key, "bridge")) {
-		if (!want(l, v, V_LIST, key))
-			return -1;
-		for (unsigned i = 0; i < v->n; i++)
-			if (parse_bridge(l, c, v->item[i]) != 0)
-				return -1;
-		return 0;
-	}
+	if (!strcmp(key, "bridge"))
+		return for_items(l, v, key, bridge_item, c);
 	fail(l, "unknown key '%s' before the first domain (epoch_us, threads, bridge; a domain "
 	     "starts with name = \"...\")", key);
 	return -1;

@@ -137,16 +137,14 @@ int system_add_switch(struct hv_system *s, struct hv_switch *sw, struct hv_err *
 {
 	if (system_find_switch(s, switch_name(sw))) {
 		hv_err_set(err, "there is already a bridge named '%s'", switch_name(sw));
-		switch_destroy(sw);
-		return -1;
-	}
-	if (s->nsw == SYSTEM_MAX_DOMAINS) {
+	} else if (s->nsw == SYSTEM_MAX_DOMAINS) {
 		hv_err_set(err, "too many bridges (at most %d)", SYSTEM_MAX_DOMAINS);
-		switch_destroy(sw);
-		return -1;
+	} else {
+		s->sw[s->nsw++] = sw;
+		return 0;
 	}
-	s->sw[s->nsw++] = sw;
-	return 0;
+	switch_destroy(sw);
+	return -1;
 }
 
 static void domain_deliver(void *opaque, const void *frame, size_t len)
