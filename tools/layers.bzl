@@ -8,7 +8,10 @@ enforces the arrows through deps alone.
 fuzz_sources(srcs) is the filegroup `fuzz_sources` that tests/fuzz
 compiles with clang, ASan and UBSan into one archive: by default every .c
 and .h of the package; a package with more (tables, generated includes)
-or fewer files names them. tests/layers reads them too (which fields the
+or fewer files names them.
+
+module_library(name, deps, srcs) is one module (name.c and name.h) built
+on its own (cli's option parser, plugins' spec parser). tests/layers reads them too (which fields the
 services write)."""
 
 load("@rules_cc//cc:defs.bzl", "cc_library")
@@ -19,6 +22,18 @@ def layer_library(name, deps = [], linkopts = []):
         srcs = native.glob(["*.c"]),
         hdrs = native.glob(["*.h"]),
         linkopts = linkopts,
+        visibility = ["//visibility:public"],
+        deps = deps,
+    )
+
+def module_library(name, deps, srcs = []):
+    """One module of a package as a library of its own (name.c, name.h and
+    the private files in srcs), for the tests, fuzz targets and tools that
+    need it without the rest of the package."""
+    cc_library(
+        name = name,
+        srcs = [name + ".c"] + srcs,
+        hdrs = [name + ".h"],
         visibility = ["//visibility:public"],
         deps = deps,
     )
@@ -45,11 +60,16 @@ def _sanitized(dep):
         return dep + "_sanitized"
     return dep
 
-def hv_layer(name, srcs, hdrs, deps = [], linkopts = []):
+def hv_layer(name, srcs = None, hdrs = None, deps = [], linkopts = []):
     """One box of the hypervisor core (ARCHITECTURE.md section 2): the
     library `name` and the same sources built with ASan and UBSan as
     `name_sanitized` over the sanitized builds of its hv deps. deps are
-    the boxes below it; the build refuses an include or a call upward."""
+    the boxes below it; the build refuses an include or a call upward.
+    srcs and hdrs are by default every .c and every .h of the folder."""
+    if srcs == None:
+        srcs = native.glob(["*.c"])
+    if hdrs == None:
+        hdrs = native.glob(["*.h"])
     cc_library(
         name = name,
         srcs = srcs,
