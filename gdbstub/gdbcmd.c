@@ -92,8 +92,10 @@ static void gdb_handle_H(struct gdb_server *srv, const char *p, size_t len)
 	gdb_reply_str(srv, "OK");
 }
 
-static void gdb_handle_g(struct gdb_server *srv)
+static void gdb_handle_g(struct gdb_server *srv, const char *p, size_t len)
 {
+	(void)p;
+	(void)len;
 	srv->reply_len = 0;
 	for (unsigned r = 0; r < GDB_G_REGS; r++)
 		gdb_reply_reg(srv, (unsigned)srv->g_hart, r);
@@ -207,8 +209,9 @@ static void gdb_handle_m(struct gdb_server *srv, const char *p, size_t len)
 }
 
 /* M (hex data) and X (binary data, already unescaped by the decoder). */
-static void gdb_handle_write_mem(struct gdb_server *srv, const char *p, size_t len, bool binary)
+static void gdb_handle_write_mem(struct gdb_server *srv, const char *p, size_t len)
 {
+	bool binary = p[0] == 'X';
 	size_t pos = 1;
 	uint64_t addr, n;
 	const uint8_t *data;
@@ -584,6 +587,25 @@ static void gdb_handle_query(struct gdb_server *srv, const char *p, size_t len)
 		gdb_handle_rcmd(srv, p, len);
 }
 
+/* The packets that only read or change state and are answered at once,
+ * by their first character. */
+static const struct gdb_packet_handler {
+	char op;
+	void (*fn)(struct gdb_server *srv, const char *p, size_t len);
+} gdb_packet_handlers[] = {
+	{ 'H', gdb_handle_H },
+	{ 'g', gdb_handle_g },
+	{ 'G', gdb_handle_G },
+	{ 'p', gdb_handle_p },
+	{ 'P', gdb_handle_P },
+	{ 'm', gdb_handle_m },
+	{ 'M', gdb_handle_write_mem },
+	{ 'X', gdb_handle_write_mem },
+	{ 'Z', gdb_handle_point },
+	{ 'z', gdb_handle_point },
+	{ 'q', gdb_handle_query },
+};
+
 bool gdb_handle_packet(struct gdb_server *srv, struct gdb_resume *r)
 {
 	const char *p = (const char *)srv->pkt;
@@ -595,12 +617,16 @@ bool gdb_handle_packet(struct gdb_server *srv, struct gdb_resume *r)
 		gdb_send_packet(srv, "", 0);
 		return false;
 	}
+	for (size_t i = 0; i < HV_ARRAY_LEN(gdb_packet_handlers); i++) {
+		if (gdb_packet_handlers[i].op == p[0]) {
+			gdb_packet_handlers[i].fn(srv, p, len);
+			gdb_send_packet(srv, srv->reply, srv->reply_len);
+			return false;
+		}
+	}
 	switch (p[0]) {
 	case '?':
 		gdb_build_stop_reply(srv, &srv->stop);
-		break;
-	case 'H':
-		gdb_handle_H(srv, p, len);
 		break;
 	case 'T': {
 		int tid = gdb_parse_tid(srv, p + 1, len - 1);
@@ -608,29 +634,6 @@ bool gdb_handle_packet(struct gdb_server *srv, struct gdb_resume *r)
 		gdb_reply_str(srv, tid >= 0 ? "OK" : GDB_E_THREAD);
 		break;
 	}
-	case 'g':
-		gdb_handle_g(srv);
-		break;
-	case 'G':
-		gdb_handle_G(srv, p, len);
-		break;
-	case 'p':
-		gdb_handle_p(srv, p, len);
-		break;
-	case 'P':
-		gdb_handle_P(srv, p, len);
-		break;
-	case 'm':
-		gdb_handle_m(srv, p, len);
-		break;
-	case 'M':
-	case 'X':
-		gdb_handle_write_mem(srv, p, len, p[0] == 'X');
-		break;
-	case 'Z':
-	case 'z':
-		gdb_handle_point(srv, p, len);
-		break;
 	case 'c':
 	case 'C':
 	case 's':
@@ -656,9 +659,6 @@ bool gdb_handle_packet(struct gdb_server *srv, struct gdb_resume *r)
 		gdb_resume_set(r, GDB_RESUME_KILL, -1, true);
 		gdb_session_end(srv);
 		return true;
-	case 'q':
-		gdb_handle_query(srv, p, len);
-		break;
 	case 'Q':
 		if (gdb_is(p, len, "QStartNoAckMode")) {
 			/* This OK is still acknowledged; nothing after it. */
