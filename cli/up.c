@@ -72,8 +72,6 @@ static int up_usage(const char *msg)
 
 static int up_parse(int argc, char **argv, struct up_opts *o)
 {
-	struct hv_err err = { { 0 } };
-
 	memset(o, 0, sizeof(*o));
 	o->log_dir = ".";
 	for (int i = 2; i < argc; i++) {
@@ -102,8 +100,14 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 			o->control = v;
 		} else if (!strcmp(a, "--threads") || !strcmp(a, "--max-epochs") ||
 			   !strcmp(a, "--rtc")) {
-			if (cli_parse_count(v, &n, &err) != 0)
-				return main_fail(&err);
+			char *end;
+			errno = 0;
+			n = strtoull(v, &end, 10);
+			if (errno || end == v || *end || v[0] == '-') {
+				char msg[160];
+				snprintf(msg, sizeof(msg), "%s '%.40s' is not a whole number", a, v);
+				return up_usage(msg);
+			}
 			if (a[2] == 't') {
 				if (n < 1 || n > SYSTEM_MAX_DOMAINS)
 					return up_usage("--threads takes 1 to 64");
