@@ -16,12 +16,6 @@
 #include "replay/config.h"
 #include "replay/session.h"
 
-static int bundle_usage(const char *msg)
-{
-	fprintf(stderr, "retrovisor: %s; see docs/replay.md or 'retrovisor --help'\n", msg);
-	return CLI_EXIT_ERROR;
-}
-
 int main_bundle(int argc, char **argv)
 {
 	const char *log = NULL, *out = NULL;
@@ -41,11 +35,11 @@ int main_bundle(int argc, char **argv)
 			if (main_image_arg(&ra, argv[++i], &err) != 0)
 				return main_fail(&err);
 		} else {
-			return bundle_usage(usage);
+			return main_replay_usage(usage);
 		}
 	}
 	if (!log || !out)
-		return bundle_usage(usage);
+		return main_replay_usage(usage);
 	struct replayer *rp = replayer_open(log, &err);
 	if (!rp)
 		return main_fail(&err);

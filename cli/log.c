@@ -12,12 +12,6 @@
 #include "cli/main.h"
 #include "replay/log.h"
 
-static int log_usage(const char *msg)
-{
-	fprintf(stderr, "retrovisor: %s; see docs/replay.md or 'retrovisor --help'\n", msg);
-	return CLI_EXIT_ERROR;
-}
-
 static void log_dump_event(const struct rlog_event *ev)
 {
 	printf("round %llu icount %llu ", (unsigned long long)ev->round,
@@ -57,7 +51,7 @@ int main_log(int argc, char **argv)
 	struct hv_err err = { { 0 } };
 
 	if (argc < 4)
-		return log_usage("log takes dump|stats|verify FILE");
+		return main_replay_usage("log takes dump|stats|verify FILE");
 	const char *verb = argv[2], *file = argv[3];
 	if (strcmp(verb, "verify") == 0) {
 		struct replay_args ra = { .file = file, .quiet = true };
@@ -68,7 +62,7 @@ int main_log(int argc, char **argv)
 				if (main_image_arg(&ra, argv[++i], &err) != 0)
 					return main_fail(&err);
 			} else {
-				return log_usage("log verify takes FILE [--image ROLE=PATH]... "
+				return main_replay_usage("log verify takes FILE [--image ROLE=PATH]... "
 						 "[--trust-stored-paths]");
 			}
 		}
@@ -81,7 +75,7 @@ int main_log(int argc, char **argv)
 	}
 	bool dump = strcmp(verb, "dump") == 0;
 	if (argc != 4 || (!dump && strcmp(verb, "stats") != 0))
-		return log_usage("log takes dump|stats|verify FILE");
+		return main_replay_usage("log takes dump|stats|verify FILE");
 	struct rlog_reader *r = rlog_open(file, &err);
 	if (!r)
 		return main_fail(&err);

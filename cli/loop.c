@@ -184,12 +184,11 @@ static char *loop_unescape(const char *s)
 
 static int loop_usage(const char *msg)
 {
-	fprintf(stderr, "retrovisor: %s; usage: retrovisor loop [--iterations N] [--budget N] "
+	return main_usage(msg, "usage: retrovisor loop [--iterations N] [--budget N] "
 		"[--input FILE]... [--input-dir DIR] [--type STR] [--until-output STR] "
 		"[--start-at N | --start-on-output STR] [--save-start FILE] [--check-digest] "
 		"[--console] "
-		"(--restore FILE | RUN-OPTIONS)\n", msg);
-	return CLI_EXIT_ERROR;
+		"(--restore FILE | RUN-OPTIONS)");
 }
 
 int main_loop(int argc, char **argv)

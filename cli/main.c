@@ -213,6 +213,17 @@ int main_fail(const struct hv_err *err)
 	return CLI_EXIT_ERROR;
 }
 
+int main_usage(const char *msg, const char *help)
+{
+	fprintf(stderr, "retrovisor: %s; %s\n", msg, help);
+	return CLI_EXIT_ERROR;
+}
+
+int main_replay_usage(const char *msg)
+{
+	return main_usage(msg, "see docs/replay.md or 'retrovisor --help'");
+}
+
 #ifdef RETROVISOR_TEST_HOOKS
 /* RETROVISOR_TEST_HOST_ERROR=N: at the first round boundary at or past
  * instruction N the host fails, as when a copy-on-write page cannot be

@@ -41,6 +41,12 @@ struct main_session {
 int main_run(const struct cli_opts *o, struct main_session *sess);
 /* Print "retrovisor: MSG" and return CLI_EXIT_ERROR. */
 int main_fail(const struct hv_err *err);
+/* Print "retrovisor: MSG; HELP" (HELP the command's usage or where to
+ * read it) and return CLI_EXIT_ERROR. */
+int main_usage(const char *msg, const char *help);
+/* main_usage for the commands of docs/replay.md (record, replay, log,
+ * bundle). */
+int main_replay_usage(const char *msg);
 /* The exit status for a run that stopped with why, after one line on
  * stderr saying how (none for a shutdown). */
 int main_stop_status(struct machine *m, enum hv_stop why);

@@ -14,12 +14,6 @@
 #include "cli/main.h"
 #include "replay/config.h"
 
-static int record_usage(const char *msg)
-{
-	fprintf(stderr, "retrovisor: %s; see docs/replay.md or 'retrovisor --help'\n", msg);
-	return CLI_EXIT_ERROR;
-}
-
 /* Append "image ROLE PATH HASH" for a file the run reads. */
 static int record_add_image(char **cfg, size_t *len, size_t *cap, const char *role,
 			     const char *path, struct hv_err *err)
@@ -143,16 +137,16 @@ int main_record(int argc, char **argv)
 		} else if (run_argc < REPLAY_CONFIG_MAX_ARGS) {
 			run_argv[run_argc++] = argv[i];
 		} else {
-			return record_usage("too many arguments");
+			return main_replay_usage("too many arguments");
 		}
 	}
 	run_argv[run_argc] = NULL;
 	if (!log || !*log)
-		return record_usage("record needs --log FILE");
+		return main_replay_usage("record needs --log FILE");
 	if (cli_parse(run_argc, run_argv, &o, &err) != 0)
 		return main_fail(&err);
 	if (o.cmd != CLI_CMD_RUN)
-		return record_usage("record takes the options of run");
+		return main_replay_usage("record takes the options of run");
 
 	char *cfg = record_config(run_argc, run_argv, &o, &err);
 	if (!cfg)

@@ -33,12 +33,6 @@
 #include "replay/narrow.h"
 #include "replay/session.h"
 
-static int replay_usage(const char *msg)
-{
-	fprintf(stderr, "retrovisor: %s; see docs/replay.md or 'retrovisor --help'\n", msg);
-	return CLI_EXIT_ERROR;
-}
-
 /* What a probe needs to rebuild the run (replay/narrow.h). */
 struct replay_probe_ctx {
 	const char *log;
@@ -345,7 +339,7 @@ int main_replay(int argc, char **argv)
 			ra.from = argv[++i];
 		} else if (strcmp(argv[i], "--plugin") == 0 && i + 1 < argc) {
 			if (ra.nplugins == CLI_MAX_PLUGINS)
-				return replay_usage("too many --plugin options");
+				return main_replay_usage("too many --plugin options");
 			ra.plugin[ra.nplugins++] = argv[++i];
 		} else if (strcmp(argv[i], "--clock") == 0 && i + 1 < argc) {
 			if (cli_parse_clock(argv[++i], &ra.clock, &err) != 0)
@@ -364,7 +358,7 @@ int main_replay(int argc, char **argv)
 			char *a[] = { argv[0], "run", "--kernel", "x", "--snapshot-at", argv[++i], NULL };
 			struct cli_opts so;
 			if (ra.nsnap_at == CLI_MAX_SNAP_AT)
-				return replay_usage("too many --snapshot-at options");
+				return main_replay_usage("too many --snapshot-at options");
 			if (cli_parse(6, a, &so, &err) != 0)
 				return main_fail(&err);
 			unsigned k = ra.nsnap_at++;
@@ -374,7 +368,7 @@ int main_replay(int argc, char **argv)
 			}
 			ra.snap_at[k] = so.snap_at[0];
 		} else if (argv[i][0] == '-' || ra.file) {
-			return replay_usage("replay takes FILE [--go-live N [--log NEW]] [--print-digest] "
+			return main_replay_usage("replay takes FILE [--go-live N [--log NEW]] [--print-digest] "
 					     "[--snapshot-at ICOUNT=FILE]... [--gdb SPEC [--paused]] "
 					     "[--plugin FILE[,ARGS]]... [--from SNAPSHOT] "
 					     "[--image ROLE=PATH]... [--trust-stored-paths] "
@@ -384,8 +378,8 @@ int main_replay(int argc, char **argv)
 		}
 	}
 	if (!ra.file)
-		return replay_usage("replay needs the log or bundle to replay");
+		return main_replay_usage("replay needs the log or bundle to replay");
 	if (ra.live_log && !ra.go_live)
-		return replay_usage("replay --log NEW records what follows --go-live N; give both");
+		return main_replay_usage("replay --log NEW records what follows --go-live N; give both");
 	return main_replay_args(&ra);
 }

@@ -399,9 +399,8 @@ void snapcli_free(struct snapcli *sc)
 
 static int snapcli_usage(const char *msg)
 {
-	fprintf(stderr, "retrovisor: %s; usage: retrovisor snapshot save --at ICOUNT -o FILE "
-		"RUN-OPTIONS | snapshot load FILE [RUN-OPTIONS] | snapshot info FILE\n", msg);
-	return CLI_EXIT_ERROR;
+	return main_usage(msg, "usage: retrovisor snapshot save --at ICOUNT -o FILE "
+		"RUN-OPTIONS | snapshot load FILE [RUN-OPTIONS] | snapshot info FILE");
 }
 
 int main_snapshot(int argc, char **argv)

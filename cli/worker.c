@@ -654,9 +654,8 @@ out:
 
 static int worker_usage(const char *msg)
 {
-	fprintf(stderr, "retrovisor: %s; usage: retrovisor worker [--golden-interval N] "
-		"RUN-OPTIONS (docs/campaigns.md)\n", msg);
-	return CLI_EXIT_ERROR;
+	return main_usage(msg, "usage: retrovisor worker [--golden-interval N] "
+		"RUN-OPTIONS (docs/campaigns.md)");
 }
 
 int main_worker(int argc, char **argv)

@@ -24,12 +24,11 @@
 
 static int xl_usage(const char *msg)
 {
-	fprintf(stderr, "retrovisor: %s; usage: retrovisor xl [--control PATH] "
+	return main_usage(msg, "usage: retrovisor xl [--control PATH] "
 		"list | pause NAME | unpause NAME | destroy NAME | shutdown NAME | "
 		"console NAME | partition BRIDGE NAME GROUP | heal BRIDGE NAME | "
 		"faults BRIDGE drop=PPM[,duplicate=PPM][,reorder=PPM] | quit "
-		"(docs/domains.md)\n", msg);
-	return CLI_EXIT_ERROR;
+		"(docs/domains.md)");
 }
 
 /* The one socket in the runtime folder, when --control is not given. */

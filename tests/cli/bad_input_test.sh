@@ -120,6 +120,15 @@ expect_error "unknown option hint" "--help" run --kernel "$tmp/ok.bin" --frobnic
 expect_error "missing --kernel" "--kernel" run
 expect_error "no command" "--help"
 expect_error "unknown command" "frobnicate" frobnicate
+# The commands with their own command line refuse with their usage, or
+# where to read it, after the reason.
+expect_error "record without --log" \
+	"retrovisor: record needs --log FILE; see docs/replay.md or 'retrovisor --help'" record
+expect_error "log without a file" \
+	"retrovisor: log takes dump|stats|verify FILE; see docs/replay.md or 'retrovisor --help'" log
+expect_error "snapshot without a verb" \
+	"retrovisor: snapshot needs save, load or info; usage: retrovisor snapshot save --at ICOUNT" snapshot
+expect_error "xl without a command" "retrovisor: xl needs a command; usage: retrovisor xl [--control PATH] list" xl
 
 # The good paths, so that a binary failing everything cannot pass.
 case_name="--help"
