@@ -11,7 +11,10 @@ and .h of the package; a package with more (tables, generated includes)
 or fewer files names them.
 
 module_library(name, deps, srcs) is one module (name.c and name.h) built
-on its own (cli's option parser, plugins' spec parser). tests/layers reads them too (which fields the
+on its own (cli's option parser, plugins' spec parser).
+
+public_header(name, hdr) is a header of hv/include or plugins/include
+that guests and plugins include as <retrovisor/NAME.h>. tests/layers reads them too (which fields the
 services write)."""
 
 load("@rules_cc//cc:defs.bzl", "cc_library")
@@ -37,6 +40,18 @@ def module_library(name, deps, srcs = []):
         visibility = ["//visibility:public"],
         deps = deps,
     )
+
+def public_header(name, hdr):
+    """A header other programs compile against as <retrovisor/NAME.h>:
+    the library `name` with hdr's folder's parent on the include path,
+    and hdr exported to all."""
+    cc_library(
+        name = name,
+        hdrs = [hdr],
+        includes = [hdr.rpartition("/retrovisor/")[0] or "."],
+        visibility = ["//visibility:public"],
+    )
+    native.exports_files([hdr], visibility = ["//visibility:public"])
 
 def fuzz_sources(srcs = None):
     native.filegroup(
