@@ -463,6 +463,35 @@ static int disk_item(struct lex *l, void *d, char *item)
 	return parse_disk(l, d, item);
 }
 
+/* A plugin spec, its file resolved (what follows the first comma kept). */
+static int plugin_item(struct lex *l, void *dv, char *item)
+{
+	struct domcfg_domain *d = dv;
+	char *comma = strchr(item, ',');
+
+	if (d->nplugin == DOMCFG_MAX_PLUGINS) {
+		fail(l, "domain '%s': more than %d plugins", d->name, DOMCFG_MAX_PLUGINS);
+		return -1;
+	}
+	if (comma)
+		*comma = '\0';
+	char *file = item[0] ? resolve(l, item) : NULL;
+	if (!file) {
+		fail(l, "domain '%s': a plugin without a file", d->name);
+		return -1;
+	}
+	char *spec = malloc(strlen(file) + (comma ? strlen(comma + 1) + 2 : 1));
+	if (!spec) {
+		free(file);
+		fail(l, "out of host memory");
+		return -1;
+	}
+	sprintf(spec, "%s%s%s", file, comma ? "," : "", comma ? comma + 1 : "");
+	free(file);
+	d->plugin[d->nplugin++] = spec;
+	return 0;
+}
+
 static int bridge_item(struct lex *l, void *c, char *item)
 {
 	return parse_bridge(l, c, item);
@@ -509,6 +538,8 @@ static int domain_key(struct lex *l, struct domcfg_domain *d, const char *key,
 	}
 	if (!strcmp(key, "disk"))
 		return for_items(l, v, key, disk_item, d);
+	if (!strcmp(key, "plugin"))
+		return for_items(l, v, key, plugin_item, d);
 	if (!strcmp(key, "vif")) {
 		if (!want(l, v, V_LIST, key))
 			return -1;
@@ -525,7 +556,7 @@ static int domain_key(struct lex *l, struct domcfg_domain *d, const char *key,
 					    key[3] == 'r' ? &d->on_reboot : &d->on_crash) :
 			       -1;
 	fail(l, "unknown domain key '%s' (name, kernel, initrd, cmdline, bios, memory, vcpus, "
-	     "disk, vif, rng_seed, on_poweroff, on_reboot, on_crash)", key);
+	     "disk, vif, plugin, rng_seed, on_poweroff, on_reboot, on_crash)", key);
 	return -1;
 }
 
@@ -734,6 +765,8 @@ void domcfg_free(struct domcfg *c)
 		free(d->bios);
 		for (unsigned k = 0; k < d->ndisk; k++)
 			free(d->disk[k]);
+		for (unsigned k = 0; k < d->nplugin; k++)
+			free(d->plugin[k]);
 	}
 	memset(c, 0, sizeof(*c));
 }

@@ -13,6 +13,8 @@
  *   domain:  name, kernel, initrd, cmdline, bios, memory (MiB), vcpus,
  *            disk = [ 'PATH' or 'file=PATH[,snapshot=on|off]', ... ],
  *            vif = [ 'bridge=NAME[,mac=52:54:00:XX:XX:XX]' ] (one),
+ *            plugin = [ 'FILE.so[,key=value...]', ... ] (run's --plugin;
+ *            the plugin's info->domain names the domain),
  *            rng_seed = N, on_poweroff / on_reboot / on_crash =
  *            "destroy" | "restart" | "preserve"
  *
@@ -29,6 +31,7 @@
 
 #define DOMCFG_MAX_DISKS 4
 #define DOMCFG_MAX_BRIDGES 8
+#define DOMCFG_MAX_PLUGINS 4
 
 struct domcfg_bridge {
 	char name[32];
@@ -45,6 +48,8 @@ struct domcfg_domain {
 	char *kernel, *initrd, *cmdline, *bios;
 	char *disk[DOMCFG_MAX_DISKS];
 	unsigned ndisk;
+	char *plugin[DOMCFG_MAX_PLUGINS]; /* run's --plugin specs, file resolved */
+	unsigned nplugin;
 	uint64_t memory_mib; /* 0: run's default */
 	unsigned vcpus;      /* 0: run's default */
 	uint64_t rng_seed;

@@ -28,6 +28,7 @@
 #include "hv/dev/backend/net_slirp.h"
 #include "hv/platform/control.h"
 #include "hv/platform/domain.h"
+#include "plugins/host.h"
 
 /* Guest time: 10^8 instruction units a second (hv/machine.h). */
 #define UP_UNITS_PER_US (HV_TIMEBASE_HZ * HV_INSNS_PER_TICK / 1000000ull)
@@ -175,7 +176,36 @@ struct up_domain {
 	char bufs[96];
 	struct machine_drive drives[CLI_MAX_DRIVES];
 	struct up_console con;
+	struct plugin_host *ph;
 };
+
+/* The domain's machine goes: its plugins see the end first. */
+static void up_domain_gone(void *opaque, struct domain *d)
+{
+	struct up_domain *u = opaque;
+
+	if (u->ph) {
+		plugin_host_exit(u->ph, d->exit_status);
+		plugin_host_destroy(u->ph);
+		u->ph = NULL;
+	}
+}
+
+/* The plugins the file gives domain d, loaded and attached. */
+static int up_plugins(struct up_domain *u, const struct domcfg_domain *d, struct machine *m,
+		      struct hv_err *err)
+{
+	if (!d->nplugin)
+		return 0;
+	u->ph = plugin_host_create(m, err);
+	if (!u->ph)
+		return -1;
+	plugin_host_set_domain(u->ph, d->name);
+	for (unsigned k = 0; k < d->nplugin; k++)
+		if (plugin_host_load(u->ph, d->plugin[k], err) != 0)
+			return -1;
+	return plugin_host_attach(u->ph, false, false, err);
+}
 
 static struct machine *up_machine(const struct domcfg *c, unsigned idx, uint64_t rtc_ns,
 				  struct up_domain *u, struct hv_err *err)
@@ -335,8 +365,10 @@ int main_up(int argc, char **argv)
 			.on_crash = d->on_crash,
 			.lo = { .kernel = ud[i].o.kernel, .initrd = ud[i].o.initrd,
 				.bios = ud[i].o.bios },
+			.on_destroy = up_domain_gone,
+			.opaque = &ud[i],
 		};
-		if (system_add_domain(s, &spec, m, &err) < 0)
+		if (system_add_domain(s, &spec, m, &err) < 0 || up_plugins(&ud[i], d, m, &err) != 0)
 			goto out;
 		if (d->has_vif &&
 		    system_plug(s, i, system_find_switch(s, d->bridge), &err) != 0)

@@ -210,6 +210,7 @@ int plugin_host_attach(struct plugin_host *ph, bool replaying, bool recording,
 			.recording = recording,
 			.vmlinux = p->spec.vmlinux,
 			.machine = &p->machine,
+			.domain = ph->domain,
 		};
 		int r = host_call_init(p, &info);
 		if (r <= -1000) {
@@ -323,4 +324,9 @@ void host_size_refuse(struct rv_plugin *p, const char *fn, const char *type, uin
 	p->size_refused = true;
 	if (p->host->attached)
 		rv_request_stop(p);
+}
+
+void plugin_host_set_domain(struct plugin_host *ph, const char *name)
+{
+	ph->domain = name;
 }

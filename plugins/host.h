@@ -28,6 +28,9 @@ struct plugin_host *plugin_host_create(struct machine *m, struct hv_err *err);
  * its global variables are shared, what it keeps behind its callbacks'
  * user data is not. */
 int plugin_host_load(struct plugin_host *ph, const char *spec, struct hv_err *err);
+/* The machine is domain name (kept by pointer) of a system (`up`): given
+ * to the plugins in their info (before plugin_host_attach). */
+void plugin_host_set_domain(struct plugin_host *ph, const char *name);
 /* Run the plugins' init against the host's machine and hook them in. 0 or
  * -1 with err (a plugin refused). Nothing happens without plugins. */
 int plugin_host_attach(struct plugin_host *ph, bool replaying, bool recording,

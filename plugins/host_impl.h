@@ -129,6 +129,7 @@ struct change {
 
 struct plugin_host {
 	struct machine *m;
+	const char *domain; /* plugin_host_set_domain's name, or NULL */
 	struct rv_plugin *p[HOST_MAX_PLUGINS];
 	unsigned np;
 	struct hv_hooks hooks; /* hooks.opaque is this host */

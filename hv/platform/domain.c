@@ -81,7 +81,7 @@ void system_destroy(struct hv_system *s)
 		return;
 	system_stop_workers(s);
 	for (unsigned i = 0; i < s->ndom; i++) {
-		machine_destroy(s->dom[i]->m);
+		system_destroy_domain(s, i);
 		free(s->dom[i]);
 	}
 	for (unsigned i = 0; i < s->nsw; i++)
@@ -123,6 +123,8 @@ int system_add_domain(struct hv_system *s, const struct domain_spec *spec, struc
 	d->on_reboot = spec->on_reboot;
 	d->on_crash = spec->on_crash;
 	d->lo = spec->lo;
+	d->on_destroy = spec->on_destroy;
+	d->opaque = spec->opaque;
 	d->base_itime = m->itime;
 	d->start_epoch = s->epoch;
 	d->port = -1;
@@ -283,6 +285,8 @@ void system_destroy_domain(struct hv_system *s, unsigned id)
 	if (d->sw)
 		switch_unplug(d->sw, d->port);
 	d->sw = NULL;
+	if (d->on_destroy)
+		d->on_destroy(d->opaque, d);
 	machine_destroy(d->m);
 	d->m = NULL;
 	d->state = DOMAIN_DESTROYED;

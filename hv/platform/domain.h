@@ -41,11 +41,18 @@ enum domain_state {
 	DOMAIN_DESTROYED, /* gone; its slot keeps its name and how it ended */
 };
 
+struct domain;
+
 struct domain_spec {
 	const char *name;
 	enum domain_policy on_poweroff, on_reboot, on_crash;
 	/* The images a restart boots again (kept by pointer). */
 	struct loader_opts lo;
+	/* Optional: called when the domain's machine is about to be freed
+	 * (destroyed by its policy, the toolstack or system_destroy), while
+	 * it is still whole; what a service attached to it goes first. */
+	void (*on_destroy)(void *opaque, struct domain *d);
+	void *opaque;
 };
 
 struct domain {
@@ -65,6 +72,8 @@ struct domain {
 	/* Its network's port on a switch, if joined. */
 	struct hv_switch *sw;
 	int port;
+	void (*on_destroy)(void *opaque, struct domain *d);
+	void *opaque;
 };
 
 struct hv_system;

@@ -22,6 +22,11 @@ its rv.cmd="..." and powers off.
             requests get an error line (and a client that sends half a
             request and leaves changes nothing); destroying the server
             leaves the client running; quit ends up
+  plugins   a counting plugin (tests/plugins:count_plugin.so) loaded into
+            both domains of a system, one instance each: each reports its
+            own domain's name (info->domain) and a count of its own, the
+            two counts differ (different work), and 1 and 2 host threads
+            give the same counts and the same system digest
   config    refusals before anything starts, each one line naming the
             file and line: an unknown key, a duplicate name, a missing
             kernel, a vif on an undefined bridge, a bad policy; and an
@@ -41,6 +46,7 @@ from rvtest import TMP, check, env_path, run, run_case  # noqa: E402
 
 RV = os.path.abspath(sys.argv[1])
 CASE = sys.argv[2]
+COUNT_PLUGIN = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else None
 DIGEST = re.compile(r"system digest ([0-9a-f]{16}) after (\d+) epochs")
 
 
@@ -260,6 +266,32 @@ def case_toolstack():
         os.rmdir(os.path.dirname(sock))
 
 
+def case_plugins():
+    results = []
+    for threads in ("1", "2"):
+        outs = {n: os.path.join(TMP, f"count-{n}-{threads}.txt") for n in ("a", "b")}
+        cfg = write(f"plugins-{threads}.cfg",
+                    domain("a", "true", f"plugin = [ '{COUNT_PLUGIN},out={outs['a']}' ]") +
+                    domain("b", "sleep 1", f"plugin = [ '{COUNT_PLUGIN},out={outs['b']}' ]"))
+        st, out, err, con = up(cfg, "--threads", threads, "--max-epochs", "4000",
+                               "--print-digest")
+        check(st == 0, f"up with plugins exits 0 on {threads} thread(s) (got {st})", err)
+        got = {}
+        for n, path in outs.items():
+            text = open(path).read() if os.path.exists(path) else ""
+            m = re.match(r"insns (\d+) hash ([0-9a-f]{16}) domain (\S+)$", text.strip())
+            check(m is not None and m.group(3) == n,
+                  f"domain {n}'s plugin instance names its own domain ({threads} thread(s))",
+                  text)
+            got[n] = m.groups()[:2] if m else None
+        check(got["a"] and got["b"] and got["a"] != got["b"],
+              f"each instance counts its own domain ({threads} thread(s))", str(got))
+        d = DIGEST.search(out)
+        results.append((got, d.groups() if d else None))
+    check(results[0] == results[1] and results[0][1] is not None,
+          "1 and 2 threads give the same counts and the same digest", str(results))
+
+
 def case_config():
     kernel = env_path("RV_GUEST_KERNEL")
 
@@ -285,4 +317,4 @@ def case_config():
 
 
 run_case({"network": case_network, "faults": case_faults, "policies": case_policies,
-          "toolstack": case_toolstack, "config": case_config}, CASE)
+          "toolstack": case_toolstack, "plugins": case_plugins, "config": case_config}, CASE)

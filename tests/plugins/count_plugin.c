@@ -9,7 +9,8 @@
  * a query (a register read, answered by its own machine) and a change
  * (rv_flip_reg, recorded and applied on its own machine). At exit it
  * writes "insns N hash H" to the file of its out= argument (followed by
- * "(rv_unsubscribe failed)" if stop= could not unsubscribe).
+ * "(rv_unsubscribe failed)" if stop= could not unsubscribe, and by
+ * "domain NAME" under retrovisor up, from info->domain).
  *
  * Built twice: count_plugin.so against ABI 4 (the rv_machine_* forms
  * through info->machine; unsubscribing) and count_plugin_v1.so with
@@ -36,6 +37,7 @@ struct count {
 #endif
 	rv_sub blocks;
 	char out[512];
+	char domain[64]; /* info->domain under retrovisor up, else empty */
 	uint64_t insns, hash, flip, stop;
 	bool unsubscribe_failed;
 };
@@ -78,9 +80,10 @@ static void count_exit(void *ud, int status)
 
 	(void)status;
 	if (f) {
-		fprintf(f, "insns %llu hash %016llx%s\n", (unsigned long long)c->insns,
+		fprintf(f, "insns %llu hash %016llx%s%s%s\n", (unsigned long long)c->insns,
 			(unsigned long long)c->hash,
-			c->unsubscribe_failed ? " (rv_unsubscribe failed)" : "");
+			c->unsubscribe_failed ? " (rv_unsubscribe failed)" : "",
+			c->domain[0] ? " domain " : "", c->domain);
 		fclose(f);
 	}
 	for (unsigned i = 0; i < COUNT_MAX; i++)
@@ -115,6 +118,8 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 	c->self = self;
 #if RV_PLUGIN_ABI_BUILD >= 4
 	c->m = info->machine;
+	if (info->size >= offsetof(rv_plugin_info, domain) + sizeof(info->domain) && info->domain)
+		snprintf(c->domain, sizeof(c->domain), "%s", info->domain);
 	if (argc > 0 && argv[0].size != sizeof(argv[0])) {
 		free(c);
 		rv_plugin_fail(self, "the host's rv_plugin_arg is not ABI 4's");

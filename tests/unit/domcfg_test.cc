@@ -48,6 +48,7 @@ TEST(Domcfg, ReadsSystemAndDomains)
 		 "disk = [ 'a.img', 'file=b.img,snapshot=off' ]\n"
 		 "vif = [ 'bridge=br1,mac=52:54:00:aa:bb:01' ]\n"
 		 "on_crash = \"restart\"\n"
+		 "plugin = [ 'p.so,out=/tmp/x,k=v', '/abs/q.so' ]\n"
 		 "name = 'db'\n"
 		 "kernel = \"k\"\n");
 	ASSERT_EQ(p.r, 0) << p.err.msg;
@@ -78,6 +79,9 @@ TEST(Domcfg, ReadsSystemAndDomains)
 	EXPECT_TRUE(w.has_mac);
 	EXPECT_EQ(w.mac[5], 0x01);
 	EXPECT_EQ(w.on_crash, DOMAIN_RESTART);
+	ASSERT_EQ(w.nplugin, 2u);
+	EXPECT_STREQ(w.plugin[0], "/etc/rv/p.so,out=/tmp/x,k=v") << "the file resolved, not the rest";
+	EXPECT_STREQ(w.plugin[1], "/abs/q.so");
 	EXPECT_EQ(w.on_poweroff, DOMAIN_DESTROY) << "xl's defaults";
 	EXPECT_EQ(w.on_reboot, DOMAIN_RESTART);
 	EXPECT_STREQ(p.c.dom[1].kernel, "/etc/rv/k");

@@ -103,7 +103,8 @@
  *      their size (rv_module's text range is now text_base, text_size);
  *      a plugin that agrees an older version gets the older layouts.
  *      Subscriptions return an rv_sub; rv_unsubscribe removes one, inside
- *      a callback too, and what it cost goes with it.
+ *      a callback too, and what it cost goes with it. info->domain (read
+ *      it only when info->size covers it): the domain's name under up.
  */
 #ifndef RETROVISOR_PLUGIN_H
 #define RETROVISOR_PLUGIN_H
@@ -162,6 +163,11 @@ typedef struct rv_plugin_info {
 	const char *vmlinux;  /* the plugin's vmlinux=FILE argument, or NULL */
 #if RV_PLUGIN_ABI_BUILD >= 4
 	rv_machine *machine;  /* (ABI 4) the machine, for every query and change */
+	/* (ABI 4, when size reaches it) the domain's name under `retrovisor
+	 * up` (docs/domains.md), NULL for a machine alone; valid for the
+	 * plugin's life. A plugin loaded into several domains gets one init
+	 * per domain, each with its own machine. */
+	const char *domain;
 #endif
 } rv_plugin_info;
 
