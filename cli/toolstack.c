@@ -39,6 +39,8 @@ struct toolstack {
 	struct hv_system *s;
 	struct ts_client c[TOOLSTACK_MAX_CLIENTS];
 	bool quit;
+	toolstack_input_fn rec;
+	void *rec_opaque;
 };
 
 /* ---- A flat JSON object: string, integer and boolean values ---- */
@@ -256,6 +258,8 @@ static void ts_request(struct toolstack *t, struct ts_client *c, const char *lin
 	struct domain *d;
 	struct hv_switch *sw;
 
+	if (t->rec)
+		t->rec(t->rec_opaque, -1, line, strlen(line));
 	if (ts_parse(line, &r, &why) != 0) {
 		ts_reply_error(c, "%s", why);
 		ts_drop(c);
@@ -346,12 +350,34 @@ void toolstack_default_path(const char *name, char *out, size_t n)
 		snprintf(out, n, "/tmp/retrovisor-%u/%s.sock", (unsigned)getuid(), name);
 }
 
+/* The toolstack without a socket. */
+static struct toolstack *ts_new(struct hv_system *s, int lfd, const char *path,
+				struct hv_err *err)
+{
+	struct toolstack *t = calloc(1, sizeof(*t));
+
+	if (!t) {
+		hv_err_set(err, "out of host memory");
+		return NULL;
+	}
+	t->lfd = lfd;
+	t->s = s;
+	snprintf(t->path, sizeof(t->path), "%s", path ? path : "");
+	for (unsigned i = 0; i < TOOLSTACK_MAX_CLIENTS; i++) {
+		t->c[i].fd = -1;
+		t->c[i].console = -1;
+	}
+	return t;
+}
+
 struct toolstack *toolstack_open(const char *path, struct hv_system *s, struct hv_err *err)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	struct toolstack *t;
 	char dir[sizeof(a.sun_path)];
 
+	if (!path)
+		return ts_new(s, -1, NULL, err);
 	if (strlen(path) >= sizeof(a.sun_path)) {
 		hv_err_set(err, "the control socket path '%.200s' is longer than %zu bytes", path,
 			   sizeof(a.sun_path) - 1);
@@ -393,19 +419,10 @@ struct toolstack *toolstack_open(const char *path, struct hv_system *s, struct h
 		close(fd);
 		return NULL;
 	}
-	t = calloc(1, sizeof(*t));
+	t = ts_new(s, fd, path, err);
 	if (!t) {
 		close(fd);
 		unlink(path);
-		hv_err_set(err, "out of host memory");
-		return NULL;
-	}
-	t->lfd = fd;
-	t->s = s;
-	snprintf(t->path, sizeof(t->path), "%s", path);
-	for (unsigned i = 0; i < TOOLSTACK_MAX_CLIENTS; i++) {
-		t->c[i].fd = -1;
-		t->c[i].console = -1;
 	}
 	return t;
 }
@@ -416,8 +433,10 @@ void toolstack_close(struct toolstack *t)
 		return;
 	for (unsigned i = 0; i < TOOLSTACK_MAX_CLIENTS; i++)
 		ts_drop(&t->c[i]);
-	close(t->lfd);
-	unlink(t->path);
+	if (t->lfd >= 0) {
+		close(t->lfd);
+		unlink(t->path);
+	}
 	free(t);
 }
 
@@ -433,9 +452,7 @@ static void ts_read(struct toolstack *t, struct ts_client *c)
 	if (n < 0)
 		return;
 	if (c->console >= 0) {
-		struct domain *d = system_domain(t->s, (unsigned)c->console);
-		if (d && d->m)
-			machine_console_input(d->m, (const uint8_t *)buf, (size_t)n);
+		toolstack_apply_console(t, (unsigned)c->console, (const uint8_t *)buf, (size_t)n);
 		return;
 	}
 	for (ssize_t i = 0; i < n && c->fd >= 0; i++) {
@@ -453,13 +470,36 @@ static void ts_read(struct toolstack *t, struct ts_client *c)
 		ts_request(t, c, c->buf);
 		if (c->console >= 0) {
 			/* What follows the request on a console is input. */
-			struct domain *d = system_domain(t->s, (unsigned)c->console);
-			if (d && d->m && i + 1 < n)
-				machine_console_input(d->m, (const uint8_t *)buf + i + 1,
-						      (size_t)(n - i - 1));
+			if (i + 1 < n)
+				toolstack_apply_console(t, (unsigned)c->console,
+							(const uint8_t *)buf + i + 1,
+							(size_t)(n - i - 1));
 			return;
 		}
 	}
+}
+
+void toolstack_set_recorder(struct toolstack *t, toolstack_input_fn fn, void *opaque)
+{
+	t->rec = fn;
+	t->rec_opaque = opaque;
+}
+
+void toolstack_apply(struct toolstack *t, const char *line)
+{
+	struct ts_client none = { .fd = -1, .console = -1 };
+
+	ts_request(t, &none, line);
+}
+
+void toolstack_apply_console(struct toolstack *t, unsigned id, const uint8_t *buf, size_t len)
+{
+	struct domain *d = system_domain(t->s, id);
+
+	if (t->rec)
+		t->rec(t->rec_opaque, (int)id, buf, len);
+	if (d && d->m)
+		machine_console_input(d->m, buf, len);
 }
 
 bool toolstack_poll(struct toolstack *t)
@@ -467,6 +507,8 @@ bool toolstack_poll(struct toolstack *t)
 	struct pollfd p[TOOLSTACK_MAX_CLIENTS + 1];
 	unsigned who[TOOLSTACK_MAX_CLIENTS + 1], np = 0;
 
+	if (t->lfd < 0)
+		return t->quit;
 	p[np] = (struct pollfd){ .fd = t->lfd, .events = POLLIN };
 	who[np++] = TOOLSTACK_MAX_CLIENTS;
 	for (unsigned i = 0; i < TOOLSTACK_MAX_CLIENTS; i++)

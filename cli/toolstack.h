@@ -37,7 +37,8 @@
 struct toolstack;
 
 /* Listen at path (its folder is made with mode 0700 if missing; a stale
- * socket left by a dead process is replaced, a live one is refused). */
+ * socket left by a dead process is replaced, a live one is refused).
+ * path NULL: no socket, requests come only through toolstack_apply. */
 struct toolstack *toolstack_open(const char *path, struct hv_system *s, struct hv_err *err);
 void toolstack_close(struct toolstack *t);
 
@@ -47,6 +48,15 @@ bool toolstack_poll(struct toolstack *t);
 
 /* A domain's console output, for the clients attached to it. */
 void toolstack_console(struct toolstack *t, unsigned id, const uint8_t *buf, size_t len);
+
+/* Every request applied and every console byte typed into a domain (the
+ * system's inputs, cli/uplog.h): domain -1 for a request line. */
+typedef void (*toolstack_input_fn)(void *opaque, int domain, const void *data, size_t len);
+void toolstack_set_recorder(struct toolstack *t, toolstack_input_fn fn, void *opaque);
+/* Apply a request line, or console input for domain id, as a client's
+ * (a replay); replies go nowhere. */
+void toolstack_apply(struct toolstack *t, const char *line);
+void toolstack_apply_console(struct toolstack *t, unsigned id, const uint8_t *buf, size_t len);
 
 /* The default socket path: $XDG_RUNTIME_DIR/retrovisor/NAME.sock, or
  * /tmp/retrovisor-UID/NAME.sock. */

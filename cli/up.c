@@ -25,6 +25,8 @@
 #include "cli/main.h"
 #include "cli/options.h"
 #include "cli/toolstack.h"
+#include "cli/uplog.h"
+#include "base/sha256.h"
 #include "hv/dev/backend/net_slirp.h"
 #include "hv/platform/control.h"
 #include "hv/platform/domain.h"
@@ -43,6 +45,8 @@ struct up_opts {
 	bool rtc_set;
 	uint64_t rtc_s;
 	const char *control; /* NULL: the default path; "none": no toolstack */
+	const char *record, *replay; /* the system log (cli/uplog.h) */
+	uint64_t digest_every;       /* epochs between digests in the log */
 };
 
 struct up_console {
@@ -67,7 +71,8 @@ static int up_usage(const char *msg)
 {
 	fprintf(stderr, "retrovisor: %s; usage: retrovisor up FILE [--threads N] "
 		"[--console NAME] [--log-dir DIR] [--control PATH|none] [--max-epochs N] "
-		"[--rtc SECONDS] [--print-digest] (docs/domains.md)\n", msg);
+		"[--rtc SECONDS] [--print-digest] [--record LOG [--digest-every N]], or "
+		"retrovisor up --replay LOG [--threads N] ... (docs/domains.md)\n", msg);
 	return CLI_EXIT_ERROR;
 }
 
@@ -75,6 +80,7 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->log_dir = ".";
+	o->digest_every = 2000;
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -99,8 +105,12 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 			o->log_dir = v;
 		} else if (!strcmp(a, "--control")) {
 			o->control = v;
+		} else if (!strcmp(a, "--record")) {
+			o->record = v;
+		} else if (!strcmp(a, "--replay")) {
+			o->replay = v;
 		} else if (!strcmp(a, "--threads") || !strcmp(a, "--max-epochs") ||
-			   !strcmp(a, "--rtc")) {
+			   !strcmp(a, "--rtc") || !strcmp(a, "--digest-every")) {
 			char *end;
 			errno = 0;
 			n = strtoull(v, &end, 10);
@@ -115,6 +125,10 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 				o->threads = (unsigned)n;
 			} else if (a[2] == 'm') {
 				o->max_epochs = n;
+			} else if (a[2] == 'd') {
+				if (n < 1)
+					return up_usage("--digest-every takes 1 or more epochs");
+				o->digest_every = n;
 			} else {
 				o->rtc_s = n;
 				o->rtc_set = true;
@@ -125,8 +139,13 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 			return up_usage(msg);
 		}
 	}
-	if (!o->file)
+	if (o->replay && (o->file || o->record))
+		return up_usage("a replay takes its configuration from the log, and records nothing");
+	if (!o->file && !o->replay)
 		return up_usage("up needs a configuration file");
+	if (o->replay && (o->control || o->max_epochs || o->rtc_set))
+		return up_usage("a replay has no toolstack, takes its clock from the log and ends "
+				"where the log ends");
 	return -1;
 }
 
@@ -296,8 +315,128 @@ static void up_report(const struct domain *d, enum domain_state was, uint64_t re
 			up_policy_name(p));
 }
 
+/* The system log's side of a run: its writer or what it replays. */
+struct up_log {
+	struct uplog_writer w;
+	bool recording;
+	struct hv_system *s;
+	struct uplog in;
+	size_t next; /* the replay's next event */
+};
+
+static void up_log_input(void *opaque, int domain, const void *data, size_t len)
+{
+	struct up_log *l = opaque;
+	struct uplog_event e = {
+		.kind = domain < 0 ? UPLOG_REQ : UPLOG_CON,
+		.epoch = system_epoch(l->s),
+		.domain = domain < 0 ? 0 : (unsigned)domain,
+		.data = (uint8_t *)data,
+		.len = len,
+	};
+
+	uplog_event(&l->w, &e);
+}
+
+/* Each image every domain boots from, with its SHA-256: recorded, or
+ * checked against the recording. */
+static int up_images(const struct domcfg *c, struct up_log *l, struct hv_err *err)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < c->ndom; i++) {
+		const struct domcfg_domain *d = &c->dom[i];
+		const char *img[3 + DOMCFG_MAX_DISKS] = { d->kernel, d->initrd, d->bios };
+		char path[4200];
+		for (unsigned j = 0; j < d->ndisk; j++)
+			img[3 + j] = d->disk[j] + 5; /* after "file=" */
+		for (unsigned j = 0; j < 3 + d->ndisk; j++) {
+			if (!img[j] || !strcmp(img[j], "none"))
+				continue;
+			snprintf(path, sizeof(path), "%s", img[j]);
+			char *comma = j >= 3 ? strchr(path, ',') : NULL;
+			if (comma)
+				*comma = '\0';
+			uint8_t sum[SHA256_DIGEST_SIZE];
+			char hex[SHA256_HEX_SIZE];
+			if (sha256_file(path, sum, err) != 0)
+				return -1;
+			sha256_hex(sum, hex);
+			if (l->recording) {
+				uplog_image(&l->w, path, hex);
+			} else if (k >= l->in.nimages || strcmp(l->in.image[k], path) ||
+				   strcmp(l->in.image_sha[k], hex)) {
+				hv_err_set(err, "image %.300s is not the one the log was recorded with "
+					   "(its SHA-256 or its place differ)", path);
+				return -1;
+			}
+			k++;
+		}
+	}
+	if (!l->recording && k != l->in.nimages) {
+		hv_err_set(err, "the log was recorded with %u images, the system has %u",
+			   l->in.nimages, k);
+		return -1;
+	}
+	return 0;
+}
+
+/* The file's text, for the log. */
+static char *up_read_text(const char *path, size_t *len, struct hv_err *err)
+{
+	FILE *f = fopen(path, "r");
+	char *text = f ? malloc(1u << 20) : NULL;
+
+	*len = text ? fread(text, 1, (1u << 20) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	if (!text)
+		hv_err_set(err, "cannot read %.300s again for the log", path);
+	return text;
+}
+
+/* A replay at the top of epoch e: the digests the recording took there
+ * are compared, the inputs it applied there applied. Returns 1 at the
+ * log's end (with the last digest compared), 0 to go on, -1 diverged. */
+static int up_replay_step(struct up_log *l, struct toolstack *ts, struct hv_err *err)
+{
+	uint64_t e = system_epoch(l->s);
+
+	while (l->next < l->in.nev && l->in.ev[l->next].epoch == e) {
+		const struct uplog_event *ev = &l->in.ev[l->next++];
+		uint64_t now;
+		switch (ev->kind) {
+		case UPLOG_REQ:
+			toolstack_apply(ts, (const char *)ev->data);
+			break;
+		case UPLOG_CON:
+			toolstack_apply_console(ts, ev->domain, ev->data, ev->len);
+			break;
+		case UPLOG_DIGEST:
+		case UPLOG_END:
+			now = system_digest(l->s);
+			if (now != ev->digest) {
+				hv_err_set(err, "the replay diverged: after epoch %" PRIu64 " the system's "
+					   "digest is %016" PRIx64 ", the recording's %016" PRIx64, e,
+					   now, ev->digest);
+				return -1;
+			}
+			if (ev->kind == UPLOG_END)
+				return 1;
+			break;
+		}
+	}
+	if (l->next < l->in.nev && l->in.ev[l->next].epoch < e) {
+		hv_err_set(err, "the replay diverged: the log goes on after epoch %" PRIu64
+			   " where the system ended", e);
+		return -1;
+	}
+	return 0;
+}
+
 int main_up(int argc, char **argv)
 {
+	static struct up_log log;
 	struct up_opts uo;
 	struct hv_err err = { { 0 } };
 	static struct domcfg cfg;
@@ -308,8 +447,18 @@ int main_up(int argc, char **argv)
 
 	if (r >= 0)
 		return r;
-	if (domcfg_load(uo.file, &cfg, &err) != 0)
+	memset(&log, 0, sizeof(log));
+	if (uo.replay) {
+		if (uplog_read(uo.replay, &log.in, &err) != 0)
+			return main_fail(&err);
+		uo.file = log.in.cfg_path;
+		if (domcfg_parse(uo.file, log.in.cfg_text, log.in.cfg_len, true, &cfg, &err) != 0) {
+			uplog_free(&log.in);
+			return main_fail(&err);
+		}
+	} else if (domcfg_load(uo.file, &cfg, &err) != 0) {
 		return main_fail(&err);
+	}
 	if (uo.console) {
 		unsigned i = 0;
 		while (i < cfg.ndom && strcmp(cfg.dom[i].name, uo.console))
@@ -335,7 +484,8 @@ int main_up(int argc, char **argv)
 			goto out;
 		switch_set_faults(sw, &b->faults);
 	}
-	uint64_t rtc_ns = uo.rtc_set ? uo.rtc_s * 1000000000ull :
+	uint64_t rtc_ns = uo.replay ? log.in.rtc_ns :
+			  uo.rtc_set ? uo.rtc_s * 1000000000ull :
 				       (uint64_t)time(NULL) * 1000000000ull;
 	for (unsigned i = 0; i < cfg.ndom; i++) {
 		const struct domcfg_domain *d = &cfg.dom[i];
@@ -375,7 +525,24 @@ int main_up(int argc, char **argv)
 			goto out;
 	}
 	char control[4200];
-	if (!uo.control || strcmp(uo.control, "none")) {
+	log.s = s;
+	if (uo.record) {
+		size_t len;
+		char *text = up_read_text(uo.file, &len, &err);
+		if (!text || uplog_create(&log.w, uo.record, uo.file, text, len, rtc_ns, &err) != 0) {
+			free(text);
+			goto out;
+		}
+		free(text);
+		log.recording = true;
+	}
+	if ((uo.record || uo.replay) && up_images(&cfg, &log, &err) != 0)
+		goto out;
+	if (uo.replay) {
+		ts = toolstack_open(NULL, s, &err); /* the log's requests only */
+		if (!ts)
+			goto out;
+	} else if (!uo.control || strcmp(uo.control, "none")) {
 		if (uo.control) {
 			snprintf(control, sizeof(control), "%s", uo.control);
 		} else {
@@ -392,9 +559,12 @@ int main_up(int argc, char **argv)
 		if (!ts)
 			goto out;
 	}
+	if (ts && log.recording)
+		toolstack_set_recorder(ts, up_log_input, &log);
 	fprintf(stderr, "retrovisor: %u domains up on %u host threads, epochs of %" PRIu64
 		" us of guest time%s%s\n", cfg.ndom, threads, cfg.epoch_us,
-		ts ? "; toolstack on " : "", ts ? control : "");
+		ts && !uo.replay ? "; toolstack on " : "", ts && !uo.replay ? control : "");
+	bool ended = false;
 	for (uint64_t e = 0; !uo.max_epochs || e < uo.max_epochs; e++) {
 		enum domain_state was[SYSTEM_MAX_DOMAINS];
 		uint64_t restarts[SYSTEM_MAX_DOMAINS];
@@ -402,7 +572,17 @@ int main_up(int argc, char **argv)
 			was[i] = system_domain(s, i)->state;
 			restarts[i] = system_domain(s, i)->restarts;
 		}
-		if (ts && toolstack_poll(ts)) {
+		if (uo.replay) {
+			int step = up_replay_step(&log, ts, &err);
+			if (step < 0) {
+				status = CLI_EXIT_DIVERGED;
+				goto out;
+			}
+			if (step > 0) {
+				ended = true;
+				break;
+			}
+		} else if (ts && toolstack_poll(ts)) {
 			fprintf(stderr, "retrovisor: the toolstack asked to quit\n");
 			break;
 		}
@@ -411,16 +591,47 @@ int main_up(int argc, char **argv)
 			goto out;
 		for (unsigned i = 0; i < cfg.ndom; i++)
 			up_report(system_domain(s, i), was[i], restarts[i]);
+		if (log.recording && system_epoch(s) % uo.digest_every == 0) {
+			struct uplog_event ev = { .kind = UPLOG_DIGEST, .epoch = system_epoch(s),
+						  .digest = system_digest(s) };
+			uplog_event(&log.w, &ev);
+		}
 		if (live == 0)
 			break;
+	}
+	if (uo.replay && !ended) {
+		int step = up_replay_step(&log, ts, &err);
+		if (step <= 0) {
+			if (step == 0)
+				hv_err_set(&err, "the replay diverged: the system ended at epoch %" PRIu64
+					   " before the log's end", system_epoch(s));
+			status = CLI_EXIT_DIVERGED;
+			goto out;
+		}
+	}
+	if (uo.replay)
+		fprintf(stderr, "retrovisor: replay matched the log: %zu records (inputs and "
+			"digests), %" PRIu64 " epochs\n", log.next, system_epoch(s));
+	if (log.recording) {
+		struct uplog_event ev = { .kind = UPLOG_END, .epoch = system_epoch(s),
+					  .digest = system_digest(s) };
+		uplog_event(&log.w, &ev);
+		log.recording = false;
+		if (uplog_finish(&log.w, &err) != 0)
+			goto out;
 	}
 	if (uo.print_digest)
 		printf("retrovisor: system digest %016" PRIx64 " after %" PRIu64 " epochs\n",
 		       system_digest(s), system_epoch(s));
 	status = CLI_EXIT_OK;
 out:
-	if (status != CLI_EXIT_OK)
+	if (status != CLI_EXIT_OK && status != CLI_EXIT_DIVERGED)
 		main_fail(&err);
+	else if (status == CLI_EXIT_DIVERGED)
+		fprintf(stderr, "retrovisor: %s\n", err.msg);
+	if (log.recording)
+		uplog_abandon(&log.w);
+	uplog_free(&log.in);
 	toolstack_close(ts);
 	ts = NULL;
 	system_destroy(s);

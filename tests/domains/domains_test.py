@@ -22,6 +22,13 @@ its rv.cmd="..." and powers off.
             requests get an error line (and a client that sends half a
             request and leaves changes nothing); destroying the server
             leaves the client running; quit ends up
+  record    the toolstack session of `toolstack` (partition, heal, pause,
+            unpause, destroy, quit at whatever epochs the host's timing
+            gives) recorded with --record; three replays (1, 2 and 1
+            host threads) match every digest of the log, end where it
+            ends and print each domain's console byte for byte as the
+            recording did; a log with one byte changed is refused
+            naming its line; a replay whose image changed is refused
   plugins   a counting plugin (tests/plugins:count_plugin.so) loaded into
             both domains of a system, one instance each: each reports its
             own domain's name (info->domain) and a count of its own, the
@@ -156,6 +163,10 @@ LOOP = ("ip addr add 10.0.0.2/24 dev eth0; ip link set eth0 up; i=0; while [ $i 
 
 
 def case_toolstack():
+    toolstack_session()
+
+
+def toolstack_session(record=None):
     cfg = write("ts.cfg", "bridge = [ 'br0' ]\n\n" +
                 domain("server", SERVER.replace("sleep 20", "sleep 3000"), "vif = [ 'bridge=br0' ]") +
                 domain("client", LOOP, "vif = [ 'bridge=br0' ]"))
@@ -166,7 +177,8 @@ def case_toolstack():
     err_path = os.path.join(TMP, "ts.err")
     with open(err_path, "w") as err_f:
         p = subprocess.Popen([RV, "up", cfg, "--log-dir", logs, "--control", sock, "--threads", "2",
-                              "--rtc", "1767225600"], stdin=subprocess.DEVNULL,
+                              "--rtc", "1767225600"] + (["--record", record] if record else []),
+                             stdin=subprocess.DEVNULL,
                              stdout=subprocess.DEVNULL, stderr=err_f)
 
     def console(name):
@@ -264,6 +276,55 @@ def case_toolstack():
         if os.path.exists(sock):
             os.unlink(sock)
         os.rmdir(os.path.dirname(sock))
+    return cfg, logs
+
+
+def case_record():
+    log = os.path.join(TMP, "system.log")
+    cfg, logs = toolstack_session(record=log)
+    check(os.path.exists(log), "the system log is written", log)
+    recorded = {}
+    for n in ("server", "client"):
+        with open(os.path.join(logs, n + ".console"), "rb") as f:
+            recorded[n] = f.read()
+    for i, threads in enumerate(("1", "2", "1")):
+        rlogs = os.path.join(TMP, f"replay-{i}")
+        os.makedirs(rlogs, exist_ok=True)
+        st, out, err = run([RV, "up", "--replay", log, "--threads", threads, "--log-dir", rlogs],
+                           timeout=900)
+        check(st == 0 and "replay matched the log" in err,
+              f"replay {i + 1} ({threads} thread(s)) matches every digest", err)
+        for n in ("server", "client"):
+            with open(os.path.join(rlogs, n + ".console"), "rb") as f:
+                got = f.read()
+            check(got == recorded[n], f"replay {i + 1}: {n}'s console is the recording's",
+                  got[-800:].decode(errors="replace"))
+    with open(log, "rb") as f:
+        lines = f.read().split(b"\n")
+    bad = os.path.join(TMP, "bad.log")
+    k = len(lines) // 2
+    lines[k] = lines[k][:-12] + (b"0" if lines[k][-12:-11] != b"0" else b"1") + lines[k][-11:]
+    with open(bad, "wb") as f:
+        f.write(b"\n".join(lines))
+    st, out, err = run([RV, "up", "--replay", bad], timeout=60)
+    check(st == 2 and f"line {k + 1}: its checksum does not match" in err,
+          "a damaged log is refused, naming the line", err)
+    # An image that changed since the recording: refused before anything runs.
+    img = os.path.join(TMP, "initrd-copy")
+    with open(env_path("RV_GUEST_INITRAMFS"), "rb") as src, open(img, "wb") as dst:
+        dst.write(src.read())
+    small = write("small.cfg", f'name = "one"\nkernel = "{env_path("RV_GUEST_KERNEL")}"\n'
+                  f'initrd = "{img}"\nmemory = 256\n')
+    small_log = os.path.join(TMP, "small.log")
+    st, out, err, con = up(small, "--max-epochs", "20", "--record", small_log)
+    check(st == 0, "a short recording", err)
+    st, out, err = run([RV, "up", "--replay", small_log, "--log-dir", TMP], timeout=120)
+    check(st == 0 and "replay matched" in err, "it replays", err)
+    with open(img, "ab") as f:
+        f.write(b"\0" * 512)
+    st, out, err = run([RV, "up", "--replay", small_log, "--log-dir", TMP], timeout=60)
+    check(st == 2 and "is not the one the log was recorded with" in err,
+          "a replay whose image changed is refused", err)
 
 
 def case_plugins():
@@ -317,4 +378,5 @@ def case_config():
 
 
 run_case({"network": case_network, "faults": case_faults, "policies": case_policies,
-          "toolstack": case_toolstack, "plugins": case_plugins, "config": case_config}, CASE)
+          "toolstack": case_toolstack, "record": case_record, "plugins": case_plugins,
+          "config": case_config}, CASE)
