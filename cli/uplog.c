@@ -260,6 +260,19 @@ static int uplog_parse_line(struct uplog *log, char *s, const char *path, unsign
 int uplog_read(const char *path, struct uplog *log, struct hv_err *err)
 {
 	FILE *f = fopen(path, "r");
+
+	memset(log, 0, sizeof(*log));
+	if (!f) {
+		hv_err_set(err, "cannot open the system log %.300s: %s", path, strerror(errno));
+		return -1;
+	}
+	int r = uplog_read_stream(f, path, log, err);
+	fclose(f);
+	return r;
+}
+
+int uplog_read_stream(FILE *f, const char *path, struct uplog *log, struct hv_err *err)
+{
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
@@ -267,10 +280,6 @@ int uplog_read(const char *path, struct uplog *log, struct hv_err *err)
 	int r = 0;
 
 	memset(log, 0, sizeof(*log));
-	if (!f) {
-		hv_err_set(err, "cannot open the system log %.300s: %s", path, strerror(errno));
-		return -1;
-	}
 	while (r == 0 && (len = getline(&line, &cap, f)) > 0) {
 		n++;
 		if (len > (ssize_t)UPLOG_FILE_MAX || line[len - 1] != '\n') {
@@ -281,7 +290,6 @@ int uplog_read(const char *path, struct uplog *log, struct hv_err *err)
 		r = uplog_parse_line(log, line, path, n, err);
 	}
 	free(line);
-	fclose(f);
 	if (r == 0 && (!log->cfg_path || !log->cfg_text || !log->has_rtc))
 		r = uplog_bad(err, path, n, "the log ends before its configuration");
 	if (r == 0 && (!log->nev || log->ev[log->nev - 1].kind != UPLOG_END))

@@ -73,6 +73,8 @@ struct uplog {
 };
 
 int uplog_read(const char *path, struct uplog *log, struct hv_err *err);
+/* The same from an open stream; path names it in errors. */
+int uplog_read_stream(FILE *f, const char *path, struct uplog *log, struct hv_err *err);
 void uplog_free(struct uplog *log);
 
 #endif
