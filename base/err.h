@@ -16,7 +16,6 @@ struct hv_err {
 };
 
 /* printf-style; a NULL err is allowed and ignored. */
-void hv_err_set(struct hv_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void hv_err_set(struct hv_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -15,9 +15,9 @@
 #include <sys/types.h>
 
 struct rdsrc {
-	int fd;             /* -1 when reading from mem */
+	int fd; /* -1 when reading from mem */
 	const uint8_t *mem;
-	uint64_t size;      /* bytes the source holds (a file: when opened) */
+	uint64_t size; /* bytes the source holds (a file: when opened) */
 };
 
 /* A file of SIZE bytes open on FD. */

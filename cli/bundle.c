@@ -53,7 +53,9 @@ int main_bundle(int argc, char **argv)
 	replay_config_free(&c);
 	if (bad)
 		return main_fail(&err);
-	fprintf(stderr, "retrovisor: wrote %s: the log and %u images; replay it anywhere with "
-		"'retrovisor replay %s'\n", out, c.nimages, out);
+	fprintf(stderr,
+		"retrovisor: wrote %s: the log and %u images; replay it anywhere with "
+		"'retrovisor replay %s'\n",
+		out, c.nimages, out);
 	return CLI_EXIT_OK;
 }

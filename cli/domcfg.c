@@ -215,7 +215,8 @@ static int parse_value(struct lex *l, struct value *v)
 			return 0;
 		if (l->t != T_COMMA) {
 			if (!l->failed)
-				fail(l, "a list's items are separated by commas and it ends with ]");
+				fail(l,
+				     "a list's items are separated by commas and it ends with ]");
 			value_free(v);
 			return -1;
 		}
@@ -269,7 +270,8 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	char end;
 
 	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &end) != 6 || strlen(s) != 17)
+		   &end) != 6 ||
+	    strlen(s) != 17)
 		return -1;
 	for (int i = 0; i < 6; i++)
 		mac[i] = (uint8_t)b[i];
@@ -375,8 +377,10 @@ static int parse_bridge(struct lex *l, struct domcfg *c, char *spec)
 			b->faults.delay_ppm = (uint32_t)v;
 			b->faults.delay_epochs = (uint32_t)v2;
 		} else {
-			fail(l, "bridge '%s': unknown or malformed setting '%s' (latency=1..1000000, "
-			     "drop, duplicate, reorder, delay=PPM:EPOCHS, seed)", name, kv);
+			fail(l,
+			     "bridge '%s': unknown or malformed setting '%s' (latency=1..1000000, "
+			     "drop, duplicate, reorder, delay=PPM:EPOCHS, seed)",
+			     name, kv);
 			return -1;
 		}
 	}
@@ -390,17 +394,21 @@ static int parse_vif(struct lex *l, struct domcfg_domain *d, char *spec)
 
 	while (*rest) {
 		char *kv = item(&rest), *eq = strchr(kv, '=');
-		if (eq && !strncmp(kv, "bridge=", 7) && eq[1] && strlen(eq + 1) < sizeof(d->bridge)) {
+		if (eq && !strncmp(kv, "bridge=", 7) && eq[1] &&
+		    strlen(eq + 1) < sizeof(d->bridge)) {
 			snprintf(d->bridge, sizeof(d->bridge), "%s", eq + 1);
 		} else if (eq && !strncmp(kv, "mac=", 4)) {
 			if (parse_mac(eq + 1, d->mac) != 0) {
-				fail(l, "domain '%s': mac=%.32s is not a unicast address like "
-				     "52:54:00:12:34:56", d->name, eq + 1);
+				fail(l,
+				     "domain '%s': mac=%.32s is not a unicast address like "
+				     "52:54:00:12:34:56",
+				     d->name, eq + 1);
 				return -1;
 			}
 			d->has_mac = true;
 		} else {
-			fail(l, "domain '%s': vif setting '%.64s' is not bridge=NAME or mac=ADDRESS",
+			fail(l,
+			     "domain '%s': vif setting '%.64s' is not bridge=NAME or mac=ADDRESS",
 			     d->name, kv);
 			return -1;
 		}
@@ -503,7 +511,7 @@ static int set_path(struct lex *l, const struct value *v, const char *key, char 
 		return -1;
 	free(*dst);
 	*dst = strcmp(key, "cmdline") && strcmp(v->item[0], "none") ? resolve(l, v->item[0]) :
-								       dup_or_fail(l, v->item[0]);
+								      dup_or_fail(l, v->item[0]);
 	return *dst ? 0 : -1;
 }
 
@@ -513,8 +521,10 @@ static int domain_key(struct lex *l, struct domcfg_domain *d, const char *key,
 	if (!strcmp(key, "kernel") || !strcmp(key, "initrd") || !strcmp(key, "cmdline") ||
 	    !strcmp(key, "bios"))
 		return set_path(l, v, key,
-				key[0] == 'k' ? &d->kernel : key[0] == 'i' ? &d->initrd :
-				key[0] == 'c' ? &d->cmdline : &d->bios);
+				key[0] == 'k' ? &d->kernel :
+				key[0] == 'i' ? &d->initrd :
+				key[0] == 'c' ? &d->cmdline :
+						&d->bios);
 	if (!strcmp(key, "memory") || !strcmp(key, "vcpus") || !strcmp(key, "rng_seed")) {
 		if (!want(l, v, V_NUM, key))
 			return -1;
@@ -550,13 +560,15 @@ static int domain_key(struct lex *l, struct domcfg_domain *d, const char *key,
 		return parse_vif(l, d, v->item[0]);
 	}
 	if (!strcmp(key, "on_poweroff") || !strcmp(key, "on_reboot") || !strcmp(key, "on_crash"))
-		return want(l, v, V_STR, key) ?
-			       parse_policy(l, key, v->item[0],
-					    key[3] == 'p' ? &d->on_poweroff :
-					    key[3] == 'r' ? &d->on_reboot : &d->on_crash) :
-			       -1;
-	fail(l, "unknown domain key '%s' (name, kernel, initrd, cmdline, bios, memory, vcpus, "
-	     "disk, vif, plugin, rng_seed, on_poweroff, on_reboot, on_crash)", key);
+		return want(l, v, V_STR, key) ? parse_policy(l, key, v->item[0],
+							     key[3] == 'p' ? &d->on_poweroff :
+							     key[3] == 'r' ? &d->on_reboot :
+									     &d->on_crash) :
+						-1;
+	fail(l,
+	     "unknown domain key '%s' (name, kernel, initrd, cmdline, bios, memory, vcpus, "
+	     "disk, vif, plugin, rng_seed, on_poweroff, on_reboot, on_crash)",
+	     key);
 	return -1;
 }
 
@@ -581,8 +593,10 @@ static int system_key(struct lex *l, struct domcfg *c, const char *key, const st
 	}
 	if (!strcmp(key, "bridge"))
 		return for_items(l, v, key, bridge_item, c);
-	fail(l, "unknown key '%s' before the first domain (epoch_us, threads, bridge; a domain "
-	     "starts with name = \"...\")", key);
+	fail(l,
+	     "unknown key '%s' before the first domain (epoch_us, threads, bridge; a domain "
+	     "starts with name = \"...\")",
+	     key);
 	return -1;
 }
 
@@ -593,7 +607,8 @@ static int new_domain(struct lex *l, struct domcfg *c, const struct value *v)
 	const char *name = v->item[0];
 	for (const char *p = name; *p; p++)
 		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.') {
-			fail(l, "domain name '%.64s': letters, digits, '-', '_' and '.' only", name);
+			fail(l, "domain name '%.64s': letters, digits, '-', '_' and '.' only",
+			     name);
 			return -1;
 		}
 	if (new_name(l, "domain", name, DOMAIN_NAME_MAX, c->dom[0].name, &c->dom[0].line,
@@ -636,15 +651,17 @@ static int check_all(struct lex *l, const struct domcfg *c, bool check_files)
 			while (b < c->nbridge && strcmp(c->bridge[b].name, d->bridge))
 				b++;
 			if (b == c->nbridge) {
-				fail(l, "domain '%s': its vif's bridge '%s' is not defined (bridge = "
-				     "[ '%s' ] before the first domain)", d->name, d->bridge, d->bridge);
+				fail(l,
+				     "domain '%s': its vif's bridge '%s' is not defined (bridge = "
+				     "[ '%s' ] before the first domain)",
+				     d->name, d->bridge, d->bridge);
 				return -1;
 			}
 		}
 		if (!check_files)
 			continue;
-		if (check_file(l, d, "kernel", d->kernel) || check_file(l, d, "initrd", d->initrd) ||
-		    check_file(l, d, "bios", d->bios))
+		if (check_file(l, d, "kernel", d->kernel) ||
+		    check_file(l, d, "initrd", d->initrd) || check_file(l, d, "bios", d->bios))
 			return -1;
 		for (unsigned k = 0; k < d->ndisk; k++) {
 			char path[DOMCFG_STR_MAX];
@@ -662,8 +679,8 @@ static int check_all(struct lex *l, const struct domcfg *c, bool check_files)
 	return 0;
 }
 
-int domcfg_parse(const char *path, const char *text, size_t len, bool check_files,
-		 struct domcfg *c, struct hv_err *err)
+int domcfg_parse(const char *path, const char *text, size_t len, bool check_files, struct domcfg *c,
+		 struct hv_err *err)
 {
 	struct lex *l = calloc(1, sizeof(*l));
 
@@ -703,8 +720,8 @@ int domcfg_parse(const char *path, const char *text, size_t len, bool check_file
 		unsigned after = l->line;
 		l->line = line;
 		int r = !strcmp(key, "name") ? new_domain(l, c, &v) :
-			c->ndom ? domain_key(l, &c->dom[c->ndom - 1], key, &v) :
-				  system_key(l, c, key, &v);
+			c->ndom              ? domain_key(l, &c->dom[c->ndom - 1], key, &v) :
+					       system_key(l, c, key, &v);
 		l->line = after;
 		value_free(&v);
 		if (r != 0)

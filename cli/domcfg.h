@@ -72,8 +72,8 @@ struct domcfg {
  * resolves relative paths). check_files: refuse images that cannot be
  * opened for reading. Returns 0, or -1 with "PATH:LINE: problem" in err;
  * c is then freed. */
-int domcfg_parse(const char *path, const char *text, size_t len, bool check_files,
-		 struct domcfg *c, struct hv_err *err);
+int domcfg_parse(const char *path, const char *text, size_t len, bool check_files, struct domcfg *c,
+		 struct hv_err *err);
 /* Read and parse the file at path. */
 int domcfg_load(const char *path, struct domcfg *c, struct hv_err *err);
 void domcfg_free(struct domcfg *c);

@@ -62,8 +62,9 @@ int main_log(int argc, char **argv)
 				if (main_image_arg(&ra, argv[++i], &err) != 0)
 					return main_fail(&err);
 			} else {
-				return main_replay_usage("log verify takes FILE [--image ROLE=PATH]... "
-						 "[--trust-stored-paths]");
+				return main_replay_usage(
+					"log verify takes FILE [--image ROLE=PATH]... "
+					"[--trust-stored-paths]");
 			}
 		}
 		int status = main_replay_args(&ra);
@@ -71,7 +72,8 @@ int main_log(int argc, char **argv)
 			fprintf(stderr, "retrovisor: %s does not verify\n", file);
 		else
 			fprintf(stderr, "retrovisor: %s verifies: the replay matched it\n", file);
-		return status == CLI_EXIT_DIVERGED || status == CLI_EXIT_ERROR ? status : CLI_EXIT_OK;
+		return status == CLI_EXIT_DIVERGED || status == CLI_EXIT_ERROR ? status :
+										 CLI_EXIT_OK;
 	}
 	bool dump = strcmp(verb, "dump") == 0;
 	if (argc != 4 || (!dump && strcmp(verb, "stats") != 0))

@@ -184,11 +184,12 @@ static char *loop_unescape(const char *s)
 
 static int loop_usage(const char *msg)
 {
-	return main_usage(msg, "usage: retrovisor loop [--iterations N] [--budget N] "
-		"[--input FILE]... [--input-dir DIR] [--type STR] [--until-output STR] "
-		"[--start-at N | --start-on-output STR] [--save-start FILE] [--check-digest] "
-		"[--console] "
-		"(--restore FILE | RUN-OPTIONS)");
+	return main_usage(
+		msg, "usage: retrovisor loop [--iterations N] [--budget N] "
+		     "[--input FILE]... [--input-dir DIR] [--type STR] [--until-output STR] "
+		     "[--start-at N | --start-on-output STR] [--save-start FILE] [--check-digest] "
+		     "[--console] "
+		     "(--restore FILE | RUN-OPTIONS)");
 }
 
 int main_loop(int argc, char **argv)
@@ -331,9 +332,11 @@ int main_loop(int argc, char **argv)
 	for (uint64_t it = 0; it < iterations; it++) {
 		const struct loop_input *in = l.nin ? &l.in[it % l.nin] : NULL;
 		struct snaploop_input input = { in ? in->name : NULL, in ? in->data : NULL,
-						 in ? in->len : 0 };
-		struct snaploop_iter iter = { .input = in ? &input : NULL, .type = type_s,
-					      .until = until_s, .budget = budget };
+						in ? in->len : 0 };
+		struct snaploop_iter iter = { .input = in ? &input : NULL,
+					      .type = type_s,
+					      .until = until_s,
+					      .budget = budget };
 		struct snaploop_end end;
 		int r = snaploop_iterate(&sl, it, &iter, &end, &err);
 		if (end.digest_differs) {
@@ -361,8 +364,10 @@ int main_loop(int argc, char **argv)
 	fflush(stdout);
 	fprintf(stderr, "retrovisor: %llu iterations in %.3f s (%.0f per second)%s\n",
 		(unsigned long long)iterations, s, s > 0 ? (double)iterations / s : 0.0,
-		check_digest ? (digest_bad ? ", digests DIFFERED" : ", every restore matched "
-				"the start's digest") : "");
+		check_digest ? (digest_bad ? ", digests DIFFERED" :
+					     ", every restore matched "
+					     "the start's digest") :
+			       "");
 	rc = digest_bad ? CLI_EXIT_DIVERGED : CLI_EXIT_OK;
 	goto out;
 fail:

@@ -80,7 +80,7 @@ static void main_term_on_signal(int sig)
  * it did. */
 static bool main_term_raw(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE,
+	static const int sigs[] = { SIGINT,  SIGTERM, SIGHUP, SIGQUIT, SIGPIPE,
 				    SIGABRT, SIGSEGV, SIGBUS, SIGFPE };
 	struct termios tio;
 	struct sigaction sa;
@@ -92,7 +92,7 @@ static bool main_term_raw(void)
 		return false;
 	tio = main_saved_tio;
 	tio.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL |
-				  IXON);
+				   IXON);
 	tio.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
 	tio.c_cflag &= ~(tcflag_t)(CSIZE | PARENB);
 	tio.c_cflag |= CS8;
@@ -233,8 +233,10 @@ static void main_test_host_error(void *opaque, struct machine *m)
 	const icount_t *at = opaque;
 
 	if (m->total_insns >= *at)
-		machine_host_error(m, "out of host memory (injected by RETROVISOR_TEST_HOST_ERROR "
-				   "at instruction %llu)", (unsigned long long)*at);
+		machine_host_error(m,
+				   "out of host memory (injected by RETROVISOR_TEST_HOST_ERROR "
+				   "at instruction %llu)",
+				   (unsigned long long)*at);
 }
 
 void main_test_hooks(struct machine *m)
@@ -274,21 +276,25 @@ int main_stop_status(struct machine *m, enum hv_stop why)
 	case STOP_REBOOT:
 		if (m->panic_msg[0])
 			goto panic; /* panic=N: the kernel reboots after a panic */
-		fprintf(stderr, "retrovisor: the guest asked to reboot at instruction %llu "
-			"(--on-reboot exit)\n", (unsigned long long)m->total_insns);
+		fprintf(stderr,
+			"retrovisor: the guest asked to reboot at instruction %llu "
+			"(--on-reboot exit)\n",
+			(unsigned long long)m->total_insns);
 		return CLI_EXIT_REBOOT;
 	case STOP_MAX_INSNS:
-		fprintf(stderr, "retrovisor: stopped after %llu instructions (--max-instructions) "
-			"at pc 0x%llx on hart %u\n", (unsigned long long)m->total_insns,
-			(unsigned long long)h->pc, h->id);
+		fprintf(stderr,
+			"retrovisor: stopped after %llu instructions (--max-instructions) "
+			"at pc 0x%llx on hart %u\n",
+			(unsigned long long)m->total_insns, (unsigned long long)h->pc, h->id);
 		return CLI_EXIT_MAX_INSNS;
 	case STOP_PANIC:
-	panic:
+panic:
 		fprintf(stderr, "retrovisor: guest kernel panic at pc 0x%llx on hart %u: %s\n",
 			(unsigned long long)h->pc, h->id, m->panic_msg);
 		return CLI_EXIT_PANIC;
 	case STOP_WATCHDOG:
-		fprintf(stderr, "retrovisor: the guest printed nothing for %llu seconds of guest "
+		fprintf(stderr,
+			"retrovisor: the guest printed nothing for %llu seconds of guest "
 			"time (--watchdog); stopped at pc 0x%llx on hart %u\n",
 			(unsigned long long)(m->cfg.watchdog_ticks / HV_TIMEBASE_HZ),
 			(unsigned long long)h->pc, h->id);
@@ -305,25 +311,29 @@ int main_stop_status(struct machine *m, enum hv_stop why)
 		return CLI_EXIT_OK; /* the replay's own report follows */
 	case STOP_HOST_ERROR:
 		if (m->host_error[0])
-			fprintf(stderr, "retrovisor: %s; the run cannot go on (at instruction %llu)\n",
+			fprintf(stderr,
+				"retrovisor: %s; the run cannot go on (at instruction %llu)\n",
 				m->host_error, (unsigned long long)m->total_insns);
 		return CLI_EXIT_INTERNAL;
 	case STOP_DEADLOCK:
 		fprintf(stderr, "retrovisor: all harts wait for an interrupt that can never "
-			"arrive (");
+				"arrive (");
 		for (unsigned i = 0; i < m->nharts; i++) {
 			const struct hart *t = m->hart[i];
 			fprintf(stderr, "%shart %u at pc 0x%llx", i ? ", " : "", i,
 				(unsigned long long)t->pc);
 			if (t->trap_loop)
 				fprintf(stderr, " in a trap loop (cause 0x%llx)",
-					(unsigned long long)(t->priv == PRIV_M ? t->mcause : t->scause));
+					(unsigned long long)(t->priv == PRIV_M ? t->mcause :
+										 t->scause));
 		}
 		fprintf(stderr, ")\n");
 		return CLI_EXIT_DEADLOCK;
 	default:
-		fprintf(stderr, "retrovisor: the machine stopped without a reason (stop code %d) "
-			"at pc 0x%llx on hart %u\n", (int)why, (unsigned long long)h->pc, h->id);
+		fprintf(stderr,
+			"retrovisor: the machine stopped without a reason (stop code %d) "
+			"at pc 0x%llx on hart %u\n",
+			(int)why, (unsigned long long)h->pc, h->id);
 		return CLI_EXIT_INTERNAL;
 	}
 }
@@ -346,7 +356,8 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 	struct machine_config cfg;
 	cli_machine_config(o, drives,
 			   sess && sess->rtc_ns_set ? sess->rtc_ns :
-			   o->rtc_set ? o->rtc_s * 1000000000ull : main_wall_clock_ns(),
+			   o->rtc_set               ? o->rtc_s * 1000000000ull :
+						      main_wall_clock_ns(),
 			   &cfg);
 	cfg.replaying = sess && sess->replay;
 	if (sess && sess->stop_at)
@@ -407,8 +418,7 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 	int loaded = ph ? 0 : -1;
 	for (unsigned i = 0; loaded == 0 && i < o->nplugins; i++)
 		loaded = plugin_host_load(ph, o->plugin[i], &err);
-	if (loaded != 0 ||
-	    plugin_host_attach(ph, sess && sess->replay, rec != NULL, &err) != 0) {
+	if (loaded != 0 || plugin_host_attach(ph, sess && sess->replay, rec != NULL, &err) != 0) {
 		plugin_host_destroy(ph);
 		if (rec)
 			recorder_abandon(rec, m);
@@ -424,8 +434,8 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 	/* --clock (hv/platform/pace.h): by default a run or recording on a terminal is
 	 * paced, a replay never; the choice is the command line's alone. */
 	machine_set_paced(m, cmd->clock == CLI_CLOCK_REALTIME ||
-			     (cmd->clock == CLI_CLOCK_AUTO && !(sess && sess->replay) &&
-			      isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)));
+				     (cmd->clock == CLI_CLOCK_AUTO && !(sess && sess->replay) &&
+				      isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)));
 	struct gdbsess *gs = NULL;
 	if (o->gdb) {
 		struct gdbsess_opts go = {
@@ -452,11 +462,14 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 			continue;
 		if (why == STOP_REBOOT && !m->panic_msg[0] && !o->reboot_exit) {
 			/* QEMU's default: the machine restarts (hv/platform/reset.h). */
-			if (snapcli_reboot_check(&sc, &err) == 0 && machine_reset(m, &lo, &err) == 0)
+			if (snapcli_reboot_check(&sc, &err) == 0 &&
+			    machine_reset(m, &lo, &err) == 0)
 				continue;
 			main_term_restore();
-			fprintf(stderr, "retrovisor: the guest asked to reboot and the machine "
-				"could not restart: %s\n", err.msg);
+			fprintf(stderr,
+				"retrovisor: the guest asked to reboot and the machine "
+				"could not restart: %s\n",
+				err.msg);
 			snap_failed = true;
 			break;
 		}
@@ -514,21 +527,23 @@ int main_run(const struct cli_opts *cmd, struct main_session *sess)
 			fprintf(stderr, "retrovisor: replay went live at instruction %llu\n",
 				(unsigned long long)sess->go_live);
 		} else if (why == STOP_LOG_END) {
-			fprintf(stderr, "retrovisor: replayed the interrupted log to its last whole "
+			fprintf(stderr,
+				"retrovisor: replayed the interrupted log to its last whole "
 				"chunk: %llu instructions, %llu digests matched\n",
 				(unsigned long long)m->total_insns,
 				(unsigned long long)replayer_digests_checked(sess->replay));
 			status = CLI_EXIT_OK;
 		} else {
-			fprintf(stderr, "retrovisor: replay matched the recording: %llu instructions, "
-				"%llu digests\n", (unsigned long long)m->total_insns,
+			fprintf(stderr,
+				"retrovisor: replay matched the recording: %llu instructions, "
+				"%llu digests\n",
+				(unsigned long long)m->total_insns,
 				(unsigned long long)replayer_digests_checked(sess->replay));
 		}
 	}
 	if (o->print_digest)
 		fprintf(stderr, "digest %016llx\nicount %llu\n",
-			(unsigned long long)machine_digest(m),
-			(unsigned long long)m->total_insns);
+			(unsigned long long)machine_digest(m), (unsigned long long)m->total_insns);
 	plugin_host_destroy(ph);
 	machine_destroy(m);
 	snapcli_free(&sc);
@@ -546,16 +561,11 @@ static const struct main_command {
 	int (*fn)(int argc, char **argv);
 	bool own_argv0;
 } main_commands[] = {
-	{ CLI_QEMU_NAME, main_qemu, true },
-	{ "record", main_record, false },
-	{ "replay", main_replay, false },
-	{ "log", main_log, false },
-	{ "bundle", main_bundle, false },
-	{ "snapshot", main_snapshot, false },
-	{ "loop", main_loop, false },
-	{ "worker", main_worker, false },
-	{ "up", main_up, false },
-	{ "xl", main_xl, false },
+	{ CLI_QEMU_NAME, main_qemu, true }, { "record", main_record, false },
+	{ "replay", main_replay, false },   { "log", main_log, false },
+	{ "bundle", main_bundle, false },   { "snapshot", main_snapshot, false },
+	{ "loop", main_loop, false },       { "worker", main_worker, false },
+	{ "up", main_up, false },           { "xl", main_xl, false },
 };
 
 int main(int argc, char **argv)

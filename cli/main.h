@@ -14,15 +14,15 @@ struct replayer;
 
 /* What a run records or replays. */
 struct main_session {
-	const char *record_log;  /* record: the log to write */
+	const char *record_log; /* record: the log to write */
 	uint64_t digest_interval;
 	const char *config;      /* record: the configuration text */
 	struct replayer *replay; /* replay: the open log */
 	bool replay_from;        /* replay --from: the machine starts from a snapshot */
 	uint64_t go_live;
-	bool rtc_ns_set;         /* replay: the recorded wall clock */
+	bool rtc_ns_set; /* replay: the recorded wall clock */
 	uint64_t rtc_ns;
-	bool quiet;              /* verify: discard the guest's console */
+	bool quiet; /* verify: discard the guest's console */
 	/* A probe (divergence narrowing): stop after exactly stop_at
 	 * instructions, report nothing, and hand back the machine's digest,
 	 * the hart that ran last and its pc. */

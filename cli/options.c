@@ -52,10 +52,18 @@ struct cli_suffix {
 static const struct cli_suffix cli_size_suffixes[] = {
 	{ "", 1ull << 20 }, /* QEMU -m: a bare number is MiB */
 	{ "B", 1 },
-	{ "K", 1ull << 10 }, { "KB", 1ull << 10 }, { "KiB", 1ull << 10 },
-	{ "M", 1ull << 20 }, { "MB", 1ull << 20 }, { "MiB", 1ull << 20 },
-	{ "G", 1ull << 30 }, { "GB", 1ull << 30 }, { "GiB", 1ull << 30 },
-	{ "T", 1ull << 40 }, { "TB", 1ull << 40 }, { "TiB", 1ull << 40 },
+	{ "K", 1ull << 10 },
+	{ "KB", 1ull << 10 },
+	{ "KiB", 1ull << 10 },
+	{ "M", 1ull << 20 },
+	{ "MB", 1ull << 20 },
+	{ "MiB", 1ull << 20 },
+	{ "G", 1ull << 30 },
+	{ "GB", 1ull << 30 },
+	{ "GiB", 1ull << 30 },
+	{ "T", 1ull << 40 },
+	{ "TB", 1ull << 40 },
+	{ "TiB", 1ull << 40 },
 };
 
 static const struct cli_suffix cli_count_suffixes[] = {
@@ -66,8 +74,7 @@ static const struct cli_suffix cli_count_suffixes[] = {
 	{ "T", 1000000000000ull },
 };
 
-static bool cli_suffix_find(const struct cli_suffix *tab, size_t n, const char *s,
-			    uint64_t *mult)
+static bool cli_suffix_find(const struct cli_suffix *tab, size_t n, const char *s, uint64_t *mult)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (strcasecmp(tab[i].name, s) == 0) {
@@ -85,8 +92,10 @@ int cli_parse_size(const char *s, uint64_t *bytes, struct hv_err *err)
 	int r = cli_digits(s, &n, &end);
 
 	if (r == -1) {
-		hv_err_set(err, "--memory '%s': expected a size such as 512M or 2G (a bare number "
-			   "is MiB)", s);
+		hv_err_set(err,
+			   "--memory '%s': expected a size such as 512M or 2G (a bare number "
+			   "is MiB)",
+			   s);
 		return -1;
 	}
 	if (r == -2) {
@@ -95,8 +104,10 @@ int cli_parse_size(const char *s, uint64_t *bytes, struct hv_err *err)
 		return -1;
 	}
 	if (!cli_suffix_find(cli_size_suffixes, HV_ARRAY_LEN(cli_size_suffixes), end, &mult)) {
-		hv_err_set(err, "--memory '%s': unknown size suffix '%s'; use B, K, M, G or T "
-			   "(a bare number is MiB)", s, end);
+		hv_err_set(err,
+			   "--memory '%s': unknown size suffix '%s'; use B, K, M, G or T "
+			   "(a bare number is MiB)",
+			   s, end);
 		return -1;
 	}
 	if (__builtin_mul_overflow(n, mult, &v) || v > CLI_MAX_MEMORY) {
@@ -128,10 +139,12 @@ int cli_parse_count(const char *s, uint64_t *count, struct hv_err *err)
 			   s);
 		return -1;
 	}
-	if (r == 0 && !cli_suffix_find(cli_count_suffixes, HV_ARRAY_LEN(cli_count_suffixes),
-				       end, &mult)) {
-		hv_err_set(err, "--max-instructions '%s': unknown suffix '%s'; use K, M, G or T "
-			   "(powers of 1000)", s, end);
+	if (r == 0 &&
+	    !cli_suffix_find(cli_count_suffixes, HV_ARRAY_LEN(cli_count_suffixes), end, &mult)) {
+		hv_err_set(err,
+			   "--max-instructions '%s': unknown suffix '%s'; use K, M, G or T "
+			   "(powers of 1000)",
+			   s, end);
 		return -1;
 	}
 	if (r == -2 || __builtin_mul_overflow(n, mult, &v)) {
@@ -140,8 +153,10 @@ int cli_parse_count(const char *s, uint64_t *count, struct hv_err *err)
 		return -1;
 	}
 	if (v == 0) {
-		hv_err_set(err, "--max-instructions '%s': must be at least 1 (leave the option "
-			   "out for no limit)", s);
+		hv_err_set(err,
+			   "--max-instructions '%s': must be at least 1 (leave the option "
+			   "out for no limit)",
+			   s);
 		return -1;
 	}
 	*count = v;
@@ -158,8 +173,7 @@ int cli_parse_harts(const char *s, unsigned *n, struct hv_err *err)
 		*n = (unsigned)v;
 		return 0;
 	}
-	hv_err_set(err, "--harts '%s': expected a number of harts from 1 to %d", s,
-		   HV_MAX_HARTS);
+	hv_err_set(err, "--harts '%s': expected a number of harts from 1 to %d", s, HV_MAX_HARTS);
 	return -1;
 }
 
@@ -184,8 +198,9 @@ int cli_parse_drive(const char *s, struct cli_drive *d, struct hv_err *err)
 				return -1;
 			}
 			if (vlen == 0 || vlen >= sizeof(d->file)) {
-				hv_err_set(err, "--drive '%s': file= needs a path of 1 to %zu bytes",
-					   s, sizeof(d->file) - 1);
+				hv_err_set(err,
+					   "--drive '%s': file= needs a path of 1 to %zu bytes", s,
+					   sizeof(d->file) - 1);
 				return -1;
 			}
 			memcpy(d->file, val, vlen);
@@ -211,14 +226,18 @@ int cli_parse_drive(const char *s, struct cli_drive *d, struct hv_err *err)
 				return -1;
 			}
 			if (!machine_slot_parse(val, vlen, &d->slot)) {
-				hv_err_set(err, "--drive '%s': slot= must be a virtio-mmio slot from 0 to "
-					   "%d (slot 0 is at 0x10001000)", s, HV_VIRTIO_SLOTS - 1);
+				hv_err_set(err,
+					   "--drive '%s': slot= must be a virtio-mmio slot from 0 to "
+					   "%d (slot 0 is at 0x10001000)",
+					   s, HV_VIRTIO_SLOTS - 1);
 				return -1;
 			}
 			d->has_slot = true;
 		} else {
-			hv_err_set(err, "--drive '%s': unknown setting '%.*s'; expected "
-				   "file=PATH[,snapshot=on|off][,slot=N]", s, (int)len, p);
+			hv_err_set(err,
+				   "--drive '%s': unknown setting '%.*s'; expected "
+				   "file=PATH[,snapshot=on|off][,slot=N]",
+				   s, (int)len, p);
 			return -1;
 		}
 		p += len;
@@ -286,8 +305,10 @@ static int cli_parse_snap_at(struct cli_opts *o, const char *val, struct hv_err 
 	icount_t n;
 
 	if (!eq || eq == val || !eq[1] || (size_t)(eq - val) >= sizeof(count)) {
-		hv_err_set(err, "--snapshot-at '%s': expected ICOUNT=FILE, such as "
-			   "--snapshot-at 2G=boot.snap", val);
+		hv_err_set(err,
+			   "--snapshot-at '%s': expected ICOUNT=FILE, such as "
+			   "--snapshot-at 2G=boot.snap",
+			   val);
 		return -1;
 	}
 	memcpy(count, val, (size_t)(eq - val));
@@ -386,7 +407,8 @@ static const struct {
 static int cli_lookup(const char *name, size_t len)
 {
 	for (int i = 0; i < OPT_COUNT; i++) {
-		if (strlen(cli_options[i].name) == len && memcmp(cli_options[i].name, name, len) == 0)
+		if (strlen(cli_options[i].name) == len &&
+		    memcmp(cli_options[i].name, name, len) == 0)
 			return i;
 	}
 	return -1;
@@ -426,8 +448,10 @@ static int cli_apply(struct cli_opts *o, int id, const char *val, struct hv_err 
 		return cli_parse_snap_at(o, val, err);
 	case OPT_GDB:
 		if (strncmp(val, "tcp:", 4) != 0 && strncmp(val, "unix:", 5) != 0) {
-			hv_err_set(err, "--gdb '%s': expected tcp:[HOST]:PORT or unix:PATH, such as "
-				   "--gdb tcp:127.0.0.1:1234", val);
+			hv_err_set(err,
+				   "--gdb '%s': expected tcp:[HOST]:PORT or unix:PATH, such as "
+				   "--gdb tcp:127.0.0.1:1234",
+				   val);
 			return -1;
 		}
 		o->gdb = val;
@@ -468,7 +492,8 @@ static int cli_apply(struct cli_opts *o, int id, const char *val, struct hv_err 
 		const char *end;
 		if (cli_digits(val, &o->rtc_s, &end) != 0 || *end != '\0' ||
 		    o->rtc_s > 100000000000ull) {
-			hv_err_set(err, "--rtc '%s': expected seconds since 1970 such as 1767225600",
+			hv_err_set(err,
+				   "--rtc '%s': expected seconds since 1970 such as 1767225600",
 				   val);
 			return -1;
 		}
@@ -479,8 +504,10 @@ static int cli_apply(struct cli_opts *o, int id, const char *val, struct hv_err 
 		const char *end;
 		if (cli_digits(val, &o->watchdog_s, &end) != 0 || *end != '\0' ||
 		    o->watchdog_s < 1 || o->watchdog_s > 1000000) {
-			hv_err_set(err, "--watchdog '%s': expected a number of guest seconds from 1 "
-				   "to 1000000", val);
+			hv_err_set(err,
+				   "--watchdog '%s': expected a number of guest seconds from 1 "
+				   "to 1000000",
+				   val);
 			return -1;
 		}
 		return 0;
@@ -526,7 +553,8 @@ static int cli_parse_run(int argc, char *const argv[], struct cli_opts *o, struc
 		len = eq ? (size_t)(eq - name) : strlen(name);
 		id = cli_lookup(name, len);
 		if (id < 0) {
-			hv_err_set(err, "unknown option '--%.*s'; %s", (int)len, name, CLI_RUN_HINT);
+			hv_err_set(err, "unknown option '--%.*s'; %s", (int)len, name,
+				   CLI_RUN_HINT);
 			return -1;
 		}
 		if (id == OPT_HELP) {
@@ -596,8 +624,10 @@ int cli_parse(int argc, char *const argv[], struct cli_opts *o, struct hv_err *e
 	else if (strcmp(cmd, "--version") == 0)
 		o->cmd = CLI_CMD_VERSION;
 	else if (cmd[0] == '-')
-		hv_err_set(err, "unknown option '%s' (options follow the command, as in "
-			   "'retrovisor run --kernel FILE'); %s", cmd, CLI_TOP_HINT);
+		hv_err_set(err,
+			   "unknown option '%s' (options follow the command, as in "
+			   "'retrovisor run --kernel FILE'); %s",
+			   cmd, CLI_TOP_HINT);
 	else
 		hv_err_set(err, "unknown command '%s'; %s", cmd, CLI_TOP_HINT);
 	if (!o->cmd)
@@ -622,9 +652,11 @@ void cli_stored_refuse(struct hv_err *err, const char *kind, const char *file, c
 	const char *base = strrchr(file, '/');
 
 	/* The stored path and what to pass come first: err holds 512 bytes. */
-	hv_err_set(err, "%s '%s' names the host file '%s' as %s; pass %s%s--trust-stored-paths "
+	hv_err_set(err,
+		   "%s '%s' names the host file '%s' as %s; pass %s%s--trust-stored-paths "
 		   "to open it (a path a file chooses is opened only when the command line "
-		   "names it)", kind, base ? base + 1 : file, path, what, name_it ? name_it : "",
+		   "names it)",
+		   kind, base ? base + 1 : file, path, what, name_it ? name_it : "",
 		   name_it ? ", or " : "");
 }
 

@@ -98,15 +98,15 @@ struct cli_opts {
 	bool print_digest;
 	struct cli_drive drive[CLI_MAX_DRIVES];
 	unsigned ndrives;
-	uint64_t rng_seed; /* --rng-seed, default 0: an input (ARCHITECTURE.md 1) */
-	bool rng_off;      /* --rng none: no virtio entropy device (QEMU's default) */
-	bool rng_set;      /* --rng given (a shape option, checked on --restore) */
+	uint64_t rng_seed;   /* --rng-seed, default 0: an input (ARCHITECTURE.md 1) */
+	bool rng_off;        /* --rng none: no virtio entropy device (QEMU's default) */
+	bool rng_set;        /* --rng given (a shape option, checked on --restore) */
 	struct net_opts net; /* --net, default none */
-	uint64_t rtc_s;    /* --rtc: the wall clock at power-on, also an input */
+	uint64_t rtc_s;      /* --rtc: the wall clock at power-on, also an input */
 	bool rtc_set;
 	uint64_t watchdog_s; /* guest seconds without console output; 0: off */
 	enum cli_clock clock;
-	bool reboot_exit;  /* --on-reboot exit: a reboot request ends the run */
+	bool reboot_exit; /* --on-reboot exit: a reboot request ends the run */
 	/* Snapshots (docs/snapshots.md): --restore FILE starts from a snapshot
 	 * file instead of booting; --snapshot-at ICOUNT=FILE (repeatable)
 	 * saves one when the machine has retired ICOUNT instructions, and

@@ -123,7 +123,7 @@ struct qemu_state {
 	struct cli_qemu *q;
 	const char *val[Q_COUNT]; /* the value of each single option */
 	bool seen[Q_COUNT];
-	char *gdb; /* the --gdb value to emit (malloc'd) or NULL */
+	char *gdb;                  /* the --gdb value to emit (malloc'd) or NULL */
 	char memory[64], harts[64]; /* -m and -smp without their implied keys */
 	struct qemu_devs devs;
 };
@@ -209,18 +209,23 @@ static int qemu_machine(const char *val, struct hv_err *err)
 	struct qemu_item it;
 
 	if (!qemu_item_next(&p, &it) || it.val) {
-		hv_err_set(err, "-machine '%s': expected the machine type first, as in -machine virt",
+		hv_err_set(err,
+			   "-machine '%s': expected the machine type first, as in -machine virt",
 			   val);
 		return -1;
 	}
 	if (!qemu_is(it.key, it.klen, "virt")) {
-		hv_err_set(err, "-machine '%.*s': Retrovisor offers only QEMU's virt machine; use "
-			   "-machine virt", (int)it.klen, it.key);
+		hv_err_set(err,
+			   "-machine '%.*s': Retrovisor offers only QEMU's virt machine; use "
+			   "-machine virt",
+			   (int)it.klen, it.key);
 		return -1;
 	}
 	if (qemu_item_next(&p, &it)) {
-		hv_err_set(err, "-machine '%s': the property '%.*s' is not offered; use -machine "
-			   "virt alone (%s)", val, (int)it.klen, it.key, QEMU_DOC);
+		hv_err_set(err,
+			   "-machine '%s': the property '%.*s' is not offered; use -machine "
+			   "virt alone (%s)",
+			   val, (int)it.klen, it.key, QEMU_DOC);
 		return -1;
 	}
 	return 0;
@@ -232,15 +237,19 @@ static int qemu_global(const char *val, struct hv_err *err)
 	const char *v = val + strlen(prop);
 
 	if (strncmp(val, prop, strlen(prop)) != 0) {
-		hv_err_set(err, "-global '%s' is not offered; the only one accepted is "
-			   "virtio-mmio.force-legacy=false", val);
+		hv_err_set(err,
+			   "-global '%s' is not offered; the only one accepted is "
+			   "virtio-mmio.force-legacy=false",
+			   val);
 		return -1;
 	}
 	if (strcmp(v, "false") == 0 || strcmp(v, "off") == 0 || strcmp(v, "no") == 0)
 		return 0;
-	hv_err_set(err, "-global '%s': Retrovisor's virtio-mmio devices are version 2 (virtio "
+	hv_err_set(err,
+		   "-global '%s': Retrovisor's virtio-mmio devices are version 2 (virtio "
 		   "1.x) only, never the legacy version 1; drop this -global or set "
-		   "force-legacy=false", val);
+		   "force-legacy=false",
+		   val);
 	return -1;
 }
 
@@ -260,17 +269,18 @@ static int qemu_gdb(struct qemu_state *st, const char *val, struct hv_err *err)
 		return -1;
 	}
 	for (p = comma ? comma + 1 : ""; qemu_item_next(&p, &it);) {
-		static const char *const ok[] = { "server", "server=on", "nowait", "wait=off",
-						  "nodelay", "nodelay=on" };
+		static const char *const ok[] = { "server",   "server=on", "nowait",
+						  "wait=off", "nodelay",   "nodelay=on" };
 		size_t len = it.val ? it.klen + 1 + it.vlen : it.klen;
 		bool known = false;
 
 		for (size_t k = 0; k < HV_ARRAY_LEN(ok); k++)
 			known |= qemu_is(it.key, len, ok[k]);
 		if (!known) {
-			hv_err_set(err, "-gdb '%s': the setting '%.*s' is not offered; the stub "
-				   "listens and does not wait (-S makes it wait)", val, (int)len,
-				   it.key);
+			hv_err_set(err,
+				   "-gdb '%s': the setting '%.*s' is not offered; the stub "
+				   "listens and does not wait (-S makes it wait)",
+				   val, (int)len, it.key);
 			return -1;
 		}
 	}
@@ -289,10 +299,11 @@ static int qemu_gdb(struct qemu_state *st, const char *val, struct hv_err *err)
 			if ((inet_pton(AF_INET, host, addr) == 1 && addr[0] != 127) ||
 			    (inet_pton(AF_INET6, host, addr) == 1 &&
 			     !IN6_IS_ADDR_LOOPBACK((struct in6_addr *)addr))) {
-				hv_err_set(err, "-gdb '%s': the gdb stub is unauthenticated, so a QEMU "
+				hv_err_set(err,
+					   "-gdb '%s': the gdb stub is unauthenticated, so a QEMU "
 					   "command line listens on loopback only; use tcp::PORT, or "
-					   "'retrovisor run --gdb tcp:%s:PORT --gdb-allow-remote'", val,
-					   host);
+					   "'retrovisor run --gdb tcp:%s:PORT --gdb-allow-remote'",
+					   val, host);
 				return -1;
 			}
 		}
@@ -307,8 +318,7 @@ static int qemu_gdb(struct qemu_state *st, const char *val, struct hv_err *err)
 
 /* Apply one single-valued or flag option; the repeatable ones are parsed
  * as they come. */
-static int qemu_apply(struct qemu_state *st, enum qemu_opt id, const char *val,
-		      struct hv_err *err)
+static int qemu_apply(struct qemu_state *st, enum qemu_opt id, const char *val, struct hv_err *err)
 {
 	unsigned harts;
 	uint64_t bytes;
@@ -321,7 +331,9 @@ static int qemu_apply(struct qemu_state *st, enum qemu_opt id, const char *val,
 	case Q_BIOS:
 		if (val[0] == '\0') {
 			hv_err_set(err, "-%s needs a file name, not an empty string",
-				   id == Q_KERNEL ? "kernel" : id == Q_INITRD ? "initrd" : "bios");
+				   id == Q_KERNEL ? "kernel" :
+				   id == Q_INITRD ? "initrd" :
+						    "bios");
 			return -1;
 		}
 		return 0;
@@ -333,20 +345,26 @@ static int qemu_apply(struct qemu_state *st, enum qemu_opt id, const char *val,
 	case Q_SMP:
 		if (qemu_implied("smp", "cpus", val, st->harts, sizeof(st->harts),
 				 "give the number of harts alone, as -smp 4 (there is no CPU "
-				 "topology)", err) != 0)
+				 "topology)",
+				 err) != 0)
 			return -1;
-		return qemu_renamed(cli_parse_harts(st->harts, &harts, err), err, "--harts", "-smp");
+		return qemu_renamed(cli_parse_harts(st->harts, &harts, err), err, "--harts",
+				    "-smp");
 	case Q_SERIAL:
 		if (strcmp(val, "mon:stdio") == 0 || strcmp(val, "stdio") == 0)
 			return 0;
-		hv_err_set(err, "-serial '%s': the console is always stdio (Ctrl-A x quits); use "
-			   "-serial mon:stdio or leave it out", val);
+		hv_err_set(err,
+			   "-serial '%s': the console is always stdio (Ctrl-A x quits); use "
+			   "-serial mon:stdio or leave it out",
+			   val);
 		return -1;
 	case Q_DISPLAY:
 		if (strcmp(val, "none") == 0)
 			return 0;
-		hv_err_set(err, "-display '%s': there is no display, the console is stdio; use "
-			   "-nographic", val);
+		hv_err_set(err,
+			   "-display '%s': there is no display, the console is stdio; use "
+			   "-nographic",
+			   val);
 		return -1;
 	case Q_GLOBAL:
 		return qemu_global(val, err);
@@ -388,10 +406,12 @@ static int qemu_emit(struct qemu_state *st, struct hv_err *err)
 		bool refused;
 		const char *why;
 	} refusals[] = {
-		{ !st->seen[Q_MACHINE], "no -machine given: QEMU's default RISC-V machine is "
-					"spike, which Retrovisor does not offer; add -machine virt" },
-		{ !st->val[Q_KERNEL], "no -kernel given: Retrovisor boots a kernel (with -bios none, "
-				      "a bare M-mode program); add -kernel FILE" },
+		{ !st->seen[Q_MACHINE],
+		  "no -machine given: QEMU's default RISC-V machine is "
+		  "spike, which Retrovisor does not offer; add -machine virt" },
+		{ !st->val[Q_KERNEL],
+		  "no -kernel given: Retrovisor boots a kernel (with -bios none, "
+		  "a bare M-mode program); add -kernel FILE" },
 		{ st->seen[Q_FREEZE] && !st->gdb, "-S without -s or -gdb: nothing could start the "
 						  "machine (there is no monitor); add -s" },
 	};
@@ -445,8 +465,8 @@ static int qemu_unknown(const char *arg, const char *name, struct hv_err *err)
 		snprintf(opt, sizeof(opt), "%.*s", (int)(n < sizeof(opt) ? n : sizeof(opt) - 1),
 			 name);
 		if (qemu_lookup(opt) >= 0) {
-			hv_err_set(err, "'%s': QEMU takes no -OPTION=VALUE form; write '-%s %s'", arg,
-				   opt, eq + 1);
+			hv_err_set(err, "'%s': QEMU takes no -OPTION=VALUE form; write '-%s %s'",
+				   arg, opt, eq + 1);
 			return -1;
 		}
 	}
@@ -473,9 +493,11 @@ int cli_qemu_translate(int argc, char *const argv[], struct cli_qemu *q, struct 
 		int k;
 
 		if (arg[0] != '-' || arg[1] == '\0') {
-			hv_err_set(err, "unexpected argument '%s': a disk is -drive "
+			hv_err_set(err,
+				   "unexpected argument '%s': a disk is -drive "
 				   "file=IMG,if=none,format=raw,id=d0 with -device "
-				   "virtio-blk-device,drive=d0 (%s)", arg, QEMU_DOC);
+				   "virtio-blk-device,drive=d0 (%s)",
+				   arg, QEMU_DOC);
 			goto fail;
 		}
 		if (name[0] == '-') /* QEMU treats --foo as -foo */
@@ -497,20 +519,23 @@ int cli_qemu_translate(int argc, char *const argv[], struct cli_qemu *q, struct 
 			hv_err_set(err, "%s given twice; give it once", arg);
 			goto fail;
 		}
-		if ((id == Q_GDB && st.seen[Q_GDB_DEFAULT]) || (id == Q_GDB_DEFAULT && st.seen[Q_GDB])) {
+		if ((id == Q_GDB && st.seen[Q_GDB_DEFAULT]) ||
+		    (id == Q_GDB_DEFAULT && st.seen[Q_GDB])) {
 			hv_err_set(err, "-s and -gdb both place the gdb stub; give one (-s is -gdb "
-				   "tcp::1234)");
+					"tcp::1234)");
 			goto fail;
 		}
 		st.seen[id] = true;
 		if (qemu_options[k].arg_desc) {
 			if (i + 1 >= argc) {
-				hv_err_set(err, "%s needs a value (%s)", arg, qemu_options[k].arg_desc);
+				hv_err_set(err, "%s needs a value (%s)", arg,
+					   qemu_options[k].arg_desc);
 				goto fail;
 			}
 			val = argv[++i];
 			if (strstr(val, ",,")) {
-				hv_err_set(err, "%s '%s': ',,' (a comma inside a value) is not offered",
+				hv_err_set(err,
+					   "%s '%s': ',,' (a comma inside a value) is not offered",
 					   arg, val);
 				goto fail;
 			}

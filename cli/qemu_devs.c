@@ -123,20 +123,23 @@ int qemu_devs_drive(struct qemu_devs *st, const char *val, struct hv_err *err)
 	const char *p = val;
 
 	if (st->ndrives == QEMU_SLOTS) {
-		hv_err_set(err, "more than %d -drive options (the virt machine has %d virtio-mmio "
-			   "slots)", QEMU_SLOTS, QEMU_SLOTS);
+		hv_err_set(err,
+			   "more than %d -drive options (the virt machine has %d virtio-mmio "
+			   "slots)",
+			   QEMU_SLOTS, QEMU_SLOTS);
 		return -1;
 	}
 	memset(d, 0, sizeof(*d));
 	d->arg = val;
 	d->snapshot = -1;
 	while (qemu_item_next(&p, &it)) {
-		struct qemu_item *slot = qemu_is(it.key, it.klen, "file") ? &d->file :
-					 qemu_is(it.key, it.klen, "id") ? &d->id :
-					 qemu_is(it.key, it.klen, "if") ? &ifc :
-					 qemu_is(it.key, it.klen, "format") ? &fmt :
+		struct qemu_item *slot = qemu_is(it.key, it.klen, "file")     ? &d->file :
+					 qemu_is(it.key, it.klen, "id")       ? &d->id :
+					 qemu_is(it.key, it.klen, "if")       ? &ifc :
+					 qemu_is(it.key, it.klen, "format")   ? &fmt :
 					 qemu_is(it.key, it.klen, "snapshot") ? &snap :
-					 qemu_is(it.key, it.klen, "media") ? &media : NULL;
+					 qemu_is(it.key, it.klen, "media")    ? &media :
+										NULL;
 
 		if (qemu_setting("drive", val, &it, slot, err) != 0)
 			return -1;
@@ -146,15 +149,18 @@ int qemu_devs_drive(struct qemu_devs *st, const char *val, struct hv_err *err)
 		return -1;
 	}
 	if (!ifc.key || !qemu_is(ifc.val, ifc.vlen, "none")) {
-		hv_err_set(err, "-drive '%s': only if=none is offered; write -drive "
+		hv_err_set(err,
+			   "-drive '%s': only if=none is offered; write -drive "
 			   "file=IMG,if=none,format=raw,id=ID with -device "
-			   "virtio-blk-device,drive=ID (a virtio-mmio disk)", val);
+			   "virtio-blk-device,drive=ID (a virtio-mmio disk)",
+			   val);
 		return -1;
 	}
 	if (fmt.key && !qemu_is(fmt.val, fmt.vlen, "raw")) {
-		hv_err_set(err, "-drive '%s': format=%.*s is not offered; Retrovisor reads raw "
-			   "images (qemu-img convert -O raw makes one)", val, (int)fmt.vlen,
-			   fmt.val);
+		hv_err_set(err,
+			   "-drive '%s': format=%.*s is not offered; Retrovisor reads raw "
+			   "images (qemu-img convert -O raw makes one)",
+			   val, (int)fmt.vlen, fmt.val);
 		return -1;
 	}
 	if (media.key && !qemu_is(media.val, media.vlen, "disk")) {
@@ -190,8 +196,10 @@ int qemu_devs_netdev(struct qemu_devs *st, const char *val, struct hv_err *err)
 	memset(n, 0, sizeof(*n));
 	n->arg = val;
 	if (!qemu_item_next(&p, &it) || it.val || !qemu_is(it.key, it.klen, "user")) {
-		hv_err_set(err, "-netdev '%s': only user networking is offered (-netdev "
-			   "user,id=ID[,hostfwd=RULE]...)", val);
+		hv_err_set(err,
+			   "-netdev '%s': only user networking is offered (-netdev "
+			   "user,id=ID[,hostfwd=RULE]...)",
+			   val);
 		return -1;
 	}
 	while (qemu_item_next(&p, &it)) {
@@ -200,9 +208,10 @@ int qemu_devs_netdev(struct qemu_devs *st, const char *val, struct hv_err *err)
 				return -1;
 			n->id = it;
 		} else if (!it.val || !qemu_is(it.key, it.klen, "hostfwd")) {
-			hv_err_set(err, "-netdev '%s': the setting '%.*s' is not offered; user "
-				   "networking takes id= and hostfwd= here (%s)", val,
-				   (int)it.klen, it.key, QEMU_DOC);
+			hv_err_set(err,
+				   "-netdev '%s': the setting '%.*s' is not offered; user "
+				   "networking takes id= and hostfwd= here (%s)",
+				   val, (int)it.klen, it.key, QEMU_DOC);
 			return -1;
 		}
 	}
@@ -223,9 +232,10 @@ static int qemu_bus(const char *val, const struct qemu_item *it, int *slot, stru
 		*slot = it->val[n] - '0';
 		return 0;
 	}
-	hv_err_set(err, "-device '%s': bus=%.*s is not a bus of the virt machine; use "
-		   "bus=virtio-mmio-bus.N with N from 0 to %d", val, (int)it->vlen, it->val,
-		   QEMU_SLOTS - 1);
+	hv_err_set(err,
+		   "-device '%s': bus=%.*s is not a bus of the virt machine; use "
+		   "bus=virtio-mmio-bus.N with N from 0 to %d",
+		   val, (int)it->vlen, it->val, QEMU_SLOTS - 1);
 	return -1;
 }
 
@@ -236,13 +246,17 @@ int qemu_devs_device(struct qemu_devs *st, const char *val, struct hv_err *err)
 	const char *p = val, *ref;
 
 	if (st->ndevs == QEMU_SLOTS) {
-		hv_err_set(err, "more than %d -device options (the virt machine has %d virtio-mmio "
-			   "slots)", QEMU_SLOTS, QEMU_SLOTS);
+		hv_err_set(err,
+			   "more than %d -device options (the virt machine has %d virtio-mmio "
+			   "slots)",
+			   QEMU_SLOTS, QEMU_SLOTS);
 		return -1;
 	}
 	if (!qemu_item_next(&p, &it) || it.val) {
-		hv_err_set(err, "-device '%s': expected the device type first, as in -device "
-			   "virtio-blk-device,drive=ID", val);
+		hv_err_set(err,
+			   "-device '%s': expected the device type first, as in -device "
+			   "virtio-blk-device,drive=ID",
+			   val);
 		return -1;
 	}
 	memset(d, 0, sizeof(*d));
@@ -265,10 +279,11 @@ int qemu_devs_device(struct qemu_devs *st, const char *val, struct hv_err *err)
 	}
 	ref = d->net ? "netdev" : "drive";
 	while (qemu_item_next(&p, &it)) {
-		struct qemu_item *slot = qemu_is(it.key, it.klen, ref) ? &d->ref :
-					 qemu_is(it.key, it.klen, "bus") ? &bus :
-					 qemu_is(it.key, it.klen, "id") ? &id :
-					 d->net && qemu_is(it.key, it.klen, "mac") ? &d->mac : NULL;
+		struct qemu_item *slot = qemu_is(it.key, it.klen, ref)             ? &d->ref :
+					 qemu_is(it.key, it.klen, "bus")           ? &bus :
+					 qemu_is(it.key, it.klen, "id")            ? &id :
+					 d->net && qemu_is(it.key, it.klen, "mac") ? &d->mac :
+										     NULL;
 
 		if (qemu_setting("device", val, &it, slot, err) != 0)
 			return -1;
@@ -281,8 +296,8 @@ int qemu_devs_device(struct qemu_devs *st, const char *val, struct hv_err *err)
 		return -1;
 	for (unsigned i = 0; i < st->ndevs; i++) {
 		if (d->slot >= 0 && st->dev[i].slot == d->slot) {
-			hv_err_set(err, "-device '%s': another -device is on virtio-mmio-bus.%d", val,
-				   d->slot);
+			hv_err_set(err, "-device '%s': another -device is on virtio-mmio-bus.%d",
+				   val, d->slot);
 			return -1;
 		}
 	}
@@ -339,13 +354,14 @@ int qemu_devs_emit(struct qemu_devs *st, bool snapshot_all, qemu_push_fn push, v
 			snprintf(slot, sizeof(slot), ",slot=%d", d->slot);
 		if (d->net) {
 			int at = qemu_find(st, false, &d->ref);
-			struct qemu_netdev *nd = at < 0 ? NULL : (struct qemu_netdev *)&st->netdev[at];
+			struct qemu_netdev *nd = at < 0 ? NULL :
+							  (struct qemu_netdev *)&st->netdev[at];
 
 			if (!nd || nd->used || have_net) {
 				hv_err_set(err, "-device '%s': %s", d->arg,
-					   !nd ? "no -netdev has that id" :
+					   !nd      ? "no -netdev has that id" :
 					   nd->used ? "another -device uses that -netdev" :
-					   "Retrovisor offers one virtio-net-device");
+						      "Retrovisor offers one virtio-net-device");
 				return -1;
 			}
 			nd->used = have_net = true;
@@ -356,10 +372,12 @@ int qemu_devs_emit(struct qemu_devs *st, bool snapshot_all, qemu_push_fn push, v
 		int at = qemu_find(st, true, &d->ref);
 		struct qemu_drive *dr = at < 0 ? NULL : (struct qemu_drive *)&st->drive[at];
 		if (!dr || dr->used || ndrives == CLI_MAX_DRIVES) {
-			hv_err_set(err, "-device '%s': %s", d->arg,
-				   !dr ? "no -drive has that id" :
-				   dr->used ? "another -device uses that -drive" :
-				   "more than 7 disks (the eighth slot holds the entropy device)");
+			hv_err_set(
+				err, "-device '%s': %s", d->arg,
+				!dr ? "no -drive has that id" :
+				dr->used ?
+				      "another -device uses that -drive" :
+				      "more than 7 disks (the eighth slot holds the entropy device)");
 			return -1;
 		}
 		dr->used = true;
@@ -381,4 +399,3 @@ int qemu_devs_emit(struct qemu_devs *st, bool snapshot_all, qemu_push_fn push, v
 	}
 	return 0;
 }
-

@@ -27,7 +27,8 @@ int main_qemu(int argc, char **argv)
 		return CLI_EXIT_OK;
 	case CLI_QEMU_VERSION:
 		printf("retrovisor %s, running QEMU 7.2's qemu-system-riscv64 command line for "
-		       "-machine virt (docs/qemu.md)\n", CLI_VERSION);
+		       "-machine virt (docs/qemu.md)\n",
+		       CLI_VERSION);
 		return CLI_EXIT_OK;
 	default:
 		break;

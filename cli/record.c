@@ -16,7 +16,7 @@
 
 /* Append "image ROLE PATH HASH" for a file the run reads. */
 static int record_add_image(char **cfg, size_t *len, size_t *cap, const char *role,
-			     const char *path, struct hv_err *err)
+			    const char *path, struct hv_err *err)
 {
 	uint8_t d[SHA256_DIGEST_SIZE];
 	char hex[SHA256_HEX_SIZE];
@@ -99,9 +99,11 @@ char *record_config(int argc, char **argv, const struct cli_opts *o, struct hv_e
 	for (unsigned i = 0; !bad && i < o->ndrives; i++) {
 		char role[16];
 		if (!o->drive[i].snapshot) {
-			hv_err_set(err, "--drive %s: snapshot=off would change the image while "
+			hv_err_set(err,
+				   "--drive %s: snapshot=off would change the image while "
 				   "recording, and a replay needs it as it was; record with the "
-				   "default copy-on-write overlay", o->drive[i].file);
+				   "default copy-on-write overlay",
+				   o->drive[i].file);
 			bad = -1;
 			break;
 		}

@@ -77,8 +77,10 @@ int main_image_arg(struct replay_args *ra, const char *spec, struct hv_err *err)
 	const char *eq = strchr(spec, '=');
 
 	if (!eq || eq == spec || !eq[1] || (size_t)(eq - spec) >= BUNDLE_ROLE_SIZE) {
-		hv_err_set(err, "--image '%s': expected ROLE=PATH, such as --image kernel=Image "
-			   "(the roles are the log's: 'retrovisor log dump' lists them)", spec);
+		hv_err_set(err,
+			   "--image '%s': expected ROLE=PATH, such as --image kernel=Image "
+			   "(the roles are the log's: 'retrovisor log dump' lists them)",
+			   spec);
 		return -1;
 	}
 	if (ra->nimages == BUNDLE_MAX_IMAGES) {
@@ -171,7 +173,8 @@ static int replay_check_paths(const struct replay_args *ra, const char *kind, co
 			imaged |= !strcmp(paths[i], c->images[j].path);
 		if (!imaged) {
 			char w[96];
-			snprintf(w, sizeof(w), "%s, which is not one of its recorded images", what[i]);
+			snprintf(w, sizeof(w), "%s, which is not one of its recorded images",
+				 what[i]);
 			cli_stored_refuse(err, kind, file, w, paths[i], NULL);
 			return -1;
 		}
@@ -212,8 +215,8 @@ int main_replay_args(const struct replay_args *ra)
 		snprintf(dir, sizeof(dir), "%.400s/retrovisor-bundle-XXXXXX",
 			 tmp && *tmp ? tmp : "/tmp");
 		if (!mkdtemp(dir)) {
-			fprintf(stderr, "retrovisor: cannot make a folder to unpack %s: %s\n", ra->file,
-				strerror(errno));
+			fprintf(stderr, "retrovisor: cannot make a folder to unpack %s: %s\n",
+				ra->file, strerror(errno));
 			return CLI_EXIT_ERROR;
 		}
 		if (bundle_extract(ra->file, dir, logpath, extracted, &nextracted, &err) != 0) {
@@ -229,8 +232,10 @@ int main_replay_args(const struct replay_args *ra)
 		return main_fail(&err);
 	}
 	if (replayer_truncated(rp))
-		fprintf(stderr, "retrovisor: %s is an interrupted recording; replaying it to its "
-			"last whole chunk\n", log);
+		fprintf(stderr,
+			"retrovisor: %s is an interrupted recording; replaying it to its "
+			"last whole chunk\n",
+			log);
 	struct replay_config c;
 	if (replay_config_parse(log, replayer_config(rp), &c, &err) != 0) {
 		replayer_close(rp);
@@ -253,9 +258,11 @@ int main_replay_args(const struct replay_args *ra)
 			goto out_err;
 		sha256_hex(d, hex);
 		if (strcmp(hex, im->sha256) != 0) {
-			hv_err_set(&err, "the %s image %s differs from the one recorded (SHA-256 %.16s..., "
-				   "recorded %.16s...); replay with the recorded image or its bundle",
-				   im->role, path, hex, im->sha256);
+			hv_err_set(
+				&err,
+				"the %s image %s differs from the one recorded (SHA-256 %.16s..., "
+				"recorded %.16s...); replay with the recorded image or its bundle",
+				im->role, path, hex, im->sha256);
 			goto out_err;
 		}
 	}
@@ -355,7 +362,8 @@ int main_replay(int argc, char **argv)
 				return main_fail(&err);
 		} else if (strcmp(argv[i], "--snapshot-at") == 0 && i + 1 < argc) {
 			/* Parsed as run's option is, into a scratch set. */
-			char *a[] = { argv[0], "run", "--kernel", "x", "--snapshot-at", argv[++i], NULL };
+			char *a[] = { argv[0],         "run",     "--kernel", "x",
+				      "--snapshot-at", argv[++i], NULL };
 			struct cli_opts so;
 			if (ra.nsnap_at == CLI_MAX_SNAP_AT)
 				return main_replay_usage("too many --snapshot-at options");
@@ -368,11 +376,12 @@ int main_replay(int argc, char **argv)
 			}
 			ra.snap_at[k] = so.snap_at[0];
 		} else if (argv[i][0] == '-' || ra.file) {
-			return main_replay_usage("replay takes FILE [--go-live N [--log NEW]] [--print-digest] "
-					     "[--snapshot-at ICOUNT=FILE]... [--gdb SPEC [--paused]] "
-					     "[--plugin FILE[,ARGS]]... [--from SNAPSHOT] "
-					     "[--image ROLE=PATH]... [--trust-stored-paths] "
-					     "[--clock realtime|fast]");
+			return main_replay_usage(
+				"replay takes FILE [--go-live N [--log NEW]] [--print-digest] "
+				"[--snapshot-at ICOUNT=FILE]... [--gdb SPEC [--paused]] "
+				"[--plugin FILE[,ARGS]]... [--from SNAPSHOT] "
+				"[--image ROLE=PATH]... [--trust-stored-paths] "
+				"[--clock realtime|fast]");
 		} else {
 			ra.file = argv[i];
 		}
@@ -380,6 +389,7 @@ int main_replay(int argc, char **argv)
 	if (!ra.file)
 		return main_replay_usage("replay needs the log or bundle to replay");
 	if (ra.live_log && !ra.go_live)
-		return main_replay_usage("replay --log NEW records what follows --go-live N; give both");
+		return main_replay_usage(
+			"replay --log NEW records what follows --go-live N; give both");
 	return main_replay_args(&ra);
 }

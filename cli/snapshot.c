@@ -48,7 +48,7 @@
 #define SNAPCLI_MAX_ARGS 256
 
 _Static_assert(PLUGIN_HOST_OP_SNAPSHOT == SNAPREQ_OP_NAMED_SNAPSHOT &&
-	       PLUGIN_HOST_OP_RESTORE == SNAPREQ_OP_NAMED_RESTORE,
+		       PLUGIN_HOST_OP_RESTORE == SNAPREQ_OP_NAMED_RESTORE,
 	       "a plugin's snapshot requests are served by snapshot/requests.c");
 
 static void snapcli_args_free(struct snapcli *sc)
@@ -83,8 +83,10 @@ static int snapcli_config_args(struct snapcli *sc, const char *path, const char 
 			}
 			sc->args[sc->nargs++] = strndup(p + 4, n - 4);
 		} else if (n && strncmp(p, "retrovisor ", 11) != 0) {
-			hv_err_set(err, "snapshot file '%s': its configuration has a line that is "
-				   "not an option", path);
+			hv_err_set(err,
+				   "snapshot file '%s': its configuration has a line that is "
+				   "not an option",
+				   path);
 			return -1;
 		}
 		p += n + (nl ? 1 : 0);
@@ -156,8 +158,10 @@ static int snapcli_stored_paths(const struct cli_opts *cmd, struct snapcli *sc,
 		}
 		if (!trust) {
 			snprintf(what, sizeof(what), "drive %u", i);
-			snprintf(name_it, sizeof(name_it), "--drive file=PATH for each of its %u "
-				 "drives, in order", fo->ndrives);
+			snprintf(name_it, sizeof(name_it),
+				 "--drive file=PATH for each of its %u "
+				 "drives, in order",
+				 fo->ndrives);
 			cli_stored_refuse(err, "snapshot file", file, what, fo->drive[i].file,
 					  name_it);
 			return -1;
@@ -229,7 +233,8 @@ static int snapcli_same_slots(const struct cli_opts *cmd, const struct cli_opts 
 			want = cmd->net.slot;
 		}
 		if (what) {
-			hv_err_set(err, "snapshot file '%s' is of another machine: it has %s in "
+			hv_err_set(err,
+				   "snapshot file '%s' is of another machine: it has %s in "
 				   "virtio slot %u, not in slot %u as this command line asks",
 				   cmd->restore, what, s, want);
 			return -1;
@@ -262,10 +267,11 @@ int snapcli_options(const struct cli_opts *cmd, struct snapcli *sc, struct cli_o
 	    (cmd->rng_set && cmd->rng_off != fo.rng_off) ||
 	    (cmd->ndrives && cmd->ndrives != fo.ndrives) ||
 	    (cmd->bios && loader_boot_mode(cmd->bios) != loader_boot_mode(fo.bios))) {
-		hv_err_set(err, "snapshot file '%s' is of another machine (%llu MiB, %u harts, "
-			   "%u drives%s%s) than this command line asks for", cmd->restore,
-			   (unsigned long long)(fo.memory >> 20), fo.harts, fo.ndrives,
-			   fo.bios ? ", firmware boot" : "",
+		hv_err_set(err,
+			   "snapshot file '%s' is of another machine (%llu MiB, %u harts, "
+			   "%u drives%s%s) than this command line asks for",
+			   cmd->restore, (unsigned long long)(fo.memory >> 20), fo.harts,
+			   fo.ndrives, fo.bios ? ", firmware boot" : "",
 			   fo.rng_off ? ", no entropy device" : "");
 		return -1;
 	}
@@ -354,10 +360,11 @@ static int snapcli_save_next(struct snapcli *sc, struct hv_err *err)
 	bool incr = sc->o->snap_incremental && sc->base.snap;
 	if (snapfile_save(sc->m, at->file, sc->config, &sc->base, incr, &st, err))
 		return -1;
-	fprintf(stderr, "retrovisor: saved a %s snapshot at instruction %llu to %s (%llu pages, "
-		"%llu KiB)\n", incr ? "incremental" : "full", (unsigned long long)at->icount,
-		at->file, (unsigned long long)st.pages,
-		(unsigned long long)(st.file_bytes >> 10));
+	fprintf(stderr,
+		"retrovisor: saved a %s snapshot at instruction %llu to %s (%llu pages, "
+		"%llu KiB)\n",
+		incr ? "incremental" : "full", (unsigned long long)at->icount, at->file,
+		(unsigned long long)st.pages, (unsigned long long)(st.file_bytes >> 10));
 	sc->next_at++;
 	return 0;
 }
@@ -399,8 +406,9 @@ void snapcli_free(struct snapcli *sc)
 
 static int snapcli_usage(const char *msg)
 {
-	return main_usage(msg, "usage: retrovisor snapshot save --at ICOUNT -o FILE "
-		"RUN-OPTIONS | snapshot load FILE [RUN-OPTIONS] | snapshot info FILE");
+	return main_usage(msg,
+			  "usage: retrovisor snapshot save --at ICOUNT -o FILE "
+			  "RUN-OPTIONS | snapshot load FILE [RUN-OPTIONS] | snapshot info FILE");
 }
 
 int main_snapshot(int argc, char **argv)
@@ -433,7 +441,7 @@ int main_snapshot(int argc, char **argv)
 		struct cli_opts o;
 		int rc = cli_parse(n, a, &o, &err) != 0 ? main_fail(&err) :
 			 o.cmd != CLI_CMD_RUN ? (cli_print_run_help(stdout), CLI_EXIT_OK) :
-			 main_run(&o, NULL);
+						main_run(&o, NULL);
 		free(a);
 		return rc;
 	}

@@ -16,9 +16,9 @@
 struct loader_opts;
 
 struct snapcli {
-	const struct cli_opts *o;  /* the effective options */
-	struct snapfile *file;     /* --restore: the file, until applied */
-	char **args;               /* its configuration's options (owned) */
+	const struct cli_opts *o; /* the effective options */
+	struct snapfile *file;    /* --restore: the file, until applied */
+	char **args;              /* its configuration's options (owned) */
 	int nargs;
 	struct machine *m;
 	icount_t user_max;         /* --max-instructions (0: none) */

@@ -215,16 +215,18 @@ static const char *ts_state(enum domain_state s)
 static void ts_list(struct toolstack *t, struct ts_client *c)
 {
 	char out[SYSTEM_MAX_DOMAINS * 160 + 64];
-	size_t k = (size_t)snprintf(out, sizeof(out), "{\"ok\":true,\"epoch\":%" PRIu64
-				    ",\"domains\":[", system_epoch(t->s));
+	size_t k = (size_t)snprintf(out, sizeof(out),
+				    "{\"ok\":true,\"epoch\":%" PRIu64 ",\"domains\":[",
+				    system_epoch(t->s));
 
 	for (unsigned i = 0; i < system_ndomains(t->s); i++) {
 		const struct domain *d = system_domain(t->s, i);
-		k += (size_t)snprintf(out + k, sizeof(out) - k,
-				      "%s{\"id\":%u,\"name\":\"%s\",\"state\":\"%s\",\"restarts\":%"
-				      PRIu64 ",\"icount\":%" PRIu64 "}", i ? "," : "", d->id,
-				      d->name, ts_state(d->state), d->restarts,
-				      d->m ? (uint64_t)d->m->total_insns : 0);
+		k += (size_t)snprintf(
+			out + k, sizeof(out) - k,
+			"%s{\"id\":%u,\"name\":\"%s\",\"state\":\"%s\",\"restarts\":%" PRIu64
+			",\"icount\":%" PRIu64 "}",
+			i ? "," : "", d->id, d->name, ts_state(d->state), d->restarts,
+			d->m ? (uint64_t)d->m->total_insns : 0);
 	}
 	k += (size_t)snprintf(out + k, sizeof(out) - k, "]}\n");
 	ts_send(c, out, k);
@@ -236,7 +238,7 @@ static void *ts_named(struct toolstack *t, struct ts_client *c, const struct ts_
 		      const char *kind)
 {
 	const char *name = ts_get(r, kind);
-	void *found = !name ? NULL :
+	void *found = !name          ? NULL :
 		      kind[0] == 'd' ? (void *)system_find(t->s, name) :
 				       (void *)system_find_switch(t->s, name);
 
@@ -275,9 +277,8 @@ static void ts_request(struct toolstack *t, struct ts_client *c, const char *lin
 	} else if (!strcmp(cmd, "quit")) {
 		t->quit = true;
 		ts_reply_ok(c);
-	} else if (!strcmp(cmd, "pause") || !strcmp(cmd, "unpause") ||
-		   !strcmp(cmd, "destroy") || !strcmp(cmd, "shutdown") ||
-		   !strcmp(cmd, "console")) {
+	} else if (!strcmp(cmd, "pause") || !strcmp(cmd, "unpause") || !strcmp(cmd, "destroy") ||
+		   !strcmp(cmd, "shutdown") || !strcmp(cmd, "console")) {
 		if (!(d = ts_domain(t, c, &r)))
 			return;
 		if (d->state == DOMAIN_DESTROYED && strcmp(cmd, "destroy")) {
@@ -325,7 +326,8 @@ static void ts_request(struct toolstack *t, struct ts_client *c, const char *lin
 			if (!ts_num(&r, keys[i], &v))
 				continue;
 			if (v < 0 || v > 1000000) {
-				ts_reply_error(c, "%s is in parts per million (0 to 1000000)", keys[i]);
+				ts_reply_error(c, "%s is in parts per million (0 to 1000000)",
+					       keys[i]);
 				return;
 			}
 			*dst[i] = (uint32_t)v;
@@ -333,8 +335,10 @@ static void ts_request(struct toolstack *t, struct ts_client *c, const char *lin
 		switch_set_faults(sw, &f);
 		ts_reply_ok(c);
 	} else {
-		ts_reply_error(c, "unknown command '%s' (list, pause, unpause, destroy, shutdown, "
-			       "console, partition, faults, quit)", cmd);
+		ts_reply_error(c,
+			       "unknown command '%s' (list, pause, unpause, destroy, shutdown, "
+			       "console, partition, faults, quit)",
+			       cmd);
 	}
 }
 
@@ -351,8 +355,7 @@ void toolstack_default_path(const char *name, char *out, size_t n)
 }
 
 /* The toolstack without a socket. */
-static struct toolstack *ts_new(struct hv_system *s, int lfd, const char *path,
-				struct hv_err *err)
+static struct toolstack *ts_new(struct hv_system *s, int lfd, const char *path, struct hv_err *err)
 {
 	struct toolstack *t = calloc(1, sizeof(*t));
 
@@ -404,8 +407,10 @@ struct toolstack *toolstack_open(const char *path, struct hv_system *s, struct h
 	if (probe >= 0 && connect(probe, (struct sockaddr *)&a, sizeof(a)) == 0) {
 		close(probe);
 		close(fd);
-		hv_err_set(err, "another hypervisor answers on %s; give this one another with "
-			   "--control PATH", path);
+		hv_err_set(err,
+			   "another hypervisor answers on %s; give this one another with "
+			   "--control PATH",
+			   path);
 		return NULL;
 	}
 	if (probe >= 0)
@@ -458,7 +463,8 @@ static void ts_read(struct toolstack *t, struct ts_client *c)
 	for (ssize_t i = 0; i < n && c->fd >= 0; i++) {
 		if (buf[i] != '\n') {
 			if (c->len == TOOLSTACK_LINE_MAX) {
-				ts_reply_error(c, "a request is longer than %d bytes", TOOLSTACK_LINE_MAX);
+				ts_reply_error(c, "a request is longer than %d bytes",
+					       TOOLSTACK_LINE_MAX);
 				ts_drop(c);
 				return;
 			}

@@ -44,7 +44,7 @@ struct up_opts {
 	bool print_digest;
 	bool rtc_set;
 	uint64_t rtc_s;
-	const char *control; /* NULL: the default path; "none": no toolstack */
+	const char *control;         /* NULL: the default path; "none": no toolstack */
 	const char *record, *replay; /* the system log (cli/uplog.h) */
 	uint64_t digest_every;       /* epochs between digests in the log */
 };
@@ -69,10 +69,12 @@ static void up_console_write(void *opaque, const uint8_t *buf, size_t len)
 
 static int up_usage(const char *msg)
 {
-	fprintf(stderr, "retrovisor: %s; usage: retrovisor up FILE [--threads N] "
+	fprintf(stderr,
+		"retrovisor: %s; usage: retrovisor up FILE [--threads N] "
 		"[--console NAME] [--log-dir DIR] [--control PATH|none] [--max-epochs N] "
 		"[--rtc SECONDS] [--print-digest] [--record LOG [--digest-every N]], or "
-		"retrovisor up --replay LOG [--threads N] ... (docs/domains.md)\n", msg);
+		"retrovisor up --replay LOG [--threads N] ... (docs/domains.md)\n",
+		msg);
 	return CLI_EXIT_ERROR;
 }
 
@@ -116,7 +118,8 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 			n = strtoull(v, &end, 10);
 			if (errno || end == v || *end || v[0] == '-') {
 				char msg[160];
-				snprintf(msg, sizeof(msg), "%s '%.40s' is not a whole number", a, v);
+				snprintf(msg, sizeof(msg), "%s '%.40s' is not a whole number", a,
+					 v);
 				return up_usage(msg);
 			}
 			if (a[2] == 't') {
@@ -140,7 +143,8 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 		}
 	}
 	if (o->replay && (o->file || o->record))
-		return up_usage("a replay takes its configuration from the log, and records nothing");
+		return up_usage(
+			"a replay takes its configuration from the log, and records nothing");
 	if (!o->file && !o->replay)
 		return up_usage("up needs a configuration file");
 	if (o->replay && (o->control || o->max_epochs || o->rtc_set))
@@ -366,8 +370,10 @@ static int up_images(const struct domcfg *c, struct up_log *l, struct hv_err *er
 				uplog_image(&l->w, path, hex);
 			} else if (k >= l->in.nimages || strcmp(l->in.image[k], path) ||
 				   strcmp(l->in.image_sha[k], hex)) {
-				hv_err_set(err, "image %.300s is not the one the log was recorded with "
-					   "(its SHA-256 or its place differ)", path);
+				hv_err_set(err,
+					   "image %.300s is not the one the log was recorded with "
+					   "(its SHA-256 or its place differ)",
+					   path);
 				return -1;
 			}
 			k++;
@@ -416,9 +422,11 @@ static int up_replay_step(struct up_log *l, struct toolstack *ts, struct hv_err 
 		case UPLOG_END:
 			now = system_digest(l->s);
 			if (now != ev->digest) {
-				hv_err_set(err, "the replay diverged: after epoch %" PRIu64 " the system's "
-					   "digest is %016" PRIx64 ", the recording's %016" PRIx64, e,
-					   now, ev->digest);
+				hv_err_set(err,
+					   "the replay diverged: after epoch %" PRIu64
+					   " the system's "
+					   "digest is %016" PRIx64 ", the recording's %016" PRIx64,
+					   e, now, ev->digest);
 				return -1;
 			}
 			if (ev->kind == UPLOG_END)
@@ -427,8 +435,10 @@ static int up_replay_step(struct up_log *l, struct toolstack *ts, struct hv_err 
 		}
 	}
 	if (l->next < l->in.nev && l->in.ev[l->next].epoch < e) {
-		hv_err_set(err, "the replay diverged: the log goes on after epoch %" PRIu64
-			   " where the system ended", e);
+		hv_err_set(err,
+			   "the replay diverged: the log goes on after epoch %" PRIu64
+			   " where the system ended",
+			   e);
 		return -1;
 	}
 	return 0;
@@ -484,7 +494,7 @@ int main_up(int argc, char **argv)
 			goto out;
 		switch_set_faults(sw, &b->faults);
 	}
-	uint64_t rtc_ns = uo.replay ? log.in.rtc_ns :
+	uint64_t rtc_ns = uo.replay  ? log.in.rtc_ns :
 			  uo.rtc_set ? uo.rtc_s * 1000000000ull :
 				       (uint64_t)time(NULL) * 1000000000ull;
 	for (unsigned i = 0; i < cfg.ndom; i++) {
@@ -513,15 +523,15 @@ int main_up(int argc, char **argv)
 			.on_poweroff = d->on_poweroff,
 			.on_reboot = d->on_reboot,
 			.on_crash = d->on_crash,
-			.lo = { .kernel = ud[i].o.kernel, .initrd = ud[i].o.initrd,
+			.lo = { .kernel = ud[i].o.kernel,
+				.initrd = ud[i].o.initrd,
 				.bios = ud[i].o.bios },
 			.on_destroy = up_domain_gone,
 			.opaque = &ud[i],
 		};
 		if (system_add_domain(s, &spec, m, &err) < 0 || up_plugins(&ud[i], d, m, &err) != 0)
 			goto out;
-		if (d->has_vif &&
-		    system_plug(s, i, system_find_switch(s, d->bridge), &err) != 0)
+		if (d->has_vif && system_plug(s, i, system_find_switch(s, d->bridge), &err) != 0)
 			goto out;
 	}
 	char control[4200];
@@ -529,7 +539,8 @@ int main_up(int argc, char **argv)
 	if (uo.record) {
 		size_t len;
 		char *text = up_read_text(uo.file, &len, &err);
-		if (!text || uplog_create(&log.w, uo.record, uo.file, text, len, rtc_ns, &err) != 0) {
+		if (!text ||
+		    uplog_create(&log.w, uo.record, uo.file, text, len, rtc_ns, &err) != 0) {
 			free(text);
 			goto out;
 		}
@@ -561,9 +572,11 @@ int main_up(int argc, char **argv)
 	}
 	if (ts && log.recording)
 		toolstack_set_recorder(ts, up_log_input, &log);
-	fprintf(stderr, "retrovisor: %u domains up on %u host threads, epochs of %" PRIu64
-		" us of guest time%s%s\n", cfg.ndom, threads, cfg.epoch_us,
-		ts && !uo.replay ? "; toolstack on " : "", ts && !uo.replay ? control : "");
+	fprintf(stderr,
+		"retrovisor: %u domains up on %u host threads, epochs of %" PRIu64
+		" us of guest time%s%s\n",
+		cfg.ndom, threads, cfg.epoch_us, ts && !uo.replay ? "; toolstack on " : "",
+		ts && !uo.replay ? control : "");
 	bool ended = false;
 	for (uint64_t e = 0; !uo.max_epochs || e < uo.max_epochs; e++) {
 		enum domain_state was[SYSTEM_MAX_DOMAINS];
@@ -592,7 +605,8 @@ int main_up(int argc, char **argv)
 		for (unsigned i = 0; i < cfg.ndom; i++)
 			up_report(system_domain(s, i), was[i], restarts[i]);
 		if (log.recording && system_epoch(s) % uo.digest_every == 0) {
-			struct uplog_event ev = { .kind = UPLOG_DIGEST, .epoch = system_epoch(s),
+			struct uplog_event ev = { .kind = UPLOG_DIGEST,
+						  .epoch = system_epoch(s),
 						  .digest = system_digest(s) };
 			uplog_event(&log.w, &ev);
 		}
@@ -603,17 +617,22 @@ int main_up(int argc, char **argv)
 		int step = up_replay_step(&log, ts, &err);
 		if (step <= 0) {
 			if (step == 0)
-				hv_err_set(&err, "the replay diverged: the system ended at epoch %" PRIu64
-					   " before the log's end", system_epoch(s));
+				hv_err_set(&err,
+					   "the replay diverged: the system ended at epoch %" PRIu64
+					   " before the log's end",
+					   system_epoch(s));
 			status = CLI_EXIT_DIVERGED;
 			goto out;
 		}
 	}
 	if (uo.replay)
-		fprintf(stderr, "retrovisor: replay matched the log: %zu records (inputs and "
-			"digests), %" PRIu64 " epochs\n", log.next, system_epoch(s));
+		fprintf(stderr,
+			"retrovisor: replay matched the log: %zu records (inputs and "
+			"digests), %" PRIu64 " epochs\n",
+			log.next, system_epoch(s));
 	if (log.recording) {
-		struct uplog_event ev = { .kind = UPLOG_END, .epoch = system_epoch(s),
+		struct uplog_event ev = { .kind = UPLOG_END,
+					  .epoch = system_epoch(s),
 					  .digest = system_digest(s) };
 		uplog_event(&log.w, &ev);
 		log.recording = false;

@@ -37,16 +37,16 @@ static void uplog_line(struct uplog_writer *w, char *buf, size_t len)
 }
 
 /* A line as text in a memory stream, then out with its CRC. */
-#define UPLOG_LINE(w, ...)                                                    \
-	do {                                                                  \
-		char *buf_ = NULL;                                            \
-		size_t len_ = 0;                                              \
-		FILE *m_ = open_memstream(&buf_, &len_);                      \
-		if (!m_)                                                      \
-			break;                                                \
-		__VA_ARGS__;                                                  \
-		fclose(m_);                                                   \
-		uplog_line(w, buf_, len_);                                    \
+#define UPLOG_LINE(w, ...)                               \
+	do {                                             \
+		char *buf_ = NULL;                       \
+		size_t len_ = 0;                         \
+		FILE *m_ = open_memstream(&buf_, &len_); \
+		if (!m_)                                 \
+			break;                           \
+		__VA_ARGS__;                             \
+		fclose(m_);                              \
+		uplog_line(w, buf_, len_);               \
 	} while (0)
 
 int uplog_create(struct uplog_writer *w, const char *path, const char *cfg_path,
@@ -177,8 +177,10 @@ static int uplog_parse_line(struct uplog *log, char *s, const char *path, unsign
 		return uplog_bad(err, path, n, "its checksum does not match (the file is damaged)");
 	*sp = '\0';
 	if (n == 1)
-		return strcmp(s, UPLOG_MAGIC) ? uplog_bad(err, path, n, "not a system log of "
-							    "version 1") : 0;
+		return strcmp(s, UPLOG_MAGIC) ? uplog_bad(err, path, n,
+							  "not a system log of "
+							  "version 1") :
+						0;
 	char *f[5] = { 0 };
 	unsigned nf = 0;
 	for (char *t = strtok(s, " "); t && nf < 5; t = strtok(NULL, " "))

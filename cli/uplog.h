@@ -40,9 +40,9 @@ enum uplog_kind { UPLOG_REQ, UPLOG_CON, UPLOG_DIGEST, UPLOG_END };
 struct uplog_event {
 	enum uplog_kind kind;
 	uint64_t epoch;
-	unsigned domain;   /* UPLOG_CON */
-	uint64_t digest;   /* UPLOG_DIGEST, UPLOG_END */
-	uint8_t *data;     /* UPLOG_REQ (NUL-terminated), UPLOG_CON */
+	unsigned domain; /* UPLOG_CON */
+	uint64_t digest; /* UPLOG_DIGEST, UPLOG_END */
+	uint8_t *data;   /* UPLOG_REQ (NUL-terminated), UPLOG_CON */
 	size_t len;
 };
 

@@ -80,16 +80,16 @@ struct worker_check {
 	icount_t icount;
 	uint64_t digest; /* worker_state_digest */
 	uint64_t conlen;
-	uint64_t cpu;    /* worker_cpu_digest: compared first, it is cheap */
+	uint64_t cpu; /* worker_cpu_digest: compared first, it is cheap */
 };
 
 struct worker_golden {
-	char *path;                 /* the file these came from (a cache key, */
-	struct stat st;             /* with its size and time) */
+	char *path;     /* the file these came from (a cache key, */
+	struct stat st; /* with its size and time) */
 	int status;
 	icount_t icount;
 	uint64_t digest, rel;
-	uint8_t *out;               /* the golden run's console output */
+	uint8_t *out; /* the golden run's console output */
 	size_t outlen;
 	icount_t input_done;        /* where its console input was all handed over */
 	struct worker_check *check; /* ascending icount */
@@ -111,7 +111,7 @@ struct worker {
 	const uint8_t *in;
 	size_t inlen, inpos;
 	icount_t input_done;
-	bool changed;   /* a recorded input other than console bytes came */
+	bool changed; /* a recorded input other than console bytes came */
 	void (*rec_input)(void *, struct machine *, enum hv_input, const uint8_t *, size_t);
 	void *rec_opaque;
 	struct worker_golden golden;
@@ -259,17 +259,17 @@ static void worker_round(void *opaque, struct machine *m)
 	const struct worker_golden *g = &w->golden;
 
 	if (w->writing && m->total_insns >= w->next_mark) {
-		if (worker_add_check(&w->mine, m->total_insns, worker_state_digest(m),
-				     w->outlen, worker_cpu_digest(m)) < 0)
+		if (worker_add_check(&w->mine, m->total_insns, worker_state_digest(m), w->outlen,
+				     worker_cpu_digest(m)) < 0)
 			w->writing = false;
 		w->next_mark = m->total_insns + w->interval;
 	}
 	if (!w->use || !w->changed || m->total_insns < w->after)
 		return;
 	const struct worker_check *c = worker_next_check(g, m->total_insns);
-	if (!c || c->icount != m->total_insns || c->conlen != w->outlen ||
-	    c->conlen > g->outlen || memcmp(w->out, g->out, w->outlen) != 0 ||
-	    worker_cpu_digest(m) != c->cpu || worker_state_digest(m) != c->digest)
+	if (!c || c->icount != m->total_insns || c->conlen != w->outlen || c->conlen > g->outlen ||
+	    memcmp(w->out, g->out, w->outlen) != 0 || worker_cpu_digest(m) != c->cpu ||
+	    worker_state_digest(m) != c->digest)
 		return;
 	w->early = m->total_insns;
 	machine_post_host_request(m, WORKER_OP_SAME);
@@ -359,7 +359,8 @@ static int worker_golden_load(struct worker *w, const char *path, struct hv_err 
 		return -1;
 	}
 	if (g->path && strcmp(g->path, path) == 0 && st.st_size == g->st.st_size &&
-	    st.st_mtim.tv_sec == g->st.st_mtim.tv_sec && st.st_mtim.tv_nsec == g->st.st_mtim.tv_nsec)
+	    st.st_mtim.tv_sec == g->st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == g->st.st_mtim.tv_nsec)
 		return 0;
 	worker_golden_free(g);
 	FILE *f = fopen(path, "r");
@@ -456,14 +457,17 @@ static int worker_parse(char *line, struct worker_req *q, struct hv_err *err)
 			q->write_golden = v;
 		} else if (strcmp(tok, "max") == 0 || strcmp(tok, "after") == 0 ||
 			   strcmp(tok, "attach-at") == 0) {
-			uint64_t *n = tok[0] == 'm' ? &q->max : tok[1] == 'f' ? &q->after :
-				      &q->attach_at;
+			uint64_t *n = tok[0] == 'm' ? &q->max :
+				      tok[1] == 'f' ? &q->after :
+						      &q->attach_at;
 			if (cli_parse_count(v, n, err) != 0)
 				return -1;
 			q->after_set = q->after_set || tok[1] == 'f';
 		} else {
-			hv_err_set(err, "unknown key '%s' (log, out, input, max, plugin, after, "
-				   "attach-at, golden, write-golden)", tok);
+			hv_err_set(err,
+				   "unknown key '%s' (log, out, input, max, plugin, after, "
+				   "attach-at, golden, write-golden)",
+				   tok);
 			return -1;
 		}
 	}
@@ -655,7 +659,7 @@ out:
 static int worker_usage(const char *msg)
 {
 	return main_usage(msg, "usage: retrovisor worker [--golden-interval N] "
-		"RUN-OPTIONS (docs/campaigns.md)");
+			       "RUN-OPTIONS (docs/campaigns.md)");
 }
 
 int main_worker(int argc, char **argv)
@@ -678,8 +682,9 @@ int main_worker(int argc, char **argv)
 		} else if (strcmp(argv[i], "--max-instructions") == 0 ||
 			   strcmp(argv[i], "--plugin") == 0 || strcmp(argv[i], "--gdb") == 0) {
 			free(a);
-			return worker_usage("--max-instructions and --plugin are given per run, and "
-					    "a worker takes no --gdb");
+			return worker_usage(
+				"--max-instructions and --plugin are given per run, and "
+				"a worker takes no --gdb");
 		} else {
 			a[n++] = argv[i];
 		}
@@ -701,8 +706,10 @@ int main_worker(int argc, char **argv)
 	struct machine_config cfg;
 	/* As record's: --rtc (a snapshot's keeps its own), else the wall clock
 	 * at start, which each run's configuration record carries. */
-	cli_machine_config(&eff, drives, eff.rtc_set ? eff.rtc_s * 1000000000ull :
-			   (uint64_t)time(NULL) * 1000000000ull, &cfg);
+	cli_machine_config(&eff, drives,
+			   eff.rtc_set ? eff.rtc_s * 1000000000ull :
+					 (uint64_t)time(NULL) * 1000000000ull,
+			   &cfg);
 	w.lo = (struct loader_opts){ .kernel = eff.kernel, .initrd = eff.initrd, .bios = eff.bios };
 	w.m = machine_create(&cfg, &err);
 	if (!w.m || snapcli_attach(&w.sc, w.m, &w.lo, &err) != 0)

@@ -25,10 +25,10 @@
 static int xl_usage(const char *msg)
 {
 	return main_usage(msg, "usage: retrovisor xl [--control PATH] "
-		"list | pause NAME | unpause NAME | destroy NAME | shutdown NAME | "
-		"console NAME | partition BRIDGE NAME GROUP | heal BRIDGE NAME | "
-		"faults BRIDGE drop=PPM[,duplicate=PPM][,reorder=PPM] | quit "
-		"(docs/domains.md)");
+			       "list | pause NAME | unpause NAME | destroy NAME | shutdown NAME | "
+			       "console NAME | partition BRIDGE NAME GROUP | heal BRIDGE NAME | "
+			       "faults BRIDGE drop=PPM[,duplicate=PPM][,reorder=PPM] | quit "
+			       "(docs/domains.md)");
 }
 
 /* The one socket in the runtime folder, when --control is not given. */
@@ -52,8 +52,10 @@ static int xl_find(char *out, size_t n)
 		closedir(d);
 	if (found == 1)
 		return 0;
-	fprintf(stderr, "retrovisor: %s hypervisor is up in %s; name its socket with "
-		"--control PATH\n", found ? "more than one" : "no", probe);
+	fprintf(stderr,
+		"retrovisor: %s hypervisor is up in %s; name its socket with "
+		"--control PATH\n",
+		found ? "more than one" : "no", probe);
 	return -1;
 }
 
@@ -68,8 +70,10 @@ static int xl_connect(const char *path)
 	}
 	strcpy(a.sun_path, path);
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-		fprintf(stderr, "retrovisor: no hypervisor answers on %s (%s); is "
-			"'retrovisor up' running?\n", path, strerror(errno));
+		fprintf(stderr,
+			"retrovisor: no hypervisor answers on %s (%s); is "
+			"'retrovisor up' running?\n",
+			path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -194,7 +198,7 @@ int main_xl(int argc, char **argv)
 
 	for (int k = 0; k < nargs; k++)
 		if (xl_name(a[k], "a name or setting holds a quote, a backslash or a control "
-			    "character"))
+				  "character"))
 			return CLI_EXIT_ERROR;
 	if (!strcmp(cmd, "list") || !strcmp(cmd, "quit")) {
 		if (nargs)
@@ -216,8 +220,8 @@ int main_xl(int argc, char **argv)
 	} else if (!strcmp(cmd, "faults")) {
 		if (nargs != 2)
 			return xl_usage("faults takes BRIDGE and KEY=PPM settings");
-		size_t k = (size_t)snprintf(req, sizeof(req), "{\"cmd\":\"faults\",\"bridge\":\"%s\"",
-					    a[0]);
+		size_t k = (size_t)snprintf(req, sizeof(req),
+					    "{\"cmd\":\"faults\",\"bridge\":\"%s\"", a[0]);
 		char settings[200];
 		snprintf(settings, sizeof(settings), "%s", a[1]);
 		for (char *tok = strtok(settings, ","); tok; tok = strtok(NULL, ",")) {

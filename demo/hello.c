@@ -21,10 +21,7 @@ static struct sbiret sbi_call(long eid, long fid, long a0, long a1, long a2)
 	register long r_a6 asm("a6") = fid;
 	register long r_a7 asm("a7") = eid;
 
-	asm volatile("ecall"
-		     : "+r"(r_a0), "+r"(r_a1)
-		     : "r"(r_a2), "r"(r_a6), "r"(r_a7)
-		     : "memory");
+	asm volatile("ecall" : "+r"(r_a0), "+r"(r_a1) : "r"(r_a2), "r"(r_a6), "r"(r_a7) : "memory");
 	return (struct sbiret){ r_a0, r_a1 };
 }
 

@@ -154,8 +154,7 @@ int main(int argc, char **argv)
 		die("the guest did not reach its shell", NULL);
 	m->stop = STOP_NONE;
 	printf("booted to the shell: %llu instructions in %.2f s, %llu MiB RAM\n",
-	       (unsigned long long)m->total_insns, now() - t0,
-	       (unsigned long long)(memory >> 20));
+	       (unsigned long long)m->total_insns, now() - t0, (unsigned long long)(memory >> 20));
 
 	for (int r = 0; r < repeat; r++) {
 		double a = now();

@@ -44,7 +44,6 @@ static int gs_read_reg(void *opaque, unsigned hart, unsigned regno, uint64_t *v)
 	return debug_read_reg(gs->m->hart[hart], regno, v);
 }
 
-
 /* gdb's writes are inputs (ARCHITECTURE.md section 1): recorded through
  * the funnel with the exact position, applied the same way by a replay. */
 static void gs_note_write(struct gdbsess *gs, uint8_t kind, unsigned hart, uint64_t where,
@@ -110,8 +109,7 @@ static long gs_read_mem(void *opaque, unsigned hart, uint64_t addr, uint8_t *buf
 	return done ? (long)done : -1;
 }
 
-static int gs_write_mem(void *opaque, unsigned hart, uint64_t addr, const uint8_t *buf,
-			size_t len)
+static int gs_write_mem(void *opaque, unsigned hart, uint64_t addr, const uint8_t *buf, size_t len)
 {
 	struct gdbsess *gs = opaque;
 	size_t done = 0;
@@ -175,7 +173,9 @@ void gs_extra(void *opaque, unsigned hart, char *buf, size_t cap)
 	static const char *const mode[] = { "U-mode", "S-mode", "?", "M-mode" };
 
 	snprintf(buf, cap, "hart %u, %s%s", hart, mode[h->priv & 3],
-		 h->hsm == HSM_STOPPED ? ", stopped" : h->wfi ? ", waiting (wfi)" : "");
+		 h->hsm == HSM_STOPPED ? ", stopped" :
+		 h->wfi                ? ", waiting (wfi)" :
+					 "");
 }
 
 static bool gs_can_reverse(void *opaque)

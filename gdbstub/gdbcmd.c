@@ -18,8 +18,7 @@
 
 /* Parses hex digits up to the first of `stops` (or the end) starting at
  * *pos, and leaves *pos on the stop byte. */
-static bool gdb_take_hex(const char *p, size_t len, size_t *pos, const char *stops,
-			 uint64_t *out)
+static bool gdb_take_hex(const char *p, size_t len, size_t *pos, const char *stops, uint64_t *out)
 {
 	size_t start = *pos, end = start;
 
@@ -167,12 +166,12 @@ static void gdb_handle_P(struct gdb_server *srv, const char *p, size_t len)
 		return;
 	}
 	gdb_reply_str(srv, gdb_write_reg_hex(srv, (unsigned)regno, p + pos, len - pos) ? "OK" :
-										    GDB_E_REG);
+											 GDB_E_REG);
 }
 
 /* "ADDR,LEN" then `stop` (or the end when stop is 0). */
-static bool gdb_parse_addr_len(const char *p, size_t len, size_t *pos, char stop,
-			       uint64_t *addr, uint64_t *n)
+static bool gdb_parse_addr_len(const char *p, size_t len, size_t *pos, char stop, uint64_t *addr,
+			       uint64_t *n)
 {
 	char stops[3] = { ',', 0, 0 };
 
@@ -234,8 +233,8 @@ static void gdb_handle_write_mem(struct gdb_server *srv, const char *p, size_t l
 		data = srv->mem;
 	}
 	/* gdb probes X support with a zero-length write. */
-	if (n > 0 && srv->ops->write_mem(srv->opaque, (unsigned)srv->g_hart, addr, data,
-					 (size_t)n) != 0) {
+	if (n > 0 &&
+	    srv->ops->write_mem(srv->opaque, (unsigned)srv->g_hart, addr, data, (size_t)n) != 0) {
 		gdb_reply_str(srv, GDB_E_MEM);
 		return;
 	}
@@ -317,8 +316,8 @@ bad:
 }
 
 struct gdb_vcont_action {
-	char op;  /* 'c', 's' or 't' (C and S map to c and s) */
-	int tid;  /* hart, or GDB_TID_ALL */
+	char op; /* 'c', 's' or 't' (C and S map to c and s) */
+	int tid; /* hart, or GDB_TID_ALL */
 };
 
 static char gdb_vcont_action_for(const struct gdb_vcont_action *a, unsigned n, unsigned hart)
@@ -408,8 +407,10 @@ static void gdb_handle_qsupported(struct gdb_server *srv, const char *p, size_t 
 	srv->peer_hwbreak = memmem(p, len, "hwbreak+", 8) != NULL;
 	srv->reverse = srv->ops->can_reverse && srv->ops->can_reverse(srv->opaque);
 	srv->reply_len = 0;
-	gdb_reply_add(srv, "PacketSize=%x;qXfer:features:read+;QStartNoAckMode+;vContSupported+;"
-		      "swbreak+;hwbreak+", GDB_PACKET_SIZE);
+	gdb_reply_add(srv,
+		      "PacketSize=%x;qXfer:features:read+;QStartNoAckMode+;vContSupported+;"
+		      "swbreak+;hwbreak+",
+		      GDB_PACKET_SIZE);
 	if (srv->reverse)
 		gdb_reply_add(srv, ";ReverseStep+;ReverseContinue+");
 }
@@ -593,17 +594,10 @@ static const struct gdb_packet_handler {
 	char op;
 	void (*fn)(struct gdb_server *srv, const char *p, size_t len);
 } gdb_packet_handlers[] = {
-	{ 'H', gdb_handle_H },
-	{ 'g', gdb_handle_g },
-	{ 'G', gdb_handle_G },
-	{ 'p', gdb_handle_p },
-	{ 'P', gdb_handle_P },
-	{ 'm', gdb_handle_m },
-	{ 'M', gdb_handle_write_mem },
-	{ 'X', gdb_handle_write_mem },
-	{ 'Z', gdb_handle_point },
-	{ 'z', gdb_handle_point },
-	{ 'q', gdb_handle_query },
+	{ 'H', gdb_handle_H },         { 'g', gdb_handle_g },         { 'G', gdb_handle_G },
+	{ 'p', gdb_handle_p },         { 'P', gdb_handle_P },         { 'm', gdb_handle_m },
+	{ 'M', gdb_handle_write_mem }, { 'X', gdb_handle_write_mem }, { 'Z', gdb_handle_point },
+	{ 'z', gdb_handle_point },     { 'q', gdb_handle_query },
 };
 
 bool gdb_handle_packet(struct gdb_server *srv, struct gdb_resume *r)
@@ -643,7 +637,8 @@ bool gdb_handle_packet(struct gdb_server *srv, struct gdb_resume *r)
 	case 'b':
 		if (srv->reverse && len == 2 && (p[1] == 's' || p[1] == 'c')) {
 			if (p[1] == 's')
-				gdb_resume_set(r, GDB_RESUME_REVERSE_STEP, gdb_step_hart(srv), true);
+				gdb_resume_set(r, GDB_RESUME_REVERSE_STEP, gdb_step_hart(srv),
+					       true);
 			else
 				gdb_resume_set(r, GDB_RESUME_REVERSE_CONTINUE, -1, true);
 			resumed = true;

@@ -19,7 +19,7 @@
 #define GDB_REPLY_MAX GDB_PACKET_SIZE
 #define GDB_MONITOR_CHUNK 1024 /* monitor output bytes per O packet */
 #define GDB_MAX_VCONT_ACTIONS 64
-#define GDB_MAX_NAKS 8         /* retransmissions of one packet */
+#define GDB_MAX_NAKS 8 /* retransmissions of one packet */
 
 /* Error replies. gdb mostly reports "E" as a failure; the numbers help a
  * human reading a packet log. */
@@ -31,8 +31,8 @@
 #define GDB_E_MEM "E0e"      /* EFAULT: memory not accessible */
 
 struct gdb_server {
-	int listen_fd;  /* -1 for a server over a caller's transport */
-	int fd;         /* session socket, -1 without a socket session */
+	int listen_fd; /* -1 for a server over a caller's transport */
+	int fd;        /* session socket, -1 without a socket session */
 	unsigned port;
 	char *unix_path;
 
@@ -57,10 +57,10 @@ struct gdb_server {
 	bool no_ack;
 	bool peer_swbreak, peer_hwbreak;
 	bool reverse;
-	int g_hart;            /* Hg: hart for registers and memory */
-	int c_hart;            /* Hc: hart for c/s, -1 = all */
-	unsigned thread_next;  /* qsThreadInfo cursor */
-	struct gdb_stop stop;  /* what `?` answers */
+	int g_hart;           /* Hg: hart for registers and memory */
+	int c_hart;           /* Hc: hart for c/s, -1 = all */
+	unsigned thread_next; /* qsThreadInfo cursor */
+	struct gdb_stop stop; /* what `?` answers */
 
 	char mon_out[GDB_MONITOR_CHUNK];
 	size_t mon_len;

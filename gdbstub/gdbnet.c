@@ -79,7 +79,8 @@ static int gdbnet_listen_tcp(const char *spec, const char *rest, bool allow_remo
 	size_t hlen;
 
 	if (!colon) {
-		hv_err_set(err, "--gdb '%s': expected tcp:HOST:PORT, e.g. tcp:127.0.0.1:1234", spec);
+		hv_err_set(err, "--gdb '%s': expected tcp:HOST:PORT, e.g. tcp:127.0.0.1:1234",
+			   spec);
 		return -1;
 	}
 	if (!gdbnet_parse_port(colon + 1, &port)) {
@@ -106,11 +107,13 @@ static int gdbnet_listen_tcp(const char *spec, const char *rest, bool allow_remo
 	hints.ai_flags = AI_NUMERICSERV;
 	rc = getaddrinfo(host, colon + 1, &hints, &res);
 	if (rc != 0) {
-		hv_err_set(err, "--gdb '%s': cannot resolve '%s': %s", spec, host, gai_strerror(rc));
+		hv_err_set(err, "--gdb '%s': cannot resolve '%s': %s", spec, host,
+			   gai_strerror(rc));
 		return -1;
 	}
 	if (!allow_remote && !gdbnet_is_loopback(res->ai_addr)) {
-		hv_err_set(err, "--gdb '%s': '%s' is not a loopback address, and the gdb stub is "
+		hv_err_set(err,
+			   "--gdb '%s': '%s' is not a loopback address, and the gdb stub is "
 			   "unauthenticated; pass --gdb-allow-remote to listen there anyway",
 			   spec, host);
 		freeaddrinfo(res);
@@ -175,7 +178,8 @@ static int gdbnet_listen_unix(const char *spec, const char *path, struct hv_err 
 			return -1;
 		}
 		if (!gdbnet_unix_stale(&sun)) {
-			hv_err_set(err, "--gdb '%s': another program is listening on %s", spec, path);
+			hv_err_set(err, "--gdb '%s': another program is listening on %s", spec,
+				   path);
 			return -1;
 		}
 		unlink(path);

@@ -121,8 +121,7 @@ void gdb_server_close(struct gdb_server *srv)
 	free(srv);
 }
 
-void gdb_server_set_backend(struct gdb_server *srv, const struct gdb_backend_ops *ops,
-			    void *opaque)
+void gdb_server_set_backend(struct gdb_server *srv, const struct gdb_backend_ops *ops, void *opaque)
 {
 	srv->ops = ops;
 	srv->opaque = opaque;

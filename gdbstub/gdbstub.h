@@ -162,10 +162,10 @@ enum gdb_stop_reason {
 
 struct gdb_stop {
 	enum gdb_stop_reason reason;
-	unsigned hart;     /* the hart that stopped (ignored for EXITED) */
-	int signal;        /* GDB_SIGTRAP or GDB_SIGINT */
-	uint64_t addr;     /* data address of a watchpoint hit */
-	int exit_status;   /* EXITED: 0..255 */
+	unsigned hart;   /* the hart that stopped (ignored for EXITED) */
+	int signal;      /* GDB_SIGTRAP or GDB_SIGINT */
+	uint64_t addr;   /* data address of a watchpoint hit */
+	int exit_status; /* EXITED: 0..255 */
 };
 
 struct gdb_server;

@@ -20,7 +20,6 @@
 
 /* ---- Monitor ---- */
 
-
 static void mon_printf(gdb_monitor_out_fn out, void *ctx, const char *fmt, ...)
 {
 	char buf[512];
@@ -33,8 +32,7 @@ static void mon_printf(gdb_monitor_out_fn out, void *ctx, const char *fmt, ...)
 		out(ctx, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
-int gs_monitor(void *opaque, unsigned hart, const char *cmd, gdb_monitor_out_fn out,
-	       void *ctx)
+int gs_monitor(void *opaque, unsigned hart, const char *cmd, gdb_monitor_out_fn out, void *ctx)
 {
 	struct gdbsess *gs = opaque;
 	struct machine *m = gs->m;
@@ -45,8 +43,10 @@ int gs_monitor(void *opaque, unsigned hart, const char *cmd, gdb_monitor_out_fn 
 	if (n < 1)
 		return GDB_UNSUPPORTED;
 	if (!strcmp(word, "icount") && n == 1) {
-		mon_printf(out, ctx, "%llu instructions retired in all; hart %u: %llu (position "
-			   "%llu)\n", (unsigned long long)m->total_insns, hart,
+		mon_printf(out, ctx,
+			   "%llu instructions retired in all; hart %u: %llu (position "
+			   "%llu)\n",
+			   (unsigned long long)m->total_insns, hart,
 			   (unsigned long long)m->hart[hart]->icount,
 			   (unsigned long long)debug_position(m));
 		return 0;
@@ -56,9 +56,10 @@ int gs_monitor(void *opaque, unsigned hart, const char *cmd, gdb_monitor_out_fn 
 			const struct hart *h = m->hart[i];
 			char what[64];
 			gs_extra(gs, i, what, sizeof(what));
-			mon_printf(out, ctx, "%s hart %u: pc 0x%016llx, %s, %llu instructions, satp "
-				   "0x%llx\n", i == hart ? "*" : " ", i,
-				   (unsigned long long)h->pc, what,
+			mon_printf(out, ctx,
+				   "%s hart %u: pc 0x%016llx, %s, %llu instructions, satp "
+				   "0x%llx\n",
+				   i == hart ? "*" : " ", i, (unsigned long long)h->pc, what,
 				   (unsigned long long)h->icount, (unsigned long long)h->satp);
 		}
 		return 0;
@@ -116,7 +117,8 @@ int gs_monitor(void *opaque, unsigned hart, const char *cmd, gdb_monitor_out_fn 
 		return 0;
 	}
 	if (!strcmp(word, "help") && n == 1) {
-		mon_printf(out, ctx, "monitor commands: icount | info harts | phys on|off | "
+		mon_printf(out, ctx,
+			   "monitor commands: icount | info harts | phys on|off | "
 			   "snapshot NAME | restore NAME | snapshots | help\n");
 		return 0;
 	}

@@ -216,7 +216,6 @@ static int ck_restore(struct gdbsess *gs, const struct checkpoint *c)
 	return 0;
 }
 
-
 /* Run until a debug stop of the kind armed (targets set by the caller);
  * false if the machine stopped otherwise. */
 static bool gs_run_to_target(struct gdbsess *gs)
@@ -245,7 +244,8 @@ static int ck_before(const struct gdbsess *gs, uint64_t pos)
 
 static void gs_stop_history_begin(struct gdbsess *gs, unsigned hart)
 {
-	gs->stop = (struct gdb_stop){ .reason = GDB_STOP_HISTORY_BEGIN, .hart = hart,
+	gs->stop = (struct gdb_stop){ .reason = GDB_STOP_HISTORY_BEGIN,
+				      .hart = hart,
 				      .signal = GDB_SIGTRAP };
 }
 
@@ -297,7 +297,8 @@ void gs_reverse_step(struct gdbsess *gs, unsigned hart)
 	debug_clear_targets(m);
 	machine_debug_points_back(gs->m, &saved);
 	debug_resume(m);
-	gs->stop = (struct gdb_stop){ .reason = GDB_STOP_SIGNAL, .hart = hart,
+	gs->stop = (struct gdb_stop){ .reason = GDB_STOP_SIGNAL,
+				      .hart = hart,
 				      .signal = GDB_SIGTRAP };
 }
 
@@ -338,14 +339,17 @@ void gs_reverse_continue(struct gdbsess *gs)
 		debug_clear_targets(m);
 		if (any && gs_goto_position(gs, last.position)) {
 			debug_resume(m);
-			gs->stop = (struct gdb_stop){ .hart = last.stop.hart, .signal = GDB_SIGTRAP };
+			gs->stop = (struct gdb_stop){ .hart = last.stop.hart,
+						      .signal = GDB_SIGTRAP };
 			if (last.stop.reason == DBG_STOP_BREAK) {
 				gs->stop.reason = GDB_STOP_SW_BREAK;
 			} else {
 				gs->stop.addr = last.stop.addr;
-				gs->stop.reason = last.stop.kind == DBG_WATCH_READ ? GDB_STOP_READ_WATCH :
+				gs->stop.reason = last.stop.kind == DBG_WATCH_READ ?
+							  GDB_STOP_READ_WATCH :
 						  last.stop.kind == DBG_WATCH_ACCESS ?
-						  GDB_STOP_ACCESS_WATCH : GDB_STOP_WATCH;
+							  GDB_STOP_ACCESS_WATCH :
+							  GDB_STOP_WATCH;
 			}
 			return;
 		}

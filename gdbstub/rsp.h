@@ -44,9 +44,9 @@ enum rsp_event {
 };
 
 struct rsp_decoder {
-	uint8_t *buf;   /* decoded payload, cap bytes */
+	uint8_t *buf; /* decoded payload, cap bytes */
 	size_t cap;
-	size_t len;     /* decoded bytes so far / of the finished packet */
+	size_t len; /* decoded bytes so far / of the finished packet */
 	int state;
 	uint8_t sum;    /* running checksum of the raw payload bytes */
 	int csum;       /* checksum digits so far; -1 after a non-hex digit */

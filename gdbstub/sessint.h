@@ -79,7 +79,6 @@ void gs_reverse_step(struct gdbsess *gs, unsigned hart);
 void gs_reverse_continue(struct gdbsess *gs);
 
 /* monitor.c */
-int gs_monitor(void *opaque, unsigned hart, const char *cmd, gdb_monitor_out_fn out,
-	       void *ctx);
+int gs_monitor(void *opaque, unsigned hart, const char *cmd, gdb_monitor_out_fn out, void *ctx);
 
 #endif

@@ -36,8 +36,7 @@
 
 /* ---- The session ---- */
 
-struct gdbsess *gdbsess_open(struct machine *m, const struct gdbsess_opts *o,
-			     struct hv_err *err)
+struct gdbsess *gdbsess_open(struct machine *m, const struct gdbsess_opts *o, struct hv_err *err)
 {
 	struct gdbsess *gs = calloc(1, sizeof(*gs));
 
@@ -80,16 +79,15 @@ struct gdbsess *gdbsess_open(struct machine *m, const struct gdbsess_opts *o,
 			host = "127.0.0.1";
 			hlen = (int)strlen(host);
 		}
-		fprintf(stderr, "retrovisor: gdb stub listening on %.*s:%u%s (unauthenticated: "
-			"whoever connects controls the guest)\n", hlen, host, port,
-			o->paused ? ", waiting for gdb" : "");
-	}
-	else
+		fprintf(stderr,
+			"retrovisor: gdb stub listening on %.*s:%u%s (unauthenticated: "
+			"whoever connects controls the guest)\n",
+			hlen, host, port, o->paused ? ", waiting for gdb" : "");
+	} else
 		fprintf(stderr, "retrovisor: gdb stub listening on %s%s\n", o->spec,
 			o->paused ? ", waiting for gdb" : "");
 	ck_take(gs);
-	gs->stop = (struct gdb_stop){ .reason = GDB_STOP_SIGNAL, .hart = 0,
-				      .signal = GDB_SIGTRAP };
+	gs->stop = (struct gdb_stop){ .reason = GDB_STOP_SIGNAL, .hart = 0, .signal = GDB_SIGTRAP };
 	if (o->paused) {
 		if (gdb_server_accept(gs->srv, -1, err) != 1) {
 			gdb_server_close(gs->srv);
@@ -106,8 +104,7 @@ static void gs_report(struct gdbsess *gs, unsigned hart, int signal)
 {
 	struct hv_debug_stop st = gs->m->dbg->stop;
 
-	gs->stop = (struct gdb_stop){ .reason = GDB_STOP_SIGNAL, .hart = hart,
-				      .signal = signal };
+	gs->stop = (struct gdb_stop){ .reason = GDB_STOP_SIGNAL, .hart = hart, .signal = signal };
 	switch (st.reason) {
 	case DBG_STOP_BREAK:
 		gs->stop.reason = GDB_STOP_SW_BREAK;
@@ -116,8 +113,9 @@ static void gs_report(struct gdbsess *gs, unsigned hart, int signal)
 	case DBG_STOP_WATCH:
 		gs->stop.hart = st.hart;
 		gs->stop.addr = st.addr;
-		gs->stop.reason = st.kind == DBG_WATCH_READ ? GDB_STOP_READ_WATCH :
-				  st.kind == DBG_WATCH_ACCESS ? GDB_STOP_ACCESS_WATCH : GDB_STOP_WATCH;
+		gs->stop.reason = st.kind == DBG_WATCH_READ   ? GDB_STOP_READ_WATCH :
+				  st.kind == DBG_WATCH_ACCESS ? GDB_STOP_ACCESS_WATCH :
+								GDB_STOP_WATCH;
 		break;
 	case DBG_STOP_STEP:
 	case DBG_STOP_POSITION:
@@ -143,13 +141,13 @@ static void gs_lock(struct gdbsess *gs, const struct gdb_resume *r)
 	if (gs->rp || gs->recording) {
 		static bool told;
 		if (!told)
-			fprintf(stderr, "retrovisor: gdb asked to run one hart only; a recording or "
+			fprintf(stderr,
+				"retrovisor: gdb asked to run one hart only; a recording or "
 				"a replay must run as recorded, so every hart runs\n");
 		told = true;
 		return;
 	}
-	machine_debug_freeze(m, ~(1u << r->hart) &
-				(m->nharts == 32 ? ~0u : (1u << m->nharts) - 1));
+	machine_debug_freeze(m, ~(1u << r->hart) & (m->nharts == 32 ? ~0u : (1u << m->nharts) - 1));
 	/* Re-execution would not hold them: history starts here. */
 	ck_drop_all(gs);
 	ck_take(gs);

@@ -31,15 +31,14 @@ struct gdbsess;
 struct replayer;
 
 struct gdbsess_opts {
-	const char *spec;       /* tcp:HOST:PORT or unix:PATH */
-	bool allow_remote;      /* --gdb-allow-remote */
-	bool paused;            /* --paused: wait for gdb before the first instruction */
+	const char *spec;        /* tcp:HOST:PORT or unix:PATH */
+	bool allow_remote;       /* --gdb-allow-remote */
+	bool paused;             /* --paused: wait for gdb before the first instruction */
 	struct replayer *replay; /* the replayer, if the run replays a log */
 };
 
 /* Listen (printing where on stderr) and, with paused, wait for gdb. */
-struct gdbsess *gdbsess_open(struct machine *m, const struct gdbsess_opts *o,
-			     struct hv_err *err);
+struct gdbsess *gdbsess_open(struct machine *m, const struct gdbsess_opts *o, struct hv_err *err);
 /* Like machine_run, with gdb in control: returns when the machine stops
  * for a reason that is not gdb's (shutdown, panic, limits, snapshot
  * requests); gdb has then been told if the machine ended. */

@@ -43,17 +43,15 @@ static const char *const tdesc_feature_names[FEAT_COUNT] = {
 };
 
 static const char *const tdesc_x_names[32] = {
-	"zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2",
-	"fp", "s1", "a0", "a1", "a2", "a3", "a4", "a5",
-	"a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7",
-	"s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
+	"zero", "ra", "sp", "gp", "tp",  "t0",  "t1", "t2", "fp", "s1", "a0",
+	"a1",   "a2", "a3", "a4", "a5",  "a6",  "a7", "s2", "s3", "s4", "s5",
+	"s6",   "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
 };
 
 static const char *const tdesc_f_names[32] = {
-	"ft0", "ft1", "ft2", "ft3", "ft4", "ft5", "ft6", "ft7",
-	"fs0", "fs1", "fa0", "fa1", "fa2", "fa3", "fa4", "fa5",
-	"fa6", "fa7", "fs2", "fs3", "fs4", "fs5", "fs6", "fs7",
-	"fs8", "fs9", "fs10", "fs11", "ft8", "ft9", "ft10", "ft11",
+	"ft0", "ft1", "ft2", "ft3", "ft4",  "ft5",  "ft6", "ft7", "fs0",  "fs1",  "fa0",
+	"fa1", "fa2", "fa3", "fa4", "fa5",  "fa6",  "fa7", "fs2", "fs3",  "fs4",  "fs5",
+	"fs6", "fs7", "fs8", "fs9", "fs10", "fs11", "ft8", "ft9", "ft10", "ft11",
 };
 
 /* The CSRs gdb sees: the gdb column of the CSR table (hv/cpu/csr.def), in
@@ -109,7 +107,9 @@ static void tdesc_add_feature(enum tdesc_feature f)
 		for (unsigned i = 0; i < 32; i++) {
 			/* ra is a code address and sp/gp/tp data addresses, as gdb
 			 * expects for backtraces. */
-			const char *type = i == 1 ? "code_ptr" : (i >= 2 && i <= 4) ? "data_ptr" : "int";
+			const char *type = i == 1             ? "code_ptr" :
+					   (i >= 2 && i <= 4) ? "data_ptr" :
+								"int";
 
 			tdesc_add_reg(tdesc_x_names[i], GDB_REG_X0 + i, 64, type);
 		}

@@ -65,17 +65,19 @@ struct hv_dev {
 static inline void hv_dev_init(struct hv_dev *d, const char *name, gpa_t base, uint64_t size,
 			       const struct hv_dev_ops *ops, void *opaque)
 {
-	*d = (struct hv_dev){ .name = name, .base = base, .size = size, .ops = ops, .opaque = opaque };
+	*d = (struct hv_dev){
+		.name = name, .base = base, .size = size, .ops = ops, .opaque = opaque
+	};
 }
 
 /*
  * The ops of a device whose callbacks are named after it: NAME_read,
  * NAME_write, NAME_digest, NAME_save and NAME_restore.
  */
-#define HV_DEV_OPS(name)                                                              \
-	{                                                                             \
+#define HV_DEV_OPS(name)                                                             \
+	{                                                                            \
 		.read = name##_read, .write = name##_write, .digest = name##_digest, \
-		.save = name##_save, .restore = name##_restore,                       \
+		.save = name##_save, .restore = name##_restore,                      \
 	}
 
 /*
@@ -102,9 +104,9 @@ static inline void *hv_dev_new(size_t size, size_t m_off, size_t dev_off, struct
 	return p;
 }
 
-#define HV_DEV_NEW(type, machine, name, base, len, ops, what, err)                      \
-	((type *)hv_dev_new(sizeof(type), offsetof(type, m), offsetof(type, dev), machine, \
-			    name, base, len, ops, what, err))
+#define HV_DEV_NEW(type, machine, name, base, len, ops, what, err)                               \
+	((type *)hv_dev_new(sizeof(type), offsetof(type, m), offsetof(type, dev), machine, name, \
+			    base, len, ops, what, err))
 
 /*
  * The destructor and bus-entry accessor of a device allocated with

@@ -251,8 +251,7 @@ void devstate_put_fields(struct devstate_w *w, const void *obj, const struct dev
 				f[i].size);
 }
 
-void devstate_get_fields(struct devstate_r *r, void *obj, const struct devstate_field *f,
-			 size_t n)
+void devstate_get_fields(struct devstate_r *r, void *obj, const struct devstate_field *f, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		void *p = (char *)obj + f[i].off;

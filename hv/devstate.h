@@ -41,8 +41,8 @@ struct devstate_r {
 	const uint8_t *p;
 	size_t len, pos;
 	bool error;
-	size_t err_pos;	/* offset of the first failure */
-	char msg[192];	/* the first failure, a sentence */
+	size_t err_pos; /* offset of the first failure */
+	char msg[192];  /* the first failure, a sentence */
 };
 
 void devstate_w_init(struct devstate_w *w);
@@ -96,10 +96,12 @@ struct devstate_field {
 	bool is_bool;
 };
 
-#define DEVSTATE_FIELD(type, member)                                                   \
-	{                                                                              \
-		offsetof(type, member), sizeof(((type *)0)->member),                   \
-			_Generic(((type *)0)->member, bool: true, default: false)      \
+#define DEVSTATE_FIELD(type, member)                                 \
+	{                                                            \
+		offsetof(type, member), sizeof(((type *)0)->member), \
+			_Generic(((type *)0)->member, bool           \
+				 : true, default                     \
+				 : false)                            \
 	}
 
 /* Append the n fields of obj. */
@@ -107,8 +109,7 @@ void devstate_put_fields(struct devstate_w *w, const void *obj, const struct dev
 			 size_t n);
 /* Read the n fields into obj (after a short input, with the error set,
  * the rest read as zero). */
-void devstate_get_fields(struct devstate_r *r, void *obj, const struct devstate_field *f,
-			 size_t n);
+void devstate_get_fields(struct devstate_r *r, void *obj, const struct devstate_field *f, size_t n);
 
 /* Version written at the start of every device record (dev.h). */
 #define DEVSTATE_VERSION 1u

@@ -72,7 +72,7 @@ struct hv_hooks {
  * pseudo instructions of its subscribed instructions, in place; out must
  * have room for 2 * n + 1 entries. Returns the number of entries before
  * the sentinel (n if nothing is subscribed). */
-unsigned block_instrument(struct machine *m, uint64_t vpc, gpa_t pa, struct insn *out,
-			  unsigned n, const void *plugin_handler);
+unsigned block_instrument(struct machine *m, uint64_t vpc, gpa_t pa, struct insn *out, unsigned n,
+			  const void *plugin_handler);
 
 #endif

@@ -101,9 +101,9 @@ enum hv_access { ACC_LOAD = 0, ACC_STORE = 1, ACC_FETCH = 2 };
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_INVALID (~0ull)
 struct tlb_entry {
-	uint64_t tag;      /* page-aligned guest virtual address */
-	uintptr_t addend;  /* host address - guest virtual address */
-	gpa_t pa;          /* guest physical address of the page */
+	uint64_t tag;     /* page-aligned guest virtual address */
+	uintptr_t addend; /* host address - guest virtual address */
+	gpa_t pa;         /* guest physical address of the page */
 };
 
 #define JCACHE_BITS 10
@@ -175,14 +175,14 @@ struct hart {
 	icount_t timer_deadline;
 
 	/* Scheduling. */
-	bool wfi;            /* stalled in WFI until an interrupt is pending */
+	bool wfi; /* stalled in WFI until an interrupt is pending */
 	/* Stalled because the trap vector itself traps: the hart can make no
 	 * progress until an interrupt that it will take arrives. */
 	bool trap_loop;
 	uint64_t trap_loop_round; /* the round in which trap_loop was set */
 	enum hv_hsm hsm;
 	uint64_t hsm_start_addr, hsm_opaque;
-	bool exit_req;       /* leave the block loop at the next boundary */
+	bool exit_req; /* leave the block loop at the next boundary */
 
 	struct tlb_entry tlb[3][TLB_SIZE];
 	/* Virtual pc -> block, for the privilege mode it was fetched in (S
@@ -193,7 +193,6 @@ struct hart {
 		unsigned priv;
 	} jcache[JCACHE_SIZE];
 };
-
 
 /* ---- The machine ---- */
 
@@ -234,8 +233,8 @@ struct ram {
 	gpa_t base;
 	uint64_t size;
 	uint64_t npages;
-	uint8_t **frame;  /* host page for each guest page */
-	uint8_t *flags;   /* RAM_PF_* per page */
+	uint8_t **frame; /* host page for each guest page */
+	uint8_t *flags;  /* RAM_PF_* per page */
 	/* Pages written since machine_dirty_digest last ran: set when a store
 	 * TLB entry is filled or a slow-path store, AMO or DMA writes. */
 	uint8_t *dirty;
@@ -307,8 +306,8 @@ struct machine_config {
 	uint64_t ram_size;
 	unsigned nharts;
 	enum hv_boot boot;
-	icount_t max_insns;     /* 0: no limit */
-	icount_t quantum;       /* instructions per hart per round */
+	icount_t max_insns; /* 0: no limit */
+	icount_t quantum;   /* instructions per hart per round */
 	const char *bootargs;
 	/* Stop when the console shows a Linux panic ("Kernel panic - not
 	 * syncing"), once its end marker or the next line is printed. */
@@ -512,7 +511,6 @@ struct machine {
 	void (*console_out)(void *opaque, const uint8_t *buf, size_t len);
 	void *console_opaque;
 };
-
 
 /* "slot=" values: len bytes of decimal digits naming a slot from 0 to
  * HV_VIRTIO_SLOTS - 1. */

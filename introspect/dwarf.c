@@ -60,8 +60,7 @@ static uint64_t dw_hash(const char *s, unsigned kind)
 	return h;
 }
 
-static struct dw_entry *dw_slot(struct dw_entry *tab, size_t cap, const char *name,
-				unsigned kind)
+static struct dw_entry *dw_slot(struct dw_entry *tab, size_t cap, const char *name, unsigned kind)
 {
 	size_t i = dw_hash(name, kind) & (cap - 1);
 
@@ -110,8 +109,7 @@ static void dw_index_die(struct intro_dwarf *dw, Dwarf_Die *die)
 	const char *name;
 	Dwarf_Attribute attr;
 
-	if (tag == DW_TAG_structure_type || tag == DW_TAG_union_type ||
-	    tag == DW_TAG_class_type)
+	if (tag == DW_TAG_structure_type || tag == DW_TAG_union_type || tag == DW_TAG_class_type)
 		kind = DW_KIND_AGG;
 	else if (tag == DW_TAG_typedef)
 		kind = DW_KIND_TYPEDEF;
@@ -237,8 +235,7 @@ static int dw_is_aggregate(Dwarf_Die *die)
 {
 	int tag = dwarf_tag(die);
 
-	return tag == DW_TAG_structure_type || tag == DW_TAG_union_type ||
-	       tag == DW_TAG_class_type;
+	return tag == DW_TAG_structure_type || tag == DW_TAG_union_type || tag == DW_TAG_class_type;
 }
 
 /* Find member name[0..len) in agg, looking through anonymous members.
@@ -322,8 +319,7 @@ int intro_member_offset(struct intro_dwarf *dw, const char *type, const char *pa
 	return dw_resolve(dw, type, path, offset, &member);
 }
 
-int intro_member_size(struct intro_dwarf *dw, const char *type, const char *path,
-		      uint64_t *size)
+int intro_member_size(struct intro_dwarf *dw, const char *type, const char *path, uint64_t *size)
 {
 	Dwarf_Die member, mtype;
 	Dwarf_Word w;
@@ -378,8 +374,10 @@ struct intro_dwarf *intro_dwarf_open(const char *path, struct hv_err *err)
 	}
 	dw->dbg = dwarf_begin(dw->fd, DWARF_C_READ);
 	if (!dw->dbg) {
-		hv_err_set(err, "%s: no readable DWARF debug information (%s); build the kernel "
-			   "with CONFIG_DEBUG_INFO.", path, dwarf_errmsg(-1));
+		hv_err_set(err,
+			   "%s: no readable DWARF debug information (%s); build the kernel "
+			   "with CONFIG_DEBUG_INFO.",
+			   path, dwarf_errmsg(-1));
 		close(dw->fd);
 		free(dw);
 		return NULL;
@@ -392,8 +390,10 @@ struct intro_dwarf *intro_dwarf_open(const char *path, struct hv_err *err)
 	Dwarf_Die cudie, subdie;
 	if (dwarf_get_units(dw->dbg, NULL, &first, &version, &unit_type, &cudie, &subdie) != 0 ||
 	    dwarf_tag(&cudie) == DW_TAG_invalid) {
-		hv_err_set(err, "%s: the DWARF has no readable unit (%s); the file is truncated "
-			   "or corrupt.", path, dwarf_errmsg(-1));
+		hv_err_set(err,
+			   "%s: the DWARF has no readable unit (%s); the file is truncated "
+			   "or corrupt.",
+			   path, dwarf_errmsg(-1));
 		intro_dwarf_close(dw);
 		return NULL;
 	}

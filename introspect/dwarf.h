@@ -44,8 +44,7 @@ int intro_member_offset(struct intro_dwarf *dw, const char *type, const char *pa
 			uint64_t *offset);
 
 /* sizeof(((type *)0)->path) with the same path rules; 0 or -1. */
-int intro_member_size(struct intro_dwarf *dw, const char *type, const char *path,
-		      uint64_t *size);
+int intro_member_size(struct intro_dwarf *dw, const char *type, const char *path, uint64_t *size);
 
 /* Whether the struct has the member (path rules as above). */
 int intro_member_exists(struct intro_dwarf *dw, const char *type, const char *path);

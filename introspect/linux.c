@@ -54,8 +54,10 @@ static int linux_need(struct intro_linux *lx, const char *type, const char *path
 {
 	if (intro_member_offset(lx->dw, type, path, off) == 0)
 		return 0;
-	hv_err_set(err, "%s: the DWARF has no member %s in struct %s; is this a Linux vmlinux "
-		   "with debug info?", vmlinux, path, type);
+	hv_err_set(err,
+		   "%s: the DWARF has no member %s in struct %s; is this a Linux vmlinux "
+		   "with debug info?",
+		   vmlinux, path, type);
 	return -1;
 }
 
@@ -72,8 +74,8 @@ static void linux_find_module_layout(struct intro_linux *lx)
 {
 	static const char *const pairs[][2] = {
 		{ "core_layout.base", "core_layout.size" }, /* 4.5 .. 6.3 */
-		{ "mem.base", "mem.size" }, /* 6.4+: mem[MOD_TEXT], MOD_TEXT = 0 */
-		{ "module_core", "core_size" }, /* before 4.5 */
+		{ "mem.base", "mem.size" },                 /* 6.4+: mem[MOD_TEXT], MOD_TEXT = 0 */
+		{ "module_core", "core_size" },             /* before 4.5 */
 	};
 	struct intro_linux_layout *l = &lx->l;
 	uint64_t addr, len;
@@ -123,8 +125,10 @@ struct intro_linux *intro_linux_open(const char *vmlinux, struct hv_err *err)
 		goto fail;
 	}
 	if (intro_struct_size(lx->dw, "task_struct", &l->task_size) != 0) {
-		hv_err_set(err, "%s: the DWARF does not describe struct task_struct; build the "
-			   "kernel with CONFIG_DEBUG_INFO.", vmlinux);
+		hv_err_set(err,
+			   "%s: the DWARF does not describe struct task_struct; build the "
+			   "kernel with CONFIG_DEBUG_INFO.",
+			   vmlinux);
 		goto fail;
 	}
 	if (linux_need(lx, "task_struct", "pid", &l->task_pid, vmlinux, err) ||
@@ -172,9 +176,8 @@ static int linux_is_kernel_va(uint64_t va)
 	return (va >> 63) != 0;
 }
 
-int intro_linux_current(const struct intro_linux *lx, const struct intro_mem *mem,
-			uint64_t satp, uint64_t tp, uint64_t sscratch, unsigned priv,
-			uint64_t *task)
+int intro_linux_current(const struct intro_linux *lx, const struct intro_mem *mem, uint64_t satp,
+			uint64_t tp, uint64_t sscratch, unsigned priv, uint64_t *task)
 {
 	uint64_t cand[2], pid;
 	size_t n = 0;
@@ -198,9 +201,8 @@ int intro_linux_current(const struct intro_linux *lx, const struct intro_mem *me
 	return -1;
 }
 
-int intro_linux_task_info(const struct intro_linux *lx, const struct intro_mem *mem,
-			  uint64_t satp, uint64_t task, int32_t *pid, int32_t *tgid,
-			  char comm[INTRO_COMM_LEN])
+int intro_linux_task_info(const struct intro_linux *lx, const struct intro_mem *mem, uint64_t satp,
+			  uint64_t task, int32_t *pid, int32_t *tgid, char comm[INTRO_COMM_LEN])
 {
 	const struct intro_linux_layout *l = &lx->l;
 	uint64_t p, t;
@@ -217,8 +219,8 @@ int intro_linux_task_info(const struct intro_linux *lx, const struct intro_mem *
 	return 0;
 }
 
-static int linux_fill_task(const struct intro_linux *lx, const struct intro_mem *mem,
-			   uint64_t satp, uint64_t addr, struct intro_task *t)
+static int linux_fill_task(const struct intro_linux *lx, const struct intro_mem *mem, uint64_t satp,
+			   uint64_t addr, struct intro_task *t)
 {
 	const struct intro_linux_layout *l = &lx->l;
 	uint64_t v;
@@ -228,7 +230,8 @@ static int linux_fill_task(const struct intro_linux *lx, const struct intro_mem 
 	t->cpu = -1;
 	if (intro_linux_task_info(lx, mem, satp, addr, &t->pid, &t->tgid, t->comm) != 0)
 		return -1;
-	if (l->task_mm != INTRO_NO_OFFSET && linux_read_le(mem, satp, addr + l->task_mm, 8, &v) == 0)
+	if (l->task_mm != INTRO_NO_OFFSET &&
+	    linux_read_le(mem, satp, addr + l->task_mm, 8, &v) == 0)
 		t->mm = v;
 	if (l->task_real_parent != INTRO_NO_OFFSET &&
 	    linux_read_le(mem, satp, addr + l->task_real_parent, 8, &v) == 0)
@@ -284,9 +287,9 @@ static int seen_add(struct seen *s, uint64_t node)
  * nonzero value; 0 when the list returned to its head; -1 on an
  * unreadable link, a node seen twice, a NULL link or more than max nodes.
  */
-static int linux_walk_list(const struct intro_linux *lx, const struct intro_mem *mem,
-			   uint64_t satp, uint64_t head_addr, size_t max,
-			   int (*visit)(void *ctx, uint64_t node), void *ctx)
+static int linux_walk_list(const struct intro_linux *lx, const struct intro_mem *mem, uint64_t satp,
+			   uint64_t head_addr, size_t max, int (*visit)(void *ctx, uint64_t node),
+			   void *ctx)
 {
 	struct seen seen = { 0 };
 	uint64_t node;
@@ -368,15 +371,16 @@ static int linux_visit_module(void *ctx, uint64_t node)
 		if (linux_read_le(w->mem, w->satp, m.module + l->mod_base, 8, &v) != 0)
 			return -1;
 		m.base = v;
-		if (linux_read_le(w->mem, w->satp, m.module + l->mod_size, l->mod_size_len, &v) != 0)
+		if (linux_read_le(w->mem, w->satp, m.module + l->mod_size, l->mod_size_len, &v) !=
+		    0)
 			return -1;
 		m.size = v;
 	}
 	return w->cb.module(w->opaque, &m);
 }
 
-int intro_linux_modules(const struct intro_linux *lx, const struct intro_mem *mem,
-			uint64_t satp, intro_module_cb cb, void *opaque)
+int intro_linux_modules(const struct intro_linux *lx, const struct intro_mem *mem, uint64_t satp,
+			intro_module_cb cb, void *opaque)
 {
 	struct linux_walk w = { lx, mem, satp, { .module = cb }, opaque };
 

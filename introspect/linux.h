@@ -27,7 +27,7 @@
 #include "introspect/syms.h"
 #include "introspect/walk.h"
 
-#define INTRO_COMM_LEN 16 /* TASK_COMM_LEN, including the NUL */
+#define INTRO_COMM_LEN 16        /* TASK_COMM_LEN, including the NUL */
 #define INTRO_MODULE_NAME_LEN 64 /* MODULE_NAME_LEN is 56 on 64-bit */
 #define INTRO_LINUX_MAX_TASKS 100000
 #define INTRO_LINUX_MAX_MODULES 100000
@@ -44,9 +44,9 @@ struct intro_linux_layout {
 	uint64_t init_task; /* address of init_task (symbol) */
 	uint64_t task_size; /* sizeof(struct task_struct) */
 	uint64_t task_pid, task_tgid, task_comm, task_tasks;
-	uint64_t task_comm_len; /* at most INTRO_COMM_LEN bytes are read */
+	uint64_t task_comm_len;                       /* at most INTRO_COMM_LEN bytes are read */
 	uint64_t task_mm, task_real_parent, task_cpu; /* optional */
-	uint64_t list_next; /* offsetof(struct list_head, next) */
+	uint64_t list_next;                           /* offsetof(struct list_head, next) */
 	/* Modules: all INTRO_NO_OFFSET when CONFIG_MODULES is off. */
 	uint64_t modules; /* address of the "modules" list head (symbol) */
 	uint64_t mod_list, mod_name, mod_name_len, mod_base, mod_size;
@@ -79,24 +79,22 @@ struct intro_dwarf *intro_linux_dwarf(struct intro_linux *lx);
  * The candidate must be a kernel (upper-half) address whose task_struct
  * can be read through satp. Returns 0 with *task set, or -1.
  */
-int intro_linux_current(const struct intro_linux *lx, const struct intro_mem *mem,
-			uint64_t satp, uint64_t tp, uint64_t sscratch, unsigned priv,
-			uint64_t *task);
+int intro_linux_current(const struct intro_linux *lx, const struct intro_mem *mem, uint64_t satp,
+			uint64_t tp, uint64_t sscratch, unsigned priv, uint64_t *task);
 
 /* pid, tgid and comm (NUL-terminated) of the task_struct at task. 0 or
  * -1 if it cannot be read. */
-int intro_linux_task_info(const struct intro_linux *lx, const struct intro_mem *mem,
-			  uint64_t satp, uint64_t task, int32_t *pid, int32_t *tgid,
-			  char comm[INTRO_COMM_LEN]);
+int intro_linux_task_info(const struct intro_linux *lx, const struct intro_mem *mem, uint64_t satp,
+			  uint64_t task, int32_t *pid, int32_t *tgid, char comm[INTRO_COMM_LEN]);
 
 struct intro_task {
 	uint64_t task; /* address of the task_struct */
 	int32_t pid;
 	int32_t tgid;
 	char comm[INTRO_COMM_LEN];
-	uint64_t mm; /* 0 for kernel threads (or if unknown) */
+	uint64_t mm;          /* 0 for kernel threads (or if unknown) */
 	uint64_t real_parent; /* 0 if unknown */
-	int32_t cpu; /* -1 if unknown */
+	int32_t cpu;          /* -1 if unknown */
 };
 
 /*
@@ -123,8 +121,8 @@ struct intro_module {
  * rules as intro_linux_tasks. -1 at once if the kernel has no modules
  * support (layout.modules == INTRO_NO_OFFSET). */
 typedef int (*intro_module_cb)(void *opaque, const struct intro_module *mod);
-int intro_linux_modules(const struct intro_linux *lx, const struct intro_mem *mem,
-			uint64_t satp, intro_module_cb cb, void *opaque);
+int intro_linux_modules(const struct intro_linux *lx, const struct intro_mem *mem, uint64_t satp,
+			intro_module_cb cb, void *opaque);
 
 /* riscv64 system calls (the asm-generic table plus riscv_flush_icache).
  * The name of call nr ("execve" for 221) or NULL if nr is not a call. */

@@ -89,8 +89,10 @@ static int syms_load(struct intro_syms *syms, Elf *elf, Elf_Scn *scn, const GElf
 	size_t n, pool_len = 0, pool_cap = 1 << 20;
 
 	if (!data || !data->d_buf || sh->sh_entsize != sizeof(Elf64_Sym)) {
-		hv_err_set(err, "%s: the symbol table cannot be read (%s); the file is truncated "
-			   "or corrupt.", path, elf_errmsg(-1));
+		hv_err_set(err,
+			   "%s: the symbol table cannot be read (%s); the file is truncated "
+			   "or corrupt.",
+			   path, elf_errmsg(-1));
 		return -1;
 	}
 	n = data->d_size / sizeof(Elf64_Sym);
@@ -114,8 +116,10 @@ static int syms_load(struct intro_syms *syms, Elf *elf, Elf_Scn *scn, const GElf
 			continue;
 		name = elf_strptr(elf, sh->sh_link, s.st_name);
 		if (!name) {
-			hv_err_set(err, "%s: symbol %zu has a name outside its string table; the "
-				   "file is corrupt.", path, i);
+			hv_err_set(err,
+				   "%s: symbol %zu has a name outside its string table; the "
+				   "file is corrupt.",
+				   path, i);
 			return -1;
 		}
 		len = strlen(name) + 1;
@@ -192,8 +196,10 @@ struct intro_syms *intro_syms_open(const char *path, struct hv_err *err)
 		GElf_Shdr sh;
 
 		if (!gelf_getshdr(scn, &sh)) {
-			hv_err_set(err, "%s: a section header cannot be read (%s); the file is "
-				   "truncated or corrupt.", path, elf_errmsg(-1));
+			hv_err_set(err,
+				   "%s: a section header cannot be read (%s); the file is "
+				   "truncated or corrupt.",
+				   path, elf_errmsg(-1));
 			goto fail;
 		}
 		if (sh.sh_type != SHT_SYMTAB)

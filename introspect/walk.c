@@ -97,8 +97,7 @@ int intro_translate(const struct intro_mem *mem, uint64_t satp, uint64_t va, uin
 	return INTRO_EFAULT;
 }
 
-int intro_read_virt(const struct intro_mem *mem, uint64_t satp, uint64_t va, void *buf,
-		    size_t len)
+int intro_read_virt(const struct intro_mem *mem, uint64_t satp, uint64_t va, void *buf, size_t len)
 {
 	uint8_t *out = buf;
 

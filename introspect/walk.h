@@ -48,9 +48,9 @@ struct intro_mem {
 
 /* Results of intro_translate. */
 #define INTRO_OK 0
-#define INTRO_EFAULT (-1) /* the guest would take a page fault */
+#define INTRO_EFAULT (-1)  /* the guest would take a page fault */
 #define INTRO_EACCESS (-2) /* a PTE could not be read (access fault) */
-#define INTRO_EMODE (-3) /* satp.MODE is not Bare, Sv39, Sv48 or Sv57 */
+#define INTRO_EMODE (-3)   /* satp.MODE is not Bare, Sv39, Sv48 or Sv57 */
 
 /*
  * Translate va with the page tables satp designates. On INTRO_OK, *pa is
@@ -67,8 +67,7 @@ int intro_translate(const struct intro_mem *mem, uint64_t satp, uint64_t va, uin
  * when all bytes were read, -1 if a page is unmapped or unreadable (buf
  * then holds an unspecified prefix).
  */
-int intro_read_virt(const struct intro_mem *mem, uint64_t satp, uint64_t va, void *buf,
-		    size_t len);
+int intro_read_virt(const struct intro_mem *mem, uint64_t satp, uint64_t va, void *buf, size_t len);
 
 /* Little-endian 64-bit read at a virtual address; 0 or -1. */
 int intro_read_u64(const struct intro_mem *mem, uint64_t satp, uint64_t va, uint64_t *val);

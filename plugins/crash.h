@@ -15,15 +15,15 @@ extern _Thread_local const char *volatile plugin_crash_plugin;   /* the plugin's
 extern _Thread_local const char *volatile plugin_crash_callback; /* e.g. "rv_on_trap" */
 
 /* Runs the statement call as plugin `plugin`'s callback `cb`. */
-#define PLUGIN_CALL(plugin, cb, call)                               \
-	do {                                                        \
-		const char *outer_plugin_ = plugin_crash_plugin;    \
-		const char *outer_cb_ = plugin_crash_callback;      \
-		plugin_crash_plugin = (plugin);                     \
-		plugin_crash_callback = (cb);                       \
-		call;                                               \
-		plugin_crash_plugin = outer_plugin_;                \
-		plugin_crash_callback = outer_cb_;                  \
+#define PLUGIN_CALL(plugin, cb, call)                            \
+	do {                                                     \
+		const char *outer_plugin_ = plugin_crash_plugin; \
+		const char *outer_cb_ = plugin_crash_callback;   \
+		plugin_crash_plugin = (plugin);                  \
+		plugin_crash_callback = (cb);                    \
+		call;                                            \
+		plugin_crash_plugin = outer_plugin_;             \
+		plugin_crash_callback = outer_cb_;               \
 	} while (0)
 
 /* Installs the handler of SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT

@@ -173,8 +173,8 @@ static bool hook_mem_page(void *opaque, uint64_t va_page, gpa_t pa_page)
 	return false;
 }
 
-static void hook_mem(void *opaque, struct hart *h, uint64_t va, gpa_t pa, unsigned size,
-		     bool write, uint64_t value)
+static void hook_mem(void *opaque, struct hart *h, uint64_t va, gpa_t pa, unsigned size, bool write,
+		     uint64_t value)
 {
 	struct plugin_host *ph = opaque;
 
@@ -183,12 +183,13 @@ static void hook_mem(void *opaque, struct hart *h, uint64_t va, gpa_t pa, unsign
 			const struct mem_sub *s = &ph->p[k]->mem[j];
 			if (mem_match(s, va, pa, size, write))
 				HOST_CALL(ph->p[k], "rv_on_mem",
-					  ((rv_mem_cb)s->cb)(s->ud, h->id, va, pa, size, write, value));
+					  ((rv_mem_cb)s->cb)(s->ud, h->id, va, pa, size, write,
+							     value));
 		}
 }
 
-static void hook_trap(void *opaque, struct hart *h, uint64_t cause, uint64_t tval,
-		      uint64_t epc, unsigned from)
+static void hook_trap(void *opaque, struct hart *h, uint64_t cause, uint64_t tval, uint64_t epc,
+		      unsigned from)
 {
 	struct plugin_host *ph = opaque;
 
@@ -238,8 +239,8 @@ static void hook_timer(void *opaque, struct hart *h)
 	FOR_SUBS(ph, timer, ntimer, rv_timer_cb, h->id);
 }
 
-static uint32_t hook_blk(void *opaque, struct machine *m, unsigned device, uint64_t nth,
-			 bool write, uint64_t sector, uint32_t count, uint64_t *arg)
+static uint32_t hook_blk(void *opaque, struct machine *m, unsigned device, uint64_t nth, bool write,
+			 uint64_t sector, uint32_t count, uint64_t *arg)
 {
 	struct plugin_host *ph = opaque;
 	bool fail = false;
@@ -324,9 +325,9 @@ static rv_sub sub_add(rv_plugin *self, struct cb_entry *arr, unsigned *count, vo
 }
 
 /* rv_on_NAME: a subscription in self's field array. */
-#define SUBSCRIBE(name, field)                                                              \
-	RV_PLUGIN_EXPORT rv_sub rv_on_##name(rv_plugin *self, rv_##name##_cb cb, void *ud)  \
-	{                                                                                   \
+#define SUBSCRIBE(name, field)                                                                 \
+	RV_PLUGIN_EXPORT rv_sub rv_on_##name(rv_plugin *self, rv_##name##_cb cb, void *ud)     \
+	{                                                                                      \
 		return self ? sub_add(self, self->field, &self->n##field, (void *)cb, ud) : 0; \
 	}
 
@@ -375,11 +376,16 @@ RV_PLUGIN_EXPORT int rv_unsubscribe(rv_plugin *self, rv_sub sub)
 		struct cb_entry *arr;
 		unsigned n;
 	} kinds[] = {
-		{ self->exit, self->nexit },     { self->trap, self->ntrap },
-		{ self->sbi, self->nsbi },       { self->priv, self->npriv },
-		{ self->satp, self->nsatp },     { self->mmio, self->nmmio },
-		{ self->timer, self->ntimer },   { self->snapshot, self->nsnapshot },
-		{ self->divergence, self->ndivergence }, { self->blk, self->nblk },
+		{ self->exit, self->nexit },
+		{ self->trap, self->ntrap },
+		{ self->sbi, self->nsbi },
+		{ self->priv, self->npriv },
+		{ self->satp, self->nsatp },
+		{ self->mmio, self->nmmio },
+		{ self->timer, self->ntimer },
+		{ self->snapshot, self->nsnapshot },
+		{ self->divergence, self->ndivergence },
+		{ self->blk, self->nblk },
 	};
 	for (unsigned k = 0; k < HV_ARRAY_LEN(kinds); k++)
 		if (sub_remove(kinds[k].arr, kinds[k].n, sub))
@@ -494,8 +500,7 @@ RV_PLUGIN_EXPORT size_t rv_insn_disas(const rv_insn *in, char *buf, size_t cap)
 	return strlen(buf);
 }
 
-RV_PLUGIN_EXPORT rv_sub rv_insn_on_exec(rv_plugin *self, rv_insn *in, rv_insn_exec_cb cb,
-					void *ud)
+RV_PLUGIN_EXPORT rv_sub rv_insn_on_exec(rv_plugin *self, rv_insn *in, rv_insn_exec_cb cb, void *ud)
 {
 	const struct cb_entry *parent = self ? self->host->decoding_sub : NULL;
 
@@ -507,4 +512,3 @@ RV_PLUGIN_EXPORT rv_sub rv_insn_on_exec(rv_plugin *self, rv_insn *in, rv_insn_ex
 	s->e[s->n++] = (struct cb_entry){ (void *)cb, ud, self, parent->id, parent };
 	return parent->id;
 }
-

@@ -116,8 +116,10 @@ int plugin_host_load(struct plugin_host *ph, const char *spec, struct hv_err *er
 	const uint32_t *abi = dlsym(p->dl, "rv_plugin_abi");
 	void *init = dlsym(p->dl, "rv_plugin_init");
 	if (!abi || !init) {
-		host_fail(err, p, !abi ? "it does not export rv_plugin_abi (the ABI versions it "
-			  "supports; see plugin.h)" : "it does not export rv_plugin_init");
+		host_fail(err, p,
+			  !abi ? "it does not export rv_plugin_abi (the ABI versions it "
+				 "supports; see plugin.h)" :
+				 "it does not export rv_plugin_init");
 		plugin_free(p);
 		return -1;
 	}
@@ -125,9 +127,10 @@ int plugin_host_load(struct plugin_host *ph, const char *spec, struct hv_err *er
 	uint32_t lo = pmin > RV_PLUGIN_ABI_MIN ? pmin : RV_PLUGIN_ABI_MIN;
 	uint32_t hi = pcur < RV_PLUGIN_ABI_VERSION ? pcur : RV_PLUGIN_ABI_VERSION;
 	if (pmin > pcur || lo > hi) {
-		hv_err_set(err, "plugin '%s' supports ABI versions %u to %u; this retrovisor "
-			   "supports %u to %u: rebuild the plugin against this plugin.h", p->spec.path,
-			   pmin, pcur, RV_PLUGIN_ABI_MIN, RV_PLUGIN_ABI_VERSION);
+		hv_err_set(err,
+			   "plugin '%s' supports ABI versions %u to %u; this retrovisor "
+			   "supports %u to %u: rebuild the plugin against this plugin.h",
+			   p->spec.path, pmin, pcur, RV_PLUGIN_ABI_MIN, RV_PLUGIN_ABI_VERSION);
 		plugin_free(p);
 		return -1;
 	}
@@ -162,9 +165,9 @@ static int host_call_init(struct rv_plugin *p, const rv_plugin_info *info)
 {
 	static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
 	struct sigaction sa, old[HV_ARRAY_LEN(sigs)];
-	int (*init)(rv_plugin *, const rv_plugin_info *, int, const void *) =
-		(int (*)(rv_plugin *, const rv_plugin_info *, int,
-			 const void *))dlsym(p->dl, "rv_plugin_init");
+	int (*init)(rv_plugin *, const rv_plugin_info *, int,
+		    const void *) = (int (*)(rv_plugin *, const rv_plugin_info *, int,
+					     const void *))dlsym(p->dl, "rv_plugin_init");
 	/* The arguments as the version agreed lays them out. */
 	const void *argv = p->abi >= 4 ? (const void *)p->spec.args : (const void *)p->args_v1;
 	volatile int r = -1;
@@ -187,8 +190,7 @@ static int host_call_init(struct rv_plugin *p, const rv_plugin_info *info)
 	return host_init_signal ? -1000 - host_init_signal : r;
 }
 
-int plugin_host_attach(struct plugin_host *ph, bool replaying, bool recording,
-		       struct hv_err *err)
+int plugin_host_attach(struct plugin_host *ph, bool replaying, bool recording, struct hv_err *err)
 {
 	struct machine *m = ph->m;
 
@@ -214,8 +216,10 @@ int plugin_host_attach(struct plugin_host *ph, bool replaying, bool recording,
 		};
 		int r = host_call_init(p, &info);
 		if (r <= -1000) {
-			hv_err_set(err, "plugin '%s' crashed in its rv_plugin_init (%s); it is not "
-				   "used", p->spec.path, strsignal(-r - 1000));
+			hv_err_set(err,
+				   "plugin '%s' crashed in its rv_plugin_init (%s); it is not "
+				   "used",
+				   p->spec.path, strsignal(-r - 1000));
 			machine_set_hooks(m, NULL);
 			return -1;
 		}
@@ -319,8 +323,10 @@ void host_size_refuse(struct rv_plugin *p, const char *fn, const char *type, uin
 {
 	if (p->size_refused)
 		return;
-	snprintf(p->msg, sizeof(p->msg), "%s was given an %s of %u bytes, where this retrovisor's "
-		 "is %u bytes: rebuild the plugin against its plugin.h", fn, type, got, want);
+	snprintf(p->msg, sizeof(p->msg),
+		 "%s was given an %s of %u bytes, where this retrovisor's "
+		 "is %u bytes: rebuild the plugin against its plugin.h",
+		 fn, type, got, want);
 	p->size_refused = true;
 	if (p->host->attached)
 		rv_request_stop(p);

@@ -33,8 +33,7 @@ int plugin_host_load(struct plugin_host *ph, const char *spec, struct hv_err *er
 void plugin_host_set_domain(struct plugin_host *ph, const char *name);
 /* Run the plugins' init against the host's machine and hook them in. 0 or
  * -1 with err (a plugin refused). Nothing happens without plugins. */
-int plugin_host_attach(struct plugin_host *ph, bool replaying, bool recording,
-		       struct hv_err *err);
+int plugin_host_attach(struct plugin_host *ph, bool replaying, bool recording, struct hv_err *err);
 /* The host attached to m (its hooks), or NULL. */
 struct plugin_host *plugin_host_of(const struct machine *m);
 /* Events the command line sees; a NULL host has no plugins. */

@@ -44,8 +44,8 @@ struct cb_entry {
 	void *cb; /* NULL: free */
 	void *ud;
 	const struct rv_plugin *owner;
-	rv_sub id;                      /* an instruction entry: its parent's */
-	const struct cb_entry *parent;  /* an instruction entry's block subscription */
+	rv_sub id;                     /* an instruction entry: its parent's */
+	const struct cb_entry *parent; /* an instruction entry's block subscription */
 };
 
 struct mem_sub {
@@ -79,9 +79,9 @@ struct host_module_v1 {
 };
 
 struct rv_plugin {
-	struct plugin_host *host; /* the host (machine) this plugin belongs to */
+	struct plugin_host *host;  /* the host (machine) this plugin belongs to */
 	struct rv_machine machine; /* its handle for ABI 4 queries and changes */
-	struct plugin_spec spec;  /* path, name, arguments */
+	struct plugin_spec spec;   /* path, name, arguments */
 	struct host_arg_v1 args_v1[PLUGIN_SPEC_MAX_ARGS]; /* spec.args as ABI 1-3 */
 	void *dl;
 	uint32_t abi;
@@ -165,23 +165,22 @@ extern _Thread_local struct plugin_host *plugin_host_cur;
 /* Runs the statement call as plugin p's callback cb (a name for the
  * crash report), with plugin_host_cur its host; nested calls restore the
  * outer one. */
-#define HOST_CALL(p, cb, call)                                         \
-	do {                                                           \
-		struct plugin_host *outer_host_ = plugin_host_cur;     \
-		plugin_host_cur = (p)->host;                           \
-		PLUGIN_CALL((p)->spec.path, cb, call);                 \
-		plugin_host_cur = outer_host_;                         \
+#define HOST_CALL(p, cb, call)                                     \
+	do {                                                       \
+		struct plugin_host *outer_host_ = plugin_host_cur; \
+		plugin_host_cur = (p)->host;                       \
+		PLUGIN_CALL((p)->spec.path, cb, call);             \
+		plugin_host_cur = outer_host_;                     \
 	} while (0)
 
 /* Every plugin's live field callbacks, each as HOST_CALL "rv_on_<field>".
  * An entry unsubscribed during the loop is skipped from then on. */
-#define FOR_SUBS(ph, field, count, type, ...)                                          \
-	for (unsigned k_ = 0; k_ < (ph)->np; k_++)                                     \
-		for (unsigned j_ = 0; j_ < (ph)->p[k_]->count; j_++)                   \
-			if ((ph)->p[k_]->field[j_].cb)                                 \
-				HOST_CALL((ph)->p[k_], "rv_on_" #field,                 \
-					  ((type)(ph)->p[k_]->field[j_].cb)(               \
-						  (ph)->p[k_]->field[j_].ud, __VA_ARGS__))
+#define FOR_SUBS(ph, field, count, type, ...)                        \
+	for (unsigned k_ = 0; k_ < (ph)->np; k_++)                   \
+		for (unsigned j_ = 0; j_ < (ph)->p[k_]->count; j_++) \
+			if ((ph)->p[k_]->field[j_].cb)               \
+	HOST_CALL((ph)->p[k_], "rv_on_" #field,                      \
+		  ((type)(ph)->p[k_]->field[j_].cb)((ph)->p[k_]->field[j_].ud, __VA_ARGS__))
 
 /* The plugin behind an ABI 4 machine handle (NULL for NULL). */
 static inline struct rv_plugin *machine_plugin(const rv_machine *m)

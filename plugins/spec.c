@@ -54,8 +54,10 @@ int plugin_spec_parse(const char *spec, struct plugin_spec *s, struct hv_err *er
 		}
 		eq = strchr(item, '=');
 		if (eq == item) {
-			hv_err_set(err, "plugin '%s': the argument '%s' has no key; expected "
-				   "key=value", s->path, item);
+			hv_err_set(err,
+				   "plugin '%s': the argument '%s' has no key; expected "
+				   "key=value",
+				   s->path, item);
 			goto fail;
 		}
 		if (eq)

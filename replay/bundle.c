@@ -146,8 +146,10 @@ static int bundle_pack_entry(struct bundle_packer *p, const char *src, const cha
 		}
 		e->size += (uint64_t)got;
 		if (e->size > BUNDLE_MAX_SIZE) {
-			hv_err_set(err, "the %s '%s' is larger than the %llu GiB a bundle entry "
-				   "may hold", what, src, BUNDLE_MAX_SIZE >> 30);
+			hv_err_set(err,
+				   "the %s '%s' is larger than the %llu GiB a bundle entry "
+				   "may hold",
+				   what, src, BUNDLE_MAX_SIZE >> 30);
 			goto fail;
 		}
 		sha256_update(&sha, p->in, (size_t)got);
@@ -198,8 +200,10 @@ static int bundle_check_images(const struct bundle_image *imgs, unsigned n,
 		if (!memchr(imgs[i].role, '\0', BUNDLE_ROLE_SIZE) ||
 		    !bundle_role_is_safe(imgs[i].role, strlen(imgs[i].role) + 1) ||
 		    !strcmp(imgs[i].role, BUNDLE_LOG_ROLE)) {
-			hv_err_set(err, "image role '%s' is not 1-31 characters of [a-z0-9_] "
-				   "other than \"log\"", show);
+			hv_err_set(err,
+				   "image role '%s' is not 1-31 characters of [a-z0-9_] "
+				   "other than \"log\"",
+				   show);
 			return -1;
 		}
 		for (unsigned j = 0; j < i; j++) {
@@ -215,8 +219,10 @@ static int bundle_check_images(const struct bundle_image *imgs, unsigned n,
 		}
 		if (!memchr(imgs[i].sha256, '\0', sizeof(imgs[i].sha256)) ||
 		    !bundle_parse_sha256(imgs[i].sha256, want[i])) {
-			hv_err_set(err, "the recorded SHA-256 of the %s image '%s' is not 64 hex "
-				   "digits", show, imgs[i].path);
+			hv_err_set(err,
+				   "the recorded SHA-256 of the %s image '%s' is not 64 hex "
+				   "digits",
+				   show, imgs[i].path);
 			return -1;
 		}
 	}
@@ -254,8 +260,8 @@ int bundle_write(const char *out_path, const char *log_path, const struct bundle
 	}
 	/* The content checksum lets zstd itself reject a damaged frame as
 	 * early as possible; the SHA-256 stays the authority. */
-	if (ZSTD_isError(ZSTD_CCtx_setParameter(p.cctx, ZSTD_c_compressionLevel,
-						BUNDLE_ZSTD_LEVEL)) ||
+	if (ZSTD_isError(
+		    ZSTD_CCtx_setParameter(p.cctx, ZSTD_c_compressionLevel, BUNDLE_ZSTD_LEVEL)) ||
 	    ZSTD_isError(ZSTD_CCtx_setParameter(p.cctx, ZSTD_c_checksumFlag, 1))) {
 		hv_err_set(err, "cannot set up zstd to write bundle '%s'", out_path);
 		goto out_free;
@@ -280,9 +286,11 @@ int bundle_write(const char *out_path, const char *log_path, const struct bundle
 		if (memcmp(e[i + 1].sha256, want[i], SHA256_DIGEST_SIZE)) {
 			sha256_hex(e[i + 1].sha256, got);
 			sha256_hex(want[i], exp);
-			hv_err_set(err, "the %s '%s' has SHA-256 %s but the recording was made "
+			hv_err_set(err,
+				   "the %s '%s' has SHA-256 %s but the recording was made "
 				   "with %s; it changed since the recording, so it cannot be "
-				   "bundled", what, imgs[i].path, got, exp);
+				   "bundled",
+				   what, imgs[i].path, got, exp);
 			goto out_unlink;
 		}
 	}
@@ -299,8 +307,7 @@ int bundle_write(const char *out_path, const char *log_path, const struct bundle
 	}
 	p.fd = -1;
 	if (rename(tmp, out_path) < 0) {
-		hv_err_set(err, "cannot rename '%s' to '%s': %s", tmp, out_path,
-			   strerror(errno));
+		hv_err_set(err, "cannot rename '%s' to '%s': %s", tmp, out_path, strerror(errno));
 		goto out_unlink;
 	}
 	fd_sync_parent_dir(out_path);

@@ -59,9 +59,9 @@
 #define BUNDLE_LOG_ROLE "log"
 
 struct bundle_image {
-	char role[BUNDLE_ROLE_SIZE];  /* [a-z0-9_]{1,31}, not "log" */
-	char path[BUNDLE_PATH_SIZE];  /* where the image is on this host */
-	char sha256[65];              /* 64 hex digits, as sha256_hex spells it */
+	char role[BUNDLE_ROLE_SIZE]; /* [a-z0-9_]{1,31}, not "log" */
+	char path[BUNDLE_PATH_SIZE]; /* where the image is on this host */
+	char sha256[65];             /* 64 hex digits, as sha256_hex spells it */
 };
 
 /*
@@ -114,7 +114,7 @@ struct bundle_sink {
  * SINK, with every check bundle_extract makes. Returns 0, or -1 with err
  * set.
  */
-int bundle_unpack_mem(const char *name, const void *buf, size_t len,
-		      const struct bundle_sink *sink, struct hv_err *err);
+int bundle_unpack_mem(const char *name, const void *buf, size_t len, const struct bundle_sink *sink,
+		      struct hv_err *err);
 
 #endif

@@ -65,8 +65,8 @@ static int bundle_read_table(const struct rdsrc *src, const char *path, struct b
 	ssize_t got;
 
 	if (fsize < BUNDLE_HEADER_SIZE) {
-		hv_err_set(err, "bundle '%s' is %llu bytes, too short for its %u-byte header",
-			   path, (unsigned long long)fsize, BUNDLE_HEADER_SIZE);
+		hv_err_set(err, "bundle '%s' is %llu bytes, too short for its %u-byte header", path,
+			   (unsigned long long)fsize, BUNDLE_HEADER_SIZE);
 		return -1;
 	}
 	got = rdsrc_pread(src, buf, BUNDLE_HEADER_SIZE, 0);
@@ -76,20 +76,26 @@ static int bundle_read_table(const struct rdsrc *src, const char *path, struct b
 		return -1;
 	}
 	if (memcmp(buf, bundle_magic, sizeof(bundle_magic))) {
-		hv_err_set(err, "'%s' is not a reproducible-bug bundle (no \"RVSRBNDL\" magic at "
-			   "offset 0)", path);
+		hv_err_set(err,
+			   "'%s' is not a reproducible-bug bundle (no \"RVSRBNDL\" magic at "
+			   "offset 0)",
+			   path);
 		return -1;
 	}
 	version = le_get32(buf + 8);
 	if (version != BUNDLE_VERSION) {
-		hv_err_set(err, "bundle '%s' is format version %u (offset 8), but this build "
-			   "reads version %u", path, version, BUNDLE_VERSION);
+		hv_err_set(err,
+			   "bundle '%s' is format version %u (offset 8), but this build "
+			   "reads version %u",
+			   path, version, BUNDLE_VERSION);
 		return -1;
 	}
 	count = le_get32(buf + 12);
 	if (count < 1 || count > BUNDLE_MAX_ENTRIES) {
-		hv_err_set(err, "bundle '%s' declares %u entries at offset 12, but a bundle "
-			   "holds a log and at most %u images", path, count, BUNDLE_MAX_IMAGES);
+		hv_err_set(err,
+			   "bundle '%s' declares %u entries at offset 12, but a bundle "
+			   "holds a log and at most %u images",
+			   path, count, BUNDLE_MAX_IMAGES);
 		return -1;
 	}
 	if (le_get64(buf + 16)) {
@@ -98,22 +104,24 @@ static int bundle_read_table(const struct rdsrc *src, const char *path, struct b
 	}
 	end = bundle_table_end(count);
 	if (fsize < end) {
-		hv_err_set(err, "bundle '%s' is truncated: its entry table ends at offset %llu "
-			   "but the file is %llu bytes", path, (unsigned long long)end,
-			   (unsigned long long)fsize);
+		hv_err_set(err,
+			   "bundle '%s' is truncated: its entry table ends at offset %llu "
+			   "but the file is %llu bytes",
+			   path, (unsigned long long)end, (unsigned long long)fsize);
 		return -1;
 	}
 	got = rdsrc_pread(src, buf, (size_t)end, 0);
 	if (got != (ssize_t)end) {
-		hv_err_set(err, "cannot read the entry table of bundle '%s' at offset %u: %s",
-			   path, BUNDLE_HEADER_SIZE, got < 0 ? strerror(errno) : "the file shrank");
+		hv_err_set(err, "cannot read the entry table of bundle '%s' at offset %u: %s", path,
+			   BUNDLE_HEADER_SIZE, got < 0 ? strerror(errno) : "the file shrank");
 		return -1;
 	}
 	sha256_digest(buf, (size_t)end - BUNDLE_SEAL_SIZE, seal);
 	if (memcmp(seal, buf + end - BUNDLE_SEAL_SIZE, SHA256_DIGEST_SIZE)) {
-		hv_err_set(err, "bundle '%s' is corrupt: the checksum at offset %llu does not "
-			   "match its header and entry table", path,
-			   (unsigned long long)(end - BUNDLE_SEAL_SIZE));
+		hv_err_set(err,
+			   "bundle '%s' is corrupt: the checksum at offset %llu does not "
+			   "match its header and entry table",
+			   path, (unsigned long long)(end - BUNDLE_SEAL_SIZE));
 		return -1;
 	}
 
@@ -132,57 +140,67 @@ static int bundle_read_table(const struct rdsrc *src, const char *path, struct b
 		bundle_role_show(e[i].role, show);
 
 		if (!bundle_role_is_safe(e[i].role, BUNDLE_ROLE_SIZE)) {
-			hv_err_set(err, "bundle '%s': entry %u at offset %llu has the role '%s', "
-				   "which is not 1-31 characters of [a-z0-9_]", path, i,
-				   (unsigned long long)at, show);
+			hv_err_set(err,
+				   "bundle '%s': entry %u at offset %llu has the role '%s', "
+				   "which is not 1-31 characters of [a-z0-9_]",
+				   path, i, (unsigned long long)at, show);
 			return -1;
 		}
 		if ((i == 0) != !strcmp(e[i].role, BUNDLE_LOG_ROLE)) {
-			hv_err_set(err, "bundle '%s': entry %u at offset %llu has the role '%s', "
-				   "but the first entry and only the first is the \"log\"", path,
-				   i, (unsigned long long)at, show);
+			hv_err_set(err,
+				   "bundle '%s': entry %u at offset %llu has the role '%s', "
+				   "but the first entry and only the first is the \"log\"",
+				   path, i, (unsigned long long)at, show);
 			return -1;
 		}
 		for (unsigned j = 0; j < i; j++) {
 			if (!strcmp(e[i].role, e[j].role)) {
-				hv_err_set(err, "bundle '%s': entry %u at offset %llu repeats the "
-					   "role '%s' of entry %u", path, i,
-					   (unsigned long long)at, show, j);
+				hv_err_set(err,
+					   "bundle '%s': entry %u at offset %llu repeats the "
+					   "role '%s' of entry %u",
+					   path, i, (unsigned long long)at, show, j);
 				return -1;
 			}
 		}
 		if (e[i].size > BUNDLE_MAX_SIZE) {
-			hv_err_set(err, "bundle '%s': entry %u ('%s') at offset %llu declares %llu "
-				   "bytes, more than the %llu GiB limit", path, i, show,
-				   (unsigned long long)at, (unsigned long long)e[i].size,
-				   BUNDLE_MAX_SIZE >> 30);
+			hv_err_set(err,
+				   "bundle '%s': entry %u ('%s') at offset %llu declares %llu "
+				   "bytes, more than the %llu GiB limit",
+				   path, i, show, (unsigned long long)at,
+				   (unsigned long long)e[i].size, BUNDLE_MAX_SIZE >> 30);
 			return -1;
 		}
 		if (le_get32(p + 60)) {
-			hv_err_set(err, "bundle '%s': entry %u at offset %llu has a nonzero "
-				   "reserved field", path, i, (unsigned long long)(at + 60));
+			hv_err_set(err,
+				   "bundle '%s': entry %u at offset %llu has a nonzero "
+				   "reserved field",
+				   path, i, (unsigned long long)(at + 60));
 			return -1;
 		}
 		if (e[i].offset != expect) {
-			hv_err_set(err, "bundle '%s': entry %u ('%s') at offset %llu places its "
-				   "data at offset %llu, but it must start at %llu", path, i, show,
-				   (unsigned long long)at, (unsigned long long)e[i].offset,
-				   (unsigned long long)expect);
+			hv_err_set(err,
+				   "bundle '%s': entry %u ('%s') at offset %llu places its "
+				   "data at offset %llu, but it must start at %llu",
+				   path, i, show, (unsigned long long)at,
+				   (unsigned long long)e[i].offset, (unsigned long long)expect);
 			return -1;
 		}
 		if (e[i].csize == 0 || e[i].csize > fsize - expect) {
-			hv_err_set(err, "bundle '%s' is truncated or corrupt: entry %u ('%s') "
+			hv_err_set(err,
+				   "bundle '%s' is truncated or corrupt: entry %u ('%s') "
 				   "declares %llu compressed bytes at offset %llu, but the file "
-				   "is %llu bytes", path, i, show, (unsigned long long)e[i].csize,
+				   "is %llu bytes",
+				   path, i, show, (unsigned long long)e[i].csize,
 				   (unsigned long long)expect, (unsigned long long)fsize);
 			return -1;
 		}
 		expect += e[i].csize;
 	}
 	if (expect != fsize) {
-		hv_err_set(err, "bundle '%s' has %llu unexpected bytes after its last entry, "
-			   "at offset %llu", path, (unsigned long long)(fsize - expect),
-			   (unsigned long long)expect);
+		hv_err_set(err,
+			   "bundle '%s' has %llu unexpected bytes after its last entry, "
+			   "at offset %llu",
+			   path, (unsigned long long)(fsize - expect), (unsigned long long)expect);
 		return -1;
 	}
 	*count_out = count;
@@ -227,9 +245,11 @@ static int bundle_unpack_frame(struct bundle_unpacker *u, const struct bundle_en
 				want = BUNDLE_IO_SIZE;
 			got = rdsrc_pread(&u->src, u->in, (size_t)want, read_off);
 			if (got != (ssize_t)want) {
-				hv_err_set(err, "cannot read bundle '%s' at offset %llu (entry %u, "
-					   "'%s'): %s", u->path, (unsigned long long)read_off,
-					   idx, show, got < 0 ? strerror(errno) : "the file shrank");
+				hv_err_set(err,
+					   "cannot read bundle '%s' at offset %llu (entry %u, "
+					   "'%s'): %s",
+					   u->path, (unsigned long long)read_off, idx, show,
+					   got < 0 ? strerror(errno) : "the file shrank");
 				return -1;
 			}
 			crc = crc32_update(crc, u->in, (size_t)want);
@@ -239,16 +259,19 @@ static int bundle_unpack_frame(struct bundle_unpacker *u, const struct bundle_en
 		}
 		ret = ZSTD_decompressStream(u->dctx, &zout, &zin);
 		if (ZSTD_isError(ret)) {
-			hv_err_set(err, "bundle '%s' is corrupt: entry %u ('%s') fails to "
-				   "decompress near offset %llu: zstd says %s", u->path, idx, show,
+			hv_err_set(err,
+				   "bundle '%s' is corrupt: entry %u ('%s') fails to "
+				   "decompress near offset %llu: zstd says %s",
+				   u->path, idx, show,
 				   (unsigned long long)(read_off - (zin.size - zin.pos)),
 				   ZSTD_getErrorName(ret));
 			return -1;
 		}
 		if (zout.pos > e->size - out) {
-			hv_err_set(err, "bundle '%s' is corrupt: entry %u ('%s') at offset %llu "
-				   "decompresses to more than its declared %llu bytes", u->path,
-				   idx, show, (unsigned long long)e->offset,
+			hv_err_set(err,
+				   "bundle '%s' is corrupt: entry %u ('%s') at offset %llu "
+				   "decompresses to more than its declared %llu bytes",
+				   u->path, idx, show, (unsigned long long)e->offset,
 				   (unsigned long long)e->size);
 			return -1;
 		}
@@ -261,41 +284,46 @@ static int bundle_unpack_frame(struct bundle_unpacker *u, const struct bundle_en
 		if (ret == 0) {
 			/* The frame is complete: it must fill its slot exactly. */
 			if (zin.pos != zin.size || read_off != end) {
-				hv_err_set(err, "bundle '%s' is corrupt: entry %u ('%s') has bytes "
-					   "after its compressed frame, at offset %llu", u->path,
-					   idx, show,
+				hv_err_set(err,
+					   "bundle '%s' is corrupt: entry %u ('%s') has bytes "
+					   "after its compressed frame, at offset %llu",
+					   u->path, idx, show,
 					   (unsigned long long)(read_off - (zin.size - zin.pos)));
 				return -1;
 			}
 			break;
 		}
 		if (zin.pos == zin.size && read_off == end && zout.pos < zout.size) {
-			hv_err_set(err, "bundle '%s' is corrupt: entry %u ('%s') ends at offset "
-				   "%llu in the middle of its compressed frame", u->path, idx,
-				   show, (unsigned long long)end);
+			hv_err_set(err,
+				   "bundle '%s' is corrupt: entry %u ('%s') ends at offset "
+				   "%llu in the middle of its compressed frame",
+				   u->path, idx, show, (unsigned long long)end);
 			return -1;
 		}
 	}
 	/* Every compressed byte has been read once the frame ended at its
 	 * slot's end, so the CRC covers the whole stored frame. */
 	if (crc != e->crc) {
-		hv_err_set(err, "bundle '%s' is corrupt: the compressed bytes of entry %u ('%s') "
-			   "at offset %llu do not match their CRC-32", u->path, idx, show,
-			   (unsigned long long)e->offset);
+		hv_err_set(err,
+			   "bundle '%s' is corrupt: the compressed bytes of entry %u ('%s') "
+			   "at offset %llu do not match their CRC-32",
+			   u->path, idx, show, (unsigned long long)e->offset);
 		return -1;
 	}
 	if (out != e->size) {
-		hv_err_set(err, "bundle '%s' is corrupt: entry %u ('%s') at offset %llu "
-			   "decompresses to %llu bytes, not its declared %llu", u->path, idx,
-			   show, (unsigned long long)e->offset, (unsigned long long)out,
-			   (unsigned long long)e->size);
+		hv_err_set(err,
+			   "bundle '%s' is corrupt: entry %u ('%s') at offset %llu "
+			   "decompresses to %llu bytes, not its declared %llu",
+			   u->path, idx, show, (unsigned long long)e->offset,
+			   (unsigned long long)out, (unsigned long long)e->size);
 		return -1;
 	}
 	sha256_final(&c, sha);
 	if (memcmp(sha, e->sha256, SHA256_DIGEST_SIZE)) {
-		hv_err_set(err, "bundle '%s' is corrupt: entry %u ('%s') at offset %llu does not "
-			   "match its SHA-256", u->path, idx, show,
-			   (unsigned long long)e->offset);
+		hv_err_set(err,
+			   "bundle '%s' is corrupt: entry %u ('%s') at offset %llu does not "
+			   "match its SHA-256",
+			   u->path, idx, show, (unsigned long long)e->offset);
 		return -1;
 	}
 	return 0;
@@ -345,8 +373,8 @@ out:
 	return ret;
 }
 
-int bundle_unpack_mem(const char *name, const void *buf, size_t len,
-		      const struct bundle_sink *sink, struct hv_err *err)
+int bundle_unpack_mem(const char *name, const void *buf, size_t len, const struct bundle_sink *sink,
+		      struct hv_err *err)
 {
 	struct bundle_entry e[BUNDLE_MAX_ENTRIES];
 	unsigned count, done;
@@ -360,9 +388,9 @@ int bundle_unpack_mem(const char *name, const void *buf, size_t len,
 struct bundle_dir {
 	const char *bundle; /* for messages */
 	const char *dir;
-	bool created;       /* by this extraction, so removed on failure */
+	bool created; /* by this extraction, so removed on failure */
 	int dirfd;
-	int fd;             /* of the entry being written */
+	int fd; /* of the entry being written */
 	char role[BUNDLE_ROLE_SIZE];
 	char tmpname[BUNDLE_ROLE_SIZE + 8];
 };
@@ -394,15 +422,13 @@ static int bundle_dir_begin(void *opaque, const char *role, struct hv_err *err)
 	/* O_EXCL after the unlink: whatever was there, even a symbolic link
 	 * planted to redirect the write, is not followed. */
 	if (unlinkat(d->dirfd, d->tmpname, 0) < 0 && errno != ENOENT) {
-		hv_err_set(err, "cannot remove '%s/%s': %s", d->dir, d->tmpname,
-			   strerror(errno));
+		hv_err_set(err, "cannot remove '%s/%s': %s", d->dir, d->tmpname, strerror(errno));
 		return -1;
 	}
-	d->fd = openat(d->dirfd, d->tmpname,
-		       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	d->fd = openat(d->dirfd, d->tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		       0644);
 	if (d->fd < 0) {
-		hv_err_set(err, "cannot create '%s/%s': %s", d->dir, d->tmpname,
-			   strerror(errno));
+		hv_err_set(err, "cannot create '%s/%s': %s", d->dir, d->tmpname, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -431,8 +457,8 @@ static int bundle_dir_commit(void *opaque, struct hv_err *err)
 		return -1;
 	}
 	if (renameat(d->dirfd, d->tmpname, d->dirfd, d->role) < 0) {
-		hv_err_set(err, "cannot rename '%s/%s' to '%s/%s': %s", d->dir, d->tmpname,
-			   d->dir, d->role, strerror(errno));
+		hv_err_set(err, "cannot rename '%s/%s' to '%s/%s': %s", d->dir, d->tmpname, d->dir,
+			   d->role, strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -279,9 +279,10 @@ int rlog_append(struct rlog_writer *w, const struct rlog_event *ev, struct hv_er
 	if (!why && ev->len && !ev->data)
 		why = "payload pointer is NULL";
 	if (why) {
-		hv_err_set(err, "cannot append an event of type %u (%s, %u bytes) to record "
-			   "log '%s': %s", ev->type, rlog_type_name(ev->type), ev->len, w->tmp,
-			   why);
+		hv_err_set(err,
+			   "cannot append an event of type %u (%s, %u bytes) to record "
+			   "log '%s': %s",
+			   ev->type, rlog_type_name(ev->type), ev->len, w->tmp, why);
 		return -1;
 	}
 
@@ -321,8 +322,10 @@ int rlog_finish(struct rlog_writer *w, struct hv_err *err)
 	if (rlog_check_writable(w, err) != 0)
 		goto out;
 	if (!w->ended) {
-		hv_err_set(err, "record log '%s' has no end event, so it stays incomplete "
-			   "under that name", w->tmp);
+		hv_err_set(err,
+			   "record log '%s' has no end event, so it stays incomplete "
+			   "under that name",
+			   w->tmp);
 		goto out;
 	}
 	/* From here on a failure marks the writer failed, so that
@@ -330,8 +333,7 @@ int rlog_finish(struct rlog_writer *w, struct hv_err *err)
 	if (rlog_write_chunk(w, err) != 0)
 		goto out;
 	if (fsync(w->fd) != 0) {
-		hv_err_set(err, "cannot sync record log '%s' to disk: %s", w->tmp,
-			   strerror(errno));
+		hv_err_set(err, "cannot sync record log '%s' to disk: %s", w->tmp, strerror(errno));
 		w->failed = true;
 		goto out;
 	}
@@ -450,9 +452,10 @@ static struct rlog_reader *rlog_reader_start(struct rlog_reader *r, struct hv_er
 		goto fail;
 	}
 	if (r->size < RLOG_HEADER_SIZE) {
-		hv_err_set(err, "%s: %llu bytes is too short for a record log (its header "
-			   "alone is %u bytes)", path, (unsigned long long)r->size,
-			   RLOG_HEADER_SIZE);
+		hv_err_set(err,
+			   "%s: %llu bytes is too short for a record log (its header "
+			   "alone is %u bytes)",
+			   path, (unsigned long long)r->size, RLOG_HEADER_SIZE);
 		goto fail;
 	}
 	if (rlog_pread(r, hdr, sizeof(hdr), 0) != 0) {
@@ -466,18 +469,20 @@ static struct rlog_reader *rlog_reader_start(struct rlog_reader *r, struct hv_er
 	}
 	version = le_get32(hdr + 8);
 	if (version != RLOG_VERSION) {
-		hv_err_set(err, "%s: log format version %u, this retrovisor reads version %u; "
-			   "replay it with the retrovisor that recorded it", path, version,
-			   RLOG_VERSION);
+		hv_err_set(err,
+			   "%s: log format version %u, this retrovisor reads version %u; "
+			   "replay it with the retrovisor that recorded it",
+			   path, version, RLOG_VERSION);
 		goto fail;
 	}
 	flags = le_get32(hdr + 12);
 	if (flags != 0 || le_get64(hdr + 16) != 0) {
 		/* Version 1 defines no flags and no use of the reserved field:
 		 * anything else there is damage, not a feature. */
-		hv_err_set(err, "%s: the file header is corrupt (flags 0x%x, reserved 0x%llx; "
-			   "version 1 requires both to be 0)", path, flags,
-			   (unsigned long long)le_get64(hdr + 16));
+		hv_err_set(err,
+			   "%s: the file header is corrupt (flags 0x%x, reserved 0x%llx; "
+			   "version 1 requires both to be 0)",
+			   path, flags, (unsigned long long)le_get64(hdr + 16));
 		goto fail;
 	}
 	r->dctx = ZSTD_createDCtx();
@@ -526,8 +531,7 @@ fail:
 	return NULL;
 }
 
-struct rlog_reader *rlog_open_mem(const char *name, const void *buf, size_t len,
-				  struct hv_err *err)
+struct rlog_reader *rlog_open_mem(const char *name, const void *buf, size_t len, struct hv_err *err)
 {
 	struct rlog_reader *r = rlog_reader_new(name, err);
 
@@ -563,7 +567,6 @@ static int rlog_corrupt(struct rlog_reader *r, struct hv_err *err, const char *f
 	return rlog_fail(r, err);
 }
 
-
 /* Grow *buf to hold len bytes (contents not kept). */
 static int rlog_reserve(uint8_t **buf, size_t *cap, size_t len)
 {
@@ -595,8 +598,10 @@ static int rlog_check_chunk_events(struct rlog_reader *r, uint32_t count, uint64
 		const char *why;
 
 		if (r->raw_len - pos < RLOG_EVENT_HEADER_SIZE)
-			return rlog_corrupt(r, err, "event %u of %u starts past the end of its "
-					    "data", i, count);
+			return rlog_corrupt(r, err,
+					    "event %u of %u starts past the end of its "
+					    "data",
+					    i, count);
 		type = le_get32(p);
 		len = le_get32(p + 24);
 		why = rlog_check_event(type, len);
@@ -606,10 +611,13 @@ static int rlog_check_chunk_events(struct rlog_reader *r, uint32_t count, uint64
 			return rlog_corrupt(r, err, "event %u of %u, type %u, %u bytes: %s", i,
 					    count, type, len, why);
 		if (len > r->raw_len - pos - RLOG_EVENT_HEADER_SIZE)
-			return rlog_corrupt(r, err, "event %u of %u has %u bytes of data, more "
-					    "than the chunk holds", i, count, len);
+			return rlog_corrupt(r, err,
+					    "event %u of %u has %u bytes of data, more "
+					    "than the chunk holds",
+					    i, count, len);
 		if (i == 0 && le_get64(p + 8) != round)
-			return rlog_corrupt(r, err, "its first event is stamped round %llu, its "
+			return rlog_corrupt(r, err,
+					    "its first event is stamped round %llu, its "
 					    "header says %llu",
 					    (unsigned long long)le_get64(p + 8),
 					    (unsigned long long)round);
@@ -662,8 +670,8 @@ static int rlog_load_chunk(struct rlog_reader *r, struct hv_err *err)
 	if (count == 0 || count > raw / RLOG_EVENT_HEADER_SIZE)
 		return rlog_corrupt(r, err, "%u events declared in %u raw bytes", count, raw);
 	if (csize == 0 || csize > ZSTD_compressBound(raw))
-		return rlog_corrupt(r, err, "%u compressed bytes declared for %u raw bytes",
-				    csize, raw);
+		return rlog_corrupt(r, err, "%u compressed bytes declared for %u raw bytes", csize,
+				    raw);
 	if (csize > left - RLOG_CHUNK_HEADER_SIZE) {
 		/* A whole header whose data the file does not hold: the
 		 * recording was cut off while this chunk was written. */
@@ -673,8 +681,10 @@ static int rlog_load_chunk(struct rlog_reader *r, struct hv_err *err)
 
 	if (rlog_reserve(&r->comp, &r->comp_cap, csize) != 0 ||
 	    rlog_reserve(&r->raw, &r->raw_cap, raw) != 0) {
-		hv_err_set(&r->failure, "%s: out of host memory reading the chunk at "
-			   "offset 0x%llx", r->path, (unsigned long long)r->chunk_off);
+		hv_err_set(&r->failure,
+			   "%s: out of host memory reading the chunk at "
+			   "offset 0x%llx",
+			   r->path, (unsigned long long)r->chunk_off);
 		return rlog_fail(r, err);
 	}
 	if (rlog_pread(r, r->comp, csize, r->next + RLOG_CHUNK_HEADER_SIZE) != 0)
@@ -697,13 +707,17 @@ static int rlog_load_chunk(struct rlog_reader *r, struct hv_err *err)
 	n = ZSTD_decompressDCtx(r->dctx, r->raw, raw, r->comp, csize);
 	if (ZSTD_isError(n)) {
 		if (ZSTD_getErrorCode(n) == ZSTD_error_dstSize_tooSmall)
-			return rlog_corrupt(r, err, "it decompresses to more than the %u bytes "
-					    "its header declares", raw);
+			return rlog_corrupt(r, err,
+					    "it decompresses to more than the %u bytes "
+					    "its header declares",
+					    raw);
 		return rlog_corrupt(r, err, "zstd: %s", ZSTD_getErrorName(n));
 	}
 	if (n != raw)
-		return rlog_corrupt(r, err, "it decompresses to %zu bytes, its header "
-				    "declares %u", n, raw);
+		return rlog_corrupt(r, err,
+				    "it decompresses to %zu bytes, its header "
+				    "declares %u",
+				    n, raw);
 	r->raw_len = raw;
 	if (rlog_check_chunk_events(r, count, round, err) != 0)
 		return -1;

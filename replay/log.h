@@ -52,8 +52,8 @@
 
 #define RLOG_VERSION 1u
 #define RLOG_NO_HART 0xffffffffu
-#define RLOG_MAX_EVENT_DATA (1u << 20)   /* largest event payload */
-#define RLOG_MAX_CHUNK_RAW (8u << 20)    /* largest uncompressed chunk */
+#define RLOG_MAX_EVENT_DATA (1u << 20) /* largest event payload */
+#define RLOG_MAX_CHUNK_RAW (8u << 20)  /* largest uncompressed chunk */
 
 enum rlog_type {
 	RLOG_CONFIG = 1,
@@ -63,7 +63,7 @@ enum rlog_type {
 	RLOG_STOP = 5,
 	RLOG_DIGEST = 6,
 	RLOG_END = 7,
-	RLOG_DEBUG = 8,  /* a debugger's write (hv/cpu/debug.h), applied at its position */
+	RLOG_DEBUG = 8, /* a debugger's write (hv/cpu/debug.h), applied at its position */
 };
 
 struct rlog_event {
@@ -77,11 +77,11 @@ struct rlog_event {
 
 /* RLOG_DIGEST and RLOG_END payload. */
 struct rlog_digest {
-	uint64_t machine;   /* machine_digest-style hash of harts + dirty pages */
-	uint64_t harts;     /* hash of all harts' architectural state */
-	uint64_t pages;     /* hash of the pages written since the last digest */
-	uint64_t npages;    /* how many such pages */
-	uint64_t exit;      /* RLOG_END only: the exit status; else 0 */
+	uint64_t machine; /* machine_digest-style hash of harts + dirty pages */
+	uint64_t harts;   /* hash of all harts' architectural state */
+	uint64_t pages;   /* hash of the pages written since the last digest */
+	uint64_t npages;  /* how many such pages */
+	uint64_t exit;    /* RLOG_END only: the exit status; else 0 */
 };
 
 struct rlog_writer;

@@ -13,8 +13,7 @@
 
 /* Two fresh executions compared after k instructions: 1 if they differ,
  * 0 if not, -1 if a probe failed. second keeps the second one's state. */
-static int narrow_pair(replay_probe_fn probe, void *opaque, uint64_t k,
-		       struct replay_probe *second)
+static int narrow_pair(replay_probe_fn probe, void *opaque, uint64_t k, struct replay_probe *second)
 {
 	struct replay_probe first = { 0 };
 
@@ -58,18 +57,21 @@ void replay_narrow(replay_probe_fn probe, void *opaque, uint64_t from, uint64_t 
 
 	if (to == 0)
 		return;
-	fprintf(out, "retrovisor: narrowing by re-running the log (two executions per step, "
-		"about %u steps)\n", 2 + (unsigned)(64 - __builtin_clzll(to - from + 1)));
+	fprintf(out,
+		"retrovisor: narrowing by re-running the log (two executions per step, "
+		"about %u steps)\n",
+		2 + (unsigned)(64 - __builtin_clzll(to - from + 1)));
 	int d = narrow_pair(probe, opaque, hi, &last);
 	if (d < 0) {
 		fprintf(out, "retrovisor: could not re-run the log to narrow the divergence\n");
 		return;
 	}
 	if (d == 0) {
-		fprintf(out, "retrovisor: two more executions of the log agree up to instruction "
+		fprintf(out,
+			"retrovisor: two more executions of the log agree up to instruction "
 			"%llu: the recorded run saw something the log does not hold between "
-			"instructions %llu and %llu\n", (unsigned long long)to,
-			(unsigned long long)from, (unsigned long long)to);
+			"instructions %llu and %llu\n",
+			(unsigned long long)to, (unsigned long long)from, (unsigned long long)to);
 		return;
 	}
 	while (hi - lo > 1) {
@@ -77,7 +79,7 @@ void replay_narrow(replay_probe_fn probe, void *opaque, uint64_t from, uint64_t 
 		d = narrow_pair(probe, opaque, mid, &last);
 		if (d < 0) {
 			fprintf(out, "retrovisor: could not re-run the log to narrow the "
-				"divergence\n");
+				     "divergence\n");
 			return;
 		}
 		if (d)
@@ -86,10 +88,11 @@ void replay_narrow(replay_probe_fn probe, void *opaque, uint64_t from, uint64_t 
 			lo = mid;
 	}
 	if (lo == 0 || probe(opaque, lo, false, &last))
-		fprintf(out, "retrovisor: executions of this log are nondeterministic: they agree "
+		fprintf(out,
+			"retrovisor: executions of this log are nondeterministic: they agree "
 			"after %llu instructions and differ after %llu; instruction %llu ran on "
-			"hart %u after pc 0x%llx\n", (unsigned long long)lo,
-			(unsigned long long)hi, (unsigned long long)hi, last.hart,
-			(unsigned long long)last.pc);
+			"hart %u after pc 0x%llx\n",
+			(unsigned long long)lo, (unsigned long long)hi, (unsigned long long)hi,
+			last.hart, (unsigned long long)last.pc);
 	narrow_pages(probe, opaque, hi, out);
 }

@@ -13,10 +13,10 @@
 #include "hv/platform/machine.h"
 
 struct replay_probe {
-	uint64_t digest;  /* the machine's digest after k instructions */
-	unsigned hart;    /* the hart that ran last, and its pc */
+	uint64_t digest; /* the machine's digest after k instructions */
+	unsigned hart;   /* the hart that ran last, and its pc */
 	uint64_t pc;
-	uint64_t *pages;  /* with want_pages: a hash per guest page (malloc'd) */
+	uint64_t *pages; /* with want_pages: a hash per guest page (malloc'd) */
 	uint64_t npages;
 };
 

@@ -26,8 +26,8 @@
 #define HART_WORDS (4 + 32 + 32 + 6)
 #define DIGEST_HEAD_WORDS 6 /* struct rlog_digest (5) + hart count */
 
-static const char *const hart_word_names[6] = { "mstatus", "satp", "sepc", "scause", "mepc",
-						"mcause" };
+static const char *const hart_word_names[6] = { "mstatus", "satp", "sepc",
+						"scause",  "mepc", "mcause" };
 
 static void hart_words(const struct hart *h, uint64_t *w)
 {
@@ -193,8 +193,8 @@ struct recorder *recorder_start(struct machine *m, const char *log_path, const c
 		free(r);
 		return NULL;
 	}
-	machine_set_funnel(m, &(struct hv_funnel){ .opaque = r, .input = rec_input,
-						  .boundary = rec_boundary });
+	machine_set_funnel(m, &(struct hv_funnel){
+				      .opaque = r, .input = rec_input, .boundary = rec_boundary });
 	return r;
 }
 
@@ -235,16 +235,16 @@ struct replayer {
 	char *config;
 	struct rlog_event ev; /* the next event not yet consumed */
 	bool have_ev;
-	bool eof;       /* no more readable events */
-	bool ended;     /* consumed RLOG_END */
+	bool eof;   /* no more readable events */
+	bool ended; /* consumed RLOG_END */
 	uint8_t *end_data;
 	size_t end_len;
 	uint64_t end_round, end_icount;
 	uint64_t go_live;
 	bool live;
-	char *path;            /* the log being replayed */
-	uint64_t consumed;     /* events fed so far, after the configuration */
-	const char *live_log;  /* going live: continue recording here */
+	char *path;           /* the log being replayed */
+	uint64_t consumed;    /* events fed so far, after the configuration */
+	const char *live_log; /* going live: continue recording here */
 	uint64_t live_interval;
 	struct recorder *live_rec;
 	bool idle_here; /* this round's idle period ended by input */
@@ -258,7 +258,8 @@ struct replayer {
 	size_t report_len;
 };
 
-static void rp_report(struct replayer *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rp_report(struct replayer *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void rp_report(struct replayer *p, const char *fmt, ...)
 {
@@ -392,19 +393,21 @@ static bool rp_check_digest(struct replayer *p, struct machine *m, const struct 
 	}
 	if (ev->len < DIGEST_HEAD_WORDS * 8 || le_get64(ev->data + 40) != m->nharts ||
 	    ev->len != (DIGEST_HEAD_WORDS + m->nharts * HART_WORDS) * 8) {
-		rp_report(p, "the log's digest at icount %llu describes %llu harts in %u bytes; "
-			  "this machine has %u\n", (unsigned long long)ev->icount,
-			  (unsigned long long)(ev->len >= 48 ? le_get64(ev->data + 40) : 0), ev->len,
-			  m->nharts);
+		rp_report(p,
+			  "the log's digest at icount %llu describes %llu harts in %u bytes; "
+			  "this machine has %u\n",
+			  (unsigned long long)ev->icount,
+			  (unsigned long long)(ev->len >= 48 ? le_get64(ev->data + 40) : 0),
+			  ev->len, m->nharts);
 		free(now);
 		return false;
 	}
-	same = le_get64(ev->data) == le_get64(now) &&
-	       le_get64(ev->data + 8) == le_get64(now + 8) &&
+	same = le_get64(ev->data) == le_get64(now) && le_get64(ev->data + 8) == le_get64(now + 8) &&
 	       le_get64(ev->data + 16) == le_get64(now + 16) &&
 	       le_get64(ev->data + 24) == le_get64(now + 24);
 	if (!same) {
-		rp_report(p, "replay diverged from the recording between instruction %llu (last "
+		rp_report(p,
+			  "replay diverged from the recording between instruction %llu (last "
 			  "matching digest) and %llu (round %llu)\n",
 			  (unsigned long long)p->last_good_icount, (unsigned long long)ev->icount,
 			  (unsigned long long)ev->round);
@@ -414,18 +417,22 @@ static bool rp_check_digest(struct replayer *p, struct machine *m, const struct 
 				uint64_t want = le_get64(ev->data + off), got = le_get64(now + off);
 				char name[8];
 				if (want != got)
-					rp_report(p, "  hart %u %-8s recorded 0x%016llx  replayed 0x%016llx\n",
-						  i, hart_word_name(k, name, sizeof(name)),
-						  (unsigned long long)want, (unsigned long long)got);
+					rp_report(
+						p,
+						"  hart %u %-8s recorded 0x%016llx  replayed 0x%016llx\n",
+						i, hart_word_name(k, name, sizeof(name)),
+						(unsigned long long)want, (unsigned long long)got);
 			}
 		}
 		if (le_get64(ev->data + 8) == le_get64(now + 8) &&
 		    le_get64(ev->data + 16) == le_get64(now + 16) &&
 		    le_get64(ev->data + 24) == le_get64(now + 24))
-			rp_report(p, "  device state differs (UART, PLIC, RTC or virtio registers)\n");
+			rp_report(p,
+				  "  device state differs (UART, PLIC, RTC or virtio registers)\n");
 		if (le_get64(ev->data + 16) != le_get64(now + 16) ||
 		    le_get64(ev->data + 24) != le_get64(now + 24))
-			rp_report(p, "  memory: %llu pages written in the bracket when recorded, %llu "
+			rp_report(p,
+				  "  memory: %llu pages written in the bracket when recorded, %llu "
 				  "when replayed; their contents differ\n",
 				  (unsigned long long)le_get64(ev->data + 24),
 				  (unsigned long long)le_get64(now + 24));
@@ -502,7 +509,8 @@ static void rp_arm_debug(struct replayer *p, struct machine *m)
 			return;
 		}
 		if (pos < now || debug_apply(m, p->ev.data, p->ev.len) != 0) {
-			rp_report(p, "replay diverged from the recording: a debugger write recorded "
+			rp_report(p,
+				  "replay diverged from the recording: a debugger write recorded "
 				  "at position %llu cannot be applied at position %llu\n",
 				  (unsigned long long)pos, (unsigned long long)now);
 			rp_diverge(p, m);
@@ -580,11 +588,13 @@ static void rp_boundary(void *opaque, struct machine *m)
 		 * the boundary: only their round must match. */
 		if (ev->round < m->rounds ||
 		    (ev->type != RLOG_NET && ev->icount != m->total_insns)) {
-			rp_report(p, "replay diverged from the recording: the log has a %s event at "
+			rp_report(p,
+				  "replay diverged from the recording: the log has a %s event at "
 				  "round %llu, instruction %llu, but the replay is at round %llu, "
-				  "instruction %llu\n", rlog_type_name(ev->type),
-				  (unsigned long long)ev->round, (unsigned long long)ev->icount,
-				  (unsigned long long)m->rounds, (unsigned long long)m->total_insns);
+				  "instruction %llu\n",
+				  rlog_type_name(ev->type), (unsigned long long)ev->round,
+				  (unsigned long long)ev->icount, (unsigned long long)m->rounds,
+				  (unsigned long long)m->total_insns);
 			rp_diverge(p, m);
 			return;
 		}
@@ -595,7 +605,7 @@ static void rp_boundary(void *opaque, struct machine *m)
 		case RLOG_NET:
 			if (!m->net) {
 				rp_report(p, "the log has network frames but the machine has no "
-					  "network device\n");
+					     "network device\n");
 				rp_diverge(p, m);
 				return;
 			}
@@ -629,7 +639,8 @@ static void rp_boundary(void *opaque, struct machine *m)
 				memcpy(p->end_data, ev->data, ev->len);
 				p->end_len = ev->len;
 			}
-			rp_report(p, "replay diverged: the recording ended at instruction %llu "
+			rp_report(p,
+				  "replay diverged: the recording ended at instruction %llu "
 				  "(round %llu), but the replay kept running\n",
 				  (unsigned long long)ev->icount, (unsigned long long)ev->round);
 			rp_diverge(p, m);
@@ -665,9 +676,10 @@ static bool rp_idle_ends_early(void *opaque, struct machine *m)
 void replayer_attach(struct replayer *p, struct machine *m, uint64_t go_live)
 {
 	p->go_live = go_live;
-	machine_set_funnel(m, &(struct hv_funnel){ .opaque = p, .boundary = rp_boundary,
-						  .idle_ends_early = rp_idle_ends_early,
-						  .replaying = true });
+	machine_set_funnel(m, &(struct hv_funnel){ .opaque = p,
+						   .boundary = rp_boundary,
+						   .idle_ends_early = rp_idle_ends_early,
+						   .replaying = true });
 	rp_arm_debug(p, m);
 }
 
@@ -691,7 +703,8 @@ int replayer_finish(struct replayer *p, struct machine *m, int exit_status, FILE
 	if (!p->diverged && m->stop != STOP_LOG_END) {
 		/* The machine stopped by itself: the log must end right here. */
 		if (!p->have_ev || p->ev.type != RLOG_END) {
-			rp_report(p, "replay diverged: the run ended at instruction %llu but the log "
+			rp_report(p,
+				  "replay diverged: the run ended at instruction %llu but the log "
 				  "goes on (%s event at instruction %llu)\n",
 				  (unsigned long long)m->total_insns,
 				  p->have_ev ? rlog_type_name(p->ev.type) : "no",
@@ -700,17 +713,20 @@ int replayer_finish(struct replayer *p, struct machine *m, int exit_status, FILE
 		} else {
 			struct rlog_event end = p->ev;
 			if (end.icount != m->total_insns) {
-				rp_report(p, "replay diverged: the recording ended after %llu "
+				rp_report(p,
+					  "replay diverged: the recording ended after %llu "
 					  "instructions, the replay after %llu\n",
 					  (unsigned long long)end.icount,
 					  (unsigned long long)m->total_insns);
 				p->diverged = true;
 			} else if (!rp_check_digest(p, m, &end)) {
 				p->diverged = true;
-			} else if (end.len >= 40 && le_get64(end.data + 32) != (uint64_t)exit_status) {
-				rp_report(p, "replay diverged: the recording exited with status %llu, "
-					  "the replay with %d\n", (unsigned long long)le_get64(end.data + 32),
-					  exit_status);
+			} else if (end.len >= 40 &&
+				   le_get64(end.data + 32) != (uint64_t)exit_status) {
+				rp_report(p,
+					  "replay diverged: the recording exited with status %llu, "
+					  "the replay with %d\n",
+					  (unsigned long long)le_get64(end.data + 32), exit_status);
 				p->diverged = true;
 			} else {
 				p->checked++;

@@ -35,8 +35,7 @@ struct recorder *recorder_start(struct machine *m, const char *log_path, const c
 				uint64_t digest_interval, struct hv_err *err);
 /* Log the end (final digest, instruction count, exit status), finish the
  * file (rename into place), detach, free. */
-int recorder_finish(struct recorder *r, struct machine *m, int exit_status,
-		    struct hv_err *err);
+int recorder_finish(struct recorder *r, struct machine *m, int exit_status, struct hv_err *err);
 /* Detach and free, leaving LOG.tmp as an interrupted recording would. */
 void recorder_abandon(struct recorder *r, struct machine *m);
 

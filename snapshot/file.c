@@ -165,7 +165,8 @@ static int snapfile_put_ram(struct snapfile_writer *w, const struct snap *s,
 	devstate_w_init(&r);
 	for (uint64_t first = 0; first < npages; first += SNAPFILE_RAM_CHUNK) {
 		uint32_t count = (uint32_t)(npages - first < SNAPFILE_RAM_CHUNK ?
-					    npages - first : SNAPFILE_RAM_CHUNK);
+						    npages - first :
+						    SNAPFILE_RAM_CHUNK);
 		uint8_t bitmap[SNAPFILE_RAM_CHUNK / 8] = { 0 };
 		uint32_t present = 0;
 
@@ -177,8 +178,8 @@ static int snapfile_put_ram(struct snapfile_writer *w, const struct snap *s,
 			else if (by_id)
 				want = ram_frozen_fid(s->ram, p) != ram_frozen_fid(base->ram, p);
 			else
-				want = memcmp(ram_frozen_page(s->ram, p), ram_frozen_page(base->ram, p),
-					      HV_PAGE_SIZE) != 0;
+				want = memcmp(ram_frozen_page(s->ram, p),
+					      ram_frozen_page(base->ram, p), HV_PAGE_SIZE) != 0;
 			if (want) {
 				bitmap[i / 8] |= (uint8_t)(1u << (i % 8));
 				present++;
@@ -265,8 +266,8 @@ static int snapfile_put_disks(struct snapfile_writer *w, struct machine *m, cons
 
 		struct snapfile_disk_put dp = { .w = w, .drive = i };
 		devstate_w_init(&dp.r);
-		rc = disk_snap_foreach(s->disk[i], base ? base->disk[i] : NULL,
-				       snapfile_disk_block, &dp);
+		rc = disk_snap_foreach(s->disk[i], base ? base->disk[i] : NULL, snapfile_disk_block,
+				       &dp);
 		if (!rc)
 			rc = snapfile_disk_flush(&dp);
 		devstate_w_free(&dp.r);
@@ -291,7 +292,7 @@ int snapfile_save(struct machine *m, const char *path, const char *config,
 	devstate_w_init(&r);
 	if (incremental && (!base || !base->snap)) {
 		hv_err_set(err, "an incremental snapshot needs a parent: save or load a full "
-			   "snapshot file first");
+				"snapshot file first");
 		return -1;
 	}
 	s = snap_take(m, err);

@@ -67,8 +67,8 @@ struct snapfile_base {
 void snapfile_base_clear(struct snapfile_base *b);
 
 struct snapfile_stats {
-	uint64_t raw_bytes;    /* state written, before compression */
-	uint64_t file_bytes;   /* the file's size */
+	uint64_t raw_bytes;     /* state written, before compression */
+	uint64_t file_bytes;    /* the file's size */
 	uint64_t pages, blocks; /* RAM pages and overlay blocks stored */
 };
 
@@ -91,8 +91,8 @@ struct snapfile *snapfile_open(const char *path, struct hv_err *err);
  * name in messages, and the child name of its own parent), or -1 with
  * err. The bytes need not be kept: the reader copies what it keeps. */
 struct snapfile_source {
-	int (*read)(void *opaque, const char *name, const char *child, uint8_t **data,
-		    size_t *len, char **found, struct hv_err *err);
+	int (*read)(void *opaque, const char *name, const char *child, uint8_t **data, size_t *len,
+		    char **found, struct hv_err *err);
 	void *opaque;
 };
 /* The same over bytes in memory: data (len bytes, not kept) is the leaf

@@ -74,9 +74,11 @@ static int snapfile_apply_drive(const struct snapfile_one *o, const struct snapf
 		return snapfile_sec_fail(err, o, sec, &r, i >= ndisks ? "no such drive" : NULL);
 	}
 	if (size != disk_size(m->disk[i])) {
-		hv_err_set(err, "snapshot file '%s' was taken over a %llu-byte drive %u ('%s'); "
-			   "'%s' is %llu bytes", o->path, (unsigned long long)size, i, path,
-			   disk_path(m->disk[i]), (unsigned long long)disk_size(m->disk[i]));
+		hv_err_set(err,
+			   "snapshot file '%s' was taken over a %llu-byte drive %u ('%s'); "
+			   "'%s' is %llu bytes",
+			   o->path, (unsigned long long)size, i, path, disk_path(m->disk[i]),
+			   (unsigned long long)disk_size(m->disk[i]));
 		free(path);
 		return -1;
 	}
@@ -85,9 +87,10 @@ static int snapfile_apply_drive(const struct snapfile_one *o, const struct snapf
 		return -1;
 	}
 	if (memcmp(sha, have, sizeof(sha))) {
-		hv_err_set(err, "drive %u does not hold the image the snapshot was taken over "
-			   "(SHA-256 differs): '%s' (snapshot file '%s', taken over '%s')", i,
-			   disk_path(m->disk[i]), o->path, path);
+		hv_err_set(err,
+			   "drive %u does not hold the image the snapshot was taken over "
+			   "(SHA-256 differs): '%s' (snapshot file '%s', taken over '%s')",
+			   i, disk_path(m->disk[i]), o->path, path);
 		free(path);
 		return -1;
 	}
@@ -154,20 +157,22 @@ static int snapfile_apply_machine(const struct snapfile_one *o, const struct sna
 	uint32_t nds = devstate_get_u32(&r);
 	while (nd < HV_VIRTIO_SLOTS && m->disk[nd])
 		nd++;
-	if (!r.error && (ram_size != m->ram.size || nharts != m->nharts || ndev != m->ndev ||
-			 nds != nd)) {
-		hv_err_set(err, "snapshot file '%s' is of another machine: %llu MiB, %u harts, "
+	if (!r.error &&
+	    (ram_size != m->ram.size || nharts != m->nharts || ndev != m->ndev || nds != nd)) {
+		hv_err_set(err,
+			   "snapshot file '%s' is of another machine: %llu MiB, %u harts, "
 			   "%u devices, %u drives; this one has %llu MiB, %u harts, %u devices, "
-			   "%u drives", o->path, (unsigned long long)(ram_size >> 20), nharts,
-			   ndev, nds, (unsigned long long)(m->ram.size >> 20), m->nharts, m->ndev,
-			   nd);
+			   "%u drives",
+			   o->path, (unsigned long long)(ram_size >> 20), nharts, ndev, nds,
+			   (unsigned long long)(m->ram.size >> 20), m->nharts, m->ndev, nd);
 		return -1;
 	}
 	if (machine_record_get(&r, m->nharts, &sm) != 0)
 		return snapfile_sec_fail(err, o, sec, &r, NULL);
 	uint64_t npages = m->ram.npages;
 	if (devstate_r_left(&r) != (npages + 7) / 8)
-		return snapfile_sec_fail(err, o, sec, &r, "the written-pages bitmap has the wrong "
+		return snapfile_sec_fail(err, o, sec, &r,
+					 "the written-pages bitmap has the wrong "
 					 "length");
 	const uint8_t *bits = r.p + r.pos;
 	r.pos += (npages + 7) / 8;
@@ -194,9 +199,11 @@ static int snapfile_apply_device(const struct snapfile_one *o, const struct snap
 	}
 	const struct hv_dev *d = m->dev[i];
 	if (strcmp(name, d->name) || base != d->base) {
-		hv_err_set(err, "snapshot file '%s' is of another machine: it has device %s at "
-			   "%#llx where this machine has %s at %#llx", o->path, name,
-			   (unsigned long long)base, d->name, (unsigned long long)d->base);
+		hv_err_set(err,
+			   "snapshot file '%s' is of another machine: it has device %s at "
+			   "%#llx where this machine has %s at %#llx",
+			   o->path, name, (unsigned long long)base, d->name,
+			   (unsigned long long)d->base);
 		free(name);
 		return -1;
 	}
@@ -204,8 +211,10 @@ static int snapfile_apply_device(const struct snapfile_one *o, const struct snap
 	*index = i;
 	devstate_r_init(&sub, r.p + r.pos, devstate_r_left(&r));
 	if (d->ops->restore && d->ops->restore(d->opaque, &sub) != 0) {
-		hv_err_set(err, "snapshot file '%s': device %s refuses its state in the section at "
-			   "byte %llu (%s)", o->path, d->name, (unsigned long long)sec->offset,
+		hv_err_set(err,
+			   "snapshot file '%s': device %s refuses its state in the section at "
+			   "byte %llu (%s)",
+			   o->path, d->name, (unsigned long long)sec->offset,
 			   sub.msg[0] ? sub.msg : "malformed");
 		return -1;
 	}
@@ -232,22 +241,25 @@ static int snapfile_check_clocks(const struct snapfile_one *leaf, const struct s
 	char what[160];
 
 	if (itime >= HV_ITIME_MAX)
-		return snapfile_sec_fail(err, leaf, ms, NULL, "the machine clock is past any "
+		return snapfile_sec_fail(err, leaf, ms, NULL,
+					 "the machine clock is past any "
 					 "time a machine reaches");
 	for (unsigned i = 0; i < m->nharts; i++) {
 		const struct hart *h = m->hart[i];
 		uint64_t local = h->icount + h->itime_offset;
 		if (local < h->icount || local < itime || local - itime > m->cfg.quantum) {
-			snprintf(what, sizeof(what), "hart %u's clock, %llu, is not within one "
-				 "quantum after the machine clock, %llu", i,
-				 (unsigned long long)local, (unsigned long long)itime);
+			snprintf(what, sizeof(what),
+				 "hart %u's clock, %llu, is not within one "
+				 "quantum after the machine clock, %llu",
+				 i, (unsigned long long)local, (unsigned long long)itime);
 			return snapfile_sec_fail(err, leaf, hart_sec[i], NULL, what);
 		}
 		if (local > latest)
 			latest = local;
 	}
 	if (m->time_seen > latest / HV_INSNS_PER_TICK || m->con_last_itime > latest)
-		return snapfile_sec_fail(err, leaf, ms, NULL, "the time seen or the last console "
+		return snapfile_sec_fail(err, leaf, ms, NULL,
+					 "the time seen or the last console "
 					 "output is later than every hart's clock");
 	return 0;
 }
@@ -289,7 +301,8 @@ int snapfile_apply(struct snapfile *f, struct machine *m, struct snapfile_base *
 			if (snapfile_apply_hart(leaf, sec, m, &idx, err))
 				return -1;
 			if (hart_sec[idx])
-				return snapfile_sec_fail(err, leaf, sec, NULL, "a hart stored twice");
+				return snapfile_sec_fail(err, leaf, sec, NULL,
+							 "a hart stored twice");
 			hart_sec[idx] = sec;
 			nh++;
 		}
@@ -324,7 +337,8 @@ int snapfile_apply(struct snapfile *f, struct machine *m, struct snapfile_base *
 			free(abs);
 			snap_free(s);
 			if (!abs)
-				hv_err_set(err, "cannot resolve '%s': %s", leaf->path, strerror(errno));
+				hv_err_set(err, "cannot resolve '%s': %s", leaf->path,
+					   strerror(errno));
 			return -1;
 		}
 		snapfile_base_clear(base);
@@ -334,4 +348,3 @@ int snapfile_apply(struct snapfile *f, struct machine *m, struct snapfile_base *
 	}
 	return 0;
 }
-

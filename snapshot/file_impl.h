@@ -21,8 +21,8 @@
 #define SNAPFILE_SECTION_HEADER 32u
 #define SNAPFILE_FLAG_INCREMENTAL 1u
 #define SNAPFILE_MAX_SECTION (64u << 20) /* raw bytes of one section */
-#define SNAPFILE_RAM_CHUNK 1024u        /* pages per RAM section */
-#define SNAPFILE_DISK_CHUNK 1024u       /* blocks per DISK section */
+#define SNAPFILE_RAM_CHUNK 1024u         /* pages per RAM section */
+#define SNAPFILE_DISK_CHUNK 1024u        /* blocks per DISK section */
 #define SNAPFILE_ZSTD_LEVEL 1
 #define SNAPFILE_MACHINE_VERSION MACHINE_RECORD_VERSION
 
@@ -66,8 +66,7 @@ struct snapfile {
 int snapfile_bad(struct hv_err *err, const char *path, uint64_t off, const char *what);
 /* "... the TYPE section at byte N is malformed (WHAT or r's message)": -1. */
 int snapfile_sec_fail(struct hv_err *err, const struct snapfile_one *o,
-		      const struct snapfile_sec *sec, const struct devstate_r *r,
-		      const char *what);
+		      const struct snapfile_sec *sec, const struct devstate_r *r, const char *what);
 /* The first section of a type, or NULL. */
 const struct snapfile_sec *snapfile_find(const struct snapfile_one *o, uint32_t type);
 /* A length-prefixed string (at most max bytes, no NUL inside) into a

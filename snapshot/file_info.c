@@ -22,14 +22,15 @@ int snapfile_print(const struct snapfile *f, FILE *out, struct hv_err *err)
 			const struct snapfile_sec *sec = &o->sec[i];
 			if ((sec->type == SEC_RAM && sec->len < 16) ||
 			    (sec->type == SEC_DISK && sec->len < 8))
-				return snapfile_bad(err, o->path, sec->offset, "a section is "
+				return snapfile_bad(err, o->path, sec->offset,
+						    "a section is "
 						    "shorter than its fixed fields");
 		}
 	}
 	fprintf(out, "snapshot file %s\n", f->chain[f->depth - 1].path);
 	fprintf(out, "format version %u\n", SNAPFILE_VERSION);
-	fprintf(out, "machine: %llu MiB RAM, %u harts\n",
-		(unsigned long long)(f->ram_size >> 20), f->nharts);
+	fprintf(out, "machine: %llu MiB RAM, %u harts\n", (unsigned long long)(f->ram_size >> 20),
+		f->nharts);
 	fprintf(out, "instructions retired: %llu\n", (unsigned long long)f->icount);
 	for (unsigned c = f->depth; c-- > 0;) {
 		const struct snapfile_one *o = &f->chain[c];
@@ -45,11 +46,12 @@ int snapfile_print(const struct snapfile *f, FILE *out, struct hv_err *err)
 			if (sec->type == SEC_DISK)
 				blocks += le_get32(sec->raw + 4);
 		}
-		fprintf(out, "%s %s: id %s, %s, %u sections, %llu pages, %llu disk blocks, "
-			"%llu bytes of state\n", c + 1 == f->depth ? "file" : "parent", o->path,
-			id, o->incremental ? "incremental" : "full", o->nsec,
-			(unsigned long long)pages, (unsigned long long)blocks,
-			(unsigned long long)raw);
+		fprintf(out,
+			"%s %s: id %s, %s, %u sections, %llu pages, %llu disk blocks, "
+			"%llu bytes of state\n",
+			c + 1 == f->depth ? "file" : "parent", o->path, id,
+			o->incremental ? "incremental" : "full", o->nsec, (unsigned long long)pages,
+			(unsigned long long)blocks, (unsigned long long)raw);
 	}
 	fprintf(out, "configuration:\n%s", f->config);
 	if (f->config[0] && f->config[strlen(f->config) - 1] != '\n')
@@ -67,4 +69,3 @@ int snapfile_info(const char *path, FILE *out, struct hv_err *err)
 	snapfile_close(f);
 	return rc;
 }
-

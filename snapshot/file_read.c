@@ -49,8 +49,8 @@ void snapfile_close(struct snapfile *f)
 
 int snapfile_bad(struct hv_err *err, const char *path, uint64_t off, const char *what)
 {
-	hv_err_set(err, "snapshot file '%s' is damaged at byte %llu: %s; it cannot be loaded",
-		   path, (unsigned long long)off, what);
+	hv_err_set(err, "snapshot file '%s' is damaged at byte %llu: %s; it cannot be loaded", path,
+		   (unsigned long long)off, what);
 	return -1;
 }
 
@@ -102,8 +102,10 @@ static int snapfile_read_one(const char *path, const uint8_t *data, size_t len,
 		return -1;
 	}
 	if (len < SNAPFILE_HEADER_SIZE) {
-		hv_err_set(err, "'%s' is not a Retrovisor snapshot file (%zu bytes, shorter "
-			   "than the header)", path, len);
+		hv_err_set(err,
+			   "'%s' is not a Retrovisor snapshot file (%zu bytes, shorter "
+			   "than the header)",
+			   path, len);
 		goto out;
 	}
 	if (memcmp(data, SNAPFILE_MAGIC, 8) != 0) {
@@ -116,8 +118,10 @@ static int snapfile_read_one(const char *path, const uint8_t *data, size_t len,
 	}
 	uint32_t version = le_get32(data + 8);
 	if (version != SNAPFILE_VERSION) {
-		hv_err_set(err, "snapshot file '%s' has format version %u; this retrovisor reads "
-			   "version %u only", path, version, SNAPFILE_VERSION);
+		hv_err_set(err,
+			   "snapshot file '%s' has format version %u; this retrovisor reads "
+			   "version %u only",
+			   path, version, SNAPFILE_VERSION);
 		goto out;
 	}
 	uint32_t flags = le_get32(data + 12);
@@ -144,9 +148,11 @@ static int snapfile_read_one(const char *path, const uint8_t *data, size_t len,
 	bool ended = false;
 	while (!ended) {
 		if (len - off < SNAPFILE_SECTION_HEADER) {
-			snapfile_bad(err, path, off, off == len ? "the file ends before its END "
-				     "section (truncated)" : "a section header is cut short "
-				     "(truncated)");
+			snapfile_bad(err, path, off,
+				     off == len ? "the file ends before its END "
+						  "section (truncated)" :
+						  "a section header is cut short "
+						  "(truncated)");
 			goto out_d;
 		}
 		const uint8_t *h = data + off;
@@ -166,18 +172,21 @@ static int snapfile_read_one(const char *path, const uint8_t *data, size_t len,
 			goto out_d;
 		}
 		if (stored > len - off - SNAPFILE_SECTION_HEADER) {
-			snapfile_bad(err, path, off, "a section runs past the end of the file "
+			snapfile_bad(err, path, off,
+				     "a section runs past the end of the file "
 				     "(truncated)");
 			goto out_d;
 		}
 		const uint8_t *z = h + SNAPFILE_SECTION_HEADER;
 		if (crc32_compute(z, stored) != le_get32(h + 24)) {
-			snapfile_bad(err, path, off, "a section's checksum does not match its data");
+			snapfile_bad(err, path, off,
+				     "a section's checksum does not match its data");
 			goto out_d;
 		}
 		if (ZSTD_findFrameCompressedSize(z, stored) != stored ||
 		    ZSTD_getFrameContentSize(z, stored) != raw) {
-			snapfile_bad(err, path, off, "a section is not one zstd frame of its length");
+			snapfile_bad(err, path, off,
+				     "a section is not one zstd frame of its length");
 			goto out_d;
 		}
 		if (o->nsec == cap) {
@@ -208,7 +217,8 @@ static int snapfile_read_one(const char *path, const uint8_t *data, size_t len,
 		off += SNAPFILE_SECTION_HEADER + stored;
 		if (type == SEC_END) {
 			if (raw != 4 || le_get32(sec->raw) != o->nsec - 1) {
-				snapfile_bad(err, path, off, "the END section does not count the "
+				snapfile_bad(err, path, off,
+					     "the END section does not count the "
 					     "sections before it");
 				goto out_d;
 			}
@@ -222,7 +232,8 @@ static int snapfile_read_one(const char *path, const uint8_t *data, size_t len,
 	uint8_t id[SHA256_DIGEST_SIZE];
 	sha256_final(&idhash, id);
 	if (memcmp(id, o->id, SNAPFILE_ID_SIZE) != 0) {
-		snapfile_bad(err, path, 16, "the file's id does not match its sections (sections "
+		snapfile_bad(err, path, 16,
+			     "the file's id does not match its sections (sections "
 			     "were changed, dropped or reordered)");
 		goto out_d;
 	}
@@ -280,14 +291,17 @@ int snapfile_sec_fail(struct hv_err *err, const struct snapfile_one *o,
 {
 	hv_err_set(err, "snapshot file '%s': the %s section at byte %llu is malformed%s%s%s",
 		   o->path, snapfile_section_name(sec->type), (unsigned long long)sec->offset,
-		   what || (r && r->msg[0]) ? " (" : "", what ? what : r && r->msg[0] ? r->msg : "",
+		   what || (r && r->msg[0]) ? " (" : "",
+		   what           ? what :
+		   r && r->msg[0] ? r->msg :
+				    "",
 		   what || (r && r->msg[0]) ? ")" : "");
 	return -1;
 }
 
 /* The MACHINE section's shape fields (the rest is read at apply time). */
-static int snapfile_read_shape(const struct snapfile_one *o, uint64_t *ram_size,
-			       unsigned *nharts, icount_t *icount, struct hv_err *err)
+static int snapfile_read_shape(const struct snapfile_one *o, uint64_t *ram_size, unsigned *nharts,
+			       icount_t *icount, struct hv_err *err)
 {
 	const struct snapfile_sec *sec = snapfile_find(o, SEC_MACHINE);
 	struct devstate_r r;
@@ -333,7 +347,8 @@ struct snapfile *snapfile_open_mem(const char *name, const uint8_t *data, size_t
 		const struct snapfile_sec *ps = snapfile_find(o, SEC_PARENT);
 		if (!o->incremental) {
 			if (ps) {
-				hv_err_set(err, "snapshot file '%s' is full but names a parent", o->path);
+				hv_err_set(err, "snapshot file '%s' is full but names a parent",
+					   o->path);
 				goto fail;
 			}
 			break;
@@ -349,8 +364,10 @@ struct snapfile *snapfile_open_mem(const char *name, const uint8_t *data, size_t
 		devstate_get_bytes(&r, pid, sizeof(pid));
 		next = snapfile_get_string(&r, PATH_MAX);
 		if (!next || devstate_r_finish(&r) || memcmp(pid, o->parent_id, sizeof(pid))) {
-			snapfile_sec_fail(err, o, ps, &r, next ? "the parent id disagrees with "
-					  "the header" : NULL);
+			snapfile_sec_fail(err, o, ps, &r,
+					  next ? "the parent id disagrees with "
+						 "the header" :
+						 NULL);
 			goto fail;
 		}
 		if (n == SNAPFILE_MAX_DEPTH) {
@@ -359,8 +376,10 @@ struct snapfile *snapfile_open_mem(const char *name, const uint8_t *data, size_t
 			goto fail;
 		}
 		if (!parents) {
-			hv_err_set(err, "snapshot file '%s' is incremental; its parent '%s' cannot "
-				   "be read here", o->path, next);
+			hv_err_set(err,
+				   "snapshot file '%s' is incremental; its parent '%s' cannot "
+				   "be read here",
+				   o->path, next);
 			goto fail;
 		}
 		uint8_t *pdata = NULL;
@@ -384,9 +403,10 @@ struct snapfile *snapfile_open_mem(const char *name, const uint8_t *data, size_t
 	n = 0;
 	for (unsigned i = 1; i < f->depth; i++) {
 		if (memcmp(f->chain[i].parent_id, f->chain[i - 1].id, SNAPFILE_ID_SIZE)) {
-			hv_err_set(err, "snapshot file '%s' was saved over another parent than "
-				   "'%s' (the parent was overwritten since)", f->chain[i].path,
-				   f->chain[i - 1].path);
+			hv_err_set(err,
+				   "snapshot file '%s' was saved over another parent than "
+				   "'%s' (the parent was overwritten since)",
+				   f->chain[i].path, f->chain[i - 1].path);
 			goto fail;
 		}
 	}
@@ -414,8 +434,10 @@ struct snapfile *snapfile_open_mem(const char *name, const uint8_t *data, size_t
 		if (snapfile_read_shape(&f->chain[i], &rs, &nh, &ic, err))
 			goto fail;
 		if (rs != f->ram_size || nh != f->nharts) {
-			hv_err_set(err, "snapshot file '%s' is of another machine than its child "
-				   "'%s'", f->chain[i].path, leaf->path);
+			hv_err_set(err,
+				   "snapshot file '%s' is of another machine than its child "
+				   "'%s'",
+				   f->chain[i].path, leaf->path);
 			goto fail;
 		}
 	}
@@ -448,11 +470,10 @@ unsigned snapfile_harts(const struct snapfile *f)
 	return f->nharts;
 }
 
-
 /* Parents from files: the path the child names, or, if nothing is there,
  * the file of that name beside the child (the two moved together). */
-static int snapfile_source_file(void *opaque, const char *name, const char *child,
-				uint8_t **data, size_t *len, char **found, struct hv_err *err)
+static int snapfile_source_file(void *opaque, const char *name, const char *child, uint8_t **data,
+				size_t *len, char **found, struct hv_err *err)
 {
 	char *path = NULL;
 

@@ -82,9 +82,11 @@ oom:
 int snap_check_shape(const struct machine *m, const struct snap *s, struct hv_err *err)
 {
 	if (s->ram_size != m->ram.size || s->nharts != m->nharts) {
-		hv_err_set(err, "the snapshot is of a machine with %llu MiB and %u harts, this "
-			   "one has %llu MiB and %u", (unsigned long long)(s->ram_size >> 20),
-			   s->nharts, (unsigned long long)(m->ram.size >> 20), m->nharts);
+		hv_err_set(err,
+			   "the snapshot is of a machine with %llu MiB and %u harts, this "
+			   "one has %llu MiB and %u",
+			   (unsigned long long)(s->ram_size >> 20), s->nharts,
+			   (unsigned long long)(m->ram.size >> 20), m->nharts);
 		return -1;
 	}
 	if (s->ndev != m->ndev) {
@@ -94,10 +96,11 @@ int snap_check_shape(const struct machine *m, const struct snap *s, struct hv_er
 	}
 	for (unsigned i = 0; i < m->ndev; i++) {
 		if (strcmp(s->dev_name[i], m->dev[i]->name) || s->dev_base[i] != m->dev[i]->base) {
-			hv_err_set(err, "the snapshot has device %s at %#llx where this machine "
-				   "has %s at %#llx", s->dev_name[i],
-				   (unsigned long long)s->dev_base[i], m->dev[i]->name,
-				   (unsigned long long)m->dev[i]->base);
+			hv_err_set(err,
+				   "the snapshot has device %s at %#llx where this machine "
+				   "has %s at %#llx",
+				   s->dev_name[i], (unsigned long long)s->dev_base[i],
+				   m->dev[i]->name, (unsigned long long)m->dev[i]->base);
 			return -1;
 		}
 	}
@@ -110,12 +113,15 @@ int snap_check_shape(const struct machine *m, const struct snap *s, struct hv_er
 		if (disk_snap_size(s->disk[i]) != disk_size(m->disk[i])) {
 			hv_err_set(err, "drive %u of the snapshot is %llu bytes, '%s' is %llu", i,
 				   (unsigned long long)disk_snap_size(s->disk[i]),
-				   disk_path(m->disk[i]), (unsigned long long)disk_size(m->disk[i]));
+				   disk_path(m->disk[i]),
+				   (unsigned long long)disk_size(m->disk[i]));
 			return -1;
 		}
 		if (!disk_snapshot_mode(m->disk[i])) {
-			hv_err_set(err, "drive '%s' writes through to its file (snapshot=off); "
-				   "restoring a snapshot needs snapshot=on", disk_path(m->disk[i]));
+			hv_err_set(err,
+				   "drive '%s' writes through to its file (snapshot=off); "
+				   "restoring a snapshot needs snapshot=on",
+				   disk_path(m->disk[i]));
 			return -1;
 		}
 	}

@@ -96,12 +96,13 @@ static void snaptree_remove(struct snap_tree *t, unsigned i)
 		t->current--;
 }
 
-int snaptree_take(struct snap_tree *t, struct machine *m, const char *name,
-		  struct hv_err *err)
+int snaptree_take(struct snap_tree *t, struct machine *m, const char *name, struct hv_err *err)
 {
 	if (!snaptree_name_ok(name)) {
-		hv_err_set(err, "'%.80s' is not a snapshot name (1 to %d printable characters, "
-			   "no spaces)", name, SNAPTREE_NAME_MAX);
+		hv_err_set(err,
+			   "'%.80s' is not a snapshot name (1 to %d printable characters, "
+			   "no spaces)",
+			   name, SNAPTREE_NAME_MAX);
 		return -1;
 	}
 	struct snap *s = snap_take(m, err);
@@ -162,8 +163,7 @@ int snaptree_delete(struct snap_tree *t, const char *name, struct hv_err *err)
 	return 0;
 }
 
-static void snaptree_print_from(const struct snap_tree *t, int parent, unsigned depth,
-				FILE *out)
+static void snaptree_print_from(const struct snap_tree *t, int parent, unsigned depth, FILE *out)
 {
 	for (unsigned i = 0; i < t->n; i++) {
 		if (t->node[i].parent != parent)

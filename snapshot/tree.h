@@ -27,8 +27,7 @@ void snaptree_destroy(struct snap_tree *t);
 
 /* Take a snapshot of m named name (replacing one of that name, whose
  * children then descend from its parent). 0 or -1 with err. */
-int snaptree_take(struct snap_tree *t, struct machine *m, const char *name,
-		  struct hv_err *err);
+int snaptree_take(struct snap_tree *t, struct machine *m, const char *name, struct hv_err *err);
 /* Restore the snapshot named name into m; returns pages put back or -1. */
 int64_t snaptree_restore(struct snap_tree *t, struct machine *m, const char *name,
 			 struct hv_err *err);

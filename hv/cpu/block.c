@@ -126,19 +126,48 @@ bool block_frame_has_code(struct block_cache *bc, uint32_t fid)
 static bool op_writes_freg(unsigned op)
 {
 	switch (op) {
-	case ISA_flw: case ISA_fld:
-	case ISA_fmadd_s: case ISA_fmsub_s: case ISA_fnmsub_s: case ISA_fnmadd_s:
-	case ISA_fmadd_d: case ISA_fmsub_d: case ISA_fnmsub_d: case ISA_fnmadd_d:
-	case ISA_fadd_s: case ISA_fsub_s: case ISA_fmul_s: case ISA_fdiv_s:
-	case ISA_fadd_d: case ISA_fsub_d: case ISA_fmul_d: case ISA_fdiv_d:
-	case ISA_fsqrt_s: case ISA_fsqrt_d:
-	case ISA_fsgnj_s: case ISA_fsgnjn_s: case ISA_fsgnjx_s:
-	case ISA_fsgnj_d: case ISA_fsgnjn_d: case ISA_fsgnjx_d:
-	case ISA_fmin_s: case ISA_fmax_s: case ISA_fmin_d: case ISA_fmax_d:
-	case ISA_fcvt_s_w: case ISA_fcvt_s_wu: case ISA_fcvt_s_l: case ISA_fcvt_s_lu:
-	case ISA_fcvt_d_w: case ISA_fcvt_d_wu: case ISA_fcvt_d_l: case ISA_fcvt_d_lu:
-	case ISA_fcvt_s_d: case ISA_fcvt_d_s:
-	case ISA_fmv_w_x: case ISA_fmv_d_x:
+	case ISA_flw:
+	case ISA_fld:
+	case ISA_fmadd_s:
+	case ISA_fmsub_s:
+	case ISA_fnmsub_s:
+	case ISA_fnmadd_s:
+	case ISA_fmadd_d:
+	case ISA_fmsub_d:
+	case ISA_fnmsub_d:
+	case ISA_fnmadd_d:
+	case ISA_fadd_s:
+	case ISA_fsub_s:
+	case ISA_fmul_s:
+	case ISA_fdiv_s:
+	case ISA_fadd_d:
+	case ISA_fsub_d:
+	case ISA_fmul_d:
+	case ISA_fdiv_d:
+	case ISA_fsqrt_s:
+	case ISA_fsqrt_d:
+	case ISA_fsgnj_s:
+	case ISA_fsgnjn_s:
+	case ISA_fsgnjx_s:
+	case ISA_fsgnj_d:
+	case ISA_fsgnjn_d:
+	case ISA_fsgnjx_d:
+	case ISA_fmin_s:
+	case ISA_fmax_s:
+	case ISA_fmin_d:
+	case ISA_fmax_d:
+	case ISA_fcvt_s_w:
+	case ISA_fcvt_s_wu:
+	case ISA_fcvt_s_l:
+	case ISA_fcvt_s_lu:
+	case ISA_fcvt_d_w:
+	case ISA_fcvt_d_wu:
+	case ISA_fcvt_d_l:
+	case ISA_fcvt_d_lu:
+	case ISA_fcvt_s_d:
+	case ISA_fcvt_d_s:
+	case ISA_fmv_w_x:
+	case ISA_fmv_d_x:
 		return true;
 	default:
 		return false;
@@ -233,8 +262,8 @@ void block_set_plugin_handler(const void *handler)
 	block_plugin_handler = handler;
 }
 
-unsigned block_instrument(struct machine *m, uint64_t vpc, gpa_t pa, struct insn *out,
-			  unsigned n, const void *plugin_handler)
+unsigned block_instrument(struct machine *m, uint64_t vpc, gpa_t pa, struct insn *out, unsigned n,
+			  const void *plugin_handler)
 {
 	uint32_t slots[BLOCK_MAX_INSNS] = { 0 };
 	unsigned k = 0;

@@ -26,15 +26,15 @@
 #define BLOCK_MAX_INSNS 128
 
 struct block {
-	gpa_t pa;                 /* physical address of the first instruction */
-	uint64_t key;             /* frame id << 12 | offset (block.c) */
-	uint32_t n;               /* instructions, not counting the sentinel or the
+	gpa_t pa;     /* physical address of the first instruction */
+	uint64_t key; /* frame id << 12 | offset (block.c) */
+	uint32_t n;   /* instructions, not counting the sentinel or the
 	                           * pseudo instructions of plugins (hooks.h) */
 	uint32_t bytes;
-	struct block *hash_next;  /* chain in the cache's hash table */
-	struct block *page_next;  /* chain of blocks in the same page */
+	struct block *hash_next; /* chain in the cache's hash table */
+	struct block *page_next; /* chain of blocks in the same page */
 	bool valid;
-	struct insn insn[];       /* n instructions, then a sentinel */
+	struct insn insn[]; /* n instructions, then a sentinel */
 };
 
 struct block_cache;

@@ -31,16 +31,15 @@
 
 #include "hv/mem/mem.h"
 
-
 /* Writable bits. */
-#define MSTATUS_WMASK                                                                   \
-	(MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE | MSTATUS_MPIE | MSTATUS_SPP |        \
-	 MSTATUS_MPP | MSTATUS_FS | MSTATUS_MPRV | MSTATUS_SUM | MSTATUS_MXR |          \
-	 MSTATUS_TVM | MSTATUS_TW | MSTATUS_TSR)
-#define SSTATUS_RMASK                                                                   \
-	(MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_UBE | MSTATUS_SPP | MSTATUS_FS |           \
-	 MSTATUS_XS | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_UXL | MSTATUS_SD)
-#define SSTATUS_WMASK                                                                   \
+#define MSTATUS_WMASK                                                                          \
+	(MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE | MSTATUS_MPIE | MSTATUS_SPP | MSTATUS_MPP | \
+	 MSTATUS_FS | MSTATUS_MPRV | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_TVM | MSTATUS_TW |    \
+	 MSTATUS_TSR)
+#define SSTATUS_RMASK                                                                       \
+	(MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_UBE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_XS | \
+	 MSTATUS_SUM | MSTATUS_MXR | MSTATUS_UXL | MSTATUS_SD)
+#define SSTATUS_WMASK \
 	(MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_SUM | MSTATUS_MXR)
 /* Exceptions 0-9, 12, 13, 15 may be delegated; 11 (ecall from M) may not. */
 #define MEDELEG_WMASK 0xb3ffull
@@ -78,12 +77,14 @@ static bool csr_counter_ok(const struct hart *h, unsigned csr)
 enum csr_access csr_access(unsigned num)
 {
 	switch (num) {
-#define CSR(num, name, access, gdb) case num: return CSR_ACC_##access;
+#define CSR(num, name, access, gdb) \
+	case num:                   \
+		return CSR_ACC_##access;
 #include "hv/cpu/csr.def"
 	}
 #define CSR(num, name, access, gdb)
-#define CSR_SERIES(lo, hi, first, prefix, suffix, access)                                \
-	if (num >= lo && num <= hi)                                                      \
+#define CSR_SERIES(lo, hi, first, prefix, suffix, access) \
+	if (num >= lo && num <= hi)                       \
 		return CSR_ACC_##access;
 #include "hv/cpu/csr.def"
 	return CSR_ACC_NAMED;
@@ -202,8 +203,9 @@ int csr_read(struct hart *h, unsigned csr, uint64_t *val)
 	case CSR_fflags:
 	case CSR_frm:
 	case CSR_fcsr:
-		*val = csr == CSR_fflags ? h->fflags : csr == CSR_frm ? h->frm :
-		       (h->frm << 5 | h->fflags);
+		*val = csr == CSR_fflags ? h->fflags :
+		       csr == CSR_frm    ? h->frm :
+					   (h->frm << 5 | h->fflags);
 		return 0;
 	case CSR_cycle:
 	case CSR_instret:
@@ -218,35 +220,81 @@ int csr_read(struct hart *h, unsigned csr, uint64_t *val)
 	case CSR_sie:
 		*val = h->mie & h->mideleg;
 		return 0;
-	case CSR_stvec: *val = h->stvec; return 0;
-	case CSR_scounteren: *val = h->scounteren; return 0;
-	case CSR_senvcfg: *val = h->senvcfg; return 0;
-	case CSR_sscratch: *val = h->sscratch; return 0;
-	case CSR_sepc: *val = h->sepc; return 0;
-	case CSR_scause: *val = h->scause; return 0;
-	case CSR_stval: *val = h->stval; return 0;
+	case CSR_stvec:
+		*val = h->stvec;
+		return 0;
+	case CSR_scounteren:
+		*val = h->scounteren;
+		return 0;
+	case CSR_senvcfg:
+		*val = h->senvcfg;
+		return 0;
+	case CSR_sscratch:
+		*val = h->sscratch;
+		return 0;
+	case CSR_sepc:
+		*val = h->sepc;
+		return 0;
+	case CSR_scause:
+		*val = h->scause;
+		return 0;
+	case CSR_stval:
+		*val = h->stval;
+		return 0;
 	case CSR_sip:
 		*val = (h->mip | h->mip_ext) & h->mideleg;
 		return 0;
 	case CSR_satp:
 		*val = h->satp;
 		return 0;
-	case CSR_mhartid: *val = h->id; return 0;
-	case CSR_mstatus: *val = csr_mstatus_read(h); return 0;
-	case CSR_misa: *val = h->misa; return 0;
-	case CSR_medeleg: *val = h->medeleg; return 0;
-	case CSR_mideleg: *val = h->mideleg; return 0;
-	case CSR_mie: *val = h->mie; return 0;
-	case CSR_mtvec: *val = h->mtvec; return 0;
-	case CSR_mcounteren: *val = h->mcounteren; return 0;
-	case CSR_menvcfg: *val = h->menvcfg; return 0;
-	case CSR_mscratch: *val = h->mscratch; return 0;
-	case CSR_mepc: *val = h->mepc; return 0;
-	case CSR_mcause: *val = h->mcause; return 0;
-	case CSR_mtval: *val = h->mtval; return 0;
-	case CSR_mip: *val = h->mip | h->mip_ext; return 0;
-	case CSR_mcycle: *val = h->icount + h->mcycle_offset; return 0;
-	case CSR_minstret: *val = h->icount + h->minstret_offset; return 0;
+	case CSR_mhartid:
+		*val = h->id;
+		return 0;
+	case CSR_mstatus:
+		*val = csr_mstatus_read(h);
+		return 0;
+	case CSR_misa:
+		*val = h->misa;
+		return 0;
+	case CSR_medeleg:
+		*val = h->medeleg;
+		return 0;
+	case CSR_mideleg:
+		*val = h->mideleg;
+		return 0;
+	case CSR_mie:
+		*val = h->mie;
+		return 0;
+	case CSR_mtvec:
+		*val = h->mtvec;
+		return 0;
+	case CSR_mcounteren:
+		*val = h->mcounteren;
+		return 0;
+	case CSR_menvcfg:
+		*val = h->menvcfg;
+		return 0;
+	case CSR_mscratch:
+		*val = h->mscratch;
+		return 0;
+	case CSR_mepc:
+		*val = h->mepc;
+		return 0;
+	case CSR_mcause:
+		*val = h->mcause;
+		return 0;
+	case CSR_mtval:
+		*val = h->mtval;
+		return 0;
+	case CSR_mip:
+		*val = h->mip | h->mip_ext;
+		return 0;
+	case CSR_mcycle:
+		*val = h->icount + h->mcycle_offset;
+		return 0;
+	case CSR_minstret:
+		*val = h->icount + h->minstret_offset;
+		return 0;
 	}
 	/* Odd pmpcfg registers exist only on RV32: NAMED in the table. */
 	if (csr >= CSR_pmpcfg0 && csr <= CSR_pmpcfg15) {
@@ -317,13 +365,27 @@ int csr_write(struct hart *h, unsigned csr, uint64_t val)
 	case CSR_sie:
 		h->mie = (h->mie & ~h->mideleg) | (val & h->mideleg);
 		return 0;
-	case CSR_stvec: h->stvec = csr_tvec_legal(h->stvec, val); return 0;
-	case CSR_scounteren: h->scounteren = val & 0xffffffffull; return 0;
-	case CSR_senvcfg: h->senvcfg = val & ENVCFG_WMASK; return 0;
-	case CSR_sscratch: h->sscratch = val; return 0;
-	case CSR_sepc: h->sepc = val & ~1ull; return 0;
-	case CSR_scause: h->scause = val; return 0;
-	case CSR_stval: h->stval = val; return 0;
+	case CSR_stvec:
+		h->stvec = csr_tvec_legal(h->stvec, val);
+		return 0;
+	case CSR_scounteren:
+		h->scounteren = val & 0xffffffffull;
+		return 0;
+	case CSR_senvcfg:
+		h->senvcfg = val & ENVCFG_WMASK;
+		return 0;
+	case CSR_sscratch:
+		h->sscratch = val;
+		return 0;
+	case CSR_sepc:
+		h->sepc = val & ~1ull;
+		return 0;
+	case CSR_scause:
+		h->scause = val;
+		return 0;
+	case CSR_stval:
+		h->stval = val;
+		return 0;
 	case CSR_sip:
 		/* Only SSIP is writable through sip (spec 4.1.3). */
 		if (h->mideleg & MIP_SSIP)
@@ -341,18 +403,41 @@ int csr_write(struct hart *h, unsigned csr, uint64_t val)
 			h->m->hooks->satp(h->m->hooks->opaque, h);
 		return 0;
 	}
-	case CSR_mstatus: csr_mstatus_write(h, val); return 0;
-	case CSR_misa: return 0; /* WARL, read-only here */
-	case CSR_medeleg: h->medeleg = val & MEDELEG_WMASK; return 0;
-	case CSR_mideleg: h->mideleg = val & S_INTS; return 0;
-	case CSR_mie: h->mie = val & (S_INTS | M_INTS); return 0;
-	case CSR_mtvec: h->mtvec = csr_tvec_legal(h->mtvec, val); return 0;
-	case CSR_mcounteren: h->mcounteren = val & 0xffffffffull; return 0;
-	case CSR_menvcfg: h->menvcfg = val & ENVCFG_WMASK; return 0;
-	case CSR_mscratch: h->mscratch = val; return 0;
-	case CSR_mepc: h->mepc = val & ~1ull; return 0;
-	case CSR_mcause: h->mcause = val; return 0;
-	case CSR_mtval: h->mtval = val; return 0;
+	case CSR_mstatus:
+		csr_mstatus_write(h, val);
+		return 0;
+	case CSR_misa:
+		return 0; /* WARL, read-only here */
+	case CSR_medeleg:
+		h->medeleg = val & MEDELEG_WMASK;
+		return 0;
+	case CSR_mideleg:
+		h->mideleg = val & S_INTS;
+		return 0;
+	case CSR_mie:
+		h->mie = val & (S_INTS | M_INTS);
+		return 0;
+	case CSR_mtvec:
+		h->mtvec = csr_tvec_legal(h->mtvec, val);
+		return 0;
+	case CSR_mcounteren:
+		h->mcounteren = val & 0xffffffffull;
+		return 0;
+	case CSR_menvcfg:
+		h->menvcfg = val & ENVCFG_WMASK;
+		return 0;
+	case CSR_mscratch:
+		h->mscratch = val;
+		return 0;
+	case CSR_mepc:
+		h->mepc = val & ~1ull;
+		return 0;
+	case CSR_mcause:
+		h->mcause = val;
+		return 0;
+	case CSR_mtval:
+		h->mtval = val;
+		return 0;
 	case CSR_mip:
 		h->mip = (h->mip & ~MIP_WMASK) | (val & MIP_WMASK);
 		return 0;
@@ -380,8 +465,7 @@ int csr_write(struct hart *h, unsigned csr, uint64_t val)
 		return 0;
 	}
 	if (csr >= CSR_pmpaddr0 && csr <= CSR_pmpaddr63) {
-		h->pmpaddr[csr - CSR_pmpaddr0] =
-			val & ((1ull << 54) - 1);
+		h->pmpaddr[csr - CSR_pmpaddr0] = val & ((1ull << 54) - 1);
 		return 0;
 	}
 	return -1;

@@ -31,7 +31,7 @@ enum csr_gdb {
  * every series. */
 enum csr_num {
 #define CSR(num, name, access, gdb) CSR_##name = num,
-#define CSR_SERIES(lo, hi, first, prefix, suffix, access)                                \
+#define CSR_SERIES(lo, hi, first, prefix, suffix, access) \
 	CSR_##prefix##suffix##_lo = lo, CSR_##prefix##suffix##_hi = hi,
 #include "hv/cpu/csr.def"
 };

@@ -279,8 +279,10 @@ void debug_note_access(struct hart *h, uint64_t va, unsigned size, bool write, b
 		if (h->m->stop != STOP_NONE)
 			return;
 		d->stop.addr = va > d->wp[i].addr ? va : d->wp[i].addr;
-		d->stop.kind = write && k != DBG_WATCH_READ ? (k == DBG_WATCH_ACCESS ?
-			       DBG_WATCH_ACCESS : DBG_WATCH_WRITE) : k;
+		d->stop.kind = write && k != DBG_WATCH_READ ?
+				       (k == DBG_WATCH_ACCESS ? DBG_WATCH_ACCESS :
+								DBG_WATCH_WRITE) :
+				       k;
 		debug_stop(h, DBG_STOP_WATCH);
 		return;
 	}
@@ -374,7 +376,9 @@ int debug_apply(struct machine *m, const uint8_t *data, size_t len)
 	}
 	if (data[0] == 2)
 		return machine_write_phys(m, where, data + DEBUG_INPUT_HEAD,
-					  len - DEBUG_INPUT_HEAD) ? 0 : -1;
+					  len - DEBUG_INPUT_HEAD) ?
+			       0 :
+			       -1;
 	if (data[0] == 3) {
 		/* Block request number `where` of drive `hart` fails, or (16
 		 * data bytes) meets fault mode, argument. */

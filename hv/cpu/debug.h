@@ -125,11 +125,11 @@ uint64_t debug_hart_events(const struct hart *h);
 uint64_t debug_position(const struct machine *m);
 
 /* Engine hooks (exec.c, mmu.c): called only while m->dbg->active. */
-bool debug_check_before(struct hart *h);      /* true: stop now */
+bool debug_check_before(struct hart *h); /* true: stop now */
 uint64_t debug_budget(struct hart *h, uint64_t budget);
 /* The lowest breakpoint address in [lo, hi), or ~0. */
 uint64_t debug_first_break(const struct machine *m, uint64_t lo, uint64_t hi);
-bool debug_check_after(struct hart *h);       /* true: stop now */
+bool debug_check_after(struct hart *h); /* true: stop now */
 void debug_note_access(struct hart *h, uint64_t va, unsigned size, bool write, bool read);
 bool debug_watching(const struct machine *m);
 

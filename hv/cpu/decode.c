@@ -30,24 +30,21 @@
 
 const struct isa_info isa_table[ISA_COUNT] = {
 #define INSN(id, mn, match, mask, fmt, ext, exec, cls) \
-	[ISA_##id] = { mn, match, mask, ISA_FMT_##fmt, ISA_EXT_##ext, \
-		       ISA_##exec, cls },
+	[ISA_##id] = { mn, match, mask, ISA_FMT_##fmt, ISA_EXT_##ext, ISA_##exec, cls },
 #include "hv/cpu/isa.def"
 #undef INSN
 };
 
 const char *const isa_xreg_name[32] = {
-	"zero", "ra", "sp", "gp", "tp",  "t0",  "t1", "t2",
-	"s0",   "s1", "a0", "a1", "a2",  "a3",  "a4", "a5",
-	"a6",   "a7", "s2", "s3", "s4",  "s5",  "s6", "s7",
-	"s8",   "s9", "s10", "s11", "t3", "t4", "t5", "t6",
+	"zero", "ra", "sp", "gp", "tp",  "t0",  "t1", "t2", "s0", "s1", "a0",
+	"a1",   "a2", "a3", "a4", "a5",  "a6",  "a7", "s2", "s3", "s4", "s5",
+	"s6",   "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
 };
 
 const char *const isa_freg_name[32] = {
-	"ft0", "ft1", "ft2",  "ft3",  "ft4", "ft5", "ft6",  "ft7",
-	"fs0", "fs1", "fa0",  "fa1",  "fa2", "fa3", "fa4",  "fa5",
-	"fa6", "fa7", "fs2",  "fs3",  "fs4", "fs5", "fs6",  "fs7",
-	"fs8", "fs9", "fs10", "fs11", "ft8", "ft9", "ft10", "ft11",
+	"ft0", "ft1", "ft2", "ft3", "ft4",  "ft5",  "ft6", "ft7", "fs0",  "fs1",  "fa0",
+	"fa1", "fa2", "fa3", "fa4", "fa5",  "fa6",  "fa7", "fs2", "fs3",  "fs4",  "fs5",
+	"fs6", "fs7", "fs8", "fs9", "fs10", "fs11", "ft8", "ft9", "ft10", "ft11",
 };
 
 /* Bits hi..lo of x, shifted down. */
@@ -69,24 +66,23 @@ static uint8_t decode_creg(uint32_t raw, unsigned lo)
 
 static int64_t decode_imm_b(uint32_t raw)
 {
-	return decode_sext(BIT(raw, 31) << 12 | BIT(raw, 7) << 11 |
-				   BITS(raw, 30, 25) << 5 | BITS(raw, 11, 8) << 1,
+	return decode_sext(BIT(raw, 31) << 12 | BIT(raw, 7) << 11 | BITS(raw, 30, 25) << 5 |
+				   BITS(raw, 11, 8) << 1,
 			   13);
 }
 
 static int64_t decode_imm_j(uint32_t raw)
 {
-	return decode_sext(BIT(raw, 31) << 20 | BITS(raw, 19, 12) << 12 |
-				   BIT(raw, 20) << 11 | BITS(raw, 30, 21) << 1,
+	return decode_sext(BIT(raw, 31) << 20 | BITS(raw, 19, 12) << 12 | BIT(raw, 20) << 11 |
+				   BITS(raw, 30, 21) << 1,
 			   21);
 }
 
 /* c.j offset[11|4|9:8|10|6|7|3:1|5] in bits 12..2 */
 static int64_t decode_imm_cj(uint32_t raw)
 {
-	return decode_sext(BIT(raw, 12) << 11 | BIT(raw, 11) << 4 |
-				   BITS(raw, 10, 9) << 8 | BIT(raw, 8) << 10 |
-				   BIT(raw, 7) << 6 | BIT(raw, 6) << 7 |
+	return decode_sext(BIT(raw, 12) << 11 | BIT(raw, 11) << 4 | BITS(raw, 10, 9) << 8 |
+				   BIT(raw, 8) << 10 | BIT(raw, 7) << 6 | BIT(raw, 6) << 7 |
 				   BITS(raw, 5, 3) << 1 | BIT(raw, 2) << 5,
 			   12);
 }
@@ -94,9 +90,8 @@ static int64_t decode_imm_cj(uint32_t raw)
 /* c.beqz/c.bnez offset[8|4:3] in 12..10, offset[7:6|2:1|5] in 6..2 */
 static int64_t decode_imm_cb(uint32_t raw)
 {
-	return decode_sext(BIT(raw, 12) << 8 | BITS(raw, 11, 10) << 3 |
-				   BITS(raw, 6, 5) << 6 | BITS(raw, 4, 3) << 1 |
-				   BIT(raw, 2) << 5,
+	return decode_sext(BIT(raw, 12) << 8 | BITS(raw, 11, 10) << 3 | BITS(raw, 6, 5) << 6 |
+				   BITS(raw, 4, 3) << 1 | BIT(raw, 2) << 5,
 			   9);
 }
 
@@ -133,8 +128,7 @@ static bool decode_operands(unsigned fmt, uint32_t raw, struct insn *o)
 	case ISA_FMT_S:
 	case ISA_FMT_FSTORE:
 		o->rs1 = rs1, o->rs2 = rs2;
-		o->imm = decode_sext(BITS(raw, 31, 25) << 5 | BITS(raw, 11, 7),
-				     12);
+		o->imm = decode_sext(BITS(raw, 31, 25) << 5 | BITS(raw, 11, 7), 12);
 		return true;
 	case ISA_FMT_B:
 		o->rs1 = rs1, o->rs2 = rs2;
@@ -197,8 +191,8 @@ static bool decode_operands(unsigned fmt, uint32_t raw, struct insn *o)
 
 	case ISA_FMT_CIW_ADDI4SPN:
 		/* nzuimm[5:4|9:6|2|3] in bits 12..5 */
-		u = BITS(raw, 12, 11) << 4 | BITS(raw, 10, 7) << 6 |
-		    BIT(raw, 6) << 2 | BIT(raw, 5) << 3;
+		u = BITS(raw, 12, 11) << 4 | BITS(raw, 10, 7) << 6 | BIT(raw, 6) << 2 |
+		    BIT(raw, 5) << 3;
 		o->rd = decode_creg(raw, 2), o->rs1 = 2;
 		o->imm = u;
 		return u != 0;
@@ -215,8 +209,7 @@ static bool decode_operands(unsigned fmt, uint32_t raw, struct insn *o)
 		u = BITS(raw, 12, 10) << 3 | BITS(raw, 6, 5) << 6;
 cl_cs:
 		o->rs1 = decode_creg(raw, 7);
-		if (fmt == ISA_FMT_CL_LW || fmt == ISA_FMT_CL_LD ||
-		    fmt == ISA_FMT_CL_FLD)
+		if (fmt == ISA_FMT_CL_LW || fmt == ISA_FMT_CL_LD || fmt == ISA_FMT_CL_FLD)
 			o->rd = decode_creg(raw, 2);
 		else
 			o->rs2 = decode_creg(raw, 2);
@@ -233,8 +226,8 @@ cl_cs:
 		return true;
 	case ISA_FMT_CI_ADDI16SP:
 		/* nzimm[9] in 12, nzimm[4|6|8:7|5] in 6..2 */
-		u = BIT(raw, 12) << 9 | BIT(raw, 6) << 4 | BIT(raw, 5) << 6 |
-		    BITS(raw, 4, 3) << 7 | BIT(raw, 2) << 5;
+		u = BIT(raw, 12) << 9 | BIT(raw, 6) << 4 | BIT(raw, 5) << 6 | BITS(raw, 4, 3) << 7 |
+		    BIT(raw, 2) << 5;
 		o->rd = o->rs1 = 2;
 		o->imm = decode_sext(u, 10);
 		return u != 0;
@@ -252,15 +245,13 @@ cl_cs:
 	case ISA_FMT_CI_LWSP:
 		/* uimm[5] in 12, uimm[4:2|7:6] in 6..2 */
 		o->rd = rd, o->rs1 = 2;
-		o->imm = BIT(raw, 12) << 5 | BITS(raw, 6, 4) << 2 |
-			 BITS(raw, 3, 2) << 6;
+		o->imm = BIT(raw, 12) << 5 | BITS(raw, 6, 4) << 2 | BITS(raw, 3, 2) << 6;
 		return rd != 0;
 	case ISA_FMT_CI_LDSP:
 	case ISA_FMT_CI_FLDSP:
 		/* uimm[5] in 12, uimm[4:3|8:6] in 6..2 */
 		o->rd = rd, o->rs1 = 2;
-		o->imm = BIT(raw, 12) << 5 | BITS(raw, 6, 5) << 3 |
-			 BITS(raw, 4, 2) << 6;
+		o->imm = BIT(raw, 12) << 5 | BITS(raw, 6, 5) << 3 | BITS(raw, 4, 2) << 6;
 		return fmt == ISA_FMT_CI_FLDSP || rd != 0;
 	case ISA_FMT_CSS_SWSP:
 		/* uimm[5:2|7:6] in 12..7 */
@@ -355,10 +346,8 @@ static void decode_sort_by_specificity(uint16_t *ids, unsigned n)
  * the submasks of the free bits, enumerated directly, so that building the
  * indexes costs as much as the entries they hold.
  */
-static void decode_for_each_encoding(uint32_t match, uint32_t mask,
-				     unsigned bits,
-				     void (*visit)(uint32_t v, unsigned id),
-				     unsigned id)
+static void decode_for_each_encoding(uint32_t match, uint32_t mask, unsigned bits,
+				     void (*visit)(uint32_t v, unsigned id), unsigned id)
 {
 	uint32_t free_bits = ~mask & ((1u << bits) - 1);
 	uint32_t sub = free_bits;
@@ -382,8 +371,8 @@ static void decode_claim16(uint32_t raw, unsigned id)
 
 	if (c16_id[raw] != DECODE_UNSET)
 		return;
-	c16_id[raw] = decode_operands(isa_table[id].fmt, raw, &scratch) ?
-			      (uint16_t)id : ISA_ILLEGAL;
+	c16_id[raw] = decode_operands(isa_table[id].fmt, raw, &scratch) ? (uint16_t)id :
+									  ISA_ILLEGAL;
 }
 
 static void decode_count32(uint32_t key, unsigned id)
@@ -419,8 +408,7 @@ __attribute__((constructor(101))) static void decode_build_index(void)
 	for (uint32_t raw = 0; raw < (1u << 16); raw++)
 		c16_id[raw] = DECODE_UNSET;
 	for (unsigned i = 0; i < nc; i++)
-		decode_for_each_encoding(isa_table[c16[i]].match,
-					 isa_table[c16[i]].mask, 16,
+		decode_for_each_encoding(isa_table[c16[i]].match, isa_table[c16[i]].mask, 16,
 					 decode_claim16, c16[i]);
 	for (uint32_t raw = 0; raw < (1u << 16); raw++)
 		if (c16_id[raw] == DECODE_UNSET)
@@ -429,8 +417,8 @@ __attribute__((constructor(101))) static void decode_build_index(void)
 	/* Bucket lists: count, prefix-sum, fill in specificity order. */
 	for (unsigned i = 0; i < nw; i++)
 		decode_for_each_encoding(decode_key(isa_table[w32[i]].match),
-					 decode_key(isa_table[w32[i]].mask),
-					 DECODE_KEY_BITS, decode_count32, w32[i]);
+					 decode_key(isa_table[w32[i]].mask), DECODE_KEY_BITS,
+					 decode_count32, w32[i]);
 	for (unsigned key = 0; key < (1u << DECODE_KEY_BITS); key++) {
 		unsigned end = w32_start[key] + (unsigned)w32_start[key + 1];
 
@@ -439,8 +427,8 @@ __attribute__((constructor(101))) static void decode_build_index(void)
 	}
 	for (unsigned i = 0; i < nw; i++)
 		decode_for_each_encoding(decode_key(isa_table[w32[i]].match),
-					 decode_key(isa_table[w32[i]].mask),
-					 DECODE_KEY_BITS, decode_fill32, w32[i]);
+					 decode_key(isa_table[w32[i]].mask), DECODE_KEY_BITS,
+					 decode_fill32, w32[i]);
 }
 
 static unsigned decode_lookup32(uint32_t raw)

@@ -40,8 +40,8 @@ struct disasm_buf {
 	size_t used; /* characters stored, excluding the NUL */
 };
 
-__attribute__((format(printf, 2, 3))) static void
-disasm_put(struct disasm_buf *b, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void disasm_put(struct disasm_buf *b, const char *fmt,
+							     ...)
 {
 	va_list ap;
 	int n;
@@ -76,8 +76,8 @@ static void disasm_put_fence_set(struct disasm_buf *b, unsigned set)
 		disasm_put(b, "unknown");
 		return;
 	}
-	disasm_put(b, "%s%s%s%s", set & 8 ? "i" : "", set & 4 ? "o" : "",
-		   set & 2 ? "r" : "", set & 1 ? "w" : "");
+	disasm_put(b, "%s%s%s%s", set & 8 ? "i" : "", set & 4 ? "o" : "", set & 2 ? "r" : "",
+		   set & 1 ? "w" : "");
 }
 
 /* ",rm" unless rm is dyn (unpriv/f-st-ext.adoc, rounding-mode table). */
@@ -251,8 +251,7 @@ int isa_disasm(uint32_t raw, uint64_t pc, char *buf, size_t len)
 		if (in.len == 2 && in.raw == 0)
 			disasm_put(&b, "c.unimp");
 		else
-			disasm_put(&b, "%s\t0x%" PRIx32,
-				   in.len == 2 ? ".2byte" : ".4byte", in.raw);
+			disasm_put(&b, "%s\t0x%" PRIx32, in.len == 2 ? ".2byte" : ".4byte", in.raw);
 		return (int)b.used;
 	}
 	e = &isa_table[id];

@@ -113,6 +113,9 @@ static uint64_t mulhsu(int64_t a, uint64_t b)
  * in the jump cache. Called with b == NULL once to publish the dispatch
  * table.
  */
+/* The interpreter loop keeps its hand layout: clang-format 14 reads its
+ * labels and computed gotos as other syntax (`goto * in->handler`). */
+/* clang-format off */
 static void exec_blocks(struct hart *h, struct block *b, icount_t stop)
 {
 	/* Indexed by enum isa_id; one more slot holds the block sentinel. */
@@ -1029,6 +1032,7 @@ chain:
 	goto enter;
 #undef PC
 }
+/* clang-format on */
 
 /* The dispatch table's addresses are published once, before main (as the
  * decoder's index is, decode.c), so that they are constants for every

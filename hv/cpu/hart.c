@@ -45,9 +45,9 @@ void hart_reset(struct hart *h, struct machine *m, unsigned id)
 	h->m = m;
 	h->id = id;
 	h->priv = PRIV_M;
-	h->misa = (2ull << 62) | (1u << ('A' - 'A')) | (1u << ('C' - 'A')) |
-		  (1u << ('D' - 'A')) | (1u << ('F' - 'A')) | (1u << ('I' - 'A')) |
-		  (1u << ('M' - 'A')) | (1u << ('S' - 'A')) | (1u << ('U' - 'A'));
+	h->misa = (2ull << 62) | (1u << ('A' - 'A')) | (1u << ('C' - 'A')) | (1u << ('D' - 'A')) |
+		  (1u << ('F' - 'A')) | (1u << ('I' - 'A')) | (1u << ('M' - 'A')) |
+		  (1u << ('S' - 'A')) | (1u << ('U' - 'A'));
 	/* UXL = SXL = 2 (64-bit), everything else zero (spec 3.1.6). */
 	h->mstatus = (2ull << 32) | (2ull << 34);
 	h->mtimecmp = ~0ull;
@@ -95,8 +95,8 @@ static void hart_hook_trap(struct hart *h, uint64_t cause, uint64_t tval, uint64
  * the old xIE, which is cleared; the pc is xtvec's base, plus 4 * code
  * for an interrupt when xtvec is vectored.
  */
-static inline void hart_enter(struct hart *h, unsigned to, uint64_t cause, uint64_t tval,
-			      bool irq, unsigned code)
+static inline void hart_enter(struct hart *h, unsigned to, uint64_t cause, uint64_t tval, bool irq,
+			      unsigned code)
 {
 	bool s = to == PRIV_S;
 	uint64_t pp = s ? MSTATUS_SPP : MSTATUS_MPP;

@@ -44,8 +44,8 @@ void hart_save(const struct hart *h, struct devstate_w *w)
 		devstate_put_u64(w, h->f[i]);
 	devstate_put_u32(w, HART_NCSR);
 #define CSR(num, name, access, gdb)
-#define CSR_STATE(num, name, access, gdb, field, legal)                                   \
-	devstate_put_u16(w, num);                                                        \
+#define CSR_STATE(num, name, access, gdb, field, legal) \
+	devstate_put_u16(w, num);                       \
 	devstate_put_u64(w, (uint64_t)h->field);
 #include "hv/cpu/csr.def"
 	devstate_put_u64(w, h->mip_ext);
@@ -104,34 +104,37 @@ static int hart_restore_csrs(const struct hart *h, struct hart *c, struct hart *
 	}
 	if (r->error)
 		return -1;
-	/* Every field first, then the checks: a WARL rule may look at
+		/* Every field first, then the checks: a WARL rule may look at
 	 * another CSR (the FP CSRs at mstatus.FS). */
 #define CSR(num, name, access, gdb)
-#define CSR_STATE(num_, name, access, gdb, field, legal)                                  \
-	if (nums[HART_CSR_##name] != (num_))                                             \
-		return devstate_r_fail(r, "the hart record has CSR %#x where the CSR "    \
-				       "table has %s (%#x)",                              \
-				       nums[HART_CSR_##name], #name, (unsigned)(num_));  \
-	c->field = vals[HART_CSR_##name];                                                \
-	if ((uint64_t)c->field != vals[HART_CSR_##name])                                  \
-		return devstate_r_fail(r, "CSR %s holds %#llx, which it cannot hold",     \
-				       #name, (unsigned long long)vals[HART_CSR_##name]);
+#define CSR_STATE(num_, name, access, gdb, field, legal)                                     \
+	if (nums[HART_CSR_##name] != (num_))                                                 \
+		return devstate_r_fail(r,                                                    \
+				       "the hart record has CSR %#x where the CSR "          \
+				       "table has %s (%#x)",                                 \
+				       nums[HART_CSR_##name], #name, (unsigned)(num_));      \
+	c->field = vals[HART_CSR_##name];                                                    \
+	if ((uint64_t)c->field != vals[HART_CSR_##name])                                     \
+		return devstate_r_fail(r, "CSR %s holds %#llx, which it cannot hold", #name, \
+				       (unsigned long long)vals[HART_CSR_##name]);
 #include "hv/cpu/csr.def"
 
 #define LEGAL_ANY true
 #define LEGAL_MASK(m) ((v & ~(uint64_t)(m)) == 0)
 #define LEGAL_WARL hart_warl_holds(h, c, t, num, off, v)
 #define CSR(num_, name, access, gdb)
-#define CSR_STATE(num_, name, access, gdb, field, legal)                                  \
-	{                                                                                \
-		uint64_t v = vals[HART_CSR_##name];                                      \
-		unsigned num = (num_);                                                   \
-		size_t off = offsetof(struct hart, field);                               \
-		(void)num;                                                               \
-		(void)off;                                                               \
-		if (!(legal))                                                            \
-			return devstate_r_fail(r, "CSR %s holds %#llx, which it cannot "  \
-					       "hold", #name, (unsigned long long)v);    \
+#define CSR_STATE(num_, name, access, gdb, field, legal)                              \
+	{                                                                             \
+		uint64_t v = vals[HART_CSR_##name];                                   \
+		unsigned num = (num_);                                                \
+		size_t off = offsetof(struct hart, field);                            \
+		(void)num;                                                            \
+		(void)off;                                                            \
+		if (!(legal))                                                         \
+			return devstate_r_fail(r,                                     \
+					       "CSR %s holds %#llx, which it cannot " \
+					       "hold",                                \
+					       #name, (unsigned long long)v);         \
 	}
 #include "hv/cpu/csr.def"
 #undef LEGAL_ANY
@@ -179,7 +182,8 @@ int hart_restore(struct hart *h, struct devstate_r *r)
 	if (r->error)
 		return -1;
 	if (version != HART_RECORD_VERSION)
-		return devstate_r_fail(r, "hart record version %u; this retrovisor reads version %u",
+		return devstate_r_fail(r,
+				       "hart record version %u; this retrovisor reads version %u",
 				       version, HART_RECORD_VERSION);
 	struct hart *c = malloc(sizeof(*c)), *t = malloc(sizeof(*t));
 	int rc = -1;

@@ -33,17 +33,17 @@
 #include "hv/types.h"
 
 /* Instruction classes (bit flags). */
-#define ISA_CLASS_ALU 0x0001u     /* integer computation */
-#define ISA_CLASS_LOAD 0x0002u    /* reads memory */
-#define ISA_CLASS_STORE 0x0004u   /* writes memory */
-#define ISA_CLASS_AMO 0x0008u     /* LR/SC/AMO */
-#define ISA_CLASS_BRANCH 0x0010u  /* conditional branch */
-#define ISA_CLASS_JUMP 0x0020u    /* jal/jalr */
-#define ISA_CLASS_CSR 0x0040u     /* Zicsr */
-#define ISA_CLASS_SYSTEM 0x0080u  /* ecall, ebreak, xret, wfi, sfence.vma */
-#define ISA_CLASS_FENCE 0x0100u   /* fence, fence.i */
-#define ISA_CLASS_FP 0x0200u      /* needs mstatus.FS != Off */
-#define ISA_CLASS_MULDIV 0x0400u  /* M extension */
+#define ISA_CLASS_ALU 0x0001u    /* integer computation */
+#define ISA_CLASS_LOAD 0x0002u   /* reads memory */
+#define ISA_CLASS_STORE 0x0004u  /* writes memory */
+#define ISA_CLASS_AMO 0x0008u    /* LR/SC/AMO */
+#define ISA_CLASS_BRANCH 0x0010u /* conditional branch */
+#define ISA_CLASS_JUMP 0x0020u   /* jal/jalr */
+#define ISA_CLASS_CSR 0x0040u    /* Zicsr */
+#define ISA_CLASS_SYSTEM 0x0080u /* ecall, ebreak, xret, wfi, sfence.vma */
+#define ISA_CLASS_FENCE 0x0100u  /* fence, fence.i */
+#define ISA_CLASS_FP 0x0200u     /* needs mstatus.FS != Off */
+#define ISA_CLASS_MULDIV 0x0400u /* M extension */
 /* Ends a basic block: control transfer, or anything that can change
  * translation, privilege, interrupt enables or the code itself. */
 #define ISA_CLASS_ENDS_BLOCK 0x8000u
@@ -80,14 +80,14 @@ enum isa_id {
 struct insn {
 	const void *handler; /* executor's dispatch target, set by exec.c */
 	int64_t imm;
-	uint32_t raw;        /* the encoding, zero-extended for 16-bit ones */
-	uint16_t id;         /* enum isa_id: the exact table entry */
-	uint16_t op;         /* enum isa_id: the entry's exec column */
-	uint16_t pcoff;      /* byte offset from the start of the block */
-	uint16_t idx;        /* index within the block */
+	uint32_t raw;   /* the encoding, zero-extended for 16-bit ones */
+	uint16_t id;    /* enum isa_id: the exact table entry */
+	uint16_t op;    /* enum isa_id: the entry's exec column */
+	uint16_t pcoff; /* byte offset from the start of the block */
+	uint16_t idx;   /* index within the block */
 	uint8_t rd, rs1, rs2, rs3;
 	uint8_t rm;
-	uint8_t len;         /* 2 or 4 */
+	uint8_t len; /* 2 or 4 */
 };
 
 struct isa_info {

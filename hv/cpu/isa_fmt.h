@@ -19,22 +19,22 @@
 
 enum isa_fmt {
 	/* 32-bit integer formats */
-	ISA_FMT_R,        /* rd,rs1,rs2 */
-	ISA_FMT_I,        /* rd,rs1,simm12 */
-	ISA_FMT_IMEM,     /* rd,simm12(rs1): integer loads, jalr */
-	ISA_FMT_S,        /* rs2,simm12(rs1): integer stores */
-	ISA_FMT_B,        /* rs1,rs2,target */
-	ISA_FMT_U,        /* rd,imm20 (imm holds imm20 << 12) */
-	ISA_FMT_J,        /* rd,target */
-	ISA_FMT_SHIFT,    /* rd,rs1,shamt6 */
-	ISA_FMT_SHIFTW,   /* rd,rs1,shamt5 */
-	ISA_FMT_CSR,      /* rd,csr,rs1 */
-	ISA_FMT_CSRI,     /* rd,csr,uimm5 (uimm in rs1) */
-	ISA_FMT_FENCE,    /* pred,succ (imm holds fm:pred:succ) */
-	ISA_FMT_NONE,     /* no operands */
-	ISA_FMT_SFENCE,   /* rs1,rs2 */
-	ISA_FMT_AMO,      /* rd,rs2,(rs1) with aq/rl in rm */
-	ISA_FMT_LR,       /* rd,(rs1) with aq/rl in rm */
+	ISA_FMT_R,      /* rd,rs1,rs2 */
+	ISA_FMT_I,      /* rd,rs1,simm12 */
+	ISA_FMT_IMEM,   /* rd,simm12(rs1): integer loads, jalr */
+	ISA_FMT_S,      /* rs2,simm12(rs1): integer stores */
+	ISA_FMT_B,      /* rs1,rs2,target */
+	ISA_FMT_U,      /* rd,imm20 (imm holds imm20 << 12) */
+	ISA_FMT_J,      /* rd,target */
+	ISA_FMT_SHIFT,  /* rd,rs1,shamt6 */
+	ISA_FMT_SHIFTW, /* rd,rs1,shamt5 */
+	ISA_FMT_CSR,    /* rd,csr,rs1 */
+	ISA_FMT_CSRI,   /* rd,csr,uimm5 (uimm in rs1) */
+	ISA_FMT_FENCE,  /* pred,succ (imm holds fm:pred:succ) */
+	ISA_FMT_NONE,   /* no operands */
+	ISA_FMT_SFENCE, /* rs1,rs2 */
+	ISA_FMT_AMO,    /* rd,rs2,(rs1) with aq/rl in rm */
+	ISA_FMT_LR,     /* rd,(rs1) with aq/rl in rm */
 	/* 32-bit floating-point formats */
 	ISA_FMT_FLOAD,    /* fd,simm12(rs1) */
 	ISA_FMT_FSTORE,   /* fs2,simm12(rs1) */

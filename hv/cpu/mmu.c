@@ -184,7 +184,8 @@ static inline int mmu_slow_start(struct hart *h, gva_t va, unsigned size, enum h
 				 gpa_t *pa, uint8_t **page)
 {
 	if (va & (size - 1))
-		return mmu_fault(h, acc == ACC_LOAD ? CAUSE_MISALIGNED_LOAD : CAUSE_MISALIGNED_STORE,
+		return mmu_fault(h,
+				 acc == ACC_LOAD ? CAUSE_MISALIGNED_LOAD : CAUSE_MISALIGNED_STORE,
 				 va);
 	if (mmu_walk(h, va, acc, true, pa))
 		return -1;
@@ -225,8 +226,7 @@ static inline uint8_t *mmu_store_page(struct hart *h, gpa_t pa, uint8_t *page)
 
 /* A load or store that hit no RAM: the device on the bus, or an access
  * fault. A watchpoint counts accesses that happened: after the device. */
-static int mmu_device(struct hart *h, gva_t va, gpa_t pa, unsigned size, bool write,
-		      uint64_t *val)
+static int mmu_device(struct hart *h, gva_t va, gpa_t pa, unsigned size, bool write, uint64_t *val)
 {
 	if (write ? !bus_write(h->m, pa, size, *val) : !bus_read(h->m, pa, size, val))
 		return mmu_fault(h, write ? CAUSE_STORE_ACCESS : CAUSE_LOAD_ACCESS, va);

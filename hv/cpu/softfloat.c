@@ -48,7 +48,7 @@ typedef unsigned __int128 u128;
 
 struct sf_fmt {
 	int frac_bits; /* stored fraction bits: 23 or 52 */
-	int exp_bits; /* exponent field bits: 8 or 11 */
+	int exp_bits;  /* exponent field bits: 8 or 11 */
 	uint64_t canon_nan;
 };
 
@@ -60,7 +60,7 @@ enum sf_kind { SF_K_ZERO, SF_K_FINITE, SF_K_INF, SF_K_QNAN, SF_K_SNAN };
 struct sf_num {
 	enum sf_kind kind;
 	bool sign;
-	int exp; /* finite only: |x| = sig * 2^(exp - 62) */
+	int exp;      /* finite only: |x| = sig * 2^(exp - 62) */
 	uint64_t sig; /* finite only: bit 62 set, bit 63 clear */
 };
 
@@ -161,8 +161,7 @@ SF_INLINE struct sf_num sf_unpack(const struct sf_fmt *f, uint64_t bits)
  * rem is the discarded part and half the weight of half a unit, both in
  * the same scale.
  */
-static bool sf_round_increments(int rm, bool sign, bool odd, uint64_t rem,
-				uint64_t half)
+static bool sf_round_increments(int rm, bool sign, bool odd, uint64_t rem, uint64_t half)
 {
 	assert(rm >= SF_RNE && rm <= SF_RMM);
 	if (rem == 0)
@@ -182,8 +181,7 @@ static bool sf_round_increments(int rm, bool sign, bool odd, uint64_t rem,
 }
 
 /* IEEE 754 7.4: the overflow result depends on the rounding direction. */
-static uint64_t sf_overflow(const struct sf_fmt *f, bool sign, int rm,
-			    uint32_t *flags)
+static uint64_t sf_overflow(const struct sf_fmt *f, bool sign, int rm, uint32_t *flags)
 {
 	bool to_inf = rm == SF_RNE || rm == SF_RMM || (rm == SF_RDN && sign) ||
 		      (rm == SF_RUP && !sign);
@@ -196,8 +194,8 @@ static uint64_t sf_overflow(const struct sf_fmt *f, bool sign, int rm,
  * Round sign * sig * 2^(exp-62) (sig has bit 62 set; bit 0 may be a
  * sticky bit) to the format and pack it.
  */
-SF_INLINE uint64_t sf_round_pack(const struct sf_fmt *f, bool sign, int exp,
-				 uint64_t sig, int rm, uint32_t *flags)
+SF_INLINE uint64_t sf_round_pack(const struct sf_fmt *f, bool sign, int exp, uint64_t sig, int rm,
+				 uint32_t *flags)
 {
 	const int prec = f->frac_bits + 1;
 	const int emin = 1 - sf_bias(f);
@@ -262,8 +260,8 @@ SF_INLINE uint64_t sf_round_pack(const struct sf_fmt *f, bool sign, int exp,
  * Normalise and round sign * sig * 2^(exp-126) for any nonzero 128-bit
  * sig (bit 0 may be sticky).
  */
-SF_INLINE uint64_t sf_round_pack128(const struct sf_fmt *f, bool sign, int exp,
-				    u128 sig, int rm, uint32_t *flags)
+SF_INLINE uint64_t sf_round_pack128(const struct sf_fmt *f, bool sign, int exp, u128 sig, int rm,
+				    uint32_t *flags)
 {
 	int lz = sf_clz128(sig);
 	uint64_t sig64;
@@ -286,9 +284,8 @@ SF_INLINE uint64_t sf_round_pack128(const struct sf_fmt *f, bool sign, int exp,
  * above, far above the jammed bit; otherwise the alignment shift is exact
  * because the low bits of both significands are zero.
  */
-SF_INLINE uint64_t sf_add_finite(const struct sf_fmt *f, bool sa, int ea,
-				 u128 ma, bool sb, int eb, u128 mb, int rm,
-				 uint32_t *flags)
+SF_INLINE uint64_t sf_add_finite(const struct sf_fmt *f, bool sa, int ea, u128 ma, bool sb, int eb,
+				 u128 mb, int rm, uint32_t *flags)
 {
 	u128 m;
 
@@ -317,16 +314,15 @@ SF_INLINE uint64_t sf_add_finite(const struct sf_fmt *f, bool sa, int ea,
 	return sf_round_pack128(f, sa, ea, m, rm, flags);
 }
 
-static uint64_t sf_nan_result(const struct sf_fmt *f, struct sf_num a,
-			      struct sf_num b, uint32_t *flags)
+static uint64_t sf_nan_result(const struct sf_fmt *f, struct sf_num a, struct sf_num b,
+			      uint32_t *flags)
 {
 	if (a.kind == SF_K_SNAN || b.kind == SF_K_SNAN)
 		*flags |= SF_NV;
 	return f->canon_nan;
 }
 
-SF_INLINE uint64_t sf_add(const struct sf_fmt *f, uint64_t a, uint64_t b,
-			  int rm, uint32_t *flags)
+SF_INLINE uint64_t sf_add(const struct sf_fmt *f, uint64_t a, uint64_t b, int rm, uint32_t *flags)
 {
 	struct sf_num x = sf_unpack(f, a), y = sf_unpack(f, b);
 
@@ -346,12 +342,11 @@ SF_INLINE uint64_t sf_add(const struct sf_fmt *f, uint64_t a, uint64_t b,
 	}
 	if (y.kind == SF_K_ZERO)
 		return a;
-	return sf_add_finite(f, x.sign, x.exp, (u128)x.sig << 64, y.sign,
-			     y.exp, (u128)y.sig << 64, rm, flags);
+	return sf_add_finite(f, x.sign, x.exp, (u128)x.sig << 64, y.sign, y.exp, (u128)y.sig << 64,
+			     rm, flags);
 }
 
-SF_INLINE uint64_t sf_mul(const struct sf_fmt *f, uint64_t a, uint64_t b,
-			  int rm, uint32_t *flags)
+SF_INLINE uint64_t sf_mul(const struct sf_fmt *f, uint64_t a, uint64_t b, int rm, uint32_t *flags)
 {
 	struct sf_num x = sf_unpack(f, a), y = sf_unpack(f, b);
 	bool sign = x.sign != y.sign;
@@ -366,12 +361,10 @@ SF_INLINE uint64_t sf_mul(const struct sf_fmt *f, uint64_t a, uint64_t b,
 	if (x.kind == SF_K_ZERO || y.kind == SF_K_ZERO)
 		return sf_zero(f, sign);
 	/* (x.sig * y.sig) * 2^(x.exp + y.exp - 124), exact in 128 bits. */
-	return sf_round_pack128(f, sign, x.exp + y.exp + 2,
-				(u128)x.sig * y.sig, rm, flags);
+	return sf_round_pack128(f, sign, x.exp + y.exp + 2, (u128)x.sig * y.sig, rm, flags);
 }
 
-SF_INLINE uint64_t sf_div(const struct sf_fmt *f, uint64_t a, uint64_t b,
-			  int rm, uint32_t *flags)
+SF_INLINE uint64_t sf_div(const struct sf_fmt *f, uint64_t a, uint64_t b, int rm, uint32_t *flags)
 {
 	struct sf_num x = sf_unpack(f, a), y = sf_unpack(f, b);
 	bool sign = x.sign != y.sign;
@@ -424,8 +417,7 @@ static uint64_t sf_isqrt128(u128 v)
 	return (uint64_t)x;
 }
 
-SF_INLINE uint64_t sf_sqrt(const struct sf_fmt *f, uint64_t a, int rm,
-			   uint32_t *flags)
+SF_INLINE uint64_t sf_sqrt(const struct sf_fmt *f, uint64_t a, int rm, uint32_t *flags)
 {
 	struct sf_num x = sf_unpack(f, a);
 	int e;
@@ -449,19 +441,17 @@ SF_INLINE uint64_t sf_sqrt(const struct sf_fmt *f, uint64_t a, int rm,
 	}
 	r = sf_isqrt128(v);
 	/* sqrt(x) = sqrt(v) * 2^(e/2 - 32) */
-	return sf_round_pack128(f, false, e / 2 - 32 + 126,
-				(u128)r | (v != (u128)r * r), rm, flags);
+	return sf_round_pack128(f, false, e / 2 - 32 + 126, (u128)r | (v != (u128)r * r), rm,
+				flags);
 }
 
-SF_INLINE uint64_t sf_fma(const struct sf_fmt *f, uint64_t a, uint64_t b,
-			  uint64_t c, int rm, uint32_t *flags)
+SF_INLINE uint64_t sf_fma(const struct sf_fmt *f, uint64_t a, uint64_t b, uint64_t c, int rm,
+			  uint32_t *flags)
 {
-	struct sf_num x = sf_unpack(f, a), y = sf_unpack(f, b),
-		      z = sf_unpack(f, c);
+	struct sf_num x = sf_unpack(f, a), y = sf_unpack(f, b), z = sf_unpack(f, c);
 	bool sp = x.sign != y.sign;
-	bool inf_times_zero =
-		(x.kind == SF_K_INF && y.kind == SF_K_ZERO) ||
-		(x.kind == SF_K_ZERO && y.kind == SF_K_INF);
+	bool inf_times_zero = (x.kind == SF_K_INF && y.kind == SF_K_ZERO) ||
+			      (x.kind == SF_K_ZERO && y.kind == SF_K_INF);
 	int ep, lz;
 	u128 mp;
 
@@ -495,8 +485,7 @@ SF_INLINE uint64_t sf_fma(const struct sf_fmt *f, uint64_t a, uint64_t b,
 	lz = sf_clz128(mp) - 1;
 	mp <<= lz;
 	ep -= lz;
-	return sf_add_finite(f, sp, ep, mp, z.sign, z.exp, (u128)z.sig << 64,
-			     rm, flags);
+	return sf_add_finite(f, sp, ep, mp, z.sign, z.exp, (u128)z.sig << 64, rm, flags);
 }
 
 /* Key that orders non-NaN patterns numerically; +0 and -0 both map to 0. */
@@ -511,8 +500,8 @@ static int64_t sf_order_key(const struct sf_fmt *f, uint64_t bits)
  * fmin/fmax (F chapter): minimumNumber/maximumNumber, -0 < +0, NV for any
  * signalling input, canonical NaN only when both inputs are NaN.
  */
-SF_INLINE uint64_t sf_minmax(const struct sf_fmt *f, uint64_t a, uint64_t b,
-			     bool want_max, uint32_t *flags)
+SF_INLINE uint64_t sf_minmax(const struct sf_fmt *f, uint64_t a, uint64_t b, bool want_max,
+			     uint32_t *flags)
 {
 	struct sf_num x = sf_unpack(f, a), y = sf_unpack(f, b);
 	int64_t ka, kb;
@@ -532,9 +521,8 @@ SF_INLINE uint64_t sf_minmax(const struct sf_fmt *f, uint64_t a, uint64_t b,
 }
 
 /* Quiet equality when !signalling; lt/le raise NV on any NaN. */
-SF_INLINE int sf_compare(const struct sf_fmt *f, uint64_t a, uint64_t b,
-			 bool signalling, int want_lt, int want_eq,
-			 uint32_t *flags)
+SF_INLINE int sf_compare(const struct sf_fmt *f, uint64_t a, uint64_t b, bool signalling,
+			 int want_lt, int want_eq, uint32_t *flags)
 {
 	struct sf_num x = sf_unpack(f, a), y = sf_unpack(f, b);
 	int64_t ka, kb;
@@ -579,8 +567,8 @@ static uint32_t sf_class(const struct sf_fmt *f, uint64_t a)
  * RNE rounds to -1 and is not. NX only for valid, inexact conversions.
  * Returns the result as a 64-bit pattern; 32-bit results sign-extended.
  */
-SF_INLINE uint64_t sf_to_int(const struct sf_fmt *f, uint64_t a, int rm,
-			     int width, bool is_signed, uint32_t *flags)
+SF_INLINE uint64_t sf_to_int(const struct sf_fmt *f, uint64_t a, int rm, int width, bool is_signed,
+			     uint32_t *flags)
 {
 	struct sf_num x = sf_unpack(f, a);
 	uint64_t max_pos, max_neg_mag, mag = 0, res;
@@ -616,8 +604,7 @@ SF_INLINE uint64_t sf_to_int(const struct sf_fmt *f, uint64_t a, int rm,
 				half = 2;
 			}
 			inexact = rem != 0;
-			mag += sf_round_increments(rm, x.sign, mag & 1, rem,
-						   half);
+			mag += sf_round_increments(rm, x.sign, mag & 1, rem, half);
 		}
 		valid = x.sign ? mag <= max_neg_mag : mag <= max_pos;
 		break;
@@ -641,8 +628,8 @@ SF_INLINE uint64_t sf_to_int(const struct sf_fmt *f, uint64_t a, int rm,
 	return res;
 }
 
-SF_INLINE uint64_t sf_from_int(const struct sf_fmt *f, bool sign, uint64_t mag,
-			       int rm, uint32_t *flags)
+SF_INLINE uint64_t sf_from_int(const struct sf_fmt *f, bool sign, uint64_t mag, int rm,
+			       uint32_t *flags)
 {
 	int top;
 
@@ -650,15 +637,13 @@ SF_INLINE uint64_t sf_from_int(const struct sf_fmt *f, bool sign, uint64_t mag,
 		return 0; /* fcvt of integer 0 is +0 with no flags */
 	top = 63 - sf_clz64(mag);
 	if (top == 63)
-		return sf_round_pack(f, sign, 63, (mag >> 1) | (mag & 1), rm,
-				     flags);
+		return sf_round_pack(f, sign, 63, (mag >> 1) | (mag & 1), rm, flags);
 	return sf_round_pack(f, sign, top, mag << (62 - top), rm, flags);
 }
 
 /* Format conversion: exact when widening, one rounding when narrowing. */
-SF_INLINE uint64_t sf_convert(const struct sf_fmt *from,
-			      const struct sf_fmt *to, uint64_t a, int rm,
-			      uint32_t *flags)
+SF_INLINE uint64_t sf_convert(const struct sf_fmt *from, const struct sf_fmt *to, uint64_t a,
+			      int rm, uint32_t *flags)
 {
 	struct sf_num x = sf_unpack(from, a);
 
@@ -691,86 +676,87 @@ static uint64_t sf_abs64(int64_t v)
  * code above (softfloat.h says what each does). The casts to fW_t are
  * no-ops for binary64.
  */
-#define SF_DEFINE_FORMAT(W)                                                                           \
-	f##W##_t sf##W##_add(f##W##_t a, f##W##_t b, int rm, uint32_t *flags)                         \
-	{                                                                                             \
-		return (f##W##_t)sf_add(&sf_f##W, a, b, rm, flags);                                   \
-	}                                                                                             \
-	f##W##_t sf##W##_sub(f##W##_t a, f##W##_t b, int rm, uint32_t *flags)                         \
-	{                                                                                             \
-		return (f##W##_t)sf_add(&sf_f##W, a, b ^ (f##W##_t)sf_sign_bit(&sf_f##W), rm, flags); \
-	}                                                                                             \
-	f##W##_t sf##W##_mul(f##W##_t a, f##W##_t b, int rm, uint32_t *flags)                         \
-	{                                                                                             \
-		return (f##W##_t)sf_mul(&sf_f##W, a, b, rm, flags);                                   \
-	}                                                                                             \
-	f##W##_t sf##W##_div(f##W##_t a, f##W##_t b, int rm, uint32_t *flags)                         \
-	{                                                                                             \
-		return (f##W##_t)sf_div(&sf_f##W, a, b, rm, flags);                                   \
-	}                                                                                             \
-	f##W##_t sf##W##_sqrt(f##W##_t a, int rm, uint32_t *flags)                                    \
-	{                                                                                             \
-		return (f##W##_t)sf_sqrt(&sf_f##W, a, rm, flags);                                     \
-	}                                                                                             \
-	f##W##_t sf##W##_fma(f##W##_t a, f##W##_t b, f##W##_t c, int rm, uint32_t *flags)             \
-	{                                                                                             \
-		return (f##W##_t)sf_fma(&sf_f##W, a, b, c, rm, flags);                                \
-	}                                                                                             \
-	f##W##_t sf##W##_min(f##W##_t a, f##W##_t b, uint32_t *flags)                                 \
-	{                                                                                             \
-		return (f##W##_t)sf_minmax(&sf_f##W, a, b, false, flags);                             \
-	}                                                                                             \
-	f##W##_t sf##W##_max(f##W##_t a, f##W##_t b, uint32_t *flags)                                 \
-	{                                                                                             \
-		return (f##W##_t)sf_minmax(&sf_f##W, a, b, true, flags);                              \
-	}                                                                                             \
-	int sf##W##_eq(f##W##_t a, f##W##_t b, uint32_t *flags)                                       \
-	{                                                                                             \
-		return sf_compare(&sf_f##W, a, b, false, 0, 1, flags);                                \
-	}                                                                                             \
-	int sf##W##_lt(f##W##_t a, f##W##_t b, uint32_t *flags)                                       \
-	{                                                                                             \
-		return sf_compare(&sf_f##W, a, b, true, 1, 0, flags);                                 \
-	}                                                                                             \
-	int sf##W##_le(f##W##_t a, f##W##_t b, uint32_t *flags)                                       \
-	{                                                                                             \
-		return sf_compare(&sf_f##W, a, b, true, 1, 1, flags);                                 \
-	}                                                                                             \
-	uint32_t sf##W##_class(f##W##_t a)                                                            \
-	{                                                                                             \
-		return sf_class(&sf_f##W, a);                                                         \
-	}                                                                                             \
-	int64_t sf##W##_to_i32(f##W##_t a, int rm, uint32_t *flags)                                   \
-	{                                                                                             \
-		return (int64_t)sf_to_int(&sf_f##W, a, rm, 32, true, flags);                          \
-	}                                                                                             \
-	int64_t sf##W##_to_u32(f##W##_t a, int rm, uint32_t *flags)                                   \
-	{                                                                                             \
-		return (int64_t)sf_to_int(&sf_f##W, a, rm, 32, false, flags);                         \
-	}                                                                                             \
-	int64_t sf##W##_to_i64(f##W##_t a, int rm, uint32_t *flags)                                   \
-	{                                                                                             \
-		return (int64_t)sf_to_int(&sf_f##W, a, rm, 64, true, flags);                          \
-	}                                                                                             \
-	uint64_t sf##W##_to_u64(f##W##_t a, int rm, uint32_t *flags)                                  \
-	{                                                                                             \
-		return sf_to_int(&sf_f##W, a, rm, 64, false, flags);                                  \
-	}                                                                                             \
-	f##W##_t sf##W##_from_i32(int32_t v, int rm, uint32_t *flags)                                 \
-	{                                                                                             \
-		return (f##W##_t)sf_from_int(&sf_f##W, v < 0, sf_abs64(v), rm, flags);                \
-	}                                                                                             \
-	f##W##_t sf##W##_from_u32(uint32_t v, int rm, uint32_t *flags)                                \
-	{                                                                                             \
-		return (f##W##_t)sf_from_int(&sf_f##W, false, v, rm, flags);                          \
-	}                                                                                             \
-	f##W##_t sf##W##_from_i64(int64_t v, int rm, uint32_t *flags)                                 \
-	{                                                                                             \
-		return (f##W##_t)sf_from_int(&sf_f##W, v < 0, sf_abs64(v), rm, flags);                \
-	}                                                                                             \
-	f##W##_t sf##W##_from_u64(uint64_t v, int rm, uint32_t *flags)                                \
-	{                                                                                             \
-		return (f##W##_t)sf_from_int(&sf_f##W, false, v, rm, flags);                          \
+#define SF_DEFINE_FORMAT(W)                                                                   \
+	f##W##_t sf##W##_add(f##W##_t a, f##W##_t b, int rm, uint32_t *flags)                 \
+	{                                                                                     \
+		return (f##W##_t)sf_add(&sf_f##W, a, b, rm, flags);                           \
+	}                                                                                     \
+	f##W##_t sf##W##_sub(f##W##_t a, f##W##_t b, int rm, uint32_t *flags)                 \
+	{                                                                                     \
+		return (f##W##_t)sf_add(&sf_f##W, a, b ^ (f##W##_t)sf_sign_bit(&sf_f##W), rm, \
+					flags);                                               \
+	}                                                                                     \
+	f##W##_t sf##W##_mul(f##W##_t a, f##W##_t b, int rm, uint32_t *flags)                 \
+	{                                                                                     \
+		return (f##W##_t)sf_mul(&sf_f##W, a, b, rm, flags);                           \
+	}                                                                                     \
+	f##W##_t sf##W##_div(f##W##_t a, f##W##_t b, int rm, uint32_t *flags)                 \
+	{                                                                                     \
+		return (f##W##_t)sf_div(&sf_f##W, a, b, rm, flags);                           \
+	}                                                                                     \
+	f##W##_t sf##W##_sqrt(f##W##_t a, int rm, uint32_t *flags)                            \
+	{                                                                                     \
+		return (f##W##_t)sf_sqrt(&sf_f##W, a, rm, flags);                             \
+	}                                                                                     \
+	f##W##_t sf##W##_fma(f##W##_t a, f##W##_t b, f##W##_t c, int rm, uint32_t *flags)     \
+	{                                                                                     \
+		return (f##W##_t)sf_fma(&sf_f##W, a, b, c, rm, flags);                        \
+	}                                                                                     \
+	f##W##_t sf##W##_min(f##W##_t a, f##W##_t b, uint32_t *flags)                         \
+	{                                                                                     \
+		return (f##W##_t)sf_minmax(&sf_f##W, a, b, false, flags);                     \
+	}                                                                                     \
+	f##W##_t sf##W##_max(f##W##_t a, f##W##_t b, uint32_t *flags)                         \
+	{                                                                                     \
+		return (f##W##_t)sf_minmax(&sf_f##W, a, b, true, flags);                      \
+	}                                                                                     \
+	int sf##W##_eq(f##W##_t a, f##W##_t b, uint32_t *flags)                               \
+	{                                                                                     \
+		return sf_compare(&sf_f##W, a, b, false, 0, 1, flags);                        \
+	}                                                                                     \
+	int sf##W##_lt(f##W##_t a, f##W##_t b, uint32_t *flags)                               \
+	{                                                                                     \
+		return sf_compare(&sf_f##W, a, b, true, 1, 0, flags);                         \
+	}                                                                                     \
+	int sf##W##_le(f##W##_t a, f##W##_t b, uint32_t *flags)                               \
+	{                                                                                     \
+		return sf_compare(&sf_f##W, a, b, true, 1, 1, flags);                         \
+	}                                                                                     \
+	uint32_t sf##W##_class(f##W##_t a)                                                    \
+	{                                                                                     \
+		return sf_class(&sf_f##W, a);                                                 \
+	}                                                                                     \
+	int64_t sf##W##_to_i32(f##W##_t a, int rm, uint32_t *flags)                           \
+	{                                                                                     \
+		return (int64_t)sf_to_int(&sf_f##W, a, rm, 32, true, flags);                  \
+	}                                                                                     \
+	int64_t sf##W##_to_u32(f##W##_t a, int rm, uint32_t *flags)                           \
+	{                                                                                     \
+		return (int64_t)sf_to_int(&sf_f##W, a, rm, 32, false, flags);                 \
+	}                                                                                     \
+	int64_t sf##W##_to_i64(f##W##_t a, int rm, uint32_t *flags)                           \
+	{                                                                                     \
+		return (int64_t)sf_to_int(&sf_f##W, a, rm, 64, true, flags);                  \
+	}                                                                                     \
+	uint64_t sf##W##_to_u64(f##W##_t a, int rm, uint32_t *flags)                          \
+	{                                                                                     \
+		return sf_to_int(&sf_f##W, a, rm, 64, false, flags);                          \
+	}                                                                                     \
+	f##W##_t sf##W##_from_i32(int32_t v, int rm, uint32_t *flags)                         \
+	{                                                                                     \
+		return (f##W##_t)sf_from_int(&sf_f##W, v < 0, sf_abs64(v), rm, flags);        \
+	}                                                                                     \
+	f##W##_t sf##W##_from_u32(uint32_t v, int rm, uint32_t *flags)                        \
+	{                                                                                     \
+		return (f##W##_t)sf_from_int(&sf_f##W, false, v, rm, flags);                  \
+	}                                                                                     \
+	f##W##_t sf##W##_from_i64(int64_t v, int rm, uint32_t *flags)                         \
+	{                                                                                     \
+		return (f##W##_t)sf_from_int(&sf_f##W, v < 0, sf_abs64(v), rm, flags);        \
+	}                                                                                     \
+	f##W##_t sf##W##_from_u64(uint64_t v, int rm, uint32_t *flags)                        \
+	{                                                                                     \
+		return (f##W##_t)sf_from_int(&sf_f##W, false, v, rm, flags);                  \
 	}
 
 SF_DEFINE_FORMAT(32)

@@ -58,8 +58,7 @@ static uint64_t clint_mtime(struct clint *c)
  * one the CLINT implements: the whole register or one aligned half. */
 static bool clint_reg64_access(uint64_t within, unsigned size)
 {
-	return (size == 8 && within == 0) ||
-	       (size == 4 && (within == 0 || within == 4));
+	return (size == 8 && within == 0) || (size == 4 && (within == 0 || within == 4));
 }
 
 static uint64_t clint_reg64_read(uint64_t reg, uint64_t within, unsigned size)
@@ -69,15 +68,13 @@ static uint64_t clint_reg64_read(uint64_t reg, uint64_t within, unsigned size)
 	return (uint32_t)(reg >> (8 * within));
 }
 
-static uint64_t clint_reg64_merge(uint64_t reg, uint64_t within,
-				  unsigned size, uint64_t val)
+static uint64_t clint_reg64_merge(uint64_t reg, uint64_t within, unsigned size, uint64_t val)
 {
 	uint64_t shift = 8 * within;
 
 	if (size == 8)
 		return val;
-	return (reg & ~(0xffffffffull << shift)) |
-	       ((val & 0xffffffffull) << shift);
+	return (reg & ~(0xffffffffull << shift)) | ((val & 0xffffffffull) << shift);
 }
 
 static uint64_t clint_read(void *opaque, uint64_t off, unsigned size)
@@ -102,8 +99,7 @@ static uint64_t clint_read(void *opaque, uint64_t off, unsigned size)
 	return 0;
 }
 
-static void clint_write(void *opaque, uint64_t off, unsigned size,
-			uint64_t val)
+static void clint_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 {
 	struct clint *c = opaque;
 	struct hart *h;
@@ -120,8 +116,7 @@ static void clint_write(void *opaque, uint64_t off, unsigned size,
 		h = clint_hart(c, (off - CLINT_MTIMECMP) / 8);
 		if (!h || !clint_reg64_access(off & 7, size))
 			return;
-		h->mtimecmp = clint_reg64_merge(h->mtimecmp, off & 7, size,
-						val);
+		h->mtimecmp = clint_reg64_merge(h->mtimecmp, off & 7, size, val);
 		hart_timer_update(h);
 	}
 	/* mtime is derived from instruction counts: writes are ignored. */

@@ -52,7 +52,7 @@ struct plic {
 	unsigned nctx;
 
 	uint32_t priority[PLIC_NSRC];
-	uint32_t level[PLIC_WORDS];   /* line as the device drives it */
+	uint32_t level[PLIC_WORDS]; /* line as the device drives it */
 	uint32_t pending[PLIC_WORDS];
 	uint32_t claimed[PLIC_WORDS]; /* in service: gateway closed */
 	uint32_t enable[PLIC_MAX_CTX][PLIC_WORDS];
@@ -166,8 +166,8 @@ enum plic_reg {
 };
 
 /* Decode a guest access into a register that exists, or PLIC_REG_NONE. */
-static enum plic_reg plic_decode(const struct plic *p, uint64_t off,
-				 unsigned size, unsigned *ctx, unsigned *idx)
+static enum plic_reg plic_decode(const struct plic *p, uint64_t off, unsigned size, unsigned *ctx,
+				 unsigned *idx)
 {
 	uint64_t rel;
 
@@ -329,9 +329,10 @@ static int plic_restore(void *opaque, struct devstate_r *r)
 	if (r->error)
 		return -1;
 	if (nctx != p->nctx || nsrc != PLIC_NSRC)
-		return devstate_r_fail(r, "PLIC state has %u contexts and %u sources; this "
-				       "machine's PLIC has %u and %u", nctx, nsrc, p->nctx,
-				       PLIC_NSRC);
+		return devstate_r_fail(r,
+				       "PLIC state has %u contexts and %u sources; this "
+				       "machine's PLIC has %u and %u",
+				       nctx, nsrc, p->nctx, PLIC_NSRC);
 	/* Too big for the stack with 64 contexts; staged so that a bad
 	 * record leaves p untouched. */
 	n = malloc(sizeof(*n));
@@ -359,16 +360,16 @@ static int plic_restore(void *opaque, struct devstate_r *r)
 		uint32_t bad = ~plic_valid_bits(i);
 
 		if ((n->level[i] | n->pending[i] | n->claimed[i]) & bad) {
-			devstate_r_fail(r, "PLIC state word %u names sources that do not exist",
-					i);
+			devstate_r_fail(r, "PLIC state word %u names sources that do not exist", i);
 			goto out;
 		}
 		/* Level-triggered gateways (file comment): a source pends
 		 * exactly while its line is up and it is not in service. */
 		if (n->pending[i] != (n->level[i] & ~n->claimed[i])) {
-			devstate_r_fail(r, "PLIC pending bits 0x%x of word %u disagree with "
-					"levels 0x%x and in-service bits 0x%x", n->pending[i], i,
-					n->level[i], n->claimed[i]);
+			devstate_r_fail(r,
+					"PLIC pending bits 0x%x of word %u disagree with "
+					"levels 0x%x and in-service bits 0x%x",
+					n->pending[i], i, n->level[i], n->claimed[i]);
 			goto out;
 		}
 	}
@@ -376,8 +377,10 @@ static int plic_restore(void *opaque, struct devstate_r *r)
 		for (unsigned i = 0; i < PLIC_WORDS; i++) {
 			n->enable[c][i] = devstate_get_u32(r);
 			if (n->enable[c][i] & ~plic_valid_bits(i)) {
-				devstate_r_fail(r, "PLIC context %u enables sources that do not "
-						"exist (word %u: 0x%x)", c, i, n->enable[c][i]);
+				devstate_r_fail(r,
+						"PLIC context %u enables sources that do not "
+						"exist (word %u: 0x%x)",
+						c, i, n->enable[c][i]);
 				goto out;
 			}
 		}
@@ -411,8 +414,7 @@ struct plic *plic_create(struct machine *m, unsigned nharts, struct hv_err *err)
 	struct plic *p;
 
 	if (nharts == 0 || nharts > HV_MAX_HARTS) {
-		hv_err_set(err, "The PLIC supports 1 to %u harts, not %u.",
-			   HV_MAX_HARTS, nharts);
+		hv_err_set(err, "The PLIC supports 1 to %u harts, not %u.", HV_MAX_HARTS, nharts);
 		return NULL;
 	}
 	p = HV_DEV_NEW(struct plic, m, "plic", HV_PLIC_BASE, HV_PLIC_SIZE, &plic_ops, "the PLIC",

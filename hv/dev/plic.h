@@ -22,8 +22,7 @@ struct plic;
 /* Create a PLIC with two contexts (M, S) per hart. Harts are looked up in
  * m->hart[] when an output changes, so they may be created later. Returns
  * NULL and fills err if out of host memory. */
-struct plic *plic_create(struct machine *m, unsigned nharts,
-			 struct hv_err *err);
+struct plic *plic_create(struct machine *m, unsigned nharts, struct hv_err *err);
 void plic_destroy(struct plic *p);
 
 /* The MMIO window to register at HV_PLIC_BASE (HV_PLIC_SIZE bytes). */

@@ -63,8 +63,8 @@ struct rtc {
 	uint64_t boot_ns;
 	uint64_t adjust_ns;
 	uint32_t time_high; /* latched by the last TIME_LOW read */
-	uint64_t alarm_ns; /* the ALARM registers */
-	uint64_t armed_ns; /* the alarm as it was when armed */
+	uint64_t alarm_ns;  /* the ALARM registers */
+	uint64_t armed_ns;  /* the alarm as it was when armed */
 	bool alarm_armed;
 	bool irq_enabled;
 	bool irq_pending;
@@ -207,14 +207,10 @@ static uint64_t rtc_digest(void *opaque)
  * fires at the next check as it would have in the saved machine.
  */
 static const struct devstate_field rtc_fields[] = {
-	DEVSTATE_FIELD(struct rtc, boot_ns),
-	DEVSTATE_FIELD(struct rtc, adjust_ns),
-	DEVSTATE_FIELD(struct rtc, alarm_ns),
-	DEVSTATE_FIELD(struct rtc, armed_ns),
-	DEVSTATE_FIELD(struct rtc, time_high),
-	DEVSTATE_FIELD(struct rtc, alarm_armed),
-	DEVSTATE_FIELD(struct rtc, irq_enabled),
-	DEVSTATE_FIELD(struct rtc, irq_pending),
+	DEVSTATE_FIELD(struct rtc, boot_ns),     DEVSTATE_FIELD(struct rtc, adjust_ns),
+	DEVSTATE_FIELD(struct rtc, alarm_ns),    DEVSTATE_FIELD(struct rtc, armed_ns),
+	DEVSTATE_FIELD(struct rtc, time_high),   DEVSTATE_FIELD(struct rtc, alarm_armed),
+	DEVSTATE_FIELD(struct rtc, irq_enabled), DEVSTATE_FIELD(struct rtc, irq_pending),
 };
 
 static void rtc_save(void *opaque, struct devstate_w *w)
@@ -241,8 +237,8 @@ static int rtc_restore(void *opaque, struct devstate_r *rd)
 
 static const struct hv_dev_ops rtc_ops = HV_DEV_OPS(rtc);
 
-struct rtc *rtc_create(struct machine *m, const struct hv_irq *irq,
-		       uint64_t boot_ns, struct hv_err *err)
+struct rtc *rtc_create(struct machine *m, const struct hv_irq *irq, uint64_t boot_ns,
+		       struct hv_err *err)
 {
 	struct rtc *r = HV_DEV_NEW(struct rtc, m, "rtc", HV_RTC_BASE, RTC_MMIO_SIZE, &rtc_ops,
 				   "the RTC", err);
@@ -275,8 +271,7 @@ bool rtc_next_deadline(struct rtc *r, uint64_t *mtime)
 	}
 	/* First tick k with now_ns + k * RTC_NS_PER_TICK >= alarm_ns. */
 	delta_ns = r->armed_ns - now_ns;
-	wait = delta_ns / RTC_NS_PER_TICK +
-	       (delta_ns % RTC_NS_PER_TICK ? 1 : 0);
+	wait = delta_ns / RTC_NS_PER_TICK + (delta_ns % RTC_NS_PER_TICK ? 1 : 0);
 	*mtime = now_ticks + wait < now_ticks ? UINT64_MAX : now_ticks + wait;
 	return true;
 }

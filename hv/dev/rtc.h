@@ -21,8 +21,8 @@ struct rtc;
 
 /* Create the RTC; irq is its PLIC line (copied). Returns NULL and fills
  * err if out of host memory. */
-struct rtc *rtc_create(struct machine *m, const struct hv_irq *irq,
-		       uint64_t boot_ns, struct hv_err *err);
+struct rtc *rtc_create(struct machine *m, const struct hv_irq *irq, uint64_t boot_ns,
+		       struct hv_err *err);
 void rtc_destroy(struct rtc *r);
 
 /* The MMIO window to register at HV_RTC_BASE. */

@@ -36,8 +36,7 @@ static uint64_t syscon_read(void *opaque, uint64_t off, unsigned size)
 	return 0;
 }
 
-static void syscon_write(void *opaque, uint64_t off, unsigned size,
-			 uint64_t val)
+static void syscon_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 {
 	struct syscon *s = opaque;
 	unsigned code = size == 4 ? (unsigned)(val >> 16) & 0xffff : 0;

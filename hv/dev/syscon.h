@@ -13,7 +13,7 @@
 
 /* Values of the register at offset 0 (also in the device tree's
  * syscon-poweroff and syscon-reboot nodes). */
-#define SYSCON_FAIL 0x3333u     /* | exit code << 16 */
+#define SYSCON_FAIL 0x3333u /* | exit code << 16 */
 #define SYSCON_PASS 0x5555u
 #define SYSCON_RESET 0x7777u
 

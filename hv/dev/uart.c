@@ -38,9 +38,13 @@
 #include <stdlib.h>
 
 enum {
-	UART_RBR = 0, UART_THR = 0, UART_DLL = 0,
-	UART_IER = 1, UART_DLM = 1,
-	UART_IIR = 2, UART_FCR = 2,
+	UART_RBR = 0,
+	UART_THR = 0,
+	UART_DLL = 0,
+	UART_IER = 1,
+	UART_DLM = 1,
+	UART_IIR = 2,
+	UART_FCR = 2,
 	UART_LCR = 3,
 	UART_MCR = 4,
 	UART_LSR = 5,
@@ -95,8 +99,8 @@ struct uart {
 	unsigned rx_head, rx_count;
 
 	uint8_t ier, lcr, mcr, fcr, scr, dll, dlm;
-	uint8_t lsr_errors;  /* sticky LSR error bits, cleared by reading */
-	bool thr_ipending;   /* THR-empty interrupt condition armed */
+	uint8_t lsr_errors; /* sticky LSR error bits, cleared by reading */
+	bool thr_ipending;  /* THR-empty interrupt condition armed */
 };
 
 static unsigned uart_rx_capacity(const struct uart *u)
@@ -117,8 +121,7 @@ static uint8_t uart_iir_id(const struct uart *u)
 	if ((u->ier & UART_IER_RLSI) && u->lsr_errors)
 		return UART_IIR_RLSI;
 	if ((u->ier & UART_IER_RDI) && u->rx_count) {
-		if ((u->fcr & UART_FCR_ENABLE) &&
-		    u->rx_count < uart_rx_trigger(u))
+		if ((u->fcr & UART_FCR_ENABLE) && u->rx_count < uart_rx_trigger(u))
 			return UART_IIR_TIMEOUT;
 		return UART_IIR_RDI;
 	}
@@ -242,8 +245,7 @@ static uint64_t uart_read(void *opaque, uint64_t off, unsigned size)
 	return val;
 }
 
-static void uart_write(void *opaque, uint64_t off, unsigned size,
-		       uint64_t val64)
+static void uart_write(void *opaque, uint64_t off, unsigned size, uint64_t val64)
 {
 	struct uart *u = opaque;
 	uint8_t val = (uint8_t)val64;
@@ -313,14 +315,10 @@ static uint64_t uart_digest(void *opaque)
  * stored: it follows from the rest (uart_iir_id).
  */
 static const struct devstate_field uart_fields[] = {
-	DEVSTATE_FIELD(struct uart, ier),
-	DEVSTATE_FIELD(struct uart, lcr),
-	DEVSTATE_FIELD(struct uart, mcr),
-	DEVSTATE_FIELD(struct uart, fcr),
-	DEVSTATE_FIELD(struct uart, scr),
-	DEVSTATE_FIELD(struct uart, dll),
-	DEVSTATE_FIELD(struct uart, dlm),
-	DEVSTATE_FIELD(struct uart, lsr_errors),
+	DEVSTATE_FIELD(struct uart, ier),          DEVSTATE_FIELD(struct uart, lcr),
+	DEVSTATE_FIELD(struct uart, mcr),          DEVSTATE_FIELD(struct uart, fcr),
+	DEVSTATE_FIELD(struct uart, scr),          DEVSTATE_FIELD(struct uart, dll),
+	DEVSTATE_FIELD(struct uart, dlm),          DEVSTATE_FIELD(struct uart, lsr_errors),
 	DEVSTATE_FIELD(struct uart, thr_ipending),
 };
 
@@ -348,11 +346,12 @@ static int uart_restore(void *opaque, struct devstate_r *r)
 	if (r->error)
 		return -1;
 	/* Only values a guest could have produced (uart_write masks them). */
-	if ((n.ier & ~UART_IER_MASK) || (n.mcr & ~UART_MCR_MASK) ||
-	    (n.fcr & ~UART_FCR_STORED) || (n.lsr_errors & ~UART_LSR_OE))
-		return devstate_r_fail(r, "UART registers IER 0x%x MCR 0x%x FCR 0x%x LSR "
-				       "0x%x have bits the device never sets", n.ier, n.mcr,
-				       n.fcr, n.lsr_errors);
+	if ((n.ier & ~UART_IER_MASK) || (n.mcr & ~UART_MCR_MASK) || (n.fcr & ~UART_FCR_STORED) ||
+	    (n.lsr_errors & ~UART_LSR_OE))
+		return devstate_r_fail(r,
+				       "UART registers IER 0x%x MCR 0x%x FCR 0x%x LSR "
+				       "0x%x have bits the device never sets",
+				       n.ier, n.mcr, n.fcr, n.lsr_errors);
 	if (n.rx_count > uart_rx_capacity(&n))
 		return devstate_r_fail(r, "UART receiver holds %u bytes, more than its %u",
 				       n.rx_count, uart_rx_capacity(&n));
@@ -369,11 +368,10 @@ static int uart_restore(void *opaque, struct devstate_r *r)
 
 static const struct hv_dev_ops uart_ops = HV_DEV_OPS(uart);
 
-struct uart *uart_create(struct machine *m, const struct hv_irq *irq,
-			 struct hv_err *err)
+struct uart *uart_create(struct machine *m, const struct hv_irq *irq, struct hv_err *err)
 {
-	struct uart *u = HV_DEV_NEW(struct uart, m, "uart", HV_UART_BASE, UART_MMIO_SIZE,
-				    &uart_ops, "the UART", err);
+	struct uart *u = HV_DEV_NEW(struct uart, m, "uart", HV_UART_BASE, UART_MMIO_SIZE, &uart_ops,
+				    "the UART", err);
 
 	if (!u)
 		return NULL;

@@ -21,8 +21,7 @@ struct uart;
 
 /* Create the UART; irq is its PLIC line (copied). Returns NULL and fills
  * err if out of host memory. */
-struct uart *uart_create(struct machine *m, const struct hv_irq *irq,
-			 struct hv_err *err);
+struct uart *uart_create(struct machine *m, const struct hv_irq *irq, struct hv_err *err);
 void uart_destroy(struct uart *u);
 
 /* The MMIO window to register at HV_UART_BASE. */

@@ -61,7 +61,6 @@ const uint8_t *ram_frozen_page(const struct ram_frozen *f, uint64_t page);
 /* Frames the machine's pool holds (shared by all its forks). */
 uint64_t ram_frames_in_use(const struct ram *ram);
 
-
 /* Register a device on the bus. The machine does not own dev. */
 int machine_add_dev(struct machine *m, struct hv_dev *dev, struct hv_err *err);
 

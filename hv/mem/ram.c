@@ -32,15 +32,14 @@
 #include <string.h>
 #include <sys/mman.h>
 
-
 struct frame_pool {
 	uint8_t **page;
 	uint32_t *refs;
 	uint32_t count, cap;
-	uint32_t *free;  /* ids whose frame is unreferenced, for reuse */
+	uint32_t *free; /* ids whose frame is unreferenced, for reuse */
 	uint32_t nfree;
-	uint32_t users;  /* machines and frozen arrays referencing the pool */
-	uint64_t serial; /* last serial handed to a frozen array */
+	uint32_t users;   /* machines and frozen arrays referencing the pool */
+	uint64_t serial;  /* last serial handed to a frozen array */
 	uint8_t *backing; /* frames [0, nbacking) live here (one mapping) */
 	uint64_t nbacking;
 	/* Decoded code of these frames (block.c), shared like them, and the
@@ -245,7 +244,7 @@ bool ram_cow_page(struct machine *m, uint64_t idx)
 		ram->frame[idx] = p->page[id];
 		ram->touched[ram->ntouched++] = (uint32_t)idx;
 		p->code->drop_translations(m, m->ram.base + (idx << HV_PAGE_SHIFT));
-		ram->flags[idx] &= (uint8_t)~(RAM_PF_SHARED | RAM_PF_CODE);
+		ram->flags[idx] &= (uint8_t) ~(RAM_PF_SHARED | RAM_PF_CODE);
 		if (code)
 			p->code->clear_jumps(m);
 		return true;

@@ -46,7 +46,8 @@ struct hv_system *system_create(uint64_t epoch_len, unsigned threads, struct hv_
 	struct hv_system *s;
 
 	if (!epoch_len || !threads || threads > SYSTEM_MAX_DOMAINS) {
-		hv_err_set(err, "an epoch of %llu instructions on %u threads cannot run "
+		hv_err_set(err,
+			   "an epoch of %llu instructions on %u threads cannot run "
 			   "(epochs must be longer than 0, threads 1 to %d)",
 			   (unsigned long long)epoch_len, threads, SYSTEM_MAX_DOMAINS);
 		return NULL;
@@ -103,7 +104,8 @@ int system_add_domain(struct hv_system *s, const struct domain_spec *spec, struc
 		goto fail;
 	}
 	if (!spec->name[0] || strlen(spec->name) >= DOMAIN_NAME_MAX) {
-		hv_err_set(err, "a domain's name must have 1 to %d characters", DOMAIN_NAME_MAX - 1);
+		hv_err_set(err, "a domain's name must have 1 to %d characters",
+			   DOMAIN_NAME_MAX - 1);
 		goto fail;
 	}
 	if (system_find(s, spec->name)) {

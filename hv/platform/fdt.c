@@ -51,8 +51,7 @@
  * Linux has accepted over time. */
 #define DT_ISA "rv64imafdc_zicsr_zifencei_zicntr_zihintpause"
 #define DT_ISA_BASE "rv64i"
-static const char dt_isa_extensions[] =
-	"i\0m\0a\0f\0d\0c\0zicsr\0zifencei\0zicntr\0zihintpause";
+static const char dt_isa_extensions[] = "i\0m\0a\0f\0d\0c\0zicsr\0zifencei\0zicntr\0zihintpause";
 
 /*
  * A writer over libfdt's sequential-write API that remembers the first
@@ -82,15 +81,13 @@ static void dt_end(struct dt_writer *w)
 		dt_check(w, fdt_end_node(w->fdt));
 }
 
-static void dt_prop(struct dt_writer *w, const char *name, const void *val,
-		    int len)
+static void dt_prop(struct dt_writer *w, const char *name, const void *val, int len)
 {
 	if (!w->err)
 		dt_check(w, fdt_property(w->fdt, name, val, len));
 }
 
-static void dt_prop_str(struct dt_writer *w, const char *name,
-			const char *val)
+static void dt_prop_str(struct dt_writer *w, const char *name, const char *val)
 {
 	if (!w->err)
 		dt_check(w, fdt_property_string(w->fdt, name, val));
@@ -114,16 +111,14 @@ static void dt_prop_empty(struct dt_writer *w, const char *name)
 }
 
 /* A property of n cells, converted to the blob's big-endian order. */
-static void dt_prop_cells(struct dt_writer *w, const char *name,
-			  const uint32_t *cells, unsigned n)
+static void dt_prop_cells(struct dt_writer *w, const char *name, const uint32_t *cells, unsigned n)
 {
 	fdt32_t *out;
 
 	if (w->err)
 		return;
-	dt_check(w, fdt_property_placeholder(w->fdt, name,
-					     (int)(n * sizeof(fdt32_t)),
-					     (void **)&out));
+	dt_check(w,
+		 fdt_property_placeholder(w->fdt, name, (int)(n * sizeof(fdt32_t)), (void **)&out));
 	if (w->err)
 		return;
 	for (unsigned i = 0; i < n; i++)
@@ -134,8 +129,10 @@ static void dt_prop_cells(struct dt_writer *w, const char *name,
 static void dt_prop_reg(struct dt_writer *w, uint64_t addr, uint64_t size)
 {
 	uint32_t cells[4] = {
-		(uint32_t)(addr >> 32), (uint32_t)addr,
-		(uint32_t)(size >> 32), (uint32_t)size,
+		(uint32_t)(addr >> 32),
+		(uint32_t)addr,
+		(uint32_t)(size >> 32),
+		(uint32_t)size,
 	};
 
 	dt_prop_cells(w, "reg", cells, 4);
@@ -143,8 +140,7 @@ static void dt_prop_reg(struct dt_writer *w, uint64_t addr, uint64_t size)
 
 /* interrupts-extended naming, for every hart, its interrupt controller
  * with irq_a and then irq_b. */
-static void dt_prop_hart_irqs(struct dt_writer *w, unsigned nharts,
-			      uint32_t irq_a, uint32_t irq_b)
+static void dt_prop_hart_irqs(struct dt_writer *w, unsigned nharts, uint32_t irq_a, uint32_t irq_b)
 {
 	uint32_t cells[4 * HV_MAX_HARTS];
 
@@ -162,8 +158,8 @@ static void dt_node_name(char *buf, size_t len, const char *base, uint64_t addr)
 	snprintf(buf, len, "%s@%llx", base, (unsigned long long)addr);
 }
 
-static void dt_write_chosen(struct dt_writer *w, const struct machine *m,
-			    gpa_t initrd_start, gpa_t initrd_end)
+static void dt_write_chosen(struct dt_writer *w, const struct machine *m, gpa_t initrd_start,
+			    gpa_t initrd_end)
 {
 	char path[64];
 
@@ -210,8 +206,7 @@ static void dt_write_cpus(struct dt_writer *w, unsigned nharts)
 		dt_prop_str(w, "compatible", "riscv");
 		dt_prop_str(w, "riscv,isa", DT_ISA);
 		dt_prop_str(w, "riscv,isa-base", DT_ISA_BASE);
-		dt_prop(w, "riscv,isa-extensions", dt_isa_extensions,
-			sizeof(dt_isa_extensions));
+		dt_prop(w, "riscv,isa-extensions", dt_isa_extensions, sizeof(dt_isa_extensions));
 		dt_prop_str(w, "mmu-type", "riscv,sv48");
 		dt_begin(w, "interrupt-controller");
 		dt_prop_u32(w, "#address-cells", 0);
@@ -236,8 +231,8 @@ static void dt_write_cpus(struct dt_writer *w, unsigned nharts)
 }
 
 /* syscon-poweroff / syscon-reboot: a write of value to the test device. */
-static void dt_write_syscon_action(struct dt_writer *w, const char *name,
-				   const char *compatible, uint32_t value)
+static void dt_write_syscon_action(struct dt_writer *w, const char *name, const char *compatible,
+				   uint32_t value)
 {
 	dt_begin(w, name);
 	dt_prop_u32(w, "value", value);
@@ -249,9 +244,8 @@ static void dt_write_syscon_action(struct dt_writer *w, const char *name,
 
 /* Open the node of a device whose one interrupt is a PLIC source; the
  * caller may add properties and closes it with dt_end. */
-static void dt_begin_plic_device(struct dt_writer *w, const char *base,
-				 gpa_t addr, uint64_t size, uint32_t irq,
-				 const char *compatible)
+static void dt_begin_plic_device(struct dt_writer *w, const char *base, gpa_t addr, uint64_t size,
+				 uint32_t irq, const char *compatible)
 {
 	char name[48];
 
@@ -279,8 +273,7 @@ static void dt_write_soc(struct dt_writer *w, unsigned nharts)
 	dt_begin_plic_device(w, "rtc", HV_RTC_BASE, RTC_MMIO_SIZE, HV_RTC_IRQ,
 			     "google,goldfish-rtc");
 	dt_end(w);
-	dt_begin_plic_device(w, "serial", HV_UART_BASE, UART_MMIO_SIZE,
-			     HV_UART_IRQ, "ns16550a");
+	dt_begin_plic_device(w, "serial", HV_UART_BASE, UART_MMIO_SIZE, HV_UART_IRQ, "ns16550a");
 	dt_prop_u32(w, "clock-frequency", DT_UART_CLOCK_HZ);
 	dt_end(w);
 
@@ -294,10 +287,8 @@ static void dt_write_soc(struct dt_writer *w, unsigned nharts)
 	/* Highest slot first, as in QEMU's tree: Linux probes the slots in
 	 * this order, so devices enumerate alike on both. */
 	for (unsigned i = HV_VIRTIO_SLOTS; i-- > 0;) {
-		dt_begin_plic_device(w, "virtio_mmio",
-				     HV_VIRTIO_BASE + i * HV_VIRTIO_STRIDE,
-				     HV_VIRTIO_STRIDE, HV_VIRTIO_IRQ0 + i,
-				     "virtio,mmio");
+		dt_begin_plic_device(w, "virtio_mmio", HV_VIRTIO_BASE + i * HV_VIRTIO_STRIDE,
+				     HV_VIRTIO_STRIDE, HV_VIRTIO_IRQ0 + i, "virtio,mmio");
 		dt_end(w);
 	}
 
@@ -324,8 +315,8 @@ static void dt_write_soc(struct dt_writer *w, unsigned nharts)
 	dt_end(w);
 }
 
-static int dt_write_tree(void *buf, int size, const struct machine *m,
-			 gpa_t initrd_start, gpa_t initrd_end)
+static int dt_write_tree(void *buf, int size, const struct machine *m, gpa_t initrd_start,
+			 gpa_t initrd_end)
 {
 	struct dt_writer w = { buf, 0 };
 	static const char root_compat[] = "riscv-virtio";
@@ -359,27 +350,26 @@ static int dt_write_tree(void *buf, int size, const struct machine *m,
 	return w.err;
 }
 
-int fdt_build(struct machine *m, gpa_t initrd_start, gpa_t initrd_end,
-	      struct hv_err *err)
+int fdt_build(struct machine *m, gpa_t initrd_start, gpa_t initrd_end, struct hv_err *err)
 {
 	void *buf = NULL, *fit;
 	int size, rc = -FDT_ERR_NOSPACE;
 
 	if (m->nharts == 0 || m->nharts > HV_MAX_HARTS) {
-		hv_err_set(err, "Cannot describe %u harts in the device tree: "
+		hv_err_set(err,
+			   "Cannot describe %u harts in the device tree: "
 			   "the machine supports 1 to %u.",
 			   m->nharts, HV_MAX_HARTS);
 		return -1;
 	}
 	if (m->ram.size == 0) {
 		hv_err_set(err, "Cannot build the device tree of a machine "
-			   "without RAM.");
+				"without RAM.");
 		return -1;
 	}
 	if (initrd_end < initrd_start) {
 		hv_err_set(err, "The initrd range 0x%llx-0x%llx is inverted.",
-			   (unsigned long long)initrd_start,
-			   (unsigned long long)initrd_end);
+			   (unsigned long long)initrd_start, (unsigned long long)initrd_end);
 		return -1;
 	}
 
@@ -387,8 +377,10 @@ int fdt_build(struct machine *m, gpa_t initrd_start, gpa_t initrd_end,
 		free(buf);
 		buf = malloc((size_t)size);
 		if (!buf) {
-			hv_err_set(err, "Out of memory for a %d-byte device "
-				   "tree.", size);
+			hv_err_set(err,
+				   "Out of memory for a %d-byte device "
+				   "tree.",
+				   size);
 			return -1;
 		}
 		rc = dt_write_tree(buf, size, m, initrd_start, initrd_end);
@@ -397,8 +389,7 @@ int fdt_build(struct machine *m, gpa_t initrd_start, gpa_t initrd_end,
 	}
 	if (rc < 0) {
 		free(buf);
-		hv_err_set(err, "Building the device tree failed: %s.",
-			   fdt_strerror(rc));
+		hv_err_set(err, "Building the device tree failed: %s.", fdt_strerror(rc));
 		return -1;
 	}
 

@@ -15,7 +15,6 @@ struct machine;
  * initrd_end) is the initial ramdisk's guest physical range; an empty
  * range (0, 0) means none. m->fdt is malloc()ed; whoever frees the machine frees it
  * with free(). Returns 0, or -1 with a sentence in err. */
-int fdt_build(struct machine *m, gpa_t initrd_start, gpa_t initrd_end,
-	      struct hv_err *err);
+int fdt_build(struct machine *m, gpa_t initrd_start, gpa_t initrd_end, struct hv_err *err);
 
 #endif

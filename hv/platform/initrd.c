@@ -79,21 +79,26 @@ int initrd_check(const char *path, uint64_t size,
 			}
 			for (size_t i = 0; i < HV_ARRAY_LEN(initrd_compressed); i++)
 				if (n >= initrd_compressed[i].len &&
-				    memcmp(b, initrd_compressed[i].magic, initrd_compressed[i].len) == 0)
+				    memcmp(b, initrd_compressed[i].magic,
+					   initrd_compressed[i].len) == 0)
 					return 0;
 			in_archive = true;
 		}
 		if (left < CPIO_HDR) {
-			hv_err_set(err, "%s: not a valid initramfs: a cpio header at offset 0x%llx is "
-				   "cut short by the end of the file", path, (unsigned long long)off);
+			hv_err_set(err,
+				   "%s: not a valid initramfs: a cpio header at offset 0x%llx is "
+				   "cut short by the end of the file",
+				   path, (unsigned long long)off);
 			return -1;
 		}
 		if (!read(opaque, off, hdr, sizeof(hdr)))
 			goto short_read;
 		if (memcmp(hdr, "07070", 5) != 0 || (hdr[5] != '1' && hdr[5] != '2')) {
-			hv_err_set(err, "%s: not a valid initramfs: offset 0x%llx holds neither a cpio "
+			hv_err_set(err,
+				   "%s: not a valid initramfs: offset 0x%llx holds neither a cpio "
 				   "(newc) header nor a compressed archive; give a cpio archive, "
-				   "optionally compressed", path, (unsigned long long)off);
+				   "optionally compressed",
+				   path, (unsigned long long)off);
 			return -1;
 		}
 		uint64_t filesize, namesize;
@@ -107,15 +112,18 @@ int initrd_check(const char *path, uint64_t size,
 				namesize = v;
 		}
 		if (!ok || namesize == 0 || namesize > 4096) {
-			hv_err_set(err, "%s: not a valid initramfs: the cpio header at offset 0x%llx "
-				   "has malformed fields", path, (unsigned long long)off);
+			hv_err_set(err,
+				   "%s: not a valid initramfs: the cpio header at offset 0x%llx "
+				   "has malformed fields",
+				   path, (unsigned long long)off);
 			return -1;
 		}
 		uint64_t name_end = align4(CPIO_HDR + namesize);
 		if (name_end > left || align4(filesize) > left - name_end) {
-			hv_err_set(err, "%s: not a valid initramfs: the cpio entry at offset 0x%llx "
-				   "runs past the end of the file (truncated?)", path,
-				   (unsigned long long)off);
+			hv_err_set(err,
+				   "%s: not a valid initramfs: the cpio entry at offset 0x%llx "
+				   "runs past the end of the file (truncated?)",
+				   path, (unsigned long long)off);
 			return -1;
 		}
 		char name[11] = { 0 };
@@ -126,8 +134,10 @@ int initrd_check(const char *path, uint64_t size,
 			in_archive = false;
 	}
 	if (in_archive) {
-		hv_err_set(err, "%s: not a valid initramfs: the cpio archive has no TRAILER!!! "
-			   "entry (truncated?)", path);
+		hv_err_set(err,
+			   "%s: not a valid initramfs: the cpio archive has no TRAILER!!! "
+			   "entry (truncated?)",
+			   path);
 		return -1;
 	}
 	return 0;

@@ -89,13 +89,17 @@ static int loader_load_image(struct loader *l, const struct image_file *f, gpa_t
 	image_size = le_get64(f->head + 16);
 	flags = le_get64(f->head + 24);
 	if (flags & IMAGE_FLAG_BE) {
-		hv_err_set(l->err, "%s: is a big-endian Linux Image; RISC-V guests here are "
-			   "little-endian", f->path);
+		hv_err_set(l->err,
+			   "%s: is a big-endian Linux Image; RISC-V guests here are "
+			   "little-endian",
+			   f->path);
 		return -1;
 	}
 	if (text_offset >= l->ram_end - l->ram_base) {
-		hv_err_set(l->err, "%s: Linux Image text_offset 0x%llx is beyond RAM (size "
-			   "0x%llx)", f->path, (unsigned long long)text_offset,
+		hv_err_set(l->err,
+			   "%s: Linux Image text_offset 0x%llx is beyond RAM (size "
+			   "0x%llx)",
+			   f->path, (unsigned long long)text_offset,
 			   (unsigned long long)(l->ram_end - l->ram_base));
 		return -1;
 	}
@@ -104,9 +108,10 @@ static int loader_load_image(struct loader *l, const struct image_file *f, gpa_t
 		at = kstart;
 	reserve = image_size > f->size ? image_size : f->size;
 	if (!loader_ram_contains(l, at, reserve)) {
-		hv_err_set(l->err, "%s: the Linux Image needs 0x%llx bytes at 0x%llx (image_size "
-			   "0x%llx) but RAM ends at 0x%llx; use a larger --memory", f->path,
-			   (unsigned long long)reserve, (unsigned long long)at,
+		hv_err_set(l->err,
+			   "%s: the Linux Image needs 0x%llx bytes at 0x%llx (image_size "
+			   "0x%llx) but RAM ends at 0x%llx; use a larger --memory",
+			   f->path, (unsigned long long)reserve, (unsigned long long)at,
 			   (unsigned long long)image_size, (unsigned long long)(l->ram_end - 1));
 		return -1;
 	}
@@ -153,8 +158,7 @@ static int loader_load_initrd(struct loader *l, const char *path, const struct l
 {
 	struct image_file f;
 	uint64_t ram_size = l->ram_end - l->ram_base;
-	uint64_t off = ram_size / 2 < LOADER_INITRD_MAX_OFF ? ram_size / 2
-							     : LOADER_INITRD_MAX_OFF;
+	uint64_t off = ram_size / 2 < LOADER_INITRD_MAX_OFF ? ram_size / 2 : LOADER_INITRD_MAX_OFF;
 	gpa_t at = kernel_start + off;
 	int ret = -1;
 
@@ -162,9 +166,10 @@ static int loader_load_initrd(struct loader *l, const char *path, const struct l
 		return -1;
 	path = f.path;
 	if (!loader_ram_contains(l, at, f.size)) {
-		hv_err_set(l->err, "%s: the initrd (size 0x%llx) does not fit in RAM at 0x%llx "
-			   "(RAM ends at 0x%llx); use a larger --memory", path,
-			   (unsigned long long)f.size, (unsigned long long)at,
+		hv_err_set(l->err,
+			   "%s: the initrd (size 0x%llx) does not fit in RAM at 0x%llx "
+			   "(RAM ends at 0x%llx); use a larger --memory",
+			   path, (unsigned long long)f.size, (unsigned long long)at,
 			   (unsigned long long)(l->ram_end - 1));
 		goto out;
 	}
@@ -200,9 +205,11 @@ static int loader_place_dtb(struct loader *l, gpa_t *addr)
 	}
 	at = loader_align_down(top - m->fdt_size, LOADER_ALIGN_2M);
 	if (at < l->ram_base) {
-		hv_err_set(l->err, "device tree: no 2 MiB-aligned room for the blob (size "
-			   "0x%zx) in RAM 0x%llx-0x%llx", m->fdt_size,
-			   (unsigned long long)l->ram_base, (unsigned long long)(l->ram_end - 1));
+		hv_err_set(l->err,
+			   "device tree: no 2 MiB-aligned room for the blob (size "
+			   "0x%zx) in RAM 0x%llx-0x%llx",
+			   m->fdt_size, (unsigned long long)l->ram_base,
+			   (unsigned long long)(l->ram_end - 1));
 		return -1;
 	}
 	if (loader_region_claim(l, NULL, "device tree", at, m->fdt_size) != 0 ||
@@ -228,8 +235,10 @@ static int loader_place_fw_dyn(struct loader *l, gpa_t dtb, gpa_t next, gpa_t *a
 	le_put64(info + 32, 0);
 	le_put64(info + 40, 0);
 	if (dtb < l->ram_base + 64) {
-		hv_err_set(l->err, "device tree: no room for the firmware handoff info below "
-			   "it at 0x%llx", (unsigned long long)dtb);
+		hv_err_set(l->err,
+			   "device tree: no room for the firmware handoff info below "
+			   "it at 0x%llx",
+			   (unsigned long long)dtb);
 		return -1;
 	}
 	if (loader_region_claim(l, NULL, "firmware handoff info", at, sizeof(info)) != 0 ||
@@ -282,8 +291,10 @@ int loader_load(struct machine *m, const struct loader_opts *o, struct hv_err *e
 		return -1;
 	}
 	if (m->cfg.boot != boot) {
-		hv_err_set(err, "%s: the machine was created for another boot mode than "
-			   "--bios asks for", kernel);
+		hv_err_set(err,
+			   "%s: the machine was created for another boot mode than "
+			   "--bios asks for",
+			   kernel);
 		return -1;
 	}
 	l.ram_base = m->ram.base;
@@ -303,8 +314,8 @@ int loader_load(struct machine *m, const struct loader_opts *o, struct hv_err *e
 		kstart = l.ram_base;
 		break;
 	default:
-		if (loader_load_file(&l, o->bios, NULL, "firmware", l.ram_base, false, &fw,
-				     &fmt) != 0)
+		if (loader_load_file(&l, o->bios, NULL, "firmware", l.ram_base, false, &fw, &fmt) !=
+		    0)
 			goto out;
 		/* riscv_calc_kernel_start_addr: RV64 kernels are 2 MiB aligned. */
 		kstart = loader_align_up(fw.end, LOADER_ALIGN_2M);

@@ -30,7 +30,8 @@
 #define LOADER_FW_DYN_MAGIC 0x4942534full /* "OSBI" */
 #define LOADER_FW_DYN_VERSION 2ull
 #define LOADER_FW_DYN_NEXT_MODE_S 1ull
-#define LOADER_FW_DYN_SIZE 48ull /* magic, version, next_addr, next_mode,
+#define LOADER_FW_DYN_SIZE \
+	48ull /* magic, version, next_addr, next_mode,
 				  * options, boot_hart: 6 x u64 */
 
 struct loader_info;

@@ -32,17 +32,28 @@ struct elf_seg {
 static const char *elf_machine_name(unsigned em)
 {
 	switch (em) {
-	case EM_386: return "i386";
-	case EM_X86_64: return "x86-64";
-	case EM_ARM: return "32-bit Arm";
-	case EM_AARCH64: return "AArch64";
-	case EM_PPC: return "PowerPC";
-	case EM_PPC64: return "PowerPC64";
-	case EM_MIPS: return "MIPS";
-	case EM_S390: return "s390";
-	case EM_SPARCV9: return "SPARC64";
-	case EM_LOONGARCH: return "LoongArch";
-	default: return "another architecture";
+	case EM_386:
+		return "i386";
+	case EM_X86_64:
+		return "x86-64";
+	case EM_ARM:
+		return "32-bit Arm";
+	case EM_AARCH64:
+		return "AArch64";
+	case EM_PPC:
+		return "PowerPC";
+	case EM_PPC64:
+		return "PowerPC64";
+	case EM_MIPS:
+		return "MIPS";
+	case EM_S390:
+		return "s390";
+	case EM_SPARCV9:
+		return "SPARC64";
+	case EM_LOONGARCH:
+		return "LoongArch";
+	default:
+		return "another architecture";
 	}
 }
 
@@ -57,8 +68,10 @@ static int elf_check_ident(const struct image_file *f, struct hv_err *err)
 		return -1;
 	}
 	if (f->head[EI_CLASS] == ELFCLASS32) {
-		hv_err_set(err, "%s: is a 32-bit ELF file (ELFCLASS32); the %s must be RV64 "
-			   "(ELFCLASS64)", f->path, f->role);
+		hv_err_set(err,
+			   "%s: is a 32-bit ELF file (ELFCLASS32); the %s must be RV64 "
+			   "(ELFCLASS64)",
+			   f->path, f->role);
 		return -1;
 	}
 	if (f->head[EI_CLASS] != ELFCLASS64) {
@@ -67,13 +80,15 @@ static int elf_check_ident(const struct image_file *f, struct hv_err *err)
 		return -1;
 	}
 	if (f->head[EI_DATA] != ELFDATA2LSB) {
-		hv_err_set(err, "%s: is not a little-endian ELF file (EI_DATA %u); RISC-V "
-			   "needs ELFDATA2LSB", f->path, f->head[EI_DATA]);
+		hv_err_set(err,
+			   "%s: is not a little-endian ELF file (EI_DATA %u); RISC-V "
+			   "needs ELFDATA2LSB",
+			   f->path, f->head[EI_DATA]);
 		return -1;
 	}
 	if (f->head_len < sizeof(Elf64_Ehdr)) {
-		hv_err_set(err, "%s: truncated ELF header (%zu of %zu bytes)", f->path,
-			   f->head_len, sizeof(Elf64_Ehdr));
+		hv_err_set(err, "%s: truncated ELF header (%zu of %zu bytes)", f->path, f->head_len,
+			   sizeof(Elf64_Ehdr));
 		return -1;
 	}
 	em = le_get16(f->head + offsetof(Elf64_Ehdr, e_machine));
@@ -124,24 +139,27 @@ static int elf_collect(const struct image_file *f, Elf *elf, struct elf_seg **ou
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
 		if (ph.p_filesz > ph.p_memsz) {
-			hv_err_set(err, "%s: ELF segment %zu has p_filesz 0x%llx larger than "
-				   "p_memsz 0x%llx", f->path, i,
-				   (unsigned long long)ph.p_filesz,
+			hv_err_set(err,
+				   "%s: ELF segment %zu has p_filesz 0x%llx larger than "
+				   "p_memsz 0x%llx",
+				   f->path, i, (unsigned long long)ph.p_filesz,
 				   (unsigned long long)ph.p_memsz);
 			goto fail;
 		}
 		if (__builtin_add_overflow(ph.p_offset, ph.p_filesz, &end) || end > f->size) {
-			hv_err_set(err, "%s: ELF segment %zu data at offset 0x%llx (size 0x%llx) "
-				   "extends past the end of the file (size 0x%llx)", f->path, i,
-				   (unsigned long long)ph.p_offset,
+			hv_err_set(err,
+				   "%s: ELF segment %zu data at offset 0x%llx (size 0x%llx) "
+				   "extends past the end of the file (size 0x%llx)",
+				   f->path, i, (unsigned long long)ph.p_offset,
 				   (unsigned long long)ph.p_filesz, (unsigned long long)f->size);
 			goto fail;
 		}
 		if (__builtin_add_overflow(ph.p_paddr, ph.p_memsz, &end) ||
 		    __builtin_add_overflow(ph.p_vaddr, ph.p_memsz, &end)) {
-			hv_err_set(err, "%s: ELF segment %zu at 0x%llx has size 0x%llx, which "
-				   "wraps around the address space", f->path, i,
-				   (unsigned long long)ph.p_paddr,
+			hv_err_set(err,
+				   "%s: ELF segment %zu at 0x%llx has size 0x%llx, which "
+				   "wraps around the address space",
+				   f->path, i, (unsigned long long)ph.p_paddr,
 				   (unsigned long long)ph.p_memsz);
 			goto fail;
 		}
@@ -163,7 +181,6 @@ fail:
 	free(seg);
 	return -1;
 }
-
 
 /*
  * GNU ld puts the ELF and program headers in the first PT_LOAD segment
@@ -209,8 +226,8 @@ static void elf_trim_below_ram(const struct loader *l, Elf *elf, struct elf_seg 
  * RAM and every segment is linked in the top half, the image is moved as
  * a whole to reloc_base, as the equivalent Image would be.
  */
-int loader_load_elf(struct loader *l, const struct image_file *f, bool may_reloc,
-			   gpa_t reloc_base, struct placed *p)
+int loader_load_elf(struct loader *l, const struct image_file *f, bool may_reloc, gpa_t reloc_base,
+		    struct placed *p)
 {
 	Elf *elf;
 	GElf_Ehdr eh;
@@ -280,7 +297,8 @@ int loader_load_elf(struct loader *l, const struct image_file *f, bool may_reloc
 		if (loader_region_claim(l, f->path, what, pa, seg[i].memsz) != 0)
 			goto out;
 		if (loader_ram_copy_file(l, f, seg[i].off, pa, seg[i].filesz) != 0 ||
-		    loader_ram_zero(l, f->path, pa + seg[i].filesz, seg[i].memsz - seg[i].filesz) != 0)
+		    loader_ram_zero(l, f->path, pa + seg[i].filesz, seg[i].memsz - seg[i].filesz) !=
+			    0)
 			goto out;
 		if (pa < lo)
 			lo = pa;
@@ -298,9 +316,10 @@ int loader_load_elf(struct loader *l, const struct image_file *f, bool may_reloc
 		}
 	}
 	if (!loader_ram_contains(l, entry, 1)) {
-		hv_err_set(l->err, "%s: the ELF entry point 0x%llx is outside RAM 0x%llx-0x%llx "
-			   "and inside no loadable segment", f->path,
-			   (unsigned long long)eh.e_entry, (unsigned long long)l->ram_base,
+		hv_err_set(l->err,
+			   "%s: the ELF entry point 0x%llx is outside RAM 0x%llx-0x%llx "
+			   "and inside no loadable segment",
+			   f->path, (unsigned long long)eh.e_entry, (unsigned long long)l->ram_base,
 			   (unsigned long long)(l->ram_end - 1));
 		goto out;
 	}

@@ -43,8 +43,7 @@
 
 /* ---- files ---- */
 
-static int file_open(struct image_file *f, const char *path, const char *role,
-		     struct hv_err *err)
+static int file_open(struct image_file *f, const char *path, const char *role, struct hv_err *err)
 {
 	struct stat st;
 	ssize_t n;
@@ -150,13 +149,14 @@ static const struct {
 } loader_foreign[] = {
 	{ "\x1f\x8b", 2, "a gzip-compressed file", "decompress it first" },
 	{ "\x28\xb5\x2f\xfd", 4, "a zstd-compressed file", "decompress it first" },
-	{ "\xfd" "7zXZ\0", 6, "an xz-compressed file", "decompress it first" },
+	{ "\xfd"
+	  "7zXZ\0",
+	  6, "an xz-compressed file", "decompress it first" },
 	{ "\x04\x22\x4d\x18", 4, "an lz4-compressed file", "decompress it first" },
 	{ "\x02\x21\x4c\x18", 4, "an lz4-compressed file", "decompress it first" },
 	{ "\x89LZO\0\r\n\x1a\n", 9, "an lzop-compressed file", "decompress it first" },
 	{ "\x5d\0\0", 3, "an lzma-compressed file", "decompress it first" },
-	{ "\x27\x05\x19\x56", 4, "a U-Boot uImage",
-	  "give the Image or vmlinux it wraps instead" },
+	{ "\x27\x05\x19\x56", 4, "a U-Boot uImage", "give the Image or vmlinux it wraps instead" },
 };
 
 static bool head_is_text(const struct image_file *f)
@@ -189,15 +189,14 @@ int loader_classify(const struct image_file *f, struct hv_err *err)
 		}
 	}
 	/* bzip2: "BZh" and a block size digit. */
-	if (head_has(f, 0, "BZh", 3) && f->head_len > 3 && f->head[3] >= '1' &&
-	    f->head[3] <= '9') {
+	if (head_has(f, 0, "BZh", 3) && f->head_len > 3 && f->head[3] >= '1' && f->head[3] <= '9') {
 		hv_err_set(err, "%s: the %s is a bzip2-compressed file; decompress it first",
 			   f->path, f->role);
 		return -1;
 	}
 	if (head_has(f, 0, "#!", 2)) {
-		hv_err_set(err, "%s: the %s is a script, not a kernel or firmware image",
-			   f->path, f->role);
+		hv_err_set(err, "%s: the %s is a script, not a kernel or firmware image", f->path,
+			   f->role);
 		return -1;
 	}
 	if (head_is_text(f)) {
@@ -266,8 +265,7 @@ int loader_region_claim(struct loader *l, const char *file, const char *what, gp
 	return 0;
 }
 
-int loader_ram_write(struct loader *l, const char *file, gpa_t pa, const void *buf,
-		     size_t len)
+int loader_ram_write(struct loader *l, const char *file, gpa_t pa, const void *buf, size_t len)
 {
 	if (!machine_write_phys(l->m, pa, buf, len)) {
 		hv_err_set(l->err, "%s: cannot write 0x%zx bytes to guest RAM at 0x%llx",

@@ -21,7 +21,7 @@
 #define MiB (1024ull * 1024ull)
 #define GiB (1024ull * MiB)
 #define LOADER_ALIGN_2M (2 * MiB)
-#define LOADER_DTB_LIMIT (3 * GiB)     /* riscv_load_fdt: 32-bit reachable */
+#define LOADER_DTB_LIMIT (3 * GiB)        /* riscv_load_fdt: 32-bit reachable */
 #define LOADER_INITRD_MAX_OFF (128 * MiB) /* riscv_load_initrd */
 #define LOADER_HEAD_SIZE 4096
 #define LOADER_CHUNK (1 * MiB)
@@ -49,8 +49,8 @@ struct loader {
 
 struct image_file {
 	const char *path;
-	const char *role; /* "kernel", "initrd", "firmware" */
-	int fd;           /* -1 for an image in memory */
+	const char *role;   /* "kernel", "initrd", "firmware" */
+	int fd;             /* -1 for an image in memory */
 	const uint8_t *mem; /* the image in memory, or NULL */
 	uint64_t size;
 	uint8_t head[LOADER_HEAD_SIZE];
@@ -100,7 +100,7 @@ int loader_ram_zero(struct loader *l, const char *file, gpa_t pa, uint64_t len);
 /* Load an ELF kernel or firmware at its physical addresses; a kernel
  * (may_reloc) linked at virtual addresses outside RAM goes to reloc_base
  * (vmlinux). */
-int loader_load_elf(struct loader *l, const struct image_file *f, bool may_reloc,
-		    gpa_t reloc_base, struct placed *p);
+int loader_load_elf(struct loader *l, const struct image_file *f, bool may_reloc, gpa_t reloc_base,
+		    struct placed *p);
 
 #endif

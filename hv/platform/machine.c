@@ -188,8 +188,8 @@ static int machine_virtio_init(struct machine *m, const struct machine_config *c
 			 * (hv/platform/switch.h); until then frames go nowhere. */
 			bool own = cfg->replaying || cfg->net->mode == NET_LINK;
 
-			m->net = own ? virtio_net_create(m, slot, cfg->net->mac, err)
-				     : virtio_net_attach(m, slot, cfg->net, err);
+			m->net = own ? virtio_net_create(m, slot, cfg->net->mac, err) :
+				       virtio_net_attach(m, slot, cfg->net, err);
 			if (!m->net)
 				return -1;
 			if (own)
@@ -226,7 +226,8 @@ struct machine *machine_create(const struct machine_config *cfg, struct hv_err *
 	}
 	if (cfg->ram_size < HV_PAGE_SIZE || (cfg->ram_size & HV_PAGE_MASK) ||
 	    cfg->ram_size > (1ull << 40)) {
-		hv_err_set(err, "memory size %llu is not a multiple of 4 KiB between 4 KiB and 1 TiB",
+		hv_err_set(err,
+			   "memory size %llu is not a multiple of 4 KiB between 4 KiB and 1 TiB",
 			   (unsigned long long)cfg->ram_size);
 		goto fail;
 	}

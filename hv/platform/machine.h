@@ -25,20 +25,12 @@
 int machine_virtio_place(const struct machine_config *cfg, int place[HV_VIRTIO_SLOTS],
 			 struct hv_err *err);
 
-
 /* Create a machine with RAM, harts and the virt platform's devices. */
 struct machine *machine_create(const struct machine_config *cfg, struct hv_err *err);
 void machine_destroy(struct machine *m);
 
 /* Run until the guest stops the machine, max_insns or deadlock. */
 enum hv_stop machine_run(struct machine *m);
-
-
-
-
-
-
-
 
 /* Hash of the pages written since the last call (in page order, with their
  * numbers), how many there were, and forget them. Store TLB entries are

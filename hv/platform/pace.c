@@ -76,8 +76,8 @@ enum pace_end pace_wait(struct machine *m, uint64_t next)
 
 	/* Ahead of the wall clock from a busy stretch: the lead is not waited
 	 * out (pace.h); never paired yet: the present is the reference. */
-	if (!p->anchored || (m->itime >= p->itime &&
-			     pace_ns(m->itime - p->itime) > now - p->wall_ns))
+	if (!p->anchored ||
+	    (m->itime >= p->itime && pace_ns(m->itime - p->itime) > now - p->wall_ns))
 		pace_start(m);
 	uint64_t target = next <= p->itime ? p->wall_ns : p->wall_ns + pace_ns(next - p->itime);
 	if (target < p->wall_ns)

@@ -37,7 +37,6 @@ struct machine;
 /* Longest single wait, in ms, between two calls of the poll hook. */
 #define PACE_SLICE_MS 50
 
-
 /* Pair the wall clock with the machine's time now (the run's start). */
 void pace_start(struct machine *m);
 

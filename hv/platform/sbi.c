@@ -91,8 +91,7 @@ static struct hart *sbi_hart_by_id(struct machine *m, uint64_t hartid)
  * base = -1 names every hart. A named hart that does not exist makes the
  * whole call fail with SBI_ERR_INVALID_PARAM before anything is done.
  */
-static int64_t sbi_hartmask_resolve(struct machine *m, uint64_t mask,
-				    uint64_t base, uint64_t *set)
+static int64_t sbi_hartmask_resolve(struct machine *m, uint64_t mask, uint64_t base, uint64_t *set)
 {
 	unsigned i;
 
@@ -285,8 +284,7 @@ static void sbi_rfence(struct hart *h, uint64_t fid, struct sbiret *r)
 		sbi_flush_harts(h->m, set);
 }
 
-static int64_t sbi_hsm_start(struct hart *h, uint64_t hartid, uint64_t addr,
-			     uint64_t opaque)
+static int64_t sbi_hsm_start(struct hart *h, uint64_t hartid, uint64_t addr, uint64_t opaque)
 {
 	struct hart *t = sbi_hart_by_id(h->m, hartid);
 
@@ -339,8 +337,7 @@ static void sbi_hsm(struct hart *h, uint64_t fid, struct sbiret *r)
 
 	switch (fid) {
 	case SBI_HSM_HART_START:
-		r->error = sbi_hsm_start(h, sbi_arg(h, 0), sbi_arg(h, 1),
-					 sbi_arg(h, 2));
+		r->error = sbi_hsm_start(h, sbi_arg(h, 0), sbi_arg(h, 1), sbi_arg(h, 2));
 		break;
 	case SBI_HSM_HART_STOP:
 		/* Does not return: the registers are rewritten by the next
@@ -380,16 +377,13 @@ static void sbi_srst(struct hart *h, uint64_t fid, struct sbiret *r)
 	}
 	/* Reserved and vendor/implementation specific values: we define
 	 * none of them (spec tables "SRST System Reset Types/Reasons"). */
-	if (type > SBI_SRST_TYPE_WARM_REBOOT ||
-	    reason > SBI_SRST_REASON_SYSTEM_FAILURE) {
+	if (type > SBI_SRST_TYPE_WARM_REBOOT || reason > SBI_SRST_REASON_SYSTEM_FAILURE) {
 		r->error = SBI_ERR_INVALID_PARAM;
 		return;
 	}
 	/* The exit status tells a CI run whether the guest failed. */
 	status = reason == SBI_SRST_REASON_SYSTEM_FAILURE ? 1 : 0;
-	machine_stop(h->m, type == SBI_SRST_TYPE_SHUTDOWN ? STOP_SHUTDOWN :
-							    STOP_REBOOT,
-		     status);
+	machine_stop(h->m, type == SBI_SRST_TYPE_SHUTDOWN ? STOP_SHUTDOWN : STOP_REBOOT, status);
 	h->exit_req = true;
 	r->keep_regs = true;
 }
@@ -400,8 +394,7 @@ static void sbi_srst(struct hart *h, uint64_t fid, struct sbiret *r)
  * addresses, so any nonzero hi is outside RAM. */
 static bool sbi_dbcn_range_ok(struct hart *h)
 {
-	return sbi_arg(h, 2) == 0 &&
-	       sbi_ram_contains(h->m, sbi_arg(h, 1), sbi_arg(h, 0));
+	return sbi_arg(h, 2) == 0 && sbi_ram_contains(h->m, sbi_arg(h, 1), sbi_arg(h, 0));
 }
 
 static void sbi_dbcn_write(struct hart *h, struct sbiret *r)
@@ -580,14 +573,9 @@ static const struct {
 	uint64_t eid;
 	sbi_ext_fn *call;
 } sbi_builtin[] = {
-	{ SBI_EXT_BASE, sbi_base },
-	{ SBI_EXT_TIME, sbi_time },
-	{ SBI_EXT_IPI, sbi_ipi },
-	{ SBI_EXT_RFENCE, sbi_rfence },
-	{ SBI_EXT_HSM, sbi_hsm },
-	{ SBI_EXT_SRST, sbi_srst },
-	{ SBI_EXT_DBCN, sbi_dbcn },
-	{ RV_PV_EXT, sbi_pv },
+	{ SBI_EXT_BASE, sbi_base },     { SBI_EXT_TIME, sbi_time }, { SBI_EXT_IPI, sbi_ipi },
+	{ SBI_EXT_RFENCE, sbi_rfence }, { SBI_EXT_HSM, sbi_hsm },   { SBI_EXT_SRST, sbi_srst },
+	{ SBI_EXT_DBCN, sbi_dbcn },     { RV_PV_EXT, sbi_pv },
 };
 
 static sbi_ext_fn *sbi_builtin_find(uint64_t eid)

@@ -160,5 +160,4 @@ bool sbi_register_extension(const struct sbi_extension *ext);
 /* Handle an ECALL from S-mode on h (see the convention above). */
 void sbi_ecall(struct hart *h);
 
-
 #endif

@@ -124,7 +124,8 @@ static bool machine_idle(struct machine *m)
 		 * host time (in steps of at most 10 ms), so that the host
 		 * side of TCP connections keeps up; frames that arrive end
 		 * the idle period early. Frames are inputs (section 1). */
-		uint64_t ns = (next - m->itime) * (1000000000ull / (HV_TIMEBASE_HZ * HV_INSNS_PER_TICK));
+		uint64_t ns = (next - m->itime) *
+			      (1000000000ull / (HV_TIMEBASE_HZ * HV_INSNS_PER_TICK));
 		int r = virtio_net_wait(m->net, -1, ns >= 10000000 ? 10 : (int)(ns / 1000000));
 		if (r > 0 && (r & VIRTIO_NET_WAIT_FRAMES) && virtio_net_poll(m->net) > 0) {
 			machine_input_note(m, HV_IN_IDLE, NULL, 0);

@@ -204,8 +204,9 @@ static void sw_learn(struct hv_switch *sw, const uint8_t *mac, int port)
 			return;
 		}
 	}
-	struct sw_mac *e = sw->nmac < SWITCH_MAC_TABLE ? &sw->mac[sw->nmac++] :
-							  &sw->mac[sw->mac_next++ % SWITCH_MAC_TABLE];
+	struct sw_mac *e = sw->nmac < SWITCH_MAC_TABLE ?
+				   &sw->mac[sw->nmac++] :
+				   &sw->mac[sw->mac_next++ % SWITCH_MAC_TABLE];
 	memcpy(e->mac, mac, 6);
 	e->port = port;
 }

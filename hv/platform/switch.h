@@ -46,13 +46,13 @@ struct switch_faults {
 };
 
 struct switch_stats {
-	uint64_t sent;       /* frames taken from outboxes */
-	uint64_t delivered;  /* frames handed to ports */
-	uint64_t flooded;    /* frames sent to every other port (broadcast, unknown) */
-	uint64_t dropped;    /* by a fault */
-	uint64_t cut;        /* between ports of different partition groups */
-	uint64_t malformed;  /* too short or too long */
-	uint64_t overflow;   /* an outbox or the in-flight queue was full */
+	uint64_t sent;      /* frames taken from outboxes */
+	uint64_t delivered; /* frames handed to ports */
+	uint64_t flooded;   /* frames sent to every other port (broadcast, unknown) */
+	uint64_t dropped;   /* by a fault */
+	uint64_t cut;       /* between ports of different partition groups */
+	uint64_t malformed; /* too short or too long */
+	uint64_t overflow;  /* an outbox or the in-flight queue was full */
 	uint64_t duplicated;
 	uint64_t reordered;
 };

@@ -104,22 +104,36 @@ static void defuse_decode(uint32_t raw, uint32_t *use, uint32_t *def)
 		uint32_t rd = 1u << ((raw >> 7) & 31), rs1 = 1u << ((raw >> 15) & 31);
 		uint32_t rs2 = 1u << ((raw >> 20) & 31), f3 = (raw >> 12) & 7;
 		switch (raw & 0x7f) {
-		case 0x37: case 0x17: case 0x6f: /* lui, auipc, jal */
+		case 0x37:
+		case 0x17:
+		case 0x6f: /* lui, auipc, jal */
 			d = rd;
 			break;
-		case 0x67: case 0x03: case 0x13: case 0x1b: /* jalr, loads, op-imm(-32) */
+		case 0x67:
+		case 0x03:
+		case 0x13:
+		case 0x1b: /* jalr, loads, op-imm(-32) */
 			u = rs1, d = rd;
 			break;
-		case 0x63: case 0x23: /* branches, stores */
+		case 0x63:
+		case 0x23: /* branches, stores */
 			u = rs1 | rs2;
 			break;
-		case 0x33: case 0x3b: case 0x2f: /* op, op-32, amo */
+		case 0x33:
+		case 0x3b:
+		case 0x2f: /* op, op-32, amo */
 			u = rs1 | rs2, d = rd;
 			break;
-		case 0x07: case 0x27: case 0x53: /* fp loads, stores, ops */
+		case 0x07:
+		case 0x27:
+		case 0x53: /* fp loads, stores, ops */
 			u = rs1;
 			break;
-		case 0x43: case 0x47: case 0x4b: case 0x4f: case 0x0f: /* fma, fence */
+		case 0x43:
+		case 0x47:
+		case 0x4b:
+		case 0x4f:
+		case 0x0f: /* fma, fence */
 			break;
 		case 0x73:
 			if (f3 == 0 || f3 == 4)
@@ -138,38 +152,65 @@ static void defuse_decode(uint32_t raw, uint32_t *use, uint32_t *def)
 		if (q == 0) {
 			static const uint8_t kind[8] = { 1, 2, 3, 3, 0, 2, 4, 4 };
 			switch (kind[f3]) {
-			case 1: u = sp, d = p4; break;       /* c.addi4spn */
-			case 2: u = p9; break;               /* c.fld, c.fsd */
-			case 3: u = p9, d = p4; break;       /* c.lw, c.ld */
-			case 4: u = p9 | p4; break;          /* c.sw, c.sd */
-			default: u = DEFUSE_ALL;
+			case 1:
+				u = sp, d = p4;
+				break; /* c.addi4spn */
+			case 2:
+				u = p9;
+				break; /* c.fld, c.fsd */
+			case 3:
+				u = p9, d = p4;
+				break; /* c.lw, c.ld */
+			case 4:
+				u = p9 | p4;
+				break; /* c.sw, c.sd */
+			default:
+				u = DEFUSE_ALL;
 			}
 		} else if (q == 1) {
 			switch (f3) {
-			case 0: case 1: u = r11, d = r11; break; /* c.addi, c.addiw */
-			case 2: d = r11; break;                  /* c.li */
-			case 3: u = r11 == sp ? sp : 0, d = r11; break; /* c.addi16sp, c.lui */
+			case 0:
+			case 1:
+				u = r11, d = r11;
+				break; /* c.addi, c.addiw */
+			case 2:
+				d = r11;
+				break; /* c.li */
+			case 3:
+				u = r11 == sp ? sp : 0, d = r11;
+				break; /* c.addi16sp, c.lui */
 			case 4:
 				u = p9 | (((raw >> 10) & 3) == 3 ? p4 : 0), d = p9;
 				break;
-			case 5: break;                           /* c.j */
-			default: u = p9;                         /* c.beqz, c.bnez */
+			case 5:
+				break; /* c.j */
+			default:
+				u = p9; /* c.beqz, c.bnez */
 			}
 		} else if (q == 2) {
 			bool b12 = raw & (1u << 12);
 			switch (f3) {
-			case 0: u = r11, d = r11; break;         /* c.slli */
-			case 1: case 5: u = sp; break;           /* c.fldsp, c.fsdsp */
-			case 2: case 3: u = sp, d = r11; break;  /* c.lwsp, c.ldsp */
+			case 0:
+				u = r11, d = r11;
+				break; /* c.slli */
+			case 1:
+			case 5:
+				u = sp;
+				break; /* c.fldsp, c.fsdsp */
+			case 2:
+			case 3:
+				u = sp, d = r11;
+				break; /* c.lwsp, c.ldsp */
 			case 4:
 				if (r6 == 1 && r11 == 1)
-					u = DEFUSE_ALL;          /* c.ebreak */
+					u = DEFUSE_ALL; /* c.ebreak */
 				else if (r6 == 1)
 					u = r11, d = b12 ? 1u << 1 : 0; /* c.jr, c.jalr */
 				else
 					u = r6 | (b12 ? r11 : 0), d = r11; /* c.mv, c.add */
 				break;
-			default: u = sp | r6;                    /* c.swsp, c.sdsp */
+			default:
+				u = sp | r6; /* c.swsp, c.sdsp */
 			}
 		}
 	}
@@ -210,7 +251,8 @@ static void defuse_walk(uint64_t table, int level)
 	}
 	for (uint32_t i = 0; level > 0 && i < 512; i++) {
 		uint64_t pte = 0;
-		if (rv_machine_mem_read_phys(du.m, table + 8 * i, &pte, 8) == 8 && (pte & 1) && !(pte & 0xe))
+		if (rv_machine_mem_read_phys(du.m, table + 8 * i, &pte, 8) == 8 && (pte & 1) &&
+		    !(pte & 0xe))
 			defuse_walk(((pte >> 10) & ((1ull << 44) - 1)) << 12, level - 1);
 	}
 }
@@ -313,8 +355,9 @@ static void defuse_on_sbi(void *ud, uint32_t hart, uint64_t ext, uint64_t fid,
 	/* legacy set_timer, putchar, getchar, clear_ipi, fence_i, shutdown
 	 * (send_ipi and the remote sfences read a hart mask in memory); base;
 	 * TIME, sPI, RFNC, HSM, SRST (SBI 2.0: masks and addresses by value) */
-	static const uint64_t in_registers[] = { 0, 1, 2, 3, 5, 8, 0x10, 0x54494d45, 0x735049,
-						 0x52464e43, 0x48534d, 0x53525354 };
+	static const uint64_t in_registers[] = { 0,        1,          2,        3,
+						 5,        8,          0x10,     0x54494d45,
+						 0x735049, 0x52464e43, 0x48534d, 0x53525354 };
 	(void)ud;
 	(void)fid;
 	(void)args;
@@ -420,7 +463,8 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 		else
 			ok = false;
 		if (!ok)
-			return example_bad_arg(self, &argv[i], "defuse takes out=FILE, from=ICOUNT, "
+			return example_bad_arg(self, &argv[i],
+					       "defuse takes out=FILE, from=ICOUNT, "
 					       "hart=H and mem=LO:HI");
 	}
 	if (!out || !*out)

@@ -159,11 +159,13 @@ static void drcov_on_exit(void *ud, int status)
 		fprintf(stderr, "drcov: cannot create '%s': %s\n", drcov.out, strerror(errno));
 		return;
 	}
-	fprintf(f, "DRCOV VERSION: 2\nDRCOV FLAVOR: drcov\n"
+	fprintf(f,
+		"DRCOV VERSION: 2\nDRCOV FLAVOR: drcov\n"
 		"Module Table: version 2, count 1\n"
 		"Columns: id, base, end, entry, checksum, timestamp, path\n"
 		" 0, 0x%016" PRIx64 ", 0x%016" PRIx64 ", 0x%016x, 0x%08x, 0x%08x, %s\n"
-		"BB Table: %zu bbs\n", drcov.base, drcov.end, 0, 0, 0, drcov.path, drcov.n);
+		"BB Table: %zu bbs\n",
+		drcov.base, drcov.end, 0, 0, 0, drcov.path, drcov.n);
 	/* In address order: the set is compacted to its front and sorted. */
 	size_t n = 0;
 	for (size_t i = 0; i < drcov.cap; i++)
@@ -232,7 +234,8 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 		else if (strcmp(k, "vmlinux"))
 			ok = false;
 		if (!ok)
-			return example_bad_arg(self, &argv[i], "drcov takes out=FILE, vmlinux=FILE "
+			return example_bad_arg(self, &argv[i],
+					       "drcov takes out=FILE, vmlinux=FILE "
 					       "or base=ADDR,end=ADDR, path=NAME");
 	}
 	if (!drcov.out[0])
@@ -241,7 +244,7 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 		return example_refuse(self, "drcov needs both base= and end=");
 	if (!have_base && drcov_kernel_range(drcov.m))
 		return example_refuse(self, "drcov needs vmlinux=FILE with _stext and _etext, or "
-				    "base=ADDR,end=ADDR");
+					    "base=ADDR,end=ADDR");
 	if (drcov.end <= drcov.base || drcov.end - drcov.base > UINT32_MAX)
 		return example_refuse(self, "drcov's module must be a non-empty range under 4 GiB");
 	rv_on_block(self, drcov_on_block, NULL);

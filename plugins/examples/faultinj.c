@@ -85,13 +85,13 @@ struct faultinj {
 	rv_sub blocks; /* while a fault is pending */
 	enum faultinj_kind kind;
 	uint64_t at, reg, paddr, mask, hart, blk, dev, irq;
-	uint64_t until, stuck, delay; /* stuck-at window [at, until); irq delay */
+	uint64_t until, stuck, delay;         /* stuck-at window [at, until); irq delay */
 	uint64_t blk_mode, blk_arg, blk_seen; /* enum rv_blk_fault; writes or reads seen */
 	bool any_dev, window, drop;
 	bool started; /* a window or a delay is under way */
 	bool done;
-	uint64_t forced;      /* stuck-at: writes made */
-	uint64_t irq_since;   /* delay: when the interrupt was masked */
+	uint64_t forced;    /* stuck-at: writes made */
+	uint64_t irq_since; /* delay: when the interrupt was masked */
 	uint64_t mie_saved;
 	FILE *out;
 };
@@ -142,13 +142,15 @@ static void faultinj_describe(char *line, size_t cap, uint32_t hart, uint64_t no
 	else
 		snprintf(what, sizeof(what), "mask 0x%" PRIx64, fi.mask);
 	if (fi.kind == FAULTINJ_REG)
-		snprintf(line, cap, "%s %s of register %" PRIu64 " of hart %" PRIu32
-			 " at instruction %" PRIu64 " (pc 0x%" PRIx64 ")", verb, what, fi.reg, hart,
-			 now, pc);
+		snprintf(line, cap,
+			 "%s %s of register %" PRIu64 " of hart %" PRIu32 " at instruction %" PRIu64
+			 " (pc 0x%" PRIx64 ")",
+			 verb, what, fi.reg, hart, now, pc);
 	else
-		snprintf(line, cap, "%s %s of the byte at physical 0x%" PRIx64 " at instruction %"
-			 PRIu64 " of hart %" PRIu32 " (pc 0x%" PRIx64 ")", verb, what, fi.paddr, now,
-			 hart, pc);
+		snprintf(line, cap,
+			 "%s %s of the byte at physical 0x%" PRIx64 " at instruction %" PRIu64
+			 " of hart %" PRIu32 " (pc 0x%" PRIx64 ")",
+			 verb, what, fi.paddr, now, hart, pc);
 }
 
 /* A stuck-at window or an interrupt delay, once started. */
@@ -165,17 +167,20 @@ static void faultinj_continue(uint32_t hart, uint64_t now, uint64_t pc)
 			return;
 		uint64_t mie = 0;
 		rv_machine_reg_read(fi.m, hart, FAULTINJ_MIE, &mie);
-		rv_machine_reg_write(fi.m, hart, FAULTINJ_MIE, mie | (fi.mie_saved & (1ull << fi.irq)));
-		snprintf(line, sizeof(line), "unmasked interrupt %" PRIu64 " at instruction %" PRIu64
-			 " (pc 0x%" PRIx64 ")%s", fi.irq, now, pc,
-			 fi.drop ? ": its source withdrew it" : "");
+		rv_machine_reg_write(fi.m, hart, FAULTINJ_MIE,
+				     mie | (fi.mie_saved & (1ull << fi.irq)));
+		snprintf(line, sizeof(line),
+			 "unmasked interrupt %" PRIu64 " at instruction %" PRIu64 " (pc 0x%" PRIx64
+			 ")%s",
+			 fi.irq, now, pc, fi.drop ? ": its source withdrew it" : "");
 		faultinj_report(line);
 		fi.done = true;
 		return;
 	}
 	if (now >= fi.until) {
-		snprintf(line, sizeof(line), "window ended at instruction %" PRIu64 " after %" PRIu64
-			 " forced writes", now, fi.forced);
+		snprintf(line, sizeof(line),
+			 "window ended at instruction %" PRIu64 " after %" PRIu64 " forced writes",
+			 now, fi.forced);
 		faultinj_report(line);
 		fi.done = true;
 		return;
@@ -197,13 +202,17 @@ static void faultinj_start_irq(uint32_t hart, uint64_t now, uint64_t pc)
 	rv_machine_reg_write(fi.m, hart, FAULTINJ_MIE, fi.mie_saved & ~(1ull << fi.irq));
 	fi.irq_since = now;
 	if (fi.drop)
-		snprintf(line, sizeof(line), "dropped interrupt %" PRIu64 " of hart %" PRIu32
-			 " at instruction %" PRIu64 " (pc 0x%" PRIx64 "): masked until its source "
-			 "withdraws it", fi.irq, hart, now, pc);
+		snprintf(line, sizeof(line),
+			 "dropped interrupt %" PRIu64 " of hart %" PRIu32 " at instruction %" PRIu64
+			 " (pc 0x%" PRIx64 "): masked until its source "
+			 "withdraws it",
+			 fi.irq, hart, now, pc);
 	else
-		snprintf(line, sizeof(line), "masked pending interrupt %" PRIu64 " of hart %"
-			 PRIu32 " at instruction %" PRIu64 " (pc 0x%" PRIx64 ") for %" PRIu64
-			 " instructions", fi.irq, hart, now, pc, fi.delay);
+		snprintf(line, sizeof(line),
+			 "masked pending interrupt %" PRIu64 " of hart %" PRIu32
+			 " at instruction %" PRIu64 " (pc 0x%" PRIx64 ") for %" PRIu64
+			 " instructions",
+			 fi.irq, hart, now, pc, fi.delay);
 	faultinj_report(line);
 }
 
@@ -225,8 +234,10 @@ static void faultinj_exec(void *ud, uint32_t hart, uint64_t pc)
 	if (now > fi.at && fi.kind != FAULTINJ_IRQ) {
 		/* Only when the run started past ICOUNT (a later snapshot). */
 		fi.done = true;
-		snprintf(line, sizeof(line), "nothing injected: hart %" PRIu64 " is at instruction "
-			 "%" PRIu64 ", past at=%" PRIu64, fi.hart, now, fi.at);
+		snprintf(line, sizeof(line),
+			 "nothing injected: hart %" PRIu64 " is at instruction "
+			 "%" PRIu64 ", past at=%" PRIu64,
+			 fi.hart, now, fi.at);
 		faultinj_report(line);
 		return;
 	}
@@ -234,9 +245,10 @@ static void faultinj_exec(void *ud, uint32_t hart, uint64_t pc)
 	case FAULTINJ_SKIP:
 		fi.done = true;
 		r = rv_machine_reg_write(fi.m, hart, RV_REG_PC, pc + (uintptr_t)ud);
-		snprintf(line, sizeof(line), "%s the %" PRIuPTR "-byte instruction at pc 0x%" PRIx64
-			 " of hart %" PRIu32 " at instruction %" PRIu64, r ? "could not skip" :
-			 "skipped", (uintptr_t)ud, pc, hart, now);
+		snprintf(line, sizeof(line),
+			 "%s the %" PRIuPTR "-byte instruction at pc 0x%" PRIx64 " of hart %" PRIu32
+			 " at instruction %" PRIu64,
+			 r ? "could not skip" : "skipped", (uintptr_t)ud, pc, hart, now);
 		break;
 	case FAULTINJ_IRQ:
 		faultinj_start_irq(hart, now, pc);
@@ -253,7 +265,8 @@ static void faultinj_exec(void *ud, uint32_t hart, uint64_t pc)
 		fi.done = !fi.window;
 		fi.started = fi.window;
 		size_t n = strlen(line);
-		snprintf(line + n, sizeof(line) - n, ": 0x%" PRIx64 " -> 0x%" PRIx64, before, after);
+		snprintf(line + n, sizeof(line) - n, ": 0x%" PRIx64 " -> 0x%" PRIx64, before,
+			 after);
 		break;
 	}
 	faultinj_report(line);
@@ -283,8 +296,8 @@ static void faultinj_on_block(void *ud, rv_block *b)
 static bool faultinj_on_blk(void *ud, uint32_t device, uint64_t nth, bool write, uint64_t sector,
 			    uint32_t count)
 {
-	static const char *const what[] = { "", "failed", "lost", "tore", "misdirected",
-					     "rotted a bit of" };
+	static const char *const what[] = { "",     "failed",      "lost",
+					    "tore", "misdirected", "rotted a bit of" };
 	char line[240];
 	uint64_t arg = fi.blk_arg;
 
@@ -302,20 +315,25 @@ static bool faultinj_on_blk(void *ud, uint32_t device, uint64_t nth, bool write,
 	if (fi.blk_mode == RV_BLK_ROT)
 		arg %= (uint64_t)count * 4096u;
 	if (fi.blk_mode != RV_BLK_FAIL && rv_machine_blk_fault(fi.m, (uint32_t)fi.blk_mode, arg)) {
-		snprintf(line, sizeof(line), "nothing injected: block request %" PRIu64 " of "
-			 "device %" PRIu32 " (%" PRIu32 " sectors) does not take that fault", nth,
-			 device, count);
+		snprintf(line, sizeof(line),
+			 "nothing injected: block request %" PRIu64 " of "
+			 "device %" PRIu32 " (%" PRIu32 " sectors) does not take that fault",
+			 nth, device, count);
 		faultinj_report(line);
 		return false;
 	}
-	snprintf(line, sizeof(line), "%s block request %" PRIu64 " of device %" PRIu32
-		 " (%s of %" PRIu32 " sectors at sector %" PRIu64 ") at instruction %" PRIu64,
+	snprintf(line, sizeof(line),
+		 "%s block request %" PRIu64 " of device %" PRIu32 " (%s of %" PRIu32
+		 " sectors at sector %" PRIu64 ") at instruction %" PRIu64,
 		 what[fi.blk_mode], nth, device, write ? "write" : "read", count, sector,
 		 rv_machine_total_icount(fi.m));
 	if (fi.blk_mode != RV_BLK_FAIL && fi.blk_mode != RV_BLK_LOST) {
 		size_t n = strlen(line);
-		snprintf(line + n, sizeof(line) - n, ": %s %" PRIu64, fi.blk_mode == RV_BLK_TORN ?
-			 "sectors kept" : fi.blk_mode == RV_BLK_ROT ? "bit" : "to sector", arg);
+		snprintf(line + n, sizeof(line) - n, ": %s %" PRIu64,
+			 fi.blk_mode == RV_BLK_TORN ? "sectors kept" :
+			 fi.blk_mode == RV_BLK_ROT  ? "bit" :
+						      "to sector",
+			 arg);
 	}
 	faultinj_report(line);
 	return fi.blk_mode == RV_BLK_FAIL;
@@ -326,8 +344,9 @@ static void faultinj_on_exit(void *ud, int status)
 	(void)ud;
 	(void)status;
 	if (fi.started && !fi.done)
-		faultinj_report(fi.kind == FAULTINJ_IRQ ? "the run ended with the interrupt masked"
-			       : "the run ended inside the stuck-at window");
+		faultinj_report(fi.kind == FAULTINJ_IRQ ?
+					"the run ended with the interrupt masked" :
+					"the run ended inside the stuck-at window");
 	else if (!fi.done)
 		faultinj_report("nothing injected: the run ended first");
 	example_close_out(fi.out);
@@ -353,8 +372,9 @@ static const char *faultinj_check(bool have_at, bool have_bit, bool have_mask, b
 	if (fi.blk_mode != RV_BLK_FAIL && fi.kind != FAULTINJ_BLK)
 		return "faultinj: lost, torn=, misdirect= and rot= go with blk=N";
 	if (fi.kind == FAULTINJ_BLK)
-		return have_at || have_bit || have_mask ? "faultinj blk=N takes no at=, bit= or mask="
-							: NULL;
+		return have_at || have_bit || have_mask ?
+			       "faultinj blk=N takes no at=, bit= or mask=" :
+			       NULL;
 	if (!have_at)
 		return "faultinj reg=, mem=, skip and irq= need at=ICOUNT";
 	if (bits && have_bit + have_mask != 1)
@@ -434,19 +454,25 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 		else if (strcmp(k, "vmlinux"))
 			ok = false;
 		if (!ok)
-			return example_bad_arg(self, &argv[i], "faultinj takes at=, reg=, mem=, bit=, "
-					       "mask=, until=, stuck=, skip, irq=, drop, delay=, hart=, "
-					       "blk=, lost, torn=, misdirect=, rot=, dev= and out=");
+			return example_bad_arg(
+				self, &argv[i],
+				"faultinj takes at=, reg=, mem=, bit=, "
+				"mask=, until=, stuck=, skip, irq=, drop, delay=, hart=, "
+				"blk=, lost, torn=, misdirect=, rot=, dev= and out=");
 	}
-	fi.kind = have_reg ? FAULTINJ_REG : have_mem ? FAULTINJ_MEM : have_skip ? FAULTINJ_SKIP
-		: have_irq ? FAULTINJ_IRQ : FAULTINJ_BLK;
+	fi.kind = have_reg  ? FAULTINJ_REG :
+		  have_mem  ? FAULTINJ_MEM :
+		  have_skip ? FAULTINJ_SKIP :
+		  have_irq  ? FAULTINJ_IRQ :
+			      FAULTINJ_BLK;
 	bad = faultinj_check(have_at, have_bit, have_mask, have_until, have_stuck,
 			     have_reg + have_mem + have_blk + have_skip + have_irq);
 	if (bad)
 		return example_refuse(fi.self, bad);
 	if (have_bit)
 		fi.mask = 1ull << fi.mask;
-	if (have_reg && rv_machine_reg_read(fi.m, (uint32_t)fi.hart, (uint32_t)fi.reg, &(uint64_t){ 0 }))
+	if (have_reg &&
+	    rv_machine_reg_read(fi.m, (uint32_t)fi.hart, (uint32_t)fi.reg, &(uint64_t){ 0 }))
 		return example_refuse(fi.self, "faultinj reg=: no such register");
 	fi.out = example_open_out(self, out, stderr, NULL, 0);
 	if (!fi.out)

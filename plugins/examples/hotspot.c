@@ -166,16 +166,17 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 		} else if (!strcmp(k, "top")) {
 			if (!example_parse_u64(v, &n) || n == 0 || n > 100000)
 				return example_refuse(self, "hotspot: top= is a number from 1 to "
-						      "100000");
+							    "100000");
 			hs.top = (unsigned)n;
 		} else if (strcmp(k, "vmlinux")) {
-			return example_bad_arg(self, &argv[i], "hotspot takes vmlinux=FILE, "
+			return example_bad_arg(self, &argv[i],
+					       "hotspot takes vmlinux=FILE, "
 					       "out=FILE, top=N");
 		}
 	}
 	if (!info->vmlinux)
 		return example_refuse(self, "hotspot needs vmlinux=FILE (the symbols to attribute "
-				      "to)");
+					    "to)");
 	hs.out = example_open_out(self, out, stdout, NULL, 0);
 	if (!hs.out)
 		return -1;

@@ -178,7 +178,8 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 		else if (strcmp(k, "vmlinux"))
 			ok = false;
 		if (!ok)
-			return example_bad_arg(self, &argv[i], "itrace takes out=FILE, from=ICOUNT, "
+			return example_bad_arg(self, &argv[i],
+					       "itrace takes out=FILE, from=ICOUNT, "
 					       "count=N, vmlinux=FILE");
 	}
 	itrace.out = example_open_out(self, out, stdout, itrace.buf, sizeof(itrace.buf));

@@ -30,16 +30,17 @@ static rv_machine *memwatch_m;
 static FILE *memwatch_out;
 static char memwatch_buf[1 << 16];
 
-static void memwatch_on_mem(void *ud, uint32_t hart, uint64_t vaddr, uint64_t paddr,
-			    uint32_t size, bool write, uint64_t value)
+static void memwatch_on_mem(void *ud, uint32_t hart, uint64_t vaddr, uint64_t paddr, uint32_t size,
+			    bool write, uint64_t value)
 {
 	uint64_t pc = 0;
 
 	(void)ud;
 	rv_machine_reg_read(memwatch_m, hart, RV_REG_PC, &pc);
-	fprintf(memwatch_out, "%" PRIu32 " %016" PRIx64 " %016" PRIx64 " %016" PRIx64
-		" %" PRIu32 " %c %" PRIx64 "\n", hart, pc, vaddr, paddr, size, write ? 'W' : 'R',
-		value);
+	fprintf(memwatch_out,
+		"%" PRIu32 " %016" PRIx64 " %016" PRIx64 " %016" PRIx64 " %" PRIu32 " %c %" PRIx64
+		"\n",
+		hart, pc, vaddr, paddr, size, write ? 'W' : 'R', value);
 }
 
 static void memwatch_on_exit(void *ud, int status)
@@ -78,7 +79,8 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 		else if (strcmp(k, "vmlinux"))
 			ok = false;
 		if (!ok)
-			return example_bad_arg(self, &argv[i], "memwatch takes lo=ADDR, hi=ADDR, "
+			return example_bad_arg(self, &argv[i],
+					       "memwatch takes lo=ADDR, hi=ADDR, "
 					       "phys=0|1, rw=r|w|rw, out=FILE");
 	}
 	if (!have_lo || !have_hi || lo >= hi)

@@ -62,7 +62,7 @@ RV_PLUGIN_EXPORT const uint32_t rv_plugin_abi[2] = EXAMPLE_ABI(1);
 
 /* A call entered and not yet returned. */
 struct strace_call {
-	uint64_t key; /* the task_struct, or the hart without vmlinux=; 0: free */
+	uint64_t key;   /* the task_struct, or the hart without vmlinux=; 0: free */
 	char line[512]; /* "[pid comm] name(args" */
 };
 
@@ -84,12 +84,12 @@ static const struct {
 	const char *name;
 	unsigned arg;
 } strace_path_args[] = {
-	{ "execve", 0 },    { "execveat", 1 },  { "openat", 1 },     { "openat2", 1 },
-	{ "newfstatat", 1 }, { "statx", 1 },     { "faccessat", 1 },  { "faccessat2", 1 },
-	{ "readlinkat", 1 }, { "mkdirat", 1 },   { "unlinkat", 1 },   { "chdir", 0 },
-	{ "mknodat", 1 },   { "symlinkat", 0 }, { "renameat2", 1 },  { "chroot", 0 },
-	{ "mount", 1 },     { "umount2", 0 },   { "fchmodat", 1 },   { "fchownat", 1 },
-	{ "utimensat", 1 }, { "truncate", 0 },  { "statfs", 0 },
+	{ "execve", 0 },     { "execveat", 1 },  { "openat", 1 },    { "openat2", 1 },
+	{ "newfstatat", 1 }, { "statx", 1 },     { "faccessat", 1 }, { "faccessat2", 1 },
+	{ "readlinkat", 1 }, { "mkdirat", 1 },   { "unlinkat", 1 },  { "chdir", 0 },
+	{ "mknodat", 1 },    { "symlinkat", 0 }, { "renameat2", 1 }, { "chroot", 0 },
+	{ "mount", 1 },      { "umount2", 0 },   { "fchmodat", 1 },  { "fchownat", 1 },
+	{ "utimensat", 1 },  { "truncate", 0 },  { "statfs", 0 },
 };
 
 static int strace_read_phys(void *opaque, uint64_t pa, void *buf, size_t len)
@@ -315,7 +315,8 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 				return example_refuse(self, why);
 			}
 		} else if (strcmp(k, "vmlinux")) {
-			return example_bad_arg(self, &argv[i], "strace takes vmlinux=FILE, out=FILE, "
+			return example_bad_arg(self, &argv[i],
+					       "strace takes vmlinux=FILE, out=FILE, "
 					       "only=NAME");
 		}
 	}

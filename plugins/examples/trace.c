@@ -267,8 +267,8 @@ static void trace_on_mmio(void *ud, uint32_t hart, uint64_t paddr, uint32_t size
 {
 	(void)ud;
 	(void)size;
-	if (paddr >= TRACE_VIRTIO_BASE && paddr < TRACE_VIRTIO_BASE + 0x1000ull * TRACE_VIRTIO_SLOTS &&
-	    device) {
+	if (paddr >= TRACE_VIRTIO_BASE &&
+	    paddr < TRACE_VIRTIO_BASE + 0x1000ull * TRACE_VIRTIO_SLOTS && device) {
 		char *slot = tr.slot[(paddr - TRACE_VIRTIO_BASE) >> 12];
 		if (strncmp(slot, device, sizeof(tr.slot[0]) - 1))
 			snprintf(slot, sizeof(tr.slot[0]), "%s", device);
@@ -323,10 +323,11 @@ static void trace_on_exit(void *ud, int status)
 	(void)ud;
 	(void)status;
 	trace_stop_window(false);
-	fprintf(tr.f, "\n],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":{\"clock\":\"guest time, "
-		"10 ns an instruction\",\"events\":%" PRIu64 ",\"from\":%" PRIu64 ",\"until\":%"
-		PRIu64 ",\"truncated\":%s}}\n", tr.events, tr.from, tr.until,
-		tr.full ? "true" : "false");
+	fprintf(tr.f,
+		"\n],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":{\"clock\":\"guest time, "
+		"10 ns an instruction\",\"events\":%" PRIu64 ",\"from\":%" PRIu64
+		",\"until\":%" PRIu64 ",\"truncated\":%s}}\n",
+		tr.events, tr.from, tr.until, tr.full ? "true" : "false");
 	int err = ferror(tr.f) ? EIO : 0;
 	if (fflush(tr.f) || fsync(fileno(tr.f)))
 		err = errno;
@@ -343,8 +344,10 @@ static void trace_on_exit(void *ud, int status)
 	tr.tmp[0] = 0;
 	tr.finished = true;
 	if (tr.full)
-		fprintf(stderr, "trace: '%s' holds the first %" PRIu64 " events (max-events); "
-			"narrow it with from= and until=\n", tr.out, tr.events);
+		fprintf(stderr,
+			"trace: '%s' holds the first %" PRIu64 " events (max-events); "
+			"narrow it with from= and until=\n",
+			tr.out, tr.events);
 	intro_linux_close(tr.lx);
 	tr.lx = NULL;
 }
@@ -378,12 +381,14 @@ static int trace_create(void)
 	}
 	setvbuf(tr.f, tr.buf, _IOFBF, sizeof(tr.buf));
 	fputs("{\"traceEvents\":[\n{\"ph\":\"M\",\"pid\":1,\"name\":\"process_name\","
-	      "\"args\":{\"name\":\"retrovisor guest\"}}", tr.f);
+	      "\"args\":{\"name\":\"retrovisor guest\"}}",
+	      tr.f);
 	for (uint32_t h = 0; h < tr.nharts; h++)
-		fprintf(tr.f, ",\n{\"ph\":\"M\",\"pid\":1,\"tid\":%u,\"name\":\"thread_name\","
+		fprintf(tr.f,
+			",\n{\"ph\":\"M\",\"pid\":1,\"tid\":%u,\"name\":\"thread_name\","
 			"\"args\":{\"name\":\"hart %u\"}},\n{\"ph\":\"M\",\"pid\":1,\"tid\":%u,"
-			"\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%u}}", h + 1, h,
-			h + 1, h);
+			"\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%u}}",
+			h + 1, h, h + 1, h);
 	return 0;
 }
 
@@ -421,8 +426,10 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 		else if (strcmp(k, "vmlinux"))
 			ok = false;
 		if (!ok) {
-			snprintf(why, sizeof(why), "bad argument '%s=%.100s' (trace takes out=FILE, "
-				 "vmlinux=FILE, from=ICOUNT, until=ICOUNT, max-events=N)", k, v);
+			snprintf(why, sizeof(why),
+				 "bad argument '%s=%.100s' (trace takes out=FILE, "
+				 "vmlinux=FILE, from=ICOUNT, until=ICOUNT, max-events=N)",
+				 k, v);
 			return trace_refuse(why);
 		}
 	}

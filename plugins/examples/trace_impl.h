@@ -42,7 +42,7 @@
 #define TRACE_VIRTIO_BASE 0x10001000ull
 #define TRACE_VIRTIO_SLOTS 8u
 #define TRACE_MAX_HARTS 64u
-#define TRACE_DEPTH 8u  /* frames of a task shown; deeper ones are counted */
+#define TRACE_DEPTH 8u   /* frames of a task shown; deeper ones are counted */
 #define TRACE_CTXS 4096u /* tasks whose frames are kept */
 #define TRACE_PROBE 32u
 #define TRACE_MAX_EVENTS 1000000ull
@@ -52,7 +52,7 @@ enum trace_kind {
 	TRACE_EXCEPTION,
 	TRACE_INTERRUPT,
 	TRACE_FIRMWARE, /* an ecall from S-mode into M-mode firmware */
-	TRACE_SBI, /* an SBI call the hypervisor serves */
+	TRACE_SBI,      /* an SBI call the hypervisor serves */
 	TRACE_DEVICE,
 };
 
@@ -69,7 +69,7 @@ struct trace_ctx {
 	uint64_t key; /* the task_struct; 0: free */
 	int32_t pid, tgid;
 	char comm[INTRO_COMM_LEN];
-	bool task; /* shown as a task slice */
+	bool task;      /* shown as a task slice */
 	unsigned depth; /* may exceed TRACE_DEPTH: the rest are not stored */
 	struct trace_frame f[TRACE_DEPTH];
 };
@@ -77,7 +77,7 @@ struct trace_ctx {
 struct trace_hart {
 	struct trace_ctx *cur;
 	struct trace_ctx own; /* before the task is known, or without vmlinux= */
-	unsigned nopen; /* B events open on this track */
+	unsigned nopen;       /* B events open on this track */
 	uint64_t last_ns;
 };
 

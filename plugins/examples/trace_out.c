@@ -19,16 +19,27 @@
 struct trace_state tr;
 
 static const char *const trace_exc_names[16] = {
-	"instruction address misaligned", "instruction access fault", "illegal instruction",
-	"breakpoint", "load address misaligned", "load access fault",
-	"store address misaligned", "store access fault", "ecall from U-mode",
-	"ecall from S-mode", NULL, "ecall from M-mode", "instruction page fault",
-	"load page fault", NULL, "store page fault",
+	"instruction address misaligned",
+	"instruction access fault",
+	"illegal instruction",
+	"breakpoint",
+	"load address misaligned",
+	"load access fault",
+	"store address misaligned",
+	"store access fault",
+	"ecall from U-mode",
+	"ecall from S-mode",
+	NULL,
+	"ecall from M-mode",
+	"instruction page fault",
+	"load page fault",
+	NULL,
+	"store page fault",
 };
 
 static const char *const trace_irq_names[12] = {
-	NULL, "supervisor software", NULL, "machine software", NULL, "supervisor timer",
-	NULL, "machine timer", NULL, "supervisor external", NULL, "machine external",
+	NULL, "supervisor software", NULL, "machine software",    NULL, "supervisor timer",
+	NULL, "machine timer",       NULL, "supervisor external", NULL, "machine external",
 };
 
 /* SBI v2.0 extensions and functions (SBI spec; legacy extensions 0..8). */
@@ -37,19 +48,26 @@ static const struct {
 	const char *ext;
 	const char *fn[8];
 } trace_sbi[] = {
-	{ 0x0, "legacy", { "set_timer" } },	      { 0x1, "legacy", { "console_putchar" } },
-	{ 0x2, "legacy", { "console_getchar" } },     { 0x3, "legacy", { "clear_ipi" } },
-	{ 0x4, "legacy", { "send_ipi" } },	      { 0x5, "legacy", { "remote_fence_i" } },
-	{ 0x6, "legacy", { "remote_sfence_vma" } },   { 0x8, "legacy", { "shutdown" } },
+	{ 0x0, "legacy", { "set_timer" } },
+	{ 0x1, "legacy", { "console_putchar" } },
+	{ 0x2, "legacy", { "console_getchar" } },
+	{ 0x3, "legacy", { "clear_ipi" } },
+	{ 0x4, "legacy", { "send_ipi" } },
+	{ 0x5, "legacy", { "remote_fence_i" } },
+	{ 0x6, "legacy", { "remote_sfence_vma" } },
+	{ 0x8, "legacy", { "shutdown" } },
 	{ 0x7, "legacy", { "remote_sfence_vma_asid" } },
-	{ 0x10, "BASE", { "get_spec_version", "get_impl_id", "get_impl_version",
-			  "probe_extension", "get_mvendorid", "get_marchid", "get_mimpid" } },
+	{ 0x10,
+	  "BASE",
+	  { "get_spec_version", "get_impl_id", "get_impl_version", "probe_extension",
+	    "get_mvendorid", "get_marchid", "get_mimpid" } },
 	{ 0x54494d45, "TIME", { "set_timer" } },
 	{ 0x735049, "IPI", { "send_ipi" } },
-	{ 0x52464e43, "RFENCE", { "remote_fence_i", "remote_sfence_vma",
-				  "remote_sfence_vma_asid", "remote_hfence_gvma_vmid",
-				  "remote_hfence_gvma", "remote_hfence_vvma_asid",
-				  "remote_hfence_vvma" } },
+	{ 0x52464e43,
+	  "RFENCE",
+	  { "remote_fence_i", "remote_sfence_vma", "remote_sfence_vma_asid",
+	    "remote_hfence_gvma_vmid", "remote_hfence_gvma", "remote_hfence_vvma_asid",
+	    "remote_hfence_vvma" } },
 	{ 0x48534d, "HSM", { "hart_start", "hart_stop", "hart_get_status", "hart_suspend" } },
 	{ 0x53525354, "SRST", { "system_reset" } },
 	{ 0x4442434e, "DBCN", { "console_write", "console_read", "console_write_byte" } },
@@ -114,8 +132,10 @@ static void trace_put_sbi_name(uint64_t eid, uint64_t fid)
 		fprintf(tr.f, ",\"name\":\"sbi %s\",\"cat\":\"sbi\",\"args\":{\"ext\":\"%s\"", fn,
 			ext);
 	else
-		fprintf(tr.f, ",\"name\":\"sbi 0x%" PRIx64 "/%" PRIu64 "\",\"cat\":\"sbi\","
-			"\"args\":{\"ext\":\"0x%" PRIx64 "\"", eid, fid, eid);
+		fprintf(tr.f,
+			",\"name\":\"sbi 0x%" PRIx64 "/%" PRIu64 "\",\"cat\":\"sbi\","
+			"\"args\":{\"ext\":\"0x%" PRIx64 "\"",
+			eid, fid, eid);
 	fprintf(tr.f, ",\"fid\":%" PRIu64, fid);
 }
 
@@ -126,8 +146,7 @@ static void trace_put_regs(const char *name, const uint64_t *v, unsigned n)
 }
 
 /* ,"name":NAME (or UNKNOWN followed by code),"cat":CAT,"args":{ */
-static void trace_put_named(const char *name, const char *unknown, uint64_t code,
-			    const char *cat)
+static void trace_put_named(const char *name, const char *unknown, uint64_t code, const char *cat)
 {
 	if (name)
 		fprintf(tr.f, ",\"name\":\"%s\"", name);
@@ -151,8 +170,10 @@ static void trace_put_frame(const struct trace_frame *fr)
 	case TRACE_EXCEPTION:
 		trace_put_named(fr->code < 16 ? trace_exc_names[fr->code] : NULL, "exception ",
 				fr->code, "exception");
-		fprintf(tr.f, "\"cause\":%" PRIu64 ",\"tval\":\"0x%" PRIx64 "\",\"epc\":\"0x%"
-			PRIx64 "\"", fr->code, fr->v[0], fr->v[1]);
+		fprintf(tr.f,
+			"\"cause\":%" PRIu64 ",\"tval\":\"0x%" PRIx64 "\",\"epc\":\"0x%" PRIx64
+			"\"",
+			fr->code, fr->v[0], fr->v[1]);
 		break;
 	case TRACE_INTERRUPT:
 		trace_put_named(fr->code < 12 ? trace_irq_names[fr->code] : NULL, "interrupt ",
@@ -171,7 +192,8 @@ static void trace_put_frame(const struct trace_frame *fr)
 			name = "uart";
 		else if (fr->code == 11)
 			name = "rtc";
-		else if (fr->code >= 1 && fr->code <= TRACE_VIRTIO_SLOTS && tr.slot[fr->code - 1][0])
+		else if (fr->code >= 1 && fr->code <= TRACE_VIRTIO_SLOTS &&
+			 tr.slot[fr->code - 1][0])
 			name = tr.slot[fr->code - 1];
 		else
 			name = "device";
@@ -207,8 +229,9 @@ static bool trace_begin(uint32_t hart, const struct trace_frame *fr)
 	} else {
 		fputs(",\"name\":", tr.f);
 		trace_put_str(c->comm, sizeof(c->comm));
-		fprintf(tr.f, ",\"cat\":\"task\",\"args\":{\"pid\":%" PRId32 ",\"tgid\":%" PRId32
-			"}}", c->pid, c->tgid);
+		fprintf(tr.f,
+			",\"cat\":\"task\",\"args\":{\"pid\":%" PRId32 ",\"tgid\":%" PRId32 "}}",
+			c->pid, c->tgid);
 	}
 	tr.hart[hart].nopen++;
 	tr.open_total++;

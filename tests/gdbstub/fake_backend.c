@@ -101,8 +101,7 @@ static int fake_write_mem(void *opaque, unsigned hart, uint64_t addr, const uint
 	return 0;
 }
 
-static int fake_insert_point(void *opaque, enum gdb_point_type type, uint64_t addr,
-			     uint64_t kind)
+static int fake_insert_point(void *opaque, enum gdb_point_type type, uint64_t addr, uint64_t kind)
 {
 	struct fake_machine *m = opaque;
 
@@ -117,8 +116,7 @@ static int fake_insert_point(void *opaque, enum gdb_point_type type, uint64_t ad
 	return -1;
 }
 
-static int fake_remove_point(void *opaque, enum gdb_point_type type, uint64_t addr,
-			     uint64_t kind)
+static int fake_remove_point(void *opaque, enum gdb_point_type type, uint64_t addr, uint64_t kind)
 {
 	struct fake_machine *m = opaque;
 
@@ -248,10 +246,12 @@ bool fake_step(struct fake_machine *m, unsigned h, bool backwards, struct gdb_st
 			wrote = true;
 		}
 		m->icount--;
-		hart->pc = hart->pc == FAKE_MEM_BASE ? FAKE_MEM_BASE + FAKE_MEM_SIZE - 4 : hart->pc - 4;
+		hart->pc = hart->pc == FAKE_MEM_BASE ? FAKE_MEM_BASE + FAKE_MEM_SIZE - 4 :
+						       hart->pc - 4;
 	} else {
 		m->icount++;
-		hart->pc = hart->pc + 4 == FAKE_MEM_BASE + FAKE_MEM_SIZE ? FAKE_MEM_BASE : hart->pc + 4;
+		hart->pc = hart->pc + 4 == FAKE_MEM_BASE + FAKE_MEM_SIZE ? FAKE_MEM_BASE :
+									   hart->pc + 4;
 		if (m->icount % FAKE_TICK == 0) {
 			fake_set_counter(m, fake_counter(m) + 1);
 			wrote = true;

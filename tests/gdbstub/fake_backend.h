@@ -50,7 +50,7 @@ struct fake_machine {
 	struct fake_point points[FAKE_MAX_POINTS];
 	uint64_t icount; /* instructions retired by all harts */
 	bool can_reverse;
-	int fail_reg;    /* a register number the backend cannot access, or -1 */
+	int fail_reg; /* a register number the backend cannot access, or -1 */
 	char last_monitor[256];
 };
 

@@ -269,8 +269,8 @@ TEST_F(Stub, TargetDescriptionRejectsBadAnnexAndOffsets)
 
 TEST_F(Stub, ListsHartsAsThreads)
 {
-	Output o = Exchange({ "qfThreadInfo", "qsThreadInfo", "qC", "T1", "T2", "T3", "T0",
-			      "Tzz", "qAttached" });
+	Output o = Exchange({ "qfThreadInfo", "qsThreadInfo", "qC", "T1", "T2", "T3", "T0", "Tzz",
+			      "qAttached" });
 
 	ASSERT_EQ(o.packets.size(), 9u);
 	EXPECT_EQ(o.packets[0], "m1,2");
@@ -359,7 +359,8 @@ TEST_F(Stub, PReadsAndWritesCsrsFpAndPriv)
 {
 	m.hart[0].csr[0x100] = 0x8000000200006000ull;
 	Output o = Exchange({ "p141", "P141=2200000000000000", "p141", "P22=0100000000000000",
-			      "P44=0300000000000000", "P44=03000000", "p44", "p1041", "P1041=0300000000000000" });
+			      "P44=0300000000000000", "P44=03000000", "p44", "p1041",
+			      "P1041=0300000000000000" });
 
 	ASSERT_EQ(o.packets.size(), 9u);
 	EXPECT_EQ(o.packets[0], "0060000002000080");
@@ -367,10 +368,10 @@ TEST_F(Stub, PReadsAndWritesCsrsFpAndPriv)
 	EXPECT_EQ(m.hart[0].csr[0x100], 0x22u);
 	EXPECT_EQ(o.packets[3], "OK");
 	EXPECT_EQ(m.hart[0].f[1], 1u);
-	EXPECT_EQ(o.packets[4], "E01");       /* fcsr has 4 bytes */
+	EXPECT_EQ(o.packets[4], "E01"); /* fcsr has 4 bytes */
 	EXPECT_EQ(o.packets[5], "OK");
 	EXPECT_EQ(o.packets[6], "03000000");
-	EXPECT_EQ(m.hart[0].csr[3], 3u); /* fcsr is CSR 3, regno 68 */
+	EXPECT_EQ(m.hart[0].csr[3], 3u);             /* fcsr is CSR 3, regno 68 */
 	EXPECT_EQ(o.packets[7], "0100000000000000"); /* priv = S */
 	EXPECT_EQ(o.packets[8], "OK");
 	EXPECT_EQ(m.hart[0].priv, 3u);
@@ -463,8 +464,8 @@ TEST_F(Stub, LargeMemoryReadIsCutToFitAReply)
 TEST_F(Stub, InsertsAndRemovesBreakpointsAndWatchpoints)
 {
 	Output o = Exchange({ "Z0,80000100,4", "Z1,80000104,2", "Z2,80001000,4", "z0,80000100,4",
-			      "z0,80000100,4", "Z3,80001000,4", "Z4,80001000,4", "Z5,0,4", "Z0,zz,4",
-			      "Z0,80000100", "Z0,80000108,4;X1,20" });
+			      "z0,80000100,4", "Z3,80001000,4", "Z4,80001000,4", "Z5,0,4",
+			      "Z0,zz,4", "Z0,80000100", "Z0,80000108,4;X1,20" });
 
 	ASSERT_EQ(o.packets.size(), 11u);
 	EXPECT_EQ(o.packets[0], "OK");
@@ -545,8 +546,8 @@ TEST_F(Stub, VContIsAdvertisedAndParsedPerThread)
 
 TEST_F(Stub, MalformedVContIsAnError)
 {
-	Output o = Exchange({ "vCont", "vCont;", "vCont;x", "vCont;s:9", "vCont;c:zz",
-			      "vCont;t", "vCont;r80000000,80000010", "vCont;Czz", "vContc" });
+	Output o = Exchange({ "vCont", "vCont;", "vCont;x", "vCont;s:9", "vCont;c:zz", "vCont;t",
+			      "vCont;r80000000,80000010", "vCont;Czz", "vContc" });
 
 	ASSERT_EQ(o.packets.size(), 9u);
 	for (size_t i = 0; i + 1 < o.packets.size(); i++)
@@ -911,7 +912,8 @@ TEST_F(Stub, RandomInputIsAnsweredWithoutCrashing)
 			unsigned len = rnd(8) == 0 ? 20000 : rnd(48);
 
 			for (unsigned i = 0; i < len; i++)
-				payload += rnd(16) == 0 ? (char)rnd(256) : chars[rnd((unsigned)chars.size())];
+				payload += rnd(16) == 0 ? (char)rnd(256) :
+							  chars[rnd((unsigned)chars.size())];
 			std::string f = Frame(payload);
 			if (f.find_first_of("$#", 1) < f.size() - 3)
 				continue; /* a stray $ or # would split it */
@@ -948,8 +950,8 @@ TEST(GdbServerOpen, RefusesNonLoopbackAddressesUnlessAllowed)
 
 TEST(GdbServerOpen, AcceptsLoopbackForms)
 {
-	for (const char *spec : { "tcp::0", "tcp:127.0.0.1:0", "tcp:127.1.2.3:0", "tcp:[::1]:0",
-				  "tcp:localhost:0" }) {
+	for (const char *spec :
+	     { "tcp::0", "tcp:127.0.0.1:0", "tcp:127.1.2.3:0", "tcp:[::1]:0", "tcp:localhost:0" }) {
 		hv_err err = {};
 		gdb_server *s = gdb_server_open(spec, false, &err);
 
@@ -960,9 +962,9 @@ TEST(GdbServerOpen, AcceptsLoopbackForms)
 
 TEST(GdbServerOpen, RejectsMalformedSpecs)
 {
-	for (const char *spec : { "", "tcp", "tcp:", "tcp:127.0.0.1", "tcp:127.0.0.1:", "tcp::65536",
-				  "tcp::-1", "tcp::12ab", "tcp::123456", "udp::1234", "unix:",
-				  "tcp:no.such.host.invalid:0" }) {
+	for (const char *spec :
+	     { "", "tcp", "tcp:", "tcp:127.0.0.1", "tcp:127.0.0.1:", "tcp::65536", "tcp::-1",
+	       "tcp::12ab", "tcp::123456", "udp::1234", "unix:", "tcp:no.such.host.invalid:0" }) {
 		hv_err err = {};
 		gdb_server *s = gdb_server_open(spec, false, &err);
 

@@ -210,7 +210,8 @@ TEST(Rsp, EncodeEscapesSpecialBytesAndChecksumsTheWireBytes)
 	size_t n = rsp_encode(payload, sizeof(payload), out, sizeof(out));
 	std::string s(reinterpret_cast<char *>(out), n);
 
-	EXPECT_EQ(s.substr(0, 11), "$a}\x04}\x03}]}\x0a" "b");
+	EXPECT_EQ(s.substr(0, 11), "$a}\x04}\x03}]}\x0a"
+				   "b");
 	/* And our own decoder turns it back into the payload. */
 	Dec dec;
 	Decoded r = Feed(&dec.d, s);

@@ -10,21 +10,20 @@
 #include "rt.h"
 
 static const u64 vals[] = {
-	0x0000000000000000, 0x0000000000000001, 0xffffffffffffffff,
-	0x8000000000000000, 0x7fffffffffffffff, 0x0000000080000000,
-	0x000000007fffffff, 0x00000000ffffffff, 0xffffffff80000000,
-	0x123456789abcdef0, 0x000000000000003f, 0x0000000000000040,
+	0x0000000000000000, 0x0000000000000001, 0xffffffffffffffff, 0x8000000000000000,
+	0x7fffffffffffffff, 0x0000000080000000, 0x000000007fffffff, 0x00000000ffffffff,
+	0xffffffff80000000, 0x123456789abcdef0, 0x000000000000003f, 0x0000000000000040,
 };
 #define NV (sizeof(vals) / sizeof(vals[0]))
 
-#define SWEEP_RR(op)                                                    \
-	for (u64 i = 0; i < NV; i++)                                    \
-		for (u64 j = 0; j < NV; j++)                            \
-			sig_idx(op, i * NV + j, RR(op, vals[i], vals[j]))
+#define SWEEP_RR(op)                         \
+	for (u64 i = 0; i < NV; i++)         \
+		for (u64 j = 0; j < NV; j++) \
+	sig_idx(op, i *NV + j, RR(op, vals[i], vals[j]))
 
-#define SWEEP_RI(op, imm, idx)                                          \
-	for (u64 i = 0; i < NV; i++)                                    \
-	sig_idx(op, (idx) * NV + i, RI(op, vals[i], imm))
+#define SWEEP_RI(op, imm, idx)       \
+	for (u64 i = 0; i < NV; i++) \
+	sig_idx(op, (idx)*NV + i, RI(op, vals[i], imm))
 
 static void alu_register_ops(void)
 {
@@ -136,18 +135,15 @@ static void alu_x0(void)
 
 static void alu_self_checks(void)
 {
-	rt_check("check.add.wrap", RR("add", 0x7fffffffffffffffUL, 1UL),
-		 0x8000000000000000UL);
-	rt_check("check.addw.sext", RR("addw", 0x7fffffffUL, 1UL),
-		 0xffffffff80000000UL);
+	rt_check("check.add.wrap", RR("add", 0x7fffffffffffffffUL, 1UL), 0x8000000000000000UL);
+	rt_check("check.addw.sext", RR("addw", 0x7fffffffUL, 1UL), 0xffffffff80000000UL);
 	rt_check("check.subw.sext", RR("subw", 0UL, 1UL), ~0UL);
 	rt_check("check.slt.neg", RR("slt", ~0UL, 0UL), 1);
 	rt_check("check.sltu.neg", RR("sltu", ~0UL, 0UL), 0);
 	rt_check("check.sll.low6", RR("sll", 1UL, 65UL), 2);
 	rt_check("check.sllw.low5", RR("sllw", 1UL, 33UL), 2);
 	rt_check("check.sraw.sext", RR("sraw", 0x80000000UL, 31UL), ~0UL);
-	rt_check("check.srlw.sext", RR("srlw", 0xffffffff80000000UL, 0UL),
-		 0xffffffff80000000UL);
+	rt_check("check.srlw.sext", RR("srlw", 0xffffffff80000000UL, 0UL), 0xffffffff80000000UL);
 	rt_check("check.srliw.31", RI("srliw", 0x80000000UL, 31), 1);
 	rt_check("check.srai.63", RI("srai", 0x8000000000000000UL, 63), ~0UL);
 	rt_check("check.srli.63", RI("srli", 0x8000000000000000UL, 63), 1);

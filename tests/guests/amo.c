@@ -30,27 +30,23 @@ static const u64 vals[] = {
 };
 #define NV (sizeof(vals) / sizeof(vals[0]))
 
-#define AMO(op, addr, src)                                              \
-	({                                                              \
-		u64 __r;                                                \
-		__asm__ volatile(op " %0, %2, (%1)"                     \
-				 : "=r"(__r)                            \
-				 : "r"(addr), "r"(src)                  \
-				 : "memory");                           \
-		__r;                                                    \
+#define AMO(op, addr, src)                                                                         \
+	({                                                                                         \
+		u64 __r;                                                                           \
+		__asm__ volatile(op " %0, %2, (%1)" : "=r"(__r) : "r"(addr), "r"(src) : "memory"); \
+		__r;                                                                               \
 	})
 
 // Each AMO over every pair: old value returned, then the memory word.
-#define SWEEP_AMO(op)                                                   \
-	for (u64 i = 0; i < NV; i++)                                    \
-		for (u64 j = 0; j < NV; j++) {                          \
-			mem[0] = vals[i];                               \
-			mem[1] = 0x5555555555555555UL;                  \
-			sig_idx(op ".rd", i * NV + j,                   \
-				AMO(op, &mem[0], vals[j]));             \
-			sig_idx(op ".mem", i * NV + j, mem[0]);         \
-			if (mem[1] != 0x5555555555555555UL)             \
-				rt_fail_check(op, "wrote beyond word"); \
+#define SWEEP_AMO(op)                                                            \
+	for (u64 i = 0; i < NV; i++)                                             \
+		for (u64 j = 0; j < NV; j++) {                                   \
+			mem[0] = vals[i];                                        \
+			mem[1] = 0x5555555555555555UL;                           \
+			sig_idx(op ".rd", i *NV + j, AMO(op, &mem[0], vals[j])); \
+			sig_idx(op ".mem", i *NV + j, mem[0]);                   \
+			if (mem[1] != 0x5555555555555555UL)                      \
+				rt_fail_check(op, "wrote beyond word");          \
 		}
 
 static void amo_sweep(void)
@@ -87,34 +83,26 @@ static void amo_ordering_variants(void)
 static void amo_self_checks(void)
 {
 	mem[0] = 0xffffffff7fffffffUL;
-	rt_check("check.amoadd.w.sext", AMO("amoadd.w", &mem[0], 1UL),
-		 0x7fffffffUL);
+	rt_check("check.amoadd.w.sext", AMO("amoadd.w", &mem[0], 1UL), 0x7fffffffUL);
 	rt_check("check.amoadd.w.mem", mem[0], 0xffffffff80000000UL);
 	mem[0] = 0x0000000180000000UL;
-	rt_check("check.amoswap.w.sext", AMO("amoswap.w", &mem[0], 0UL),
-		 0xffffffff80000000UL);
+	rt_check("check.amoswap.w.sext", AMO("amoswap.w", &mem[0], 0UL), 0xffffffff80000000UL);
 	rt_check("check.amoswap.w.mem", mem[0], 0x0000000100000000UL);
 	mem[0] = 0x80000000UL;
-	rt_check("check.amomin.w", (AMO("amomin.w", &mem[0], 1UL), mem[0]),
-		 0x80000000UL);
+	rt_check("check.amomin.w", (AMO("amomin.w", &mem[0], 1UL), mem[0]), 0x80000000UL);
 	mem[0] = 0x80000000UL;
-	rt_check("check.amominu.w", (AMO("amominu.w", &mem[0], 1UL), mem[0]),
-		 1);
+	rt_check("check.amominu.w", (AMO("amominu.w", &mem[0], 1UL), mem[0]), 1);
 	mem[0] = ~0UL;
 	rt_check("check.amomax.d", (AMO("amomax.d", &mem[0], 0UL), mem[0]), 0);
 	mem[0] = ~0UL;
-	rt_check("check.amomaxu.d", (AMO("amomaxu.d", &mem[0], 0UL), mem[0]),
-		 ~0UL);
+	rt_check("check.amomaxu.d", (AMO("amomaxu.d", &mem[0], 0UL), mem[0]), ~0UL);
 }
 
-#define LR(op, addr)                                                    \
-	({                                                              \
-		u64 __r;                                                \
-		__asm__ volatile(op " %0, (%1)"                         \
-				 : "=r"(__r)                            \
-				 : "r"(addr)                            \
-				 : "memory");                           \
-		__r;                                                    \
+#define LR(op, addr)                                                                 \
+	({                                                                           \
+		u64 __r;                                                             \
+		__asm__ volatile(op " %0, (%1)" : "=r"(__r) : "r"(addr) : "memory"); \
+		__r;                                                                 \
 	})
 #define SC(op, addr, v) AMO(op, addr, v)
 
@@ -159,31 +147,28 @@ static void amo_lrsc(void)
 	rt_check("sc.d.rl.mem", mem[2], 5);
 }
 
-#define MIS(op, asmtext, off, may_fail_silently)                                           \
-	do {                                                            \
-		u64 __r = 0, __addr = (u64)mem + (off);                 \
-		rt_trap_arm();                                          \
-		__asm__ volatile(asmtext                                \
-				 : "+r"(__r)                            \
-				 : "r"(__addr)                          \
-				 : "memory");                           \
-		rt_puts(RT_GUEST_NAME " misaligned-" op "@");           \
-		rt_put_hex(__addr, 16);                                 \
-		if (rt_trap_cause() == RT_NO_TRAP) {                    \
-			rt_puts(" notrap\n");                           \
-			if (!(may_fail_silently) || __r != 1)           \
+#define MIS(op, asmtext, off, may_fail_silently)                                     \
+	do {                                                                         \
+		u64 __r = 0, __addr = (u64)mem + (off);                              \
+		rt_trap_arm();                                                       \
+		__asm__ volatile(asmtext : "+r"(__r) : "r"(__addr) : "memory");      \
+		rt_puts(RT_GUEST_NAME " misaligned-" op "@");                        \
+		rt_put_hex(__addr, 16);                                              \
+		if (rt_trap_cause() == RT_NO_TRAP) {                                 \
+			rt_puts(" notrap\n");                                        \
+			if (!(may_fail_silently) || __r != 1)                        \
 				rt_fail_check(op, "misaligned atomic did not trap"); \
-		} else {                                                \
-			rt_puts(" trap ");                              \
-			rt_put_hex(rt_trap.cause, 16);                  \
-			rt_putc(' ');                                   \
-			rt_put_hex(rt_trap.tval, 16);                   \
-			rt_putc('\n');                                  \
-			if ((rt_trap.cause != CAUSE_MISALIGNED_STORE && \
-			     rt_trap.cause != CAUSE_MISALIGNED_LOAD) || \
-			    rt_trap.tval != __addr)                     \
-				rt_fail_check(op, "wrong misaligned trap"); \
-		}                                                       \
+		} else {                                                             \
+			rt_puts(" trap ");                                           \
+			rt_put_hex(rt_trap.cause, 16);                               \
+			rt_putc(' ');                                                \
+			rt_put_hex(rt_trap.tval, 16);                                \
+			rt_putc('\n');                                               \
+			if ((rt_trap.cause != CAUSE_MISALIGNED_STORE &&              \
+			     rt_trap.cause != CAUSE_MISALIGNED_LOAD) ||              \
+			    rt_trap.tval != __addr)                                  \
+				rt_fail_check(op, "wrong misaligned trap");          \
+		}                                                                    \
 	} while (0)
 
 static void amo_misaligned(void)

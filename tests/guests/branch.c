@@ -11,27 +11,26 @@
 #include "rt.h"
 
 static const u64 vals[] = {
-	0x0000000000000000, 0x0000000000000001, 0xffffffffffffffff,
-	0x8000000000000000, 0x7fffffffffffffff, 0x0000000080000000,
-	0xffffffff80000000, 0x00000000ffffffff,
+	0x0000000000000000, 0x0000000000000001, 0xffffffffffffffff, 0x8000000000000000,
+	0x7fffffffffffffff, 0x0000000080000000, 0xffffffff80000000, 0x00000000ffffffff,
 };
 #define NV (sizeof(vals) / sizeof(vals[0]))
 
-#define BR(op, a, b)                                                    \
-	({                                                              \
-		u64 __t;                                                \
-		__asm__ volatile("li %0, 1\n\t" op " %1, %2, 1f\n\t"   \
-				 "li %0, 0\n"                           \
-				 "1:"                                   \
-				 : "=&r"(__t)                           \
-				 : "r"(a), "r"(b));                     \
-		__t;                                                    \
+#define BR(op, a, b)                                                 \
+	({                                                           \
+		u64 __t;                                             \
+		__asm__ volatile("li %0, 1\n\t" op " %1, %2, 1f\n\t" \
+				 "li %0, 0\n"                        \
+				 "1:"                                \
+				 : "=&r"(__t)                        \
+				 : "r"(a), "r"(b));                  \
+		__t;                                                 \
 	})
 
-#define SWEEP_BR(op)                                                    \
-	for (u64 i = 0; i < NV; i++)                                    \
-		for (u64 j = 0; j < NV; j++)                            \
-			sig_idx(op, i * NV + j, BR(op, vals[i], vals[j]))
+#define SWEEP_BR(op)                         \
+	for (u64 i = 0; i < NV; i++)         \
+		for (u64 j = 0; j < NV; j++) \
+	sig_idx(op, i *NV + j, BR(op, vals[i], vals[j]))
 
 static void branch_sweep(void)
 {
@@ -67,8 +66,7 @@ static void branch_jumps(void)
 	u64 base, link, tmp;
 
 	// JAL: rd = address of the JAL + 4.
-	__asm__ volatile(NORVC("auipc %0, 0\n\tjal %1, 1f\n\tnop\n1:")
-			 : "=r"(base), "=r"(link));
+	__asm__ volatile(NORVC("auipc %0, 0\n\tjal %1, 1f\n\tnop\n1:") : "=r"(base), "=r"(link));
 	rt_check("jal.link", link - base, 8);
 
 	// JAL with rd = x0 is a plain jump.
@@ -77,29 +75,29 @@ static void branch_jumps(void)
 
 	// JALR: target = (rs1 + imm) & ~1, rd = pc + 4.
 	__asm__ volatile(NORVC("auipc %0, 0\n\t"
-			 "addi %2, %0, 17\n\t" /* label 1 at +16, bit 0 set */
-			 "jalr %1, 0(%2)\n\t"
-			 "nop\n\t"
-			 "1:")
+			       "addi %2, %0, 17\n\t" /* label 1 at +16, bit 0 set */
+			       "jalr %1, 0(%2)\n\t"
+			       "nop\n\t"
+			       "1:")
 			 : "=&r"(base), "=&r"(link), "=&r"(tmp));
 	rt_check("jalr.bit0.link", link - base, 12);
 
 	// Negative immediate: rs1 points past the target.
 	__asm__ volatile(NORVC("auipc %0, 0\n\t"
-			 "addi %2, %0, 24\n\t"
-			 "jalr %1, -4(%2)\n\t" /* to +20 */
-			 "nop\n\t"
-			 "nop\n\t"
-			 "1:")
+			       "addi %2, %0, 24\n\t"
+			       "jalr %1, -4(%2)\n\t" /* to +20 */
+			       "nop\n\t"
+			       "nop\n\t"
+			       "1:")
 			 : "=&r"(base), "=&r"(link), "=&r"(tmp));
 	rt_check("jalr.negimm.link", link - base, 12);
 
 	// rd == rs1: the target uses the old value of the register.
 	__asm__ volatile(NORVC("auipc %0, 0\n\t"
-			 "addi %1, %0, 16\n\t"
-			 "jalr %1, 0(%1)\n\t"
-			 "nop\n\t"
-			 "1:")
+			       "addi %1, %0, 16\n\t"
+			       "jalr %1, 0(%1)\n\t"
+			       "nop\n\t"
+			       "1:")
 			 : "=&r"(base), "=&r"(link));
 	rt_check("jalr.rd_eq_rs1.link", link - base, 12);
 }

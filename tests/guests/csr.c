@@ -20,23 +20,20 @@
 // writable (spec 1.12: read-only zero).
 #include "rt.h"
 
-#define CSR_RW(insn, csr, v)                                            \
-	({                                                              \
-		u64 __old;                                              \
-		__asm__ volatile(insn " %0, " #csr ", %1"               \
-				 : "=r"(__old)                          \
-				 : "r"((u64)(v))                        \
-				 : "memory");                           \
-		__old;                                                  \
+#define CSR_RW(insn, csr, v)                              \
+	({                                                \
+		u64 __old;                                \
+		__asm__ volatile(insn " %0, " #csr ", %1" \
+				 : "=r"(__old)            \
+				 : "r"((u64)(v))          \
+				 : "memory");             \
+		__old;                                    \
 	})
-#define CSR_RWI(insn, csr, imm)                                         \
-	({                                                              \
-		u64 __old;                                              \
-		__asm__ volatile(insn " %0, " #csr ", %1"               \
-				 : "=r"(__old)                          \
-				 : "i"(imm)                             \
-				 : "memory");                           \
-		__old;                                                  \
+#define CSR_RWI(insn, csr, imm)                                                                 \
+	({                                                                                      \
+		u64 __old;                                                                      \
+		__asm__ volatile(insn " %0, " #csr ", %1" : "=r"(__old) : "i"(imm) : "memory"); \
+		__old;                                                                          \
 	})
 
 static void csr_instructions(void)
@@ -44,8 +41,7 @@ static void csr_instructions(void)
 	u64 saved = csr_read(mscratch);
 
 	csr_write(mscratch, 0x0123456789abcdefUL);
-	rt_check("csrrw.old", CSR_RW("csrrw", mscratch, 0xf0f0UL),
-		 0x0123456789abcdefUL);
+	rt_check("csrrw.old", CSR_RW("csrrw", mscratch, 0xf0f0UL), 0x0123456789abcdefUL);
 	rt_check("csrrs.old", CSR_RW("csrrs", mscratch, 0x0f00UL), 0xf0f0);
 	rt_check("csrrs.new", csr_read(mscratch), 0xfff0);
 	rt_check("csrrc.old", CSR_RW("csrrc", mscratch, 0x00f0UL), 0xfff0);
@@ -79,14 +75,13 @@ static void csr_instructions(void)
 	rt_check("scause", csr_read(scause), 13);
 }
 
-#define MSTATUS_STD_MASK                                                \
-	(MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE | MSTATUS_MPIE |      \
-	 MSTATUS_SPP | MSTATUS_MPP | MSTATUS_FS | MSTATUS_MPRV |        \
-	 MSTATUS_SUM | MSTATUS_MXR | MSTATUS_TVM | MSTATUS_TW |         \
+#define MSTATUS_STD_MASK                                                                       \
+	(MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE | MSTATUS_MPIE | MSTATUS_SPP | MSTATUS_MPP | \
+	 MSTATUS_FS | MSTATUS_MPRV | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_TVM | MSTATUS_TW |    \
 	 MSTATUS_TSR | (3UL << 34) | (1UL << 63))
-#define SSTATUS_STD_MASK                                                \
-	(MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS |        \
-	 MSTATUS_SUM | MSTATUS_MXR | (1UL << 63))
+#define SSTATUS_STD_MASK                                                                     \
+	(MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_SUM | MSTATUS_MXR | \
+	 (1UL << 63))
 
 /* Standard delegable exceptions: causes 0-9, 12, 13, 15 (not 11). */
 #define MEDELEG_STD_MASK 0xb3ffUL
@@ -184,18 +179,16 @@ static void csr_warl(void)
 	rt_check("satp.sv48", v & ~(0xffffUL << 44), (9UL << 60) | 0x80456UL);
 	csr_write(satp, (1UL << 60) | 0x80789UL);
 	v = csr_read(satp);
-	rt_check("satp.reserved.ignored", v & ~(0xffffUL << 44),
-		 (9UL << 60) | 0x80456UL);
+	rt_check("satp.reserved.ignored", v & ~(0xffffUL << 44), (9UL << 60) | 0x80456UL);
 	csr_write(satp, 0);
 	rt_check("satp.bare", csr_read(satp), 0);
 
 	v = csr_read(misa);
 	rt_check("misa.mxl", v >> 62, 2);
 	rt_check("misa.imafdcsu",
-		 v & ((1 << 8) | (1 << 12) | 1 | (1 << 5) | (1 << 3) | (1 << 2) |
-		      (1 << 18) | (1 << 20)),
-		 (1 << 8) | (1 << 12) | 1 | (1 << 5) | (1 << 3) | (1 << 2) |
-			 (1 << 18) | (1 << 20));
+		 v & ((1 << 8) | (1 << 12) | 1 | (1 << 5) | (1 << 3) | (1 << 2) | (1 << 18) |
+		      (1 << 20)),
+		 (1 << 8) | (1 << 12) | 1 | (1 << 5) | (1 << 3) | (1 << 2) | (1 << 18) | (1 << 20));
 	rt_check("mhartid", csr_read(mhartid), 0);
 }
 
@@ -311,40 +304,32 @@ static void csr_privilege(void)
 	u64 tval;
 
 	rt_pmp_allow_all();
-	rt_check("s.read.mstatus", rt_run_in_mode(RT_MODE_S, s_read_mstatus, 0),
-		 CAUSE_ILLEGAL);
+	rt_check("s.read.mstatus", rt_run_in_mode(RT_MODE_S, s_read_mstatus, 0), CAUSE_ILLEGAL);
 	tval = rt_trap.tval;
 	sig("s.read.mstatus.tval", tval);
 	rt_check("s.read.mstatus.from", rt_trap.prev_mode, RT_MODE_S);
-	rt_check("s.write.mscratch",
-		 rt_run_in_mode(RT_MODE_S, s_write_mscratch, 0), CAUSE_ILLEGAL);
-	rt_check("s.read.sstatus.spp",
-		 rt_run_in_mode(RT_MODE_S, s_read_sstatus, 0), 0);
-	rt_check("u.read.sstatus", rt_run_in_mode(RT_MODE_U, u_read_sstatus, 0),
-		 CAUSE_ILLEGAL);
+	rt_check("s.write.mscratch", rt_run_in_mode(RT_MODE_S, s_write_mscratch, 0), CAUSE_ILLEGAL);
+	rt_check("s.read.sstatus.spp", rt_run_in_mode(RT_MODE_S, s_read_sstatus, 0), 0);
+	rt_check("u.read.sstatus", rt_run_in_mode(RT_MODE_U, u_read_sstatus, 0), CAUSE_ILLEGAL);
 	rt_check("u.read.sstatus.from", rt_trap.prev_mode, RT_MODE_U);
-	rt_check("u.read.satp", rt_run_in_mode(RT_MODE_U, u_read_satp, 0),
-		 CAUSE_ILLEGAL);
+	rt_check("u.read.satp", rt_run_in_mode(RT_MODE_U, u_read_satp, 0), CAUSE_ILLEGAL);
 
 	// Counter enables: mcounteren gates S (and U), scounteren gates U.
 	csr_write(mcounteren, 0);
 	csr_write(scounteren, 0);
-	rt_check("s.cycle.mcounteren0",
-		 rt_run_in_mode(RT_MODE_S, lower_read_cycle, 0), CAUSE_ILLEGAL);
-	rt_check("s.time.mcounteren0",
-		 rt_run_in_mode(RT_MODE_S, lower_read_time, 0), CAUSE_ILLEGAL);
+	rt_check("s.cycle.mcounteren0", rt_run_in_mode(RT_MODE_S, lower_read_cycle, 0),
+		 CAUSE_ILLEGAL);
+	rt_check("s.time.mcounteren0", rt_run_in_mode(RT_MODE_S, lower_read_time, 0),
+		 CAUSE_ILLEGAL);
 	csr_write(mcounteren, 7);
 	rt_check("mcounteren.readback", csr_read(mcounteren) & 7, 7);
-	rt_check("s.cycle.mcounteren1",
-		 rt_run_in_mode(RT_MODE_S, lower_read_cycle, 0), RT_NO_TRAP);
-	rt_check("u.cycle.scounteren0",
-		 rt_run_in_mode(RT_MODE_U, lower_read_cycle, 0), CAUSE_ILLEGAL);
+	rt_check("s.cycle.mcounteren1", rt_run_in_mode(RT_MODE_S, lower_read_cycle, 0), RT_NO_TRAP);
+	rt_check("u.cycle.scounteren0", rt_run_in_mode(RT_MODE_U, lower_read_cycle, 0),
+		 CAUSE_ILLEGAL);
 	csr_write(scounteren, 7);
 	rt_check("scounteren.readback", csr_read(scounteren) & 7, 7);
-	rt_check("u.cycle.scounteren1",
-		 rt_run_in_mode(RT_MODE_U, lower_read_cycle, 0), RT_NO_TRAP);
-	rt_check("u.time.scounteren1",
-		 rt_run_in_mode(RT_MODE_U, lower_read_time, 0), RT_NO_TRAP);
+	rt_check("u.cycle.scounteren1", rt_run_in_mode(RT_MODE_U, lower_read_cycle, 0), RT_NO_TRAP);
+	rt_check("u.time.scounteren1", rt_run_in_mode(RT_MODE_U, lower_read_time, 0), RT_NO_TRAP);
 	csr_write(mcounteren, 0);
 	csr_write(scounteren, 0);
 	rt_trap_armed = 0;

@@ -68,22 +68,22 @@ struct fp_result {
 
 // Runs one instruction template reading ft0/ft1/ft2 (loaded with a, b, c)
 // and writing ft3 or t0, with fflags cleared just before it.
-#define FP_RUN(tmpl, a, b, c)                                           \
-	({                                                              \
-		struct fp_result __r;                                   \
-		__asm__ volatile("fmv.d.x ft0, %3\n\t"                  \
-				 "fmv.d.x ft1, %4\n\t"                  \
-				 "fmv.d.x ft2, %5\n\t"                  \
-				 "fmv.d.x ft3, zero\n\t"                \
-				 "li t0, 0\n\t"                         \
-				 "fsflags zero\n\t" tmpl "\n\t"         \
-				 "frflags %2\n\t"                       \
-				 "fmv.x.d %0, ft3\n\t"                  \
-				 "mv %1, t0"                            \
+#define FP_RUN(tmpl, a, b, c)                                                \
+	({                                                                   \
+		struct fp_result __r;                                        \
+		__asm__ volatile("fmv.d.x ft0, %3\n\t"                       \
+				 "fmv.d.x ft1, %4\n\t"                       \
+				 "fmv.d.x ft2, %5\n\t"                       \
+				 "fmv.d.x ft3, zero\n\t"                     \
+				 "li t0, 0\n\t"                              \
+				 "fsflags zero\n\t" tmpl "\n\t"              \
+				 "frflags %2\n\t"                            \
+				 "fmv.x.d %0, ft3\n\t"                       \
+				 "mv %1, t0"                                 \
 				 : "=r"(__r.f), "=r"(__r.x), "=r"(__r.flags) \
-				 : "r"(a), "r"(b), "r"(c)               \
-				 : "t0", "ft0", "ft1", "ft2", "ft3");   \
-		__r;                                                    \
+				 : "r"(a), "r"(b), "r"(c)                    \
+				 : "t0", "ft0", "ft1", "ft2", "ft3");        \
+		__r;                                                         \
 	})
 
 static void fp_sig(const char *name, u64 idx, u64 value, u64 flags)
@@ -102,19 +102,17 @@ static void fp_sig(const char *name, u64 idx, u64 value, u64 flags)
 #define F_DEST 0
 #define X_DEST 1
 
-#define SWEEP2(tmpl, vals, n, dest)                                     \
-	for (u64 i = 0; i < (n); i++)                                   \
-		for (u64 j = 0; j < (n); j++) {                         \
-			struct fp_result r =                            \
-				FP_RUN(tmpl, vals[i], vals[j], 0UL);    \
-			fp_sig(tmpl, i * (n) + j,                       \
-			       (dest) ? r.x : r.f, r.flags);            \
+#define SWEEP2(tmpl, vals, n, dest)                                               \
+	for (u64 i = 0; i < (n); i++)                                             \
+		for (u64 j = 0; j < (n); j++) {                                   \
+			struct fp_result r = FP_RUN(tmpl, vals[i], vals[j], 0UL); \
+			fp_sig(tmpl, i *(n) + j, (dest) ? r.x : r.f, r.flags);    \
 		}
 
-#define SWEEP1(tmpl, vals, n, dest)                                     \
-	for (u64 i = 0; i < (n); i++) {                                 \
-		struct fp_result r = FP_RUN(tmpl, vals[i], 0UL, 0UL);   \
-		fp_sig(tmpl, i, (dest) ? r.x : r.f, r.flags);           \
+#define SWEEP1(tmpl, vals, n, dest)                                   \
+	for (u64 i = 0; i < (n); i++) {                               \
+		struct fp_result r = FP_RUN(tmpl, vals[i], 0UL, 0UL); \
+		fp_sig(tmpl, i, (dest) ? r.x : r.f, r.flags);         \
 	}
 
 static void fp_single_arith(void)
@@ -185,15 +183,15 @@ static void fp_fma(void)
 		{ 0x0000000000000001, 0x3fe0000000000000, 0x8000000000000000 },
 	};
 
-#define FMA_S(tmpl)                                                     \
-	for (u64 i = 0; i < sizeof(s3) / sizeof(s3[0]); i++) {          \
+#define FMA_S(tmpl)                                                              \
+	for (u64 i = 0; i < sizeof(s3) / sizeof(s3[0]); i++) {                   \
 		struct fp_result r = FP_RUN(tmpl, s3[i][0], s3[i][1], s3[i][2]); \
-		fp_sig(tmpl, i, r.f, r.flags);                          \
+		fp_sig(tmpl, i, r.f, r.flags);                                   \
 	}
-#define FMA_D(tmpl)                                                     \
-	for (u64 i = 0; i < sizeof(d3) / sizeof(d3[0]); i++) {          \
+#define FMA_D(tmpl)                                                              \
+	for (u64 i = 0; i < sizeof(d3) / sizeof(d3[0]); i++) {                   \
 		struct fp_result r = FP_RUN(tmpl, d3[i][0], d3[i][1], d3[i][2]); \
-		fp_sig(tmpl, i, r.f, r.flags);                          \
+		fp_sig(tmpl, i, r.f, r.flags);                                   \
 	}
 	FMA_S("fmadd.s ft3, ft0, ft1, ft2");
 	FMA_S("fmsub.s ft3, ft0, ft1, ft2");
@@ -205,8 +203,7 @@ static void fp_fma(void)
 	FMA_D("fnmsub.d ft3, ft0, ft1, ft2");
 	FMA_D("fmadd.d ft3, ft0, ft1, ft2, rdn");
 
-	struct fp_result r = FP_RUN("fmadd.s ft3, ft0, ft1, ft2", s3[1][0],
-				    s3[1][1], s3[1][2]);
+	struct fp_result r = FP_RUN("fmadd.s ft3, ft0, ft1, ft2", s3[1][0], s3[1][1], s3[1][2]);
 	rt_check("check.fmadd.inf0.nan", r.f, BOX(0x7fc00000));
 	rt_check("check.fmadd.inf0.nv", r.flags, 0x10);
 }
@@ -228,20 +225,19 @@ static void fp_rounding(void)
 		{ BOX(0x3f800001), BOX(0x33800000) }, /* tie to odd */
 	};
 
-#define RM_SWEEP(rm)                                                    \
-	do {                                                            \
-		for (u64 i = 0; i < 5; i++) {                           \
-			struct fp_result r =                            \
-				FP_RUN("fcvt.w.d t0, ft0, " rm, cvt_in[i], 0UL, 0UL); \
-			fp_sig("fcvt.w.d." rm, i, r.x, r.flags);        \
-			r = FP_RUN("fcvt.s.d ft3, ft0, " rm, cvt_in[i] + 1, 0UL, 0UL); \
-			fp_sig("fcvt.s.d." rm, i, r.f, r.flags);        \
-		}                                                       \
-		for (u64 i = 0; i < 4; i++) {                           \
-			struct fp_result r = FP_RUN(                    \
-				"fadd.s ft3, ft0, ft1, " rm, add_in[i][0], add_in[i][1], 0UL); \
-			fp_sig("fadd.s." rm, i, r.f, r.flags);          \
-		}                                                       \
+#define RM_SWEEP(rm)                                                                               \
+	do {                                                                                       \
+		for (u64 i = 0; i < 5; i++) {                                                      \
+			struct fp_result r = FP_RUN("fcvt.w.d t0, ft0, " rm, cvt_in[i], 0UL, 0UL); \
+			fp_sig("fcvt.w.d." rm, i, r.x, r.flags);                                   \
+			r = FP_RUN("fcvt.s.d ft3, ft0, " rm, cvt_in[i] + 1, 0UL, 0UL);             \
+			fp_sig("fcvt.s.d." rm, i, r.f, r.flags);                                   \
+		}                                                                                  \
+		for (u64 i = 0; i < 4; i++) {                                                      \
+			struct fp_result r = FP_RUN("fadd.s ft3, ft0, ft1, " rm, add_in[i][0],     \
+						    add_in[i][1], 0UL);                            \
+			fp_sig("fadd.s." rm, i, r.f, r.flags);                                     \
+		}                                                                                  \
 	} while (0)
 
 	RM_SWEEP("rne");
@@ -299,8 +295,7 @@ static void fp_nan_boxing(void)
 	rt_check("box.fsgnjn.unboxed.rs2", r.f, BOX(0xbf800000));
 	r = FP_RUN("fclass.s t0, ft0", unboxed_one, 0UL, 0UL);
 	rt_check("box.fclass.unboxed", r.x, 1 << 9);
-	r = FP_RUN("fcvt.d.s ft3, ft0", 0xffffffff7f800000UL - 0xffffffff00000000UL,
-		   0UL, 0UL);
+	r = FP_RUN("fcvt.d.s ft3, ft0", 0xffffffff7f800000UL - 0xffffffff00000000UL, 0UL, 0UL);
 	rt_check("box.fcvt.d.s.unboxed", r.f, 0x7ff8000000000000UL);
 	// FMV.X.W and FSW move the low 32 bits without checking the box.
 	r = FP_RUN("fmv.x.w t0, ft0", 0x12345678bf800000UL, 0UL, 0UL);
@@ -322,8 +317,7 @@ static void fp_nan_boxing(void)
 	r = FP_RUN("fsqrt.s ft3, ft0", BOX(0xbf800000), 0UL, 0UL);
 	rt_check("canon.fsqrt.s.neg", r.f, BOX(0x7fc00000));
 	rt_check("canon.fsqrt.s.neg.nv", r.flags, 0x10);
-	r = FP_RUN("fadd.d ft3, ft0, ft1", 0x7ff0000000000001UL,
-		   0x3ff0000000000000UL, 0UL);
+	r = FP_RUN("fadd.d ft3, ft0, ft1", 0x7ff0000000000001UL, 0x3ff0000000000000UL, 0UL);
 	rt_check("canon.fadd.d.snan", r.f, 0x7ff8000000000000UL);
 	rt_check("canon.fadd.d.snan.nv", r.flags, 0x10);
 	r = FP_RUN("fdiv.d ft3, ft0, ft1", 0x3ff0000000000000UL, 0UL, 0UL);
@@ -336,8 +330,7 @@ static void fp_nan_boxing(void)
 	r = FP_RUN("fmin.s ft3, ft0, ft1", BOX(0x7f800001), BOX(0x3f800000), 0UL);
 	rt_check("fmin.s.snan.1", r.f, BOX(0x3f800000));
 	rt_check("fmin.s.snan.1.nv", r.flags, 0x10);
-	r = FP_RUN("fmax.d ft3, ft0, ft1", 0x7ff8000000000000UL,
-		   0x7ff8000000000000UL, 0UL);
+	r = FP_RUN("fmax.d ft3, ft0, ft1", 0x7ff8000000000000UL, 0x7ff8000000000000UL, 0UL);
 	rt_check("fmax.d.qnan.qnan", r.f, 0x7ff8000000000000UL);
 	rt_check("fmax.d.qnan.qnan.flags", r.flags, 0);
 	r = FP_RUN("fcvt.w.s t0, ft0, rtz", BOX(0x7fc00000), 0UL, 0UL);
@@ -357,23 +350,30 @@ static void fp_nan_boxing(void)
 static void fp_int_to_float(void)
 {
 	static const u64 ivals[] = {
-		0, 1, ~0UL, 0x8000000000000000UL, 0x7fffffffffffffffUL,
-		0x80000000UL, 0xffffffffUL, 0x1000001UL, 0x20000000000001UL,
+		0,
+		1,
+		~0UL,
+		0x8000000000000000UL,
+		0x7fffffffffffffffUL,
+		0x80000000UL,
+		0xffffffffUL,
+		0x1000001UL,
+		0x20000000000001UL,
 	};
 	const u64 n = sizeof(ivals) / sizeof(ivals[0]);
 
 	for (u64 i = 0; i < n; i++) {
 		struct fp_result r;
 
-#define I2F(tmpl)                                                       \
-	do {                                                            \
-		u64 __f, __fl;                                          \
-		__asm__ volatile("fsflags zero\n\t" tmpl "\n\t"         \
-				 "frflags %1\n\tfmv.x.d %0, ft3"        \
-				 : "=r"(__f), "=r"(__fl)                \
-				 : "r"(ivals[i])                        \
-				 : "ft3");                              \
-		fp_sig(tmpl, i, __f, __fl);                             \
+#define I2F(tmpl)                                                \
+	do {                                                     \
+		u64 __f, __fl;                                   \
+		__asm__ volatile("fsflags zero\n\t" tmpl "\n\t"  \
+				 "frflags %1\n\tfmv.x.d %0, ft3" \
+				 : "=r"(__f), "=r"(__fl)         \
+				 : "r"(ivals[i])                 \
+				 : "ft3");                       \
+		fp_sig(tmpl, i, __f, __fl);                      \
 	} while (0)
 		I2F("fcvt.s.w ft3, %2");
 		I2F("fcvt.s.wu ft3, %2");
@@ -428,8 +428,7 @@ static void fp_fs_tracking(void)
 	csr_clear(mstatus, MSTATUS_FS);
 	csr_set(mstatus, 2UL << 13); /* Clean */
 	__asm__ volatile("csrw fflags, zero");
-	rt_check("fs.after.fflags.write", (csr_read(mstatus) & MSTATUS_FS) >> 13,
-		 3);
+	rt_check("fs.after.fflags.write", (csr_read(mstatus) & MSTATUS_FS) >> 13, 3);
 
 	csr_clear(mstatus, MSTATUS_FS); /* Off */
 	rt_check("fs.off.sd", csr_read(mstatus) >> 63, 0);

@@ -124,10 +124,8 @@ static void irq_priority(void)
 	csr_clear(mstatus, MSTATUS_MIE);
 	csr_write(mie, 0);
 	rt_check("order.count", ntaken, 6);
-	rt_check_either("order.first", taken[0], IRQ_MEI | 3 << 8,
-			IRQ_SSI | 3 << 8);
-	rt_check_either("order.last", taken[5], IRQ_STI | 3 << 8,
-			IRQ_MEI | 3 << 8);
+	rt_check_either("order.first", taken[0], IRQ_MEI | 3 << 8, IRQ_SSI | 3 << 8);
+	rt_check_either("order.last", taken[5], IRQ_STI | 3 << 8, IRQ_MEI | 3 << 8);
 	irq_print("order");
 }
 

@@ -27,33 +27,29 @@ static void buf_fill(u8 *p, u64 n, u8 seed)
 		p[i] = (u8)(seed + i * 0x1d + (i & 1 ? 0x80 : 0));
 }
 
-#define LOAD(op, base, off)                                             \
-	({                                                              \
-		u64 __r;                                                \
-		__asm__ volatile(op " %0, %2(%1)"                       \
-				 : "=r"(__r)                            \
-				 : "r"(base), "i"(off)                  \
-				 : "memory");                           \
-		__r;                                                    \
+#define LOAD(op, base, off)                                                                      \
+	({                                                                                       \
+		u64 __r;                                                                         \
+		__asm__ volatile(op " %0, %2(%1)" : "=r"(__r) : "r"(base), "i"(off) : "memory"); \
+		__r;                                                                             \
 	})
-#define STORE(op, val, base, off)                                       \
-	__asm__ volatile(op " %0, %2(%1)" ::"r"(val), "r"(base), "i"(off) \
-			 : "memory")
+#define STORE(op, val, base, off) \
+	__asm__ volatile(op " %0, %2(%1)" ::"r"(val), "r"(base), "i"(off) : "memory")
 
-#define LOADS_AT(off)                                                   \
-	do {                                                            \
-		sig_idx("lb", off, LOAD("lb", buf, off));               \
-		sig_idx("lbu", off, LOAD("lbu", buf, off));             \
-		if (!((off) & 1)) {                                     \
-			sig_idx("lh", off, LOAD("lh", buf, off));       \
-			sig_idx("lhu", off, LOAD("lhu", buf, off));     \
-		}                                                       \
-		if (!((off) & 3)) {                                     \
-			sig_idx("lw", off, LOAD("lw", buf, off));       \
-			sig_idx("lwu", off, LOAD("lwu", buf, off));     \
-		}                                                       \
-		if (!((off) & 7))                                       \
-			sig_idx("ld", off, LOAD("ld", buf, off));       \
+#define LOADS_AT(off)                                               \
+	do {                                                        \
+		sig_idx("lb", off, LOAD("lb", buf, off));           \
+		sig_idx("lbu", off, LOAD("lbu", buf, off));         \
+		if (!((off)&1)) {                                   \
+			sig_idx("lh", off, LOAD("lh", buf, off));   \
+			sig_idx("lhu", off, LOAD("lhu", buf, off)); \
+		}                                                   \
+		if (!((off)&3)) {                                   \
+			sig_idx("lw", off, LOAD("lw", buf, off));   \
+			sig_idx("lwu", off, LOAD("lwu", buf, off)); \
+		}                                                   \
+		if (!((off)&7))                                     \
+			sig_idx("ld", off, LOAD("ld", buf, off));   \
 	} while (0)
 
 static void ls_loads(void)
@@ -141,8 +137,7 @@ static void mis_sig(const char *op, u64 addr)
 }
 
 // Either outcome is legal; each must be self-consistent.
-static void mis_verify(const char *op, u64 addr, u64 cause, int ok_value,
-		       int mem_untouched)
+static void mis_verify(const char *op, u64 addr, u64 cause, int ok_value, int mem_untouched)
 {
 	if (rt_trap_cause() == RT_NO_TRAP) {
 		if (!ok_value)
@@ -178,38 +173,31 @@ static u64 mis_truncate(u64 v, u64 size)
 	return v << shift >> shift;
 }
 
-#define MIS_LOAD(op, off, size, sext)                                   \
-	do {                                                            \
-		u64 __r = 0x5a5a5a5a5a5a5a5aUL, __w;                    \
-		buf_fill(mis, sizeof(mis), 0x42);                       \
-		__w = mis_expect(off, size);                            \
-		if (sext)                                               \
-			__w = mis_sext(__w, size);                      \
-		rt_trap_arm();                                          \
-		__asm__ volatile(op " %0, %2(%1)"                       \
-				 : "+r"(__r)                            \
-				 : "r"(mis), "i"(off)                   \
-				 : "memory");                           \
-		mis_sig(op, (u64)mis + off);                            \
-		mis_verify(op, (u64)mis + off, CAUSE_MISALIGNED_LOAD,   \
-			   __r == __w, 1);                              \
+#define MIS_LOAD(op, off, size, sext)                                                           \
+	do {                                                                                    \
+		u64 __r = 0x5a5a5a5a5a5a5a5aUL, __w;                                            \
+		buf_fill(mis, sizeof(mis), 0x42);                                               \
+		__w = mis_expect(off, size);                                                    \
+		if (sext)                                                                       \
+			__w = mis_sext(__w, size);                                              \
+		rt_trap_arm();                                                                  \
+		__asm__ volatile(op " %0, %2(%1)" : "+r"(__r) : "r"(mis), "i"(off) : "memory"); \
+		mis_sig(op, (u64)mis + off);                                                    \
+		mis_verify(op, (u64)mis + off, CAUSE_MISALIGNED_LOAD, __r == __w, 1);           \
 	} while (0)
 
-#define MIS_STORE(op, off, size)                                        \
-	do {                                                            \
-		const u64 __v = 0x0123456789abcdefUL;                   \
-		u64 __before;                                           \
-		buf_fill(mis, sizeof(mis), 0x42);                       \
-		__before = mis_expect(off, size);                       \
-		rt_trap_arm();                                          \
-		__asm__ volatile(op " %0, %2(%1)" ::"r"(__v), "r"(mis), \
-				 "i"(off)                               \
-				 : "memory");                           \
-		mis_sig(op, (u64)mis + off);                            \
-		mis_verify(op, (u64)mis + off, CAUSE_MISALIGNED_STORE,  \
-			   mis_expect(off, size) ==                     \
-				   mis_truncate(__v, size),             \
-			   mis_expect(off, size) == __before);          \
+#define MIS_STORE(op, off, size)                                                              \
+	do {                                                                                  \
+		const u64 __v = 0x0123456789abcdefUL;                                         \
+		u64 __before;                                                                 \
+		buf_fill(mis, sizeof(mis), 0x42);                                             \
+		__before = mis_expect(off, size);                                             \
+		rt_trap_arm();                                                                \
+		__asm__ volatile(op " %0, %2(%1)" ::"r"(__v), "r"(mis), "i"(off) : "memory"); \
+		mis_sig(op, (u64)mis + off);                                                  \
+		mis_verify(op, (u64)mis + off, CAUSE_MISALIGNED_STORE,                        \
+			   mis_expect(off, size) == mis_truncate(__v, size),                  \
+			   mis_expect(off, size) == __before);                                \
 	} while (0)
 
 static void ls_misaligned(void)

@@ -30,16 +30,16 @@
 #define SATP_SV39 (8UL << 60)
 #define SATP_SV48 (9UL << 60)
 
-#define TEST_VA 0x100000000UL     /* L2 index 4: the test tables */
-#define UALIAS_VA 0x180000000UL   /* L2 index 6: U=1 alias of RAM */
-#define BADL2_VA 0x140000000UL    /* L2 index 5: invalid */
-#define MISGIGA_VA 0x1c0000000UL  /* L2 index 7: misaligned 1 GiB */
-#define PAGE_VA(i) (TEST_VA + (u64)(i) * 4096)
-#define MEGA_VA (TEST_VA + 0x200000UL)     /* L1 index 1 */
-#define MISMEGA_VA (TEST_VA + 0x400000UL)  /* L1 index 2 */
-#define BADL1_VA (TEST_VA + 0x600000UL)    /* L1 index 3 */
-#define WNOR_VA (TEST_VA + 0x800000UL)     /* L1 index 4 */
-#define BADL0_VA (TEST_VA + 0xa00000UL)    /* L1 index 5 */
+#define TEST_VA 0x100000000UL    /* L2 index 4: the test tables */
+#define UALIAS_VA 0x180000000UL  /* L2 index 6: U=1 alias of RAM */
+#define BADL2_VA 0x140000000UL   /* L2 index 5: invalid */
+#define MISGIGA_VA 0x1c0000000UL /* L2 index 7: misaligned 1 GiB */
+#define PAGE_VA(i) (TEST_VA + (u64)(i)*4096)
+#define MEGA_VA (TEST_VA + 0x200000UL)    /* L1 index 1 */
+#define MISMEGA_VA (TEST_VA + 0x400000UL) /* L1 index 2 */
+#define BADL1_VA (TEST_VA + 0x600000UL)   /* L1 index 3 */
+#define WNOR_VA (TEST_VA + 0x800000UL)    /* L1 index 4 */
+#define BADL0_VA (TEST_VA + 0xa00000UL)   /* L1 index 5 */
 #define MEGA_PA 0x80200000UL
 /* Contents of test page i at offset j: PAGE_PATTERN(i) + j. */
 #define PAGE_PATTERN(i) (0x0001000000000000UL * (u64)(i))
@@ -228,19 +228,23 @@ static void paging_sv39(void)
 	probe("sv39.load.noncanonical.hi", RT_MODE_S, LOAD, 0xffff800000000000UL);
 
 	rt_check("check.sv39.store.ro",
-		 rt_run_in_mode(RT_MODE_S, (probe_kind = STORE, probe_va = PAGE_VA(PG_RO), probe_one), 0),
+		 rt_run_in_mode(RT_MODE_S,
+				(probe_kind = STORE, probe_va = PAGE_VA(PG_RO), probe_one), 0),
 		 FAULT(CAUSE_STORE_PAGE));
 	rt_check("check.sv39.fetch.rw",
-		 rt_run_in_mode(RT_MODE_S, (probe_kind = FETCH, probe_va = PAGE_VA(PG_RW), probe_one), 0),
+		 rt_run_in_mode(RT_MODE_S,
+				(probe_kind = FETCH, probe_va = PAGE_VA(PG_RW), probe_one), 0),
 		 FAULT(CAUSE_FETCH_PAGE));
 	rt_check("check.sv39.mega.misaligned",
-		 rt_run_in_mode(RT_MODE_S, (probe_kind = LOAD, probe_va = MISMEGA_VA, probe_one), 0),
+		 rt_run_in_mode(RT_MODE_S, (probe_kind = LOAD, probe_va = MISMEGA_VA, probe_one),
+				0),
 		 FAULT(CAUSE_LOAD_PAGE));
 	rt_check("check.sv39.w_without_r",
 		 rt_run_in_mode(RT_MODE_S, (probe_kind = LOAD, probe_va = WNOR_VA, probe_one), 0),
 		 FAULT(CAUSE_LOAD_PAGE));
 	rt_check("check.sv39.mega",
-		 rt_run_in_mode(RT_MODE_S, (probe_kind = LOAD, probe_va = MEGA_VA + 0x1238, probe_one), 0),
+		 rt_run_in_mode(RT_MODE_S,
+				(probe_kind = LOAD, probe_va = MEGA_VA + 0x1238, probe_one), 0),
 		 0x4d454741);
 }
 
@@ -347,8 +351,7 @@ static u64 s_asid_switch(u64 arg)
 static void paging_sfence_asid(void)
 {
 	rt_check("sfence.remap", rt_run_in_mode(RT_MODE_S, s_sfence_remap, 0),
-		 (PAGE_PATTERN(PG_RW) + 16) ^
-			 (PAGE_PATTERN(PG_RO) + 16));
+		 (PAGE_PATTERN(PG_RW) + 16) ^ (PAGE_PATTERN(PG_RO) + 16));
 	__asm__ volatile("sfence.vma" ::: "memory");
 	rt_check("asid.switch", rt_run_in_mode(RT_MODE_S, s_asid_switch, 0), 7);
 	csr_write(satp, SATP_SV39 | ((u64)root >> 12));
@@ -362,13 +365,15 @@ static void paging_sv48(void)
 	rt_check("sv48.satp.mode", csr_read(satp) >> 60, 9);
 	probe("sv48.load.rw", RT_MODE_S, LOAD, PAGE_VA(PG_RW));
 	probe("sv48.load.mega", RT_MODE_S, LOAD, MEGA_VA + 0x1238);
-	probe("sv48.load.tera", RT_MODE_S, LOAD,
-	      0x8000000000UL + (u64)&pages[PG_RO][24]);
+	probe("sv48.load.tera", RT_MODE_S, LOAD, 0x8000000000UL + (u64)&pages[PG_RO][24]);
 	probe("sv48.load.invalid.l3", RT_MODE_S, LOAD, 0x10000000000UL);
 	probe("sv48.load.noncanonical", RT_MODE_S, LOAD, 0x0000800000000000UL);
 	probe("sv48.load.invalid.l0", RT_MODE_S, LOAD, PAGE_VA(PG_INVALID));
 	rt_check("check.sv48.tera",
-		 rt_run_in_mode(RT_MODE_S, (probe_kind = LOAD, probe_va = 0x8000000000UL + (u64)&pages[PG_RO][24], probe_one), 0),
+		 rt_run_in_mode(RT_MODE_S,
+				(probe_kind = LOAD,
+				 probe_va = 0x8000000000UL + (u64)&pages[PG_RO][24], probe_one),
+				0),
 		 PAGE_PATTERN(PG_RO) + 24);
 	csr_write(satp, SATP_SV39 | ((u64)root >> 12));
 	__asm__ volatile("sfence.vma" ::: "memory");
@@ -376,8 +381,8 @@ static void paging_sv48(void)
 
 static void paging_delegated(void)
 {
-	csr_write(medeleg, (1UL << CAUSE_LOAD_PAGE) | (1UL << CAUSE_STORE_PAGE) |
-				   (1UL << CAUSE_FETCH_PAGE));
+	csr_write(medeleg,
+		  (1UL << CAUSE_LOAD_PAGE) | (1UL << CAUSE_STORE_PAGE) | (1UL << CAUSE_FETCH_PAGE));
 	probe("deleg.load.invalid", RT_MODE_S, LOAD, PAGE_VA(PG_INVALID));
 	rt_check("deleg.load.level", rt_trap.level, RT_MODE_S);
 	probe("deleg.store.ro", RT_MODE_S, STORE, PAGE_VA(PG_RO));

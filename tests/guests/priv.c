@@ -109,8 +109,7 @@ static void priv_xret(void)
 	rt_check("mret.to_s.mprv", (csr_read(mstatus) & MSTATUS_MPRV) != 0, 0);
 	rt_check("sret.stack", rt_run_in_mode(RT_MODE_S, s_sret_stack, 0),
 		 MSTATUS_SIE | MSTATUS_SPIE);
-	rt_check("mret.to_u.result", rt_run_in_mode(RT_MODE_U, u_payload, 14),
-		 42);
+	rt_check("mret.to_u.result", rt_run_in_mode(RT_MODE_U, u_payload, 14), 42);
 }
 
 static u64 do_illegal(u64 arg)
@@ -131,25 +130,22 @@ static u64 do_ebreak(u64 arg)
 
 static void priv_delegation(void)
 {
-	csr_write(medeleg, (1UL << CAUSE_ECALL_U) | (1UL << CAUSE_ILLEGAL) |
-				   (1UL << CAUSE_BREAKPOINT));
+	csr_write(medeleg,
+		  (1UL << CAUSE_ECALL_U) | (1UL << CAUSE_ILLEGAL) | (1UL << CAUSE_BREAKPOINT));
 
-	rt_check("deleg.u.ecall.epc", rt_run_in_mode(RT_MODE_U, do_ecall, 0),
-		 0);
+	rt_check("deleg.u.ecall.epc", rt_run_in_mode(RT_MODE_U, do_ecall, 0), 0);
 	rt_check("deleg.u.ecall.cause", rt_trap.cause, CAUSE_ECALL_U);
 	rt_check("deleg.u.ecall.level", rt_trap.level, RT_MODE_S);
 	rt_check("deleg.u.ecall.spp", rt_trap.prev_mode, RT_MODE_U);
 	rt_check("deleg.u.ecall.stval", rt_trap.tval, 0);
 
-	rt_check("deleg.s.illegal", rt_run_in_mode(RT_MODE_S, do_illegal, 0),
-		 CAUSE_ILLEGAL);
+	rt_check("deleg.s.illegal", rt_run_in_mode(RT_MODE_S, do_illegal, 0), CAUSE_ILLEGAL);
 	rt_check("deleg.s.illegal.level", rt_trap.level, RT_MODE_S);
 	rt_check("deleg.s.illegal.spp", rt_trap.prev_mode, RT_MODE_S);
 	rt_check("deleg.s.illegal.stval", rt_trap.tval, 0xffffffff);
 	rt_check("deleg.s.illegal.spie", (trap_status & MSTATUS_SPIE) != 0, 0);
 
-	rt_check("deleg.u.ebreak", rt_run_in_mode(RT_MODE_U, do_ebreak, 0),
-		 CAUSE_BREAKPOINT);
+	rt_check("deleg.u.ebreak", rt_run_in_mode(RT_MODE_U, do_ebreak, 0), CAUSE_BREAKPOINT);
 	rt_check("deleg.u.ebreak.level", rt_trap.level, RT_MODE_S);
 	sig("deleg.u.ebreak.stval", rt_trap.tval);
 
@@ -222,37 +218,28 @@ static void priv_virtualization_traps(void)
 	// TW = 1: WFI in S is illegal at once. WFI in U is illegal whatever
 	// TW says (S-mode exists). Completing WFIs are in the interrupts guest.
 	csr_set(mstatus, MSTATUS_TW);
-	rt_check("tw.s.wfi", rt_run_in_mode(RT_MODE_S, do_wfi, 0),
-		 CAUSE_ILLEGAL);
+	rt_check("tw.s.wfi", rt_run_in_mode(RT_MODE_S, do_wfi, 0), CAUSE_ILLEGAL);
 	rt_check("tw.s.wfi.tval", rt_trap.tval, 0x10500073);
 	csr_clear(mstatus, MSTATUS_TW);
 	rt_check("u.wfi", rt_run_in_mode(RT_MODE_U, do_wfi, 0), CAUSE_ILLEGAL);
 
 	csr_set(mstatus, MSTATUS_TSR);
-	rt_check("tsr.s.sret", rt_run_in_mode(RT_MODE_S, do_sret, 0),
-		 CAUSE_ILLEGAL);
+	rt_check("tsr.s.sret", rt_run_in_mode(RT_MODE_S, do_sret, 0), CAUSE_ILLEGAL);
 	rt_check("tsr.s.sret.tval", rt_trap.tval, 0x10200073);
 	csr_clear(mstatus, MSTATUS_TSR);
-	rt_check("s.sret.allowed", rt_run_in_mode(RT_MODE_S, do_sret, 0),
-		 RT_NO_TRAP);
+	rt_check("s.sret.allowed", rt_run_in_mode(RT_MODE_S, do_sret, 0), RT_NO_TRAP);
 	rt_trap_armed = 0;
 	rt_check("u.sret", rt_run_in_mode(RT_MODE_U, u_sret, 0), CAUSE_ILLEGAL);
-	rt_check("s.mret", rt_run_in_mode(RT_MODE_S, do_mret, 0),
-		 CAUSE_ILLEGAL);
+	rt_check("s.mret", rt_run_in_mode(RT_MODE_S, do_mret, 0), CAUSE_ILLEGAL);
 	rt_check("s.mret.tval", rt_trap.tval, 0x30200073);
 
 	csr_set(mstatus, MSTATUS_TVM);
-	rt_check("tvm.s.satp", rt_run_in_mode(RT_MODE_S, do_satp, 0),
-		 CAUSE_ILLEGAL);
-	rt_check("tvm.s.sfence", rt_run_in_mode(RT_MODE_S, do_sfence, 0),
-		 CAUSE_ILLEGAL);
+	rt_check("tvm.s.satp", rt_run_in_mode(RT_MODE_S, do_satp, 0), CAUSE_ILLEGAL);
+	rt_check("tvm.s.sfence", rt_run_in_mode(RT_MODE_S, do_sfence, 0), CAUSE_ILLEGAL);
 	csr_clear(mstatus, MSTATUS_TVM);
-	rt_check("s.satp.allowed", rt_run_in_mode(RT_MODE_S, do_satp, 0),
-		 RT_NO_TRAP);
-	rt_check("s.sfence.allowed", rt_run_in_mode(RT_MODE_S, do_sfence, 0),
-		 RT_NO_TRAP);
-	rt_check("u.sfence", rt_run_in_mode(RT_MODE_U, do_sfence, 0),
-		 CAUSE_ILLEGAL);
+	rt_check("s.satp.allowed", rt_run_in_mode(RT_MODE_S, do_satp, 0), RT_NO_TRAP);
+	rt_check("s.sfence.allowed", rt_run_in_mode(RT_MODE_S, do_sfence, 0), RT_NO_TRAP);
+	rt_check("u.sfence", rt_run_in_mode(RT_MODE_U, do_sfence, 0), CAUSE_ILLEGAL);
 	rt_trap_armed = 0;
 }
 

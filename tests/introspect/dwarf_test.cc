@@ -67,8 +67,7 @@ TEST(Dwarf, FakeKernelOffsetsMatchTheCompiler)
 		  offsetof(struct task_struct, tasks) + offsetof(struct list_head, prev));
 	EXPECT_EQ(Off(dw, "task_struct", "thread_info.cpu"),
 		  offsetof(struct task_struct, thread_info) + offsetof(struct thread_info, cpu));
-	EXPECT_EQ(Off(dw, "task_struct", "real_parent"),
-		  offsetof(struct task_struct, real_parent));
+	EXPECT_EQ(Off(dw, "task_struct", "real_parent"), offsetof(struct task_struct, real_parent));
 	EXPECT_EQ(Off(dw, "module", "core_layout.size"),
 		  offsetof(struct module, core_layout) + offsetof(struct module_layout, size));
 	EXPECT_EQ(Size(dw, "task_struct", "comm"), 16u);
@@ -110,7 +109,7 @@ TEST(Dwarf, RejectsBadTypesAndPaths)
 	EXPECT_EQ(intro_member_offset(f.dw, "task_struct", "", &v), -1);
 	EXPECT_EQ(intro_member_offset(f.dw, "task_struct", "tasks.", &v), -1);
 	EXPECT_EQ(intro_member_offset(f.dw, "task_struct", ".tasks", &v), -1);
-	EXPECT_EQ(intro_member_offset(f.dw, "task_struct", "pid.x", &v), -1); /* int */
+	EXPECT_EQ(intro_member_offset(f.dw, "task_struct", "pid.x", &v), -1);  /* int */
 	EXPECT_EQ(intro_member_offset(f.dw, "task_struct", "mm.pgd", &v), -1); /* pointer */
 	EXPECT_EQ(intro_member_offset(f.dw, "no_such_struct", "x", &v), -1);
 	EXPECT_FALSE(intro_member_exists(f.dw, "task_struct", "comm.x"));
@@ -195,20 +194,32 @@ TEST(Dwarf, BuiltVmlinuxOffsetsMatchGdb)
 	 * unions/structs (task_struct.rcu_users, mm_struct's big anonymous
 	 * struct, struct page's unions). */
 	const std::vector<std::pair<std::string, std::string>> members = {
-		{ "task_struct", "comm" },	  { "task_struct", "pid" },
-		{ "task_struct", "tgid" },	  { "task_struct", "tasks" },
-		{ "task_struct", "tasks.next" },  { "task_struct", "tasks.prev" },
-		{ "task_struct", "mm" },	  { "task_struct", "real_parent" },
-		{ "task_struct", "thread_info" }, { "task_struct", "thread_info.flags" },
-		{ "task_struct", "thread_info.cpu" }, { "task_struct", "__state" },
-		{ "task_struct", "rcu_users" },	  { "task_struct", "rcu" },
-		{ "task_struct", "signal" },	  { "task_struct", "thread" },
-		{ "task_struct", "thread.sp" },	  { "mm_struct", "pgd" },
-		{ "mm_struct", "mm_users" },	  { "page", "lru" },
-		{ "page", "mapping" },		  { "page", "lru.next" },
+		{ "task_struct", "comm" },
+		{ "task_struct", "pid" },
+		{ "task_struct", "tgid" },
+		{ "task_struct", "tasks" },
+		{ "task_struct", "tasks.next" },
+		{ "task_struct", "tasks.prev" },
+		{ "task_struct", "mm" },
+		{ "task_struct", "real_parent" },
+		{ "task_struct", "thread_info" },
+		{ "task_struct", "thread_info.flags" },
+		{ "task_struct", "thread_info.cpu" },
+		{ "task_struct", "__state" },
+		{ "task_struct", "rcu_users" },
+		{ "task_struct", "rcu" },
+		{ "task_struct", "signal" },
+		{ "task_struct", "thread" },
+		{ "task_struct", "thread.sp" },
+		{ "mm_struct", "pgd" },
+		{ "mm_struct", "mm_users" },
+		{ "page", "lru" },
+		{ "page", "mapping" },
+		{ "page", "lru.next" },
 		{ "list_head", "prev" },
 	};
-	const std::vector<std::string> sized = { "task_struct", "mm_struct", "page", "module_kobject" };
+	const std::vector<std::string> sized = { "task_struct", "mm_struct", "page",
+						 "module_kobject" };
 	std::vector<std::string> exprs;
 	for (const auto &m : members)
 		exprs.push_back("(unsigned long)&((struct " + m.first + " *)0)->" + m.second);
@@ -241,8 +252,16 @@ TEST(Dwarf, OpenAndTenLookupsOnBuiltVmlinuxIsTimed)
 	auto t0 = std::chrono::steady_clock::now();
 	DwarfFile f(vmlinux);
 	ASSERT_NE(f.dw, nullptr) << f.err.msg;
-	const char *paths[] = { "pid", "tgid", "comm", "tasks", "mm", "real_parent",
-				"thread_info.cpu", "thread_info.flags", "__state", "stack" };
+	const char *paths[] = { "pid",
+				"tgid",
+				"comm",
+				"tasks",
+				"mm",
+				"real_parent",
+				"thread_info.cpu",
+				"thread_info.flags",
+				"__state",
+				"stack" };
 	for (const char *p : paths) {
 		uint64_t off;
 		EXPECT_EQ(intro_member_offset(f.dw, "task_struct", p, &off), 0) << p;

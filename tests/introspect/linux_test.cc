@@ -358,9 +358,9 @@ TEST(LinuxBuilt, TaskWalkWithTheRealKernelsOffsets)
 
 TEST(Syscalls, NamesMatchTheAsmGenericTable)
 {
-#define CHECK_SYSCALL(name)                                             \
-	do {                                                            \
-		EXPECT_STREQ(intro_syscall_name(__NR_##name), #name);   \
+#define CHECK_SYSCALL(name)                                               \
+	do {                                                              \
+		EXPECT_STREQ(intro_syscall_name(__NR_##name), #name);     \
 		EXPECT_EQ(intro_syscall_nr(#name), (int64_t)__NR_##name); \
 	} while (0)
 	CHECK_SYSCALL(io_setup);

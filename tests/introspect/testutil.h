@@ -26,9 +26,18 @@ inline std::string EnvPath(const char *var)
 	return v ? v : "";
 }
 
-inline std::string FakeKernel() { return EnvPath("INTRO_FAKE_KERNEL"); }
-inline std::string FakeKernelNoDebug() { return EnvPath("INTRO_FAKE_KERNEL_NODEBUG"); }
-inline std::string FakeKernelStripped() { return EnvPath("INTRO_FAKE_KERNEL_STRIPPED"); }
+inline std::string FakeKernel()
+{
+	return EnvPath("INTRO_FAKE_KERNEL");
+}
+inline std::string FakeKernelNoDebug()
+{
+	return EnvPath("INTRO_FAKE_KERNEL_NODEBUG");
+}
+inline std::string FakeKernelStripped()
+{
+	return EnvPath("INTRO_FAKE_KERNEL_STRIPPED");
+}
 
 /* The vmlinux next to the Image that RV_BUILT_KERNEL names. */
 inline std::string BuiltVmlinux()
@@ -61,7 +70,8 @@ inline std::string Run(const std::string &cmd)
 inline std::vector<char> ReadFile(const std::string &path)
 {
 	std::ifstream f(path, std::ios::binary);
-	return std::vector<char>(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+	return std::vector<char>(std::istreambuf_iterator<char>(f),
+				 std::istreambuf_iterator<char>());
 }
 
 /* Write bytes to a fresh file in the test's scratch directory. */
@@ -78,23 +88,23 @@ inline std::string WriteScratch(const std::string &name, const std::vector<char>
 /* Fail (never skip) when an input or oracle is missing: tools/setup
  * provides all of them, and a test that quietly did nothing would hide a
  * broken check (tests/README.md). */
-#define REQUIRE_FAKE_KERNEL()                                                             \
-	do {                                                                              \
-		if (introtest::FakeKernel().empty())                                      \
+#define REQUIRE_FAKE_KERNEL()                                                                 \
+	do {                                                                                  \
+		if (introtest::FakeKernel().empty())                                          \
 			GTEST_FAIL() << "INTRO_FAKE_KERNEL is not set: run the test through " \
 					"Bazel (tools/test), whose BUILD file sets it";       \
 	} while (0)
 
-#define REQUIRE_VMLINUX(var)                                                             \
-	std::string var = introtest::BuiltVmlinux();                                     \
-	if (var.empty())                                                                 \
-	GTEST_FAIL() << "RV_BUILT_KERNEL is not set or has no vmlinux beside it: run "   \
+#define REQUIRE_VMLINUX(var)                                                           \
+	std::string var = introtest::BuiltVmlinux();                                   \
+	if (var.empty())                                                               \
+	GTEST_FAIL() << "RV_BUILT_KERNEL is not set or has no vmlinux beside it: run " \
 			"tools/setup (it builds the kernel), then the tests through tools/test"
 
-#define REQUIRE_TOOL(tool)                                                               \
-	do {                                                                             \
-		if (introtest::Run("command -v " tool).empty())                          \
-			GTEST_FAIL() << tool " is not installed: run tools/setup";       \
+#define REQUIRE_TOOL(tool)                                                         \
+	do {                                                                       \
+		if (introtest::Run("command -v " tool).empty())                    \
+			GTEST_FAIL() << tool " is not installed: run tools/setup"; \
 	} while (0)
 
 #endif

@@ -14,9 +14,15 @@ namespace {
 constexpr uint64_t V = INTRO_PTE_V, R = INTRO_PTE_R, W = INTRO_PTE_W, X = INTRO_PTE_X;
 constexpr uint64_t A = INTRO_PTE_A, D = INTRO_PTE_D, U = INTRO_PTE_U;
 
-uint64_t Satp(unsigned mode, uint64_t root) { return ((uint64_t)mode << 60) | (root >> 12); }
+uint64_t Satp(unsigned mode, uint64_t root)
+{
+	return ((uint64_t)mode << 60) | (root >> 12);
+}
 
-uint64_t Vpn(uint64_t va, int level) { return (va >> (12 + 9 * level)) & 0x1ff; }
+uint64_t Vpn(uint64_t va, int level)
+{
+	return (va >> (12 + 9 * level)) & 0x1ff;
+}
 
 /* Sv39 tables: root at 0x10000, level-1 table at 0x11000, level-0 at
  * 0x12000. */
@@ -178,8 +184,7 @@ TEST_F(Sv39, UnreadableTableIsAccessFault)
 	/* The root is not in memory at all. */
 	uint64_t pa;
 
-	EXPECT_EQ(intro_translate(m.mem(), Satp(INTRO_SATP_SV39, 0x7000000), 0x1000, &pa,
-				  nullptr),
+	EXPECT_EQ(intro_translate(m.mem(), Satp(INTRO_SATP_SV39, 0x7000000), 0x1000, &pa, nullptr),
 		  INTRO_EACCESS);
 }
 
@@ -249,8 +254,7 @@ TEST(WalkSv48, TranslatesAllPageSizes)
 	/* 512 GiB leaf at level 3 in the kernel half. */
 	const uint64_t va512g = 0xffff800000000000ull;
 	m.Write64(root + 8 * Vpn(va512g, 3), FakeMem::Pte(0x8000000000ull, V | R | W));
-	ASSERT_EQ(intro_translate(m.mem(), satp, va512g + 0x123456789ull, &pa, nullptr),
-		  INTRO_OK);
+	ASSERT_EQ(intro_translate(m.mem(), satp, va512g + 0x123456789ull, &pa, nullptr), INTRO_OK);
 	EXPECT_EQ(pa, 0x8123456789ull);
 
 	/* A 512 GiB leaf with PPN bits below 39 set is misaligned. */

@@ -153,8 +153,7 @@ static void disk_init(void)
 {
 	u64 b = VIRTIO0;
 
-	if (reg(b, R_MAGIC) != 0x74726976 || reg(b, R_VERSION) != 2 ||
-	    reg(b, R_DEVICE_ID) != 2)
+	if (reg(b, R_MAGIC) != 0x74726976 || reg(b, R_VERSION) != 2 || reg(b, R_DEVICE_ID) != 2)
 		fail("no virtio disk in slot 0 (0x10001000)");
 	set_reg(b, R_STATUS, 0);
 	u32 st = S_ACKNOWLEDGE;

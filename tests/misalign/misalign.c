@@ -28,7 +28,7 @@
  */
 #include <stdint.h>
 
-#define STORE_VALUE(off) (0xf1e2d3c4b5a69788ull ^ ((uint64_t)(off) * 0x1111111111111111ull))
+#define STORE_VALUE(off) (0xf1e2d3c4b5a69788ull ^ ((uint64_t)(off)*0x1111111111111111ull))
 
 static uint8_t pat[64] __attribute__((aligned(16)));
 static uint8_t win[24] __attribute__((aligned(16)));
@@ -104,50 +104,50 @@ static void report_bytes(char kind, const char *insn, unsigned off, const uint8_
 }
 
 /* The 32-bit forms: base register + 0. */
-#define LOAD(insn, p)                                                                   \
-	({                                                                              \
-		uint64_t v_;                                                            \
+#define LOAD(insn, p)                                                                       \
+	({                                                                                  \
+		uint64_t v_;                                                                \
 		asm volatile(".option push\n.option norvc\n" insn " %0, 0(%1)\n.option pop" \
-			     : "=r"(v_)                                                 \
-			     : "r"(p)                                                   \
-			     : "memory");                                               \
-		v_;                                                                     \
+			     : "=r"(v_)                                                     \
+			     : "r"(p)                                                       \
+			     : "memory");                                                   \
+		v_;                                                                         \
 	})
-#define STORE(insn, p, v)                                                               \
-	asm volatile(".option push\n.option norvc\n" insn " %0, 0(%1)\n.option pop"     \
-		     :                                                                  \
-		     : "r"(v), "r"(p)                                                   \
+#define STORE(insn, p, v)                                                           \
+	asm volatile(".option push\n.option norvc\n" insn " %0, 0(%1)\n.option pop" \
+		     :                                                              \
+		     : "r"(v), "r"(p)                                               \
 		     : "memory")
-#define FLOAD(insn, mv, p)                                                              \
-	({                                                                              \
-		uint64_t v_;                                                            \
-		asm volatile(".option push\n.option norvc\n" insn " ft0, 0(%1)\n" mv     \
-			     " %0, ft0\n.option pop"                                    \
-			     : "=r"(v_)                                                 \
-			     : "r"(p)                                                   \
-			     : "ft0", "memory");                                        \
-		v_;                                                                     \
+#define FLOAD(insn, mv, p)                                                           \
+	({                                                                           \
+		uint64_t v_;                                                         \
+		asm volatile(".option push\n.option norvc\n" insn " ft0, 0(%1)\n" mv \
+			     " %0, ft0\n.option pop"                                 \
+			     : "=r"(v_)                                              \
+			     : "r"(p)                                                \
+			     : "ft0", "memory");                                     \
+		v_;                                                                  \
 	})
-#define FSTORE(insn, mv, p, v)                                                          \
+#define FSTORE(insn, mv, p, v)                                                            \
 	asm volatile(".option push\n.option norvc\n" mv " ft0, %0\n" insn " ft0, 0(%1)\n" \
-		     ".option pop"                                                      \
-		     :                                                                  \
-		     : "r"(v), "r"(p)                                                   \
+		     ".option pop"                                                        \
+		     :                                                                    \
+		     : "r"(v), "r"(p)                                                     \
 		     : "ft0", "memory")
 
 /* The compressed forms: a0 + 8 (a multiple of 4 and 8), into a1 or fa0. */
-#define CLOAD(text, p)                                                                  \
-	({                                                                              \
-		register const uint8_t *b_ asm("a0") = (p) - 8;                         \
-		register uint64_t v_ asm("a1");                                         \
-		asm volatile(text : "=r"(v_) : "r"(b_) : "t0", "fa0", "memory");       \
-		v_;                                                                     \
+#define CLOAD(text, p)                                                           \
+	({                                                                       \
+		register const uint8_t *b_ asm("a0") = (p)-8;                    \
+		register uint64_t v_ asm("a1");                                  \
+		asm volatile(text : "=r"(v_) : "r"(b_) : "t0", "fa0", "memory"); \
+		v_;                                                              \
 	})
-#define CSTORE(text, p, v)                                                              \
-	do {                                                                            \
-		register uint8_t *b_ asm("a0") = (p) - 8;                               \
-		register uint64_t v_ asm("a1") = (v);                                   \
-		asm volatile(text : : "r"(b_), "r"(v_) : "t0", "fa0", "memory");       \
+#define CSTORE(text, p, v)                                                       \
+	do {                                                                     \
+		register uint8_t *b_ asm("a0") = (p)-8;                          \
+		register uint64_t v_ asm("a1") = (v);                            \
+		asm volatile(text : : "r"(b_), "r"(v_) : "t0", "fa0", "memory"); \
 	} while (0)
 /* The SP-relative forms: sp + 8 for one instruction, saved in t0. */
 #define SPLOAD(text, p) CLOAD("mv t0, sp\nmv sp, a0\n" text "\nmv sp, t0", p)
@@ -156,15 +156,15 @@ static void report_bytes(char kind, const char *insn, unsigned off, const uint8_
 typedef uint64_t load_fn(const uint8_t *p);
 typedef void store_fn(uint8_t *p, uint64_t v);
 
-#define LOADER(name, expr)                                                              \
-	static uint64_t name(const uint8_t *p)                                          \
-	{                                                                               \
-		return expr;                                                            \
+#define LOADER(name, expr)                     \
+	static uint64_t name(const uint8_t *p) \
+	{                                      \
+		return expr;                   \
 	}
-#define STORER(name, stmt)                                                              \
-	static void name(uint8_t *p, uint64_t v)                                        \
-	{                                                                               \
-		stmt;                                                                   \
+#define STORER(name, stmt)                       \
+	static void name(uint8_t *p, uint64_t v) \
+	{                                        \
+		stmt;                            \
 	}
 
 LOADER(ld_lh, LOAD("lh", p))
@@ -206,18 +206,18 @@ struct store_case {
 };
 
 static const struct load_case loads[] = {
-	{ "lh", 2, ld_lh },	    { "lhu", 2, ld_lhu },	{ "lw", 4, ld_lw },
-	{ "lwu", 4, ld_lwu },	    { "ld", 8, ld_ld },		{ "flw", 4, ld_flw },
-	{ "fld", 8, ld_fld },	    { "c.lw", 4, ld_c_lw },	{ "c.ld", 8, ld_c_ld },
-	{ "c.fld", 8, ld_c_fld },   { "c.lwsp", 4, ld_c_lwsp }, { "c.ldsp", 8, ld_c_ldsp },
+	{ "lh", 2, ld_lh },           { "lhu", 2, ld_lhu },       { "lw", 4, ld_lw },
+	{ "lwu", 4, ld_lwu },         { "ld", 8, ld_ld },         { "flw", 4, ld_flw },
+	{ "fld", 8, ld_fld },         { "c.lw", 4, ld_c_lw },     { "c.ld", 8, ld_c_ld },
+	{ "c.fld", 8, ld_c_fld },     { "c.lwsp", 4, ld_c_lwsp }, { "c.ldsp", 8, ld_c_ldsp },
 	{ "c.fldsp", 8, ld_c_fldsp },
 };
 
 static const struct store_case stores[] = {
-	{ "sh", 2, st_sh },	      { "sw", 4, st_sw },	    { "sd", 8, st_sd },
-	{ "fsw", 4, st_fsw },	      { "fsd", 8, st_fsd },	    { "c.sw", 4, st_c_sw },
-	{ "c.sd", 8, st_c_sd },	      { "c.fsd", 8, st_c_fsd },	    { "c.swsp", 4, st_c_swsp },
-	{ "c.sdsp", 8, st_c_sdsp },   { "c.fsdsp", 8, st_c_fsdsp },
+	{ "sh", 2, st_sh },         { "sw", 4, st_sw },           { "sd", 8, st_sd },
+	{ "fsw", 4, st_fsw },       { "fsd", 8, st_fsd },         { "c.sw", 4, st_c_sw },
+	{ "c.sd", 8, st_c_sd },     { "c.fsd", 8, st_c_fsd },     { "c.swsp", 4, st_c_swsp },
+	{ "c.sdsp", 8, st_c_sdsp }, { "c.fsdsp", 8, st_c_fsdsp },
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

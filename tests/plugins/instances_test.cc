@@ -48,21 +48,18 @@ namespace {
 void load_loop(TestVm &vm, int32_t seed)
 {
 	vm.put(kRam, {
-		csrrs(5, CSR_MHARTID, 0),      /* t0 = hart id */
-		slli(6, 5, 12),                /* t1 = id * 4096 */
-		addi(7, 0, 1),
-		slli(7, 7, 31),
-		lui(8, 0x20),
-		add(7, 7, 8),                  /* t2 = 0x80020000 */
-		add(6, 6, 7),                  /* t1 = this hart's page */
-		addi(10, 5, seed),             /* a0 = seed + id */
-		addi(11, 11, 5),               /* loop: a1 += 5 */
-		add(10, 10, 11),               /* a0 += a1 */
-		slli(12, 10, 3),
-		add(10, 10, 12),               /* a0 += a0 << 3 */
-		sd(10, 6, 8),                  /* page[1] = a0 */
-		jal(0, -20),                   /* back to loop */
-	});
+			     csrrs(5, CSR_MHARTID, 0), /* t0 = hart id */
+			     slli(6, 5, 12),           /* t1 = id * 4096 */
+			     addi(7, 0, 1), slli(7, 7, 31), lui(8, 0x20),
+			     add(7, 7, 8),                     /* t2 = 0x80020000 */
+			     add(6, 6, 7),                     /* t1 = this hart's page */
+			     addi(10, 5, seed),                /* a0 = seed + id */
+			     addi(11, 11, 5),                  /* loop: a1 += 5 */
+			     add(10, 10, 11),                  /* a0 += a1 */
+			     slli(12, 10, 3), add(10, 10, 12), /* a0 += a0 << 3 */
+			     sd(10, 6, 8),                     /* page[1] = a0 */
+			     jal(0, -20),                      /* back to loop */
+		     });
 }
 
 struct Result {
@@ -95,7 +92,8 @@ struct Guest {
 	{
 		struct hv_err err = {};
 		std::string spec = std::string(plugin) + ",out=" + out +
-				   ",flip=" + std::to_string(flip) + ",stop=" + std::to_string(stop);
+				   ",flip=" + std::to_string(flip) +
+				   ",stop=" + std::to_string(stop);
 
 		if (!vm.m)
 			return;

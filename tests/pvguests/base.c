@@ -48,8 +48,7 @@ void guest_main(unsigned long dtb)
 	(void)dtb;
 	for (i = 0; i < sizeof(pv_exts) / sizeof(pv_exts[0]); i++) {
 		r = sbi_call(SBI_EXT_BASE, 3, pv_exts[i].eid, 0, 0, 0, 0);
-		pv_printf("probe %s: error=%ld value=%ld\n", pv_exts[i].name,
-			  r.error, r.value);
+		pv_printf("probe %s: error=%ld value=%ld\n", pv_exts[i].name, r.error, r.value);
 	}
 	r = sbi_call(SBI_EXT_BASE, 3, SBI_EXT_DBCN, 0, 0, 0, 0);
 	pv_printf("[2.0] probe DBCN: error=%ld value=%ld\n", r.error, r.value);
@@ -58,16 +57,13 @@ void guest_main(unsigned long dtb)
 	ver = (unsigned long)r.value;
 	pv_printf("spec version: error=%ld, reserved bits clear: %s\n", r.error,
 		  ver >> 31 ? "no" : "yes");
-	pv_printf("spec version >= 0.2: %s\n",
-		  ver >= ((0ul << 24) | 2) ? "ok" : "no");
-	pv_printf("[2.0] spec version >= 2.0: %s\n",
-		  (ver >> 24) >= 2 ? "ok" : "no");
+	pv_printf("spec version >= 0.2: %s\n", ver >= ((0ul << 24) | 2) ? "ok" : "no");
+	pv_printf("[2.0] spec version >= 2.0: %s\n", (ver >> 24) >= 2 ? "ok" : "no");
 	for (i = 4; i <= 6; i++)
 		pv_printf("machine id fid %ld: error=%ld\n", i,
 			  sbi_call(SBI_EXT_BASE, i, 0, 0, 0, 0, 0).error);
 
-	pv_printf("unknown extension: error=%ld\n",
-		  sbi_call(0x12345, 0, 0, 0, 0, 0, 0).error);
+	pv_printf("unknown extension: error=%ld\n", sbi_call(0x12345, 0, 0, 0, 0, 0, 0).error);
 	pv_printf("unknown BASE function: error=%ld\n",
 		  sbi_call(SBI_EXT_BASE, 7, 0, 0, 0, 0, 0).error);
 	pv_printf("unknown TIME function: error=%ld\n",
@@ -78,21 +74,15 @@ void guest_main(unsigned long dtb)
 		  sbi_call(SBI_EXT_SRST, 0, 3, 0, 0, 0, 0).error);
 	pv_printf("srst reserved reason: error=%ld\n",
 		  sbi_call(SBI_EXT_SRST, 0, 0, 2, 0, 0, 0).error);
-	pv_printf("legacy getchar without input: %ld\n",
-		  sbi_legacy(0x02, 0, 0, 0, 0));
+	pv_printf("legacy getchar without input: %ld\n", sbi_legacy(0x02, 0, 0, 0, 0));
 
-	r = sbi_call(SBI_EXT_DBCN, 0, sizeof(msg) - 1, (unsigned long)msg, 0, 0,
-		     0);
-	pv_printf("[2.0] dbcn console_write: error=%ld value=%ld\n", r.error,
-		  r.value);
+	r = sbi_call(SBI_EXT_DBCN, 0, sizeof(msg) - 1, (unsigned long)msg, 0, 0, 0);
+	pv_printf("[2.0] dbcn console_write: error=%ld value=%ld\n", r.error, r.value);
 	pv_printf("[2.0] dbcn byte: ");
 	r = sbi_call(SBI_EXT_DBCN, 2, '*', 0, 0, 0, 0);
-	pv_printf("\n[2.0] dbcn console_write_byte: error=%ld value=%ld\n",
-		  r.error, r.value);
-	r = sbi_call(SBI_EXT_DBCN, 1, sizeof(pv_dbcn_buf),
-		     (unsigned long)pv_dbcn_buf, 0, 0, 0);
-	pv_printf("[2.0] dbcn console_read without input: error=%ld value=%ld\n",
-		  r.error, r.value);
+	pv_printf("\n[2.0] dbcn console_write_byte: error=%ld value=%ld\n", r.error, r.value);
+	r = sbi_call(SBI_EXT_DBCN, 1, sizeof(pv_dbcn_buf), (unsigned long)pv_dbcn_buf, 0, 0, 0);
+	pv_printf("[2.0] dbcn console_read without input: error=%ld value=%ld\n", r.error, r.value);
 	/* base_addr_hi = 1: an address at or above 2^64, never RAM. */
 	r = sbi_call(SBI_EXT_DBCN, 0, 4, (unsigned long)msg, 1, 0, 0);
 	pv_printf("[2.0] dbcn console_write outside RAM: error=%ld\n", r.error);

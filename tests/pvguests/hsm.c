@@ -31,8 +31,7 @@ void pv_trap(unsigned long scause, unsigned long sepc, unsigned long stval)
 	unsigned long hart = csr_read(sscratch);
 
 	if (scause != (SCAUSE_INTR | 1) || hart > 1) {
-		pv_printf("unexpected trap scause=%lx sepc=%lx stval=%lx\n",
-			  scause, sepc, stval);
+		pv_printf("unexpected trap scause=%lx sepc=%lx stval=%lx\n", scause, sepc, stval);
 		pv_shutdown(1);
 	}
 	csr_clear(sip, SIP_SSIP);
@@ -52,12 +51,10 @@ static void pv_hart_stop(void)
 	pv_fail("hart_stop returned");
 }
 
-static void pv_print_entry(const char *how, unsigned long hartid,
-			   unsigned long opaque)
+static void pv_print_entry(const char *how, unsigned long hartid, unsigned long opaque)
 {
-	pv_printf("[hart %ld] %s: a0=%ld a1=%lx satp=%lx sstatus.SIE=%ld\n",
-		  hartid, how, hartid, opaque, csr_read(satp),
-		  (long)!!(csr_read(sstatus) & SSTATUS_SIE));
+	pv_printf("[hart %ld] %s: a0=%ld a1=%lx satp=%lx sstatus.SIE=%ld\n", hartid, how, hartid,
+		  opaque, csr_read(satp), (long)!!(csr_read(sstatus) & SSTATUS_SIE));
 }
 
 void pv_secondary(unsigned long hartid, unsigned long opaque)
@@ -83,8 +80,8 @@ void pv_secondary(unsigned long hartid, unsigned long opaque)
 	pv_stage = 10;
 	pv_expect(&pv_cmd, 3, "hart 1: no second suspend command");
 	pv_stage = 11;
-	r = sbi_call(SBI_EXT_HSM, 3, 0x80000000ul,
-		     (unsigned long)pv_resume_entry, PV_OPAQUE_RESUME, 0, 0);
+	r = sbi_call(SBI_EXT_HSM, 3, 0x80000000ul, (unsigned long)pv_resume_entry, PV_OPAQUE_RESUME,
+		     0, 0);
 	pv_printf("FAIL: non-retentive suspend returned %ld\n", r.error);
 	pv_shutdown(1);
 }
@@ -102,8 +99,7 @@ static void pv_status(const char *when)
 {
 	struct sbiret r = sbi_call(SBI_EXT_HSM, 2, 1, 0, 0, 0, 0);
 
-	pv_printf("hart 1 status %s: error=%ld value=%ld\n", when, r.error,
-		  r.value);
+	pv_printf("hart 1 status %s: error=%ld value=%ld\n", when, r.error, r.value);
 }
 
 static void pv_status_reaches(const char *when, long want)
@@ -118,16 +114,14 @@ static void pv_ipi_hart1(unsigned long mask, unsigned long base, long want)
 	long err = sbi_call(SBI_EXT_IPI, 0, mask, base, 0, 0, 0).error;
 
 	pv_expect(&pv_ipis[1], want, "hart 1 did not take the IPI");
-	pv_printf("send_ipi(mask=%lx, base=%ld): error=%ld\n", mask, (long)base,
-		  err);
+	pv_printf("send_ipi(mask=%lx, base=%ld): error=%ld\n", mask, (long)base, err);
 	pv_printf("hart 1 software interrupts taken: %ld\n", pv_ipis[1]);
 }
 
 static void pv_start_hart1(unsigned long opaque, long stage)
 {
-	long err = sbi_call(SBI_EXT_HSM, 0, 1,
-			    (unsigned long)pv_secondary_entry, opaque, 0, 0)
-			   .error;
+	long err =
+		sbi_call(SBI_EXT_HSM, 0, 1, (unsigned long)pv_secondary_entry, opaque, 0, 0).error;
 
 	if (err)
 		pv_printf("hart_start(1, opaque=%lx): error=%ld\n", opaque, err);
@@ -158,10 +152,8 @@ void guest_main(unsigned long dtb)
 	pv_status("after start");
 	pv_printf("hart_start(1) again: error=%ld\n",
 		  sbi_call(SBI_EXT_HSM, 0, 1, entry, 0, 0, 0).error);
-	pv_printf("hart_start(5): error=%ld\n",
-		  sbi_call(SBI_EXT_HSM, 0, 5, entry, 0, 0, 0).error);
-	pv_printf("hart_get_status(5): error=%ld\n",
-		  sbi_call(SBI_EXT_HSM, 2, 5, 0, 0, 0, 0).error);
+	pv_printf("hart_start(5): error=%ld\n", sbi_call(SBI_EXT_HSM, 0, 5, entry, 0, 0, 0).error);
+	pv_printf("hart_get_status(5): error=%ld\n", sbi_call(SBI_EXT_HSM, 2, 5, 0, 0, 0, 0).error);
 	pv_printf("hart_suspend(reserved type 1): error=%ld\n",
 		  sbi_call(SBI_EXT_HSM, 3, 1, 0, 0, 0, 0).error);
 

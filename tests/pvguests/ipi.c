@@ -16,8 +16,7 @@ static volatile long pv_ipis;
 void pv_trap(unsigned long scause, unsigned long sepc, unsigned long stval)
 {
 	if (scause != (SCAUSE_INTR | 1)) {
-		pv_printf("unexpected trap scause=%lx sepc=%lx stval=%lx\n",
-			  scause, sepc, stval);
+		pv_printf("unexpected trap scause=%lx sepc=%lx stval=%lx\n", scause, sepc, stval);
 		pv_shutdown(1);
 	}
 	csr_clear(sip, SIP_SSIP);
@@ -28,8 +27,7 @@ static void pv_take_ipis(const char *what)
 {
 	unsigned long i;
 
-	pv_printf("%s: sip.SSIP pending: %ld\n", what,
-		  (long)!!(csr_read(sip) & SIP_SSIP));
+	pv_printf("%s: sip.SSIP pending: %ld\n", what, (long)!!(csr_read(sip) & SIP_SSIP));
 	csr_set(sstatus, SSTATUS_SIE);
 	for (i = 0; i < 1000; i++)
 		__asm__ volatile("nop");

@@ -27,25 +27,19 @@ void guest_main(unsigned long dtb)
 	csr_write(sie, 0);
 
 	pv_legacy_puts("console_putchar: hello one byte at a time\n");
-	pv_printf("console_getchar without input: %ld\n",
-		  sbi_legacy(0x02, 0, 0, 0, 0));
+	pv_printf("console_getchar without input: %ld\n", sbi_legacy(0x02, 0, 0, 0, 0));
 
 	ret = sbi_legacy(0x00, 0, 0, 0, 0);
-	pv_printf("set_timer(0): %ld, sip.STIP: %ld\n", ret,
-		  (long)!!(csr_read(sip) & SIP_STIP));
+	pv_printf("set_timer(0): %ld, sip.STIP: %ld\n", ret, (long)!!(csr_read(sip) & SIP_STIP));
 	ret = sbi_legacy(0x00, ~0ul, 0, 0, 0);
-	pv_printf("set_timer(-1): %ld, sip.STIP: %ld\n", ret,
-		  (long)!!(csr_read(sip) & SIP_STIP));
+	pv_printf("set_timer(-1): %ld, sip.STIP: %ld\n", ret, (long)!!(csr_read(sip) & SIP_STIP));
 
 	pv_mask = 1;
 	ret = sbi_legacy(0x04, (unsigned long)&pv_mask, 0, 0, 0);
-	pv_printf("send_ipi(&{1}): %ld, sip.SSIP: %ld\n", ret,
-		  (long)!!(csr_read(sip) & SIP_SSIP));
+	pv_printf("send_ipi(&{1}): %ld, sip.SSIP: %ld\n", ret, (long)!!(csr_read(sip) & SIP_SSIP));
 	sbi_legacy(0x03, 0, 0, 0, 0);
-	pv_printf("clear_ipi: sip.SSIP: %ld\n",
-		  (long)!!(csr_read(sip) & SIP_SSIP));
-	pv_printf("clear_ipi with nothing pending: %ld\n",
-		  sbi_legacy(0x03, 0, 0, 0, 0));
+	pv_printf("clear_ipi: sip.SSIP: %ld\n", (long)!!(csr_read(sip) & SIP_SSIP));
+	pv_printf("clear_ipi with nothing pending: %ld\n", sbi_legacy(0x03, 0, 0, 0, 0));
 
 	pv_printf("remote_fence_i(&{1}): %ld\n",
 		  sbi_legacy(0x05, (unsigned long)&pv_mask, 0, 0, 0));

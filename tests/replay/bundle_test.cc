@@ -112,10 +112,10 @@ Bytes Compress(const Bytes &raw)
 
 /* One entry of a hand-made bundle; by default consistent with its data. */
 struct CraftEntry {
-	std::string role;   /* copied into the 32-byte field (may hold NULs) */
-	Bytes raw;          /* uncompressed contents */
-	Bytes frame;        /* stored bytes; Compress(raw) unless set */
-	int64_t size = -1;  /* declared size; raw.size() unless set */
+	std::string role;  /* copied into the 32-byte field (may hold NULs) */
+	Bytes raw;         /* uncompressed contents */
+	Bytes frame;       /* stored bytes; Compress(raw) unless set */
+	int64_t size = -1; /* declared size; raw.size() unless set */
 };
 
 struct Craft {
@@ -163,9 +163,9 @@ Craft ValidCraft()
 {
 	Craft c;
 
-	c.entries.push_back({"log", RandomBytes(300, 1), {}, -1});
-	c.entries.push_back({"kernel", Bytes(5000, 0x5a), {}, -1});
-	c.entries.push_back({"drive0", RandomBytes(700, 2), {}, -1});
+	c.entries.push_back({ "log", RandomBytes(300, 1), {}, -1 });
+	c.entries.push_back({ "kernel", Bytes(5000, 0x5a), {}, -1 });
+	c.entries.push_back({ "drive0", RandomBytes(700, 2), {}, -1 });
 	return c;
 }
 
@@ -188,10 +188,7 @@ protected:
 		fs::remove_all(dir_, ec);
 	}
 
-	std::string Path(const std::string &name) const
-	{
-		return dir_ + "/" + name;
-	}
+	std::string Path(const std::string &name) const { return dir_ + "/" + name; }
 
 	/* A log and three images (one empty) written to dir_, with the hashes
 	 * a recording would have stored. */
@@ -199,15 +196,16 @@ protected:
 	{
 		log_ = RandomBytes(3000, 11);
 		WriteFile(Path("run.rlog"), log_);
-		data_ = {RandomBytes(kernel_size, 12), Bytes(), Bytes(64 * 1024, 0)};
+		data_ = { RandomBytes(kernel_size, 12), Bytes(), Bytes(64 * 1024, 0) };
 		for (size_t i = 0; i < data_[2].size(); i++)
 			data_[2][i] = (uint8_t)(i / 512);
-		const char *roles[3] = {"kernel", "initrd", "drive0"};
+		const char *roles[3] = { "kernel", "initrd", "drive0" };
 		for (unsigned i = 0; i < 3; i++) {
 			struct bundle_image im = {};
 
 			snprintf(im.role, sizeof(im.role), "%s", roles[i]);
-			snprintf(im.path, sizeof(im.path), "%s", Path(std::string("in_") + roles[i]).c_str());
+			snprintf(im.path, sizeof(im.path), "%s",
+				 Path(std::string("in_") + roles[i]).c_str());
 			WriteFile(im.path, data_[i]);
 			snprintf(im.sha256, sizeof(im.sha256), "%s", HexOf(data_[i]).c_str());
 			imgs_[i] = im;
@@ -294,14 +292,14 @@ TEST_F(Bundle, ExtractReplacesExistingFilesAndSymlinksWithoutFollowingThem)
 	ASSERT_EQ(Pack(Path("bug.bndl"), &err), 0) << err.msg;
 	std::string out = Path("out");
 	ASSERT_EQ(mkdir(out.c_str(), 0755), 0);
-	WriteFile(Path("victim"), Bytes{'k', 'e', 'e', 'p'});
+	WriteFile(Path("victim"), Bytes{ 'k', 'e', 'e', 'p' });
 	ASSERT_EQ(symlink(Path("victim").c_str(), (out + "/kernel").c_str()), 0);
 	ASSERT_EQ(symlink(Path("victim").c_str(), (out + "/.drive0.tmp").c_str()), 0);
-	WriteFile(out + "/log", Bytes{'o', 'l', 'd'});
+	WriteFile(out + "/log", Bytes{ 'o', 'l', 'd' });
 
 	ASSERT_EQ(bundle_extract(Path("bug.bndl").c_str(), out.c_str(), log_path, got, &n, &err), 0)
 		<< err.msg;
-	EXPECT_EQ(ReadFile(Path("victim")), (Bytes{'k', 'e', 'e', 'p'}));
+	EXPECT_EQ(ReadFile(Path("victim")), (Bytes{ 'k', 'e', 'e', 'p' }));
 	EXPECT_FALSE(fs::is_symlink(out + "/kernel"));
 	EXPECT_EQ(ReadFile(out + "/kernel"), data_[0]);
 	EXPECT_EQ(ReadFile(out + "/drive0"), data_[2]);
@@ -330,7 +328,7 @@ TEST_F(Bundle, RefusesToPackMissingFilesUnsafeRolesAndBadHashes)
 	EXPECT_EQ(bundle_write(Path("b").c_str(), Path("nolog").c_str(), imgs_, 3, &err), -1);
 	EXPECT_TRUE(Contains(err.msg, Path("nolog"))) << err.msg;
 
-	const char *bad_roles[] = {"../x", "/etc", "log", "", "Kernel", "a.b"};
+	const char *bad_roles[] = { "../x", "/etc", "log", "", "Kernel", "a.b" };
 	for (const char *role : bad_roles) {
 		struct bundle_image saved = imgs_[1];
 
@@ -353,7 +351,8 @@ TEST_F(Bundle, RefusesToPackMissingFilesUnsafeRolesAndBadHashes)
 
 	struct bundle_image many[BUNDLE_MAX_IMAGES + 1] = {};
 	EXPECT_EQ(bundle_write(Path("b").c_str(), Path("run.rlog").c_str(), many,
-			       BUNDLE_MAX_IMAGES + 1, &err), -1);
+			       BUNDLE_MAX_IMAGES + 1, &err),
+		  -1);
 	EXPECT_FALSE(fs::exists(Path("b")));
 	EXPECT_FALSE(fs::exists(Path("b.tmp")));
 }
@@ -370,9 +369,9 @@ TEST_F(Bundle, UppercaseRecordedHashIsAccepted)
 
 TEST_F(Bundle, IsBundleLooksOnlyAtTheMagic)
 {
-	WriteFile(Path("magic"), Bytes{'R', 'V', 'S', 'R', 'B', 'N', 'D', 'L'});
-	WriteFile(Path("log"), Bytes{'R', 'V', 'S', 'R', 'L', 'O', 'G', 0});
-	WriteFile(Path("short"), Bytes{'R', 'V', 'S'});
+	WriteFile(Path("magic"), Bytes{ 'R', 'V', 'S', 'R', 'B', 'N', 'D', 'L' });
+	WriteFile(Path("log"), Bytes{ 'R', 'V', 'S', 'R', 'L', 'O', 'G', 0 });
+	WriteFile(Path("short"), Bytes{ 'R', 'V', 'S' });
 	EXPECT_TRUE(bundle_is_bundle(Path("magic").c_str()));
 	EXPECT_FALSE(bundle_is_bundle(Path("log").c_str()));
 	EXPECT_FALSE(bundle_is_bundle(Path("short").c_str()));
@@ -435,8 +434,18 @@ TEST_F(Bundle, HandCraftedValidBundleExtracts)
 TEST_F(Bundle, RejectsTraversalAndUnsafeRoles)
 {
 	const std::string bad[] = {
-		"../x", "/etc", "..", ".", "a/b", "Kernel", "ker nel", "kernel.img",
-		std::string("kern\0el", 7), std::string(32, 'a'), "", "\x1b[31m",
+		"../x",
+		"/etc",
+		"..",
+		".",
+		"a/b",
+		"Kernel",
+		"ker nel",
+		"kernel.img",
+		std::string("kern\0el", 7),
+		std::string(32, 'a'),
+		"",
+		"\x1b[31m",
 	};
 
 	for (const std::string &role : bad) {
@@ -520,7 +529,7 @@ TEST_F(Bundle, RejectsBadEntryCounts)
 {
 	struct hv_err err = {};
 
-	for (int64_t count : {0ll, 2ll, 4ll, 18ll, 0xffffffffll}) {
+	for (int64_t count : { 0ll, 2ll, 4ll, 18ll, 0xffffffffll }) {
 		Craft c = ValidCraft();
 
 		c.count = count;
@@ -530,7 +539,8 @@ TEST_F(Bundle, RejectsBadEntryCounts)
 	}
 	Craft c;
 	for (unsigned i = 0; i <= BUNDLE_MAX_IMAGES + 1; i++)
-		c.entries.push_back({i ? "img" + std::to_string(i) : "log", Bytes(10, 1), {}, -1});
+		c.entries.push_back(
+			{ i ? "img" + std::to_string(i) : "log", Bytes(10, 1), {}, -1 });
 	EXPECT_EQ(ExtractBytes(BuildBundle(c), &err), -1);
 	EXPECT_TRUE(Contains(err.msg, "at most 16 images")) << err.msg;
 }
@@ -608,7 +618,7 @@ TEST_F(Bundle, FailureAfterSomeEntriesRemovesWhatWasExtracted)
 	c.entries[2].size = 1;
 	WriteFile(Path("b.bndl"), BuildBundle(c));
 	ASSERT_EQ(mkdir(out.c_str(), 0755), 0);
-	WriteFile(out + "/unrelated", Bytes{1});
+	WriteFile(out + "/unrelated", Bytes{ 1 });
 	EXPECT_EQ(bundle_extract(Path("b.bndl").c_str(), out.c_str(), log_path, got, &n, &err), -1);
 	EXPECT_TRUE(Contains(err.msg, "drive0")) << err.msg;
 	EXPECT_TRUE(fs::exists(out + "/unrelated"));
@@ -656,10 +666,7 @@ struct MemSink {
 		EXPECT_TRUE(s->open);
 		s->open = false;
 	}
-	struct bundle_sink sink()
-	{
-		return { this, nullptr, Begin, Write, Commit, Discard };
-	}
+	struct bundle_sink sink() { return { this, nullptr, Begin, Write, Commit, Discard }; }
 };
 
 /* The process's file size limit (RLIMIT_FSIZE) set to LIMIT bytes, with

@@ -48,7 +48,8 @@ TEST(ReplayConfig, RefusesMalformedLinesByNumber)
 		struct replay_config c;
 		struct hv_err err = {};
 		EXPECT_EQ(replay_config_parse("x.rlog", t, &c, &err), -1) << t;
-		EXPECT_NE(std::string(err.msg).find("x.rlog: line 2"), std::string::npos) << err.msg;
+		EXPECT_NE(std::string(err.msg).find("x.rlog: line 2"), std::string::npos)
+			<< err.msg;
 		EXPECT_EQ(c.nargs, 0);
 	}
 	std::string many;

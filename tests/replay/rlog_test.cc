@@ -90,8 +90,8 @@ struct Ev {
 
 	bool operator==(const Ev &o) const
 	{
-		return type == o.type && hart == o.hart && round == o.round &&
-		       icount == o.icount && data == o.data;
+		return type == o.type && hart == o.hart && round == o.round && icount == o.icount &&
+		       data == o.data;
 	}
 };
 
@@ -182,8 +182,9 @@ ReadResult read_log(const std::string &path, bool mem = false)
 	ReadResult res;
 	struct hv_err err = {};
 	Bytes bytes = mem ? read_file(path) : Bytes();
-	struct rlog_reader *r = mem ? rlog_open_mem(path.c_str(), bytes.data(), bytes.size(), &err)
-				    : rlog_open(path.c_str(), &err);
+	struct rlog_reader *r = mem ? rlog_open_mem(path.c_str(), bytes.data(), bytes.size(),
+						    &err) :
+				      rlog_open(path.c_str(), &err);
 
 	if (!r) {
 		res.err = err.msg;
@@ -195,8 +196,8 @@ ReadResult read_log(const std::string &path, bool mem = false)
 		res.rc = rlog_next(r, &ev, &err);
 		if (res.rc != 1)
 			break;
-		res.events.push_back(
-			Ev{ ev.type, ev.hart, ev.round, ev.icount, Bytes(ev.data, ev.data + ev.len) });
+		res.events.push_back(Ev{ ev.type, ev.hart, ev.round, ev.icount,
+					 Bytes(ev.data, ev.data + ev.len) });
 	}
 	if (res.rc == 0)
 		res.truncated = rlog_truncated(r);
@@ -372,9 +373,9 @@ TEST(Rlog, RoundTripsEventsOfEveryTypeAndSizeAcrossChunks)
 					payload(rng, rng.next() % 16, false) });
 			break;
 		case 1:
-			evs.push_back({ RLOG_NET, hart, round, icount,
-					payload(rng, sizes[(i / 6) % HV_ARRAY_LEN(sizes)],
-						i % 4 == 1) });
+			evs.push_back(
+				{ RLOG_NET, hart, round, icount,
+				  payload(rng, sizes[(i / 6) % HV_ARRAY_LEN(sizes)], i % 4 == 1) });
 			break;
 		case 2:
 			evs.push_back({ RLOG_IDLE, hart, round, icount, {} });
@@ -466,7 +467,7 @@ TEST(Rlog, AbandonedLogReadsAsTruncatedUpToItsLastWholeChunk)
 	TmpDir dir;
 	std::string path = dir.file("run.rlog");
 	std::vector<Ev> evs = small_log_events();
-	evs.pop_back(); /* no RLOG_END: the recording was cut off */
+	evs.pop_back();                        /* no RLOG_END: the recording was cut off */
 	write_log(path, evs, { 0, 2 }, false); /* events 3 and 4 never flushed */
 
 	EXPECT_FALSE(exists(path));
@@ -505,9 +506,9 @@ TEST(Rlog, EverySingleBitFlipIsDetected)
 		g[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		write_file(bad, g);
 		ReadResult res = read_log(bad);
-		ASSERT_TRUE(detected(res)) << "bit " << bit << " (byte " << bit / 8
-					   << ") flipped, read " << res.events.size()
-					   << " events, truncated " << res.truncated;
+		ASSERT_TRUE(detected(res))
+			<< "bit " << bit << " (byte " << bit / 8 << ") flipped, read "
+			<< res.events.size() << " events, truncated " << res.truncated;
 		ASSERT_NE(res.err.find(bad), std::string::npos) << res.err;
 	}
 }
@@ -635,8 +636,9 @@ TEST(Rlog, CorruptChunkInTheMiddleIsReportedWithItsOffset)
 	EXPECT_EQ(res.rc, -1);
 	EXPECT_EQ(res.events.size(), 2u) << "the first chunk's events are still whole";
 	char want[256];
-	snprintf(want, sizeof(want), "%s: chunk at offset 0x%zx is corrupt (data checksum mismatch)",
-		 path.c_str(), ends[0]);
+	snprintf(want, sizeof(want),
+		 "%s: chunk at offset 0x%zx is corrupt (data checksum mismatch)", path.c_str(),
+		 ends[0]);
 	EXPECT_EQ(res.err, want);
 }
 
@@ -799,8 +801,7 @@ TEST(Rlog, WriterRefusesEventsAfterTheEnd)
 	Ev late{ RLOG_CONSOLE, 0, 99, 99, text("late") };
 	struct rlog_event ev = as_event(late);
 	EXPECT_EQ(rlog_append(w, &ev, &err), -1);
-	EXPECT_NE(std::string(err.msg).find("follows the end event"), std::string::npos)
-		<< err.msg;
+	EXPECT_NE(std::string(err.msg).find("follows the end event"), std::string::npos) << err.msg;
 	EXPECT_EQ(rlog_finish(w, &err), 0) << err.msg;
 	EXPECT_EQ(read_log(path).events.size(), small_log_events().size());
 }
@@ -921,19 +922,21 @@ TEST(Rlog, ReaderRejectsChunkSizesBeyondLimits)
 	Bytes c = chunk(raw, 1);
 	Bytes comp(c.begin() + kChunkHeader, c.end());
 
-	std::string e = read_error(
-		dir, concat({ file_header(), chunk_of_frame(comp, RLOG_MAX_CHUNK_RAW + 1, 1) }));
+	std::string e = read_error(dir,
+				   concat({ file_header(),
+					    chunk_of_frame(comp, RLOG_MAX_CHUNK_RAW + 1, 1) }));
 	EXPECT_NE(e.find("the limit is"), std::string::npos) << e;
-	e = read_error(dir, concat({ file_header(), chunk_of_frame(comp, (uint32_t)raw.size(), 0) }));
+	e = read_error(dir,
+		       concat({ file_header(), chunk_of_frame(comp, (uint32_t)raw.size(), 0) }));
 	EXPECT_NE(e.find("0 events"), std::string::npos) << e;
 	e = read_error(dir, concat({ file_header(), chunk_of_frame(comp, 40, 1) }));
 	EXPECT_NE(e.find("declares"), std::string::npos) << e;
 	e = read_error(dir, concat({ file_header(), chunk_of_frame(Bytes(comp.size(), 0xaa),
-								     (uint32_t)raw.size(), 1) }));
+								   (uint32_t)raw.size(), 1) }));
 	EXPECT_NE(e.find("zstd"), std::string::npos) << e;
 	/* Two frames where one belongs. */
 	e = read_error(dir, concat({ file_header(), chunk_of_frame(concat({ comp, comp }),
-								     (uint32_t)raw.size() * 2, 2) }));
+								   (uint32_t)raw.size() * 2, 2) }));
 	EXPECT_NE(e.find("not exactly one zstd frame"), std::string::npos) << e;
 }
 

@@ -55,7 +55,7 @@ std::string SystemSha256(const std::string &path)
 {
 	std::string cmd = "/usr/bin/sha256sum '" + path + "'";
 	FILE *p = popen(cmd.c_str(), "r");
-	char line[256] = {0};
+	char line[256] = { 0 };
 
 	if (!p)
 		return "";
@@ -140,7 +140,7 @@ TEST(Sha256, AnySplitIntoTwoUpdatesGivesTheOneShotDigest)
 
 TEST(Sha256, FileDigestAgreesWithSha256sumAtPaddingAndBlockBoundaries)
 {
-	const size_t sizes[] = {0, 1, 55, 56, 63, 64, 65, 119, 120, 128, (1u << 20) + 3};
+	const size_t sizes[] = { 0, 1, 55, 56, 63, 64, 65, 119, 120, 128, (1u << 20) + 3 };
 	std::string dir = MakeTempDir();
 	std::mt19937 rng(12345);
 

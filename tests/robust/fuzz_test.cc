@@ -64,8 +64,8 @@ constexpr unsigned kWatchdogMs = 200;
 /* After this many hangs a test stops running cases (each costs a watchdog
  * period) and reports what it has. */
 constexpr size_t kMaxHangs = 10;
-constexpr uint64_t kSafeHandler = kRam + 0x1000;   /* M-mode, mepc += 4 */
-constexpr uint64_t kSafeSHandler = kRam + 0x1100;  /* S-mode, sepc += 4 */
+constexpr uint64_t kSafeHandler = kRam + 0x1000;  /* M-mode, mepc += 4 */
+constexpr uint64_t kSafeSHandler = kRam + 0x1100; /* S-mode, sepc += 4 */
 
 /* ---- PRNG ---- */
 struct Rng {
@@ -165,12 +165,19 @@ struct Window {
 };
 /* Every device window, the unused virtio slots and some holes. */
 const Window kWindows[] = {
-	{ HV_SYSCON_BASE, 0x1000 }, { HV_RTC_BASE, 0x1000 },
-	{ HV_CLINT_BASE, HV_CLINT_SIZE }, { HV_PLIC_BASE, 0x3000 },
-	{ HV_PLIC_BASE + 0x200000, 0x10000 }, { HV_PLIC_BASE + 0x5ff000, 0x1000 },
-	{ HV_UART_BASE, 0x100 }, { HV_VIRTIO_BASE, HV_VIRTIO_SLOTS * HV_VIRTIO_STRIDE },
-	{ 0x0, 0x1000 }, { 0x30000000, 0x1000 }, { HV_PLIC_BASE + HV_PLIC_SIZE, 0x1000 },
-	{ kRam - 0x1000, 0x1000 }, { kRam + kRamSize - 0x800, 0x1000 },
+	{ HV_SYSCON_BASE, 0x1000 },
+	{ HV_RTC_BASE, 0x1000 },
+	{ HV_CLINT_BASE, HV_CLINT_SIZE },
+	{ HV_PLIC_BASE, 0x3000 },
+	{ HV_PLIC_BASE + 0x200000, 0x10000 },
+	{ HV_PLIC_BASE + 0x5ff000, 0x1000 },
+	{ HV_UART_BASE, 0x100 },
+	{ HV_VIRTIO_BASE, HV_VIRTIO_SLOTS *HV_VIRTIO_STRIDE },
+	{ 0x0, 0x1000 },
+	{ 0x30000000, 0x1000 },
+	{ HV_PLIC_BASE + HV_PLIC_SIZE, 0x1000 },
+	{ kRam - 0x1000, 0x1000 },
+	{ kRam + kRamSize - 0x800, 0x1000 },
 };
 
 uint64_t random_address(Rng &r)
@@ -191,11 +198,16 @@ uint64_t random_address(Rng &r)
 uint64_t random_value(Rng &r)
 {
 	switch (r.below(6)) {
-	case 0: return 0;
-	case 1: return r.below(64);
-	case 2: return random_address(r) & ~7ull;
-	case 3: return ~0ull - r.below(4);
-	default: return r.next();
+	case 0:
+		return 0;
+	case 1:
+		return r.below(64);
+	case 2:
+		return random_address(r) & ~7ull;
+	case 3:
+		return ~0ull - r.below(4);
+	default:
+		return r.next();
 	}
 }
 
@@ -228,13 +240,18 @@ void write_tables(struct machine *m, Rng &r)
 	std::vector<uint64_t> t(kTablePages * 512);
 	for (uint64_t &e : t) {
 		switch (r.below(10)) {
-		case 0: case 1: case 2:
+		case 0:
+		case 1:
+		case 2:
 			e = 0;
 			break;
-		case 3: case 4:
+		case 3:
+		case 4:
 			e = ((kTables >> 12) + r.below(kTablePages)) << 10 | 1;
 			break;
-		case 5: case 6: case 7:
+		case 5:
+		case 6:
+		case 7:
 			e = ((kRam + r.below(kRamSize)) >> 12) << 10 | (r.next() & 0xff) | 1;
 			break;
 		default:
@@ -272,12 +289,12 @@ void randomize_hart(struct hart *h, Rng &r, unsigned priv, bool safe)
 	csr_write(h, 0x300, r.next()); /* mstatus */
 	csr_write(h, 0x305, random_tvec(r));
 	csr_write(h, 0x105, random_tvec(r));
-	csr_write(h, 0x302, r.next()); /* medeleg */
-	csr_write(h, 0x303, r.next()); /* mideleg */
+	csr_write(h, 0x302, r.next());                    /* medeleg */
+	csr_write(h, 0x303, r.next());                    /* mideleg */
 	csr_write(h, 0x304, r.chance(50) ? r.next() : 0); /* mie */
 	csr_write(h, 0x344, r.chance(20) ? r.next() : 0); /* mip */
-	csr_write(h, 0x306, r.next()); /* mcounteren */
-	csr_write(h, 0x106, r.next()); /* scounteren */
+	csr_write(h, 0x306, r.next());                    /* mcounteren */
+	csr_write(h, 0x106, r.next());                    /* scounteren */
 	if (r.chance(60)) {
 		uint64_t mode = r.chance(70) ? 8 : 9;
 		uint64_t root = kTables + 0x1000 * r.below(kTablePages);
@@ -343,7 +360,8 @@ std::string check_sane(struct machine *m)
 			bad << "hart " << i << " fcsr out of range; ";
 	}
 	if (sum != m->total_insns)
-		bad << "harts retired " << sum << " but the machine counted " << m->total_insns << "; ";
+		bad << "harts retired " << sum << " but the machine counted " << m->total_insns
+		    << "; ";
 	return bad.str();
 }
 
@@ -397,17 +415,17 @@ uint64_t run_random_code(uint64_t seed, enum hv_boot boot, unsigned priv, Failur
 		write_code(m, r, pa & ~0xfffull, 4096);
 	}
 	const uint32_t handler[] = {
-		i_type(0x73, 31, 2, 0, 0x341),  /* csrrs x31, mepc, x0 */
-		i_type(0x13, 31, 0, 31, 4),     /* addi x31, x31, 4 */
-		i_type(0x73, 0, 1, 31, 0x341),  /* csrrw x0, mepc, x31 */
-		0x30200073,                     /* mret */
+		i_type(0x73, 31, 2, 0, 0x341), /* csrrs x31, mepc, x0 */
+		i_type(0x13, 31, 0, 31, 4),    /* addi x31, x31, 4 */
+		i_type(0x73, 0, 1, 31, 0x341), /* csrrw x0, mepc, x31 */
+		0x30200073,                    /* mret */
 	};
 	machine_write_phys(m, kSafeHandler, handler, sizeof(handler));
 	const uint32_t shandler[] = {
-		i_type(0x73, 31, 2, 0, 0x141),  /* csrrs x31, sepc, x0 */
-		i_type(0x13, 31, 0, 31, 4),     /* addi x31, x31, 4 */
-		i_type(0x73, 0, 1, 31, 0x141),  /* csrrw x0, sepc, x31 */
-		0x10200073,                     /* sret */
+		i_type(0x73, 31, 2, 0, 0x141), /* csrrs x31, sepc, x0 */
+		i_type(0x13, 31, 0, 31, 4),    /* addi x31, x31, 4 */
+		i_type(0x73, 0, 1, 31, 0x141), /* csrrw x0, sepc, x31 */
+		0x10200073,                    /* sret */
 	};
 	machine_write_phys(m, kSafeSHandler, shandler, sizeof(shandler));
 	write_tables(m, r);
@@ -523,7 +541,8 @@ void spy_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 {
 	(void)opaque;
 	unsigned low = (unsigned)(val & 0xffff);
-	if (off == 0 && (size == 2 || size == 4) && (low == 0x5555 || low == 0x3333 || low == 0x7777))
+	if (off == 0 && (size == 2 || size == 4) &&
+	    (low == 0x5555 || low == 0x3333 || low == 0x7777))
 		g_spy.poweroff_written = true;
 	g_spy.ops->write(g_spy.opaque, off, size, val);
 }
@@ -567,7 +586,8 @@ void write_mmio_program(struct machine *m, Rng &r, bool wfi)
 		}
 		if (r.chance(3)) {
 			/* x15 holds the syscon's address: sh or sw there. */
-			code.push_back(s_type(1 + (uint32_t)r.below(2), 15, 21 + (uint32_t)r.below(6), 0));
+			code.push_back(
+				s_type(1 + (uint32_t)r.below(2), 15, 21 + (uint32_t)r.below(6), 0));
 			continue;
 		}
 		if (r.chance(50)) {
@@ -580,19 +600,19 @@ void write_mmio_program(struct machine *m, Rng &r, bool wfi)
 	code.push_back(jal_back(-4 * 1024));
 	machine_write_phys(m, kRam, code.data(), code.size() * 4);
 	const uint32_t handler[] = {
-		i_type(0x73, 28, 2, 0, 0x342),  /* csrrs x28, mcause, x0 */
-		0x000e4c63,                     /* blt x28, x0, +24 */
-		i_type(0x73, 28, 2, 0, 0x341),  /* csrrs x28, mepc, x0 */
-		i_type(0x13, 28, 0, 28, 4),     /* addi x28, x28, 4 */
-		i_type(0x73, 0, 1, 28, 0x341),  /* csrrw x0, mepc, x28 */
-		i_type(0x73, 0, 2, 31, 0x300),  /* csrrs x0, mstatus, x31 */
-		0x30200073,                     /* mret */
-		i_type(0x73, 30, 2, 0, 0xc01),  /* csrrs x30, time, x0 */
-		i_type(0x13, 30, 0, 30, 50),    /* addi x30, x30, 50 */
-		s_type(3, 29, 30, 0),           /* sd x30, 0(x29): mtimecmp */
-		s_type(2, 27, 0, 0),            /* sw x0, 0(x27): msip */
-		i_type(0x73, 0, 2, 31, 0x300),  /* csrrs x0, mstatus, x31 */
-		0x30200073,                     /* mret */
+		i_type(0x73, 28, 2, 0, 0x342), /* csrrs x28, mcause, x0 */
+		0x000e4c63,                    /* blt x28, x0, +24 */
+		i_type(0x73, 28, 2, 0, 0x341), /* csrrs x28, mepc, x0 */
+		i_type(0x13, 28, 0, 28, 4),    /* addi x28, x28, 4 */
+		i_type(0x73, 0, 1, 28, 0x341), /* csrrw x0, mepc, x28 */
+		i_type(0x73, 0, 2, 31, 0x300), /* csrrs x0, mstatus, x31 */
+		0x30200073,                    /* mret */
+		i_type(0x73, 30, 2, 0, 0xc01), /* csrrs x30, time, x0 */
+		i_type(0x13, 30, 0, 30, 50),   /* addi x30, x30, 50 */
+		s_type(3, 29, 30, 0),          /* sd x30, 0(x29): mtimecmp */
+		s_type(2, 27, 0, 0),           /* sw x0, 0(x27): msip */
+		i_type(0x73, 0, 2, 31, 0x300), /* csrrs x0, mstatus, x31 */
+		0x30200073,                    /* mret */
 	};
 	machine_write_phys(m, kRam + 0x3000, handler, sizeof(handler));
 }
@@ -619,7 +639,8 @@ TEST(Robust, RandomMmioStopsTheMachineOnlyThroughSyscon)
 		for (unsigned i = 21; i <= 26; i++)
 			h->x[i] = random_value(r);
 		if (r.chance(15)) {
-			static const uint64_t magic[] = { 0x5555, 0x7777, 0x3333, 0x42 << 16 | 0x3333 };
+			static const uint64_t magic[] = { 0x5555, 0x7777, 0x3333,
+							  0x42 << 16 | 0x3333 };
 			h->x[21 + r.below(6)] = magic[r.below(4)];
 		}
 		h->x[27] = HV_CLINT_BASE;
@@ -636,7 +657,8 @@ TEST(Robust, RandomMmioStopsTheMachineOnlyThroughSyscon)
 		}
 		enum hv_stop stop = STOP_NONE;
 		if (!run_bounded(m, &stop)) {
-			f.add("mmio", seed, "machine_run did not return (hang); " + describe_harts(m));
+			f.add("mmio", seed,
+			      "machine_run did not return (hang); " + describe_harts(m));
 			continue;
 		}
 		bool stop_by_guest = stop == STOP_SHUTDOWN || stop == STOP_REBOOT;

@@ -100,7 +100,8 @@ int main(int argc, char **argv)
 	struct sink sink[MAX_FORKS];
 
 	if (argc != 5 || atoi(argv[2]) < 1 || atoi(argv[2]) > MAX_FORKS) {
-		fprintf(stderr, "usage: fork_mem SNAPSHOT-FILE N(1..%d) COMMAND MARKER\n", MAX_FORKS);
+		fprintf(stderr, "usage: fork_mem SNAPSHOT-FILE N(1..%d) COMMAND MARKER\n",
+			MAX_FORKS);
 		return 2;
 	}
 	int nforks = atoi(argv[2]);
@@ -154,7 +155,8 @@ int main(int argc, char **argv)
 		if (i == 0)
 			digest0 = d;
 		else if (d != digest0) {
-			fprintf(stderr, "fork_mem: fork %d ended in another state than fork 0\n", i);
+			fprintf(stderr, "fork_mem: fork %d ended in another state than fork 0\n",
+				i);
 			ok = false;
 		}
 	}
@@ -165,8 +167,10 @@ int main(int argc, char **argv)
 	       (unsigned long long)guest_pages, copy_mib, (unsigned long long)(ram_bytes >> 20),
 	       forks_mib);
 	if (forks_mib >= 2 * copy_mib) {
-		fprintf(stderr, "fork_mem: %d forks cost %.1f MiB, not less than two full copies "
-			"of the guest (%.1f MiB)\n", nforks, forks_mib, 2 * copy_mib);
+		fprintf(stderr,
+			"fork_mem: %d forks cost %.1f MiB, not less than two full copies "
+			"of the guest (%.1f MiB)\n",
+			nforks, forks_mib, 2 * copy_mib);
 		ok = false;
 	}
 	for (int i = 0; i < nforks; i++)

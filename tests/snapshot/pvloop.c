@@ -46,8 +46,8 @@ void guest_main(unsigned long dtb)
 		pv_fail("the paravirtual extension is missing");
 	r = pvloop_get_input(PVLOOP_NOT_RAM, 16);
 	pv_printf("%s GET_INPUT outside RAM before the loop is INVALID_ADDRESS "
-		  "(error=%ld)\n", r.error == RV_PV_ERR_INVALID_ADDRESS ? "PASS" : "FAIL",
-		  r.error);
+		  "(error=%ld)\n",
+		  r.error == RV_PV_ERR_INVALID_ADDRESS ? "PASS" : "FAIL", r.error);
 
 	r = sbi_call(RV_PV_EXT, RV_PV_SNAPSHOT, 0, 0, 0, 0, 0);
 	/* Every iteration starts here. */

@@ -84,8 +84,8 @@ static void pvsnap_rounds(unsigned long tag, long rounds)
 
 	pvsnap_counter = 100;
 	p = pvsnap_snapshot(tag);
-	pv_printf("SNAPSHOT(%ld) returned error=%ld a1=%ld counter=%ld s2=%lx\n",
-		  (long)tag, p.error, p.value, (long)pvsnap_counter, p.s2);
+	pv_printf("SNAPSHOT(%ld) returned error=%ld a1=%ld counter=%ld s2=%lx\n", (long)tag,
+		  p.error, p.value, (long)pvsnap_counter, p.s2);
 	if (p.error != SBI_SUCCESS)
 		pv_fail("SNAPSHOT failed");
 	if (p.value < 0 || p.value > rounds)
@@ -95,8 +95,8 @@ static void pvsnap_rounds(unsigned long tag, long rounds)
 	if (p.s2 != 0x1234)
 		pv_fail("s2 is not what it was at the snapshot");
 	if (p.value > 0)
-		pv_printf("PASS restore %ld of tag %ld: a1=%ld, memory and s2 rewound\n",
-			  p.value, (long)tag, p.value);
+		pv_printf("PASS restore %ld of tag %ld: a1=%ld, memory and s2 rewound\n", p.value,
+			  (long)tag, p.value);
 	if (p.value < rounds) {
 		/* Change memory and a register, then go back. */
 		pvsnap_counter = 555 + p.value;
@@ -127,8 +127,8 @@ void guest_main(unsigned long dtb)
 	r = sbi_call(RV_PV_EXT, RV_PV_END_ITERATION, 0, 0, 0, 0, 0);
 	pvsnap_check(r.error == RV_PV_ERR_NOT_SUPPORTED,
 		     "END_ITERATION outside a loop is NOT_SUPPORTED", r.error, r.value);
-	r = sbi_call(RV_PV_EXT, RV_PV_GET_INPUT, (unsigned long)pvsnap_buf,
-		     sizeof(pvsnap_buf), 0, 0, 0);
+	r = sbi_call(RV_PV_EXT, RV_PV_GET_INPUT, (unsigned long)pvsnap_buf, sizeof(pvsnap_buf), 0,
+		     0, 0);
 	pvsnap_check(r.error == SBI_SUCCESS && r.value == 0,
 		     "GET_INPUT outside a loop gives an empty input", r.error, r.value);
 

@@ -46,7 +46,8 @@ void pv_secondary(unsigned long hartid, unsigned long opaque)
 			 : "t0", "s3", "memory");
 	if (bad) {
 		pv_printf("FAIL hart 1: a1 changed to %ld while it waited (the restore's "
-			  "count went to the restoring hart)\n", (long)a1);
+			  "count went to the restoring hart)\n",
+			  (long)a1);
 		pv_shutdown(1);
 	}
 	r = sbi_call(RV_PV_EXT, RV_PV_RESTORE, 5, 0, 0, 0, 0);
@@ -60,15 +61,14 @@ void guest_main(unsigned long dtb)
 	struct sbiret r;
 
 	(void)dtb;
-	r = sbi_call(SBI_EXT_HSM, SBI_HSM_HART_START, 1, (unsigned long)pv_secondary_entry,
-		     0, 0, 0);
+	r = sbi_call(SBI_EXT_HSM, SBI_HSM_HART_START, 1, (unsigned long)pv_secondary_entry, 0, 0,
+		     0);
 	if (r.error)
 		pv_fail("hart_start(1)");
 	if (!pv_wait_eq(&pvsmp_ready, 1))
 		pv_fail("hart 1 did not start");
 	r = sbi_call(RV_PV_EXT, RV_PV_SNAPSHOT, 5, 0, 0, 0, 0);
-	pv_printf("SNAPSHOT(5) returned error=%ld a1=%ld go=%ld\n", r.error, r.value,
-		  pvsmp_go);
+	pv_printf("SNAPSHOT(5) returned error=%ld a1=%ld go=%ld\n", r.error, r.value, pvsmp_go);
 	if (r.error)
 		pv_fail("SNAPSHOT(5)");
 	if (r.value == 0) {

@@ -22,14 +22,14 @@ constexpr uint64_t kData = kRam + 0x100000; // 1 MiB into RAM
 void PutCounterLoop(TestVm &vm)
 {
 	vm.put(kRam, {
-		addi(5, 5, 1),
-		slli(6, 5, 3),
-		andi(6, 6, 0x7f8), // offset within 2 KiB ...
-		slli(6, 6, 3),     // ... spread over 16 KiB
-		add(7, 10, 6),
-		sd(5, 7, 0),
-		jal(0, -24),
-	});
+			     addi(5, 5, 1),
+			     slli(6, 5, 3),
+			     andi(6, 6, 0x7f8), // offset within 2 KiB ...
+			     slli(6, 6, 3),     // ... spread over 16 KiB
+			     add(7, 10, 6),
+			     sd(5, 7, 0),
+			     jal(0, -24),
+		     });
 	vm.h()->x[10] = kData;
 }
 
@@ -133,10 +133,10 @@ TEST(Snapshot, SelfModifyingCodeIsUndoneToo)
 	// dropped).
 	TestVm vm(1);
 	vm.put(kRam, {
-		addi(5, 5, 1),           // becomes addi x5, x5, 100
-		sw(12, 11, 0),           // x11 = kRam, x12 = the new instruction
-		jal(0, -8),
-	});
+			     addi(5, 5, 1), // becomes addi x5, x5, 100
+			     sw(12, 11, 0), // x11 = kRam, x12 = the new instruction
+			     jal(0, -8),
+		     });
 	vm.h()->x[11] = kRam;
 	vm.h()->x[12] = addi(5, 5, 100);
 	struct hv_err err;
@@ -198,31 +198,31 @@ constexpr uint64_t kHandler = kRam + 0x100;
 void PutClockLoop(TestVm &vm)
 {
 	vm.put(kRam, {
-		csrrw(0, CSR_MTVEC, 11),
-		csrrs(13, CSR_TIME, 0),
-		addi(13, 13, 500),
-		sd(13, 12, 0),
-		addi(14, 0, 0x80),
-		csrrs(0, CSR_MIE, 14),
-		csrrsi(0, CSR_MSTATUS, 8),
-		// loop (kRam + 28):
-		addi(5, 5, 1),
-		csrrs(8, CSR_TIME, 0),
-		slli(6, 5, 3),
-		andi(6, 6, 0x7f8),
-		slli(6, 6, 3),
-		add(7, 10, 6),
-		sd(5, 7, 0),
-		sd(8, 7, 8),
-		jal(0, -32),
-	});
+			     csrrw(0, CSR_MTVEC, 11),
+			     csrrs(13, CSR_TIME, 0),
+			     addi(13, 13, 500),
+			     sd(13, 12, 0),
+			     addi(14, 0, 0x80),
+			     csrrs(0, CSR_MIE, 14),
+			     csrrsi(0, CSR_MSTATUS, 8),
+			     // loop (kRam + 28):
+			     addi(5, 5, 1),
+			     csrrs(8, CSR_TIME, 0),
+			     slli(6, 5, 3),
+			     andi(6, 6, 0x7f8),
+			     slli(6, 6, 3),
+			     add(7, 10, 6),
+			     sd(5, 7, 0),
+			     sd(8, 7, 8),
+			     jal(0, -32),
+		     });
 	vm.put(kHandler, {
-		addi(20, 20, 1),
-		csrrs(13, CSR_TIME, 0),
-		addi(13, 13, 500),
-		sd(13, 12, 0),
-		mret(),
-	});
+				 addi(20, 20, 1),
+				 csrrs(13, CSR_TIME, 0),
+				 addi(13, 13, 500),
+				 sd(13, 12, 0),
+				 mret(),
+			 });
 	vm.h()->x[10] = kData;
 	vm.h()->x[11] = kHandler;
 	vm.h()->x[12] = HV_CLINT_BASE + 0x4000;
@@ -567,8 +567,8 @@ TEST(SnapTree, NamesAreCheckedAndUnknownNamesFail)
 	PutCounterLoop(vm);
 	std::unique_ptr<struct snap_tree, TreeDeleter> t(snaptree_create());
 	struct hv_err err;
-	for (const std::string &bad : { std::string(), std::string("a b"),
-				       std::string(SNAPTREE_NAME_MAX + 1, 'y') }) {
+	for (const std::string &bad :
+	     { std::string(), std::string("a b"), std::string(SNAPTREE_NAME_MAX + 1, 'y') }) {
 		std::memset(&err, 0, sizeof(err));
 		EXPECT_EQ(snaptree_take(t.get(), vm.m, bad.c_str(), &err), -1) << bad;
 		EXPECT_NE(err.msg[0], 0);
@@ -576,7 +576,8 @@ TEST(SnapTree, NamesAreCheckedAndUnknownNamesFail)
 	EXPECT_EQ(snaptree_count(t.get()), 0u);
 	std::memset(&err, 0, sizeof(err));
 	ASSERT_EQ(snaptree_take(t.get(), vm.m, std::string(SNAPTREE_NAME_MAX, 'x').c_str(), &err),
-		  0) << err.msg;
+		  0)
+		<< err.msg;
 
 	RunTo(vm, 500);
 	uint64_t before = machine_digest(vm.m);
@@ -1075,7 +1076,8 @@ TEST(SnapFile, AnotherFormatVersionIsRefusedNamingBothVersions)
 		std::string msg = Load(dir / "v", b);
 		EXPECT_NE(msg.find("version " + std::to_string(v)), std::string::npos) << msg;
 		EXPECT_NE(msg.find("version " + std::to_string(SNAPFILE_VERSION)),
-			  std::string::npos) << msg;
+			  std::string::npos)
+			<< msg;
 	}
 	// Patched back to the real version it loads again: only the version
 	// was wrong.
@@ -1188,8 +1190,10 @@ TEST(SnapFileCorrupt, EveryTruncationIsRefusedWithAMessage)
 	std::vector<size_t> starts = SectionStarts(d);
 	ASSERT_GE(starts.size(), 5u);
 
-	std::set<size_t> lens = { 0, 1, 7, 8, 12, 16, 32, 48, 59, 60, 63, 64, 65, 95, 96, 97,
-				  d.size() - 1, d.size() - 2, d.size() - 4, d.size() - 32 };
+	std::set<size_t> lens = {
+		0,  1,  7,  8,  12, 16, 32,           48,           59,           60,
+		63, 64, 65, 95, 96, 97, d.size() - 1, d.size() - 2, d.size() - 4, d.size() - 32
+	};
 	for (size_t s : starts)
 		for (long delta : { -1L, 0L, 1L, 28L, 31L, 32L, 33L })
 			if ((long)s + delta >= 0 && s + delta < d.size())
@@ -1451,8 +1455,8 @@ TEST(SnapFileHostile, ChangedSectionsWithValidChecksumsAreRefusedOrRun)
 				what += "0xffffffff at " + std::to_string(at);
 				break;
 			case 2:
-				for (size_t i = at & ~(size_t)7; i < (at & ~(size_t)7) + 8 && i < r.size();
-				     i++)
+				for (size_t i = at & ~(size_t)7;
+				     i < (at & ~(size_t)7) + 8 && i < r.size(); i++)
 					r[i] = (uint8_t)next();
 				what += "random doubleword at " + std::to_string(at & ~(size_t)7);
 				break;
@@ -1492,8 +1496,8 @@ TEST(SnapFileHostile, ChangedSectionsWithValidChecksumsAreRefusedOrRun)
 		if (secs[k].type == 8) {
 			(LoadOrRefuse(path, "RAM section left out") ? loaded : refused)++;
 		} else {
-			EXPECT_FALSE(LoadOrRefuse(path, "section " + std::to_string(k) +
-							" left out"))
+			EXPECT_FALSE(
+				LoadOrRefuse(path, "section " + std::to_string(k) + " left out"))
 				<< "section " << k << " (type " << secs[k].type << ") left out";
 		}
 
@@ -1501,7 +1505,8 @@ TEST(SnapFileHostile, ChangedSectionsWithValidChecksumsAreRefusedOrRun)
 		v.insert(v.begin() + (long)k, secs[k]);
 		FixEnd(v);
 		WriteAll(path, EncodeWithId(good, v), EncodeWithId(good, v).size());
-		(LoadOrRefuse(path, "section " + std::to_string(k) + " twice") ? loaded : refused)++;
+		(LoadOrRefuse(path, "section " + std::to_string(k) + " twice") ? loaded :
+										 refused)++;
 
 		for (uint32_t type = 1; type <= 9; type++) {
 			if (type == secs[k].type)
@@ -1511,7 +1516,9 @@ TEST(SnapFileHostile, ChangedSectionsWithValidChecksumsAreRefusedOrRun)
 			FixEnd(v);
 			WriteAll(path, EncodeWithId(good, v), EncodeWithId(good, v).size());
 			(LoadOrRefuse(path, "section " + std::to_string(k) + " as type " +
-						    std::to_string(type)) ? loaded : refused)++;
+						    std::to_string(type)) ?
+				 loaded :
+				 refused)++;
 		}
 	}
 	// END miscounting, and no END at all.
@@ -1556,7 +1563,8 @@ TEST(SnapFileHostile, InfoRefusesARamSectionShorterThanItsFixedFields)
 	std::vector<Section> secs = Decode(good);
 	for (size_t cut : { 0u, 4u, 12u, 15u }) {
 		std::vector<Section> v = secs;
-		auto ram = std::find_if(v.begin(), v.end(), [](const Section &x) { return x.type == 8; });
+		auto ram = std::find_if(v.begin(), v.end(),
+					[](const Section &x) { return x.type == 8; });
 		ASSERT_NE(ram, v.end());
 		ram->raw.resize(cut);
 		std::vector<uint8_t> f = EncodeWithId(good, v);
@@ -1571,7 +1579,8 @@ TEST(SnapFileHostile, InfoRefusesARamSectionShorterThanItsFixedFields)
 		fclose(out);
 		EXPECT_EQ(len, 0u) << "nothing is printed of a damaged file";
 		free(buf);
-		EXPECT_NE(std::string(err.msg).find("damaged at byte"), std::string::npos) << err.msg;
+		EXPECT_NE(std::string(err.msg).find("damaged at byte"), std::string::npos)
+			<< err.msg;
 	}
 }
 
@@ -1599,7 +1608,8 @@ TEST(SnapFileHostile, InfoRefusesADiskSectionShorterThanItsFixedFields)
 		EXPECT_EQ(snapfile_info((dir / "short").c_str(), out, &err), -1)
 			<< "a DISK section of " << cut << " bytes";
 		fclose(out);
-		EXPECT_NE(std::string(err.msg).find("damaged at byte"), std::string::npos) << err.msg;
+		EXPECT_NE(std::string(err.msg).find("damaged at byte"), std::string::npos)
+			<< err.msg;
 	}
 }
 
@@ -1730,14 +1740,16 @@ struct DriveVm {
 		std::vector<uint8_t> b(DISK_BLOCK_SIZE, (uint8_t)c);
 		struct hv_err err;
 		ASSERT_EQ(disk_write(m->disk[0], block * DISK_BLOCK_SIZE, b.data(), b.size(), &err),
-			  0) << err.msg;
+			  0)
+			<< err.msg;
 	}
 	char Read(uint64_t block)
 	{
 		std::vector<uint8_t> b(DISK_BLOCK_SIZE);
 		struct hv_err err;
 		EXPECT_EQ(disk_read(m->disk[0], block * DISK_BLOCK_SIZE, b.data(), b.size(), &err),
-			  0) << err.msg;
+			  0)
+			<< err.msg;
 		for (uint8_t x : b)
 			if (x != b[0])
 				return '?';
@@ -1784,13 +1796,15 @@ TEST(SnapDrive, OverlaysAreRestoredForkedAndSaved)
 	// one added and one written back to the image's contents.
 	BaseHolder base;
 	ASSERT_EQ(snapfile_save(a.m, (dir / "full").c_str(), kConfig, &base.b, false, nullptr,
-				&err), 0) << err.msg;
+				&err),
+		  0)
+		<< err.msg;
 	a.Write(3, 'E');
 	a.Write(9, 'F');
 	a.Write(4, 'i');
 	struct snapfile_stats st;
-	ASSERT_EQ(snapfile_save(a.m, (dir / "incr").c_str(), kConfig, &base.b, true, &st, &err),
-		  0) << err.msg;
+	ASSERT_EQ(snapfile_save(a.m, (dir / "incr").c_str(), kConfig, &base.b, true, &st, &err), 0)
+		<< err.msg;
 	EXPECT_LE(st.blocks, 3u);
 	DriveVm c(image);
 	struct snapfile *f = snapfile_open((dir / "incr").c_str(), &err);

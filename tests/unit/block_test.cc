@@ -49,8 +49,17 @@ protected:
 TEST_F(BlockTest, EndsAfterTheFirstBlockEndingInstruction)
 {
 	const uint32_t enders[] = {
-		beq(1, 2, 8), jal(0, 8), jalr(0, 1, 0), ecall(), ebreak(), fence_i(),
-		csrrs(1, CSR_MSCRATCH, 0), mret(), sret(), wfi(), sfence_vma(0, 0),
+		beq(1, 2, 8),
+		jal(0, 8),
+		jalr(0, 1, 0),
+		ecall(),
+		ebreak(),
+		fence_i(),
+		csrrs(1, CSR_MSCRATCH, 0),
+		mret(),
+		sret(),
+		wfi(),
+		sfence_vma(0, 0),
 	};
 	for (uint32_t e : enders) {
 		vm.put(kRam, { addi(1, 1, 1), addi(1, 1, 1), e, addi(1, 1, 1) });
@@ -61,8 +70,8 @@ TEST_F(BlockTest, EndsAfterTheFirstBlockEndingInstruction)
 		EXPECT_EQ(out[3].idx, 3u);
 	}
 	/* Ordinary loads, stores, AMOs and FENCE do not end a block. */
-	vm.put(kRam, { ld(1, 2, 0), sd(1, 2, 0), amoadd_w(1, 2, 3), fence(), addi(1, 1, 1),
-		       jal(0, 0) });
+	vm.put(kRam,
+	       { ld(1, 2, 0), sd(1, 2, 0), amoadd_w(1, 2, 3), fence(), addi(1, 1, 1), jal(0, 0) });
 	EXPECT_EQ(decode(kRam), 6);
 }
 
@@ -210,12 +219,12 @@ TEST_F(BlockTest, WritesToX0GoToTheSinkButFpDestinationsDoNot)
 		{ jal(0, 8), 32 },
 		{ csrrs(0, CSR_MSCRATCH, 1), 32 },
 		{ amoadd_d(0, 1, 2), 32 },
-		{ fmv_x_w(0, 1), 32 },      /* integer rd */
+		{ fmv_x_w(0, 1), 32 }, /* integer rd */
 		{ feq_d(0, 1, 2), 32 },
 		{ fcvt_l_d(0, 1), 32 },
 		{ fclass_s(0, 1), 32 },
 		{ addi(5, 1, 1), 5 },
-		{ fadd_s(0, 1, 2), 0 },     /* f0 */
+		{ fadd_s(0, 1, 2), 0 }, /* f0 */
 		{ fadd_d(0, 1, 2), 0 },
 		{ fmv_w_x(0, 1), 0 },
 		{ fmv_d_x(0, 1), 0 },

@@ -115,11 +115,11 @@ Args Line(const Args &args)
 
 TEST(CliQemu, Xv6MakefileLine)
 {
-	EXPECT_EQ(Translation({ "-machine", "virt", "-bios", "none", "-kernel", "kernel/kernel", "-m",
-			"128M", "-smp", "3", "-nographic", "-global",
-			"virtio-mmio.force-legacy=false", "-drive",
-			"file=fs.img,if=none,format=raw,id=x0", "-device",
-			"virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0" }),
+	EXPECT_EQ(Translation({ "-machine", "virt", "-bios", "none", "-kernel", "kernel/kernel",
+				"-m", "128M", "-smp", "3", "-nographic", "-global",
+				"virtio-mmio.force-legacy=false", "-drive",
+				"file=fs.img,if=none,format=raw,id=x0", "-device",
+				"virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0" }),
 		  (Args{ "--kernel", "kernel/kernel", "--memory", "128M", "--harts", "3", "--bios",
 			 "none", "--drive", "file=fs.img,snapshot=off,slot=0" }));
 	Parsed p = Parse({ "-machine", "virt", "-bios", "none", "-kernel", "kernel/kernel", "-m",
@@ -136,7 +136,7 @@ TEST(CliQemu, Xv6MakefileLine)
 	EXPECT_FALSE(p.o.drive[0].snapshot); // QEMU writes through
 	EXPECT_TRUE(p.o.drive[0].has_slot);
 	EXPECT_EQ(p.o.drive[0].slot, 0u); // virtio-mmio-bus.0, 0x10001000
-	EXPECT_TRUE(p.o.rng_off); // QEMU's virt has no entropy device unless asked
+	EXPECT_TRUE(p.o.rng_off);         // QEMU's virt has no entropy device unless asked
 }
 
 TEST(CliQemu, LinuxHandoutLineParsesIntoTheMachine)
@@ -174,8 +174,10 @@ TEST(CliQemu, DoubleDashSpellingsAndMachineAliases)
 
 TEST(CliQemu, BiosModes)
 {
-	EXPECT_EQ(Translation(Line({ "-bios", "none" })), (Args{ "--kernel", "k", "--bios", "none" }));
-	EXPECT_EQ(Translation(Line({ "-bios", "fw.bin" })), (Args{ "--kernel", "k", "--bios", "fw.bin" }));
+	EXPECT_EQ(Translation(Line({ "-bios", "none" })),
+		  (Args{ "--kernel", "k", "--bios", "none" }));
+	EXPECT_EQ(Translation(Line({ "-bios", "fw.bin" })),
+		  (Args{ "--kernel", "k", "--bios", "fw.bin" }));
 	EXPECT_EQ(Translation(Line({ "-bios", "default" })), (Args{ "--kernel", "k" }));
 	EXPECT_EQ(Translation(Line({})), (Args{ "--kernel", "k" }));
 }
@@ -194,10 +196,11 @@ TEST(CliQemu, MemoryAndSmpWithTheirImpliedKeys)
 
 TEST(CliQemu, ConsoleOptionsNeedNothing)
 {
-	EXPECT_EQ(Translation(Line({ "-nographic", "-serial", "mon:stdio", "-display", "none", "-global",
-			     "virtio-mmio.force-legacy=false" })),
+	EXPECT_EQ(Translation(Line({ "-nographic", "-serial", "mon:stdio", "-display", "none",
+				     "-global", "virtio-mmio.force-legacy=false" })),
 		  (Args{ "--kernel", "k" }));
-	EXPECT_EQ(Translation(Line({ "-serial", "stdio", "-global", "virtio-mmio.force-legacy=off" })),
+	EXPECT_EQ(Translation(
+			  Line({ "-serial", "stdio", "-global", "virtio-mmio.force-legacy=off" })),
 		  (Args{ "--kernel", "k" }));
 }
 
@@ -210,11 +213,11 @@ TEST(CliQemu, DrivesWriteThroughUnlessSnapshot)
 	Args s = a;
 	s.push_back("-snapshot");
 	EXPECT_EQ(Translation(s), (Args{ "--kernel", "k", "--drive", "file=a.img,snapshot=on" }));
-	EXPECT_EQ(Translation(Line({ "-drive", "file=a.img,if=none,id=a,snapshot=on,media=disk", "-device",
-			     "virtio-blk-device,drive=a,id=disk0" })),
+	EXPECT_EQ(Translation(Line({ "-drive", "file=a.img,if=none,id=a,snapshot=on,media=disk",
+				     "-device", "virtio-blk-device,drive=a,id=disk0" })),
 		  (Args{ "--kernel", "k", "--drive", "file=a.img,snapshot=on" }));
 	EXPECT_EQ(Translation(Line({ "-snapshot", "-drive", "file=a.img,if=none,id=a,snapshot=off",
-			     "-device", "virtio-blk-device,drive=a" })),
+				     "-device", "virtio-blk-device,drive=a" })),
 		  (Args{ "--kernel", "k", "--drive", "file=a.img,snapshot=off" }));
 
 	Parsed p = Parse(a);
@@ -227,21 +230,24 @@ TEST(CliQemu, DrivesWriteThroughUnlessSnapshot)
 TEST(CliQemu, DevicesInTheirOrderWhereverTheirBackEndsAre)
 {
 	EXPECT_EQ(Translation(Line({ "-device", "virtio-blk-device,drive=b,bus=virtio-mmio-bus.7",
-			     "-device", "virtio-blk-device,drive=a", "-drive",
-			     "file=a.img,if=none,format=raw,id=a", "-drive",
-			     "file=b.img,if=none,format=raw,id=b", "-drive",
-			     "file=unused.img,if=none,id=c" })),
+				     "-device", "virtio-blk-device,drive=a", "-drive",
+				     "file=a.img,if=none,format=raw,id=a", "-drive",
+				     "file=b.img,if=none,format=raw,id=b", "-drive",
+				     "file=unused.img,if=none,id=c" })),
 		  (Args{ "--kernel", "k", "--drive", "file=b.img,snapshot=off,slot=7", "--drive",
 			 "file=a.img,snapshot=off" }));
 }
 
 TEST(CliQemu, NetworkDevice)
 {
-	EXPECT_EQ(Translation(Line({ "-netdev", "user,id=n0", "-device",
-			     "virtio-net-device,netdev=n0,bus=virtio-mmio-bus.1,mac=52:54:00:12:34:57" })),
-		  (Args{ "--kernel", "k", "--net", "user,mac=52:54:00:12:34:57,slot=1" }));
-	EXPECT_EQ(Translation(Line({ "-netdev", "user,id=n0,hostfwd=tcp::2222-:22,hostfwd=udp:0.0.0.0:53-:53",
-			     "-device", "virtio-net-device,netdev=n0" })),
+	EXPECT_EQ(
+		Translation(Line(
+			{ "-netdev", "user,id=n0", "-device",
+			  "virtio-net-device,netdev=n0,bus=virtio-mmio-bus.1,mac=52:54:00:12:34:57" })),
+		(Args{ "--kernel", "k", "--net", "user,mac=52:54:00:12:34:57,slot=1" }));
+	EXPECT_EQ(Translation(Line({ "-netdev",
+				     "user,id=n0,hostfwd=tcp::2222-:22,hostfwd=udp:0.0.0.0:53-:53",
+				     "-device", "virtio-net-device,netdev=n0" })),
 		  (Args{ "--kernel", "k", "--net",
 			 "user,hostfwd=tcp::2222-:22,hostfwd=udp:0.0.0.0:53-:53" }));
 	Parsed p = Parse(Line({ "-netdev", "user,id=n0", "-device",
@@ -332,15 +338,25 @@ TEST(CliQemu, RefusesTheShapeOfTheLine)
 TEST(CliQemu, RefusesOptionsWithAHint)
 {
 	const std::vector<std::pair<std::string, std::string>> cases = {
-		{ "-hda", "-drive file=IMG" }, { "-nic", "-netdev user" }, { "-net", "-netdev user" },
-		{ "-cpu", "leave -cpu out" }, { "-accel", "in software" },
-		{ "-enable-kvm", "in software" }, { "-icount", "instruction count" },
-		{ "-object", "--rng-seed" }, { "-monitor", "Ctrl-A x" }, { "-qmp", "Ctrl-A x" },
-		{ "-d", "--plugin" }, { "-D", "--plugin" }, { "-dtb", "device tree" },
-		{ "-rtc", "--rtc" }, { "-loadvm", "--restore" },
+		{ "-hda", "-drive file=IMG" },
+		{ "-nic", "-netdev user" },
+		{ "-net", "-netdev user" },
+		{ "-cpu", "leave -cpu out" },
+		{ "-accel", "in software" },
+		{ "-enable-kvm", "in software" },
+		{ "-icount", "instruction count" },
+		{ "-object", "--rng-seed" },
+		{ "-monitor", "Ctrl-A x" },
+		{ "-qmp", "Ctrl-A x" },
+		{ "-d", "--plugin" },
+		{ "-D", "--plugin" },
+		{ "-dtb", "device tree" },
+		{ "-rtc", "--rtc" },
+		{ "-loadvm", "--restore" },
 	};
 	for (const auto &c : cases) {
-		ExpectRefused(Line({ c.first, "x" }), "QEMU option '" + c.first + "' is not offered: ");
+		ExpectRefused(Line({ c.first, "x" }),
+			      "QEMU option '" + c.first + "' is not offered: ");
 		ExpectRefused(Line({ c.first, "x" }), c.second);
 	}
 }
@@ -445,7 +461,8 @@ TEST(CliQemu, RefusesBadNetworks)
 	ExpectRefused(Line({ "-device", "virtio-net-device,netdev=n9" }), "no -netdev has that id");
 	ExpectRefused(Line({ "-device", "virtio-net-device" }), "missing netdev=ID");
 	ExpectRefused(Line({ "-netdev", "user,id=n0", "-netdev", "user,id=n1", "-device",
-			     "virtio-net-device,netdev=n0", "-device", "virtio-net-device,netdev=n1" }),
+			     "virtio-net-device,netdev=n0", "-device",
+			     "virtio-net-device,netdev=n1" }),
 		      "one virtio-net-device");
 	ExpectRefused(Line({ "-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0",
 			     "-device", "virtio-net-device,netdev=n0" }),

@@ -102,9 +102,9 @@ TEST(Cli, RunWithKernelOnlyTakesQemuVirtDefaults)
 
 TEST(Cli, RunAcceptsEveryOptionInBothSpellings)
 {
-	Parsed p = Parse({ "run", "--kernel=Image", "--initrd", "rd.cpio", "--append=console=ttyS0 quiet",
-			   "--bios", "none", "--memory=1G", "--harts", "4",
-			   "--max-instructions=50M", "--print-digest" });
+	Parsed p = Parse({ "run", "--kernel=Image", "--initrd", "rd.cpio",
+			   "--append=console=ttyS0 quiet", "--bios", "none", "--memory=1G",
+			   "--harts", "4", "--max-instructions=50M", "--print-digest" });
 	ASSERT_EQ(p.rc, 0) << p.err;
 	EXPECT_STREQ(p.o.kernel, "Image");
 	EXPECT_STREQ(p.o.initrd, "rd.cpio");
@@ -163,13 +163,15 @@ TEST(Cli, RngVirtioOrNone)
 
 	Parsed bad = Parse({ "run", "--kernel", "k", "--rng", "off" });
 	EXPECT_NE(bad.rc, 0);
-	EXPECT_NE(bad.err.find("--rng 'off': expected virtio or none"), std::string::npos) << bad.err;
+	EXPECT_NE(bad.err.find("--rng 'off': expected virtio or none"), std::string::npos)
+		<< bad.err;
 }
 
 TEST(Cli, RejectsBadSlots)
 {
-	const char *bad_drive[] = { "file=a,slot=8", "file=a,slot=-1", "file=a,slot=", "file=a,slot=01",
-				    "file=a,slot=0x1", "file=a,slot=1 ", "file=a,slot" };
+	const char *bad_drive[] = { "file=a,slot=8",  "file=a,slot=-1",  "file=a,slot=",
+				    "file=a,slot=01", "file=a,slot=0x1", "file=a,slot=1 ",
+				    "file=a,slot" };
 	for (const char *d : bad_drive)
 		ExpectError(Parse({ "run", "--kernel", "k", "--drive", d }), "slot");
 	ExpectError(Parse({ "run", "--kernel", "k", "--drive", "file=a,slot=1,slot=1" }),
@@ -224,7 +226,8 @@ TEST(Cli, RejectsMissingCommandAndUnknownCommand)
 
 TEST(Cli, RejectsMissingKernelWithHint)
 {
-	ExpectError(Parse({ "run" }), "missing --kernel FILE (or --restore SNAPSHOT); run 'retrovisor run --help'");
+	ExpectError(Parse({ "run" }),
+		    "missing --kernel FILE (or --restore SNAPSHOT); run 'retrovisor run --help'");
 	ExpectError(Parse({ "run", "--memory", "256" }), "missing --kernel");
 }
 

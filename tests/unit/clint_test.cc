@@ -32,8 +32,7 @@ protected:
 		m = static_cast<struct machine *>(calloc(1, sizeof(*m)));
 		m->nharts = 3;
 		for (unsigned i = 0; i < m->nharts; i++) {
-			m->hart[i] = static_cast<struct hart *>(
-				calloc(1, sizeof(struct hart)));
+			m->hart[i] = static_cast<struct hart *>(calloc(1, sizeof(struct hart)));
 			m->hart[i]->m = m;
 			m->hart[i]->id = i;
 			m->hart[i]->mtimecmp = ~0ull;
@@ -52,10 +51,7 @@ protected:
 		free(m);
 	}
 
-	uint64_t rd(uint64_t off, unsigned size)
-	{
-		return dev->ops->read(dev->opaque, off, size);
-	}
+	uint64_t rd(uint64_t off, unsigned size) { return dev->ops->read(dev->opaque, off, size); }
 	void wr(uint64_t off, unsigned size, uint64_t val)
 	{
 		dev->ops->write(dev->opaque, off, size, val);

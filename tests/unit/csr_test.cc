@@ -85,11 +85,11 @@ TEST_F(CsrTest, ReadOnlyCsrWithX0SourceIsARead)
 	h1->mtvec = kRam + 0x8000;
 	h1->x[1] = 1;
 	vm.put(kRam, {
-		csrrs(10, CSR_MHARTID, 0),   /* read */
-		csrrsi(11, CSR_MHARTID, 0),  /* read */
-		csrrc(12, CSR_MHARTID, 0),   /* read */
-		csrrs(13, CSR_MHARTID, 1),   /* write attempt: illegal */
-	});
+			     csrrs(10, CSR_MHARTID, 0),  /* read */
+			     csrrsi(11, CSR_MHARTID, 0), /* read */
+			     csrrc(12, CSR_MHARTID, 0),  /* read */
+			     csrrs(13, CSR_MHARTID, 1),  /* write attempt: illegal */
+		     });
 	vm.run(5, 1);
 	EXPECT_EQ(h1->x[10], 1u);
 	EXPECT_EQ(h1->x[11], 1u);
@@ -286,15 +286,15 @@ TEST_F(CsrTest, WrittenCountersReadBackFromTheNextInstruction)
 	h->x[1] = 1000;
 	h->x[2] = 5000;
 	vm.put(kRam, {
-		addi(0, 0, 0),
-		csrrw(0, CSR_MINSTRET, 1),
-		csrrs(10, CSR_MINSTRET, 0),
-		csrrs(11, CSR_MINSTRET, 0),
-		csrrw(0, CSR_MCYCLE, 2),
-		csrrs(12, CSR_MCYCLE, 0),
-		csrrs(13, CSR_CYCLE, 0),
-		csrrs(14, CSR_INSTRET, 0),
-	});
+			     addi(0, 0, 0),
+			     csrrw(0, CSR_MINSTRET, 1),
+			     csrrs(10, CSR_MINSTRET, 0),
+			     csrrs(11, CSR_MINSTRET, 0),
+			     csrrw(0, CSR_MCYCLE, 2),
+			     csrrs(12, CSR_MCYCLE, 0),
+			     csrrs(13, CSR_CYCLE, 0),
+			     csrrs(14, CSR_INSTRET, 0),
+		     });
 	vm.run(8);
 	EXPECT_EQ(h->x[10], 1000u);
 	EXPECT_EQ(h->x[11], 1001u);
@@ -326,10 +326,10 @@ TEST_F(CsrTest, SetOrClearOfMipDoesNotLatchThePlicLine)
 	h->mip_ext = MIP_SEIP; /* the PLIC asserts this hart's S-mode line */
 	h->x[1] = MIP_STIP;
 	vm.put(kRam, {
-		csrrs(10, CSR_MIP, 1),
-		csrrc(11, CSR_MIP, 1),
-		csrrs(12, CSR_MIP, 0),
-	});
+			     csrrs(10, CSR_MIP, 1),
+			     csrrc(11, CSR_MIP, 1),
+			     csrrs(12, CSR_MIP, 0),
+		     });
 	vm.run(3);
 	EXPECT_EQ(h->x[10] & MIP_SEIP, (uint64_t)MIP_SEIP) << "a read shows the line";
 	EXPECT_EQ(h->x[11] & (MIP_SEIP | MIP_STIP), (uint64_t)(MIP_SEIP | MIP_STIP));

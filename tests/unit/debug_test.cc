@@ -40,10 +40,10 @@ using namespace tu;
 
 namespace {
 
-constexpr uint64_t kHandler = kRam + 0x8000;  /* trap vector */
-constexpr uint64_t kData = kRam + 0x10000;    /* data, away from code pages */
-constexpr uint64_t kShared = kRam + 0x18000;  /* word shared by harts */
-constexpr uint64_t kSmallRam = 1 * kMiB;      /* for tests creating many machines */
+constexpr uint64_t kHandler = kRam + 0x8000; /* trap vector */
+constexpr uint64_t kData = kRam + 0x10000;   /* data, away from code pages */
+constexpr uint64_t kShared = kRam + 0x18000; /* word shared by harts */
+constexpr uint64_t kSmallRam = 1 * kMiB;     /* for tests creating many machines */
 
 /* Run the machine until it stops; at most cap more instructions (a target
  * that is never reached then shows as STOP_MAX_INSNS). */
@@ -98,19 +98,19 @@ const struct tlb_entry &TlbEntry(const struct hart *h, enum hv_access acc, uint6
 void PutHandler(TestVm &vm)
 {
 	vm.put(kHandler, {
-		addi(20, 20, 1),
-		csrrs(28, CSR_MCAUSE, 0),
-		blt(28, 0, 24),           /* interrupt: to kHandler + 32 */
-		csrrs(29, CSR_MEPC, 0),
-		addi(29, 29, 4),
-		csrrw(0, CSR_MEPC, 29),
-		mret(),
-		nop(),
-		ld(23, 21, 0),            /* kHandler + 32 */
-		addi(23, 23, 37),
-		sd(23, 21, 0),
-		mret(),
-	});
+				 addi(20, 20, 1),
+				 csrrs(28, CSR_MCAUSE, 0),
+				 blt(28, 0, 24), /* interrupt: to kHandler + 32 */
+				 csrrs(29, CSR_MEPC, 0),
+				 addi(29, 29, 4),
+				 csrrw(0, CSR_MEPC, 29),
+				 mret(),
+				 nop(),
+				 ld(23, 21, 0), /* kHandler + 32 */
+				 addi(23, 23, 37),
+				 sd(23, 21, 0),
+				 mret(),
+			 });
 }
 
 /* Hart i takes timer interrupts from mtimecmp (ticks) on, into PutHandler. */
@@ -135,21 +135,21 @@ void ArmTimer(TestVm &vm, unsigned i, uint64_t mtimecmp)
 void PutMixedProgram(TestVm &vm)
 {
 	vm.put(kRam, {
-		addi(1, 1, 1),            /* loop: */
-		mul(3, 1, 1),
-		andi(7, 1, 255),
-		slli(7, 7, 3),
-		add(7, 7, 2),
-		sd(3, 7, 0),
-		ld(4, 7, 0),
-		add(5, 5, 4),
-		amoadd_d(6, 10, 1),
-		xor_(5, 5, 6),
-		andi(9, 1, 7),
-		bne(9, 0, 8),
-		addi(8, 8, 3),
-		jal(0, -13 * 4),
-	});
+			     addi(1, 1, 1), /* loop: */
+			     mul(3, 1, 1),
+			     andi(7, 1, 255),
+			     slli(7, 7, 3),
+			     add(7, 7, 2),
+			     sd(3, 7, 0),
+			     ld(4, 7, 0),
+			     add(5, 5, 4),
+			     amoadd_d(6, 10, 1),
+			     xor_(5, 5, 6),
+			     andi(9, 1, 7),
+			     bne(9, 0, 8),
+			     addi(8, 8, 3),
+			     jal(0, -13 * 4),
+		     });
 	PutHandler(vm);
 	for (unsigned i = 0; i < vm.m->nharts; i++) {
 		vm.h(i)->x[2] = kData + 0x2000 * i;
@@ -165,17 +165,17 @@ void PutMixedProgram(TestVm &vm)
 void PutTrapProgram(TestVm &vm)
 {
 	vm.put(kRam, {
-		addi(1, 1, 1),            /* loop: */
-		ecall(),
-		addi(2, 2, 1),
-		0xffffffffu,              /* illegal */
-		mul(3, 1, 2),
-		sd(3, 10, 0),
-		andi(9, 1, 3),
-		bne(9, 0, 8),
-		addi(8, 8, 1),
-		jal(0, -9 * 4),
-	});
+			     addi(1, 1, 1), /* loop: */
+			     ecall(),
+			     addi(2, 2, 1),
+			     0xffffffffu, /* illegal */
+			     mul(3, 1, 2),
+			     sd(3, 10, 0),
+			     andi(9, 1, 3),
+			     bne(9, 0, 8),
+			     addi(8, 8, 1),
+			     jal(0, -9 * 4),
+		     });
 	PutHandler(vm);
 	vm.h()->x[10] = kData;
 	ArmTimer(vm, 0, 10);
@@ -253,13 +253,13 @@ void PutJumpedLoop(TestVm &vm)
 {
 	vm.put(kRam, { jal(0, 0x100) });
 	vm.put(kLoop, {
-		addi(1, 1, 1),
-		addi(2, 2, 3),
-		xori(3, 2, 5),
-		add(4, 4, 3),
-		blt(1, 12, -16),
-		spin(),
-	});
+			      addi(1, 1, 1),
+			      addi(2, 2, 3),
+			      xori(3, 2, 5),
+			      add(4, 4, 3),
+			      blt(1, 12, -16),
+			      spin(),
+		      });
 	vm.h()->x[12] = 1000000;
 }
 
@@ -316,9 +316,9 @@ TEST(DebugBreak, InCompressedCode)
 	uint64_t pc = kRam;
 	for (unsigned i = 0; i < 9; i++)
 		pc = vm.put16(pc, c_addi(1, 1));
-	pc = vm.put(pc, { addi(3, 3, 1) }); /* kRam + 18 */
-	pc = vm.put16(pc, c_addi(2, 1));    /* kRam + 22 */
-	pc = vm.put16(pc, c_nop());         /* kRam + 24 */
+	pc = vm.put(pc, { addi(3, 3, 1) });            /* kRam + 18 */
+	pc = vm.put16(pc, c_addi(2, 1));               /* kRam + 22 */
+	pc = vm.put16(pc, c_nop());                    /* kRam + 24 */
 	vm.put(pc, { jal(0, -(int32_t)(pc - kRam)) }); /* kRam + 26 */
 	constexpr unsigned kBody = 13;
 
@@ -373,17 +373,17 @@ TEST(DebugBreak, RemovedBreakpointNoLongerStops)
 void PutTwoHartLoops(TestVm &vm)
 {
 	vm.put(kRam, {
-		csrrs(11, CSR_MHARTID, 0),
-		bne(11, 0, 20),
-		addi(1, 1, 1),   /* hart 0: kRam + 8 */
-		addi(2, 2, 1),
-		addi(3, 3, 1),
-		jal(0, -12),
-		addi(1, 1, 2),   /* hart 1: kRam + 24 */
-		addi(2, 2, 2),
-		addi(3, 3, 2),
-		jal(0, -12),
-	});
+			     csrrs(11, CSR_MHARTID, 0),
+			     bne(11, 0, 20),
+			     addi(1, 1, 1), /* hart 0: kRam + 8 */
+			     addi(2, 2, 1),
+			     addi(3, 3, 1),
+			     jal(0, -12),
+			     addi(1, 1, 2), /* hart 1: kRam + 24 */
+			     addi(2, 2, 2),
+			     addi(3, 3, 2),
+			     jal(0, -12),
+		     });
 }
 
 TEST(DebugBreak, OnTwoHartsTheHartThatGotThereIsReported)
@@ -590,8 +590,9 @@ TEST(DebugStep, SingleStepsEqualOneRunToTheSameEventCount)
 			HartState now = StateOf(vm.h());
 			ASSERT_EQ(Events(vm), (uint64_t)k);
 			/* Exactly one event: an instruction or a trap. */
-			ASSERT_TRUE((now.icount == before.icount + 1 && now.traps == before.traps) ||
-				    (now.icount == before.icount && now.traps == before.traps + 1))
+			ASSERT_TRUE(
+				(now.icount == before.icount + 1 && now.traps == before.traps) ||
+				(now.icount == before.icount && now.traps == before.traps + 1))
 				<< "step " << k;
 			if (now.traps != before.traps)
 				(vm.h()->mcause & CAUSE_INTERRUPT ? irq : exc)++;
@@ -787,15 +788,15 @@ TEST(DebugPosition, InputPositionIsATargetOfItsOwn)
 void PutWatchProgram(TestVm &vm)
 {
 	vm.put(kRam, {
-		addi(1, 0, 7),
-		sd(1, 10, 8),     /* the doubleword after */
-		sw(1, 10, -4),    /* the word before */
-		sb(1, 10, 16),
-		sd(1, 10, 0),     /* kRam + 16: the watched one */
-		ld(2, 10, 0),     /* kRam + 20 */
-		addi(3, 0, 1),    /* kRam + 24 */
-		spin(),
-	});
+			     addi(1, 0, 7),
+			     sd(1, 10, 8),  /* the doubleword after */
+			     sw(1, 10, -4), /* the word before */
+			     sb(1, 10, 16),
+			     sd(1, 10, 0),  /* kRam + 16: the watched one */
+			     ld(2, 10, 0),  /* kRam + 20 */
+			     addi(3, 0, 1), /* kRam + 24 */
+			     spin(),
+		     });
 	vm.h()->x[10] = kData;
 }
 
@@ -863,16 +864,16 @@ TEST(DebugWatch, AccessesNextToTheWatchedBytesDoNotStop)
 {
 	TestVm vm;
 	vm.put(kRam, {
-		addi(1, 0, 7),
-		sd(1, 10, 8),
-		sw(1, 10, -4),
-		sh(1, 10, -2),
-		sb(1, 10, 4),
-		ld(2, 10, 8),
-		lw(3, 10, -4),
-		lbu(4, 10, 4),
-		spin(),
-	});
+			     addi(1, 0, 7),
+			     sd(1, 10, 8),
+			     sw(1, 10, -4),
+			     sh(1, 10, -2),
+			     sb(1, 10, 4),
+			     ld(2, 10, 8),
+			     lw(3, 10, -4),
+			     lbu(4, 10, 4),
+			     spin(),
+		     });
 	vm.h()->x[10] = kData;
 	/* Bytes kData .. kData + 3 only. */
 	ASSERT_EQ(debug_add_watch(vm.m, kData, 4, DBG_WATCH_ACCESS), 0);
@@ -905,12 +906,11 @@ TEST(DebugWatch, AtomicsAndLrScTrigger)
 {
 	auto put = [](TestVm &vm) {
 		vm.put(kRam, {
-			addi(1, 0, 5),
-			amoadd_d(2, 10, 1),  /* kRam + 4 */
-			lr_d(3, 10),         /* kRam + 8 */
-			sc_d(4, 10, 1),      /* kRam + 12 */
-			spin(),              /* kRam + 16 */
-		});
+				     addi(1, 0, 5), amoadd_d(2, 10, 1), /* kRam + 4 */
+				     lr_d(3, 10),                       /* kRam + 8 */
+				     sc_d(4, 10, 1),                    /* kRam + 12 */
+				     spin(),                            /* kRam + 16 */
+			     });
 		vm.h()->x[10] = kData;
 		vm.put64(kData, 100);
 	};
@@ -964,9 +964,9 @@ TEST(DebugWatch, AStoreThatFaultsIsNotAHit)
 	enum hv_stop why = Continue(vm, 100);
 	EXPECT_EQ(vm.h()->mcause, (uint64_t)CAUSE_STORE_ACCESS);
 	EXPECT_EQ(vm.h()->mepc, kRam + 4);
-	EXPECT_EQ(why, STOP_MAX_INSNS) << "reported a watchpoint hit (reason "
-				       << vm.m->dbg->stop.reason << ", address 0x" << std::hex
-				       << vm.m->dbg->stop.addr << ") for a store that faulted";
+	EXPECT_EQ(why, STOP_MAX_INSNS)
+		<< "reported a watchpoint hit (reason " << vm.m->dbg->stop.reason << ", address 0x"
+		<< std::hex << vm.m->dbg->stop.addr << ") for a store that faulted";
 }
 
 /* Increments x1 and stores it to kData, forever. */
@@ -1229,15 +1229,15 @@ TEST(DebugApply, RefusesMalformedRecordsAndChangesNothing)
 	std::vector<uint8_t> ok = RegRecord(0, 5, v);
 	bad.push_back({ "empty", {} });
 	bad.push_back({ "header cut short", std::vector<uint8_t>(ok.begin(), ok.begin() + 20) });
-	bad.push_back({ "register value cut short",
-			std::vector<uint8_t>(ok.begin(), ok.end() - 1) });
+	bad.push_back(
+		{ "register value cut short", std::vector<uint8_t>(ok.begin(), ok.end() - 1) });
 	std::vector<uint8_t> longer = ok;
 	longer.push_back(0);
 	bad.push_back({ "register value too long", longer });
 	bad.push_back({ "hart == nharts", RegRecord(2, 5, v) });
 	bad.push_back({ "hart ~0", RegRecord(~0u, 5, v) });
-	bad.push_back({ "register number above 32 bits aliasing x5",
-			RegRecord(0, (1ull << 32) + 5, v) });
+	bad.push_back(
+		{ "register number above 32 bits aliasing x5", RegRecord(0, (1ull << 32) + 5, v) });
 	bad.push_back({ "no such register", RegRecord(0, DEBUG_REG_PRIV + 1, v) });
 	bad.push_back({ "reserved privilege level", RegRecord(0, DEBUG_REG_PRIV, 2) });
 	bad.push_back({ "read-only CSR", RegRecord(0, DEBUG_REG_CSR0 + CSR_MHARTID, v) });

@@ -103,9 +103,8 @@ void expect_unambiguous(uint32_t raw)
 			uint32_t a = isa_table[ids[i]].mask;
 			uint32_t b = isa_table[ids[j]].mask;
 			bool nested = a != b && ((a & b) == a || (a & b) == b);
-			EXPECT_TRUE(nested)
-				<< std::hex << "0x" << raw << " matches both "
-				<< mn(ids[i]) << " and " << mn(ids[j]);
+			EXPECT_TRUE(nested) << std::hex << "0x" << raw << " matches both "
+					    << mn(ids[i]) << " and " << mn(ids[j]);
 		}
 }
 
@@ -127,8 +126,7 @@ TEST(IsaTable, MnemonicsAreUniqueAndIdsFollowThem)
 {
 	std::set<std::string> seen;
 	for (unsigned id = 0; id < ISA_COUNT; id++)
-		EXPECT_TRUE(seen.insert(isa_table[id].mnemonic).second)
-			<< isa_table[id].mnemonic;
+		EXPECT_TRUE(seen.insert(isa_table[id].mnemonic).second) << isa_table[id].mnemonic;
 	EXPECT_EQ(mn(ISA_fadd_d), "fadd.d");
 	EXPECT_EQ(mn(ISA_c_addi4spn), "c.addi4spn");
 	EXPECT_EQ(mn(ISA_sfence_vma), "sfence.vma");
@@ -146,11 +144,9 @@ TEST(IsaTable, ExecColumnNamesSelfOrA32BitExpansion)
 		EXPECT_FALSE(is_compressed_entry(e->exec)) << e->mnemonic;
 		/* "c.lw" expands to "lw", "c.mv" to "add" ... but the class
 		 * of control flow must agree with the expansion. */
-		uint16_t flow = ISA_CLASS_BRANCH | ISA_CLASS_JUMP |
-				ISA_CLASS_ENDS_BLOCK | ISA_CLASS_LOAD |
-				ISA_CLASS_STORE | ISA_CLASS_FP;
-		EXPECT_EQ(e->cls & flow, isa_table[e->exec].cls & flow)
-			<< e->mnemonic;
+		uint16_t flow = ISA_CLASS_BRANCH | ISA_CLASS_JUMP | ISA_CLASS_ENDS_BLOCK |
+				ISA_CLASS_LOAD | ISA_CLASS_STORE | ISA_CLASS_FP;
+		EXPECT_EQ(e->cls & flow, isa_table[e->exec].cls & flow) << e->mnemonic;
 	}
 	EXPECT_EQ(isa_table[ISA_c_mv].exec, ISA_add);
 	EXPECT_EQ(isa_table[ISA_c_j].exec, ISA_jal);
@@ -162,16 +158,14 @@ TEST(IsaTable, ExecColumnNamesSelfOrA32BitExpansion)
 TEST(IsaTable, EndsBlockOnExactlyControlFlowSystemFenceIAndCsr)
 {
 	std::set<std::string> want = {
-		"jal",    "jalr",   "beq",    "bne",     "blt",        "bge",
-		"bltu",   "bgeu",   "ecall",  "ebreak",  "mret",       "sret",
-		"wfi",    "sfence.vma", "fence.i", "csrrw", "csrrs",   "csrrc",
-		"csrrwi", "csrrsi", "csrrci", "c.j",     "c.jr",       "c.jalr",
-		"c.beqz", "c.bnez", "c.ebreak",
+		"jal",     "jalr",  "beq",    "bne",    "blt",    "bge",      "bltu",
+		"bgeu",    "ecall", "ebreak", "mret",   "sret",   "wfi",      "sfence.vma",
+		"fence.i", "csrrw", "csrrs",  "csrrc",  "csrrwi", "csrrsi",   "csrrci",
+		"c.j",     "c.jr",  "c.jalr", "c.beqz", "c.bnez", "c.ebreak",
 	};
 	for (unsigned id = 0; id < ISA_COUNT; id++) {
 		bool ends = isa_table[id].cls & ISA_CLASS_ENDS_BLOCK;
-		EXPECT_EQ(ends, want.count(isa_table[id].mnemonic) == 1)
-			<< isa_table[id].mnemonic;
+		EXPECT_EQ(ends, want.count(isa_table[id].mnemonic) == 1) << isa_table[id].mnemonic;
 	}
 }
 
@@ -180,9 +174,8 @@ TEST(IsaTable, FloatingPointEntriesCarryFpClass)
 	for (unsigned id = 0; id < ISA_COUNT; id++) {
 		const struct isa_info *e = &isa_table[id];
 		std::string m = e->mnemonic;
-		bool fp = e->ext == ISA_EXT_F || e->ext == ISA_EXT_D ||
-			  m == "c.fld" || m == "c.fsd" || m == "c.fldsp" ||
-			  m == "c.fsdsp";
+		bool fp = e->ext == ISA_EXT_F || e->ext == ISA_EXT_D || m == "c.fld" ||
+			  m == "c.fsd" || m == "c.fldsp" || m == "c.fsdsp";
 		EXPECT_EQ((e->cls & ISA_CLASS_FP) != 0, fp) << m;
 	}
 	EXPECT_TRUE(isa_table[ISA_fmv_x_d].cls & ISA_CLASS_FP);
@@ -221,12 +214,11 @@ TEST(Decode, EveryCompressedEncodingAgreesWithTableScan)
 		struct insn in;
 		unsigned got = isa_decode(raw, &in);
 		unsigned want = reference_decode(raw);
-		ASSERT_EQ(got, want) << std::hex << "0x" << raw << ": "
-				     << mn(got) << " vs " << mn(want);
+		ASSERT_EQ(got, want)
+			<< std::hex << "0x" << raw << ": " << mn(got) << " vs " << mn(want);
 		ASSERT_EQ(in.len, 2u);
 		ASSERT_EQ(in.id, got);
-		ASSERT_EQ(in.op, got == ISA_ILLEGAL ? (unsigned)ISA_ILLEGAL :
-						       isa_table[got].exec);
+		ASSERT_EQ(in.op, got == ISA_ILLEGAL ? (unsigned)ISA_ILLEGAL : isa_table[got].exec);
 	}
 }
 
@@ -242,8 +234,7 @@ TEST(Decode, Random32BitWordsAgreeWithTableScan)
 			continue;
 		for (int i = 0; i < 200; i++)
 			raws.push_back(isa_table[id].match |
-				       ((uint32_t)splitmix64(&seed) &
-					~isa_table[id].mask));
+				       ((uint32_t)splitmix64(&seed) & ~isa_table[id].mask));
 	}
 	for (uint32_t raw : raws) {
 		expect_unambiguous(raw);
@@ -261,11 +252,10 @@ TEST(Decode, EachEntryDecodesToItselfFromItsMatch)
 		struct insn in;
 		uint32_t raw = isa_table[id].match;
 		/* Fill operand fields that the format forbids to be zero. */
-		if (id == ISA_c_addi4spn || id == ISA_c_lui ||
-		    id == ISA_c_addi16sp)
+		if (id == ISA_c_addi4spn || id == ISA_c_lui || id == ISA_c_addi16sp)
 			raw |= 1u << 12;
-		if (id == ISA_c_addiw || id == ISA_c_lwsp || id == ISA_c_ldsp ||
-		    id == ISA_c_jr || id == ISA_c_jalr)
+		if (id == ISA_c_addiw || id == ISA_c_lwsp || id == ISA_c_ldsp || id == ISA_c_jr ||
+		    id == ISA_c_jalr)
 			raw |= 1u << 7;
 		if (id == ISA_c_mv || id == ISA_c_add)
 			raw |= 1u << 2;
@@ -283,38 +273,37 @@ struct insn decode(uint32_t raw)
 	return in;
 }
 
-#define EXPECT_INSN(raw, id_, op_, rd_, rs1_, rs2_, imm_)                  \
-	do {                                                              \
-		struct insn in_ = decode(raw);                            \
-		EXPECT_EQ(mn(in_.id), mn(ISA_##id_)) << #raw;             \
-		EXPECT_EQ(mn(in_.op), mn(ISA_##op_)) << #raw;             \
-		EXPECT_EQ(in_.rd, rd_) << #raw;                           \
-		EXPECT_EQ(in_.rs1, rs1_) << #raw;                         \
-		EXPECT_EQ(in_.rs2, rs2_) << #raw;                         \
-		EXPECT_EQ(in_.imm, (int64_t)(imm_)) << #raw;              \
+#define EXPECT_INSN(raw, id_, op_, rd_, rs1_, rs2_, imm_)     \
+	do {                                                  \
+		struct insn in_ = decode(raw);                \
+		EXPECT_EQ(mn(in_.id), mn(ISA_##id_)) << #raw; \
+		EXPECT_EQ(mn(in_.op), mn(ISA_##op_)) << #raw; \
+		EXPECT_EQ(in_.rd, rd_) << #raw;               \
+		EXPECT_EQ(in_.rs1, rs1_) << #raw;             \
+		EXPECT_EQ(in_.rs2, rs2_) << #raw;             \
+		EXPECT_EQ(in_.imm, (int64_t)(imm_)) << #raw;  \
 	} while (0)
 
 TEST(Decode, CompressedAddi4spnScalesAndAddsToSp)
 {
-	EXPECT_INSN(0x0048, c_addi4spn, addi, 10, 2, 0, 4);   /* a0,sp,4 */
+	EXPECT_INSN(0x0048, c_addi4spn, addi, 10, 2, 0, 4);    /* a0,sp,4 */
 	EXPECT_INSN(0x1ffc, c_addi4spn, addi, 15, 2, 0, 1020); /* a5,sp,1020 */
 }
 
 TEST(Decode, CompressedLoadsAndStoresScaleOffsets)
 {
-	EXPECT_INSN(0x41c8, c_lw, lw, 10, 11, 0, 4);       /* c.lw a0,4(a1) */
-	EXPECT_INSN(0x2188, c_fld, fld, 10, 11, 0, 0);     /* c.fld fa0,0(a1) */
-	EXPECT_INSN(0xa188, c_fsd, fsd, 0, 11, 10, 0);     /* c.fsd fa0,0(a1) */
-	EXPECT_INSN(0x6522, c_ldsp, ld, 10, 2, 0, 8);      /* c.ldsp a0,8(sp) */
-	EXPECT_INSN(0x70fe, c_ldsp, ld, 1, 2, 0, 504);     /* c.ldsp ra,504(sp) */
-	EXPECT_INSN(0xe42a, c_sdsp, sd, 0, 2, 10, 8);      /* c.sdsp a0,8(sp) */
-	EXPECT_INSN(0xfffe, c_sdsp, sd, 0, 2, 31, 504);    /* c.sdsp t6,504(sp) */
-	EXPECT_INSN(0xc62a, c_swsp, sw, 0, 2, 10, 12);     /* c.swsp a0,12(sp) */
-	EXPECT_INSN(0x3502, c_fldsp, fld, 10, 2, 0, 32);   /* c.fldsp fa0,32(sp) */
-	EXPECT_INSN(0xa502, c_fsdsp, fsd, 0, 2, 0, 136);   /* c.fsdsp ft0,136(sp) */
+	EXPECT_INSN(0x41c8, c_lw, lw, 10, 11, 0, 4);     /* c.lw a0,4(a1) */
+	EXPECT_INSN(0x2188, c_fld, fld, 10, 11, 0, 0);   /* c.fld fa0,0(a1) */
+	EXPECT_INSN(0xa188, c_fsd, fsd, 0, 11, 10, 0);   /* c.fsd fa0,0(a1) */
+	EXPECT_INSN(0x6522, c_ldsp, ld, 10, 2, 0, 8);    /* c.ldsp a0,8(sp) */
+	EXPECT_INSN(0x70fe, c_ldsp, ld, 1, 2, 0, 504);   /* c.ldsp ra,504(sp) */
+	EXPECT_INSN(0xe42a, c_sdsp, sd, 0, 2, 10, 8);    /* c.sdsp a0,8(sp) */
+	EXPECT_INSN(0xfffe, c_sdsp, sd, 0, 2, 31, 504);  /* c.sdsp t6,504(sp) */
+	EXPECT_INSN(0xc62a, c_swsp, sw, 0, 2, 10, 12);   /* c.swsp a0,12(sp) */
+	EXPECT_INSN(0x3502, c_fldsp, fld, 10, 2, 0, 32); /* c.fldsp fa0,32(sp) */
+	EXPECT_INSN(0xa502, c_fsdsp, fsd, 0, 2, 0, 136); /* c.fsdsp ft0,136(sp) */
 	/* c.lwsp rd, uimm[5] bit 12, uimm[4:2] bits 6:4, uimm[7:6] bits 3:2 */
-	EXPECT_INSN(0x4002 | 1 << 12 | 10 << 7 | 0x1f << 2, c_lwsp, lw, 10, 2, 0,
-		    252);
+	EXPECT_INSN(0x4002 | 1 << 12 | 10 << 7 | 0x1f << 2, c_lwsp, lw, 10, 2, 0, 252);
 }
 
 TEST(Decode, CompressedJumpsAndBranchesBecomeJalAndBranchAgainstZero)
@@ -429,14 +418,13 @@ TEST(Decode, ReservedEncodingsAreIllegal)
 		0x4200501b, /* sraiw shamt[5] = 1 */
 		0x0000001f, /* 48-bit prefix */
 		0xffffffff,
-		0x00000073 | 1u << 7, /* ecall with rd != 0 */
+		0x00000073 | 1u << 7,  /* ecall with rd != 0 */
 		0x0200003b | 2u << 12, /* OP-32 funct7 = 1 funct3 = 2 */
-		0x5005252f, /* AMO funct5 = 01010 */
+		0x5005252f,            /* AMO funct5 = 01010 */
 	};
 	for (uint32_t raw : reserved) {
 		struct insn in = decode(raw);
-		EXPECT_EQ(in.id, ISA_ILLEGAL) << std::hex << "0x" << raw << " "
-					      << mn(in.id);
+		EXPECT_EQ(in.id, ISA_ILLEGAL) << std::hex << "0x" << raw << " " << mn(in.id);
 		EXPECT_EQ(in.op, ISA_ILLEGAL);
 		EXPECT_EQ(in.len, (raw & 3) == 3 ? 4 : 2);
 	}
@@ -444,12 +432,12 @@ TEST(Decode, ReservedEncodingsAreIllegal)
 
 TEST(Decode, HintsDecodeAsTheirInstruction)
 {
-	EXPECT_INSN(0x0001, c_addi, addi, 0, 0, 0, 0);   /* c.nop */
-	EXPECT_INSN(0x0501, c_addi, addi, 10, 10, 0, 0); /* c.addi a0,0 */
-	EXPECT_INSN(0x4001, c_li, addi, 0, 0, 0, 0);     /* c.li zero,0 */
-	EXPECT_INSN(0x802e, c_mv, add, 0, 0, 11, 0);     /* c.mv zero,a1 */
+	EXPECT_INSN(0x0001, c_addi, addi, 0, 0, 0, 0);    /* c.nop */
+	EXPECT_INSN(0x0501, c_addi, addi, 10, 10, 0, 0);  /* c.addi a0,0 */
+	EXPECT_INSN(0x4001, c_li, addi, 0, 0, 0, 0);      /* c.li zero,0 */
+	EXPECT_INSN(0x802e, c_mv, add, 0, 0, 11, 0);      /* c.mv zero,a1 */
 	EXPECT_INSN(0x6005, c_lui, lui, 0, 0, 0, 0x1000); /* c.lui zero,1 */
-	EXPECT_INSN(0x00000013, addi, addi, 0, 0, 0, 0); /* nop */
+	EXPECT_INSN(0x00000013, addi, addi, 0, 0, 0, 0);  /* nop */
 	EXPECT_EQ(decode(0x0100000f).id, ISA_pause);
 	EXPECT_EQ(decode(0x8330000f).id, ISA_fence_tso);
 	/* reserved FENCE fields are ignored */

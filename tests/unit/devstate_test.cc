@@ -102,10 +102,18 @@ TEST(DevstateIo, ShortReadsOfEveryWidthSetTheErrorAndReturnZero)
 			devstate_r_init(&r, src, have);
 			uint64_t v = 1;
 			switch (wd) {
-			case 1: v = devstate_get_u8(&r); break;
-			case 2: v = devstate_get_u16(&r); break;
-			case 4: v = devstate_get_u32(&r); break;
-			default: v = devstate_get_u64(&r); break;
+			case 1:
+				v = devstate_get_u8(&r);
+				break;
+			case 2:
+				v = devstate_get_u16(&r);
+				break;
+			case 4:
+				v = devstate_get_u32(&r);
+				break;
+			default:
+				v = devstate_get_u64(&r);
+				break;
 			}
 			EXPECT_EQ(v, 0u) << wd << " from " << have;
 			EXPECT_TRUE(r.error) << wd << " from " << have;
@@ -191,8 +199,8 @@ struct FieldDemo {
 };
 
 const struct devstate_field kDemoFields[] = {
-	{ offsetof(FieldDemo, b), 1, false },	{ offsetof(FieldDemo, h), 2, false },
-	{ offsetof(FieldDemo, s), 4, false },	{ offsetof(FieldDemo, d), 8, false },
+	{ offsetof(FieldDemo, b), 1, false },   { offsetof(FieldDemo, h), 2, false },
+	{ offsetof(FieldDemo, s), 4, false },   { offsetof(FieldDemo, d), 8, false },
 	{ offsetof(FieldDemo, flag), 1, true },
 };
 
@@ -534,7 +542,7 @@ TEST(DevstatePlic, RestoredPlicIsIndistinguishableAndDrivesTheHarts)
 	plic_busy(a);
 	struct hv_dev *da = plic_dev(a.m->plic), *db = plic_dev(b.m->plic);
 	ASSERT_NE(digest(da), digest(db));
-	ASSERT_TRUE(a.h()->mip & MIP_MEIP);  /* source 5 (prio 5) > threshold 1 */
+	ASSERT_TRUE(a.h()->mip & MIP_MEIP);     /* source 5 (prio 5) > threshold 1 */
 	ASSERT_TRUE(a.h()->mip_ext & MIP_SEIP); /* source 20 (prio 4) > 3 */
 	ASSERT_FALSE(b.h()->mip & MIP_MEIP);
 
@@ -583,7 +591,7 @@ TEST(DevstatePlic, RejectsOutOfRangeAndInconsistentValues)
 	struct hv_dev *db = plic_dev(b.m->plic);
 	Bytes st = save(plic_dev(a.m->plic));
 	uint64_t before = digest(db);
-	constexpr size_t kPrio1 = 12;                  /* priority of source 1 */
+	constexpr size_t kPrio1 = 12; /* priority of source 1 */
 	constexpr size_t kLevel = kPrio1 + PLIC_NSRC - 1;
 	constexpr size_t kPending = kLevel + 12;
 	constexpr size_t kClaimed = kPending + 12;
@@ -625,13 +633,13 @@ constexpr uint64_t kRtc = HV_RTC_BASE;
 
 void rtc_busy(tu::TestVm &vm)
 {
-	wr(vm.m, kRtc + 0x04, 4, 0x17000000);   /* set the clock (high half) */
-	wr(vm.m, kRtc + 0x10, 4, 1);            /* IRQ enabled */
-	wr(vm.m, kRtc + 0x0c, 4, 0);            /* an alarm in the past: fires */
+	wr(vm.m, kRtc + 0x04, 4, 0x17000000); /* set the clock (high half) */
+	wr(vm.m, kRtc + 0x10, 4, 1);          /* IRQ enabled */
+	wr(vm.m, kRtc + 0x0c, 4, 0);          /* an alarm in the past: fires */
 	wr(vm.m, kRtc + 0x08, 4, 5);
-	wr(vm.m, kRtc + 0x0c, 4, 0x20000000);   /* a future one, armed */
+	wr(vm.m, kRtc + 0x0c, 4, 0x20000000); /* a future one, armed */
 	wr(vm.m, kRtc + 0x08, 4, 0x1234);
-	(void)rd(vm.m, kRtc + 0x00, 4);         /* latch TIME_HIGH */
+	(void)rd(vm.m, kRtc + 0x00, 4); /* latch TIME_HIGH */
 }
 
 std::vector<uint64_t> rtc_read_all(tu::TestVm &vm)
@@ -799,7 +807,8 @@ TEST(DevstateVirtio, RejectsBadQueueSizesAndAddresses)
 	EXPECT_EQ(restore(b.dev(), put32(st, kQueue0, 128)), -1); /* above QueueNumMax */
 	EXPECT_EQ(restore(b.dev(), put32(st, kQueue0, 0)), -1);
 	EXPECT_EQ(restore(b.dev(), put8(st, kQueue0 + 5, 0x08)), -1); /* desc misaligned */
-	EXPECT_EQ(restore(b.dev(), put32(st, kQueue0 + 5 + 16 + 4, 0x7fff)), -1); /* used high: off RAM */
+	EXPECT_EQ(restore(b.dev(), put32(st, kQueue0 + 5 + 16 + 4, 0x7fff)),
+		  -1); /* used high: off RAM */
 	/* The same sizes in a queue that is not ready are only numbers. */
 	EXPECT_EQ(restore(b.dev(), put8(put32(st, kQueue0, 6), kQueue0 + 4, 0)), 0);
 	EXPECT_NE(digest(b.dev()), before);
@@ -812,7 +821,7 @@ TEST(DevstateVirtio, RejectsImpossibleStatusAndInterruptBits)
 	constexpr size_t kStatus = kQueue0 - 9;
 	constexpr size_t kIsr = kQueue0 - 8;
 	ASSERT_EQ(st.at(kStatus), VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-					   VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+					  VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
 	EXPECT_EQ(restore(b.dev(), put32(st, kIsr, 4)), -1);
 	EXPECT_EQ(restore(b.dev(), put8(st, kStatus, VIRTIO_STATUS_DRIVER_OK)), -1);
 	/* Accepted features outside the offer with FEATURES_OK. */

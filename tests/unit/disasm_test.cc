@@ -59,8 +59,7 @@ std::string temp_dir()
 /* Lay out the encodings back to back starting at vma and disassemble them
  * with objdump; returns address -> instruction text (symbol suffixes such as
  * " <.data+0x10>" removed). */
-std::map<uint64_t, std::string> run_objdump(const std::vector<uint32_t> &raws,
-					    uint64_t vma,
+std::map<uint64_t, std::string> run_objdump(const std::vector<uint32_t> &raws, uint64_t vma,
 					    std::vector<Sample> *samples)
 {
 	std::map<uint64_t, std::string> out;
@@ -109,8 +108,7 @@ std::map<uint64_t, std::string> run_objdump(const std::vector<uint32_t> &raws,
 		if (!text)
 			continue;
 		std::string s(text + 1);
-		while (!s.empty() && (s.back() == '\n' || s.back() == ' ' ||
-				      s.back() == '\t'))
+		while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t'))
 			s.pop_back();
 		/* objdump tracks lui/auipc results and appends them as
 		 * "# 0x..." comments: not part of the instruction. */
@@ -156,8 +154,7 @@ const char *objdump_disagrees(uint32_t raw, const char **why)
 		return "pause";
 	}
 	if (opcode == 0x0f && funct3 == 0 &&
-	    (rd != 0 || rs1 != 0 || (fm != 0 && fm != 8) ||
-	     (fm == 8 && pred_succ != 0x33))) {
+	    (rd != 0 || rs1 != 0 || (fm != 0 && fm != 8) || (fm == 8 && pred_succ != 0x33))) {
 		*why = "FENCE: unpriv/rv32.adoc asks base implementations to "
 		       "ignore fm, rs1 and rd (and to treat reserved fm values "
 		       "as plain fences); objdump requires them zero";
@@ -168,13 +165,11 @@ const char *objdump_disagrees(uint32_t raw, const char **why)
 		       "are ignored; objdump requires them zero";
 		return "fence.i";
 	}
-	if (opcode == 0x53 && rm != 0 &&
-	    (f7rs2 == 0x420 || f7rs2 == 0xd20 || f7rs2 == 0xd21)) {
+	if (opcode == 0x53 && rm != 0 && (f7rs2 == 0x420 || f7rs2 == 0xd20 || f7rs2 == 0xd21)) {
 		*why = "fcvt.d.s/fcvt.d.w/fcvt.d.wu are exact, but the rm "
 		       "field is still a field (unpriv/d-st-ext.adoc); "
 		       "objdump requires rm = 0";
-		return f7rs2 == 0x420 ? "fcvt.d.s" :
-		       f7rs2 == 0xd20 ? "fcvt.d.w" : "fcvt.d.wu";
+		return f7rs2 == 0x420 ? "fcvt.d.s" : f7rs2 == 0xd20 ? "fcvt.d.w" : "fcvt.d.wu";
 	}
 	return nullptr;
 }
@@ -202,23 +197,22 @@ int compare(const std::vector<uint32_t> &raws, uint64_t vma)
 			continue;
 		}
 		if (bad++ < 40)
-			ADD_FAILURE() << std::hex << "0x" << s.raw << " @0x" << s.pc
-				      << ": got '" << buf << "', objdump '" << want
-				      << "'" << (ours ? " (known difference: " : "")
-				      << (ours ? why : "") << (ours ? ")" : "");
+			ADD_FAILURE() << std::hex << "0x" << s.raw << " @0x" << s.pc << ": got '"
+				      << buf << "', objdump '" << want << "'"
+				      << (ours ? " (known difference: " : "") << (ours ? why : "")
+				      << (ours ? ")" : "");
 	}
-	printf("%zu encodings compared, %d documented differences\n",
-	       samples.size(), excused);
+	printf("%zu encodings compared, %d documented differences\n", samples.size(), excused);
 	if (bad)
-		ADD_FAILURE() << bad << " of " << samples.size()
-			      << " encodings differ from objdump";
+		ADD_FAILURE()
+			<< bad << " of " << samples.size() << " encodings differ from objdump";
 	return bad;
 }
 
-#define REQUIRE_OBJDUMP()                                                   \
-	do {                                                                \
-		if (!objdump_available())                                   \
-			GTEST_FAIL() << kObjdump << " is missing: install "  \
+#define REQUIRE_OBJDUMP()                                                           \
+	do {                                                                        \
+		if (!objdump_available())                                           \
+			GTEST_FAIL() << kObjdump << " is missing: install "         \
 				     << "binutils-riscv64-linux-gnu (tools/setup)"; \
 	} while (0)
 
@@ -250,8 +244,7 @@ TEST(Disasm, EveryTableEntrySampleMatchesObjdump)
 			continue;
 		raws.push_back(e->match);
 		for (int i = 0; i < 300; i++)
-			raws.push_back(e->match |
-				       ((uint32_t)splitmix64(&seed) & ~e->mask));
+			raws.push_back(e->match | ((uint32_t)splitmix64(&seed) & ~e->mask));
 	}
 	/* Branch and jump targets on both sides of a high base address. */
 	EXPECT_EQ(compare(raws, 0x80000000ull), 0);

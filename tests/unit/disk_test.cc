@@ -300,13 +300,14 @@ TEST(Disk, WriteThroughNeedsWritableFile)
 		TempImage img(4096, dir);
 		ASSERT_EQ(chmod(img.path(), 0444), 0);
 		UnwritableReport r = OpenAsUnprivileged(img.path());
-		ASSERT_EQ(r.drop_errno, 0) << "could not drop to uid " << kNobody << ": "
-					   << strerror(r.drop_errno);
+		ASSERT_EQ(r.drop_errno, 0)
+			<< "could not drop to uid " << kNobody << ": " << strerror(r.drop_errno);
 		ASSERT_NE(r.uid, 0u) << "the check ran as root, which can write anything";
 		ASSERT_FALSE(r.can_write) << "uid " << r.uid << " can write " << img.path()
 					  << ": the refusal would not be tested";
 		EXPECT_TRUE(r.rw_refused);
-		EXPECT_NE(std::string(r.rw_msg).find("not writable"), std::string::npos) << r.rw_msg;
+		EXPECT_NE(std::string(r.rw_msg).find("not writable"), std::string::npos)
+			<< r.rw_msg;
 		EXPECT_NE(std::string(r.rw_msg).find(img.path()), std::string::npos) << r.rw_msg;
 		/* A read-only base is fine for the overlay, which never touches it. */
 		EXPECT_TRUE(r.overlay_opened) << r.overlay_msg;
@@ -352,8 +353,7 @@ std::vector<uint8_t> read_all(struct disk *d)
 }
 
 /* Write len bytes of value fill at off to the disk and to its model. */
-void write_both(struct disk *d, std::vector<uint8_t> &model, uint64_t off, size_t len,
-		uint8_t fill)
+void write_both(struct disk *d, std::vector<uint8_t> &model, uint64_t off, size_t len, uint8_t fill)
 {
 	std::vector<uint8_t> w(len, fill);
 	struct hv_err err;
@@ -369,8 +369,8 @@ struct Listed {
 int collect(void *opaque, uint64_t block, const uint8_t *data)
 {
 	Listed *l = static_cast<Listed *>(opaque);
-	l->blocks.emplace_back(block, data ? std::vector<uint8_t>(data, data + kBlock)
-					   : std::vector<uint8_t>());
+	l->blocks.emplace_back(block, data ? std::vector<uint8_t>(data, data + kBlock) :
+					     std::vector<uint8_t>());
 	if (l->stop_after >= 0 && l->blocks.size() == static_cast<size_t>(l->stop_after))
 		return 7;
 	return 0;
@@ -394,9 +394,9 @@ TEST(DiskSnap, RestoreGivesOldDataBackAndCountsChangedBlocks)
 	/* Taking copies nothing. */
 	EXPECT_EQ(disk_blocks_live(), live0 + 2);
 
-	write_both(d, model, 2 * kBlock + 100, 10, 0xb2);		/* shared block */
-	write_both(d, model, 5 * kBlock, 1, 0xc3);			/* new block */
-	write_both(d, model, 8 * kBlock - 3, 6, 0xd4);		/* blocks 7 and 8 */
+	write_both(d, model, 2 * kBlock + 100, 10, 0xb2); /* shared block */
+	write_both(d, model, 5 * kBlock, 1, 0xc3);        /* new block */
+	write_both(d, model, 8 * kBlock - 3, 6, 0xd4);    /* blocks 7 and 8 */
 	EXPECT_EQ(read_all(d), model);
 	EXPECT_EQ(disk_overlay_bytes(d), 5 * kBlock);
 	EXPECT_EQ(disk_blocks_live(), live0 + 6);
@@ -660,13 +660,13 @@ TEST(DiskSnap, ForeachAgainstBaseListsChangedAddedAndDroppedBlocks)
 	ASSERT_NE(d, nullptr) << err.msg;
 	std::vector<uint8_t> model = base_contents(size);
 	write_both(d, model, 1 * kBlock, 3 * kBlock, 0x10); /* blocks 1, 2, 3 */
-	write_both(d, model, 650 * kBlock, 1, 0x11);	    /* another leaf */
+	write_both(d, model, 650 * kBlock, 1, 0x11);        /* another leaf */
 	struct disk_snap *base = disk_snap_take(d, &err);
 	ASSERT_NE(base, nullptr) << err.msg;
 
-	write_both(d, model, 2 * kBlock + 5, 1, 0x20);	/* changed */
-	write_both(d, model, 3 * kBlock + 5, 1, 0x10);	/* rewritten, same bytes */
-	write_both(d, model, 600 * kBlock, 1, 0x21);	/* added */
+	write_both(d, model, 2 * kBlock + 5, 1, 0x20);                   /* changed */
+	write_both(d, model, 3 * kBlock + 5, 1, 0x10);                   /* rewritten, same bytes */
+	write_both(d, model, 600 * kBlock, 1, 0x21);                     /* added */
 	ASSERT_EQ(disk_overlay_load(d, 1, nullptr, &err), 0) << err.msg; /* dropped */
 	std::memcpy(&model[1 * kBlock], &base_contents(size)[1 * kBlock], kBlock);
 	EXPECT_EQ(read_all(d), model);
@@ -697,8 +697,9 @@ TEST(DiskSnap, ForeachAgainstBaseListsChangedAddedAndDroppedBlocks)
 	for (auto &e : full.blocks)
 		ASSERT_EQ(disk_overlay_load(f, e.first, e.second.data(), &err), 0) << err.msg;
 	for (auto &e : l.blocks)
-		ASSERT_EQ(disk_overlay_load(f, e.first, e.second.empty() ? nullptr
-						       : e.second.data(), &err), 0)
+		ASSERT_EQ(disk_overlay_load(f, e.first,
+					    e.second.empty() ? nullptr : e.second.data(), &err),
+			  0)
 			<< err.msg;
 	EXPECT_EQ(read_all(f), model);
 	EXPECT_EQ(disk_overlay_bytes(f), disk_snap_blocks(s) * kBlock);
@@ -849,7 +850,8 @@ TEST(DiskSnap, RandomOperationsMatchModel)
 			uint64_t differ = 0;
 			for (uint64_t b = 0; b < nblocks; b++) {
 				uint64_t n = std::min<uint64_t>(kBlock, size - b * kBlock);
-				differ += std::memcmp(&m[k][b * kBlock], &ms[slot][b * kBlock], n) != 0;
+				differ += std::memcmp(&m[k][b * kBlock], &ms[slot][b * kBlock],
+						      n) != 0;
 			}
 			int64_t changed = disk_snap_restore(d[k], s[slot], &err);
 			ASSERT_GE(changed, static_cast<int64_t>(differ)) << err.msg;
@@ -864,7 +866,8 @@ TEST(DiskSnap, RandomOperationsMatchModel)
 				std::memcpy(&m[k][b * kBlock], &base[b * kBlock], n);
 			} else {
 				std::vector<uint8_t> blk(kBlock, static_cast<uint8_t>(rng()));
-				ASSERT_EQ(disk_overlay_load(d[k], b, blk.data(), &err), 0) << err.msg;
+				ASSERT_EQ(disk_overlay_load(d[k], b, blk.data(), &err), 0)
+					<< err.msg;
 				std::memcpy(&m[k][b * kBlock], blk.data(), n);
 			}
 		} else if (s[slot]) {

@@ -31,27 +31,27 @@ namespace {
 std::vector<uint8_t> Program(int32_t seed, uint32_t n, bool reboot = false)
 {
 	std::vector<uint32_t> w = {
-		addi(10, 0, seed),      /* a0 = seed */
-		lui(11, n >> 12),       /* a1 = n (a multiple of 4096) */
-		add(10, 10, 11),        /* loop: a0 += a1 */
+		addi(10, 0, seed), /* a0 = seed */
+		lui(11, n >> 12),  /* a1 = n (a multiple of 4096) */
+		add(10, 10, 11),   /* loop: a0 += a1 */
 		slli(12, 10, 3),
-		xor_(10, 10, 12),       /* a0 ^= a0 << 3 */
+		xor_(10, 10, 12), /* a0 ^= a0 << 3 */
 		addi(11, 11, -1),
 		bne(11, 0, -16),
 		addi(7, 0, 1),
 		slli(7, 7, 31),
 		lui(28, 0x10),
-		add(7, 7, 28),          /* t2 = 0x8001_0000 */
+		add(7, 7, 28), /* t2 = 0x8001_0000 */
 		sd(10, 7, 0),
-		lui(29, 0x200c),        /* t4 = CLINT + 0xc000 */
-		ld(30, 29, -8),         /* t5 = mtime */
+		lui(29, 0x200c), /* t4 = CLINT + 0xc000 */
+		ld(30, 29, -8),  /* t5 = mtime */
 		addi(30, 30, 2000),
-		lui(5, 0x2004),         /* t0 = mtimecmp of hart 0 */
+		lui(5, 0x2004), /* t0 = mtimecmp of hart 0 */
 		sd(30, 5, 0),
 		addi(31, 0, 0x80),
-		csrrs(0, 0x304, 31),    /* mie.MTIE */
+		csrrs(0, 0x304, 31), /* mie.MTIE */
 		wfi(),
-		lui(5, 0x100),          /* syscon */
+		lui(5, 0x100), /* syscon */
 		lui(6, reboot ? 0x7 : 0x5),
 		addi(6, 6, reboot ? 0x777 : 0x555),
 		sw(6, 5, 0),
@@ -279,12 +279,12 @@ struct Net {
 TEST(Switch, FloodsUnknownAndBroadcastThenLearns)
 {
 	Net n;
-	Send(n.port[0], Frame(2, 1, "who"));   /* unknown: flooded */
+	Send(n.port[0], Frame(2, 1, "who")); /* unknown: flooded */
 	switch_barrier(n.sw, 0);
 	EXPECT_EQ(n.port[1].got.size(), 1u);
 	EXPECT_EQ(n.port[2].got.size(), 1u);
 	EXPECT_TRUE(n.port[0].got.empty()) << "never back to the sender";
-	Send(n.port[2], Frame(1, 2, "me"));    /* 1 was learned behind port 0 */
+	Send(n.port[2], Frame(1, 2, "me")); /* 1 was learned behind port 0 */
 	switch_barrier(n.sw, 1);
 	ASSERT_EQ(n.port[0].got.size(), 1u);
 	EXPECT_EQ(n.port[0].got[0], Frame(1, 2, "me"));

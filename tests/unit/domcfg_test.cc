@@ -80,7 +80,8 @@ TEST(Domcfg, ReadsSystemAndDomains)
 	EXPECT_EQ(w.mac[5], 0x01);
 	EXPECT_EQ(w.on_crash, DOMAIN_RESTART);
 	ASSERT_EQ(w.nplugin, 2u);
-	EXPECT_STREQ(w.plugin[0], "/etc/rv/p.so,out=/tmp/x,k=v") << "the file resolved, not the rest";
+	EXPECT_STREQ(w.plugin[0], "/etc/rv/p.so,out=/tmp/x,k=v")
+		<< "the file resolved, not the rest";
 	EXPECT_STREQ(w.plugin[1], "/abs/q.so");
 	EXPECT_EQ(w.on_poweroff, DOMAIN_DESTROY) << "xl's defaults";
 	EXPECT_EQ(w.on_reboot, DOMAIN_RESTART);
@@ -93,30 +94,37 @@ TEST(Domcfg, RefusesWithFileAndLine)
 	const struct {
 		const char *text, *want;
 	} cases[] = {
-		{ "name = \"a\"\nkernel = \"k\"\ncolour = 3\n", "sys.cfg:3: unknown domain key 'colour'" },
+		{ "name = \"a\"\nkernel = \"k\"\ncolour = 3\n",
+		  "sys.cfg:3: unknown domain key 'colour'" },
 		{ "colour = 3\n", "sys.cfg:1: unknown key 'colour' before the first domain" },
 		{ "name = \"a\"\nkernel = \"k\"\nname = \"a\"\n",
 		  "sys.cfg:3: domain 'a' is defined twice (first on line 1)" },
 		{ "name = \"a\"\n", "sys.cfg:1: domain 'a' has no kernel" },
 		{ "name = \"a b\"\n", "sys.cfg:1: domain name 'a b'" },
 		{ "name = \"a\"\nkernel = 5\n", "sys.cfg:2: 'kernel' takes a \"string\"" },
-		{ "name = \"a\"\nkernel = \"k\nx\"\n", "sys.cfg:2: a string is not closed on its line" },
-		{ "name = \"a\"\nkernel = \"k\"\nmemory = 0\n", "sys.cfg:3: domain 'a': memory = 0 MiB" },
-		{ "name = \"a\"\nkernel = \"k\"\nvcpus = 33\n", "sys.cfg:3: domain 'a': vcpus = 33" },
+		{ "name = \"a\"\nkernel = \"k\nx\"\n",
+		  "sys.cfg:2: a string is not closed on its line" },
+		{ "name = \"a\"\nkernel = \"k\"\nmemory = 0\n",
+		  "sys.cfg:3: domain 'a': memory = 0 MiB" },
+		{ "name = \"a\"\nkernel = \"k\"\nvcpus = 33\n",
+		  "sys.cfg:3: domain 'a': vcpus = 33" },
 		{ "name = \"a\"\nkernel = \"k\"\ndisk = [ 'x',\n 5 ]\n",
 		  "sys.cfg:4: a list holds \"strings\"" },
 		{ "name = \"a\"\nkernel = \"k\"\nvif = [ 'mac=01:00:00:00:00:01,bridge=b' ]\n",
 		  "sys.cfg:3: domain 'a': mac=01:00:00:00:00:01 is not a unicast address" },
 		{ "name = \"a\"\nkernel = \"k\"\nvif = [ 'bridge=b', 'bridge=c' ]\n",
 		  "sys.cfg:3: domain 'a': one vif per domain" },
-		{ "bridge = [ 'b,drop=2000000' ]\n", "sys.cfg:1: bridge 'b': drop is in parts per million" },
-		{ "bridge = [ 'b,speed=9' ]\n", "sys.cfg:1: bridge 'b': unknown or malformed setting 'speed'" },
+		{ "bridge = [ 'b,drop=2000000' ]\n",
+		  "sys.cfg:1: bridge 'b': drop is in parts per million" },
+		{ "bridge = [ 'b,speed=9' ]\n",
+		  "sys.cfg:1: bridge 'b': unknown or malformed setting 'speed'" },
 		{ "bridge = [ 'b', 'b' ]\n", "sys.cfg:1: bridge 'b' is defined twice" },
 		{ "epoch_us = 0\n", "sys.cfg:1: epoch_us = 0" },
 		{ "name = \"a\"\nkernel = \"k\" kernel\n", "sys.cfg:2: one key = value per line" },
 		{ "= 3\n", "sys.cfg:1: a line starts with a key" },
 		{ "name \"a\"\n", "sys.cfg:1: 'name' is not followed by '='" },
-		{ "name = \"a\"\nkernel = \"k\"\nmemory = 12x\n", "sys.cfg:3: '12x' is not a whole number" },
+		{ "name = \"a\"\nkernel = \"k\"\nmemory = 12x\n",
+		  "sys.cfg:3: '12x' is not a whole number" },
 		{ "name = \"a\"\nkernel = \"k\"\non_reboot = \"halt\"\n",
 		  "sys.cfg:3: on_reboot = \"halt\": use destroy, restart or preserve" },
 		{ "\x01", "sys.cfg:1: unexpected byte 0x01" },
@@ -135,7 +143,8 @@ TEST(Domcfg, NothingUnboundedFromTheText)
 	std::string big = "name = \"a\"\nkernel = \"" + std::string(5000, 'k') + "\"\n";
 	Parsed p(big);
 	EXPECT_EQ(p.r, -1);
-	EXPECT_NE(std::string(p.err.msg).find("a string longer than 4095 bytes"), std::string::npos);
+	EXPECT_NE(std::string(p.err.msg).find("a string longer than 4095 bytes"),
+		  std::string::npos);
 	std::string list = "name = \"a\"\nkernel = \"k\"\ndisk = [";
 	for (int i = 0; i < 20; i++)
 		list += "'d', ";

@@ -76,32 +76,32 @@ void load_mixed_program(TestVm &vm)
 	struct hart *h = vm.h();
 
 	vm.put(kRam, {
-		addi(1, 1, 1),            /* loop: */
-		mul(3, 1, 1),
-		andi(7, 1, 255),
-		slli(7, 7, 3),
-		add(7, 7, 2),
-		sd(3, 7, 0),
-		ld(4, 7, 0),
-		add(5, 5, 4),
-		csrrs(6, CSR_MINSTRET, 0),
-		xor_(5, 5, 6),
-		andi(9, 1, 7),
-		bne(9, 0, 8),
-		addi(8, 8, 3),
-		jal(0, -13 * 4),
-	});
+			     addi(1, 1, 1), /* loop: */
+			     mul(3, 1, 1),
+			     andi(7, 1, 255),
+			     slli(7, 7, 3),
+			     add(7, 7, 2),
+			     sd(3, 7, 0),
+			     ld(4, 7, 0),
+			     add(5, 5, 4),
+			     csrrs(6, CSR_MINSTRET, 0),
+			     xor_(5, 5, 6),
+			     andi(9, 1, 7),
+			     bne(9, 0, 8),
+			     addi(8, 8, 3),
+			     jal(0, -13 * 4),
+		     });
 	/* Timer handler: count, push mtimecmp forward by 37 ticks, return. */
 	vm.put(kHandler, {
-		addi(20, 20, 1),
-		ld(23, 21, 0),
-		addi(23, 23, 37),
-		sd(23, 21, 0),
-		mret(),
-	});
+				 addi(20, 20, 1),
+				 ld(23, 21, 0),
+				 addi(23, 23, 37),
+				 sd(23, 21, 0),
+				 mret(),
+			 });
 	h->mtvec = kHandler;
 	h->x[2] = kData;
-	h->x[21] = HV_CLINT_BASE + 0x4000; /* mtimecmp of hart 0 */
+	h->x[21] = HV_CLINT_BASE + 0x4000;       /* mtimecmp of hart 0 */
 	h->mstatus |= MSTATUS_MIE | MSTATUS_MPP; /* mret back to M */
 	h->mie = MIP_MTIP;
 	h->mtimecmp = 20;
@@ -141,10 +141,14 @@ TEST(Exec, FaultInTheMiddleOfABlockIsExact)
 	install_handler(vm);
 	h->x[6] = kHole;
 	vm.put(kRam, {
-		addi(1, 1, 1), addi(1, 1, 1), addi(1, 1, 1), addi(1, 1, 1),
-		ld(5, 6, 8),  /* instruction 5: load access fault */
-		addi(1, 1, 1), addi(1, 1, 1),
-	});
+			     addi(1, 1, 1),
+			     addi(1, 1, 1),
+			     addi(1, 1, 1),
+			     addi(1, 1, 1),
+			     ld(5, 6, 8), /* instruction 5: load access fault */
+			     addi(1, 1, 1),
+			     addi(1, 1, 1),
+		     });
 	vm.run(5);
 	EXPECT_EQ(h->mcause, (uint64_t)CAUSE_LOAD_ACCESS);
 	EXPECT_EQ(h->mepc, kRam + 16);
@@ -180,16 +184,13 @@ TEST(Exec, X0StaysZero)
 	h->x[2] = kData;
 	h->x[1] = 5;
 	h->x[6] = kHole;
-	uint64_t pc = vm.put(kRam, {
-		addi(0, 0, 5),
-		lui(0, 0x12345),
-		add(0, 1, 1),
-		ld(0, 2, 0),
-		amoadd_d(0, 2, 1), /* still performs the add */
-		csrrs(0, CSR_MSCRATCH, 0),
-		jal(0, 4),
-		addi(3, 0, 0),     /* reads x0 after all of the above */
-	});
+	uint64_t pc = vm.put(kRam,
+			     {
+				     addi(0, 0, 5), lui(0, 0x12345), add(0, 1, 1), ld(0, 2, 0),
+				     amoadd_d(0, 2, 1), /* still performs the add */
+				     csrrs(0, CSR_MSCRATCH, 0), jal(0, 4),
+				     addi(3, 0, 0), /* reads x0 after all of the above */
+			     });
 	pc = vm.put16(pc, c_li(0, 7)); /* a HINT: no effect */
 	vm.put(pc, { lw(0, 6, 0) });   /* a load into x0 still faults */
 	vm.run(10);
@@ -232,13 +233,13 @@ void smc_program(TestVm &vm, bool with_fence)
 	const uint64_t target = kRam + 0x100;
 
 	vm.put(kRam, {
-		jal(1, 0x100),                  /* call target */
-		add(6, 5, 0),                   /* x6 = first result */
-		sw(3, 2, 0),                    /* rewrite target */
-		with_fence ? fence_i() : nop(),
-		jal(1, 0x100 - 16),             /* call target again */
-		spin(),
-	});
+			     jal(1, 0x100), /* call target */
+			     add(6, 5, 0),  /* x6 = first result */
+			     sw(3, 2, 0),   /* rewrite target */
+			     with_fence ? fence_i() : nop(),
+			     jal(1, 0x100 - 16), /* call target again */
+			     spin(),
+		     });
 	vm.put(target, { addi(5, 0, 1), jalr(0, 1, 0) });
 	h->x[2] = target;
 	h->x[3] = addi(5, 0, 42);
@@ -287,13 +288,13 @@ TEST(Exec, LoopBodyRewrittenByALaterIterationRuns)
 	TestVm vm;
 	struct hart *h = vm.h();
 	vm.put(kRam, {
-		addi(5, 5, 1),     /* 0: rewritten to addi x5, x5, 100 */
-		addi(9, 9, 1),
-		bne(9, 10, 8),     /* at iteration 10: */
-		sw(3, 2, 0),       /*   rewrite instruction 0 */
-		blt(9, 11, -16),
-		spin(),
-	});
+			     addi(5, 5, 1), /* 0: rewritten to addi x5, x5, 100 */
+			     addi(9, 9, 1),
+			     bne(9, 10, 8), /* at iteration 10: */
+			     sw(3, 2, 0),   /*   rewrite instruction 0 */
+			     blt(9, 11, -16),
+			     spin(),
+		     });
 	h->x[2] = kRam;
 	h->x[3] = addi(5, 5, 100);
 	h->x[10] = 10;
@@ -354,16 +355,16 @@ TEST(Exec, WordOperationsSignExtendTheirResults)
 	h->x[2] = 0xffffffff00000001ull;
 	h->x[3] = 33; /* shift amounts use the low 5 bits */
 	vm.put(kRam, {
-		addiw(10, 1, 1),   /* 0xffffffff80000000 */
-		addw(11, 2, 2),    /* 2 */
-		subw(12, 0, 2),    /* -1 */
-		sllw(13, 1, 3),    /* 0x7fffffff << 1 -> 0xfffffffe -> -2 */
-		sraw(14, 10, 3),   /* 0x80000000 >> 1 = 0xc0000000 */
-		srliw(15, 10, 4),  /* 0x08000000 */
-		slliw(16, 1, 31),  /* 0x80000000 sign-extended */
-		sraiw(17, 2, 0),   /* sext of the low word: 1 */
-		addiw(18, 2, 0),   /* sext.w */
-	});
+			     addiw(10, 1, 1),  /* 0xffffffff80000000 */
+			     addw(11, 2, 2),   /* 2 */
+			     subw(12, 0, 2),   /* -1 */
+			     sllw(13, 1, 3),   /* 0x7fffffff << 1 -> 0xfffffffe -> -2 */
+			     sraw(14, 10, 3),  /* 0x80000000 >> 1 = 0xc0000000 */
+			     srliw(15, 10, 4), /* 0x08000000 */
+			     slliw(16, 1, 31), /* 0x80000000 sign-extended */
+			     sraiw(17, 2, 0),  /* sext of the low word: 1 */
+			     addiw(18, 2, 0),  /* sext.w */
+		     });
 	vm.run(9);
 	EXPECT_EQ(h->x[10], 0xffffffff80000000ull);
 	EXPECT_EQ(h->x[11], 2u);
@@ -384,14 +385,21 @@ TEST(Exec, DivisionByZeroAndOverflowFollowTheSpec)
 	h->x[1] = 1234;
 	h->x[2] = 0;
 	h->x[3] = 0x8000000000000000ull;
-	h->x[4] = ~0ull; /* -1 */
+	h->x[4] = ~0ull;                 /* -1 */
 	h->x[5] = 0xffffffff80000000ull; /* INT32_MIN */
 	vm.put(kRam, {
-		div(10, 1, 2), divu(11, 1, 2), rem(12, 1, 2), remu(13, 1, 2),
-		div(14, 3, 4), rem(15, 3, 4),
-		divw(16, 1, 2), divuw(17, 1, 2), remw(18, 1, 2),
-		divw(19, 5, 4), remw(20, 5, 4),
-	});
+			     div(10, 1, 2),
+			     divu(11, 1, 2),
+			     rem(12, 1, 2),
+			     remu(13, 1, 2),
+			     div(14, 3, 4),
+			     rem(15, 3, 4),
+			     divw(16, 1, 2),
+			     divuw(17, 1, 2),
+			     remw(18, 1, 2),
+			     divw(19, 5, 4),
+			     remw(20, 5, 4),
+		     });
 	vm.run(11);
 	EXPECT_EQ(h->x[10], ~0ull);
 	EXPECT_EQ(h->x[11], ~0ull);
@@ -416,15 +424,14 @@ TEST(Exec, StoreConditionalNeedsAMatchingReservation)
 	h->x[2] = kData;
 	h->x[3] = 99;
 	h->x[7] = kData + 8;
-	vm.put(kRam, {
-		sc_d(10, 2, 3),   /* no reservation: fails */
-		lr_d(4, 2),
-		sc_d(11, 7, 3),   /* other address: fails, drops the reservation */
-		sc_d(12, 2, 3),   /* so this fails too */
-		lr_d(5, 2),
-		sc_d(13, 2, 3),   /* succeeds */
-		sc_d(14, 2, 3),   /* the reservation was used */
-	});
+	vm.put(kRam,
+	       {
+		       sc_d(10, 2, 3),             /* no reservation: fails */
+		       lr_d(4, 2), sc_d(11, 7, 3), /* other address: fails, drops the reservation */
+		       sc_d(12, 2, 3),             /* so this fails too */
+		       lr_d(5, 2), sc_d(13, 2, 3), /* succeeds */
+		       sc_d(14, 2, 3),             /* the reservation was used */
+	       });
 	vm.run(7);
 	EXPECT_NE(h->x[10], 0u);
 	EXPECT_EQ(h->x[4], 7u);
@@ -457,7 +464,7 @@ TEST(Exec, AmosReturnTheOldValueAndStoreTheResult)
 	TestVm vm;
 	struct hart *h = vm.h();
 
-	vm.put64(kData, 0x00000000fffffff0ull);      /* word: -16 */
+	vm.put64(kData, 0x00000000fffffff0ull); /* word: -16 */
 	vm.put64(kData + 8, 0x8000000000000000ull);
 	vm.put64(kData + 16, 3);
 	h->x[2] = kData;
@@ -466,11 +473,11 @@ TEST(Exec, AmosReturnTheOldValueAndStoreTheResult)
 	h->x[5] = 5;
 	h->x[6] = 7;
 	vm.put(kRam, {
-		amoadd_w(10, 2, 5),     /* -16 + 5 = -11 */
-		amomin_w(11, 2, 5),     /* min(-11, 5) = -11 (signed) */
-		amomaxu_d(12, 3, 6),    /* max unsigned keeps 0x8000... */
-		amoswap_d(13, 4, 6),
-	});
+			     amoadd_w(10, 2, 5),  /* -16 + 5 = -11 */
+			     amomin_w(11, 2, 5),  /* min(-11, 5) = -11 (signed) */
+			     amomaxu_d(12, 3, 6), /* max unsigned keeps 0x8000... */
+			     amoswap_d(13, 4, 6),
+		     });
 	vm.run(4);
 	EXPECT_EQ(h->x[10], 0xfffffffffffffff0ull);
 	EXPECT_EQ(h->x[11], 0xfffffffffffffff5ull);
@@ -529,9 +536,9 @@ TEST(Exec, ReservedRoundingModesAreIllegal)
 		uint32_t rm, frm;
 		bool legal;
 	};
-	for (Case c : { Case{ 5, 0, false }, Case{ 6, 0, false }, Case{ 7, 5, false },
-			Case{ 7, 6, false }, Case{ 7, 7, false }, Case{ 7, 1, true },
-			Case{ 4, 7, true } }) {
+	for (Case c :
+	     { Case{ 5, 0, false }, Case{ 6, 0, false }, Case{ 7, 5, false }, Case{ 7, 6, false },
+	       Case{ 7, 7, false }, Case{ 7, 1, true }, Case{ 4, 7, true } }) {
 		TestVm vm;
 		struct hart *h = vm.h();
 		install_handler(vm);
@@ -558,13 +565,13 @@ TEST(Exec, SingleOpsReadUnboxedValuesAsCanonicalNan)
 	h->f[1] = 0x000000003f800000ull; /* 1.0f, not NaN-boxed */
 	h->f[2] = 0xffffffff3f800000ull; /* 1.0f, boxed */
 	vm.put(kRam, {
-		fadd_s(3, 1, 2, 0),
-		fadd_s(4, 2, 2, 0),
-		fclass_s(10, 1),
-		fclass_s(11, 2),
-		fmv_x_w(12, 1),      /* moves bits: no unboxing */
-		fsgnj_s(5, 1, 1),
-	});
+			     fadd_s(3, 1, 2, 0),
+			     fadd_s(4, 2, 2, 0),
+			     fclass_s(10, 1),
+			     fclass_s(11, 2),
+			     fmv_x_w(12, 1), /* moves bits: no unboxing */
+			     fsgnj_s(5, 1, 1),
+		     });
 	vm.run(6);
 	EXPECT_EQ(h->f[3], 0xffffffff7fc00000ull);
 	EXPECT_EQ(h->f[4], 0xffffffff40000000ull);
@@ -583,20 +590,20 @@ TEST(Exec, DoubleArithmeticSetsResultsFlagsAndDirtiesFs)
 	h->x[1] = 1;
 	h->x[2] = 3;
 	vm.put(kRam, {
-		fcvt_d_l(1, 1),
-		fcvt_d_l(2, 2),
-		fdiv_d(3, 1, 2, 0),      /* 1/3: inexact */
-		fmul_d(4, 3, 2, 0),
-		fcvt_l_d(10, 4, 1),      /* toward zero: 0 or 1 */
-		feq_d(11, 2, 2),
-		fadd_d(5, 2, 2, 0),
-		fmv_x_d(12, 5),
-	});
+			     fcvt_d_l(1, 1),
+			     fcvt_d_l(2, 2),
+			     fdiv_d(3, 1, 2, 0), /* 1/3: inexact */
+			     fmul_d(4, 3, 2, 0),
+			     fcvt_l_d(10, 4, 1), /* toward zero: 0 or 1 */
+			     feq_d(11, 2, 2),
+			     fadd_d(5, 2, 2, 0),
+			     fmv_x_d(12, 5),
+		     });
 	vm.run(8);
 	EXPECT_EQ(h->x[11], 1u);
 	EXPECT_EQ(h->x[12], 0x4018000000000000ull); /* 6.0 */
 	EXPECT_TRUE(h->x[10] == 0 || h->x[10] == 1);
-	EXPECT_EQ(h->fflags & 0x1f, 0x01u); /* NX only */
+	EXPECT_EQ(h->fflags & 0x1f, 0x01u);             /* NX only */
 	EXPECT_EQ(h->mstatus & MSTATUS_FS, MSTATUS_FS); /* Dirty */
 }
 

@@ -46,8 +46,7 @@ protected:
 	{
 		struct hv_err err;
 
-		ASSERT_EQ(fdt_build(m, initrd_start, initrd_end, &err), 0)
-			<< err.msg;
+		ASSERT_EQ(fdt_build(m, initrd_start, initrd_end, &err), 0) << err.msg;
 		ASSERT_NE(m->fdt, nullptr);
 		ASSERT_EQ(fdt_check_full(m->fdt, m->fdt_size), 0);
 		fdt = m->fdt;
@@ -63,8 +62,7 @@ protected:
 	uint32_t u32(int off, const char *name)
 	{
 		int len = 0;
-		auto p = static_cast<const fdt32_t *>(
-			fdt_getprop(fdt, off, name, &len));
+		auto p = static_cast<const fdt32_t *>(fdt_getprop(fdt, off, name, &len));
 		EXPECT_NE(p, nullptr) << name;
 		EXPECT_EQ(len, 4) << name;
 		return p && len == 4 ? fdt32_to_cpu(*p) : 0;
@@ -88,8 +86,7 @@ protected:
 	std::string str(int off, const char *name)
 	{
 		int len = 0;
-		auto p = static_cast<const char *>(
-			fdt_getprop(fdt, off, name, &len));
+		auto p = static_cast<const char *>(fdt_getprop(fdt, off, name, &len));
 		return p ? std::string(p, strnlen(p, len)) : std::string();
 	}
 
@@ -97,14 +94,11 @@ protected:
 	void expect_reg(int off, uint64_t addr, uint64_t size)
 	{
 		int len = 0;
-		auto p = static_cast<const fdt32_t *>(
-			fdt_getprop(fdt, off, "reg", &len));
+		auto p = static_cast<const fdt32_t *>(fdt_getprop(fdt, off, "reg", &len));
 		ASSERT_NE(p, nullptr);
 		ASSERT_EQ(len, 16);
-		EXPECT_EQ((uint64_t)fdt32_to_cpu(p[0]) << 32 | fdt32_to_cpu(p[1]),
-			  addr);
-		EXPECT_EQ((uint64_t)fdt32_to_cpu(p[2]) << 32 | fdt32_to_cpu(p[3]),
-			  size);
+		EXPECT_EQ((uint64_t)fdt32_to_cpu(p[0]) << 32 | fdt32_to_cpu(p[1]), addr);
+		EXPECT_EQ((uint64_t)fdt32_to_cpu(p[2]) << 32 | fdt32_to_cpu(p[3]), size);
 	}
 
 	/* interrupts-extended must name hart i's cpu-intc with irq_a, irq_b. */
@@ -122,9 +116,7 @@ protected:
 			EXPECT_EQ(fdt32_to_cpu(p[4 * i + 3]), irq_b);
 			int intc = fdt_node_offset_by_phandle(fdt, ph);
 			ASSERT_GE(intc, 0);
-			EXPECT_EQ(fdt_node_check_compatible(fdt, intc,
-							    "riscv,cpu-intc"),
-				  0);
+			EXPECT_EQ(fdt_node_check_compatible(fdt, intc, "riscv,cpu-intc"), 0);
 			int cpu = fdt_parent_offset(fdt, intc);
 			EXPECT_EQ(u32(cpu, "reg"), i);
 		}
@@ -161,15 +153,12 @@ TEST_F(FdtTest, CpusHaveTimebaseAndOneNodePerHart)
 		EXPECT_EQ(str(child, "riscv,isa").rfind("rv64imafdc_", 0), 0u);
 		EXPECT_EQ(str(child, "riscv,isa-base"), "rv64i");
 		EXPECT_EQ(str(child, "mmu-type"), "riscv,sv48");
-		EXPECT_GT(fdt_stringlist_search(fdt, child,
-						"riscv,isa-extensions", "zicsr"),
-			  0);
+		EXPECT_GT(fdt_stringlist_search(fdt, child, "riscv,isa-extensions", "zicsr"), 0);
 		int intc = fdt_subnode_offset(fdt, child, "interrupt-controller");
 		ASSERT_GE(intc, 0);
 		EXPECT_EQ(u32(intc, "#interrupt-cells"), 1u);
 		EXPECT_NE(fdt_get_phandle(fdt, intc), 0u);
-		EXPECT_NE(fdt_getprop(fdt, intc, "interrupt-controller", NULL),
-			  nullptr);
+		EXPECT_NE(fdt_getprop(fdt, intc, "interrupt-controller", NULL), nullptr);
 	}
 	EXPECT_EQ(regs, (std::set<uint32_t>{ 0, 1, 2 }));
 }
@@ -178,8 +167,7 @@ TEST_F(FdtTest, CpuMapNamesEveryHart)
 {
 	build();
 	for (unsigned i = 0; i < m->nharts; i++) {
-		std::string path = "/cpus/cpu-map/cluster0/core" +
-				   std::to_string(i);
+		std::string path = "/cpus/cpu-map/cluster0/core" + std::to_string(i);
 		int core = node(path.c_str());
 		int cpu = fdt_node_offset_by_phandle(fdt, u32(core, "cpu"));
 		ASSERT_GE(cpu, 0);
@@ -212,8 +200,7 @@ TEST_F(FdtTest, ChosenOmitsAbsentBootargsAndInitrd)
 	build();
 	int chosen = node("/chosen");
 	EXPECT_EQ(fdt_getprop(fdt, chosen, "bootargs", NULL), nullptr);
-	EXPECT_EQ(fdt_getprop(fdt, chosen, "linux,initrd-start", NULL),
-		  nullptr);
+	EXPECT_EQ(fdt_getprop(fdt, chosen, "linux,initrd-start", NULL), nullptr);
 	EXPECT_EQ(fdt_getprop(fdt, chosen, "linux,initrd-end", NULL), nullptr);
 }
 
@@ -222,13 +209,11 @@ TEST_F(FdtTest, PlicRoutesToEveryHartsExternalInterrupts)
 	build();
 	int plic = node("/soc/plic@c000000");
 	EXPECT_EQ(fdt_node_check_compatible(fdt, plic, "riscv,plic0"), 0);
-	EXPECT_EQ(fdt_node_check_compatible(fdt, plic, "sifive,plic-1.0.0"),
-		  0);
+	EXPECT_EQ(fdt_node_check_compatible(fdt, plic, "sifive,plic-1.0.0"), 0);
 	EXPECT_EQ(u32(plic, "riscv,ndev"), 95u);
 	EXPECT_EQ(u32(plic, "#interrupt-cells"), 1u);
 	EXPECT_EQ(u32(plic, "#address-cells"), 0u);
-	EXPECT_NE(fdt_getprop(fdt, plic, "interrupt-controller", NULL),
-		  nullptr);
+	EXPECT_NE(fdt_getprop(fdt, plic, "interrupt-controller", NULL), nullptr);
 	expect_reg(plic, HV_PLIC_BASE, HV_PLIC_SIZE);
 	expect_hart_irqs(plic, IRQ_MEI, IRQ_SEI);
 }
@@ -257,8 +242,7 @@ TEST_F(FdtTest, DevicesSitAtVirtAddressesWithTheirSources)
 	EXPECT_EQ(u32(uart, "clock-frequency"), 3686400u);
 
 	int rtc = node("/soc/rtc@101000");
-	EXPECT_EQ(fdt_node_check_compatible(fdt, rtc, "google,goldfish-rtc"),
-		  0);
+	EXPECT_EQ(fdt_node_check_compatible(fdt, rtc, "google,goldfish-rtc"), 0);
 	expect_reg(rtc, HV_RTC_BASE, 0x1000);
 	EXPECT_EQ(u32(rtc, "interrupts"), HV_RTC_IRQ);
 	EXPECT_EQ(u32(rtc, "interrupt-parent"), plic_ph);
@@ -267,13 +251,11 @@ TEST_F(FdtTest, DevicesSitAtVirtAddressesWithTheirSources)
 	int off = fdt_node_offset_by_compatible(fdt, -1, "virtio,mmio");
 	while (off >= 0) {
 		int len = 0;
-		auto reg = static_cast<const fdt32_t *>(
-			fdt_getprop(fdt, off, "reg", &len));
+		auto reg = static_cast<const fdt32_t *>(fdt_getprop(fdt, off, "reg", &len));
 		ASSERT_EQ(len, 16);
 		uint64_t addr = fdt32_to_cpu(reg[1]);
 		uint32_t irq = u32(off, "interrupts");
-		EXPECT_EQ(addr, HV_VIRTIO_BASE +
-					(irq - HV_VIRTIO_IRQ0) * HV_VIRTIO_STRIDE);
+		EXPECT_EQ(addr, HV_VIRTIO_BASE + (irq - HV_VIRTIO_IRQ0) * HV_VIRTIO_STRIDE);
 		EXPECT_EQ(u32(off, "interrupt-parent"), plic_ph);
 		irqs.insert(irq);
 		off = fdt_node_offset_by_compatible(fdt, off, "virtio,mmio");

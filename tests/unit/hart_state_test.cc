@@ -33,7 +33,8 @@ std::vector<Row> TableRows()
 {
 	std::vector<Row> rows;
 #define CSR(num, name, access, gdb) rows.push_back({ num, num, CSR_ACC_##access });
-#define CSR_SERIES(lo, hi, first, prefix, suffix, access) rows.push_back({ lo, hi, CSR_ACC_##access });
+#define CSR_SERIES(lo, hi, first, prefix, suffix, access) \
+	rows.push_back({ lo, hi, CSR_ACC_##access });
 #include "hv/cpu/csr.def"
 	return rows;
 }
@@ -43,7 +44,8 @@ TEST(CsrTable, IsSortedWithoutOverlaps)
 	std::vector<Row> rows = TableRows();
 	ASSERT_GT(rows.size(), 100u);
 	for (size_t i = 1; i < rows.size(); i++)
-		EXPECT_GT(rows[i].lo, rows[i - 1].hi) << "row " << i << " at " << std::hex << rows[i].lo;
+		EXPECT_GT(rows[i].lo, rows[i - 1].hi)
+			<< "row " << i << " at " << std::hex << rows[i].lo;
 }
 
 TEST(CsrTable, AccessAgreesWithTheNumber)

@@ -296,9 +296,9 @@ TEST_F(HartTest, TimerInterruptArrivesAtTheExactInstruction)
 		TestVm vm2;
 		struct hart *g = vm2.h();
 		vm2.put(kRam, {
-			addi(1, 1, 1),
-			jal(0, -4),
-		});
+				      addi(1, 1, 1),
+				      jal(0, -4),
+			      });
 		vm2.put(kMtvec, { csrrs(31, CSR_MINSTRET, 0), csrrs(30, CSR_TIME, 0), spin() });
 		g->mtvec = kMtvec;
 		g->mie = MIP_MTIP;
@@ -353,21 +353,21 @@ TEST(HartIdle, WfiLetsTimeJumpToTheTimerDeadline)
 	struct hart *h = vm.h();
 	const uint64_t far = 5000000; /* ticks: half a second */
 	vm.put(kRam, {
-		csrrw(0, CSR_MTVEC, 5),
-		csrrw(0, CSR_MIE, 6),
-		sd(7, 8, 0),                /* mtimecmp = far */
-		csrrsi(0, CSR_MSTATUS, 8),  /* MIE */
-		wfi(),
-		jal(0, -4),
-	});
+			     csrrw(0, CSR_MTVEC, 5),
+			     csrrw(0, CSR_MIE, 6),
+			     sd(7, 8, 0),               /* mtimecmp = far */
+			     csrrsi(0, CSR_MSTATUS, 8), /* MIE */
+			     wfi(),
+			     jal(0, -4),
+		     });
 	/* Handler: record mcause and time, then power off. */
 	vm.put(kMtvec, {
-		csrrs(20, CSR_MCAUSE, 0),
-		csrrs(21, CSR_TIME, 0),
-		csrrs(22, CSR_MINSTRET, 0),
-		sw(10, 9, 0),
-		spin(),
-	});
+			       csrrs(20, CSR_MCAUSE, 0),
+			       csrrs(21, CSR_TIME, 0),
+			       csrrs(22, CSR_MINSTRET, 0),
+			       sw(10, 9, 0),
+			       spin(),
+		       });
 	h->x[5] = kMtvec;
 	h->x[6] = MIP_MTIP;
 	h->x[7] = far;

@@ -137,8 +137,8 @@ Bytes BuildImage(uint64_t text_offset, uint64_t image_size, size_t file_size)
 	b[0] = 0x13; // code0: nop
 	put64(8, text_offset);
 	put64(16, image_size);
-	put64(24, 0);                      // flags: little-endian
-	put64(32, 2);                      // version 0.2
+	put64(24, 0); // flags: little-endian
+	put64(32, 2); // version 0.2
 	std::memcpy(&b[48], "RISCV\0\0\0", 8);
 	std::memcpy(&b[56], "RSC\x05", 4);
 	return b;
@@ -358,8 +358,8 @@ TEST_F(Loader, FirmwareModeRunsFirmwareAndHandsOverFwDynamicInfo)
 		EXPECT_EQ(m_->hart[i]->x[10], i);
 		EXPECT_EQ(m_->hart[i]->x[12], info);
 	}
-	EXPECT_EQ(Read64(m_, info + 0), 0x4942534fu); // magic "OSBI"
-	EXPECT_EQ(Read64(m_, info + 8), 2u);          // version
+	EXPECT_EQ(Read64(m_, info + 0), 0x4942534fu);  // magic "OSBI"
+	EXPECT_EQ(Read64(m_, info + 8), 2u);           // version
 	EXPECT_EQ(Read64(m_, info + 16), 0x80200000u); // next_addr
 	EXPECT_EQ(Read64(m_, info + 24), 1u);          // next_mode: S
 	EXPECT_EQ(Read64(m_, info + 32), 0u);          // options
@@ -400,8 +400,8 @@ Bytes GzipLike(size_t n, uint8_t fill)
 void CpioEntry(Bytes &out, const std::string &name, const std::string &data)
 {
 	char hdr[111];
-	snprintf(hdr, sizeof(hdr), "070701%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x",
-		 1u, 0100644u, 0u, 0u, 1u, 0u, (unsigned)data.size(), 0u, 0u, 0u, 0u,
+	snprintf(hdr, sizeof(hdr), "070701%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x", 1u,
+		 0100644u, 0u, 0u, 1u, 0u, (unsigned)data.size(), 0u, 0u, 0u, 0u,
 		 (unsigned)name.size() + 1, 0u);
 	out.insert(out.end(), hdr, hdr + 110);
 	out.insert(out.end(), name.begin(), name.end());
@@ -618,9 +618,9 @@ TEST_F(Loader, RejectsElfWithoutLoadableSegments)
 
 TEST_F(Loader, RejectsRelocatableObject)
 {
-	std::string k = Write("obj.o", BuildElf64(EM_RISCV, 0, { { 0x80200000, 0x80200000,
-								   Bytes(4), 4 } },
-						  ET_REL));
+	std::string k = Write("obj.o",
+			      BuildElf64(EM_RISCV, 0, { { 0x80200000, 0x80200000, Bytes(4), 4 } },
+					 ET_REL));
 	ExpectRejected(Load(k), k, "relocatable object");
 }
 

@@ -122,16 +122,16 @@ TEST(Machine, ConsoleInputReachesTheGuestThroughTheUart)
 	TestVm vm(1, BOOT_BARE, 1000000, 500);
 	struct hart *h = vm.h();
 	vm.put(kRam, {
-		lbu(5, 7, 5),        /* loop: LSR */
-		andi(5, 5, 1),
-		beq(5, 0, -8),
-		lbu(6, 7, 0),        /* RBR */
-		sb(6, 7, 0),         /* echo */
-		addi(8, 0, 'q'),
-		bne(6, 8, -24),
-		sw(9, 10, 0),        /* power off */
-		spin(),
-	});
+			     lbu(5, 7, 5), /* loop: LSR */
+			     andi(5, 5, 1),
+			     beq(5, 0, -8),
+			     lbu(6, 7, 0), /* RBR */
+			     sb(6, 7, 0),  /* echo */
+			     addi(8, 0, 'q'),
+			     bne(6, 8, -24),
+			     sw(9, 10, 0), /* power off */
+			     spin(),
+		     });
 	h->x[7] = HV_UART_BASE;
 	h->x[9] = 0x5555;
 	h->x[10] = HV_SYSCON_BASE;
@@ -159,24 +159,24 @@ TEST(Machine, MaxInstructionsStopsExactly)
 void load_smp_program(TestVm &vm)
 {
 	vm.put(kRam, {
-		csrrs(10, CSR_MHARTID, 0),
-		slli(11, 10, 3),
-		add(11, 11, 2),
-		amoadd_d(12, 3, 4),      /* loop: */
-		add(5, 5, 12),
-		sd(5, 11, 0),
-		lr_d(13, 6),
-		addi(13, 13, 1),
-		sc_d(14, 6, 13),
-		add(5, 5, 14),
-		csrrs(15, CSR_TIME, 0),
-		xor_(5, 5, 15),
-		andi(16, 12, 63),
-		bne(16, 0, 12),
-		addi(17, 10, '0'),
-		sb(17, 7, 0),
-		jal(0, -13 * 4),
-	});
+			     csrrs(10, CSR_MHARTID, 0),
+			     slli(11, 10, 3),
+			     add(11, 11, 2),
+			     amoadd_d(12, 3, 4), /* loop: */
+			     add(5, 5, 12),
+			     sd(5, 11, 0),
+			     lr_d(13, 6),
+			     addi(13, 13, 1),
+			     sc_d(14, 6, 13),
+			     add(5, 5, 14),
+			     csrrs(15, CSR_TIME, 0),
+			     xor_(5, 5, 15),
+			     andi(16, 12, 63),
+			     bne(16, 0, 12),
+			     addi(17, 10, '0'),
+			     sb(17, 7, 0),
+			     jal(0, -13 * 4),
+		     });
 	for (unsigned i = 0; i < vm.m->nharts; i++) {
 		struct hart *h = vm.h(i);
 		h->x[2] = kData;
@@ -241,13 +241,13 @@ TEST(Machine, TimerThatFiresDuringIdleTimeWakesTheHart)
 {
 	TestVm vm(1, BOOT_BARE, 0, 100000);
 	vm.put(kRam, {
-		wfi(),
-		sw(9, 8, 0), /* syscon: power off */
-		spin(),
-	});
+			     wfi(),
+			     sw(9, 8, 0), /* syscon: power off */
+			     spin(),
+		     });
 	struct hart *h = vm.h();
-	h->mie = MIP_MTIP;          /* enabled in mie, but MIE stays 0 */
-	h->mtimecmp = 15000;        /* due in the middle of the second round */
+	h->mie = MIP_MTIP;   /* enabled in mie, but MIE stays 0 */
+	h->mtimecmp = 15000; /* due in the middle of the second round */
 	hart_timer_update(h);
 	h->x[8] = HV_SYSCON_BASE;
 	h->x[9] = 0x5555;
@@ -261,16 +261,16 @@ TEST(Machine, AHartWokenByAnotherHartsIpiIsNotADeadlock)
 	/* Hart 0 waits for a software interrupt; hart 1 sends it after a
 	 * while. Hart 0's handler powers the machine off. */
 	vm.put(kRam, {
-		csrrs(10, CSR_MHARTID, 0),
-		bne(10, 0, 16),
-		wfi(),                   /* hart 0 */
-		jal(0, -4),
-		spin(),
-		addi(11, 11, 1),         /* hart 1 at +20: count to 5000 */
-		blt(11, 12, -4),
-		sw(4, 3, 0),             /* msip of hart 0 */
-		spin(),
-	});
+			     csrrs(10, CSR_MHARTID, 0),
+			     bne(10, 0, 16),
+			     wfi(), /* hart 0 */
+			     jal(0, -4),
+			     spin(),
+			     addi(11, 11, 1), /* hart 1 at +20: count to 5000 */
+			     blt(11, 12, -4),
+			     sw(4, 3, 0), /* msip of hart 0 */
+			     spin(),
+		     });
 	vm.put(kRam + 0x8000, { sw(9, 8, 0), spin() });
 	for (unsigned i = 0; i < 2; i++) {
 		struct hart *h = vm.h(i);
@@ -379,24 +379,20 @@ TEST(Machine, HostErrorIsNotAGuestShutdown)
 static void load_sum_loop(TestVm &vm, int32_t seed)
 {
 	vm.put(kRam, {
-		csrrs(5, CSR_MHARTID, 0),      /* t0 = hart id */
-		slli(6, 5, 12),                /* t1 = id * 4096 */
-		addi(7, 0, 1),
-		slli(7, 7, 31),
-		lui(8, 0x10),
-		add(7, 7, 8),                  /* t2 = 0x80010000 */
-		add(6, 6, 7),                  /* t1 = this hart's page */
-		addi(10, 0, seed),             /* a0 = seed */
-		add(10, 10, 5),                /* a0 += id */
-		addi(11, 11, 3),               /* loop: a1 += 3 */
-		add(10, 10, 11),               /* a0 += a1 */
-		slli(12, 10, 7),
-		add(10, 10, 12),               /* a0 += a0 << 7 */
-		sd(10, 6, 0),                  /* *page = a0 */
-		ld(13, 6, 0),
-		add(11, 11, 13),               /* a1 += *page */
-		jal(0, -28),                   /* back to loop */
-	});
+			     csrrs(5, CSR_MHARTID, 0), /* t0 = hart id */
+			     slli(6, 5, 12),           /* t1 = id * 4096 */
+			     addi(7, 0, 1), slli(7, 7, 31), lui(8, 0x10),
+			     add(7, 7, 8),                     /* t2 = 0x80010000 */
+			     add(6, 6, 7),                     /* t1 = this hart's page */
+			     addi(10, 0, seed),                /* a0 = seed */
+			     add(10, 10, 5),                   /* a0 += id */
+			     addi(11, 11, 3),                  /* loop: a1 += 3 */
+			     add(10, 10, 11),                  /* a0 += a1 */
+			     slli(12, 10, 7), add(10, 10, 12), /* a0 += a0 << 7 */
+			     sd(10, 6, 0),                     /* *page = a0 */
+			     ld(13, 6, 0), add(11, 11, 13),    /* a1 += *page */
+			     jal(0, -28),                      /* back to loop */
+		     });
 }
 
 TEST(Machine, SeveralMachinesInOneProcessRunAsIfAlone)

@@ -24,9 +24,9 @@ using namespace tu;
 
 namespace {
 
-constexpr uint64_t kTables = kRam + 0x400000;  /* page-table pages */
-constexpr uint64_t kFrames = kRam + 0x800000;  /* data pages */
-constexpr uint64_t kVa = 0x12345000;           /* a user-half address */
+constexpr uint64_t kTables = kRam + 0x400000; /* page-table pages */
+constexpr uint64_t kFrames = kRam + 0x800000; /* data pages */
+constexpr uint64_t kVa = 0x12345000;          /* a user-half address */
 
 class MmuTest : public ::testing::Test {
 protected:
@@ -82,19 +82,24 @@ protected:
 		return a;
 	}
 
-	int load(uint64_t va, uint64_t *val, unsigned size = 8) { return mmu_load(h, va, size, val); }
+	int load(uint64_t va, uint64_t *val, unsigned size = 8)
+	{
+		return mmu_load(h, va, size, val);
+	}
 
 	void expect_fault(uint64_t va, enum hv_access acc, uint64_t cause)
 	{
 		gpa_t pa = 0;
 		uint64_t v = 0;
 		h->exc_cause = h->exc_tval = 0xdead;
-		EXPECT_EQ(mmu_translate(h, va, acc, &pa), -1) << "acc " << acc << " va " << std::hex << va;
+		EXPECT_EQ(mmu_translate(h, va, acc, &pa), -1)
+			<< "acc " << acc << " va " << std::hex << va;
 		EXPECT_EQ(h->exc_cause, cause) << "acc " << acc << " va " << std::hex << va;
 		EXPECT_EQ(h->exc_tval, va);
 		h->exc_cause = h->exc_tval = 0xdead;
-		int r = acc == ACC_LOAD ? mmu_load(h, va, 8, &v) :
-			acc == ACC_STORE ? mmu_store(h, va, 8, 0) : mmu_fetch_pa(h, va, &pa);
+		int r = acc == ACC_LOAD  ? mmu_load(h, va, 8, &v) :
+			acc == ACC_STORE ? mmu_store(h, va, 8, 0) :
+					   mmu_fetch_pa(h, va, &pa);
 		EXPECT_EQ(r, -1);
 		EXPECT_EQ(h->exc_cause, cause);
 		EXPECT_EQ(h->exc_tval, va);
@@ -140,7 +145,7 @@ TEST_F(MmuTest, Sv39FourKilobytePageTranslatesLoadsAndStores)
 TEST_F(MmuTest, Sv39SuperpagesKeepTheLowAddressBits)
 {
 	use_paging(3);
-	map(0x40000000, 0x80000000, PTE_R | PTE_A, 2);   /* 1 GiB */
+	map(0x40000000, 0x80000000, PTE_R | PTE_A, 2);      /* 1 GiB */
 	map(0x00600000, kRam + 0x200000, PTE_R | PTE_A, 1); /* 2 MiB */
 	gpa_t pa = 0;
 	ASSERT_EQ(mmu_translate(h, 0x40000000 + 0x123456, ACC_LOAD, &pa), 0);
@@ -183,7 +188,8 @@ TEST_F(MmuTest, InvalidPteAtEachLevelFaultsWithTheAccessCause)
 			}
 			(void)a;
 			hart_flush_tlb(h);
-			SCOPED_TRACE(testing::Message() << "levels " << lv << " invalid at " << bad);
+			SCOPED_TRACE(testing::Message()
+				     << "levels " << lv << " invalid at " << bad);
 			expect_page_faults(kVa);
 		}
 	}

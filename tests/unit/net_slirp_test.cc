@@ -242,8 +242,8 @@ constexpr size_t kIp = kEth;
 constexpr size_t kL4 = kIp + 20;
 
 /* Ethernet + IPv4 + UDP (checksum 0: none, allowed over IPv4). */
-Frame udp_frame(const uint8_t *dst_mac, uint32_t src, uint32_t dst, uint16_t sport,
-		uint16_t dport, const Frame &payload)
+Frame udp_frame(const uint8_t *dst_mac, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+		const Frame &payload)
 {
 	Frame f(kL4 + 8 + payload.size(), 0);
 	std::memcpy(&f[0], dst_mac, 6);
@@ -265,8 +265,8 @@ Frame udp_frame(const uint8_t *dst_mac, uint32_t src, uint32_t dst, uint16_t spo
 
 /* Ethernet + IPv4 + a 20-byte TCP header with flags and no payload; the
  * checksum covers the RFC 793 pseudo-header. */
-Frame tcp_frame(const uint8_t *dst_mac, uint32_t src, uint32_t dst, uint16_t sport,
-		uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags)
+Frame tcp_frame(const uint8_t *dst_mac, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+		uint32_t seq, uint32_t ack, uint8_t flags)
 {
 	Frame f(kL4 + 20, 0);
 	std::memcpy(&f[0], dst_mac, 6);
@@ -424,13 +424,13 @@ TEST_F(NetSlirpTest, DhcpDiscoverGetsAnOfferOfTheFirstLease)
 	}));
 	size_t bootp = kL4 + 8;
 	ASSERT_GE(offer.size(), bootp + 244);
-	EXPECT_EQ(offer[bootp], 2);                       /* BOOTREPLY */
-	EXPECT_EQ(get32(offer, bootp + 4), 0x1234abcdu);  /* xid */
+	EXPECT_EQ(offer[bootp], 2);                           /* BOOTREPLY */
+	EXPECT_EQ(get32(offer, bootp + 4), 0x1234abcdu);      /* xid */
 	EXPECT_EQ(get32(offer, bootp + 16), NET_SLIRP_GUEST); /* yiaddr */
 	EXPECT_EQ(0, std::memcmp(&offer[bootp + 28], kGuestMac, 6));
-	EXPECT_EQ(dhcp_option(offer, bootp, 53), 2);      /* DHCPOFFER */
+	EXPECT_EQ(dhcp_option(offer, bootp, 53), 2);       /* DHCPOFFER */
 	EXPECT_EQ(get32(offer, kIp + 12), NET_SLIRP_HOST); /* from the gateway */
-	EXPECT_EQ(ip_checksum(offer, kIp), 0);            /* valid header */
+	EXPECT_EQ(ip_checksum(offer, kIp), 0);             /* valid header */
 }
 
 TEST_F(NetSlirpTest, GuestUdpToHostAddressReachesHostLoopback)
@@ -481,8 +481,8 @@ TEST_F(NetSlirpTest, GuestTcpConnectToHostAddressReachesHostLoopback)
 		if (answer_arp(f))
 			return false;
 		return is_ipv4(f, 6) && get32(f, kIp + 12) == NET_SLIRP_HOST &&
-		       get16(f, kL4) == port && get16(f, kL4 + 2) == 40001 &&
-		       f[kL4 + 13] == 0x12 && get32(f, kL4 + 8) == 1001;
+		       get16(f, kL4) == port && get16(f, kL4 + 2) == 40001 && f[kL4 + 13] == 0x12 &&
+		       get32(f, kL4 + 8) == 1001;
 	});
 	/* The stack answers only once the host connection exists. */
 	struct pollfd p = { l, POLLIN, 0 };

@@ -35,10 +35,10 @@ double now_s()
 void timer_then_poweroff(TestVm &vm, uint64_t ms)
 {
 	vm.put(kRam, {
-		wfi(),
-		sw(9, 8, 0), /* syscon: power off */
-		spin(),
-	});
+			     wfi(),
+			     sw(9, 8, 0), /* syscon: power off */
+			     spin(),
+		     });
 	struct hart *h = vm.h();
 	h->mie = MIP_MTIP; /* enabled in mie, MIE stays 0: WFI wakes, no trap */
 	h->mtimecmp = ms * kTicksPerMs;

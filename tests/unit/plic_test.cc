@@ -40,8 +40,7 @@ protected:
 		m = static_cast<struct machine *>(calloc(1, sizeof(*m)));
 		m->nharts = 2;
 		for (unsigned i = 0; i < m->nharts; i++) {
-			m->hart[i] = static_cast<struct hart *>(
-				calloc(1, sizeof(struct hart)));
+			m->hart[i] = static_cast<struct hart *>(calloc(1, sizeof(struct hart)));
 			m->hart[i]->m = m;
 			m->hart[i]->id = i;
 		}
@@ -64,25 +63,16 @@ protected:
 	{
 		return static_cast<uint32_t>(dev->ops->read(dev->opaque, off, 4));
 	}
-	void wr(uint64_t off, uint32_t val)
-	{
-		dev->ops->write(dev->opaque, off, 4, val);
-	}
+	void wr(uint64_t off, uint32_t val) { dev->ops->write(dev->opaque, off, 4, val); }
 	void set_prio(unsigned src, uint32_t prio) { wr(4 * src, prio); }
 	void enable(unsigned ctx, unsigned src)
 	{
 		uint64_t off = kEnable + 0x80 * ctx + 4 * (src / 32);
 		wr(off, rd(off) | (1u << (src % 32)));
 	}
-	void set_threshold(unsigned ctx, uint32_t t)
-	{
-		wr(kContext + 0x1000 * ctx, t);
-	}
+	void set_threshold(unsigned ctx, uint32_t t) { wr(kContext + 0x1000 * ctx, t); }
 	uint32_t claim(unsigned ctx) { return rd(kContext + 0x1000 * ctx + 4); }
-	void complete(unsigned ctx, uint32_t src)
-	{
-		wr(kContext + 0x1000 * ctx + 4, src);
-	}
+	void complete(unsigned ctx, uint32_t src) { wr(kContext + 0x1000 * ctx + 4, src); }
 	void line(unsigned src, bool level)
 	{
 		struct hv_irq irq = { p, src };

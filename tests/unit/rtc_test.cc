@@ -23,9 +23,16 @@ extern "C" {
 
 namespace {
 
-enum { TIME_LOW = 0x00, TIME_HIGH = 0x04, ALARM_LOW = 0x08,
-       ALARM_HIGH = 0x0c, IRQ_ENABLED = 0x10, CLEAR_ALARM = 0x14,
-       ALARM_STATUS = 0x18, CLEAR_INTERRUPT = 0x1c };
+enum {
+	TIME_LOW = 0x00,
+	TIME_HIGH = 0x04,
+	ALARM_LOW = 0x08,
+	ALARM_HIGH = 0x0c,
+	IRQ_ENABLED = 0x10,
+	CLEAR_ALARM = 0x14,
+	ALARM_STATUS = 0x18,
+	CLEAR_INTERRUPT = 0x1c
+};
 
 constexpr uint64_t kBootNs = 1700000000ull * 1000000000ull + 123;
 constexpr uint64_t kNsPerTick = 1000000000ull / HV_TIMEBASE_HZ;
@@ -62,10 +69,7 @@ protected:
 	{
 		return static_cast<uint32_t>(dev->ops->read(dev->opaque, off, 4));
 	}
-	void wr(uint64_t off, uint32_t val)
-	{
-		dev->ops->write(dev->opaque, off, 4, val);
-	}
+	void wr(uint64_t off, uint32_t val) { dev->ops->write(dev->opaque, off, 4, val); }
 	uint64_t read_time()
 	{
 		uint64_t lo = rd(TIME_LOW);

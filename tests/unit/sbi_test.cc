@@ -101,8 +101,12 @@ TEST_F(Sbi, ProbeReportsEveryImplementedExtension)
 
 TEST_F(Sbi, ProbeReportsZeroForAbsentExtensions)
 {
-	const uint64_t absent[] = { 0x09, 0x0f, 0x504d55 /* PMU */, 0x53555350 /* SUSP */,
-				    0x12345678, 0xffffffff00000010ull };
+	const uint64_t absent[] = { 0x09,
+				    0x0f,
+				    0x504d55 /* PMU */,
+				    0x53555350 /* SUSP */,
+				    0x12345678,
+				    0xffffffff00000010ull };
 	for (uint64_t eid : absent) {
 		Ret r = Call(H(0), SBI_EXT_BASE, SBI_BASE_PROBE_EXTENSION, eid);
 		EXPECT_EQ(r.error, SBI_SUCCESS);
@@ -238,7 +242,8 @@ TEST_F(Sbi, RemoteFenceIAndAsidFenceReachAllHarts)
 		EXPECT_EQ(H(i)->tlb[ACC_FETCH][1].tag, TLB_INVALID) << i;
 	H(2)->tlb[ACC_STORE][3].tag = 9;
 	EXPECT_EQ(Call(H(0), SBI_EXT_RFENCE, SBI_RFENCE_SFENCE_VMA_ASID, 0b100, 0, 0x1000, 0x1000,
-		       7).error,
+		       7)
+			  .error,
 		  SBI_SUCCESS);
 	EXPECT_EQ(H(2)->tlb[ACC_STORE][3].tag, TLB_INVALID);
 }
@@ -254,7 +259,8 @@ TEST_F(Sbi, RemoteFenceRejectsBadHartAndAsid)
 TEST_F(Sbi, HfenceIsNotSupported)
 {
 	for (uint64_t fid = SBI_RFENCE_HFENCE_GVMA_VMID; fid <= SBI_RFENCE_HFENCE_VVMA; fid++)
-		EXPECT_EQ(Call(H(0), SBI_EXT_RFENCE, fid, 1, 0).error, SBI_ERR_NOT_SUPPORTED) << fid;
+		EXPECT_EQ(Call(H(0), SBI_EXT_RFENCE, fid, 1, 0).error, SBI_ERR_NOT_SUPPORTED)
+			<< fid;
 }
 
 TEST_F(Sbi, HartStartEntersSupervisorAtStartAddress)
@@ -300,7 +306,8 @@ TEST_F(Sbi, HartStartRejectsStartedInvalidAndUnmappedTargets)
 
 TEST_F(Sbi, HartStopThenRestart)
 {
-	ASSERT_EQ(Call(H(0), SBI_EXT_HSM, SBI_HSM_HART_START, 1, HV_RAM_BASE, 1).error, SBI_SUCCESS);
+	ASSERT_EQ(Call(H(0), SBI_EXT_HSM, SBI_HSM_HART_START, 1, HV_RAM_BASE, 1).error,
+		  SBI_SUCCESS);
 	H(1)->x[10] = 0x1234;
 	Call(H(1), SBI_EXT_HSM, SBI_HSM_HART_STOP);
 	EXPECT_EQ(H(1)->hsm, HSM_STOPPED);
@@ -431,8 +438,7 @@ TEST_F(Sbi, DbcnWriteOutsideRamIsInvalidParam)
 	EXPECT_EQ(Call(H(0), SBI_EXT_DBCN, SBI_DBCN_CONSOLE_WRITE, 4, HV_RAM_BASE, 1).error,
 		  SBI_ERR_INVALID_PARAM);
 	/* Starts in RAM, runs past its end. */
-	EXPECT_EQ(Call(H(0), SBI_EXT_DBCN, SBI_DBCN_CONSOLE_WRITE, 8,
-		       HV_RAM_BASE + kRamSize - 4, 0)
+	EXPECT_EQ(Call(H(0), SBI_EXT_DBCN, SBI_DBCN_CONSOLE_WRITE, 8, HV_RAM_BASE + kRamSize - 4, 0)
 			  .error,
 		  SBI_ERR_INVALID_PARAM);
 	/* A length that wraps the address space. */
@@ -550,7 +556,8 @@ TEST_F(Sbi, RegisteredFirmwareExtensionIsProbedAndCalledOnlyOnceRegistered)
 	EXPECT_FALSE(sbi_register_extension(&echo)) << "an EID is registered once";
 
 	EXPECT_EQ(Call(H(0), SBI_EXT_BASE, SBI_BASE_PROBE_EXTENSION, SBI_EXT_FIRMWARE).value, 1u);
-	EXPECT_EQ(Call(H(0), SBI_EXT_BASE, SBI_BASE_PROBE_EXTENSION, SBI_EXT_FIRMWARE + 1).value, 0u);
+	EXPECT_EQ(Call(H(0), SBI_EXT_BASE, SBI_BASE_PROBE_EXTENSION, SBI_EXT_FIRMWARE + 1).value,
+		  0u);
 	r = Call(H(2), SBI_EXT_FIRMWARE, 7, 100, 0, 0, 0, 0, 20);
 	EXPECT_EQ(r.error, SBI_ERR_INVALID_PARAM);
 	EXPECT_EQ(r.value, 122u);

@@ -102,17 +102,14 @@ std::string hex(uint64_t v)
 
 /* ---------- the host FPU ---------- */
 
-const int kFeRound[4] = { FE_TONEAREST, FE_TOWARDZERO, FE_DOWNWARD,
-			  FE_UPWARD };
+const int kFeRound[4] = { FE_TONEAREST, FE_TOWARDZERO, FE_DOWNWARD, FE_UPWARD };
 
 uint32_t host_flags()
 {
 	int e = fetestexcept(FE_ALL_EXCEPT);
 
-	return ((e & FE_INEXACT) ? SF_NX : 0) |
-	       ((e & FE_UNDERFLOW) ? SF_UF : 0) |
-	       ((e & FE_OVERFLOW) ? SF_OF : 0) |
-	       ((e & FE_DIVBYZERO) ? SF_DZ : 0) |
+	return ((e & FE_INEXACT) ? SF_NX : 0) | ((e & FE_UNDERFLOW) ? SF_UF : 0) |
+	       ((e & FE_OVERFLOW) ? SF_OF : 0) | ((e & FE_DIVBYZERO) ? SF_DZ : 0) |
 	       ((e & FE_INVALID) ? SF_NV : 0);
 }
 
@@ -130,11 +127,11 @@ template <typename Fn> uint32_t host_exec(int rm, Fn &&fn)
 	return flags;
 }
 
-#define HOST_BIN(name, insn, T)                                               \
-	T name(T a, T b)                                                      \
-	{                                                                     \
-		asm volatile(insn " %1, %0" : "+x"(a) : "x"(b) : "memory");  \
-		return a;                                                     \
+#define HOST_BIN(name, insn, T)                                             \
+	T name(T a, T b)                                                    \
+	{                                                                   \
+		asm volatile(insn " %1, %0" : "+x"(a) : "x"(b) : "memory"); \
+		return a;                                                   \
 	}
 HOST_BIN(host_adds, "addss", float)
 HOST_BIN(host_subs, "subss", float)
@@ -302,24 +299,13 @@ public:
 
 	enum class Rel { kAdd, kMul, kDiv };
 
-	explicit Gen(uint64_t seed) : rng_(seed)
-	{
-	}
+	explicit Gen(uint64_t seed) : rng_(seed) {}
 
-	uint64_t u64()
-	{
-		return rng_();
-	}
+	uint64_t u64() { return rng_(); }
 
-	int range(int lo, int hi)
-	{
-		return lo + (int)(rng_() % (uint64_t)(hi - lo + 1));
-	}
+	int range(int lo, int hi) { return lo + (int)(rng_() % (uint64_t)(hi - lo + 1)); }
 
-	bool pct(int p)
-	{
-		return (int)(rng_() % 100) < p;
-	}
+	bool pct(int p) { return (int)(rng_() % 100) < p; }
 
 	U mantissa()
 	{
@@ -396,8 +382,7 @@ public:
 	U related(U a, Rel rel)
 	{
 		int fa = (int)((a >> kFrac) & kMaxField);
-		int target = pct(50) ? range(-kFrac - 3, 3)
-				     : range(kMaxField - 4, kMaxField + 1);
+		int target = pct(50) ? range(-kFrac - 3, 3) : range(kMaxField - 4, kMaxField + 1);
 
 		switch (rel) {
 		case Rel::kAdd:
@@ -409,16 +394,10 @@ public:
 		}
 	}
 
-	U operand_for(U a, Rel rel)
-	{
-		return pct(40) ? value() : related(a, rel);
-	}
+	U operand_for(U a, Rel rel) { return pct(40) ? value() : related(a, rel); }
 
 private:
-	U sign()
-	{
-		return pct(50) ? (U)1 << (kFrac + Traits<H>::kExpBits) : 0;
-	}
+	U sign() { return pct(50) ? (U)1 << (kFrac + Traits<H>::kExpBits) : 0; }
 
 	std::mt19937_64 rng_;
 };
@@ -445,18 +424,16 @@ template <typename H> bool is_snan(typename Traits<H>::U bits)
 /* Collects mismatches and reports the first few with their inputs. */
 class Mismatches {
 public:
-	explicit Mismatches(std::string op) : op_(std::move(op))
-	{
-	}
+	explicit Mismatches(std::string op) : op_(std::move(op)) {}
 
 	~Mismatches()
 	{
-		EXPECT_EQ(count_, 0) << op_ << ": " << count_
-				     << " mismatches in " << checked_ << " cases";
+		EXPECT_EQ(count_, 0)
+			<< op_ << ": " << count_ << " mismatches in " << checked_ << " cases";
 	}
 
-	void check(int rm, std::initializer_list<uint64_t> in, uint64_t got,
-		   uint32_t got_flags, uint64_t want, uint32_t want_flags)
+	void check(int rm, std::initializer_list<uint64_t> in, uint64_t got, uint32_t got_flags,
+		   uint64_t want, uint32_t want_flags)
 	{
 		checked_++;
 		if (got == want && got_flags == want_flags)
@@ -466,9 +443,8 @@ public:
 		std::ostringstream os;
 		for (uint64_t v : in)
 			os << hex(v) << " ";
-		ADD_FAILURE() << op_ << " rm=" << rm << " in=" << os.str()
-			      << "got " << hex(got) << " flags " << got_flags
-			      << ", want " << hex(want) << " flags "
+		ADD_FAILURE() << op_ << " rm=" << rm << " in=" << os.str() << "got " << hex(got)
+			      << " flags " << got_flags << ", want " << hex(want) << " flags "
 			      << want_flags;
 	}
 
@@ -491,8 +467,7 @@ const int kCases = 100000;
 
 template <typename H>
 void diff_binary(const char *name,
-		 typename Traits<H>::U (*ours)(typename Traits<H>::U,
-					       typename Traits<H>::U, int,
+		 typename Traits<H>::U (*ours)(typename Traits<H>::U, typename Traits<H>::U, int,
 					       uint32_t *),
 		 H (*host)(H, H), typename Gen<H>::Rel rel, uint64_t seed)
 {
@@ -558,9 +533,8 @@ TEST(SoftfloatHost, F64DivMatchesSse)
 
 template <typename H>
 void diff_sqrt(const char *name,
-	       typename Traits<H>::U (*ours)(typename Traits<H>::U, int,
-					     uint32_t *),
-	       H (*host)(H), uint64_t seed)
+	       typename Traits<H>::U (*ours)(typename Traits<H>::U, int, uint32_t *), H (*host)(H),
+	       uint64_t seed)
 {
 	Gen<H> g(seed);
 	Mismatches mm(name);
@@ -591,8 +565,7 @@ TEST(SoftfloatHost, F64SqrtMatchesSse)
 
 /* Addend for fma tests: random, near the product, or cancelling it. */
 template <typename H>
-typename Traits<H>::U fma_addend(Gen<H> &g, typename Traits<H>::U a,
-				 typename Traits<H>::U b,
+typename Traits<H>::U fma_addend(Gen<H> &g, typename Traits<H>::U a, typename Traits<H>::U b,
 				 typename Traits<H>::U (*mul)(typename Traits<H>::U,
 							      typename Traits<H>::U, int,
 							      uint32_t *))
@@ -618,8 +591,8 @@ template <typename H>
 void diff_fma(const char *name,
 	      typename Traits<H>::U (*ours)(typename Traits<H>::U, typename Traits<H>::U,
 					    typename Traits<H>::U, int, uint32_t *),
-	      typename Traits<H>::U (*mul)(typename Traits<H>::U, typename Traits<H>::U,
-					   int, uint32_t *),
+	      typename Traits<H>::U (*mul)(typename Traits<H>::U, typename Traits<H>::U, int,
+					   uint32_t *),
 	      H (*host)(H, H, H), uint64_t seed)
 {
 	using U = typename Traits<H>::U;
@@ -719,8 +692,7 @@ TEST(SoftfloatHost, F64ToF32MatchesSse)
 
 	for (int i = 0; i < kCases; i++) {
 		/* Mostly values around and beyond the binary32 range. */
-		f64_t a = g.pct(30) ? g.value()
-				    : g.with_field(1023 + g.range(-160, 130));
+		f64_t a = g.pct(30) ? g.value() : g.with_field(1023 + g.range(-160, 130));
 		for (int rm = 0; rm < 4; rm++) {
 			float r;
 			uint32_t hf = host_exec(rm, [&] { r = host_d_to_s(from_bits<double>(a)); });
@@ -735,9 +707,18 @@ TEST(SoftfloatHost, F64ToF32MatchesSse)
 uint64_t random_int(std::mt19937_64 &rng)
 {
 	static const uint64_t kEdges[] = {
-		0, 1, ~0ull, 1ull << 63, (1ull << 63) - 1, 0xffffffffull,
-		0x80000000ull, 0x7fffffffull, (1ull << 24) + 1, (1ull << 53) + 1,
-		0xffffff7fffffffffull, 0xfffffffffffff400ull,
+		0,
+		1,
+		~0ull,
+		1ull << 63,
+		(1ull << 63) - 1,
+		0xffffffffull,
+		0x80000000ull,
+		0x7fffffffull,
+		(1ull << 24) + 1,
+		(1ull << 53) + 1,
+		0xffffff7fffffffffull,
+		0xfffffffffffff400ull,
 	};
 	uint64_t v = rng();
 
@@ -750,12 +731,10 @@ uint64_t random_int(std::mt19937_64 &rng)
 }
 
 template <typename H>
-void diff_from_int(const char *name,
-		   typename Traits<H>::U (*from_i32)(int32_t, int, uint32_t *),
+void diff_from_int(const char *name, typename Traits<H>::U (*from_i32)(int32_t, int, uint32_t *),
 		   typename Traits<H>::U (*from_u32)(uint32_t, int, uint32_t *),
 		   typename Traits<H>::U (*from_i64)(int64_t, int, uint32_t *),
-		   typename Traits<H>::U (*from_u64)(uint64_t, int, uint32_t *),
-		   uint64_t seed)
+		   typename Traits<H>::U (*from_u64)(uint64_t, int, uint32_t *), uint64_t seed)
 {
 	std::mt19937_64 rng(seed);
 	Mismatches mm(name);
@@ -794,8 +773,8 @@ void diff_from_int(const char *name,
 
 TEST(SoftfloatHost, IntToF32MatchesSse)
 {
-	diff_from_int<float>("int->f32", sf32_from_i32, sf32_from_u32, sf32_from_i64,
-			     sf32_from_u64, 17);
+	diff_from_int<float>("int->f32", sf32_from_i32, sf32_from_u32, sf32_from_i64, sf32_from_u64,
+			     17);
 }
 
 TEST(SoftfloatHost, IntToF64MatchesSse)
@@ -809,12 +788,10 @@ TEST(SoftfloatHost, IntToF64MatchesSse)
  * conversions"): round by rm using the x87 (rintl honours the dynamic
  * rounding mode; roundl is ties-away, i.e. RMM), then range-check.
  */
-uint64_t model_to_int(long double x, bool nan, int rm, int width, bool is_signed,
-		      uint32_t *flags)
+uint64_t model_to_int(long double x, bool nan, int rm, int width, bool is_signed, uint32_t *flags)
 {
 	long double lo = is_signed ? -std::ldexp(1.0L, width - 1) : 0.0L;
-	long double hi = is_signed ? std::ldexp(1.0L, width - 1) - 1
-				   : std::ldexp(1.0L, width) - 1;
+	long double hi = is_signed ? std::ldexp(1.0L, width - 1) - 1 : std::ldexp(1.0L, width) - 1;
 	long double r;
 	uint64_t res;
 
@@ -853,8 +830,7 @@ template <typename H>
 void check_to_int(const char *name, int64_t (*to_i32)(typename Traits<H>::U, int, uint32_t *),
 		  int64_t (*to_u32)(typename Traits<H>::U, int, uint32_t *),
 		  int64_t (*to_i64)(typename Traits<H>::U, int, uint32_t *),
-		  uint64_t (*to_u64)(typename Traits<H>::U, int, uint32_t *),
-		  uint64_t seed)
+		  uint64_t (*to_u64)(typename Traits<H>::U, int, uint32_t *), uint64_t seed)
 {
 	Gen<H> g(seed);
 	Mismatches mm_model(std::string(name) + " vs model");
@@ -919,10 +895,10 @@ TEST(SoftfloatHost, F64ToIntMatchesModelAndSse)
 /* fmin/fmax against a direct transcription of the F chapter's rules. */
 template <typename H>
 void check_minmax(const char *name,
-		  typename Traits<H>::U (*mn)(typename Traits<H>::U,
-					      typename Traits<H>::U, uint32_t *),
-		  typename Traits<H>::U (*mx)(typename Traits<H>::U,
-					      typename Traits<H>::U, uint32_t *),
+		  typename Traits<H>::U (*mn)(typename Traits<H>::U, typename Traits<H>::U,
+					      uint32_t *),
+		  typename Traits<H>::U (*mx)(typename Traits<H>::U, typename Traits<H>::U,
+					      uint32_t *),
 		  uint64_t seed)
 {
 	using U = typename Traits<H>::U;
@@ -1068,10 +1044,17 @@ TEST(Softfloat, FeqIsQuietButFltFleSignalOnQuietNaN)
 TEST(Softfloat, FclassReportsAllTenClasses)
 {
 	const f32_t v32[10] = { 0xff800000u, F(-1.5f), 0x807fffffu, 0x80000000u, 0,
-				1, F(1e30f), kF32Inf, kF32SNaN, kF32QNaN };
-	const f64_t v64[10] = { 0xfff0000000000000ull, D(-1e-300), 0x8000000000000001ull,
-				0x8000000000000000ull, 0, 0x000fffffffffffffull, D(3.0),
-				kF64Inf, 0x7ff4000000000000ull, 0x7fffffffffffffffull };
+				1,           F(1e30f), kF32Inf,     kF32SNaN,    kF32QNaN };
+	const f64_t v64[10] = { 0xfff0000000000000ull,
+				D(-1e-300),
+				0x8000000000000001ull,
+				0x8000000000000000ull,
+				0,
+				0x000fffffffffffffull,
+				D(3.0),
+				kF64Inf,
+				0x7ff4000000000000ull,
+				0x7fffffffffffffffull };
 
 	for (int i = 0; i < 10; i++) {
 		EXPECT_EQ(sf32_class(v32[i]), 1u << i) << i;
@@ -1222,16 +1205,12 @@ TEST(Softfloat, RmmBreaksArithmeticTiesAwayFromZero)
 	EXPECT_EQ(fl, SF_NX);
 	fl = 0;
 	/* (1 + 2^-30)^2 = 1 + 2^-29 + 2^-60: below half an ulp, not a tie. */
-	EXPECT_EQ(sf64_mul(D(1.0 + 0x1p-30), D(1.0 + 0x1p-30), SF_RMM, &fl),
-		  D(1.0 + 0x1p-29));
+	EXPECT_EQ(sf64_mul(D(1.0 + 0x1p-30), D(1.0 + 0x1p-30), SF_RMM, &fl), D(1.0 + 0x1p-29));
 	/* (2^26 + 1)(2^27 + 1) = 2^53 + 2^27 + 2^26 + 1, odd, so halfway
 	 * between two binary64 integers; the lower one is even. */
-	EXPECT_EQ(sf64_mul(D(67108865.0), D(134217729.0), SF_RNE, &fl),
-		  D(9007199456067584.0));
-	EXPECT_EQ(sf64_mul(D(67108865.0), D(134217729.0), SF_RMM, &fl),
-		  D(9007199456067586.0));
-	EXPECT_EQ(sf64_mul(D(-67108865.0), D(134217729.0), SF_RMM, &fl),
-		  D(-9007199456067586.0));
+	EXPECT_EQ(sf64_mul(D(67108865.0), D(134217729.0), SF_RNE, &fl), D(9007199456067584.0));
+	EXPECT_EQ(sf64_mul(D(67108865.0), D(134217729.0), SF_RMM, &fl), D(9007199456067586.0));
+	EXPECT_EQ(sf64_mul(D(-67108865.0), D(134217729.0), SF_RMM, &fl), D(-9007199456067586.0));
 	/* A tie whose even neighbour is the upper one: both modes agree. */
 	EXPECT_EQ(sf64_mul(D(3.0), D(1.0 + 0x1p-52), SF_RNE, &fl), D(3.0 + 0x1p-50));
 	EXPECT_EQ(sf64_mul(D(3.0), D(1.0 + 0x1p-52), SF_RMM, &fl), D(3.0 + 0x1p-50));
@@ -1294,9 +1273,8 @@ TEST(SoftfloatHost, HostAlsoDetectsTininessAfterRounding)
 {
 	/* Documents the x86 finding the differential tests rely on. */
 	double r;
-	uint32_t hf = host_exec(SF_RNE, [&] {
-		r = host_muld(1.0 - 0x1p-27, (1.0 + 0x1p-27) * 0x1p-1022);
-	});
+	uint32_t hf = host_exec(SF_RNE,
+				[&] { r = host_muld(1.0 - 0x1p-27, (1.0 + 0x1p-27) * 0x1p-1022); });
 	EXPECT_EQ(r, 0x1p-1022);
 	EXPECT_EQ(hf, SF_NX);
 }
@@ -1307,9 +1285,7 @@ TEST(SoftfloatHost, HostFmaIsFusedAndCorrectlyRounded)
 	 * once, honour the dynamic rounding mode and raise exact flags. */
 	double r;
 	float rf;
-	uint32_t hf = host_exec(SF_RNE, [&] {
-		r = host_fmad(1.0 + 0x1p-30, 1.0 + 0x1p-30, -1.0);
-	});
+	uint32_t hf = host_exec(SF_RNE, [&] { r = host_fmad(1.0 + 0x1p-30, 1.0 + 0x1p-30, -1.0); });
 	EXPECT_EQ(r, 0x1p-29 + 0x1p-60);
 	EXPECT_EQ(hf, 0u);
 	hf = host_exec(SF_RUP, [&] { rf = host_fmas(1.0f + 0x1p-23f, 1.0f + 0x1p-23f, 0x1p-30f); });
@@ -1337,8 +1313,7 @@ TEST(Softfloat, FmaRaisesInvalidForInfTimesZeroEvenWithQuietNaN)
 	EXPECT_EQ(sf32_fma(F(1.0f), F(1.0f), kF32SNaN, SF_RNE, &fl), SF_F32_CANON_NAN);
 	EXPECT_EQ(fl, SF_NV);
 	fl = 0;
-	EXPECT_EQ(sf32_fma(kF32Inf, F(1.0f), kF32Inf | 0x80000000u, SF_RNE, &fl),
-		  SF_F32_CANON_NAN);
+	EXPECT_EQ(sf32_fma(kF32Inf, F(1.0f), kF32Inf | 0x80000000u, SF_RNE, &fl), SF_F32_CANON_NAN);
 	EXPECT_EQ(fl, SF_NV);
 }
 
@@ -1447,12 +1422,10 @@ template <typename H> struct SfOps {
 	H (*host_fma)(H, H, H);
 };
 
-const SfOps<float> kOps32 = { sf32_add,	 sf32_sub,  sf32_mul,  sf32_div,
-			      sf32_sqrt, sf32_fma,  host_adds, host_subs,
-			      host_muls, host_divs, host_sqrts, host_fmas };
-const SfOps<double> kOps64 = { sf64_add,  sf64_sub,  sf64_mul,	 sf64_div,
-			       sf64_sqrt, sf64_fma,  host_addd,	 host_subd,
-			       host_muld, host_divd, host_sqrtd, host_fmad };
+const SfOps<float> kOps32 = { sf32_add,  sf32_sub,  sf32_mul,  sf32_div,  sf32_sqrt,  sf32_fma,
+			      host_adds, host_subs, host_muls, host_divs, host_sqrts, host_fmas };
+const SfOps<double> kOps64 = { sf64_add,  sf64_sub,  sf64_mul,  sf64_div,  sf64_sqrt,  sf64_fma,
+			       host_addd, host_subd, host_muld, host_divd, host_sqrtd, host_fmad };
 
 /* W holds every product and midpoint product exactly: double for binary32
  * (2*24+1 bits), __float128 for binary64 (2*53+1 bits). */
@@ -1470,9 +1443,9 @@ void rmm_arith(const char *name, const SfOps<H> &ops, uint64_t seed)
 	for (int i = 0; i < 6 * kCases; i++) {
 		const int op = i % 6;
 		U a = g.value();
-		U b = g.operand_for(a, op == 2 || op == 5 ? Gen<H>::Rel::kMul
-				       : op == 3	  ? Gen<H>::Rel::kDiv
-							  : Gen<H>::Rel::kAdd);
+		U b = g.operand_for(a, op == 2 || op == 5 ? Gen<H>::Rel::kMul :
+				       op == 3            ? Gen<H>::Rel::kDiv :
+							    Gen<H>::Rel::kAdd);
 		U c = fma_addend<H>(g, a, b, ops.mul);
 		H x = from_bits<H>(a), y = from_bits<H>(b), z = from_bits<H>(c);
 		W wx = x, wy = y, wz = z;
@@ -1484,23 +1457,41 @@ void rmm_arith(const char *name, const SfOps<H> &ops, uint64_t seed)
 		for (int rm : { SF_RNE, SF_RDN, SF_RUP }) {
 			host_fl[rm] = host_exec(rm, [&] {
 				switch (op) {
-				case 0: host[rm] = ops.host_add(x, y); break;
-				case 1: host[rm] = ops.host_sub(x, y); break;
-				case 2: host[rm] = ops.host_mul(x, y); break;
-				case 3: host[rm] = ops.host_div(x, y); break;
-				case 4: host[rm] = ops.host_sqrt(x); break;
-				default: host[rm] = ops.host_fma(x, y, z); break;
+				case 0:
+					host[rm] = ops.host_add(x, y);
+					break;
+				case 1:
+					host[rm] = ops.host_sub(x, y);
+					break;
+				case 2:
+					host[rm] = ops.host_mul(x, y);
+					break;
+				case 3:
+					host[rm] = ops.host_div(x, y);
+					break;
+				case 4:
+					host[rm] = ops.host_sqrt(x);
+					break;
+				default:
+					host[rm] = ops.host_fma(x, y, z);
+					break;
 				}
 			});
 		}
 		std::function<bool(W)> is_tie = [&](W m) {
 			switch (op) {
-			case 0: return sum_equals<W>(wx, wy, m);
-			case 1: return sum_equals<W>(wx, -wy, m);
-			case 2: return wx * wy == m;
-			case 3: return wx == m * wy;
-			case 4: return wx == m * m;
-			default: return sum_equals<W>(wx * wy, wz, m);
+			case 0:
+				return sum_equals<W>(wx, wy, m);
+			case 1:
+				return sum_equals<W>(wx, -wy, m);
+			case 2:
+				return wx * wy == m;
+			case 3:
+				return wx == m * wy;
+			case 4:
+				return wx == m * m;
+			default:
+				return sum_equals<W>(wx * wy, wz, m);
 			}
 		};
 		uint64_t want;
@@ -1515,12 +1506,24 @@ void rmm_arith(const char *name, const SfOps<H> &ops, uint64_t seed)
 		uint32_t of = 0;
 		U got;
 		switch (op) {
-		case 0: got = ops.add(a, b, SF_RMM, &of); break;
-		case 1: got = ops.sub(a, b, SF_RMM, &of); break;
-		case 2: got = ops.mul(a, b, SF_RMM, &of); break;
-		case 3: got = ops.div(a, b, SF_RMM, &of); break;
-		case 4: got = ops.sqrt(a, SF_RMM, &of); break;
-		default: got = ops.fma(a, b, c, SF_RMM, &of); break;
+		case 0:
+			got = ops.add(a, b, SF_RMM, &of);
+			break;
+		case 1:
+			got = ops.sub(a, b, SF_RMM, &of);
+			break;
+		case 2:
+			got = ops.mul(a, b, SF_RMM, &of);
+			break;
+		case 3:
+			got = ops.div(a, b, SF_RMM, &of);
+			break;
+		case 4:
+			got = ops.sqrt(a, SF_RMM, &of);
+			break;
+		default:
+			got = ops.fma(a, b, c, SF_RMM, &of);
+			break;
 		}
 		mm.check(op, { a, b, c }, got, of, want, want_fl);
 	}
@@ -1575,8 +1578,7 @@ TEST(SoftfloatRmm, F64ToF32TiesRoundAwayFromZero)
 }
 
 template <typename H>
-void rmm_from_int(const char *name,
-		  typename Traits<H>::U (*from_i64)(int64_t, int, uint32_t *),
+void rmm_from_int(const char *name, typename Traits<H>::U (*from_i64)(int64_t, int, uint32_t *),
 		  typename Traits<H>::U (*from_u64)(uint64_t, int, uint32_t *), uint64_t seed)
 {
 	std::mt19937_64 rng(seed);
@@ -1593,18 +1595,16 @@ void rmm_from_int(const char *name,
 
 		for (int rm : { SF_RNE, SF_RDN, SF_RUP })
 			host_fl[rm] = host_exec(rm, [&] {
-				host[rm] = is_signed ? host_from_i64<H>((int64_t)v)
-						     : host_from_u64<H>(v);
+				host[rm] = is_signed ? host_from_i64<H>((int64_t)v) :
+						       host_from_u64<H>(v);
 			});
 		uint64_t want;
-		std::function<bool(long double)> is_tie = [&](long double m) {
-			return exact == m;
-		};
-		ties += rmm_want<H, long double>(host[SF_RNE], host[SF_RDN], host[SF_RUP],
-						 is_tie, &want);
+		std::function<bool(long double)> is_tie = [&](long double m) { return exact == m; };
+		ties += rmm_want<H, long double>(host[SF_RNE], host[SF_RDN], host[SF_RUP], is_tie,
+						 &want);
 		uint32_t of = 0;
-		uint64_t got = is_signed ? from_i64((int64_t)v, SF_RMM, &of)
-					 : from_u64(v, SF_RMM, &of);
+		uint64_t got = is_signed ? from_i64((int64_t)v, SF_RMM, &of) :
+					   from_u64(v, SF_RMM, &of);
 		mm.check(is_signed, { v }, got, of, want, host_fl[SF_RNE]);
 	}
 	EXPECT_GT(ties, 200);

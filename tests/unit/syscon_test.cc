@@ -25,8 +25,7 @@ protected:
 
 		m = static_cast<struct machine *>(calloc(1, sizeof(*m)));
 		m->nharts = 1;
-		m->hart[0] = static_cast<struct hart *>(
-			calloc(1, sizeof(struct hart)));
+		m->hart[0] = static_cast<struct hart *>(calloc(1, sizeof(struct hart)));
 		m->hart[0]->m = m;
 		m->cur = m->hart[0];
 		m->exit_status = -99;

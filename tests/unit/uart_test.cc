@@ -21,13 +21,24 @@ extern "C" {
 
 namespace {
 
-enum { RBR = 0, THR = 0, DLL = 0, IER = 1, DLM = 1, IIR = 2, FCR = 2,
-       LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
+enum {
+	RBR = 0,
+	THR = 0,
+	DLL = 0,
+	IER = 1,
+	DLM = 1,
+	IIR = 2,
+	FCR = 2,
+	LCR = 3,
+	MCR = 4,
+	LSR = 5,
+	MSR = 6,
+	SCR = 7
+};
 
 void capture_console(void *opaque, const uint8_t *buf, size_t len)
 {
-	static_cast<std::string *>(opaque)->append(
-		reinterpret_cast<const char *>(buf), len);
+	static_cast<std::string *>(opaque)->append(reinterpret_cast<const char *>(buf), len);
 }
 
 class UartTest : public ::testing::Test {
@@ -38,8 +49,7 @@ protected:
 
 		m = static_cast<struct machine *>(calloc(1, sizeof(*m)));
 		m->nharts = 1;
-		m->hart[0] = static_cast<struct hart *>(
-			calloc(1, sizeof(struct hart)));
+		m->hart[0] = static_cast<struct hart *>(calloc(1, sizeof(struct hart)));
 		m->hart[0]->m = m;
 		m->cur = m->hart[0];
 		m->console_out = capture_console;
@@ -64,10 +74,7 @@ protected:
 	{
 		return static_cast<uint8_t>(dev->ops->read(dev->opaque, off, 1));
 	}
-	void wr(uint64_t off, uint8_t val)
-	{
-		dev->ops->write(dev->opaque, off, 1, val);
-	}
+	void wr(uint64_t off, uint8_t val) { dev->ops->write(dev->opaque, off, 1, val); }
 	bool line()
 	{
 		struct hv_dev *pd = plic_dev(plic);
@@ -224,7 +231,7 @@ TEST_F(UartTest, DivisorLatchSharesOffsetsZeroAndOne)
 TEST_F(UartTest, LoopbackRoutesTransmitAndModemLines)
 {
 	wr(FCR, 0x01);
-	wr(MCR, 0x10 | 0x0a); /* loop, RTS, OUT2 */
+	wr(MCR, 0x10 | 0x0a);            /* loop, RTS, OUT2 */
 	EXPECT_EQ(rd(MSR) & 0xf0, 0x90); /* DCD and CTS */
 	wr(THR, 'L');
 	EXPECT_TRUE(console.empty());

@@ -631,12 +631,12 @@ TEST_F(VirtioNetTest, AttachedSlirpAnswersArpForTheGateway)
 	Frame got = rx_bytes(0, used_len(rxq, 0));
 	ASSERT_GE(got.size(), VIRTIO_NET_HDR_LEN + 42);
 	const uint8_t *e = got.data() + VIRTIO_NET_HDR_LEN;
-	EXPECT_EQ(0, std::memcmp(e, kDefaultMac, 6));   /* to the guest */
+	EXPECT_EQ(0, std::memcmp(e, kDefaultMac, 6)); /* to the guest */
 	EXPECT_EQ(e[12], 0x08);
-	EXPECT_EQ(e[13], 0x06);                         /* ARP */
-	EXPECT_EQ(e[21], 2);                            /* reply */
+	EXPECT_EQ(e[13], 0x06); /* ARP */
+	EXPECT_EQ(e[21], 2);    /* reply */
 	const uint8_t gw[4] = { 10, 0, 2, 2 };
-	EXPECT_EQ(0, std::memcmp(e + 28, gw, 4));        /* sender: the gateway */
+	EXPECT_EQ(0, std::memcmp(e + 28, gw, 4)); /* sender: the gateway */
 }
 
 TEST_F(VirtioNetTest, AttachFailureLeavesTheSlotAlone)

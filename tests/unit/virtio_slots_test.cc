@@ -39,7 +39,8 @@ struct Slots {
 		std::memset(&cfg, 0, sizeof(cfg));
 		net_opts_init(&net);
 		for (int pin : pins) {
-			struct machine_drive d = { "img", true, pin >= 0, pin >= 0 ? (unsigned)pin : 0 };
+			struct machine_drive d = { "img", true, pin >= 0,
+						   pin >= 0 ? (unsigned)pin : 0 };
 			drives.push_back(d);
 		}
 		if (net_pin != -2) {
@@ -78,8 +79,7 @@ TEST(VirtioSlots, UnplacedDevicesFillFromTheHighestSlotDown)
 TEST(VirtioSlots, PlacedDevicesTakeTheirSlotsFirst)
 {
 	/* xv6-riscv's disk in slot 0; the rest fill from the top. */
-	EXPECT_EQ(Slots({ 0 }, true, -1).place(),
-		  (std::vector<int>{ 0, E, E, E, E, E, RNG, NET }));
+	EXPECT_EQ(Slots({ 0 }, true, -1).place(), (std::vector<int>{ 0, E, E, E, E, E, RNG, NET }));
 	/* A later drive's pin is honoured before an earlier drive is placed. */
 	EXPECT_EQ(Slots({ -1, 7, -1 }, true, 6).place(),
 		  (std::vector<int>{ E, E, E, RNG, 2, 0, NET, 1 }));
@@ -201,7 +201,7 @@ TEST(VirtioSlots, MachineWiresThePlacement)
 {
 	SlotVm vm(0);
 	ASSERT_NE(vm.m, nullptr);
-	const uint32_t want[HV_VIRTIO_SLOTS] = { VIRTIO_ID_BLOCK, 0, 0, 0, 0, 0, 0,
+	const uint32_t want[HV_VIRTIO_SLOTS] = { VIRTIO_ID_BLOCK,  0, 0, 0, 0, 0, 0,
 						 VIRTIO_ID_ENTROPY };
 	for (unsigned i = 0; i < HV_VIRTIO_SLOTS; i++)
 		EXPECT_EQ(vm.rd(i, VIRTIO_MMIO_DEVICE_ID), want[i]) << "slot " << i;
@@ -218,8 +218,9 @@ TEST(VirtioSlots, LegacyDiskInSlotZeroRestoresOnlyIntoTheSamePlacement)
 	ASSERT_TRUE(a.m && same.m && other.m);
 	a.wr(0, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 	a.wr(0, VIRTIO_MMIO_DRIVER_FEATURES, a.rd(0, VIRTIO_MMIO_DEVICE_FEATURES));
-	a.wr(0, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-					    VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	a.wr(0, VIRTIO_MMIO_STATUS,
+	     VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
+		     VIRTIO_STATUS_DRIVER_OK);
 	ASSERT_EQ(a.rd(0, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET, 0u);
 	ASSERT_TRUE(virtio_dev_legacy(a.m->virtio[0]));
 

@@ -85,8 +85,8 @@ public:
 		wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
 		wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 		driver_features(features);
-		wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-					       VIRTIO_STATUS_FEATURES_OK);
+		wr(VIRTIO_MMIO_STATUS,
+		   VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
 		return status() & VIRTIO_STATUS_FEATURES_OK;
 	}
 	/* Queue 0 with qsize entries at the standard layout; ring memory is
@@ -108,10 +108,7 @@ public:
 		wr(VIRTIO_MMIO_QUEUE_DEVICE_HIGH, static_cast<uint32_t>(used >> 32));
 		wr(VIRTIO_MMIO_QUEUE_READY, 1);
 	}
-	void driver_ok()
-	{
-		wr(VIRTIO_MMIO_STATUS, status() | VIRTIO_STATUS_DRIVER_OK);
-	}
+	void driver_ok() { wr(VIRTIO_MMIO_STATUS, status() | VIRTIO_STATUS_DRIVER_OK); }
 	/* The whole initialization with the device's offer intersected with
 	 * VERSION_1 | INDIRECT_DESC | extra. */
 	void init(uint32_t qsize = 8, uint64_t extra = 0)

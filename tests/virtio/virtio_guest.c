@@ -93,13 +93,34 @@ static unsigned failures, cases;
 
 /* ---- memory helpers ---- */
 
-static void w8(u64 a, u8 v) { *(volatile u8 *)a = v; }
-static void w16(u64 a, u16 v) { *(volatile u16 *)a = v; }
-static void w32(u64 a, u32 v) { *(volatile u32 *)a = v; }
-static void w64(u64 a, u64 v) { *(volatile u64 *)a = v; }
-static u8 r8(u64 a) { return *(volatile u8 *)a; }
-static u16 r16(u64 a) { return *(volatile u16 *)a; }
-static u32 r32(u64 a) { return *(volatile u32 *)a; }
+static void w8(u64 a, u8 v)
+{
+	*(volatile u8 *)a = v;
+}
+static void w16(u64 a, u16 v)
+{
+	*(volatile u16 *)a = v;
+}
+static void w32(u64 a, u32 v)
+{
+	*(volatile u32 *)a = v;
+}
+static void w64(u64 a, u64 v)
+{
+	*(volatile u64 *)a = v;
+}
+static u8 r8(u64 a)
+{
+	return *(volatile u8 *)a;
+}
+static u16 r16(u64 a)
+{
+	return *(volatile u16 *)a;
+}
+static u32 r32(u64 a)
+{
+	return *(volatile u32 *)a;
+}
 
 static void fill(u64 a, u8 v, u64 n)
 {
@@ -107,8 +128,14 @@ static void fill(u64 a, u8 v, u64 n)
 		w8(a + i, v);
 }
 
-static u32 reg(u64 off) { return r32(dev_base + off); }
-static void set_reg(u64 off, u32 v) { w32(dev_base + off, v); }
+static u32 reg(u64 off)
+{
+	return r32(dev_base + off);
+}
+static void set_reg(u64 off, u32 v)
+{
+	w32(dev_base + off, v);
+}
 
 static int irq_pending(void)
 {

@@ -78,8 +78,9 @@ void guest_main(unsigned long dtb)
 	lab_l1[vpn(LAB4_VA_MEGA, 1)] = pte_leaf(LAB4_PA_MEGA, PTE_R | PTE_W);
 
 	unsigned long satp = SATP_MODE_SV39 | (unsigned long)lab_root >> 12;
-	__asm__ volatile("sfence.vma zero, zero\n\tcsrw satp, %0\n\tsfence.vma zero, zero" ::"r"(satp)
-			 : "memory");
+	__asm__ volatile(
+		"sfence.vma zero, zero\n\tcsrw satp, %0\n\tsfence.vma zero, zero" ::"r"(satp)
+		: "memory");
 	*(volatile unsigned long *)LAB4_VA_PAGE = LAB4_MARK_PAGE;
 	*(volatile unsigned long *)LAB4_VA_MEGA = LAB4_MARK_MEGA;
 	pv_printf("lab4: Sv39 on, satp 0x%lx\n", csr_read(satp));

@@ -183,12 +183,13 @@ struct disk *disk_open(const char *path, bool snapshot, struct hv_err *err)
 	d->fd = open(path, (snapshot ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (d->fd < 0) {
 		if (!snapshot && (errno == EACCES || errno == EROFS || errno == EPERM))
-			hv_err_set(err, "disk image '%s' is not writable (%s); snapshot=off "
+			hv_err_set(err,
+				   "disk image '%s' is not writable (%s); snapshot=off "
 				   "writes to the file, use snapshot=on to keep writes in "
-				   "memory", path, strerror(errno));
+				   "memory",
+				   path, strerror(errno));
 		else
-			hv_err_set(err, "cannot open disk image '%s': %s", path,
-				   strerror(errno));
+			hv_err_set(err, "cannot open disk image '%s': %s", path, strerror(errno));
 		goto fail;
 	}
 	if (fstat(d->fd, &st) != 0) {
@@ -212,8 +213,10 @@ struct disk *disk_open(const char *path, bool snapshot, struct hv_err *err)
 		goto fail;
 	}
 	if (d->size % DISK_SECTOR_SIZE) {
-		hv_err_set(err, "disk image '%s' is %llu bytes, not a multiple of %u-byte "
-			   "sectors", path, (unsigned long long)d->size, DISK_SECTOR_SIZE);
+		hv_err_set(err,
+			   "disk image '%s' is %llu bytes, not a multiple of %u-byte "
+			   "sectors",
+			   path, (unsigned long long)d->size, DISK_SECTOR_SIZE);
 		goto fail;
 	}
 	if (snapshot) {
@@ -298,9 +301,11 @@ static int disk_pread(struct disk *d, uint64_t off, void *buf, size_t len, struc
 		return -1;
 	}
 	if ((size_t)n < len) {
-		hv_err_set(err, "disk image '%s' ends at offset %llu, before its size "
-			   "when it was opened (%llu bytes); was it truncated?", d->path,
-			   (unsigned long long)(off + (uint64_t)n), (unsigned long long)d->size);
+		hv_err_set(err,
+			   "disk image '%s' ends at offset %llu, before its size "
+			   "when it was opened (%llu bytes); was it truncated?",
+			   d->path, (unsigned long long)(off + (uint64_t)n),
+			   (unsigned long long)d->size);
 		return -1;
 	}
 	return 0;
@@ -457,8 +462,10 @@ static int disk_check_snapshot_mode(const struct disk *d, struct hv_err *err)
 {
 	if (d->snapshot)
 		return 0;
-	hv_err_set(err, "drive '%s' writes through to its file (snapshot=off); snapshots "
-		   "need snapshot=on", d->path);
+	hv_err_set(err,
+		   "drive '%s' writes through to its file (snapshot=off); snapshots "
+		   "need snapshot=on",
+		   d->path);
 	return -1;
 }
 
@@ -507,9 +514,10 @@ int64_t disk_snap_restore(struct disk *d, const struct disk_snap *s, struct hv_e
 	if (disk_check_snapshot_mode(d, err) != 0)
 		return -1;
 	if (s->t.size != d->size) {
-		hv_err_set(err, "cannot restore a snapshot of a %llu-byte disk into disk image "
-			   "'%s', which is %llu bytes", (unsigned long long)s->t.size, d->path,
-			   (unsigned long long)d->size);
+		hv_err_set(err,
+			   "cannot restore a snapshot of a %llu-byte disk into disk image "
+			   "'%s', which is %llu bytes",
+			   (unsigned long long)s->t.size, d->path, (unsigned long long)d->size);
 		return -1;
 	}
 	/* Equal sizes mean equal table shapes; from here nothing can fail. */
@@ -547,8 +555,7 @@ uint64_t disk_snap_size(const struct disk_snap *s)
 }
 
 int disk_snap_foreach(const struct disk_snap *s, const struct disk_snap *base,
-		      int (*fn)(void *opaque, uint64_t block, const uint8_t *data),
-		      void *opaque)
+		      int (*fn)(void *opaque, uint64_t block, const uint8_t *data), void *opaque)
 {
 	if (base && base->t.size != s->t.size)
 		base = NULL;
@@ -577,8 +584,7 @@ int disk_snap_foreach(const struct disk_snap *s, const struct disk_snap *base,
 	return 0;
 }
 
-int disk_overlay_load(struct disk *d, uint64_t block, const uint8_t *data,
-		      struct hv_err *err)
+int disk_overlay_load(struct disk *d, uint64_t block, const uint8_t *data, struct hv_err *err)
 {
 	struct disk_table *t = &d->overlay;
 	uint64_t nblocks = (d->size + DISK_BLOCK_SIZE - 1) / DISK_BLOCK_SIZE;
@@ -589,9 +595,11 @@ int disk_overlay_load(struct disk *d, uint64_t block, const uint8_t *data,
 	if (disk_check_snapshot_mode(d, err) != 0)
 		return -1;
 	if (block >= nblocks) {
-		hv_err_set(err, "block %llu is outside disk image '%s' (%llu blocks of %u "
-			   "bytes)", (unsigned long long)block, d->path,
-			   (unsigned long long)nblocks, DISK_BLOCK_SIZE);
+		hv_err_set(err,
+			   "block %llu is outside disk image '%s' (%llu blocks of %u "
+			   "bytes)",
+			   (unsigned long long)block, d->path, (unsigned long long)nblocks,
+			   DISK_BLOCK_SIZE);
 		return -1;
 	}
 	l = t->leaf[block >> DISK_LEAF_BITS];

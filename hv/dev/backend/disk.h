@@ -99,16 +99,14 @@ uint64_t disk_snap_size(const struct disk_snap *s);   /* image size it was taken
  * NULL, blocks base holds but s does not (they read from the image again).
  * Stops and returns fn's value when it is non-zero; 0 otherwise. */
 int disk_snap_foreach(const struct disk_snap *s, const struct disk_snap *base,
-		      int (*fn)(void *opaque, uint64_t block, const uint8_t *data),
-		      void *opaque);
+		      int (*fn)(void *opaque, uint64_t block, const uint8_t *data), void *opaque);
 
 /* Loading a snapshot file: make block `block` of d's overlay hold data
  * (DISK_BLOCK_SIZE bytes; those past the end of the image are ignored), or
  * (data NULL) read from the image again. Blocks shared with snapshots or
  * other disks are not modified: d gets its own. d must be in snapshot mode
  * and block inside the disk. Returns 0, or -1 with err (d unchanged). */
-int disk_overlay_load(struct disk *d, uint64_t block, const uint8_t *data,
-		      struct hv_err *err);
+int disk_overlay_load(struct disk *d, uint64_t block, const uint8_t *data, struct hv_err *err);
 
 /* Overlay blocks alive in this process, counted once however many disks
  * and snapshots share them (for tests and memory accounting). */

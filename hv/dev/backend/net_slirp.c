@@ -171,9 +171,10 @@ static int net_parse_hostfwd(struct net_span rule, struct net_hostfwd *f, struct
 
 	if (!net_span_split(&rest, ':', &proto) || !net_span_split(&rest, ':', &haddr) ||
 	    !net_span_split(&rest, '-', &hport) || !net_span_split(&rest, ':', &gaddr)) {
-		hv_err_set(err, "--net: hostfwd rule '%.*s' is not of the form "
-			   "[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT", (int)rule.n,
-			   rule.p);
+		hv_err_set(err,
+			   "--net: hostfwd rule '%.*s' is not of the form "
+			   "[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT",
+			   (int)rule.n, rule.p);
 		return -1;
 	}
 	gport = rest;
@@ -189,27 +190,33 @@ static int net_parse_hostfwd(struct net_span rule, struct net_hostfwd *f, struct
 	if (haddr.n == 0) {
 		f->host_addr = NET_SLIRP_LOOPBACK;
 	} else if (!net_parse_ipv4(haddr, &f->host_addr)) {
-		hv_err_set(err, "--net: hostfwd rule '%.*s' has host address '%.*s', which is not "
-			   "an IPv4 address like 127.0.0.1", (int)rule.n, rule.p, (int)haddr.n,
-			   haddr.p);
+		hv_err_set(err,
+			   "--net: hostfwd rule '%.*s' has host address '%.*s', which is not "
+			   "an IPv4 address like 127.0.0.1",
+			   (int)rule.n, rule.p, (int)haddr.n, haddr.p);
 		return -1;
 	}
 	if (!net_parse_port(hport, &f->host_port)) {
-		hv_err_set(err, "--net: hostfwd rule '%.*s' has host port '%.*s', which is not a "
-			   "number from 1 to 65535", (int)rule.n, rule.p, (int)hport.n, hport.p);
+		hv_err_set(err,
+			   "--net: hostfwd rule '%.*s' has host port '%.*s', which is not a "
+			   "number from 1 to 65535",
+			   (int)rule.n, rule.p, (int)hport.n, hport.p);
 		return -1;
 	}
 	if (gaddr.n == 0) {
 		f->guest_addr = NET_SLIRP_GUEST;
 	} else if (!net_parse_ipv4(gaddr, &f->guest_addr) || !net_guest_addr_ok(f->guest_addr)) {
-		hv_err_set(err, "--net: hostfwd rule '%.*s' has guest address '%.*s', which is not "
+		hv_err_set(err,
+			   "--net: hostfwd rule '%.*s' has guest address '%.*s', which is not "
 			   "a guest address in 10.0.2.0/24 (10.0.2.2 and 10.0.2.3 are taken)",
 			   (int)rule.n, rule.p, (int)gaddr.n, gaddr.p);
 		return -1;
 	}
 	if (!net_parse_port(gport, &f->guest_port)) {
-		hv_err_set(err, "--net: hostfwd rule '%.*s' has guest port '%.*s', which is not a "
-			   "number from 1 to 65535", (int)rule.n, rule.p, (int)gport.n, gport.p);
+		hv_err_set(err,
+			   "--net: hostfwd rule '%.*s' has guest port '%.*s', which is not a "
+			   "number from 1 to 65535",
+			   (int)rule.n, rule.p, (int)gport.n, gport.p);
 		return -1;
 	}
 	return 0;
@@ -250,15 +257,18 @@ int net_parse_opts(const char *s, struct net_opts *o, struct hv_err *err)
 		if (!more)
 			opt = rest;
 		if (!net_span_split(&opt, '=', &key)) {
-			hv_err_set(err, "--net: option '%.*s' has no value (expected hostfwd=RULE, "
-				   "mac=ADDR or slot=N)", (int)opt.n, opt.p);
+			hv_err_set(err,
+				   "--net: option '%.*s' has no value (expected hostfwd=RULE, "
+				   "mac=ADDR or slot=N)",
+				   (int)opt.n, opt.p);
 			return -1;
 		}
 		if (net_span_is(key, "hostfwd")) {
 			struct net_hostfwd *f;
 
 			if (o->nhostfwd == NET_MAX_HOSTFWD) {
-				hv_err_set(err, "--net: more than %d hostfwd rules", NET_MAX_HOSTFWD);
+				hv_err_set(err, "--net: more than %d hostfwd rules",
+					   NET_MAX_HOSTFWD);
 				return -1;
 			}
 			f = &o->hostfwd[o->nhostfwd];
@@ -269,9 +279,11 @@ int net_parse_opts(const char *s, struct net_opts *o, struct hv_err *err)
 
 				if (g->udp == f->udp && g->host_port == f->host_port &&
 				    g->host_addr == f->host_addr) {
-					hv_err_set(err, "--net: hostfwd rule '%.*s' forwards %s host "
-						   "port %u a second time", (int)opt.n, opt.p,
-						   f->udp ? "udp" : "tcp", f->host_port);
+					hv_err_set(err,
+						   "--net: hostfwd rule '%.*s' forwards %s host "
+						   "port %u a second time",
+						   (int)opt.n, opt.p, f->udp ? "udp" : "tcp",
+						   f->host_port);
 					return -1;
 				}
 			}
@@ -282,8 +294,10 @@ int net_parse_opts(const char *s, struct net_opts *o, struct hv_err *err)
 				return -1;
 			}
 			if (!net_parse_mac(opt, o->mac)) {
-				hv_err_set(err, "--net: mac '%.*s' is not a unicast MAC address like "
-					   "52:54:00:12:34:56", (int)opt.n, opt.p);
+				hv_err_set(err,
+					   "--net: mac '%.*s' is not a unicast MAC address like "
+					   "52:54:00:12:34:56",
+					   (int)opt.n, opt.p);
 				return -1;
 			}
 			have_mac = true;
@@ -293,14 +307,16 @@ int net_parse_opts(const char *s, struct net_opts *o, struct hv_err *err)
 				return -1;
 			}
 			if (!machine_slot_parse(opt.p, opt.n, &o->slot)) {
-				hv_err_set(err, "--net: slot '%.*s' is not a virtio-mmio slot from 0 to "
-					   "%d (slot 0 is at 0x10001000)", (int)opt.n, opt.p,
-					   HV_VIRTIO_SLOTS - 1);
+				hv_err_set(err,
+					   "--net: slot '%.*s' is not a virtio-mmio slot from 0 to "
+					   "%d (slot 0 is at 0x10001000)",
+					   (int)opt.n, opt.p, HV_VIRTIO_SLOTS - 1);
 				return -1;
 			}
 			o->has_slot = true;
 		} else {
-			hv_err_set(err, "--net: unknown option '%.*s' (expected hostfwd, mac or slot)",
+			hv_err_set(err,
+				   "--net: unknown option '%.*s' (expected hostfwd, mac or slot)",
 				   (int)key.n, key.p);
 			return -1;
 		}
@@ -594,10 +610,8 @@ static const struct {
 	int slirp;
 	short events, revents;
 } net_slirp_poll_bits[] = {
-	{ SLIRP_POLL_IN, POLLIN, POLLIN },
-	{ SLIRP_POLL_OUT, POLLOUT, POLLOUT },
-	{ SLIRP_POLL_PRI, POLLPRI, POLLPRI },
-	{ SLIRP_POLL_ERR, POLLERR, POLLERR | POLLNVAL },
+	{ SLIRP_POLL_IN, POLLIN, POLLIN },    { SLIRP_POLL_OUT, POLLOUT, POLLOUT },
+	{ SLIRP_POLL_PRI, POLLPRI, POLLPRI }, { SLIRP_POLL_ERR, POLLERR, POLLERR | POLLNVAL },
 	{ SLIRP_POLL_HUP, POLLHUP, POLLHUP },
 };
 

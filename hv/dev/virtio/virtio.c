@@ -57,8 +57,10 @@ static void virtio_vlog(struct virtio_dev *vd, const char *suffix, const char *f
 	if (vd->nlog > VIRTIO_LOG_LIMIT)
 		return;
 	if (vd->nlog++ == VIRTIO_LOG_LIMIT) {
-		fprintf(stderr, "retrovisor: %s: further guest errors from this device are not "
-			"shown\n", vd->name);
+		fprintf(stderr,
+			"retrovisor: %s: further guest errors from this device are not "
+			"shown\n",
+			vd->name);
 		return;
 	}
 	fprintf(stderr, "retrovisor: %s: guest error: ", vd->name);
@@ -144,7 +146,8 @@ bool virtio_dev_legacy(const struct virtio_dev *vd)
 static bool virtio_features_acceptable(struct virtio_dev *vd)
 {
 	if (vd->drv_features & ~vd->dev_features) {
-		virtio_dev_log(vd, "driver accepted features 0x%llx that were not offered "
+		virtio_dev_log(vd,
+			       "driver accepted features 0x%llx that were not offered "
 			       "(offer 0x%llx); FEATURES_OK refused",
 			       (unsigned long long)vd->drv_features,
 			       (unsigned long long)vd->dev_features);
@@ -152,8 +155,10 @@ static bool virtio_features_acceptable(struct virtio_dev *vd)
 	}
 	if (virtio_dev_legacy(vd) && !vd->legacy_noted) {
 		vd->legacy_noted = true;
-		fprintf(stderr, "retrovisor: %s: the driver did not accept VIRTIO_F_VERSION_1; "
-			"serving it through the legacy interface, as QEMU does\n", vd->name);
+		fprintf(stderr,
+			"retrovisor: %s: the driver did not accept VIRTIO_F_VERSION_1; "
+			"serving it through the legacy interface, as QEMU does\n",
+			vd->name);
 	}
 	return true;
 }
@@ -198,8 +203,10 @@ static void virtio_queue_enable(struct virtio_dev *vd, unsigned qi)
 		return;
 	}
 	if ((q->desc & 15) || !machine_ram_contains(vd->m, q->desc, VIRTQ_DESC_SIZE * n)) {
-		virtio_dev_fail(vd, "queue %u descriptor table at 0x%llx (%llu bytes) is not "
-				"16-byte aligned RAM", qi, (unsigned long long)q->desc,
+		virtio_dev_fail(vd,
+				"queue %u descriptor table at 0x%llx (%llu bytes) is not "
+				"16-byte aligned RAM",
+				qi, (unsigned long long)q->desc,
 				(unsigned long long)(VIRTQ_DESC_SIZE * n));
 		return;
 	}
@@ -270,8 +277,8 @@ static uint64_t virtio_mmio_read(void *opaque, uint64_t off, unsigned size)
 	struct virtq *q = virtio_sel_queue(vd);
 
 	if (off >= VIRTIO_MMIO_CONFIG) {
-		if (vd->ops->device_id == VIRTIO_ID_NONE || (size != 1 && size != 2 && size != 4 &&
-							     size != 8))
+		if (vd->ops->device_id == VIRTIO_ID_NONE ||
+		    (size != 1 && size != 2 && size != 4 && size != 8))
 			return 0;
 		return virtio_config_read(vd, off - VIRTIO_MMIO_CONFIG, size);
 	}
@@ -295,9 +302,9 @@ static uint64_t virtio_mmio_read(void *opaque, uint64_t off, unsigned size)
 		return 0;
 	switch (off) {
 	case VIRTIO_MMIO_DEVICE_FEATURES:
-		return vd->dev_features_sel < 2 ? (uint32_t)(vd->dev_features >>
-							     (32 * vd->dev_features_sel))
-						: 0;
+		return vd->dev_features_sel < 2 ?
+			       (uint32_t)(vd->dev_features >> (32 * vd->dev_features_sel)) :
+			       0;
 	case VIRTIO_MMIO_QUEUE_NUM_MAX:
 		return q ? vd->ops->queue_max : 0;
 	case VIRTIO_MMIO_QUEUE_READY:
@@ -333,8 +340,10 @@ static void virtio_queue_write(struct virtio_dev *vd, uint64_t off, uint32_t v)
 	struct virtq *q = virtio_sel_queue(vd);
 
 	if (!q) {
-		virtio_dev_log(vd, "write to offset 0x%llx for queue %u, which does not exist; "
-			       "ignored", (unsigned long long)off, vd->queue_sel);
+		virtio_dev_log(vd,
+			       "write to offset 0x%llx for queue %u, which does not exist; "
+			       "ignored",
+			       (unsigned long long)off, vd->queue_sel);
 		return;
 	}
 	if (off == VIRTIO_MMIO_QUEUE_READY) {
@@ -378,8 +387,10 @@ static void virtio_mmio_write(void *opaque, uint64_t off, unsigned size, uint64_
 	if (off >= VIRTIO_MMIO_CONFIG)
 		return; /* read-only config space */
 	if (size != 4 || (off & 3)) {
-		virtio_dev_log(vd, "%u-byte write at register offset 0x%llx; registers are "
-			       "32-bit; ignored", size, (unsigned long long)off);
+		virtio_dev_log(vd,
+			       "%u-byte write at register offset 0x%llx; registers are "
+			       "32-bit; ignored",
+			       size, (unsigned long long)off);
 		return;
 	}
 	switch (off) {
@@ -432,9 +443,9 @@ static const struct hv_dev_ops virtio_mmio_ops = HV_DEV_OPS(virtio_mmio);
 
 /* ---- life cycle ---- */
 
-struct virtio_dev *virtio_dev_attach(struct machine *m, unsigned slot,
-				     const struct virtio_ops *ops, void *priv,
-				     const void *config, size_t config_len, struct hv_err *err)
+struct virtio_dev *virtio_dev_attach(struct machine *m, unsigned slot, const struct virtio_ops *ops,
+				     void *priv, const void *config, size_t config_len,
+				     struct hv_err *err)
 {
 	struct virtio_dev *vd;
 
@@ -463,10 +474,10 @@ struct virtio_dev *virtio_dev_attach(struct machine *m, unsigned slot,
 	vd->config_len = config_len;
 	vd->irq.plic = m->plic;
 	vd->irq.num = HV_VIRTIO_IRQ0 + slot;
-	vd->dev_features = ops->device_id == VIRTIO_ID_NONE
-				   ? 0
-				   : ops->features | 1ull << VIRTIO_F_VERSION_1 |
-					     1ull << VIRTIO_F_INDIRECT_DESC;
+	vd->dev_features = ops->device_id == VIRTIO_ID_NONE ?
+				   0 :
+				   ops->features | 1ull << VIRTIO_F_VERSION_1 |
+					   1ull << VIRTIO_F_INDIRECT_DESC;
 	snprintf(vd->name, sizeof(vd->name), "%s@0x%llx", ops->name,
 		 (unsigned long long)(HV_VIRTIO_BASE + slot * HV_VIRTIO_STRIDE));
 	hv_dev_init(&vd->dev, ops->name, HV_VIRTIO_BASE + slot * HV_VIRTIO_STRIDE, HV_VIRTIO_STRIDE,

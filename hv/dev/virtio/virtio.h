@@ -153,9 +153,9 @@ struct virtio_ops {
  * as zero), owned by priv. On failure returns NULL, fills err and leaves
  * priv to the caller; on success the device owns priv and frees it with
  * ops->destroy. ops must outlive the device. */
-struct virtio_dev *virtio_dev_attach(struct machine *m, unsigned slot,
-				     const struct virtio_ops *ops, void *priv,
-				     const void *config, size_t config_len, struct hv_err *err);
+struct virtio_dev *virtio_dev_attach(struct machine *m, unsigned slot, const struct virtio_ops *ops,
+				     void *priv, const void *config, size_t config_len,
+				     struct hv_err *err);
 
 /* A placeholder slot: DeviceID 0 with magic and version 2, as QEMU shows
  * unused virtio-mmio slots; a driver must skip it (section 4.2.3.1.1). */
@@ -194,8 +194,8 @@ struct virtq_chain *virtq_pop(struct virtio_dev *vd, unsigned q);
 
 /* Copy up to len bytes of the chain's device-readable data starting at
  * byte off of that part into buf; returns the bytes copied. */
-size_t virtq_chain_read(struct virtio_dev *vd, const struct virtq_chain *c, uint64_t off,
-			void *buf, size_t len);
+size_t virtq_chain_read(struct virtio_dev *vd, const struct virtq_chain *c, uint64_t off, void *buf,
+			size_t len);
 /* Copy up to len bytes into the device-writable part at byte off;
  * returns the bytes copied. */
 size_t virtq_chain_write(struct virtio_dev *vd, const struct virtq_chain *c, uint64_t off,
@@ -203,8 +203,7 @@ size_t virtq_chain_write(struct virtio_dev *vd, const struct virtq_chain *c, uin
 
 /* Put chain c into the used ring with written bytes. The used-buffer
  * interrupt is raised by virtq_pop's caller through virtq_flush. */
-void virtq_push(struct virtio_dev *vd, unsigned q, const struct virtq_chain *c,
-		uint32_t written);
+void virtq_push(struct virtio_dev *vd, unsigned q, const struct virtq_chain *c, uint32_t written);
 /* After pushing: raise the used-buffer interrupt unless the driver
  * suppressed it (VIRTQ_AVAIL_F_NO_INTERRUPT, section 2.7.7). */
 void virtq_flush(struct virtio_dev *vd, unsigned q);

@@ -78,7 +78,8 @@ static void virtio_blk_host_error(struct virtio_blk *b, const struct hv_err *err
 	b->host_errors++;
 	fprintf(stderr, "retrovisor: virtio-blk: %s; the guest gets an I/O error%s\n", err->msg,
 		b->host_errors == VIRTIO_BLK_HOST_LOG_LIMIT ? " (further host errors are not "
-							       "shown)" : "");
+							      "shown)" :
+							      "");
 }
 
 /* Sector range of an IN or OUT request; logs and returns false if the
@@ -99,9 +100,10 @@ static bool virtio_blk_range_ok(struct virtio_dev *vd, struct virtio_blk *b, uin
 		return false;
 	}
 	if (sector > size / DISK_SECTOR_SIZE || len > size - sector * DISK_SECTOR_SIZE) {
-		virtio_dev_log(vd, "request of %llu bytes at sector %llu is past the capacity of "
-			       "%llu sectors; I/O error", (unsigned long long)len,
-			       (unsigned long long)sector,
+		virtio_dev_log(vd,
+			       "request of %llu bytes at sector %llu is past the capacity of "
+			       "%llu sectors; I/O error",
+			       (unsigned long long)len, (unsigned long long)sector,
 			       (unsigned long long)(size / DISK_SECTOR_SIZE));
 		return false;
 	}
@@ -111,7 +113,8 @@ static bool virtio_blk_range_ok(struct virtio_dev *vd, struct virtio_blk *b, uin
 /* rot: a bit of the data to flip on its way to the guest (a fault), or
  * ~0 for none. */
 static uint8_t virtio_blk_in(struct virtio_dev *vd, struct virtio_blk *b,
-			     const struct virtq_chain *c, uint64_t sector, uint64_t len, uint64_t rot)
+			     const struct virtq_chain *c, uint64_t sector, uint64_t len,
+			     uint64_t rot)
 {
 	uint64_t off = sector * DISK_SECTOR_SIZE;
 	struct hv_err err;
@@ -119,8 +122,8 @@ static uint8_t virtio_blk_in(struct virtio_dev *vd, struct virtio_blk *b,
 	if (!virtio_blk_range_ok(vd, b, sector, len))
 		return VIRTIO_BLK_S_IOERR;
 	for (uint64_t done = 0; done < len;) {
-		size_t n = len - done < VIRTIO_BLK_BOUNCE ? (size_t)(len - done)
-							  : VIRTIO_BLK_BOUNCE;
+		size_t n = len - done < VIRTIO_BLK_BOUNCE ? (size_t)(len - done) :
+							    VIRTIO_BLK_BOUNCE;
 
 		if (disk_read(b->disk, off + done, b->bounce, n, &err) != 0) {
 			virtio_blk_host_error(b, &err);
@@ -148,8 +151,8 @@ static uint8_t virtio_blk_out(struct virtio_dev *vd, struct virtio_blk *b,
 	if (!virtio_blk_range_ok(vd, b, sector, len))
 		return VIRTIO_BLK_S_IOERR;
 	for (uint64_t done = 0; done < len;) {
-		size_t n = len - done < VIRTIO_BLK_BOUNCE ? (size_t)(len - done)
-							  : VIRTIO_BLK_BOUNCE;
+		size_t n = len - done < VIRTIO_BLK_BOUNCE ? (size_t)(len - done) :
+							    VIRTIO_BLK_BOUNCE;
 
 		virtq_chain_read(vd, c, VIRTIO_BLK_HDR_SIZE + done, b->bounce, n);
 		if (disk_write(b->disk, off + done, b->bounce, n, &err) != 0) {
@@ -175,9 +178,10 @@ static bool virtio_blk_request(struct virtio_dev *vd, struct virtio_blk *b, unsi
 	uint64_t fault_arg = 0, len;
 
 	if (c->read_len < VIRTIO_BLK_HDR_SIZE || c->write_len < 1) {
-		virtio_dev_fail(vd, "request %u has %llu readable and %llu writable bytes; it "
-				"needs a 16-byte header and a status byte", c->head,
-				(unsigned long long)c->read_len,
+		virtio_dev_fail(vd,
+				"request %u has %llu readable and %llu writable bytes; it "
+				"needs a 16-byte header and a status byte",
+				c->head, (unsigned long long)c->read_len,
 				(unsigned long long)c->write_len);
 		return false;
 	}
@@ -199,13 +203,15 @@ static bool virtio_blk_request(struct virtio_dev *vd, struct virtio_blk *b, unsi
 			dev++;
 		if (dev < HV_VIRTIO_SLOTS) {
 			uint64_t nth = m->blk_nreq[dev]++;
-			if (m->blk_fault_set && m->blk_fault_dev == dev && m->blk_fault_nth == nth) {
+			if (m->blk_fault_set && m->blk_fault_dev == dev &&
+			    m->blk_fault_nth == nth) {
 				m->blk_fault_set = false;
 				fault = m->blk_fault_mode;
 				fault_arg = m->blk_fault_arg;
 			} else if (HV_UNLIKELY(m->hooks) && m->hooks->blk_request) {
 				uint64_t len = type == VIRTIO_BLK_T_OUT ?
-					       c->read_len - VIRTIO_BLK_HDR_SIZE : in_len;
+						       c->read_len - VIRTIO_BLK_HDR_SIZE :
+						       in_len;
 				fault = m->hooks->blk_request(m->hooks->opaque, m, dev, nth,
 							      type == VIRTIO_BLK_T_OUT, sector,
 							      (uint32_t)(len / DISK_SECTOR_SIZE),
@@ -232,12 +238,13 @@ static bool virtio_blk_request(struct virtio_dev *vd, struct virtio_blk *b, unsi
 		 * (the host layer checks the faults' arguments). */
 		len = c->read_len - VIRTIO_BLK_HDR_SIZE;
 		if (fault == HV_BLK_LOST)
-			status = virtio_blk_range_ok(vd, b, sector, len) ? VIRTIO_BLK_S_OK
-									 : VIRTIO_BLK_S_IOERR;
+			status = virtio_blk_range_ok(vd, b, sector, len) ? VIRTIO_BLK_S_OK :
+									   VIRTIO_BLK_S_IOERR;
 		else if (fault == HV_BLK_TORN && fault_arg * DISK_SECTOR_SIZE < len)
 			status = virtio_blk_out(vd, b, c, sector, fault_arg * DISK_SECTOR_SIZE);
 		else
-			status = virtio_blk_out(vd, b, c, fault == HV_BLK_MISDIRECT ? fault_arg : sector,
+			status = virtio_blk_out(vd, b, c,
+						fault == HV_BLK_MISDIRECT ? fault_arg : sector,
 						len);
 		break;
 	case VIRTIO_BLK_T_FLUSH:

@@ -19,7 +19,7 @@
 #include "hv/types.h"
 
 #define VIRTIO_BLK_QUEUE_SIZE 256u
-#define VIRTIO_BLK_SEG_MAX 126u     /* as QEMU: queue size - 2 */
+#define VIRTIO_BLK_SEG_MAX 126u /* as QEMU: queue size - 2 */
 #define VIRTIO_BLK_SIZE_MAX (1u << 20)
 #define VIRTIO_BLK_MAX_DATA ((uint64_t)VIRTIO_BLK_SEG_MAX * VIRTIO_BLK_SIZE_MAX)
 #define VIRTIO_BLK_ID_BYTES 20u

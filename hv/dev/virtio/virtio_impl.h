@@ -52,10 +52,10 @@ struct virtio_dev {
 	bool legacy_noted; /* the legacy line was printed (host-side) */
 
 	struct virtq q[VIRTIO_MAX_QUEUES];
-	struct virtq_chain *chain; /* scratch for virtq_pop */
+	struct virtq_chain *chain;                /* scratch for virtq_pop */
 	const struct virtio_state_ops *state_ops; /* device type's snapshot hooks */
-	uint8_t visited[VIRTQ_INDIRECT_MAX > VIRTQ_SIZE_LIMIT ? VIRTQ_INDIRECT_MAX / 8
-							       : VIRTQ_SIZE_LIMIT / 8];
+	uint8_t visited[VIRTQ_INDIRECT_MAX > VIRTQ_SIZE_LIMIT ? VIRTQ_INDIRECT_MAX / 8 :
+								VIRTQ_SIZE_LIMIT / 8];
 };
 
 /* Set InterruptStatus bits and assert the PLIC line. */

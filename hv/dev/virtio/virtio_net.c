@@ -79,16 +79,19 @@ static void virtio_net_tx_one(struct virtio_net *n, struct virtio_dev *vd,
 	uint64_t flen;
 
 	if (len < hlen) {
-		virtio_dev_log(vd, "transmit chain %u has %llu readable bytes, less than the "
-			       "%u-byte header; dropped", c->head, (unsigned long long)len,
-			       hlen);
+		virtio_dev_log(vd,
+			       "transmit chain %u has %llu readable bytes, less than the "
+			       "%u-byte header; dropped",
+			       c->head, (unsigned long long)len, hlen);
 		n->stats.tx_dropped++;
 		return;
 	}
 	flen = len - hlen;
 	if (flen < VIRTIO_NET_ETH_HLEN || flen > VIRTIO_NET_MAX_FRAME) {
-		virtio_dev_log(vd, "transmit chain %u carries a %llu-byte frame, outside %u..%u; "
-			       "dropped", c->head, (unsigned long long)flen, VIRTIO_NET_ETH_HLEN,
+		virtio_dev_log(vd,
+			       "transmit chain %u carries a %llu-byte frame, outside %u..%u; "
+			       "dropped",
+			       c->head, (unsigned long long)flen, VIRTIO_NET_ETH_HLEN,
 			       VIRTIO_NET_MAX_FRAME);
 		n->stats.tx_dropped++;
 		return;
@@ -98,9 +101,11 @@ static void virtio_net_tx_one(struct virtio_net *n, struct virtio_dev *vd,
 	 * without HOST_TSO/UFO/USO gso_type stays NONE; such a frame would
 	 * leave with a checksum or segmentation we never compute. */
 	if (n->tx[VIRTIO_NET_HDR_FLAGS] != 0 || n->tx[VIRTIO_NET_HDR_GSO_TYPE] != 0) {
-		virtio_dev_log(vd, "transmit chain %u asks for offloads (flags 0x%x, gso_type "
-			       "0x%x) that were not negotiated; dropped", c->head,
-			       n->tx[VIRTIO_NET_HDR_FLAGS], n->tx[VIRTIO_NET_HDR_GSO_TYPE]);
+		virtio_dev_log(vd,
+			       "transmit chain %u asks for offloads (flags 0x%x, gso_type "
+			       "0x%x) that were not negotiated; dropped",
+			       c->head, n->tx[VIRTIO_NET_HDR_FLAGS],
+			       n->tx[VIRTIO_NET_HDR_GSO_TYPE]);
 		n->stats.tx_dropped++;
 		return;
 	}
@@ -220,9 +225,10 @@ static unsigned virtio_net_deliver(struct virtio_net *n)
 			break;
 		}
 		if (c->write_len < hlen + len) {
-			virtio_dev_log(vd, "receive buffer %u holds %llu bytes, too few for a "
-				       "%zu-byte frame and its header; frame dropped", c->head,
-				       (unsigned long long)c->write_len, len);
+			virtio_dev_log(vd,
+				       "receive buffer %u holds %llu bytes, too few for a "
+				       "%zu-byte frame and its header; frame dropped",
+				       c->head, (unsigned long long)c->write_len, len);
 			n->stats.rx_dropped_size++;
 			virtq_push(vd, VIRTIO_NET_RXQ, c, 0);
 			pushed = true;
@@ -328,8 +334,10 @@ static int virtio_net_load(struct virtio_net *n, struct devstate_r *r)
 	if (r->error)
 		return -1;
 	if (count > VIRTIO_NET_FIFO_FRAMES)
-		return devstate_r_fail(r, "virtio-net receive FIFO holds %u frames, more than "
-				       "its %u", count, VIRTIO_NET_FIFO_FRAMES);
+		return devstate_r_fail(r,
+				       "virtio-net receive FIFO holds %u frames, more than "
+				       "its %u",
+				       count, VIRTIO_NET_FIFO_FRAMES);
 	if (n) {
 		n->stats = st;
 		n->fifo_in = fifo_in;
@@ -342,9 +350,10 @@ static int virtio_net_load(struct virtio_net *n, struct devstate_r *r)
 		if (r->error)
 			return -1;
 		if (len < VIRTIO_NET_ETH_HLEN || len > VIRTIO_NET_MAX_FRAME)
-			return devstate_r_fail(r, "virtio-net queued frame %u is %u bytes, outside "
-					       "%u..%u", i, len, VIRTIO_NET_ETH_HLEN,
-					       VIRTIO_NET_MAX_FRAME);
+			return devstate_r_fail(r,
+					       "virtio-net queued frame %u is %u bytes, outside "
+					       "%u..%u",
+					       i, len, VIRTIO_NET_ETH_HLEN, VIRTIO_NET_MAX_FRAME);
 		if (n) {
 			n->fifo_size[i] = len;
 			devstate_get_bytes(r, n->fifo[i], len);
@@ -418,8 +427,8 @@ static struct virtio_net *virtio_net_alloc(const uint8_t mac[6], struct hv_err *
 /* Put n on the bus; on failure n (and its backend) is freed. The last
  * step of creation, because a device on the bus can no longer be freed
  * while the machine may run. */
-static struct virtio_net *virtio_net_plug(struct virtio_net *n, struct machine *m,
-					  unsigned slot, struct hv_err *err)
+static struct virtio_net *virtio_net_plug(struct virtio_net *n, struct machine *m, unsigned slot,
+					  struct hv_err *err)
 {
 	n->vd = virtio_dev_attach(m, slot, &virtio_net_ops, n, n->config, sizeof(n->config), err);
 	if (!n->vd) {

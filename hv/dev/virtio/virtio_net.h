@@ -120,8 +120,8 @@ struct virtio_net;
 /* Create the device on virtio-mmio slot with the given MAC (NULL: the
  * default) and no backend (frames sent go nowhere and are counted as
  * dropped). Returns NULL with err filled on failure. */
-struct virtio_net *virtio_net_create(struct machine *m, unsigned slot,
-				     const uint8_t mac[6], struct hv_err *err);
+struct virtio_net *virtio_net_create(struct machine *m, unsigned slot, const uint8_t mac[6],
+				     struct hv_err *err);
 
 /* Connect the backend; the device owns it from now on (destroy is called
  * when the device is freed) and frees a previous one. */
@@ -129,8 +129,8 @@ void virtio_net_set_backend(struct virtio_net *n, const struct net_backend *be);
 
 /* The product path: a device on slot with o->mac, connected to libslirp
  * configured by o (o->mode must be NET_USER). */
-struct virtio_net *virtio_net_attach(struct machine *m, unsigned slot,
-				     const struct net_opts *o, struct hv_err *err);
+struct virtio_net *virtio_net_attach(struct machine *m, unsigned slot, const struct net_opts *o,
+				     struct hv_err *err);
 
 /* Free the device, its backend and its transport (virtio_dev_destroy of
  * virtio_net_dev(n) does the same). Only when the machine will not run

@@ -80,8 +80,8 @@ static void virtio_rng_notify(struct virtio_dev *vd, unsigned q)
 	struct virtq_chain *c;
 
 	while ((c = virtq_pop(vd, q))) {
-		uint64_t want = c->write_len < VIRTIO_RNG_MAX_REQ ? c->write_len
-								  : VIRTIO_RNG_MAX_REQ;
+		uint64_t want = c->write_len < VIRTIO_RNG_MAX_REQ ? c->write_len :
+								    VIRTIO_RNG_MAX_REQ;
 
 		/* 5.4.6.1: the driver MUST NOT place device-readable buffers. */
 		if (c->nread) {
@@ -89,8 +89,8 @@ static void virtio_rng_notify(struct virtio_dev *vd, unsigned q)
 			return;
 		}
 		for (uint64_t done = 0; done < want;) {
-			size_t n = want - done < VIRTIO_RNG_CHUNK ? (size_t)(want - done)
-								 : VIRTIO_RNG_CHUNK;
+			size_t n = want - done < VIRTIO_RNG_CHUNK ? (size_t)(want - done) :
+								    VIRTIO_RNG_CHUNK;
 
 			virtio_rng_fill(r, r->buf, n);
 			virtq_chain_write(vd, c, done, r->buf, n);
@@ -134,8 +134,7 @@ static int virtio_rng_restore(void *priv, struct devstate_r *rd)
 	if (devstate_r_finish(rd))
 		return -1;
 	if (left > sizeof(word))
-		return devstate_r_fail(rd, "virtio-rng has %u bytes left of an 8-byte word",
-				       left);
+		return devstate_r_fail(rd, "virtio-rng has %u bytes left of an 8-byte word", left);
 	if (!(s[0] | s[1] | s[2] | s[3]))
 		return devstate_r_fail(rd, "virtio-rng generator state is all zero");
 	memcpy(r->s, s, sizeof(s));

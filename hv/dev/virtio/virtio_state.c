@@ -31,7 +31,8 @@ uint64_t virtio_mmio_digest(void *opaque)
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
 		const struct virtq *vq = &vd->q[q];
 		d = hv_mix(d, (uint64_t)vq->num | (uint64_t)vq->ready << 32 |
-				      (uint64_t)vq->last_avail << 40 | (uint64_t)vq->used_idx << 16);
+				      (uint64_t)vq->last_avail << 40 |
+				      (uint64_t)vq->used_idx << 16);
 		d = hv_mix(d, vq->desc ^ (vq->avail << 1) ^ (vq->used << 2));
 	}
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
@@ -140,13 +141,16 @@ int virtio_mmio_restore(void *opaque, struct devstate_r *r)
 				       DEVSTATE_VERSION);
 	if (id != vd->ops->device_id || nq != vd->ops->nqueues || offer != vd->dev_features ||
 	    clen != vd->config_len)
-		return devstate_r_fail(r, "%s: state of another device (id %u, %u queues, "
-				       "features 0x%llx, %u config bytes)", vd->name, id, nq,
-				       (unsigned long long)offer, clen);
+		return devstate_r_fail(r,
+				       "%s: state of another device (id %u, %u queues, "
+				       "features 0x%llx, %u config bytes)",
+				       vd->name, id, nq, (unsigned long long)offer, clen);
 	for (size_t k = 0; k < vd->config_len; k++) {
 		if (devstate_get_u8(r) != vd->config[k] && !r->error)
-			return devstate_r_fail(r, "%s: config byte %zu differs from this "
-					       "device's", vd->name, k);
+			return devstate_r_fail(r,
+					       "%s: config byte %zu differs from this "
+					       "device's",
+					       vd->name, k);
 	}
 	n.drv_features = devstate_get_u64(r);
 	n.dev_features_sel = devstate_get_u32(r);
@@ -173,10 +177,11 @@ int virtio_mmio_restore(void *opaque, struct devstate_r *r)
 			return devstate_r_fail(r, "%s: queue %u may pop %u chains, more than %u",
 					       vd->name, i, q->budget, vd->ops->queue_max);
 		if (!r->error && q->ready && !virtio_queue_layout_ok(&n, q))
-			return devstate_r_fail(r, "%s: ready queue %u has size %u or rings at "
+			return devstate_r_fail(r,
+					       "%s: ready queue %u has size %u or rings at "
 					       "0x%llx/0x%llx/0x%llx that the device would not "
-					       "accept", vd->name, i, q->num,
-					       (unsigned long long)q->desc,
+					       "accept",
+					       vd->name, i, q->num, (unsigned long long)q->desc,
 					       (unsigned long long)q->avail,
 					       (unsigned long long)q->used);
 	}
@@ -191,20 +196,24 @@ int virtio_mmio_restore(void *opaque, struct devstate_r *r)
 	if (vd->ops->device_id == VIRTIO_ID_NONE &&
 	    (n.drv_features || n.dev_features_sel || n.drv_features_sel || n.queue_sel ||
 	     n.status || n.isr || n.config_gen))
-		return devstate_r_fail(r, "%s: driver state (status 0x%x, InterruptStatus 0x%x) "
-				       "for an empty slot, which ignores every write", vd->name,
-				       n.status, n.isr);
+		return devstate_r_fail(r,
+				       "%s: driver state (status 0x%x, InterruptStatus 0x%x) "
+				       "for an empty slot, which ignores every write",
+				       vd->name, n.status, n.isr);
 	/* FEATURES_OK sticks only for a subset of the offer (3.1.1), with or
 	 * without VERSION_1, and DRIVER_OK without it always fails the
 	 * device. */
 	if ((n.status & VIRTIO_STATUS_FEATURES_OK) && (n.drv_features & ~n.dev_features))
-		return devstate_r_fail(r, "%s: FEATURES_OK with features 0x%llx the device "
-				       "would have refused", vd->name,
-				       (unsigned long long)n.drv_features);
+		return devstate_r_fail(r,
+				       "%s: FEATURES_OK with features 0x%llx the device "
+				       "would have refused",
+				       vd->name, (unsigned long long)n.drv_features);
 	if ((n.status & VIRTIO_STATUS_DRIVER_OK) && !(n.status & VIRTIO_STATUS_FEATURES_OK) &&
 	    !(n.status & VIRTIO_STATUS_NEEDS_RESET))
-		return devstate_r_fail(r, "%s: DRIVER_OK without FEATURES_OK on a working "
-				       "device", vd->name);
+		return devstate_r_fail(r,
+				       "%s: DRIVER_OK without FEATURES_OK on a working "
+				       "device",
+				       vd->name);
 	n.broken = n.status & VIRTIO_STATUS_NEEDS_RESET;
 	if (!devstate_r_sub(r, devstate_get_u32(r), &sub) || devstate_r_finish(r))
 		return -1;
@@ -212,8 +221,10 @@ int virtio_mmio_restore(void *opaque, struct devstate_r *r)
 		if (vd->state_ops->restore(vd->priv, &sub))
 			return devstate_r_fail_from(r, &sub);
 	} else if (sub.len) {
-		return devstate_r_fail(r, "%s: %zu bytes of device state for a device that has "
-				       "none", vd->name, sub.len);
+		return devstate_r_fail(r,
+				       "%s: %zu bytes of device state for a device that has "
+				       "none",
+				       vd->name, sub.len);
 	}
 	n.irq_level = n.isr != 0;
 	*vd = n;

@@ -65,8 +65,7 @@ struct virtq_desc {
 	uint16_t next;
 };
 
-static bool virtq_read_desc(struct virtio_dev *vd, gpa_t table, unsigned i,
-			    struct virtq_desc *d)
+static bool virtq_read_desc(struct virtio_dev *vd, gpa_t table, unsigned i, struct virtq_desc *d)
 {
 	uint8_t b[VIRTQ_DESC_SIZE];
 
@@ -107,37 +106,47 @@ static bool virtq_walk(struct virtio_dev *vd, unsigned qi, struct virtq *q, uint
 	virtq_visit(vd, i);
 	for (;;) {
 		if (!virtq_read_desc(vd, table, i, &d)) {
-			virtio_dev_fail(vd, "queue %u: descriptor %u of the table at 0x%llx is "
-					"outside RAM", qi, i, (unsigned long long)table);
+			virtio_dev_fail(vd,
+					"queue %u: descriptor %u of the table at 0x%llx is "
+					"outside RAM",
+					qi, i, (unsigned long long)table);
 			return false;
 		}
 		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
 			if (indirect) {
-				virtio_dev_fail(vd, "queue %u: indirect descriptor inside an "
-						"indirect table (chain %u)", qi, head);
+				virtio_dev_fail(vd,
+						"queue %u: indirect descriptor inside an "
+						"indirect table (chain %u)",
+						qi, head);
 				return false;
 			}
 			if (!virtio_dev_has_feature(vd, VIRTIO_F_INDIRECT_DESC)) {
-				virtio_dev_fail(vd, "queue %u: indirect descriptor without "
-						"VIRTIO_F_INDIRECT_DESC (chain %u)", qi, head);
+				virtio_dev_fail(vd,
+						"queue %u: indirect descriptor without "
+						"VIRTIO_F_INDIRECT_DESC (chain %u)",
+						qi, head);
 				return false;
 			}
 			if (d.flags & VIRTQ_DESC_F_NEXT) {
-				virtio_dev_fail(vd, "queue %u: descriptor %u has both INDIRECT and "
-						"NEXT", qi, i);
+				virtio_dev_fail(vd,
+						"queue %u: descriptor %u has both INDIRECT and "
+						"NEXT",
+						qi, i);
 				return false;
 			}
 			if (d.len == 0 || d.len % VIRTQ_DESC_SIZE ||
 			    d.len / VIRTQ_DESC_SIZE > VIRTQ_INDIRECT_MAX) {
-				virtio_dev_fail(vd, "queue %u: indirect table of %u bytes is not a "
-						"multiple of 16 from 16 to %u", qi, d.len,
-						VIRTQ_INDIRECT_MAX * VIRTQ_DESC_SIZE);
+				virtio_dev_fail(vd,
+						"queue %u: indirect table of %u bytes is not a "
+						"multiple of 16 from 16 to %u",
+						qi, d.len, VIRTQ_INDIRECT_MAX * VIRTQ_DESC_SIZE);
 				return false;
 			}
 			if (!machine_ram_contains(vd->m, d.addr, d.len)) {
-				virtio_dev_fail(vd, "queue %u: indirect table at 0x%llx (%u bytes) "
-						"is outside RAM", qi, (unsigned long long)d.addr,
-						d.len);
+				virtio_dev_fail(vd,
+						"queue %u: indirect table at 0x%llx (%u bytes) "
+						"is outside RAM",
+						qi, (unsigned long long)d.addr, d.len);
 				return false;
 			}
 			indirect = true;
@@ -149,13 +158,17 @@ static bool virtq_walk(struct virtio_dev *vd, unsigned qi, struct virtq *q, uint
 			continue;
 		}
 		if (!machine_ram_contains(vd->m, d.addr, d.len)) {
-			virtio_dev_fail(vd, "queue %u: buffer at 0x%llx (%u bytes) of chain %u is "
-					"outside RAM", qi, (unsigned long long)d.addr, d.len, head);
+			virtio_dev_fail(vd,
+					"queue %u: buffer at 0x%llx (%u bytes) of chain %u is "
+					"outside RAM",
+					qi, (unsigned long long)d.addr, d.len, head);
 			return false;
 		}
 		if (!(d.flags & VIRTQ_DESC_F_WRITE) && c->nseg > c->nread) {
-			virtio_dev_fail(vd, "queue %u: device-readable buffer after a "
-					"device-writable one in chain %u", qi, head);
+			virtio_dev_fail(vd,
+					"queue %u: device-readable buffer after a "
+					"device-writable one in chain %u",
+					qi, head);
 			return false;
 		}
 		/* Cannot trigger: each table is walked without revisits and
@@ -178,14 +191,18 @@ static bool virtq_walk(struct virtio_dev *vd, unsigned qi, struct virtq *q, uint
 		if (!(d.flags & VIRTQ_DESC_F_NEXT))
 			break;
 		if (d.next >= tsize) {
-			virtio_dev_fail(vd, "queue %u: descriptor %u links to %u, past the end of "
-					"its %u-entry %s", qi, i, d.next, tsize,
+			virtio_dev_fail(vd,
+					"queue %u: descriptor %u links to %u, past the end of "
+					"its %u-entry %s",
+					qi, i, d.next, tsize,
 					indirect ? "indirect table" : "queue");
 			return false;
 		}
 		if (!virtq_visit(vd, d.next)) {
-			virtio_dev_fail(vd, "queue %u: chain %u loops (descriptor %u links back "
-					"to %u)", qi, head, i, d.next);
+			virtio_dev_fail(vd,
+					"queue %u: chain %u loops (descriptor %u links back "
+					"to %u)",
+					qi, head, i, d.next);
 			return false;
 		}
 		i = d.next;
@@ -216,9 +233,10 @@ struct virtq_chain *virtq_pop(struct virtio_dev *vd, unsigned qi)
 	if (pending == 0)
 		return NULL;
 	if (pending > q->num) {
-		virtio_dev_fail(vd, "queue %u: available index %u is %u entries ahead of the "
-				"device's %u, more than the queue size %u", qi, avail_idx, pending,
-				q->last_avail, q->num);
+		virtio_dev_fail(vd,
+				"queue %u: available index %u is %u entries ahead of the "
+				"device's %u, more than the queue size %u",
+				qi, avail_idx, pending, q->last_avail, q->num);
 		return NULL;
 	}
 	if (!virtio_rd16(vd, q->avail + 4 + 2 * (gpa_t)(q->last_avail % q->num), &head)) {
@@ -226,8 +244,10 @@ struct virtq_chain *virtq_pop(struct virtio_dev *vd, unsigned qi)
 		return NULL;
 	}
 	if (head >= q->num) {
-		virtio_dev_fail(vd, "queue %u: available ring entry %u names descriptor %u of a "
-				"%u-entry queue", qi, q->last_avail, head, q->num);
+		virtio_dev_fail(vd,
+				"queue %u: available ring entry %u names descriptor %u of a "
+				"%u-entry queue",
+				qi, q->last_avail, head, q->num);
 		return NULL;
 	}
 	if (!virtq_walk(vd, qi, q, head, vd->chain))
@@ -268,8 +288,8 @@ static size_t virtq_chain_copy(struct virtio_dev *vd, const struct virtq_chain *
 	return done;
 }
 
-size_t virtq_chain_read(struct virtio_dev *vd, const struct virtq_chain *c, uint64_t off,
-			void *buf, size_t len)
+size_t virtq_chain_read(struct virtio_dev *vd, const struct virtq_chain *c, uint64_t off, void *buf,
+			size_t len)
 {
 	return virtq_chain_copy(vd, c, false, off, buf, len);
 }
@@ -280,8 +300,7 @@ size_t virtq_chain_write(struct virtio_dev *vd, const struct virtq_chain *c, uin
 	return virtq_chain_copy(vd, c, true, off, (uint8_t *)buf, len);
 }
 
-void virtq_push(struct virtio_dev *vd, unsigned qi, const struct virtq_chain *c,
-		uint32_t written)
+void virtq_push(struct virtio_dev *vd, unsigned qi, const struct virtq_chain *c, uint32_t written)
 {
 	struct virtq *q = &vd->q[qi];
 	gpa_t elem;

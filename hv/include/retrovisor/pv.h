@@ -120,11 +120,11 @@
 #define RV_PV_VERSION UINT32_C(1)
 
 /* Function IDs (a6). */
-#define RV_PV_GET_VERSION UINT32_C(0)	/* since version 1 */
-#define RV_PV_SNAPSHOT UINT32_C(1)	/* since version 1 */
-#define RV_PV_RESTORE UINT32_C(2)	/* since version 1 */
+#define RV_PV_GET_VERSION UINT32_C(0)   /* since version 1 */
+#define RV_PV_SNAPSHOT UINT32_C(1)      /* since version 1 */
+#define RV_PV_RESTORE UINT32_C(2)       /* since version 1 */
 #define RV_PV_END_ITERATION UINT32_C(3) /* since version 1 */
-#define RV_PV_GET_INPUT UINT32_C(4)	/* since version 1 */
+#define RV_PV_GET_INPUT UINT32_C(4)     /* since version 1 */
 
 /* Snapshot tags are 0 .. RV_PV_TAGS - 1. */
 #define RV_PV_TAGS UINT32_C(64)

@@ -144,7 +144,7 @@ typedef uint64_t rv_sub;
  * the strings are valid until the plugin's exit callback returns. */
 typedef struct rv_plugin_arg {
 #if RV_PLUGIN_ABI_BUILD >= 4
-	uint32_t size;        /* sizeof(rv_plugin_arg) of the host */
+	uint32_t size; /* sizeof(rv_plugin_arg) of the host */
 	uint32_t reserved;
 #endif
 	const char *key;
@@ -158,11 +158,11 @@ typedef struct rv_plugin_info {
 	uint32_t abi_version; /* the version agreed for this plugin */
 	uint32_t nharts;
 	uint64_t ram_base, ram_size;
-	bool replaying;       /* the run replays a log */
-	bool recording;       /* the run is recorded */
-	const char *vmlinux;  /* the plugin's vmlinux=FILE argument, or NULL */
+	bool replaying;      /* the run replays a log */
+	bool recording;      /* the run is recorded */
+	const char *vmlinux; /* the plugin's vmlinux=FILE argument, or NULL */
 #if RV_PLUGIN_ABI_BUILD >= 4
-	rv_machine *machine;  /* (ABI 4) the machine, for every query and change */
+	rv_machine *machine; /* (ABI 4) the machine, for every query and change */
 	/* (ABI 4, when size reaches it) the domain's name under `retrovisor
 	 * up` (docs/domains.md), NULL for a machine alone; valid for the
 	 * plugin's life. A plugin loaded into several domains gets one init
@@ -183,12 +183,12 @@ typedef void (*rv_block_cb)(void *ud, rv_block *b);
 typedef void (*rv_insn_exec_cb)(void *ud, uint32_t hart, uint64_t pc);
 /* A load, store or atomic touched the range; value is what was read or
  * written (zero-extended; both for an atomic's write). */
-typedef void (*rv_mem_cb)(void *ud, uint32_t hart, uint64_t vaddr, uint64_t paddr,
-			  uint32_t size, bool write, uint64_t value);
+typedef void (*rv_mem_cb)(void *ud, uint32_t hart, uint64_t vaddr, uint64_t paddr, uint32_t size,
+			  bool write, uint64_t value);
 /* A trap was taken: cause (bit 63 for interrupts, as mcause), tval, epc,
  * and the privilege level it was taken to. */
-typedef void (*rv_trap_cb)(void *ud, uint32_t hart, uint64_t cause, uint64_t tval,
-			   uint64_t epc, uint32_t to_priv);
+typedef void (*rv_trap_cb)(void *ud, uint32_t hart, uint64_t cause, uint64_t tval, uint64_t epc,
+			   uint32_t to_priv);
 /* An SBI call: extension, function, and a0..a5 in args (6 values). */
 typedef void (*rv_sbi_cb)(void *ud, uint32_t hart, uint64_t ext, uint64_t fid,
 			  const uint64_t args[6]);
@@ -197,8 +197,8 @@ typedef void (*rv_priv_cb)(void *ud, uint32_t hart, uint32_t from, uint32_t to);
 /* satp was written; its new value. */
 typedef void (*rv_satp_cb)(void *ud, uint32_t hart, uint64_t satp);
 /* A device register access; device is its name ("uart", "virtio-blk"). */
-typedef void (*rv_mmio_cb)(void *ud, uint32_t hart, uint64_t paddr, uint32_t size,
-			   bool write, uint64_t value, const char *device);
+typedef void (*rv_mmio_cb)(void *ud, uint32_t hart, uint64_t paddr, uint32_t size, bool write,
+			   uint64_t value, const char *device);
 /* A timer interrupt became pending for hart. */
 typedef void (*rv_timer_cb)(void *ud, uint32_t hart);
 /* A snapshot was taken (restored false) or restored; name may be "". */
@@ -240,9 +240,9 @@ int rv_unsubscribe(rv_plugin *self, rv_sub sub);
 enum rv_insn_class {
 	RV_INSN_LOAD = 1u << 0,
 	RV_INSN_STORE = 1u << 1,
-	RV_INSN_BRANCH = 1u << 2,  /* conditional branches */
-	RV_INSN_JUMP = 1u << 3,    /* jal, jalr */
-	RV_INSN_SYSTEM = 1u << 4,  /* ecall, ebreak, xRET, wfi, sfence, csr */
+	RV_INSN_BRANCH = 1u << 2, /* conditional branches */
+	RV_INSN_JUMP = 1u << 3,   /* jal, jalr */
+	RV_INSN_SYSTEM = 1u << 4, /* ecall, ebreak, xRET, wfi, sfence, csr */
 	RV_INSN_ATOMIC = 1u << 5,
 	RV_INSN_FLOAT = 1u << 6,
 };
@@ -260,7 +260,7 @@ rv_insn *rv_block_insn(rv_block *b, uint32_t i);
 uint64_t rv_insn_vaddr(const rv_insn *in);
 uint64_t rv_insn_paddr(const rv_insn *in);
 uint32_t rv_insn_raw(const rv_insn *in);
-uint32_t rv_insn_size(const rv_insn *in); /* 2 or 4 */
+uint32_t rv_insn_size(const rv_insn *in);  /* 2 or 4 */
 uint32_t rv_insn_class(const rv_insn *in); /* enum rv_insn_class bits */
 /* "addi"; a string that lives as long as the process. */
 const char *rv_insn_mnemonic(const rv_insn *in);
@@ -284,8 +284,7 @@ enum rv_mem_flags {
 /* Loads, stores and atomics of the guest's harts that touch [lo, hi)
  * (virtual addresses, or physical with RV_MEM_PHYSICAL), after the access.
  * Only pages holding the range leave the machine's fast path. */
-rv_sub rv_on_mem(rv_plugin *self, uint64_t lo, uint64_t hi, uint32_t flags, rv_mem_cb cb,
-		 void *ud);
+rv_sub rv_on_mem(rv_plugin *self, uint64_t lo, uint64_t hi, uint32_t flags, rv_mem_cb cb, void *ud);
 /* A trap is taken (exception or interrupt), before the handler's first
  * instruction. */
 rv_sub rv_on_trap(rv_plugin *self, rv_trap_cb cb, void *ud);
@@ -324,7 +323,7 @@ typedef struct rv_module {
 #if RV_PLUGIN_ABI_BUILD >= 4
 	uint32_t size; /* sizeof(rv_module) of the host */
 	uint32_t reserved;
-	uint64_t addr; /* the struct module */
+	uint64_t addr;                 /* the struct module */
 	uint64_t text_base, text_size; /* its core (text) range, 0 if unknown */
 #else
 	uint64_t addr;
@@ -471,8 +470,7 @@ int rv_linux_tasks(rv_plugin *self, uint32_t hart, rv_task_cb cb, void *ud);
 int rv_linux_modules(rv_plugin *self, uint32_t hart, rv_module_cb cb, void *ud);
 int rv_reg_write(rv_plugin *self, uint32_t hart, uint32_t reg, uint64_t value);
 int rv_mem_write_phys(rv_plugin *self, uint64_t paddr, const void *buf, size_t len);
-int rv_mem_write_virt(rv_plugin *self, uint32_t hart, uint64_t vaddr, const void *buf,
-		      size_t len);
+int rv_mem_write_virt(rv_plugin *self, uint32_t hart, uint64_t vaddr, const void *buf, size_t len);
 int rv_flip_reg(rv_plugin *self, uint32_t hart, uint32_t reg, uint32_t bit);
 int rv_flip_mem_phys(rv_plugin *self, uint64_t paddr, uint32_t bit);
 #if RV_PLUGIN_ABI_BUILD >= 3

@@ -70,8 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_fail("refused without a sentence");
 	} else if (o.cmd == CLI_CMD_RUN) {
 		fuzz_check_run(&o);
-	} else if (o.cmd != CLI_CMD_HELP && o.cmd != CLI_CMD_RUN_HELP &&
-		   o.cmd != CLI_CMD_VERSION) {
+	} else if (o.cmd != CLI_CMD_HELP && o.cmd != CLI_CMD_RUN_HELP && o.cmd != CLI_CMD_VERSION) {
 		fuzz_fail("accepted with no command");
 	}
 	free(text);

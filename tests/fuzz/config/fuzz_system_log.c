@@ -29,7 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fgetc(f); /* an empty file */
 	if (uplog_read_stream(f, "sys.log", &log, &err) != 0) {
 		fclose(f);
-		if (!err.msg[0] || strchr(err.msg, '\n') || strncmp(err.msg, "system log sys.log", 18))
+		if (!err.msg[0] || strchr(err.msg, '\n') ||
+		    strncmp(err.msg, "system log sys.log", 18))
 			fuzz_fail("refused without a one-line sentence naming the log");
 		return 0;
 	}

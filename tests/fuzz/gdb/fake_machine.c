@@ -34,8 +34,7 @@ void fuzz_machine_init(struct fuzz_machine *m, unsigned nharts, bool can_reverse
 	}
 }
 
-const struct fuzz_point *fuzz_machine_point(const struct fuzz_machine *m,
-					    enum gdb_point_type type)
+const struct fuzz_point *fuzz_machine_point(const struct fuzz_machine *m, enum gdb_point_type type)
 {
 	for (int i = 0; i < FUZZ_MAX_POINTS; i++)
 		if (m->points[i].used && m->points[i].type == type)
@@ -63,8 +62,9 @@ static uint64_t *fuzz_reg(struct fuzz_machine *m, unsigned hart, unsigned regno)
 	if (regno < GDB_REG_F0 + 32)
 		return &h->f[regno - GDB_REG_F0];
 	if (regno < GDB_REG_CSR0 + 4096)
-		return (regno - GDB_REG_CSR0) % 7 == 3 ? NULL :
-							 &h->csr[(regno - GDB_REG_CSR0) % FUZZ_CSRS];
+		return (regno - GDB_REG_CSR0) % 7 == 3 ?
+			       NULL :
+			       &h->csr[(regno - GDB_REG_CSR0) % FUZZ_CSRS];
 	if (regno == GDB_REG_PRIV)
 		return &h->priv;
 	return NULL;
@@ -126,8 +126,7 @@ static int fuzz_write_mem(void *opaque, unsigned hart, uint64_t addr, const uint
 	return 0;
 }
 
-static int fuzz_insert_point(void *opaque, enum gdb_point_type type, uint64_t addr,
-			     uint64_t kind)
+static int fuzz_insert_point(void *opaque, enum gdb_point_type type, uint64_t addr, uint64_t kind)
 {
 	struct fuzz_machine *m = opaque;
 
@@ -144,8 +143,7 @@ static int fuzz_insert_point(void *opaque, enum gdb_point_type type, uint64_t ad
 	return -1;
 }
 
-static int fuzz_remove_point(void *opaque, enum gdb_point_type type, uint64_t addr,
-			     uint64_t kind)
+static int fuzz_remove_point(void *opaque, enum gdb_point_type type, uint64_t addr, uint64_t kind)
 {
 	struct fuzz_machine *m = opaque;
 

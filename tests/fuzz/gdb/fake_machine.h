@@ -46,7 +46,6 @@ extern const struct gdb_backend_ops fuzz_full_ops, fuzz_minimal_ops;
 void fuzz_machine_init(struct fuzz_machine *m, unsigned nharts, bool can_reverse);
 
 /* The first point of a type, or NULL. */
-const struct fuzz_point *fuzz_machine_point(const struct fuzz_machine *m,
-					    enum gdb_point_type type);
+const struct fuzz_point *fuzz_machine_point(const struct fuzz_machine *m, enum gdb_point_type type);
 
 #endif

@@ -126,16 +126,16 @@ static void fuzz_check_resume(const struct gdb_resume *r, unsigned nharts)
 		break;
 	}
 	if (!ok) {
-		fprintf(stderr, "gdb stub resumed kind %d on hart %d of %u\n", (int)r->kind, r->hart,
-			nharts);
+		fprintf(stderr, "gdb stub resumed kind %d on hart %d of %u\n", (int)r->kind,
+			r->hart, nharts);
 		abort();
 	}
 }
 
 /* What a machine reports after running as r asks: the n-th stop cycles
  * through every reason, with the points gdb inserted where there are. */
-static void fuzz_machine_stop(const struct fuzz_machine *m, const struct gdb_resume *r,
-			      unsigned n, bool interrupted, struct gdb_stop *st)
+static void fuzz_machine_stop(const struct fuzz_machine *m, const struct gdb_resume *r, unsigned n,
+			      bool interrupted, struct gdb_stop *st)
 {
 	const struct fuzz_point *pt;
 

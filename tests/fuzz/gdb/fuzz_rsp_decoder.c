@@ -25,8 +25,7 @@ static void fuzz_fail(const char *what)
 
 /* The reference: the raw payload of a well-formed frame decoded in one
  * go; false if it does not fit in cap. */
-static bool fuzz_model_decode(const uint8_t *raw, size_t n, uint8_t *out, size_t cap,
-			      size_t *len)
+static bool fuzz_model_decode(const uint8_t *raw, size_t n, uint8_t *out, size_t cap, size_t *len)
 {
 	size_t k = 0;
 

@@ -142,8 +142,10 @@ static inline void fuzz_build_log(struct fuzz_in *in, struct fuzz_buf *out)
 			comp.p[fuzz_take(in, 2) % comp.n] ^= (uint8_t)(fuzz_take(in, 1) | 1);
 		memcpy(ch, "CHNK", 4);
 		le_put32(ch + 4, (uint32_t)comp.n);
-		le_put32(ch + 8, (uint32_t)raw.n + ((ctl & 15) == 10 ? (uint32_t)fuzz_take(in, 1) - 128 : 0));
-		le_put32(ch + 12, nev + ((ctl & 15) == 11 ? (uint32_t)(int8_t)fuzz_take(in, 1) : 0));
+		le_put32(ch + 8, (uint32_t)raw.n +
+					 ((ctl & 15) == 10 ? (uint32_t)fuzz_take(in, 1) - 128 : 0));
+		le_put32(ch + 12,
+			 nev + ((ctl & 15) == 11 ? (uint32_t)(int8_t)fuzz_take(in, 1) : 0));
 		le_put64(ch + 16, first_round + ((ctl & 15) == 12));
 		le_put32(ch + 24, crc32_compute(comp.p, comp.n));
 		le_put32(ch + 28, crc32_compute(ch, 28));
@@ -204,20 +206,41 @@ static inline void fuzz_build_bundle(struct fuzz_in *in, struct fuzz_buf *out)
 		uint8_t *e = t + 24 + 96 * bad;
 
 		switch (ctl >> 4) {
-		case 1: le_put64(e + 32, le_get64(e + 32) + 1); break;
-		case 2: le_put64(e + 32, le_get64(e + 32) - 1); break;
-		case 3: le_put64(e + 40, le_get64(e + 40) + 1); break;
-		case 4: le_put64(e + 48, le_get64(e + 48) - 1); break;
-		case 5: le_put32(e + 56, le_get32(e + 56) ^ 1); break;
-		case 6: le_put32(e + 60, 1); break;
-		case 7: e[64] ^= 1; break;
-		case 8: e[0] = 'L'; break;
+		case 1:
+			le_put64(e + 32, le_get64(e + 32) + 1);
+			break;
+		case 2:
+			le_put64(e + 32, le_get64(e + 32) - 1);
+			break;
+		case 3:
+			le_put64(e + 40, le_get64(e + 40) + 1);
+			break;
+		case 4:
+			le_put64(e + 48, le_get64(e + 48) - 1);
+			break;
+		case 5:
+			le_put32(e + 56, le_get32(e + 56) ^ 1);
+			break;
+		case 6:
+			le_put32(e + 60, 1);
+			break;
+		case 7:
+			e[64] ^= 1;
+			break;
+		case 8:
+			e[0] = 'L';
+			break;
 		case 9:
 			memset(e, 0, 32);
-			memcpy(e, fuzz_bundle_roles[bad ? 0 : 1], strlen(fuzz_bundle_roles[bad ? 0 : 1]));
+			memcpy(e, fuzz_bundle_roles[bad ? 0 : 1],
+			       strlen(fuzz_bundle_roles[bad ? 0 : 1]));
 			break;
-		case 10: le_put32(t + 12, count + 1); break;
-		case 11: le_put64(e + 32, 1ull << 40); break;
+		case 10:
+			le_put32(t + 12, count + 1);
+			break;
+		case 11:
+			le_put64(e + 32, 1ull << 40);
+			break;
 		}
 	}
 	sha256_digest(t, table - 32, t + table - 32);

@@ -96,12 +96,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	if (!guest)
 		vloop_die("setup", "RV_FUZZ_GUEST must name vfuzz.elf "
-			  "(bazel-bin/tests/fuzz/loop/vfuzz.elf)");
+				   "(bazel-bin/tests/fuzz/loop/vfuzz.elf)");
 	char *d1 = vloop_disk(), *d2 = vloop_disk();
 	if (asprintf(&drive1, "file=%s", d1) < 0 || asprintf(&drive2, "file=%s", d2) < 0)
 		vloop_die("setup", "out of memory");
-	char *a[] = { "retrovisor", "run", "--kernel", (char *)guest, "--memory", "16M",
-		      "--drive", drive1, "--drive", drive2, "--net", "user", NULL };
+	char *a[] = { "retrovisor", "run",     "--kernel", (char *)guest, "--memory",
+		      "16M",        "--drive", drive1,     "--drive",     drive2,
+		      "--net",      "user",    NULL };
 	int n = (int)(sizeof(a) / sizeof(a[0])) - 1;
 
 	if (cli_parse(n, a, &cmd, &err) != 0 || snapcli_options(&cmd, &sc, &eff, &err) != 0)

@@ -203,8 +203,8 @@ static void vf_init(unsigned slot, unsigned q, unsigned num, unsigned int feat, 
 	vf_w32(slot, R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 }
 
-static void vf_desc_set(unsigned slot, unsigned q, unsigned i, unsigned long addr,
-			unsigned int len, unsigned fl, unsigned nx)
+static void vf_desc_set(unsigned slot, unsigned q, unsigned i, unsigned long addr, unsigned int len,
+			unsigned fl, unsigned nx)
 {
 	struct vf_desc *d = &vf_q[slot][q].desc[i % VF_QSIZE];
 
@@ -296,8 +296,8 @@ static void vf_run(struct vf_in *in)
 			i = (unsigned)vf_take(in, 1);
 			unsigned n = (unsigned)vf_take(in, 1);
 			/* The table sits in the buffer area's last 4 KiB. */
-			vf_desc_set(slot, q, i, (unsigned long)vf_buf + VF_BUF_SIZE - 4096,
-				    n * 16u, 4 /* VIRTQ_DESC_F_INDIRECT */, 0);
+			vf_desc_set(slot, q, i, (unsigned long)vf_buf + VF_BUF_SIZE - 4096, n * 16u,
+				    4 /* VIRTQ_DESC_F_INDIRECT */, 0);
 			break;
 		}
 		case 12: {
@@ -342,8 +342,7 @@ void guest_main(unsigned long dtb)
 		pv_fail("the paravirtual extension is missing");
 	sbi_call(RV_PV_EXT, RV_PV_SNAPSHOT, 0, 0, 0, 0, 0);
 	/* Every iteration starts here. */
-	r = sbi_call(RV_PV_EXT, RV_PV_GET_INPUT, (unsigned long)vf_prog, sizeof(vf_prog), 0,
-		     0, 0);
+	r = sbi_call(RV_PV_EXT, RV_PV_GET_INPUT, (unsigned long)vf_prog, sizeof(vf_prog), 0, 0, 0);
 	if (r.error == SBI_SUCCESS) {
 		struct vf_in in = { vf_prog, (unsigned long)r.value, false };
 		if (in.n > sizeof(vf_prog))

@@ -43,17 +43,17 @@ static const gpa_t dev_base[NDEV] = {
 	HV_PLIC_BASE,
 	HV_UART_BASE,
 	HV_RTC_BASE,
-	HV_VIRTIO_BASE + FUZZ_BLK_SLOT * HV_VIRTIO_STRIDE,
-	HV_VIRTIO_BASE + FUZZ_NET_SLOT * HV_VIRTIO_STRIDE,
-	HV_VIRTIO_BASE + FUZZ_RNG_SLOT * HV_VIRTIO_STRIDE,
+	HV_VIRTIO_BASE + FUZZ_BLK_SLOT *HV_VIRTIO_STRIDE,
+	HV_VIRTIO_BASE + FUZZ_NET_SLOT *HV_VIRTIO_STRIDE,
+	HV_VIRTIO_BASE + FUZZ_RNG_SLOT *HV_VIRTIO_STRIDE,
 	HV_VIRTIO_BASE,
 };
 
-#define RING(slot) (FUZZ_DMA + 0x10000u + (slot) * 0x4000u)
+#define RING(slot) (FUZZ_DMA + 0x10000u + (slot)*0x4000u)
 #define BUF (FUZZ_DMA + 0x40000u)
 
-static const uint8_t frame[60] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x52, 0x54, 0x00,
-				   0x12, 0x34, 0x57, 0x08, 0x06 };
+static const uint8_t frame[60] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x52,
+				   0x54, 0x00, 0x12, 0x34, 0x57, 0x08, 0x06 };
 
 /* A driver and the world act on the machine: every record then holds
  * more than its power-on zeros. */
@@ -133,7 +133,8 @@ static void dump_seeds(const char *dir)
 			uint8_t head[2] = { (uint8_t)i, (uint8_t)(1 | a << 1 | a << 2) };
 			FILE *f;
 
-			snprintf(path, sizeof(path), "%s/raw-%u-%s", dir, i, a ? "active" : "poweron");
+			snprintf(path, sizeof(path), "%s/raw-%u-%s", dir, i,
+				 a ? "active" : "poweron");
 			f = fopen(path, "wb");
 			if (!f || fwrite(head, 1, 2, f) != 2 ||
 			    fwrite(saved[a][i].buf, 1, saved[a][i].len, f) != saved[a][i].len)
@@ -334,7 +335,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		devstate_w_free(&w);
 		if (!restore(d, rec, len)) {
 			fuzz_fail("%s: refuses the record it saved after running from a restored "
-				  "state", d->name);
+				  "state",
+				  d->name);
 		}
 		check_round_trip(d, rec, len);
 	}

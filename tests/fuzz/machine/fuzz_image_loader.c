@@ -29,7 +29,9 @@
 #include "tests/fuzz/fuzz.h"
 #include "tests/fuzz/machine/fuzz_machine.h"
 
-#define ELF_MAGIC "\x7f" "ELF"
+#define ELF_MAGIC \
+	"\x7f"    \
+	"ELF"
 #define IMAGE_MAGIC "RISCV\0\0\0"
 
 static char fw_path[256], file_path[256];
@@ -130,10 +132,10 @@ static bool same_info(const struct loader_info *a, const struct loader_info *b)
 {
 	return a->kernel_format == b->kernel_format && a->kernel_start == b->kernel_start &&
 	       a->kernel_end == b->kernel_end && a->kernel_entry == b->kernel_entry &&
-	       a->fw_start == b->fw_start && a->fw_end == b->fw_end &&
-	       a->fw_entry == b->fw_entry && a->fw_dyn_addr == b->fw_dyn_addr &&
-	       a->initrd_start == b->initrd_start && a->initrd_end == b->initrd_end &&
-	       a->dtb_addr == b->dtb_addr && a->dtb_size == b->dtb_size;
+	       a->fw_start == b->fw_start && a->fw_end == b->fw_end && a->fw_entry == b->fw_entry &&
+	       a->fw_dyn_addr == b->fw_dyn_addr && a->initrd_start == b->initrd_start &&
+	       a->initrd_end == b->initrd_end && a->dtb_addr == b->dtb_addr &&
+	       a->dtb_size == b->dtb_size;
 }
 
 static void check_loaded(const struct machine *m, const struct loader_info *in)
@@ -197,8 +199,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ret2 != ret || strcmp(err.msg, err2.msg) != 0)
 			fuzz_fail("memory and file loads differ: %d '%s' / %d '%s'", ret, err.msg,
 				  ret2, err2.msg);
-		if (ret == 0 && (!same_info(&info, &info2) ||
-				 machine_digest(m) != machine_digest(m2)))
+		if (ret == 0 &&
+		    (!same_info(&info, &info2) || machine_digest(m) != machine_digest(m2)))
 			fuzz_fail("memory and file loads put different things in the machine");
 		machine_destroy(m2);
 	}

@@ -56,8 +56,7 @@ static inline const char *fuzz_disk(void)
 
 	if (fuzz_disk_path[0])
 		return fuzz_disk_path;
-	snprintf(fuzz_disk_path, sizeof(fuzz_disk_path), "%s/fuzz-disk.XXXXXX",
-		 tmp ? tmp : "/tmp");
+	snprintf(fuzz_disk_path, sizeof(fuzz_disk_path), "%s/fuzz-disk.XXXXXX", tmp ? tmp : "/tmp");
 	fd = mkstemp(fuzz_disk_path);
 	if (fd < 0)
 		abort();
@@ -197,7 +196,7 @@ static inline uint64_t fuzz_r(struct machine *m, gpa_t pa, unsigned size)
  * rings in the 16 KiB at ring_base (queue q at + q * 0x1000: descriptors
  * at +0, available ring at +0x100, used ring at +0x200), DRIVER_OK. */
 static inline void fuzz_virtio_init(struct machine *m, unsigned slot, unsigned nq, unsigned qsize,
-			     gpa_t ring_base)
+				    gpa_t ring_base)
 {
 	gpa_t b = HV_VIRTIO_BASE + slot * HV_VIRTIO_STRIDE;
 
@@ -227,7 +226,7 @@ static inline void fuzz_virtio_init(struct machine *m, unsigned slot, unsigned n
 
 /* Descriptor i of the table at desc (split ring, 2.7.5). */
 static inline void fuzz_desc(struct machine *m, gpa_t desc, unsigned i, gpa_t addr, uint32_t len,
-		      uint16_t flags, uint16_t next)
+			     uint16_t flags, uint16_t next)
 {
 	uint8_t d[16];
 
@@ -244,7 +243,7 @@ static inline void fuzz_desc(struct machine *m, gpa_t desc, unsigned i, gpa_t ad
 
 /* Make head available as entry idx - 1 and publish idx (2.7.13). */
 static inline void fuzz_avail(struct machine *m, gpa_t avail, unsigned qsize, uint16_t idx,
-		       uint16_t head)
+			      uint16_t head)
 {
 	uint8_t h[2] = { (uint8_t)head, (uint8_t)(head >> 8) };
 	uint8_t i[2] = { (uint8_t)idx, (uint8_t)(idx >> 8) };

@@ -65,8 +65,8 @@ static void snapfuzz_seal(struct snapfuzz_file *f, const uint8_t *parent_id)
 /* SUMS: the file's own section lengths, every CRC made right. */
 static void snapfuzz_fix_sums(struct snapfuzz_file *f)
 {
-	for (size_t off = SNAPFUZZ_HEADER; f->len >= SNAPFUZZ_HEADER &&
-					   f->len - off >= SNAPFUZZ_SEC_HEADER;) {
+	for (size_t off = SNAPFUZZ_HEADER;
+	     f->len >= SNAPFUZZ_HEADER && f->len - off >= SNAPFUZZ_SEC_HEADER;) {
 		uint8_t *h = f->data + off;
 		uint64_t stored = le_get64(h + 16);
 		bool fits = stored <= f->len - off - SNAPFUZZ_SEC_HEADER;

@@ -239,8 +239,7 @@ void rt_trap_dispatch(struct trap_frame *f, int level)
 	// A lower mode finished rt_run_in_mode(): resume the M-mode caller.
 	// From U with ECALLs delegated, S forwards the request with its own
 	// ECALL, which lands here at M level.
-	if ((cause == CAUSE_ECALL_U || cause == CAUSE_ECALL_S) &&
-	    f->x[17] == RT_ECALL_RETURN) {
+	if ((cause == CAUSE_ECALL_U || cause == CAUSE_ECALL_S) && f->x[17] == RT_ECALL_RETURN) {
 		if (level == RT_MODE_M)
 			rt_mode_return(f->x[10]);
 		register u64 a0 __asm__("a0") = f->x[10];

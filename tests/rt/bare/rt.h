@@ -82,26 +82,23 @@ typedef unsigned char u8;
 #define IRQ_SEI 9
 #define IRQ_MEI 11
 
-#define csr_read(csr)                                                   \
-	({                                                              \
-		u64 __v;                                                \
+#define csr_read(csr)                                                     \
+	({                                                                \
+		u64 __v;                                                  \
 		__asm__ volatile("csrr %0, " #csr : "=r"(__v)::"memory"); \
-		__v;                                                    \
+		__v;                                                      \
 	})
-#define csr_write(csr, val)                                              \
-	__asm__ volatile("csrw " #csr ", %0" ::"rK"((u64)(val)) : "memory")
-#define csr_set(csr, val)                                                \
-	__asm__ volatile("csrs " #csr ", %0" ::"rK"((u64)(val)) : "memory")
-#define csr_clear(csr, val)                                              \
-	__asm__ volatile("csrc " #csr ", %0" ::"rK"((u64)(val)) : "memory")
-#define csr_swap(csr, val)                                              \
-	({                                                              \
-		u64 __v;                                                \
-		__asm__ volatile("csrrw %0, " #csr ", %1"              \
-				 : "=r"(__v)                            \
-				 : "rK"((u64)(val))                     \
-				 : "memory");                           \
-		__v;                                                    \
+#define csr_write(csr, val) __asm__ volatile("csrw " #csr ", %0" ::"rK"((u64)(val)) : "memory")
+#define csr_set(csr, val) __asm__ volatile("csrs " #csr ", %0" ::"rK"((u64)(val)) : "memory")
+#define csr_clear(csr, val) __asm__ volatile("csrc " #csr ", %0" ::"rK"((u64)(val)) : "memory")
+#define csr_swap(csr, val)                                \
+	({                                                \
+		u64 __v;                                  \
+		__asm__ volatile("csrrw %0, " #csr ", %1" \
+				 : "=r"(__v)              \
+				 : "rK"((u64)(val))       \
+				 : "memory");             \
+		__v;                                      \
 	})
 
 /*
@@ -109,21 +106,17 @@ typedef unsigned char u8;
  * mnemonic, e.g. RR("addw", a, b), so tests name the exact instruction
  * instead of trusting the compiler to pick it.
  */
-#define RR(op, a, b)                                                    \
-	({                                                              \
-		u64 __r;                                                \
-		__asm__ volatile(op " %0, %1, %2"                       \
-				 : "=r"(__r)                            \
-				 : "r"(a), "r"(b));                     \
-		__r;                                                    \
+#define RR(op, a, b)                                                             \
+	({                                                                       \
+		u64 __r;                                                         \
+		__asm__ volatile(op " %0, %1, %2" : "=r"(__r) : "r"(a), "r"(b)); \
+		__r;                                                             \
 	})
-#define RI(op, a, imm)                                                  \
-	({                                                              \
-		u64 __r;                                                \
-		__asm__ volatile(op " %0, %1, %2"                       \
-				 : "=r"(__r)                            \
-				 : "r"(a), "i"(imm));                   \
-		__r;                                                    \
+#define RI(op, a, imm)                                                             \
+	({                                                                         \
+		u64 __r;                                                           \
+		__asm__ volatile(op " %0, %1, %2" : "=r"(__r) : "r"(a), "i"(imm)); \
+		__r;                                                               \
 	})
 
 /* Registers saved by the trap entry, indexed by register number. */
@@ -155,8 +148,7 @@ extern volatile struct trap_record rt_trap;
 extern volatile int rt_trap_armed;
 extern volatile u64 rt_trap_resume;
 extern void (*volatile rt_irq_hook)(u64 cause, int level);
-extern int (*volatile rt_exc_hook)(struct trap_frame *f, u64 cause,
-				   int level);
+extern int (*volatile rt_exc_hook)(struct trap_frame *f, u64 cause, int level);
 
 /*
  * Virtual address offset at which code running below M sees this image

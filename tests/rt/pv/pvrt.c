@@ -17,9 +17,8 @@ void _start(void);
 
 static bool pv_dbcn;
 
-struct sbiret sbi_call(unsigned long eid, unsigned long fid, unsigned long a0,
-		       unsigned long a1, unsigned long a2, unsigned long a3,
-		       unsigned long a4)
+struct sbiret sbi_call(unsigned long eid, unsigned long fid, unsigned long a0, unsigned long a1,
+		       unsigned long a2, unsigned long a3, unsigned long a4)
 {
 	register unsigned long r0 __asm__("a0") = a0;
 	register unsigned long r1 __asm__("a1") = a1;
@@ -39,8 +38,8 @@ struct sbiret sbi_call(unsigned long eid, unsigned long fid, unsigned long a0,
 	return ret;
 }
 
-long sbi_legacy(unsigned long eid, unsigned long a0, unsigned long a1,
-		unsigned long a2, unsigned long a3)
+long sbi_legacy(unsigned long eid, unsigned long a0, unsigned long a1, unsigned long a2,
+		unsigned long a3)
 {
 	register unsigned long r0 __asm__("a0") = a0;
 	register unsigned long r1 __asm__("a1") = a1;
@@ -48,10 +47,7 @@ long sbi_legacy(unsigned long eid, unsigned long a0, unsigned long a1,
 	register unsigned long r3 __asm__("a3") = a3;
 	register unsigned long r7 __asm__("a7") = eid;
 
-	__asm__ volatile("ecall"
-			 : "+r"(r0), "+r"(r1)
-			 : "r"(r2), "r"(r3), "r"(r7)
-			 : "memory");
+	__asm__ volatile("ecall" : "+r"(r0), "+r"(r1) : "r"(r2), "r"(r3), "r"(r7) : "memory");
 	return (long)r0;
 }
 
@@ -82,8 +78,7 @@ void pv_write(const char *buf, unsigned long len)
 
 	/* DBCN may write partially; retry the rest, bounded. */
 	while (pv_dbcn && done < len && tries++ < len) {
-		r = sbi_call(SBI_EXT_DBCN, 0, len - done,
-			     (unsigned long)buf + done, 0, 0, 0);
+		r = sbi_call(SBI_EXT_DBCN, 0, len - done, (unsigned long)buf + done, 0, 0, 0);
 		if (r.error)
 			break;
 		done += (unsigned long)r.value;
@@ -147,8 +142,9 @@ void pv_printf(const char *fmt, ...)
 			}
 			break;
 		case 'x':
-			pv_out_unsigned(&o, is_long ? va_arg(ap, unsigned long) :
-						      va_arg(ap, unsigned int),
+			pv_out_unsigned(&o,
+					is_long ? va_arg(ap, unsigned long) :
+						  va_arg(ap, unsigned int),
 					16);
 			break;
 		case 's':
@@ -214,8 +210,7 @@ void pv_boot(unsigned long hartid, unsigned long dtb)
 	if (hartid != 0) {
 		/* Let hart 0 run the test so that hart numbers in the
 		 * output do not depend on which hart the firmware booted. */
-		if (sbi_call(SBI_EXT_HSM, 0, 0, (unsigned long)_start, dtb, 0, 0)
-			    .error == 0)
+		if (sbi_call(SBI_EXT_HSM, 0, 0, (unsigned long)_start, dtb, 0, 0).error == 0)
 			sbi_call(SBI_EXT_HSM, 1, 0, 0, 0, 0, 0);
 		pv_fail("could not hand the boot over to hart 0");
 	}
@@ -226,8 +221,7 @@ void pv_boot(unsigned long hartid, unsigned long dtb)
 	pv_shutdown(0);
 }
 
-__attribute__((weak)) void pv_secondary(unsigned long hartid,
-					unsigned long opaque)
+__attribute__((weak)) void pv_secondary(unsigned long hartid, unsigned long opaque)
 {
 	(void)hartid;
 	(void)opaque;
@@ -239,10 +233,8 @@ __attribute__((weak)) void pv_resumed(unsigned long hartid, unsigned long opaque
 	(void)opaque;
 }
 
-__attribute__((weak)) void pv_trap(unsigned long scause, unsigned long sepc,
-				   unsigned long stval)
+__attribute__((weak)) void pv_trap(unsigned long scause, unsigned long sepc, unsigned long stval)
 {
-	pv_printf("unexpected trap scause=%lx sepc=%lx stval=%lx\n", scause, sepc,
-		  stval);
+	pv_printf("unexpected trap scause=%lx sepc=%lx stval=%lx\n", scause, sepc, stval);
 	pv_shutdown(1);
 }

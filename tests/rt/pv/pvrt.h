@@ -59,18 +59,17 @@ struct sbiret {
 	long value;
 };
 
-struct sbiret sbi_call(unsigned long eid, unsigned long fid, unsigned long a0,
-		       unsigned long a1, unsigned long a2, unsigned long a3,
-		       unsigned long a4);
+struct sbiret sbi_call(unsigned long eid, unsigned long fid, unsigned long a0, unsigned long a1,
+		       unsigned long a2, unsigned long a3, unsigned long a4);
 /* Legacy extensions 0x00-0x08: result in a0 only. */
-long sbi_legacy(unsigned long eid, unsigned long a0, unsigned long a1,
-		unsigned long a2, unsigned long a3);
+long sbi_legacy(unsigned long eid, unsigned long a0, unsigned long a1, unsigned long a2,
+		unsigned long a3);
 
-#define csr_read(csr)                                                    \
-	({                                                               \
-		unsigned long __v;                                       \
-		__asm__ volatile("csrr %0, " #csr : "=r"(__v));          \
-		__v;                                                     \
+#define csr_read(csr)                                           \
+	({                                                      \
+		unsigned long __v;                              \
+		__asm__ volatile("csrr %0, " #csr : "=r"(__v)); \
+		__v;                                            \
 	})
 #define csr_write(csr, val) __asm__ volatile("csrw " #csr ", %0" ::"r"(val))
 #define csr_set(csr, val) __asm__ volatile("csrs " #csr ", %0" ::"r"(val))

@@ -46,7 +46,8 @@ void guest_main(unsigned long dtb)
 	r = sbi_call(LAB_EXT, LAB_CHECKSUM, (unsigned long)lab_text, len, 0, 0, 0);
 	pv_printf("checksum: error=%ld value=0x%lx matches=%s\n", r.error, r.value,
 		  r.error == SBI_SUCCESS && (unsigned long)r.value == lab_fnv1a(lab_text, len) ?
-			  "yes" : "no");
+			  "yes" :
+			  "no");
 	pv_printf("checksum outside RAM: error=%ld\n",
 		  sbi_call(LAB_EXT, LAB_CHECKSUM, 0x1000, 16, 0, 0, 0).error);
 	pv_printf("checksum wrapping: error=%ld\n",

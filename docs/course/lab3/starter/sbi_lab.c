@@ -52,7 +52,8 @@ static const struct sbi_extension lab_extension = { SBI_EXT_FIRMWARE, lab_call }
 __attribute__((constructor)) static void lab_register(void)
 {
 	if (!sbi_register_extension(&lab_extension)) {
-		fprintf(stderr, "retrovisor: the lab's SBI extension 0x%x could not be registered "
+		fprintf(stderr,
+			"retrovisor: the lab's SBI extension 0x%x could not be registered "
 			"(outside 0x0A000000-0x0AFFFFFF or registered twice): fix sbi_lab.c\n",
 			lab_extension.eid);
 		exit(2);

@@ -70,8 +70,8 @@ static void walk_on_satp(void *ud, uint32_t hart, uint64_t satp)
 
 		walk_perm(perm, p);
 		if (r == INTRO_OK)
-			fprintf(stderr, "walk va 0x%" PRIx64 " library 0x%" PRIx64 " perm %s", walk_va[i],
-				lib, p);
+			fprintf(stderr, "walk va 0x%" PRIx64 " library 0x%" PRIx64 " perm %s",
+				walk_va[i], lib, p);
 		else
 			fprintf(stderr, "walk va 0x%" PRIx64 " library fault %d", walk_va[i], r);
 		if (m == 0)

@@ -68,8 +68,7 @@ static void ncfg_defaults(struct ncfg_dev *dev)
 }
 
 /* Apply one record; 0, or -1 to reject the frame. */
-static int ncfg_record(struct ncfg_dev *dev, unsigned type, const unsigned char *v,
-		       unsigned len)
+static int ncfg_record(struct ncfg_dev *dev, unsigned type, const unsigned char *v, unsigned len)
 {
 	switch (type) {
 	case NCFG_T_NAME:
