@@ -15,13 +15,17 @@ its rv.cmd="..." and powers off.
   policies  a domain that panics with on_crash="restart" comes back (its
             console shows a second boot) while another domain runs on and
             powers off on its own (on_poweroff="destroy")
-  toolstack `retrovisor xl` on a running system: list shows both domains;
-            a partition of the client's port makes its fetches fail and
-            healing it makes them succeed again; pause stops a domain's
+  toolstack `retrovisor xl` on a running system of three domains (web
+            server, client fetching in a loop, a third pinging both): list
+            shows them; a partition of the client's port makes its
+            fetches fail while the third still reaches the server but not
+            the client, and healing it makes both succeed again; pause
+            stops a domain's
             clock and unpause lets it go on; malformed and unknown
             requests get an error line (and a client that sends half a
             request and leaves changes nothing); destroying the server
-            leaves the client running; quit ends up
+            leaves the others running (the third's pings to it now fail);
+            quit ends up
   record    the toolstack session of `toolstack` (partition, heal, pause,
             unpause, destroy, quit at whatever epochs the host's timing
             gives) recorded with --record; three replays (1, 2 and 1
@@ -162,6 +166,13 @@ LOOP = ("ip addr add 10.0.0.2/24 dev eth0; ip link set eth0 up; i=0; while [ $i 
         "else echo fetch-fail-$i; fi; i=$((i+1)); sleep 1; done")
 
 
+PINGER = ("ip addr add 10.0.0.3/24 dev eth0; ip link set eth0 up; i=0; while [ $i -lt 2000 ]; do "
+          "if ping -c 1 -W 1 10.0.0.1 >/dev/null; then echo to-server-ok-$i; "
+          "else echo to-server-fail-$i; fi; "
+          "if ping -c 1 -W 1 10.0.0.2 >/dev/null; then echo to-client-ok-$i; "
+          "else echo to-client-fail-$i; fi; i=$((i+1)); sleep 1; done")
+
+
 def case_toolstack():
     toolstack_session()
 
@@ -169,7 +180,8 @@ def case_toolstack():
 def toolstack_session(record=None):
     cfg = write("ts.cfg", "bridge = [ 'br0' ]\n\n" +
                 domain("server", SERVER.replace("sleep 20", "sleep 3000"), "vif = [ 'bridge=br0' ]") +
-                domain("client", LOOP, "vif = [ 'bridge=br0' ]"))
+                domain("client", LOOP, "vif = [ 'bridge=br0' ]") +
+                domain("pinger", PINGER, "vif = [ 'bridge=br0' ]"))
     logs = os.path.join(TMP, "ts-logs")
     os.makedirs(logs, exist_ok=True)
     # A Unix socket's path has at most 107 bytes; Bazel's TMP is longer.
@@ -188,10 +200,10 @@ def toolstack_session(record=None):
         except OSError:
             return ""
 
-    def wait_for(pattern, start=0, limit=240):
+    def wait_for(pattern, start=0, limit=240, who="client"):
         end = time.monotonic() + limit
         while time.monotonic() < end and p.poll() is None:
-            m = re.compile(pattern).search(console("client"), start)
+            m = re.compile(pattern).search(console(who), start)
             if m:
                 return m
             time.sleep(0.2)
@@ -205,17 +217,26 @@ def toolstack_session(record=None):
         check(m is not None, "the client fetches from the server", console("client")[-1500:])
         st, out, err = xl("list")
         check(st == 0 and re.search(r"server +0 running", out) and
-              re.search(r"client +1 running", out), "xl list shows both domains running",
-              out + err)
+              re.search(r"client +1 running", out) and re.search(r"pinger +2 running", out),
+              "xl list shows the three domains running", out + err)
+        both = wait_for(r"to-server-ok-\d+\nto-client-ok-\d+", who="pinger")
+        check(both is not None, "the third domain reaches both", console("pinger")[-1500:])
         st, out, err = xl("partition", "br0", "client", "1")
         check(st == 0, "xl partition is accepted", err)
         fail = wait_for(r"fetch-fail-\d+", m.end() if m else 0)
         check(fail is not None, "partitioned, the client's fetches fail", console("client")[-1500:])
+        cut = wait_for(r"to-server-ok-\d+\nto-client-fail-\d+", both.end() if both else 0,
+                       who="pinger")
+        check(cut is not None, "the third domain reaches the server, not the client",
+              console("pinger")[-1500:])
         st, out, err = xl("heal", "br0", "client")
         check(st == 0, "xl heal is accepted", err)
         ok = wait_for(r"fetch-ok-\d+", fail.end() if fail else 0)
         check(ok is not None, "healed, the client's fetches succeed again",
               console("client")[-1500:])
+        again = wait_for(r"to-client-ok-\d+", cut.end() if cut else 0, who="pinger")
+        check(again is not None, "healed, the third domain reaches the client again",
+              console("pinger")[-1500:])
 
         st, out, err = xl("pause", "server")
         before = re.search(r"server +0 paused +0 +(\d+)", xl("list")[1])
@@ -253,8 +274,12 @@ def toolstack_session(record=None):
         time.sleep(2)
         lst = xl("list")[1]
         check(st == 0 and re.search(r"server +0 destroyed", lst) and
-              re.search(r"client +1 running", lst),
-              "destroying the server leaves the client running", lst)
+              re.search(r"client +1 running", lst) and re.search(r"pinger +2 running", lst),
+              "destroying the server leaves the others running", lst)
+        mark = len(console("pinger"))
+        gone = wait_for(r"to-server-fail-\d+\nto-client-ok-\d+", mark, who="pinger")
+        check(gone is not None, "the third domain still reaches the client, no longer the server",
+              console("pinger")[-1500:])
         st, out, err = xl("quit")
         check(st == 0, "xl quit is accepted", err)
         try:
@@ -284,7 +309,7 @@ def case_record():
     cfg, logs = toolstack_session(record=log)
     check(os.path.exists(log), "the system log is written", log)
     recorded = {}
-    for n in ("server", "client"):
+    for n in ("server", "client", "pinger"):
         with open(os.path.join(logs, n + ".console"), "rb") as f:
             recorded[n] = f.read()
     for i, threads in enumerate(("1", "2", "1")):
@@ -294,7 +319,7 @@ def case_record():
                            timeout=900)
         check(st == 0 and "replay matched the log" in err,
               f"replay {i + 1} ({threads} thread(s)) matches every digest", err)
-        for n in ("server", "client"):
+        for n in ("server", "client", "pinger"):
             with open(os.path.join(rlogs, n + ".console"), "rb") as f:
                 got = f.read()
             check(got == recorded[n], f"replay {i + 1}: {n}'s console is the recording's",
