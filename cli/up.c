@@ -4,12 +4,8 @@
  * describes (cli/domcfg.h, docs/domains.md), run as one deterministic
  * system (hv/platform/domain.h) on --threads host threads.
  *
- * Each domain's keys become `run` options and go through run's own parser
- * and machine builder (cli_parse, cli_machine_config), so a domain is the
- * machine `retrovisor run` would make from the same images; its network,
- * if it has a vif, is a NET_LINK device joined to its bridge's switch.
- * One domain's console may go to stdout (--console NAME); every other
- * domain's goes to LOGDIR/NAME.console. The whole file is checked before
+ * Each domain is built as cli/updom.h says (the machine `retrovisor run`
+ * would make from the same keys). The whole file is checked before
  * anything starts. When a domain stops, one line on stderr says how and
  * what its policy did; the command ends when no domain is left running,
  * or after --max-epochs.
@@ -25,6 +21,7 @@
 #include "cli/main.h"
 #include "cli/options.h"
 #include "cli/toolstack.h"
+#include "cli/updom.h"
 #include "cli/uplog.h"
 #include "base/sha256.h"
 #include "hv/dev/backend/net_slirp.h"
@@ -48,24 +45,6 @@ struct up_opts {
 	const char *record, *replay; /* the system log (cli/uplog.h) */
 	uint64_t digest_every;       /* epochs between digests in the log */
 };
-
-struct up_console {
-	FILE *f;
-	struct toolstack **ts;
-	unsigned id;
-};
-
-static void up_console_write(void *opaque, const uint8_t *buf, size_t len)
-{
-	struct up_console *c = opaque;
-
-	if (c->f) {
-		fwrite(buf, 1, len, c->f);
-		fflush(c->f);
-	}
-	if (*c->ts)
-		toolstack_console(*c->ts, c->id, buf, len);
-}
 
 static int up_usage(const char *msg)
 {
@@ -151,121 +130,6 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 		return up_usage("a replay has no toolstack, takes its clock from the log and ends "
 				"where the log ends");
 	return -1;
-}
-
-/* The run options a domain's keys stand for; argv has room for 40
- * entries, bufs for 96 bytes (the numbers' text). */
-static int up_domain_opts(const struct domcfg_domain *d, struct cli_opts *o, char **argv,
-			  char *bufs, struct hv_err *err)
-{
-	int argc = 0;
-	char *memory = bufs, *harts = bufs + 32, *seed = bufs + 64;
-
-	snprintf(memory, 32, "%" PRIu64 "M", d->memory_mib);
-	snprintf(harts, 32, "%u", d->vcpus);
-	snprintf(seed, 32, "%" PRIu64, d->rng_seed);
-	/* Options whose value is NULL are left out. */
-	const char *const pairs[][2] = {
-		{ "--kernel", d->kernel },
-		{ "--initrd", d->initrd },
-		{ "--append", d->cmdline },
-		{ "--bios", d->bios },
-		{ "--memory", d->memory_mib ? memory : NULL },
-		{ "--harts", d->vcpus ? harts : NULL },
-		{ "--rng-seed", seed },
-	};
-	argv[argc++] = "retrovisor";
-	argv[argc++] = "run";
-	for (unsigned k = 0; k < HV_ARRAY_LEN(pairs); k++) {
-		if (pairs[k][1]) {
-			argv[argc++] = (char *)pairs[k][0];
-			argv[argc++] = (char *)pairs[k][1];
-		}
-	}
-	for (unsigned k = 0; k < d->ndisk; k++) {
-		argv[argc++] = "--drive";
-		argv[argc++] = d->disk[k];
-	}
-	argv[argc] = NULL;
-	if (cli_parse(argc, argv, o, err) != 0)
-		return -1;
-	return 0;
-}
-
-/* What a domain's machine keeps pointing to while it lives. */
-struct up_domain {
-	struct cli_opts o;
-	char *argv[40];
-	char bufs[96];
-	struct machine_drive drives[CLI_MAX_DRIVES];
-	struct up_console con;
-	struct plugin_host *ph;
-};
-
-/* The domain's machine goes: its plugins see the end first. */
-static void up_domain_gone(void *opaque, struct domain *d)
-{
-	struct up_domain *u = opaque;
-
-	if (u->ph) {
-		plugin_host_exit(u->ph, d->exit_status);
-		plugin_host_destroy(u->ph);
-		u->ph = NULL;
-	}
-}
-
-/* The plugins the file gives domain d, loaded and attached. */
-static int up_plugins(struct up_domain *u, const struct domcfg_domain *d, struct machine *m,
-		      struct hv_err *err)
-{
-	if (!d->nplugin)
-		return 0;
-	u->ph = plugin_host_create(m, err);
-	if (!u->ph)
-		return -1;
-	plugin_host_set_domain(u->ph, d->name);
-	for (unsigned k = 0; k < d->nplugin; k++)
-		if (plugin_host_load(u->ph, d->plugin[k], err) != 0)
-			return -1;
-	return plugin_host_attach(u->ph, false, false, err);
-}
-
-static struct machine *up_machine(const struct domcfg *c, unsigned idx, uint64_t rtc_ns,
-				  struct up_domain *u, struct hv_err *err)
-{
-	const struct domcfg_domain *d = &c->dom[idx];
-	struct cli_opts *o = &u->o;
-	struct machine_config cfg;
-	struct hv_err sub = { { 0 } };
-
-	if (up_domain_opts(d, o, u->argv, u->bufs, &sub) != 0) {
-		hv_err_set(err, "domain '%s' (line %u): %s", d->name, d->line, sub.msg);
-		return NULL;
-	}
-	if (d->has_vif) {
-		net_opts_init(&o->net);
-		o->net.mode = NET_LINK;
-		if (d->has_mac) {
-			memcpy(o->net.mac, d->mac, sizeof(o->net.mac));
-		} else {
-			/* QEMU's prefix and the domain's number: distinct on a bridge. */
-			o->net.mac[4] = 0x01;
-			o->net.mac[5] = (uint8_t)(idx + 1);
-		}
-	}
-	cli_machine_config(o, u->drives, rtc_ns, &cfg);
-	struct machine *m = machine_create(&cfg, &sub);
-	if (!m) {
-		hv_err_set(err, "domain '%s': %s", d->name, sub.msg);
-		return NULL;
-	}
-	struct loader_opts lo = { .kernel = o->kernel, .initrd = o->initrd, .bios = o->bios };
-	if (loader_load(m, &lo, &sub) != 0) {
-		hv_err_set(err, "domain '%s': %s", d->name, sub.msg);
-		machine_destroy(m);
-		return NULL;
-	}
-	return m;
 }
 
 static const char *up_policy_name(enum domain_policy p)
@@ -450,14 +314,14 @@ int main_up(int argc, char **argv)
 	struct up_opts uo;
 	struct hv_err err = { { 0 } };
 	static struct domcfg cfg;
-	struct up_domain *ud = NULL;
+	static struct up_sys us;
 	struct hv_system *s = NULL;
-	struct toolstack *ts = NULL;
 	int r = up_parse(argc, argv, &uo), status = CLI_EXIT_ERROR;
 
 	if (r >= 0)
 		return r;
 	memset(&log, 0, sizeof(log));
+	memset(&us, 0, sizeof(us));
 	if (uo.replay) {
 		if (uplog_read(uo.replay, &log.in, &err) != 0)
 			return main_fail(&err);
@@ -481,12 +345,8 @@ int main_up(int argc, char **argv)
 	}
 	unsigned threads = uo.threads ? uo.threads : cfg.threads ? cfg.threads : 1;
 	s = system_create(cfg.epoch_us * UP_UNITS_PER_US, threads, &err);
-	ud = calloc(cfg.ndom, sizeof(*ud));
-	if (!s || !ud) {
-		if (s)
-			hv_err_set(&err, "out of host memory");
+	if (!s)
 		goto out;
-	}
 	for (unsigned i = 0; i < cfg.nbridge; i++) {
 		const struct domcfg_bridge *b = &cfg.bridge[i];
 		struct hv_switch *sw = switch_create(b->name, b->latency, b->seed, &err);
@@ -497,43 +357,13 @@ int main_up(int argc, char **argv)
 	uint64_t rtc_ns = uo.replay  ? log.in.rtc_ns :
 			  uo.rtc_set ? uo.rtc_s * 1000000000ull :
 				       (uint64_t)time(NULL) * 1000000000ull;
-	for (unsigned i = 0; i < cfg.ndom; i++) {
-		const struct domcfg_domain *d = &cfg.dom[i];
-		struct machine *m = up_machine(&cfg, i, rtc_ns, &ud[i], &err);
-		if (!m)
+	us.s = s;
+	us.log_dir = uo.log_dir;
+	us.console = uo.console;
+	us.rtc_ns = rtc_ns;
+	for (unsigned i = 0; i < cfg.ndom; i++)
+		if (updom_add(&us, &cfg.dom[i], cfg.dom[i].name, true, &err) < 0)
 			goto out;
-		if (uo.console && !strcmp(uo.console, d->name)) {
-			ud[i].con.f = stdout;
-		} else {
-			char path[4200];
-			snprintf(path, sizeof(path), "%s/%s.console", uo.log_dir, d->name);
-			ud[i].con.f = fopen(path, "w");
-			if (!ud[i].con.f) {
-				hv_err_set(&err, "cannot write domain '%s''s console to %.300s: %s",
-					   d->name, path, strerror(errno));
-				machine_destroy(m);
-				goto out;
-			}
-		}
-		ud[i].con.ts = &ts;
-		ud[i].con.id = i;
-		machine_set_console_sink(m, up_console_write, &ud[i].con);
-		struct domain_spec spec = {
-			.name = d->name,
-			.on_poweroff = d->on_poweroff,
-			.on_reboot = d->on_reboot,
-			.on_crash = d->on_crash,
-			.lo = { .kernel = ud[i].o.kernel,
-				.initrd = ud[i].o.initrd,
-				.bios = ud[i].o.bios },
-			.on_destroy = up_domain_gone,
-			.opaque = &ud[i],
-		};
-		if (system_add_domain(s, &spec, m, &err) < 0 || up_plugins(&ud[i], d, m, &err) != 0)
-			goto out;
-		if (d->has_vif && system_plug(s, i, system_find_switch(s, d->bridge), &err) != 0)
-			goto out;
-	}
 	char control[4200];
 	log.s = s;
 	if (uo.record) {
@@ -550,8 +380,8 @@ int main_up(int argc, char **argv)
 	if ((uo.record || uo.replay) && up_images(&cfg, &log, &err) != 0)
 		goto out;
 	if (uo.replay) {
-		ts = toolstack_open(NULL, s, &err); /* the log's requests only */
-		if (!ts)
+		us.ts = toolstack_open(NULL, s, &err); /* the log's requests only */
+		if (!us.ts)
 			goto out;
 	} else if (!uo.control || strcmp(uo.control, "none")) {
 		if (uo.control) {
@@ -566,27 +396,28 @@ int main_up(int argc, char **argv)
 				*dot = '\0';
 			toolstack_default_path(name, control, sizeof(control));
 		}
-		ts = toolstack_open(control, s, &err);
-		if (!ts)
+		us.ts = toolstack_open(control, s, &err);
+		if (!us.ts)
 			goto out;
 	}
-	if (ts && log.recording)
-		toolstack_set_recorder(ts, up_log_input, &log);
+	if (us.ts && log.recording)
+		toolstack_set_recorder(us.ts, up_log_input, &log);
 	fprintf(stderr,
 		"retrovisor: %u domains up on %u host threads, epochs of %" PRIu64
 		" us of guest time%s%s\n",
-		cfg.ndom, threads, cfg.epoch_us, ts && !uo.replay ? "; toolstack on " : "",
-		ts && !uo.replay ? control : "");
+		cfg.ndom, threads, cfg.epoch_us, us.ts && !uo.replay ? "; toolstack on " : "",
+		us.ts && !uo.replay ? control : "");
 	bool ended = false;
 	for (uint64_t e = 0; !uo.max_epochs || e < uo.max_epochs; e++) {
 		enum domain_state was[SYSTEM_MAX_DOMAINS];
 		uint64_t restarts[SYSTEM_MAX_DOMAINS];
-		for (unsigned i = 0; i < cfg.ndom; i++) {
+		unsigned ndom = system_ndomains(s);
+		for (unsigned i = 0; i < ndom; i++) {
 			was[i] = system_domain(s, i)->state;
 			restarts[i] = system_domain(s, i)->restarts;
 		}
 		if (uo.replay) {
-			int step = up_replay_step(&log, ts, &err);
+			int step = up_replay_step(&log, us.ts, &err);
 			if (step < 0) {
 				status = CLI_EXIT_DIVERGED;
 				goto out;
@@ -595,14 +426,14 @@ int main_up(int argc, char **argv)
 				ended = true;
 				break;
 			}
-		} else if (ts && toolstack_poll(ts)) {
+		} else if (us.ts && toolstack_poll(us.ts)) {
 			fprintf(stderr, "retrovisor: the toolstack asked to quit\n");
 			break;
 		}
 		int live = system_run_epoch(s, &err);
 		if (live < 0)
 			goto out;
-		for (unsigned i = 0; i < cfg.ndom; i++)
+		for (unsigned i = 0; i < ndom; i++)
 			up_report(system_domain(s, i), was[i], restarts[i]);
 		if (log.recording && system_epoch(s) % uo.digest_every == 0) {
 			struct uplog_event ev = { .kind = UPLOG_DIGEST,
@@ -614,7 +445,7 @@ int main_up(int argc, char **argv)
 			break;
 	}
 	if (uo.replay && !ended) {
-		int step = up_replay_step(&log, ts, &err);
+		int step = up_replay_step(&log, us.ts, &err);
 		if (step <= 0) {
 			if (step == 0)
 				hv_err_set(&err,
@@ -651,13 +482,10 @@ out:
 	if (log.recording)
 		uplog_abandon(&log.w);
 	uplog_free(&log.in);
-	toolstack_close(ts);
-	ts = NULL;
+	toolstack_close(us.ts);
+	us.ts = NULL;
 	system_destroy(s);
-	for (unsigned i = 0; ud && i < cfg.ndom; i++)
-		if (ud[i].con.f && ud[i].con.f != stdout)
-			fclose(ud[i].con.f);
-	free(ud);
+	updom_free(&us);
 	domcfg_free(&cfg);
 	return status;
 }

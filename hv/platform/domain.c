@@ -108,7 +108,7 @@ int system_add_domain(struct hv_system *s, const struct domain_spec *spec, struc
 			   DOMAIN_NAME_MAX - 1);
 		goto fail;
 	}
-	if (system_find(s, spec->name)) {
+	if (system_find_live(s, spec->name)) {
 		hv_err_set(err, "there is already a domain named '%s'", spec->name);
 		goto fail;
 	}
@@ -193,8 +193,19 @@ struct domain *system_domain(struct hv_system *s, unsigned id)
 
 struct domain *system_find(struct hv_system *s, const char *name)
 {
-	for (unsigned i = 0; i < s->ndom; i++)
+	struct domain *live = system_find_live(s, name);
+
+	/* Else the last destroyed domain of that name, for how it ended. */
+	for (unsigned i = s->ndom; !live && i-- > 0;)
 		if (!strcmp(s->dom[i]->name, name))
+			return s->dom[i];
+	return live;
+}
+
+struct domain *system_find_live(struct hv_system *s, const char *name)
+{
+	for (unsigned i = 0; i < s->ndom; i++)
+		if (s->dom[i]->state != DOMAIN_DESTROYED && !strcmp(s->dom[i]->name, name))
 			return s->dom[i];
 	return NULL;
 }

@@ -97,7 +97,11 @@ int system_plug(struct hv_system *s, unsigned id, struct hv_switch *sw, struct h
 
 unsigned system_ndomains(const struct hv_system *s);
 struct domain *system_domain(struct hv_system *s, unsigned id);
+/* The domain named name: the live one, else the last destroyed one. */
 struct domain *system_find(struct hv_system *s, const char *name);
+/* The domain named name that is not destroyed (names of destroyed domains
+ * may be used again), or NULL. */
+struct domain *system_find_live(struct hv_system *s, const char *name);
 struct hv_switch *system_find_switch(struct hv_system *s, const char *name);
 uint64_t system_epoch(const struct hv_system *s);
 uint64_t system_epoch_len(const struct hv_system *s);
