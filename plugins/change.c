@@ -289,3 +289,58 @@ RV_PLUGIN_EXPORT void rv_machine_request_restore(rv_machine *m, const char *name
 {
 	rv_request_restore(machine_plugin(m), name);
 }
+
+/* ---- The domain's network (ABI 5) ---- */
+
+/* A domain's name as domcfg allows it (docs/domains.md): the toolstack
+ * request it becomes then needs no escaping. */
+static bool host_net_name(const char *s, char *out, size_t n)
+{
+	size_t k = 0;
+
+	for (; s[k]; k++) {
+		char c = s[k];
+		if (k + 1 >= n || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+			return false;
+		out[k] = c;
+	}
+	out[k] = '\0';
+	return k > 0;
+}
+
+RV_PLUGIN_EXPORT int rv_machine_net_request(rv_machine *m, const rv_net_request *req)
+{
+	struct rv_plugin *p = machine_plugin(m);
+	struct plugin_net_request r = { 0 };
+
+	if (!p || !req || !p->host->net)
+		return -1;
+	if (req->size < sizeof(*req)) {
+		host_size_refuse(p, "rv_machine_net_request", "rv_net_request", req->size,
+				 sizeof(*req));
+		return -1;
+	}
+	r.what = req->what;
+	if (req->what == RV_NET_PARTITION) {
+		if (req->group > 1000 ||
+		    (req->domain && !host_net_name(req->domain, r.domain, sizeof(r.domain))))
+			return -1;
+		r.group = req->group;
+	} else if (req->what == RV_NET_FAULTS) {
+		if (req->drop_ppm > 1000000 || req->duplicate_ppm > 1000000 ||
+		    req->reorder_ppm > 1000000 || req->delay_ppm > 1000000 ||
+		    req->delay_epochs > 1000000)
+			return -1;
+		r.drop_ppm = req->drop_ppm;
+		r.duplicate_ppm = req->duplicate_ppm;
+		r.reorder_ppm = req->reorder_ppm;
+		r.delay_ppm = req->delay_ppm;
+		r.delay_epochs = req->delay_epochs;
+	} else {
+		return -1;
+	}
+	if (p->host->replaying)
+		return 0;
+	return p->host->net(p->host->net_opaque, &r);
+}

@@ -336,3 +336,9 @@ void plugin_host_set_domain(struct plugin_host *ph, const char *name)
 {
 	ph->domain = name;
 }
+
+void plugin_host_set_net(struct plugin_host *ph, plugin_host_net_fn fn, void *opaque)
+{
+	ph->net = fn;
+	ph->net_opaque = opaque;
+}

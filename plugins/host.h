@@ -31,6 +31,21 @@ int plugin_host_load(struct plugin_host *ph, const char *spec, struct hv_err *er
 /* The machine is domain name (kept by pointer) of a system (`up`): given
  * to the plugins in their info (before plugin_host_attach). */
 void plugin_host_set_domain(struct plugin_host *ph, const char *name);
+/* A plugin's rv_machine_net_request, checked (names are letters, digits,
+ * '-', '_', '.'; domain "" is the plugin's own), for the machine's owner
+ * to apply between epochs. */
+struct plugin_net_request {
+	uint32_t what; /* RV_NET_PARTITION or RV_NET_FAULTS */
+	char domain[64];
+	uint32_t group;
+	uint32_t drop_ppm, duplicate_ppm, reorder_ppm, delay_ppm, delay_epochs;
+};
+/* Called on the machine's thread during its epoch: 0 when queued, -1 to
+ * refuse (the queue is full). */
+typedef int (*plugin_host_net_fn)(void *opaque, const struct plugin_net_request *r);
+/* Plugins' network requests go to fn(opaque); without it (a machine that
+ * is no domain on a bridge) they are refused. */
+void plugin_host_set_net(struct plugin_host *ph, plugin_host_net_fn fn, void *opaque);
 /* Run the plugins' init against the host's machine and hook them in. 0 or
  * -1 with err (a plugin refused). Nothing happens without plugins. */
 int plugin_host_attach(struct plugin_host *ph, bool replaying, bool recording, struct hv_err *err);

@@ -129,7 +129,9 @@ struct change {
 
 struct plugin_host {
 	struct machine *m;
-	const char *domain; /* plugin_host_set_domain's name, or NULL */
+	const char *domain;     /* plugin_host_set_domain's name, or NULL */
+	plugin_host_net_fn net; /* plugin_host_set_net's, or NULL */
+	void *net_opaque;
 	struct rv_plugin *p[HOST_MAX_PLUGINS];
 	unsigned np;
 	struct hv_hooks hooks; /* hooks.opaque is this host */

@@ -377,7 +377,7 @@ static void on_exit_cb(void *ud, int status)
 RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info, int argc,
 				    const rv_plugin_arg *argv)
 {
-	if (info->size < sizeof(*info) || info->abi_version != 4 || !info->machine ||
+	if (info->size < sizeof(*info) || info->abi_version != RV_PLUGIN_ABI_VERSION || !info->machine ||
 	    argc != 1 || argv[0].size != sizeof(argv[0]) || strcmp(argv[0].key, "out"))
 		return 1;
 	me = self;

@@ -105,6 +105,9 @@
  *      Subscriptions return an rv_sub; rv_unsubscribe removes one, inside
  *      a callback too, and what it cost goes with it. info->domain (read
  *      it only when info->size covers it): the domain's name under up.
+ *   5  rv_machine_net_request: a plugin of a domain under up sets its
+ *      bridge's faults or a partition group (rv_net_request), applied
+ *      between two epochs as the toolstack's request and recorded.
  */
 #ifndef RETROVISOR_PLUGIN_H
 #define RETROVISOR_PLUGIN_H
@@ -119,12 +122,12 @@ extern "C" {
 
 /* The versions this header describes, and (RV_PLUGIN_ABI_BUILD) the one a
  * plugin builds against. */
-#define RV_PLUGIN_ABI_VERSION 4u
+#define RV_PLUGIN_ABI_VERSION 5u
 #define RV_PLUGIN_ABI_MIN 1u
 #ifndef RV_PLUGIN_ABI_BUILD
 #define RV_PLUGIN_ABI_BUILD RV_PLUGIN_ABI_VERSION
 #endif
-#if RV_PLUGIN_ABI_BUILD < 1 || RV_PLUGIN_ABI_BUILD > 4
+#if RV_PLUGIN_ABI_BUILD < 1 || RV_PLUGIN_ABI_BUILD > 5
 #error "RV_PLUGIN_ABI_BUILD must be 1 to RV_PLUGIN_ABI_VERSION"
 #endif
 
@@ -436,6 +439,46 @@ void rv_machine_request_stop(rv_machine *m);
  * recording or replaying. name is copied. */
 void rv_machine_request_snapshot(rv_machine *m, const char *name);
 void rv_machine_request_restore(rv_machine *m, const char *name);
+#endif
+
+#if RV_PLUGIN_ABI_BUILD >= 5
+/* ---- The network of a domain (ABI 5) ----
+ * Under `retrovisor up` (docs/domains.md, "Network faults"), a plugin of
+ * a domain whose vif joins a bridge may change that bridge as the
+ * toolstack's partition and faults requests do. */
+
+enum rv_net_what {
+	RV_NET_PARTITION = 1, /* put a domain's port in a partition group */
+	RV_NET_FAULTS = 2,    /* set the bridge's fault rates, all of them */
+};
+
+typedef struct rv_net_request {
+	uint32_t size; /* the plugin's sizeof(rv_net_request) */
+	uint32_t what; /* enum rv_net_what */
+	/* RV_NET_PARTITION: the domain whose port moves (a name, on the same
+	 * bridge), NULL for the plugin's own; its group, 0 (everyone: heals)
+	 * to 1000. Ports in different groups cannot reach each other. */
+	const char *domain;
+	uint32_t group;
+	/* RV_NET_FAULTS: parts per million of frames (0 to 1000000) dropped,
+	 * duplicated, reordered (one epoch late), and delayed by delay_epochs
+	 * (0 to 1000000) more epochs. */
+	uint32_t drop_ppm, duplicate_ppm, reorder_ppm, delay_ppm, delay_epochs;
+} rv_net_request;
+
+/* Queue req (copied) for the end of the epoch this callback runs in: at
+ * the barrier, the requests of every domain's plugins are applied in
+ * domain order, each as the toolstack's request (the same checks) and
+ * recorded in the system log as one, so a replay applies them without the
+ * plugin. Returns 0 when queued (a partition naming a domain that is not
+ * on the bridge is then dropped, as the toolstack refuses it); -1 with
+ * nothing queued when m is not a domain on a bridge, req is NULL, a
+ * value is out of range, what or the domain's name is unknown or
+ * malformed, or more than 16 requests were queued in this epoch; a
+ * req->size smaller than the host's stops the plugin (see "Sized
+ * structs"). In a replay it does nothing and returns 0: the log has the
+ * requests. */
+int rv_machine_net_request(rv_machine *m, const rv_net_request *req);
 #endif
 
 /* ---- System call names (no machine: riscv64 Linux's table) ---- */
