@@ -320,14 +320,15 @@ static void ts_request(struct toolstack *t, struct ts_client *c, const char *lin
 			return;
 		struct switch_faults f = *switch_get_faults(sw);
 		int64_t v;
-		const char *keys[] = { "drop", "duplicate", "reorder" };
-		uint32_t *dst[] = { &f.drop_ppm, &f.dup_ppm, &f.reorder_ppm };
-		for (unsigned i = 0; i < 3; i++) {
+		const char *keys[] = { "drop", "duplicate", "reorder", "delay", "delay_epochs" };
+		uint32_t *dst[] = { &f.drop_ppm, &f.dup_ppm, &f.reorder_ppm, &f.delay_ppm,
+				    &f.delay_epochs };
+		for (unsigned i = 0; i < HV_ARRAY_LEN(keys); i++) {
 			if (!ts_num(&r, keys[i], &v))
 				continue;
 			if (v < 0 || v > 1000000) {
-				ts_reply_error(c, "%s is in parts per million (0 to 1000000)",
-					       keys[i]);
+				ts_reply_error(c, "%s is %s (0 to 1000000)", keys[i],
+					       i == 4 ? "in epochs" : "in parts per million");
 				return;
 			}
 			*dst[i] = (uint32_t)v;

@@ -12,7 +12,9 @@
  *                                           destroy, shutdown)
  *   {"cmd":"partition","bridge":"br0","domain":"web","group":1}
  *                                       -> {"ok":true}     (group 0 heals)
- *   {"cmd":"faults","bridge":"br0","drop":N,"duplicate":N,"reorder":N}
+ *   {"cmd":"faults","bridge":"br0","drop":N,"duplicate":N,"reorder":N,
+ *    "delay":N,"delay_epochs":E}       -> {"ok":true}     (rates in ppm;
+ *                                           keys left out keep their value)
  *   {"cmd":"console","domain":"web"}    -> {"ok":true}, then the domain's
  *                                           console output as raw bytes; bytes
  *                                           the client sends are its input

@@ -39,6 +39,7 @@ struct up_opts {
 	const char *log_dir;
 	uint64_t max_epochs;
 	bool print_digest;
+	bool no_plugins; /* the configuration's plugin keys are ignored */
 	bool rtc_set;
 	uint64_t rtc_s;
 	const char *control;         /* NULL: the default path; "none": no toolstack */
@@ -51,7 +52,7 @@ static int up_usage(const char *msg)
 	fprintf(stderr,
 		"retrovisor: %s; usage: retrovisor up FILE [--threads N] "
 		"[--console NAME] [--log-dir DIR] [--control PATH|none] [--max-epochs N] "
-		"[--rtc SECONDS] [--print-digest] [--record LOG [--digest-every N]], or "
+		"[--rtc SECONDS] [--print-digest] [--no-plugins] [--record LOG [--digest-every N]], or "
 		"retrovisor up --replay LOG [--threads N] ... (docs/domains.md)\n",
 		msg);
 	return CLI_EXIT_ERROR;
@@ -73,8 +74,8 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 			o->file = a;
 			continue;
 		}
-		if (!strcmp(a, "--print-digest")) {
-			o->print_digest = true;
+		if (!strcmp(a, "--print-digest") || !strcmp(a, "--no-plugins")) {
+			*(a[2] == 'p' ? &o->print_digest : &o->no_plugins) = true;
 			continue;
 		}
 		if (!v)
@@ -361,10 +362,12 @@ int main_up(int argc, char **argv)
 	us.log_dir = uo.log_dir;
 	us.console = uo.console;
 	us.rtc_ns = rtc_ns;
+	us.replaying = uo.replay != NULL;
+	us.no_plugins = uo.no_plugins;
 	for (unsigned i = 0; i < cfg.ndom; i++)
 		if (updom_add(&us, &cfg.dom[i], cfg.dom[i].name, true, &err) < 0)
 			goto out;
-	char control[4200];
+	char control[4200] = "";
 	log.s = s;
 	if (uo.record) {
 		size_t len;
@@ -399,14 +402,15 @@ int main_up(int argc, char **argv)
 		us.ts = toolstack_open(control, s, &err);
 		if (!us.ts)
 			goto out;
+	} else if (!(us.ts = toolstack_open(NULL, s, &err))) {
+		goto out; /* no socket: the plugins' network requests only */
 	}
 	if (us.ts && log.recording)
 		toolstack_set_recorder(us.ts, up_log_input, &log);
 	fprintf(stderr,
 		"retrovisor: %u domains up on %u host threads, epochs of %" PRIu64
 		" us of guest time%s%s\n",
-		cfg.ndom, threads, cfg.epoch_us, us.ts && !uo.replay ? "; toolstack on " : "",
-		us.ts && !uo.replay ? control : "");
+		cfg.ndom, threads, cfg.epoch_us, control[0] ? "; toolstack on " : "", control);
 	bool ended = false;
 	for (uint64_t e = 0; !uo.max_epochs || e < uo.max_epochs; e++) {
 		enum domain_state was[SYSTEM_MAX_DOMAINS];
@@ -416,6 +420,11 @@ int main_up(int argc, char **argv)
 			was[i] = system_domain(s, i)->state;
 			restarts[i] = system_domain(s, i)->restarts;
 		}
+		/* What the domains' plugins asked during the last epoch
+		 * (none in a replay), in domain order, as the toolstack's. */
+		for (unsigned i = 0; i < ndom; i++)
+			if (us.ud[i])
+				upnet_apply(&us.ud[i]->net, us.ts);
 		if (uo.replay) {
 			int step = up_replay_step(&log, us.ts, &err);
 			if (step < 0) {

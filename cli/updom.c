@@ -93,16 +93,22 @@ static void up_domain_gone(void *opaque, struct domain *d)
 }
 
 /* The plugins the file gives domain d, loaded and attached. */
-static int up_plugins(struct up_domain *u, struct machine *m, struct hv_err *err)
+static int up_plugins(struct up_sys *us, struct up_domain *u, struct machine *m, struct hv_err *err)
 {
 	const struct domcfg_domain *d = u->cfg;
 
-	if (!d->nplugin)
+	if (!d->nplugin || us->no_plugins)
 		return 0;
 	u->ph = plugin_host_create(m, err);
 	if (!u->ph)
 		return -1;
 	plugin_host_set_domain(u->ph, u->name);
+	if (d->has_vif && !u->unplugged) {
+		u->net = (struct upnet_queue){ .domain = u->name,
+					       .bridge = d->bridge,
+					       .replaying = us->replaying };
+		plugin_host_set_net(u->ph, upnet_request, &u->net);
+	}
 	for (unsigned k = 0; k < d->nplugin; k++)
 		if (plugin_host_load(u->ph, d->plugin[k], err) != 0)
 			goto fail;
@@ -214,7 +220,7 @@ int updom_add(struct up_sys *us, const struct domcfg_domain *d, const char *name
 	if (system_add_domain(us->s, &spec, m, err) < 0)
 		goto fail;
 	us->ud[id] = u;
-	if (up_plugins(u, m, err) != 0 ||
+	if (up_plugins(us, u, m, err) != 0 ||
 	    (plug && d->has_vif &&
 	     system_plug(us->s, id, system_find_switch(us->s, d->bridge), err) != 0)) {
 		system_destroy_domain(us->s, id);
@@ -239,7 +245,7 @@ struct machine *updom_remake(struct up_sys *us, unsigned id, struct hv_err *err)
 	}
 	if (!(m = up_machine(us, u, id, err)))
 		return NULL;
-	if (up_plugins(u, m, err) != 0) {
+	if (up_plugins(us, u, m, err) != 0) {
 		machine_destroy(m);
 		return NULL;
 	}

@@ -15,6 +15,7 @@
 
 #include "cli/domcfg.h"
 #include "cli/options.h"
+#include "cli/upnet.h"
 #include "hv/platform/domain.h"
 
 struct toolstack;
@@ -39,6 +40,7 @@ struct up_domain {
 	struct machine_drive drives[CLI_MAX_DRIVES];
 	struct up_console con;
 	struct plugin_host *ph;
+	struct upnet_queue net; /* its plugins' network requests (upnet.h) */
 };
 
 #define UP_MAX_FILES 32
@@ -49,7 +51,8 @@ struct up_sys {
 	const char *log_dir;
 	const char *console; /* the domain whose console is stdout */
 	uint64_t rtc_ns;
-	bool replaying; /* files written by requests are not written again */
+	bool replaying;  /* files written by requests are not written again */
+	bool no_plugins; /* up --no-plugins: the files' plugin keys are ignored */
 	struct up_domain *ud[SYSTEM_MAX_DOMAINS]; /* by domain id */
 	/* The configuration files read (up's own first), kept while the
 	 * system lives: the domains' keys point into them. */

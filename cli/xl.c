@@ -27,7 +27,8 @@ static int xl_usage(const char *msg)
 	return main_usage(msg, "usage: retrovisor xl [--control PATH] "
 			       "list | pause NAME | unpause NAME | destroy NAME | shutdown NAME | "
 			       "console NAME | partition BRIDGE NAME GROUP | heal BRIDGE NAME | "
-			       "faults BRIDGE drop=PPM[,duplicate=PPM][,reorder=PPM] | quit "
+			       "faults BRIDGE drop=PPM[,duplicate=PPM][,reorder=PPM]"
+			       "[,delay=PPM,delay_epochs=N] | quit "
 			       "(docs/domains.md)");
 }
 

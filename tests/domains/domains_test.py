@@ -38,6 +38,14 @@ its rv.cmd="..." and powers off.
             own domain's name (info->domain) and a count of its own, the
             two counts differ (different work), and 1 and 2 host threads
             give the same counts and the same system digest
+  netfault  network faults from a plugin (plugins/examples/netfault.so):
+            the client's instance partitions the server from it at 40 s
+            of guest time and heals it at 50 s, the server's sets a
+            bridge that drops every frame at 64 s; the client's fetches
+            succeed, fail, succeed, fail in that order; the log holds the
+            three requests as toolstack requests, and it replays with
+            every digest and both consoles the same without the plugin
+            (--no-plugins, 1 thread) and with it (2 threads)
   config    refusals before anything starts, each one line naming the
             file and line: an unknown key, a duplicate name, a missing
             kernel, a vif on an undefined bridge, a bad policy; and an
@@ -58,6 +66,7 @@ from rvtest import TMP, check, env_path, run, run_case  # noqa: E402
 RV = os.path.abspath(sys.argv[1])
 CASE = sys.argv[2]
 COUNT_PLUGIN = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else None
+NETFAULT = os.path.abspath(sys.argv[4]) if len(sys.argv) > 4 else None
 DIGEST = re.compile(r"system digest ([0-9a-f]{16}) after (\d+) epochs")
 
 
@@ -378,6 +387,52 @@ def case_plugins():
           "1 and 2 threads give the same counts and the same digest", str(results))
 
 
+def case_netfault():
+    loop = LOOP.replace("2000", "36")
+    cfg = write("netfault.cfg", "bridge = [ 'br0' ]\n\n" +
+                domain("server", SERVER.replace("sleep 20", "sleep 50"),
+                       "vif = [ 'bridge=br0' ]\n"
+                       f"plugin = [ '{NETFAULT},at=64000,drop=1000000,delay=1000000,"
+                       "delay_epochs=3' ]") +
+                domain("client", loop,
+                       "vif = [ 'bridge=br0' ]\n"
+                       f"plugin = [ '{NETFAULT},at=40000,domain=server,heal=50000' ]"))
+    log = os.path.join(TMP, "netfault.log")
+    st, out, err, con = up(cfg, "--threads", "2", "--record", log)
+    check(st == 0, f"up with the fault plugin exits 0 (got {st})", err)
+    check("netfault: client at 40" in err and "partition server into group 1" in err and
+          "partition server into group 0" in err and "netfault: server at 64" in err,
+          "the plugin's instances asked for the partition, the heal and the faults", err)
+    client = con.get("client", "")
+    runs = re.sub(r"(ok|fail)( \1)*", r"\1",
+                  " ".join(re.findall(r"fetch-(ok|fail)-\d+", client)))
+    check(runs == "ok fail ok fail", "the client's fetches succeed, fail when the server "
+          "is cut off, succeed when healed, fail when every frame is dropped", client[-2000:])
+    with open(log) as f:
+        reqs = [bytes.fromhex(line.split()[3]).decode() for line in f
+                if line.split()[2:3] == ["req"]]
+    check(reqs == ['{"cmd":"partition","bridge":"br0","domain":"server","group":1}',
+                   '{"cmd":"partition","bridge":"br0","domain":"server","group":0}',
+                   '{"cmd":"faults","bridge":"br0","drop":1000000,"duplicate":0,"reorder":0,'
+                   '"delay":1000000,"delay_epochs":3}'],
+          "the log holds the plugin's requests as the toolstack's", str(reqs))
+    recorded = {n: con.get(n, "") for n in ("server", "client")}
+    for args, what in ((["--no-plugins", "--threads", "1"], "without the plugin"),
+                       (["--threads", "2"], "with the plugin")):
+        rlogs = os.path.join(TMP, "netfault-replay-" + args[0].strip("-"))
+        os.makedirs(rlogs, exist_ok=True)
+        st, out, err = run([RV, "up", "--replay", log, *args, "--log-dir", rlogs], timeout=900)
+        check(st == 0 and "replay matched the log" in err,
+              f"the recording replays {what}, every digest matching", err)
+        check(("netfault:" in err) == (what == "with the plugin"),
+              f"the plugin runs only when loaded ({what})", err)
+        for n in ("server", "client"):
+            with open(os.path.join(rlogs, n + ".console"), errors="replace") as f:
+                got = f.read()
+            check(got == recorded[n], f"replayed {what}, {n}'s console is the recording's",
+                  got[-800:])
+
+
 def case_config():
     kernel = env_path("RV_GUEST_KERNEL")
 
@@ -404,4 +459,4 @@ def case_config():
 
 run_case({"network": case_network, "faults": case_faults, "policies": case_policies,
           "toolstack": case_toolstack, "record": case_record, "plugins": case_plugins,
-          "config": case_config}, CASE)
+          "netfault": case_netfault, "config": case_config}, CASE)
