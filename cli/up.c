@@ -479,9 +479,17 @@ int main_up(int argc, char **argv)
 		if (uplog_finish(&log.w, &err) != 0)
 			goto out;
 	}
-	if (uo.print_digest)
+	if (uo.print_digest) {
 		printf("retrovisor: system digest %016" PRIx64 " after %" PRIu64 " epochs\n",
 		       system_digest(s), system_epoch(s));
+		/* Each domain's own, to compare with a run of it alone. */
+		for (unsigned i = 0; i < system_ndomains(s); i++) {
+			const struct domain *d = system_domain(s, i);
+			if (d->m)
+				printf("retrovisor: domain '%s' digest %016" PRIx64 "\n", d->name,
+				       machine_digest(d->m));
+		}
+	}
 	status = CLI_EXIT_OK;
 out:
 	if (status != CLI_EXIT_OK && status != CLI_EXIT_DIVERGED)
