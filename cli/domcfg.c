@@ -342,6 +342,8 @@ static int parse_bridge(struct lex *l, struct domcfg *c, char *spec)
 	snprintf(b->name, sizeof(b->name), "%s", name);
 	b->line = l->line;
 	b->latency = 1;
+	char net[1200] = ""; /* uplink=user,hostfwd=RULE...: run's --net value */
+	size_t nlen = 0;
 	while (*rest) {
 		char *kv = item(&rest), *eq = strchr(kv, '=');
 		uint64_t v = 0, v2 = 0;
@@ -350,6 +352,19 @@ static int parse_bridge(struct lex *l, struct domcfg *c, char *spec)
 			return -1;
 		}
 		*eq++ = '\0';
+		if (!strcmp(kv, "uplink") || !strcmp(kv, "hostfwd")) {
+			bool first = kv[0] == 'u';
+			if (first != !nlen || (first && strcmp(eq, "user")) ||
+			    nlen + strlen(eq) + 10 >= sizeof(net)) {
+				fail(l, "bridge '%s': %s", name,
+				     first ? "uplink= comes once, as uplink=user" :
+					     "hostfwd= follows uplink=user (at most 16)");
+				return -1;
+			}
+			nlen += (size_t)snprintf(net + nlen, sizeof(net) - nlen, "%s%s",
+						 first ? "" : ",hostfwd=", eq);
+			continue;
+		}
 		char *colon = !strcmp(kv, "delay") ? strchr(eq, ':') : NULL;
 		if (colon)
 			*colon++ = '\0';
@@ -379,10 +394,20 @@ static int parse_bridge(struct lex *l, struct domcfg *c, char *spec)
 		} else {
 			fail(l,
 			     "bridge '%s': unknown or malformed setting '%s' (latency=1..1000000, "
-			     "drop, duplicate, reorder, delay=PPM:EPOCHS, seed)",
+			     "drop, duplicate, reorder, delay=PPM:EPOCHS, seed, uplink=user, "
+			     "hostfwd=RULE)",
 			     name, kv);
 			return -1;
 		}
+	}
+	if (nlen) {
+		struct hv_err e = { { 0 } };
+		net_opts_init(&b->uplink_net);
+		if (net_parse_opts(net, &b->uplink_net, &e) != 0) {
+			fail(l, "bridge '%s''s uplink: %s", name, e.msg);
+			return -1;
+		}
+		b->uplink = true;
 	}
 	c->nbridge++;
 	return 0;

@@ -9,7 +9,9 @@
  *   system:  epoch_us = N          guest microseconds per epoch (default 500)
  *            threads = N           host threads (default 1; --threads wins)
  *            bridge = [ 'NAME[,latency=EPOCHS][,drop=PPM][,duplicate=PPM]
- *                        [,reorder=PPM][,delay=PPM:EPOCHS][,seed=N]', ... ]
+ *                        [,reorder=PPM][,delay=PPM:EPOCHS][,seed=N]
+ *                        [,uplink=user[,hostfwd=RULE]...]', ... ]
+ *                                  (uplink: run's --net user on the bridge)
  *   domain:  name, kernel, initrd, cmdline, bios, memory (MiB), vcpus,
  *            disk = [ 'PATH' or 'file=PATH[,snapshot=on|off]', ... ],
  *            vif = [ 'bridge=NAME[,mac=52:54:00:XX:XX:XX]' ] (one),
@@ -27,6 +29,7 @@
 #ifndef CLI_DOMCFG_H
 #define CLI_DOMCFG_H
 
+#include "hv/dev/backend/net_slirp.h"
 #include "hv/platform/domain.h"
 
 #define DOMCFG_MAX_DISKS 4
@@ -39,6 +42,8 @@ struct domcfg_bridge {
 	unsigned latency;
 	uint64_t seed;
 	struct switch_faults faults;
+	bool uplink;                /* a slirp uplink (cli/uplink.h) */
+	struct net_opts uplink_net; /* its options, as run's --net user */
 };
 
 struct domcfg_domain {

@@ -22,6 +22,7 @@
 #include "cli/options.h"
 #include "cli/toolstack.h"
 #include "cli/updom.h"
+#include "cli/uplink.h"
 #include "cli/uplog.h"
 #include "base/sha256.h"
 #include "hv/dev/backend/net_slirp.h"
@@ -190,8 +191,22 @@ struct up_log {
 	bool recording;
 	struct hv_system *s;
 	struct uplog in;
-	size_t next; /* the replay's next event */
+	size_t next;                           /* the replay's next event */
+	struct uplink *ul[DOMCFG_MAX_BRIDGES]; /* each bridge's uplink, or NULL */
 };
+
+/* A frame a bridge's uplink hands to its switch: recorded. */
+static void up_log_frame(void *opaque, unsigned bridge, const void *frame, size_t len)
+{
+	struct up_log *l = opaque;
+	struct uplog_event e = { .kind = UPLOG_NET,
+				 .epoch = system_epoch(l->s),
+				 .domain = bridge,
+				 .data = (uint8_t *)frame,
+				 .len = len };
+
+	uplog_event(&l->w, &e);
+}
 
 static void up_log_input(void *opaque, int domain, const void *data, size_t len)
 {
@@ -283,6 +298,16 @@ static int up_replay_step(struct up_log *l, struct toolstack *ts, struct hv_err 
 		case UPLOG_CON:
 			toolstack_apply_console(ts, ev->domain, ev->data, ev->len);
 			break;
+		case UPLOG_NET:
+			if (ev->domain >= DOMCFG_MAX_BRIDGES || !l->ul[ev->domain]) {
+				hv_err_set(err,
+					   "the log has a frame at epoch %" PRIu64
+					   " from the uplink of bridge %u, which has none",
+					   e, ev->domain);
+				return -1;
+			}
+			uplink_inject(l->ul[ev->domain], ev->data, ev->len);
+			break;
 		case UPLOG_DIGEST:
 		case UPLOG_END:
 			now = system_digest(l->s);
@@ -354,6 +379,10 @@ int main_up(int argc, char **argv)
 		if (!sw || system_add_switch(s, sw, &err) != 0)
 			goto out;
 		switch_set_faults(sw, &b->faults);
+		/* A replay's uplink has no slirp: its frames come from the log. */
+		if (b->uplink &&
+		    !(log.ul[i] = uplink_create(sw, i, uo.replay ? NULL : &b->uplink_net, &err)))
+			goto out;
 	}
 	uint64_t rtc_ns = uo.replay  ? log.in.rtc_ns :
 			  uo.rtc_set ? uo.rtc_s * 1000000000ull :
@@ -425,6 +454,10 @@ int main_up(int argc, char **argv)
 		for (unsigned i = 0; i < ndom; i++)
 			if (us.ud[i])
 				upnet_apply(&us.ud[i]->net, us.ts);
+		/* The host network, at this one point of each epoch. */
+		for (unsigned i = 0; i < cfg.nbridge && !uo.replay; i++)
+			if (log.ul[i])
+				uplink_step(log.ul[i], log.recording ? up_log_frame : NULL, &log);
 		if (uo.replay) {
 			int step = up_replay_step(&log, us.ts, &err);
 			if (step < 0) {
@@ -502,6 +535,8 @@ out:
 	toolstack_close(us.ts);
 	us.ts = NULL;
 	system_destroy(s);
+	for (unsigned i = 0; i < DOMCFG_MAX_BRIDGES; i++)
+		uplink_destroy(log.ul[i]);
 	updom_free(&us);
 	domcfg_free(&cfg);
 	return status;

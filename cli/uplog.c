@@ -16,7 +16,8 @@
 
 #include "base/crc32.h"
 
-#define UPLOG_MAGIC "retrovisor-system-log 1"
+#define UPLOG_MAGIC "retrovisor-system-log "
+#define UPLOG_VERSION 2
 #define UPLOG_FILE_MAX (256u << 20)
 
 static void uplog_hex(FILE *f, const void *data, size_t len)
@@ -65,7 +66,7 @@ int uplog_create(struct uplog_writer *w, const char *path, const char *cfg_path,
 		hv_err_set(err, "cannot write the system log %.300s: %s", w->tmp, strerror(errno));
 		goto fail;
 	}
-	UPLOG_LINE(w, fputs(UPLOG_MAGIC, m_));
+	UPLOG_LINE(w, fprintf(m_, UPLOG_MAGIC "%d", UPLOG_VERSION));
 	UPLOG_LINE(w, fputs("path ", m_); uplog_hex(m_, cfg_path, strlen(cfg_path)));
 	UPLOG_LINE(w, fputs("config ", m_); uplog_hex(m_, cfg_text, cfg_len));
 	UPLOG_LINE(w, fprintf(m_, "rtc %" PRIu64, rtc_ns));
@@ -90,7 +91,9 @@ void uplog_event(struct uplog_writer *w, const struct uplog_event *e)
 			   uplog_hex(m_, e->data, e->len));
 		break;
 	case UPLOG_CON:
-		UPLOG_LINE(w, fprintf(m_, "E %" PRIu64 " con %u ", e->epoch, e->domain);
+	case UPLOG_NET:
+		UPLOG_LINE(w, fprintf(m_, "E %" PRIu64 " %s %u ", e->epoch,
+				      e->kind == UPLOG_NET ? "net" : "con", e->domain);
 			   uplog_hex(m_, e->data, e->len));
 		break;
 	case UPLOG_DIGEST:
@@ -176,11 +179,13 @@ static int uplog_parse_line(struct uplog *log, char *s, const char *path, unsign
 	    crc != crc32_compute(s, (size_t)(sp - s)))
 		return uplog_bad(err, path, n, "its checksum does not match (the file is damaged)");
 	*sp = '\0';
-	if (n == 1)
-		return strcmp(s, UPLOG_MAGIC) ? uplog_bad(err, path, n,
-							  "not a system log of "
-							  "version 1") :
-						0;
+	if (n == 1) {
+		if (!strcmp(s, UPLOG_MAGIC "1") || !strcmp(s, UPLOG_MAGIC "2")) {
+			log->version = (unsigned)(s[strlen(s) - 1] - '0');
+			return 0;
+		}
+		return uplog_bad(err, path, n, "not a system log of version 1 or 2");
+	}
 	char *f[5] = { 0 };
 	unsigned nf = 0;
 	for (char *t = strtok(s, " "); t && nf < 5; t = strtok(NULL, " "))
@@ -241,11 +246,19 @@ static int uplog_parse_line(struct uplog *log, char *s, const char *path, unsign
 		e.kind = UPLOG_REQ;
 		if (unhex(f[3], &e.data, &e.len) != 0 || memchr(e.data, '\n', e.len))
 			return free(e.data), uplog_bad(err, path, n, "a malformed request");
-	} else if (!strcmp(f[2], "con") && nf == 5) {
-		e.kind = UPLOG_CON;
-		e.domain = (unsigned)strtoul(f[3], &end, 10);
-		if (*end || unhex(f[4], &e.data, &e.len) != 0)
-			return uplog_bad(err, path, n, "malformed console input");
+	} else if ((!strcmp(f[2], "con") || (!strcmp(f[2], "net") && log->version >= 2)) &&
+		   nf == 5) {
+		e.kind = f[2][0] == 'c' ? UPLOG_CON : UPLOG_NET;
+		errno = 0;
+		unsigned long v = strtoul(f[3], &end, 10);
+		e.domain = (unsigned)v;
+		if (*end || !f[3][0] || f[3][0] == '-' || errno || v > 1000 ||
+		    unhex(f[4], &e.data, &e.len) != 0) {
+			free(e.data);
+			return uplog_bad(err, path, n,
+					 e.kind == UPLOG_CON ? "malformed console input" :
+							       "a malformed uplink frame");
+		}
 	} else {
 		return uplog_bad(err, path, n, "not a record this version knows");
 	}

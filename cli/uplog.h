@@ -3,9 +3,10 @@
  * The record log of a whole system (`retrovisor up FILE --record LOG`,
  * `retrovisor up --replay LOG`; docs/domains.md, "Record and replay").
  *
- * A system of domains without a host network has two kinds of input:
- * the toolstack's requests and the console bytes a client types into a
- * domain, each applied between two epochs. Everything else follows from
+ * A system of domains has three kinds of input, each applied between two
+ * epochs: the toolstack's requests, the console bytes a client types into
+ * a domain, and the frames a bridge's slirp uplink hands to its switch
+ * (cli/uplink.h; the host network). Everything else follows from
  * the configuration and the images. The log holds the configuration (the
  * file's text and path, so relative image paths resolve as they did), the
  * SHA-256 of every image, each input with the epoch it was applied after,
@@ -15,13 +16,15 @@
  *
  * Text, one record per line, each ending in its CRC-32 (so a damaged line
  * is found, not misread):
- *   retrovisor-system-log 1 <crc>
+ *   retrovisor-system-log 2 <crc>        (version 1 logs, without net
+ *                                          records, are read too)
  *   path <hex of the configuration file's path> <crc>
  *   config <hex of its text> <crc>
  *   rtc <ns since 1970 at power-on> <crc>   (an input: the domains' clock)
  *   image <sha256 hex> <hex of the path> <crc>
  *   E <epoch> req <hex of the request line> <crc>
  *   E <epoch> con <domain id> <hex of the bytes> <crc>
+ *   E <epoch> net <bridge's place in the file> <hex of the frame> <crc>
  *   E <epoch> digest <16 hex> <crc>
  *   E <epoch> end <16 hex> <crc>
  * The log is written to LOG.tmp and renamed when the run ends. It is
@@ -35,14 +38,14 @@
 
 #include "hv/types.h"
 
-enum uplog_kind { UPLOG_REQ, UPLOG_CON, UPLOG_DIGEST, UPLOG_END };
+enum uplog_kind { UPLOG_REQ, UPLOG_CON, UPLOG_DIGEST, UPLOG_END, UPLOG_NET };
 
 struct uplog_event {
 	enum uplog_kind kind;
 	uint64_t epoch;
-	unsigned domain; /* UPLOG_CON */
+	unsigned domain; /* UPLOG_CON; UPLOG_NET: the bridge */
 	uint64_t digest; /* UPLOG_DIGEST, UPLOG_END */
-	uint8_t *data;   /* UPLOG_REQ (NUL-terminated), UPLOG_CON */
+	uint8_t *data;   /* UPLOG_REQ (NUL-terminated), UPLOG_CON, UPLOG_NET */
 	size_t len;
 };
 
@@ -66,6 +69,7 @@ struct uplog {
 	size_t cfg_len;
 	uint64_t rtc_ns;
 	bool has_rtc;
+	unsigned version; /* 1 or 2 */
 	unsigned nimages;
 	char **image, **image_sha;
 	struct uplog_event *ev;

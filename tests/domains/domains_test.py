@@ -46,6 +46,12 @@ its rv.cmd="..." and powers off.
             three requests as toolstack requests, and it replays with
             every digest and both consoles the same without the plugin
             (--no-plugins, 1 thread) and with it (2 threads)
+  uplink    a bridge with a slirp uplink (uplink=user, hostfwd=): a
+            domain fetches a page from a host HTTP server through
+            10.0.2.2, and a host client fetches the domain's busybox
+            httpd through the forwarded port; the log holds the frames
+            slirp sent (net records), and it replays, with the host
+            server gone, matching every digest and the console
   config    refusals before anything starts, each one line naming the
             file and line: an unknown key, a duplicate name, a missing
             kernel, a vif on an undefined bridge, a bad policy; and an
@@ -61,7 +67,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import rvtest  # noqa: E402
-from rvtest import TMP, check, env_path, run, run_case  # noqa: E402
+from rvtest import TMP, check, env_path, free_port, http_get, run, run_case  # noqa: E402
 
 RV = os.path.abspath(sys.argv[1])
 CASE = sys.argv[2]
@@ -433,6 +439,81 @@ def case_netfault():
                   got[-800:])
 
 
+def case_uplink():
+    www = tempfile.mkdtemp(prefix="rv-www-", dir=TMP)
+    with open(os.path.join(www, "page.html"), "w") as f:
+        f.write("hello-from-host\n")
+    hport, fport = free_port(), free_port()
+    srv = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
+                            str(hport)], cwd=www, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    cmd = ("ip addr add 10.0.2.15/24 dev eth0; ip link set eth0 up; "
+           "ip route add default via 10.0.2.2; mkdir -p /www; "
+           "echo hello-from-domain > /www/index.html; httpd -p 80 -h /www; "
+           f"wget -q -T 5 -O - http://10.0.2.2:{hport}/page.html || echo host-fetch-failed; "
+           "i=0; while [ $i -lt 3000 ] && "
+           f"! wget -q -T 2 -O /dev/null http://10.0.2.2:{hport}/done; do "
+           "i=$((i+1)); sleep 1; done; echo uplink-done-$i")
+    bridge = f"br0,uplink=user,hostfwd=tcp::{fport}-10.0.2.15:80"
+    cfg = write("uplink.cfg", f"bridge = [ '{bridge}' ]\n\n" +
+                domain("web", cmd, "vif = [ 'bridge=br0' ]"))
+    logs = os.path.join(TMP, "uplink-logs")
+    os.makedirs(logs, exist_ok=True)
+    log = os.path.join(TMP, "uplink.log")
+    err_path = os.path.join(TMP, "uplink.err")
+    try:
+        with open(err_path, "w") as err_f:
+            p = subprocess.Popen([RV, "up", cfg, "--log-dir", logs, "--control", "none",
+                                  "--threads", "2", "--rtc", "1767225600", "--record", log],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=err_f)
+
+        def console():
+            try:
+                with open(os.path.join(logs, "web.console"), errors="replace") as f:
+                    return f.read()
+            except OSError:
+                return ""
+
+        end = time.monotonic() + 300
+        while time.monotonic() < end and p.poll() is None and "hello-from-host" not in console():
+            time.sleep(0.2)
+        check("hello-from-host" in console(),
+              "the domain fetches a page from the host's server through 10.0.2.2",
+              console()[-1500:])
+        got = http_get(fport, "/", tries=300).decode(errors="replace")
+        check("hello-from-domain" in got, "a host client fetches the domain's httpd "
+              "through hostfwd", got)
+        with open(os.path.join(www, "done"), "w") as f:
+            f.write("done\n")
+        try:
+            p.wait(timeout=300)
+        except subprocess.TimeoutExpired:
+            pass
+        with open(err_path) as f:
+            up_err = f.read()
+        check(p.returncode == 0 and re.search(r"uplink-done-\d+", console()),
+              "the domain sees the host's signal and up ends", up_err + console()[-800:])
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        srv.kill()
+        srv.wait()
+    with open(log) as f:
+        nets = sum(1 for line in f if line.split()[2:3] == ["net"])
+    check(nets > 10, "the log holds the frames slirp sent", str(nets))
+    rlogs = os.path.join(TMP, "uplink-replay")
+    os.makedirs(rlogs, exist_ok=True)
+    st, out, err = run([RV, "up", "--replay", log, "--threads", "1", "--log-dir", rlogs],
+                       timeout=900)
+    check(st == 0 and "replay matched the log" in err,
+          "the recording replays without the host network, every digest matching", err)
+    with open(os.path.join(rlogs, "web.console"), errors="replace") as f:
+        got = f.read()
+    check(got == console(), "replayed, the domain's console is the recording's", got[-800:])
+
+
 def case_config():
     kernel = env_path("RV_GUEST_KERNEL")
 
@@ -459,4 +540,4 @@ def case_config():
 
 run_case({"network": case_network, "faults": case_faults, "policies": case_policies,
           "toolstack": case_toolstack, "record": case_record, "plugins": case_plugins,
-          "netfault": case_netfault, "config": case_config}, CASE)
+          "netfault": case_netfault, "uplink": case_uplink, "config": case_config}, CASE)

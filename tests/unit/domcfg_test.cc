@@ -138,6 +138,44 @@ TEST(Domcfg, RefusesWithFileAndLine)
 	}
 }
 
+TEST(Domcfg, ReadsABridgesUplink)
+{
+	Parsed p("bridge = [ 'br0,uplink=user,hostfwd=tcp::8080-10.0.2.15:80,"
+		 "hostfwd=udp:0.0.0.0:5353-:53', 'br1' ]\n"
+		 "name = \"a\"; kernel = \"k\"\n");
+	ASSERT_EQ(p.r, 0) << p.err.msg;
+	EXPECT_TRUE(p.c.bridge[0].uplink);
+	EXPECT_FALSE(p.c.bridge[1].uplink);
+	const struct net_opts *o = &p.c.bridge[0].uplink_net;
+	EXPECT_EQ(o->mode, NET_USER);
+	ASSERT_EQ(o->nhostfwd, 2u);
+	EXPECT_FALSE(o->hostfwd[0].udp);
+	EXPECT_EQ(o->hostfwd[0].host_addr, NET_SLIRP_LOOPBACK) << "as run's --net user";
+	EXPECT_EQ(o->hostfwd[0].host_port, 8080);
+	EXPECT_EQ(o->hostfwd[0].guest_addr, NET_SLIRP_GUEST);
+	EXPECT_EQ(o->hostfwd[0].guest_port, 80);
+	EXPECT_TRUE(o->hostfwd[1].udp);
+	EXPECT_EQ(o->hostfwd[1].host_addr, 0u);
+	EXPECT_EQ(o->hostfwd[1].guest_port, 53);
+	const struct {
+		const char *text, *want;
+	} bad[] = {
+		{ "bridge = [ 'b,uplink=tap' ]\n", "sys.cfg:1: bridge 'b': uplink= comes once" },
+		{ "bridge = [ 'b,uplink=user,uplink=user' ]\n",
+		  "sys.cfg:1: bridge 'b': uplink= comes once" },
+		{ "bridge = [ 'b,hostfwd=tcp::80-:80' ]\n",
+		  "sys.cfg:1: bridge 'b': hostfwd= follows uplink=user" },
+		{ "bridge = [ 'b,uplink=user,hostfwd=tcp::0-:80' ]\n",
+		  "sys.cfg:1: bridge 'b''s uplink: --net: " },
+	};
+	for (const auto &c : bad) {
+		Parsed q(c.text);
+		EXPECT_EQ(q.r, -1) << c.text;
+		EXPECT_EQ(std::string(q.err.msg).rfind(std::string("/etc/rv/") + c.want, 0), 0u)
+			<< "got: " << q.err.msg << "\nwant: " << c.want;
+	}
+}
+
 TEST(Domcfg, NothingUnboundedFromTheText)
 {
 	std::string big = "name = \"a\"\nkernel = \"" + std::string(5000, 'k') + "\"\n";
