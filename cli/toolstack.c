@@ -22,7 +22,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "base/sha256.h"
 #include "hv/platform/control.h"
+#include "snapshot/system.h"
 
 #define TS_MAX_KEYS 8
 
@@ -31,6 +33,7 @@ struct ts_client {
 	char buf[TOOLSTACK_LINE_MAX + 1];
 	size_t len;
 	int console; /* the domain whose console this client shows, or -1 */
+	bool applied; /* toolstack_apply's: errors go to stderr */
 };
 
 struct toolstack {
@@ -41,6 +44,11 @@ struct toolstack {
 	bool quit;
 	toolstack_input_fn rec;
 	void *rec_opaque;
+	struct toolstack_host host;
+	struct ts_snap {
+		char tag[64];
+		struct system_snap *ss;
+	} snap[TOOLSTACK_MAX_SNAPSHOTS];
 };
 
 /* ---- A flat JSON object: string, integer and boolean values ---- */
@@ -48,7 +56,7 @@ struct toolstack {
 struct ts_req {
 	unsigned n;
 	char key[TS_MAX_KEYS][32];
-	char str[TS_MAX_KEYS][128];
+	char str[TS_MAX_KEYS][TOOLSTACK_PATH_MAX];
 	bool is_num[TS_MAX_KEYS];
 	int64_t num[TS_MAX_KEYS];
 };
@@ -188,6 +196,8 @@ static void ts_reply_error(struct ts_client *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (c->applied)
+		fprintf(stderr, "retrovisor: a request applied again failed: %s\n", msg);
 	/* Names in messages came through ts_string: no quote or backslash
 	 * needs escaping but those two, which ts_string kept. */
 	size_t k = 0;
@@ -252,6 +262,190 @@ static void *ts_named(struct toolstack *t, struct ts_client *c, const struct ts_
 #define ts_domain(t, c, r) ((struct domain *)ts_named(t, c, r, "domain"))
 #define ts_bridge(t, c, r) ((struct hv_switch *)ts_named(t, c, r, "bridge"))
 
+/* ---- Requests that make domains, write files and take snapshots ---- */
+
+/* A string as a JSON string's contents (quote and backslash escaped). */
+static size_t ts_escape(char *out, size_t n, const char *str)
+{
+	size_t k = 0;
+
+	for (; *str && k + 3 < n; str++) {
+		if (*str == '"' || *str == '\\')
+			out[k++] = '\\';
+		out[k++] = *str;
+	}
+	out[k] = '\0';
+	return k;
+}
+
+/* Record a request that read a file as it was applied: with the digest
+ * of what it read, which a replay checks before applying it. */
+static void ts_record_read(struct toolstack *t, const char *cmd, const struct ts_req *r,
+			   const char *sha)
+{
+	char line[3 * TOOLSTACK_PATH_MAX + 256], a[2 * TOOLSTACK_PATH_MAX], b[2 * TOOLSTACK_PATH_MAX];
+	const char *name = ts_get(r, "name");
+
+	if (!t->rec || !sha[0])
+		return;
+	ts_escape(a, sizeof(a), ts_get(r, "file"));
+	ts_escape(b, sizeof(b), name ? name : "");
+	int n = snprintf(line, sizeof(line),
+			 "{\"cmd\":\"%s\",\"file\":\"%s\"%s%s%s,\"sha256\":\"%s\"}", cmd, a,
+			 name ? ",\"name\":\"" : "", b, name ? "\"" : "", sha);
+	t->rec(t->rec_opaque, -1, line, (size_t)n);
+}
+
+static struct ts_snap *ts_snap_find(struct toolstack *t, const char *tag)
+{
+	for (unsigned i = 0; i < TOOLSTACK_MAX_SNAPSHOTS; i++)
+		if (t->snap[i].ss && !strcmp(t->snap[i].tag, tag))
+			return &t->snap[i];
+	return NULL;
+}
+
+static void ts_snapshot(struct toolstack *t, struct ts_client *c, const struct ts_req *r)
+{
+	const char *tag = ts_get(r, "tag"), *dom = ts_get(r, "domain");
+	struct domain *d = dom ? system_find_live(t->s, dom) : NULL;
+	struct ts_snap *free_slot = NULL;
+	struct hv_err err = { { 0 } };
+
+	if (!tag || !tag[0] || strlen(tag) >= sizeof(free_slot->tag)) {
+		ts_reply_error(c, "a snapshot is named by \"tag\" (1 to 63 characters)");
+		return;
+	}
+	if (ts_snap_find(t, tag)) {
+		ts_reply_error(c, "there is already a snapshot '%s'; delete it first", tag);
+		return;
+	}
+	if (dom && !d) {
+		ts_reply_error(c, "there is no live domain named '%s'", dom);
+		return;
+	}
+	for (unsigned i = 0; i < TOOLSTACK_MAX_SNAPSHOTS && !free_slot; i++)
+		if (!t->snap[i].ss)
+			free_slot = &t->snap[i];
+	if (!free_slot) {
+		ts_reply_error(c, "the toolstack holds %d snapshots; delete one first",
+			       TOOLSTACK_MAX_SNAPSHOTS);
+		return;
+	}
+	free_slot->ss = system_snap_take(t->s, d ? (int)d->id : -1, &err);
+	if (!free_slot->ss) {
+		ts_reply_error(c, "%s", err.msg);
+		return;
+	}
+	snprintf(free_slot->tag, sizeof(free_slot->tag), "%s", tag);
+	char out[160];
+	int n = snprintf(out, sizeof(out), "{\"ok\":true,\"epoch\":%" PRIu64 "}\n",
+			 system_epoch(t->s));
+	ts_send(c, out, (size_t)n);
+}
+
+static void ts_snapshot_list(struct toolstack *t, struct ts_client *c)
+{
+	char out[TOOLSTACK_MAX_SNAPSHOTS * 200 + 64];
+	size_t k = (size_t)snprintf(out, sizeof(out), "{\"ok\":true,\"snapshots\":[");
+	bool first = true;
+
+	for (unsigned i = 0; i < TOOLSTACK_MAX_SNAPSHOTS; i++) {
+		const struct ts_snap *p = &t->snap[i];
+		if (!p->ss)
+			continue;
+		int only = system_snap_domain(p->ss);
+		char tag[140];
+		ts_escape(tag, sizeof(tag), p->tag);
+		k += (size_t)snprintf(out + k, sizeof(out) - k,
+				      "%s{\"tag\":\"%s\",\"epoch\":%" PRIu64 ",\"domain\":\"%s\"}",
+				      first ? "" : ",", tag, system_snap_epoch(p->ss),
+				      only < 0 ? "" : system_domain(t->s, (unsigned)only)->name);
+		first = false;
+	}
+	k += (size_t)snprintf(out + k, sizeof(out) - k, "]}\n");
+	ts_send(c, out, k);
+}
+
+/* The requests of this part; false if cmd is none of them. */
+static bool ts_domains_request(struct toolstack *t, struct ts_client *c, const struct ts_req *r,
+			       const char *cmd)
+{
+	const struct toolstack_host *h = &t->host;
+	struct hv_err err = { { 0 } };
+	const char *file = ts_get(r, "file"), *name = ts_get(r, "name"), *tag = ts_get(r, "tag");
+	const char *expect = ts_get(r, "sha256");
+	char sha[SHA256_HEX_SIZE] = "";
+	struct domain *d = NULL;
+	struct ts_snap *p;
+	int ret;
+
+	if (!strcmp(cmd, "snapshot")) {
+		ts_snapshot(t, c, r);
+		return true;
+	}
+	if (!strcmp(cmd, "snapshot-list")) {
+		ts_snapshot_list(t, c);
+		return true;
+	}
+	if (!strcmp(cmd, "snapshot-revert") || !strcmp(cmd, "snapshot-delete")) {
+		if (!tag || !(p = ts_snap_find(t, tag))) {
+			ts_reply_error(c, "there is no snapshot '%s'", tag ? tag : "");
+			return true;
+		}
+		if (cmd[9] == 'd') {
+			system_snap_free(p->ss);
+			p->ss = NULL;
+			ts_reply_ok(c);
+		} else if (system_snap_restore(t->s, p->ss, h->remake, h->opaque, &err) != 0) {
+			ts_reply_error(c, "%s", err.msg);
+		} else {
+			ts_reply_ok(c);
+		}
+		return true;
+	}
+	if (strcmp(cmd, "create") && strcmp(cmd, "save") && strcmp(cmd, "restore") &&
+	    strcmp(cmd, "fork"))
+		return false;
+	if (!h->create) {
+		ts_reply_error(c, "this system cannot make domains while it runs");
+		return true;
+	}
+	if (!strcmp(cmd, "save") || !strcmp(cmd, "fork")) {
+		if (!(d = ts_domain(t, c, r)))
+			return true;
+		if (d->state == DOMAIN_DESTROYED) {
+			ts_reply_error(c, "domain '%s' is destroyed", d->name);
+			return true;
+		}
+	}
+	if (strcmp(cmd, "fork") && (!file || file[0] != '/')) {
+		ts_reply_error(c, "%s takes the absolute path of a file (\"file\":\"/...\")", cmd);
+		return true;
+	}
+	if (!strcmp(cmd, "create")) {
+		ret = h->create(h->opaque, file, expect, sha, &err);
+		ts_record_read(t, cmd, r, sha);
+	} else if (!strcmp(cmd, "restore")) {
+		ret = h->restore(h->opaque, file, name, expect, sha, &err);
+		ts_record_read(t, cmd, r, sha);
+	} else if (!strcmp(cmd, "fork")) {
+		ret = name ? h->fork(h->opaque, d->id, name, &err) : -1;
+		if (!name)
+			hv_err_set(&err, "fork names the new domain (\"name\":\"NAME\")");
+	} else {
+		int64_t keep = 0;
+		ts_num(r, "keep", &keep);
+		ret = h->save(h->opaque, d->id, file, &err);
+		if (ret == 0 && !keep)
+			system_destroy_domain(t->s, d->id);
+	}
+	if (ret != 0)
+		ts_reply_error(c, "%s", err.msg);
+	else
+		ts_reply_ok(c);
+	return true;
+}
+
 static void ts_request(struct toolstack *t, struct ts_client *c, const char *line)
 {
 	struct ts_req r;
@@ -260,14 +454,17 @@ static void ts_request(struct toolstack *t, struct ts_client *c, const char *lin
 	struct domain *d;
 	struct hv_switch *sw;
 
-	if (t->rec)
+	bool parsed = ts_parse(line, &r, &why) == 0;
+
+	cmd = parsed ? ts_get(&r, "cmd") : NULL;
+	/* Requests that read files are recorded with the files' digest. */
+	if (t->rec && !(cmd && (!strcmp(cmd, "create") || !strcmp(cmd, "restore"))))
 		t->rec(t->rec_opaque, -1, line, strlen(line));
-	if (ts_parse(line, &r, &why) != 0) {
+	if (!parsed) {
 		ts_reply_error(c, "%s", why);
 		ts_drop(c);
 		return;
 	}
-	cmd = ts_get(&r, "cmd");
 	if (!cmd) {
 		ts_reply_error(c, "a request names its command (\"cmd\":\"list\", ...)");
 		return;
@@ -335,10 +532,13 @@ static void ts_request(struct toolstack *t, struct ts_client *c, const char *lin
 		}
 		switch_set_faults(sw, &f);
 		ts_reply_ok(c);
+	} else if (ts_domains_request(t, c, &r, cmd)) {
+		return;
 	} else {
 		ts_reply_error(c,
 			       "unknown command '%s' (list, pause, unpause, destroy, shutdown, "
-			       "console, partition, faults, quit)",
+			       "console, partition, faults, create, save, restore, fork, "
+			       "snapshot, snapshot-revert, snapshot-list, snapshot-delete, quit)",
 			       cmd);
 	}
 }
@@ -439,6 +639,8 @@ void toolstack_close(struct toolstack *t)
 		return;
 	for (unsigned i = 0; i < TOOLSTACK_MAX_CLIENTS; i++)
 		ts_drop(&t->c[i]);
+	for (unsigned i = 0; i < TOOLSTACK_MAX_SNAPSHOTS; i++)
+		system_snap_free(t->snap[i].ss);
 	if (t->lfd >= 0) {
 		close(t->lfd);
 		unlink(t->path);
@@ -486,6 +688,11 @@ static void ts_read(struct toolstack *t, struct ts_client *c)
 	}
 }
 
+void toolstack_set_host(struct toolstack *t, const struct toolstack_host *h)
+{
+	t->host = *h;
+}
+
 void toolstack_set_recorder(struct toolstack *t, toolstack_input_fn fn, void *opaque)
 {
 	t->rec = fn;
@@ -494,7 +701,7 @@ void toolstack_set_recorder(struct toolstack *t, toolstack_input_fn fn, void *op
 
 void toolstack_apply(struct toolstack *t, const char *line)
 {
-	struct ts_client none = { .fd = -1, .console = -1 };
+	struct ts_client none = { .fd = -1, .console = -1, .applied = true };
 
 	ts_request(t, &none, line);
 }

@@ -18,9 +18,20 @@
  *   {"cmd":"console","domain":"web"}    -> {"ok":true}, then the domain's
  *                                           console output as raw bytes; bytes
  *                                           the client sends are its input
+ *   {"cmd":"create","file":"/ABS/PATH"} -> {"ok":true}     (its domains start)
+ *   {"cmd":"save","domain":"web","file":"/ABS/PATH"[,"keep":true]}
+ *                                       -> {"ok":true}     (destroyed unless keep)
+ *   {"cmd":"restore","file":"/ABS/PATH"[,"name":"web2"]} -> {"ok":true}
+ *   {"cmd":"fork","domain":"web","name":"web2"} -> {"ok":true}
+ *   {"cmd":"snapshot","tag":"T"[,"domain":"web"]} -> {"ok":true,"epoch":N}
+ *   {"cmd":"snapshot-revert","tag":"T"} -> {"ok":true}     (also snapshot-delete)
+ *   {"cmd":"snapshot-list"}             -> {"ok":true,"snapshots":[{"tag":"T",
+ *                                           "epoch":N,"domain":""}, ...]}
  *   {"cmd":"quit"}                      -> {"ok":true}, and up ends
  *
- * Anything else gets {"ok":false,"error":"SENTENCE"}. Requests are applied
+ * Anything else gets {"ok":false,"error":"SENTENCE"}. create and restore
+ * are recorded with the SHA-256 of the files they read ("sha256"), which a
+ * replay checks. Requests are applied
  * between epochs, at the barrier, so each takes effect at an exact epoch
  * (that epoch is an input of the run, as console bytes are). The socket is
  * untrusted: a request is at most TOOLSTACK_LINE_MAX bytes, a client that
@@ -32,9 +43,12 @@
 #define CLI_TOOLSTACK_H
 
 #include "hv/platform/domain.h"
+#include "snapshot/system.h"
 
 #define TOOLSTACK_LINE_MAX 1024
 #define TOOLSTACK_MAX_CLIENTS 16
+#define TOOLSTACK_PATH_MAX 512 /* the longest string value of a request */
+#define TOOLSTACK_MAX_SNAPSHOTS 32
 
 struct toolstack;
 
@@ -47,6 +61,24 @@ void toolstack_close(struct toolstack *t);
 /* Accept clients and serve the requests that arrived (never blocks).
  * Returns true once a client asked to quit. */
 bool toolstack_poll(struct toolstack *t);
+
+/* What the requests that make domains or write files need of the program
+ * that runs the system (cli/updom.h gives them for up). Without them
+ * (create NULL) those requests are refused. Each returns 0, or -1 with
+ * err. create and restore put the SHA-256 (hex) of what they read in
+ * sha_hex, and when expect is not NULL (a replay) refuse files whose
+ * digest differs. */
+struct toolstack_host {
+	int (*create)(void *opaque, const char *path, const char *expect, char *sha_hex,
+		      struct hv_err *err);
+	int (*save)(void *opaque, unsigned id, const char *path, struct hv_err *err);
+	int (*restore)(void *opaque, const char *path, const char *name, const char *expect,
+		       char *sha_hex, struct hv_err *err);
+	int (*fork)(void *opaque, unsigned id, const char *name, struct hv_err *err);
+	system_remake_fn remake;
+	void *opaque;
+};
+void toolstack_set_host(struct toolstack *t, const struct toolstack_host *h);
 
 /* A domain's console output, for the clients attached to it. */
 void toolstack_console(struct toolstack *t, unsigned id, const uint8_t *buf, size_t len);

@@ -394,7 +394,7 @@ int main_up(int argc, char **argv)
 	us.replaying = uo.replay != NULL;
 	us.no_plugins = uo.no_plugins;
 	for (unsigned i = 0; i < cfg.ndom; i++)
-		if (updom_add(&us, &cfg.dom[i], cfg.dom[i].name, true, &err) < 0)
+		if (updom_add(&us, &cfg.dom[i], cfg.dom[i].name, true, NULL, &err) < 0)
 			goto out;
 	char control[4200] = "";
 	log.s = s;
@@ -433,6 +433,11 @@ int main_up(int argc, char **argv)
 			goto out;
 	} else if (!(us.ts = toolstack_open(NULL, s, &err))) {
 		goto out; /* no socket: the plugins' network requests only */
+	}
+	if (us.ts) {
+		struct toolstack_host host;
+		updom_host(&us, &host);
+		toolstack_set_host(us.ts, &host);
 	}
 	if (us.ts && log.recording)
 		toolstack_set_recorder(us.ts, up_log_input, &log);

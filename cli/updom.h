@@ -60,22 +60,28 @@ struct up_sys {
 	unsigned nfile;
 };
 
-/* Build domain d of a file (kept by the caller in u->file) and add it to
- * the system: machine, console, plugins, port on its bridge. Returns its
- * id, or -1 with err set (nothing added). */
+/* Where a new domain's machine gets its state: its images (NULL), or
+ * give (a snapshot file's or another domain's state, into the machine
+ * just made, nothing loaded). */
+struct updom_state {
+	int (*give)(void *arg, struct machine *m, struct hv_err *err);
+	void *arg;
+	const uint8_t *mac; /* not NULL: the network device's address */
+};
+
+/* Build domain d of a file (kept by the caller in u->file) under name
+ * and add it to the system: machine, console, plugins, port on its bridge
+ * (plug). Returns its id, or -1 with err set. */
 int updom_add(struct up_sys *u, const struct domcfg_domain *d, const char *name, bool plug,
-	      struct hv_err *err);
+	      const struct updom_state *st, struct hv_err *err);
 /* A fresh machine of the shape of domain id, built as when it was added
  * and not yet holding any state (whole-system snapshots bring back
  * destroyed domains into one). Its console and plugins are set up again. */
 struct machine *updom_remake(struct up_sys *u, unsigned id, struct hv_err *err);
 void updom_free(struct up_sys *u);
 
-/* The toolstack's operations (cli/toolstack.h, struct toolstack_host). */
-int updom_create(void *opaque, const char *path, char *sha_hex, struct hv_err *err);
-int updom_save(void *opaque, unsigned id, const char *path, struct hv_err *err);
-int updom_restore(void *opaque, const char *path, const char *name, char *sha_hex,
-		  struct hv_err *err);
-int updom_fork(void *opaque, unsigned id, const char *name, struct hv_err *err);
+/* The toolstack's operations (cli/toolstack.h, struct toolstack_host,
+ * opaque the struct up_sys). */
+void updom_host(struct up_sys *u, struct toolstack_host *h);
 
 #endif

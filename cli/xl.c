@@ -28,7 +28,9 @@ static int xl_usage(const char *msg)
 			       "list | pause NAME | unpause NAME | destroy NAME | shutdown NAME | "
 			       "console NAME | partition BRIDGE NAME GROUP | heal BRIDGE NAME | "
 			       "faults BRIDGE drop=PPM[,duplicate=PPM][,reorder=PPM]"
-			       "[,delay=PPM,delay_epochs=N] | quit "
+			       "[,delay=PPM,delay_epochs=N] | create FILE | save [-c] NAME FILE | "
+			       "restore FILE [NAME] | fork NAME NEWNAME | snapshot TAG [NAME] | "
+			       "snapshot-revert TAG | snapshot-delete TAG | snapshot-list | quit "
 			       "(docs/domains.md)");
 }
 
@@ -148,7 +150,7 @@ static void xl_print_list(const char *reply)
 /* A name as a JSON string's contents: names are printable ASCII here. */
 static int xl_name(const char *s, const char *what)
 {
-	if (!*s || strlen(s) > 100)
+	if (!*s || strlen(s) >= TOOLSTACK_PATH_MAX)
 		return xl_usage(what);
 	for (const char *p = s; *p; p++)
 		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
@@ -181,10 +183,94 @@ static int xl_console(int fd)
 	}
 }
 
+/* A file argument as the absolute path the hypervisor needs (its own
+ * working folder is not ours); -1 if too long for a request. */
+static int xl_abs(const char *file, char *out, size_t n)
+{
+	char cwd[TOOLSTACK_PATH_MAX];
+
+	if (file[0] == '/')
+		snprintf(out, n, "%s", file);
+	else if (getcwd(cwd, sizeof(cwd)))
+		snprintf(out, n, "%s/%s", cwd, file);
+	else
+		return xl_usage("the current folder's path is too long; give FILE as an absolute path");
+	if (strlen(out) + 1 >= TOOLSTACK_PATH_MAX)
+		return xl_usage("FILE's absolute path is too long (at most 511 bytes)");
+	return 0;
+}
+
+/* The requests that make domains and take snapshots, into req. */
+static int xl_domains_request(const char *cmd, int nargs, char *const *a, char *req, size_t n)
+{
+	char file[TOOLSTACK_PATH_MAX + 8];
+	bool keep = nargs > 0 && !strcmp(a[0], "-c");
+
+	if (!strcmp(cmd, "create") || !strcmp(cmd, "restore")) {
+		if (nargs < 1 || nargs > (cmd[0] == 'c' ? 1 : 2))
+			return xl_usage("create takes FILE, restore FILE [NAME]");
+		if (xl_abs(a[0], file, sizeof(file)))
+			return -1;
+		snprintf(req, n, "{\"cmd\":\"%s\",\"file\":\"%s\"%s%s%s}\n", cmd, file,
+			 nargs == 2 ? ",\"name\":\"" : "", nargs == 2 ? a[1] : "",
+			 nargs == 2 ? "\"" : "");
+	} else if (!strcmp(cmd, "save")) {
+		if (nargs != 2 + keep)
+			return xl_usage("save takes [-c] NAME FILE");
+		if (xl_abs(a[1 + keep], file, sizeof(file)))
+			return -1;
+		snprintf(req, n, "{\"cmd\":\"save\",\"domain\":\"%s\",\"file\":\"%s\",\"keep\":%s}\n",
+			 a[keep], file, keep ? "true" : "false");
+	} else if (!strcmp(cmd, "fork")) {
+		if (nargs != 2)
+			return xl_usage("fork takes NAME NEWNAME");
+		snprintf(req, n, "{\"cmd\":\"fork\",\"domain\":\"%s\",\"name\":\"%s\"}\n", a[0],
+			 a[1]);
+	} else if (!strcmp(cmd, "snapshot")) {
+		if (nargs < 1 || nargs > 2)
+			return xl_usage("snapshot takes TAG, or TAG NAME for one domain");
+		snprintf(req, n, "{\"cmd\":\"snapshot\",\"tag\":\"%s\"%s%s%s}\n", a[0],
+			 nargs == 2 ? ",\"domain\":\"" : "", nargs == 2 ? a[1] : "",
+			 nargs == 2 ? "\"" : "");
+	} else if (!strcmp(cmd, "snapshot-revert") || !strcmp(cmd, "snapshot-delete")) {
+		if (nargs != 1)
+			return xl_usage("snapshot-revert and snapshot-delete take TAG");
+		snprintf(req, n, "{\"cmd\":\"%s\",\"tag\":\"%s\"}\n", cmd, a[0]);
+	} else if (!strcmp(cmd, "snapshot-list")) {
+		if (nargs)
+			return xl_usage("snapshot-list takes nothing more");
+		snprintf(req, n, "{\"cmd\":\"snapshot-list\"}\n");
+	} else {
+		char msg[120];
+		snprintf(msg, sizeof(msg), "unknown xl command '%.40s'", cmd);
+		return xl_usage(msg);
+	}
+	return 0;
+}
+
+static void xl_print_snapshots(const char *reply)
+{
+	char v[3][140];
+	const char *p = strstr(reply, "\"snapshots\":[");
+
+	printf("%-24s %10s %s\n", "Tag", "Epoch", "Domain");
+	while (p && (p = strstr(p, "{\"tag\":"))) {
+		const char *end = strchr(p, '}');
+		char one[400];
+		size_t l = end ? (size_t)(end - p + 1) : strlen(p);
+		snprintf(one, sizeof(one), "%.*s", (int)l, p);
+		xl_field(one, "tag", v[0], sizeof(v[0]));
+		xl_field(one, "epoch", v[1], sizeof(v[1]));
+		xl_field(one, "domain", v[2], sizeof(v[2]));
+		printf("%-24s %10s %s\n", v[0], v[1], v[2][0] ? v[2] : "(whole system)");
+		p += l;
+	}
+}
+
 int main_xl(int argc, char **argv)
 {
 	const char *control = NULL;
-	char path[200], req[600], reply[TOOLSTACK_MAX_CLIENTS * 1024 + 16384];
+	char path[200], req[1400], reply[TOOLSTACK_MAX_CLIENTS * 1024 + 16384];
 	int i = 2;
 
 	if (argc > 3 && !strcmp(argv[2], "--control")) {
@@ -233,10 +319,8 @@ int main_xl(int argc, char **argv)
 			k += (size_t)snprintf(req + k, sizeof(req) - k, ",\"%s\":%s", tok, eq + 1);
 		}
 		snprintf(req + k, sizeof(req) - k, "}\n");
-	} else {
-		char msg[120];
-		snprintf(msg, sizeof(msg), "unknown xl command '%.40s'", cmd);
-		return xl_usage(msg);
+	} else if (xl_domains_request(cmd, nargs, a, req, sizeof(req)) != 0) {
+		return CLI_EXIT_ERROR;
 	}
 	if (!control) {
 		if (xl_find(path, sizeof(path)) != 0)
@@ -263,6 +347,8 @@ int main_xl(int argc, char **argv)
 	int status = CLI_EXIT_OK;
 	if (!strcmp(cmd, "list"))
 		xl_print_list(reply);
+	else if (!strcmp(cmd, "snapshot-list"))
+		xl_print_snapshots(reply);
 	else if (!strcmp(cmd, "console"))
 		status = xl_console(fd);
 	close(fd);

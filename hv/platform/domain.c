@@ -218,6 +218,11 @@ struct hv_switch *system_find_switch(struct hv_system *s, const char *name)
 	return NULL;
 }
 
+struct hv_switch *system_switch(struct hv_system *s, unsigned i)
+{
+	return i < s->nsw ? s->sw[i] : NULL;
+}
+
 uint64_t system_epoch(const struct hv_system *s)
 {
 	return s->epoch;
@@ -295,9 +300,9 @@ void system_destroy_domain(struct hv_system *s, unsigned id)
 
 	if (!d || d->state == DOMAIN_DESTROYED)
 		return;
+	/* d->sw stays: the bridge a snapshot may bring it back to. */
 	if (d->sw)
 		switch_unplug(d->sw, d->port);
-	d->sw = NULL;
 	if (d->on_destroy)
 		d->on_destroy(d->opaque, d);
 	machine_destroy(d->m);
@@ -430,4 +435,28 @@ uint64_t system_digest(struct hv_system *s)
 		h = (h ^ v ^ ((uint64_t)d->id << 56)) * 0x100000001b3ull;
 	}
 	return h;
+}
+
+int system_revive(struct hv_system *s, unsigned id, struct machine *m, struct hv_err *err)
+{
+	struct domain *d = system_domain(s, id);
+
+	if (!d || d->state != DOMAIN_DESTROYED || !m) {
+		hv_err_set(err, "domain %u is not destroyed, or has no machine to come back in",
+			   id);
+		machine_destroy(m);
+		return -1;
+	}
+	d->m = m;
+	d->state = DOMAIN_RUNNING;
+	d->error[0] = '\0';
+	d->base_itime = m->itime;
+	d->start_epoch = s->epoch;
+	if (d->sw && m->net) {
+		struct net_backend be;
+		switch_port_backend(d->sw, d->port, &be);
+		switch_plug_again(d->sw, d->port);
+		virtio_net_set_backend(m->net, &be);
+	}
+	return 0;
 }

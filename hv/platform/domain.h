@@ -69,7 +69,7 @@ struct domain {
 	int exit_status;
 	uint64_t restarts;
 	char error[600]; /* a host failure, or why a restart failed */
-	/* Its network's port on a switch, if joined. */
+	/* Its network's port on a switch, if joined (kept when destroyed). */
 	struct hv_switch *sw;
 	int port;
 	void (*on_destroy)(void *opaque, struct domain *d);
@@ -103,6 +103,8 @@ struct domain *system_find(struct hv_system *s, const char *name);
  * may be used again), or NULL. */
 struct domain *system_find_live(struct hv_system *s, const char *name);
 struct hv_switch *system_find_switch(struct hv_system *s, const char *name);
+/* The system's i-th bridge, or NULL past the last. */
+struct hv_switch *system_switch(struct hv_system *s, unsigned i);
 uint64_t system_epoch(const struct hv_system *s);
 uint64_t system_epoch_len(const struct hv_system *s);
 
@@ -115,6 +117,11 @@ int system_run_epoch(struct hv_system *s, struct hv_err *err);
 int system_pause(struct hv_system *s, unsigned id, struct hv_err *err);
 int system_unpause(struct hv_system *s, unsigned id, struct hv_err *err);
 void system_destroy_domain(struct hv_system *s, unsigned id);
+
+/* For snapshots (snapshot/system.h), between epochs: bring destroyed
+ * domain id back in machine m (of the shape it had; the system owns m from
+ * now on, also on failure), running, on the port of the bridge it was on. */
+int system_revive(struct hv_system *s, unsigned id, struct machine *m, struct hv_err *err);
 
 /* A digest of every live domain's machine (machine_digest), in id order,
  * combined: equal for equal systems. */

@@ -155,10 +155,15 @@ int switch_add_port(struct hv_switch *sw, switch_deliver_fn deliver, void *opaqu
 	p->deliver = deliver;
 	p->opaque = opaque;
 	sw->port[sw->nport++] = p;
-	memset(be, 0, sizeof(*be));
-	be->opaque = p;
-	be->send = sw_port_send;
+	switch_port_backend(sw, p->id, be);
 	return p->id;
+}
+
+void switch_port_backend(struct hv_switch *sw, int port, struct net_backend *be)
+{
+	memset(be, 0, sizeof(*be));
+	be->opaque = sw->port[port];
+	be->send = sw_port_send;
 }
 
 void switch_unplug(struct hv_switch *sw, int port)
@@ -172,6 +177,11 @@ void switch_unplug(struct hv_switch *sw, int port)
 	for (unsigned i = 0; i < sw->nmac; i++)
 		if (sw->mac[i].port == port)
 			sw->mac[i].port = -1;
+}
+
+void switch_plug_again(struct hv_switch *sw, int port)
+{
+	sw->port[port]->plugged = true;
 }
 
 void switch_set_group(struct hv_switch *sw, int port, unsigned group)
@@ -300,4 +310,86 @@ void switch_barrier(struct hv_switch *sw, uint64_t epoch)
 		free(e->f.data);
 	}
 	sw->nfly = keep;
+}
+
+struct switch_state {
+	struct hv_switch sw; /* ports and frames not used */
+	unsigned nport;
+	bool plugged[SWITCH_MAX_PORTS];
+	unsigned group[SWITCH_MAX_PORTS];
+};
+
+struct switch_state *switch_save(const struct hv_switch *sw)
+{
+	struct switch_state *st = calloc(1, sizeof(*st));
+
+	if (!st || !(st->sw.fly = calloc(sw->nfly ? sw->nfly : 1, sizeof(*st->sw.fly)))) {
+		free(st);
+		return NULL;
+	}
+	struct sw_inflight *fly = st->sw.fly;
+	st->sw = *sw;
+	st->sw.fly = fly;
+	st->sw.nfly = 0;
+	for (unsigned i = 0; i < sw->nfly; i++) {
+		const struct sw_inflight *e = &sw->fly[i];
+		if (!(fly[i].f.data = malloc(e->f.len))) {
+			switch_state_free(st);
+			return NULL;
+		}
+		memcpy(fly[i].f.data, e->f.data, e->f.len);
+		fly[i].f.len = e->f.len;
+		fly[i].due = e->due;
+		fly[i].port = e->port;
+		st->sw.nfly++;
+	}
+	st->nport = sw->nport;
+	for (unsigned i = 0; i < sw->nport; i++) {
+		st->plugged[i] = sw->port[i]->plugged;
+		st->group[i] = sw->port[i]->group;
+	}
+	return st;
+}
+
+void switch_load(struct hv_switch *sw, const struct switch_state *st, uint64_t shift)
+{
+	for (unsigned i = 0; i < sw->nfly; i++)
+		free(sw->fly[i].f.data);
+	sw->nfly = 0;
+	for (unsigned i = 0; i < st->sw.nfly; i++) {
+		const struct sw_inflight *e = &st->sw.fly[i];
+		uint8_t *copy = malloc(e->f.len);
+		if (!copy) {
+			sw->st.overflow++;
+			continue;
+		}
+		memcpy(copy, e->f.data, e->f.len);
+		sw->fly[sw->nfly++] =
+			(struct sw_inflight){ e->due + shift, e->port, { copy, e->f.len } };
+	}
+	sw->rng = st->sw.rng;
+	sw->faults = st->sw.faults;
+	memcpy(sw->mac, st->sw.mac, sizeof(sw->mac));
+	sw->nmac = st->sw.nmac;
+	sw->mac_next = st->sw.mac_next;
+	sw->st = st->sw.st;
+	for (unsigned i = 0; i < sw->nport; i++) {
+		struct sw_port *p = sw->port[i];
+		for (unsigned k = 0; k < p->nout; k++)
+			free(p->out[k].data);
+		p->nout = 0;
+		p->malformed = p->overflow = 0;
+		p->plugged = i < st->nport && st->plugged[i];
+		p->group = i < st->nport ? st->group[i] : 0;
+	}
+}
+
+void switch_state_free(struct switch_state *st)
+{
+	if (!st)
+		return;
+	for (unsigned i = 0; i < st->sw.nfly; i++)
+		free(st->sw.fly[i].f.data);
+	free(st->sw.fly);
+	free(st);
 }

@@ -76,6 +76,8 @@ int switch_add_port(struct hv_switch *sw, switch_deliver_fn deliver, void *opaqu
 /* The port's device is gone (its domain destroyed): frames to it are
  * dropped from now on, its outbox is emptied. */
 void switch_unplug(struct hv_switch *sw, int port);
+/* The port's device is back (a domain brought back by a snapshot). */
+void switch_plug_again(struct hv_switch *sw, int port);
 
 /* Partitions: ports in different groups cannot reach each other (group 0
  * everywhere: one network). Takes effect at the next barrier. */
@@ -88,5 +90,19 @@ const struct switch_faults *switch_get_faults(const struct hv_switch *sw);
 void switch_barrier(struct hv_switch *sw, uint64_t epoch);
 
 const struct switch_stats *switch_get_stats(const struct hv_switch *sw);
+
+/* The switch's state at a barrier (its outboxes are empty then): fault
+ * generator and settings, each port's group and whether it is plugged,
+ * the MAC table, the frames in flight, the counters. Ports added after it
+ * was saved are unplugged when it is loaded. NULL: out of host memory. */
+struct switch_state;
+struct switch_state *switch_save(const struct hv_switch *sw);
+/* shift: epochs to add to the saved frames' due epochs (the system's
+ * epochs went on since). */
+void switch_load(struct hv_switch *sw, const struct switch_state *st, uint64_t shift);
+void switch_state_free(struct switch_state *st);
+/* The backend of port (as switch_add_port gave it), for a device made
+ * again behind it. */
+void switch_port_backend(struct hv_switch *sw, int port, struct net_backend *be);
 
 #endif

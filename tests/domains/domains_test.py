@@ -52,6 +52,22 @@ its rv.cmd="..." and powers off.
             httpd through the forwarded port; the log holds the frames
             slirp sent (net records), and it replays, with the host
             server gone, matching every digest and the console
+  snapshots `xl snapshot` of the whole system and of one domain, `xl
+            snapshot-list`, `xl save -c` to a file (which holds the
+            domain's keys), `xl fork`, `xl snapshot-revert` of the whole
+            system (a destroyed server comes back, a later fork goes) and
+            of one domain (its loop goes back), `xl restore` of the saved
+            file (refused under a live name, and for a file that is not
+            a saved domain), `xl create` of a third domain that reaches
+            the server, `xl snapshot-delete`; the session recorded and
+            replayed with every digest and console the same; a replay
+            whose restored file changed is refused saying so
+  uplink    a bridge with a slirp uplink (uplink=user, hostfwd=): a
+            domain fetches a page from a host HTTP server through
+            10.0.2.2, and a host client fetches the domain's busybox
+            httpd through the forwarded port; the log holds the frames
+            slirp sent (net records), and it replays, with the host
+            server gone, matching every digest and the console
   config    refusals before anything starts, each one line naming the
             file and line: an unknown key, a duplicate name, a missing
             kernel, a vif on an undefined bridge, a bad policy; and an
@@ -514,6 +530,234 @@ def case_uplink():
     check(got == console(), "replayed, the domain's console is the recording's", got[-800:])
 
 
+class Session:
+    """`retrovisor up CFG` in the background with a control socket."""
+
+    def __init__(self, cfg, name, *args):
+        self.logs = os.path.join(TMP, name + "-logs")
+        os.makedirs(self.logs, exist_ok=True)
+        self.sock = os.path.join(tempfile.mkdtemp(prefix="rv-" + name + "-", dir="/tmp"),
+                                 "up.sock")
+        self.err_path = os.path.join(TMP, name + ".err")
+        with open(self.err_path, "w") as err_f:
+            self.p = subprocess.Popen([RV, "up", cfg, "--log-dir", self.logs, "--control",
+                                       self.sock, "--rtc", "1767225600", *args],
+                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                      stderr=err_f)
+
+    def console(self, name):
+        try:
+            with open(os.path.join(self.logs, name + ".console"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def wait_for(self, who, pattern, start=0, limit=240):
+        end = time.monotonic() + limit
+        while time.monotonic() < end and self.p.poll() is None:
+            m = re.compile(pattern).search(self.console(who), start)
+            if m:
+                return m
+            time.sleep(0.2)
+        return None
+
+    def xl(self, *args):
+        return run([RV, "xl", "--control", self.sock, *args], timeout=60)
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)
+        os.rmdir(os.path.dirname(self.sock))
+        with open(self.err_path) as f:
+            return f.read()
+
+
+def case_snapshots():
+    log = os.path.join(TMP, "snapshots.log")
+    cfg = write("snap.cfg", "bridge = [ 'br0' ]\n\n" +
+                domain("server", SERVER.replace("sleep 20", "sleep 3000"),
+                       "vif = [ 'bridge=br0' ]") +
+                domain("client", LOOP, "vif = [ 'bridge=br0' ]"))
+    extra = write("extra.cfg", "bridge = [ 'br0' ]\n\n" +
+                  domain("pinger", PINGER, "vif = [ 'bridge=br0' ]"))
+    saved = os.path.join(TMP, "client.snap")
+    s = Session(cfg, "snap", "--record", log, "--threads", "2")
+    try:
+        m = s.wait_for("client", r"fetch-ok-\d+")
+        check(m is not None, "the client fetches from the server", s.console("client")[-1500:])
+        st, out, err = s.xl("snapshot", "all")
+        check(st == 0, "xl snapshot of the whole system is accepted", err)
+        st, out, err = s.xl("snapshot", "all")
+        check(st == 2 and "already a snapshot 'all'" in err, "a tag is not taken twice", err)
+        st, out, err = s.xl("snapshot", "c1", "client")
+        check(st == 0, "xl snapshot of one domain is accepted", err)
+        st, out, err = s.xl("snapshot-list")
+        check(st == 0 and re.search(r"all +\d+ \(whole system\)", out) and
+              re.search(r"c1 +\d+ client", out), "xl snapshot-list shows both", out + err)
+
+        # save -c: the file is written, the domain runs on.
+        st, out, err = s.xl("save", "-c", "client", os.path.relpath(saved))
+        check(st == 0 and os.path.getsize(saved) > 0, "xl save -c writes the domain's file", err)
+        st, out, err = run([RV, "snapshot", "info", saved], timeout=60)
+        check(st == 0 and "name = 'client'" in out, "the file holds the domain's keys", out + err)
+
+        # fork: a copy of the server, off the network, with its own console.
+        st, out, err = s.xl("fork", "server", "server2")
+        lst = s.xl("list")[1]
+        check(st == 0 and re.search(r"server2 +2 running", lst), "xl fork makes a running copy",
+              lst + err)
+
+        # Destroy the server: fetches fail; revert the whole system: it is back.
+        st, out, err = s.xl("destroy", "server")
+        fail = s.wait_for("client", r"fetch-fail-\d+", m.end())
+        check(st == 0 and fail is not None, "without the server the fetches fail",
+              s.console("client")[-1500:])
+        st, out, err = s.xl("snapshot-revert", "all")
+        lst = s.xl("list")[1]
+        check(st == 0 and re.search(r"server +0 running", lst) and
+              re.search(r"client +1 running", lst) and re.search(r"server2 +2 destroyed", lst),
+              "reverting brings the destroyed server back and removes the later fork", lst + err)
+        ok = s.wait_for("client", r"fetch-ok-\d+", fail.end() if fail else 0)
+        check(ok is not None, "after the revert the client's fetches succeed again",
+              s.console("client")[-1500:])
+
+        # One domain back in time: its fetch counter goes back.
+        before = int(re.findall(r"fetch-ok-(\d+)", s.console("client"))[-1])
+        st, out, err = s.xl("snapshot-revert", "c1")
+        check(st == 0, "reverting one domain is accepted", err)
+        mark = len(s.console("client"))
+        again = s.wait_for("client", r"fetch-ok-(\d+)", mark)
+        check(again is not None and int(again.group(1)) <= before,
+              "the client's loop goes on from where its snapshot was",
+              f"{before} then {again.group(0) if again else None}")
+
+        # Restore from the file, as a new domain, once the live client is gone.
+        st, out, err = s.xl("restore", saved, "client")
+        check(st == 2 and "already a domain named 'client'" in err,
+              "a restore under a live domain's name is refused", err)
+        s.xl("destroy", "client")
+        mark = len(s.console("client"))
+        st, out, err = s.xl("restore", saved)
+        back = s.wait_for("client", r"fetch-ok-\d+", mark)
+        check(st == 0 and back is not None, "the saved client comes back and fetches",
+              s.console("client")[-1500:] + err)
+        st, out, err = s.xl("restore", cfg)
+        check(st == 2 and "snap.cfg" in err, "a file that is not a saved domain is refused", err)
+
+        # create: a third domain joins the bridge and reaches the server.
+        st, out, err = s.xl("create", extra)
+        reach = s.wait_for("pinger", r"to-server-ok-\d+")
+        check(st == 0 and reach is not None, "xl create starts the file's domain on the bridge",
+              s.console("pinger")[-1500:] + err)
+        st, out, err = s.xl("create", extra)
+        check(st == 2 and "already a domain named 'pinger'" in err,
+              "a name in use is refused by create", err)
+        st, out, err = s.xl("snapshot-delete", "c1")
+        st2, out2, err2 = s.xl("snapshot-revert", "c1")
+        check(st == 0 and st2 == 2 and "no snapshot 'c1'" in err2,
+              "a deleted snapshot is gone", err + err2)
+        st, out, err = s.xl("quit")
+        s.p.wait(timeout=120)
+    finally:
+        up_err = s.close()
+    check(s.p.returncode == 0, "up ends when asked", up_err)
+    consoles = {}
+    for n in ("server", "client", "pinger", "server2"):
+        with open(os.path.join(s.logs, n + ".console"), "rb") as f:
+            consoles[n] = f.read()
+    rlogs = os.path.join(TMP, "snap-replay")
+    os.makedirs(rlogs, exist_ok=True)
+    st, out, err = run([RV, "up", "--replay", log, "--log-dir", rlogs], timeout=900)
+    check(st == 0 and "replay matched the log" in err,
+          "the session with its snapshots, fork, restore and create replays", err)
+    for n, text in consoles.items():
+        with open(os.path.join(rlogs, n + ".console"), "rb") as f:
+            check(f.read() == text, f"the replay prints {n}'s console byte for byte", n)
+    with open(saved, "ab") as f:
+        f.write(b"x")
+    st, out, err = run([RV, "up", "--replay", log, "--log-dir", rlogs], timeout=900)
+    check(st != 0 and "client.snap has changed since the recording" in err,
+          "a replay whose restored file changed says so", err)
+
+
+def case_uplink():
+    www = tempfile.mkdtemp(prefix="rv-www-", dir=TMP)
+    with open(os.path.join(www, "page.html"), "w") as f:
+        f.write("hello-from-host\n")
+    hport, fport = free_port(), free_port()
+    srv = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
+                            str(hport)], cwd=www, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    cmd = ("ip addr add 10.0.2.15/24 dev eth0; ip link set eth0 up; "
+           "ip route add default via 10.0.2.2; mkdir -p /www; "
+           "echo hello-from-domain > /www/index.html; httpd -p 80 -h /www; "
+           f"wget -q -T 5 -O - http://10.0.2.2:{hport}/page.html || echo host-fetch-failed; "
+           "i=0; while [ $i -lt 3000 ] && "
+           f"! wget -q -T 2 -O /dev/null http://10.0.2.2:{hport}/done; do "
+           "i=$((i+1)); sleep 1; done; echo uplink-done-$i")
+    bridge = f"br0,uplink=user,hostfwd=tcp::{fport}-10.0.2.15:80"
+    cfg = write("uplink.cfg", f"bridge = [ '{bridge}' ]\n\n" +
+                domain("web", cmd, "vif = [ 'bridge=br0' ]"))
+    logs = os.path.join(TMP, "uplink-logs")
+    os.makedirs(logs, exist_ok=True)
+    log = os.path.join(TMP, "uplink.log")
+    err_path = os.path.join(TMP, "uplink.err")
+    try:
+        with open(err_path, "w") as err_f:
+            p = subprocess.Popen([RV, "up", cfg, "--log-dir", logs, "--control", "none",
+                                  "--threads", "2", "--rtc", "1767225600", "--record", log],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=err_f)
+
+        def console():
+            try:
+                with open(os.path.join(logs, "web.console"), errors="replace") as f:
+                    return f.read()
+            except OSError:
+                return ""
+
+        end = time.monotonic() + 300
+        while time.monotonic() < end and p.poll() is None and "hello-from-host" not in console():
+            time.sleep(0.2)
+        check("hello-from-host" in console(),
+              "the domain fetches a page from the host's server through 10.0.2.2",
+              console()[-1500:])
+        got = http_get(fport, "/", tries=300).decode(errors="replace")
+        check("hello-from-domain" in got, "a host client fetches the domain's httpd "
+              "through hostfwd", got)
+        with open(os.path.join(www, "done"), "w") as f:
+            f.write("done\n")
+        try:
+            p.wait(timeout=300)
+        except subprocess.TimeoutExpired:
+            pass
+        with open(err_path) as f:
+            up_err = f.read()
+        check(p.returncode == 0 and re.search(r"uplink-done-\d+", console()),
+              "the domain sees the host's signal and up ends", up_err + console()[-800:])
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        srv.kill()
+        srv.wait()
+    with open(log) as f:
+        nets = sum(1 for line in f if line.split()[2:3] == ["net"])
+    check(nets > 10, "the log holds the frames slirp sent", str(nets))
+    rlogs = os.path.join(TMP, "uplink-replay")
+    os.makedirs(rlogs, exist_ok=True)
+    st, out, err = run([RV, "up", "--replay", log, "--threads", "1", "--log-dir", rlogs],
+                       timeout=900)
+    check(st == 0 and "replay matched the log" in err,
+          "the recording replays without the host network, every digest matching", err)
+    with open(os.path.join(rlogs, "web.console"), errors="replace") as f:
+        got = f.read()
+    check(got == console(), "replayed, the domain's console is the recording's", got[-800:])
+
+
 def case_config():
     kernel = env_path("RV_GUEST_KERNEL")
 
@@ -540,4 +784,5 @@ def case_config():
 
 run_case({"network": case_network, "faults": case_faults, "policies": case_policies,
           "toolstack": case_toolstack, "record": case_record, "plugins": case_plugins,
-          "netfault": case_netfault, "uplink": case_uplink, "config": case_config}, CASE)
+          "netfault": case_netfault, "uplink": case_uplink, "config": case_config,
+          "snapshots": case_snapshots}, CASE)

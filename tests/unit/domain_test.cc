@@ -16,6 +16,7 @@ extern "C" {
 #include "hv/platform/domain.h"
 #include "hv/platform/switch.h"
 #include "hv/dev/virtio/virtio_net.h"
+#include "snapshot/system.h"
 }
 
 #include "testutil.h"
@@ -371,4 +372,148 @@ TEST(Switch, GuestsCannotOverflowTheHost)
 	switch_barrier(n.sw, 1);
 	EXPECT_EQ(n.port[1].got.size(), (size_t)SWITCH_OUTBOX_MAX) << "unplugged";
 	EXPECT_EQ(n.port[2].got.size(), (size_t)SWITCH_OUTBOX_MAX + 1);
+}
+
+/* ---- Snapshots of a system (snapshot/system.c) ---- */
+
+namespace {
+
+/* Three domains of different lengths in a system of short epochs. */
+struct ThreeDomains {
+	std::vector<Image> imgs;
+	struct hv_system *s = nullptr;
+	ThreeDomains()
+	{
+		struct hv_err err = {};
+		imgs.reserve(4);
+		for (int i = 0; i < 4; i++)
+			imgs.emplace_back(Program(i * 11 + 3, (uint32_t)(16 + 8 * i) * 4096));
+		s = system_create(20000, 1, &err);
+		for (int i = 0; i < 3; i++) {
+			std::string name = "d" + std::to_string(i);
+			struct domain_spec sp = Spec(name.c_str(), imgs[i]);
+			EXPECT_EQ(system_add_domain(s, &sp, Make(imgs[i]), &err), i) << err.msg;
+		}
+	}
+	~ThreeDomains() { system_destroy(s); }
+	std::vector<uint64_t> Run(unsigned epochs)
+	{
+		struct hv_err err = {};
+		std::vector<uint64_t> out;
+		for (unsigned e = 0; e < epochs; e++) {
+			system_run_epoch(s, &err);
+			out.push_back(Digest());
+		}
+		return out;
+	}
+	/* The first three domains' (a later one may come and go). */
+	uint64_t Digest()
+	{
+		uint64_t h = 0;
+		for (unsigned i = 0; i < 3; i++) {
+			struct domain *d = system_domain(s, i);
+			h = h * 31 + (d->m ? machine_digest(d->m) : 0) + d->state;
+		}
+		return h;
+	}
+};
+
+struct machine *Remake(void *opaque, unsigned id, struct hv_err *)
+{
+	return Make(static_cast<ThreeDomains *>(opaque)->imgs[id]);
+}
+
+} // namespace
+
+TEST(SystemSnapshot, RestoreRunsTheSameAgainWhateverHappenedSince)
+{
+	ThreeDomains t;
+	struct hv_err err = {};
+	t.Run(5);
+	struct system_snap *ss = system_snap_take(t.s, -1, &err);
+	ASSERT_NE(ss, nullptr) << err.msg;
+	uint64_t at = t.Digest();
+	EXPECT_EQ(system_snap_epoch(ss), 5u);
+	std::vector<uint64_t> first = t.Run(10);
+
+	/* Change the system: destroy one domain, add another, pause one. */
+	system_destroy_domain(t.s, 1);
+	struct domain_spec sp = Spec("late", t.imgs[3]);
+	ASSERT_EQ(system_add_domain(t.s, &sp, Make(t.imgs[3]), &err), 3) << err.msg;
+	ASSERT_EQ(system_pause(t.s, 2, &err), 0);
+	t.Run(3);
+
+	ASSERT_EQ(system_snap_restore(t.s, ss, Remake, &t, &err), 0) << err.msg;
+	EXPECT_EQ(system_epoch(t.s), 18u) << "epochs are numbered on, not back";
+	EXPECT_EQ(system_domain(t.s, 1)->state, DOMAIN_RUNNING) << "brought back";
+	EXPECT_EQ(system_domain(t.s, 2)->state, DOMAIN_RUNNING);
+	EXPECT_EQ(system_domain(t.s, 3)->state, DOMAIN_DESTROYED) << "made after the snapshot";
+	EXPECT_EQ(t.Digest(), at);
+	EXPECT_EQ(t.Run(10), first) << "the run from the snapshot is the first run";
+	std::vector<uint64_t> rest = t.Run(60);
+	for (unsigned i = 0; i < 3; i++)
+		EXPECT_EQ(system_domain(t.s, i)->state, DOMAIN_STOPPED) << "ran to its end";
+	/* A snapshot may be restored again, from any state. */
+	ASSERT_EQ(system_snap_restore(t.s, ss, Remake, &t, &err), 0) << err.msg;
+	EXPECT_EQ(t.Run(10), first);
+	EXPECT_EQ(t.Run(60), rest);
+	system_snap_free(ss);
+}
+
+TEST(SystemSnapshot, OneDomainGoesBackWhileTheOthersGoOn)
+{
+	ThreeDomains a, b;
+	struct hv_err err = {};
+	a.Run(4);
+	b.Run(4);
+	uint64_t d0 = machine_digest(system_domain(a.s, 0)->m);
+	struct system_snap *ss = system_snap_take(a.s, 0, &err);
+	ASSERT_NE(ss, nullptr) << err.msg;
+	EXPECT_EQ(system_snap_domain(ss), 0);
+	a.Run(6);
+	b.Run(6);
+	ASSERT_EQ(system_snap_restore(a.s, ss, Remake, &a, &err), 0) << err.msg;
+	EXPECT_EQ(machine_digest(system_domain(a.s, 0)->m), d0) << "domain 0 is back";
+	EXPECT_EQ(system_epoch(a.s), 10u) << "the system's epochs go on";
+	for (unsigned i = 1; i < 3; i++)
+		EXPECT_EQ(machine_digest(system_domain(a.s, i)->m),
+			  machine_digest(system_domain(b.s, i)->m))
+			<< "domain " << i << " is untouched";
+	/* It runs on from there as it ran from there the first time. */
+	a.Run(60);
+	b.Run(60);
+	EXPECT_EQ(machine_digest(system_domain(a.s, 0)->m),
+		  machine_digest(system_domain(b.s, 0)->m));
+	system_snap_free(ss);
+}
+
+TEST(Switch, SavedStateComesBackWithFramesInFlight)
+{
+	Net n(3, 5);
+	struct switch_faults f = {};
+	f.drop_ppm = 200000;
+	switch_set_faults(n.sw, &f);
+	Send(n.port[0], Frame(0xff, 1, "in flight"));
+	Send(n.port[2], Frame(1, 3, "to one"));
+	switch_barrier(n.sw, 0);
+	switch_set_group(n.sw, n.port[1].id, 1);
+	struct switch_state *st = switch_save(n.sw);
+	ASSERT_NE(st, nullptr);
+	auto rest = [&](uint64_t base) {
+		for (int k = 0; k < 20; k++)
+			Send(n.port[0], Frame(0xff, 1, std::to_string(k)));
+		for (uint64_t e = base + 1; e < base + 6; e++)
+			switch_barrier(n.sw, e);
+		std::vector<std::string> got = n.port[1].got;
+		got.insert(got.end(), n.port[2].got.begin(), n.port[2].got.end());
+		n.port[1].got.clear();
+		n.port[2].got.clear();
+		return got;
+	};
+	std::vector<std::string> first = rest(0);
+	EXPECT_FALSE(first.empty());
+	switch_set_group(n.sw, n.port[1].id, 0);
+	switch_load(n.sw, st, 10); /* the epochs went on meanwhile */
+	EXPECT_EQ(rest(10), first) << "frames, groups and the fault generator came back";
+	switch_state_free(st);
 }
