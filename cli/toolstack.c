@@ -32,7 +32,7 @@ struct ts_client {
 	int fd;
 	char buf[TOOLSTACK_LINE_MAX + 1];
 	size_t len;
-	int console; /* the domain whose console this client shows, or -1 */
+	int console;  /* the domain whose console this client shows, or -1 */
 	bool applied; /* toolstack_apply's: errors go to stderr */
 };
 
@@ -283,7 +283,8 @@ static size_t ts_escape(char *out, size_t n, const char *str)
 static void ts_record_read(struct toolstack *t, const char *cmd, const struct ts_req *r,
 			   const char *sha)
 {
-	char line[3 * TOOLSTACK_PATH_MAX + 256], a[2 * TOOLSTACK_PATH_MAX], b[2 * TOOLSTACK_PATH_MAX];
+	char line[3 * TOOLSTACK_PATH_MAX + 256], a[2 * TOOLSTACK_PATH_MAX],
+		b[2 * TOOLSTACK_PATH_MAX];
 	const char *name = ts_get(r, "name");
 
 	if (!t->rec || !sha[0])

@@ -311,7 +311,8 @@ static char *updom_read(const char *path, size_t *len, struct hv_err *err)
 	if (text)
 		text[*len] = '\0';
 	if (!text)
-		hv_err_set(err, "cannot read %.300s: %s", path, f ? "out of memory" : strerror(errno));
+		hv_err_set(err, "cannot read %.300s: %s", path,
+			   f ? "out of memory" : strerror(errno));
 	if (f)
 		fclose(f);
 	return text;
@@ -440,7 +441,8 @@ static char *updom_block(const struct up_domain *u, struct hv_err *err)
 	if (d->has_vif)
 		fprintf(f, "bridge = [ '%s' ]\n", d->bridge);
 	ok &= updom_put(f, "name", u->name);
-	const char *paths[][2] = { { "kernel", d->kernel }, { "initrd", d->initrd },
+	const char *paths[][2] = { { "kernel", d->kernel },
+				   { "initrd", d->initrd },
 				   { "bios", d->bios } };
 	for (unsigned k = 0; k < HV_ARRAY_LEN(paths); k++)
 		if (paths[k][1])
@@ -477,8 +479,10 @@ static char *updom_block(const struct up_domain *u, struct hv_err *err)
 		updom_policy(d->on_poweroff), updom_policy(d->on_reboot),
 		updom_policy(d->on_crash));
 	if (fclose(f) != 0 || !ok) {
-		hv_err_set(err, "domain '%s' cannot be saved: a path or argument has both kinds "
-				"of quote mark", u->name);
+		hv_err_set(err,
+			   "domain '%s' cannot be saved: a path or argument has both kinds "
+			   "of quote mark",
+			   u->name);
 		free(text);
 		return NULL;
 	}
@@ -520,14 +524,14 @@ static int updom_restore(void *opaque, const char *path, const char *name, const
 	if (sha256_file(path, sum, err) != 0)
 		return -1;
 	sha256_hex(sum, sha_hex);
-	if (updom_check_digest(path, expect, sha_hex, err) != 0 ||
-	    !(f = snapfile_open(path, err)))
+	if (updom_check_digest(path, expect, sha_hex, err) != 0 || !(f = snapfile_open(path, err)))
 		return -1;
 	const char *block = snapfile_config(f);
 	c = calloc(1, sizeof(*c));
 	if (!c || domcfg_parse(path, block, strlen(block), true, c, err) != 0 || c->ndom != 1) {
 		if (c && !err->msg[0])
-			hv_err_set(err, "%.300s was not saved by xl save (it holds no domain)", path);
+			hv_err_set(err, "%.300s was not saved by xl save (it holds no domain)",
+				   path);
 		free(c);
 		goto out;
 	}

@@ -194,7 +194,8 @@ static int xl_abs(const char *file, char *out, size_t n)
 	else if (getcwd(cwd, sizeof(cwd)))
 		snprintf(out, n, "%s/%s", cwd, file);
 	else
-		return xl_usage("the current folder's path is too long; give FILE as an absolute path");
+		return xl_usage(
+			"the current folder's path is too long; give FILE as an absolute path");
 	if (strlen(out) + 1 >= TOOLSTACK_PATH_MAX)
 		return xl_usage("FILE's absolute path is too long (at most 511 bytes)");
 	return 0;
@@ -219,7 +220,8 @@ static int xl_domains_request(const char *cmd, int nargs, char *const *a, char *
 			return xl_usage("save takes [-c] NAME FILE");
 		if (xl_abs(a[1 + keep], file, sizeof(file)))
 			return -1;
-		snprintf(req, n, "{\"cmd\":\"save\",\"domain\":\"%s\",\"file\":\"%s\",\"keep\":%s}\n",
+		snprintf(req, n,
+			 "{\"cmd\":\"save\",\"domain\":\"%s\",\"file\":\"%s\",\"keep\":%s}\n",
 			 a[keep], file, keep ? "true" : "false");
 	} else if (!strcmp(cmd, "fork")) {
 		if (nargs != 2)

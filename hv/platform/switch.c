@@ -364,8 +364,9 @@ void switch_load(struct hv_switch *sw, const struct switch_state *st, uint64_t s
 			continue;
 		}
 		memcpy(copy, e->f.data, e->f.len);
-		sw->fly[sw->nfly++] =
-			(struct sw_inflight){ e->due + shift, e->port, { copy, e->f.len } };
+		sw->fly[sw->nfly++] = (struct sw_inflight){ e->due + shift,
+							    e->port,
+							    { copy, e->f.len } };
 	}
 	sw->rng = st->sw.rng;
 	sw->faults = st->sw.faults;
