@@ -571,6 +571,27 @@ static int domain_key(struct lex *l, struct domcfg_domain *d, const char *key,
 			d->rng_seed = v->num;
 		return 0;
 	}
+	if (!strcmp(key, "weight") || !strcmp(key, "cap")) {
+		if (!want(l, v, V_NUM, key))
+			return -1;
+		if (key[0] == 'w' && (v->num < 1 || v->num > SYSTEM_MAX_WEIGHT)) {
+			fail(l, "domain '%s': weight = %" PRIu64 ": 1 to %d", d->name, v->num,
+			     SYSTEM_MAX_WEIGHT);
+			return -1;
+		}
+		if (key[0] == 'c' && v->num > 100 * HV_MAX_HARTS) {
+			fail(l, "domain '%s': cap = %" PRIu64 ": 0 to 100 per vcpu", d->name,
+			     v->num);
+			return -1;
+		}
+		if (key[0] == 'w') {
+			d->weight = (unsigned)v->num;
+		} else {
+			d->cap = (unsigned)v->num;
+			d->cap_line = l->line;
+		}
+		return 0;
+	}
 	if (!strcmp(key, "disk"))
 		return for_items(l, v, key, disk_item, d);
 	if (!strcmp(key, "plugin"))
@@ -592,7 +613,7 @@ static int domain_key(struct lex *l, struct domcfg_domain *d, const char *key,
 						-1;
 	fail(l,
 	     "unknown domain key '%s' (name, kernel, initrd, cmdline, bios, memory, vcpus, "
-	     "disk, vif, plugin, rng_seed, on_poweroff, on_reboot, on_crash)",
+	     "disk, vif, plugin, rng_seed, on_poweroff, on_reboot, on_crash, weight, cap)",
 	     key);
 	return -1;
 }
@@ -618,8 +639,19 @@ static int system_key(struct lex *l, struct domcfg *c, const char *key, const st
 	}
 	if (!strcmp(key, "bridge"))
 		return for_items(l, v, key, bridge_item, c);
+	if (!strcmp(key, "cpus")) {
+		if (!want(l, v, V_NUM, key))
+			return -1;
+		if (v->num > SYSTEM_MAX_CPUS) {
+			fail(l, "cpus = %" PRIu64 ": 0 (as many as the vcpus) to %d", v->num,
+			     SYSTEM_MAX_CPUS);
+			return -1;
+		}
+		c->cpus = (unsigned)v->num;
+		return 0;
+	}
 	fail(l,
-	     "unknown key '%s' before the first domain (epoch_us, threads, bridge; a domain "
+	     "unknown key '%s' before the first domain (epoch_us, threads, cpus, bridge; a domain "
 	     "starts with name = \"...\")",
 	     key);
 	return -1;
@@ -646,6 +678,7 @@ static int new_domain(struct lex *l, struct domcfg *c, const struct value *v)
 	d->on_poweroff = DOMAIN_DESTROY;
 	d->on_reboot = DOMAIN_RESTART;
 	d->on_crash = DOMAIN_DESTROY;
+	d->weight = SYSTEM_DEFAULT_WEIGHT;
 	return 0;
 }
 
@@ -669,6 +702,14 @@ static int check_all(struct lex *l, const struct domcfg *c, bool check_files)
 		l->line = d->line;
 		if (!d->kernel) {
 			fail(l, "domain '%s' has no kernel", d->name);
+			return -1;
+		}
+		/* vcpus may follow cap; run's default is 1 */
+		unsigned vcpus = d->vcpus ? d->vcpus : 1;
+		if (d->cap > 100 * vcpus) {
+			l->line = d->cap_line;
+			fail(l, "domain '%s': cap = %u is more than its %u vcpus' %u", d->name,
+			     d->cap, vcpus, 100 * vcpus);
 			return -1;
 		}
 		if (d->has_vif) {

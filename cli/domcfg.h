@@ -8,6 +8,8 @@
  *
  *   system:  epoch_us = N          guest microseconds per epoch (default 500)
  *            threads = N           host threads (default 1; --threads wins)
+ *            cpus = N              the capacity the domains share (default
+ *                                  0: as many as their vcpus, no contention)
  *            bridge = [ 'NAME[,latency=EPOCHS][,drop=PPM][,duplicate=PPM]
  *                        [,reorder=PPM][,delay=PPM:EPOCHS][,seed=N]
  *                        [,uplink=user[,hostfwd=RULE]...]', ... ]
@@ -18,7 +20,9 @@
  *            plugin = [ 'FILE.so[,key=value...]', ... ] (run's --plugin;
  *            the plugin's info->domain names the domain),
  *            rng_seed = N, on_poweroff / on_reboot / on_crash =
- *            "destroy" | "restart" | "preserve"
+ *            "destroy" | "restart" | "preserve",
+ *            weight = 1..65535 (default 256), cap = percent of one vcpu
+ *            (0: none; at most 100 per vcpu), as Xen's credit scheduler
  *
  * Relative paths are relative to the file's folder. The file is
  * untrusted input: every error names the file, the line and the problem,
@@ -62,11 +66,13 @@ struct domcfg_domain {
 	char bridge[32];
 	uint8_t mac[6];
 	enum domain_policy on_poweroff, on_reboot, on_crash;
+	unsigned weight, cap, cap_line; /* system_set_sched's */
 };
 
 struct domcfg {
 	uint64_t epoch_us;
 	unsigned threads;
+	unsigned cpus; /* system_set_cpus's */
 	struct domcfg_bridge bridge[DOMCFG_MAX_BRIDGES];
 	unsigned nbridge;
 	struct domcfg_domain dom[SYSTEM_MAX_DOMAINS];

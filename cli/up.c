@@ -371,7 +371,7 @@ int main_up(int argc, char **argv)
 	}
 	unsigned threads = uo.threads ? uo.threads : cfg.threads ? cfg.threads : 1;
 	s = system_create(cfg.epoch_us * UP_UNITS_PER_US, threads, &err);
-	if (!s)
+	if (!s || system_set_cpus(s, cfg.cpus, &err) != 0)
 		goto out;
 	for (unsigned i = 0; i < cfg.nbridge; i++) {
 		const struct domcfg_bridge *b = &cfg.bridge[i];
@@ -393,9 +393,12 @@ int main_up(int argc, char **argv)
 	us.rtc_ns = rtc_ns;
 	us.replaying = uo.replay != NULL;
 	us.no_plugins = uo.no_plugins;
-	for (unsigned i = 0; i < cfg.ndom; i++)
-		if (updom_add(&us, &cfg.dom[i], cfg.dom[i].name, true, NULL, &err) < 0)
+	for (unsigned i = 0; i < cfg.ndom; i++) {
+		const struct domcfg_domain *d = &cfg.dom[i];
+		int id = updom_add(&us, d, d->name, true, NULL, &err);
+		if (id < 0 || system_set_sched(s, (unsigned)id, d->weight, d->cap, &err) != 0)
 			goto out;
+	}
 	char control[4200] = "";
 	log.s = s;
 	if (uo.record) {

@@ -432,6 +432,10 @@ struct machine {
 	 * the next run goes on skipping before it runs a round, so that the
 	 * wake-up comes at the event itself, as in an uncut run. */
 	bool epoch_idle;
+	/* With epoch_end: the total_insns at which the domain has spent its
+	 * epoch's budget; at the first round boundary at or past it the
+	 * machine is descheduled, its clock moved to epoch_end (~0: none). */
+	icount_t epoch_budget_end;
 
 	/* Run state. */
 	enum hv_stop stop;

@@ -23,6 +23,7 @@
 struct hv_system {
 	uint64_t epoch_len, epoch;
 	unsigned threads;
+	unsigned cpus; /* the capacity in vcpus; 0: no contention */
 	struct domain *dom[SYSTEM_MAX_DOMAINS];
 	unsigned ndom;
 	struct hv_switch *sw[SYSTEM_MAX_DOMAINS];
@@ -127,6 +128,8 @@ int system_add_domain(struct hv_system *s, const struct domain_spec *spec, struc
 	d->lo = spec->lo;
 	d->on_destroy = spec->on_destroy;
 	d->opaque = spec->opaque;
+	d->weight = SYSTEM_DEFAULT_WEIGHT;
+	d->active = true;
 	d->base_itime = m->itime;
 	d->start_epoch = s->epoch;
 	d->port = -1;
@@ -233,21 +236,105 @@ uint64_t system_epoch_len(const struct hv_system *s)
 	return s->epoch_len;
 }
 
+/* What its epoch's run cost the domain: rounds end past the budget, and
+ * the excess is paid back later. */
+static void domain_charge(struct domain *d)
+{
+	if (d->budget != SYSTEM_NO_BUDGET && d->used > d->budget)
+		d->debt += d->used - d->budget;
+	d->active = d->used > 0 || d->budget == 0;
+}
+
 /* One domain's share of the epoch (any thread). */
 static void domain_run_epoch(const struct hv_system *s, struct domain *d)
 {
 	struct machine *m = d->m;
+	icount_t start = m->total_insns;
 
 	m->epoch_end = d->base_itime + (s->epoch - d->start_epoch + 1) * s->epoch_len;
+	m->epoch_budget_end = d->budget == SYSTEM_NO_BUDGET ? ~0ull : start + d->budget;
 	if (m->stop == STOP_EPOCH)
 		m->stop = STOP_NONE;
 	if (m->itime >= m->epoch_end) {
 		/* The last epoch's final round already went past this one. */
 		d->last_stop = STOP_EPOCH;
+		d->used = 0;
 		return;
 	}
 	d->last_stop = machine_run(m);
 	d->exit_status = m->exit_status;
+	d->used = m->total_insns - start;
+	domain_charge(d);
+}
+
+/* Capacity total shared by weight among the n domains of d[], share
+ * i at most lim[i]; what a limited share cannot take goes to the others
+ * (Xen's credit_xtra), so every share is either its limit or its weight's
+ * part of what the limited ones left. */
+static void sched_share_out(uint64_t total, struct domain *const *d, const uint64_t *lim,
+			    unsigned n, uint64_t *out)
+{
+	bool fixed[SYSTEM_MAX_DOMAINS] = { false };
+	uint64_t weights = 0;
+	bool again = true;
+
+	for (unsigned i = 0; i < n; i++)
+		weights += d[i]->weight;
+	while (again && weights) {
+		again = false;
+		for (unsigned i = 0; i < n; i++) {
+			unsigned __int128 fair = (unsigned __int128)total * d[i]->weight / weights;
+			if (fixed[i] || fair < lim[i])
+				continue;
+			out[i] = lim[i];
+			fixed[i] = again = true;
+			total -= lim[i];
+			weights -= d[i]->weight;
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (!fixed[i])
+			out[i] = (uint64_t)((unsigned __int128)total * d[i]->weight / weights);
+}
+
+/* The budgets of the epoch's running domains (domain.h, system_set_sched):
+ * single-threaded, in id order, from the last epoch's results only. */
+static void system_share(struct hv_system *s)
+{
+	struct domain *active[SYSTEM_MAX_DOMAINS] = { NULL };
+	uint64_t lim[SYSTEM_MAX_DOMAINS] = { 0 }, alim[SYSTEM_MAX_DOMAINS] = { 0 };
+	uint64_t share[SYSTEM_MAX_DOMAINS], ashare[SYSTEM_MAX_DOMAINS];
+	uint64_t vcpus = 0;
+	unsigned nactive = 0;
+
+	for (unsigned i = 0; i < s->nrun; i++) {
+		struct domain *d = s->run[i];
+		uint64_t full = d->m->nharts * s->epoch_len;
+		lim[i] = d->cap && d->cap < 100 * d->m->nharts ? d->cap * s->epoch_len / 100 : full;
+		vcpus += d->m->nharts;
+		if (d->active) {
+			alim[nactive] = lim[i];
+			active[nactive++] = d;
+		}
+	}
+	uint64_t total = (s->cpus ? s->cpus : vcpus) * s->epoch_len;
+	sched_share_out(total, s->run, lim, s->nrun, share);
+	sched_share_out(total, active, alim, nactive, ashare);
+	for (unsigned i = 0, a = 0; i < s->nrun; i++) {
+		struct domain *d = s->run[i];
+		uint64_t mine = d->active ? ashare[a++] : share[i];
+		if (mine >= d->m->nharts * s->epoch_len) {
+			/* No contention and no cap: as if alone. */
+			d->budget = SYSTEM_NO_BUDGET;
+			d->debt = 0;
+		} else if (mine > d->debt) {
+			d->budget = mine - d->debt;
+			d->debt = 0;
+		} else {
+			d->budget = 0;
+			d->debt -= mine;
+		}
+	}
 }
 
 static void system_take_work(struct hv_system *s)
@@ -371,6 +458,7 @@ int system_run_epoch(struct hv_system *s, struct hv_err *err)
 	for (unsigned i = 0; i < s->ndom; i++)
 		if (s->dom[i]->state == DOMAIN_RUNNING)
 			s->run[s->nrun++] = s->dom[i];
+	system_share(s);
 	s->next = 0;
 	if (s->nworkers) {
 		pthread_mutex_lock(&s->mu);
@@ -422,7 +510,62 @@ int system_unpause(struct hv_system *s, unsigned id, struct hv_err *err)
 	d->base_itime = d->m->itime;
 	d->start_epoch = s->epoch;
 	d->state = DOMAIN_RUNNING;
+	d->active = true;
 	return 0;
+}
+
+int system_set_sched(struct hv_system *s, unsigned id, unsigned weight, unsigned cap,
+		     struct hv_err *err)
+{
+	struct domain *d = system_domain(s, id);
+
+	if (!d || !d->m) {
+		hv_err_set(err, "domain %u does not exist or was destroyed", id);
+		return -1;
+	}
+	if (weight < 1 || weight > SYSTEM_MAX_WEIGHT) {
+		hv_err_set(err, "domain '%s': a weight of %u is not 1 to %d", d->name, weight,
+			   SYSTEM_MAX_WEIGHT);
+		return -1;
+	}
+	if (cap > 100 * d->m->nharts) {
+		hv_err_set(err, "domain '%s': a cap of %u %% is more than its %u vcpus' %u %%",
+			   d->name, cap, d->m->nharts, 100 * d->m->nharts);
+		return -1;
+	}
+	d->weight = weight;
+	d->cap = cap;
+	return 0;
+}
+
+int system_get_sched(struct hv_system *s, unsigned id, unsigned *weight, unsigned *cap,
+		     struct hv_err *err)
+{
+	struct domain *d = system_domain(s, id);
+
+	if (!d) {
+		hv_err_set(err, "there is no domain %u", id);
+		return -1;
+	}
+	*weight = d->weight;
+	*cap = d->cap;
+	return 0;
+}
+
+int system_set_cpus(struct hv_system *s, unsigned cpus, struct hv_err *err)
+{
+	if (cpus > SYSTEM_MAX_CPUS) {
+		hv_err_set(err, "a system of %u cpus is larger than the %d its domains can use",
+			   cpus, SYSTEM_MAX_CPUS);
+		return -1;
+	}
+	s->cpus = cpus;
+	return 0;
+}
+
+unsigned system_cpus(const struct hv_system *s)
+{
+	return s->cpus;
 }
 
 uint64_t system_digest(struct hv_system *s)

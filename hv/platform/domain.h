@@ -74,7 +74,21 @@ struct domain {
 	int port;
 	void (*on_destroy)(void *opaque, struct domain *d);
 	void *opaque;
+	/* Its scheduling (system_set_sched): weight 1..65535 (default 256),
+	 * cap in percent of one vcpu (0: none). Its budget is the
+	 * instructions it may retire in the current epoch (SYSTEM_NO_BUDGET:
+	 * no limit), debt what it retired past earlier budgets (they end at
+	 * round boundaries) and not yet paid back; used what it retired in
+	 * its last epoch; active: it did not idle that whole epoch. */
+	unsigned weight, cap;
+	uint64_t budget, debt, used;
+	bool active;
 };
+
+#define SYSTEM_DEFAULT_WEIGHT 256
+#define SYSTEM_MAX_WEIGHT 65535
+#define SYSTEM_MAX_CPUS (SYSTEM_MAX_DOMAINS * HV_MAX_HARTS)
+#define SYSTEM_NO_BUDGET (~0ull)
 
 struct hv_system;
 
@@ -122,6 +136,25 @@ void system_destroy_domain(struct hv_system *s, unsigned id);
  * domain id back in machine m (of the shape it had; the system owns m from
  * now on, also on failure), running, on the port of the bridge it was on. */
 int system_revive(struct hv_system *s, unsigned id, struct machine *m, struct hv_err *err);
+
+/* Scheduling in the manner of Xen's credit scheduler (docs/domains.md,
+ * "Scheduling"). At each epoch's start the system's capacity, cpus *
+ * epoch_len instructions (cpus 0: as many vcpus as the running domains
+ * have, so no contention), is shared by weight among the domains that
+ * were active in their last epoch, each share at most its cap and its
+ * vcpus * epoch_len, what one share cannot take going to the others; a
+ * domain idle its whole last epoch gets the share it would have among all
+ * of them, should it wake. A domain that spends its budget is descheduled
+ * until the epoch's end (its clock goes there: steal time). Settings take
+ * effect from the next epoch. Refused: weight outside 1..65535, cap above
+ * 100 per vcpu, a destroyed or unknown domain, cpus above
+ * SYSTEM_MAX_CPUS. */
+int system_set_sched(struct hv_system *s, unsigned id, unsigned weight, unsigned cap,
+		     struct hv_err *err);
+int system_get_sched(struct hv_system *s, unsigned id, unsigned *weight, unsigned *cap,
+		     struct hv_err *err);
+int system_set_cpus(struct hv_system *s, unsigned cpus, struct hv_err *err);
+unsigned system_cpus(const struct hv_system *s);
 
 /* A digest of every live domain's machine (machine_digest), in id order,
  * combined: equal for equal systems. */

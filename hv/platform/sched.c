@@ -68,6 +68,25 @@ static bool machine_idle_woken(struct machine *m)
 	return true;
 }
 
+/* Time passes without instructions, to t: every hart's clock moves by the
+ * same amount, and timers that came due are raised. */
+static void machine_skip_to(struct machine *m, uint64_t t)
+{
+	if (t > m->itime) {
+		uint64_t delta = t - m->itime;
+		for (unsigned i = 0; i < m->nharts; i++)
+			m->hart[i]->itime_offset += delta;
+		m->itime = t;
+	}
+	for (unsigned i = 0; i < m->nharts; i++)
+		hart_timer_update(m->hart[i]);
+	if (m->rtc) {
+		m->cur = m->hart[0];
+		rtc_tick(m->rtc);
+		m->cur = NULL;
+	}
+}
+
 /* Everyone waits: advance the clock to the earliest event, or report that
  * none can come. Returns false if the machine must stop. */
 static bool machine_idle(struct machine *m)
@@ -132,20 +151,18 @@ static bool machine_idle(struct machine *m)
 			return true;
 		}
 	}
-	if (next > m->itime) {
-		uint64_t delta = next - m->itime;
-		for (unsigned i = 0; i < m->nharts; i++)
-			m->hart[i]->itime_offset += delta;
-		m->itime = next;
-	}
-	for (unsigned i = 0; i < m->nharts; i++)
-		hart_timer_update(m->hart[i]);
-	if (m->rtc) {
-		m->cur = m->hart[0];
-		rtc_tick(m->rtc);
-		m->cur = NULL;
-	}
+	machine_skip_to(m, next);
 	return true;
+}
+
+/* A domain that spent its epoch's instruction budget (domain.h) is
+ * descheduled until the epoch's end: its clock goes on there as a Xen
+ * vCPU's does while it is not running (steal time), and the timers that
+ * came due meanwhile fire when it runs again. */
+static void machine_deschedule(struct machine *m)
+{
+	machine_skip_to(m, m->epoch_end);
+	machine_stop(m, STOP_EPOCH, 0);
 }
 
 enum hv_stop machine_run(struct machine *m)
@@ -159,6 +176,8 @@ enum hv_stop machine_run(struct machine *m)
 		else if (m->epoch_idle && m->itime >= m->epoch_end)
 			machine_stop(m, STOP_EPOCH, 0);
 	}
+	if (m->epoch_end && m->stop == STOP_NONE && m->total_insns >= m->epoch_budget_end)
+		machine_deschedule(m);
 
 	while (m->stop == STOP_NONE) {
 		uint64_t round_end = m->itime + m->cfg.quantum;
@@ -258,6 +277,9 @@ enum hv_stop machine_run(struct machine *m)
 			m->round_hook(m->round_opaque, m);
 		if (m->epoch_end && m->itime >= m->epoch_end)
 			machine_stop(m, STOP_EPOCH, 0);
+		else if (m->epoch_end && m->total_insns >= m->epoch_budget_end &&
+			 m->stop == STOP_NONE)
+			machine_deschedule(m);
 	}
 	block_reap(m->blocks);
 	return m->stop;

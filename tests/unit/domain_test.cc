@@ -517,3 +517,236 @@ TEST(Switch, SavedStateComesBackWithFramesInFlight)
 	EXPECT_EQ(rest(10), first) << "frames, groups and the fault generator came back";
 	switch_state_free(st);
 }
+
+/* ---- Weight and cap (domain.h, system_set_sched) ---- */
+
+namespace {
+
+/* Harts that wait for an interrupt that never comes: idle for ever. */
+std::vector<uint8_t> IdleProgram()
+{
+	std::vector<uint32_t> w = { wfi(), jal(0, -4) };
+	std::vector<uint8_t> b(w.size() * 4);
+	std::memcpy(b.data(), w.data(), b.size());
+	return b;
+}
+
+/* A system of epochs of len on threads host threads whose domains are
+ * made from imgs (harts[i] harts each, 1 if not given), named d0, d1. */
+struct hv_system *SchedSystem(const std::vector<Image> &imgs, uint64_t len, unsigned cpus,
+			      std::vector<unsigned> harts = {}, unsigned threads = 1)
+{
+	struct hv_err err = {};
+	struct hv_system *s = system_create(len, threads, &err);
+	EXPECT_NE(s, nullptr) << err.msg;
+	EXPECT_EQ(system_set_cpus(s, cpus, &err), 0) << err.msg;
+	for (size_t i = 0; i < imgs.size(); i++) {
+		std::string name = "d" + std::to_string(i);
+		struct domain_spec sp = Spec(name.c_str(), imgs[i]);
+		struct machine *m = Make(imgs[i], i < harts.size() ? harts[i] : 1);
+		EXPECT_EQ(system_add_domain(s, &sp, m, &err), (int)i) << err.msg;
+	}
+	return s;
+}
+
+void RunEpochs(struct hv_system *s, unsigned n)
+{
+	struct hv_err err = {};
+	for (unsigned e = 0; e < n; e++)
+		ASSERT_GT(system_run_epoch(s, &err), 0) << err.msg;
+}
+
+/* busy programs that loop long enough to keep a hart busy through every
+ * test here (seeds 1, 2, ...), then an idle one if idle. */
+std::vector<Image> BusyImages(unsigned busy, bool idle = false)
+{
+	std::vector<Image> imgs;
+	imgs.reserve(busy + 1); /* the loader options point into each Image */
+	for (unsigned i = 0; i < busy; i++)
+		imgs.emplace_back(Program((int32_t)i + 1, 1024 * 4096));
+	if (idle)
+		imgs.emplace_back(IdleProgram());
+	return imgs;
+}
+
+/* The digests after every epoch until all stop, of six domains of
+ * different lengths and harts, with weights and caps as set(s, id). */
+std::vector<uint64_t> SchedDigests(unsigned threads, unsigned cpus,
+				   void (*set)(struct hv_system *, unsigned))
+{
+	std::vector<Image> imgs;
+	imgs.reserve(6);
+	for (int i = 0; i < 6; i++)
+		imgs.emplace_back(Program(i * 5 + 2, (uint32_t)(3 + i) * 4096));
+	struct hv_system *s = SchedSystem(imgs, 30000, cpus, { 1, 2, 1, 3, 1, 2 }, threads);
+	for (unsigned i = 0; set && i < 6; i++)
+		set(s, i);
+	std::vector<uint64_t> out;
+	struct hv_err err = {};
+	while (system_run_epoch(s, &err) > 0 && out.size() < 20000)
+		out.push_back(system_digest(s));
+	system_destroy(s);
+	return out;
+}
+
+void SetContended(struct hv_system *s, unsigned id)
+{
+	struct hv_err err = {};
+	EXPECT_EQ(system_set_sched(s, id, 100 + 150 * id,
+				   id == 3 ? 130 :
+				   id == 4 ? 40 :
+					     0,
+				   &err),
+		  0)
+		<< err.msg;
+}
+
+void SetDefaults(struct hv_system *s, unsigned id)
+{
+	struct hv_err err = {};
+	EXPECT_EQ(system_set_sched(s, id, SYSTEM_DEFAULT_WEIGHT, 0, &err), 0) << err.msg;
+}
+
+} // namespace
+
+TEST(DomainSched, WeightsAndCapsGiveTheSameDigestsOnOneTwoAndFourThreads)
+{
+	std::vector<uint64_t> one = SchedDigests(1, 2, SetContended);
+	ASSERT_GT(one.size(), 10u);
+	EXPECT_NE(one, SchedDigests(1, 0, nullptr)) << "the contention changed the run";
+	EXPECT_EQ(SchedDigests(2, 2, SetContended), one);
+	EXPECT_EQ(SchedDigests(4, 2, SetContended), one);
+}
+
+TEST(DomainSched, DefaultsChangeNoDigest)
+{
+	/* Weight 256, no cap, and as many cpus as the domains' 10 vcpus (or
+	 * more): no budget limits anyone, as when nothing is set. */
+	std::vector<uint64_t> none = SchedDigests(1, 0, nullptr);
+	EXPECT_EQ(SchedDigests(1, 10, SetDefaults), none);
+	EXPECT_EQ(SchedDigests(1, 64, SetDefaults), none);
+	EXPECT_NE(SchedDigests(1, 9, SetDefaults), none) << "one cpu less is contention";
+}
+
+TEST(DomainSched, WeightsShareOneCpuExactly)
+{
+	/* Epochs of 6 rounds of the default quantum (10000 instructions):
+	 * shares of 2/3 and 1/3 are whole rounds, so nothing is rounded. */
+	std::vector<Image> imgs = BusyImages(2);
+	struct hv_system *s = SchedSystem(imgs, 60000, 1);
+	struct hv_err err = {};
+	ASSERT_EQ(system_set_sched(s, 0, 512, 0, &err), 0) << err.msg;
+	ASSERT_EQ(system_set_sched(s, 1, 256, 0, &err), 0) << err.msg;
+	unsigned w = 0, c = 7;
+	ASSERT_EQ(system_get_sched(s, 0, &w, &c, &err), 0);
+	EXPECT_EQ(w, 512u);
+	EXPECT_EQ(c, 0u);
+	EXPECT_EQ(system_cpus(s), 1u);
+	RunEpochs(s, 30);
+	struct domain *a = system_domain(s, 0), *b = system_domain(s, 1);
+	EXPECT_EQ(a->m->total_insns, 30u * 40000) << "2/3 of one cpu";
+	EXPECT_EQ(b->m->total_insns, 30u * 20000) << "1/3 of one cpu";
+	EXPECT_EQ(a->budget, 40000u);
+	EXPECT_EQ(b->debt, 0u);
+	/* Descheduled for the rest of each epoch, their clocks still ran one
+	 * epoch per epoch. */
+	EXPECT_EQ(a->m->itime, a->base_itime + 30u * 60000);
+	EXPECT_EQ(b->m->itime, b->base_itime + 30u * 60000);
+	system_destroy(s);
+}
+
+TEST(DomainSched, CapGivesAQuarterOfAVcpuAndTheClockGoesOn)
+{
+	std::vector<Image> imgs = BusyImages(3);
+	/* No cpus: no contention; the caps alone limit. */
+	struct hv_system *s = SchedSystem(imgs, 40000, 0, { 1, 1, 2 });
+	struct hv_err err = {};
+	ASSERT_EQ(system_set_sched(s, 0, 256, 25, &err), 0) << err.msg;
+	EXPECT_EQ(system_set_sched(s, 0, 256, 101, &err), -1);
+	EXPECT_NE(std::string(err.msg).find("cap of 101 % is more than its 1 vcpus' 100 %"),
+		  std::string::npos)
+		<< err.msg;
+	EXPECT_EQ(system_set_sched(s, 2, 256, 201, &err), -1) << "2 vcpus: 200 at most";
+	ASSERT_EQ(system_set_sched(s, 2, 256, 150, &err), 0) << err.msg;
+	EXPECT_EQ(system_set_sched(s, 1, 0, 0, &err), -1);
+	EXPECT_NE(std::string(err.msg).find("a weight of 0 is not 1 to 65535"), std::string::npos)
+		<< err.msg;
+	EXPECT_EQ(system_set_sched(s, 1, 65536, 0, &err), -1);
+	EXPECT_EQ(system_set_sched(s, 9, 256, 0, &err), -1) << "no such domain";
+	EXPECT_EQ(system_set_cpus(s, SYSTEM_MAX_CPUS + 1, &err), -1);
+	RunEpochs(s, 20);
+	struct domain *q = system_domain(s, 0), *free = system_domain(s, 1),
+		      *two = system_domain(s, 2);
+	EXPECT_EQ(q->m->total_insns, 20u * 10000) << "a quarter of one vcpu";
+	EXPECT_EQ(q->m->itime, q->base_itime + 20u * 40000) << "one epoch per epoch";
+	EXPECT_EQ(free->budget, SYSTEM_NO_BUDGET) << "uncapped, uncontended";
+	EXPECT_EQ(free->m->total_insns, 20u * 40000);
+	EXPECT_EQ(two->m->total_insns, 20u * 60000) << "1.5 of its 2 vcpus";
+	EXPECT_EQ(two->m->itime, two->base_itime + 20u * 40000);
+	system_destroy(s);
+}
+
+TEST(DomainSched, RoundsPastTheBudgetArePaidBack)
+{
+	/* A cap of 25 % of epochs of 50000 is 12500 instructions, one round
+	 * and a quarter: each epoch ends at the first round boundary at or
+	 * past its budget, and the debt shortens the next budgets. */
+	std::vector<Image> imgs = BusyImages(1);
+	struct hv_system *s = SchedSystem(imgs, 50000, 0);
+	struct hv_err err = {};
+	ASSERT_EQ(system_set_sched(s, 0, 256, 25, &err), 0) << err.msg;
+	RunEpochs(s, 40);
+	struct domain *d = system_domain(s, 0);
+	EXPECT_GE(d->m->total_insns, 40u * 12500);
+	EXPECT_LT(d->m->total_insns, 40u * 12500 + 10000) << "within one round of the share";
+	system_destroy(s);
+}
+
+TEST(DomainSched, AnIdleDomainsShareGoesToTheActiveOnesAndIsNotBanked)
+{
+	/* As Xen credits only active vcpus: a domain idle its whole last
+	 * epoch is left out of the sharing, so the two busy ones get half of
+	 * the cpu each, not a third; the idle one may still run a third (its
+	 * share among all three) should it wake, however long it slept. */
+	std::vector<Image> imgs = BusyImages(2, true);
+	struct hv_system *s = SchedSystem(imgs, 60000, 1);
+	RunEpochs(s, 5);
+	struct domain *a = system_domain(s, 0), *b = system_domain(s, 1),
+		      *idle = system_domain(s, 2);
+	EXPECT_FALSE(idle->active);
+	uint64_t a0 = a->m->total_insns, b0 = b->m->total_insns;
+	RunEpochs(s, 20);
+	EXPECT_EQ(a->m->total_insns - a0, 20u * 30000);
+	EXPECT_EQ(b->m->total_insns - b0, 20u * 30000);
+	EXPECT_EQ(idle->budget, 20000u) << "one epoch's share, not twenty";
+	EXPECT_EQ(idle->m->itime, idle->base_itime + 25u * 60000);
+	system_destroy(s);
+}
+
+TEST(DomainSched, StolenTimeKeepsTimersArchitectural)
+{
+	/* The same program capped to 10 % and uncapped: the capped one
+	 * computes the same, and its timer (2000 ticks after its loop) still
+	 * wakes it to power off, many epochs later. */
+	std::vector<Image> imgs;
+	imgs.reserve(2);
+	for (int i = 0; i < 2; i++)
+		imgs.emplace_back(Program(5, 16 * 4096));
+	struct hv_system *s = SchedSystem(imgs, 20000, 0);
+	struct hv_err err = {};
+	ASSERT_EQ(system_set_sched(s, 0, 256, 10, &err), 0) << err.msg;
+	struct domain *capped = system_domain(s, 0), *free = system_domain(s, 1);
+	unsigned epochs = 0, free_epochs = 0;
+	while (system_run_epoch(s, &err) > 0 && epochs < 100000) {
+		epochs++;
+		free_epochs += free->state == DOMAIN_RUNNING;
+	}
+	EXPECT_EQ(capped->last_stop, STOP_SHUTDOWN);
+	EXPECT_EQ(free->last_stop, STOP_SHUTDOWN);
+	EXPECT_EQ(Result(capped->m), Result(free->m));
+	EXPECT_EQ(capped->m->total_insns, free->m->total_insns)
+		<< "the same work, waking at the timer";
+	EXPECT_GT(epochs, capped->m->total_insns / 2000 - 5) << "2000 instructions an epoch";
+	EXPECT_LT(free_epochs, epochs / 5);
+	system_destroy(s);
+}

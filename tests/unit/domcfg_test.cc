@@ -128,6 +128,19 @@ TEST(Domcfg, RefusesWithFileAndLine)
 		{ "name = \"a\"\nkernel = \"k\"\non_reboot = \"halt\"\n",
 		  "sys.cfg:3: on_reboot = \"halt\": use destroy, restart or preserve" },
 		{ "\x01", "sys.cfg:1: unexpected byte 0x01" },
+		{ "name = \"a\"\nkernel = \"k\"\nweight = 0\n",
+		  "sys.cfg:3: domain 'a': weight = 0: 1 to 65535" },
+		{ "name = \"a\"\nkernel = \"k\"\nweight = 65536\n",
+		  "sys.cfg:3: domain 'a': weight = 65536: 1 to 65535" },
+		{ "name = \"a\"\nkernel = \"k\"\ncap = \"25\"\n",
+		  "sys.cfg:3: 'cap' takes a number" },
+		{ "name = \"a\"\nkernel = \"k\"\ncap = 101\n",
+		  "sys.cfg:3: domain 'a': cap = 101 is more than its 1 vcpus' 100" },
+		{ "name = \"a\"\ncap = 250\nkernel = \"k\"\nvcpus = 2\n",
+		  "sys.cfg:2: domain 'a': cap = 250 is more than its 2 vcpus' 200" },
+		{ "name = \"a\"\nkernel = \"k\"\ncap = 3201\n",
+		  "sys.cfg:3: domain 'a': cap = 3201: 0 to 100 per vcpu" },
+		{ "cpus = 5000\n", "sys.cfg:1: cpus = 5000: 0 (as many as the vcpus) to 2048" },
 		{ "", "sys.cfg:1: no domain is defined" },
 	};
 	for (const auto &c : cases) {
@@ -174,6 +187,22 @@ TEST(Domcfg, ReadsABridgesUplink)
 		EXPECT_EQ(std::string(q.err.msg).rfind(std::string("/etc/rv/") + c.want, 0), 0u)
 			<< "got: " << q.err.msg << "\nwant: " << c.want;
 	}
+}
+
+TEST(Domcfg, ReadsWeightCapAndCpus)
+{
+	Parsed p("cpus = 1\n"
+		 "name = \"fast\"; kernel = \"k\"; weight = 512; vcpus = 2; cap = 150\n"
+		 "name = \"slow\"; kernel = \"k\"\n");
+	ASSERT_EQ(p.r, 0) << p.err.msg;
+	EXPECT_EQ(p.c.cpus, 1u);
+	EXPECT_EQ(p.c.dom[0].weight, 512u);
+	EXPECT_EQ(p.c.dom[0].cap, 150u) << "up to 100 per vcpu";
+	EXPECT_EQ(p.c.dom[1].weight, 256u) << "Xen's default";
+	EXPECT_EQ(p.c.dom[1].cap, 0u) << "no cap";
+	Parsed q("name = \"a\"; kernel = \"k\"\n");
+	ASSERT_EQ(q.r, 0) << q.err.msg;
+	EXPECT_EQ(q.c.cpus, 0u) << "as many as the vcpus: no contention";
 }
 
 TEST(Domcfg, NothingUnboundedFromTheText)
