@@ -180,8 +180,7 @@ void gs_extra(void *opaque, unsigned hart, char *buf, size_t cap)
 
 static bool gs_can_reverse(void *opaque)
 {
-	(void)opaque;
-	return true;
+	return !((struct gdbsess *)opaque)->owner_runs;
 }
 
 const struct gdb_backend_ops gs_ops = {

@@ -367,29 +367,44 @@ static void gdb_resume_disconnected(struct gdb_resume *r)
 	r->others_run = true;
 }
 
-void gdb_server_serve(struct gdb_server *srv, struct gdb_resume *resume)
+/* Answers packets until gdb resumes (true) or, unless block, until what
+ * arrived is answered (false). */
+static bool gdb_serve(struct gdb_server *srv, struct gdb_resume *resume, bool block)
 {
 	assert(srv->ops && srv->ops->thread_count(srv->opaque) > 0);
 	for (;;) {
-		switch (gdb_next_input(srv, true)) {
+		switch (gdb_next_input(srv, block)) {
 		case GDB_IN_PACKET:
 			if (gdb_handle_packet(srv, resume))
-				return;
+				return true;
 			break;
 		case GDB_IN_INTERRUPT:
-		case GDB_IN_NOTHING:
 			/* Ctrl-C racing with a stop: the target is already
 			 * halted, and gdb gets the stop reply it is waiting for. */
 			break;
+		case GDB_IN_NOTHING:
+			if (!block)
+				return false;
+			break;
 		case GDB_IN_CLOSED:
 			gdb_resume_disconnected(resume);
-			return;
+			return true;
 		}
 		if (!srv->connected) {
 			gdb_resume_disconnected(resume);
-			return;
+			return true;
 		}
 	}
+}
+
+void gdb_server_serve(struct gdb_server *srv, struct gdb_resume *resume)
+{
+	gdb_serve(srv, resume, true);
+}
+
+bool gdb_server_serve_ready(struct gdb_server *srv, struct gdb_resume *resume)
+{
+	return gdb_serve(srv, resume, false);
 }
 
 bool gdb_server_poll_interrupt(struct gdb_server *srv)

@@ -237,6 +237,14 @@ void gdb_server_set_stop(struct gdb_server *srv, const struct gdb_stop *stop);
 void gdb_server_serve(struct gdb_server *srv, struct gdb_resume *resume);
 
 /*
+ * Like gdb_server_serve, for a caller that has more to serve while the
+ * target is halted: answers what gdb sent, without blocking and reading at
+ * most one socket buffer per call. True once gdb resumed, detached, killed
+ * or left (*resume says which); false when there is nothing more for now.
+ */
+bool gdb_server_serve_ready(struct gdb_server *srv, struct gdb_resume *resume);
+
+/*
  * With the target running: reads what gdb sent, without blocking and at
  * most one socket buffer per call. True if gdb sent Ctrl-C (the caller
  * halts and reports a GDB_SIGINT stop) or went away (then

@@ -46,7 +46,7 @@ void ck_take(struct gdbsess *gs)
 	uint64_t pos = debug_position(m);
 	struct hv_err err;
 
-	if (gs->nck && gs->ck[gs->nck - 1].position >= pos)
+	if (gs->owner_runs || (gs->nck && gs->ck[gs->nck - 1].position >= pos))
 		return;
 	if (gs->nck == GDBSESS_MAX_CHECKPOINTS) {
 		/* Thin out: keep every other one (and the first). */
@@ -170,7 +170,9 @@ void gs_round(void *opaque, struct machine *m)
 	if (m->rounds > gs->frontier)
 		gs->frontier = m->rounds;
 
-	if (gs->input_seen && !gs->rp) {
+	if (gs->owner_runs) {
+		/* No history to keep. */
+	} else if (gs->input_seen && !gs->rp) {
 		ck_drop_all(gs);
 		gs->input_seen = false;
 		ck_take(gs);
@@ -181,20 +183,26 @@ void gs_round(void *opaque, struct machine *m)
 		gs_poll(gs, m);
 }
 
+int gs_wants(struct gdbsess *gs)
+{
+	struct hv_err err;
+
+	if (!gs->srv)
+		return GS_NONE;
+	if (gdb_server_connected(gs->srv)) {
+		if (gdb_server_poll_interrupt(gs->srv) && gdb_server_connected(gs->srv))
+			return GS_INTERRUPT;
+	} else if (gdb_server_accept(gs->srv, 0, &err) == 1) {
+		return GS_ATTACH; /* a gdb attached to the running machine */
+	}
+	return GS_NONE;
+}
+
 void gs_poll(void *opaque, struct machine *m)
 {
 	struct gdbsess *gs = opaque;
-	struct hv_err err;
-	int why = GS_NONE;
+	int why = gs_wants(gs);
 
-	if (!gs->srv)
-		return;
-	if (gdb_server_connected(gs->srv)) {
-		if (gdb_server_poll_interrupt(gs->srv) && gdb_server_connected(gs->srv))
-			why = GS_INTERRUPT;
-	} else if (gdb_server_accept(gs->srv, 0, &err) == 1) {
-		why = GS_ATTACH; /* a gdb attached to the running machine */
-	}
 	if (why != GS_NONE && m->stop == STOP_NONE &&
 	    machine_debug_stop_host(m, m->last_run ? m->last_run->id : 0))
 		gs->pending = why;

@@ -25,7 +25,8 @@ struct gdbsess {
 	struct replayer *rp;
 	bool halted;
 	bool phys;
-	bool ended; /* the machine stopped for good (gdb was told) */
+	bool ended;      /* the machine stopped for good (gdb was told) */
+	bool owner_runs; /* gdbsess_opts.owner_runs: no checkpoints */
 	struct gdb_stop stop;
 	struct snap_tree *tree;
 	struct checkpoint *ck;
@@ -75,6 +76,8 @@ void gs_round(void *opaque, struct machine *m);
 /* Does gdb interrupt or attach? Then stop the machine for it (every 64
  * rounds, and between slices of a paced wait, hv/platform/pace.h). */
 void gs_poll(void *opaque, struct machine *m);
+/* What gdb wants of a running machine: GS_INTERRUPT, GS_ATTACH or GS_NONE. */
+int gs_wants(struct gdbsess *gs);
 void gs_reverse_step(struct gdbsess *gs, unsigned hart);
 void gs_reverse_continue(struct gdbsess *gs);
 

@@ -47,6 +47,7 @@ struct gdbsess *gdbsess_open(struct machine *m, const struct gdbsess_opts *o, st
 	}
 	gs->m = m;
 	gs->rp = o->replay;
+	gs->owner_runs = o->owner_runs;
 	gs->srv = gdb_server_open(o->spec, o->allow_remote, err);
 	if (!gs->srv) {
 		free(gs);
@@ -54,13 +55,16 @@ struct gdbsess *gdbsess_open(struct machine *m, const struct gdbsess_opts *o, st
 	}
 	gdb_server_set_backend(gs->srv, &gs_ops, gs);
 	machine_set_round_hook(m, gs_round, gs);
-	machine_set_input_hook(m, gs_input, gs);
 	machine_set_pace_poll(m, gs_poll, gs);
-	gs->console_out = m->console_out;
-	gs->console_opaque = m->console_opaque;
-	machine_set_console_sink(m, gs_console, gs);
 	gs->frontier = m->rounds;
-	if (!gs->rp && m->funnel.input) {
+	if (!o->owner_runs) {
+		/* What re-execution needs (reverse.c). */
+		machine_set_input_hook(m, gs_input, gs);
+		gs->console_out = m->console_out;
+		gs->console_opaque = m->console_opaque;
+		machine_set_console_sink(m, gs_console, gs);
+	}
+	if (!gs->rp && !o->owner_runs && m->funnel.input) {
 		struct hv_funnel f = m->funnel;
 		gs->recording = true;
 		gs->rec = m->funnel;
@@ -70,6 +74,10 @@ struct gdbsess *gdbsess_open(struct machine *m, const struct gdbsess_opts *o, st
 		machine_set_funnel(m, &f);
 	}
 	unsigned port = gdb_server_port(gs->srv);
+	if (o->who)
+		fprintf(stderr, "retrovisor: %s: ", o->who);
+	else
+		fputs("retrovisor: ", stderr);
 	if (port) {
 		/* The address as given (an empty one is loopback), the port as bound. */
 		const char *host = o->spec + 4, *colon = strrchr(host, ':');
@@ -80,15 +88,17 @@ struct gdbsess *gdbsess_open(struct machine *m, const struct gdbsess_opts *o, st
 			hlen = (int)strlen(host);
 		}
 		fprintf(stderr,
-			"retrovisor: gdb stub listening on %.*s:%u%s (unauthenticated: "
+			"gdb stub listening on %.*s:%u%s (unauthenticated: "
 			"whoever connects controls the guest)\n",
 			hlen, host, port, o->paused ? ", waiting for gdb" : "");
 	} else
-		fprintf(stderr, "retrovisor: gdb stub listening on %s%s\n", o->spec,
+		fprintf(stderr, "gdb stub listening on %s%s\n", o->spec,
 			o->paused ? ", waiting for gdb" : "");
 	ck_take(gs);
 	gs->stop = (struct gdb_stop){ .reason = GDB_STOP_SIGNAL, .hart = 0, .signal = GDB_SIGTRAP };
-	if (o->paused) {
+	if (o->paused && o->owner_runs) {
+		gs->halted = true; /* gdbsess_serve accepts gdb */
+	} else if (o->paused) {
 		if (gdb_server_accept(gs->srv, -1, err) != 1) {
 			gdb_server_close(gs->srv);
 			free(gs);
@@ -153,6 +163,46 @@ static void gs_lock(struct gdbsess *gs, const struct gdb_resume *r)
 	ck_take(gs);
 }
 
+/* gdb let the machine go forward (continue, step, detach, gone). */
+static void gs_resume(struct gdbsess *gs, const struct gdb_resume *r)
+{
+	struct machine *m = gs->m;
+
+	if (r->kind == GDB_RESUME_STEP) {
+		unsigned h = r->hart >= 0 ? (unsigned)r->hart : gs->stop.hart;
+		if (h >= m->nharts)
+			h = 0;
+		debug_set_step(m, h, debug_hart_events(m->hart[h]) + 1);
+	} else if (r->kind != GDB_RESUME_CONTINUE) {
+		/* Detached or gone: the machine runs on freely. */
+		machine_debug_drop_points(m);
+		debug_clear_targets(m);
+	}
+	gs->halted = false;
+	debug_resume(m);
+	gs_lock(gs, r);
+}
+
+/* The machine stopped for gdb (m->dbg->stop says why, gs->pending who
+ * asked): it is halted, and gdb is told. */
+static void gs_stopped(struct gdbsess *gs)
+{
+	struct machine *m = gs->m;
+	int sig = gs->pending == GS_INTERRUPT ? GDB_SIGINT : GDB_SIGTRAP;
+	bool attach = gs->pending == GS_ATTACH;
+
+	gs->pending = GS_NONE;
+	gs_report(gs, m->last_run ? m->last_run->id : 0, sig);
+	debug_clear_targets(m);
+	gs->halted = true;
+	if (!gdb_server_connected(gs->srv))
+		return;
+	if (attach)
+		gdb_server_set_stop(gs->srv, &gs->stop);
+	else
+		gdb_server_report_stop(gs->srv, &gs->stop);
+}
+
 enum hv_stop gdbsess_run(struct gdbsess *gs)
 {
 	struct machine *m = gs->m;
@@ -162,15 +212,6 @@ enum hv_stop gdbsess_run(struct gdbsess *gs)
 			struct gdb_resume r;
 			gdb_server_serve(gs->srv, &r);
 			switch (r.kind) {
-			case GDB_RESUME_CONTINUE:
-				break;
-			case GDB_RESUME_STEP: {
-				unsigned h = r.hart >= 0 ? (unsigned)r.hart : gs->stop.hart;
-				if (h >= m->nharts)
-					h = 0;
-				debug_set_step(m, h, debug_hart_events(m->hart[h]) + 1);
-				break;
-			}
 			case GDB_RESUME_REVERSE_STEP: {
 				unsigned h = r.hart >= 0 ? (unsigned)r.hart : gs->stop.hart;
 				gs_reverse_step(gs, h < m->nharts ? h : 0);
@@ -186,14 +227,9 @@ enum hv_stop gdbsess_run(struct gdbsess *gs)
 				gs->ended = true;
 				return STOP_SHUTDOWN;
 			default:
-				/* Detached or gone: the machine runs on freely. */
-				machine_debug_drop_points(m);
-				debug_clear_targets(m);
+				gs_resume(gs, &r);
 				break;
 			}
-			gs->halted = false;
-			debug_resume(m);
-			gs_lock(gs, &r);
 		}
 		machine_clear_stop(m);
 		enum hv_stop why = machine_run(m);
@@ -205,27 +241,75 @@ enum hv_stop gdbsess_run(struct gdbsess *gs)
 				replayer_debug_stop(gs->rp, m);
 			continue;
 		}
-		int sig = gs->pending == GS_INTERRUPT ? GDB_SIGINT : GDB_SIGTRAP;
-		bool attach = gs->pending == GS_ATTACH;
-		gs->pending = GS_NONE;
-		unsigned hart = m->last_run ? m->last_run->id : 0;
-		gs_report(gs, hart, sig);
-		debug_clear_targets(m);
-		gs->halted = true;
-		if (!gdb_server_connected(gs->srv))
-			continue;
-		if (attach)
-			gdb_server_set_stop(gs->srv, &gs->stop);
-		else
-			gdb_server_report_stop(gs->srv, &gs->stop);
+		gs_stopped(gs);
 	}
 }
 
-void gdbsess_close(struct gdbsess *gs, int status)
+bool gdbsess_halted(const struct gdbsess *gs)
 {
-	if (!gs)
+	return gs->halted;
+}
+
+enum gdbsess_serve gdbsess_serve(struct gdbsess *gs)
+{
+	struct gdb_resume r;
+	struct hv_err err;
+
+	if (!gs->halted)
+		return GDBSESS_RUN;
+	if (!gdb_server_connected(gs->srv)) {
+		/* Paused until a gdb comes and lets the machine go. */
+		if (gdb_server_accept(gs->srv, 0, &err) != 1)
+			return GDBSESS_WAIT;
+		gdb_server_set_stop(gs->srv, &gs->stop);
+	}
+	if (!gdb_server_serve_ready(gs->srv, &r))
+		return GDBSESS_WAIT;
+	switch (r.kind) {
+	case GDB_RESUME_KILL:
+		return GDBSESS_KILL;
+	case GDB_RESUME_REVERSE_STEP:
+	case GDB_RESUME_REVERSE_CONTINUE:
+		/* Not offered (owner_runs), so not asked: stay put. */
+		gdb_server_report_stop(gs->srv, &gs->stop);
+		return GDBSESS_WAIT;
+	default:
+		gs_resume(gs, &r);
+		return GDBSESS_RUN;
+	}
+}
+
+void gdbsess_stopped(struct gdbsess *gs)
+{
+	if (gs->m->dbg->stop.reason == DBG_STOP_INPUT)
 		return;
-	if (gdb_server_connected(gs->srv)) {
+	gs_stopped(gs);
+	if (!gdb_server_connected(gs->srv)) {
+		/* gdb left while it ran: it runs on freely. */
+		struct gdb_resume r = { .kind = GDB_RESUME_DISCONNECTED, .hart = -1 };
+		gs_resume(gs, &r);
+	}
+}
+
+void gdbsess_poll(struct gdbsess *gs)
+{
+	struct machine *m = gs->m;
+
+	if (gs->halted)
+		return;
+	gs->pending = gs_wants(gs);
+	if (gs->pending == GS_NONE)
+		return;
+	m->dbg->stop.reason = DBG_STOP_HOST;
+	m->dbg->stop.hart = m->last_run ? m->last_run->id : 0;
+	gdbsess_stopped(gs);
+}
+
+void gdbsess_close_lost(struct gdbsess *gs, int status)
+{
+	/* A gdb waiting for a stop hears that the target exited; one at its
+	 * prompt sees the connection close. */
+	if (gdb_server_connected(gs->srv) && !gs->halted) {
 		struct gdb_stop st = { .reason = GDB_STOP_EXITED, .exit_status = status & 0xff };
 		gdb_server_report_stop(gs->srv, &st);
 	}
@@ -233,13 +317,20 @@ void gdbsess_close(struct gdbsess *gs, int status)
 	ck_drop_all(gs);
 	free(gs->ck);
 	snaptree_destroy(gs->tree);
+	free(gs->digest_rounds);
+	free(gs);
+}
+
+void gdbsess_close(struct gdbsess *gs, int status)
+{
+	if (!gs)
+		return;
 	machine_set_round_hook(gs->m, NULL, gs->m->round_opaque);
 	machine_set_input_hook(gs->m, NULL, gs->m->input_opaque);
 	machine_set_pace_poll(gs->m, NULL, gs->m->pace.poll_opaque);
 	if (gs->m->console_out == gs_console)
 		machine_set_console_sink(gs->m, gs->console_out, gs->console_opaque);
-	free(gs->digest_rounds);
 	if (gs->recording)
 		machine_set_funnel(gs->m, &gs->rec);
-	free(gs);
+	gdbsess_close_lost(gs, status);
 }

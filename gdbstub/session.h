@@ -35,6 +35,11 @@ struct gdbsess_opts {
 	bool allow_remote;       /* --gdb-allow-remote */
 	bool paused;             /* --paused: wait for gdb before the first instruction */
 	struct replayer *replay; /* the replayer, if the run replays a log */
+	/* The caller runs the machine itself (below): no reverse execution
+	 * (gdb is told there is none), and paused only halts the machine
+	 * until gdb lets it go, without waiting here. */
+	bool owner_runs;
+	const char *who; /* NULL, or whose stub it is, for the line on stderr */
 };
 
 /* Listen (printing where on stderr) and, with paused, wait for gdb. */
@@ -45,5 +50,27 @@ struct gdbsess *gdbsess_open(struct machine *m, const struct gdbsess_opts *o, st
 enum hv_stop gdbsess_run(struct gdbsess *gs);
 /* The run is over (status: the exit status): tell gdb, close. */
 void gdbsess_close(struct gdbsess *gs, int status);
+
+/*
+ * A machine its owner runs (owner_runs; a domain of `retrovisor up`, which
+ * hv/platform/domain.c runs in epochs) instead of gdbsess_run. The owner
+ * runs it with machine_run and hands a STOP_DEBUG to gdbsess_stopped;
+ * between runs, gdbsess_poll lets gdb's Ctrl-C or a gdb attaching halt it
+ * there. While gdbsess_halted, the owner calls gdbsess_serve (which never
+ * blocks) until it answers RUN, and then runs the machine on.
+ */
+enum gdbsess_serve {
+	GDBSESS_WAIT, /* gdb has not let the machine go yet */
+	GDBSESS_RUN,  /* it may run: gdb continued, stepped, detached or left */
+	GDBSESS_KILL, /* gdb killed it (the session is closed) */
+};
+bool gdbsess_halted(const struct gdbsess *gs);
+enum gdbsess_serve gdbsess_serve(struct gdbsess *gs);
+void gdbsess_stopped(struct gdbsess *gs);
+void gdbsess_poll(struct gdbsess *gs);
+/* The machine was freed under the session (its domain was destroyed):
+ * close, touching nothing of it; a gdb waiting for the machine to stop is
+ * told it exited with status, one at its prompt sees the connection close. */
+void gdbsess_close_lost(struct gdbsess *gs, int status);
 
 #endif

@@ -1040,6 +1040,7 @@ struct MemPeer {
 	std::string in, out;
 	size_t pos = 0, chunk = 3;
 	bool closed = false;
+	bool quiet = false; /* the end of input is a peer with nothing to say yet */
 };
 
 long MemRead(void *ctx, uint8_t *buf, size_t cap, bool block)
@@ -1047,9 +1048,8 @@ long MemRead(void *ctx, uint8_t *buf, size_t cap, bool block)
 	MemPeer *p = (MemPeer *)ctx;
 	size_t n = std::min({ cap, p->chunk, p->in.size() - p->pos });
 
-	(void)block;
 	if (n == 0)
-		return -1;
+		return p->quiet && !block ? 0 : -1;
 	memcpy(buf, p->in.data() + p->pos, n);
 	p->pos += n;
 	return (long)n;
@@ -1095,6 +1095,39 @@ TEST(GdbServerTransport, ServesASessionFromMemoryUntilThePeerLeaves)
 	EXPECT_EQ(o.packets[3].substr(0, 3), "T05");
 	/* No listener: nobody else can attach. */
 	EXPECT_EQ(gdb_server_accept(s, 0, &err), 0);
+	gdb_server_close(s);
+	delete m;
+}
+
+TEST(GdbServerTransport, ServeReadyAnswersWhatArrivedWithoutBlocking)
+{
+	const gdb_transport io = { MemRead, MemWrite, MemClose };
+	MemPeer peer;
+	fake_machine *m = new fake_machine;
+	gdb_resume r;
+
+	fake_init(m);
+	peer.quiet = true;
+	peer.chunk = 64; /* one read per call, as from a socket's buffer */
+	peer.in = Frame("qC");
+	gdb_server *s = gdb_server_open_transport(&io, &peer);
+	ASSERT_NE(s, nullptr);
+	gdb_server_set_backend(s, &fake_ops, m);
+	/* Answered, and nothing more to read: back to the caller. */
+	EXPECT_FALSE(gdb_server_serve_ready(s, &r));
+	EXPECT_EQ(Parse(peer.out).packets, std::vector<std::string>{ "QC1" });
+	/* Half a packet waits for its other half. */
+	std::string c = Frame("c");
+	peer.in += c.substr(0, 3);
+	EXPECT_FALSE(gdb_server_serve_ready(s, &r));
+	peer.in += c.substr(3);
+	EXPECT_TRUE(gdb_server_serve_ready(s, &r));
+	EXPECT_EQ(r.kind, GDB_RESUME_CONTINUE);
+	/* The peer leaves. */
+	peer.quiet = false;
+	EXPECT_TRUE(gdb_server_serve_ready(s, &r));
+	EXPECT_EQ(r.kind, GDB_RESUME_DISCONNECTED);
+	EXPECT_FALSE(gdb_server_connected(s));
 	gdb_server_close(s);
 	delete m;
 }
