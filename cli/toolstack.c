@@ -224,7 +224,7 @@ static const char *ts_state(enum domain_state s)
 
 static void ts_list(struct toolstack *t, struct ts_client *c)
 {
-	char out[SYSTEM_MAX_DOMAINS * 160 + 64];
+	char out[SYSTEM_MAX_DOMAINS * 256 + 64];
 	size_t k = (size_t)snprintf(out, sizeof(out),
 				    "{\"ok\":true,\"epoch\":%" PRIu64 ",\"domains\":[",
 				    system_epoch(t->s));
@@ -234,9 +234,9 @@ static void ts_list(struct toolstack *t, struct ts_client *c)
 		k += (size_t)snprintf(
 			out + k, sizeof(out) - k,
 			"%s{\"id\":%u,\"name\":\"%s\",\"state\":\"%s\",\"restarts\":%" PRIu64
-			",\"icount\":%" PRIu64 "}",
+			",\"icount\":%" PRIu64 ",\"weight\":%u,\"cap\":%u}",
 			i ? "," : "", d->id, d->name, ts_state(d->state), d->restarts,
-			d->m ? (uint64_t)d->m->total_insns : 0);
+			d->m ? (uint64_t)d->m->total_insns : 0, d->weight, d->cap);
 	}
 	k += (size_t)snprintf(out + k, sizeof(out) - k, "]}\n");
 	ts_send(c, out, k);
@@ -405,7 +405,7 @@ static bool ts_domains_request(struct toolstack *t, struct ts_client *c, const s
 		return true;
 	}
 	if (strcmp(cmd, "create") && strcmp(cmd, "save") && strcmp(cmd, "restore") &&
-	    strcmp(cmd, "fork"))
+	    strcmp(cmd, "fork") && strcmp(cmd, "save-system"))
 		return false;
 	if (!h->create) {
 		ts_reply_error(c, "this system cannot make domains while it runs");
@@ -429,6 +429,8 @@ static bool ts_domains_request(struct toolstack *t, struct ts_client *c, const s
 	} else if (!strcmp(cmd, "restore")) {
 		ret = h->restore(h->opaque, file, name, expect, sha, &err);
 		ts_record_read(t, cmd, r, sha);
+	} else if (!strcmp(cmd, "save-system")) {
+		ret = h->save_system(h->opaque, file, &err);
 	} else if (!strcmp(cmd, "fork")) {
 		ret = name ? h->fork(h->opaque, d->id, name, &err) : -1;
 		if (!name)
@@ -513,6 +515,29 @@ static void ts_request(struct toolstack *t, struct ts_client *c, const char *lin
 		}
 		switch_set_group(sw, d->port, (unsigned)group);
 		ts_reply_ok(c);
+	} else if (!strcmp(cmd, "sched-credit")) {
+		int64_t v;
+		unsigned weight, cap;
+		if (!(d = ts_domain(t, c, &r)))
+			return;
+		if (system_get_sched(t->s, d->id, &weight, &cap, &err) != 0) {
+			ts_reply_error(c, "%s", err.msg);
+			return;
+		}
+		if (ts_num(&r, "weight", &v))
+			weight = v < 0 || v > SYSTEM_MAX_WEIGHT ? 0 : (unsigned)v;
+		if (ts_num(&r, "cap", &v))
+			cap = v < 0 || v > 100 * HV_MAX_HARTS ? ~0u : (unsigned)v;
+		if (system_set_sched(t->s, d->id, weight, cap, &err) != 0) {
+			ts_reply_error(c, "%s", err.msg);
+			return;
+		}
+		char out[200];
+		int n = snprintf(
+			out, sizeof(out),
+			"{\"ok\":true,\"name\":\"%s\",\"id\":%u,\"weight\":%u,\"cap\":%u}\n",
+			d->name, d->id, weight, cap);
+		ts_send(c, out, (size_t)n);
 	} else if (!strcmp(cmd, "faults")) {
 		if (!(sw = ts_bridge(t, c, &r)))
 			return;
@@ -538,7 +563,8 @@ static void ts_request(struct toolstack *t, struct ts_client *c, const char *lin
 	} else {
 		ts_reply_error(c,
 			       "unknown command '%s' (list, pause, unpause, destroy, shutdown, "
-			       "console, partition, faults, create, save, restore, fork, "
+			       "console, partition, faults, sched-credit, create, save, save-system, "
+			       "restore, fork, "
 			       "snapshot, snapshot-revert, snapshot-list, snapshot-delete, quit)",
 			       cmd);
 	}

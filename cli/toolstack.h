@@ -7,11 +7,15 @@
  *
  *   {"cmd":"list"}                      -> {"ok":true,"epoch":N,"domains":[
  *                                           {"id":0,"name":"web","state":"running",
- *                                            "restarts":0,"icount":N}, ...]}
+ *                                            "restarts":0,"icount":N,"weight":256,
+ *                                            "cap":0}, ...]}
  *   {"cmd":"pause","domain":"web"}      -> {"ok":true}     (also unpause,
  *                                           destroy, shutdown)
  *   {"cmd":"partition","bridge":"br0","domain":"web","group":1}
  *                                       -> {"ok":true}     (group 0 heals)
+ *   {"cmd":"sched-credit","domain":"web"[,"weight":W][,"cap":C]}
+ *                                       -> {"ok":true,"name":"web","id":0,
+ *                                           "weight":W,"cap":C}
  *   {"cmd":"faults","bridge":"br0","drop":N,"duplicate":N,"reorder":N,
  *    "delay":N,"delay_epochs":E}       -> {"ok":true}     (rates in ppm;
  *                                           keys left out keep their value)
@@ -23,6 +27,7 @@
  *                                       -> {"ok":true}     (destroyed unless keep)
  *   {"cmd":"restore","file":"/ABS/PATH"[,"name":"web2"]} -> {"ok":true}
  *   {"cmd":"fork","domain":"web","name":"web2"} -> {"ok":true}
+ *   {"cmd":"save-system","file":"/ABS/DIR"} -> {"ok":true}  (up --restore DIR)
  *   {"cmd":"snapshot","tag":"T"[,"domain":"web"]} -> {"ok":true,"epoch":N}
  *   {"cmd":"snapshot-revert","tag":"T"} -> {"ok":true}     (also snapshot-delete)
  *   {"cmd":"snapshot-list"}             -> {"ok":true,"snapshots":[{"tag":"T",
@@ -76,6 +81,7 @@ struct toolstack_host {
 		       char *sha_hex, struct hv_err *err);
 	int (*fork)(void *opaque, unsigned id, const char *name, struct hv_err *err);
 	system_remake_fn remake;
+	int (*save_system)(void *opaque, const char *dir, struct hv_err *err);
 	void *opaque;
 };
 void toolstack_set_host(struct toolstack *t, const struct toolstack_host *h);

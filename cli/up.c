@@ -22,6 +22,7 @@
 #include "cli/options.h"
 #include "cli/toolstack.h"
 #include "cli/updom.h"
+#include "cli/upsave.h"
 #include "cli/uplink.h"
 #include "cli/uplog.h"
 #include "base/sha256.h"
@@ -45,6 +46,8 @@ struct up_opts {
 	uint64_t rtc_s;
 	const char *control;         /* NULL: the default path; "none": no toolstack */
 	const char *record, *replay; /* the system log (cli/uplog.h) */
+	const char *restore;         /* a system saved by xl save-system */
+	char restore_cfg[4200];      /* its system.cfg */
 	uint64_t digest_every;       /* epochs between digests in the log */
 };
 
@@ -54,6 +57,7 @@ static int up_usage(const char *msg)
 		"retrovisor: %s; usage: retrovisor up FILE [--threads N] "
 		"[--console NAME] [--log-dir DIR] [--control PATH|none] [--max-epochs N] "
 		"[--rtc SECONDS] [--print-digest] [--no-plugins] [--record LOG [--digest-every N]], or "
+		"retrovisor up --restore DIR ..., or "
 		"retrovisor up --replay LOG [--threads N] ... (docs/domains.md)\n",
 		msg);
 	return CLI_EXIT_ERROR;
@@ -90,6 +94,8 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 			o->control = v;
 		} else if (!strcmp(a, "--record")) {
 			o->record = v;
+		} else if (!strcmp(a, "--restore")) {
+			o->restore = v;
 		} else if (!strcmp(a, "--replay")) {
 			o->replay = v;
 		} else if (!strcmp(a, "--threads") || !strcmp(a, "--max-epochs") ||
@@ -122,6 +128,13 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 			snprintf(msg, sizeof(msg), "unknown option '%.60s' for up", a);
 			return up_usage(msg);
 		}
+	}
+	if (o->restore) {
+		if (o->file || o->record || o->replay)
+			return up_usage("--restore DIR takes the system from DIR, and is not "
+					"recorded or replayed");
+		snprintf(o->restore_cfg, sizeof(o->restore_cfg), "%s/system.cfg", o->restore);
+		o->file = o->restore_cfg;
 	}
 	if (o->replay && (o->file || o->record))
 		return up_usage(
@@ -393,10 +406,13 @@ int main_up(int argc, char **argv)
 	us.rtc_ns = rtc_ns;
 	us.replaying = uo.replay != NULL;
 	us.no_plugins = uo.no_plugins;
-	for (unsigned i = 0; i < cfg.ndom; i++) {
+	us.cfg = &cfg;
+	if (uo.restore && upsave_restore(&us, uo.restore, &err) != 0)
+		goto out;
+	for (unsigned i = 0; i < cfg.ndom && !uo.restore; i++) {
 		const struct domcfg_domain *d = &cfg.dom[i];
 		int id = updom_add(&us, d, d->name, true, NULL, &err);
-		if (id < 0 || system_set_sched(s, (unsigned)id, d->weight, d->cap, &err) != 0)
+		if (id < 0)
 			goto out;
 	}
 	char control[4200] = "";

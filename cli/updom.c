@@ -24,6 +24,7 @@
 
 #include "base/sha256.h"
 #include "cli/toolstack.h"
+#include "cli/upsave.h"
 #include "hv/platform/control.h"
 #include "hv/platform/loader.h"
 #include "plugins/host.h"
@@ -225,7 +226,8 @@ int updom_add(struct up_sys *us, const struct domcfg_domain *d, const char *name
 	if (system_add_domain(us->s, &spec, m, err) < 0)
 		goto fail;
 	us->ud[id] = u;
-	if (up_plugins(us, u, m, err) != 0 ||
+	if (system_set_sched(us->s, id, d->weight, d->cap, err) != 0 ||
+	    up_plugins(us, u, m, err) != 0 ||
 	    (plug && d->has_vif &&
 	     system_plug(us->s, id, system_find_switch(us->s, d->bridge), err) != 0)) {
 		system_destroy_domain(us->s, id);
@@ -425,8 +427,10 @@ static const char *updom_policy(enum domain_policy p)
 
 /* Domain u's block of a configuration file: what `xl restore` makes it
  * from. Paths absolute; its MAC as its device has it. NULL with err. */
-static char *updom_block(const struct up_domain *u, struct hv_err *err)
+char *updom_block(struct up_sys *us, unsigned id, bool with_bridge, struct hv_err *err)
 {
+	const struct up_domain *u = us->ud[id];
+	unsigned weight, cap;
 	const struct domcfg_domain *d = u->cfg;
 	char *text = NULL;
 	size_t len = 0;
@@ -438,7 +442,7 @@ static char *updom_block(const struct up_domain *u, struct hv_err *err)
 		return NULL;
 	}
 	fprintf(f, "# Domain '%s', saved by retrovisor xl save (docs/domains.md)\n", u->name);
-	if (d->has_vif)
+	if (d->has_vif && with_bridge)
 		fprintf(f, "bridge = [ '%s' ]\n", d->bridge);
 	ok &= updom_put(f, "name", u->name);
 	const char *paths[][2] = { { "kernel", d->kernel },
@@ -454,6 +458,13 @@ static char *updom_block(const struct up_domain *u, struct hv_err *err)
 	if (d->vcpus)
 		fprintf(f, "vcpus = %u\n", d->vcpus);
 	fprintf(f, "rng_seed = %" PRIu64 "\n", d->rng_seed);
+	/* The scheduling it has now (xl sched-credit may have changed it). */
+	if (system_get_sched(us->s, id, &weight, &cap, err) != 0) {
+		fclose(f);
+		free(text);
+		return NULL;
+	}
+	fprintf(f, "weight = %u\ncap = %u\n", weight, cap);
 	for (unsigned k = 0; k < d->ndisk; k++) {
 		/* "file=PATH[,options]": PATH made absolute. */
 		const char *opts = strchr(d->disk[k], ',');
@@ -500,14 +511,14 @@ static int updom_save(void *opaque, unsigned id, const char *path, struct hv_err
 	 * the recording wrote, checked by its digest. */
 	if (us->replaying)
 		return 0;
-	if (!(block = updom_block(us->ud[id], err)))
+	if (!(block = updom_block(us, id, true, err)))
 		return -1;
 	int ret = snapfile_save(d->m, path, block, NULL, false, &st, err);
 	free(block);
 	return ret;
 }
 
-static int updom_apply_file(void *arg, struct machine *m, struct hv_err *err)
+int updom_apply_file(void *arg, struct machine *m, struct hv_err *err)
 {
 	return snapfile_apply(arg, m, NULL, err);
 }
@@ -563,9 +574,14 @@ static int updom_fork(void *opaque, unsigned id, const char *name, struct hv_err
 	/* Unplugged: a copy of the parent, MAC and addresses included, on
 	 * the parent's bridge would take its traffic. */
 	struct updom_state st = { updom_give_snap, s, us->ud[id]->o.net.mac };
-	int ret = updom_add(us, us->ud[id]->cfg, name, false, &st, err) < 0 ? -1 : 0;
+	int child = updom_add(us, us->ud[id]->cfg, name, false, &st, err);
+	unsigned weight, cap;
 	snap_free(s);
-	return ret;
+	/* Its parent's scheduling as it is now. */
+	if (child < 0 || system_get_sched(us->s, id, &weight, &cap, err) != 0 ||
+	    system_set_sched(us->s, (unsigned)child, weight, cap, err) != 0)
+		return -1;
+	return 0;
 }
 
 static struct machine *updom_remake_op(void *opaque, unsigned id, struct hv_err *err)
@@ -581,6 +597,7 @@ void updom_host(struct up_sys *us, struct toolstack_host *h)
 		.restore = updom_restore,
 		.fork = updom_fork,
 		.remake = updom_remake_op,
+		.save_system = upsave_save,
 		.opaque = us,
 	};
 }

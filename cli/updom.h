@@ -47,11 +47,12 @@ struct up_domain {
 
 struct up_sys {
 	struct hv_system *s;
+	const struct domcfg *cfg; /* up's own file */
 	struct toolstack *ts;
 	const char *log_dir;
 	const char *console; /* the domain whose console is stdout */
 	uint64_t rtc_ns;
-	bool replaying;  /* files written by requests are not written again */
+	bool replaying;  /* up --replay: xl save writes no file */
 	bool no_plugins; /* up --no-plugins: the files' plugin keys are ignored */
 	struct up_domain *ud[SYSTEM_MAX_DOMAINS]; /* by domain id */
 	/* The configuration files read (up's own first), kept while the
@@ -79,6 +80,13 @@ int updom_add(struct up_sys *u, const struct domcfg_domain *d, const char *name,
  * destroyed domains into one). Its console and plugins are set up again. */
 struct machine *updom_remake(struct up_sys *u, unsigned id, struct hv_err *err);
 void updom_free(struct up_sys *u);
+
+/* Domain id's block of a configuration file, paths absolute, its MAC as
+ * its device has it, its scheduling as it is, with the line declaring its
+ * bridge or not (malloc'd; NULL with err). */
+char *updom_block(struct up_sys *us, unsigned id, bool with_bridge, struct hv_err *err);
+/* A struct updom_state's give for an open snapshot file (arg). */
+int updom_apply_file(void *arg, struct machine *m, struct hv_err *err);
 
 /* The toolstack's operations (cli/toolstack.h, struct toolstack_host,
  * opaque the struct up_sys). */

@@ -29,6 +29,7 @@ static int xl_usage(const char *msg)
 			       "console NAME | partition BRIDGE NAME GROUP | heal BRIDGE NAME | "
 			       "faults BRIDGE drop=PPM[,duplicate=PPM][,reorder=PPM]"
 			       "[,delay=PPM,delay_epochs=N] | create FILE | save [-c] NAME FILE | "
+			       "save-system DIR | sched-credit [-d NAME [-w WEIGHT] [-c CAP]] | "
 			       "restore FILE [NAME] | fork NAME NEWNAME | snapshot TAG [NAME] | "
 			       "snapshot-revert TAG | snapshot-delete TAG | snapshot-list | quit "
 			       "(docs/domains.md)");
@@ -223,11 +224,37 @@ static int xl_domains_request(const char *cmd, int nargs, char *const *a, char *
 		snprintf(req, n,
 			 "{\"cmd\":\"save\",\"domain\":\"%s\",\"file\":\"%s\",\"keep\":%s}\n",
 			 a[keep], file, keep ? "true" : "false");
+	} else if (!strcmp(cmd, "save-system")) {
+		if (nargs != 1)
+			return xl_usage("save-system takes DIR");
+		if (xl_abs(a[0], file, sizeof(file)))
+			return -1;
+		snprintf(req, n, "{\"cmd\":\"save-system\",\"file\":\"%s\"}\n", file);
 	} else if (!strcmp(cmd, "fork")) {
 		if (nargs != 2)
 			return xl_usage("fork takes NAME NEWNAME");
 		snprintf(req, n, "{\"cmd\":\"fork\",\"domain\":\"%s\",\"name\":\"%s\"}\n", a[0],
 			 a[1]);
+	} else if (!strcmp(cmd, "sched-credit")) {
+		/* Xen's: sched-credit [-d NAME [-w WEIGHT] [-c CAP]]; none: list. */
+		size_t k = 0;
+		if (nargs == 0) {
+			snprintf(req, n, "{\"cmd\":\"list\"}\n");
+			return 0;
+		}
+		if (nargs < 2 || nargs % 2 || strcmp(a[0], "-d"))
+			return xl_usage(
+				"sched-credit takes -d NAME [-w WEIGHT] [-c CAP], or nothing");
+		k += (size_t)snprintf(req, n, "{\"cmd\":\"sched-credit\",\"domain\":\"%s\"", a[1]);
+		for (int i = 2; i < nargs; i += 2) {
+			char *end;
+			long v = strtol(a[i + 1], &end, 10);
+			if ((strcmp(a[i], "-w") && strcmp(a[i], "-c")) || *end || end == a[i + 1])
+				return xl_usage("sched-credit's settings are -w WEIGHT and -c CAP");
+			k += (size_t)snprintf(req + k, n - k, ",\"%s\":%ld",
+					      a[i][1] == 'w' ? "weight" : "cap", v);
+		}
+		snprintf(req + k, n - k, "}\n");
 	} else if (!strcmp(cmd, "snapshot")) {
 		if (nargs < 1 || nargs > 2)
 			return xl_usage("snapshot takes TAG, or TAG NAME for one domain");
@@ -248,6 +275,34 @@ static int xl_domains_request(const char *cmd, int nargs, char *const *a, char *
 		return xl_usage(msg);
 	}
 	return 0;
+}
+
+/* sched-credit's table: from list's reply, or one domain's settings. */
+static void xl_print_sched(const char *reply)
+{
+	char v[4][80];
+	const char *p = strstr(reply, "\"domains\":[");
+
+	printf("%-20s %4s %6s %4s\n", "Name", "ID", "Weight", "Cap");
+	if (!p) {
+		const char *keys[] = { "id", "name", "weight", "cap" };
+		for (unsigned i = 0; i < 4; i++)
+			xl_field(reply, keys[i], v[i], sizeof(v[i]));
+		printf("%-20s %4s %6s %4s\n", v[1], v[0], v[2], v[3]);
+		return;
+	}
+	while ((p = strstr(p, "{\"id\":"))) {
+		const char *end = strchr(p, '}');
+		char one[400];
+		size_t l = end ? (size_t)(end - p + 1) : strlen(p);
+		snprintf(one, sizeof(one), "%.*s", (int)l, p);
+		xl_field(one, "id", v[0], sizeof(v[0]));
+		xl_field(one, "name", v[1], sizeof(v[1]));
+		xl_field(one, "weight", v[2], sizeof(v[2]));
+		xl_field(one, "cap", v[3], sizeof(v[3]));
+		printf("%-20s %4s %6s %4s\n", v[1], v[0], v[2], v[3]);
+		p += l;
+	}
 }
 
 static void xl_print_snapshots(const char *reply)
@@ -351,6 +406,8 @@ int main_xl(int argc, char **argv)
 		xl_print_list(reply);
 	else if (!strcmp(cmd, "snapshot-list"))
 		xl_print_snapshots(reply);
+	else if (!strcmp(cmd, "sched-credit"))
+		xl_print_sched(reply);
 	else if (!strcmp(cmd, "console"))
 		status = xl_console(fd);
 	close(fd);

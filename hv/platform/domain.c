@@ -603,3 +603,19 @@ int system_revive(struct hv_system *s, unsigned id, struct machine *m, struct hv
 	}
 	return 0;
 }
+
+int system_set_record(struct hv_system *s, unsigned id, enum domain_state state,
+		      uint64_t base_itime, uint64_t restarts, struct hv_err *err)
+{
+	struct domain *d = system_domain(s, id);
+
+	if (!d || d->state == DOMAIN_DESTROYED || state == DOMAIN_DESTROYED) {
+		hv_err_set(err, "domain %u cannot be destroyed or come back that way", id);
+		return -1;
+	}
+	d->state = state;
+	d->base_itime = base_itime;
+	d->start_epoch = s->epoch;
+	d->restarts = restarts;
+	return 0;
+}

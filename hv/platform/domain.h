@@ -136,6 +136,11 @@ void system_destroy_domain(struct hv_system *s, unsigned id);
  * domain id back in machine m (of the shape it had; the system owns m from
  * now on, also on failure), running, on the port of the bridge it was on. */
 int system_revive(struct hv_system *s, unsigned id, struct machine *m, struct hv_err *err);
+/* A domain brought from a system saved to files (cli/upsave.c): its state
+ * (running, paused or stopped), restarts, and the machine time its epochs
+ * count from, as of the current epoch. */
+int system_set_record(struct hv_system *s, unsigned id, enum domain_state state,
+		      uint64_t base_itime, uint64_t restarts, struct hv_err *err);
 
 /* Scheduling in the manner of Xen's credit scheduler (docs/domains.md,
  * "Scheduling"). At each epoch's start the system's capacity, cpus *

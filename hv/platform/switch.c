@@ -13,6 +13,7 @@
  */
 #include "hv/platform/switch.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,4 +394,108 @@ void switch_state_free(struct switch_state *st)
 		free(st->sw.fly[i].f.data);
 	free(st->sw.fly);
 	free(st);
+}
+
+void switch_write(const struct hv_switch *sw, FILE *f, uint64_t epoch)
+{
+	const struct switch_faults *fl = &sw->faults;
+
+	fprintf(f, "sw rng %016" PRIx64 "\n", sw->rng);
+	fprintf(f, "sw faults %u %u %u %u %u\n", fl->drop_ppm, fl->dup_ppm, fl->reorder_ppm,
+		fl->delay_ppm, fl->delay_epochs);
+	for (unsigned i = 0; i < sw->nport; i++)
+		fprintf(f, "sw port %u %u %d\n", i, sw->port[i]->group, sw->port[i]->plugged);
+	for (unsigned k = 0; k < sw->nmac; k++) {
+		/* Oldest first: the order the table fills and replaces in. */
+		const struct sw_mac *e = &sw->mac[(sw->mac_next + k) % sw->nmac];
+		const uint8_t *m = e->mac;
+		fprintf(f, "sw mac %02x:%02x:%02x:%02x:%02x:%02x %d\n", m[0], m[1], m[2], m[3],
+			m[4], m[5], e->port);
+	}
+	for (unsigned i = 0; i < sw->nfly; i++) {
+		const struct sw_inflight *e = &sw->fly[i];
+		fprintf(f, "sw frame %" PRIu64 " %d ", e->due - epoch, e->port);
+		for (uint32_t k = 0; k < e->f.len; k++)
+			fprintf(f, "%02x", e->f.data[k]);
+		fputc('\n', f);
+	}
+}
+
+static int sw_map(const int *map, unsigned nmap, long p)
+{
+	return p >= 0 && (unsigned long)p < nmap ? map[p] : -2;
+}
+
+int switch_read_line(struct hv_switch *sw, const char *line, const int *map, unsigned nmap,
+		     uint64_t epoch, struct hv_err *err)
+{
+	unsigned a[5], mac[6];
+	long port;
+	uint64_t v;
+	int n = 0;
+
+	if (sscanf(line, "sw rng %" SCNx64 "%n", &v, &n) == 1 && !line[n]) {
+		sw->rng = v;
+		return 0;
+	}
+	if (sscanf(line, "sw faults %u %u %u %u %u%n", &a[0], &a[1], &a[2], &a[3], &a[4], &n) ==
+		    5 &&
+	    !line[n] && a[0] <= 1000000 && a[1] <= 1000000 && a[2] <= 1000000 && a[3] <= 1000000 &&
+	    a[4] <= 1000000) {
+		sw->faults = (struct switch_faults){ a[0], a[1], a[2], a[3], a[4] };
+		return 0;
+	}
+	if (sscanf(line, "sw port %ld %u %u%n", &port, &a[0], &a[1], &n) == 3 && !line[n] &&
+	    a[0] <= 1000 && a[1] <= 1) {
+		int to = sw_map(map, nmap, port);
+		if (to == -2)
+			goto bad;
+		if (to >= 0 && (unsigned)to < sw->nport) {
+			sw->port[to]->group = a[0];
+			sw->port[to]->plugged = a[1] && sw->port[to]->plugged;
+		}
+		return 0;
+	}
+	if (sscanf(line, "sw mac %x:%x:%x:%x:%x:%x %ld%n", &mac[0], &mac[1], &mac[2], &mac[3],
+		   &mac[4], &mac[5], &port, &n) == 7 &&
+	    !line[n]) {
+		int to = port == -1 ? -1 : sw_map(map, nmap, port);
+		uint8_t m[6];
+		for (unsigned k = 0; k < 6; k++)
+			m[k] = (uint8_t)mac[k];
+		if (to == -2 || mac[0] > 255 || mac[1] > 255 || mac[2] > 255 || mac[3] > 255 ||
+		    mac[4] > 255 || mac[5] > 255)
+			goto bad;
+		if (to >= 0)
+			sw_learn(sw, m, to);
+		return 0;
+	}
+	if (sscanf(line, "sw frame %" SCNu64 " %ld %n", &v, &port, &n) == 2) {
+		const char *hex = line + n;
+		size_t len = strlen(hex) / 2;
+		int to = sw_map(map, nmap, port);
+		if (to == -2 || strlen(hex) % 2 || len < 14 || len > SWITCH_FRAME_MAX ||
+		    v > 1000000 || strspn(hex, "0123456789abcdef") != 2 * len)
+			goto bad;
+		if (to < 0)
+			return 0;
+		uint8_t *data = malloc(len);
+		if (!data || sw->nfly == SWITCH_INFLIGHT_MAX) {
+			free(data);
+			sw->st.overflow++;
+			return 0;
+		}
+		for (size_t k = 0; k < len; k++) {
+			unsigned b;
+			sscanf(hex + 2 * k, "%2x", &b);
+			data[k] = (uint8_t)b;
+		}
+		sw->fly[sw->nfly++] = (struct sw_inflight){ epoch + v,
+							    to,
+							    { data, (uint32_t)len } };
+		return 0;
+	}
+bad:
+	hv_err_set(err, "bridge '%s': a malformed line '%.60s'", sw->name, line);
+	return -1;
 }

@@ -23,6 +23,8 @@
 #ifndef HV_PLATFORM_SWITCH_H
 #define HV_PLATFORM_SWITCH_H
 
+#include <stdio.h>
+
 #include "hv/types.h"
 
 #define SWITCH_MAX_PORTS 64
@@ -101,6 +103,21 @@ struct switch_state *switch_save(const struct hv_switch *sw);
  * epochs went on since). */
 void switch_load(struct hv_switch *sw, const struct switch_state *st, uint64_t shift);
 void switch_state_free(struct switch_state *st);
+/* The state as text lines, for a system saved to files (cli/upsave.c):
+ *   sw rng HEX                      the fault generator
+ *   sw faults DROP DUP REORDER DELAY DELAY_EPOCHS
+ *   sw port P GROUP PLUGGED         each port
+ *   sw mac XX:XX:XX:XX:XX:XX P      the MAC table, oldest first
+ *   sw frame DUE P HEX              in flight to port P, DUE epochs from now
+ * (epoch: the current epoch, which DUE is counted from). */
+void switch_write(const struct hv_switch *sw, FILE *f, uint64_t epoch);
+/* One such line, read into sw: port P of the file is port map[P] here
+ * (map has nmap entries; -1: that port is gone, its frames dropped), DUE
+ * counted from epoch. Lines must come in the order written (ports before
+ * frames). 0, or -1 with err on a malformed line (untrusted input). */
+int switch_read_line(struct hv_switch *sw, const char *line, const int *map, unsigned nmap,
+		     uint64_t epoch, struct hv_err *err);
+
 /* The backend of port (as switch_add_port gave it), for a device made
  * again behind it. */
 void switch_port_backend(struct hv_switch *sw, int port, struct net_backend *be);

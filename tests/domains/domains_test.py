@@ -68,6 +68,15 @@ its rv.cmd="..." and powers off.
             httpd through the forwarded port; the log holds the frames
             slirp sent (net records), and it replays, with the host
             server gone, matching every digest and the console
+  savesystem  `xl sched-credit` sets (a weight of 0 refused) and lists;
+            `xl save-system DIR` of a server, a client fetching in a loop
+            and a fork of the server: DIR holds system.cfg (the client's
+            weight and cap as set), system.state
+            (each domain's port, none for the fork) and a file per domain;
+            `up --restore DIR` on 1 and 2 threads goes on where the system
+            was (the client's fetch counter continues, nothing boots) with
+            the same digest; a state file that does not match its domains
+            is refused naming its line
   config    refusals before anything starts, each one line naming the
             file and line: an unknown key, a duplicate name, a missing
             kernel, a vif on an undefined bridge, a bad policy; and an
@@ -75,6 +84,7 @@ its rv.cmd="..." and powers off.
 """
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -758,6 +768,77 @@ def case_uplink():
     check(got == console(), "replayed, the domain's console is the recording's", got[-800:])
 
 
+def case_savesystem():
+    cfg = write("whole.cfg", "bridge = [ 'br0' ]\n\n" +
+                domain("server", SERVER.replace("sleep 20", "sleep 3000"),
+                       "vif = [ 'bridge=br0' ]") +
+                domain("client", LOOP, "vif = [ 'bridge=br0' ]"))
+    saved = os.path.join(TMP, "whole-saved")
+    s = Session(cfg, "whole")
+    try:
+        m = s.wait_for("client", r"fetch-ok-\d+")
+        check(m is not None, "the client fetches from the server", s.console("client")[-1500:])
+        st, out, err = s.xl("fork", "server", "copy")
+        check(st == 0, "a fork (off the network) is made", err)
+        st, out, err = s.xl("sched-credit", "-d", "client", "-w", "512", "-c", "50")
+        check(st == 0 and re.search(r"client +1 +512 +50", out), "xl sched-credit sets and shows",
+              out + err)
+        st, out, err = s.xl("sched-credit", "-d", "server", "-w", "0")
+        check(st == 2 and "weight" in err, "a weight of 0 is refused", err)
+        st, out, err = s.xl("sched-credit")
+        check(st == 0 and re.search(r"server +0 +256 +0", out) and
+              re.search(r"client +1 +512 +50", out) and re.search(r"copy +2 +256 +0", out),
+              "xl sched-credit lists every domain's weight and cap", out + err)
+        st, out, err = s.xl("save-system", os.path.relpath(saved))
+        at = int(re.findall(r"fetch-ok-(\d+)", s.console("client"))[-1])
+        check(st == 0 and all(os.path.exists(os.path.join(saved, f)) for f in
+                              ("system.cfg", "system.state", "server.snap", "client.snap",
+                               "copy.snap")),
+              "xl save-system writes the configuration, the state and a file per domain",
+              err + " ".join(os.listdir(saved) if os.path.isdir(saved) else []))
+        s.xl("quit")
+        s.p.wait(timeout=120)
+    finally:
+        s.close()
+    with open(os.path.join(saved, "system.state")) as f:
+        state = f.read()
+    with open(os.path.join(saved, "system.cfg")) as f:
+        scfg = f.read()
+    check(re.search(r"name = 'client'\n(.*\n)*?weight = 512\ncap = 50\n", scfg),
+          "system.cfg keeps the client's scheduling as set", scfg[-1500:])
+    check(re.search(r"^domain copy running 0 \d+ - -1 [0-9a-f]{16}$", state, re.M) and
+          re.search(r"^domain client running 0 \d+ br0 1 ", state, re.M),
+          "the state names each domain's port (none for the fork)", state[:600])
+    digests = []
+    for threads in ("1", "2"):
+        logs = os.path.join(TMP, "whole-restored-" + threads)
+        os.makedirs(logs, exist_ok=True)
+        st, out, err = run([RV, "up", "--restore", saved, "--threads", threads, "--log-dir", logs,
+                            "--control", "none", "--max-epochs", "20000", "--print-digest"],
+                           timeout=900)
+        d = DIGEST.search(out)
+        digests.append(d.group(1) if d else None)
+        with open(os.path.join(logs, "client.console"), errors="replace") as f:
+            client = f.read()
+        later = [int(n) for n in re.findall(r"fetch-ok-(\d+)", client)]
+        check(st == 0 and d and later and at <= min(later) <= at + 3 and
+              "init started" not in client,
+              f"restored on {threads} thread(s), the client goes on fetching where it was "
+              f"(from {at}), without booting", err + client[-800:])
+    check(digests[0] and digests[0] == digests[1],
+          "the restored system computes the same on 1 and 2 threads", str(digests))
+    bad = os.path.join(TMP, "whole-bad")
+    shutil.copytree(saved, bad)
+    with open(os.path.join(bad, "system.state"), "w") as f:
+        f.write(re.sub(r"^(domain client running 0 \d+ br0 1 )[0-9a-f]", r"\g<1>f", state,
+                       flags=re.M).replace("\ndomain client running 0 ",
+                                           "\ndomain client running 0 ", 1))
+    st, out, err = run([RV, "up", "--restore", bad, "--control", "none", "--log-dir", TMP,
+                        "--max-epochs", "1"], timeout=300)
+    check(st != 0 and "system.state, line" in err and len(err.strip().splitlines()) == 1,
+          "a state file that does not match its domains is refused, naming its line", err)
+
+
 def case_config():
     kernel = env_path("RV_GUEST_KERNEL")
 
@@ -785,4 +866,4 @@ def case_config():
 run_case({"network": case_network, "faults": case_faults, "policies": case_policies,
           "toolstack": case_toolstack, "record": case_record, "plugins": case_plugins,
           "netfault": case_netfault, "uplink": case_uplink, "config": case_config,
-          "snapshots": case_snapshots}, CASE)
+          "snapshots": case_snapshots, "savesystem": case_savesystem}, CASE)
