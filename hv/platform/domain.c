@@ -8,6 +8,15 @@
  * touched by one thread per epoch and by none during the barrier but the
  * main one, so domains need no locks; the switches' outboxes are each
  * written by their own domain only (switch.h).
+ *
+ * Waking a sleeping thread takes 20 us and more (a futex wake, the host
+ * scheduler), a good part of an epoch of 500 us of guest time. So a
+ * thread that waits (a worker for the next epoch, the main thread for the
+ * workers) first spins for up to spin_ns on the pool's counters and only
+ * then sleeps on the condition variable; the counters are atomics, and
+ * the mutex orders only the sleeping. Spinning is off when there are more
+ * threads than host CPUs, where a spinning thread would hold a CPU that
+ * another one needs.
  */
 #include "hv/platform/domain.h"
 
@@ -15,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "hv/dev/backend/net_slirp.h"
 #include "hv/dev/virtio/virtio_net.h"
@@ -37,9 +48,10 @@ struct hv_system {
 	unsigned nworkers;
 	pthread_mutex_t mu;
 	pthread_cond_t go, done;
-	uint64_t generation;
-	unsigned busy;
-	bool quit;
+	uint64_t generation; /* atomic: bumped for each epoch's work */
+	unsigned busy;       /* atomic: workers not done with this epoch */
+	bool quit;           /* atomic */
+	uint64_t spin_ns;    /* how long a waiting thread spins (see above) */
 };
 
 struct hv_system *system_create(uint64_t epoch_len, unsigned threads, struct hv_err *err)
@@ -60,6 +72,8 @@ struct hv_system *system_create(uint64_t epoch_len, unsigned threads, struct hv_
 	}
 	s->epoch_len = epoch_len;
 	s->threads = threads;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	s->spin_ns = cpus > 0 && threads <= (unsigned long)cpus ? SYSTEM_SPIN_NS : 0;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->go, NULL);
 	pthread_cond_init(&s->done, NULL);
@@ -69,7 +83,7 @@ struct hv_system *system_create(uint64_t epoch_len, unsigned threads, struct hv_
 static void system_stop_workers(struct hv_system *s)
 {
 	pthread_mutex_lock(&s->mu);
-	s->quit = true;
+	__atomic_store_n(&s->quit, true, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&s->go);
 	pthread_mutex_unlock(&s->mu);
 	for (unsigned i = 0; i < s->nworkers; i++)
@@ -345,26 +359,82 @@ static void system_take_work(struct hv_system *s)
 		domain_run_epoch(s, s->run[i]);
 }
 
+void system_set_spin(struct hv_system *s, uint64_t ns)
+{
+	s->spin_ns = ns;
+}
+
+static uint64_t system_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void system_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
+}
+
+/* A worker's wait: the next epoch's work, or the end. */
+static bool system_work_posted(struct hv_system *s, uint64_t seen)
+{
+	return __atomic_load_n(&s->generation, __ATOMIC_ACQUIRE) != seen ||
+	       __atomic_load_n(&s->quit, __ATOMIC_ACQUIRE);
+}
+
+/* The main thread's wait: every worker done with the epoch. */
+static bool system_workers_done(struct hv_system *s, uint64_t unused)
+{
+	(void)unused;
+	return __atomic_load_n(&s->busy, __ATOMIC_ACQUIRE) == 0;
+}
+
+/* Wait for ready(s, arg), spinning for at most s->spin_ns, then sleeping
+ * on cond (whoever makes ready true signals cond holding s->mu). */
+static void system_wait(struct hv_system *s, bool (*ready)(struct hv_system *, uint64_t),
+			uint64_t arg, pthread_cond_t *cond)
+{
+	uint64_t start = 0;
+
+	for (unsigned n = 0; !ready(s, arg); n++) {
+		if (n % 64 == 0) {
+			uint64_t now = s->spin_ns ? system_now_ns() : 0;
+			if (!n)
+				start = now;
+			if (now - start >= s->spin_ns) {
+				pthread_mutex_lock(&s->mu);
+				while (!ready(s, arg))
+					pthread_cond_wait(cond, &s->mu);
+				pthread_mutex_unlock(&s->mu);
+				return;
+			}
+		}
+		system_cpu_relax();
+	}
+}
+
 static void *system_worker(void *arg)
 {
 	struct hv_system *s = arg;
 	uint64_t seen = 0;
 
 	for (;;) {
-		pthread_mutex_lock(&s->mu);
-		while (s->generation == seen && !s->quit)
-			pthread_cond_wait(&s->go, &s->mu);
-		if (s->quit) {
-			pthread_mutex_unlock(&s->mu);
+		system_wait(s, system_work_posted, seen, &s->go);
+		if (__atomic_load_n(&s->quit, __ATOMIC_ACQUIRE))
 			return NULL;
-		}
-		seen = s->generation;
-		pthread_mutex_unlock(&s->mu);
+		seen = __atomic_load_n(&s->generation, __ATOMIC_ACQUIRE);
 		system_take_work(s);
-		pthread_mutex_lock(&s->mu);
-		if (--s->busy == 0)
+		if (__atomic_sub_fetch(&s->busy, 1, __ATOMIC_ACQ_REL) == 0) {
+			pthread_mutex_lock(&s->mu);
 			pthread_cond_signal(&s->done);
-		pthread_mutex_unlock(&s->mu);
+			pthread_mutex_unlock(&s->mu);
+		}
 	}
 }
 
@@ -460,20 +530,18 @@ int system_run_epoch(struct hv_system *s, struct hv_err *err)
 			s->run[s->nrun++] = s->dom[i];
 	system_share(s);
 	s->next = 0;
-	if (s->nworkers) {
+	/* One domain is the main thread's alone: no wake, no wait. */
+	bool pool = s->nworkers && s->nrun > 1;
+	if (pool) {
+		__atomic_store_n(&s->busy, s->nworkers, __ATOMIC_RELAXED);
 		pthread_mutex_lock(&s->mu);
-		s->busy = s->nworkers;
-		s->generation++;
+		__atomic_store_n(&s->generation, s->generation + 1, __ATOMIC_RELEASE);
 		pthread_cond_broadcast(&s->go);
 		pthread_mutex_unlock(&s->mu);
 	}
 	system_take_work(s);
-	if (s->nworkers) {
-		pthread_mutex_lock(&s->mu);
-		while (s->busy)
-			pthread_cond_wait(&s->done, &s->mu);
-		pthread_mutex_unlock(&s->mu);
-	}
+	if (pool)
+		system_wait(s, system_workers_done, 0, &s->done);
 	/* The barrier: one thread, domains in id order, switches in order. */
 	for (unsigned i = 0; i < s->nrun; i++)
 		domain_after_epoch(s, s->run[i]);

@@ -2,13 +2,15 @@
 /*
  * Tests for domains (hv/platform/domain.c) and the switch between them
  * (hv/platform/switch.c): running a machine in epochs changes nothing it
- * computes; a system gives the same digests on 1, 2 and 4 host threads;
+ * computes; a system gives the same digests on 1, 2 and 4 host threads,
+ * whether its waiting threads spin or sleep;
  * the on_poweroff/on_crash policies; the switch's learning, flooding,
  * latency, partitions, faults and bounds.
  */
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -154,8 +156,9 @@ TEST(Domain, EpochsChangeNothingTheMachineComputes)
 }
 
 /* The digests after every epoch of a system of five domains (two with 2
- * harts), on 1, 2 and 4 host threads. */
-static std::vector<uint64_t> SystemDigests(unsigned threads)
+ * harts), on 1, 2 and 4 host threads; spin: system_set_spin's (-1: the
+ * system's default). */
+static std::vector<uint64_t> SystemDigests(unsigned threads, int64_t spin = -1)
 {
 	std::vector<Image> imgs;
 	imgs.reserve(5); /* the loader options point into each Image */
@@ -164,6 +167,8 @@ static std::vector<uint64_t> SystemDigests(unsigned threads)
 	struct hv_err err = {};
 	struct hv_system *s = system_create(50000, threads, &err);
 	EXPECT_NE(s, nullptr) << err.msg;
+	if (spin >= 0)
+		system_set_spin(s, (uint64_t)spin);
 	for (int i = 0; i < 5; i++) {
 		std::string name = "d" + std::to_string(i);
 		struct domain_spec sp = Spec(name.c_str(), imgs[i]);
@@ -185,6 +190,34 @@ TEST(Domain, SameDigestsOnOneTwoAndFourThreads)
 	ASSERT_GT(one.size(), 10u);
 	EXPECT_EQ(SystemDigests(2), one);
 	EXPECT_EQ(SystemDigests(4), one);
+}
+
+TEST(Domain, SameDigestsWhetherWaitingThreadsSpinOrSleep)
+{
+	std::vector<uint64_t> one = SystemDigests(1);
+	EXPECT_EQ(SystemDigests(2, 0), one) << "threads that sleep at once";
+	EXPECT_EQ(SystemDigests(2, 1000000000), one) << "threads that spin up to 1 s";
+	EXPECT_EQ(SystemDigests(4, 1000000000), one) << "four spinning threads";
+}
+
+TEST(Domain, DestroyEndsThreadsThatSpin)
+{
+	Image img(Program(3, 8 * 4096));
+	struct hv_err err = {};
+	struct hv_system *s = system_create(50000, 2, &err);
+	ASSERT_NE(s, nullptr) << err.msg;
+	system_set_spin(s, 60ull * 1000000000ull);
+	for (const char *name : { "a", "b" }) {
+		struct domain_spec sp = Spec(name, img);
+		ASSERT_GE(system_add_domain(s, &sp, Make(img), &err), 0) << err.msg;
+	}
+	ASSERT_EQ(system_run_epoch(s, &err), 2) << err.msg;
+	/* The worker now spins for the next epoch, for up to a minute. */
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	system_destroy(s);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	EXPECT_LT(t1.tv_sec - t0.tv_sec, 10) << "destroy waited for the spin to time out";
 }
 
 TEST(Domain, PoliciesDestroyRestartPreserve)
