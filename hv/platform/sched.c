@@ -171,6 +171,10 @@ enum hv_stop machine_run(struct machine *m)
 
 	if (m->epoch_idle && m->stop == STOP_NONE) {
 		m->epoch_idle = false;
+		/* Frames the barrier queued (domain.h) wake an idle guest now,
+		 * as at a round's end below, not at its next timer. */
+		if (m->net)
+			virtio_net_deliver_queued(m->net);
 		if (!machine_idle(m))
 			machine_stop(m, STOP_DEADLOCK, 0);
 		else if (m->epoch_idle && m->itime >= m->epoch_end)

@@ -158,6 +158,10 @@ def case_network():
               client)
         check("2 packets transmitted, 2 packets received" in client,
               f"the server answered both pings ({what})", client)
+        rtts = [float(t) for t in re.findall(r"time=([\d.]+) ms", client)]
+        check(rtts and max(rtts) < 10,
+              f"a ping's round trip is a few epochs of guest time, also to an idle "
+              f"server ({what}): {rtts} ms", client)
         check("server-done" in con.get("server", ""), f"the server ran to its end ({what})",
               con.get("server", ""))
         check("domain 'server' powered off (status 0): destroyed" in err and
