@@ -52,6 +52,8 @@ struct hv_system {
 	unsigned busy;       /* atomic: workers not done with this epoch */
 	bool quit;           /* atomic */
 	uint64_t spin_ns;    /* how long a waiting thread spins (see above) */
+	system_hold_fn hold; /* a debugger's (system_set_hold) */
+	void *hold_opaque;
 };
 
 struct hv_system *system_create(uint64_t epoch_len, unsigned threads, struct hv_err *err)
@@ -278,7 +280,42 @@ static void domain_run_epoch(const struct hv_system *s, struct domain *d)
 	d->last_stop = machine_run(m);
 	d->exit_status = m->exit_status;
 	d->used = m->total_insns - start;
-	domain_charge(d);
+	if (d->last_stop != STOP_DEBUG) /* else domain_hold charges it, at its end */
+		domain_charge(d);
+}
+
+void system_set_hold(struct hv_system *s, system_hold_fn fn, void *opaque)
+{
+	s->hold = fn;
+	s->hold_opaque = opaque;
+}
+
+/* Domain d stopped for its debugger mid-epoch (main thread): it goes on
+ * with its epoch each time the debugger lets it go, until the epoch's end;
+ * one the debugger keeps (it is gone, or the run ends) ends its epoch there. */
+static void domain_hold(struct hv_system *s, struct domain *d)
+{
+	while (d->last_stop == STOP_DEBUG) {
+		bool go = s->hold(s->hold_opaque, d);
+		struct machine *m = d->m;
+		if (!m) { /* destroyed meanwhile */
+			d->last_stop = STOP_EPOCH;
+			return;
+		}
+		icount_t start = m->total_insns - d->used;
+		m->stop = STOP_NONE;
+		/* An interrupt at the epoch's last round boundary: no round more. */
+		if (!go || m->itime >= m->epoch_end) {
+			machine_stop(m, STOP_EPOCH, 0);
+			d->last_stop = STOP_EPOCH;
+		} else {
+			d->last_stop = machine_run(m);
+			d->exit_status = m->exit_status;
+		}
+		d->used = m->total_insns - start;
+		if (d->last_stop != STOP_DEBUG)
+			domain_charge(d);
+	}
 }
 
 /* Capacity total shared by weight among the n domains of d[], share
@@ -542,9 +579,13 @@ int system_run_epoch(struct hv_system *s, struct hv_err *err)
 	system_take_work(s);
 	if (pool)
 		system_wait(s, system_workers_done, 0, &s->done);
-	/* The barrier: one thread, domains in id order, switches in order. */
+	for (unsigned i = 0; s->hold && i < s->nrun; i++)
+		domain_hold(s, s->run[i]);
+	/* The barrier: one thread, domains in id order, switches in order
+	 * (a domain destroyed while a debugger held the system is gone). */
 	for (unsigned i = 0; i < s->nrun; i++)
-		domain_after_epoch(s, s->run[i]);
+		if (s->run[i]->m)
+			domain_after_epoch(s, s->run[i]);
 	for (unsigned i = 0; i < s->nsw; i++)
 		switch_barrier(s->sw[i], s->epoch);
 	s->epoch++;

@@ -133,6 +133,20 @@ uint64_t system_epoch_len(const struct hv_system *s);
  * set when the threads could not be started. */
 int system_run_epoch(struct hv_system *s, struct hv_err *err);
 
+/*
+ * A debugger's hold (cli/up_gdb.h): after every domain ran its share of an
+ * epoch, for each whose run stopped for its debugger (STOP_DEBUG) before
+ * the epoch's end, the system calls hold on the main thread, which returns
+ * once the debugger lets the domain go: true, and the domain goes on with
+ * its epoch (and may stop again); false, and it ends its epoch where it is
+ * (the debugger is gone, or the run ends). Only then comes the barrier:
+ * the other domains wait there, so a debugger that stops and resumes a
+ * domain changes nothing the system computes. hold may apply toolstack
+ * operations; a domain it destroys is left out of the barrier.
+ */
+typedef bool (*system_hold_fn)(void *opaque, struct domain *d);
+void system_set_hold(struct hv_system *s, system_hold_fn fn, void *opaque);
+
 /* Toolstack operations (between epochs). */
 int system_pause(struct hv_system *s, unsigned id, struct hv_err *err);
 int system_unpause(struct hv_system *s, unsigned id, struct hv_err *err);
