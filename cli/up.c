@@ -130,9 +130,9 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 		}
 	}
 	if (o->restore) {
-		if (o->file || o->record || o->replay)
-			return up_usage("--restore DIR takes the system from DIR, and is not "
-					"recorded or replayed");
+		if (o->file || o->replay)
+			return up_usage("--restore DIR takes the system from DIR (a replay of a "
+					"restored system takes DIR from its log)");
 		snprintf(o->restore_cfg, sizeof(o->restore_cfg), "%s/system.cfg", o->restore);
 		o->file = o->restore_cfg;
 	}
@@ -235,16 +235,42 @@ static void up_log_input(void *opaque, int domain, const void *data, size_t len)
 	uplog_event(&l->w, &e);
 }
 
-/* Each image every domain boots from, with its SHA-256: recorded, or
- * checked against the recording. */
-static int up_images(const struct domcfg *c, struct up_log *l, struct hv_err *err)
+/* One image with its SHA-256: recorded, or checked as the k-th of the
+ * recording's. */
+static int up_image(struct up_log *l, const char *path, unsigned *k, struct hv_err *err)
+{
+	uint8_t sum[SHA256_DIGEST_SIZE];
+	char hex[SHA256_HEX_SIZE];
+
+	if (sha256_file(path, sum, err) != 0)
+		return -1;
+	sha256_hex(sum, hex);
+	if (l->recording) {
+		uplog_image(&l->w, path, hex);
+	} else if (*k >= l->in.nimages || strcmp(l->in.image[*k], path) ||
+		   strcmp(l->in.image_sha[*k], hex)) {
+		hv_err_set(err,
+			   "image %.300s is not the one the log was recorded with "
+			   "(its SHA-256 or its place differ)",
+			   path);
+		return -1;
+	}
+	(*k)++;
+	return 0;
+}
+
+/* Each image every domain boots from, and for a system restored from
+ * files (restore: their folder) its state and its domains' files, with
+ * their SHA-256: recorded, or checked against the recording. */
+static int up_images(const struct domcfg *c, const char *restore, struct up_log *l,
+		     struct hv_err *err)
 {
 	unsigned k = 0;
+	char path[4200];
 
 	for (unsigned i = 0; i < c->ndom; i++) {
 		const struct domcfg_domain *d = &c->dom[i];
 		const char *img[3 + DOMCFG_MAX_DISKS] = { d->kernel, d->initrd, d->bios };
-		char path[4200];
 		for (unsigned j = 0; j < d->ndisk; j++)
 			img[3 + j] = d->disk[j] + 5; /* after "file=" */
 		for (unsigned j = 0; j < 3 + d->ndisk; j++) {
@@ -254,24 +280,16 @@ static int up_images(const struct domcfg *c, struct up_log *l, struct hv_err *er
 			char *comma = j >= 3 ? strchr(path, ',') : NULL;
 			if (comma)
 				*comma = '\0';
-			uint8_t sum[SHA256_DIGEST_SIZE];
-			char hex[SHA256_HEX_SIZE];
-			if (sha256_file(path, sum, err) != 0)
+			if (up_image(l, path, &k, err) != 0)
 				return -1;
-			sha256_hex(sum, hex);
-			if (l->recording) {
-				uplog_image(&l->w, path, hex);
-			} else if (k >= l->in.nimages || strcmp(l->in.image[k], path) ||
-				   strcmp(l->in.image_sha[k], hex)) {
-				hv_err_set(err,
-					   "image %.300s is not the one the log was recorded with "
-					   "(its SHA-256 or its place differ)",
-					   path);
-				return -1;
-			}
-			k++;
 		}
+		snprintf(path, sizeof(path), "%s/%s.snap", restore ? restore : "", d->name);
+		if (restore && up_image(l, path, &k, err) != 0)
+			return -1;
 	}
+	snprintf(path, sizeof(path), "%s/system.state", restore ? restore : "");
+	if (restore && up_image(l, path, &k, err) != 0)
+		return -1;
 	if (!l->recording && k != l->in.nimages) {
 		hv_err_set(err, "the log was recorded with %u images, the system has %u",
 			   l->in.nimages, k);
@@ -365,6 +383,7 @@ int main_up(int argc, char **argv)
 		if (uplog_read(uo.replay, &log.in, &err) != 0)
 			return main_fail(&err);
 		uo.file = log.in.cfg_path;
+		uo.restore = log.in.restore_dir; /* a system restored from files */
 		if (domcfg_parse(uo.file, log.in.cfg_text, log.in.cfg_len, true, &cfg, &err) != 0) {
 			uplog_free(&log.in);
 			return main_fail(&err);
@@ -400,6 +419,23 @@ int main_up(int argc, char **argv)
 	uint64_t rtc_ns = uo.replay  ? log.in.rtc_ns :
 			  uo.rtc_set ? uo.rtc_s * 1000000000ull :
 				       (uint64_t)time(NULL) * 1000000000ull;
+	/* The log first: a replay checks the files it reads before reading them. */
+	log.s = s;
+	if (uo.record) {
+		size_t len;
+		char *text = up_read_text(uo.file, &len, &err);
+		if (!text ||
+		    uplog_create(&log.w, uo.record, uo.file, text, len, rtc_ns, &err) != 0) {
+			free(text);
+			goto out;
+		}
+		free(text);
+		log.recording = true;
+		if (uo.restore)
+			uplog_restore(&log.w, uo.restore);
+	}
+	if ((uo.record || uo.replay) && up_images(&cfg, uo.restore, &log, &err) != 0)
+		goto out;
 	us.s = s;
 	us.log_dir = uo.log_dir;
 	us.console = uo.console;
@@ -416,20 +452,6 @@ int main_up(int argc, char **argv)
 			goto out;
 	}
 	char control[4200] = "";
-	log.s = s;
-	if (uo.record) {
-		size_t len;
-		char *text = up_read_text(uo.file, &len, &err);
-		if (!text ||
-		    uplog_create(&log.w, uo.record, uo.file, text, len, rtc_ns, &err) != 0) {
-			free(text);
-			goto out;
-		}
-		free(text);
-		log.recording = true;
-	}
-	if ((uo.record || uo.replay) && up_images(&cfg, &log, &err) != 0)
-		goto out;
 	if (uo.replay) {
 		us.ts = toolstack_open(NULL, s, &err); /* the log's requests only */
 		if (!us.ts)

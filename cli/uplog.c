@@ -83,6 +83,11 @@ void uplog_image(struct uplog_writer *w, const char *image, const char *sha256_h
 	UPLOG_LINE(w, fprintf(m_, "image %s ", sha256_hex); uplog_hex(m_, image, strlen(image)));
 }
 
+void uplog_restore(struct uplog_writer *w, const char *dir)
+{
+	UPLOG_LINE(w, fputs("restore ", m_); uplog_hex(m_, dir, strlen(dir)));
+}
+
 void uplog_event(struct uplog_writer *w, const struct uplog_event *e)
 {
 	switch (e->kind) {
@@ -200,6 +205,13 @@ static int uplog_parse_line(struct uplog *log, char *s, const char *path, unsign
 		*dst = (char *)data;
 		if (f[0][0] == 'c')
 			log->cfg_len = len;
+		return 0;
+	}
+	if (nf == 2 && !strcmp(f[0], "restore") && log->version >= 2) {
+		if (unhex(f[1], &data, &len) != 0 || !len)
+			return uplog_bad(err, path, n, "a malformed hex field");
+		free(log->restore_dir);
+		log->restore_dir = (char *)data;
 		return 0;
 	}
 	if (nf == 2 && !strcmp(f[0], "rtc")) {
@@ -323,6 +335,7 @@ void uplog_free(struct uplog *log)
 		free(log->image_sha[i]);
 	}
 	free(log->image);
+	free(log->restore_dir);
 	free(log->image_sha);
 	free(log->ev);
 	free(log->cfg_path);

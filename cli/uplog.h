@@ -22,6 +22,8 @@
  *   config <hex of its text> <crc>
  *   rtc <ns since 1970 at power-on> <crc>   (an input: the domains' clock)
  *   image <sha256 hex> <hex of the path> <crc>
+ *   restore <hex of DIR> <crc>  (version 2: up --restore DIR; its files
+ *                                 are images)
  *   E <epoch> req <hex of the request line> <crc>
  *   E <epoch> con <domain id> <hex of the bytes> <crc>
  *   E <epoch> net <bridge's place in the file> <hex of the frame> <crc>
@@ -58,6 +60,9 @@ struct uplog_writer {
 int uplog_create(struct uplog_writer *w, const char *path, const char *cfg_path,
 		 const char *cfg_text, size_t cfg_len, uint64_t rtc_ns, struct hv_err *err);
 void uplog_image(struct uplog_writer *w, const char *image, const char *sha256_hex);
+/* The system was restored from the files in dir (cli/upsave.h), which
+ * follow as images. */
+void uplog_restore(struct uplog_writer *w, const char *dir);
 void uplog_event(struct uplog_writer *w, const struct uplog_event *e);
 /* Flush and rename to LOG (0), or drop LOG.tmp (abandon). */
 int uplog_finish(struct uplog_writer *w, struct hv_err *err);
@@ -65,6 +70,7 @@ void uplog_abandon(struct uplog_writer *w);
 
 struct uplog {
 	char *cfg_path;
+	char *restore_dir; /* NULL, or where the system was restored from */
 	char *cfg_text;
 	size_t cfg_len;
 	uint64_t rtc_ns;

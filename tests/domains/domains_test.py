@@ -75,8 +75,10 @@ its rv.cmd="..." and powers off.
             (each domain's port, none for the fork) and a file per domain;
             `up --restore DIR` on 1 and 2 threads goes on where the system
             was (the client's fetch counter continues, nothing boots) with
-            the same digest; a state file that does not match its domains
-            is refused naming its line
+            the same digest; recorded (the same digest) and replayed from
+            the same files; a state file that does not match its domains
+            is refused naming its line, a replay whose saved domain
+            changed is refused
   config    refusals before anything starts, each one line naming the
             file and line: an unknown key, a duplicate name, a missing
             kernel, a vif on an undefined bridge, a bad policy; and an
@@ -831,6 +833,19 @@ def case_savesystem():
               f"(from {at}), without booting", err + client[-800:])
     check(digests[0] and digests[0] == digests[1],
           "the restored system computes the same on 1 and 2 threads", str(digests))
+    log = os.path.join(TMP, "whole.log")
+    rec = os.path.join(TMP, "whole-rec")
+    os.makedirs(rec, exist_ok=True)
+    st, out, err = run([RV, "up", "--restore", saved, "--record", log, "--log-dir", rec,
+                        "--control", "none", "--max-epochs", "20000", "--print-digest"],
+                       timeout=900)
+    d = DIGEST.search(out)
+    check(st == 0 and d and d.group(1) == digests[0],
+          "a restored system is recorded, computing what it computed unrecorded", err + out)
+    st, out, err = run([RV, "up", "--replay", log, "--log-dir", rec, "--print-digest"],
+                       timeout=900)
+    check(st == 0 and "replay matched the log" in err,
+          "its replay restores the system from the same files and matches", err)
     bad = os.path.join(TMP, "whole-bad")
     shutil.copytree(saved, bad)
     with open(os.path.join(bad, "system.state"), "w") as f:
@@ -841,6 +856,11 @@ def case_savesystem():
                         "--max-epochs", "1"], timeout=300)
     check(st != 0 and "system.state, line" in err and len(err.strip().splitlines()) == 1,
           "a state file that does not match its domains is refused, naming its line", err)
+    with open(os.path.join(saved, "copy.snap"), "ab") as f:
+        f.write(b"x")
+    st, out, err = run([RV, "up", "--replay", log, "--log-dir", rec], timeout=300)
+    check(st != 0 and "copy.snap is not the one the log was recorded with" in err,
+          "a replay whose saved domain changed is refused saying so", err)
 
 
 def case_config():
