@@ -127,25 +127,41 @@ static const char *xl_field(const char *json, const char *key, char *out, size_t
 	return out;
 }
 
-static void xl_print_list(const char *reply)
-{
-	char v[5][80];
-	const char *p = strstr(reply, "\"domains\":[");
+#define XL_COLS 5
 
-	printf("%-20s %4s %-10s %8s %16s\n", "Name", "ID", "State", "Restarts", "Instructions");
-	while (p && (p = strstr(p, "{\"id\":"))) {
+/* Each object of the reply's array (the one after "ARRAY":[, each opening
+ * with {"FIRST":) as its keys' values, handed to row. */
+static void xl_rows(const char *reply, const char *array, const char *const *keys, unsigned n,
+		    void (*row)(char (*v)[140]))
+{
+	char v[XL_COLS][140], pat[40];
+	const char *p = strstr(reply, array);
+
+	snprintf(pat, sizeof(pat), "{\"%s\":", keys[0]);
+	while (p && (p = strstr(p, pat))) {
 		const char *end = strchr(p, '}');
 		char one[400];
 		size_t l = end ? (size_t)(end - p + 1) : strlen(p);
 		snprintf(one, sizeof(one), "%.*s", (int)l, p);
-		xl_field(one, "id", v[0], sizeof(v[0]));
-		xl_field(one, "name", v[1], sizeof(v[1]));
-		xl_field(one, "state", v[2], sizeof(v[2]));
-		xl_field(one, "restarts", v[3], sizeof(v[3]));
-		xl_field(one, "icount", v[4], sizeof(v[4]));
-		printf("%-20s %4s %-10s %8s %16s\n", v[1], v[0], v[2], v[3], v[4]);
+		for (unsigned k = 0; k < n; k++)
+			if (!xl_field(one, keys[k], v[k], sizeof(v[k])))
+				v[k][0] = '\0';
+		row(v);
 		p += l;
 	}
+}
+
+static void xl_list_row(char (*v)[140])
+{
+	printf("%-20s %4s %-10s %8s %16s\n", v[1], v[0], v[2], v[3], v[4]);
+}
+
+static void xl_print_list(const char *reply)
+{
+	static const char *const keys[] = { "id", "name", "state", "restarts", "icount" };
+
+	printf("%-20s %4s %-10s %8s %16s\n", "Name", "ID", "State", "Restarts", "Instructions");
+	xl_rows(reply, "\"domains\":[", keys, 5, xl_list_row);
 }
 
 /* A name as a JSON string's contents: names are printable ASCII here. */
@@ -277,51 +293,41 @@ static int xl_domains_request(const char *cmd, int nargs, char *const *a, char *
 	return 0;
 }
 
+static void xl_sched_row(char (*v)[140])
+{
+	printf("%-20s %4s %6s %4s\n", v[1], v[0], v[2], v[3]);
+}
+
+/* The reply to one domain's sched-credit: {"ok":true,"name":...}. */
+static void xl_sched_one(char (*v)[140])
+{
+	xl_sched_row(v + 1);
+}
+
 /* sched-credit's table: from list's reply, or one domain's settings. */
 static void xl_print_sched(const char *reply)
 {
-	char v[4][80];
-	const char *p = strstr(reply, "\"domains\":[");
+	static const char *const keys[] = { "id", "name", "weight", "cap" };
 
 	printf("%-20s %4s %6s %4s\n", "Name", "ID", "Weight", "Cap");
-	if (!p) {
-		const char *keys[] = { "id", "name", "weight", "cap" };
-		for (unsigned i = 0; i < 4; i++)
-			xl_field(reply, keys[i], v[i], sizeof(v[i]));
-		printf("%-20s %4s %6s %4s\n", v[1], v[0], v[2], v[3]);
-		return;
-	}
-	while ((p = strstr(p, "{\"id\":"))) {
-		const char *end = strchr(p, '}');
-		char one[400];
-		size_t l = end ? (size_t)(end - p + 1) : strlen(p);
-		snprintf(one, sizeof(one), "%.*s", (int)l, p);
-		xl_field(one, "id", v[0], sizeof(v[0]));
-		xl_field(one, "name", v[1], sizeof(v[1]));
-		xl_field(one, "weight", v[2], sizeof(v[2]));
-		xl_field(one, "cap", v[3], sizeof(v[3]));
-		printf("%-20s %4s %6s %4s\n", v[1], v[0], v[2], v[3]);
-		p += l;
-	}
+	if (strstr(reply, "\"domains\":["))
+		xl_rows(reply, "\"domains\":[", keys, 4, xl_sched_row);
+	else
+		xl_rows(reply, "{", (const char *const[]){ "ok", "id", "name", "weight", "cap" }, 5,
+			xl_sched_one);
+}
+
+static void xl_snapshot_row(char (*v)[140])
+{
+	printf("%-24s %10s %s\n", v[0], v[1], v[2][0] ? v[2] : "(whole system)");
 }
 
 static void xl_print_snapshots(const char *reply)
 {
-	char v[3][140];
-	const char *p = strstr(reply, "\"snapshots\":[");
+	static const char *const keys[] = { "tag", "epoch", "domain" };
 
 	printf("%-24s %10s %s\n", "Tag", "Epoch", "Domain");
-	while (p && (p = strstr(p, "{\"tag\":"))) {
-		const char *end = strchr(p, '}');
-		char one[400];
-		size_t l = end ? (size_t)(end - p + 1) : strlen(p);
-		snprintf(one, sizeof(one), "%.*s", (int)l, p);
-		xl_field(one, "tag", v[0], sizeof(v[0]));
-		xl_field(one, "epoch", v[1], sizeof(v[1]));
-		xl_field(one, "domain", v[2], sizeof(v[2]));
-		printf("%-24s %10s %s\n", v[0], v[1], v[2][0] ? v[2] : "(whole system)");
-		p += l;
-	}
+	xl_rows(reply, "\"snapshots\":[", keys, 3, xl_snapshot_row);
 }
 
 int main_xl(int argc, char **argv)
