@@ -3,7 +3,8 @@
  * Tests for domains (hv/platform/domain.c) and the switch between them
  * (hv/platform/switch.c): running a machine in epochs changes nothing it
  * computes; a system gives the same digests on 1, 2 and 4 host threads,
- * whether its waiting threads spin or sleep;
+ * whether its waiting threads spin or sleep, and with a debugger holding
+ * one of its domains at every breakpoint mid-epoch;
  * the on_poweroff/on_crash policies; the switch's learning, flooding,
  * latency, partitions, faults and bounds.
  */
@@ -15,6 +16,7 @@
 #include <vector>
 
 extern "C" {
+#include "hv/cpu/debug.h"
 #include "hv/platform/domain.h"
 #include "hv/platform/switch.h"
 #include "hv/dev/virtio/virtio_net.h"
@@ -155,10 +157,36 @@ TEST(Domain, EpochsChangeNothingTheMachineComputes)
 	}
 }
 
+/* A debugger's hold (system_set_hold) that lets the domain go at once,
+ * counting its calls and checking that every other domain ended its share
+ * of the epoch first. */
+struct Hold {
+	struct hv_system *s;
+	unsigned calls;
+};
+
+static bool HoldAndResume(void *opaque, struct domain *d)
+{
+	Hold *h = (Hold *)opaque;
+
+	h->calls++;
+	EXPECT_EQ(d->last_stop, STOP_DEBUG);
+	for (unsigned i = 0; i < system_ndomains(h->s); i++) {
+		struct domain *o = system_domain(h->s, i);
+		if (o != d && o->state == DOMAIN_RUNNING && o->last_stop == STOP_EPOCH) {
+			EXPECT_GE(o->m->itime, o->m->epoch_end) << "domain " << i;
+		}
+	}
+	debug_resume(d->m);
+	return true;
+}
+
 /* The digests after every epoch of a system of five domains (two with 2
  * harts), on 1, 2 and 4 host threads; spin: system_set_spin's (-1: the
- * system's default). */
-static std::vector<uint64_t> SystemDigests(unsigned threads, int64_t spin = -1)
+ * system's default); hold: a breakpoint in domain 1's loop, held by
+ * HoldAndResume each time it fires. */
+static std::vector<uint64_t> SystemDigests(unsigned threads, int64_t spin = -1,
+					   Hold *hold = nullptr)
 {
 	std::vector<Image> imgs;
 	imgs.reserve(5); /* the loader options point into each Image */
@@ -174,6 +202,11 @@ static std::vector<uint64_t> SystemDigests(unsigned threads, int64_t spin = -1)
 		struct domain_spec sp = Spec(name.c_str(), imgs[i]);
 		EXPECT_EQ(system_add_domain(s, &sp, Make(imgs[i], i % 2 ? 2 : 1), &err), i)
 			<< err.msg;
+	}
+	if (hold) {
+		hold->s = s;
+		system_set_hold(s, HoldAndResume, hold);
+		EXPECT_EQ(debug_add_break(system_domain(s, 1)->m, kRam + 2 * 4), 0);
 	}
 	std::vector<uint64_t> out;
 	for (int live = 5; live > 0 && out.size() < 10000;) {
@@ -198,6 +231,17 @@ TEST(Domain, SameDigestsWhetherWaitingThreadsSpinOrSleep)
 	EXPECT_EQ(SystemDigests(2, 0), one) << "threads that sleep at once";
 	EXPECT_EQ(SystemDigests(2, 1000000000), one) << "threads that spin up to 1 s";
 	EXPECT_EQ(SystemDigests(4, 1000000000), one) << "four spinning threads";
+}
+
+TEST(Domain, ADebuggerHoldingADomainMidEpochChangesNoDigest)
+{
+	std::vector<uint64_t> one = SystemDigests(1);
+	for (unsigned threads : { 1u, 2u }) {
+		Hold hold = {};
+		EXPECT_EQ(SystemDigests(threads, -1, &hold), one) << threads << " thread(s)";
+		/* Both harts of domain 1 run the loop, 12 * 4096 times each. */
+		EXPECT_EQ(hold.calls, 2u * 12 * 4096) << threads << " thread(s)";
+	}
 }
 
 TEST(Domain, DestroyEndsThreadsThatSpin)
