@@ -485,8 +485,8 @@ int main_up(int argc, char **argv)
 	fprintf(stderr,
 		"retrovisor: %u domain%s up on %u host thread%s, epochs of %" PRIu64
 		" us of guest time%s%s\n",
-		cfg.ndom, cfg.ndom == 1 ? "" : "s", threads, threads == 1 ? "" : "s",
-		cfg.epoch_us, control[0] ? "; toolstack on " : "", control);
+		cfg.ndom, cfg.ndom == 1 ? "" : "s", threads, threads == 1 ? "" : "s", cfg.epoch_us,
+		control[0] ? "; toolstack on " : "", control);
 	bool ended = false;
 	for (uint64_t e = 0; !uo.max_epochs || e < uo.max_epochs; e++) {
 		enum domain_state was[SYSTEM_MAX_DOMAINS];
