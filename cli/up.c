@@ -22,6 +22,7 @@
 #include "cli/options.h"
 #include "cli/toolstack.h"
 #include "cli/updom.h"
+#include "cli/upinject.h"
 #include "cli/upsave.h"
 #include "cli/uplink.h"
 #include "cli/uplog.h"
@@ -47,6 +48,7 @@ struct up_opts {
 	const char *control;         /* NULL: the default path; "none": no toolstack */
 	const char *record, *replay; /* the system log (cli/uplog.h) */
 	const char *restore;         /* a system saved by xl save-system */
+	const char *inject;          /* a schedule of requests (cli/upinject.h) */
 	char restore_cfg[4200];      /* its system.cfg */
 	uint64_t digest_every;       /* epochs between digests in the log */
 };
@@ -56,7 +58,8 @@ static int up_usage(const char *msg)
 	fprintf(stderr,
 		"retrovisor: %s; usage: retrovisor up FILE [--threads N] "
 		"[--console NAME] [--log-dir DIR] [--control PATH|none] [--max-epochs N] "
-		"[--rtc SECONDS] [--print-digest] [--no-plugins] [--record LOG [--digest-every N]], or "
+		"[--rtc SECONDS] [--print-digest] [--no-plugins] [--record LOG [--digest-every N]] "
+		"[--inject FILE], or "
 		"retrovisor up --restore DIR ..., or "
 		"retrovisor up --replay LOG [--threads N] ... (docs/domains.md)\n",
 		msg);
@@ -98,6 +101,8 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 			o->restore = v;
 		} else if (!strcmp(a, "--replay")) {
 			o->replay = v;
+		} else if (!strcmp(a, "--inject")) {
+			o->inject = v;
 		} else if (!strcmp(a, "--threads") || !strcmp(a, "--max-epochs") ||
 			   !strcmp(a, "--rtc") || !strcmp(a, "--digest-every")) {
 			char *end;
@@ -141,6 +146,8 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 			"a replay takes its configuration from the log, and records nothing");
 	if (!o->file && !o->replay)
 		return up_usage("up needs a configuration file");
+	if (o->replay && o->inject)
+		return up_usage("a replay applies the requests of its log, not --inject's");
 	if (o->replay && (o->control || o->max_epochs || o->rtc_set))
 		return up_usage("a replay has no toolstack, takes its clock from the log and ends "
 				"where the log ends");
@@ -372,6 +379,7 @@ int main_up(int argc, char **argv)
 	struct hv_err err = { { 0 } };
 	static struct domcfg cfg;
 	static struct up_sys us;
+	static struct upinject inject;
 	struct hv_system *s = NULL;
 	int r = up_parse(argc, argv, &uo), status = CLI_EXIT_ERROR;
 
@@ -379,6 +387,8 @@ int main_up(int argc, char **argv)
 		return r;
 	memset(&log, 0, sizeof(log));
 	memset(&us, 0, sizeof(us));
+	if (uo.inject && upinject_load(uo.inject, &inject, &err) != 0)
+		return main_fail(&err);
 	if (uo.replay) {
 		if (uplog_read(uo.replay, &log.in, &err) != 0)
 			return main_fail(&err);
@@ -501,6 +511,9 @@ int main_up(int argc, char **argv)
 		for (unsigned i = 0; i < ndom; i++)
 			if (us.ud[i])
 				upnet_apply(&us.ud[i]->net, us.ts);
+		/* --inject's requests due now, as the toolstack's: recorded. */
+		for (const char *q; uo.inject && (q = upinject_next(&inject, e));)
+			toolstack_apply(us.ts, q);
 		/* The host network, at this one point of each epoch. */
 		for (unsigned i = 0; i < cfg.nbridge && !uo.replay; i++)
 			if (log.ul[i])
@@ -586,5 +599,6 @@ out:
 		uplink_destroy(log.ul[i]);
 	updom_free(&us);
 	domcfg_free(&cfg);
+	upinject_free(&inject);
 	return status;
 }
