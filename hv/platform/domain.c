@@ -15,11 +15,11 @@
  * workers) first spins on the pool's counters and only then sleeps on the
  * condition variable; the counters are atomics, and the mutex orders only
  * the sleeping. Each waiter spins for at most its own limit: halved when
- * its spin ended in sleep, doubled (up to spin_ns) when the wait ended
- * while it spun. So on a host whose other work takes our threads' CPUs,
- * where the awaited thread may wait for the spinning one's CPU, spinning
- * fades out; on a quiet host the waits are short and it stays. Spinning
- * is off when there are more threads than host CPUs.
+ * its spin ended in sleep, back to spin_ns when a wait ended while it
+ * spun. So on a host whose other work takes our threads' CPUs, where the
+ * awaited thread may wait for the spinning one's CPU, spinning fades out;
+ * on a quiet host most waits are short and it stays. Spinning is off when
+ * there are more threads than host CPUs.
  */
 #include "hv/platform/domain.h"
 
@@ -462,7 +462,7 @@ static void system_wait(struct hv_system *s, bool (*ready)(struct hv_system *, u
 		}
 		system_cpu_relax();
 	}
-	*spin = *spin * 2 + 1000 < s->spin_ns ? *spin * 2 + 1000 : s->spin_ns;
+	*spin = s->spin_ns;
 }
 
 static void *system_worker(void *arg)
