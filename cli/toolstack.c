@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * The toolstack's server side (toolstack.h): a non-blocking Unix socket
- * polled by `up` between epochs, a reader of flat JSON objects, and the
- * requests. Nothing here blocks the system: clients are polled with a
- * zero timeout, replies are sent without waiting (a client that cannot
- * take a reply at once is dropped), console bytes a client cannot take
- * are dropped for that client.
+ * polled by `up` between epochs, and the requests (their grammar, flat
+ * JSON objects, is cli/tsreq.c). Nothing here blocks the system: clients
+ * are polled with a zero timeout, replies are sent without waiting (a
+ * client that cannot take a reply at once is dropped), console bytes a
+ * client cannot take are dropped for that client.
  */
 #include "cli/toolstack.h"
+#include "cli/tsreq.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +27,7 @@
 #include "hv/platform/control.h"
 #include "snapshot/system.h"
 
-#define TS_MAX_KEYS 8
+_Static_assert(TSREQ_STR_MAX == TOOLSTACK_PATH_MAX, "a request's strings are its paths");
 
 struct ts_client {
 	int fd;
@@ -50,120 +51,6 @@ struct toolstack {
 		struct system_snap *ss;
 	} snap[TOOLSTACK_MAX_SNAPSHOTS];
 };
-
-/* ---- A flat JSON object: string, integer and boolean values ---- */
-
-struct ts_req {
-	unsigned n;
-	char key[TS_MAX_KEYS][32];
-	char str[TS_MAX_KEYS][TOOLSTACK_PATH_MAX];
-	bool is_num[TS_MAX_KEYS];
-	int64_t num[TS_MAX_KEYS];
-};
-
-static const char *skip_ws(const char *p)
-{
-	while (*p == ' ' || *p == '\t' || *p == '\r')
-		p++;
-	return p;
-}
-
-/* A JSON string at p (after its quote) into out; NULL if malformed. Only
- * printable ASCII and the short escapes are taken: names never need more. */
-static const char *ts_string(const char *p, char *out, size_t n)
-{
-	size_t k = 0;
-
-	for (;;) {
-		char c = *p++;
-		if (c == '"')
-			break;
-		if (c == '\\') {
-			c = *p++;
-			if (c == 'n')
-				c = '\n';
-			else if (c == 't')
-				c = '\t';
-			else if (c != '"' && c != '\\' && c != '/')
-				return NULL;
-		} else if ((unsigned char)c < 0x20 || (unsigned char)c > 0x7e) {
-			return NULL;
-		}
-		if (k + 1 >= n)
-			return NULL;
-		out[k++] = c;
-	}
-	out[k] = '\0';
-	return p;
-}
-
-static int ts_parse(const char *line, struct ts_req *r, const char **why)
-{
-	const char *p = skip_ws(line);
-
-	memset(r, 0, sizeof(*r));
-	*why = "a request is one JSON object on one line, {\"cmd\":\"...\",...}";
-	if (*p++ != '{')
-		return -1;
-	p = skip_ws(p);
-	if (*p == '}')
-		return skip_ws(p + 1)[0] ? -1 : 0;
-	for (;;) {
-		if (r->n == TS_MAX_KEYS) {
-			*why = "a request has at most 8 keys";
-			return -1;
-		}
-		if (*p++ != '"' || !(p = ts_string(p, r->key[r->n], sizeof(r->key[0]))))
-			return -1;
-		p = skip_ws(p);
-		if (*p++ != ':')
-			return -1;
-		p = skip_ws(p);
-		if (*p == '"') {
-			if (!(p = ts_string(p + 1, r->str[r->n], sizeof(r->str[0]))))
-				return -1;
-		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
-			char *end;
-			errno = 0;
-			r->num[r->n] = strtoll(p, &end, 10);
-			if (errno || end == p)
-				return -1;
-			r->is_num[r->n] = true;
-			p = end;
-		} else if (!strncmp(p, "true", 4) || !strncmp(p, "false", 5)) {
-			r->is_num[r->n] = true;
-			r->num[r->n] = *p == 't';
-			p += *p == 't' ? 4 : 5;
-		} else {
-			return -1;
-		}
-		r->n++;
-		p = skip_ws(p);
-		if (*p == '}')
-			return skip_ws(p + 1)[0] ? -1 : 0;
-		if (*p++ != ',')
-			return -1;
-		p = skip_ws(p);
-	}
-}
-
-static const char *ts_get(const struct ts_req *r, const char *key)
-{
-	for (unsigned i = 0; i < r->n; i++)
-		if (!strcmp(r->key[i], key) && !r->is_num[i])
-			return r->str[i];
-	return NULL;
-}
-
-static bool ts_num(const struct ts_req *r, const char *key, int64_t *v)
-{
-	for (unsigned i = 0; i < r->n; i++)
-		if (!strcmp(r->key[i], key) && r->is_num[i]) {
-			*v = r->num[i];
-			return true;
-		}
-	return false;
-}
 
 /* ---- Replies ---- */
 
@@ -198,8 +85,8 @@ static void ts_reply_error(struct ts_client *c, const char *fmt, ...)
 	va_end(ap);
 	if (c->applied)
 		fprintf(stderr, "retrovisor: a request applied again failed: %s\n", msg);
-	/* Names in messages came through ts_string: no quote or backslash
-	 * needs escaping but those two, which ts_string kept. */
+	/* Names in messages came through tsreq_parse: no quote or backslash
+	 * needs escaping but those two, which it kept. */
 	size_t k = 0;
 	k += (size_t)snprintf(out, sizeof(out), "{\"ok\":false,\"error\":\"");
 	for (const char *p = msg; *p && k + 4 < sizeof(out); p++) {
@@ -244,10 +131,10 @@ static void ts_list(struct toolstack *t, struct ts_client *c)
 
 /* The domain or bridge (kind) the request names under the key kind, or
  * NULL with the client answered. */
-static void *ts_named(struct toolstack *t, struct ts_client *c, const struct ts_req *r,
+static void *ts_named(struct toolstack *t, struct ts_client *c, const struct tsreq *r,
 		      const char *kind)
 {
-	const char *name = ts_get(r, kind);
+	const char *name = tsreq_get(r, kind);
 	void *found = !name          ? NULL :
 		      kind[0] == 'd' ? (void *)system_find(t->s, name) :
 				       (void *)system_find_switch(t->s, name);
@@ -280,16 +167,16 @@ static size_t ts_escape(char *out, size_t n, const char *str)
 
 /* Record a request that read a file as it was applied: with the digest
  * of what it read, which a replay checks before applying it. */
-static void ts_record_read(struct toolstack *t, const char *cmd, const struct ts_req *r,
+static void ts_record_read(struct toolstack *t, const char *cmd, const struct tsreq *r,
 			   const char *sha)
 {
 	char line[3 * TOOLSTACK_PATH_MAX + 256], a[2 * TOOLSTACK_PATH_MAX],
 		b[2 * TOOLSTACK_PATH_MAX];
-	const char *name = ts_get(r, "name");
+	const char *name = tsreq_get(r, "name");
 
 	if (!t->rec || !sha[0])
 		return;
-	ts_escape(a, sizeof(a), ts_get(r, "file"));
+	ts_escape(a, sizeof(a), tsreq_get(r, "file"));
 	ts_escape(b, sizeof(b), name ? name : "");
 	int n = snprintf(line, sizeof(line),
 			 "{\"cmd\":\"%s\",\"file\":\"%s\"%s%s%s,\"sha256\":\"%s\"}", cmd, a,
@@ -305,9 +192,9 @@ static struct ts_snap *ts_snap_find(struct toolstack *t, const char *tag)
 	return NULL;
 }
 
-static void ts_snapshot(struct toolstack *t, struct ts_client *c, const struct ts_req *r)
+static void ts_snapshot(struct toolstack *t, struct ts_client *c, const struct tsreq *r)
 {
-	const char *tag = ts_get(r, "tag"), *dom = ts_get(r, "domain");
+	const char *tag = tsreq_get(r, "tag"), *dom = tsreq_get(r, "domain");
 	struct domain *d = dom ? system_find_live(t->s, dom) : NULL;
 	struct ts_snap *free_slot = NULL;
 	struct hv_err err = { { 0 } };
@@ -368,13 +255,14 @@ static void ts_snapshot_list(struct toolstack *t, struct ts_client *c)
 }
 
 /* The requests of this part; false if cmd is none of them. */
-static bool ts_domains_request(struct toolstack *t, struct ts_client *c, const struct ts_req *r,
+static bool ts_domains_request(struct toolstack *t, struct ts_client *c, const struct tsreq *r,
 			       const char *cmd)
 {
 	const struct toolstack_host *h = &t->host;
 	struct hv_err err = { { 0 } };
-	const char *file = ts_get(r, "file"), *name = ts_get(r, "name"), *tag = ts_get(r, "tag");
-	const char *expect = ts_get(r, "sha256");
+	const char *file = tsreq_get(r, "file"), *name = tsreq_get(r, "name"),
+		   *tag = tsreq_get(r, "tag");
+	const char *expect = tsreq_get(r, "sha256");
 	char sha[SHA256_HEX_SIZE] = "";
 	struct domain *d = NULL;
 	struct ts_snap *p;
@@ -437,7 +325,7 @@ static bool ts_domains_request(struct toolstack *t, struct ts_client *c, const s
 			hv_err_set(&err, "fork names the new domain (\"name\":\"NAME\")");
 	} else {
 		int64_t keep = 0;
-		ts_num(r, "keep", &keep);
+		tsreq_num(r, "keep", &keep);
 		ret = h->save(h->opaque, d->id, file, &err);
 		if (ret == 0 && !keep)
 			system_destroy_domain(t->s, d->id);
@@ -451,15 +339,15 @@ static bool ts_domains_request(struct toolstack *t, struct ts_client *c, const s
 
 static void ts_request(struct toolstack *t, struct ts_client *c, const char *line)
 {
-	struct ts_req r;
+	struct tsreq r;
 	const char *why, *cmd;
 	struct hv_err err = { { 0 } };
 	struct domain *d;
 	struct hv_switch *sw;
 
-	bool parsed = ts_parse(line, &r, &why) == 0;
+	bool parsed = tsreq_parse(line, &r, &why) == 0;
 
-	cmd = parsed ? ts_get(&r, "cmd") : NULL;
+	cmd = parsed ? tsreq_get(&r, "cmd") : NULL;
 	/* Requests that read files are recorded with the files' digest. */
 	if (t->rec && !(cmd && (!strcmp(cmd, "create") || !strcmp(cmd, "restore"))))
 		t->rec(t->rec_opaque, -1, line, strlen(line));
@@ -504,7 +392,7 @@ static void ts_request(struct toolstack *t, struct ts_client *c, const char *lin
 		int64_t group;
 		if (!(sw = ts_bridge(t, c, &r)) || !(d = ts_domain(t, c, &r)))
 			return;
-		if (!ts_num(&r, "group", &group) || group < 0 || group > 1000) {
+		if (!tsreq_num(&r, "group", &group) || group < 0 || group > 1000) {
 			ts_reply_error(c, "partition takes \"group\": 0 (everyone) to 1000");
 			return;
 		}
@@ -524,9 +412,9 @@ static void ts_request(struct toolstack *t, struct ts_client *c, const char *lin
 			ts_reply_error(c, "%s", err.msg);
 			return;
 		}
-		if (ts_num(&r, "weight", &v))
+		if (tsreq_num(&r, "weight", &v))
 			weight = v < 0 || v > SYSTEM_MAX_WEIGHT ? 0 : (unsigned)v;
-		if (ts_num(&r, "cap", &v))
+		if (tsreq_num(&r, "cap", &v))
 			cap = v < 0 || v > 100 * HV_MAX_HARTS ? ~0u : (unsigned)v;
 		if (system_set_sched(t->s, d->id, weight, cap, &err) != 0) {
 			ts_reply_error(c, "%s", err.msg);
@@ -547,7 +435,7 @@ static void ts_request(struct toolstack *t, struct ts_client *c, const char *lin
 		uint32_t *dst[] = { &f.drop_ppm, &f.dup_ppm, &f.reorder_ppm, &f.delay_ppm,
 				    &f.delay_epochs };
 		for (unsigned i = 0; i < HV_ARRAY_LEN(keys); i++) {
-			if (!ts_num(&r, keys[i], &v))
+			if (!tsreq_num(&r, keys[i], &v))
 				continue;
 			if (v < 0 || v > 1000000) {
 				ts_reply_error(c, "%s is %s (0 to 1000000)", keys[i],

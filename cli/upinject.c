@@ -2,12 +2,12 @@
 /*
  * The schedule of `up --inject FILE` (cli/upinject.h): read whole, checked
  * line by line before up makes anything, then handed out in epoch order.
- * The JSON check is the toolstack's grammar (a flat object of string,
- * integer and boolean values, printable ASCII, at most 8 keys) so that a
- * line accepted here is never refused as malformed when applied; the
- * request's meaning is checked when it is applied, as a client's is.
+ * A request is checked with the toolstack's own grammar (cli/tsreq.h),
+ * so that a line accepted here is never refused as malformed when
+ * applied; its meaning is checked when it is applied, as a client's is.
  */
 #include "cli/upinject.h"
+#include "cli/tsreq.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -16,7 +16,6 @@
 #include <string.h>
 
 #define UPINJECT_FILE_MAX (16u << 20)
-#define UPINJECT_MAX_KEYS 8
 
 /* The toolstack's requests (cli/toolstack.h) that a schedule may hold:
  * console attaches a client and means nothing here. */
@@ -34,79 +33,15 @@ static const char *upinject_ws(const char *p)
 	return p;
 }
 
-/* A JSON string after its opening quote, copied into out (n bytes);
- * NULL if malformed or too long. */
-static const char *upinject_string(const char *p, char *out, size_t n)
-{
-	size_t k = 0;
-
-	for (;;) {
-		char c = *p++;
-		if (c == '"')
-			break;
-		if (c == '\\') {
-			c = *p++;
-			if (c != 'n' && c != 't' && c != '"' && c != '\\' && c != '/')
-				return NULL;
-		} else if ((unsigned char)c < 0x20 || (unsigned char)c > 0x7e) {
-			return NULL;
-		}
-		if (k + 1 >= n)
-			return NULL;
-		out[k++] = c;
-	}
-	out[k] = '\0';
-	return p;
-}
-
 /* One request: NULL if it is fine, else why not. */
-static const char *upinject_check_json(const char *p)
+static const char *upinject_check_request(const char *line)
 {
-	static const char *shape = "a request is one flat JSON object, {\"cmd\":\"...\",...}";
-	char key[32], val[512], cmd[32] = ""; /* the toolstack's bounds */
-	unsigned nkeys = 0;
+	struct tsreq r;
+	const char *why, *cmd;
 
-	if (*p++ != '{')
-		return shape;
-	p = upinject_ws(p);
-	while (*p != '}') {
-		if (nkeys++ == UPINJECT_MAX_KEYS)
-			return "a request has at most 8 keys";
-		if (*p++ != '"' || !(p = upinject_string(p, key, sizeof(key))))
-			return shape;
-		p = upinject_ws(p);
-		if (*p++ != ':')
-			return shape;
-		p = upinject_ws(p);
-		if (*p == '"') {
-			if (!(p = upinject_string(p + 1, val, sizeof(val))))
-				return shape;
-			if (!strcmp(key, "cmd") && strlen(val) < sizeof(cmd))
-				memcpy(cmd, val, strlen(val) + 1);
-		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
-			char *end;
-			errno = 0;
-			(void)strtoll(p, &end, 10);
-			if (errno || end == p)
-				return "a number in a request is a whole number of 64 bits";
-			p = end;
-		} else if (!strncmp(p, "true", 4) || !strncmp(p, "false", 5)) {
-			p += *p == 't' ? 4 : 5;
-		} else {
-			return shape;
-		}
-		p = upinject_ws(p);
-		if (*p == ',') {
-			p = upinject_ws(p + 1);
-			if (*p == '}')
-				return shape;
-		} else if (*p != '}') {
-			return shape;
-		}
-	}
-	if (*upinject_ws(p + 1))
-		return "a request line ends with its object";
-	if (!cmd[0])
+	if (tsreq_parse(line, &r, &why) != 0)
+		return why;
+	if (!(cmd = tsreq_get(&r, "cmd")))
 		return "a request names its command (\"cmd\":\"faults\", ...)";
 	for (size_t i = 0; i < sizeof(upinject_cmds) / sizeof(upinject_cmds[0]); i++)
 		if (!strcmp(cmd, upinject_cmds[i]))
@@ -158,7 +93,7 @@ static int upinject_line(const char *path, unsigned lineno, const char *line, ui
 		hv_err_set(err, "%.300s:%u: out of memory", path, lineno);
 		return -1;
 	}
-	if ((why = upinject_check_json(r->line))) {
+	if ((why = upinject_check_request(r->line))) {
 		hv_err_set(err, "%.300s:%u: %s", path, lineno, why);
 		free(r->line);
 		return -1;

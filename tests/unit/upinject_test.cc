@@ -79,22 +79,23 @@ TEST(Upinject, RefusesBadLinesNamingThem)
 	Refused(ok + "12{\"cmd\":\"quit\"}\n", "2", "then a space");
 	Refused("5 {\"cmd\":\"quit\"}\n4 {\"cmd\":\"quit\"}\n", "2", "must not decrease");
 	Refused(ok + "3\n", "2", "then a space");
-	Refused(ok + "3 \n", "2", "flat JSON object");
-	Refused(ok + "3 {\"cmd\":\"quit\"\n", "2", "flat JSON object");
-	Refused(ok + "3 {\"cmd\":\"quit\",}\n", "2", "flat JSON object");
-	Refused(ok + "3 {\"cmd\":\"quit\"} x\n", "2", "ends with its object");
-	Refused(ok + "3 {\"cmd\":[1]}\n", "2", "flat JSON object");
-	Refused(ok + "3 {\"cmd\":\"faults\",\"drop\":1e5}\n", "2", "flat JSON object");
-	Refused(ok + "3 {\"cmd\":\"faults\",\"drop\":99999999999999999999}\n", "2", "64 bits");
+	Refused(ok + "3 \n", "2", "one JSON object");
+	Refused(ok + "3 {\"cmd\":\"quit\"\n", "2", "one JSON object");
+	Refused(ok + "3 {\"cmd\":\"quit\",}\n", "2", "one JSON object");
+	Refused(ok + "3 {\"cmd\":\"quit\"} x\n", "2", "one JSON object");
+	Refused(ok + "3 {\"cmd\":[1]}\n", "2", "one JSON object");
+	Refused(ok + "3 {\"cmd\":\"faults\",\"drop\":1e5}\n", "2", "one JSON object");
+	Refused(ok + "3 {\"cmd\":\"faults\",\"drop\":99999999999999999999}\n", "2",
+		"one JSON object");
 	Refused(ok + "3 {\"bridge\":\"br0\"}\n", "2", "names its command");
 	Refused(ok + "3 {\"cmd\":\"fualts\"}\n", "2", "not a toolstack request");
 	Refused(ok + "3 {\"cmd\":\"console\",\"domain\":\"a\"}\n", "2", "not a toolstack request");
 	Refused(ok + "3 {\"cmd\":\"quit\",\"a\":1,\"b\":1,\"c\":1,\"d\":1,\"e\":1,\"f\":1,\"g\":1,"
 		     "\"h\":1}\n",
 		"2", "at most 8 keys");
-	Refused(ok + "3 {\"cmd\":\"quit\",\"d\":\"\xc3\xa9\"}\n", "2", "flat JSON object");
+	Refused(ok + "3 {\"cmd\":\"quit\",\"d\":\"\xc3\xa9\"}\n", "2", "one JSON object");
 	Refused(ok + "3 {\"cmd\":\"quit\",\"d\":\"" + std::string(600, 'a') + "\"}\n", "2",
-		"flat JSON object");
+		"one JSON object");
 	Refused(ok + "3 {\"cmd\":\"quit\",\"d\":\"" + std::string(2000, 'a') + "\"}\n", "2",
 		"too long");
 	Refused(ok + std::string("3 {\"cmd\":\"q\0uit\"}\n", 18), "2", "NUL byte");
