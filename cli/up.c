@@ -24,6 +24,7 @@
 #include "cli/updom.h"
 #include "cli/upinject.h"
 #include "cli/upsave.h"
+#include "cli/up_gdb.h"
 #include "cli/uplink.h"
 #include "cli/uplog.h"
 #include "base/sha256.h"
@@ -51,6 +52,7 @@ struct up_opts {
 	const char *inject;          /* a schedule of requests (cli/upinject.h) */
 	char restore_cfg[4200];      /* its system.cfg */
 	uint64_t digest_every;       /* epochs between digests in the log */
+	struct up_gdb_opts gdb;
 };
 
 static int up_usage(const char *msg)
@@ -59,8 +61,8 @@ static int up_usage(const char *msg)
 		"retrovisor: %s; usage: retrovisor up FILE [--threads N] "
 		"[--console NAME] [--log-dir DIR] [--control PATH|none] [--max-epochs N] "
 		"[--rtc SECONDS] [--print-digest] [--no-plugins] [--record LOG [--digest-every N]] "
-		"[--inject FILE], or "
-		"retrovisor up --restore DIR ..., or "
+		"[--inject FILE] "
+		"[--gdb NAME[=ADDR]]... [--paused], or retrovisor up --restore DIR ..., or "
 		"retrovisor up --replay LOG [--threads N] ... (docs/domains.md)\n",
 		msg);
 	return CLI_EXIT_ERROR;
@@ -82,6 +84,12 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 			o->file = a;
 			continue;
 		}
+		char gmsg[200];
+		int g = up_gdb_parse(&o->gdb, argc, argv, &i, gmsg, sizeof(gmsg));
+		if (g < 0)
+			return up_usage(gmsg);
+		if (g > 0)
+			continue;
 		if (!strcmp(a, "--print-digest") || !strcmp(a, "--no-plugins")) {
 			*(a[2] == 'p' ? &o->print_digest : &o->no_plugins) = true;
 			continue;
@@ -379,6 +387,7 @@ int main_up(int argc, char **argv)
 	struct hv_err err = { { 0 } };
 	static struct domcfg cfg;
 	static struct up_sys us;
+	static struct up_gdb gdb;
 	static struct upinject inject;
 	struct hv_system *s = NULL;
 	int r = up_parse(argc, argv, &uo), status = CLI_EXIT_ERROR;
@@ -387,6 +396,7 @@ int main_up(int argc, char **argv)
 		return r;
 	memset(&log, 0, sizeof(log));
 	memset(&us, 0, sizeof(us));
+	memset(&gdb, 0, sizeof(gdb));
 	if (uo.inject && upinject_load(uo.inject, &inject, &err) != 0)
 		return main_fail(&err);
 	if (uo.replay) {
@@ -492,6 +502,8 @@ int main_up(int argc, char **argv)
 	}
 	if (us.ts && log.recording)
 		toolstack_set_recorder(us.ts, up_log_input, &log);
+	if (up_gdb_open(&gdb, &uo.gdb, s, uo.replay ? NULL : us.ts, uo.file, uo.record, &err))
+		goto out;
 	fprintf(stderr,
 		"retrovisor: %u domain%s up on %u host thread%s, epochs of %" PRIu64
 		" us of guest time%s%s\n",
@@ -529,6 +541,10 @@ int main_up(int argc, char **argv)
 				break;
 			}
 		} else if (us.ts && toolstack_poll(us.ts)) {
+			fprintf(stderr, "retrovisor: the toolstack asked to quit\n");
+			break;
+		}
+		if (up_gdb_boundary(&gdb)) {
 			fprintf(stderr, "retrovisor: the toolstack asked to quit\n");
 			break;
 		}
@@ -594,6 +610,7 @@ out:
 	uplog_free(&log.in);
 	toolstack_close(us.ts);
 	us.ts = NULL;
+	up_gdb_close(&gdb, status);
 	system_destroy(s);
 	for (unsigned i = 0; i < DOMCFG_MAX_BRIDGES; i++)
 		uplink_destroy(log.ul[i]);
