@@ -289,11 +289,7 @@ def write_report(args, out, rows, summary):
     """report.md and replay.sh; the intervals and by_kind into summary.
     Returns the outcome table's lines."""
     iv = report.intervals(rows, census=False)
-    lines = ["| outcome | runs | share | 95% interval |", "|---|---:|---:|---|"]
-    for o in report.OUTCOMES:
-        v = iv[o]
-        lines.append("| %s | %s | %.2f%% | %.2f%% .. %.2f%% |" % (
-            o, v["count"], 100 * v["share"], 100 * v["lo"], 100 * v["hi"]))
+    lines = report.outcome_table(iv, "runs")
     by_kind = {k: {o: sum(1 for r in rows if r["kind"] == k and r["outcome"] == o)
                    for o in report.OUTCOMES} for k in sorted({r["kind"] for r in rows})}
     replays = [replay_command(args.retrovisor, out, r) for r in rows if r["log"] and
@@ -307,13 +303,7 @@ def write_report(args, out, rows, summary):
                    "|---|" + "---:|" * len(report.OUTCOMES)]
     md += ["| %s | %s |" % (k, " | ".join(str(t[o]) for o in report.OUTCOMES))
            for k, t in by_kind.items()]
-    md += ["", "## Replaying every run that was not masked", "",
-           "Each recording replays without its schedule file and must print the digest shown "
-           "(replay.sh holds these lines):", "", "```"] + (replays or ["(none)"]) + ["```", ""]
-    with open(os.path.join(out, "report.md"), "w") as f:
-        f.write("\n".join(md))
-    with open(os.path.join(out, "replay.sh"), "w") as f:
-        f.write("".join(c + "\n" for c in replays))
+    report.write_files(out, md, "every run that was not masked", "its schedule file", replays)
     summary["intervals"] = iv
     summary["by_kind"] = by_kind
     return lines

@@ -210,6 +210,30 @@ def load_rows(out):
     return rows
 
 
+def outcome_table(iv, unit):
+    """The lines of the outcome table, from intervals(); unit names the
+    count column."""
+    lines = ["| outcome | %s | share | 95%% interval |" % unit, "|---|---:|---:|---|"]
+    for o in OUTCOMES:
+        v = iv[o]
+        lines.append("| %s | %s | %.2f%% | %.2f%% .. %.2f%% |" % (
+            o, v["count"], 100 * v["share"], 100 * v["lo"], 100 * v["hi"]))
+    return lines
+
+
+def write_files(out, md, which, without, replays):
+    """report.md (md's lines, then the replay lines of which runs, that
+    replay without what) and replay.sh in out."""
+    md = md + ["", "## Replaying %s" % which, "",
+               "Each recording replays without %s and must print the digest shown "
+               "(replay.sh holds these lines):" % without, "", "```"] + \
+        (replays or ["(none)"]) + ["```", ""]
+    with open(os.path.join(out, "report.md"), "w") as f:
+        f.write("\n".join(md))
+    with open(os.path.join(out, "replay.sh"), "w") as f:
+        f.write("".join(c + "\n" for c in replays))
+
+
 def write(out, rows, summary, rv, symbols=None):
     """Write the report files of a campaign in out; returns the lines of
     the outcome table (the campaign prints them)."""
@@ -221,11 +245,7 @@ def write(out, rows, summary, rv, symbols=None):
     window = tuple(space["window"]) if space else (summary["snapshot_icount"],
                                                   summary["golden"]["icount"])
     total = sum(r["weight"] for r in rows)
-    lines = ["| outcome | faults | share | 95% interval |", "|---|---:|---:|---|"]
-    for o in OUTCOMES:
-        v = iv[o]
-        lines.append("| %s | %s | %.2f%% | %.2f%% .. %.2f%% |" % (
-            o, v["count"], 100 * v["share"], 100 * v["lo"], 100 * v["hi"]))
+    lines = outcome_table(iv, "faults")
     replays = [replay_command(rv, out, r) for r in rows
                if r["outcome"] in REPLAYED and r.get("log")]
     md = ["# Fault-injection campaign: %s" % summary.get("workload", ""), "",
@@ -253,14 +273,8 @@ def write(out, rows, summary, rv, symbols=None):
     md += ["| %s | %s |" % (s, " | ".join(str(t[o]) for o in OUTCOMES)) for s, t in table]
     if syms.problem or not symbols:
         md += ["", syms.problem or "(no --symbols ELF: locations are pcs)"]
-    md += ["", "by_location.png and by_time.png draw these.", "",
-           "## Replaying every SDC, crash and hang", "",
-           "Each recording replays without the plugin and must print the digest shown "
-           "(replay.sh holds these lines):", "", "```"] + (replays or ["(none)"]) + ["```", ""]
-    with open(os.path.join(out, "report.md"), "w") as f:
-        f.write("\n".join(md))
-    with open(os.path.join(out, "replay.sh"), "w") as f:
-        f.write("".join(c + "\n" for c in replays))
+    md += ["", "by_location.png and by_time.png draw these."]
+    write_files(out, md, "every SDC, crash and hang", "the plugin", replays)
     plots(out, rows, table, window)
     summary["intervals"] = iv
     summary["by_symbol"] = {s: t for s, t in table}
