@@ -4,7 +4,7 @@
  * process, for fault-injection campaigns (experiments/campaign, docs/
  * campaigns.md).
  *
- *   retrovisor worker [--golden-interval N] RUN-OPTIONS
+ *   retrovisor worker [--golden-interval N] [--checkpoint-interval N] RUN-OPTIONS
  *
  * RUN-OPTIONS build the machine once (usually --restore S.snap, with
  * --watchdog and the snapshot's --drive images); the worker takes an
@@ -22,13 +22,14 @@
  * configuration record, so the log replays without the plugin), writes the
  * guest's console output to OUT and answers one line:
  *
- *   result STATUS ICOUNT DIGEST EARLY GUEST_US TOTAL_US
+ *   result STATUS ICOUNT DIGEST EARLY GUEST_US TOTAL_US FROM
  *
  * STATUS is record's exit status, ICOUNT and DIGEST what --print-digest
  * would print, EARLY the instruction count at which the run stopped early
  * (0: it did not), GUEST_US the microseconds the machine ran, TOTAL_US the
- * request's (the difference is the worker's overhead per experiment).
- * A request that cannot be run is answered "error MSG". Early stop: write-golden=FILE makes this run the golden
+ * request's (the difference is the worker's overhead per experiment),
+ * FROM the instruction count the machine started from (the start's, or a
+ * checkpoint's: see below). A request that cannot be run is answered "error MSG". Early stop: write-golden=FILE makes this run the golden
  * one: every --golden-interval instructions past the start it notes the
  * state's digest and the console output's length, and writes them to FILE
  * with the run's end. A later run given golden=FILE compares at the same
@@ -45,8 +46,19 @@
  * speed. For plugins that act only from ICOUNT on (faultinj.so's at=
  * with one hart).
  *
+ * Checkpoints (--checkpoint-interval N): before the first run with
+ * attach-at, the worker runs the golden run (golden=) again without a
+ * plugin and takes an in-memory snapshot every N instructions once its
+ * console input is all handed over (at most WORKER_MAX_CKPTS), with the
+ * events its recorder had logged; it keeps them only if that run ends
+ * with the golden run's status, count, digest and output. A run with
+ * attach-at then starts from the last checkpoint before it: its log gets
+ * those events first (recorder_append_event), so it is byte for byte the
+ * log the run from the start writes, and it skips re-executing the golden
+ * run up to there.
+ *
  * The state digest compares harts, devices and the pages whose frames
- * changed since the start (ram.touched), so it costs the pages a run
+ * are no longer the start's, so it costs the pages a run
  * wrote, not all of RAM; equal digests mean equal machines (pages neither
  * run wrote are the start's). A run's final digest is machine_digest's,
  * from the start's page hashes (kept) and those of the pages it changed.
@@ -61,6 +73,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/main.h"
 #include "cli/snapshot.h"
@@ -69,12 +82,14 @@
 #include "hv/platform/loader.h"
 #include "hv/platform/reset.h"
 #include "plugins/host.h"
+#include "replay/log.h"
 #include "replay/session.h"
 #include "snapshot/snap.h"
 
 #define WORKER_LINE_MAX 8192
 #define WORKER_MAX_CHECKS 100000
 #define WORKER_OUT_MAX (64u << 20)
+#define WORKER_MAX_CKPTS 256
 
 struct worker_check {
 	icount_t icount;
@@ -94,6 +109,30 @@ struct worker_golden {
 	icount_t input_done;        /* where its console input was all handed over */
 	struct worker_check *check; /* ascending icount */
 	size_t ncheck;
+};
+
+/* A checkpoint of the golden run (--checkpoint-interval): the machine, and
+ * how far the recording and the console output had come. */
+struct worker_ckpt {
+	icount_t icount;
+	struct snap *snap;
+	size_t nev; /* the recorder's events before it */
+	uint64_t next_digest;
+	size_t outlen;
+};
+
+/* The checkpoints of the golden run loaded (worker.golden): taken by a
+ * run of it without a plugin, before the first run that can use them. */
+struct worker_ff {
+	bool tried, ok;
+	uint8_t *in; /* the console input it was run with */
+	size_t inlen;
+	struct worker_ckpt *ck; /* ascending icount */
+	size_t nck;
+	struct rlog_event *ev; /* what its recorder appended, in order */
+	size_t nev;
+	struct recorder *rec; /* while it runs */
+	icount_t next;
 };
 
 struct worker {
@@ -120,7 +159,10 @@ struct worker {
 	struct worker_golden mine; /* the golden run's checks being taken */
 	bool writing, use;
 	icount_t next_mark, after, early;
-	uint64_t *start_pd, *pd; /* page hashes at the start, and a copy */
+	uint64_t *start_pd;  /* page hashes at the start */
+	uint32_t *start_fid; /* the start's frame ids (the start holds them) */
+	uint64_t ck_interval;
+	struct worker_ff ff;
 };
 
 #define WORKER_OP_SAME 0x1001u /* pv_req.op: the state is the golden run's */
@@ -224,26 +266,21 @@ static uint64_t worker_page_hash(const struct machine *m, uint32_t p)
 	return a ^ (a >> 32);
 }
 
-/* Harts, devices and the pages changed since the start, each page once
- * (summed, so the order of ram.touched does not matter). */
-static uint64_t worker_state_digest(const struct machine *m)
+/* Harts, devices and the pages changed since the start: those whose
+ * frame is not the start's any more (written since the start was
+ * restored, by this run or before the checkpoint it started from). */
+static uint64_t worker_state_digest(const struct worker *w)
 {
-	uint64_t sum = 0;
+	const struct machine *m = w->m;
+	uint64_t sum = 0, n = 0;
 
-	for (uint64_t k = 0; k < m->ram.ntouched; k++)
-		sum += worker_page_hash(m, m->ram.touched[k]);
-	return worker_cpu_digest(m) * 0x9e3779b97f4a7c15ull ^ sum ^ m->ram.ntouched;
-}
-
-/* machine_digest, hashing only the pages changed since the start. */
-static uint64_t worker_full_digest(struct worker *w)
-{
-	struct machine *m = w->m;
-
-	memcpy(w->pd, w->start_pd, m->ram.npages * sizeof(w->pd[0]));
-	for (uint64_t k = 0; k < m->ram.ntouched; k++)
-		w->pd[m->ram.touched[k]] = machine_page_hash(m, m->ram.touched[k]);
-	return machine_digest_pages(m, w->pd);
+	for (uint64_t p = 0; p < m->ram.npages; p++) {
+		if (m->ram.fid[p] != w->start_fid[p]) {
+			sum += worker_page_hash(m, p);
+			n++;
+		}
+	}
+	return worker_cpu_digest(m) * 0x9e3779b97f4a7c15ull ^ sum ^ n;
 }
 
 static int worker_add_check(struct worker_golden *g, icount_t ic, uint64_t d, uint64_t conlen,
@@ -259,7 +296,7 @@ static void worker_round(void *opaque, struct machine *m)
 	const struct worker_golden *g = &w->golden;
 
 	if (w->writing && m->total_insns >= w->next_mark) {
-		if (worker_add_check(&w->mine, m->total_insns, worker_state_digest(m), w->outlen,
+		if (worker_add_check(&w->mine, m->total_insns, worker_state_digest(w), w->outlen,
 				     worker_cpu_digest(m)) < 0)
 			w->writing = false;
 		w->next_mark = m->total_insns + w->interval;
@@ -269,7 +306,7 @@ static void worker_round(void *opaque, struct machine *m)
 	const struct worker_check *c = worker_next_check(g, m->total_insns);
 	if (!c || c->icount != m->total_insns || c->conlen != w->outlen || c->conlen > g->outlen ||
 	    memcmp(w->out, g->out, w->outlen) != 0 || worker_cpu_digest(m) != c->cpu ||
-	    worker_state_digest(m) != c->digest)
+	    worker_state_digest(w) != c->digest)
 		return;
 	w->early = m->total_insns;
 	machine_post_host_request(m, WORKER_OP_SAME);
@@ -331,6 +368,18 @@ static void worker_golden_free(struct worker_golden *g)
 	memset(g, 0, sizeof(*g));
 }
 
+static void worker_ff_free(struct worker_ff *f)
+{
+	for (size_t i = 0; i < f->nck; i++)
+		snap_free(f->ck[i].snap);
+	for (size_t i = 0; i < f->nev; i++)
+		free((void *)f->ev[i].data);
+	free(f->ck);
+	free(f->ev);
+	free(f->in);
+	memset(f, 0, sizeof(*f));
+}
+
 static int worker_add_check(struct worker_golden *g, icount_t ic, uint64_t d, uint64_t conlen,
 			    uint64_t cpu)
 {
@@ -362,6 +411,7 @@ static int worker_golden_load(struct worker *w, const char *path, struct hv_err 
 	    st.st_mtim.tv_sec == g->st.st_mtim.tv_sec &&
 	    st.st_mtim.tv_nsec == g->st.st_mtim.tv_nsec)
 		return 0;
+	worker_ff_free(&w->ff); /* another golden run's checkpoints */
 	worker_golden_free(g);
 	FILE *f = fopen(path, "r");
 	if (!f) {
@@ -506,6 +556,172 @@ static int worker_plugin(struct worker *w, const struct worker_req *q, struct hv
 	return -1;
 }
 
+/* After machine_run stopped for why: whether the run goes on (a reboot
+ * the options allow, or a stop snapcli serves, such as a guest's snapshot
+ * request). */
+static bool worker_go_on(struct worker *w, enum hv_stop why, struct hv_err *err)
+{
+	struct machine *m = w->m;
+
+	if (why == STOP_REBOOT && !m->panic_msg[0] && !w->sc.o->reboot_exit &&
+	    snapcli_reboot_check(&w->sc, err) == 0 && machine_reset(m, &w->lo, err) == 0)
+		return true;
+	return why != STOP_MAX_INSNS && snapcli_stop(&w->sc, why, err) > 0;
+}
+
+/* The machine back at the start, and the run's console new: input in
+ * (inlen bytes) from its first byte, no output yet. */
+static int worker_begin(struct worker *w, const uint8_t *in, size_t inlen, struct hv_err *err)
+{
+	if (snap_restore(w->m, w->start, err) < 0)
+		return -1;
+	machine_clear_stop(w->m);
+	w->outlen = 0;
+	w->in = in;
+	w->inlen = inlen;
+	w->inpos = 0;
+	w->input_done = 0;
+	w->changed = false;
+	return 0;
+}
+
+/* The golden run's recorder appended ev: kept, for the runs that start
+ * from a checkpoint to append again. */
+static void worker_ff_tap(void *opaque, const struct rlog_event *ev)
+{
+	struct worker_ff *f = &((struct worker *)opaque)->ff;
+	struct rlog_event *n = f->ok ? realloc(f->ev, (f->nev + 1) * sizeof(*n)) : NULL;
+	uint8_t *data = n && ev->len ? malloc(ev->len) : NULL;
+
+	if (n)
+		f->ev = n;
+	if (!n || (ev->len && !data)) {
+		f->ok = false;
+		return;
+	}
+	if (ev->len)
+		memcpy(data, ev->data, ev->len);
+	f->ev[f->nev] = *ev;
+	f->ev[f->nev++].data = data;
+}
+
+/* After every round of the golden run: a checkpoint every ck_interval
+ * instructions once its console input is all handed over (from there on,
+ * the input polls that machine_run counts do nothing, so starting a run
+ * there moves none). */
+static void worker_ff_round(void *opaque, struct machine *m)
+{
+	struct worker *w = opaque;
+	struct worker_ff *f = &w->ff;
+	struct hv_err err = { { 0 } };
+
+	if (!f->ok || m->total_insns < f->next || !w->input_done || w->inpos < w->inlen ||
+	    f->nck == WORKER_MAX_CKPTS)
+		return;
+	struct worker_ckpt *n = realloc(f->ck, (f->nck + 1) * sizeof(*n));
+	if (n)
+		f->ck = n;
+	struct snap *s = n ? snap_take(m, &err) : NULL;
+	if (!s) {
+		f->ok = false;
+		return;
+	}
+	f->ck[f->nck++] = (struct worker_ckpt){ m->total_insns, s, f->nev,
+						recorder_next_digest(f->rec), w->outlen };
+	f->next = m->total_insns + w->ck_interval;
+}
+
+/* Run the golden run (loaded in w->golden) again without a plugin,
+ * recording to a scratch log, and take its checkpoints; they are kept only
+ * if the run ends as the golden run did (status, instruction count,
+ * digest and console output). */
+static void worker_ff_take(struct worker *w, const struct worker_req *q, const uint8_t *in,
+			   size_t inlen)
+{
+	struct worker_ff *f = &w->ff;
+	const struct worker_golden *g = &w->golden;
+	struct machine *m = w->m;
+	struct hv_err err = { { 0 } };
+	char *log = malloc(strlen(q->log) + 8);
+	enum hv_stop why = STOP_NONE;
+
+	f->tried = true;
+	f->ok = log && (f->in = malloc(inlen ? inlen : 1)) != NULL;
+	if (!f->ok || worker_begin(w, in, inlen, &err) < 0)
+		goto fail;
+	memcpy(f->in, in, inlen);
+	f->inlen = inlen;
+	sprintf(log, "%s.golden", q->log);
+	f->rec = recorder_start(m, log, w->config, 0, &err);
+	if (!f->rec)
+		goto fail;
+	recorder_tap(f->rec, worker_ff_tap, w);
+	f->next = 0;
+	machine_set_insn_limit(m, q->max);
+	machine_set_round_hook(m, worker_ff_round, w);
+	do
+		why = machine_run(m);
+	while (worker_go_on(w, why, &err));
+	machine_set_round_hook(m, NULL, w);
+	machine_clear_stop(m);
+	int status = why == STOP_SHUTDOWN ? (int)(m->exit_status & 0xff) : -1;
+	recorder_tap(f->rec, NULL, NULL);
+	if (recorder_finish(f->rec, m, status, &err) != 0)
+		f->ok = false;
+	f->rec = NULL;
+	unlink(log);
+	if (f->ok && status == g->status && m->total_insns == g->icount &&
+	    machine_digest(m) == g->digest && w->outlen == g->outlen &&
+	    memcmp(w->out, g->out, g->outlen) == 0) {
+		free(log);
+		return;
+	}
+fail:
+	free(log);
+	worker_ff_free(f);
+	f->tried = true; /* no checkpoints of this golden run */
+}
+
+/* The last checkpoint of the golden run before q's attach-at (the run is
+ * the golden run's until there), taken first if need be; NULL if none. */
+static const struct worker_ckpt *worker_ff_find(struct worker *w, const struct worker_req *q,
+						const uint8_t *in, size_t inlen)
+{
+	struct worker_ff *f = &w->ff;
+
+	if (!f->tried)
+		worker_ff_take(w, q, in, inlen);
+	if (!f->nck || f->inlen != inlen || memcmp(f->in, in, inlen) != 0)
+		return NULL;
+	const struct worker_ckpt *best = NULL;
+	for (size_t i = 0; i < f->nck && f->ck[i].icount < q->attach_at; i++)
+		best = &f->ck[i];
+	return best;
+}
+
+/* Start the run recording in rec from checkpoint ck instead of the start:
+ * the log gets the golden run's events before it, as the whole run would
+ * have logged them, and the machine and console output are the golden
+ * run's there. */
+static int worker_ff_start(struct worker *w, struct recorder *rec, const struct worker_ckpt *ck,
+			   struct hv_err *err)
+{
+	struct machine *m = w->m;
+
+	for (size_t i = 0; i < ck->nev; i++)
+		if (recorder_append_event(rec, m, &w->ff.ev[i], err) != 0)
+			return -1;
+	recorder_set_next_digest(rec, ck->next_digest);
+	if (snap_restore(m, ck->snap, err) < 0)
+		return -1;
+	machine_clear_stop(m);
+	w->outlen = 0;
+	worker_console(w, w->golden.out, ck->outlen);
+	w->inpos = w->inlen;
+	w->input_done = w->golden.input_done;
+	return 0;
+}
+
 /* One experiment. 0 with the result line printed, or -1 with err (the
  * request could not be run; the worker goes on). */
 static int worker_run(struct worker *w, const struct worker_req *q, struct hv_err *err)
@@ -528,15 +744,14 @@ static int worker_run(struct worker *w, const struct worker_req *q, struct hv_er
 		return -1;
 	if (worker_read_file(q->input, &in, &inlen, 1u << 20, err) < 0)
 		return -1;
-	if (snap_restore(m, w->start, err) < 0)
+	/* attach-at (below): the run may start from the golden run's last
+	 * checkpoint before that count. */
+	const struct worker_ckpt *ck = NULL;
+	if (w->ck_interval && q->plugin && q->golden && g->path && g->input_done &&
+	    q->attach_at > g->input_done && q->attach_at < q->max && q->attach_at > w->start_icount)
+		ck = worker_ff_find(w, q, in, inlen);
+	if (worker_begin(w, in, inlen, err) < 0)
 		goto out;
-	machine_clear_stop(m);
-	w->outlen = 0;
-	w->in = in;
-	w->inlen = inlen;
-	w->inpos = 0;
-	w->input_done = 0;
-	w->changed = false;
 	config = worker_run_config(w, q);
 	full = config ? main_config_with_clock(config, m->cfg.rtc_boot_ns) : NULL;
 	if (!full) {
@@ -549,6 +764,10 @@ static int worker_run(struct worker *w, const struct worker_req *q, struct hv_er
 	w->rec_input = m->funnel.input;
 	w->rec_opaque = m->funnel.opaque;
 	worker_funnel_input_to(m, worker_funnel_input);
+	if (ck && worker_ff_start(w, rec, ck, err) != 0) {
+		recorder_abandon(rec, m);
+		goto out;
+	}
 	/* attach-at: the plugin comes in at that instruction count (the run
 	 * is the golden run's until then, and faster without it), where the
 	 * stop cannot move a console input poll: past the golden run's last. */
@@ -584,10 +803,7 @@ static int worker_run(struct worker *w, const struct worker_req *q, struct hv_er
 			}
 			continue;
 		}
-		if (why == STOP_REBOOT && !m->panic_msg[0] && !w->sc.o->reboot_exit &&
-		    snapcli_reboot_check(&w->sc, err) == 0 && machine_reset(m, &w->lo, err) == 0)
-			continue;
-		if (why == STOP_MAX_INSNS || snapcli_stop(&w->sc, why, err) <= 0)
+		if (!worker_go_on(w, why, err))
 			break;
 	}
 	double guest_s = worker_now() - t0;
@@ -605,7 +821,7 @@ static int worker_run(struct worker *w, const struct worker_req *q, struct hv_er
 	worker_funnel_input_to(m, w->rec_input);
 	if (recorder_finish(rec, m, status, err) != 0)
 		goto out_unload;
-	uint64_t rel = worker_state_digest(m), digest;
+	uint64_t rel = writing ? worker_state_digest(w) : 0, digest;
 	icount_t icount = m->total_insns;
 	if (early) {
 		digest = g->digest;
@@ -613,7 +829,7 @@ static int worker_run(struct worker *w, const struct worker_req *q, struct hv_er
 		size_t from = worker_next_check(g, early)->conlen;
 		worker_console(w, g->out + from, g->outlen - from);
 	} else {
-		digest = worker_full_digest(w);
+		digest = machine_digest(m); /* kept hashes for the start's pages */
 	}
 	if (worker_write_file(q->out, w->out, w->outlen, err) < 0)
 		goto out_unload;
@@ -637,9 +853,10 @@ static int worker_run(struct worker *w, const struct worker_req *q, struct hv_er
 			goto out_unload;
 		}
 	}
-	printf("result %d %llu %016llx %llu %.0f %.0f\n", status, (unsigned long long)icount,
+	printf("result %d %llu %016llx %llu %.0f %.0f %llu\n", status, (unsigned long long)icount,
 	       (unsigned long long)digest, (unsigned long long)early, guest_s * 1e6,
-	       (worker_now() - start) * 1e6);
+	       (worker_now() - start) * 1e6,
+	       (unsigned long long)(ck ? ck->icount : w->start_icount));
 	fflush(stdout);
 	rc = 0;
 out_unload:
@@ -659,6 +876,7 @@ out:
 static int worker_usage(const char *msg)
 {
 	return main_usage(msg, "usage: retrovisor worker [--golden-interval N] "
+			       "[--checkpoint-interval N] "
 			       "RUN-OPTIONS (docs/campaigns.md)");
 }
 
@@ -678,6 +896,9 @@ int main_worker(int argc, char **argv)
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--golden-interval") == 0 && i + 1 < argc) {
 			if (cli_parse_count(argv[++i], &w.interval, &err) != 0)
+				goto fail;
+		} else if (strcmp(argv[i], "--checkpoint-interval") == 0 && i + 1 < argc) {
+			if (cli_parse_count(argv[++i], &w.ck_interval, &err) != 0)
 				goto fail;
 		} else if (strcmp(argv[i], "--max-instructions") == 0 ||
 			   strcmp(argv[i], "--plugin") == 0 || strcmp(argv[i], "--gdb") == 0) {
@@ -722,12 +943,17 @@ int main_worker(int argc, char **argv)
 		goto fail;
 	w.start_icount = w.m->total_insns;
 	w.start_pd = malloc(w.m->ram.npages * sizeof(uint64_t));
-	w.pd = malloc(w.m->ram.npages * sizeof(uint64_t));
-	if (!w.start_pd || !w.pd) {
+	w.start_fid = malloc(w.m->ram.npages * sizeof(uint32_t));
+	if (!w.start_pd || !w.start_fid) {
 		hv_err_set(&err, "out of host memory");
 		goto fail;
 	}
 	machine_page_hashes(w.m, w.start_pd);
+	/* Pages a run did not write still have the start's frames (shared
+	 * with w.start, so unchanged): the recorder's digests reuse their
+	 * hashes instead of hashing every page written since the boot. */
+	memcpy(w.start_fid, w.m->ram.fid, w.m->ram.npages * sizeof(uint32_t));
+	machine_keep_page_hashes(w.m, w.start_fid, w.start_pd);
 	printf("ready %llu\n", (unsigned long long)w.start_icount);
 	fflush(stdout);
 	while (fgets(line, sizeof(line), stdin)) {
@@ -747,6 +973,9 @@ int main_worker(int argc, char **argv)
 fail:
 	rc = main_fail(&err);
 out:
+	worker_ff_free(&w.ff);
+	if (w.m)
+		machine_keep_page_hashes(w.m, NULL, NULL);
 	snap_free(w.start);
 	if (w.m)
 		machine_destroy(w.m);
@@ -755,7 +984,7 @@ out:
 	worker_golden_free(&w.golden);
 	free(w.out);
 	free(w.start_pd);
-	free(w.pd);
+	free(w.start_fid);
 	free(w.config);
 	free(a);
 	return rc;

@@ -249,6 +249,10 @@ struct ram {
 	uint32_t *touched;
 	uint64_t ntouched;
 	uint64_t sync_serial;
+	/* Page hashes known already (machine_keep_page_hashes): page p's is
+	 * kept_hash[p] while its frame is kept_fid[p]. NULL: none. */
+	const uint32_t *kept_fid;
+	const uint64_t *kept_hash;
 };
 
 struct pace {

@@ -115,6 +115,8 @@ struct recorder {
 	uint64_t interval, next_digest;
 	bool failed;
 	struct hv_err err;
+	void (*tap)(void *opaque, const struct rlog_event *ev); /* recorder_tap */
+	void *tap_opaque;
 };
 
 static void rec_append(struct recorder *r, struct machine *m, const struct rlog_event *ev)
@@ -125,7 +127,10 @@ static void rec_append(struct recorder *r, struct machine *m, const struct rlog_
 		/* A recording that cannot be written is worthless: stop. */
 		r->failed = true;
 		machine_stop(m, STOP_HOST_ERROR, 0); /* reported by recorder_finish */
+		return;
 	}
+	if (r->tap)
+		r->tap(r->tap_opaque, ev);
 }
 
 static void rec_input(void *opaque, struct machine *m, enum hv_input type, const uint8_t *data,
@@ -226,6 +231,36 @@ void recorder_abandon(struct recorder *r, struct machine *m)
 	funnel_detach(m);
 	rlog_abandon(r->w);
 	free(r);
+}
+
+void recorder_tap(struct recorder *r, void (*fn)(void *opaque, const struct rlog_event *ev),
+		  void *opaque)
+{
+	r->tap = fn;
+	r->tap_opaque = opaque;
+}
+
+int recorder_append_event(struct recorder *r, struct machine *m, const struct rlog_event *ev,
+			  struct hv_err *err)
+{
+	rec_append(r, m, ev);
+	if (!r->failed && ev->type == RLOG_DIGEST && rlog_flush(r->w, &r->err) != 0)
+		r->failed = true;
+	if (r->failed) {
+		*err = r->err;
+		return -1;
+	}
+	return 0;
+}
+
+uint64_t recorder_next_digest(const struct recorder *r)
+{
+	return r->next_digest;
+}
+
+void recorder_set_next_digest(struct recorder *r, uint64_t icount)
+{
+	r->next_digest = icount;
 }
 
 /* ---- replay ---- */

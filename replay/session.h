@@ -38,6 +38,21 @@ struct recorder *recorder_start(struct machine *m, const char *log_path, const c
 int recorder_finish(struct recorder *r, struct machine *m, int exit_status, struct hv_err *err);
 /* Detach and free, leaving LOG.tmp as an interrupted recording would. */
 void recorder_abandon(struct recorder *r, struct machine *m);
+/* For a recording that starts from a state an earlier recording of the
+ * same run reached (a campaign worker's checkpoints of its golden run,
+ * cli/worker.c): recorder_tap hands fn every event appended after the
+ * configuration record; recorder_append_event appends such an event again,
+ * as it was (a digest closes its chunk, as digests do), so that the log
+ * is the one the whole run would have written; the instruction count of
+ * the next interval digest is read and set with recorder_next_digest and
+ * recorder_set_next_digest. 0, or -1 with err. */
+struct rlog_event;
+void recorder_tap(struct recorder *r, void (*fn)(void *opaque, const struct rlog_event *ev),
+		  void *opaque);
+int recorder_append_event(struct recorder *r, struct machine *m, const struct rlog_event *ev,
+			  struct hv_err *err);
+uint64_t recorder_next_digest(const struct recorder *r);
+void recorder_set_next_digest(struct recorder *r, uint64_t icount);
 
 /* Open a log and read its configuration record (NUL-terminated text). */
 struct replayer *replayer_open(const char *log_path, struct hv_err *err);

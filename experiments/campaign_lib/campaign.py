@@ -78,7 +78,11 @@ a run, as before. Early stop (worker engine, not with --keep-all): the
 golden run notes its state digest every --digest-interval instructions; a
 faulty run whose state and output equal the golden run's there, after its
 fault, is masked and stops at once (CSV early_stop: where; summary.json:
-the instructions and estimated seconds saved). campaign.csv grows a row a
+the instructions and estimated seconds saved). Checkpoints (worker engine,
+one hart): each worker runs the golden run again once, snapshotting it in
+memory every --checkpoint-interval instructions, and starts a run whose
+fault comes later from the last checkpoint before it instead of from the
+snapshot (its log is the same, byte for byte). campaign.csv grows a row a
 run as results arrive (flushed); --resume keeps the rows of a stopped
 campaign with the same --seed, --kind and --runs and runs only the rest.
 Several machines: a Dask scheduler and dask-worker processes on hosts that
@@ -377,17 +381,23 @@ def median(v):
     return round((v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2, 2) if v else None
 
 
-def engine_summary(args, rows, golden, lo_ic, hi_ic, workers, timing, nruns, t_runs):
+def engine_summary(args, rows, golden, lo_ic, hi_ic, workers, timing, nruns, t_runs, skipped):
     """summary.json's "engine": how the runs ran (runs per second of the
     run phase; the median milliseconds a run took beyond its machine's
-    execution, in the driver and in the worker), and what early stop saved
-    (instructions; seconds estimated at the golden run's guest speed)."""
+    execution, in the driver and in the worker), and what early stop and
+    checkpoints saved (instructions; seconds estimated at the golden run's
+    guest speed). skipped: per run started from a checkpoint, the
+    instructions from the snapshot to it."""
     stopped = [r["early_stop"] for r in rows if r.get("early_stop")]
     saved = sum(hi_ic - e for e in stopped)
     guest_s = golden.get("guest_us", golden["seconds"] * 1e6) / 1e6
+    per_insn = guest_s / max(1, hi_ic - lo_ic)
     return {"engine": args.engine, "digest_interval": args.digest_interval,
             "early_stopped": len(stopped), "instructions_saved": saved,
-            "seconds_saved": round(saved * guest_s / max(1, hi_ic - lo_ic), 2),
+            "seconds_saved": round(saved * per_insn, 2),
+            "checkpoint_interval": args.checkpoint_interval,
+            "checkpoint_starts": len(skipped), "instructions_skipped": sum(skipped),
+            "seconds_skipped": round(sum(skipped) * per_insn, 2),
             "worker_processes": len(workers), "runs_per_worker": sorted(workers.values()),
             "runs_run": nruns, "runs_seconds": round(t_runs, 2),
             "runs_per_second": round(nruns / t_runs, 2) if t_runs > 0 else None,
@@ -516,6 +526,10 @@ def main():
     ap.add_argument("--digest-interval", type=int, default=1000000, metavar="N",
                     help="worker engine: compare with the golden run every N instructions "
                     "and stop a run whose state became the golden run's (0: never)")
+    ap.add_argument("--checkpoint-interval", type=int, default=1000000, metavar="N",
+                    help="worker engine: start each run from the golden run's last in-memory "
+                    "checkpoint before its fault, taken every N instructions (0: from the "
+                    "snapshot)")
     ap.add_argument("--resume", action="store_true",
                     help="keep the rows of --out's campaign.csv (same --seed, --kind, "
                     "--runs) and run only the others")
@@ -570,9 +584,10 @@ def campaign(args):
                 "watchdog": args.watchdog, "timeout": args.timeout,
                 "drives": [os.path.abspath(d) for d in args.drive],
                 "engine": args.engine, "scratch": out,
-                "interval": args.digest_interval if args.engine == "worker" else 0}
-    if args.digest_interval < 0:
-        raise Failure("--digest-interval must be 0 (off) or more")
+                "interval": args.digest_interval if args.engine == "worker" else 0,
+                "checkpoints": args.checkpoint_interval if args.engine == "worker" else 0}
+    if args.digest_interval < 0 or args.checkpoint_interval < 0:
+        raise Failure("--digest-interval and --checkpoint-interval must be 0 (off) or more")
     early = args.engine == "worker" and args.digest_interval > 0 and not args.keep_all
     golden_chk = os.path.join(out, "golden.chk") if args.engine == "worker" else None
 
@@ -624,7 +639,7 @@ def campaign(args):
     jobs = [j for j in jobs if j["run"] not in sink.done]
     if sink.done:
         say("resuming: %d runs are in campaign.csv already, %d to run" % (len(rows), len(jobs)))
-    workers, timing = {}, []
+    workers, timing, skipped = {}, [], []
 
     def done(r):
         check_setup_error(r, "run %d" % r["run"])
@@ -651,6 +666,8 @@ def campaign(args):
         sink.add(rows[-1])
         if r.get("worker_pid"):
             workers[r["worker_pid"]] = workers.get(r["worker_pid"], 0) + 1
+        if r.get("started_at", 0) > lo_ic:
+            skipped.append(r["started_at"] - lo_ic)
         if r.get("guest_us") is not None:
             timing.append((r["seconds"] * 1e3 - r["guest_us"] / 1e3,
                            (r["worker_us"] - r["guest_us"]) / 1e3))
@@ -686,7 +703,7 @@ def campaign(args):
                    "workload_status": golden["shell_status"], "log": "golden.rlog"},
         "counts": counts, "seconds": round(elapsed, 1),
         "engine": engine_summary(args, rows, golden, lo_ic, hi_ic, workers, timing,
-                                 len(jobs), t_runs),
+                                 len(jobs), t_runs, skipped),
     }
     if space:
         summary["fault_space"] = space
@@ -710,6 +727,10 @@ def campaign(args):
         say("early stop: %d runs became the golden run and stopped, %d instructions "
             "(about %.1f s of guest execution) saved" % (
                 es["early_stopped"], es["instructions_saved"], es["seconds_saved"]))
+    if es.get("checkpoint_starts"):
+        say("checkpoints: %d runs started from the golden run's checkpoints, %d instructions "
+            "(about %.1f s of guest execution) not run again" % (
+                es["checkpoint_starts"], es["instructions_skipped"], es["seconds_skipped"]))
     if args.check_replays and check_replays(rv, out, rows, args.check_replays):
         raise Failure("a kept run did not replay to its recorded digest")
     return 0

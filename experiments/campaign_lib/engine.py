@@ -22,7 +22,9 @@ a faulty job with golden (that file) and after (the instruction count
 from which its fault is in) stops where its state and output equal the
 golden run's at the same instruction count (result "early"). attach_at
 (with golden): the plugin is loaded at that instruction count, not at
-the start (faultinj.so's at= with one hart: it acts only from there).
+the start (faultinj.so's at= with one hart: it acts only from there);
+with checkpoints (a number of instructions), the worker starts such a
+run from the golden run's last checkpoint before attach_at.
 
 Self-contained on purpose: Dask ships this module to its workers by value
 (campaign.py registers it with cloudpickle), and a shared file system
@@ -53,7 +55,7 @@ ERROR_RES = [re.compile(p) for p in (
     r"(?i)illegal instruction", r"(?i)bus error", r"Unable to handle",
     r"(?i)\bkilled\b", r"(?i)\baborted\b", r"(?i)core dumped", r"\bWARNING\b",
     r"(?i)not found", r"(?i)can't", r"(?i)\bfault\b")]
-RESULT_RE = re.compile(rb"^result (-?\d+) (\d+) ([0-9a-f]{16}) (\d+) (\d+) (\d+)$")
+RESULT_RE = re.compile(rb"^result (-?\d+) (\d+) ([0-9a-f]{16}) (\d+) (\d+) (\d+) (\d+)$")
 CACHE = "_retrovisor_campaign_workers"  # sys attribute: this process's workers
 
 
@@ -167,6 +169,8 @@ class Worker:
                     "--watchdog", str(job["watchdog"])]
         if job.get("interval"):
             self.cmd += ["--golden-interval", str(job["interval"])]
+        if job.get("checkpoints"):
+            self.cmd += ["--checkpoint-interval", str(job["checkpoints"])]
         for d in job.get("drives", ()):
             self.cmd += ["--drive", "file=" + d]
         self.errpath = os.path.join(job["scratch"], "worker-%d-%d.err" % (
@@ -278,7 +282,8 @@ class Worker:
         err = self._stderr(offset)
         r = result(job, t0, int(m.group(1)), False, err, m.group(3).decode(),
                    int(m.group(2)), early=int(m.group(4)), guest_us=int(m.group(5)),
-                   worker_us=int(m.group(6)), worker_pid=self.p.pid,
+                   worker_us=int(m.group(6)), started_at=int(m.group(7)),
+                   worker_pid=self.p.pid,
                    worker_starts=self.starts)
         self._keep_log(job, r)
         return r
@@ -322,7 +327,7 @@ def run_one(job):
     stamp = tuple((os.stat(f).st_mtime_ns, os.stat(f).st_size)
                   for f in [job["rv"], job["snapshot"]] + list(job.get("drives", ())))
     key = (job["rv"], job["snapshot"], tuple(job.get("drives", ())), job["watchdog"],
-           job.get("interval"), job["scratch"], stamp)
+           job.get("interval"), job.get("checkpoints"), job["scratch"], stamp)
     with lock:
         free = idle.setdefault(key, [])
         w = free.pop() if free else Worker(job)

@@ -173,6 +173,12 @@ void machine_dirty_load_bits(struct machine *m, const uint8_t *bits)
 		m->ram.dirty[i] = (bits[i / 8] >> (i % 8)) & 1;
 }
 
+void machine_keep_page_hashes(struct machine *m, const uint32_t *fid, const uint64_t *hash)
+{
+	m->ram.kept_fid = fid && hash ? fid : NULL;
+	m->ram.kept_hash = fid && hash ? hash : NULL;
+}
+
 void machine_debug_freeze(struct machine *m, uint32_t mask)
 {
 	m->dbg->frozen = mask;

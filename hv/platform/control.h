@@ -143,6 +143,12 @@ void machine_hart_load(struct machine *m, unsigned i, const struct hart *saved);
  * or one bit per page (bit i % 8 of byte i / 8). */
 void machine_dirty_load(struct machine *m, const uint8_t *bytes);
 void machine_dirty_load_bits(struct machine *m, const uint8_t *bits);
+/* Page hashes to reuse (for a campaign's worker, which restores one state
+ * many times): machine_page_hash(m, p) is hash[p] while page p's frame is
+ * fid[p] (frame ids, m->ram.fid). Exact only while those frames stay
+ * shared, so that nothing writes them in place: the caller holds a snapshot
+ * taken when the hashes were, until it calls this again with NULLs. */
+void machine_keep_page_hashes(struct machine *m, const uint32_t *fid, const uint64_t *hash);
 
 /* ---- The debugger's state (hv/cpu/debug.h) ---- */
 

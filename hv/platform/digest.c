@@ -63,6 +63,10 @@ uint64_t machine_page_hash(const struct machine *m, uint64_t p)
 	const uint64_t *w = (const uint64_t *)m->ram.frame[p];
 	uint64_t pd = p;
 
+	/* A frame shared with a snapshot is never written in place, so its
+	 * hash is the one kept (machine_keep_page_hashes). */
+	if (m->ram.kept_hash && m->ram.fid[p] == m->ram.kept_fid[p])
+		return m->ram.kept_hash[p];
 	for (unsigned i = 0; i < HV_PAGE_SIZE / 8; i++)
 		pd = hv_mix(pd, w[i]);
 	return pd;

@@ -17,7 +17,12 @@ Debian guest (tools/test passes its paths):
   4. a worker survives: a run whose plugin crashes the worker is a crash
      (status 1), one past the host-side --timeout a hang, and the next run
      on the same engine restarts the worker and gives the golden result;
-     bad request lines are answered with an error line each.
+     bad request lines are answered with an error line each;
+  5. checkpoints: runs started from the golden run's in-memory checkpoints
+     (the default) give the same CSV as runs from the snapshot
+     (--checkpoint-interval 0), and with --keep-all every run's log is
+     byte for byte the same and kept runs replay; a golden file that the
+     worker's own run of the golden run does not reproduce gets none.
 
 engine_test.py RETROVISOR FAULTINJ CAMPAIGN PLUGIN_H
 """
@@ -113,6 +118,8 @@ check(eng.get("engine") == "worker" and summary_of(P)["engine"]["engine"] == "pr
       "the summaries name their engines")
 check(eng.get("worker_processes", 0) >= 1 and max(eng.get("runs_per_worker", [0])) > 1,
       f"a worker process runs many experiments ({eng.get('runs_per_worker')})")
+check(eng.get("checkpoint_starts", 0) > RUNS // 2 and eng.get("instructions_skipped", 0) > 0 and
+      "checkpoints:" in log, f"most runs started from the golden run's checkpoints ({eng})")
 
 # 2. Early stop.
 early = [r for r in w_rows if r["early_stop"]]
@@ -220,5 +227,39 @@ for after in (int(pick["icount"]), None):
     times[bool(after)] = min(r["guest_us"] for r in rs) / 1e3
 check(times[True] < times[False], f"run {pick['run']} stopped at {pick['early_stop']} of "
       f"{pick['final_icount']} takes {times[True]:.1f} ms, to the end {times[False]:.1f} ms")
+
+# 5. Checkpoints.
+C = os.path.join(TMP, "nocheckpoints")
+rc, clog = campaign(C, "--checkpoint-interval", "0")
+check(rc == 0 and [[r[k] for k in SAME + ("early_stop",)] for r in rows_of(C)] ==
+      [[r[k] for k in SAME + ("early_stop",)] for r in w_rows] and
+      summary_of(C)["engine"]["checkpoint_starts"] == 0,
+      "--checkpoint-interval 0 starts every run from the snapshot and gives the same CSV", clog)
+K = os.path.join(TMP, "keep")
+logs = {}
+for interval in ("0", "1000000"):
+    shutil.rmtree(K, ignore_errors=True)
+    rc, klog = campaign(K, "--keep-all", "--checkpoint-interval", interval, "--check-replays", "3")
+    check(rc == 0, f"--keep-all --checkpoint-interval {interval} completes and replays", klog)
+    runs = os.path.join(K, "runs")
+    logs[interval] = {n: open(os.path.join(runs, n), "rb").read()
+                      for n in sorted(os.listdir(runs)) if n.endswith(".rlog")}
+    starts = summary_of(K)["engine"]["checkpoint_starts"]
+check(starts > 0 and len(logs["0"]) == RUNS and logs["0"] == logs["1000000"],
+      f"every run's log is byte for byte the same from a checkpoint ({starts} runs) as from "
+      "the snapshot")
+cjob = dict(fjob, run=10, base=os.path.join(S, "c"), after=None, checkpoints=1000000)
+r = eng_mod.run_one(cjob)
+check(r["started_at"] > ws["snapshot_icount"] and r["digest"] == pick["digest"],
+      f"run {pick['run']} starts from a checkpoint ({r['started_at']}) and gives its digest")
+bad = os.path.join(S, "bad.chk")
+with open(os.path.join(W, "golden.chk")) as f:
+    text = f.read()
+with open(bad, "w") as f:
+    f.write(re.sub(r"^(end \d+ \d+ )[0-9a-f]{16}", r"\g<1>0123456789abcdef", text))
+r = eng_mod.run_one(dict(cjob, golden=bad))
+check(r["started_at"] == ws["snapshot_icount"] and r["digest"] == pick["digest"],
+      "a golden file whose end the worker's run of it does not reproduce gets no checkpoints "
+      f"(the run starts at {r['started_at']})")
 eng_mod.close_workers()
 finish()

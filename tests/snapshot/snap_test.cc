@@ -8,6 +8,7 @@
 #include "tests/unit/testutil.h"
 
 extern "C" {
+#include "hv/platform/control.h"
 #include "snapshot/snap.h"
 }
 
@@ -124,6 +125,57 @@ TEST(Snapshot, TwoSnapshotsRestoreIndependently)
 	EXPECT_EQ(machine_digest(vm.m), da);
 	snap_free(b);
 	snap_free(a);
+}
+
+// Kept page hashes (machine_keep_page_hashes, for a campaign's worker)
+// stand for a page only while it is on the frame they were kept for: a
+// written page is hashed again, and a restore that puts its frame back
+// makes the kept hash count again. Deliberately wrong kept hashes show
+// where they are used; right ones give the digests computed without them.
+TEST(Snapshot, KeptPageHashesServeOnlyPagesStillOnTheirFrames)
+{
+	TestVm vm(1);
+	PutCounterLoop(vm);
+	RunTo(vm, 1000);
+	struct hv_err err;
+	struct snap *s = snap_take(vm.m, &err);
+	ASSERT_NE(s, nullptr) << err.msg;
+	const uint64_t n = vm.m->ram.npages, data = (kData - kRam) >> HV_PAGE_SHIFT;
+	std::vector<uint64_t> real(n), wrong(n);
+	std::vector<uint32_t> fid(vm.m->ram.fid, vm.m->ram.fid + n);
+	machine_page_hashes(vm.m, real.data());
+	for (uint64_t p = 0; p < n; p++)
+		wrong[p] = real[p] ^ 1;
+
+	machine_keep_page_hashes(vm.m, fid.data(), wrong.data());
+	EXPECT_EQ(machine_page_hash(vm.m, data), wrong[data]);
+	RunTo(vm, 20000); // writes the loop's 4 pages
+	std::vector<uint64_t> kept(n), computed(n);
+	machine_page_hashes(vm.m, kept.data());
+	machine_keep_page_hashes(vm.m, nullptr, nullptr);
+	machine_page_hashes(vm.m, computed.data());
+	for (uint64_t p = 0; p < n; p++) {
+		bool written = p >= data && p < data + 4;
+		EXPECT_EQ(kept[p], written ? computed[p] : wrong[p]) << "page " << p;
+	}
+	EXPECT_NE(computed[data], real[data]);
+
+	machine_keep_page_hashes(vm.m, fid.data(), wrong.data());
+	ASSERT_GE(snap_restore(vm.m, s, &err), 0) << err.msg;
+	EXPECT_EQ(machine_page_hash(vm.m, data), wrong[data]);
+
+	machine_keep_page_hashes(vm.m, fid.data(), real.data());
+	RunTo(vm, 30000);
+	uint64_t with = machine_digest(vm.m), npages_with;
+	uint64_t dirty_with = machine_dirty_digest(vm.m, &npages_with);
+	machine_keep_page_hashes(vm.m, nullptr, nullptr);
+	ASSERT_GE(snap_restore(vm.m, s, &err), 0) << err.msg;
+	RunTo(vm, 30000);
+	uint64_t npages_without;
+	EXPECT_EQ(machine_digest(vm.m), with);
+	EXPECT_EQ(machine_dirty_digest(vm.m, &npages_without), dirty_with);
+	EXPECT_EQ(npages_without, npages_with);
+	snap_free(s);
 }
 
 TEST(Snapshot, SelfModifyingCodeIsUndoneToo)
