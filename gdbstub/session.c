@@ -300,8 +300,7 @@ void gdbsess_poll(struct gdbsess *gs)
 	gs->pending = gs_wants(gs);
 	if (gs->pending == GS_NONE)
 		return;
-	m->dbg->stop.reason = DBG_STOP_HOST;
-	m->dbg->stop.hart = m->last_run ? m->last_run->id : 0;
+	machine_debug_note_host_stop(m, m->last_run ? m->last_run->id : 0);
 	gdbsess_stopped(gs);
 }
 

@@ -221,6 +221,12 @@ bool machine_debug_stop_host(struct machine *m, unsigned hart)
 	return true;
 }
 
+void machine_debug_note_host_stop(struct machine *m, unsigned hart)
+{
+	m->dbg->stop.reason = DBG_STOP_HOST;
+	m->dbg->stop.hart = hart;
+}
+
 void machine_debug_points_off(struct machine *m, struct hv_debug *saved)
 {
 	struct hv_debug *d = debug_get(m);

@@ -168,6 +168,9 @@ void machine_debug_clear_input_position(struct machine *m);
  * stop of reason DBG_STOP_HOST on hart. False if the debug state cannot
  * be made (out of memory): nothing happened. */
 bool machine_debug_stop_host(struct machine *m, unsigned hart);
+/* The same stop's reason and hart, recorded for a machine that is not
+ * running (its owner halts it between runs); the debug state must exist. */
+void machine_debug_note_host_stop(struct machine *m, unsigned hart);
 /* Breakpoints and watchpoints off for a while: *saved receives the whole
  * debug state, which must exist; machine_debug_points_back puts saved's
  * points back and flushes every hart's TLB (watchpoints live in it). */
