@@ -84,7 +84,10 @@ static void ts_reply_error(struct ts_client *c, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (c->applied)
-		fprintf(stderr, "retrovisor: a request applied again failed: %s\n", msg);
+		fprintf(stderr,
+			"retrovisor: a request not from a client (a plugin's, --inject's or "
+			"a replayed one) failed: %s\n",
+			msg);
 	/* Names in messages came through tsreq_parse: no quote or backslash
 	 * needs escaping but those two, which it kept. */
 	size_t k = 0;

@@ -14,7 +14,9 @@ Steps:
   2. `up --inject FILE` refuses a bad schedule before anything starts,
      naming FILE:LINE and the problem (a decreasing epoch, a request that
      is not a JSON object, an unknown command), and a replay with
-     --inject is refused;
+     --inject is refused; a well-formed request the toolstack refuses
+     when it is applied (no such bridge) is one line on stderr, and the
+     run goes on to the schedule's quit;
   3. an 8-run campaign (seed 1: partitions, drops and duplicates, a
      budget of 9000 epochs) on two jobs: the CSV has a row a run, in at
      least three classes, masked and hang among them (with this guest,
@@ -67,6 +69,14 @@ def refusals(system):
               f"a schedule with a bad line is refused before anything starts ({why})", err)
     st, out, err = run([RV, "up", "--replay", bad, "--inject", bad], timeout=60)
     check(st == 2 and "--inject" in err, "a replay takes no --inject", err)
+    with open(bad, "w") as f:
+        f.write('0 {"cmd":"faults","bridge":"nope","drop":5}\n3 {"cmd":"quit"}\n')
+    st, out, err = run([RV, "up", "--restore", system, "--inject", bad, "--control", "none",
+                        "--log-dir", logs, "--max-epochs", "10", "--print-digest"], timeout=300)
+    check(st == 0 and "--inject's or a replayed one) failed: there is no bridge named 'nope'"
+          in err and "the toolstack asked to quit" in err and " after 3 epochs" in out,
+          "a scheduled request the toolstack refuses says so on stderr, and the run goes on "
+          "to the next (a quit at epoch 3)", err + out)
 
 
 def logged_requests(log):
