@@ -112,6 +112,13 @@ def prepare(args):
     if os.path.exists(out):
         raise Failure("%s exists: --prepare makes it" % out)
     work = tempfile.mkdtemp(prefix="campaign-net-")
+    try:
+        return prepare_in(args, kernel, initrd, out, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def prepare_in(args, kernel, initrd, out, work):
     cfg = os.path.join(work, "system.cfg")
 
     def dom(name, cmd):
@@ -145,7 +152,6 @@ def prepare(args):
     with open(os.path.join(out, "start.inject"), "w") as f:
         f.write("# The client waits for the network: heal its partition.\n"
                 '1 {"cmd":"partition","bridge":"br0","domain":"client","group":0}\n')
-    shutil.rmtree(work, ignore_errors=True)
     say("saved the example system at epoch %d in %s (observer: client)" % (args.save_epoch, out))
     return 0
 
