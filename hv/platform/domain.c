@@ -14,12 +14,12 @@
  * thread that waits (a worker for the next epoch, the main thread for the
  * workers) first spins on the pool's counters and only then sleeps on the
  * condition variable; the counters are atomics, and the mutex orders only
- * the sleeping. Each waiter spins for at most its own limit: halved when
- * its spin ended in sleep, back to spin_ns when a wait ended while it
- * spun. So on a host whose other work takes our threads' CPUs, where the
- * awaited thread may wait for the spinning one's CPU, spinning fades out;
- * on a quiet host most waits are short and it stays. Spinning is off when
- * there are more threads than host CPUs.
+ * the sleeping. The spin is short (spin_ns, 10 us): on a quiet host most
+ * waits end within it, and on a host whose other work takes our CPUs,
+ * where the awaited thread may wait for the spinning one's CPU, it wastes
+ * little (a limit that adapted to failed spins, halving, lost more on a
+ * quiet host than it saved on a busy one: experiments/domain-results.md).
+ * Spinning is off when there are more threads than host CPUs.
  */
 #include "hv/platform/domain.h"
 
@@ -54,8 +54,7 @@ struct hv_system {
 	uint64_t generation; /* atomic: bumped for each epoch's work */
 	unsigned busy;       /* atomic: workers not done with this epoch */
 	bool quit;           /* atomic */
-	uint64_t spin_ns;    /* the most a waiting thread spins (see above) */
-	uint64_t main_spin;  /* the main thread's spin limit now */
+	uint64_t spin_ns;    /* how long a waiting thread spins (see above) */
 	system_hold_fn hold; /* a debugger's (system_set_hold) */
 	void *hold_opaque;
 };
@@ -80,7 +79,6 @@ struct hv_system *system_create(uint64_t epoch_len, unsigned threads, struct hv_
 	s->threads = threads;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	s->spin_ns = cpus > 0 && threads <= (unsigned long)cpus ? SYSTEM_SPIN_NS : 0;
-	s->main_spin = s->spin_ns;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->go, NULL);
 	pthread_cond_init(&s->done, NULL);
@@ -404,7 +402,6 @@ static void system_take_work(struct hv_system *s)
 void system_set_spin(struct hv_system *s, uint64_t ns)
 {
 	s->spin_ns = ns;
-	s->main_spin = ns;
 }
 
 static uint64_t system_now_ns(void)
@@ -438,40 +435,37 @@ static bool system_workers_done(struct hv_system *s, uint64_t unused)
 	return __atomic_load_n(&s->busy, __ATOMIC_ACQUIRE) == 0;
 }
 
-/* Wait for ready(s, arg), spinning for at most *spin ns, then sleeping
- * on cond (whoever makes ready true signals cond holding s->mu); *spin
- * adapts (see the top of this file). */
+/* Wait for ready(s, arg), spinning for at most s->spin_ns, then sleeping
+ * on cond (whoever makes ready true signals cond holding s->mu). */
 static void system_wait(struct hv_system *s, bool (*ready)(struct hv_system *, uint64_t),
-			uint64_t arg, pthread_cond_t *cond, uint64_t *spin)
+			uint64_t arg, pthread_cond_t *cond)
 {
 	uint64_t start = 0;
 
 	for (unsigned n = 0; !ready(s, arg); n++) {
 		if (n % 64 == 0) {
-			uint64_t now = *spin ? system_now_ns() : 0;
+			uint64_t now = s->spin_ns ? system_now_ns() : 0;
 			if (!n)
 				start = now;
-			if (now - start >= *spin) {
+			if (now - start >= s->spin_ns) {
 				pthread_mutex_lock(&s->mu);
 				while (!ready(s, arg))
 					pthread_cond_wait(cond, &s->mu);
 				pthread_mutex_unlock(&s->mu);
-				*spin /= 2;
 				return;
 			}
 		}
 		system_cpu_relax();
 	}
-	*spin = s->spin_ns;
 }
 
 static void *system_worker(void *arg)
 {
 	struct hv_system *s = arg;
-	uint64_t seen = 0, spin = s->spin_ns;
+	uint64_t seen = 0;
 
 	for (;;) {
-		system_wait(s, system_work_posted, seen, &s->go, &spin);
+		system_wait(s, system_work_posted, seen, &s->go);
 		if (__atomic_load_n(&s->quit, __ATOMIC_ACQUIRE))
 			return NULL;
 		seen = __atomic_load_n(&s->generation, __ATOMIC_ACQUIRE);
@@ -587,7 +581,7 @@ int system_run_epoch(struct hv_system *s, struct hv_err *err)
 	}
 	system_take_work(s);
 	if (pool)
-		system_wait(s, system_workers_done, 0, &s->done, &s->main_spin);
+		system_wait(s, system_workers_done, 0, &s->done);
 	for (unsigned i = 0; s->hold && i < s->nrun; i++)
 		domain_hold(s, s->run[i]);
 	/* The barrier: one thread, domains in id order, switches in order

@@ -97,11 +97,11 @@ struct hv_system;
 struct hv_system *system_create(uint64_t epoch_len, unsigned threads, struct hv_err *err);
 /* Destroys every domain's machine and every switch given to it. */
 void system_destroy(struct hv_system *s);
-/* The most a host thread of the pool spins for its next work (or the main
+/* How long a host thread of the pool spins for its next work (or the main
  * thread for the others) before it sleeps; set before the first epoch.
  * The default is SYSTEM_SPIN_NS, or 0 (sleep at once) when there are more
  * threads than host CPUs. Which one changes nothing the domains compute. */
-#define SYSTEM_SPIN_NS 20000ull
+#define SYSTEM_SPIN_NS 10000ull
 void system_set_spin(struct hv_system *s, uint64_t ns);
 
 /* Add a running domain made of m (the system owns m from now on, also on
