@@ -62,12 +62,6 @@ its rv.cmd="..." and powers off.
             the server, `xl snapshot-delete`; the session recorded and
             replayed with every digest and console the same; a replay
             whose restored file changed is refused saying so
-  uplink    a bridge with a slirp uplink (uplink=user, hostfwd=): a
-            domain fetches a page from a host HTTP server through
-            10.0.2.2, and a host client fetches the domain's busybox
-            httpd through the forwarded port; the log holds the frames
-            slirp sent (net records), and it replays, with the host
-            server gone, matching every digest and the console
   savesystem  `xl sched-credit` sets (a weight of 0 refused) and lists;
             `xl save-system DIR` of a server, a client fetching in a loop
             and a fork of the server: DIR holds system.cfg (the client's
