@@ -773,9 +773,14 @@ def case_savesystem():
     bad = os.path.join(TMP, "whole-bad")
     shutil.copytree(saved, bad)
     with open(os.path.join(bad, "system.state"), "w") as f:
-        f.write(re.sub(r"^(domain client running 0 \d+ br0 1 )[0-9a-f]", r"\g<1>f", state,
-                       flags=re.M).replace("\ndomain client running 0 ",
-                                           "\ndomain client running 0 ", 1))
+        # The client's saved digest with its first digit changed (to
+        # another digit: replacing it by a fixed one would change nothing
+        # one time in sixteen).
+        changed, n = re.subn(r"^(domain client running 0 \d+ br0 1 )([0-9a-f])",
+                             lambda m: m.group(1) + ("0" if m.group(2) != "0" else "1"),
+                             state, flags=re.M)
+        assert n == 1 and changed != state, state
+        f.write(changed)
     st, out, err = run([RV, "up", "--restore", bad, "--control", "none", "--log-dir", TMP,
                         "--max-epochs", "1"], timeout=300)
     check(st != 0 and "system.state, line" in err and len(err.strip().splitlines()) == 1,
