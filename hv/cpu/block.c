@@ -28,6 +28,7 @@
  */
 #include "hv/cpu/block.h"
 
+#include "hv/cpu/jit.h"
 #include "hv/hooks.h"
 
 #include <stdlib.h>
@@ -48,6 +49,7 @@ struct block_cache {
 	struct code_page *pages[1u << BC_PAGE_BITS];
 	struct block *dead; /* dropped, not yet freed (chained on hash_next) */
 	unsigned count;
+	struct jit *jit; /* translated code of these blocks (jit.c) */
 };
 
 static unsigned bc_hash(gpa_t pa)
@@ -89,7 +91,13 @@ void block_cache_destroy(struct block_cache *bc)
 		}
 	}
 	bc_free_chain(bc->dead);
+	jit_destroy(bc->jit);
 	free(bc);
+}
+
+struct jit **block_cache_jit(struct block_cache *bc)
+{
+	return &bc->jit;
 }
 
 /* The key of the code at pa, which must be RAM: frame id and offset. */
@@ -320,6 +328,9 @@ struct block *block_build(struct machine *m, gpa_t pa, const void *const *handle
 	b->n = (uint32_t)n;
 	b->bytes = tmp[entries].pcoff;
 	b->valid = true;
+	b->heat = 0;
+	b->jit_gen = 0;
+	b->jit_code = NULL;
 	memcpy(b->insn, tmp, (size_t)(entries + 1) * sizeof(struct insn));
 	unsigned hi = bc_hash(key);
 	b->hash_next = bc->hash[hi];

@@ -34,6 +34,11 @@ struct block {
 	struct block *hash_next; /* chain in the cache's hash table */
 	struct block *page_next; /* chain of blocks in the same page */
 	bool valid;
+	/* The JIT (jit.h): how often the block was entered untranslated, and
+	 * its host code, valid while jit_gen is the code cache's generation. */
+	uint32_t heat;
+	uint32_t jit_gen;
+	void *jit_code;
 	struct insn insn[]; /* n instructions, then a sentinel */
 };
 
@@ -41,6 +46,9 @@ struct block_cache;
 
 struct block_cache *block_cache_create(void);
 void block_cache_destroy(struct block_cache *bc);
+/* The cache's JIT code buffer (jit.c), made on first use, destroyed with
+ * the cache. */
+struct jit **block_cache_jit(struct block_cache *bc);
 
 /* Look up the block starting at physical address pa of m (the code its
  * frame holds there), or NULL. */

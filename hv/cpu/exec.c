@@ -36,6 +36,7 @@
 #include "hv/hooks.h"
 #include "hv/cpu/insn.h"
 #include "hv/cpu/hart.h"
+#include "hv/cpu/jit.h"
 #include "hv/mem/mem.h"
 #include "hv/cpu/mmu.h"
 #include "hv/cpu/softfloat.h"
@@ -1039,7 +1040,73 @@ chain:
  * machine and every thread that runs one. */
 __attribute__((constructor(102))) static void exec_init(void)
 {
+	char err[128];
+
 	exec_blocks(NULL, NULL, 0);
+	/* The engine from the environment, for every program built on the
+	 * core (tests run under both engines this way); the CLI checks the
+	 * same variables and reports a bad value. */
+	(void)jit_settings_from_env(err, sizeof(err));
+}
+
+int exec_insn_alone(struct hart *h, const struct insn *in, uint64_t base_pc)
+{
+	struct {
+		struct block b;
+		struct insn insn[2];
+	} t;
+	icount_t base = h->icount;
+	uint64_t pc = base_pc + in->pcoff;
+
+	t.b.n = 1;
+	t.insn[0] = *in;
+	t.insn[0].pcoff = 0;
+	t.insn[0].idx = 0;
+	memset(&t.insn[1], 0, sizeof(t.insn[1]));
+	t.insn[1].handler = exec_end_handler;
+	t.insn[1].pcoff = in->len;
+	t.insn[1].idx = 1;
+	h->pc = pc;
+	h->icount = base + in->idx;
+	exec_blocks(h, &t.b, h->icount + 1);
+	if (!h->exit_req && h->icount == base + in->idx + 1u && h->pc == pc + in->len) {
+		h->icount = base;
+		return 0;
+	}
+	return 1;
+}
+
+bool exec_block_translatable(const struct block *b)
+{
+	return b->insn[b->n].handler == exec_end_handler;
+}
+
+/* Run blocks from b with the JIT: translated ones as host code, others
+ * (not hot yet) one at a time in the interpreter, chaining through the
+ * jump cache as exec_blocks does. */
+static void exec_jit_blocks(struct hart *h, struct block *b, icount_t stop)
+{
+	struct block_cache *bc = h->m->blocks;
+
+	for (;;) {
+		jit_fn fn = jit_code(block_cache_jit(bc), b);
+		if (fn) {
+			if (fn(h))
+				return;
+		} else {
+			icount_t start = h->icount;
+			exec_blocks(h, b, start + b->n);
+			if (h->icount != start + b->n)
+				return;
+		}
+		if (HV_UNLIKELY(h->exit_req) || h->icount >= stop)
+			return;
+		const struct jcache_entry *je = &h->jcache[(h->pc >> 1) & (JCACHE_SIZE - 1)];
+		if (je->vpc != h->pc || je->priv != h->priv || !je->block ||
+		    je->block->n > stop - h->icount)
+			return;
+		b = je->block;
+	}
 }
 
 bool exec_runnable(const struct hart *h)
@@ -1187,8 +1254,13 @@ void exec_run(struct hart *h, icount_t limit)
 		icount_t start_icount = h->icount;
 		uint64_t start_pc = h->pc;
 		struct block *b = exec_find_block(h, stop - h->icount, &tmp.b);
-		if (b)
-			exec_blocks(h, b, stop);
+		if (b) {
+			if (jit_settings.engine == ENGINE_JIT && b != &tmp.b && !m->hooks &&
+			    !(m->dbg && m->dbg->active))
+				exec_jit_blocks(h, b, stop);
+			else
+				exec_blocks(h, b, stop);
+		}
 		/* Plugins' changes from the middle of that instruction apply
 		 * now that it is complete (hooks.h). */
 		if (HV_UNLIKELY(m->hooks && m->hooks->pending))

@@ -1,0 +1,815 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The just-in-time translator (jit.h): decoded blocks to x86-64.
+ *
+ * Host registers in translated code: rbx holds the hart (guest registers
+ * are h->x[], at offset 0), r12 the block's first pc (h->pc on entry:
+ * code is keyed by frame, so one translation serves every virtual address
+ * that maps it), rax, rcx and rdx are scratch. h->icount stays the count
+ * at the block's start while it runs, as in the interpreter; an exit adds
+ * the instructions retired.
+ *
+ * An instruction the translator does not inline becomes a call of
+ * exec_insn_alone(h, in, base_pc): the interpreter's own handler for it,
+ * with the exact pc and count. It returns 0 when the instruction retired
+ * and fell through with nothing to leave for, and the block goes on;
+ * otherwise the state is exact and the block returns 1.
+ */
+#include "hv/cpu/jit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hv/cpu/block.h"
+#include "hv/cpu/exec.h"
+#include "hv/cpu/insn.h"
+#include "hv/machine.h"
+
+#if defined(__x86_64__) && defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#define JIT_X86_64 1
+#else
+#define JIT_X86_64 0
+#endif
+
+struct jit_settings jit_settings = {
+	.engine = ENGINE_INTERP,
+	.cache_bytes = JIT_DEFAULT_CACHE,
+	.hot = JIT_DEFAULT_HOT,
+	.log = NULL,
+	.log_opaque = NULL,
+};
+
+bool jit_supported(void)
+{
+	return JIT_X86_64;
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	if (!*s || *s == '-')
+		return false;
+	unsigned long long v = strtoull(s, &end, 10);
+	uint64_t mul = 1;
+	if (*end == 'K' || *end == 'k')
+		mul = 1u << 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		mul = 1u << 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		mul = 1u << 30, end++;
+	if (*end || v > UINT64_MAX / mul)
+		return false;
+	*out = v * mul;
+	return true;
+}
+
+bool jit_parse_size(const char *s, size_t *out)
+{
+	uint64_t v;
+	if (!parse_u64(s, &v) || v < JIT_MIN_CACHE || v > ((uint64_t)1 << 32))
+		return false;
+	*out = (size_t)v;
+	return true;
+}
+
+bool jit_settings_from_env(char *err, size_t errlen)
+{
+	const char *e = getenv("RETROVISOR_ENGINE");
+	if (e && *e) {
+		if (!strcmp(e, "interp"))
+			jit_settings.engine = ENGINE_INTERP;
+		else if (!strcmp(e, "jit"))
+			jit_settings.engine = jit_supported() ? ENGINE_JIT : ENGINE_INTERP;
+		else {
+			snprintf(err, errlen, "RETROVISOR_ENGINE=%s: use jit or interp", e);
+			return false;
+		}
+	}
+	e = getenv("RETROVISOR_JIT_HOT");
+	if (e && *e) {
+		uint64_t v;
+		if (!parse_u64(e, &v) || v > 1000000) {
+			snprintf(err, errlen,
+				 "RETROVISOR_JIT_HOT=%s: use a count from 0 to 1000000", e);
+			return false;
+		}
+		jit_settings.hot = (unsigned)v;
+	}
+	e = getenv("RETROVISOR_JIT_CACHE");
+	if (e && *e && !jit_parse_size(e, &jit_settings.cache_bytes)) {
+		snprintf(err, errlen, "RETROVISOR_JIT_CACHE=%s: use a size from 256K to 4G", e);
+		return false;
+	}
+	return true;
+}
+
+struct jit {
+	uint8_t *rw; /* the buffer, read-write */
+	uint8_t *rx; /* the same pages, read-execute */
+	size_t size, used;
+	uint32_t gen; /* translations of other generations are stale */
+	bool broken;  /* the buffer could not be made: interpret */
+	struct jit_stats st;
+};
+
+void jit_destroy(struct jit *j)
+{
+	if (!j)
+		return;
+#if JIT_X86_64
+	if (j->rw)
+		munmap(j->rw, j->size);
+	if (j->rx)
+		munmap(j->rx, j->size);
+#endif
+	free(j);
+}
+
+void jit_get_stats(struct jit *j, struct jit_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!j)
+		return;
+	*out = j->st;
+	out->used = j->used;
+	out->size = j->size;
+}
+
+#if JIT_X86_64
+
+static struct jit *jit_create(void)
+{
+	struct jit *j = calloc(1, sizeof(*j));
+	if (!j)
+		return NULL;
+	j->gen = 1;
+	j->size = jit_settings.cache_bytes;
+	int fd = memfd_create("retrovisor-jit", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, (off_t)j->size) != 0) {
+		if (fd >= 0)
+			close(fd);
+		j->broken = true;
+		return j;
+	}
+	void *rw = mmap(NULL, j->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	void *rx = mmap(NULL, j->size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+	close(fd);
+	if (rw == MAP_FAILED || rx == MAP_FAILED) {
+		if (rw != MAP_FAILED)
+			munmap(rw, j->size);
+		if (rx != MAP_FAILED)
+			munmap(rx, j->size);
+		j->broken = true;
+		return j;
+	}
+	j->rw = rw;
+	j->rx = rx;
+	return j;
+}
+
+/* ---- The emitter: every byte is checked against the end ---- */
+
+enum { RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7, R12 = 12, R13 = 13 };
+
+/* Where a rel32 jump goes once the block's exits are placed. */
+enum { TO_RET0, TO_LEAVE };
+
+#define MAX_FIXUPS (4 * BLOCK_MAX_INSNS + 8)
+
+struct emit {
+	uint8_t *start, *p, *end;
+	bool overflow;
+	unsigned nfix;
+	struct {
+		uint8_t *at; /* the rel32 field */
+		int to;
+	} fix[MAX_FIXUPS];
+};
+
+static void b1(struct emit *e, unsigned v)
+{
+	if (e->p < e->end)
+		*e->p++ = (uint8_t)v;
+	else
+		e->overflow = true;
+}
+
+static void b4(struct emit *e, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		b1(e, (v >> (8 * i)) & 0xff);
+}
+
+static void b8(struct emit *e, uint64_t v)
+{
+	b4(e, (uint32_t)v);
+	b4(e, (uint32_t)(v >> 32));
+}
+
+static void rex(struct emit *e, bool w, int reg, int rm)
+{
+	unsigned r = 0x40 | (w ? 8 : 0) | ((reg & 8) ? 4 : 0) | ((rm & 8) ? 1 : 0);
+	if (r != 0x40)
+		b1(e, r);
+}
+
+/* ModRM for [rbx + disp32] with reg. */
+static void at_rbx(struct emit *e, int reg, int32_t disp)
+{
+	b1(e, 0x80 | (reg & 7) << 3 | RBX);
+	b4(e, (uint32_t)disp);
+}
+
+#define XOFF(r) ((int32_t)(offsetof(struct hart, x) + 8u * (r)))
+#define HOFF(f) ((int32_t)offsetof(struct hart, f))
+
+/* op reg, [rbx + disp] (64-bit when w) */
+static void op_rm(struct emit *e, bool w, unsigned op, int reg, int32_t disp)
+{
+	rex(e, w, reg, RBX);
+	if (op > 0xff)
+		b1(e, op >> 8);
+	b1(e, op & 0xff);
+	at_rbx(e, reg, disp);
+}
+
+static void load_x(struct emit *e, int reg, unsigned r)
+{
+	op_rm(e, true, 0x8b, reg, XOFF(r));
+}
+
+static void load_x32(struct emit *e, int reg, unsigned r)
+{
+	op_rm(e, false, 0x8b, reg, XOFF(r));
+}
+
+static void store_x(struct emit *e, unsigned r, int reg)
+{
+	op_rm(e, true, 0x89, reg, XOFF(r));
+}
+
+/* op r/m(reg rm), imm32 with the group-1 digit (add 0, or 1, and 4, sub 5,
+ * xor 6, cmp 7). */
+static void op_ri(struct emit *e, bool w, unsigned digit, int rm, int32_t imm)
+{
+	rex(e, w, 0, rm);
+	b1(e, 0x81);
+	b1(e, 0xc0 | digit << 3 | (rm & 7));
+	b4(e, (uint32_t)imm);
+}
+
+/* Shift group 2 (shl 4, shr 5, sar 7) by imm8, or by cl if imm < 0. */
+static void shift(struct emit *e, bool w, unsigned digit, int rm, int imm)
+{
+	rex(e, w, 0, rm);
+	b1(e, imm < 0 ? 0xd3 : 0xc1);
+	b1(e, 0xc0 | digit << 3 | (rm & 7));
+	if (imm >= 0)
+		b1(e, (unsigned)imm);
+}
+
+static void movsxd_rax_eax(struct emit *e)
+{
+	b1(e, 0x48), b1(e, 0x63), b1(e, 0xc0);
+}
+
+static void mov_imm64(struct emit *e, int reg, uint64_t v)
+{
+	rex(e, true, 0, reg);
+	b1(e, 0xb8 + (reg & 7));
+	b8(e, v);
+}
+
+/* reg = r12 + off (lea reg, [r12 + disp32]); off must fit. */
+static void lea_r12(struct emit *e, int reg, int32_t off)
+{
+	rex(e, true, reg, R12);
+	b1(e, 0x8d);
+	b1(e, 0x80 | (reg & 7) << 3 | 4);
+	b1(e, 0x24);
+	b4(e, (uint32_t)off);
+}
+
+static bool fits32(int64_t v)
+{
+	return v >= INT32_MIN && v <= INT32_MAX;
+}
+
+/* reg = base pc + off, for any off. */
+static void pc_plus(struct emit *e, int reg, int64_t off)
+{
+	if (fits32(off)) {
+		lea_r12(e, reg, (int32_t)off);
+		return;
+	}
+	mov_imm64(e, reg, (uint64_t)off);
+	/* add reg, r12 */
+	rex(e, true, R12, reg);
+	b1(e, 0x01);
+	b1(e, 0xc0 | (R12 & 7) << 3 | (reg & 7));
+}
+
+static void jump_to(struct emit *e, unsigned opcode2, int to)
+{
+	if (opcode2) {
+		b1(e, 0x0f);
+		b1(e, opcode2);
+	} else
+		b1(e, 0xe9);
+	if (e->nfix < MAX_FIXUPS && e->p + 4 <= e->end) {
+		e->fix[e->nfix].at = e->p;
+		e->fix[e->nfix].to = to;
+		e->nfix++;
+	} else
+		e->overflow = true;
+	b4(e, 0);
+}
+
+/* A forward jcc/jmp inside the block: returns where its rel8 is. */
+static uint8_t *jump8(struct emit *e, unsigned opcode)
+{
+	b1(e, opcode);
+	uint8_t *at = e->p;
+	b1(e, 0);
+	return at;
+}
+
+static void land8(struct emit *e, uint8_t *at)
+{
+	if (e->overflow || !at)
+		return;
+	ptrdiff_t d = e->p - (at + 1);
+	if (d > 127)
+		e->overflow = true; /* cannot happen for the sequences below */
+	else
+		*at = (uint8_t)d;
+}
+
+/* h->pc = reg; h->icount += n; return 0. */
+static void exit_to(struct emit *e, int reg, uint32_t n)
+{
+	op_rm(e, true, 0x89, reg, HOFF(pc));
+	rex(e, true, 0, RBX);
+	b1(e, 0x81);
+	at_rbx(e, 0, HOFF(icount));
+	b4(e, n);
+	jump_to(e, 0, TO_RET0);
+}
+
+/* Call exec_insn_alone(h, in, r12); leave if it says so. */
+static void call_alone(struct emit *e, const struct insn *in)
+{
+	b1(e, 0x48), b1(e, 0x89), b1(e, 0xdf); /* mov rdi, rbx */
+	mov_imm64(e, RSI, (uint64_t)(uintptr_t)in);
+	b1(e, 0x4c), b1(e, 0x89), b1(e, 0xe2); /* mov rdx, r12 */
+	mov_imm64(e, RAX, (uint64_t)(uintptr_t)&exec_insn_alone);
+	b1(e, 0xff), b1(e, 0xd0); /* call rax */
+	b1(e, 0x85), b1(e, 0xc0); /* test eax, eax */
+	jump_to(e, 0x85, TO_LEAVE);
+}
+
+/* Load or store of size bytes at x[rs1] + imm through the TLB of kind acc;
+ * a miss or a fault runs the instruction alone. */
+static void mem_access(struct emit *e, const struct insn *in, unsigned acc, unsigned size,
+		       bool store, bool sign)
+{
+	int32_t tlboff = (int32_t)(offsetof(struct hart, tlb) +
+				   (size_t)acc * TLB_SIZE * sizeof(struct tlb_entry));
+	load_x(e, RAX, in->rs1);
+	op_ri(e, true, 0, RAX, (int32_t)in->imm);
+	b1(e, 0x48), b1(e, 0x89), b1(e, 0xc1); /* mov rcx, rax */
+	shift(e, true, 5, RCX, HV_PAGE_SHIFT);
+	op_ri(e, false, 4, RCX, TLB_SIZE - 1);
+	b1(e, 0x48), b1(e, 0x8d), b1(e, 0x0c), b1(e, 0x49); /* lea rcx, [rcx + rcx*2] */
+	b1(e, 0x48), b1(e, 0x89), b1(e, 0xc2);              /* mov rdx, rax */
+	op_ri(e, true, 4, RDX, (int32_t) ~(uint32_t)(HV_PAGE_MASK & ~(size - 1)));
+	/* cmp rdx, [rbx + rcx*8 + tlboff] (the tag) */
+	b1(e, 0x48), b1(e, 0x3b), b1(e, 0x94), b1(e, 0xcb);
+	b4(e, (uint32_t)tlboff);
+	uint8_t *miss = jump8(e, 0x75); /* jne */
+	/* add rax, [rbx + rcx*8 + tlboff + 8] (the addend) */
+	b1(e, 0x48), b1(e, 0x03), b1(e, 0x84), b1(e, 0xcb);
+	b4(e, (uint32_t)(tlboff + (int32_t)offsetof(struct tlb_entry, addend)));
+	if (store) {
+		load_x(e, RDX, in->rs2);
+		switch (size) {
+		case 1:
+			b1(e, 0x88), b1(e, 0x10);
+			break;
+		case 2:
+			b1(e, 0x66), b1(e, 0x89), b1(e, 0x10);
+			break;
+		case 4:
+			b1(e, 0x89), b1(e, 0x10);
+			break;
+		default:
+			b1(e, 0x48), b1(e, 0x89), b1(e, 0x10);
+		}
+	} else {
+		switch (size * 2 + sign) {
+		case 2: /* lbu: movzx eax, byte [rax] */
+			b1(e, 0x0f), b1(e, 0xb6), b1(e, 0x00);
+			break;
+		case 3: /* lb: movsx rax, byte [rax] */
+			b1(e, 0x48), b1(e, 0x0f), b1(e, 0xbe), b1(e, 0x00);
+			break;
+		case 4: /* lhu */
+			b1(e, 0x0f), b1(e, 0xb7), b1(e, 0x00);
+			break;
+		case 5: /* lh */
+			b1(e, 0x48), b1(e, 0x0f), b1(e, 0xbf), b1(e, 0x00);
+			break;
+		case 8: /* lwu: mov eax, [rax] */
+			b1(e, 0x8b), b1(e, 0x00);
+			break;
+		case 9: /* lw: movsxd rax, [rax] */
+			b1(e, 0x48), b1(e, 0x63), b1(e, 0x00);
+			break;
+		default: /* ld */
+			b1(e, 0x48), b1(e, 0x8b), b1(e, 0x00);
+		}
+		store_x(e, in->rd, RAX);
+	}
+	uint8_t *done = jump8(e, 0xeb);
+	land8(e, miss);
+	call_alone(e, in);
+	land8(e, done);
+}
+
+/* Condition codes (the low nibble of jcc/setcc/cmovcc). */
+enum { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_L = 0xc, CC_GE = 0xd };
+
+static void setcc_rd(struct emit *e, unsigned cc, unsigned rd)
+{
+	b1(e, 0x0f), b1(e, 0x90 | cc), b1(e, 0xc0); /* setcc al */
+	b1(e, 0x0f), b1(e, 0xb6), b1(e, 0xc0);      /* movzx eax, al */
+	store_x(e, rd, RAX);
+}
+
+/* Whether a group-1 operation with this immediate can be inlined. */
+static bool imm_ok(const struct insn *in)
+{
+	return fits32(in->imm);
+}
+
+/* Emit instruction in; returns false when it ended the block (its code
+ * leaves). */
+static bool emit_insn(struct emit *e, const struct insn *in)
+{
+	unsigned rd = in->rd, rs1 = in->rs1, rs2 = in->rs2;
+	int64_t pcoff = in->pcoff;
+	uint32_t retired = (uint32_t)in->idx + 1u;
+
+	switch (in->op) {
+	case ISA_lui:
+		if (!imm_ok(in))
+			break;
+		if (rd != 32) {
+			/* mov rax, simm32 */
+			b1(e, 0x48), b1(e, 0xc7), b1(e, 0xc0), b4(e, (uint32_t)in->imm);
+			store_x(e, rd, RAX);
+		}
+		return true;
+	case ISA_auipc:
+		if (rd != 32) {
+			pc_plus(e, RAX, pcoff + in->imm);
+			store_x(e, rd, RAX);
+		}
+		return true;
+	case ISA_add:
+	case ISA_sub:
+	case ISA_and:
+	case ISA_or:
+	case ISA_xor: {
+		unsigned op = in->op == ISA_add ? 0x03 :
+			      in->op == ISA_sub ? 0x2b :
+			      in->op == ISA_and ? 0x23 :
+			      in->op == ISA_or  ? 0x0b :
+						  0x33;
+		if (rd == 32)
+			return true;
+		load_x(e, RAX, rs1);
+		op_rm(e, true, op, RAX, XOFF(rs2));
+		store_x(e, rd, RAX);
+		return true;
+	}
+	case ISA_addw:
+	case ISA_subw:
+		if (rd == 32)
+			return true;
+		load_x32(e, RAX, rs1);
+		op_rm(e, false, in->op == ISA_addw ? 0x03 : 0x2b, RAX, XOFF(rs2));
+		movsxd_rax_eax(e);
+		store_x(e, rd, RAX);
+		return true;
+	case ISA_mul:
+		if (rd == 32)
+			return true;
+		load_x(e, RAX, rs1);
+		op_rm(e, true, 0x0faf, RAX, XOFF(rs2));
+		store_x(e, rd, RAX);
+		return true;
+	case ISA_mulw:
+		if (rd == 32)
+			return true;
+		load_x32(e, RAX, rs1);
+		op_rm(e, false, 0x0faf, RAX, XOFF(rs2));
+		movsxd_rax_eax(e);
+		store_x(e, rd, RAX);
+		return true;
+	case ISA_slt:
+	case ISA_sltu:
+		if (rd == 32)
+			return true;
+		load_x(e, RAX, rs1);
+		op_rm(e, true, 0x3b, RAX, XOFF(rs2));
+		setcc_rd(e, in->op == ISA_slt ? CC_L : CC_B, rd);
+		return true;
+	case ISA_sll:
+	case ISA_srl:
+	case ISA_sra:
+	case ISA_sllw:
+	case ISA_srlw:
+	case ISA_sraw: {
+		bool w64 = in->op == ISA_sll || in->op == ISA_srl || in->op == ISA_sra;
+		unsigned digit = (in->op == ISA_sll || in->op == ISA_sllw) ? 4 :
+				 (in->op == ISA_srl || in->op == ISA_srlw) ? 5 :
+									     7;
+		if (rd == 32)
+			return true;
+		load_x(e, RCX, rs2);
+		if (w64)
+			load_x(e, RAX, rs1);
+		else
+			load_x32(e, RAX, rs1);
+		shift(e, w64, digit, RAX, -1);
+		if (!w64)
+			movsxd_rax_eax(e);
+		store_x(e, rd, RAX);
+		return true;
+	}
+	case ISA_addi:
+	case ISA_andi:
+	case ISA_ori:
+	case ISA_xori: {
+		if (!imm_ok(in))
+			break;
+		unsigned digit = in->op == ISA_addi ? 0 :
+				 in->op == ISA_andi ? 4 :
+				 in->op == ISA_ori  ? 1 :
+						      6;
+		if (rd == 32)
+			return true;
+		load_x(e, RAX, rs1);
+		op_ri(e, true, digit, RAX, (int32_t)in->imm);
+		store_x(e, rd, RAX);
+		return true;
+	}
+	case ISA_addiw:
+		if (!imm_ok(in))
+			break;
+		if (rd == 32)
+			return true;
+		load_x32(e, RAX, rs1);
+		op_ri(e, false, 0, RAX, (int32_t)in->imm);
+		movsxd_rax_eax(e);
+		store_x(e, rd, RAX);
+		return true;
+	case ISA_slti:
+	case ISA_sltiu:
+		if (!imm_ok(in))
+			break;
+		if (rd == 32)
+			return true;
+		load_x(e, RAX, rs1);
+		op_ri(e, true, 7, RAX, (int32_t)in->imm);
+		setcc_rd(e, in->op == ISA_slti ? CC_L : CC_B, rd);
+		return true;
+	case ISA_slli:
+	case ISA_srli:
+	case ISA_srai:
+	case ISA_slliw:
+	case ISA_srliw:
+	case ISA_sraiw: {
+		bool w64 = in->op == ISA_slli || in->op == ISA_srli || in->op == ISA_srai;
+		unsigned digit = (in->op == ISA_slli || in->op == ISA_slliw) ? 4 :
+				 (in->op == ISA_srli || in->op == ISA_srliw) ? 5 :
+									       7;
+		if (rd == 32)
+			return true;
+		if (w64)
+			load_x(e, RAX, rs1);
+		else
+			load_x32(e, RAX, rs1);
+		shift(e, w64, digit, RAX, (int)(in->imm & (w64 ? 63 : 31)));
+		if (!w64)
+			movsxd_rax_eax(e);
+		store_x(e, rd, RAX);
+		return true;
+	}
+	case ISA_lb:
+		mem_access(e, in, ACC_LOAD, 1, false, true);
+		return true;
+	case ISA_lbu:
+		mem_access(e, in, ACC_LOAD, 1, false, false);
+		return true;
+	case ISA_lh:
+		mem_access(e, in, ACC_LOAD, 2, false, true);
+		return true;
+	case ISA_lhu:
+		mem_access(e, in, ACC_LOAD, 2, false, false);
+		return true;
+	case ISA_lw:
+		mem_access(e, in, ACC_LOAD, 4, false, true);
+		return true;
+	case ISA_lwu:
+		mem_access(e, in, ACC_LOAD, 4, false, false);
+		return true;
+	case ISA_ld:
+		mem_access(e, in, ACC_LOAD, 8, false, true);
+		return true;
+	case ISA_sb:
+		mem_access(e, in, ACC_STORE, 1, true, false);
+		return true;
+	case ISA_sh:
+		mem_access(e, in, ACC_STORE, 2, true, false);
+		return true;
+	case ISA_sw:
+		mem_access(e, in, ACC_STORE, 4, true, false);
+		return true;
+	case ISA_sd:
+		mem_access(e, in, ACC_STORE, 8, true, false);
+		return true;
+	case ISA_fence:
+	case ISA_fence_tso:
+	case ISA_pause:
+		return true;
+	case ISA_beq:
+	case ISA_bne:
+	case ISA_blt:
+	case ISA_bge:
+	case ISA_bltu:
+	case ISA_bgeu: {
+		unsigned cc = in->op == ISA_beq  ? CC_E :
+			      in->op == ISA_bne  ? CC_NE :
+			      in->op == ISA_blt  ? CC_L :
+			      in->op == ISA_bge  ? CC_GE :
+			      in->op == ISA_bltu ? CC_B :
+						   CC_AE;
+		if (!fits32(pcoff + in->imm))
+			break;
+		load_x(e, RAX, rs1);
+		op_rm(e, true, 0x3b, RAX, XOFF(rs2));
+		lea_r12(e, RAX, (int32_t)(pcoff + in->len));
+		lea_r12(e, RCX, (int32_t)(pcoff + in->imm));
+		b1(e, 0x48), b1(e, 0x0f), b1(e, 0x40 | cc), b1(e, 0xc1); /* cmovcc rax, rcx */
+		exit_to(e, RAX, retired);
+		return false;
+	}
+	case ISA_jal:
+		if (rd != 32) {
+			lea_r12(e, RAX, (int32_t)(pcoff + in->len));
+			store_x(e, rd, RAX);
+		}
+		pc_plus(e, RAX, pcoff + in->imm);
+		exit_to(e, RAX, retired);
+		return false;
+	case ISA_jalr:
+		if (!imm_ok(in))
+			break;
+		load_x(e, RAX, rs1);
+		op_ri(e, true, 0, RAX, (int32_t)in->imm);
+		op_ri(e, true, 4, RAX, -2);
+		if (rd != 32) {
+			lea_r12(e, RCX, (int32_t)(pcoff + in->len));
+			store_x(e, rd, RCX);
+		}
+		exit_to(e, RAX, retired);
+		return false;
+	default:
+		break;
+	}
+	/* The instruction retired and fell through if the call returns: a
+	 * block-ending one is the block's last, so its end follows. */
+	call_alone(e, in);
+	return true;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The most host code one block can need: the longest sequence (a memory
+ * access with its call) for each instruction, the exit and the stubs. */
+#define JIT_MAX_INSN_BYTES 128u
+#define JIT_MAX_BLOCK_BYTES (JIT_MAX_INSN_BYTES * (BLOCK_MAX_INSNS + 2) + 64u)
+
+/* Translate b into e; false if the emitter ran out of room. */
+static bool translate(struct emit *e, const struct block *b)
+{
+	b1(e, 0x53);                           /* push rbx */
+	b1(e, 0x41), b1(e, 0x54);              /* push r12 */
+	b1(e, 0x41), b1(e, 0x55);              /* push r13 */
+	b1(e, 0x48), b1(e, 0x89), b1(e, 0xfb); /* mov rbx, rdi */
+	op_rm(e, true, 0x8b, R12, HOFF(pc));   /* mov r12, [rbx + pc] */
+	bool open = true;
+	for (uint32_t i = 0; i < b->n && open; i++)
+		open = emit_insn(e, &b->insn[i]);
+	if (open) {
+		/* Fell through the last instruction: the sentinel's address. */
+		lea_r12(e, RAX, (int32_t)b->insn[b->n].pcoff);
+		exit_to(e, RAX, b->n);
+	}
+	uint8_t *ret0 = e->p;
+	b1(e, 0x31), b1(e, 0xc0); /* xor eax, eax */
+	uint8_t *ret = e->p;
+	b1(e, 0x41), b1(e, 0x5d); /* pop r13 */
+	b1(e, 0x41), b1(e, 0x5c); /* pop r12 */
+	b1(e, 0x5b);              /* pop rbx */
+	b1(e, 0xc3);              /* ret */
+	uint8_t *leave = e->p;
+	b1(e, 0xb8), b4(e, 1); /* mov eax, 1 */
+	b1(e, 0xeb);
+	b1(e, (unsigned)(uint8_t)(ret - (e->p + 1)));
+	if (e->overflow)
+		return false;
+	for (unsigned k = 0; k < e->nfix; k++) {
+		uint8_t *to = e->fix[k].to == TO_RET0 ? ret0 : leave;
+		int32_t rel = (int32_t)(to - (e->fix[k].at + 4));
+		memcpy(e->fix[k].at, &rel, 4);
+	}
+	return true;
+}
+
+jit_fn jit_code(struct jit **jitp, struct block *b)
+{
+	struct jit *j = *jitp;
+	if (j && b->jit_code && b->jit_gen == j->gen)
+		return (jit_fn)b->jit_code;
+	if (b->heat < jit_settings.hot) {
+		b->heat++;
+		return NULL;
+	}
+	if (!j) {
+		j = *jitp = jit_create();
+		if (!j)
+			return NULL;
+	}
+	if (j->broken || !exec_block_translatable(b))
+		return NULL;
+	if (j->size - j->used < JIT_MAX_BLOCK_BYTES) {
+		/* Full: drop every translation (between blocks, so none is
+		 * running) and start again. */
+		j->gen++;
+		j->used = 0;
+		j->st.flushes++;
+		if (j->size < JIT_MAX_BLOCK_BYTES) {
+			j->broken = true;
+			return NULL;
+		}
+	}
+	uint64_t t0 = now_ns();
+	struct emit *e = malloc(sizeof(*e));
+	if (!e)
+		return NULL;
+	e->start = e->p = j->rw + j->used;
+	e->end = e->start + JIT_MAX_BLOCK_BYTES;
+	e->overflow = false;
+	e->nfix = 0;
+	if (!translate(e, b)) {
+		free(e);
+		b->heat = 0; /* try again later: cannot happen by the bound above */
+		return NULL;
+	}
+	size_t len = (size_t)(e->p - e->start);
+	uint8_t *fn = j->rx + j->used;
+	if (jit_settings.log)
+		jit_settings.log(jit_settings.log_opaque, b, e->start, len,
+				 (uint64_t)(uintptr_t)fn);
+	free(e);
+	j->used += (len + 15) & ~(size_t)15;
+	b->jit_code = fn;
+	b->jit_gen = j->gen;
+	j->st.blocks++;
+	j->st.bytes += len;
+	j->st.ns += now_ns() - t0;
+	return (jit_fn)fn;
+}
+
+#else
+
+jit_fn jit_code(struct jit **jitp, struct block *b)
+{
+	(void)jitp;
+	(void)b;
+	return NULL;
+}
+
+#endif
