@@ -1089,7 +1089,7 @@ static void exec_jit_blocks(struct hart *h, struct block *b, icount_t stop)
 	struct block_cache *bc = h->m->blocks;
 
 	for (;;) {
-		jit_fn fn = jit_code(block_cache_jit(bc), b);
+		jit_fn fn = jit_code(block_cache_jit(bc), b, h->pc);
 		if (fn) {
 			if (fn(h))
 				return;

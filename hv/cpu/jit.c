@@ -748,7 +748,7 @@ static bool translate(struct emit *e, const struct block *b)
 	return true;
 }
 
-jit_fn jit_code(struct jit **jitp, struct block *b)
+jit_fn jit_code(struct jit **jitp, struct block *b, uint64_t pc)
 {
 	struct jit *j = *jitp;
 	if (j && b->jit_code && b->jit_gen == j->gen)
@@ -791,7 +791,7 @@ jit_fn jit_code(struct jit **jitp, struct block *b)
 	size_t len = (size_t)(e->p - e->start);
 	uint8_t *fn = j->rx + j->used;
 	if (jit_settings.log)
-		jit_settings.log(jit_settings.log_opaque, b, e->start, len,
+		jit_settings.log(jit_settings.log_opaque, b, pc, e->start, len,
 				 (uint64_t)(uintptr_t)fn);
 	free(e);
 	j->used += (len + 15) & ~(size_t)15;
@@ -805,10 +805,11 @@ jit_fn jit_code(struct jit **jitp, struct block *b)
 
 #else
 
-jit_fn jit_code(struct jit **jitp, struct block *b)
+jit_fn jit_code(struct jit **jitp, struct block *b, uint64_t pc)
 {
 	(void)jitp;
 	(void)b;
+	(void)pc;
 	return NULL;
 }
 

@@ -45,8 +45,8 @@ struct jit_settings {
 	unsigned hot;       /* untranslated entries before a block is translated */
 	/* --jit-log: called with each translation (its host code as written,
 	 * and the address it runs at). */
-	void (*log)(void *opaque, const struct block *b, const uint8_t *code, size_t len,
-		    uint64_t host_addr);
+	void (*log)(void *opaque, const struct block *b, uint64_t pc, const uint8_t *code,
+		    size_t len, uint64_t host_addr);
 	void *log_opaque;
 };
 extern struct jit_settings jit_settings;
@@ -72,9 +72,10 @@ bool jit_settings_from_env(char *err, size_t errlen);
  * (a trap, a request to leave: h->pc and h->icount are exact). */
 typedef int (*jit_fn)(struct hart *h);
 
-/* The host code of b, translating it now if it is hot; NULL to interpret
- * it. jitp is the block cache's slot (block_cache_jit). */
-jit_fn jit_code(struct jit **jitp, struct block *b);
+/* The host code of b (entered at virtual address pc), translating it now
+ * if it is hot; NULL to interpret it. jitp is the block cache's slot
+ * (block_cache_jit). */
+jit_fn jit_code(struct jit **jitp, struct block *b, uint64_t pc);
 
 void jit_destroy(struct jit *j);
 
