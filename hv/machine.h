@@ -106,7 +106,7 @@ struct tlb_entry {
 	gpa_t pa;         /* guest physical address of the page */
 };
 
-#define JCACHE_BITS 10
+#define JCACHE_BITS 12
 #define JCACHE_SIZE (1u << JCACHE_BITS)
 
 /* SBI HSM hart states (SBI spec, HSM extension). */
@@ -190,8 +190,11 @@ struct hart {
 	struct jcache_entry {
 		uint64_t vpc;
 		struct block *block;
-		unsigned priv;
+		uint32_t tag; /* jc_epoch << 2 | the privilege mode */
 	} jcache[JCACHE_SIZE];
+	/* Emptying the jump cache advances the epoch (hart_clear_jcache):
+	 * entries of other epochs do not match. */
+	uint32_t jc_epoch;
 };
 
 /* ---- The machine ---- */

@@ -345,7 +345,7 @@ struct block *block_build(struct machine *m, gpa_t pa, const void *const *handle
 static void bc_clear_jcaches(struct machine *m)
 {
 	for (unsigned i = 0; i < m->nharts; i++)
-		memset(m->hart[i]->jcache, 0, sizeof(m->hart[i]->jcache));
+		hart_clear_jcache(m->hart[i]);
 }
 
 void block_clear_jcaches(struct machine *m)

@@ -1025,7 +1025,7 @@ chain:
 		return;
 	{
 		const struct jcache_entry *je = &h->jcache[(h->pc >> 1) & (JCACHE_SIZE - 1)];
-		if (je->vpc != h->pc || je->priv != h->priv || !je->block ||
+		if (je->vpc != h->pc || je->tag != hart_jc_tag(h) || !je->block ||
 		    je->block->n > stop - h->icount)
 			return;
 		b = je->block;
@@ -1091,7 +1091,7 @@ static void exec_jit_blocks(struct hart *h, struct block *b, icount_t stop)
 	for (;;) {
 		jit_fn fn = jit_code(block_cache_jit(bc), b, h->pc);
 		if (fn) {
-			if (fn(h))
+			if (fn(h, stop))
 				return;
 		} else {
 			icount_t start = h->icount;
@@ -1102,7 +1102,7 @@ static void exec_jit_blocks(struct hart *h, struct block *b, icount_t stop)
 		if (HV_UNLIKELY(h->exit_req) || h->icount >= stop)
 			return;
 		const struct jcache_entry *je = &h->jcache[(h->pc >> 1) & (JCACHE_SIZE - 1)];
-		if (je->vpc != h->pc || je->priv != h->priv || !je->block ||
+		if (je->vpc != h->pc || je->tag != hart_jc_tag(h) || !je->block ||
 		    je->block->n > stop - h->icount)
 			return;
 		b = je->block;
@@ -1130,7 +1130,7 @@ static struct block *exec_find_block(struct hart *h, icount_t budget, struct blo
 	struct block *b;
 	gpa_t pa;
 
-	if (je->vpc == h->pc && je->priv == h->priv && je->block)
+	if (je->vpc == h->pc && je->tag == hart_jc_tag(h) && je->block)
 		b = je->block;
 	else {
 		if (mmu_fetch_pa(h, h->pc, &pa)) {
@@ -1158,7 +1158,7 @@ static struct block *exec_find_block(struct hart *h, icount_t budget, struct blo
 		}
 		if (b) {
 			je->vpc = h->pc;
-			je->priv = h->priv;
+			je->tag = hart_jc_tag(h);
 			je->block = b;
 		}
 	}

@@ -33,10 +33,19 @@ void hart_flush_access_tlb(struct hart *h)
 			h->tlb[k][i].tag = TLB_INVALID;
 }
 
+void hart_clear_jcache(struct hart *h)
+{
+	/* Wrapping would make old entries match again: empty them then. */
+	if (++h->jc_epoch >= 1u << 29) {
+		memset(h->jcache, 0, sizeof(h->jcache));
+		h->jc_epoch = 1;
+	}
+}
+
 void hart_flush_tlb(struct hart *h)
 {
 	hart_flush_access_tlb(h);
-	memset(h->jcache, 0, sizeof(h->jcache));
+	hart_clear_jcache(h);
 }
 
 void hart_reset(struct hart *h, struct machine *m, unsigned id)
@@ -44,6 +53,7 @@ void hart_reset(struct hart *h, struct machine *m, unsigned id)
 	memset(h, 0, sizeof(*h));
 	h->m = m;
 	h->id = id;
+	h->jc_epoch = 1; /* the zeroed entries (epoch 0) match nothing */
 	h->priv = PRIV_M;
 	h->misa = (2ull << 62) | (1u << ('A' - 'A')) | (1u << ('C' - 'A')) | (1u << ('D' - 'A')) |
 		  (1u << ('F' - 'A')) | (1u << ('I' - 'A')) | (1u << ('M' - 'A')) |

@@ -70,6 +70,13 @@ void hart_reset(struct hart *h, struct machine *m, unsigned id);
 /* Flush this hart's TLB and jump cache: translations changed (satp write,
  * SFENCE.VMA, remote fences, reset). */
 void hart_flush_tlb(struct hart *h);
+/* Empty the jump cache only (by advancing its epoch). */
+void hart_clear_jcache(struct hart *h);
+/* What a jump cache entry made now for h's privilege mode carries. */
+static inline uint32_t hart_jc_tag(const struct hart *h)
+{
+	return h->jc_epoch << 2 | h->priv;
+}
 /* Flush only the TLB: the privilege mode or the mstatus bits that decide
  * permissions changed, but not the translations (the jump cache is tagged
  * with the privilege mode). */

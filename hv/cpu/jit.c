@@ -36,7 +36,7 @@
 #endif
 
 struct jit_settings jit_settings = {
-	.engine = ENGINE_INTERP,
+	.engine = JIT_DEFAULT_ENGINE,
 	.cache_bytes = JIT_DEFAULT_CACHE,
 	.hot = JIT_DEFAULT_HOT,
 	.log = NULL,
@@ -176,7 +176,7 @@ static struct jit *jit_create(void)
 enum { RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7, R12 = 12, R13 = 13 };
 
 /* Where a rel32 jump goes once the block's exits are placed. */
-enum { TO_RET0, TO_LEAVE };
+enum { TO_RET0, TO_LEAVE, TO_CHAIN };
 
 #define MAX_FIXUPS (4 * BLOCK_MAX_INSNS + 8)
 
@@ -349,15 +349,15 @@ static void land8(struct emit *e, uint8_t *at)
 		*at = (uint8_t)d;
 }
 
-/* h->pc = reg; h->icount += n; return 0. */
-static void exit_to(struct emit *e, int reg, uint32_t n)
+/* h->pc = rax; h->icount += n; on to the next block (the chain). */
+static void exit_to(struct emit *e, uint32_t n)
 {
-	op_rm(e, true, 0x89, reg, HOFF(pc));
+	op_rm(e, true, 0x89, RAX, HOFF(pc));
 	rex(e, true, 0, RBX);
 	b1(e, 0x81);
 	at_rbx(e, 0, HOFF(icount));
 	b4(e, n);
-	jump_to(e, 0, TO_RET0);
+	jump_to(e, 0, TO_CHAIN);
 }
 
 /* Call exec_insn_alone(h, in, r12); leave if it says so. */
@@ -667,7 +667,7 @@ static bool emit_insn(struct emit *e, const struct insn *in)
 		lea_r12(e, RAX, (int32_t)(pcoff + in->len));
 		lea_r12(e, RCX, (int32_t)(pcoff + in->imm));
 		b1(e, 0x48), b1(e, 0x0f), b1(e, 0x40 | cc), b1(e, 0xc1); /* cmovcc rax, rcx */
-		exit_to(e, RAX, retired);
+		exit_to(e, retired);
 		return false;
 	}
 	case ISA_jal:
@@ -676,7 +676,7 @@ static bool emit_insn(struct emit *e, const struct insn *in)
 			store_x(e, rd, RAX);
 		}
 		pc_plus(e, RAX, pcoff + in->imm);
-		exit_to(e, RAX, retired);
+		exit_to(e, retired);
 		return false;
 	case ISA_jalr:
 		if (!imm_ok(in))
@@ -688,7 +688,7 @@ static bool emit_insn(struct emit *e, const struct insn *in)
 			lea_r12(e, RCX, (int32_t)(pcoff + in->len));
 			store_x(e, rd, RCX);
 		}
-		exit_to(e, RAX, retired);
+		exit_to(e, retired);
 		return false;
 	default:
 		break;
@@ -709,24 +709,83 @@ static uint64_t now_ns(void)
 /* The most host code one block can need: the longest sequence (a memory
  * access with its call) for each instruction, the exit and the stubs. */
 #define JIT_MAX_INSN_BYTES 128u
-#define JIT_MAX_BLOCK_BYTES (JIT_MAX_INSN_BYTES * (BLOCK_MAX_INSNS + 2) + 64u)
+#define JIT_MAX_BLOCK_BYTES (JIT_MAX_INSN_BYTES * (BLOCK_MAX_INSNS + 2) + 256u)
+/* Where chained blocks enter: after the prologue, which only the call
+ * from exec_jit_blocks runs. */
+#define JIT_CHAIN_ENTRY 11
+
+/* The chain, where every exit goes with the next pc in rax (stored in
+ * h->pc, the count updated): the interpreter's chain (exec_blocks) in
+ * host code. Unless an exit was requested, the jump cache has the next
+ * block for this pc and privilege, that block is translated in this
+ * generation and fits the budget (r13: the count to stop at), go on at
+ * its chain entry; otherwise return 0 to exec_jit_blocks, which does the
+ * same checks and translates or interprets. */
+static void emit_chain(struct emit *e, uint32_t gen)
+{
+	int32_t jc = (int32_t)offsetof(struct hart, jcache);
+
+	_Static_assert(sizeof(struct jcache_entry) == 24, "jump cache entries are 3 words");
+	b1(e, 0x80), at_rbx(e, 7, HOFF(exit_req)), b1(e, 0); /* cmp byte [rbx + exit_req], 0 */
+	jump_to(e, 0x85, TO_RET0);
+	b1(e, 0x48), b1(e, 0x89), b1(e, 0xc1); /* mov rcx, rax */
+	shift(e, true, 5, RCX, 1);
+	op_ri(e, false, 4, RCX, JCACHE_SIZE - 1);
+	b1(e, 0x48), b1(e, 0x8d), b1(e, 0x0c), b1(e, 0x49); /* lea rcx, [rcx + rcx*2] */
+	/* cmp rax, [rbx + rcx*8 + jc] (vpc) */
+	b1(e, 0x48), b1(e, 0x3b), b1(e, 0x84), b1(e, 0xcb);
+	b4(e, (uint32_t)(jc + (int32_t)offsetof(struct jcache_entry, vpc)));
+	jump_to(e, 0x85, TO_RET0);
+	/* edx = jc_epoch << 2 | priv (hart_jc_tag) */
+	op_rm(e, false, 0x8b, RDX, HOFF(jc_epoch));
+	shift(e, false, 4, RDX, 2);
+	op_rm(e, false, 0x0b, RDX, HOFF(priv));
+	/* cmp edx, [rbx + rcx*8 + jc + tag] */
+	b1(e, 0x3b), b1(e, 0x94), b1(e, 0xcb);
+	b4(e, (uint32_t)(jc + (int32_t)offsetof(struct jcache_entry, tag)));
+	jump_to(e, 0x85, TO_RET0);
+	/* mov rdx, [rbx + rcx*8 + jc + block] */
+	b1(e, 0x48), b1(e, 0x8b), b1(e, 0x94), b1(e, 0xcb);
+	b4(e, (uint32_t)(jc + (int32_t)offsetof(struct jcache_entry, block)));
+	b1(e, 0x48), b1(e, 0x85), b1(e, 0xd2); /* test rdx, rdx */
+	jump_to(e, 0x84, TO_RET0);
+	/* cmp dword [rdx + jit_gen], gen */
+	b1(e, 0x81), b1(e, 0xba), b4(e, (uint32_t)offsetof(struct block, jit_gen)), b4(e, gen);
+	jump_to(e, 0x85, TO_RET0);
+	/* mov rcx, [rdx + jit_code]; test rcx, rcx */
+	b1(e, 0x48), b1(e, 0x8b), b1(e, 0x8a), b4(e, (uint32_t)offsetof(struct block, jit_code));
+	b1(e, 0x48), b1(e, 0x85), b1(e, 0xc9);
+	jump_to(e, 0x84, TO_RET0);
+	/* mov eax, [rdx + n]; add rax, [rbx + icount]; cmp rax, r13 */
+	b1(e, 0x8b), b1(e, 0x82), b4(e, (uint32_t)offsetof(struct block, n));
+	op_rm(e, true, 0x03, RAX, HOFF(icount));
+	b1(e, 0x4c), b1(e, 0x39), b1(e, 0xe8);
+	jump_to(e, 0x87, TO_RET0); /* ja */
+	op_ri(e, true, 0, RCX, JIT_CHAIN_ENTRY);
+	b1(e, 0xff), b1(e, 0xe1); /* jmp rcx */
+}
 
 /* Translate b into e; false if the emitter ran out of room. */
-static bool translate(struct emit *e, const struct block *b)
+static bool translate(struct emit *e, const struct block *b, uint32_t gen)
 {
 	b1(e, 0x53);                           /* push rbx */
 	b1(e, 0x41), b1(e, 0x54);              /* push r12 */
 	b1(e, 0x41), b1(e, 0x55);              /* push r13 */
 	b1(e, 0x48), b1(e, 0x89), b1(e, 0xfb); /* mov rbx, rdi */
-	op_rm(e, true, 0x8b, R12, HOFF(pc));   /* mov r12, [rbx + pc] */
+	b1(e, 0x49), b1(e, 0x89), b1(e, 0xf5); /* mov r13, rsi */
+	if (e->p - e->start != JIT_CHAIN_ENTRY)
+		return false;
+	op_rm(e, true, 0x8b, R12, HOFF(pc)); /* mov r12, [rbx + pc] */
 	bool open = true;
 	for (uint32_t i = 0; i < b->n && open; i++)
 		open = emit_insn(e, &b->insn[i]);
 	if (open) {
 		/* Fell through the last instruction: the sentinel's address. */
 		lea_r12(e, RAX, (int32_t)b->insn[b->n].pcoff);
-		exit_to(e, RAX, b->n);
+		exit_to(e, b->n);
 	}
+	uint8_t *chain = e->p;
+	emit_chain(e, gen);
 	uint8_t *ret0 = e->p;
 	b1(e, 0x31), b1(e, 0xc0); /* xor eax, eax */
 	uint8_t *ret = e->p;
@@ -741,7 +800,9 @@ static bool translate(struct emit *e, const struct block *b)
 	if (e->overflow)
 		return false;
 	for (unsigned k = 0; k < e->nfix; k++) {
-		uint8_t *to = e->fix[k].to == TO_RET0 ? ret0 : leave;
+		uint8_t *to = e->fix[k].to == TO_RET0  ? ret0 :
+			      e->fix[k].to == TO_LEAVE ? leave :
+							 chain;
 		int32_t rel = (int32_t)(to - (e->fix[k].at + 4));
 		memcpy(e->fix[k].at, &rel, 4);
 	}
@@ -783,7 +844,7 @@ jit_fn jit_code(struct jit **jitp, struct block *b, uint64_t pc)
 	e->end = e->start + JIT_MAX_BLOCK_BYTES;
 	e->overflow = false;
 	e->nfix = 0;
-	if (!translate(e, b)) {
+	if (!translate(e, b, j->gen)) {
 		free(e);
 		b->heat = 0; /* try again later: cannot happen by the bound above */
 		return NULL;

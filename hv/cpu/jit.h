@@ -36,6 +36,10 @@ struct jit;
 /* The engine that runs guest code (--engine). */
 enum exec_engine { ENGINE_INTERP = 0, ENGINE_JIT = 1 };
 
+/* The engine machines run on unless --engine or RETROVISOR_ENGINE says
+ * otherwise: this one name decides it (the CLI's help text names it). */
+#define JIT_DEFAULT_ENGINE ENGINE_INTERP
+
 /* Process-wide settings, set before any machine runs (the CLI; tests set
  * them through RETROVISOR_ENGINE and RETROVISOR_JIT_HOT in the
  * environment, read once by jit_settings_from_env). */
@@ -67,10 +71,12 @@ bool jit_parse_size(const char *s, size_t *out);
  * err, for a value it cannot use. */
 bool jit_settings_from_env(char *err, size_t errlen);
 
-/* A translated block: returns 0 when it ran to its end (h->pc is the next
- * block's, h->icount counts all its instructions), 1 when it left early
- * (a trap, a request to leave: h->pc and h->icount are exact). */
-typedef int (*jit_fn)(struct hart *h);
+/* A translated block, run with the count to stop at (as exec_blocks'
+ * stop): it goes on into translated successors through the jump cache,
+ * and returns 0 when a block ran to its end and no translated successor
+ * could follow (h->pc is the next block's, h->icount exact), 1 when one
+ * left early (a trap, a request to leave: h->pc and h->icount exact). */
+typedef int (*jit_fn)(struct hart *h, uint64_t stop);
 
 /* The host code of b (entered at virtual address pc), translating it now
  * if it is hot; NULL to interpret it. jitp is the block cache's slot
