@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "cli/options.h"
+#include "hv/cpu/jit.h"
 
 void cli_print_help(FILE *out)
 {
@@ -49,6 +50,9 @@ void cli_print_help(FILE *out)
 	      "             snapshot|snapshot-revert|\n"
 	      "             snapshot-list|snapshot-delete|quit: the toolstack of a running up\n"
 	      "  (docs/replay.md describes record and replay)\n"
+	      "  Every command that runs machines (run, record, replay, log verify,\n"
+	      "  snapshot, loop, worker, up) also takes --engine jit|interp,\n"
+	      "  --jit-cache SIZE and --jit-log FILE (see 'retrovisor run --help')\n"
 	      "\n"
 	      "Options:\n"
 	      "  --help     show this text\n"
@@ -132,8 +136,20 @@ void cli_print_run_help(FILE *out)
 	      "  --gdb-allow-remote   with --gdb: allow a non-loopback HOST\n"
 	      "  --plugin FILE[,key=value...]\n"
 	      "                       load a plugin (plugins/include/retrovisor/plugin.h);\n"
-	      "                       repeatable; vmlinux=FILE gives it symbols\n"
-	      "  --help               show this text\n"
+	      "                       repeatable; vmlinux=FILE gives it symbols\n",
+	      out);
+	fprintf(out,
+		"  --engine jit|interp  how guest code runs, with the same results: jit\n"
+		"                       translates hot blocks to x86-64 code (x86-64\n"
+		"                       hosts), interp interprets each instruction;\n"
+		"                       default %s (RETROVISOR_ENGINE also sets it)\n"
+		"  --jit-cache SIZE     the JIT's code buffer per machine, 256K..4G\n"
+		"                       (suffixes K M G), default %uM; when full, every\n"
+		"                       translation is dropped and translation restarts\n"
+		"  --jit-log FILE       write each translated block: its guest\n"
+		"                       instructions, then the host code made for them\n",
+		JIT_DEFAULT_ENGINE == ENGINE_JIT ? "jit" : "interp", JIT_DEFAULT_CACHE >> 20);
+	fputs("  --help               show this text\n"
 	      "\n"
 	      "Exit status:\n"
 	      "  the guest's shutdown status (0-255) when it powers off. Otherwise:\n"

@@ -19,4 +19,4 @@ FUZZ_CFLAGS = " ".join([
     "-Wno-gnu-variable-sized-type-not-at-end",
 ])
 
-FUZZ_LIBS = "-lelf -ldw -lfdt -lslirp -lzstd -ldl -lpthread -lm"
+FUZZ_LIBS = "-lelf -ldw -lfdt -lslirp -lzstd -lcapstone -ldl -lpthread -lm"
