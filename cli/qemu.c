@@ -56,6 +56,7 @@ enum qemu_opt {
 	Q_NETDEV,
 	Q_SNAPSHOT,
 	Q_NO_REBOOT,
+	Q_ACCEL,
 	Q_GDB_DEFAULT, /* -s */
 	Q_FREEZE,      /* -S */
 	Q_GDB,
@@ -86,6 +87,7 @@ static const struct {
 	{ "netdev", Q_NETDEV, "user,id=ID[,hostfwd=RULE]..." },
 	{ "snapshot", Q_SNAPSHOT, NULL },
 	{ "no-reboot", Q_NO_REBOOT, NULL },
+	{ "accel", Q_ACCEL, "tcg" },
 	{ "s", Q_GDB_DEFAULT, NULL },
 	{ "S", Q_FREEZE, NULL },
 	{ "gdb", Q_GDB, "tcp::PORT, tcp:HOST:PORT or unix:PATH" },
@@ -105,7 +107,6 @@ static const struct {
 	{ "nic", "a network card is -netdev user,id=n0 with -device virtio-net-device,netdev=n0" },
 	{ "net", "a network card is -netdev user,id=n0 with -device virtio-net-device,netdev=n0" },
 	{ "cpu", "Retrovisor's harts are RV64GC; leave -cpu out" },
-	{ "accel", "Retrovisor runs its harts in software, deterministically; leave it out" },
 	{ "enable-kvm", "Retrovisor runs its harts in software, deterministically; leave it out" },
 	{ "icount", "Retrovisor's clock always is the instruction count; leave it out" },
 	{ "object", "this command line has no entropy device, as QEMU's virt without one; "
@@ -358,6 +359,17 @@ static int qemu_apply(struct qemu_state *st, enum qemu_opt id, const char *val, 
 			   "-serial mon:stdio or leave it out",
 			   val);
 		return -1;
+	case Q_ACCEL:
+		/* TCG is QEMU's translator: the engine the environment or
+		 * Retrovisor's default chooses stands for it (docs/qemu.md). */
+		if (strcmp(val, "tcg") == 0)
+			return 0;
+		hv_err_set(err,
+			   "QEMU option '-accel' is not offered: Retrovisor runs its harts in "
+			   "software, deterministically, so only '-accel tcg' is accepted, not "
+			   "'-accel %s'; leave it out",
+			   val);
+		return -1;
 	case Q_DISPLAY:
 		if (strcmp(val, "none") == 0)
 			return 0;
@@ -608,6 +620,8 @@ void cli_qemu_print_help(FILE *out)
 	      "                 the network card\n"
 	      "-snapshot        keep every disk's writes in memory\n"
 	      "-no-reboot       a guest reboot ends the run (status 9)\n"
+	      "-accel tcg       accepted: guest code runs on Retrovisor's engine\n"
+	      "                 (RETROVISOR_ENGINE, docs/cli.md)\n"
 	      "-s               gdb stub on 127.0.0.1:1234 (-gdb tcp::1234)\n"
 	      "-gdb tcp::PORT|tcp:HOST:PORT|unix:PATH\n"
 	      "                 gdb stub, on loopback only (it is unauthenticated)\n"

@@ -290,6 +290,17 @@ TEST(CliQemu, NoReboot)
 	EXPECT_TRUE(p.o.reboot_exit);
 }
 
+// TCG, QEMU's translator, is what Retrovisor's engine stands for: accepted,
+// adding nothing (the engine is the environment's or the default).
+TEST(CliQemu, AccelTcgIsAcceptedAndAddsNothing)
+{
+	EXPECT_EQ(Translation(Line({ "-accel", "tcg" })), (Args{ "--kernel", "k" }));
+	EXPECT_EQ(Translation(Line({ "--accel", "tcg" })), (Args{ "--kernel", "k" }));
+	ExpectRefused(Line({ "-accel", "kvm" }), "only '-accel tcg' is accepted, not '-accel kvm'");
+	ExpectRefused(Line({ "-accel", "tcg,thread=multi" }), "not '-accel tcg,thread=multi'");
+	ExpectRefused(Line({ "-accel", "tcg", "-accel", "tcg" }), "-accel given twice");
+}
+
 TEST(CliQemu, HelpAndVersionWhereverTheyAre)
 {
 	for (const char *h : { "-help", "--help", "-h" }) {
