@@ -1086,14 +1086,22 @@ bool exec_block_translatable(const struct block *b)
  * jump cache as exec_blocks does. */
 static void exec_jit_blocks(struct hart *h, struct block *b, icount_t stop)
 {
-	struct block_cache *bc = h->m->blocks;
+	struct jit **jitp = block_cache_jit(h->m->blocks);
+	uintptr_t site = 0; /* the last block's exit, to link to this one */
+	uint32_t site_gen = 0;
 
 	for (;;) {
-		jit_fn fn = jit_code(block_cache_jit(bc), b, h->pc);
+		jit_fn fn = jit_code(jitp, b, h->pc);
 		if (fn) {
-			if (fn(h, stop))
+			if (site)
+				jit_link(*jitp, site_gen, site, fn);
+			uintptr_t r = fn(h, stop);
+			if (r == 1)
 				return;
+			site = r;
+			site_gen = jit_generation(*jitp);
 		} else {
+			site = 0;
 			icount_t start = h->icount;
 			exec_blocks(h, b, start + b->n);
 			if (h->icount != start + b->n)

@@ -173,16 +173,40 @@ static struct jit *jit_create(void)
 
 /* ---- The emitter: every byte is checked against the end ---- */
 
-enum { RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7, R12 = 12, R13 = 13 };
+enum {
+	RAX = 0,
+	RCX = 1,
+	RDX = 2,
+	RBX = 3,
+	RSP = 4,
+	RBP = 5,
+	RSI = 6,
+	RDI = 7,
+	R12 = 12,
+	R13 = 13,
+	R14 = 14,
+	R15 = 15
+};
 
 /* Where a rel32 jump goes once the block's exits are placed. */
-enum { TO_RET0, TO_LEAVE, TO_CHAIN };
+enum { TO_RET0, TO_LEAVE, TO_CHAIN, TO_RET, TO_LINK /* + k: link stub k */ };
 
-#define MAX_FIXUPS (4 * BLOCK_MAX_INSNS + 8)
+#define MAX_FIXUPS (8 * BLOCK_MAX_INSNS + 16)
+
+/* Host registers that hold guest registers within a block. */
+static const int8_t jit_hregs[] = { RBP, R14, R15, RSI, RDI, 8, 9, 10, 11 };
+#define JIT_NHREGS ((unsigned)sizeof(jit_hregs))
 
 struct emit {
 	uint8_t *start, *p, *end;
 	bool overflow;
+	/* Guest register -> host register holding it in this block, or -1
+	 * (then it is read and written in h->x). dirty: guest registers whose
+	 * host copy is newer than h->x at this point of the emission. */
+	int8_t hreg[33];
+	uint64_t alloc, dirty;
+	uint32_t page_off; /* the block's offset in its page */
+	unsigned nlinks;   /* exits that may be linked (jit_link) */
 	unsigned nfix;
 	struct {
 		uint8_t *at; /* the rel32 field */
@@ -237,19 +261,74 @@ static void op_rm(struct emit *e, bool w, unsigned op, int reg, int32_t disp)
 	at_rbx(e, reg, disp);
 }
 
+/* mov dst, src between host registers. */
+static void mov_rr(struct emit *e, bool w, int dst, int src)
+{
+	rex(e, w, src, dst);
+	b1(e, 0x89);
+	b1(e, 0xc0 | (src & 7) << 3 | (dst & 7));
+}
+
+/* reg = guest register r (64 bits, or its low 32 zero-extended). */
+static void ld(struct emit *e, bool w, int reg, unsigned r)
+{
+	if (e->hreg[r] >= 0)
+		mov_rr(e, w, reg, e->hreg[r]);
+	else
+		op_rm(e, w, 0x8b, reg, XOFF(r));
+}
+
 static void load_x(struct emit *e, int reg, unsigned r)
 {
-	op_rm(e, true, 0x8b, reg, XOFF(r));
+	ld(e, true, reg, r);
 }
 
 static void load_x32(struct emit *e, int reg, unsigned r)
 {
-	op_rm(e, false, 0x8b, reg, XOFF(r));
+	ld(e, false, reg, r);
 }
 
+/* Guest register r = reg. */
 static void store_x(struct emit *e, unsigned r, int reg)
 {
-	op_rm(e, true, 0x89, reg, XOFF(r));
+	if (e->hreg[r] >= 0) {
+		mov_rr(e, true, e->hreg[r], reg);
+		e->dirty |= 1ull << r;
+	} else
+		op_rm(e, true, 0x89, reg, XOFF(r));
+}
+
+/* op reg, guest register r, for the "op r, r/m" opcodes. */
+static void op_rg(struct emit *e, bool w, unsigned op, int reg, unsigned r)
+{
+	int h = e->hreg[r];
+	if (h < 0) {
+		op_rm(e, w, op, reg, XOFF(r));
+		return;
+	}
+	rex(e, w, reg, h);
+	if (op > 0xff)
+		b1(e, op >> 8);
+	b1(e, op & 0xff);
+	b1(e, 0xc0 | (reg & 7) << 3 | (h & 7));
+}
+
+/* h->x gets the host copies written since the last sync. */
+static void sync_regs(struct emit *e)
+{
+	for (unsigned r = 1; r < 32; r++)
+		if (e->dirty >> r & 1)
+			op_rm(e, true, 0x89, e->hreg[r], XOFF(r));
+	e->dirty = 0;
+}
+
+/* The host copies get h->x (at the chain entry, and after a call that may
+ * have changed any register). */
+static void reload_regs(struct emit *e)
+{
+	for (unsigned r = 1; r < 32; r++)
+		if (e->alloc >> r & 1)
+			op_rm(e, true, 0x8b, e->hreg[r], XOFF(r));
 }
 
 /* op r/m(reg rm), imm32 with the group-1 digit (add 0, or 1, and 4, sub 5,
@@ -329,29 +408,32 @@ static void jump_to(struct emit *e, unsigned opcode2, int to)
 	b4(e, 0);
 }
 
-/* A forward jcc/jmp inside the block: returns where its rel8 is. */
-static uint8_t *jump8(struct emit *e, unsigned opcode)
+/* A forward jump inside the block (jcc with its second opcode byte, or
+ * jmp for 0): returns where its rel32 is, for land. */
+static uint8_t *jump_fwd(struct emit *e, unsigned opcode2)
 {
-	b1(e, opcode);
+	if (opcode2) {
+		b1(e, 0x0f);
+		b1(e, opcode2);
+	} else
+		b1(e, 0xe9);
 	uint8_t *at = e->p;
-	b1(e, 0);
+	b4(e, 0);
 	return at;
 }
 
-static void land8(struct emit *e, uint8_t *at)
+static void land(struct emit *e, uint8_t *at)
 {
-	if (e->overflow || !at)
+	if (e->overflow)
 		return;
-	ptrdiff_t d = e->p - (at + 1);
-	if (d > 127)
-		e->overflow = true; /* cannot happen for the sequences below */
-	else
-		*at = (uint8_t)d;
+	int32_t d = (int32_t)(e->p - (at + 4));
+	memcpy(at, &d, 4);
 }
 
 /* h->pc = rax; h->icount += n; on to the next block (the chain). */
 static void exit_to(struct emit *e, uint32_t n)
 {
+	sync_regs(e);
 	op_rm(e, true, 0x89, RAX, HOFF(pc));
 	rex(e, true, 0, RBX);
 	b1(e, 0x81);
@@ -360,9 +442,32 @@ static void exit_to(struct emit *e, uint32_t n)
 	jump_to(e, 0, TO_CHAIN);
 }
 
+/* An exit to base pc + off (an address known when translating): like
+ * exit_to, but when off stays in the block's page the jump can later be
+ * linked straight to the next block's code (jit_link): until then it goes
+ * to a stub that returns its own address to exec_jit_blocks. */
+static void exit_static(struct emit *e, int64_t off, uint32_t n)
+{
+	int64_t in_page = (int64_t)e->page_off + off;
+
+	pc_plus(e, RAX, off);
+	if (in_page < 0 || in_page >= (int64_t)HV_PAGE_SIZE || e->nlinks >= 3 * BLOCK_MAX_INSNS) {
+		exit_to(e, n);
+		return;
+	}
+	sync_regs(e);
+	op_rm(e, true, 0x89, RAX, HOFF(pc));
+	rex(e, true, 0, RBX);
+	b1(e, 0x81);
+	at_rbx(e, 0, HOFF(icount));
+	b4(e, n);
+	jump_to(e, 0, TO_LINK + (int)e->nlinks++);
+}
+
 /* Call exec_insn_alone(h, in, r12); leave if it says so. */
 static void call_alone(struct emit *e, const struct insn *in)
 {
+	sync_regs(e);
 	b1(e, 0x48), b1(e, 0x89), b1(e, 0xdf); /* mov rdi, rbx */
 	mov_imm64(e, RSI, (uint64_t)(uintptr_t)in);
 	b1(e, 0x4c), b1(e, 0x89), b1(e, 0xe2); /* mov rdx, r12 */
@@ -370,6 +475,7 @@ static void call_alone(struct emit *e, const struct insn *in)
 	b1(e, 0xff), b1(e, 0xd0); /* call rax */
 	b1(e, 0x85), b1(e, 0xc0); /* test eax, eax */
 	jump_to(e, 0x85, TO_LEAVE);
+	reload_regs(e);
 }
 
 /* Load or store of size bytes at x[rs1] + imm through the TLB of kind acc;
@@ -390,7 +496,8 @@ static void mem_access(struct emit *e, const struct insn *in, unsigned acc, unsi
 	/* cmp rdx, [rbx + rcx*8 + tlboff] (the tag) */
 	b1(e, 0x48), b1(e, 0x3b), b1(e, 0x94), b1(e, 0xcb);
 	b4(e, (uint32_t)tlboff);
-	uint8_t *miss = jump8(e, 0x75); /* jne */
+	uint8_t *miss = jump_fwd(e, 0x85); /* jne */
+	uint64_t dirty = e->dirty;
 	/* add rax, [rbx + rcx*8 + tlboff + 8] (the addend) */
 	b1(e, 0x48), b1(e, 0x03), b1(e, 0x84), b1(e, 0xcb);
 	b4(e, (uint32_t)(tlboff + (int32_t)offsetof(struct tlb_entry, addend)));
@@ -434,10 +541,15 @@ static void mem_access(struct emit *e, const struct insn *in, unsigned acc, unsi
 		}
 		store_x(e, in->rd, RAX);
 	}
-	uint8_t *done = jump8(e, 0xeb);
-	land8(e, miss);
+	uint8_t *done = jump_fwd(e, 0);
+	uint64_t dirty_hit = e->dirty;
+	land(e, miss);
+	e->dirty = dirty;
 	call_alone(e, in);
-	land8(e, done);
+	land(e, done);
+	/* Registers the hit path wrote are dirty after the join (on the miss
+	 * path they equal h->x: storing them again is harmless). */
+	e->dirty = dirty_hit;
 }
 
 /* Condition codes (the low nibble of jcc/setcc/cmovcc). */
@@ -493,7 +605,7 @@ static bool emit_insn(struct emit *e, const struct insn *in)
 		if (rd == 32)
 			return true;
 		load_x(e, RAX, rs1);
-		op_rm(e, true, op, RAX, XOFF(rs2));
+		op_rg(e, true, op, RAX, rs2);
 		store_x(e, rd, RAX);
 		return true;
 	}
@@ -502,7 +614,7 @@ static bool emit_insn(struct emit *e, const struct insn *in)
 		if (rd == 32)
 			return true;
 		load_x32(e, RAX, rs1);
-		op_rm(e, false, in->op == ISA_addw ? 0x03 : 0x2b, RAX, XOFF(rs2));
+		op_rg(e, false, in->op == ISA_addw ? 0x03 : 0x2b, RAX, rs2);
 		movsxd_rax_eax(e);
 		store_x(e, rd, RAX);
 		return true;
@@ -510,14 +622,14 @@ static bool emit_insn(struct emit *e, const struct insn *in)
 		if (rd == 32)
 			return true;
 		load_x(e, RAX, rs1);
-		op_rm(e, true, 0x0faf, RAX, XOFF(rs2));
+		op_rg(e, true, 0x0faf, RAX, rs2);
 		store_x(e, rd, RAX);
 		return true;
 	case ISA_mulw:
 		if (rd == 32)
 			return true;
 		load_x32(e, RAX, rs1);
-		op_rm(e, false, 0x0faf, RAX, XOFF(rs2));
+		op_rg(e, false, 0x0faf, RAX, rs2);
 		movsxd_rax_eax(e);
 		store_x(e, rd, RAX);
 		return true;
@@ -526,7 +638,7 @@ static bool emit_insn(struct emit *e, const struct insn *in)
 		if (rd == 32)
 			return true;
 		load_x(e, RAX, rs1);
-		op_rm(e, true, 0x3b, RAX, XOFF(rs2));
+		op_rg(e, true, 0x3b, RAX, rs2);
 		setcc_rd(e, in->op == ISA_slt ? CC_L : CC_B, rd);
 		return true;
 	case ISA_sll:
@@ -663,11 +775,13 @@ static bool emit_insn(struct emit *e, const struct insn *in)
 		if (!fits32(pcoff + in->imm))
 			break;
 		load_x(e, RAX, rs1);
-		op_rm(e, true, 0x3b, RAX, XOFF(rs2));
-		lea_r12(e, RAX, (int32_t)(pcoff + in->len));
-		lea_r12(e, RCX, (int32_t)(pcoff + in->imm));
-		b1(e, 0x48), b1(e, 0x0f), b1(e, 0x40 | cc), b1(e, 0xc1); /* cmovcc rax, rcx */
-		exit_to(e, retired);
+		op_rg(e, true, 0x3b, RAX, rs2);
+		uint8_t *taken = jump_fwd(e, 0x80 | cc);
+		uint64_t dirty = e->dirty;
+		exit_static(e, pcoff + in->len, retired);
+		land(e, taken);
+		e->dirty = dirty;
+		exit_static(e, pcoff + in->imm, retired);
 		return false;
 	}
 	case ISA_jal:
@@ -675,8 +789,7 @@ static bool emit_insn(struct emit *e, const struct insn *in)
 			lea_r12(e, RAX, (int32_t)(pcoff + in->len));
 			store_x(e, rd, RAX);
 		}
-		pc_plus(e, RAX, pcoff + in->imm);
-		exit_to(e, retired);
+		exit_static(e, pcoff + in->imm, retired);
 		return false;
 	case ISA_jalr:
 		if (!imm_ok(in))
@@ -708,11 +821,11 @@ static uint64_t now_ns(void)
 
 /* The most host code one block can need: the longest sequence (a memory
  * access with its call) for each instruction, the exit and the stubs. */
-#define JIT_MAX_INSN_BYTES 128u
+#define JIT_MAX_INSN_BYTES 400u
 #define JIT_MAX_BLOCK_BYTES (JIT_MAX_INSN_BYTES * (BLOCK_MAX_INSNS + 2) + 256u)
 /* Where chained blocks enter: after the prologue, which only the call
  * from exec_jit_blocks runs. */
-#define JIT_CHAIN_ENTRY 11
+#define JIT_CHAIN_ENTRY 25
 
 /* The chain, where every exit goes with the next pc in rax (stored in
  * h->pc, the count updated): the interpreter's chain (exec_blocks) in
@@ -726,8 +839,6 @@ static void emit_chain(struct emit *e, uint32_t gen)
 	int32_t jc = (int32_t)offsetof(struct hart, jcache);
 
 	_Static_assert(sizeof(struct jcache_entry) == 24, "jump cache entries are 3 words");
-	b1(e, 0x80), at_rbx(e, 7, HOFF(exit_req)), b1(e, 0); /* cmp byte [rbx + exit_req], 0 */
-	jump_to(e, 0x85, TO_RET0);
 	b1(e, 0x48), b1(e, 0x89), b1(e, 0xc1); /* mov rcx, rax */
 	shift(e, true, 5, RCX, 1);
 	op_ri(e, false, 4, RCX, JCACHE_SIZE - 1);
@@ -756,53 +867,111 @@ static void emit_chain(struct emit *e, uint32_t gen)
 	b1(e, 0x48), b1(e, 0x8b), b1(e, 0x8a), b4(e, (uint32_t)offsetof(struct block, jit_code));
 	b1(e, 0x48), b1(e, 0x85), b1(e, 0xc9);
 	jump_to(e, 0x84, TO_RET0);
-	/* mov eax, [rdx + n]; add rax, [rbx + icount]; cmp rax, r13 */
-	b1(e, 0x8b), b1(e, 0x82), b4(e, (uint32_t)offsetof(struct block, n));
-	op_rm(e, true, 0x03, RAX, HOFF(icount));
-	b1(e, 0x4c), b1(e, 0x39), b1(e, 0xe8);
-	jump_to(e, 0x87, TO_RET0); /* ja */
 	op_ri(e, true, 0, RCX, JIT_CHAIN_ENTRY);
 	b1(e, 0xff), b1(e, 0xe1); /* jmp rcx */
+}
+
+/* Give the guest registers the block uses most (twice at least) host
+ * registers. */
+static void allocate(struct emit *e, const struct block *b)
+{
+	unsigned uses[33] = { 0 };
+
+	for (uint32_t i = 0; i < b->n; i++) {
+		uses[b->insn[i].rd]++;
+		uses[b->insn[i].rs1]++;
+		uses[b->insn[i].rs2]++;
+	}
+	memset(e->hreg, -1, sizeof(e->hreg));
+	e->alloc = e->dirty = 0;
+	for (unsigned k = 0; k < JIT_NHREGS; k++) {
+		unsigned best = 0, most = 1;
+		for (unsigned r = 1; r < 32; r++)
+			if (e->hreg[r] < 0 && uses[r] > most)
+				best = r, most = uses[r];
+		if (!best)
+			break;
+		e->hreg[best] = jit_hregs[k];
+		e->alloc |= 1ull << best;
+	}
 }
 
 /* Translate b into e; false if the emitter ran out of room. */
 static bool translate(struct emit *e, const struct block *b, uint32_t gen)
 {
-	b1(e, 0x53);                           /* push rbx */
-	b1(e, 0x41), b1(e, 0x54);              /* push r12 */
-	b1(e, 0x41), b1(e, 0x55);              /* push r13 */
-	b1(e, 0x48), b1(e, 0x89), b1(e, 0xfb); /* mov rbx, rdi */
-	b1(e, 0x49), b1(e, 0x89), b1(e, 0xf5); /* mov r13, rsi */
+	allocate(e, b);
+	b1(e, 0x53);                                     /* push rbx */
+	b1(e, 0x41), b1(e, 0x54);                        /* push r12 */
+	b1(e, 0x41), b1(e, 0x55);                        /* push r13 */
+	b1(e, 0x55);                                     /* push rbp */
+	b1(e, 0x41), b1(e, 0x56);                        /* push r14 */
+	b1(e, 0x41), b1(e, 0x57);                        /* push r15 */
+	b1(e, 0x48), b1(e, 0x83), b1(e, 0xec), b1(e, 8); /* sub rsp, 8 */
+	b1(e, 0x48), b1(e, 0x89), b1(e, 0xfb);           /* mov rbx, rdi */
+	b1(e, 0x49), b1(e, 0x89), b1(e, 0xf5);           /* mov r13, rsi */
+	/* Called from exec_jit_blocks, which checked the budget: run the
+	 * block whatever exit_req says, as exec_blocks runs its first block
+	 * (a block that ran nothing would look like a trap loop). */
+	uint8_t *body = jump_fwd(e, 0);
 	if (e->p - e->start != JIT_CHAIN_ENTRY)
 		return false;
+	/* The chain entry: nothing asks to leave and the block fits the
+	 * budget (icount + n <= r13), or return 0 with h->pc here. */
+	b1(e, 0x80), at_rbx(e, 7, HOFF(exit_req)), b1(e, 0); /* cmp byte [rbx + exit_req], 0 */
+	jump_to(e, 0x85, TO_RET0);
+	op_rm(e, true, 0x8b, RAX, HOFF(icount));
+	op_ri(e, true, 0, RAX, (int32_t)b->n);
+	b1(e, 0x4c), b1(e, 0x39), b1(e, 0xe8); /* cmp rax, r13 */
+	jump_to(e, 0x87, TO_RET0);             /* ja */
+	land(e, body);
 	op_rm(e, true, 0x8b, R12, HOFF(pc)); /* mov r12, [rbx + pc] */
+	reload_regs(e);
 	bool open = true;
 	for (uint32_t i = 0; i < b->n && open; i++)
 		open = emit_insn(e, &b->insn[i]);
 	if (open) {
 		/* Fell through the last instruction: the sentinel's address. */
-		lea_r12(e, RAX, (int32_t)b->insn[b->n].pcoff);
-		exit_to(e, b->n);
+		exit_static(e, b->insn[b->n].pcoff, b->n);
 	}
 	uint8_t *chain = e->p;
 	emit_chain(e, gen);
 	uint8_t *ret0 = e->p;
 	b1(e, 0x31), b1(e, 0xc0); /* xor eax, eax */
 	uint8_t *ret = e->p;
-	b1(e, 0x41), b1(e, 0x5d); /* pop r13 */
-	b1(e, 0x41), b1(e, 0x5c); /* pop r12 */
-	b1(e, 0x5b);              /* pop rbx */
-	b1(e, 0xc3);              /* ret */
+	b1(e, 0x48), b1(e, 0x83), b1(e, 0xc4), b1(e, 8); /* add rsp, 8 */
+	b1(e, 0x41), b1(e, 0x5f);                        /* pop r15 */
+	b1(e, 0x41), b1(e, 0x5e);                        /* pop r14 */
+	b1(e, 0x5d);                                     /* pop rbp */
+	b1(e, 0x41), b1(e, 0x5d);                        /* pop r13 */
+	b1(e, 0x41), b1(e, 0x5c);                        /* pop r12 */
+	b1(e, 0x5b);                                     /* pop rbx */
+	b1(e, 0xc3);                                     /* ret */
 	uint8_t *leave = e->p;
 	b1(e, 0xb8), b4(e, 1); /* mov eax, 1 */
-	b1(e, 0xeb);
-	b1(e, (unsigned)(uint8_t)(ret - (e->p + 1)));
+	jump_to(e, 0, TO_RET);
+	/* Link stubs, one per linkable exit, in the order of their fixups:
+	 * return the address of the exit's rel32 (lea rax, [rip + d]). */
+	uint8_t *stub[3 * BLOCK_MAX_INSNS];
+	unsigned nstub = 0;
+	unsigned nfix = e->nfix;
+	for (unsigned k = 0; k < nfix && !e->overflow; k++) {
+		if (e->fix[k].to < TO_LINK)
+			continue;
+		stub[nstub++] = e->p;
+		b1(e, 0x48), b1(e, 0x8d), b1(e, 0x05);
+		b4(e, (uint32_t)(int32_t)(e->fix[k].at - (e->p + 4)));
+		jump_to(e, 0, TO_RET);
+	}
 	if (e->overflow)
 		return false;
+	nstub = 0;
 	for (unsigned k = 0; k < e->nfix; k++) {
-		uint8_t *to = e->fix[k].to == TO_RET0  ? ret0 :
-			      e->fix[k].to == TO_LEAVE ? leave :
-							 chain;
+		int t = e->fix[k].to;
+		uint8_t *to = t == TO_RET0  ? ret0 :
+			      t == TO_LEAVE ? leave :
+			      t == TO_CHAIN ? chain :
+			      t == TO_RET   ? ret :
+					      stub[nstub++];
 		int32_t rel = (int32_t)(to - (e->fix[k].at + 4));
 		memcpy(e->fix[k].at, &rel, 4);
 	}
@@ -844,6 +1013,8 @@ jit_fn jit_code(struct jit **jitp, struct block *b, uint64_t pc)
 	e->end = e->start + JIT_MAX_BLOCK_BYTES;
 	e->overflow = false;
 	e->nfix = 0;
+	e->nlinks = 0;
+	e->page_off = (uint32_t)(b->pa & HV_PAGE_MASK);
 	if (!translate(e, b, j->gen)) {
 		free(e);
 		b->heat = 0; /* try again later: cannot happen by the bound above */
@@ -864,7 +1035,36 @@ jit_fn jit_code(struct jit **jitp, struct block *b, uint64_t pc)
 	return (jit_fn)fn;
 }
 
+uint32_t jit_generation(const struct jit *j)
+{
+	return j ? j->gen : 0;
+}
+
+void jit_link(struct jit *j, uint32_t gen, uintptr_t site, jit_fn to)
+{
+	uint8_t *at = (uint8_t *)site;
+	if (!j || j->gen != gen || at < j->rx || at + 4 > j->rx + j->used)
+		return;
+	int32_t rel = (int32_t)((uint8_t *)(uintptr_t)to + JIT_CHAIN_ENTRY - (at + 4));
+	memcpy(j->rw + (at - j->rx), &rel, 4);
+	j->st.links++;
+}
+
 #else
+
+uint32_t jit_generation(const struct jit *j)
+{
+	(void)j;
+	return 0;
+}
+
+void jit_link(struct jit *j, uint32_t gen, uintptr_t site, jit_fn to)
+{
+	(void)j;
+	(void)gen;
+	(void)site;
+	(void)to;
+}
 
 jit_fn jit_code(struct jit **jitp, struct block *b, uint64_t pc)
 {

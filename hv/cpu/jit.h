@@ -72,11 +72,27 @@ bool jit_parse_size(const char *s, size_t *out);
 bool jit_settings_from_env(char *err, size_t errlen);
 
 /* A translated block, run with the count to stop at (as exec_blocks'
- * stop): it goes on into translated successors through the jump cache,
- * and returns 0 when a block ran to its end and no translated successor
- * could follow (h->pc is the next block's, h->icount exact), 1 when one
- * left early (a trap, a request to leave: h->pc and h->icount exact). */
-typedef int (*jit_fn)(struct hart *h, uint64_t stop);
+ * stop): it goes on into translated successors, linked or through the
+ * jump cache, and returns when no translated successor can follow: 0 or
+ * a link site (below) when a block ran to its end (h->pc is the next
+ * block's, h->icount exact), 1 when one left early (a trap, a request to
+ * leave: h->pc and h->icount exact).
+ *
+ * A link site is returned by an exit to a known address in the same page
+ * as its block: exec_jit_blocks links it (jit_link) to the next block's
+ * code once that is translated, and the exit jumps there directly from
+ * then on (the target's entry still checks the exit request and the
+ * budget). Code is keyed by frame and both blocks sit in one frame, so
+ * the link holds wherever the frame is mapped; dropping the frame's
+ * blocks drops both. */
+typedef uintptr_t (*jit_fn)(struct hart *h, uint64_t stop);
+
+/* The buffer's generation: a site returned in another generation is not
+ * linked. */
+uint32_t jit_generation(const struct jit *j);
+/* Make the exit at site (returned by a block of generation gen) jump to
+ * the code to. */
+void jit_link(struct jit *j, uint32_t gen, uintptr_t site, jit_fn to);
 
 /* The host code of b (entered at virtual address pc), translating it now
  * if it is hot; NULL to interpret it. jitp is the block cache's slot
@@ -90,6 +106,7 @@ struct jit_stats {
 	uint64_t blocks;   /* translations made */
 	uint64_t bytes;    /* host code written, over all generations */
 	uint64_t flushes;  /* times the buffer was emptied */
+	uint64_t links;    /* exits linked to their next block */
 	uint64_t ns;       /* host time spent translating */
 	size_t used, size; /* bytes in use now, the cap */
 };
