@@ -46,7 +46,13 @@ struct hv_system {
 	/* The epoch's work list and the pool. */
 	struct domain *run[SYSTEM_MAX_DOMAINS];
 	unsigned nrun;
-	unsigned next; /* atomic: the next entry of run[] to take */
+	/* Work items: domains that share a frame pool (a fork and its
+	 * parent) share frames and decoded and translated code, none of them
+	 * locked, so they run in one item, on one thread (group[i]: run[i]'s
+	 * item). A domain's epoch does not depend on which thread runs it. */
+	unsigned group[SYSTEM_MAX_DOMAINS];
+	unsigned ngroups;
+	unsigned next; /* atomic: the next work item to take */
 	pthread_t tid[SYSTEM_MAX_DOMAINS];
 	unsigned nworkers;
 	pthread_mutex_t mu;
@@ -395,8 +401,27 @@ static void system_take_work(struct hv_system *s)
 {
 	unsigned i;
 
-	while ((i = __atomic_fetch_add(&s->next, 1, __ATOMIC_RELAXED)) < s->nrun)
-		domain_run_epoch(s, s->run[i]);
+	while ((i = __atomic_fetch_add(&s->next, 1, __ATOMIC_RELAXED)) < s->ngroups)
+		for (unsigned k = 0; k < s->nrun; k++)
+			if (s->group[k] == i)
+				domain_run_epoch(s, s->run[k]);
+}
+
+unsigned system_work_items(const struct hv_system *s)
+{
+	return s->ngroups;
+}
+
+/* group[] and ngroups for this epoch's run[]. */
+static void system_group_work(struct hv_system *s)
+{
+	s->ngroups = 0;
+	for (unsigned i = 0; i < s->nrun; i++) {
+		unsigned k = 0;
+		while (k < i && s->run[k]->m->ram.pool != s->run[i]->m->ram.pool)
+			k++;
+		s->group[i] = k < i ? s->group[k] : s->ngroups++;
+	}
 }
 
 void system_set_spin(struct hv_system *s, uint64_t ns)
@@ -569,9 +594,10 @@ int system_run_epoch(struct hv_system *s, struct hv_err *err)
 		if (s->dom[i]->state == DOMAIN_RUNNING)
 			s->run[s->nrun++] = s->dom[i];
 	system_share(s);
+	system_group_work(s);
 	s->next = 0;
-	/* One domain is the main thread's alone: no wake, no wait. */
-	bool pool = s->nworkers && s->nrun > 1;
+	/* One work item is the main thread's alone: no wake, no wait. */
+	bool pool = s->nworkers && s->ngroups > 1;
 	if (pool) {
 		__atomic_store_n(&s->busy, s->nworkers, __ATOMIC_RELAXED);
 		pthread_mutex_lock(&s->mu);

@@ -132,6 +132,10 @@ uint64_t system_epoch_len(const struct hv_system *s);
  * running or paused afterwards (0: nothing left to run), or -1 with err
  * set when the threads could not be started. */
 int system_run_epoch(struct hv_system *s, struct hv_err *err);
+/* How many work items the last epoch had: its running domains, counting
+ * those that share a frame pool (a fork and its parent) as one, since
+ * they share unlocked frames and code and so run on one thread. */
+unsigned system_work_items(const struct hv_system *s);
 
 /*
  * A debugger's hold (cli/up_gdb.h): after every domain ran its share of an

@@ -20,6 +20,7 @@ extern "C" {
 #include "hv/platform/domain.h"
 #include "hv/platform/switch.h"
 #include "hv/dev/virtio/virtio_net.h"
+#include "snapshot/snap.h"
 #include "snapshot/system.h"
 }
 
@@ -223,6 +224,57 @@ TEST(Domain, SameDigestsOnOneTwoAndFourThreads)
 	ASSERT_GT(one.size(), 10u);
 	EXPECT_EQ(SystemDigests(2), one);
 	EXPECT_EQ(SystemDigests(4), one);
+}
+
+/* A fork shares its parent's frame pool (frames, decoded and translated
+ * code, none of them locked): the two run in one work item, on one thread,
+ * and compute what they compute on one thread. */
+std::vector<uint64_t> ForkedDigests(unsigned threads, unsigned *items)
+{
+	std::vector<Image> imgs;
+	imgs.reserve(2);
+	imgs.emplace_back(Program(3, 12 * 4096));
+	imgs.emplace_back(Program(11, 20 * 4096));
+	struct hv_err err = {};
+	struct hv_system *s = system_create(50000, threads, &err);
+	EXPECT_NE(s, nullptr) << err.msg;
+	struct machine *parent = Make(imgs[0]);
+	struct machine *other = Make(imgs[1]);
+	struct domain_spec a = Spec("parent", imgs[0]), b = Spec("other", imgs[1]),
+			   c = Spec("fork", imgs[0]);
+	EXPECT_EQ(system_add_domain(s, &a, parent, &err), 0) << err.msg;
+	EXPECT_EQ(system_add_domain(s, &b, other, &err), 1) << err.msg;
+	std::vector<uint64_t> out;
+	for (int i = 0; i < 3; i++) {
+		EXPECT_GE(system_run_epoch(s, &err), 0) << err.msg;
+		out.push_back(system_digest(s));
+	}
+	EXPECT_EQ(system_work_items(s), 2u);
+	struct snap *sn = snap_take(system_domain(s, 0)->m, &err);
+	EXPECT_NE(sn, nullptr) << err.msg;
+	struct machine *child = Make(imgs[0]);
+	EXPECT_GE(snap_restore(child, sn, &err), 0) << err.msg;
+	snap_free(sn);
+	EXPECT_EQ(child->ram.pool, parent->ram.pool) << "the fork shares its parent's frames";
+	EXPECT_EQ(system_add_domain(s, &c, child, &err), 2) << err.msg;
+	for (int live = 3; live > 0 && out.size() < 10000;) {
+		live = system_run_epoch(s, &err);
+		out.push_back(system_digest(s));
+		if (out.size() == 4)
+			*items = system_work_items(s);
+	}
+	system_destroy(s);
+	return out;
+}
+
+TEST(Domain, AForkRunsOnItsParentsThread)
+{
+	unsigned items1 = 0, items2 = 0;
+	std::vector<uint64_t> one = ForkedDigests(1, &items1);
+	ASSERT_GT(one.size(), 5u);
+	EXPECT_EQ(ForkedDigests(2, &items2), one);
+	EXPECT_EQ(items1, 2u) << "three domains, a parent and its fork one item";
+	EXPECT_EQ(items2, 2u);
 }
 
 TEST(Domain, SameDigestsWhetherWaitingThreadsSpinOrSleep)
