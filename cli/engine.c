@@ -3,17 +3,20 @@
  * The engine options and the JIT's log (interface in engine.h, user
  * documentation in docs/cli.md).
  *
- * The log has one paragraph per translation: a header line, the block's
- * guest instructions (virtual pc, encoding, the ISA table's disassembly,
- * isa_disasm) and then the host instructions made for the whole block
- * (host address, bytes, Capstone's Intel syntax), as the translator does
- * not yet say which host bytes belong to which guest instruction:
+ * The log has one paragraph per translation: a header line, the host
+ * code of the block's entry, then each guest instruction (virtual pc,
+ * encoding, the ISA table's disassembly, isa_disasm) followed by the host
+ * instructions made for it (host address, bytes, Capstone's Intel
+ * syntax), then the host code of the block's exits and their stubs:
  *
  *   block pc 0x80200008 pa 0x80200008 guest 5 host 498 bytes at 0x7f0baf194000
- *     guest 0000000080200008  00533023  sd      t0,0(t1)
- *     ...
  *     host  7f0baf194000  53                            push    rbx
  *     ...
+ *     guest 0000000080200008  00533023  sd      t0,0(t1)
+ *     host  7f0baf19404a  48 8b 83 30 00 00 00          mov     rax, qword ptr [rbx + 0x30]
+ *     ...
+ *     exits
+ *     host  ...
  *
  * Nothing in it is trusted from the guest beyond what the translator
  * already accepted: instruction counts come from the block, lengths are
@@ -136,26 +139,19 @@ static struct cli_jitlog {
 	int write_errno; /* the first failed write's errno, 0: none */
 } cli_jitlog = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-static void cli_jitlog_guest(FILE *f, const struct block *b, uint64_t pc)
+/* One guest instruction's line. (The JIT translates only blocks without
+ * plugins' pseudo instructions, so entry i is instruction i.) */
+static void cli_jitlog_guest(FILE *f, const struct insn *in, uint64_t pc)
 {
-	unsigned seen = 0;
+	char text[96];
 
-	/* Entries of length 0 are plugins' pseudo instructions (block.h). */
-	for (unsigned i = 0; seen < b->n && i <= BLOCK_MAX_INSNS * 2u; i++) {
-		const struct insn *in = &b->insn[i];
-		char text[96];
-
-		if (in->len == 0)
-			continue;
-		seen++;
-		isa_disasm(in->raw, pc + in->pcoff, text, sizeof(text));
-		char *tab = strchr(text, '\t');
-		if (tab)
-			*tab = '\0';
-		fprintf(f, "  guest %016" PRIx64 "  %0*" PRIx32 "%s  %-7s %s\n", pc + in->pcoff,
-			in->len == 2 ? 4 : 8, in->raw, in->len == 2 ? "    " : "", text,
-			tab ? tab + 1 : "");
-	}
+	isa_disasm(in->raw, pc + in->pcoff, text, sizeof(text));
+	char *tab = strchr(text, '\t');
+	if (tab)
+		*tab = '\0';
+	fprintf(f, "  guest %016" PRIx64 "  %0*" PRIx32 "%s  %-7s %s\n", pc + in->pcoff,
+		in->len == 2 ? 4 : 8, in->raw, in->len == 2 ? "    " : "", text,
+		tab ? tab + 1 : "");
 }
 
 static void cli_jitlog_host(FILE *f, const uint8_t *code, size_t len, uint64_t host_addr)
@@ -182,8 +178,9 @@ static void cli_jitlog_host(FILE *f, const uint8_t *code, size_t len, uint64_t h
 			host_addr + done, len - done);
 }
 
-static void cli_jitlog_block(void *opaque, const struct block *b, uint64_t pc, const uint8_t *code,
-			     size_t len, uint64_t host_addr)
+static void cli_jitlog_block(void *opaque, const struct block *b, uint64_t pc,
+			     const uint32_t *insn_at, const uint8_t *code, size_t len,
+			     uint64_t host_addr)
 {
 	FILE *f = cli_jitlog.f;
 
@@ -194,8 +191,18 @@ static void cli_jitlog_block(void *opaque, const struct block *b, uint64_t pc, c
 			"block pc %#" PRIx64 " pa %#" PRIx64 " guest %" PRIu32 " host %zu bytes "
 			"at %#" PRIx64 "\n",
 			pc, (uint64_t)b->pa, b->n, len, host_addr);
-		cli_jitlog_guest(f, b, pc);
-		cli_jitlog_host(f, code, len, host_addr);
+		uint32_t n = b->n <= BLOCK_MAX_INSNS ? b->n : BLOCK_MAX_INSNS;
+		uint32_t at = 0;
+		for (uint32_t i = 0; i <= n; i++) {
+			uint32_t next = insn_at[i] < len ? insn_at[i] : (uint32_t)len;
+			if (next > at)
+				cli_jitlog_host(f, code + at, next - at, host_addr + at);
+			at = next > at ? next : at;
+			if (i < n)
+				cli_jitlog_guest(f, &b->insn[i], pc);
+		}
+		fprintf(f, "  exits\n");
+		cli_jitlog_host(f, code + at, len - at, host_addr + at);
 		if (fputc('\n', f) == EOF || ferror(f))
 			cli_jitlog.write_errno = errno ? errno : EIO;
 	}

@@ -206,7 +206,10 @@ struct emit {
 	int8_t hreg[33];
 	uint64_t alloc, dirty;
 	uint32_t page_off; /* the block's offset in its page */
-	unsigned nlinks;   /* exits that may be linked (jit_link) */
+	/* Where each guest instruction's host code starts (for the log);
+	 * insn_at[n]: the exits and stubs after the last. */
+	uint32_t insn_at[BLOCK_MAX_INSNS + 1];
+	unsigned nlinks; /* exits that may be linked (jit_link) */
 	unsigned nfix;
 	struct {
 		uint8_t *at; /* the rel32 field */
@@ -927,8 +930,13 @@ static bool translate(struct emit *e, const struct block *b, uint32_t gen)
 	op_rm(e, true, 0x8b, R12, HOFF(pc)); /* mov r12, [rbx + pc] */
 	reload_regs(e);
 	bool open = true;
-	for (uint32_t i = 0; i < b->n && open; i++)
+	uint32_t i = 0;
+	for (; i < b->n && open; i++) {
+		e->insn_at[i] = (uint32_t)(e->p - e->start);
 		open = emit_insn(e, &b->insn[i]);
+	}
+	for (; i <= b->n; i++)
+		e->insn_at[i] = (uint32_t)(e->p - e->start);
 	if (open) {
 		/* Fell through the last instruction: the sentinel's address. */
 		exit_static(e, b->insn[b->n].pcoff, b->n);
@@ -1023,7 +1031,7 @@ jit_fn jit_code(struct jit **jitp, struct block *b, uint64_t pc)
 	size_t len = (size_t)(e->p - e->start);
 	uint8_t *fn = j->rx + j->used;
 	if (jit_settings.log)
-		jit_settings.log(jit_settings.log_opaque, b, pc, e->start, len,
+		jit_settings.log(jit_settings.log_opaque, b, pc, e->insn_at, e->start, len,
 				 (uint64_t)(uintptr_t)fn);
 	free(e);
 	j->used += (len + 15) & ~(size_t)15;
