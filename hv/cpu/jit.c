@@ -565,6 +565,63 @@ static void setcc_rd(struct emit *e, unsigned cc, unsigned rd)
 	store_x(e, rd, RAX);
 }
 
+/* rd = the high half of rs1 * rs2 (mulh, mulhu, mulhsu). */
+static void emit_mulh(struct emit *e, const struct insn *in)
+{
+	load_x(e, RCX, in->rs2);
+	load_x(e, RAX, in->rs1);
+	b1(e, 0x48), b1(e, 0xf7), b1(e, in->op == ISA_mulh ? 0xe9 : 0xe1); /* imul/mul rcx */
+	if (in->op == ISA_mulhsu) {
+		/* Unsigned high half, less rs2 when rs1 is negative. */
+		load_x(e, RAX, in->rs1);
+		b1(e, 0x48), b1(e, 0x85), b1(e, 0xc0); /* test rax, rax */
+		uint8_t *pos = jump_fwd(e, 0x89);      /* jns */
+		b1(e, 0x48), b1(e, 0x29), b1(e, 0xca); /* sub rdx, rcx */
+		land(e, pos);
+	}
+	store_x(e, in->rd, RDX);
+}
+
+/* rd = rs1 / rs2 or rs1 % rs2 with RISC-V's answers for a zero divisor
+ * (all ones; the dividend) and for overflow (the dividend; 0), which x86
+ * would trap on; w: the 32-bit forms, sign-extended. */
+static void emit_div(struct emit *e, const struct insn *in, bool sign, bool rem, bool w)
+{
+	load_x(e, RCX, in->rs2);
+	load_x(e, RAX, in->rs1);
+	rex(e, !w, 0, 0), b1(e, 0x85), b1(e, 0xc9); /* test rcx, rcx */
+	uint8_t *zero = jump_fwd(e, 0x84);          /* jz */
+	uint8_t *minus1 = NULL;
+	if (sign) {
+		rex(e, !w, 0, 0), b1(e, 0x83), b1(e, 0xf9), b1(e, 0xff); /* cmp rcx, -1 */
+		minus1 = jump_fwd(e, 0x84);                              /* je */
+		rex(e, !w, 0, 0), b1(e, 0x99);                           /* cqo / cdq */
+		rex(e, !w, 0, 0), b1(e, 0xf7), b1(e, 0xf9);              /* idiv rcx */
+	} else {
+		b1(e, 0x31), b1(e, 0xd2);                   /* xor edx, edx */
+		rex(e, !w, 0, 0), b1(e, 0xf7), b1(e, 0xf1); /* div rcx */
+	}
+	if (rem)
+		mov_rr(e, true, RAX, RDX);
+	uint8_t *done = jump_fwd(e, 0);
+	land(e, zero);
+	if (!rem)
+		b1(e, 0x48), b1(e, 0xc7), b1(e, 0xc0), b4(e, 0xffffffffu); /* mov rax, -1 */
+	if (sign) {
+		uint8_t *done2 = jump_fwd(e, 0);
+		land(e, minus1);
+		if (rem)
+			b1(e, 0x31), b1(e, 0xc0); /* xor eax, eax */
+		else
+			rex(e, !w, 0, 0), b1(e, 0xf7), b1(e, 0xd8); /* neg rax */
+		land(e, done2);
+	}
+	land(e, done);
+	if (w)
+		movsxd_rax_eax(e);
+	store_x(e, in->rd, RAX);
+}
+
 /* Whether a group-1 operation with this immediate can be inlined. */
 static bool imm_ok(const struct insn *in)
 {
@@ -635,6 +692,27 @@ static bool emit_insn(struct emit *e, const struct insn *in)
 		op_rg(e, false, 0x0faf, RAX, rs2);
 		movsxd_rax_eax(e);
 		store_x(e, rd, RAX);
+		return true;
+	case ISA_mulh:
+	case ISA_mulhu:
+	case ISA_mulhsu:
+		emit_mulh(e, in);
+		return true;
+	case ISA_div:
+	case ISA_divu:
+	case ISA_rem:
+	case ISA_remu:
+	case ISA_divw:
+	case ISA_divuw:
+	case ISA_remw:
+	case ISA_remuw:
+		emit_div(e, in,
+			 in->op == ISA_div || in->op == ISA_rem || in->op == ISA_divw ||
+				 in->op == ISA_remw,
+			 in->op == ISA_rem || in->op == ISA_remu || in->op == ISA_remw ||
+				 in->op == ISA_remuw,
+			 in->op == ISA_divw || in->op == ISA_divuw || in->op == ISA_remw ||
+				 in->op == ISA_remuw);
 		return true;
 	case ISA_slt:
 	case ISA_sltu:
