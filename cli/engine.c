@@ -34,13 +34,23 @@
 #include "hv/cpu/block.h"
 #include "hv/cpu/insn.h"
 
-enum cli_engine_opt { ENGINE_OPT_ENGINE, ENGINE_OPT_CACHE, ENGINE_OPT_LOG, ENGINE_OPT_COUNT };
+enum cli_engine_opt {
+	ENGINE_OPT_ENGINE,
+	ENGINE_OPT_CACHE,
+	ENGINE_OPT_LOG,
+	ENGINE_OPT_STATS,
+	ENGINE_OPT_COUNT
+};
 
 static const char *const cli_engine_opts[ENGINE_OPT_COUNT] = {
 	[ENGINE_OPT_ENGINE] = "engine",
 	[ENGINE_OPT_CACHE] = "jit-cache",
 	[ENGINE_OPT_LOG] = "jit-log",
+	[ENGINE_OPT_STATS] = "jit-stats",
 };
+
+/* --jit-stats: the translator's figures on stderr at the end. */
+static bool cli_jit_stats;
 
 /* Which engine option arg is (with its "=VALUE" if any), or -1. */
 static int cli_engine_lookup(const char *arg, const char **val)
@@ -114,6 +124,14 @@ int cli_engine_take(int *argc, char **argv, int first, struct cli_engine *e, str
 			return -1;
 		}
 		seen[k] = true;
+		if (k == ENGINE_OPT_STATS) {
+			if (val) {
+				hv_err_set(err, "--jit-stats takes no value");
+				return -1;
+			}
+			e->stats = true;
+			continue;
+		}
 		if (!val) {
 			if (i + 1 >= *argc) {
 				hv_err_set(err, "--%s needs a value", cli_engine_opts[k]);
@@ -247,11 +265,27 @@ int cli_engine_apply(const struct cli_engine *e, struct hv_err *err)
 	}
 	if (e->cache_set)
 		jit_settings.cache_bytes = e->cache_bytes;
+	cli_jit_stats = e->stats;
 	return e->log ? cli_jitlog_open(e->log, err) : 0;
 }
 
 int cli_engine_finish(struct hv_err *err)
 {
+	if (cli_jit_stats) {
+		struct jit_stats st;
+		jit_get_total_stats(&st);
+		fprintf(stderr,
+			"retrovisor: jit: %" PRIu64 " blocks translated (%" PRIu64
+			" guest instructions) "
+			"in %.3f s, %.1f us a block; %" PRIu64
+			" KiB of host code, %.1f bytes a guest "
+			"instruction; largest buffer in use %zu KiB of %zu; %" PRIu64
+			" flushes, %" PRIu64 " links\n",
+			st.blocks, st.insns, (double)st.ns / 1e9,
+			st.blocks ? (double)st.ns / 1e3 / (double)st.blocks : 0.0, st.bytes >> 10,
+			st.insns ? (double)st.bytes / (double)st.insns : 0.0, st.used >> 10,
+			st.size >> 10, st.flushes, st.links);
+	}
 	if (!cli_jitlog.f)
 		return 0;
 	pthread_mutex_lock(&cli_jitlog.lock);

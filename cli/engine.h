@@ -8,6 +8,7 @@
  *   --jit-cache SIZE      the code buffer per machine, 256K..4G
  *   --jit-log FILE        each translated block's guest instructions and
  *                         the host code made for them, disassembled
+ *   --jit-stats           the translator's figures on stderr at the end
  *
  * They choose how guest code runs, never what it computes: a log or a
  * snapshot file replays and restores the same under either engine. So
@@ -36,6 +37,7 @@ struct cli_engine {
 	bool cache_set;
 	size_t cache_bytes;
 	const char *log; /* --jit-log FILE, or NULL */
+	bool stats;      /* --jit-stats */
 };
 
 /* Take the engine options out of argv[first..*argc-1], as "--name VALUE"

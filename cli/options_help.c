@@ -52,7 +52,8 @@ void cli_print_help(FILE *out)
 	      "  (docs/replay.md describes record and replay)\n"
 	      "  Every command that runs machines (run, record, replay, log verify,\n"
 	      "  snapshot, loop, worker, up) also takes --engine jit|interp,\n"
-	      "  --jit-cache SIZE and --jit-log FILE (see 'retrovisor run --help')\n"
+	      "  --jit-cache SIZE, --jit-log FILE and --jit-stats (see 'retrovisor\n"
+	      "  run --help')\n"
 	      "\n"
 	      "Options:\n"
 	      "  --help     show this text\n"
@@ -147,7 +148,8 @@ void cli_print_run_help(FILE *out)
 		"                       (suffixes K M G), default %uM; when full, every\n"
 		"                       translation is dropped and translation restarts\n"
 		"  --jit-log FILE       write each translated block: its guest\n"
-		"                       instructions, then the host code made for them\n",
+		"                       instructions, each with the host code made for it\n"
+		"  --jit-stats          print the translator's figures at the end\n",
 		JIT_DEFAULT_ENGINE == ENGINE_JIT ? "jit" : "interp", JIT_DEFAULT_CACHE >> 20);
 	fputs("  --help               show this text\n"
 	      "\n"

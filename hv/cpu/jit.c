@@ -129,6 +129,27 @@ void jit_destroy(struct jit *j)
 	free(j);
 }
 
+/* Every buffer's counts together (atomically: domains translate on
+ * several threads). */
+static struct jit_stats jit_total;
+
+void jit_get_total_stats(struct jit_stats *out)
+{
+	out->blocks = __atomic_load_n(&jit_total.blocks, __ATOMIC_RELAXED);
+	out->bytes = __atomic_load_n(&jit_total.bytes, __ATOMIC_RELAXED);
+	out->flushes = __atomic_load_n(&jit_total.flushes, __ATOMIC_RELAXED);
+	out->ns = __atomic_load_n(&jit_total.ns, __ATOMIC_RELAXED);
+	out->links = __atomic_load_n(&jit_total.links, __ATOMIC_RELAXED);
+	out->insns = __atomic_load_n(&jit_total.insns, __ATOMIC_RELAXED);
+	out->used = __atomic_load_n(&jit_total.used, __ATOMIC_RELAXED);
+	out->size = jit_settings.cache_bytes;
+}
+
+static void jit_count(uint64_t *field, uint64_t n)
+{
+	__atomic_fetch_add(field, n, __ATOMIC_RELAXED);
+}
+
 void jit_get_stats(struct jit *j, struct jit_stats *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -1086,6 +1107,7 @@ jit_fn jit_code(struct jit **jitp, struct block *b, uint64_t pc)
 		j->gen++;
 		j->used = 0;
 		j->st.flushes++;
+		jit_count(&jit_total.flushes, 1);
 		if (j->size < JIT_MAX_BLOCK_BYTES) {
 			j->broken = true;
 			return NULL;
@@ -1115,9 +1137,20 @@ jit_fn jit_code(struct jit **jitp, struct block *b, uint64_t pc)
 	j->used += (len + 15) & ~(size_t)15;
 	b->jit_code = fn;
 	b->jit_gen = j->gen;
+	uint64_t ns = now_ns() - t0;
 	j->st.blocks++;
 	j->st.bytes += len;
-	j->st.ns += now_ns() - t0;
+	j->st.ns += ns;
+	j->st.insns += b->n;
+	jit_count(&jit_total.blocks, 1);
+	jit_count(&jit_total.bytes, len);
+	jit_count(&jit_total.ns, ns);
+	jit_count(&jit_total.insns, b->n);
+	size_t peak = __atomic_load_n(&jit_total.used, __ATOMIC_RELAXED);
+	while (j->used > peak &&
+	       !__atomic_compare_exchange_n(&jit_total.used, &peak, j->used, false,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 	return (jit_fn)fn;
 }
 
@@ -1134,6 +1167,7 @@ void jit_link(struct jit *j, uint32_t gen, uintptr_t site, jit_fn to)
 	int32_t rel = (int32_t)((uint8_t *)(uintptr_t)to + JIT_CHAIN_ENTRY - (at + 4));
 	memcpy(j->rw + (at - j->rx), &rel, 4);
 	j->st.links++;
+	jit_count(&jit_total.links, 1);
 }
 
 #else

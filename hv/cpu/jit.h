@@ -109,9 +109,13 @@ struct jit_stats {
 	uint64_t bytes;    /* host code written, over all generations */
 	uint64_t flushes;  /* times the buffer was emptied */
 	uint64_t links;    /* exits linked to their next block */
+	uint64_t insns;    /* guest instructions in the blocks translated */
 	uint64_t ns;       /* host time spent translating */
 	size_t used, size; /* bytes in use now, the cap */
 };
 void jit_get_stats(struct jit *j, struct jit_stats *out);
+/* The same summed over every buffer of the process (used: the most any
+ * one buffer held; size: the cap). */
+void jit_get_total_stats(struct jit_stats *out);
 
 #endif

@@ -82,6 +82,7 @@ def case_bad():
             (["--jit-cache", "64X"], ["--jit-cache", "'64X'"]),
             (["--jit-cache", "-1"], ["--jit-cache", "'-1'"]),
             (["--jit-log", ""], ["--jit-log", "file name"]),
+            (["--jit-stats=yes"], ["--jit-stats", "no value"]),
             (["--jit-log", os.path.join(TMP, "no", "such", "dir")], ["--jit-log", "no/such/dir"]),
     ]:
         one_line("run " + " ".join(args), rv(*run, *args), names)
@@ -151,6 +152,18 @@ def case_same():
               any(re.search(r"\bmov\s", l) for l in h),
               "its host lines: x86-64 instructions (a mov) from the address it runs at",
               "\n".join(h))
+
+    # --jit-stats: one line of the translator's figures at the end.
+    for engine, some in (("jit", True), ("interp", False)):
+        status, out, err = rv(*base, "--engine", engine, "--jit-stats")
+        m = re.search(r"^retrovisor: jit: (\d+) blocks translated \((\d+) guest instructions\) "
+                      r"in [0-9.]+ s, [0-9.]+ us a block; \d+ KiB of host code, [0-9.]+ bytes a "
+                      r"guest instruction; largest buffer in use \d+ KiB of \d+; \d+ flushes, "
+                      r"\d+ links$", err, re.M)
+        check(status == 0 and digest(err) == want and m is not None and
+              (int(m.group(1)) > 0 and int(m.group(2)) >= int(m.group(1))) == some,
+              f"--engine {engine} --jit-stats: one line, "
+              f"{'blocks' if some else 'no block'} translated", err)
 
     os.unlink(log)
     status, out, err = rv(*base, "--engine", "interp", "--jit-log", log,
