@@ -107,12 +107,19 @@ bool jit_settings_from_env(char *err, size_t errlen)
 	return true;
 }
 
+/* Where the glue every block of a generation shares starts, in the
+ * read-write mapping (emit_glue). */
+struct glue {
+	uint8_t *chain, *ret0, *ret, *leave;
+};
+
 struct jit {
 	uint8_t *rw; /* the buffer, read-write */
 	uint8_t *rx; /* the same pages, read-execute */
 	size_t size, used;
-	uint32_t gen; /* translations of other generations are stale */
-	bool broken;  /* the buffer could not be made: interpret */
+	uint32_t gen;     /* translations of other generations are stale */
+	bool broken;      /* the buffer could not be made: interpret */
+	struct glue glue; /* this generation's, at the buffer's start */
 	struct jit_stats st;
 };
 
@@ -210,7 +217,7 @@ enum {
 };
 
 /* Where a rel32 jump goes once the block's exits are placed. */
-enum { TO_RET0, TO_LEAVE, TO_CHAIN, TO_RET, TO_LINK /* + k: link stub k */ };
+enum { TO_RET0, TO_LEAVE, TO_CHAIN, TO_RET, TO_SLOW, TO_LINK /* + k: link stub k */ };
 
 #define MAX_FIXUPS (8 * BLOCK_MAX_INSNS + 16)
 
@@ -416,13 +423,9 @@ static void pc_plus(struct emit *e, int reg, int64_t off)
 	b1(e, 0xc0 | (R12 & 7) << 3 | (reg & 7));
 }
 
-static void jump_to(struct emit *e, unsigned opcode2, int to)
+/* The rel32 of a jump or call whose opcode is emitted, to target to. */
+static void jump_to_rel(struct emit *e, int to)
 {
-	if (opcode2) {
-		b1(e, 0x0f);
-		b1(e, opcode2);
-	} else
-		b1(e, 0xe9);
 	if (e->nfix < MAX_FIXUPS && e->p + 4 <= e->end) {
 		e->fix[e->nfix].at = e->p;
 		e->fix[e->nfix].to = to;
@@ -430,6 +433,16 @@ static void jump_to(struct emit *e, unsigned opcode2, int to)
 	} else
 		e->overflow = true;
 	b4(e, 0);
+}
+
+static void jump_to(struct emit *e, unsigned opcode2, int to)
+{
+	if (opcode2) {
+		b1(e, 0x0f);
+		b1(e, opcode2);
+	} else
+		b1(e, 0xe9);
+	jump_to_rel(e, to);
 }
 
 /* A forward jump inside the block (jcc with its second opcode byte, or
@@ -491,15 +504,31 @@ static void exit_static(struct emit *e, int64_t off, uint32_t n)
 /* Call exec_insn_alone(h, in, r12); leave if it says so. */
 static void call_alone(struct emit *e, const struct insn *in)
 {
+	mov_imm64(e, RAX, (uint64_t)(uintptr_t)in); /* rsi holds a guest register */
+	b1(e, 0xe8);                                /* call the block's slow path (emit_slow) */
+	jump_to_rel(e, TO_SLOW);
+	b1(e, 0x85), b1(e, 0xc0); /* test eax, eax */
+	jump_to(e, 0x85, TO_LEAVE);
+	e->dirty = 0;
+}
+
+/* The block's slow path, called with the instruction in rax: every host
+ * copy to h->x, exec_insn_alone(h, in, r12), every host copy back; eax
+ * is its answer. (Storing a copy that is not dirty stores the value h->x
+ * has.) */
+static void emit_slow(struct emit *e)
+{
+	b1(e, 0x48), b1(e, 0x83), b1(e, 0xec), b1(e, 8); /* sub rsp, 8 */
+	e->dirty = e->alloc;
 	sync_regs(e);
+	b1(e, 0x48), b1(e, 0x89), b1(e, 0xc6); /* mov rsi, rax */
 	b1(e, 0x48), b1(e, 0x89), b1(e, 0xdf); /* mov rdi, rbx */
-	mov_imm64(e, RSI, (uint64_t)(uintptr_t)in);
 	b1(e, 0x4c), b1(e, 0x89), b1(e, 0xe2); /* mov rdx, r12 */
 	mov_imm64(e, RAX, (uint64_t)(uintptr_t)&exec_insn_alone);
 	b1(e, 0xff), b1(e, 0xd0); /* call rax */
-	b1(e, 0x85), b1(e, 0xc0); /* test eax, eax */
-	jump_to(e, 0x85, TO_LEAVE);
 	reload_regs(e);
+	b1(e, 0x48), b1(e, 0x83), b1(e, 0xc4), b1(e, 8); /* add rsp, 8 */
+	b1(e, 0xc3);                                     /* ret */
 }
 
 /* Load or store of size bytes at x[rs1] + imm through the TLB of kind acc;
@@ -998,8 +1027,52 @@ static void allocate(struct emit *e, const struct block *b)
 	}
 }
 
+/* Patch e's rel32 fixups: to the glue, or to link stub k. */
+static void resolve(struct emit *e, const struct glue *g, uint8_t *const *stub, uint8_t *slow)
+{
+	unsigned nstub = 0;
+	for (unsigned k = 0; k < e->nfix; k++) {
+		int t = e->fix[k].to;
+		uint8_t *to = t == TO_RET0  ? g->ret0 :
+			      t == TO_LEAVE ? g->leave :
+			      t == TO_CHAIN ? g->chain :
+			      t == TO_RET   ? g->ret :
+			      t == TO_SLOW  ? slow :
+					      stub[nstub++];
+		int32_t rel = (int32_t)(to - (e->fix[k].at + 4));
+		memcpy(e->fix[k].at, &rel, 4);
+	}
+}
+
+/* The code every block of a generation jumps to, once at the buffer's
+ * start: the chain (the next pc in rax), the returns of 0 and of rax, and
+ * the early exit (1). */
+static bool emit_glue(struct emit *e, uint32_t gen, struct glue *g)
+{
+	g->chain = e->p;
+	emit_chain(e, gen);
+	g->ret0 = e->p;
+	b1(e, 0x31), b1(e, 0xc0); /* xor eax, eax */
+	g->ret = e->p;
+	b1(e, 0x48), b1(e, 0x83), b1(e, 0xc4), b1(e, 8); /* add rsp, 8 */
+	b1(e, 0x41), b1(e, 0x5f);                        /* pop r15 */
+	b1(e, 0x41), b1(e, 0x5e);                        /* pop r14 */
+	b1(e, 0x5d);                                     /* pop rbp */
+	b1(e, 0x41), b1(e, 0x5d);                        /* pop r13 */
+	b1(e, 0x41), b1(e, 0x5c);                        /* pop r12 */
+	b1(e, 0x5b);                                     /* pop rbx */
+	b1(e, 0xc3);                                     /* ret */
+	g->leave = e->p;
+	b1(e, 0xb8), b4(e, 1); /* mov eax, 1 */
+	jump_to(e, 0, TO_RET);
+	if (e->overflow)
+		return false;
+	resolve(e, g, NULL, NULL);
+	return true;
+}
+
 /* Translate b into e; false if the emitter ran out of room. */
-static bool translate(struct emit *e, const struct block *b, uint32_t gen)
+static bool translate(struct emit *e, const struct block *b, const struct glue *g)
 {
 	allocate(e, b);
 	b1(e, 0x53);                                     /* push rbx */
@@ -1040,22 +1113,8 @@ static bool translate(struct emit *e, const struct block *b, uint32_t gen)
 		/* Fell through the last instruction: the sentinel's address. */
 		exit_static(e, b->insn[b->n].pcoff, b->n);
 	}
-	uint8_t *chain = e->p;
-	emit_chain(e, gen);
-	uint8_t *ret0 = e->p;
-	b1(e, 0x31), b1(e, 0xc0); /* xor eax, eax */
-	uint8_t *ret = e->p;
-	b1(e, 0x48), b1(e, 0x83), b1(e, 0xc4), b1(e, 8); /* add rsp, 8 */
-	b1(e, 0x41), b1(e, 0x5f);                        /* pop r15 */
-	b1(e, 0x41), b1(e, 0x5e);                        /* pop r14 */
-	b1(e, 0x5d);                                     /* pop rbp */
-	b1(e, 0x41), b1(e, 0x5d);                        /* pop r13 */
-	b1(e, 0x41), b1(e, 0x5c);                        /* pop r12 */
-	b1(e, 0x5b);                                     /* pop rbx */
-	b1(e, 0xc3);                                     /* ret */
-	uint8_t *leave = e->p;
-	b1(e, 0xb8), b4(e, 1); /* mov eax, 1 */
-	jump_to(e, 0, TO_RET);
+	uint8_t *slow = e->p;
+	emit_slow(e);
 	/* Link stubs, one per linkable exit, in the order of their fixups:
 	 * return the address of the exit's rel32 (lea rax, [rip + d]). */
 	uint8_t *stub[3 * BLOCK_MAX_INSNS];
@@ -1071,17 +1130,7 @@ static bool translate(struct emit *e, const struct block *b, uint32_t gen)
 	}
 	if (e->overflow)
 		return false;
-	nstub = 0;
-	for (unsigned k = 0; k < e->nfix; k++) {
-		int t = e->fix[k].to;
-		uint8_t *to = t == TO_RET0  ? ret0 :
-			      t == TO_LEAVE ? leave :
-			      t == TO_CHAIN ? chain :
-			      t == TO_RET   ? ret :
-					      stub[nstub++];
-		int32_t rel = (int32_t)(to - (e->fix[k].at + 4));
-		memcpy(e->fix[k].at, &rel, 4);
-	}
+	resolve(e, g, stub, slow);
 	return true;
 }
 
@@ -1101,14 +1150,14 @@ jit_fn jit_code(struct jit **jitp, struct block *b, uint64_t pc)
 	}
 	if (j->broken || !exec_block_translatable(b))
 		return NULL;
-	if (j->size - j->used < JIT_MAX_BLOCK_BYTES) {
+	if (j->size - j->used < 2 * JIT_MAX_BLOCK_BYTES) {
 		/* Full: drop every translation (between blocks, so none is
 		 * running) and start again. */
 		j->gen++;
 		j->used = 0;
 		j->st.flushes++;
 		jit_count(&jit_total.flushes, 1);
-		if (j->size < JIT_MAX_BLOCK_BYTES) {
+		if (j->size < 2 * JIT_MAX_BLOCK_BYTES) {
 			j->broken = true;
 			return NULL;
 		}
@@ -1117,13 +1166,26 @@ jit_fn jit_code(struct jit **jitp, struct block *b, uint64_t pc)
 	struct emit *e = malloc(sizeof(*e));
 	if (!e)
 		return NULL;
+	if (j->used == 0) {
+		/* A new generation: its glue first. */
+		e->start = e->p = j->rw;
+		e->end = e->start + JIT_MAX_BLOCK_BYTES;
+		e->overflow = false;
+		e->nfix = 0;
+		if (!emit_glue(e, j->gen, &j->glue)) {
+			free(e);
+			j->broken = true;
+			return NULL;
+		}
+		j->used = ((size_t)(e->p - e->start) + 15) & ~(size_t)15;
+	}
 	e->start = e->p = j->rw + j->used;
 	e->end = e->start + JIT_MAX_BLOCK_BYTES;
 	e->overflow = false;
 	e->nfix = 0;
 	e->nlinks = 0;
 	e->page_off = (uint32_t)(b->pa & HV_PAGE_MASK);
-	if (!translate(e, b, j->gen)) {
+	if (!translate(e, b, &j->glue)) {
 		free(e);
 		b->heat = 0; /* try again later: cannot happen by the bound above */
 		return NULL;
