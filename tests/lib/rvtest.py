@@ -18,8 +18,8 @@ What it holds, each once:
 * env_path(name) and need(path, what) fail the test with one line that
   says "run tools/setup" when a guest file or tool is missing: a missing
   tool is a failure, never a skip (tests/README.md).
-* run(argv) runs a command with no stdin and returns (status, stdout,
-  stderr) as text.
+* run(argv) runs a command with no stdin (and variables of env= added to
+  the environment) and returns (status, stdout, stderr) as text.
 * digest(err) and digest_lines(err) read --print-digest's lines.
 * free_port(), http_get(), newc_entry() for tests that talk to a guest's
   network or build an initramfs.
@@ -110,15 +110,17 @@ def need_tool(name, what=None, setup="tools/setup"):
     return path
 
 
-def run(argv, timeout=900, input=None, strip_cr=False, keep_timeout=False):
+def run(argv, timeout=900, input=None, strip_cr=False, keep_timeout=False, env=None):
     """Runs ARGV with INPUT (bytes) or nothing on stdin and returns (status,
     stdout, stderr) decoded; STRIP_CR drops the console's carriage returns
     from stdout. With KEEP_TIMEOUT a run past TIMEOUT returns status None
-    and what it printed instead of raising subprocess.TimeoutExpired."""
+    and what it printed instead of raising subprocess.TimeoutExpired. ENV's
+    variables are set over the test's own environment."""
     try:
         p = subprocess.run([str(a) for a in argv],
                            stdin=subprocess.DEVNULL if input is None else None,
-                           input=input, capture_output=True, timeout=timeout)
+                           input=input, capture_output=True, timeout=timeout,
+                           env=None if env is None else dict(os.environ, **env))
         status, out, err = p.returncode, p.stdout, p.stderr
     except subprocess.TimeoutExpired as e:
         if not keep_timeout:
