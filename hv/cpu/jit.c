@@ -221,18 +221,22 @@ enum { TO_RET0, TO_LEAVE, TO_CHAIN, TO_RET, TO_SLOW, TO_LINK /* + k: link stub k
 
 #define MAX_FIXUPS (8 * BLOCK_MAX_INSNS + 16)
 
-/* Host registers that hold guest registers within a block. */
+/* Guest registers that live in host registers while translated code
+ * runs, in every block alike (so linked blocks pass them on without a
+ * store or load): sp, ra, s0 and a0-a5, in rbp, r14, r15, rsi, rdi and
+ * r8-r11. Their h->x copies are stale until code returns to C (the glue's
+ * returns store them) or calls the interpreter (the slow path stores
+ * them and loads them back). */
+static const int8_t jit_gregs[] = { 2, 1, 8, 10, 11, 12, 13, 14, 15 };
 static const int8_t jit_hregs[] = { RBP, R14, R15, RSI, RDI, 8, 9, 10, 11 };
 #define JIT_NHREGS ((unsigned)sizeof(jit_hregs))
 
 struct emit {
 	uint8_t *start, *p, *end;
 	bool overflow;
-	/* Guest register -> host register holding it in this block, or -1
-	 * (then it is read and written in h->x). dirty: guest registers whose
-	 * host copy is newer than h->x at this point of the emission. */
+	/* Guest register -> the host register holding it (jit_gregs), or -1
+	 * (then it is read and written in h->x). */
 	int8_t hreg[33];
-	uint64_t alloc, dirty;
 	uint32_t page_off; /* the block's offset in its page */
 	/* Where each guest instruction's host code starts (for the log);
 	 * insn_at[n]: the exits and stubs after the last. */
@@ -322,10 +326,9 @@ static void load_x32(struct emit *e, int reg, unsigned r)
 /* Guest register r = reg. */
 static void store_x(struct emit *e, unsigned r, int reg)
 {
-	if (e->hreg[r] >= 0) {
+	if (e->hreg[r] >= 0)
 		mov_rr(e, true, e->hreg[r], reg);
-		e->dirty |= 1ull << r;
-	} else
+	else
 		op_rm(e, true, 0x89, reg, XOFF(r));
 }
 
@@ -344,22 +347,18 @@ static void op_rg(struct emit *e, bool w, unsigned op, int reg, unsigned r)
 	b1(e, 0xc0 | (reg & 7) << 3 | (h & 7));
 }
 
-/* h->x gets the host copies written since the last sync. */
-static void sync_regs(struct emit *e)
+/* h->x gets every host copy. */
+static void store_all(struct emit *e)
 {
-	for (unsigned r = 1; r < 32; r++)
-		if (e->dirty >> r & 1)
-			op_rm(e, true, 0x89, e->hreg[r], XOFF(r));
-	e->dirty = 0;
+	for (unsigned k = 0; k < JIT_NHREGS; k++)
+		op_rm(e, true, 0x89, jit_hregs[k], XOFF(jit_gregs[k]));
 }
 
-/* The host copies get h->x (at the chain entry, and after a call that may
- * have changed any register). */
-static void reload_regs(struct emit *e)
+/* Every host copy gets h->x. */
+static void load_all(struct emit *e)
 {
-	for (unsigned r = 1; r < 32; r++)
-		if (e->alloc >> r & 1)
-			op_rm(e, true, 0x8b, e->hreg[r], XOFF(r));
+	for (unsigned k = 0; k < JIT_NHREGS; k++)
+		op_rm(e, true, 0x8b, jit_hregs[k], XOFF(jit_gregs[k]));
 }
 
 /* op r/m(reg rm), imm32 with the group-1 digit (add 0, or 1, and 4, sub 5,
@@ -467,15 +466,12 @@ static void land(struct emit *e, uint8_t *at)
 	memcpy(at, &d, 4);
 }
 
-/* h->pc = rax; h->icount += n; on to the next block (the chain). */
+/* r12 (the pc) = rax; r13 (the count) += n; on to the next block (the
+ * chain). */
 static void exit_to(struct emit *e, uint32_t n)
 {
-	sync_regs(e);
-	op_rm(e, true, 0x89, RAX, HOFF(pc));
-	rex(e, true, 0, RBX);
-	b1(e, 0x81);
-	at_rbx(e, 0, HOFF(icount));
-	b4(e, n);
+	mov_rr(e, true, R12, RAX);
+	op_ri(e, true, 0, R13, (int32_t)n);
 	jump_to(e, 0, TO_CHAIN);
 }
 
@@ -487,17 +483,13 @@ static void exit_static(struct emit *e, int64_t off, uint32_t n)
 {
 	int64_t in_page = (int64_t)e->page_off + off;
 
-	pc_plus(e, RAX, off);
 	if (in_page < 0 || in_page >= (int64_t)HV_PAGE_SIZE || e->nlinks >= 3 * BLOCK_MAX_INSNS) {
+		pc_plus(e, RAX, off);
 		exit_to(e, n);
 		return;
 	}
-	sync_regs(e);
-	op_rm(e, true, 0x89, RAX, HOFF(pc));
-	rex(e, true, 0, RBX);
-	b1(e, 0x81);
-	at_rbx(e, 0, HOFF(icount));
-	b4(e, n);
+	lea_r12(e, R12, (int32_t)off);
+	op_ri(e, true, 0, R13, (int32_t)n);
 	jump_to(e, 0, TO_LINK + (int)e->nlinks++);
 }
 
@@ -509,24 +501,23 @@ static void call_alone(struct emit *e, const struct insn *in)
 	jump_to_rel(e, TO_SLOW);
 	b1(e, 0x85), b1(e, 0xc0); /* test eax, eax */
 	jump_to(e, 0x85, TO_LEAVE);
-	e->dirty = 0;
 }
 
 /* The block's slow path, called with the instruction in rax: every host
- * copy to h->x, exec_insn_alone(h, in, r12), every host copy back; eax
- * is its answer. (Storing a copy that is not dirty stores the value h->x
- * has.) */
+ * copy and the block's starting count (r13) to h, exec_insn_alone(h, in,
+ * r12), every copy and the count back; eax is its answer. */
 static void emit_slow(struct emit *e)
 {
 	b1(e, 0x48), b1(e, 0x83), b1(e, 0xec), b1(e, 8); /* sub rsp, 8 */
-	e->dirty = e->alloc;
-	sync_regs(e);
+	store_all(e);
+	op_rm(e, true, 0x89, R13, HOFF(icount));
 	b1(e, 0x48), b1(e, 0x89), b1(e, 0xc6); /* mov rsi, rax */
 	b1(e, 0x48), b1(e, 0x89), b1(e, 0xdf); /* mov rdi, rbx */
 	b1(e, 0x4c), b1(e, 0x89), b1(e, 0xe2); /* mov rdx, r12 */
 	mov_imm64(e, RAX, (uint64_t)(uintptr_t)&exec_insn_alone);
 	b1(e, 0xff), b1(e, 0xd0); /* call rax */
-	reload_regs(e);
+	load_all(e);
+	op_rm(e, true, 0x8b, R13, HOFF(icount));
 	b1(e, 0x48), b1(e, 0x83), b1(e, 0xc4), b1(e, 8); /* add rsp, 8 */
 	b1(e, 0xc3);                                     /* ret */
 }
@@ -550,7 +541,6 @@ static void mem_access(struct emit *e, const struct insn *in, unsigned acc, unsi
 	b1(e, 0x48), b1(e, 0x3b), b1(e, 0x94), b1(e, 0xcb);
 	b4(e, (uint32_t)tlboff);
 	uint8_t *miss = jump_fwd(e, 0x85); /* jne */
-	uint64_t dirty = e->dirty;
 	/* add rax, [rbx + rcx*8 + tlboff + 8] (the addend) */
 	b1(e, 0x48), b1(e, 0x03), b1(e, 0x84), b1(e, 0xcb);
 	b4(e, (uint32_t)(tlboff + (int32_t)offsetof(struct tlb_entry, addend)));
@@ -595,14 +585,9 @@ static void mem_access(struct emit *e, const struct insn *in, unsigned acc, unsi
 		store_x(e, in->rd, RAX);
 	}
 	uint8_t *done = jump_fwd(e, 0);
-	uint64_t dirty_hit = e->dirty;
 	land(e, miss);
-	e->dirty = dirty;
 	call_alone(e, in);
 	land(e, done);
-	/* Registers the hit path wrote are dirty after the join (on the miss
-	 * path they equal h->x: storing them again is harmless). */
-	e->dirty = dirty_hit;
 }
 
 /* Condition codes (the low nibble of jcc/setcc/cmovcc). */
@@ -908,10 +893,8 @@ static bool emit_insn(struct emit *e, const struct insn *in)
 		load_x(e, RAX, rs1);
 		op_rg(e, true, 0x3b, RAX, rs2);
 		uint8_t *taken = jump_fwd(e, 0x80 | cc);
-		uint64_t dirty = e->dirty;
 		exit_static(e, pcoff + in->len, retired);
 		land(e, taken);
-		e->dirty = dirty;
 		exit_static(e, pcoff + in->imm, retired);
 		return false;
 	}
@@ -955,8 +938,8 @@ static uint64_t now_ns(void)
 #define JIT_MAX_INSN_BYTES 400u
 #define JIT_MAX_BLOCK_BYTES (JIT_MAX_INSN_BYTES * (BLOCK_MAX_INSNS + 2) + 256u)
 /* Where chained blocks enter: after the prologue, which only the call
- * from exec_jit_blocks runs. */
-#define JIT_CHAIN_ENTRY 25
+ * from exec_jit_blocks runs, padded to this length. */
+#define JIT_CHAIN_ENTRY 112
 
 /* The chain, where every exit goes with the next pc in rax (stored in
  * h->pc, the count updated): the interpreter's chain (exec_blocks) in
@@ -970,12 +953,12 @@ static void emit_chain(struct emit *e, uint32_t gen)
 	int32_t jc = (int32_t)offsetof(struct hart, jcache);
 
 	_Static_assert(sizeof(struct jcache_entry) == 24, "jump cache entries are 3 words");
-	b1(e, 0x48), b1(e, 0x89), b1(e, 0xc1); /* mov rcx, rax */
+	b1(e, 0x4c), b1(e, 0x89), b1(e, 0xe1); /* mov rcx, r12 */
 	shift(e, true, 5, RCX, 1);
 	op_ri(e, false, 4, RCX, JCACHE_SIZE - 1);
 	b1(e, 0x48), b1(e, 0x8d), b1(e, 0x0c), b1(e, 0x49); /* lea rcx, [rcx + rcx*2] */
-	/* cmp rax, [rbx + rcx*8 + jc] (vpc) */
-	b1(e, 0x48), b1(e, 0x3b), b1(e, 0x84), b1(e, 0xcb);
+	/* cmp r12, [rbx + rcx*8 + jc] (vpc) */
+	b1(e, 0x4c), b1(e, 0x3b), b1(e, 0xa4), b1(e, 0xcb);
 	b4(e, (uint32_t)(jc + (int32_t)offsetof(struct jcache_entry, vpc)));
 	jump_to(e, 0x85, TO_RET0);
 	/* edx = jc_epoch << 2 | priv (hart_jc_tag) */
@@ -1002,29 +985,13 @@ static void emit_chain(struct emit *e, uint32_t gen)
 	b1(e, 0xff), b1(e, 0xe1); /* jmp rcx */
 }
 
-/* Give the guest registers the block uses most (twice at least) host
- * registers. */
+/* The host registers of the guest registers (the same in every block). */
 static void allocate(struct emit *e, const struct block *b)
 {
-	unsigned uses[33] = { 0 };
-
-	for (uint32_t i = 0; i < b->n; i++) {
-		uses[b->insn[i].rd]++;
-		uses[b->insn[i].rs1]++;
-		uses[b->insn[i].rs2]++;
-	}
+	(void)b;
 	memset(e->hreg, -1, sizeof(e->hreg));
-	e->alloc = e->dirty = 0;
-	for (unsigned k = 0; k < JIT_NHREGS; k++) {
-		unsigned best = 0, most = 1;
-		for (unsigned r = 1; r < 32; r++)
-			if (e->hreg[r] < 0 && uses[r] > most)
-				best = r, most = uses[r];
-		if (!best)
-			break;
-		e->hreg[best] = jit_hregs[k];
-		e->alloc |= 1ull << best;
-	}
+	for (unsigned k = 0; k < JIT_NHREGS; k++)
+		e->hreg[jit_gregs[k]] = jit_hregs[k];
 }
 
 /* Patch e's rel32 fixups: to the glue, or to link stub k. */
@@ -1054,6 +1021,11 @@ static bool emit_glue(struct emit *e, uint32_t gen, struct glue *g)
 	g->ret0 = e->p;
 	b1(e, 0x31), b1(e, 0xc0); /* xor eax, eax */
 	g->ret = e->p;
+	/* The state translated code keeps in registers back to h. */
+	op_rm(e, true, 0x89, R12, HOFF(pc));
+	op_rm(e, true, 0x89, R13, HOFF(icount));
+	store_all(e);
+	uint8_t *epilogue = e->p;
 	b1(e, 0x48), b1(e, 0x83), b1(e, 0xc4), b1(e, 8); /* add rsp, 8 */
 	b1(e, 0x41), b1(e, 0x5f);                        /* pop r15 */
 	b1(e, 0x41), b1(e, 0x5e);                        /* pop r14 */
@@ -1062,11 +1034,15 @@ static bool emit_glue(struct emit *e, uint32_t gen, struct glue *g)
 	b1(e, 0x41), b1(e, 0x5c);                        /* pop r12 */
 	b1(e, 0x5b);                                     /* pop rbx */
 	b1(e, 0xc3);                                     /* ret */
+	/* After the slow path said to leave, h is exact and the host copies
+	 * equal it (r12 and r13 do not: they are not stored). */
 	g->leave = e->p;
 	b1(e, 0xb8), b4(e, 1); /* mov eax, 1 */
-	jump_to(e, 0, TO_RET);
+	uint8_t *to_epilogue = jump_fwd(e, 0);
 	if (e->overflow)
 		return false;
+	int32_t d = (int32_t)(epilogue - (to_epilogue + 4));
+	memcpy(to_epilogue, &d, 4);
 	resolve(e, g, NULL, NULL);
 	return true;
 }
@@ -1075,32 +1051,39 @@ static bool emit_glue(struct emit *e, uint32_t gen, struct glue *g)
 static bool translate(struct emit *e, const struct block *b, const struct glue *g)
 {
 	allocate(e, b);
-	b1(e, 0x53);                                     /* push rbx */
-	b1(e, 0x41), b1(e, 0x54);                        /* push r12 */
-	b1(e, 0x41), b1(e, 0x55);                        /* push r13 */
-	b1(e, 0x55);                                     /* push rbp */
-	b1(e, 0x41), b1(e, 0x56);                        /* push r14 */
-	b1(e, 0x41), b1(e, 0x57);                        /* push r15 */
-	b1(e, 0x48), b1(e, 0x83), b1(e, 0xec), b1(e, 8); /* sub rsp, 8 */
-	b1(e, 0x48), b1(e, 0x89), b1(e, 0xfb);           /* mov rbx, rdi */
-	b1(e, 0x49), b1(e, 0x89), b1(e, 0xf5);           /* mov r13, rsi */
-	/* Called from exec_jit_blocks, which checked the budget: run the
-	 * block whatever exit_req says, as exec_blocks runs its first block
-	 * (a block that ran nothing would look like a trap loop). */
+	/* The entry from exec_jit_blocks: h in rbx, the count to stop at in
+	 * [rsp], the pc in r12, the count in r13, the guest registers in
+	 * their host registers. */
+	b1(e, 0x53);                                        /* push rbx */
+	b1(e, 0x41), b1(e, 0x54);                           /* push r12 */
+	b1(e, 0x41), b1(e, 0x55);                           /* push r13 */
+	b1(e, 0x55);                                        /* push rbp */
+	b1(e, 0x41), b1(e, 0x56);                           /* push r14 */
+	b1(e, 0x41), b1(e, 0x57);                           /* push r15 */
+	b1(e, 0x48), b1(e, 0x83), b1(e, 0xec), b1(e, 8);    /* sub rsp, 8 */
+	b1(e, 0x48), b1(e, 0x89), b1(e, 0xfb);              /* mov rbx, rdi */
+	b1(e, 0x48), b1(e, 0x89), b1(e, 0x34), b1(e, 0x24); /* mov [rsp], rsi */
+	op_rm(e, true, 0x8b, R12, HOFF(pc));
+	op_rm(e, true, 0x8b, R13, HOFF(icount));
+	load_all(e);
+	/* exec_jit_blocks checked the budget: run the block whatever
+	 * exit_req says, as exec_blocks runs its first block (a block that
+	 * ran nothing would look like a trap loop). */
 	uint8_t *body = jump_fwd(e, 0);
-	if (e->p - e->start != JIT_CHAIN_ENTRY)
+	if (e->p - e->start > JIT_CHAIN_ENTRY)
 		return false;
-	/* The chain entry: nothing asks to leave and the block fits the
-	 * budget (icount + n <= r13), or return 0 with h->pc here. */
+	while (e->p - e->start < JIT_CHAIN_ENTRY)
+		b1(e, 0x90); /* nop, never run */
+	/* The chain entry (from the glue and linked exits, with r12 and r13
+	 * the block's pc and count): nothing asks to leave and the block fits
+	 * the budget (r13 + n <= [rsp]), or return 0 (the glue stores the
+	 * pc and count, so h->pc is this block's). */
 	b1(e, 0x80), at_rbx(e, 7, HOFF(exit_req)), b1(e, 0); /* cmp byte [rbx + exit_req], 0 */
 	jump_to(e, 0x85, TO_RET0);
-	op_rm(e, true, 0x8b, RAX, HOFF(icount));
-	op_ri(e, true, 0, RAX, (int32_t)b->n);
-	b1(e, 0x4c), b1(e, 0x39), b1(e, 0xe8); /* cmp rax, r13 */
-	jump_to(e, 0x87, TO_RET0);             /* ja */
+	b1(e, 0x49), b1(e, 0x8d), b1(e, 0x85), b4(e, b->n); /* lea rax, [r13 + n] */
+	b1(e, 0x48), b1(e, 0x3b), b1(e, 0x04), b1(e, 0x24); /* cmp rax, [rsp] */
+	jump_to(e, 0x87, TO_RET0);                          /* ja */
 	land(e, body);
-	op_rm(e, true, 0x8b, R12, HOFF(pc)); /* mov r12, [rbx + pc] */
-	reload_regs(e);
 	bool open = true;
 	uint32_t i = 0;
 	for (; i < b->n && open; i++) {
