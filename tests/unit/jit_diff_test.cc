@@ -329,6 +329,7 @@ struct Gen {
 			CSR_INSTRET,  CSR_FFLAGS,   CSR_FRM,      CSR_FCSR,    CSR_MSTATUS,
 			CSR_MISA,     CSR_MHARTID,  CSR_MEPC,     CSR_MCAUSE,  CSR_MTVAL,
 			CSR_SEPC,     CSR_SCAUSE,   CSR_SATP,     CSR_SSTATUS, CSR_HPMCOUNTER3,
+			CSR_TIME,     CSR_MIP,
 		};
 		/* Never mscratch: it holds the handler's log pointer. */
 		static const uint32_t wr_csr[] = {
@@ -336,7 +337,7 @@ struct Gen {
 			CSR_MINSTRET, CSR_MCYCLE, CSR_STVAL, CSR_SEPC,
 		};
 		if (chance(40)) {
-			w.push_back(csrrs(rd(), rd_csr[below(20)], 0));
+			w.push_back(csrrs(rd(), rd_csr[below(22)], 0));
 			return;
 		}
 		uint32_t c = wr_csr[below(8)];
@@ -580,8 +581,9 @@ struct Gen {
 
 /* The M-mode trap handler: logs x1-x31, mcause, mepc, mtval, minstret and
  * mstatus in the next kLogSlot bytes at mscratch, and resumes at mepc + 4,
- * or at the saved x1 after a fetch fault (a jump's link). */
-std::vector<uint32_t> handler()
+ * or at the saved x1 after a fetch fault (a jump's link); after a timer
+ * interrupt it moves mtimecmp tick ticks on and resumes at mepc. */
+std::vector<uint32_t> handler(int32_t tick)
 {
 	std::vector<uint32_t> v;
 	v.push_back(csrrw(31, CSR_MSCRATCH, 31));
@@ -599,6 +601,7 @@ std::vector<uint32_t> handler()
 	v.push_back(sd(3, 31, kLogMinstret));
 	v.push_back(csrrs(3, CSR_MSTATUS, 0));
 	v.push_back(sd(3, 31, kLogMstatus));
+	v.push_back(blt(1, 0, 9 * 4)); /* an interrupt */
 	v.push_back(addi(2, 2, 4));
 	v.push_back(addi(1, 1, -(int32_t)CAUSE_FETCH_ACCESS));
 	v.push_back(beq(1, 0, 12));
@@ -606,6 +609,11 @@ std::vector<uint32_t> handler()
 	v.push_back(bne(1, 0, 8));
 	v.push_back(ld(2, 31, 8));
 	v.push_back(csrrw(0, CSR_MEPC, 2));
+	v.push_back(jal(0, 5 * 4));
+	v.push_back(lui(3, (uint32_t)((HV_CLINT_BASE + 0x4000) >> 12))); /* mtimecmp */
+	v.push_back(ld(1, 3, 0));
+	v.push_back(addi(1, 1, tick));
+	v.push_back(sd(1, 3, 0));
 	v.push_back(ld(1, 31, 8));
 	v.push_back(ld(2, 31, 16));
 	v.push_back(ld(3, 31, 24));
@@ -628,7 +636,8 @@ void load(TestVm &vm, uint64_t seed, Mode mode, unsigned n)
 	std::mt19937_64 &r = g.rng;
 
 	vm.put(kCode, g.program(n));
-	vm.put(kHandler, handler());
+	int32_t tick = 6 + (int32_t)g.below(40); /* ticks of HV_INSNS_PER_TICK */
+	vm.put(kHandler, handler(tick));
 	for (uint64_t a = kData; a < kConst; a += 8)
 		vm.put64(a, r());
 
@@ -674,6 +683,13 @@ void load(TestVm &vm, uint64_t seed, Mode mode, unsigned n)
 	h->mcounteren = g.chance(70) ? 7 : 0;
 	h->scounteren = g.chance(70) ? 7 : 0;
 	h->pc = kCode;
+	if (g.chance(50)) {
+		/* Timer interrupts (taken in S and U mode whatever mstatus.MIE). */
+		h->mie = MIP_MTIP;
+		h->mstatus |= MSTATUS_MIE;
+		h->mtimecmp = (uint64_t)tick;
+		hart_timer_update(h);
+	}
 
 	const uint64_t rwx = PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D | u;
 	const uint64_t cand[10] = {
@@ -703,7 +719,8 @@ void load(TestVm &vm, uint64_t seed, Mode mode, unsigned n)
 /* Run seed's program on both engines to total instructions, stopping both
  * at the same random limits and comparing there. Returns "" or where
  * they first differ. */
-std::string run_pair(uint64_t seed, Mode mode, icount_t total, unsigned *blocks, unsigned *traps)
+std::string run_pair(uint64_t seed, Mode mode, icount_t total, unsigned *blocks, unsigned *traps,
+		     unsigned *irqs)
 {
 	TestVm interp(1, BOOT_BARE, 0, 0, kMiB), jit(1, BOOT_BARE, 0, 0, kMiB);
 	if (!interp.m || !jit.m)
@@ -730,9 +747,8 @@ std::string run_pair(uint64_t seed, Mode mode, icount_t total, unsigned *blocks,
 	*blocks = (unsigned)jit_blocks(jit);
 	/* The run may end inside the handler, with x31 in mscratch: count
 	 * the log's slots. */
-	*traps = 0;
-	while (jit.get64(kLog + *traps * kLogSlot + kLogMepc))
-		++*traps;
+	for (*traps = 0; jit.get64(kLog + *traps * kLogSlot + kLogMepc); ++*traps)
+		*irqs += jit.get64(kLog + *traps * kLogSlot + kLogMcause) >> 63;
 	return "";
 }
 
@@ -740,13 +756,13 @@ std::string run_pair(uint64_t seed, Mode mode, icount_t total, unsigned *blocks,
  * set (a longer search by hand: JIT_DIFF_SCALE=100). */
 void run_seeds(Mode mode, uint64_t first, unsigned count)
 {
-	unsigned translated = 0, traps = 0;
+	unsigned translated = 0, traps = 0, irqs = 0;
 	const char *scale = std::getenv("JIT_DIFF_SCALE");
 	if (scale && std::atoi(scale) > 0)
 		count *= (unsigned)std::atoi(scale);
 	for (uint64_t seed = first; seed < first + count; seed++) {
 		unsigned blocks = 0, n = 0;
-		std::string d = run_pair(seed, mode, 3000, &blocks, &n);
+		std::string d = run_pair(seed, mode, 3000, &blocks, &n, &irqs);
 		ASSERT_EQ(d, "");
 		translated += blocks;
 		traps += n;
@@ -755,7 +771,9 @@ void run_seeds(Mode mode, uint64_t first, unsigned count)
 		EXPECT_GT(translated, 20u * count) << "the JIT translated too few blocks";
 	}
 	EXPECT_GT(traps, 3u * count) << "too few traps to test them";
-	std::printf("%u seeds: %u blocks translated, %u traps\n", count, translated, traps);
+	EXPECT_GT(irqs, count) << "too few interrupts to test them";
+	std::printf("%u seeds: %u blocks translated, %u traps (%u interrupts)\n", count, translated,
+		    traps, irqs);
 }
 
 TEST(JitDiff, RandomStreamsInMachineMode)
