@@ -347,6 +347,29 @@ static void op_rg(struct emit *e, bool w, unsigned op, int reg, unsigned r)
 	b1(e, 0xc0 | (reg & 7) << 3 | (h & 7));
 }
 
+static void op_ri(struct emit *e, bool w, unsigned digit, int rm, int32_t imm);
+
+/* dst = guest register r + imm (64-bit): one lea when r has a host
+ * register. */
+static void ld_plus(struct emit *e, int dst, unsigned r, int32_t imm)
+{
+	int h = e->hreg[r];
+	if (h < 0) {
+		op_rm(e, true, 0x8b, dst, XOFF(r));
+		if (imm)
+			op_ri(e, true, 0, dst, imm);
+		return;
+	}
+	if (!imm) {
+		mov_rr(e, true, dst, h);
+		return;
+	}
+	rex(e, true, dst, h);
+	b1(e, 0x8d);
+	b1(e, 0x80 | (dst & 7) << 3 | (h & 7)); /* [h + disp32]: h is never rsp or r12 */
+	b4(e, (uint32_t)imm);
+}
+
 /* h->x gets every host copy. */
 static void store_all(struct emit *e)
 {
@@ -529,8 +552,7 @@ static void mem_access(struct emit *e, const struct insn *in, unsigned acc, unsi
 {
 	int32_t tlboff = (int32_t)(offsetof(struct hart, tlb) +
 				   (size_t)acc * TLB_SIZE * sizeof(struct tlb_entry));
-	load_x(e, RAX, in->rs1);
-	op_ri(e, true, 0, RAX, (int32_t)in->imm);
+	ld_plus(e, RAX, in->rs1, (int32_t)in->imm);
 	b1(e, 0x48), b1(e, 0x89), b1(e, 0xc1); /* mov rcx, rax */
 	shift(e, true, 5, RCX, HV_PAGE_SHIFT);
 	op_ri(e, false, 4, RCX, TLB_SIZE - 1);
@@ -699,6 +721,12 @@ static bool emit_insn(struct emit *e, const struct insn *in)
 						  0x33;
 		if (rd == 32)
 			return true;
+		int hd = e->hreg[rd];
+		if (hd >= 0 && e->hreg[rs2] != hd) {
+			load_x(e, hd, rs1);
+			op_rg(e, true, op, hd, rs2);
+			return true;
+		}
 		load_x(e, RAX, rs1);
 		op_rg(e, true, op, RAX, rs2);
 		store_x(e, rd, RAX);
@@ -792,6 +820,18 @@ static bool emit_insn(struct emit *e, const struct insn *in)
 						      6;
 		if (rd == 32)
 			return true;
+		int hd = e->hreg[rd];
+		if (in->op == ISA_addi) {
+			ld_plus(e, hd >= 0 ? hd : RAX, rs1, (int32_t)in->imm);
+			if (hd < 0)
+				store_x(e, rd, RAX);
+			return true;
+		}
+		if (hd >= 0) {
+			load_x(e, hd, rs1);
+			op_ri(e, true, digit, hd, (int32_t)in->imm);
+			return true;
+		}
 		load_x(e, RAX, rs1);
 		op_ri(e, true, digit, RAX, (int32_t)in->imm);
 		store_x(e, rd, RAX);
