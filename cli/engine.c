@@ -157,8 +157,7 @@ static struct cli_jitlog {
 	int write_errno; /* the first failed write's errno, 0: none */
 } cli_jitlog = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-/* One guest instruction's line. (The JIT translates only blocks without
- * plugins' pseudo instructions, so entry i is instruction i.) */
+/* One guest instruction's line. */
 static void cli_jitlog_guest(FILE *f, const struct insn *in, uint64_t pc)
 {
 	char text[96];
@@ -209,15 +208,24 @@ static void cli_jitlog_block(void *opaque, const struct block *b, uint64_t pc,
 			"block pc %#" PRIx64 " pa %#" PRIx64 " guest %" PRIu32 " host %zu bytes "
 			"at %#" PRIx64 "\n",
 			pc, (uint64_t)b->pa, b->n, len, host_addr);
+		/* Entries: the block's instructions and, before a subscribed
+		 * one, a plugin's pseudo instruction (length 0). */
 		uint32_t n = b->n <= BLOCK_MAX_INSNS ? b->n : BLOCK_MAX_INSNS;
-		uint32_t at = 0;
-		for (uint32_t i = 0; i <= n; i++) {
+		uint32_t at = 0, seen = 0;
+		for (uint32_t i = 0; i <= 2 * BLOCK_MAX_INSNS; i++) {
 			uint32_t next = insn_at[i] < len ? insn_at[i] : (uint32_t)len;
 			if (next > at)
 				cli_jitlog_host(f, code + at, next - at, host_addr + at);
 			at = next > at ? next : at;
-			if (i < n)
-				cli_jitlog_guest(f, &b->insn[i], pc);
+			if (seen == n)
+				break;
+			if (b->insn[i].len == 0) {
+				fprintf(f,
+					"  guest (a plugin's callback for the next instruction)\n");
+				continue;
+			}
+			cli_jitlog_guest(f, &b->insn[i], pc);
+			seen++;
 		}
 		fprintf(f, "  exits\n");
 		cli_jitlog_host(f, code + at, len - at, host_addr + at);

@@ -1057,28 +1057,50 @@ int exec_insn_alone(struct hart *h, const struct insn *in, uint64_t base_pc)
 	} t;
 	icount_t base = h->icount;
 	uint64_t pc = base_pc + in->pcoff;
+	unsigned retires = in->handler == exec_plugin_handler ? 0 : 1;
 
-	t.b.n = 1;
+	/* The instruction, then a sentinel that counts one instruction more
+	 * than there is: only the handler's NEXT (go on with the block)
+	 * reaches it, so a count one past the instruction's tells NEXT from
+	 * the paths that leave the block with the same pc and count
+	 * (stop_after, a jump to the next address). Those keep their exact
+	 * state. The stop is the count after the instruction: whichever path
+	 * it takes, the chain returns at once. */
+	t.b.n = retires;
 	t.insn[0] = *in;
 	t.insn[0].pcoff = 0;
 	t.insn[0].idx = 0;
 	memset(&t.insn[1], 0, sizeof(t.insn[1]));
 	t.insn[1].handler = exec_end_handler;
 	t.insn[1].pcoff = in->len;
-	t.insn[1].idx = 1;
+	t.insn[1].idx = (uint16_t)(retires + 1);
 	h->pc = pc;
 	h->icount = base + in->idx;
-	exec_blocks(h, &t.b, h->icount + 1);
-	if (!h->exit_req && h->icount == base + in->idx + 1u && h->pc == pc + in->len) {
+	exec_blocks(h, &t.b, h->icount + retires);
+	if (h->icount == base + in->idx + retires + 1u) {
+		/* NEXT: the block goes on, whatever exit_req says (the
+		 * interpreter looks at it only between blocks). */
 		h->icount = base;
 		return 0;
 	}
+	/* A jump that ended the block normally (its class ends blocks, one
+	 * retired): the interpreter's chain follows unless an exit is
+	 * requested. */
+	if (retires && !h->exit_req && h->icount == base + in->idx + 1u &&
+	    (isa_table[in->id < ISA_COUNT ? in->id : 0].cls & ISA_CLASS_ENDS_BLOCK) &&
+	    in->id < ISA_COUNT)
+		return 2;
 	return 1;
 }
 
-bool exec_block_translatable(const struct block *b)
+bool exec_is_sentinel(const struct insn *in)
 {
-	return b->insn[b->n].handler == exec_end_handler;
+	return in->handler == exec_end_handler;
+}
+
+bool exec_is_plugin_entry(const struct insn *in)
+{
+	return in->handler == exec_plugin_handler;
 }
 
 /* Run blocks from b with the JIT: translated ones as host code, others
@@ -1263,7 +1285,7 @@ void exec_run(struct hart *h, icount_t limit)
 		uint64_t start_pc = h->pc;
 		struct block *b = exec_find_block(h, stop - h->icount, &tmp.b);
 		if (b) {
-			if (jit_settings.engine == ENGINE_JIT && b != &tmp.b && !m->hooks &&
+			if (jit_settings.engine == ENGINE_JIT && b != &tmp.b &&
 			    !(m->dbg && m->dbg->active))
 				exec_jit_blocks(h, b, stop);
 			else

@@ -22,14 +22,17 @@ struct insn;
 
 /* For translated code (jit.c): run instruction in of a block whose first
  * instruction is at base_pc, with h->icount the block's starting count,
- * through the interpreter's handler. Returns 0 when it retired and fell
- * through with nothing asking to leave (h->icount is the block's start
- * again); 1 otherwise, with h->pc and h->icount exact (a trap, a taken
- * jump, an exit request). */
+ * through the interpreter's handler, and say what the interpreter would
+ * do next: 0 go on with the block's next entry (h->icount is the block's
+ * start again); 2 the instruction ended the block with a jump and the
+ * chain follows (h->pc and h->icount exact); 1 return from the block
+ * loop (a trap, a slow path that asked to leave, an exit request: h->pc
+ * and h->icount exact). A plugin's pseudo instruction retires nothing. */
 int exec_insn_alone(struct hart *h, const struct insn *in, uint64_t base_pc);
 
-/* Whether b is a plain decoded block (no plugin entries), which the JIT
- * may translate. */
-bool exec_block_translatable(const struct block *b);
+/* Whether in is a block's sentinel (after its last entry), or a pseudo
+ * instruction that calls plugins (hv/hooks.h). */
+bool exec_is_sentinel(const struct insn *in);
+bool exec_is_plugin_entry(const struct insn *in);
 
 #endif

@@ -239,8 +239,9 @@ struct emit {
 	int8_t hreg[33];
 	uint32_t page_off; /* the block's offset in its page */
 	/* Where each guest instruction's host code starts (for the log);
-	 * insn_at[n]: the exits and stubs after the last. */
-	uint32_t insn_at[BLOCK_MAX_INSNS + 1];
+	 * insn_at[entries]: the exits and stubs after the last. Entries are
+	 * the block's instructions and plugins' pseudo instructions. */
+	uint32_t insn_at[2 * BLOCK_MAX_INSNS + 1];
 	unsigned nlinks; /* exits that may be linked (jit_link) */
 	unsigned nfix;
 	struct {
@@ -522,6 +523,14 @@ static void call_alone(struct emit *e, const struct insn *in)
 	mov_imm64(e, RAX, (uint64_t)(uintptr_t)in); /* rsi holds a guest register */
 	b1(e, 0xe8);                                /* call the block's slow path (emit_slow) */
 	jump_to_rel(e, TO_SLOW);
+	if (in->id < ISA_COUNT && (isa_table[in->id].cls & ISA_CLASS_ENDS_BLOCK)) {
+		/* 2: it jumped and the chain follows, from h->pc. */
+		b1(e, 0x83), b1(e, 0xf8), b1(e, 2); /* cmp eax, 2 */
+		uint8_t *other = jump_fwd(e, 0x85);
+		op_rm(e, true, 0x8b, R12, HOFF(pc));
+		jump_to(e, 0, TO_CHAIN);
+		land(e, other);
+	}
 	b1(e, 0x85), b1(e, 0xc0); /* test eax, eax */
 	jump_to(e, 0x85, TO_LEAVE);
 }
@@ -1124,17 +1133,25 @@ static bool translate(struct emit *e, const struct block *b, const struct glue *
 	b1(e, 0x48), b1(e, 0x3b), b1(e, 0x04), b1(e, 0x24); /* cmp rax, [rsp] */
 	jump_to(e, 0x87, TO_RET0);                          /* ja */
 	land(e, body);
+	/* Entries up to the sentinel: instructions, and the pseudo
+	 * instructions that call plugins (run alone, retiring nothing). */
+	uint32_t nent = 0;
+	while (nent < 2 * BLOCK_MAX_INSNS && !exec_is_sentinel(&b->insn[nent]))
+		nent++;
 	bool open = true;
 	uint32_t i = 0;
-	for (; i < b->n && open; i++) {
+	for (; i < nent && open; i++) {
 		e->insn_at[i] = (uint32_t)(e->p - e->start);
-		open = emit_insn(e, &b->insn[i]);
+		if (exec_is_plugin_entry(&b->insn[i]))
+			call_alone(e, &b->insn[i]);
+		else
+			open = emit_insn(e, &b->insn[i]);
 	}
-	for (; i <= b->n; i++)
+	for (; i <= nent; i++)
 		e->insn_at[i] = (uint32_t)(e->p - e->start);
 	if (open) {
 		/* Fell through the last instruction: the sentinel's address. */
-		exit_static(e, b->insn[b->n].pcoff, b->n);
+		exit_static(e, b->insn[nent].pcoff, b->n);
 	}
 	uint8_t *slow = e->p;
 	emit_slow(e);
@@ -1171,7 +1188,7 @@ jit_fn jit_code(struct jit **jitp, struct block *b, uint64_t pc)
 		if (!j)
 			return NULL;
 	}
-	if (j->broken || !exec_block_translatable(b))
+	if (j->broken)
 		return NULL;
 	if (j->size - j->used < 2 * JIT_MAX_BLOCK_BYTES) {
 		/* Full: drop every translation (between blocks, so none is

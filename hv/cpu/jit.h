@@ -48,9 +48,10 @@ struct jit_settings {
 	size_t cache_bytes; /* code buffer per block cache */
 	unsigned hot;       /* untranslated entries before a block is translated */
 	/* --jit-log: called with each translation (its host code as written,
-	 * and the address it runs at); instruction i of b has the host code
-	 * from insn_at[i] to insn_at[i + 1], the prologue is before
-	 * insn_at[0], the exits and their stubs after insn_at[b->n]. */
+	 * and the address it runs at); entry i of b (an instruction, or a
+	 * plugin's pseudo instruction, of length 0) has the host code from
+	 * insn_at[i] to insn_at[i + 1], the prologue is before insn_at[0], the
+	 * exits and their stubs after the last entry's. */
 	void (*log)(void *opaque, const struct block *b, uint64_t pc, const uint32_t *insn_at,
 		    const uint8_t *code, size_t len, uint64_t host_addr);
 	void *log_opaque;
