@@ -1117,7 +1117,7 @@ static void exec_jit_blocks(struct hart *h, struct block *b, icount_t stop)
 		if (fn) {
 			if (site)
 				jit_link(*jitp, site_gen, site, fn);
-			uintptr_t r = fn(h, stop);
+			uintptr_t r = jit_run(*jitp, fn, h, stop);
 			if (r == 1)
 				return;
 			site = r;

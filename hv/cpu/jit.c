@@ -110,7 +110,7 @@ bool jit_settings_from_env(char *err, size_t errlen)
 /* Where the glue every block of a generation shares starts, in the
  * read-write mapping (emit_glue). */
 struct glue {
-	uint8_t *chain, *ret0, *ret, *leave;
+	uint8_t *enter, *chain, *ret0, *ret, *leave;
 };
 
 struct jit {
@@ -986,9 +986,10 @@ static uint64_t now_ns(void)
  * access with its call) for each instruction, the exit and the stubs. */
 #define JIT_MAX_INSN_BYTES 400u
 #define JIT_MAX_BLOCK_BYTES (JIT_MAX_INSN_BYTES * (BLOCK_MAX_INSNS + 2) + 256u)
-/* Where chained blocks enter: after the prologue, which only the call
- * from exec_jit_blocks runs, padded to this length. */
-#define JIT_CHAIN_ENTRY 112
+/* Chained and linked blocks enter at a block's start (its checks), and
+ * exec_jit_blocks, through the glue's entry, at its body, this far in. */
+#define JIT_CHAIN_ENTRY 0
+#define JIT_BODY 30
 
 /* The chain, where every exit goes with the next pc in rax (stored in
  * h->pc, the count updated): the interpreter's chain (exec_blocks) in
@@ -1030,7 +1031,8 @@ static void emit_chain(struct emit *e, uint32_t gen)
 	b1(e, 0x48), b1(e, 0x8b), b1(e, 0x8a), b4(e, (uint32_t)offsetof(struct block, jit_code));
 	b1(e, 0x48), b1(e, 0x85), b1(e, 0xc9);
 	jump_to(e, 0x84, TO_RET0);
-	op_ri(e, true, 0, RCX, JIT_CHAIN_ENTRY);
+	if (JIT_CHAIN_ENTRY)
+		op_ri(e, true, 0, RCX, JIT_CHAIN_ENTRY);
 	b1(e, 0xff), b1(e, 0xe1); /* jmp rcx */
 }
 
@@ -1061,10 +1063,28 @@ static void resolve(struct emit *e, const struct glue *g, uint8_t *const *stub, 
 }
 
 /* The code every block of a generation jumps to, once at the buffer's
- * start: the chain (the next pc in rax), the returns of 0 and of rax, and
- * the early exit (1). */
+ * start: the entry from C, the chain (the next pc in r12), the returns of
+ * 0 and of rax, and the early exit (1). */
 static bool emit_glue(struct emit *e, uint32_t gen, struct glue *g)
 {
+	/* The entry, enter(h, stop, body): h in rbx, the count to stop at in
+	 * [rsp], the pc in r12, the count in r13, the guest registers in
+	 * their host registers; then the block's body. */
+	g->enter = e->p;
+	b1(e, 0x53);                                        /* push rbx */
+	b1(e, 0x41), b1(e, 0x54);                           /* push r12 */
+	b1(e, 0x41), b1(e, 0x55);                           /* push r13 */
+	b1(e, 0x55);                                        /* push rbp */
+	b1(e, 0x41), b1(e, 0x56);                           /* push r14 */
+	b1(e, 0x41), b1(e, 0x57);                           /* push r15 */
+	b1(e, 0x48), b1(e, 0x83), b1(e, 0xec), b1(e, 8);    /* sub rsp, 8 */
+	b1(e, 0x48), b1(e, 0x89), b1(e, 0xfb);              /* mov rbx, rdi */
+	b1(e, 0x48), b1(e, 0x89), b1(e, 0x34), b1(e, 0x24); /* mov [rsp], rsi */
+	op_rm(e, true, 0x8b, R12, HOFF(pc));
+	op_rm(e, true, 0x8b, R13, HOFF(icount));
+	mov_rr(e, true, RAX, RDX); /* rdx is a guest register's: the body in rax */
+	load_all(e);
+	b1(e, 0xff), b1(e, 0xe0); /* jmp rax */
 	g->chain = e->p;
 	emit_chain(e, gen);
 	g->ret0 = e->p;
@@ -1100,39 +1120,21 @@ static bool emit_glue(struct emit *e, uint32_t gen, struct glue *g)
 static bool translate(struct emit *e, const struct block *b, const struct glue *g)
 {
 	allocate(e, b);
-	/* The entry from exec_jit_blocks: h in rbx, the count to stop at in
-	 * [rsp], the pc in r12, the count in r13, the guest registers in
-	 * their host registers. */
-	b1(e, 0x53);                                        /* push rbx */
-	b1(e, 0x41), b1(e, 0x54);                           /* push r12 */
-	b1(e, 0x41), b1(e, 0x55);                           /* push r13 */
-	b1(e, 0x55);                                        /* push rbp */
-	b1(e, 0x41), b1(e, 0x56);                           /* push r14 */
-	b1(e, 0x41), b1(e, 0x57);                           /* push r15 */
-	b1(e, 0x48), b1(e, 0x83), b1(e, 0xec), b1(e, 8);    /* sub rsp, 8 */
-	b1(e, 0x48), b1(e, 0x89), b1(e, 0xfb);              /* mov rbx, rdi */
-	b1(e, 0x48), b1(e, 0x89), b1(e, 0x34), b1(e, 0x24); /* mov [rsp], rsi */
-	op_rm(e, true, 0x8b, R12, HOFF(pc));
-	op_rm(e, true, 0x8b, R13, HOFF(icount));
-	load_all(e);
-	/* exec_jit_blocks checked the budget: run the block whatever
-	 * exit_req says, as exec_blocks runs its first block (a block that
-	 * ran nothing would look like a trap loop). */
-	uint8_t *body = jump_fwd(e, 0);
-	if (e->p - e->start > JIT_CHAIN_ENTRY)
-		return false;
-	while (e->p - e->start < JIT_CHAIN_ENTRY)
-		b1(e, 0x90); /* nop, never run */
 	/* The chain entry (from the glue and linked exits, with r12 and r13
 	 * the block's pc and count): nothing asks to leave and the block fits
 	 * the budget (r13 + n <= [rsp]), or return 0 (the glue stores the
-	 * pc and count, so h->pc is this block's). */
+	 * pc and count, so h->pc is this block's). exec_jit_blocks enters
+	 * after these checks, through the glue's entry: it checked the
+	 * budget, and runs the block whatever exit_req says, as exec_blocks
+	 * runs its first block (a block that ran nothing would look like a
+	 * trap loop). */
 	b1(e, 0x80), at_rbx(e, 7, HOFF(exit_req)), b1(e, 0); /* cmp byte [rbx + exit_req], 0 */
 	jump_to(e, 0x85, TO_RET0);
 	b1(e, 0x49), b1(e, 0x8d), b1(e, 0x85), b4(e, b->n); /* lea rax, [r13 + n] */
 	b1(e, 0x48), b1(e, 0x3b), b1(e, 0x04), b1(e, 0x24); /* cmp rax, [rsp] */
 	jump_to(e, 0x87, TO_RET0);                          /* ja */
-	land(e, body);
+	if (e->p - e->start != JIT_BODY)
+		return false;
 	/* Entries up to the sentinel: instructions, and the pseudo
 	 * instructions that call plugins (run alone, retiring nothing). */
 	uint32_t nent = 0;
@@ -1172,6 +1174,14 @@ static bool translate(struct emit *e, const struct block *b, const struct glue *
 		return false;
 	resolve(e, g, stub, slow);
 	return true;
+}
+
+uintptr_t jit_run(struct jit *j, jit_fn fn, struct hart *h, uint64_t stop)
+{
+	uintptr_t (*enter)(struct hart *, uint64_t, const uint8_t *) =
+		(uintptr_t(*)(struct hart *, uint64_t, const uint8_t *))(j->rx +
+									 (j->glue.enter - j->rw));
+	return enter(h, stop, (const uint8_t *)fn + JIT_BODY);
 }
 
 jit_fn jit_code(struct jit **jitp, struct block *b, uint64_t pc)
@@ -1278,6 +1288,15 @@ uint32_t jit_generation(const struct jit *j)
 {
 	(void)j;
 	return 0;
+}
+
+uintptr_t jit_run(struct jit *j, jit_fn fn, struct hart *h, uint64_t stop)
+{
+	(void)j;
+	(void)fn;
+	(void)h;
+	(void)stop;
+	return 1;
 }
 
 void jit_link(struct jit *j, uint32_t gen, uintptr_t site, jit_fn to)

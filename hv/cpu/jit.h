@@ -74,8 +74,8 @@ bool jit_parse_size(const char *s, size_t *out);
  * err, for a value it cannot use. */
 bool jit_settings_from_env(char *err, size_t errlen);
 
-/* A translated block, run with the count to stop at (as exec_blocks'
- * stop): it goes on into translated successors, linked or through the
+/* A translated block, run by jit_run with the count to stop at (as
+ * exec_blocks' stop): it goes on into translated successors, linked or through the
  * jump cache, and returns when no translated successor can follow: 0 or
  * a link site (below) when a block ran to its end (h->pc is the next
  * block's, h->icount exact), 1 when one left early (a trap, a request to
@@ -88,7 +88,8 @@ bool jit_settings_from_env(char *err, size_t errlen);
  * budget). Code is keyed by frame and both blocks sit in one frame, so
  * the link holds wherever the frame is mapped; dropping the frame's
  * blocks drops both. */
-typedef uintptr_t (*jit_fn)(struct hart *h, uint64_t stop);
+typedef const void *jit_fn;
+uintptr_t jit_run(struct jit *j, jit_fn fn, struct hart *h, uint64_t stop);
 
 /* The buffer's generation: a site returned in another generation is not
  * linked. */
