@@ -108,6 +108,8 @@ struct tlb_entry {
 
 #define JCACHE_BITS 12
 #define JCACHE_SIZE (1u << JCACHE_BITS)
+#define JC_PAGES 256 /* page epochs of the jump cache, by virtual page number */
+#define HART_SUPERPAGES 8
 
 /* SBI HSM hart states (SBI spec, HSM extension). */
 enum hv_hsm {
@@ -116,6 +118,15 @@ enum hv_hsm {
 	HSM_START_PENDING = 2,
 	HSM_STOP_PENDING = 3,
 	HSM_SUSPENDED = 4,
+};
+
+/* An entry of a hart's jump cache (exec.c, hart.h). */
+struct block;
+struct jcache_entry {
+	uint64_t vpc;
+	struct block *block;
+	uint32_t tag;  /* jc_epoch << 2 | the privilege mode */
+	uint32_t pgen; /* jc_page[] of its page when it was made */
 };
 
 struct hart {
@@ -187,14 +198,18 @@ struct hart {
 	struct tlb_entry tlb[3][TLB_SIZE];
 	/* Virtual pc -> block, for the privilege mode it was fetched in (S
 	 * and U share translations but not permissions). */
-	struct jcache_entry {
-		uint64_t vpc;
-		struct block *block;
-		uint32_t tag; /* jc_epoch << 2 | the privilege mode */
-	} jcache[JCACHE_SIZE];
+	struct jcache_entry jcache[JCACHE_SIZE];
 	/* Emptying the jump cache advances the epoch (hart_clear_jcache):
-	 * entries of other epochs do not match. */
+	 * entries of other epochs do not match. An SFENCE.VMA of one page
+	 * advances only the epoch of that page's slot (hart_flush_page). */
 	uint32_t jc_epoch;
+	uint32_t jc_page[JC_PAGES];
+	/* Superpages whose translations the TLB or the jump cache may hold
+	 * (a fence of any page in one must drop them all): base addresses and
+	 * sizes as shifts; nsuper > HART_SUPERPAGES: too many to say. */
+	uint64_t super_base[HART_SUPERPAGES];
+	uint8_t super_shift[HART_SUPERPAGES];
+	unsigned nsuper;
 };
 
 /* ---- The machine ---- */

@@ -960,7 +960,12 @@ L_wfi:
 L_sfence_vma:
 	if (h->priv == PRIV_U || (h->priv == PRIV_S && (h->mstatus & MSTATUS_TVM)))
 		goto illegal;
-	hart_flush_tlb(h);
+	/* With an address, only that page's translations go (those of a
+	 * superpage holding it: all of them); the spec asks no more. */
+	if (in->rs1)
+		hart_flush_page(h, RS1);
+	else
+		hart_flush_tlb(h);
 	h->exit_req = true;
 	JUMP(PC + in->len);
 
@@ -1025,8 +1030,7 @@ chain:
 		return;
 	{
 		const struct jcache_entry *je = &h->jcache[(h->pc >> 1) & (JCACHE_SIZE - 1)];
-		if (je->vpc != h->pc || je->tag != hart_jc_tag(h) || !je->block ||
-		    je->block->n > stop - h->icount)
+		if (!hart_jc_hit(h, je, h->pc) || je->block->n > stop - h->icount)
 			return;
 		b = je->block;
 	}
@@ -1132,8 +1136,7 @@ static void exec_jit_blocks(struct hart *h, struct block *b, icount_t stop)
 		if (HV_UNLIKELY(h->exit_req) || h->icount >= stop)
 			return;
 		const struct jcache_entry *je = &h->jcache[(h->pc >> 1) & (JCACHE_SIZE - 1)];
-		if (je->vpc != h->pc || je->tag != hart_jc_tag(h) || !je->block ||
-		    je->block->n > stop - h->icount)
+		if (!hart_jc_hit(h, je, h->pc) || je->block->n > stop - h->icount)
 			return;
 		b = je->block;
 	}
@@ -1160,7 +1163,7 @@ static struct block *exec_find_block(struct hart *h, icount_t budget, struct blo
 	struct block *b;
 	gpa_t pa;
 
-	if (je->vpc == h->pc && je->tag == hart_jc_tag(h) && je->block)
+	if (hart_jc_hit(h, je, h->pc))
 		b = je->block;
 	else {
 		if (mmu_fetch_pa(h, h->pc, &pa)) {
@@ -1189,6 +1192,7 @@ static struct block *exec_find_block(struct hart *h, icount_t budget, struct blo
 		if (b) {
 			je->vpc = h->pc;
 			je->tag = hart_jc_tag(h);
+			je->pgen = hart_jc_pgen(h, h->pc);
 			je->block = b;
 		}
 	}

@@ -46,6 +46,41 @@ void hart_flush_tlb(struct hart *h)
 {
 	hart_flush_access_tlb(h);
 	hart_clear_jcache(h);
+	h->nsuper = 0;
+}
+
+void hart_note_superpage(struct hart *h, uint64_t va, unsigned shift)
+{
+	uint64_t base = va & ~((1ull << shift) - 1);
+
+	for (unsigned i = 0; i < h->nsuper && i < HART_SUPERPAGES; i++)
+		if (h->super_base[i] == base && h->super_shift[i] == shift)
+			return;
+	if (h->nsuper < HART_SUPERPAGES) {
+		h->super_base[h->nsuper] = base;
+		h->super_shift[h->nsuper] = (uint8_t)shift;
+	}
+	if (h->nsuper <= HART_SUPERPAGES)
+		h->nsuper++;
+}
+
+void hart_flush_page(struct hart *h, uint64_t va)
+{
+	bool super = h->nsuper > HART_SUPERPAGES;
+	for (unsigned i = 0; i < h->nsuper && i < HART_SUPERPAGES && !super; i++)
+		super = (va & ~((1ull << h->super_shift[i]) - 1)) == h->super_base[i];
+	if (super) {
+		hart_flush_tlb(h);
+		return;
+	}
+	uint64_t tag = va & ~(uint64_t)HV_PAGE_MASK;
+	unsigned i = (unsigned)(va >> HV_PAGE_SHIFT) & (TLB_SIZE - 1);
+	for (unsigned k = 0; k < 3; k++)
+		if (h->tlb[k][i].tag == tag)
+			h->tlb[k][i].tag = TLB_INVALID;
+	/* A page epoch that wraps would make old entries match again. */
+	if (++h->jc_page[(va >> HV_PAGE_SHIFT) & (JC_PAGES - 1)] == 0)
+		hart_clear_jcache(h);
 }
 
 void hart_reset(struct hart *h, struct machine *m, unsigned id)

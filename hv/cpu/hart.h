@@ -72,10 +72,28 @@ void hart_reset(struct hart *h, struct machine *m, unsigned id);
 void hart_flush_tlb(struct hart *h);
 /* Empty the jump cache only (by advancing its epoch). */
 void hart_clear_jcache(struct hart *h);
+/* SFENCE.VMA of one virtual address: drop what the TLB and the jump
+ * cache hold for its page, or everything if it lies in a superpage they
+ * may hold translations of. */
+void hart_flush_page(struct hart *h, uint64_t va);
+/* A walk found va in a superpage of 1 << shift bytes (mmu.c). */
+void hart_note_superpage(struct hart *h, uint64_t va, unsigned shift);
 /* What a jump cache entry made now for h's privilege mode carries. */
 static inline uint32_t hart_jc_tag(const struct hart *h)
 {
 	return h->jc_epoch << 2 | h->priv;
+}
+
+static inline uint32_t hart_jc_pgen(const struct hart *h, uint64_t pc)
+{
+	return h->jc_page[(pc >> HV_PAGE_SHIFT) & (JC_PAGES - 1)];
+}
+
+/* Whether je holds the block at pc for h now. */
+static inline bool hart_jc_hit(const struct hart *h, const struct jcache_entry *je, uint64_t pc)
+{
+	return je->vpc == pc && je->tag == hart_jc_tag(h) && je->pgen == hart_jc_pgen(h, pc) &&
+	       je->block;
 }
 /* Flush only the TLB: the privilege mode or the mstatus bits that decide
  * permissions changed, but not the translations (the jump cache is tagged

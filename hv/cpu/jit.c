@@ -1019,6 +1019,14 @@ static void emit_chain(struct emit *e, uint32_t gen)
 	b1(e, 0x3b), b1(e, 0x94), b1(e, 0xcb);
 	b4(e, (uint32_t)(jc + (int32_t)offsetof(struct jcache_entry, tag)));
 	jump_to(e, 0x85, TO_RET0);
+	/* eax = jc_page[(r12 >> 12) % JC_PAGES] (hart_jc_pgen); cmp eax, [... + pgen] */
+	b1(e, 0x4c), b1(e, 0x89), b1(e, 0xe0); /* mov rax, r12 */
+	shift(e, true, 5, RAX, HV_PAGE_SHIFT);
+	op_ri(e, false, 4, RAX, JC_PAGES - 1);
+	b1(e, 0x8b), b1(e, 0x84), b1(e, 0x83), b4(e, (uint32_t)HOFF(jc_page));
+	b1(e, 0x3b), b1(e, 0x84), b1(e, 0xcb);
+	b4(e, (uint32_t)(jc + (int32_t)offsetof(struct jcache_entry, pgen)));
+	jump_to(e, 0x85, TO_RET0);
 	/* mov rdx, [rbx + rcx*8 + jc + block] */
 	b1(e, 0x48), b1(e, 0x8b), b1(e, 0x94), b1(e, 0xcb);
 	b4(e, (uint32_t)(jc + (int32_t)offsetof(struct jcache_entry, block)));

@@ -125,6 +125,8 @@ static int mmu_walk(struct hart *h, gva_t va, enum hv_access acc, bool update, g
 		}
 		uint64_t page_off = va & ((1ull << (12 + 9 * level)) - 1);
 		*pa = ((ppn & ~low_mask) << HV_PAGE_SHIFT) | page_off;
+		if (level > 0)
+			hart_note_superpage(h, va, 12 + 9 * (unsigned)level);
 		return 0;
 	}
 	return mmu_fault(h, page_fault_cause[acc], va);

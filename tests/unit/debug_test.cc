@@ -82,7 +82,7 @@ uint64_t Events(TestVm &vm, unsigned hart = 0)
 bool JcacheHolds(const struct hart *h, uint64_t pc)
 {
 	const auto *je = &h->jcache[(pc >> 1) & (JCACHE_SIZE - 1)];
-	return je->vpc == pc && je->block != nullptr && je->tag == hart_jc_tag(h);
+	return hart_jc_hit(h, je, pc);
 }
 
 const struct tlb_entry &TlbEntry(const struct hart *h, enum hv_access acc, uint64_t va)
