@@ -86,7 +86,7 @@ TEST(Pace, ALeadFromABusyStretchIsNotWaitedOut)
 	vm.h()->itime_offset = vm.m->itime;
 	hart_timer_update(vm.h());
 	double t = timed_run(vm, STOP_SHUTDOWN);
-	EXPECT_GE(t, 0.2);
+	EXPECT_GE(t, 0.19); /* pace_start came a little before timed_run's clock */
 	EXPECT_LT(t, 1.5) << "the idle period takes its own length, not the lead's";
 }
 
@@ -146,7 +146,9 @@ TEST(Pace, HostInputDuringTheWaitEndsTheIdlePeriodAndIsNoted)
 	pace_start(vm.m);
 	noted.input_at = now_s() + 0.1;
 	double t = timed_run(vm, STOP_SHUTDOWN);
-	EXPECT_GE(t, 0.4) << "the timer is still waited for after the input";
+	/* The pacing clock starts at pace_start, a little before timed_run's:
+	 * the wake-up at its deadline may measure a few microseconds short. */
+	EXPECT_GE(t, 0.39) << "the timer is still waited for after the input";
 	ASSERT_EQ(noted.inputs.size(), 2u);
 	EXPECT_EQ(noted.inputs[0].first, HV_IN_CONSOLE);
 	EXPECT_EQ(noted.inputs[1].first, HV_IN_IDLE);
