@@ -37,8 +37,14 @@ struct jit;
 enum exec_engine { ENGINE_INTERP = 0, ENGINE_JIT = 1 };
 
 /* The engine machines run on unless --engine or RETROVISOR_ENGINE says
- * otherwise: this one name decides it (the CLI's help text names it). */
+ * otherwise: this one name decides it (the CLI's help text names it). The
+ * JIT where the build can translate (x86-64 Linux), the interpreter
+ * elsewhere. */
+#if defined(__x86_64__) && defined(__linux__)
+#define JIT_DEFAULT_ENGINE ENGINE_JIT
+#else
 #define JIT_DEFAULT_ENGINE ENGINE_INTERP
+#endif
 
 /* Process-wide settings, set before any machine runs (the CLI; tests set
  * them through RETROVISOR_ENGINE and RETROVISOR_JIT_HOT in the
