@@ -108,6 +108,19 @@ static uint64_t mulhsu(int64_t a, uint64_t b)
 	return (uint64_t)((__int128)a * (__int128)(unsigned __int128)b >> 64);
 }
 
+/* The chain between blocks: the block at h->pc from the jump cache, unless
+ * an exit is requested, the count reached stop, the cache has no block for
+ * this pc or it does not fit the budget (NULL: leave the block loop). */
+static inline struct block *exec_chain_next(struct hart *h, icount_t stop)
+{
+	if (HV_UNLIKELY(h->exit_req) || h->icount >= stop)
+		return NULL;
+	const struct jcache_entry *je = &h->jcache[(h->pc >> 1) & (JCACHE_SIZE - 1)];
+	if (!hart_jc_hit(h, je, h->pc) || je->block->n > stop - h->icount)
+		return NULL;
+	return je->block;
+}
+
 /*
  * Run blocks starting with b until the block budget ends: return when the
  * count reaches stop, something requests an exit, or the next block is not
@@ -1026,14 +1039,9 @@ L_block_end:
 	h->icount += in->idx;
 
 chain:
-	if (HV_UNLIKELY(h->exit_req) || h->icount >= stop)
+	b = exec_chain_next(h, stop);
+	if (!b)
 		return;
-	{
-		const struct jcache_entry *je = &h->jcache[(h->pc >> 1) & (JCACHE_SIZE - 1)];
-		if (!hart_jc_hit(h, je, h->pc) || je->block->n > stop - h->icount)
-			return;
-		b = je->block;
-	}
 	goto enter;
 #undef PC
 }
@@ -1133,12 +1141,9 @@ static void exec_jit_blocks(struct hart *h, struct block *b, icount_t stop)
 			if (h->icount != start + b->n)
 				return;
 		}
-		if (HV_UNLIKELY(h->exit_req) || h->icount >= stop)
+		b = exec_chain_next(h, stop);
+		if (!b)
 			return;
-		const struct jcache_entry *je = &h->jcache[(h->pc >> 1) & (JCACHE_SIZE - 1)];
-		if (!hart_jc_hit(h, je, h->pc) || je->block->n > stop - h->icount)
-			return;
-		b = je->block;
 	}
 }
 
