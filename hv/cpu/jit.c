@@ -243,6 +243,13 @@ struct emit {
 	 * the block's instructions and plugins' pseudo instructions. */
 	uint32_t insn_at[2 * BLOCK_MAX_INSNS + 1];
 	unsigned nlinks; /* exits that may be linked (jit_link) */
+	/* TLB misses whose paths go after the body: the jne to patch, where
+	 * to go back to, the instruction. */
+	struct {
+		uint8_t *jne, *resume;
+		const struct insn *in;
+	} miss[BLOCK_MAX_INSNS];
+	unsigned nmiss;
 	unsigned nfix;
 	struct {
 		uint8_t *at; /* the rel32 field */
@@ -408,6 +415,20 @@ static void shift(struct emit *e, bool w, unsigned digit, int rm, int imm)
 static void movsxd_rax_eax(struct emit *e)
 {
 	b1(e, 0x48), b1(e, 0x63), b1(e, 0xc0);
+}
+
+/* Guest register r = eax sign-extended (the W forms' result). */
+static void store_sext32(struct emit *e, unsigned r)
+{
+	int h = e->hreg[r];
+	if (h < 0) {
+		movsxd_rax_eax(e);
+		store_x(e, r, RAX);
+		return;
+	}
+	rex(e, true, h, RAX);
+	b1(e, 0x63);
+	b1(e, 0xc0 | (h & 7) << 3); /* movsxd h, eax */
 }
 
 static void mov_imm64(struct emit *e, int reg, uint64_t v)
@@ -615,10 +636,31 @@ static void mem_access(struct emit *e, const struct insn *in, unsigned acc, unsi
 		}
 		store_x(e, in->rd, RAX);
 	}
+	/* The miss path goes after the block's body (emit_misses): the hit
+	 * path falls through. */
+	if (e->nmiss < BLOCK_MAX_INSNS) {
+		e->miss[e->nmiss].jne = miss;
+		e->miss[e->nmiss].resume = e->p;
+		e->miss[e->nmiss].in = in;
+		e->nmiss++;
+		return;
+	}
 	uint8_t *done = jump_fwd(e, 0);
 	land(e, miss);
 	call_alone(e, in);
 	land(e, done);
+}
+
+/* The TLB misses' paths: the instruction run alone, then back after its
+ * hit path. */
+static void emit_misses(struct emit *e)
+{
+	for (unsigned k = 0; k < e->nmiss; k++) {
+		land(e, e->miss[k].jne);
+		call_alone(e, e->miss[k].in);
+		b1(e, 0xe9);
+		b4(e, (uint32_t)(int32_t)(e->miss[k].resume - (e->p + 4)));
+	}
 }
 
 /* Condition codes (the low nibble of jcc/setcc/cmovcc). */
@@ -747,8 +789,7 @@ static bool emit_insn(struct emit *e, const struct insn *in)
 			return true;
 		load_x32(e, RAX, rs1);
 		op_rg(e, false, in->op == ISA_addw ? 0x03 : 0x2b, RAX, rs2);
-		movsxd_rax_eax(e);
-		store_x(e, rd, RAX);
+		store_sext32(e, rd);
 		return true;
 	case ISA_mul:
 		if (rd == 32)
@@ -851,10 +892,17 @@ static bool emit_insn(struct emit *e, const struct insn *in)
 			break;
 		if (rd == 32)
 			return true;
-		load_x32(e, RAX, rs1);
-		op_ri(e, false, 0, RAX, (int32_t)in->imm);
-		movsxd_rax_eax(e);
-		store_x(e, rd, RAX);
+		if (e->hreg[rs1] >= 0) {
+			int hs = e->hreg[rs1];
+			rex(e, false, RAX, hs);
+			b1(e, 0x8d);
+			b1(e, 0x80 | (hs & 7)); /* lea eax, [hs + imm] */
+			b4(e, (uint32_t)in->imm);
+		} else {
+			load_x32(e, RAX, rs1);
+			op_ri(e, false, 0, RAX, (int32_t)in->imm);
+		}
+		store_sext32(e, rd);
 		return true;
 	case ISA_slti:
 	case ISA_sltiu:
@@ -939,8 +987,17 @@ static bool emit_insn(struct emit *e, const struct insn *in)
 						   CC_AE;
 		if (!fits32(pcoff + in->imm))
 			break;
-		load_x(e, RAX, rs1);
-		op_rg(e, true, 0x3b, RAX, rs2);
+		int a = e->hreg[rs1];
+		if (a < 0) {
+			load_x(e, RAX, rs1);
+			a = RAX;
+		}
+		if (rs2 == 0) {
+			rex(e, true, a, a);
+			b1(e, 0x85);
+			b1(e, 0xc0 | (a & 7) << 3 | (a & 7)); /* test a, a: a - 0 */
+		} else
+			op_rg(e, true, 0x3b, a, rs2);
 		uint8_t *taken = jump_fwd(e, 0x80 | cc);
 		exit_static(e, pcoff + in->len, retired);
 		land(e, taken);
@@ -1163,6 +1220,7 @@ static bool translate(struct emit *e, const struct block *b, const struct glue *
 		/* Fell through the last instruction: the sentinel's address. */
 		exit_static(e, b->insn[nent].pcoff, b->n);
 	}
+	emit_misses(e);
 	uint8_t *slow = e->p;
 	emit_slow(e);
 	/* Link stubs, one per linkable exit, in the order of their fixups:
@@ -1242,6 +1300,7 @@ jit_fn jit_code(struct jit **jitp, struct block *b, uint64_t pc)
 	e->overflow = false;
 	e->nfix = 0;
 	e->nlinks = 0;
+	e->nmiss = 0;
 	e->page_off = (uint32_t)(b->pa & HV_PAGE_MASK);
 	if (!translate(e, b, &j->glue)) {
 		free(e);
