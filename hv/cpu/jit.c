@@ -556,6 +556,21 @@ static void call_alone(struct emit *e, const struct insn *in)
 	jump_to(e, 0x85, TO_LEAVE);
 }
 
+/* An exit request makes the count to stop at ([rsp + off]) 0, so that the
+ * next block's entry returns to exec_jit_blocks, which sees the request:
+ * blocks check the budget alone. Requests come only from the interpreter
+ * (the slow path) or from before the entry (the first block then runs to
+ * its end, as exec_blocks runs it). */
+static void emit_exit_to_stop(struct emit *e, unsigned off)
+{
+	b1(e, 0x80), at_rbx(e, 7, HOFF(exit_req)), b1(e, 0); /* cmp byte [rbx + exit_req], 0 */
+	b1(e, 0x74), b1(e, off ? 9 : 8);                     /* je over the mov */
+	b1(e, 0x48), b1(e, 0xc7), b1(e, off ? 0x44 : 0x04), b1(e, 0x24);
+	if (off)
+		b1(e, off);
+	b4(e, 0); /* mov qword [rsp + off], 0 */
+}
+
 /* The block's slow path, called with the instruction in rax: every host
  * copy and the block's starting count (r13) to h, exec_insn_alone(h, in,
  * r12), every copy and the count back; eax is its answer. */
@@ -569,6 +584,7 @@ static void emit_slow(struct emit *e)
 	b1(e, 0x4c), b1(e, 0x89), b1(e, 0xe2); /* mov rdx, r12 */
 	mov_imm64(e, RAX, (uint64_t)(uintptr_t)&exec_insn_alone);
 	b1(e, 0xff), b1(e, 0xd0); /* call rax */
+	emit_exit_to_stop(e, 16);
 	load_all(e);
 	op_rm(e, true, 0x8b, R13, HOFF(icount));
 	b1(e, 0x48), b1(e, 0x83), b1(e, 0xc4), b1(e, 8); /* add rsp, 8 */
@@ -612,29 +628,17 @@ static void mem_access(struct emit *e, const struct insn *in, unsigned acc, unsi
 			b1(e, 0x48), b1(e, 0x89), b1(e, 0x10);
 		}
 	} else {
-		switch (size * 2 + sign) {
-		case 2: /* lbu: movzx eax, byte [rax] */
-			b1(e, 0x0f), b1(e, 0xb6), b1(e, 0x00);
-			break;
-		case 3: /* lb: movsx rax, byte [rax] */
-			b1(e, 0x48), b1(e, 0x0f), b1(e, 0xbe), b1(e, 0x00);
-			break;
-		case 4: /* lhu */
-			b1(e, 0x0f), b1(e, 0xb7), b1(e, 0x00);
-			break;
-		case 5: /* lh */
-			b1(e, 0x48), b1(e, 0x0f), b1(e, 0xbf), b1(e, 0x00);
-			break;
-		case 8: /* lwu: mov eax, [rax] */
-			b1(e, 0x8b), b1(e, 0x00);
-			break;
-		case 9: /* lw: movsxd rax, [rax] */
-			b1(e, 0x48), b1(e, 0x63), b1(e, 0x00);
-			break;
-		default: /* ld */
-			b1(e, 0x48), b1(e, 0x8b), b1(e, 0x00);
-		}
-		store_x(e, in->rd, RAX);
+		/* Into rd's host register, or rax. */
+		int d = e->hreg[in->rd] >= 0 ? e->hreg[in->rd] : RAX;
+		unsigned k = size * 2 + sign;
+		rex(e, k == 3 || k == 5 || k == 9 || k == 16 || k == 17, d, RAX);
+		if (k <= 5)
+			b1(e, 0x0f), b1(e, k == 2 ? 0xb6 : k == 3 ? 0xbe : k == 4 ? 0xb7 : 0xbf);
+		else
+			b1(e, k == 9 ? 0x63 : 0x8b); /* movsxd, or mov (lwu zero-extends) */
+		b1(e, (d & 7) << 3);                 /* [rax] */
+		if (d == RAX)
+			store_x(e, in->rd, RAX);
 	}
 	/* The miss path goes after the block's body (emit_misses): the hit
 	 * path falls through. */
@@ -1046,7 +1050,7 @@ static uint64_t now_ns(void)
 /* Chained and linked blocks enter at a block's start (its checks), and
  * exec_jit_blocks, through the glue's entry, at its body, this far in. */
 #define JIT_CHAIN_ENTRY 0
-#define JIT_BODY 30
+#define JIT_BODY 17
 
 /* The chain, where every exit goes with the next pc in rax (stored in
  * h->pc, the count updated): the interpreter's chain (exec_blocks) in
@@ -1145,6 +1149,7 @@ static bool emit_glue(struct emit *e, uint32_t gen, struct glue *g)
 	b1(e, 0x48), b1(e, 0x83), b1(e, 0xec), b1(e, 8);    /* sub rsp, 8 */
 	b1(e, 0x48), b1(e, 0x89), b1(e, 0xfb);              /* mov rbx, rdi */
 	b1(e, 0x48), b1(e, 0x89), b1(e, 0x34), b1(e, 0x24); /* mov [rsp], rsi */
+	emit_exit_to_stop(e, 0);
 	op_rm(e, true, 0x8b, R12, HOFF(pc));
 	op_rm(e, true, 0x8b, R13, HOFF(icount));
 	mov_rr(e, true, RAX, RDX); /* rdx is a guest register's: the body in rax */
@@ -1193,8 +1198,6 @@ static bool translate(struct emit *e, const struct block *b, const struct glue *
 	 * budget, and runs the block whatever exit_req says, as exec_blocks
 	 * runs its first block (a block that ran nothing would look like a
 	 * trap loop). */
-	b1(e, 0x80), at_rbx(e, 7, HOFF(exit_req)), b1(e, 0); /* cmp byte [rbx + exit_req], 0 */
-	jump_to(e, 0x85, TO_RET0);
 	b1(e, 0x49), b1(e, 0x8d), b1(e, 0x85), b4(e, b->n); /* lea rax, [r13 + n] */
 	b1(e, 0x48), b1(e, 0x3b), b1(e, 0x04), b1(e, 0x24); /* cmp rax, [rsp] */
 	jump_to(e, 0x87, TO_RET0);                          /* ja */
