@@ -1294,11 +1294,13 @@ void exec_run(struct hart *h, icount_t limit)
 		uint64_t start_pc = h->pc;
 		struct block *b = exec_find_block(h, stop - h->icount, &tmp.b);
 		if (b) {
-			/* A machine a debugger has touched (m->dbg) runs
-			 * interpreted from then on: breakpoints, watchpoints,
-			 * steps, reverse execution and the stub's polls at
-			 * round boundaries keep their one implementation. */
-			if (jit_settings.engine == ENGINE_JIT && b != &tmp.b && !m->dbg)
+			/* While a debugger has points, steps or positions
+			 * armed, the interpreter runs (breakpoints,
+			 * watchpoints, steps and reverse execution keep their
+			 * one implementation); a debugged machine that just
+			 * runs on runs translated. */
+			if (jit_settings.engine == ENGINE_JIT && b != &tmp.b &&
+			    !(m->dbg && m->dbg->active))
 				exec_jit_blocks(h, b, stop);
 			else
 				exec_blocks(h, b, stop);

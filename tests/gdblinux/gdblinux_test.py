@@ -673,9 +673,11 @@ continue
 
 
 def case_malformed():
-    # About 1.5*10^9 instructions of guest work (10 s on an idle host): long
-    # enough for three gdbs, each started only once the one before is done.
-    cmd = "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; echo gdblinux-done $i"
+    # About 6*10^9 instructions of guest work (about 10 s with the JIT on
+    # an idle host, 40 s interpreted): long enough for three gdbs, each
+    # started only once the one before is done. (A quarter of it ended
+    # before the second gdb's Ctrl-C under the JIT.)
+    cmd = "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done; echo gdblinux-done $i"
     m = Machine("malformed", ["run", *guest_opts(cmd)])
     g1 = gdb_start(m.port, "monitor icount\ncontinue\n", "gdb1")
     # A script's continue prints nothing: its monitor command comes just
