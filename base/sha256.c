@@ -120,6 +120,126 @@ static void sha256_compress(uint32_t h[8], const uint8_t *p)
 	h[7] += hh;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+/*
+ * The same compression with the x86 SHA extensions (Intel's "SHA
+ * extensions" of 2013: SHA256RNDS2 does two rounds, SHA256MSG1/MSG2 the
+ * message schedule of section 6.2.2 step 1). The state lives in two
+ * registers in the order those instructions use: ABEF (A in the top lane,
+ * F in the bottom) and CDGH. About 8x the portable loop's speed, which
+ * is what makes hashing a 40 MB kernel and initrd before a recording
+ * cheap.
+ */
+#include <cpuid.h>
+#include <immintrin.h>
+
+#define SHA256_ACCEL_TARGET __attribute__((target("sha,sse4.1,ssse3")))
+
+/* Four rounds t..t+3: W+K into the low lanes for the first two, the high
+ * lanes for the next two; the result ABEF lands in *abef. */
+SHA256_ACCEL_TARGET static inline void sha256_accel_4rounds(__m128i *abef, __m128i *cdgh, __m128i w,
+							    unsigned t)
+{
+	__m128i wk = _mm_add_epi32(w, _mm_loadu_si128((const __m128i *)&sha256_k[t]));
+
+	*cdgh = _mm_sha256rnds2_epu32(*cdgh, *abef, wk);
+	*abef = _mm_sha256rnds2_epu32(*abef, *cdgh, _mm_shuffle_epi32(wk, 0x0e));
+}
+
+SHA256_ACCEL_TARGET static void sha256_blocks_accel(uint32_t h[8], const uint8_t *p, size_t nb)
+{
+	/* Each 32-bit word of the message is big-endian. */
+	const __m128i be = _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3);
+	__m128i dcba = _mm_loadu_si128((const __m128i *)&h[0]); /* lanes a b c d */
+	__m128i hgfe = _mm_loadu_si128((const __m128i *)&h[4]); /* lanes e f g h */
+	__m128i badc = _mm_shuffle_epi32(dcba, 0xb1);           /* b a d c */
+	__m128i efgh = _mm_shuffle_epi32(hgfe, 0x1b);           /* h g f e */
+	__m128i abef = _mm_alignr_epi8(badc, efgh, 8);          /* f e b a */
+	__m128i cdgh = _mm_blend_epi16(efgh, badc, 0xf0);       /* h g d c */
+
+	for (; nb; nb--, p += SHA256_BLOCK_SIZE) {
+		__m128i abef0 = abef, cdgh0 = cdgh;
+		__m128i w[4]; /* W[t..t+3] for the four most recent groups */
+
+		for (unsigned i = 0; i < 4; i++) {
+			w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), be);
+			sha256_accel_4rounds(&abef, &cdgh, w[i], 4 * i);
+		}
+		for (unsigned t = 16; t < 64; t += 4) {
+			/* W[t-16..t-13] + sigma0(W[t-15..t-12]), plus W[t-7..t-4],
+			 * then sigma1 of the two words before each. */
+			__m128i m = _mm_sha256msg1_epu32(w[0], w[1]);
+
+			m = _mm_add_epi32(m, _mm_alignr_epi8(w[3], w[2], 4));
+			m = _mm_sha256msg2_epu32(m, w[3]);
+			w[0] = w[1];
+			w[1] = w[2];
+			w[2] = w[3];
+			w[3] = m;
+			sha256_accel_4rounds(&abef, &cdgh, m, t);
+		}
+		abef = _mm_add_epi32(abef, abef0);
+		cdgh = _mm_add_epi32(cdgh, cdgh0);
+	}
+	__m128i feba = _mm_shuffle_epi32(abef, 0x1b); /* a b e f */
+	__m128i dchg = _mm_shuffle_epi32(cdgh, 0xb1); /* g h c d */
+	dcba = _mm_blend_epi16(feba, dchg, 0xf0);     /* a b c d */
+	hgfe = _mm_alignr_epi8(dchg, feba, 8);        /* e f g h */
+	_mm_storeu_si128((__m128i *)&h[0], dcba);
+	_mm_storeu_si128((__m128i *)&h[4], hgfe);
+}
+
+static bool sha256_accel_present(void)
+{
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1) || !(c & bit_SSSE3))
+		return false;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return false;
+	return b & bit_SHA;
+}
+#else
+static bool sha256_accel_present(void)
+{
+	return false;
+}
+
+static void sha256_blocks_accel(uint32_t h[8], const uint8_t *p, size_t nb)
+{
+	(void)h;
+	(void)p;
+	(void)nb;
+}
+#endif
+
+/* -1: not decided yet; 0: portable; 1: the CPU's instructions. */
+static int sha256_accel = -1;
+
+bool sha256_use_accel(bool on)
+{
+	bool have = sha256_accel_present();
+
+	__atomic_store_n(&sha256_accel, on && have, __ATOMIC_RELAXED);
+	return have;
+}
+
+static void sha256_blocks(uint32_t h[8], const uint8_t *p, size_t nb)
+{
+	int a = __atomic_load_n(&sha256_accel, __ATOMIC_RELAXED);
+
+	if (a < 0) {
+		a = sha256_accel_present();
+		__atomic_store_n(&sha256_accel, a, __ATOMIC_RELAXED);
+	}
+	if (a) {
+		sha256_blocks_accel(h, p, nb);
+		return;
+	}
+	for (; nb; nb--, p += SHA256_BLOCK_SIZE)
+		sha256_compress(h, p);
+}
+
 void sha256_init(struct sha256_ctx *c)
 {
 	memcpy(c->h, sha256_h0, sizeof(c->h));
@@ -147,12 +267,17 @@ void sha256_update(struct sha256_ctx *c, const void *data, size_t n)
 		n -= take;
 		if (c->nblock < SHA256_BLOCK_SIZE)
 			return;
-		sha256_compress(c->h, c->block);
+		sha256_blocks(c->h, c->block, 1);
 		c->nblock = 0;
 	}
 	/* Whole blocks straight from the caller's buffer, no copy. */
-	for (; n >= SHA256_BLOCK_SIZE; p += SHA256_BLOCK_SIZE, n -= SHA256_BLOCK_SIZE)
-		sha256_compress(c->h, p);
+	if (n >= SHA256_BLOCK_SIZE) {
+		size_t nb = n / SHA256_BLOCK_SIZE;
+
+		sha256_blocks(c->h, p, nb);
+		p += nb * SHA256_BLOCK_SIZE;
+		n -= nb * SHA256_BLOCK_SIZE;
+	}
 	memcpy(c->block, p, n);
 	c->nblock = (unsigned)n;
 }
@@ -167,13 +292,13 @@ void sha256_final(struct sha256_ctx *c, uint8_t out[SHA256_DIGEST_SIZE])
 	c->block[c->nblock++] = 0x80;
 	if (c->nblock > SHA256_BLOCK_SIZE - 8) {
 		memset(c->block + c->nblock, 0, SHA256_BLOCK_SIZE - c->nblock);
-		sha256_compress(c->h, c->block);
+		sha256_blocks(c->h, c->block, 1);
 		c->nblock = 0;
 	}
 	memset(c->block + c->nblock, 0, SHA256_BLOCK_SIZE - 8 - c->nblock);
 	sha256_store_be32(c->block + 56, (uint32_t)(bits >> 32));
 	sha256_store_be32(c->block + 60, (uint32_t)bits);
-	sha256_compress(c->h, c->block);
+	sha256_blocks(c->h, c->block, 1);
 
 	for (i = 0; i < 8; i++)
 		sha256_store_be32(out + 4 * i, c->h[i]);

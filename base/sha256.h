@@ -13,6 +13,7 @@
 #ifndef BASE_SHA256_H
 #define BASE_SHA256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,11 @@ void sha256_update(struct sha256_ctx *c, const void *data, size_t n);
 void sha256_final(struct sha256_ctx *c, uint8_t out[SHA256_DIGEST_SIZE]);
 
 /* One-shot digest of a buffer. */
+/* Whether the host's SHA instructions (x86 SHA extensions) are used:
+ * they are when the CPU has them, unless turned off here. Returns whether
+ * the CPU has them. For tests and benchmarks; the digest is the same. */
+bool sha256_use_accel(bool on);
+
 void sha256_digest(const void *data, size_t n, uint8_t out[SHA256_DIGEST_SIZE]);
 
 /* Digest of a whole file, read in 1 MiB blocks. Returns 0, or -1 with a

@@ -684,6 +684,7 @@ void cli_machine_config(const struct cli_opts *o, struct machine_drive *drives, 
 		.net = &o->net,
 		.stop_on_panic = true,
 		.watchdog_ticks = o->watchdog_s * HV_TIMEBASE_HZ,
+		.digest_version = o->digest_version,
 	};
 }
 

@@ -98,8 +98,10 @@ struct cli_opts {
 	bool print_digest;
 	struct cli_drive drive[CLI_MAX_DRIVES];
 	unsigned ndrives;
-	uint64_t rng_seed;   /* --rng-seed, default 0: an input (ARCHITECTURE.md 1) */
-	bool rng_off;        /* --rng none: no virtio entropy device (QEMU's default) */
+	uint64_t rng_seed; /* --rng-seed, default 0: an input (ARCHITECTURE.md 1) */
+	bool rng_off;      /* --rng none: no virtio entropy device (QEMU's default) */
+	/* Not an option: a replay's digest version, the log's (0: current). */
+	unsigned digest_version;
 	bool rng_set;        /* --rng given (a shape option, checked on --restore) */
 	struct net_opts net; /* --net, default none */
 	uint64_t rtc_s;      /* --rtc: the wall clock at power-on, also an input */

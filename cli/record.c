@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/sha256.h"
+#include "hv/machine.h"
 #include "cli/main.h"
 #include "replay/config.h"
 
@@ -66,6 +67,16 @@ char *record_config(int argc, char **argv, const struct cli_opts *o, struct hv_e
 	}
 	cfg[0] = '\0';
 	record_append(&cfg, &len, &cap, "retrovisor " CLI_VERSION);
+	/* How this recording's digests hash pages; a log without the line is
+	 * of version 1. */
+	char digest_line[32];
+	snprintf(digest_line, sizeof(digest_line), "digest %u", MACHINE_DIGEST_CURRENT);
+#ifdef RETROVISOR_TEST_HOOKS
+	/* Test builds: RETROVISOR_TEST_OLD_LOG set writes no digest line, as
+	 * the recorders before digest version 2 did (tests/replay). */
+	if (!getenv("RETROVISOR_TEST_OLD_LOG"))
+#endif
+		record_append(&cfg, &len, &cap, digest_line);
 	for (int i = 2; i < argc; i++) {
 		char line[8192];
 		/* Trust is the replaying user's to give, never the log's; pacing
@@ -149,6 +160,14 @@ int main_record(int argc, char **argv)
 		return main_fail(&err);
 	if (o.cmd != CLI_CMD_RUN)
 		return main_replay_usage("record takes the options of run");
+#ifdef RETROVISOR_TEST_HOOKS
+	/* RETROVISOR_TEST_OLD_LOG=v1: the digests too are made as before
+	 * version 2 (a log as an older recorder wrote it); any other value
+	 * leaves them of the current version (a log that lies about them). */
+	const char *old = getenv("RETROVISOR_TEST_OLD_LOG");
+	if (old && !strcmp(old, "v1"))
+		o.digest_version = MACHINE_DIGEST_V1;
+#endif
 
 	char *cfg = record_config(run_argc, run_argv, &o, &err);
 	if (!cfg)

@@ -283,6 +283,7 @@ int main_replay_args(const struct replay_args *ra)
 		goto out_err;
 	if (ra->print_digest)
 		o.print_digest = true;
+	o.digest_version = c.digest_version;
 	/* The snapshots this replay saves are its own command line's, never
 	 * the recorded run's (that would overwrite its files). */
 	memcpy(o.snap_at, ra->snap_at, sizeof(o.snap_at));

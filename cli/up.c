@@ -461,6 +461,8 @@ int main_up(int argc, char **argv)
 	us.console = uo.console;
 	us.rtc_ns = rtc_ns;
 	us.replaying = uo.replay != NULL;
+	/* A log of version 1 or 2 has digests made the first way. */
+	us.digest_version = uo.replay && log.in.version < 3 ? MACHINE_DIGEST_V1 : 0;
 	us.no_plugins = uo.no_plugins;
 	us.cfg = &cfg;
 	if (uo.restore && upsave_restore(&us, uo.restore, &err) != 0)

@@ -149,6 +149,7 @@ static struct machine *up_machine(struct up_sys *us, struct up_domain *u, unsign
 		}
 	}
 	cli_machine_config(o, u->drives, us->rtc_ns, &cfg);
+	cfg.digest_version = us->digest_version;
 	struct machine *m = machine_create(&cfg, &sub);
 	if (!m) {
 		hv_err_set(err, "domain '%s': %s", u->name, sub.msg);

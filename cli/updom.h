@@ -52,8 +52,9 @@ struct up_sys {
 	const char *log_dir;
 	const char *console; /* the domain whose console is stdout */
 	uint64_t rtc_ns;
-	bool replaying;  /* up --replay: xl save writes no file */
-	bool no_plugins; /* up --no-plugins: the files' plugin keys are ignored */
+	bool replaying;          /* up --replay: xl save writes no file */
+	bool no_plugins;         /* up --no-plugins: the files' plugin keys are ignored */
+	unsigned digest_version; /* the domains' (machine_config); 0: current */
 	struct up_domain *ud[SYSTEM_MAX_DOMAINS]; /* by domain id */
 	/* The configuration files read (up's own first), kept while the
 	 * system lives: the domains' keys point into them. */

@@ -17,7 +17,7 @@
 #include "base/crc32.h"
 
 #define UPLOG_MAGIC "retrovisor-system-log "
-#define UPLOG_VERSION 2
+#define UPLOG_VERSION 3
 #define UPLOG_FILE_MAX (256u << 20)
 
 static void uplog_hex(FILE *f, const void *data, size_t len)
@@ -185,11 +185,12 @@ static int uplog_parse_line(struct uplog *log, char *s, const char *path, unsign
 		return uplog_bad(err, path, n, "its checksum does not match (the file is damaged)");
 	*sp = '\0';
 	if (n == 1) {
-		if (!strcmp(s, UPLOG_MAGIC "1") || !strcmp(s, UPLOG_MAGIC "2")) {
+		if (!strcmp(s, UPLOG_MAGIC "1") || !strcmp(s, UPLOG_MAGIC "2") ||
+		    !strcmp(s, UPLOG_MAGIC "3")) {
 			log->version = (unsigned)(s[strlen(s) - 1] - '0');
 			return 0;
 		}
-		return uplog_bad(err, path, n, "not a system log of version 1 or 2");
+		return uplog_bad(err, path, n, "not a system log of version 1, 2 or 3");
 	}
 	char *f[5] = { 0 };
 	unsigned nf = 0;

@@ -16,8 +16,10 @@
  *
  * Text, one record per line, each ending in its CRC-32 (so a damaged line
  * is found, not misread):
- *   retrovisor-system-log 2 <crc>        (version 1 logs, without net
- *                                          records, are read too)
+ *   retrovisor-system-log 3 <crc>        (version 1 logs, without net
+ *                                          records, are read too; versions
+ *                                          1 and 2 hash pages as digest
+ *                                          version 1 does, hv/machine.h)
  *   path <hex of the configuration file's path> <crc>
  *   config <hex of its text> <crc>
  *   rtc <ns since 1970 at power-on> <crc>   (an input: the domains' clock)
@@ -75,7 +77,7 @@ struct uplog {
 	size_t cfg_len;
 	uint64_t rtc_ns;
 	bool has_rtc;
-	unsigned version; /* 1 or 2 */
+	unsigned version; /* 1, 2 or 3 */
 	unsigned nimages;
 	char **image, **image_sha;
 	struct uplog_event *ev;

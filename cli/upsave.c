@@ -16,9 +16,13 @@
 #include <sys/stat.h>
 
 #include "cli/uplink.h"
+#include "hv/machine.h"
 #include "snapshot/file.h"
 
-#define UPSAVE_MAGIC "retrovisor-system-state 1"
+/* Version 2 hashes pages for its digests as digest version 2 does
+ * (hv/machine.h); version 1 files are read too. */
+#define UPSAVE_MAGIC "retrovisor-system-state 2"
+#define UPSAVE_MAGIC_V1 "retrovisor-system-state 1"
 
 static const char *const upsave_states[] = { "running", "paused", "stopped" };
 
@@ -123,7 +127,7 @@ out:
 
 /* One domain line: the domain made from its block and file, as it was. */
 static int upsave_domain(struct up_sys *us, const char *dir, char *line, const char *where,
-			 int (*map)[SWITCH_MAX_PORTS], struct hv_err *err)
+			 int (*map)[SWITCH_MAX_PORTS], unsigned digest_version, struct hv_err *err)
 {
 	char name[DOMAIN_NAME_MAX], state[16], bridge[64], path[4200];
 	uint64_t restarts, clock, digest;
@@ -161,7 +165,7 @@ static int upsave_domain(struct up_sys *us, const char *dir, char *line, const c
 	    system_set_record(us->s, (unsigned)id, (enum domain_state)k, clock, restarts, err) != 0)
 		return -1;
 	struct domain *dom = system_domain(us->s, (unsigned)id);
-	if (machine_digest(dom->m) != digest) {
+	if (machine_digest_version(dom->m, digest_version) != digest) {
 		hv_err_set(err,
 			   "%s: domain '%s' restored from %.300s is not the one saved (its "
 			   "digest differs)",
@@ -182,7 +186,7 @@ int upsave_restore(struct up_sys *us, const char *dir, struct hv_err *err)
 	char path[4200], line[2 * SWITCH_FRAME_MAX + 64], where[4300];
 	FILE *f = upsave_open(dir, "system.state", "r", path, sizeof(path), err);
 	struct hv_switch *sw = NULL;
-	unsigned lineno = 0;
+	unsigned lineno = 0, digest_version = MACHINE_DIGEST_V2;
 	int ret = -1;
 
 	if (!f)
@@ -198,7 +202,9 @@ int upsave_restore(struct up_sys *us, const char *dir, struct hv_err *err)
 		}
 		line[len - 1] = '\0';
 		if (lineno == 1) {
-			if (strcmp(line, UPSAVE_MAGIC)) {
+			if (!strcmp(line, UPSAVE_MAGIC_V1)) {
+				digest_version = MACHINE_DIGEST_V1;
+			} else if (strcmp(line, UPSAVE_MAGIC)) {
 				hv_err_set(err, "%s: not a saved system's state", where);
 				goto out;
 			}
@@ -207,7 +213,7 @@ int upsave_restore(struct up_sys *us, const char *dir, struct hv_err *err)
 				hv_err_set(err, "%s: a domain after the bridges", where);
 				goto out;
 			}
-			if (upsave_domain(us, dir, line, where, map, err) != 0)
+			if (upsave_domain(us, dir, line, where, map, digest_version, err) != 0)
 				goto out;
 		} else if (!strncmp(line, "bridge ", 7)) {
 			if (!(sw = system_find_switch(us->s, line + 7))) {

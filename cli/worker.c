@@ -244,28 +244,6 @@ static uint64_t worker_cpu_digest(const struct machine *m)
 	return d;
 }
 
-/* A page's contents and number, four words at a time (this runs at every
- * check on every page a run changed, so it is built for speed; the two
- * runs compared use the same function). */
-static uint64_t worker_page_hash(const struct machine *m, uint32_t p)
-{
-	const uint64_t *w = (const uint64_t *)m->ram.frame[p];
-	uint64_t a = p, b = ~(uint64_t)p, c = 0x243f6a8885a308d3ull, d = 0x13198a2e03707344ull;
-
-	for (unsigned i = 0; i < HV_PAGE_SIZE / 8; i += 4) {
-		a = (a ^ w[i]) * 0x9e3779b97f4a7c15ull;
-		b = (b ^ w[i + 1]) * 0xc2b2ae3d27d4eb4full;
-		c = (c ^ w[i + 2]) * 0x165667b19e3779f9ull;
-		d = (d ^ w[i + 3]) * 0x27d4eb2f165667c5ull;
-		a ^= a >> 29;
-		b ^= b >> 31;
-		c ^= c >> 27;
-		d ^= d >> 33;
-	}
-	a ^= b * 0xff51afd7ed558ccdull ^ c * 0xc4ceb9fe1a85ec53ull ^ d;
-	return a ^ (a >> 32);
-}
-
 /* Harts, devices and the pages changed since the start: those whose
  * frame is not the start's any more (written since the start was
  * restored, by this run or before the checkpoint it started from). */
@@ -276,7 +254,7 @@ static uint64_t worker_state_digest(const struct worker *w)
 
 	for (uint64_t p = 0; p < m->ram.npages; p++) {
 		if (m->ram.fid[p] != w->start_fid[p]) {
-			sum += worker_page_hash(m, p);
+			sum += machine_page_hash(m, p);
 			n++;
 		}
 	}

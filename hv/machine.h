@@ -271,6 +271,10 @@ struct ram {
 	 * kept_hash[p] while its frame is kept_fid[p]. NULL: none. */
 	const uint32_t *kept_fid;
 	const uint64_t *kept_hash;
+	/* How pages are hashed for digests (MACHINE_DIGEST_V1 or _V2): a
+	 * replay of a log or a restore of a save made before version 2
+	 * compares digests made the old way. */
+	unsigned digest_version;
 };
 
 struct pace {
@@ -358,7 +362,19 @@ struct machine_config {
 	unsigned ndrives;
 	bool rng;
 	uint64_t rng_seed;
+	/* How digests hash pages: 0 or MACHINE_DIGEST_V2 (the current way),
+	 * MACHINE_DIGEST_V1 (that of logs and saves older than 2026-12; a
+	 * replay of one asks for it). */
+	unsigned digest_version;
 };
+
+/* Digest versions (machine_config.digest_version). Version 1 chained
+ * every word of a page through one hash; version 2 runs four independent
+ * lanes, about four times faster, which keeps a recording's digests
+ * cheap. Everything else in a digest is the same in both. */
+#define MACHINE_DIGEST_V1 1u
+#define MACHINE_DIGEST_V2 2u
+#define MACHINE_DIGEST_CURRENT MACHINE_DIGEST_V2
 
 /* Inputs (ARCHITECTURE.md section 1). Every input enters the machine
  * between scheduler rounds, through these calls; the numbers are the

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/machine.h"
+
 void replay_config_free(struct replay_config *c)
 {
 	for (int i = 0; i < c->nargs; i++)
@@ -19,7 +21,8 @@ void replay_config_free(struct replay_config *c)
 	c->nargs = 0;
 }
 
-/* One line; 0 if understood, -1 if not. */
+/* One line; 0 if understood, -1 if not, -2 if a digest version this
+ * build does not know. */
 static int config_line(struct replay_config *c, const char *line)
 {
 	if (strncmp(line, "retrovisor ", 11) == 0)
@@ -48,6 +51,12 @@ static int config_line(struct replay_config *c, const char *line)
 		c->nimages++;
 		return 0;
 	}
+	if (strcmp(line, "digest 1") == 0 || strcmp(line, "digest 2") == 0) {
+		c->digest_version = (unsigned)(line[7] - '0');
+		return 0;
+	}
+	if (strncmp(line, "digest ", 7) == 0)
+		return -2;
 	if (strncmp(line, "rtc_ns ", 7) == 0) {
 		char *end;
 
@@ -68,6 +77,7 @@ int replay_config_parse(const char *log, const char *text, struct replay_config 
 	unsigned lineno = 0;
 
 	memset(c, 0, sizeof(*c));
+	c->digest_version = MACHINE_DIGEST_V1;
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
@@ -79,7 +89,16 @@ int replay_config_parse(const char *log, const char *text, struct replay_config 
 		memcpy(line, p, n);
 		line[n] = '\0';
 		p += n + (nl ? 1 : 0);
-		if (config_line(c, line) != 0)
+		int r = config_line(c, line);
+		if (r == -2) {
+			hv_err_set(err,
+				   "%s: its digests are of version '%.20s', which this retrovisor "
+				   "does not know; replay it with the retrovisor that recorded it",
+				   log, line + 7);
+			replay_config_free(c);
+			return -1;
+		}
+		if (r != 0)
 			goto bad;
 	}
 	return 0;

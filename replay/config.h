@@ -7,6 +7,8 @@
  *   "arg VALUE"                      every `run` argument, in order
  *   "image ROLE PATH SHA256"         every image the run read
  *   "rtc_ns N"                       the wall clock at power-on
+ *   "digest N"                       how digests hash pages (hv/machine.h's
+ *                                    MACHINE_DIGEST_V*; absent: version 1)
  *
  * The text comes from an untrusted file: every line is parsed with
  * bounds, and a line that is too long, unknown or malformed is refused
@@ -27,6 +29,7 @@ struct replay_config {
 	unsigned nimages;
 	uint64_t rtc_ns;
 	bool have_rtc;
+	unsigned digest_version; /* MACHINE_DIGEST_V1 when the line is absent */
 };
 
 /* Parse text (the record of log, named in errors) into c. On failure c

@@ -231,6 +231,7 @@ struct machine *machine_create(const struct machine_config *cfg, struct hv_err *
 			   (unsigned long long)cfg->ram_size);
 		goto fail;
 	}
+	m->ram.digest_version = cfg->digest_version ? cfg->digest_version : MACHINE_DIGEST_CURRENT;
 	if (machine_ram_init(&m->ram, cfg->ram_size, err))
 		goto fail;
 	if (ram_pool_attach(m) != 0) {

@@ -41,6 +41,9 @@ uint64_t machine_dirty_digest(struct machine *m, uint64_t *npages);
  * page p alone. */
 void machine_page_hashes(const struct machine *m, uint64_t *out);
 uint64_t machine_page_hash(const struct machine *m, uint64_t p);
+/* Page p's hash as digest version version (MACHINE_DIGEST_V1 or _V2)
+ * makes it, whatever the machine's own version. */
+uint64_t machine_page_hash_version(const struct machine *m, uint64_t p, unsigned version);
 
 /* Hash of every device's guest-visible state and the console input queue. */
 uint64_t machine_devices_digest(const struct machine *m);
@@ -53,5 +56,8 @@ uint64_t machine_hart_digest(const struct hart *h);
  * e.g. kept from an earlier state for the pages not written since; NULL:
  * computed here). */
 uint64_t machine_digest_pages(struct machine *m, const uint64_t *page_hash);
+/* machine_digest as digest version version makes it (a save file of an
+ * older version is checked with its own). */
+uint64_t machine_digest_version(struct machine *m, unsigned version);
 
 #endif

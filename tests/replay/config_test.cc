@@ -35,6 +35,34 @@ TEST(ReplayConfig, ParsesWhatTheRecorderWrites)
 	replay_config_free(&c);
 }
 
+/* The digest version: absent in logs older than version 2 (they are of
+ * version 1), given by newer ones; a version this build does not know is
+ * refused in a sentence that says what to do. */
+TEST(ReplayConfig, DigestVersionIsOneUnlessTheLogSaysOtherwise)
+{
+	struct replay_config c;
+	struct hv_err err = {};
+
+	ASSERT_EQ(replay_config_parse("x.rlog", "retrovisor 0.1.0\narg a\n", &c, &err), 0);
+	EXPECT_EQ(c.digest_version, 1u);
+	replay_config_free(&c);
+	ASSERT_EQ(replay_config_parse("x.rlog", "retrovisor 0.1.0\ndigest 2\narg a\n", &c, &err),
+		  0);
+	EXPECT_EQ(c.digest_version, 2u);
+	replay_config_free(&c);
+	ASSERT_EQ(replay_config_parse("x.rlog", "retrovisor 0.1.0\ndigest 1\n", &c, &err), 0);
+	EXPECT_EQ(c.digest_version, 1u);
+	replay_config_free(&c);
+	EXPECT_EQ(replay_config_parse("x.rlog", "arg a\ndigest 3\n", &c, &err), -1);
+	EXPECT_NE(std::string(err.msg).find("x.rlog: its digests are of version '3'"),
+		  std::string::npos)
+		<< err.msg;
+	EXPECT_NE(std::string(err.msg).find("replay it with the retrovisor that recorded it"),
+		  std::string::npos)
+		<< err.msg;
+	EXPECT_EQ(c.nargs, 0);
+}
+
 TEST(ReplayConfig, RefusesMalformedLinesByNumber)
 {
 	const char *bad[] = {

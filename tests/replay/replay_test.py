@@ -267,6 +267,49 @@ def case_hostfwd():
         hold.close()
 
 
+def case_digest_versions():
+    """Logs keep replaying when the digest changes: a log as the recorders
+    before digest version 2 wrote it (no 'digest' line, pages hashed the
+    first way) replays and matches; one with current digests but no line
+    is caught at its first digest, so the version really decides how the
+    replay hashes (config_test refuses versions this build does not
+    know)."""
+    hooks = os.path.join(os.path.dirname(RV), "tests", "replay", "retrovisor_testhooks")
+    if not os.path.exists(hooks):
+        hooks = os.path.join(os.path.dirname(os.path.abspath(__file__)), "retrovisor_testhooks")
+    kernel = os.path.join(TMP, "smp.elf")
+    shutil.copy(SMP, kernel)
+
+    def record(log, old):
+        env = dict(os.environ)
+        if old:
+            env["RETROVISOR_TEST_OLD_LOG"] = old
+        p = subprocess.run([hooks, "record", "--log", log, "--digest-interval", "50000",
+                            "--bios", "none", "--kernel", kernel, "--harts", "2",
+                            "--print-digest"], capture_output=True, timeout=300, env=env)
+        check(p.returncode == 0, f"recording ({old or 'current'}) exits 0",
+              p.stderr.decode(errors="replace"))
+        return p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+    new_log, old_log, bad_log = (os.path.join(TMP, n) for n in ("v2.rlog", "v1.rlog", "lie.rlog"))
+    _, new_err = record(new_log, None)
+    _, old_err = record(old_log, "v1")
+    record(bad_log, "mislabeled")
+    check(digest_lines(new_err) != digest_lines(old_err),
+          "the two versions give different final digests of the same run",
+          f"{digest_lines(new_err)} vs {digest_lines(old_err)}")
+    for log, what in ((new_log, "a current log"), (old_log, "a log as before version 2")):
+        status, _, err = rv("replay", log, "--trust-stored-paths", "--print-digest")
+        check(status == 0 and "replay matched the recording" in err,
+              f"{what} replays and matches (status {status})", err)
+    check(digest_lines(rv("replay", old_log, "--trust-stored-paths", "--print-digest")[2])
+          == digest_lines(old_err),
+          "the old log's replay prints the digest it was recorded with")
+    status, _, err = rv("replay", bad_log, "--trust-stored-paths")
+    check(status == 7 and "diverged" in err,
+          f"current digests without the line are a divergence, status 7 (got {status})", err)
+
+
 def case_nondet():
     """A test build injects a nondeterminism (a stray write into guest RAM)
     at instruction 150000 into every other execution: the replay is caught
@@ -300,8 +343,8 @@ def case_nondet():
           p.stderr.decode(errors="replace"))
 
 
-CASES = {"nondet": case_nondet, "smp": case_smp, "corrupt": case_corrupt, "bundle": case_bundle,
-         "go_live": case_go_live, "linux10": case_linux10, "hostfwd": case_hostfwd}
+CASES = {"nondet": case_nondet, "digest_versions": case_digest_versions, "smp": case_smp,
+         "corrupt": case_corrupt, "bundle": case_bundle, "go_live": case_go_live, "linux10": case_linux10, "hostfwd": case_hostfwd}
 
 if __name__ == "__main__":
     run_case(CASES, CASE)

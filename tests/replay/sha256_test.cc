@@ -202,3 +202,44 @@ TEST(Sha256, HexIsLowercaseAndTerminated)
 	EXPECT_EQ(std::string(hex).substr(0, 8), "f0f1f2f3");
 	EXPECT_EQ(std::string(hex).substr(56, 8), "fcfdfeff");
 }
+
+/* The x86 SHA extensions' path and the portable one agree on the FIPS
+ * vectors and on random messages of every length around the block size
+ * and across many blocks (the accelerated loop takes runs of blocks). */
+TEST(Sha256, HostInstructionsAndPortableCodeGiveTheSameDigests)
+{
+	std::vector<uint8_t> msg(5000);
+	std::mt19937 rng(11);
+
+	for (auto &b : msg)
+		b = (uint8_t)rng();
+	for (bool accel : { false, true }) {
+		sha256_use_accel(accel);
+		EXPECT_EQ(HexOf("abc"),
+			  "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+		EXPECT_EQ(HexOf(std::string(1000000, 'a')),
+			  "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	}
+	for (size_t n = 0; n <= msg.size(); n += (n < 300 ? 1 : 97)) {
+		sha256_use_accel(false);
+		std::string portable = HexOf(msg.data(), n);
+		sha256_use_accel(true);
+		ASSERT_EQ(HexOf(msg.data(), n), portable) << n << " bytes";
+	}
+	sha256_use_accel(true);
+}
+
+/* A CPU that lists sha_ni gets the fast path: losing the detection would
+ * silently make every recording's image hashing 8x slower. */
+TEST(Sha256, HostInstructionsAreFoundWhenTheCpuHasThem)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[4096];
+	bool listed = false;
+
+	ASSERT_NE(f, nullptr) << "cannot read /proc/cpuinfo";
+	while (!listed && fgets(line, sizeof(line), f))
+		listed = strncmp(line, "flags", 5) == 0 && strstr(line, " sha_ni");
+	fclose(f);
+	EXPECT_EQ(sha256_use_accel(true), listed);
+}

@@ -220,6 +220,59 @@ TEST(Machine, DigestSeesRegistersAndMemory)
 	EXPECT_NE(machine_hart_digest(vm.h()), 0u);
 }
 
+/* Both page hashes, written out again here from their definitions: old
+ * logs and saves hold version 1's, so a change to either is a change of
+ * format, which must come with a new version (hv/machine.h). */
+TEST(Machine, PageHashesOfBothDigestVersionsAreAsDefined)
+{
+	TestVm vm;
+	const uint64_t p = 2048 + 5;
+	for (unsigned i = 0; i < HV_PAGE_SIZE / 8; i++)
+		vm.put64(kRam + p * HV_PAGE_SIZE + 8 * i,
+			 0x0123456789abcdefull * (i + 1) ^ (uint64_t)i << 40);
+	const uint64_t *w = (const uint64_t *)vm.m->ram.frame[p];
+
+	uint64_t v1 = p;
+	for (unsigned i = 0; i < HV_PAGE_SIZE / 8; i++) {
+		v1 ^= w[i] + 0x9e3779b97f4a7c15ull + (v1 << 6) + (v1 >> 2);
+		v1 *= 0xff51afd7ed558ccdull;
+		v1 ^= v1 >> 33;
+	}
+	const uint64_t mul[4] = { 0x9e3779b97f4a7c15ull, 0xc2b2ae3d27d4eb4full,
+				  0x165667b19e3779f9ull, 0x27d4eb2f165667c5ull };
+	const unsigned shift[4] = { 29, 31, 27, 33 };
+	uint64_t lane[4] = { p, ~p, 0x243f6a8885a308d3ull, 0x13198a2e03707344ull };
+	for (unsigned i = 0; i < HV_PAGE_SIZE / 8; i++) {
+		uint64_t &l = lane[i % 4];
+		l = (l ^ w[i]) * mul[i % 4];
+		l ^= l >> shift[i % 4];
+	}
+	uint64_t v2 = lane[0] ^
+		      (lane[1] * 0xff51afd7ed558ccdull ^ lane[2] * 0xc4ceb9fe1a85ec53ull ^ lane[3]);
+	v2 ^= v2 >> 32;
+
+	EXPECT_EQ(machine_page_hash_version(vm.m, p, MACHINE_DIGEST_V1), v1);
+	EXPECT_EQ(machine_page_hash_version(vm.m, p, MACHINE_DIGEST_V2), v2);
+	EXPECT_EQ(vm.m->ram.digest_version, MACHINE_DIGEST_CURRENT);
+	EXPECT_EQ(machine_page_hash(vm.m, p), v2);
+	EXPECT_EQ(machine_digest_version(vm.m, MACHINE_DIGEST_V2), machine_digest(vm.m));
+	EXPECT_NE(machine_digest_version(vm.m, MACHINE_DIGEST_V1), machine_digest(vm.m));
+
+	/* A machine made for an old log hashes the old way. */
+	struct machine_config cfg = {};
+	struct hv_err err = {};
+	cfg.ram_size = 16 * kMiB;
+	cfg.nharts = 1;
+	cfg.boot = BOOT_BARE;
+	cfg.digest_version = MACHINE_DIGEST_V1;
+	struct machine *old = machine_create(&cfg, &err);
+	ASSERT_NE(old, nullptr) << err.msg;
+	EXPECT_EQ(old->ram.digest_version, MACHINE_DIGEST_V1);
+	EXPECT_EQ(machine_page_hash(old, 0), machine_page_hash_version(old, 0, MACHINE_DIGEST_V1));
+	EXPECT_EQ(machine_digest(old), machine_digest_version(old, MACHINE_DIGEST_V1));
+	machine_destroy(old);
+}
+
 TEST(Machine, AllHartsWaitingWithNothingToWakeThemIsADeadlock)
 {
 	for (unsigned nharts : { 1u, 2u }) {
