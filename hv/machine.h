@@ -104,6 +104,9 @@ struct tlb_entry {
 	uint64_t tag;     /* page-aligned guest virtual address */
 	uintptr_t addend; /* host address - guest virtual address */
 	gpa_t pa;         /* guest physical address of the page */
+	/* To 32 bytes: translated code finds entry i at i << 5, which it
+	 * takes from the address with a mask and one shift (hv/cpu/jit.c). */
+	uint64_t unused;
 };
 
 #define JCACHE_BITS 12

@@ -284,9 +284,19 @@ static void rex(struct emit *e, bool w, int reg, int rm)
 		b1(e, r);
 }
 
-/* ModRM for [rbx + disp32] with reg. */
+static bool fits8(int64_t v)
+{
+	return v >= INT8_MIN && v <= INT8_MAX;
+}
+
+/* ModRM for [rbx + disp] with reg: disp8 when it fits (x1 to x15 do). */
 static void at_rbx(struct emit *e, int reg, int32_t disp)
 {
+	if (fits8(disp)) {
+		b1(e, 0x40 | (reg & 7) << 3 | RBX);
+		b1(e, (uint8_t)disp);
+		return;
+	}
 	b1(e, 0x80 | (reg & 7) << 3 | RBX);
 	b4(e, (uint32_t)disp);
 }
@@ -304,9 +314,12 @@ static void op_rm(struct emit *e, bool w, unsigned op, int reg, int32_t disp)
 	at_rbx(e, reg, disp);
 }
 
-/* mov dst, src between host registers. */
+/* mov dst, src between host registers (nothing for a 64-bit move to
+ * itself; a 32-bit one zero-extends, so it stays). */
 static void mov_rr(struct emit *e, bool w, int dst, int src)
 {
+	if (w && dst == src)
+		return;
 	rex(e, w, src, dst);
 	b1(e, 0x89);
 	b1(e, 0xc0 | (src & 7) << 3 | (dst & 7));
@@ -374,7 +387,12 @@ static void ld_plus(struct emit *e, int dst, unsigned r, int32_t imm)
 	}
 	rex(e, true, dst, h);
 	b1(e, 0x8d);
-	b1(e, 0x80 | (dst & 7) << 3 | (h & 7)); /* [h + disp32]: h is never rsp or r12 */
+	if (fits8(imm)) {
+		b1(e, 0x40 | (dst & 7) << 3 | (h & 7)); /* [h + disp8]: h is never rsp or r12 */
+		b1(e, (uint8_t)imm);
+		return;
+	}
+	b1(e, 0x80 | (dst & 7) << 3 | (h & 7)); /* [h + disp32] */
 	b4(e, (uint32_t)imm);
 }
 
@@ -392,14 +410,17 @@ static void load_all(struct emit *e)
 		op_rm(e, true, 0x8b, jit_hregs[k], XOFF(jit_gregs[k]));
 }
 
-/* op r/m(reg rm), imm32 with the group-1 digit (add 0, or 1, and 4, sub 5,
- * xor 6, cmp 7). */
+/* op r/m(reg rm), imm with the group-1 digit (add 0, or 1, and 4, sub 5,
+ * xor 6, cmp 7): imm8 when it fits (sign-extended as imm32 is). */
 static void op_ri(struct emit *e, bool w, unsigned digit, int rm, int32_t imm)
 {
 	rex(e, w, 0, rm);
-	b1(e, 0x81);
+	b1(e, fits8(imm) ? 0x83 : 0x81);
 	b1(e, 0xc0 | digit << 3 | (rm & 7));
-	b4(e, (uint32_t)imm);
+	if (fits8(imm))
+		b1(e, (uint8_t)imm);
+	else
+		b4(e, (uint32_t)imm);
 }
 
 /* Shift group 2 (shl 4, shr 5, sar 7) by imm8, or by cl if imm < 0. */
@@ -438,14 +459,17 @@ static void mov_imm64(struct emit *e, int reg, uint64_t v)
 	b8(e, v);
 }
 
-/* reg = r12 + off (lea reg, [r12 + disp32]); off must fit. */
+/* reg = r12 + off (lea reg, [r12 + disp]); off must fit 32 bits. */
 static void lea_r12(struct emit *e, int reg, int32_t off)
 {
 	rex(e, true, reg, R12);
 	b1(e, 0x8d);
-	b1(e, 0x80 | (reg & 7) << 3 | 4);
+	b1(e, (fits8(off) ? 0x40 : 0x80) | (reg & 7) << 3 | 4);
 	b1(e, 0x24);
-	b4(e, (uint32_t)off);
+	if (fits8(off))
+		b1(e, (uint8_t)off);
+	else
+		b4(e, (uint32_t)off);
 }
 
 static bool fits32(int64_t v)
@@ -571,6 +595,26 @@ static void emit_exit_to_stop(struct emit *e, unsigned off)
 	b4(e, 0); /* mov qword [rsp + off], 0 */
 }
 
+/* r13 holds the count minus the count to stop at ([rsp + off]), so that a
+ * block's entry compares it with one constant (translate). These convert
+ * between it and h->icount, through rcx. */
+static void r13_to_icount(struct emit *e, unsigned off)
+{
+	mov_rr(e, true, RCX, R13);
+	b1(e, 0x48), b1(e, 0x03), b1(e, off ? 0x4c : 0x0c), b1(e, 0x24); /* add rcx, [rsp + off] */
+	if (off)
+		b1(e, off);
+	op_rm(e, true, 0x89, RCX, HOFF(icount));
+}
+
+static void icount_to_r13(struct emit *e, unsigned off)
+{
+	op_rm(e, true, 0x8b, R13, HOFF(icount));
+	b1(e, 0x4c), b1(e, 0x2b), b1(e, off ? 0x6c : 0x2c), b1(e, 0x24); /* sub r13, [rsp + off] */
+	if (off)
+		b1(e, off);
+}
+
 /* The block's slow path, called with the instruction in rax: every host
  * copy and the block's starting count (r13) to h, exec_insn_alone(h, in,
  * r12), every copy and the count back; eax is its answer. */
@@ -578,7 +622,7 @@ static void emit_slow(struct emit *e)
 {
 	b1(e, 0x48), b1(e, 0x83), b1(e, 0xec), b1(e, 8); /* sub rsp, 8 */
 	store_all(e);
-	op_rm(e, true, 0x89, R13, HOFF(icount));
+	r13_to_icount(e, 16);
 	b1(e, 0x48), b1(e, 0x89), b1(e, 0xc6); /* mov rsi, rax */
 	b1(e, 0x48), b1(e, 0x89), b1(e, 0xdf); /* mov rdi, rbx */
 	b1(e, 0x4c), b1(e, 0x89), b1(e, 0xe2); /* mov rdx, r12 */
@@ -586,7 +630,7 @@ static void emit_slow(struct emit *e)
 	b1(e, 0xff), b1(e, 0xd0); /* call rax */
 	emit_exit_to_stop(e, 16);
 	load_all(e);
-	op_rm(e, true, 0x8b, R13, HOFF(icount));
+	icount_to_r13(e, 16);
 	b1(e, 0x48), b1(e, 0x83), b1(e, 0xc4), b1(e, 8); /* add rsp, 8 */
 	b1(e, 0xc3);                                     /* ret */
 }
@@ -598,35 +642,35 @@ static void mem_access(struct emit *e, const struct insn *in, unsigned acc, unsi
 {
 	int32_t tlboff = (int32_t)(offsetof(struct hart, tlb) +
 				   (size_t)acc * TLB_SIZE * sizeof(struct tlb_entry));
+	_Static_assert(sizeof(struct tlb_entry) == 32, "rcx below is the index times 32");
 	ld_plus(e, RAX, in->rs1, (int32_t)in->imm);
-	b1(e, 0x48), b1(e, 0x89), b1(e, 0xc1); /* mov rcx, rax */
-	shift(e, true, 5, RCX, HV_PAGE_SHIFT);
-	op_ri(e, false, 4, RCX, TLB_SIZE - 1);
-	b1(e, 0x48), b1(e, 0x8d), b1(e, 0x0c), b1(e, 0x49); /* lea rcx, [rcx + rcx*2] */
-	b1(e, 0x48), b1(e, 0x89), b1(e, 0xc2);              /* mov rdx, rax */
+	b1(e, 0x89), b1(e, 0xc1); /* mov ecx, eax */
+	op_ri(e, false, 4, RCX, (int32_t)((TLB_SIZE - 1) << HV_PAGE_SHIFT));
+	shift(e, false, 5, RCX, HV_PAGE_SHIFT - 5);
+	b1(e, 0x48), b1(e, 0x89), b1(e, 0xc2); /* mov rdx, rax */
 	op_ri(e, true, 4, RDX, (int32_t) ~(uint32_t)(HV_PAGE_MASK & ~(size - 1)));
-	/* cmp rdx, [rbx + rcx*8 + tlboff] (the tag) */
-	b1(e, 0x48), b1(e, 0x3b), b1(e, 0x94), b1(e, 0xcb);
+	/* cmp rdx, [rbx + rcx + tlboff] (the tag) */
+	b1(e, 0x48), b1(e, 0x3b), b1(e, 0x94), b1(e, 0x0b);
 	b4(e, (uint32_t)tlboff);
 	uint8_t *miss = jump_fwd(e, 0x85); /* jne */
-	/* add rax, [rbx + rcx*8 + tlboff + 8] (the addend) */
-	b1(e, 0x48), b1(e, 0x03), b1(e, 0x84), b1(e, 0xcb);
+	/* add rax, [rbx + rcx + tlboff + 8] (the addend) */
+	b1(e, 0x48), b1(e, 0x03), b1(e, 0x84), b1(e, 0x0b);
 	b4(e, (uint32_t)(tlboff + (int32_t)offsetof(struct tlb_entry, addend)));
 	if (store) {
-		load_x(e, RDX, in->rs2);
-		switch (size) {
-		case 1:
-			b1(e, 0x88), b1(e, 0x10);
-			break;
-		case 2:
-			b1(e, 0x66), b1(e, 0x89), b1(e, 0x10);
-			break;
-		case 4:
-			b1(e, 0x89), b1(e, 0x10);
-			break;
-		default:
-			b1(e, 0x48), b1(e, 0x89), b1(e, 0x10);
+		/* From rs2's host register, or rdx. */
+		int s = e->hreg[in->rs2];
+		if (s < 0) {
+			load_x(e, RDX, in->rs2);
+			s = RDX;
 		}
+		if (size == 2)
+			b1(e, 0x66);
+		if (size == 1 && s >= 4 && s < 8)
+			b1(e, 0x40); /* sil, dil, bpl rather than dh, bh, ch */
+		else
+			rex(e, size == 8, s, RAX);
+		b1(e, size == 1 ? 0x88 : 0x89);
+		b1(e, (s & 7) << 3); /* [rax] */
 	} else {
 		/* Into rd's host register, or rax. */
 		int d = e->hreg[in->rd] >= 0 ? e->hreg[in->rd] : RAX;
@@ -1050,13 +1094,13 @@ static uint64_t now_ns(void)
 /* Chained and linked blocks enter at a block's start (its checks), and
  * exec_jit_blocks, through the glue's entry, at its body, this far in. */
 #define JIT_CHAIN_ENTRY 0
-#define JIT_BODY 17
+#define JIT_BODY 13
 
 /* The chain, where every exit goes with the next pc in rax (stored in
  * h->pc, the count updated): the interpreter's chain (exec_blocks) in
  * host code. Unless an exit was requested, the jump cache has the next
  * block for this pc and privilege, that block is translated in this
- * generation and fits the budget (r13: the count to stop at), go on at
+ * generation and fits the budget (checked at that block's entry), go on at
  * its chain entry; otherwise return 0 to exec_jit_blocks, which does the
  * same checks and translates or interprets. */
 static void emit_chain(struct emit *e, uint32_t gen)
@@ -1137,8 +1181,9 @@ static void resolve(struct emit *e, const struct glue *g, uint8_t *const *stub, 
 static bool emit_glue(struct emit *e, uint32_t gen, struct glue *g)
 {
 	/* The entry, enter(h, stop, body): h in rbx, the count to stop at in
-	 * [rsp], the pc in r12, the count in r13, the guest registers in
-	 * their host registers; then the block's body. */
+	 * [rsp], the pc in r12, the count minus that in r13 (r13_to_icount),
+	 * the guest registers in their host registers; then the block's
+	 * body. */
 	g->enter = e->p;
 	b1(e, 0x53);                                        /* push rbx */
 	b1(e, 0x41), b1(e, 0x54);                           /* push r12 */
@@ -1151,7 +1196,7 @@ static bool emit_glue(struct emit *e, uint32_t gen, struct glue *g)
 	b1(e, 0x48), b1(e, 0x89), b1(e, 0x34), b1(e, 0x24); /* mov [rsp], rsi */
 	emit_exit_to_stop(e, 0);
 	op_rm(e, true, 0x8b, R12, HOFF(pc));
-	op_rm(e, true, 0x8b, R13, HOFF(icount));
+	icount_to_r13(e, 0);
 	mov_rr(e, true, RAX, RDX); /* rdx is a guest register's: the body in rax */
 	load_all(e);
 	b1(e, 0xff), b1(e, 0xe0); /* jmp rax */
@@ -1162,7 +1207,7 @@ static bool emit_glue(struct emit *e, uint32_t gen, struct glue *g)
 	g->ret = e->p;
 	/* The state translated code keeps in registers back to h. */
 	op_rm(e, true, 0x89, R12, HOFF(pc));
-	op_rm(e, true, 0x89, R13, HOFF(icount));
+	r13_to_icount(e, 0); /* rax is the answer */
 	store_all(e);
 	uint8_t *epilogue = e->p;
 	b1(e, 0x48), b1(e, 0x83), b1(e, 0xc4), b1(e, 8); /* add rsp, 8 */
@@ -1190,17 +1235,17 @@ static bool emit_glue(struct emit *e, uint32_t gen, struct glue *g)
 static bool translate(struct emit *e, const struct block *b, const struct glue *g)
 {
 	allocate(e, b);
-	/* The chain entry (from the glue and linked exits, with r12 and r13
-	 * the block's pc and count): nothing asks to leave and the block fits
-	 * the budget (r13 + n <= [rsp]), or return 0 (the glue stores the
+	/* The chain entry (from the glue and linked exits, with r12 the
+	 * block's pc and r13 its count minus the count to stop at): nothing
+	 * asks to leave and the block fits the budget (r13 + n <= 0, signed),
+	 * or return 0 (the glue stores the
 	 * pc and count, so h->pc is this block's). exec_jit_blocks enters
 	 * after these checks, through the glue's entry: it checked the
 	 * budget, and runs the block whatever exit_req says, as exec_blocks
 	 * runs its first block (a block that ran nothing would look like a
 	 * trap loop). */
-	b1(e, 0x49), b1(e, 0x8d), b1(e, 0x85), b4(e, b->n); /* lea rax, [r13 + n] */
-	b1(e, 0x48), b1(e, 0x3b), b1(e, 0x04), b1(e, 0x24); /* cmp rax, [rsp] */
-	jump_to(e, 0x87, TO_RET0);                          /* ja */
+	b1(e, 0x49), b1(e, 0x81), b1(e, 0xfd), b4(e, (uint32_t) - (int32_t)b->n); /* cmp r13, -n */
+	jump_to(e, 0x8f, TO_RET0);                                                /* jg */
 	if (e->p - e->start != JIT_BODY)
 		return false;
 	/* Entries up to the sentinel: instructions, and the pseudo
@@ -1250,6 +1295,10 @@ uintptr_t jit_run(struct jit *j, jit_fn fn, struct hart *h, uint64_t stop)
 	uintptr_t (*enter)(struct hart *, uint64_t, const uint8_t *) =
 		(uintptr_t(*)(struct hart *, uint64_t, const uint8_t *))(j->rx +
 									 (j->glue.enter - j->rw));
+	/* r13 is the count minus stop, compared signed: keep the distance
+	 * far from 2^63 (a round is much shorter anyway). */
+	if (stop - h->icount > (1ull << 62))
+		stop = h->icount + (1ull << 62);
 	return enter(h, stop, (const uint8_t *)fn + JIT_BODY);
 }
 
