@@ -557,7 +557,8 @@ static void exit_static(struct emit *e, int64_t off, uint32_t n)
 		exit_to(e, n);
 		return;
 	}
-	lea_r12(e, R12, (int32_t)off);
+	if (off) /* 0: a loop to the block's own start */
+		lea_r12(e, R12, (int32_t)off);
 	op_ri(e, true, 0, R13, (int32_t)n);
 	jump_to(e, 0, TO_LINK + (int)e->nlinks++);
 }
