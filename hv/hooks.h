@@ -62,6 +62,10 @@ struct hv_hooks {
 				bool write, uint64_t sector, uint32_t count, uint64_t *arg);
 	/* A replay found a divergence (replay/session.c). */
 	void (*divergence)(void *opaque, uint64_t icount);
+	/* Whether no hook above could be called from the guest's execution
+	 * now (no subscription of those kinds): then a trap loop may be
+	 * skipped (hv/cpu/spin.h). NULL: never. */
+	bool (*quiet)(void *opaque);
 	/* Changes a hook asked for wait for the next step boundary: called
 	 * there (exec_run) while pending is set. */
 	bool pending;

@@ -132,6 +132,37 @@ struct jcache_entry {
 	uint32_t pgen; /* jc_page[] of its page when it was made */
 };
 
+/* What decides a hart's next instruction besides memory, devices and
+ * time: its registers and CSR fields (spin.c compares two of them). */
+struct hart_arch {
+	uint64_t x[32], f[32], pc, priv;
+	uint64_t fcsr;
+	uint64_t csr[24];
+	uint64_t pmpcfg[8], pmpaddr[64];
+	uint64_t resv_addr, resv_valid, mip_ext, mtimecmp, stimecmp, hsm, wfi;
+};
+
+/* Spin detection (spin.c): the hart's last traps, and the proof under way
+ * that it returns to one state forever. */
+#define SPIN_RING 4
+struct hart_spin {
+	struct {
+		uint64_t cause, epc, tval;
+		icount_t icount;
+	} ring[SPIN_RING];
+	unsigned ring_next;
+	bool watching;               /* since trap `at`: stores leave the TLB (spin.c) */
+	bool ready;                  /* a period is proved: exec_run skips it */
+	uint64_t slice, watch_slice; /* exec_run entries: a proof holds in one */
+	icount_t watch_icount, quiet_until;
+	uint64_t watch_traps;
+	uint64_t effects; /* what a period must not do, counted since `at` */
+	icount_t period;
+	uint64_t period_traps;
+	uint64_t skipped; /* instructions skipped, over the hart's life */
+	struct hart_arch at;
+};
+
 struct hart {
 	uint64_t x[33]; /* x[32] absorbs writes to x0 (see exec.c) */
 	uint64_t f[32];
@@ -213,6 +244,10 @@ struct hart {
 	uint64_t super_base[HART_SUPERPAGES];
 	uint8_t super_shift[HART_SUPERPAGES];
 	unsigned nsuper;
+
+	/* Trap loops proved endless are skipped to the slice's end
+	 * (hv/cpu/spin.h). */
+	struct hart_spin spin;
 };
 
 /* ---- The machine ---- */

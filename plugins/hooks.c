@@ -282,6 +282,36 @@ static void hook_divergence(void *opaque, uint64_t icount)
 	plugin_host_divergence(opaque, icount);
 }
 
+/* Whether no subscription could be called back from the guest's
+ * execution (hv_hooks.quiet): exits, block requests, snapshots and
+ * divergences are not called from inside a trap loop. */
+static bool hook_quiet(void *opaque)
+{
+	struct plugin_host *ph = opaque;
+
+	for (unsigned i = 0; i < ph->np; i++) {
+		const struct rv_plugin *p = ph->p[i];
+		if (!p)
+			continue;
+		const struct {
+			const struct cb_entry *e;
+			unsigned n;
+		} kinds[] = {
+			{ p->block, p->nblock }, { p->trap, p->ntrap }, { p->sbi, p->nsbi },
+			{ p->priv, p->npriv },   { p->satp, p->nsatp }, { p->mmio, p->nmmio },
+			{ p->timer, p->ntimer },
+		};
+		for (unsigned k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+			for (unsigned j = 0; j < kinds[k].n && j < HOST_MAX_SUBS; j++)
+				if (kinds[k].e[j].cb)
+					return false;
+		for (unsigned j = 0; j < p->nmem && j < HOST_MAX_SUBS; j++)
+			if (p->mem[j].cb)
+				return false;
+	}
+	return true;
+}
+
 /* ---- The machine's hooks ---- */
 
 void host_hooks_init(struct plugin_host *ph)
@@ -301,6 +331,7 @@ void host_hooks_init(struct plugin_host *ph)
 		.mem_page = hook_mem_page,
 		.mem = hook_mem,
 		.divergence = hook_divergence,
+		.quiet = hook_quiet,
 	};
 }
 

@@ -24,6 +24,7 @@
  */
 #include "hv/cpu/csr.h"
 #include "hv/cpu/hart.h"
+#include "hv/cpu/spin.h"
 #include "hv/hooks.h"
 
 #include <stdio.h>
@@ -209,9 +210,11 @@ int csr_read(struct hart *h, unsigned csr, uint64_t *val)
 		return 0;
 	case CSR_cycle:
 	case CSR_instret:
+		spin_effect(h);
 		*val = h->icount + (csr == CSR_cycle ? h->mcycle_offset : h->minstret_offset);
 		return 0;
 	case CSR_time:
+		spin_effect(h);
 		*val = hart_time(h);
 		return 0;
 	case CSR_sstatus:
@@ -290,9 +293,11 @@ int csr_read(struct hart *h, unsigned csr, uint64_t *val)
 		*val = h->mip | h->mip_ext;
 		return 0;
 	case CSR_mcycle:
+		spin_effect(h);
 		*val = h->icount + h->mcycle_offset;
 		return 0;
 	case CSR_minstret:
+		spin_effect(h);
 		*val = h->icount + h->minstret_offset;
 		return 0;
 	}

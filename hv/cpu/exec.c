@@ -37,6 +37,7 @@
 #include "hv/cpu/insn.h"
 #include "hv/cpu/hart.h"
 #include "hv/cpu/jit.h"
+#include "hv/cpu/spin.h"
 #include "hv/mem/mem.h"
 #include "hv/cpu/mmu.h"
 #include "hv/cpu/softfloat.h"
@@ -460,6 +461,7 @@ L_ecall:
 		 * reached through the platform's m->ecall. */
 		h->icount += in->idx;
 		h->pc = PC + in->len;
+		spin_effect(h);
 		h->m->ecall(h);
 		h->icount += 1;
 		h->exit_req = true;
@@ -967,6 +969,7 @@ L_wfi:
 	 * (privileged spec 3.1.6.5). */
 	if (h->priv == PRIV_U || (h->priv == PRIV_S && (h->mstatus & MSTATUS_TW)))
 		goto illegal;
+	spin_effect(h);
 	h->wfi = true;
 	h->exit_req = true;
 	JUMP(PC + in->len);
@@ -1254,6 +1257,7 @@ void exec_run(struct hart *h, icount_t limit)
 		struct insn insn[2 * BLOCK_MAX_INSNS + 1]; /* room for plugins' entries */
 	} tmp;
 
+	spin_new_slice(h);
 	while (h->icount < limit && m->stop == STOP_NONE) {
 		h->exit_req = false;
 		block_reap(m->blocks);
@@ -1264,6 +1268,13 @@ void exec_run(struct hart *h, icount_t limit)
 		int irq = hart_pending_irq(h);
 		if (irq < 0 && h->trap_loop)
 			return;
+		if (HV_UNLIKELY(h->spin.ready)) {
+			/* A trap loop proved endless (spin.h): its turns up
+			 * to the stop are skipped, then this loop goes on
+			 * from its top (a timer may be due there). */
+			spin_skip(h, limit < h->timer_deadline ? limit : h->timer_deadline, irq);
+			continue;
+		}
 		if (irq >= 0) {
 			h->wfi = false;
 			h->trap_loop = false;

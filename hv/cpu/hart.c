@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hv/cpu/spin.h"
 #include "hv/mem/mem.h"
 
 void hart_flush_access_tlb(struct hart *h)
@@ -47,6 +48,7 @@ void hart_flush_tlb(struct hart *h)
 	hart_flush_access_tlb(h);
 	hart_clear_jcache(h);
 	h->nsuper = 0;
+	spin_reset(h);
 }
 
 void hart_note_superpage(struct hart *h, uint64_t va, unsigned shift)
@@ -186,6 +188,7 @@ void hart_trap(struct hart *h, uint64_t cause, uint64_t tval)
 	}
 	if (HV_UNLIKELY(h->m->hooks))
 		hart_hook_trap(h, cause, tval, epc, from);
+	spin_note_trap(h, cause, tval, epc);
 }
 
 /* Priority order of section 3.1.9. */

@@ -39,6 +39,7 @@ struct jit_settings jit_settings = {
 	.engine = JIT_DEFAULT_ENGINE,
 	.cache_bytes = JIT_DEFAULT_CACHE,
 	.hot = JIT_DEFAULT_HOT,
+	.skip_spins = true,
 	.log = NULL,
 	.log_opaque = NULL,
 };
@@ -98,6 +99,14 @@ bool jit_settings_from_env(char *err, size_t errlen)
 			return false;
 		}
 		jit_settings.hot = (unsigned)v;
+	}
+	e = getenv("RETROVISOR_SKIP_SPINS");
+	if (e && *e) {
+		if (strcmp(e, "0") && strcmp(e, "1")) {
+			snprintf(err, errlen, "RETROVISOR_SKIP_SPINS=%s: use 1 (skip) or 0", e);
+			return false;
+		}
+		jit_settings.skip_spins = *e == '1';
 	}
 	e = getenv("RETROVISOR_JIT_CACHE");
 	if (e && *e && !jit_parse_size(e, &jit_settings.cache_bytes)) {

@@ -53,6 +53,8 @@ struct jit_settings {
 	enum exec_engine engine;
 	size_t cache_bytes; /* code buffer per block cache */
 	unsigned hot;       /* untranslated entries before a block is translated */
+	/* Skip trap loops proved endless (hv/cpu/spin.h), either engine. */
+	bool skip_spins;
 	/* --jit-log: called with each translation (its host code as written,
 	 * and the address it runs at); entry i of b (an instruction, or a
 	 * plugin's pseudo instruction, of length 0) has the host code from
@@ -75,8 +77,8 @@ bool jit_supported(void);
  * from JIT_MIN_CACHE to 4G. */
 bool jit_parse_size(const char *s, size_t *out);
 
-/* Apply RETROVISOR_ENGINE (jit|interp), RETROVISOR_JIT_HOT (count) and
- * RETROVISOR_JIT_CACHE (bytes) if set. Returns false, with a message in
+/* Apply RETROVISOR_ENGINE (jit|interp), RETROVISOR_JIT_HOT (count),
+ * RETROVISOR_SKIP_SPINS (1 or 0) and RETROVISOR_JIT_CACHE (bytes) if set. Returns false, with a message in
  * err, for a value it cannot use. */
 bool jit_settings_from_env(char *err, size_t errlen);
 

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "hv/cpu/hart.h"
+#include "hv/cpu/spin.h"
 #include "hv/mem/mem.h"
 
 #define PTE_V (1ull << 0)
@@ -120,6 +121,7 @@ static int mmu_walk(struct hart *h, gva_t va, enum hv_access acc, bool update, g
 			return mmu_fault(h, page_fault_cause[acc], va);
 		if (update && (!(pte & PTE_A) || (acc == ACC_STORE && !(pte & PTE_D)))) {
 			pte |= PTE_A | (acc == ACC_STORE ? PTE_D : 0);
+			spin_effect(h);
 			if (!machine_write_phys(h->m, pte_addr, &pte, 8))
 				return mmu_fault(h, access_fault_cause[acc], va);
 		}
@@ -232,6 +234,7 @@ static int mmu_device(struct hart *h, gva_t va, gpa_t pa, unsigned size, bool wr
 {
 	if (write ? !bus_write(h->m, pa, size, *val) : !bus_read(h->m, pa, size, val))
 		return mmu_fault(h, write ? CAUSE_STORE_ACCESS : CAUSE_LOAD_ACCESS, va);
+	spin_effect(h); /* a device acted (spin.h) */
 	mmu_watch(h, va, size, write, !write);
 	return 0;
 }
@@ -266,6 +269,15 @@ int mmu_store(struct hart *h, gva_t va, unsigned size, uint64_t val)
 		return mmu_device(h, va, pa, size, true, &val);
 	mmu_watch(h, va, size, true, false);
 	page = mmu_store_page(h, pa, page);
+	if (HV_UNLIKELY(h->spin.watching)) {
+		/* A spin proof (spin.h): stores must leave memory as it was,
+		 * and must keep coming here. */
+		if (memcmp(page + (pa & HV_PAGE_MASK), &val, size))
+			spin_effect(h);
+		memcpy(page + (pa & HV_PAGE_MASK), &val, size);
+		mmu_hook(h, va, pa, size, true, val);
+		return 0;
+	}
 	memcpy(page + (pa & HV_PAGE_MASK), &val, size);
 	if (!ram->flags[(pa - ram->base) >> HV_PAGE_SHIFT])
 		mmu_tlb_fill(h, ACC_STORE, va, pa, page);
@@ -283,6 +295,7 @@ int mmu_rmw_ptr(struct hart *h, gva_t va, unsigned size, bool is_lr, void **host
 		return -1;
 	if (!page) /* no device supports atomics (PMA) */
 		return mmu_fault(h, access_fault_cause[acc], va);
+	spin_effect(h);
 	mmu_watch(h, va, size, !is_lr, true);
 	if (HV_UNLIKELY(h->m->hooks) && h->m->hooks->mem) {
 		uint64_t v = 0;
