@@ -14,6 +14,11 @@
  *
  *   run log=LOG out=OUT input=IN max=N [plugin=SPEC [attach-at=ICOUNT]]
  *       [golden=FILE [after=ICOUNT] | write-golden=FILE]
+ *   prepare log=LOG input=IN max=N golden=FILE
+ *
+ * (prepare: load the golden run's file and take its checkpoints, as the
+ * first run with it would, and answer "prepared NCHECKPOINTS US"; a
+ * campaign prepares its workers before it deals them experiments.)
  *
  * It restores the start (only the pages written since come back), loads
  * the plugin (SPEC as --plugin takes it; a fresh copy each run), records
@@ -453,6 +458,7 @@ struct worker_req {
 	const char *log, *out, *input, *plugin, *golden, *write_golden;
 	uint64_t max, after, attach_at;
 	bool after_set;
+	bool prepare; /* a "prepare" request, not a run */
 };
 
 static int worker_parse(char *line, struct worker_req *q, struct hv_err *err)
@@ -460,10 +466,11 @@ static int worker_parse(char *line, struct worker_req *q, struct hv_err *err)
 	char *save = NULL, *tok = strtok_r(line, " \t\r\n", &save);
 
 	memset(q, 0, sizeof(*q));
-	if (!tok || strcmp(tok, "run") != 0) {
-		hv_err_set(err, "a request starts with 'run'");
+	if (!tok || (strcmp(tok, "run") != 0 && strcmp(tok, "prepare") != 0)) {
+		hv_err_set(err, "a request starts with 'run' or 'prepare'");
 		return -1;
 	}
+	q->prepare = tok[0] == 'p';
 	while ((tok = strtok_r(NULL, " \t\r\n", &save)) != NULL) {
 		char *v = strchr(tok, '=');
 		if (!v || v == tok || !v[1]) {
@@ -499,10 +506,41 @@ static int worker_parse(char *line, struct worker_req *q, struct hv_err *err)
 			return -1;
 		}
 	}
+	if (q->prepare) {
+		if (!q->log || !q->input || !q->max || !q->golden || q->out || q->plugin ||
+		    q->write_golden) {
+			hv_err_set(err, "prepare takes log=, input=, max= and golden= only");
+			return -1;
+		}
+		return 0;
+	}
 	if (!q->log || !q->out || !q->input || !q->max) {
 		hv_err_set(err, "a run needs log=, out=, input= and max=");
 		return -1;
 	}
+	return 0;
+}
+
+static void worker_ff_take(struct worker *w, const struct worker_req *q, const uint8_t *in,
+			   size_t inlen);
+
+/* "prepare": what the first run of a campaign would do before its
+ * machine starts (load the golden run's file, take its checkpoints), done
+ * now, while no experiment waits; answers "prepared NCHECKPOINTS US". */
+static int worker_prepare(struct worker *w, const struct worker_req *q, struct hv_err *err)
+{
+	uint8_t *in = NULL;
+	size_t inlen = 0;
+	double t0 = worker_now();
+
+	if (worker_golden_load(w, q->golden, err) < 0)
+		return -1;
+	if (worker_read_file(q->input, &in, &inlen, 1u << 20, err) < 0)
+		return -1;
+	if (w->ck_interval && w->golden.input_done && !w->ff.tried)
+		worker_ff_take(w, q, in, inlen);
+	free(in);
+	printf("prepared %zu %llu\n", w->ff.nck, (unsigned long long)((worker_now() - t0) * 1e6));
 	return 0;
 }
 
@@ -839,10 +877,12 @@ static int worker_run(struct worker *w, const struct worker_req *q, struct hv_er
 	rc = 0;
 out_unload:
 	worker_golden_free(&mine);
+	bool instrumented = plugin_host_instrumented(w->ph);
 	plugin_host_destroy(w->ph);
 	w->ph = NULL;
 	/* Decoded code may hold the unloaded plugin's subscriptions. */
-	block_flush_all(m);
+	if (instrumented)
+		block_flush_all(m);
 out:
 	free(config);
 	free(full);
@@ -941,7 +981,9 @@ int main_worker(int argc, char **argv)
 			while ((ch = getchar()) != EOF && ch != '\n')
 				;
 			printf("error the request is longer than %d bytes\n", WORKER_LINE_MAX - 1);
-		} else if (worker_parse(line, &q, &err) != 0 || worker_run(&w, &q, &err) != 0) {
+		} else if (worker_parse(line, &q, &err) != 0 ||
+			   (q.prepare ? worker_prepare(&w, &q, &err) : worker_run(&w, &q, &err)) !=
+				   0) {
 			printf("error %s\n", err.msg);
 		}
 		fflush(stdout);

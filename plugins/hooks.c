@@ -130,6 +130,7 @@ static void hook_block(void *opaque, struct machine *m, uint64_t vpc, gpa_t pa,
 				s->e[live++] = s->e[j];
 		s->n = live;
 		slots[i] = live ? slot_intern(ph, s) : 0;
+		ph->instrumented = ph->instrumented || slots[i];
 	}
 }
 
@@ -392,7 +393,7 @@ RV_PLUGIN_EXPORT int rv_unsubscribe(rv_plugin *self, rv_sub sub)
 		 * decoded code that calls them is dropped (the running block
 		 * is left at the next step boundary), so that code is decoded
 		 * again without them and runs as unsubscribed code does. */
-		if (self->host->attached && self->host->m)
+		if (self->host->attached && self->host->m && self->host->instrumented)
 			block_flush_all(self->host->m);
 		return 0;
 	}

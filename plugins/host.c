@@ -239,9 +239,20 @@ int plugin_host_attach(struct plugin_host *ph, bool replaying, bool recording, s
 	/* From now on a plugin that crashes in a callback is named. */
 	plugin_crash_install();
 	ph->attached = true;
-	/* Code decoded before the plugins subscribed must be decoded again. */
-	block_flush_all(m);
+	/* Code decoded before the plugins subscribed to blocks must be
+	 * decoded again (for them to subscribe its instructions). */
+	for (unsigned i = 0; i < ph->np; i++)
+		for (unsigned j = 0; ph->p[i] && j < ph->p[i]->nblock; j++)
+			if (ph->p[i]->block[j].cb) {
+				block_flush_all(m);
+				return 0;
+			}
 	return 0;
+}
+
+bool plugin_host_instrumented(const struct plugin_host *ph)
+{
+	return ph && ph->instrumented;
 }
 
 struct plugin_host *plugin_host_of(const struct machine *m)

@@ -60,6 +60,9 @@ const char *plugin_host_stop_message(struct plugin_host *ph);
 bool plugin_host_active(const struct plugin_host *ph);
 /* The reset loop goes on after a plugin stopped an iteration. */
 void plugin_host_clear_stop(struct plugin_host *ph);
+/* Whether any decoded block got instruction callbacks (then decoded code
+ * must be dropped when the plugins go: block_flush_all). */
+bool plugin_host_instrumented(const struct plugin_host *ph);
 /* Unhooks the plugins from the machine, unloads them and frees ph
  * (NULL: nothing). */
 void plugin_host_destroy(struct plugin_host *ph);

@@ -136,6 +136,9 @@ struct plugin_host {
 	unsigned np;
 	struct hv_hooks hooks; /* hooks.opaque is this host */
 	bool attached;
+	/* Some decoded block got instruction callbacks: decoded code must be
+	 * dropped before it runs without them (unsubscribe, unload). */
+	bool instrumented;
 	struct slot *slots;
 	uint32_t nslots, capslots;
 	/* slot lookup: open addressing on a hash of the entries; 0 empty,

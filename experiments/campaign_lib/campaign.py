@@ -104,6 +104,7 @@ import json
 import os
 import random
 import re
+import resource
 import struct
 import subprocess
 import sys
@@ -381,13 +382,16 @@ def median(v):
     return round((v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2, 2) if v else None
 
 
-def engine_summary(args, rows, golden, lo_ic, hi_ic, workers, timing, nruns, t_runs, skipped):
+def engine_summary(args, rows, golden, lo_ic, hi_ic, workers, timing, nruns, t_runs, skipped,
+                   t_ready=0.0, driver_cpu=0.0):
     """summary.json's "engine": how the runs ran (runs per second of the
     run phase; the median milliseconds a run took beyond its machine's
     execution, in the driver and in the worker), and what early stop and
     checkpoints saved (instructions; seconds estimated at the golden run's
     guest speed). skipped: per run started from a checkpoint, the
-    instructions from the snapshot to it."""
+    instructions from the snapshot to it. t_ready: the seconds the pool's
+    workers took to get ready, before the run phase; driver_cpu: the CPU
+    seconds this process used in the run phase (its threads included)."""
     stopped = [r["early_stop"] for r in rows if r.get("early_stop")]
     saved = sum(hi_ic - e for e in stopped)
     guest_s = golden.get("guest_us", golden["seconds"] * 1e6) / 1e6
@@ -400,9 +404,16 @@ def engine_summary(args, rows, golden, lo_ic, hi_ic, workers, timing, nruns, t_r
             "seconds_skipped": round(sum(skipped) * per_insn, 2),
             "worker_processes": len(workers), "runs_per_worker": sorted(workers.values()),
             "runs_run": nruns, "runs_seconds": round(t_runs, 2),
+            "workers_ready_seconds": round(t_ready, 2),
+            "driver_cpu_seconds": round(driver_cpu, 3),
             "runs_per_second": round(nruns / t_runs, 2) if t_runs > 0 else None,
             "overhead_ms": median(t[0] for t in timing),
-            "worker_overhead_ms": median(t[1] for t in timing)}
+            "worker_overhead_ms": median(t[1] for t in timing),
+            # Summed over the runs: seconds from request to row (driver),
+            # from request to answer (worker) and of guest execution.
+            "sum_seconds": {"driver": round(sum(t[2] for t in timing), 3),
+                            "worker": round(sum(t[3] for t in timing), 3),
+                            "guest": round(sum(t[4] for t in timing), 3)}}
 
 
 def check_setup_error(r, what):
@@ -670,14 +681,29 @@ def campaign(args):
             skipped.append(r["started_at"] - lo_ic)
         if r.get("guest_us") is not None:
             timing.append((r["seconds"] * 1e3 - r["guest_us"] / 1e3,
-                           (r["worker_us"] - r["guest_us"]) / 1e3))
+                           (r["worker_us"] - r["guest_us"]) / 1e3,
+                           r["seconds"], r["worker_us"] / 1e6, r["guest_us"] / 1e6))
 
-    t_runs = time.monotonic()
+    # The pool's workers start (snapshot loaded, golden run's checkpoints
+    # taken) before experiments are dealt, all at once: setup, like the
+    # golden run, and timed apart from the run phase.
+    t_ready = 0.0
+    if jobs and args.engine == "worker" and not args.scheduler:
+        t_ready = time.monotonic()
+        try:
+            engine.prepare_workers(jobs[0], args.jobs)
+        except RuntimeError as e:
+            raise Failure("a worker could not be prepared: %s" % e)
+        t_ready = time.monotonic() - t_ready
+        say("%d worker%s ready in %.2f s (snapshot loaded, the golden run's checkpoints "
+            "taken)" % (args.jobs, "s" if args.jobs > 1 else "", t_ready))
+    t_runs, cpu0 = time.monotonic(), resource.getrusage(resource.RUSAGE_SELF)
     try:
         run_all(jobs, args, done)
     finally:
         sink.close()
-    t_runs = time.monotonic() - t_runs
+    t_runs, cpu1 = time.monotonic() - t_runs, resource.getrusage(resource.RUSAGE_SELF)
+    driver_cpu = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
     for i, (lab, first, last, weight) in enumerate(benign):
         counts["masked"] += weight
         rows.append({"run": len(jobs) + i, "fault": lab, "icount": first, "outcome": "masked",
@@ -703,7 +729,7 @@ def campaign(args):
                    "workload_status": golden["shell_status"], "log": "golden.rlog"},
         "counts": counts, "seconds": round(elapsed, 1),
         "engine": engine_summary(args, rows, golden, lo_ic, hi_ic, workers, timing,
-                                 len(jobs), t_runs, skipped),
+                                 len(jobs), t_runs, skipped, t_ready, driver_cpu),
     }
     if space:
         summary["fault_space"] = space

@@ -32,6 +32,7 @@ gives them the same paths. Untrusted input: the guest's console output
 (decoded with replacement, capped when carried back) and the worker's
 answers (parsed with bounds; anything else is not an answer).
 """
+import concurrent.futures
 import hashlib
 import os
 import re
@@ -57,6 +58,9 @@ ERROR_RES = [re.compile(p) for p in (
     r"(?i)not found", r"(?i)can't", r"(?i)\bfault\b")]
 RESULT_RE = re.compile(rb"^result (-?\d+) (\d+) ([0-9a-f]{16}) (\d+) (\d+) (\d+) (\d+)$")
 CACHE = "_retrovisor_campaign_workers"  # sys attribute: this process's workers
+
+
+WORKER_NICE = 5
 
 
 def stderr_values(err):
@@ -99,9 +103,10 @@ def unlink(*paths):
             os.unlink(path)
 
 
-def result(job, t0, status, timed_out, err, digest, icount, **extra):
-    """The driver's view of a finished run, from its files."""
-    base = job["base"]
+def result(job, t0, status, timed_out, err, digest, icount, files=None, **extra):
+    """The driver's view of a finished run, from its files (files: where
+    its .out and .inj are, if not beside job["base"])."""
+    base = files or job["base"]
     raw = b""
     if os.path.exists(base + ".out"):
         with open(base + ".out", "rb") as f:
@@ -124,10 +129,10 @@ def result(job, t0, status, timed_out, err, digest, icount, **extra):
     return r
 
 
-def plugin_spec(job):
+def plugin_spec(job, base=None):
     if not job.get("plugin_args"):
         return None
-    return "%s,%s,out=%s" % (job["plugin"], job["plugin_args"], job["base"] + ".inj")
+    return "%s,%s,out=%s" % (job["plugin"], job["plugin_args"], (base or job["base"]) + ".inj")
 
 
 def run_process(job):
@@ -221,8 +226,12 @@ class Worker:
     def _start(self, deadline):
         """Start the worker; None, or the status and stderr of its failure."""
         with open(self.errpath, "wb") as errf:
+            # Workers run niced: the driver, which hands them their next
+            # experiment, gets a CPU as soon as it has work (on a host with
+            # as many workers as CPUs it would otherwise wait its turn).
             self.p = subprocess.Popen(self.cmd, stdin=subprocess.PIPE,
-                                      stdout=subprocess.PIPE, stderr=errf)
+                                      stdout=subprocess.PIPE, stderr=errf,
+                                      preexec_fn=lambda: os.nice(WORKER_NICE))
         self.starts += 1
         while True:
             line = self._readline(deadline)
@@ -241,12 +250,21 @@ class Worker:
             failed = self._start(deadline)
             if failed:
                 return result(job, t0, failed[0], failed[0] == -1, failed[1], None, None)
+        # The log, and the output and injection line of a run that may be
+        # dropped as masked, go to the worker's directory in memory first,
+        # and beside job["base"] only if the run is kept (_keep_log): most
+        # runs are masked, and creating and deleting three files a run on
+        # a disk's filesystem costs more than the run's own overhead. (The
+        # golden run's output stays where its golden file names it.)
         log = os.path.join(self.logdir, "run.rlog")
+        scratch = os.path.join(self.logdir, "run") if job.get("drop_masked") else None
         unlink(log, log + ".tmp")
-        words = ["run", "log=" + log, "out=" + base + ".out",
+        if scratch:
+            unlink(scratch + ".out", scratch + ".inj")
+        words = ["run", "log=" + log, "out=" + (scratch or base) + ".out",
                  "input=" + job["input"], "max=%d" % job["max_insns"]]
         if plugin_spec(job):
-            words.append("plugin=" + plugin_spec(job))
+            words.append("plugin=" + plugin_spec(job, scratch))
         if job.get("write_golden"):
             words.append("write-golden=" + job["write_golden"])
         elif job.get("golden"):
@@ -255,50 +273,88 @@ class Worker:
                 words.append("after=%d" % job["after"])
             if job.get("attach_at") and plugin_spec(job):
                 words.append("attach-at=%d" % job["attach_at"])
-        if any(re.search(r"\s", w) for w in words):
-            raise ValueError("a worker's paths and plugin arguments must not contain blanks")
         offset = os.path.getsize(self.errpath)
-        try:
-            self.p.stdin.write((" ".join(words) + "\n").encode())
-            self.p.stdin.flush()
-        except BrokenPipeError:
-            pass
+        self._request(words)
         while True:
             line = self._readline(deadline)
             if line is None or line == b"":
                 # A hang (the host-side timeout) or a crash: the worker goes.
                 status = self._kill()
                 err = self._stderr(offset)
+                r = result(job, t0, -1 if line is None else status, line is None, err,
+                           None, None, files=scratch, worker_pid=0, worker_starts=self.starts)
                 self._keep_log(job, None)
-                return result(job, t0, -1 if line is None else status, line is None, err,
-                              None, None, worker_pid=0, worker_starts=self.starts)
+                return r
             if line.startswith(b"error "):
                 err = self._stderr(offset) + "retrovisor: " + line[6:].decode(errors="replace")
-                return result(job, t0, 2, False, err, None, None)
+                r = result(job, t0, 2, False, err, None, None, files=scratch)
+                self._keep_log(job, None)
+                return r
             m = RESULT_RE.match(line)
             if m:
                 break
         self.served += 1
         err = self._stderr(offset)
         r = result(job, t0, int(m.group(1)), False, err, m.group(3).decode(),
-                   int(m.group(2)), early=int(m.group(4)), guest_us=int(m.group(5)),
+                   int(m.group(2)), files=scratch, early=int(m.group(4)),
+                   guest_us=int(m.group(5)),
                    worker_us=int(m.group(6)), started_at=int(m.group(7)),
                    worker_pid=self.p.pid,
                    worker_starts=self.starts)
         self._keep_log(job, r)
         return r
 
+    def _request(self, words):
+        """Send one request line (a worker that died answers nothing: the
+        caller's read sees its end)."""
+        if any(re.search(r"\s", w) for w in words):
+            raise ValueError("a worker's paths and plugin arguments must not contain blanks")
+        try:
+            self.p.stdin.write((" ".join(words) + "\n").encode())
+            self.p.stdin.flush()
+        except BrokenPipeError:
+            pass
+
+    def prepare(self, job):
+        """Start the worker and have it load job's golden run and take
+        its checkpoints (the `prepare` request), as its first experiment
+        would; None, or why it failed."""
+        deadline = time.monotonic() + job["timeout"]
+        if self.p is None:
+            failed = self._start(deadline)
+            if failed:
+                return "the worker did not start (status %s): %s" % (failed[0],
+                                                                      last_line(failed[1]))
+        if not job.get("golden"):
+            return None
+        log = os.path.join(self.logdir, "prepare.rlog")
+        words = ["prepare", "log=" + log, "input=" + job["input"],
+                 "max=%d" % job["max_insns"], "golden=" + job["golden"]]
+        self._request(words)
+        while True:
+            line = self._readline(deadline)
+            if line is None or line == b"":
+                self._kill()
+                return "the worker ended while preparing"
+            if line.startswith(b"error "):
+                return line[6:].decode(errors="replace")
+            if line.startswith(b"prepared "):
+                return None
+
     def _keep_log(self, job, r):
-        """The run's log beside its files, unless job["drop_masked"] (the
-        golden run's output hash and shell status) says it is masked."""
-        log = os.path.join(self.logdir, "run.rlog")
+        """The run's log (and its output and injection line, with
+        job["drop_masked"]) beside job["base"], unless job["drop_masked"]
+        (the golden run's output hash and shell status) says it is
+        masked."""
+        scratch = os.path.join(self.logdir, "run")
+        exts = (".rlog", ".rlog.tmp") + ((".out", ".inj") if job.get("drop_masked") else ())
         if r and job.get("drop_masked") == [r["output_hash"], r["shell_status"]] and \
                 r["status"] == 0:
-            unlink(log)
+            unlink(*(scratch + ext for ext in exts))
             return
-        for ext in ("", ".tmp"):
-            if os.path.exists(log + ext):
-                shutil.move(log + ext, job["base"] + ".rlog" + ext)
+        for ext in exts:
+            if os.path.exists(scratch + ext):
+                shutil.move(scratch + ext, job["base"] + ext)
 
     def close(self):
         if self.p:
@@ -314,6 +370,35 @@ class Worker:
         shutil.rmtree(self.logdir, ignore_errors=True)
 
 
+def cache_key(job):
+    """What a worker loaded: a job runs on an idle worker of its key."""
+    # A file rewritten in place is another file: its stat is in the key.
+    stamp = tuple((os.stat(f).st_mtime_ns, os.stat(f).st_size)
+                  for f in [job["rv"], job["snapshot"]] + list(job.get("drives", ())))
+    return (job["rv"], job["snapshot"], tuple(job.get("drives", ())), job["watchdog"],
+            job.get("interval"), job.get("checkpoints"), job["scratch"], stamp)
+
+
+def prepare_workers(job, n):
+    """Start n workers for jobs like job, in parallel, each with job's
+    golden run loaded and its checkpoints taken, and leave them idle for
+    run_one: the campaign's setup, before experiments are dealt. Raises
+    RuntimeError if one cannot be prepared."""
+    if job.get("engine") == "process":
+        return
+    lock, idle = sys.__dict__.setdefault(CACHE, (threading.Lock(), {}))
+    key = cache_key(job)
+    with lock:
+        have = len(idle.get(key, []))
+    new = [Worker(job) for _ in range(max(0, n - have))]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(new))) as pool:
+        errors = [e for e in pool.map(lambda w: w.prepare(job), new) if e]
+    with lock:
+        idle.setdefault(key, []).extend(new)
+    if errors:
+        raise RuntimeError(errors[0])
+
+
 def run_one(job):
     """Run one (golden or faulty) recording; module-level, for pools and
     Dask."""
@@ -323,11 +408,7 @@ def run_one(job):
     # (or starts one) and gives it back, so there are as many as runs at
     # once, and they live as long as the process (a Dask worker's too).
     lock, idle = sys.__dict__.setdefault(CACHE, (threading.Lock(), {}))
-    # A file rewritten in place is another file: its stat is in the key.
-    stamp = tuple((os.stat(f).st_mtime_ns, os.stat(f).st_size)
-                  for f in [job["rv"], job["snapshot"]] + list(job.get("drives", ())))
-    key = (job["rv"], job["snapshot"], tuple(job.get("drives", ())), job["watchdog"],
-           job.get("interval"), job.get("checkpoints"), job["scratch"], stamp)
+    key = cache_key(job)
     with lock:
         free = idle.setdefault(key, [])
         w = free.pop() if free else Worker(job)

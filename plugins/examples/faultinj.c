@@ -477,10 +477,23 @@ RV_PLUGIN_EXPORT int rv_plugin_init(rv_plugin *self, const rv_plugin_info *info,
 	fi.out = example_open_out(self, out, stderr, NULL, 0);
 	if (!fi.out)
 		return -1;
-	if (fi.kind == FAULTINJ_BLK)
-		rv_on_blk_request(self, faultinj_on_blk, NULL);
-	else
-		fi.blocks = rv_on_block(self, faultinj_on_block, NULL);
 	rv_on_exit(self, faultinj_on_exit, NULL);
+	if (fi.kind == FAULTINJ_BLK) {
+		rv_on_blk_request(self, faultinj_on_blk, NULL);
+		return 0;
+	}
+	/* Loaded just before the instruction at ICOUNT (a campaign's worker
+	 * attaches it there: attach-at): a flip happens now, and no block
+	 * needs a callback (subscribing would drop and decode again all the
+	 * code the run executes, twice). */
+	uint64_t pc = 0;
+	if ((fi.kind == FAULTINJ_REG || fi.kind == FAULTINJ_MEM) && !fi.window &&
+	    rv_machine_icount(fi.m, (uint32_t)fi.hart) == fi.at &&
+	    rv_machine_reg_read(fi.m, (uint32_t)fi.hart, RV_REG_PC, &pc) == 0) {
+		faultinj_exec(NULL, (uint32_t)fi.hart, pc);
+		if (fi.done)
+			return 0;
+	}
+	fi.blocks = rv_on_block(self, faultinj_on_block, NULL);
 	return 0;
 }

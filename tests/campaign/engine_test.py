@@ -101,6 +101,7 @@ if not check(status == 0, f"saved the guest at its shell prompt: {err.strip()[-3
 # 1. Worker and per-process runs agree.
 W, P = os.path.join(TMP, "worker"), os.path.join(TMP, "process")
 rc, log = campaign(W)
+wlog = log
 check(rc == 0, f"the worker campaign completes (exit {rc})", log)
 rc, plog = campaign(P, "--engine", "process")
 check(rc == 0, f"the per-process campaign completes (exit {rc})", plog)
@@ -198,13 +199,29 @@ check((after_crash["worker_starts"], after_hang["worker_starts"]) == (2, 3),
 # Requests that cannot be run are answered "error ..." and the worker goes
 # on; a worker's command line takes no --plugin (given per run).
 bad = ["bogus", "run log=x", "run log=%s/b.rlog out=%s/b.out input=%s/none max=5" % (S, S, S),
-       "run " + "k=v " * 3000, "run log=a out=b input=c max=5 colour=red"]
+       "run " + "k=v " * 3000, "run log=a out=b input=c max=5 colour=red",
+       "prepare log=a input=b max=5", "prepare log=a input=b max=5 golden=c out=d",
+       "prepare log=%s/p.rlog input=%s max=5 golden=%s/none" % (S, job["input"], S)]
 p = subprocess.run([RV, "worker", "--restore", SNAP], input="\n".join(bad) + "\n",
                    capture_output=True, text=True, timeout=120)
 lines = p.stdout.splitlines()
 check(p.returncode == 0 and lines[:1] and lines[0].startswith("ready ") and
       len(lines) == 1 + len(bad) and all(l.startswith("error ") for l in lines[1:]),
       "a worker answers each bad request with one error line and goes on", p.stdout)
+# prepare: the golden run's file loaded and its checkpoints taken before
+# any run (a campaign prepares its workers so).
+prep = "prepare log=%s/p.rlog input=%s max=%d golden=%s\n" % (
+    S, job["input"], job["max_insns"], os.path.join(W, "golden.chk"))
+p = subprocess.run([RV, "worker", "--checkpoint-interval", "1000000", "--restore", SNAP],
+                   input=prep, capture_output=True, text=True, timeout=120)
+lines = p.stdout.splitlines()
+m = re.fullmatch(r"prepared (\d+) (\d+)", lines[1]) if len(lines) == 2 else None
+check(p.returncode == 0 and m and int(m.group(1)) > 0,
+      "a worker prepares: the golden run's checkpoints are taken before any run", p.stdout)
+es = summary_of(W)["engine"]
+check(es.get("workers_ready_seconds", 0) > 0 and re.search(r"workers? ready in", wlog),
+      "the campaign prepares its worker before the run phase and times it apart (%s s)" %
+      es.get("workers_ready_seconds"), wlog[-2000:])
 p = subprocess.run([RV, "worker", "--plugin", FAULTINJ, "--restore", SNAP],
                    stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
 check(p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1 and
